@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package Berth needs to build, test and run. Idempotent: it only
+# calls apt-get when a package is missing. Needs root (or sudo) the first time.
+set -euo pipefail
+
+PKGS=(build-essential cmake ninja-build pkg-config
+      libhiredis-dev libjansson-dev libcyaml-dev libyaml-dev libmicrohttpd-dev
+      libcurl4-openssl-dev libcmocka-dev redis-server curl python3)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# The Debian package starts a system redis-server on 6379; Berth never uses it (tests and
+# the embedded mode start their own), so leave it to the operator.

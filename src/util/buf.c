@@ -1,0 +1,81 @@
+/* Capped growable buffer; see buf.h. */
+#include "util/buf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "berth/error.h"
+#include "util/alloc.h"
+
+void buf_init(buf *b, size_t max)
+{
+    *b = (buf){.max = max};
+}
+
+static void grow(buf *b, size_t need)
+{
+    if (need + 1 <= b->cap)
+        return;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < need + 1)
+        cap *= 2;
+    b->p = berth_realloc(b->p, cap);
+    b->cap = cap;
+}
+
+int buf_append(buf *b, const void *data, size_t n)
+{
+    if (b->max && (n > b->max || b->len > b->max - n))
+        return BERTH_ETOOBIG;
+    grow(b, b->len + n);
+    if (n)
+        memcpy(b->p + b->len, data, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+    return 0;
+}
+
+int buf_puts(buf *b, const char *s)
+{
+    return buf_append(b, s, strlen(s));
+}
+
+int buf_printf(buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return BERTH_EINVAL;
+    if (b->max && ((size_t)n > b->max || b->len > b->max - (size_t)n))
+        return BERTH_ETOOBIG;
+    grow(b, b->len + (size_t)n);
+    va_start(ap, fmt);
+    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+    return 0;
+}
+
+void buf_reset(buf *b)
+{
+    b->len = 0;
+    if (b->p)
+        b->p[0] = '\0';
+}
+
+char *buf_release(buf *b)
+{
+    char *p = b->p ? b->p : berth_strdup("");
+    size_t max = b->max;
+    buf_init(b, max);
+    return p;
+}
+
+void buf_free(buf *b)
+{
+    berth_free(b->p);
+    buf_init(b, b->max);
+}

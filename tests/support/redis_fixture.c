@@ -1,0 +1,161 @@
+/* Private redis-server per test process; see redis_fixture.h. */
+#include "redis_fixture.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <hiredis/hiredis.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    int port = -1;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static int spawn(redis_fixture *rf, const char *const *extra)
+{
+    char port[16];
+    snprintf(port, sizeof port, "%d", rf->port);
+    const char *argv[64] = {"redis-server", "--port", port, "--bind", "127.0.0.1",
+                            "--unixsocket", rf->sock, "--dir", rf->dir, "--save", "",
+                            "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning",
+                            "--logfile", "redis.log"};
+    int n = 19;
+    for (int i = 0; extra && extra[i] && n < 62; i++)
+        argv[n++] = extra[i];
+    argv[n] = NULL;
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        if (chdir(rf->dir) != 0)
+            _exit(126);
+        execvp("redis-server", (char *const *)argv);
+        _exit(127);
+    }
+    rf->pid = pid;
+    for (int i = 0; i < 500; i++) {  /* up to 5 s */
+        redisContext *c = redisConnectUnix(rf->sock);
+        if (c && !c->err) {
+            redisReply *r = redisCommand(c, "PING");
+            int ok = r && r->type == REDIS_REPLY_STATUS;
+            freeReplyObject(r);
+            redisFree(c);
+            if (ok)
+                return 0;
+        } else if (c) {
+            redisFree(c);
+        }
+        if (waitpid(pid, NULL, WNOHANG) == pid) {
+            rf->pid = 0;
+            return -1;
+        }
+        sleep_ms(10);
+    }
+    return -1;
+}
+
+int redis_fixture_start(redis_fixture *rf, const char *const *extra_args)
+{
+    memset(rf, 0, sizeof *rf);
+    snprintf(rf->dir, sizeof rf->dir, "/tmp/berth-redis-XXXXXX");
+    if (!mkdtemp(rf->dir)) {
+        perror("mkdtemp");
+        return -1;
+    }
+    snprintf(rf->sock, sizeof rf->sock, "%s/redis.sock", rf->dir);
+    for (int attempt = 0; attempt < 5; attempt++) {
+        rf->port = free_port();
+        if (rf->port > 0 && spawn(rf, extra_args) == 0)
+            return 0;
+    }
+    fprintf(stderr, "redis_fixture: could not start redis-server in %s\n", rf->dir);
+    return -1;
+}
+
+static void terminate(redis_fixture *rf, int sig)
+{
+    if (rf->pid <= 0)
+        return;
+    kill(rf->pid, sig);
+    for (int i = 0; i < 200; i++) {
+        if (waitpid(rf->pid, NULL, WNOHANG) == rf->pid) {
+            rf->pid = 0;
+            return;
+        }
+        sleep_ms(10);
+    }
+    kill(rf->pid, SIGKILL);
+    waitpid(rf->pid, NULL, 0);
+    rf->pid = 0;
+}
+
+void redis_fixture_kill(redis_fixture *rf)
+{
+    terminate(rf, SIGKILL);
+}
+
+int redis_fixture_restart(redis_fixture *rf, const char *const *extra_args)
+{
+    terminate(rf, SIGKILL);
+    unlink(rf->sock);
+    return spawn(rf, extra_args);
+}
+
+void redis_fixture_stop(redis_fixture *rf)
+{
+    terminate(rf, SIGTERM);
+    if (rf->dir[0]) {
+        char cmd[256];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", rf->dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "redis_fixture: could not remove %s\n", rf->dir);
+        rf->dir[0] = '\0';
+    }
+}
+
+long long redis_fixture_int(redis_fixture *rf, const char *fmt, ...)
+{
+    redisContext *c = redisConnectUnix(rf->sock);
+    long long v = -1;
+    if (c && !c->err) {
+        va_list ap;
+        va_start(ap, fmt);
+        redisReply *r = redisvCommand(c, fmt, ap);
+        va_end(ap);
+        if (r && r->type == REDIS_REPLY_INTEGER)
+            v = r->integer;
+        freeReplyObject(r);
+    }
+    if (c)
+        redisFree(c);
+    return v;
+}
+
+void redis_fixture_flush(redis_fixture *rf)
+{
+    redis_fixture_int(rf, "FLUSHALL");
+}
