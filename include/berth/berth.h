@@ -1,0 +1,130 @@
+/* libberth: an embeddable, Redis-backed job engine that behaves like Harbor's job service.
+ *
+ *   berth_engine_config cfg = {.redis_host = "127.0.0.1", .redis_port = 6379, .ns = "berth"};
+ *   berth_engine *e;
+ *   berth_engine_new(&cfg, &e, err, sizeof err);
+ *   berth_engine_register(e, &my_job_type);
+ *   berth_engine_start(e);
+ *   berth_engine_launch(e, &(berth_launch){.name = "MY_JOB", .params_json = "{}"}, &stats, ...);
+ *   ...
+ *   berth_engine_stop(e);      // graceful: waits up to grace_ms for running jobs
+ *   berth_engine_free(e);
+ *
+ * All state lives in the handle; no globals. Functions return 0 or a negative BERTH_E*
+ * code (berth/error.h). The engine never prints: it logs through cfg.log. */
+#ifndef BERTH_BERTH_H
+#define BERTH_BERTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "berth/context.h"
+#include "berth/error.h"
+#include "berth/job.h"
+#include "berth/log.h"
+
+typedef struct berth_engine berth_engine;
+
+/* A job type. The struct is copied at registration; name is copied too. */
+typedef struct berth_job_type {
+    const char *name;            /* registered name, e.g. "DEMO" */
+    unsigned max_fails;          /* runs allowed before giving up; 0 → 4 (Harbor's default) */
+    unsigned max_concurrency;    /* cluster-wide running limit; 0 = unlimited */
+    unsigned priority;           /* relative weight when fetching; 0 → 1000 (Harbor) */
+    /* Retry a failed run while fails < max_fails? NULL → yes. */
+    bool (*should_retry)(void *userdata);
+    /* Check parameters at launch (raw JSON object text or NULL). Return 0, or non-zero
+     * with a message in err. NULL → always valid. */
+    int (*validate)(const char *params_json, char *err, size_t errlen, void *userdata);
+    /* The work. Return 0 for success; non-zero for failure (say why with
+     * berth_ctx_fail(ctx, ...)). Runs on a worker thread. */
+    int (*run)(berth_ctx *ctx, const char *params_json, void *userdata);
+    void *userdata;
+} berth_job_type;
+
+/* What the engine tells the host when a status change or check-in was recorded (the
+ * event is also in the durable hook outbox in Redis; this is an in-process seam). The
+ * pointers are valid only during the call; it runs on an engine thread: keep it short. */
+typedef struct berth_status_event {
+    const char *job_id;
+    const char *status;
+    const char *check_in;   /* NULL unless a check-in */
+    int64_t revision;
+} berth_status_event;
+typedef void (*berth_event_fn)(const berth_status_event *ev, void *userdata);
+
+typedef struct berth_engine_config {
+    /* Redis: unix socket if redis_unix is set, else TCP host:port. */
+    const char *redis_host;      /* default "127.0.0.1" */
+    int redis_port;              /* default 6379 */
+    const char *redis_unix;
+    const char *redis_password;
+    int redis_db;
+    const char *ns;              /* namespace without braces; default "berth" */
+    unsigned workers;            /* worker threads; 0 → 10 */
+    unsigned fetch_batch;        /* most jobs one fetch takes; 0 → 64 */
+    unsigned lease_ms;           /* a running job's lease; 0 → 30000 */
+    unsigned grace_ms;           /* berth_engine_stop waits this long for jobs; 0 → 15000 */
+    double backoff_scale;        /* retry delay multiplier (tests: 0.001); 0 → 1 */
+    unsigned max_update_hours;   /* hung-job threshold; < 24 → 24 (Harbor) */
+    const char *job_log_dir;     /* per-job log files <dir>/<id>.log; NULL → engine log */
+    const char *pool_id;         /* this node's id; NULL → 24 random hex */
+    berth_log_fn log;            /* NULL → silent */
+    void *log_userdata;
+    berth_log_level log_level;   /* lines below are dropped */
+    berth_event_fn on_event;     /* NULL → none */
+    void *event_userdata;
+} berth_engine_config;
+
+/* Creates an engine (no threads yet, no Redis I/O). On failure returns an error code and
+ * a message in err. The engine is the caller's; free with berth_engine_free. */
+int berth_engine_new(const berth_engine_config *cfg, berth_engine **out, char *err,
+                     size_t errlen);
+/* Registers a job type; only before berth_engine_start. BERTH_EINVAL for a duplicate or
+ * empty name. */
+int berth_engine_register(berth_engine *e, const berth_job_type *type);
+/* Connects to Redis and starts the threads. BERTH_EREDIS if Redis does not answer. */
+int berth_engine_start(berth_engine *e);
+/* Graceful stop: stop fetching, wait up to grace_ms for running jobs, then raise every
+ * running job's stop flag and hand unfinished jobs back to their queues at once, then
+ * join the threads. Returns 0, or BERTH_ESTATE if a job ignored stop for grace_ms more
+ * (its thread is left detached). */
+int berth_engine_stop(berth_engine *e);
+/* Stops if running, then frees everything. NULL is a no-op. */
+void berth_engine_free(berth_engine *e);
+
+/* This node's pool id (24 hex). Static for the engine's life. */
+const char *berth_engine_pool_id(const berth_engine *e);
+bool berth_engine_knows(const berth_engine *e, const char *name);
+/* Runs the type's validate callback. 0, BERTH_EUNKNOWN or BERTH_EINVAL with err filled. */
+int berth_engine_validate(berth_engine *e, const char *name, const char *params_json,
+                          char *err, size_t errlen);
+
+/* A launch request (Harbor's RequestBody, already validated by the caller or not). */
+typedef struct berth_launch {
+    const char *name;
+    const char *params_json;     /* JSON object text or NULL */
+    const char *kind;            /* "Generic" (default when NULL) or "Scheduled" */
+    uint64_t schedule_delay;     /* seconds, Scheduled only */
+    bool unique;
+    const char *status_hook;     /* hook URL or NULL */
+} berth_launch;
+
+/* Enqueues one job and saves its stats atomically. On success *out (if out is not NULL)
+ * gets the stats as Harbor replies them (caller frees with berth_stats_free).
+ * BERTH_EUNKNOWN for an unregistered name, BERTH_EDUP for a unique duplicate (err names
+ * the job holding the key when known), BERTH_EREDIS when Redis fails. Thread-safe. */
+int berth_engine_launch(berth_engine *e, const berth_launch *l, berth_stats **out,
+                        char *err, size_t errlen);
+/* Enqueues n jobs in one round trip; ids_out (n × 25 bytes, may be NULL) gets their ids.
+ * results[i] (may be NULL) gets 0 or BERTH_EDUP. Returns 0 or the first hard error. */
+int berth_engine_launch_batch(berth_engine *e, const berth_launch *ls, size_t n,
+                              char (*ids_out)[25], int *results);
+/* Loads a job's stats. BERTH_ENOTFOUND if none. Caller frees *out with berth_stats_free. */
+int berth_engine_get_stats(berth_engine *e, const char *job_id, berth_stats **out);
+/* Stops a job in any non-final state (spec §2.7). 0 also when already final;
+ * BERTH_ENOTFOUND when no stats exist. */
+int berth_engine_stop_job(berth_engine *e, const char *job_id);
+
+#endif

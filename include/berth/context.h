@@ -1,0 +1,45 @@
+/* The job context handed to a job's run function (seed: job.Context). It is built by the
+ * engine for one run and is valid only during that run; never keep the pointer. */
+#ifndef BERTH_CONTEXT_H
+#define BERTH_CONTEXT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "berth/log.h"
+
+typedef struct berth_ctx berth_ctx;
+typedef struct berth_tracker berth_tracker;
+
+/* Property of the run: "job_id", "job_name", "pool_id", "revision", or any property the
+ * host added. NULL if absent. The string belongs to the context. */
+const char *berth_ctx_get(const berth_ctx *ctx, const char *prop);
+const char *berth_ctx_job_id(const berth_ctx *ctx);
+int64_t berth_ctx_revision(const berth_ctx *ctx);
+
+/* Reports progress: a check-in hook with the current status and this message (spec
+ * §3.7). Queued and written in the engine's next batch; never blocks on Redis.
+ * BERTH_EINVAL for an empty message. */
+int berth_ctx_checkin(berth_ctx *ctx, const char *msg);
+
+/* "stop" when a stop was requested for this job (API stop, or engine shutdown after the
+ * grace period), else NULL. No Redis round trip: a flag set by the control subscriber. */
+const char *berth_ctx_op_command(const berth_ctx *ctx);
+/* The system context: true once the engine is shutting down. */
+bool berth_ctx_system_done(const berth_ctx *ctx);
+/* Sleeps up to ms, returning early (true) when a stop or shutdown arrives. */
+bool berth_ctx_sleep(berth_ctx *ctx, unsigned ms);
+
+/* Per-job log in Harbor's line format (<RFC3339> [<LEVEL>] [<file>:<line>]: <msg>). */
+void berth_ctx_log(berth_ctx *ctx, berth_log_level lvl, const char *file, int line,
+                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+#define BERTH_JLOG(ctx, lvl, ...) berth_ctx_log((ctx), (lvl), __FILE__, __LINE__, __VA_ARGS__)
+
+/* Records why the run failed (becomes the retry entry's `err`). Returns non-zero so a job
+ * can write `return berth_ctx_fail(ctx, "bad %s", x);`. */
+int berth_ctx_fail(berth_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The tracker of this run's job (seed: Context.Tracker()); owned by the context. */
+berth_tracker *berth_ctx_tracker(berth_ctx *ctx);
+
+#endif

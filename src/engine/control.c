@@ -1,0 +1,81 @@
+/* Reading a job's stats and stopping a job: the API side of the tracker. */
+#include <stdio.h>
+#include <string.h>
+
+#include "engine/internal.h"
+#include "model/params.h"
+#include "model/stats_hash.h"
+#include "util/alloc.h"
+
+/* HGETALL → berth_stats. ref_link is not stored (it is derived from the id). */
+int engine_load_stats(berth_engine *e, rconn *rc, const char *id, berth_stats **out)
+{
+    redisReply *r = rconn_cmd(rc, "HGETALL %sjob_stats:%s", e->prefix, id);
+    if (!rconn_ok(rc, r) || r->type != REDIS_REPLY_ARRAY) {
+        freeReplyObject(r);
+        return BERTH_EREDIS;
+    }
+    size_t n = r->elements / 2;
+    const char **fields = berth_calloc(n + 1, sizeof *fields);
+    const char **values = berth_calloc(n + 1, sizeof *values);
+    for (size_t i = 0; i < n; i++) {
+        fields[i] = r->element[2 * i]->str;
+        values[i] = r->element[2 * i + 1]->str;
+    }
+    int rc2 = berth_stats_from_hash(fields, values, n, out);
+    berth_free(fields);
+    berth_free(values);
+    freeReplyObject(r);
+    if (rc2 == 0 && !(*out)->ref_link) {
+        size_t len = strlen(id) + 16;
+        (*out)->ref_link = berth_malloc(len);
+        snprintf((*out)->ref_link, len, "/api/v1/jobs/%s", id);
+    }
+    return rc2;
+}
+
+int berth_engine_get_stats(berth_engine *e, const char *job_id, berth_stats **out)
+{
+    if (!job_id || !*job_id || !out)
+        return BERTH_EINVAL;
+    rconn *rc = engine_conn_get(e);
+    if (!rc)
+        return BERTH_EREDIS;
+    int err = engine_load_stats(e, rc, job_id, out);
+    engine_conn_put(e, rc);
+    return err;
+}
+
+int berth_engine_stop_job(berth_engine *e, const char *job_id)
+{
+    if (!job_id || !*job_id)
+        return BERTH_EINVAL;
+    rconn *rc = engine_conn_get(e);
+    if (!rc)
+        return BERTH_EREDIS;
+    berth_stats *s = NULL;
+    int err = engine_load_stats(e, rc, job_id, &s);
+    buf key;
+    buf_init(&key, 0);
+    if (err == 0 && s->unique)
+        berth_unique_key(e->ns, s->name, s->parameters, &key);
+    if (err == 0) {
+        rargs a;
+        rargs_init(&a);
+        rargs_adds(&a, e->prefix);
+        rargs_addi(&a, engine_now());
+        rargs_adds(&a, job_id);
+        rargs_adds(&a, key.p ? key.p : "");
+        redisReply *r = rconn_eval(rc, SCRIPT_STOP, &a);
+        if (!rconn_ok(rc, r) || r->type != REDIS_REPLY_STRING)
+            err = BERTH_EREDIS;
+        else if (strcmp(r->str, "missing") == 0)
+            err = BERTH_ENOTFOUND;
+        freeReplyObject(r);
+        rargs_free(&a);
+    }
+    buf_free(&key);
+    berth_stats_free(s);
+    engine_conn_put(e, rc);
+    return err;
+}

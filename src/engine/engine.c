@@ -1,0 +1,120 @@
+/* Engine life cycle: create, register job types, start and stop the threads, free.
+ * Graceful stop follows issue 3 item 10: stop fetching, wait for running jobs up to the
+ * grace period, raise stop flags, hand unfinished runs back to their queues at once. */
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "engine/internal.h"
+#include "model/id.h"
+#include "util/alloc.h"
+
+static void copy_config(berth_engine *e, const berth_engine_config *c)
+{
+    e->cfg = *c;
+    e->ns = berth_strdup(c->ns && *c->ns ? c->ns : "berth");
+    size_t n = strlen(e->ns) + 4;
+    e->prefix = berth_malloc(n);
+    snprintf(e->prefix, n, "{%s}:", e->ns);
+    e->cfg.ns = e->ns;
+    if (!e->cfg.workers)
+        e->cfg.workers = 10;
+    if (!e->cfg.fetch_batch)
+        e->cfg.fetch_batch = 64;
+    if (!e->cfg.lease_ms)
+        e->cfg.lease_ms = 30000;
+    if (!e->cfg.grace_ms)
+        e->cfg.grace_ms = 15000;
+    if (e->cfg.backoff_scale <= 0)
+        e->cfg.backoff_scale = 1.0;
+    if (e->cfg.max_update_hours < 24)
+        e->cfg.max_update_hours = 24;
+    e->cfg.job_log_dir = berth_strdup(c->job_log_dir);
+    rtarget t = {.host = (char *)(c->redis_host ? c->redis_host : "127.0.0.1"),
+                 .port = c->redis_port ? c->redis_port : 6379,
+                 .unix_path = (char *)c->redis_unix,
+                 .password = (char *)c->redis_password,
+                 .db = c->redis_db};
+    rtarget_copy(&e->target, &t);
+    e->log = (berth_logger){c->log, c->log_userdata, c->log_level};
+    if (c->pool_id && berth_id_valid(c->pool_id))
+        memcpy(e->pool_id, c->pool_id, 25);
+    else
+        berth_id_new(e->pool_id);
+    e->cfg.pool_id = e->pool_id;
+}
+
+int berth_engine_new(const berth_engine_config *cfg, berth_engine **out, char *err,
+                     size_t errlen)
+{
+    if (!cfg || !out) {
+        snprintf(err, errlen, "engine config and out pointer are required");
+        return BERTH_EINVAL;
+    }
+    berth_engine *e = berth_calloc(1, sizeof *e);
+    copy_config(e, cfg);
+    runq_init(&e->ready);
+    runq_init(&e->done);
+    pthread_mutex_init(&e->slots_mu, NULL);
+    engine_cond_init(&e->slots_cv);
+    pthread_mutex_init(&e->wake_mu, NULL);
+    engine_cond_init(&e->wake_cv);
+    pthread_mutex_init(&e->own_mu, NULL);
+    pthread_mutex_init(&e->pool_mu, NULL);
+    pthread_mutex_init(&e->retry_mu, NULL);
+    pthread_mutex_init(&e->tick_mu, NULL);
+    engine_cond_init(&e->tick_cv);
+    pthread_mutex_init(&e->sub_mu, NULL);
+    *out = e;
+    return 0;
+}
+
+int berth_engine_register(berth_engine *e, const berth_job_type *type)
+{
+    if (atomic_load(&e->started) || !type || !type->name || !*type->name || !type->run)
+        return BERTH_EINVAL;
+    if (engine_type(e, type->name))
+        return BERTH_EINVAL;
+    e->types = berth_realloc(e->types, (e->ntypes + 1) * sizeof *e->types);
+    jtype *j = &e->types[e->ntypes++];
+    j->t = *type;
+    j->name = berth_strdup(type->name);
+    j->t.name = j->name;
+    if (!j->t.max_fails)
+        j->t.max_fails = 4;
+    if (!j->t.priority)
+        j->t.priority = 1000;
+    return 0;
+}
+
+const jtype *engine_type(const berth_engine *e, const char *name)
+{
+    for (size_t i = 0; name && i < e->ntypes; i++)
+        if (strcmp(e->types[i].name, name) == 0)
+            return &e->types[i];
+    return NULL;
+}
+
+bool berth_engine_knows(const berth_engine *e, const char *name)
+{
+    return engine_type(e, name) != NULL;
+}
+
+const char *berth_engine_pool_id(const berth_engine *e)
+{
+    return e->pool_id;
+}
+
+int berth_engine_validate(berth_engine *e, const char *name, const char *params_json,
+                          char *err, size_t errlen)
+{
+    const jtype *j = engine_type(e, name);
+    if (!j) {
+        snprintf(err, errlen, "job with name '%s' is unknown", name ? name : "");
+        return BERTH_EUNKNOWN;
+    }
+    if (j->t.validate && j->t.validate(params_json, err, errlen, j->t.userdata) != 0)
+        return BERTH_EINVAL;
+    return 0;
+}

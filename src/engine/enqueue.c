@@ -1,0 +1,207 @@
+/* Launching jobs: builds the gocraft job JSON and the stats hash and hands both to
+ * enqueue.lua, so a job and its stats appear together (one round trip, batched for
+ * launch_batch). Parameters are parsed once here to reject bad JSON and to build the
+ * unique key; the queue keeps them as compact text. */
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "engine/internal.h"
+#include "model/id.h"
+#include "model/params.h"
+#include "util/alloc.h"
+
+typedef struct prepared {
+    char id[25];
+    const jtype *type;
+    char *params;        /* compact JSON object text, or NULL */
+    char *ukey;          /* unique key or NULL */
+    bool scheduled;
+    int64_t run_at;
+} prepared;
+
+static int prepare(berth_engine *e, const berth_launch *l, prepared *p, char *err, size_t errlen)
+{
+    memset(p, 0, sizeof *p);
+    p->type = engine_type(e, l->name);
+    if (!p->type) {
+        snprintf(err, errlen, "job with name '%s' is unknown", l->name ? l->name : "");
+        return BERTH_EUNKNOWN;
+    }
+    const char *kind = l->kind ? l->kind : BERTH_KIND_GENERIC;
+    p->scheduled = strcmp(kind, BERTH_KIND_SCHEDULED) == 0;
+    if (!p->scheduled && strcmp(kind, BERTH_KIND_GENERIC) != 0) {
+        snprintf(err, errlen, "job kind '%s' cannot be launched by the engine", kind);
+        return BERTH_EINVAL;
+    }
+    if (p->scheduled && l->schedule_delay == 0) {
+        snprintf(err, errlen, "'schedule_delay' must be specified for Scheduled job");
+        return BERTH_EINVAL;
+    }
+    if (l->params_json && strcmp(l->params_json, "null") != 0) {
+        json_error_t jerr;
+        json_t *j = json_loads(l->params_json, JSON_REJECT_DUPLICATES, &jerr);
+        if (!json_is_object(j)) {
+            snprintf(err, errlen, "parameters must be a JSON object: %s",
+                     j ? "not an object" : jerr.text);
+            json_decref(j);
+            return BERTH_EINVAL;
+        }
+        p->params = json_dumps(j, JSON_COMPACT);
+        json_decref(j);
+    }
+    if (l->unique) {
+        buf k;
+        buf_init(&k, 0);
+        if (berth_unique_key(e->ns, p->type->name, p->params, &k) != 0) {
+            buf_free(&k);
+            snprintf(err, errlen, "parameters cannot be encoded for the unique key");
+            return BERTH_EINVAL;
+        }
+        p->ukey = buf_release(&k);
+    }
+    berth_id_new(p->id);
+    if (p->scheduled)
+        p->run_at = engine_now() + (int64_t)l->schedule_delay;
+    return 0;
+}
+
+static void prepared_free(prepared *p)
+{
+    free(p->params);
+    berth_free(p->ukey);
+}
+
+static void add_job(berth_engine *e, rargs *a, const berth_launch *l, const prepared *p,
+                    int64_t now)
+{
+    buf json;
+    buf_init(&json, 0);
+    buf_printf(&json, "{\"name\":\"%s\",\"id\":\"%s\",\"t\":%lld,\"args\":%s%s}", p->type->name,
+               p->id, (long long)now, p->params ? p->params : "null",
+               l->unique ? ",\"unique\":true" : "");
+    rargs_adds(a, p->type->name);
+    rargs_adds(a, p->id);
+    rargs_add(a, json.p, json.len);
+    rargs_adds(a, p->ukey);
+    rargs_addi(a, p->scheduled ? p->run_at : 0);
+    int nf_at = a->argc;
+    rargs_addi(a, 0);
+    int nf = 8;
+    rargs_adds(a, "id"), rargs_adds(a, p->id);
+    rargs_adds(a, "name"), rargs_adds(a, p->type->name);
+    rargs_adds(a, "kind"), rargs_adds(a, p->scheduled ? BERTH_KIND_SCHEDULED : BERTH_KIND_GENERIC);
+    rargs_adds(a, "unique"), rargs_adds(a, l->unique ? "1" : "0");
+    rargs_adds(a, "status"), rargs_adds(a, p->scheduled ? "Scheduled" : "Pending");
+    rargs_adds(a, "enqueue_time"), rargs_addi(a, now);
+    rargs_adds(a, "update_time"), rargs_addi(a, now);
+    rargs_adds(a, "revision"), rargs_addi(a, now);
+    if (p->scheduled)
+        rargs_adds(a, "run_at"), rargs_addi(a, p->run_at), nf++;
+    if (l->status_hook && *l->status_hook)
+        rargs_adds(a, "web_hook_url"), rargs_adds(a, l->status_hook), nf++;
+    if (p->params)
+        rargs_adds(a, "parameters"), rargs_adds(a, p->params), nf++;
+    char tmp[16];
+    snprintf(tmp, sizeof tmp, "%d", nf);
+    rargs_set(a, nf_at, tmp);
+    buf_free(&json);
+}
+
+static berth_stats *reply_stats(const berth_launch *l, const prepared *p, int64_t now)
+{
+    berth_stats *s = berth_calloc(1, sizeof *s);
+    s->id = berth_strdup(p->id);
+    s->status = berth_strdup(p->scheduled ? "Scheduled" : "Pending");
+    s->name = berth_strdup(p->type->name);
+    s->kind = berth_strdup(p->scheduled ? BERTH_KIND_SCHEDULED : BERTH_KIND_GENERIC);
+    s->unique = l->unique;
+    size_t n = strlen(p->id) + 16;
+    s->ref_link = berth_malloc(n);
+    snprintf(s->ref_link, n, "/api/v1/jobs/%s", p->id);
+    s->enqueue_time = s->update_time = now;
+    s->run_at = p->scheduled ? p->run_at : 0;
+    s->web_hook_url = l->status_hook && *l->status_hook ? berth_strdup(l->status_hook) : NULL;
+    s->parameters = p->params ? berth_strdup(p->params) : NULL;
+    return s;
+}
+
+/* Runs enqueue.lua for n prepared jobs; results[i] = 0 or BERTH_EDUP (holder in holders[i]). */
+static int submit(berth_engine *e, const berth_launch *ls, const prepared *ps, size_t n,
+                  int64_t now, int *results, char (*holders)[128])
+{
+    rargs a;
+    rargs_init(&a);
+    rargs_adds(&a, e->prefix);
+    rargs_addi(&a, now);
+    rargs_addi(&a, (long long)n);
+    for (size_t i = 0; i < n; i++)
+        add_job(e, &a, &ls[i], &ps[i], now);
+    rconn *rc = engine_conn_get(e);
+    redisReply *r = rc ? rconn_eval(rc, SCRIPT_ENQUEUE, &a) : NULL;
+    int err = 0;
+    if (!rc || !rconn_ok(rc, r) || r->type != REDIS_REPLY_ARRAY || r->elements != n) {
+        BLOG_ERROR(&e->log, "enqueue failed: %s", rc ? rc->err : "no redis connection");
+        err = BERTH_EREDIS;
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            const char *res = r->element[i]->str ? r->element[i]->str : "";
+            results[i] = strncmp(res, "dup", 3) == 0 ? BERTH_EDUP : 0;
+            if (holders)
+                snprintf(holders[i], sizeof holders[i], "%s", res[3] == ':' ? res + 4 : "");
+        }
+    }
+    freeReplyObject(r);
+    engine_conn_put(e, rc);
+    rargs_free(&a);
+    return err;
+}
+
+int berth_engine_launch(berth_engine *e, const berth_launch *l, berth_stats **out, char *err,
+                        size_t errlen)
+{
+    prepared p;
+    int rc = prepare(e, l, &p, err, errlen);
+    int64_t now = engine_now();
+    int result = 0;
+    char holder[1][128] = {""};
+    if (rc == 0)
+        rc = submit(e, l, &p, 1, now, &result, holder);
+    if (rc == BERTH_EREDIS)
+        snprintf(err, errlen, "redis is unavailable");
+    if (rc == 0 && result == BERTH_EDUP) {
+        snprintf(err, errlen, "job '%s' can not be enqueued: a unique job with the same "
+                 "parameters is already queued (%s)", l->name, holder[0][0] ? holder[0] : "?");
+        rc = BERTH_EDUP;
+    }
+    if (rc == 0 && p.scheduled)
+        engine_tick_wake(e);
+    if (rc == 0 && out)
+        *out = reply_stats(l, &p, now);
+    prepared_free(&p);
+    return rc;
+}
+
+int berth_engine_launch_batch(berth_engine *e, const berth_launch *ls, size_t n,
+                              char (*ids_out)[25], int *results)
+{
+    prepared *ps = berth_calloc(n ? n : 1, sizeof *ps);
+    int *res = results ? results : berth_calloc(n ? n : 1, sizeof *res);
+    char err[256];
+    int rc = 0;
+    size_t i = 0;
+    for (; i < n && rc == 0; i++)
+        rc = prepare(e, &ls[i], &ps[i], err, sizeof err);
+    if (rc == 0)
+        rc = submit(e, ls, ps, n, engine_now(), res, NULL);
+    for (size_t k = 0; k < n; k++) {
+        if (ids_out && rc == 0)
+            memcpy(ids_out[k], ps[k].id, 25);
+        if (k < i)
+            prepared_free(&ps[k]);
+    }
+    if (!results)
+        berth_free(res);
+    berth_free(ps);
+    return rc;
+}

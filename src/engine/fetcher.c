@@ -1,0 +1,191 @@
+/* The fetcher: one thread per node that takes batches of jobs with one script call
+ * (fetch.lua) and hands them to the workers. When every queue is empty it blocks on the
+ * wake condition, which the subscriber raises when an enqueue publishes on the wake
+ * channel (the fetch script marks this node idle, so enqueues know to publish). */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "engine/internal.h"
+#include "model/params.h"
+#include "util/alloc.h"
+#include "util/jsonscan.h"
+
+/* Prefetch (taking more jobs than idle workers) pays off only for short jobs; for long
+ * ones it would mark jobs Running that wait behind a busy worker. */
+#define PREFETCH_MAX_RUN_US 5000
+/* Safety net only: wake-ups come by pub/sub; this bounds the cost of a lost message. */
+#define IDLE_WAIT_MS 2000
+
+void fetcher_type_order(const berth_engine *e, const jtype **out)
+{
+    size_t n = e->ntypes;
+    unsigned long long left = 0;
+    for (size_t i = 0; i < n; i++) {
+        out[i] = &e->types[i];
+        left += out[i]->t.priority;
+    }
+    /* gocraft: weighted random order without replacement. */
+    for (size_t i = 0; i < n; i++) {
+        unsigned long long rnd = 0;
+        if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd)
+            rnd = (unsigned long long)engine_now_ms();
+        unsigned long long pick = left ? rnd % left : 0, acc = 0;
+        size_t j = i;
+        for (; j < n - 1; j++) {
+            acc += out[j]->t.priority;
+            if (pick < acc)
+                break;
+        }
+        const jtype *tmp = out[i];
+        out[i] = out[j];
+        out[j] = tmp;
+        left -= out[i]->t.priority;
+    }
+}
+
+/* How many jobs to take now; blocks while every worker is busy. */
+static unsigned capacity(berth_engine *e)
+{
+    bool prefetch = atomic_load(&e->run_us_ewma) < PREFETCH_MAX_RUN_US;
+    pthread_mutex_lock(&e->slots_mu);
+    unsigned want = 0;
+    while (atomic_load(&e->fetching)) {
+        unsigned queued = (unsigned)runq_len(&e->ready);
+        unsigned room = e->idle_workers > queued ? e->idle_workers - queued : 0;
+        if (prefetch && queued < e->cfg.fetch_batch)
+            room = e->cfg.fetch_batch - queued;
+        if (room > 0) {
+            want = room < e->cfg.fetch_batch ? room : e->cfg.fetch_batch;
+            break;
+        }
+        pthread_cond_wait(&e->slots_cv, &e->slots_mu);
+    }
+    pthread_mutex_unlock(&e->slots_mu);
+    return want;
+}
+
+static void build_fetch_args(berth_engine *e, rargs *a, unsigned want)
+{
+    const jtype *order[e->ntypes ? e->ntypes : 1];
+    fetcher_type_order(e, order);
+    rargs_reset(a);
+    rargs_adds(a, e->prefix);
+    rargs_addi(a, engine_now());
+    rargs_adds(a, e->pool_id);
+    rargs_addi(a, engine_now_ms() + e->cfg.lease_ms);
+    rargs_addi(a, want);
+    rargs_addi(a, (long long)e->ntypes);
+    for (size_t i = 0; i < e->ntypes; i++) {
+        rargs_adds(a, order[i]->name);
+        rargs_addi(a, order[i]->t.max_concurrency);
+    }
+}
+
+static run *parse_run(berth_engine *e, redisReply **el)
+{
+    run *r = run_new();
+    r->code = el[0]->str ? el[0]->str[0] : '?';
+    r->id = berth_strndup(el[1]->str, el[1]->len);
+    r->name = berth_strndup(el[2]->str, el[2]->len);
+    r->revision = el[3]->type == REDIS_REPLY_INTEGER ? el[3]->integer : atoll(el[3]->str);
+    r->raw = berth_strndup(el[4]->str, el[4]->len);
+    r->type = engine_type(e, r->name);
+    return r;
+}
+
+/* Harbor releases a unique job's lock when a worker picks the job up; the release rides
+ * in the completer's next batch (op 'U'). */
+static void release_unique(berth_engine *e, const run *r)
+{
+    size_t len = 0;
+    if (!strstr(r->raw, "\"unique\":true"))
+        return;
+    const char *args = jsonscan_member(r->raw, "args", &len);
+    char *params = args && !(len == 4 && memcmp(args, "null", 4) == 0) ? berth_strndup(args, len)
+                                                                        : NULL;
+    buf key;
+    buf_init(&key, 0);
+    if (berth_unique_key(e->ns, r->name, params, &key) == 0) {
+        run *u = run_new();
+        u->op = 'U';
+        u->id = berth_strdup(r->id);
+        u->name = berth_strdup(r->name);
+        u->checkin = buf_release(&key);
+        runq_push(&e->done, u);
+    }
+    buf_free(&key);
+    berth_free(params);
+}
+
+/* Hands fetched runs to the workers; skipped ones go straight to the completer, which
+ * releases their unique locks. Returns the number of runs handed out. */
+static size_t dispatch(berth_engine *e, redisReply *reply)
+{
+    size_t n = 0;
+    for (size_t i = 0; i + 5 <= reply->elements; i += 5) {
+        run *r = parse_run(e, &reply->element[i]);
+        release_unique(e, r);
+        if (r->code != 'R') {
+            BLOG_DEBUG(&e->log, "job %s not run (fetch code %c)", r->id, r->code);
+            r->op = 'X';
+            runq_push(&e->done, r);
+            continue;
+        }
+        engine_own(e, r);
+        runq_push(&e->ready, r);
+        n++;
+    }
+    return n;
+}
+
+static void wait_for_wake(berth_engine *e, int ms)
+{
+    struct timespec deadline;
+    engine_timespec_after(&deadline, ms);
+    pthread_mutex_lock(&e->wake_mu);
+    while (!e->wake_flag && atomic_load(&e->fetching))
+        if (pthread_cond_timedwait(&e->wake_cv, &e->wake_mu, &deadline) != 0)
+            break;
+    e->wake_flag = false;
+    pthread_mutex_unlock(&e->wake_mu);
+}
+
+void *fetcher_main(void *arg)
+{
+    berth_engine *e = arg;
+    rconn rc;
+    rconn_init(&rc, &e->target, 5000);
+    rargs a;
+    rargs_init(&a);
+    int backoff_ms = 50;
+    while (atomic_load(&e->fetching)) {
+        unsigned want = capacity(e);
+        if (!want || e->ntypes == 0) {
+            if (e->ntypes == 0)
+                wait_for_wake(e, IDLE_WAIT_MS);
+            continue;
+        }
+        pthread_mutex_lock(&e->wake_mu);
+        e->wake_flag = false;   /* this fetch sees everything enqueued so far */
+        pthread_mutex_unlock(&e->wake_mu);
+        build_fetch_args(e, &a, want);
+        redisReply *r = rconn_eval(&rc, SCRIPT_FETCH, &a);
+        if (!rconn_ok(&rc, r) || r->type != REDIS_REPLY_ARRAY) {
+            BLOG_WARN(&e->log, "fetch failed (retrying in %d ms): %s", backoff_ms, rc.err);
+            freeReplyObject(r);
+            wait_for_wake(e, backoff_ms);
+            backoff_ms = backoff_ms < 2000 ? backoff_ms * 2 : 2000;
+            continue;
+        }
+        backoff_ms = 50;
+        size_t got = r->elements / 5;
+        dispatch(e, r);
+        freeReplyObject(r);
+        if (got == 0)
+            wait_for_wake(e, IDLE_WAIT_MS);
+    }
+    rargs_free(&a);
+    rconn_close(&rc);
+    return NULL;
+}

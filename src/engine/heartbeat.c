@@ -1,0 +1,169 @@
+/* The heartbeat thread: keeps this node visible (gocraft pool heartbeat, worker
+ * observations, both read by Harbor core's monitor), renews the leases of the runs this
+ * node holds, re-checks running jobs for stops that pub/sub may have missed, and reaps:
+ * any node requeues runs whose lease expired (their node died), within one lease. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/internal.h"
+#include "util/alloc.h"
+
+static unsigned interval_ms(const berth_engine *e)
+{
+    unsigned ms = e->cfg.lease_ms / 3;
+    return ms < 5000 ? (ms < 100 ? 100 : ms) : 5000;  /* Harbor calls a pool dead at 10 s */
+}
+
+static void renew_leases(berth_engine *e, rconn *rc)
+{
+    rargs a;
+    rargs_init(&a);
+    rargs_adds(&a, "ZADD");
+    rargs_addf(&a, "%sberth:leases", e->prefix);
+    rargs_adds(&a, "XX");
+    long long deadline = engine_now_ms() + e->cfg.lease_ms;
+    pthread_mutex_lock(&e->own_mu);
+    for (run *r = e->owned; r; r = r->own_next) {
+        rargs_addi(&a, deadline);
+        rargs_adds(&a, r->id);
+    }
+    pthread_mutex_unlock(&e->own_mu);
+    if (a.argc > 3)
+        freeReplyObject(rconn_argv(rc, &a));
+    rargs_free(&a);
+}
+
+static void job_names(const berth_engine *e, buf *b)
+{
+    /* sorted, comma-joined (gocraft) */
+    const char *names[e->ntypes ? e->ntypes : 1];
+    for (size_t i = 0; i < e->ntypes; i++)
+        names[i] = e->types[i].name;
+    for (size_t i = 1; i < e->ntypes; i++)
+        for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+            const char *t = names[j];
+            names[j] = names[j - 1];
+            names[j - 1] = t;
+        }
+    for (size_t i = 0; i < e->ntypes; i++)
+        buf_printf(b, "%s%s", i ? "," : "", names[i]);
+}
+
+static void beat(berth_engine *e, rconn *rc)
+{
+    buf names, wids;
+    buf_init(&names, 0);
+    buf_init(&wids, 0);
+    job_names(e, &names);
+    for (unsigned i = 0; i < e->nslots; i++)
+        buf_printf(&wids, "%s%s", i ? "," : "", e->worker_ids[i]);
+    char host[256] = "";
+    gethostname(host, sizeof host - 1);
+    freeReplyObject(rconn_cmd(rc, "SADD %sworker_pools %s", e->prefix, e->pool_id));
+    freeReplyObject(rconn_cmd(rc,
+        "HSET %sworker_pools:%s heartbeat_at %lld started_at %lld job_names %s concurrency %u "
+        "worker_ids %s host %s pid %d", e->prefix, e->pool_id, (long long)engine_now(),
+        (long long)e->started_at, names.p ? names.p : "", e->nslots, wids.p ? wids.p : "", host,
+        (int)getpid()));
+    buf_free(&names);
+    buf_free(&wids);
+}
+
+/* Worker observations (gocraft {ns}:worker:<wid>) and the stop re-check, per slot. */
+static void observe(berth_engine *e, rconn *rc)
+{
+    for (unsigned i = 0; i < e->nslots; i++) {
+        char id[160] = "", name[128] = "";
+        long long started = 0;
+        pthread_mutex_lock(&e->slots_mu);
+        run *r = e->slots[i].cur;
+        if (r) {
+            snprintf(id, sizeof id, "%s", r->id);
+            snprintf(name, sizeof name, "%s", r->name);
+            started = r->started_ms / 1000;
+        }
+        pthread_mutex_unlock(&e->slots_mu);
+        if (!id[0]) {
+            freeReplyObject(rconn_cmd(rc, "DEL %sworker:%s", e->prefix, e->worker_ids[i]));
+            continue;
+        }
+        freeReplyObject(rconn_cmd(rc, "HSET %sworker:%s job_name %s job_id %s started_at %lld",
+                                  e->prefix, e->worker_ids[i], name, id, started));
+        freeReplyObject(rconn_cmd(rc, "EXPIRE %sworker:%s %u", e->prefix, e->worker_ids[i],
+                                  e->cfg.max_update_hours * 3600));
+        redisReply *st = rconn_cmd(rc, "HGET %sjob_stats:%s status", e->prefix, id);
+        if (st && st->type == REDIS_REPLY_STRING && strcmp(st->str, "Stopped") == 0)
+            atomic_store(&e->slots[i].stop, true);
+        freeReplyObject(st);
+    }
+}
+
+static void reap(berth_engine *e, rconn *rc)
+{
+    rargs a;
+    rargs_init(&a);
+    rargs_adds(&a, e->prefix);
+    rargs_addi(&a, engine_now());
+    rargs_adds(&a, "expired");
+    rargs_addi(&a, engine_now_ms());
+    rargs_addi(&a, 500);
+    redisReply *r = rconn_eval(rc, SCRIPT_REQUEUE, &a);
+    if (rconn_ok(rc, r) && r->type == REDIS_REPLY_ARRAY && r->elements > 0)
+        BLOG_WARN(&e->log, "requeued %zu job(s) whose node stopped renewing their lease (first: %s)",
+                  r->elements, r->element[0]->str);
+    freeReplyObject(r);
+    rargs_free(&a);
+}
+
+void heartbeat_hand_back(berth_engine *e)
+{
+    rargs a;
+    rargs_init(&a);
+    rargs_adds(&a, e->prefix);
+    rargs_addi(&a, engine_now());
+    rargs_adds(&a, "own");
+    rargs_adds(&a, e->pool_id);
+    pthread_mutex_lock(&e->own_mu);
+    for (run *r = e->owned; r; r = r->own_next) {
+        r->handed_back = true;
+        rargs_adds(&a, r->id);
+    }
+    pthread_mutex_unlock(&e->own_mu);
+    rconn *rc = a.argc > 4 ? engine_conn_get(e) : NULL;
+    if (rc) {
+        redisReply *r = rconn_eval(rc, SCRIPT_REQUEUE, &a);
+        if (rconn_ok(rc, r) && r->type == REDIS_REPLY_ARRAY)
+            BLOG_INFO(&e->log, "handed %zu unfinished job(s) back to their queues", r->elements);
+        freeReplyObject(r);
+        engine_conn_put(e, rc);
+    }
+    rargs_free(&a);
+}
+
+static void leave(berth_engine *e, rconn *rc)
+{
+    freeReplyObject(rconn_cmd(rc, "SREM %sworker_pools %s", e->prefix, e->pool_id));
+    freeReplyObject(rconn_cmd(rc, "DEL %sworker_pools:%s", e->prefix, e->pool_id));
+    freeReplyObject(rconn_cmd(rc, "SREM %sberth:idle %s", e->prefix, e->pool_id));
+    for (unsigned i = 0; i < e->nslots; i++)
+        freeReplyObject(rconn_cmd(rc, "DEL %sworker:%s", e->prefix, e->worker_ids[i]));
+}
+
+void *heartbeat_main(void *arg)
+{
+    berth_engine *e = arg;
+    rconn rc;
+    rconn_init(&rc, &e->target, 5000);
+    while (atomic_load(&e->running)) {
+        renew_leases(e, &rc);
+        beat(e, &rc);
+        observe(e, &rc);
+        reap(e, &rc);
+        engine_retry_status(e, &rc);
+        engine_tick_wait(e, (int)interval_ms(e));
+    }
+    leave(e, &rc);
+    rconn_close(&rc);
+    return NULL;
+}

@@ -1,0 +1,100 @@
+/* Small pieces the engine threads share: the API connection pool, the fetcher wake-up,
+ * the owned-runs registry and the retry back-off. */
+#include <math.h>
+#include <stdlib.h>
+#include <sys/random.h>
+
+#include "engine/internal.h"
+#include "util/alloc.h"
+
+/* API callers (launch, get, stop, tracker) borrow a connection; the pool grows to the
+ * number of concurrent callers and never shrinks, which is bounded by the host's threads. */
+rconn *engine_conn_get(berth_engine *e)
+{
+    rconn *rc = NULL;
+    pthread_mutex_lock(&e->pool_mu);
+    if (e->npool > 0)
+        rc = e->pool[--e->npool];
+    pthread_mutex_unlock(&e->pool_mu);
+    if (!rc) {
+        rc = berth_malloc(sizeof *rc);
+        rconn_init(rc, &e->target, 5000);
+    }
+    if (rconn_connect(rc) != 0) {
+        BLOG_WARN(&e->log, "redis connect failed: %s", rc->err);
+        engine_conn_put(e, rc);
+        return NULL;
+    }
+    return rc;
+}
+
+void engine_conn_put(berth_engine *e, rconn *rc)
+{
+    if (!rc)
+        return;
+    pthread_mutex_lock(&e->pool_mu);
+    e->pool = berth_realloc(e->pool, (e->npool + 1) * sizeof *e->pool);
+    e->pool[e->npool++] = rc;
+    pthread_mutex_unlock(&e->pool_mu);
+}
+
+void engine_wake_fetcher(berth_engine *e)
+{
+    pthread_mutex_lock(&e->wake_mu);
+    e->wake_flag = true;
+    pthread_cond_signal(&e->wake_cv);
+    pthread_mutex_unlock(&e->wake_mu);
+}
+
+void engine_own(berth_engine *e, run *r)
+{
+    pthread_mutex_lock(&e->own_mu);
+    r->own_prev = NULL;
+    r->own_next = e->owned;
+    if (e->owned)
+        e->owned->own_prev = r;
+    e->owned = r;
+    e->nowned++;
+    pthread_mutex_unlock(&e->own_mu);
+}
+
+void engine_disown(berth_engine *e, run *r)
+{
+    pthread_mutex_lock(&e->own_mu);
+    if (r->own_prev)
+        r->own_prev->own_next = r->own_next;
+    else if (e->owned == r)
+        e->owned = r->own_next;
+    if (r->own_next)
+        r->own_next->own_prev = r->own_prev;
+    r->own_prev = r->own_next = NULL;
+    e->nowned--;
+    pthread_mutex_unlock(&e->own_mu);
+}
+
+double engine_backoff(const berth_engine *e, int fails)
+{
+    unsigned rnd = 0;
+    if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd)
+        rnd = (unsigned)engine_now_ms();
+    double f = fails;
+    double secs = pow(f, 4) + 15 + (double)(rnd % 30) * (f + 1);
+    return secs * e->cfg.backoff_scale;
+}
+
+void engine_tick_wait(berth_engine *e, int ms)
+{
+    struct timespec deadline;
+    engine_timespec_after(&deadline, ms);
+    pthread_mutex_lock(&e->tick_mu);
+    if (atomic_load(&e->running))
+        pthread_cond_timedwait(&e->tick_cv, &e->tick_mu, &deadline);
+    pthread_mutex_unlock(&e->tick_mu);
+}
+
+void engine_tick_wake(berth_engine *e)
+{
+    pthread_mutex_lock(&e->tick_mu);
+    pthread_cond_broadcast(&e->tick_cv);
+    pthread_mutex_unlock(&e->tick_mu);
+}

@@ -1,0 +1,183 @@
+/* The tracker's status half: Status, CheckIn, the CAS transitions and Reset, plus the
+ * persisted retry list behind UpdateStatusWithRetry. Harbor keeps failed status writes
+ * in memory only (lost on restart); Berth pushes them to {ns}:berth:status_retry, and
+ * keeps them in memory only while Redis itself is unreachable. */
+#include <stdio.h>
+#include <string.h>
+
+#include "berth/tracker.h"
+#include "engine/internal.h"
+#include "util/alloc.h"
+
+static void set_mem_status(berth_tracker *t, const char *status)
+{
+    berth_free(t->stats->status);
+    t->stats->status = berth_strdup(status);
+    t->stats->update_time = engine_now();
+}
+
+/* status.lua: 0, BERTH_EMISMATCH or BERTH_EREDIS. */
+static int cas(berth_engine *e, rconn *rc, const char *id, const char *target, int64_t rev)
+{
+    rargs a;
+    rargs_init(&a);
+    rargs_adds(&a, e->prefix);
+    rargs_addi(&a, engine_now());
+    rargs_adds(&a, id);
+    rargs_adds(&a, target);
+    rargs_addi(&a, rev);
+    redisReply *r = rconn_eval(rc, SCRIPT_STATUS, &a);
+    int err = BERTH_EREDIS;
+    if (rconn_ok(rc, r))
+        err = r->type == REDIS_REPLY_STRING && strcmp(r->str, "ok") == 0 ? 0 : BERTH_EMISMATCH;
+    freeReplyObject(r);
+    rargs_free(&a);
+    return err;
+}
+
+static void persist_retry(berth_tracker *t, const char *target)
+{
+    berth_engine *e = t->e;
+    char item[512];
+    snprintf(item, sizeof item, "%s %s %lld", t->id, target, (long long)t->stats->revision);
+    rconn *rc = engine_conn_get(e);
+    redisReply *r = rc ? rconn_cmd(rc, "RPUSH %sberth:status_retry %s", e->prefix, item) : NULL;
+    if (!rc || !rconn_ok(rc, r)) {
+        pthread_mutex_lock(&e->retry_mu);
+        e->retry_mem = berth_realloc(e->retry_mem, (e->nretry_mem + 1) * sizeof *e->retry_mem);
+        e->retry_mem[e->nretry_mem++] = berth_strdup(item);
+        pthread_mutex_unlock(&e->retry_mu);
+    }
+    freeReplyObject(r);
+    engine_conn_put(e, rc);
+}
+
+int berth_tracker_update_status_with_retry(berth_tracker *t, berth_status target)
+{
+    const char *name = berth_status_name(target);
+    if (!name)
+        return BERTH_EINVAL;
+    rconn *rc = engine_conn_get(t->e);
+    int err = rc ? cas(t->e, rc, t->id, name, t->stats->revision) : BERTH_EREDIS;
+    engine_conn_put(t->e, rc);
+    if (err == BERTH_EREDIS)
+        persist_retry(t, name);
+    return err;
+}
+
+/* Run/Stop/Fail/Succeed: unless the CAS refused, the in-memory status follows (Harbor
+ * does so even when the write failed for other reasons; the retry list catches up). */
+static int transition(berth_tracker *t, berth_status target)
+{
+    int err = berth_tracker_update_status_with_retry(t, target);
+    if (err != BERTH_EMISMATCH)
+        set_mem_status(t, berth_status_name(target));
+    return err;
+}
+
+int berth_tracker_run(berth_tracker *t) { return transition(t, BERTH_STATUS_RUNNING); }
+int berth_tracker_stop(berth_tracker *t) { return transition(t, BERTH_STATUS_STOPPED); }
+int berth_tracker_fail(berth_tracker *t) { return transition(t, BERTH_STATUS_ERROR); }
+int berth_tracker_succeed(berth_tracker *t) { return transition(t, BERTH_STATUS_SUCCESS); }
+
+int berth_tracker_status(berth_tracker *t, berth_status *out)
+{
+    rconn *rc = engine_conn_get(t->e);
+    redisReply *r = rc ? rconn_cmd(rc, "HGET %sjob_stats:%s status", t->e->prefix, t->id) : NULL;
+    int err = BERTH_EREDIS;
+    if (rc && rconn_ok(rc, r)) {
+        err = BERTH_ENOTFOUND;
+        if (r->type == REDIS_REPLY_STRING) {
+            *out = berth_status_parse(r->str);
+            err = *out == BERTH_STATUS_INVALID ? BERTH_EINVAL : 0;
+        }
+    }
+    freeReplyObject(r);
+    engine_conn_put(t->e, rc);
+    return err;
+}
+
+int berth_tracker_checkin(berth_tracker *t, const char *msg)
+{
+    if (!msg || !*msg)
+        return BERTH_EINVAL;
+    int64_t now = engine_now();
+    berth_free(t->stats->check_in);
+    t->stats->check_in = berth_strdup(msg);
+    t->stats->check_in_at = now;
+    t->stats->update_time = now;
+    rargs a;
+    rargs_init(&a);
+    rargs_adds(&a, t->e->prefix);
+    rargs_addi(&a, now);
+    rargs_adds(&a, t->e->pool_id);
+    rargs_addi(&a, 1);
+    rargs_adds(&a, "C"), rargs_adds(&a, t->id), rargs_adds(&a, t->stats->name);
+    rargs_addi(&a, t->stats->revision), rargs_adds(&a, msg), rargs_adds(&a, "");
+    rconn *rc = engine_conn_get(t->e);
+    redisReply *r = rc ? rconn_eval(rc, SCRIPT_FINISH, &a) : NULL;
+    int err = rc && rconn_ok(rc, r) ? 0 : BERTH_EREDIS;
+    freeReplyObject(r);
+    engine_conn_put(t->e, rc);
+    rargs_free(&a);
+    return err;
+}
+
+int berth_tracker_reset(berth_tracker *t)
+{
+    rargs a;
+    rargs_init(&a);
+    rargs_adds(&a, t->e->prefix);
+    rargs_addi(&a, engine_now());
+    rargs_adds(&a, t->id);
+    rconn *rc = engine_conn_get(t->e);
+    redisReply *r = rc ? rconn_eval(rc, SCRIPT_RESET, &a) : NULL;
+    int err = BERTH_EREDIS;
+    if (rc && rconn_ok(rc, r)) {
+        err = r->type == REDIS_REPLY_INTEGER ? 0 : BERTH_ENOTFOUND;
+        if (err == 0) {
+            t->stats->revision = r->integer;
+            set_mem_status(t, "Pending");
+            berth_free(t->stats->check_in), t->stats->check_in = NULL;
+            t->stats->check_in_at = 0;
+            berth_free(t->stats->ack.status), t->stats->ack.status = NULL;
+        }
+    }
+    freeReplyObject(r);
+    engine_conn_put(t->e, rc);
+    rargs_free(&a);
+    return err;
+}
+
+/* Heartbeat: move in-memory items to Redis, then retry up to 100 persisted changes. */
+void engine_retry_status(berth_engine *e, rconn *rc)
+{
+    pthread_mutex_lock(&e->retry_mu);
+    while (e->nretry_mem > 0) {
+        redisReply *r = rconn_cmd(rc, "RPUSH %sberth:status_retry %s", e->prefix,
+                                  e->retry_mem[e->nretry_mem - 1]);
+        bool ok = rconn_ok(rc, r);
+        freeReplyObject(r);
+        if (!ok)
+            break;
+        berth_free(e->retry_mem[--e->nretry_mem]);
+    }
+    pthread_mutex_unlock(&e->retry_mu);
+    for (int i = 0; i < 100; i++) {
+        redisReply *r = rconn_cmd(rc, "LINDEX %sberth:status_retry 0", e->prefix);
+        if (!rconn_ok(rc, r) || r->type != REDIS_REPLY_STRING) {
+            freeReplyObject(r);
+            return;
+        }
+        char id[256], target[32];
+        long long rev = 0;
+        int ok = sscanf(r->str, "%255s %31s %lld", id, target, &rev) == 3;
+        int err = ok ? cas(e, rc, id, target, rev) : BERTH_EMISMATCH;
+        if (err != BERTH_EREDIS)
+            freeReplyObject(rconn_cmd(rc, "LREM %sberth:status_retry 1 %b", e->prefix, r->str,
+                                      r->len));
+        freeReplyObject(r);
+        if (err == BERTH_EREDIS)
+            return;
+    }
+}

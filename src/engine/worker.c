@@ -1,0 +1,80 @@
+/* Worker threads: take a run from the ready queue, run the job with a fresh context,
+ * and pass the outcome to the completer. Workers never talk to Redis on this path. */
+#include <string.h>
+#include <time.h>
+
+#include "engine/context_internal.h"
+#include "util/alloc.h"
+#include "util/jsonscan.h"
+
+static void set_current(slot *s, run *r)
+{
+    berth_engine *e = s->e;
+    pthread_mutex_lock(&e->slots_mu);
+    s->cur = r;
+    if (r)
+        e->idle_workers--;
+    else
+        e->idle_workers++;
+    pthread_cond_broadcast(&e->slots_cv);
+    pthread_mutex_unlock(&e->slots_mu);
+}
+
+static void note_duration(berth_engine *e, int64_t us)
+{
+    uint_fast64_t old = atomic_load(&e->run_us_ewma);
+    atomic_store(&e->run_us_ewma, (old * 7 + (uint_fast64_t)(us < 0 ? 0 : us)) / 8);
+}
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void execute(slot *s, run *r)
+{
+    berth_engine *e = s->e;
+    if (!r->type) {
+        buf_printf(&r->errmsg, "job with name '%s' is not registered on this node", r->name);
+        r->rc = BERTH_EUNKNOWN;
+        return;
+    }
+    berth_ctx ctx;
+    ctx_build(&ctx, e, s, r);
+    const char *params = NULL;
+    char *args = NULL;
+    /* Parameters are the job JSON's "args" value, cut out without a full parse. */
+    size_t len = 0;
+    const char *p = jsonscan_member(r->raw, "args", &len);
+    if (p && !(len == 4 && memcmp(p, "null", 4) == 0)) {
+        args = berth_strndup(p, len);
+        params = args;
+    }
+    r->started_ms = engine_now_ms();
+    int64_t t0 = mono_us();
+    r->rc = r->type->t.run(&ctx, params, r->type->t.userdata);
+    note_duration(e, mono_us() - t0);
+    ctx_close(&ctx);
+    berth_free(args);
+}
+
+void *worker_main(void *arg)
+{
+    slot *s = arg;
+    berth_engine *e = s->e;
+    while (atomic_load(&e->running)) {
+        run *r = runq_pop(&e->ready, -1);
+        if (!r)
+            continue;
+        set_current(s, r);
+        atomic_store(&s->stop, atomic_load(&e->system_done));
+        if (!r->handed_back)
+            execute(s, r);
+        r->op = r->rc == 0 ? 'S' : 'E';
+        runq_push(&e->done, r);
+        set_current(s, NULL);
+    }
+    return NULL;
+}

@@ -1,0 +1,27 @@
+/* An argument vector for hiredis' redisCommandArgv/redisAppendCommandArgv, built by
+ * appending strings and integers. Batches of hundreds of jobs become one command, so the
+ * vector grows; every string is copied into the vector's own storage. */
+#ifndef BERTH_STORE_ARGS_H
+#define BERTH_STORE_ARGS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct rargs {
+    int argc;
+    int cap;
+    char **argv;      /* each entry allocated, owned by the vector */
+    size_t *lens;
+} rargs;
+
+void rargs_init(rargs *a);
+void rargs_add(rargs *a, const char *s, size_t len);
+void rargs_adds(rargs *a, const char *s);            /* NUL-terminated; NULL → "" */
+void rargs_addi(rargs *a, long long v);
+void rargs_addf(rargs *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Overwrite entry i (must exist) with a new string. */
+void rargs_set(rargs *a, int i, const char *s);
+void rargs_reset(rargs *a);  /* argc = 0, keeps capacity */
+void rargs_free(rargs *a);
+
+#endif

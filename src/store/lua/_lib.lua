@@ -1,0 +1,75 @@
+-- Shared helpers, prepended to every script by cmake/embed_lua.cmake.
+-- Every script takes ARGV[1] = key prefix "{ns}:" (namespace in braces, so all keys of a
+-- namespace hash to one Redis Cluster slot) and ARGV[2] = now (unix seconds).
+-- Status codes and the compare-and-set rule are Harbor's (spec §3.4, §5.3).
+local P = ARGV[1]
+local NOW = tonumber(ARGV[2])
+local CODES = {Pending = 0, Scheduled = 1, Running = 2, Stopped = 3, Error = 3, Success = 3}
+
+local function code(s) return CODES[s] or 0 end
+local function is_final(s) return s == 'Stopped' or s == 'Error' or s == 'Success' end
+
+-- Allowed if the writer's revision is newer, or same revision and the status moves forward
+-- (or is set again). A missing hash counts as code 0, revision 0.
+local function cas_allowed(stored, srev, target, rev)
+  if srev < rev then return true end
+  return srev == rev and (code(stored) < code(target) or stored == target)
+end
+
+-- Append a status event to the durable hook outbox (delivered by the hook dispatcher).
+local function hook(id, status, rev, url, checkin, checkin_at)
+  if url and url ~= '' then
+    redis.call('XADD', P .. 'berth:hooks', 'MAXLEN', '~', 1000000, '*', 'j', id, 's', status,
+               'r', rev, 'u', url, 'c', checkin or '', 't', checkin_at or 0, 'at', NOW)
+  end
+end
+
+-- Final-status bookkeeping: TTL on the stats, in-progress counter (spec §5.5). A job with
+-- no hook URL can never be acked, so its in-progress entry goes at once (Harbor leaks it).
+local function finalize(skey, id, status, url)
+  redis.call('EXPIRE', skey, status == 'Error' and 604800 or 86400)
+  local ip = P .. 'job_track:inprogress'
+  if not url or url == '' then
+    redis.call('HDEL', ip, id)
+  elseif redis.call('HINCRBY', ip, id, -1) <= 0 then
+    redis.call('HDEL', ip, id)
+  end
+end
+
+-- Status compare-and-set with all its side effects. Returns 'ok' or the stored status
+-- (false when the hash is missing and the write was refused, which cannot happen).
+local function set_status(id, target, rev, checkin)
+  local skey = P .. 'job_stats:' .. id
+  local st = redis.call('HMGET', skey, 'status', 'revision', 'web_hook_url')
+  local stored, srev = st[1], tonumber(st[2]) or 0
+  if not cas_allowed(stored, srev, target, rev) then return stored end
+  redis.call('HSET', skey, 'status', target, 'update_time', NOW)
+  if is_final(target) then finalize(skey, id, target, st[3]) end
+  hook(id, target, rev, st[3], checkin, 0)
+  return 'ok'
+end
+
+-- Wake idle fetchers (they subscribe to the wake channel) only when one is idle, so a
+-- busy system pays nothing for wake-ups.
+local function wake()
+  if redis.call('SCARD', P .. 'berth:idle') > 0 then
+    redis.call('PUBLISH', P .. 'berth:wake', '1')
+  end
+end
+
+-- Job JSON (gocraft layout): Berth writes {"name":..,"id":..,"t":..,"args":..}; anything
+-- else (re-encoded by cjson, written by another tool) falls back to a full decode.
+-- Returns name, gocraft id, effective id (execution id for periodic executions).
+local function parse_job(raw)
+  local name, id = string.match(raw, '^{"name":"([^"\\]*)","id":"([^"\\]*)"')
+  local periodic
+  if name and not string.find(raw, '_job_kind_periodic_', 1, true) then
+    return name, id, id
+  end
+  local ok, j = pcall(cjson.decode, raw)
+  if not ok or type(j) ~= 'table' then return nil end
+  name, id = j.name, j.id
+  if type(j.args) == 'table' then periodic = j.args['_job_kind_periodic_'] end
+  if periodic ~= nil then return name, id, id .. '@' .. tostring(periodic) end
+  return name, id, id
+end

@@ -1,0 +1,94 @@
+-- Fetch up to `max` jobs for one node in one round trip and mark them Running.
+-- ARGV: prefix, now, pool, lease_deadline_ms, max, ntypes, then per type: name, max_concurrency
+--   (types in the priority-weighted order the caller drew).
+-- Per job, by stored status (spec §4.4): Pending/Scheduled → Running; Running/Error (crash
+-- or retry) → Reset (new revision) then Running; Stopped → skipped; Success → skipped (a
+-- duplicate delivery); no stats → parked in the retry set for the load-retry (caller).
+-- Each taken job gets a lease (zset, score = deadline ms) and a running entry (pool|json)
+-- so any node can requeue it if this node dies.
+-- Returns a flat array, 5 entries per job: code, effective id, name, revision, json
+--   code: 'R' run, 'S' skip (stopped), 'K' skip (already succeeded), 'W' stats missing
+--   (parked for a later try), 'D' dropped (unparsable job or stats never appeared)
+local pool, deadline, max, ntypes = ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
+local out = {}
+local leases, running = {}, {}
+local taken = 0
+for t = 1, ntypes do
+  if taken >= max then break end
+  local name, maxc = ARGV[5 + t * 2], tonumber(ARGV[6 + t * 2])
+  local qkey = P .. 'jobs:' .. name
+  local want = max - taken
+  if redis.call('EXISTS', qkey .. ':paused') == 1 then want = 0 end
+  if want > 0 and maxc > 0 then
+    local busy = tonumber(redis.call('GET', qkey .. ':lock') or '0')
+    want = math.min(want, maxc - busy)
+  end
+  local jobs = want > 0 and redis.call('RPOP', qkey, want) or false
+  local runs = 0
+  for _, raw in ipairs(jobs or {}) do
+    local jname, _, eid = parse_job(raw)
+    if not jname or not eid then jname, eid = name, '' end
+    local skey = P .. 'job_stats:' .. eid
+    local st = redis.call('HMGET', skey, 'status', 'revision', 'web_hook_url')
+    local status, rev = st[1], tonumber(st[2]) or 0
+    local c = 'R'
+    if eid == '' then
+      c = 'D'
+      redis.call('ZADD', P .. 'dead', NOW, raw)
+    elseif not status then
+      -- Stats not saved yet (a job queued by another writer): Harbor retries the load 6
+      -- times over ~7 s, then drops the job. Park it in the retry set instead of holding
+      -- a worker, counting tries in a short-lived key so a crash loses nothing.
+      c = 'W'
+      local wkey = P .. 'berth:stats_wait:' .. eid
+      local tries = redis.call('INCR', wkey)
+      redis.call('EXPIRE', wkey, 120)
+      if tries <= 6 then
+        redis.call('ZADD', P .. 'retry', NOW + (tries == 1 and 1 or 2), raw)
+      else
+        redis.call('DEL', wkey)
+        c = 'D'
+      end
+    elseif status == 'Stopped' then
+      c = 'S'
+    elseif status == 'Success' then
+      c = 'K'
+    elseif status == 'Running' or status == 'Error' then
+      rev = math.max(NOW, rev + 1)
+      redis.call('HSET', skey, 'revision', rev)
+      redis.call('HDEL', skey, 'ack', 'check_in', 'check_in_at')
+      redis.call('HSET', P .. 'job_track:inprogress', eid, 2)
+    elseif status ~= 'Pending' and status ~= 'Scheduled' then
+      c = 'S'
+    end
+    if c == 'R' then
+      redis.call('HSET', skey, 'status', 'Running', 'update_time', NOW)
+      hook(eid, 'Running', rev, st[3], '', 0)
+      leases[#leases + 1] = deadline
+      leases[#leases + 1] = eid
+      running[#running + 1] = eid
+      running[#running + 1] = pool .. '|' .. raw
+      runs = runs + 1
+    end
+    out[#out + 1] = c
+    out[#out + 1] = eid
+    out[#out + 1] = jname
+    out[#out + 1] = rev
+    out[#out + 1] = raw
+    taken = taken + 1
+  end
+  if runs > 0 then
+    redis.call('INCRBY', qkey .. ':lock', runs)
+    redis.call('HINCRBY', qkey .. ':lock_info', pool, runs)
+  end
+end
+if #leases > 0 then
+  redis.call('ZADD', P .. 'berth:leases', unpack(leases))
+  redis.call('HSET', P .. 'berth:running', unpack(running))
+end
+if taken == 0 then
+  redis.call('SADD', P .. 'berth:idle', pool)
+else
+  redis.call('SREM', P .. 'berth:idle', pool)
+end
+return out

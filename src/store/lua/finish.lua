@@ -1,0 +1,57 @@
+-- Apply the outcomes of many job runs (and check-ins) in one round trip.
+-- ARGV: prefix, now, pool, count, then per op 6 args: op, effective id, name, revision, a, b
+--   op 'S' success, 'E' error (a = retry-at epoch or '' for no retry, b = job JSON for the
+--      retry set), 'C' check-in (a = message), 'U' unique-lock release (a = key; Harbor
+--      releases it when a job is picked up), 'X' nothing (a skipped run, for the record).
+-- For S/E: status CAS to Success/Error (a job stopped meanwhile keeps Stopped: final
+-- statuses never replace each other within a revision), periodic executions marked done,
+-- the retry entry added, and the lease + running entry + concurrency count released,
+-- but only if this node still owns the run (a reaped run may be running elsewhere).
+-- Returns one entry per op: 'ok' or the stored status that refused the change.
+local pool, n = ARGV[3], tonumber(ARGV[4])
+local out = {}
+local released = {}
+for k = 0, n - 1 do
+  local b = 5 + k * 6
+  local op, id, name, rev, a, extra = ARGV[b], ARGV[b + 1], ARGV[b + 2], tonumber(ARGV[b + 3]),
+                                      ARGV[b + 4], ARGV[b + 5]
+  local skey = P .. 'job_stats:' .. id
+  if op == 'U' then
+    redis.call('DEL', a)
+    out[#out + 1] = 'ok'
+  elseif op == 'X' then
+    out[#out + 1] = 'ok'
+  elseif op == 'C' then
+    local st = redis.call('HMGET', skey, 'status', 'revision', 'web_hook_url')
+    if st[1] and tonumber(st[2]) == rev then
+      redis.call('HSET', skey, 'check_in_at', NOW, 'update_time', NOW)
+      hook(id, st[1], rev, st[3], a, NOW)
+      out[#out + 1] = 'ok'
+    else
+      out[#out + 1] = st[1] or 'missing'
+    end
+  else
+    if op == 'S' or op == 'E' then
+      out[#out + 1] = set_status(id, op == 'S' and 'Success' or 'Error', rev, '')
+      local at = string.find(id, '@', 1, true)
+      if at then
+        redis.call('ZADD', P .. 'executions:' .. string.sub(id, 1, at - 1), 'XX', -1, id)
+      end
+      if op == 'E' and a ~= '' and out[#out] == 'ok' then
+        redis.call('ZADD', P .. 'retry', tonumber(a), extra)
+        redis.call('HSET', skey, 'retry_at', a)
+      end
+    end
+    local owner = redis.call('HGET', P .. 'berth:running', id)
+    if owner and string.sub(owner, 1, #pool + 1) == pool .. '|' then
+      redis.call('HDEL', P .. 'berth:running', id)
+      redis.call('ZREM', P .. 'berth:leases', id)
+      released[name] = (released[name] or 0) + 1
+    end
+  end
+end
+for name, c in pairs(released) do
+  redis.call('DECRBY', P .. 'jobs:' .. name .. ':lock', c)
+  redis.call('HINCRBY', P .. 'jobs:' .. name .. ':lock_info', pool, -c)
+end
+return out

@@ -1,0 +1,189 @@
+/* hiredis wrapper: lazy reconnect, AUTH/SELECT, EVALSHA with NOSCRIPT reload; see redis.h. */
+#include "store/redis.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "berth/error.h"
+#include "util/alloc.h"
+
+extern const char berth_lua_enqueue[], berth_lua_fetch[], berth_lua_finish[],
+    berth_lua_status[], berth_lua_reset[], berth_lua_save[], berth_lua_stop[],
+    berth_lua_requeue[], berth_lua_schedule[];
+
+static const char *const sources[SCRIPT_COUNT] = {
+    berth_lua_enqueue, berth_lua_fetch, berth_lua_finish, berth_lua_status, berth_lua_reset,
+    berth_lua_save, berth_lua_stop, berth_lua_requeue, berth_lua_schedule,
+};
+
+const char *rconn_script_source(script_id id)
+{
+    return sources[id];
+}
+
+void rtarget_copy(rtarget *dst, const rtarget *src)
+{
+    dst->host = berth_strdup(src->host);
+    dst->port = src->port;
+    dst->unix_path = berth_strdup(src->unix_path);
+    dst->password = berth_strdup(src->password);
+    dst->db = src->db;
+}
+
+void rtarget_free(rtarget *t)
+{
+    berth_free(t->host);
+    berth_free(t->unix_path);
+    berth_free(t->password);
+    *t = (rtarget){0};
+}
+
+void rconn_init(rconn *rc, const rtarget *t, int timeout_ms)
+{
+    memset(rc, 0, sizeof *rc);
+    rtarget_copy(&rc->target, t);
+    rc->timeout_ms = timeout_ms;
+}
+
+static void drop(rconn *rc, const char *why)
+{
+    snprintf(rc->err, sizeof rc->err, "%s", why);
+    if (rc->c)
+        redisFree(rc->c);
+    rc->c = NULL;
+}
+
+static int handshake(rconn *rc)
+{
+    redisReply *r = NULL;
+    if (rc->target.password && *rc->target.password) {
+        r = redisCommand(rc->c, "AUTH %s", rc->target.password);
+        if (!r || r->type == REDIS_REPLY_ERROR)
+            goto fail;
+        freeReplyObject(r);
+    }
+    if (rc->target.db > 0) {
+        r = redisCommand(rc->c, "SELECT %d", rc->target.db);
+        if (!r || r->type == REDIS_REPLY_ERROR)
+            goto fail;
+        freeReplyObject(r);
+    }
+    return 0;
+fail:
+    drop(rc, r && r->str ? r->str : "handshake failed");
+    freeReplyObject(r);
+    return BERTH_EREDIS;
+}
+
+int rconn_connect(rconn *rc)
+{
+    if (rc->c)
+        return 0;
+    struct timeval tv = {rc->timeout_ms / 1000, (rc->timeout_ms % 1000) * 1000};
+    if (rc->target.unix_path && *rc->target.unix_path)
+        rc->c = rc->timeout_ms ? redisConnectUnixWithTimeout(rc->target.unix_path, tv)
+                               : redisConnectUnix(rc->target.unix_path);
+    else
+        rc->c = rc->timeout_ms ? redisConnectWithTimeout(rc->target.host, rc->target.port, tv)
+                               : redisConnect(rc->target.host, rc->target.port);
+    if (!rc->c || rc->c->err) {
+        drop(rc, rc->c ? rc->c->errstr : "cannot allocate redis context");
+        return BERTH_EREDIS;
+    }
+    if (rc->timeout_ms)
+        redisSetTimeout(rc->c, tv);
+    for (int i = 0; i < SCRIPT_COUNT; i++)
+        rc->sha[i][0] = '\0';
+    return handshake(rc);
+}
+
+void rconn_close(rconn *rc)
+{
+    if (rc->c)
+        redisFree(rc->c);
+    rc->c = NULL;
+    rtarget_free(&rc->target);
+}
+
+static redisReply *checked(rconn *rc, void *reply)
+{
+    if (!reply)
+        drop(rc, rc->c && rc->c->errstr[0] ? rc->c->errstr : "connection lost");
+    return reply;
+}
+
+redisReply *rconn_cmd(rconn *rc, const char *fmt, ...)
+{
+    if (rconn_connect(rc) != 0)
+        return NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    void *r = redisvCommand(rc->c, fmt, ap);
+    va_end(ap);
+    return checked(rc, r);
+}
+
+redisReply *rconn_argv(rconn *rc, const rargs *a)
+{
+    if (rconn_connect(rc) != 0)
+        return NULL;
+    return checked(rc, redisCommandArgv(rc->c, a->argc, (const char **)a->argv, a->lens));
+}
+
+static int load_script(rconn *rc, script_id id)
+{
+    redisReply *r = rconn_cmd(rc, "SCRIPT LOAD %s", sources[id]);
+    int ok = r && r->type == REDIS_REPLY_STRING && r->len == 40;
+    if (ok)
+        memcpy(rc->sha[id], r->str, 41);
+    else if (r)
+        snprintf(rc->err, sizeof rc->err, "SCRIPT LOAD: %s", r->str ? r->str : "bad reply");
+    freeReplyObject(r);
+    return ok ? 0 : BERTH_EREDIS;
+}
+
+static redisReply *evalsha(rconn *rc, script_id id, const rargs *a)
+{
+    int argc = a->argc + 3;
+    const char **argv = berth_malloc((size_t)argc * sizeof *argv);
+    size_t *lens = berth_malloc((size_t)argc * sizeof *lens);
+    argv[0] = "EVALSHA", lens[0] = 7;
+    argv[1] = rc->sha[id], lens[1] = 40;
+    argv[2] = "0", lens[2] = 1;
+    for (int i = 0; i < a->argc; i++)
+        argv[i + 3] = a->argv[i], lens[i + 3] = a->lens[i];
+    redisReply *r = checked(rc, redisCommandArgv(rc->c, argc, argv, lens));
+    berth_free(argv);
+    berth_free(lens);
+    return r;
+}
+
+redisReply *rconn_eval(rconn *rc, script_id id, const rargs *a)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (rconn_connect(rc) != 0)
+            return NULL;
+        if (!rc->sha[id][0] && load_script(rc, id) != 0)
+            return NULL;
+        redisReply *r = evalsha(rc, id, a);
+        if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
+            freeReplyObject(r);
+            rc->sha[id][0] = '\0';
+            continue;
+        }
+        return r;
+    }
+    return NULL;
+}
+
+bool rconn_ok(rconn *rc, const redisReply *r)
+{
+    if (!r)
+        return false;
+    if (r->type == REDIS_REPLY_ERROR) {
+        snprintf(rc->err, sizeof rc->err, "%s", r->str);
+        return false;
+    }
+    return true;
+}

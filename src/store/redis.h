@@ -1,0 +1,58 @@
+/* The one module that talks hiredis (0.14 today; a 1.x upgrade should touch only this
+ * file and subscriber code). An rconn is one connection owned by one thread; it
+ * reconnects lazily: after an I/O error the next call dials again, so callers only see
+ * NULL replies (BERTH_EREDIS) while Redis is away and back off themselves.
+ * Scripts run by EVALSHA; a NOSCRIPT answer (Redis restarted) reloads them once. */
+#ifndef BERTH_STORE_REDIS_H
+#define BERTH_STORE_REDIS_H
+
+#include <hiredis/hiredis.h>
+#include <stdbool.h>
+
+#include "store/args.h"
+
+typedef struct rtarget {
+    char *host;          /* TCP host (NULL when unix_path is set) */
+    int port;
+    char *unix_path;     /* unix socket, preferred when set */
+    char *password;      /* AUTH when set */
+    int db;              /* SELECT when > 0 */
+} rtarget;
+
+typedef enum {
+    SCRIPT_ENQUEUE, SCRIPT_FETCH, SCRIPT_FINISH, SCRIPT_STATUS, SCRIPT_RESET, SCRIPT_SAVE,
+    SCRIPT_STOP, SCRIPT_REQUEUE, SCRIPT_SCHEDULE, SCRIPT_COUNT
+} script_id;
+
+typedef struct rconn {
+    redisContext *c;             /* NULL while disconnected */
+    rtarget target;              /* owned copy */
+    int timeout_ms;              /* socket timeout for every call */
+    char sha[SCRIPT_COUNT][41];  /* "" until loaded on this server */
+    char err[256];               /* last connection or reply error text */
+} rconn;
+
+/* Copies a target (all strings duplicated); free with rtarget_free. */
+void rtarget_copy(rtarget *dst, const rtarget *src);
+void rtarget_free(rtarget *t);
+
+/* Sets up rc (no I/O). timeout_ms 0 means no timeout (blocking subscriber). */
+void rconn_init(rconn *rc, const rtarget *t, int timeout_ms);
+/* Dials now if disconnected. 0 or BERTH_EREDIS with rc->err set. */
+int rconn_connect(rconn *rc);
+void rconn_close(rconn *rc);   /* closes and frees the target copy */
+
+/* Each returns the reply (caller frees with freeReplyObject) or NULL on a connection
+ * error (rc->err says why; the connection is dropped and redialled on the next call).
+ * An error *reply* is returned as a reply of type REDIS_REPLY_ERROR. */
+redisReply *rconn_cmd(rconn *rc, const char *fmt, ...);
+redisReply *rconn_argv(rconn *rc, const rargs *a);
+redisReply *rconn_eval(rconn *rc, script_id id, const rargs *a);
+
+/* Script source text (for tests and SCRIPT LOAD). */
+const char *rconn_script_source(script_id id);
+
+/* True if r is a usable reply (not NULL, not an error); else copies the error into rc->err. */
+bool rconn_ok(rconn *rc, const redisReply *r);
+
+#endif
