@@ -77,7 +77,8 @@ typedef struct berth_engine_config {
     void *event_userdata;
 } berth_engine_config;
 
-/* Creates an engine (no threads yet, no Redis I/O). On failure returns an error code and
+/* Creates an engine (no threads yet, no Redis I/O). If SIGPIPE has its default action it
+ * is set to ignored, so a Redis that goes away cannot kill the process. On failure returns an error code and
  * a message in err. The engine is the caller's; free with berth_engine_free. */
 int berth_engine_new(const berth_engine_config *cfg, berth_engine **out, char *err,
                      size_t errlen);

@@ -1,6 +1,7 @@
 /* Engine life cycle: create, register job types, start and stop the threads, free.
  * Graceful stop follows issue 3 item 10: stop fetching, wait for running jobs up to the
  * grace period, raise stop flags, hand unfinished runs back to their queues at once. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -45,6 +46,20 @@ static void copy_config(berth_engine *e, const berth_engine_config *c)
     e->cfg.pool_id = e->pool_id;
 }
 
+/* hiredis writes to sockets with write(2): a Redis that goes away would kill the process
+ * with SIGPIPE. A job service must survive that, so unless the host chose a handler,
+ * SIGPIPE is ignored (documented in berth.h). */
+static void ignore_sigpipe(void)
+{
+    struct sigaction old;
+    if (sigaction(SIGPIPE, NULL, &old) == 0 && old.sa_handler == SIG_DFL) {
+        struct sigaction ign = {0};
+        ign.sa_handler = SIG_IGN;
+        sigemptyset(&ign.sa_mask);
+        sigaction(SIGPIPE, &ign, NULL);
+    }
+}
+
 int berth_engine_new(const berth_engine_config *cfg, berth_engine **out, char *err,
                      size_t errlen)
 {
@@ -52,6 +67,7 @@ int berth_engine_new(const berth_engine_config *cfg, berth_engine **out, char *e
         snprintf(err, errlen, "engine config and out pointer are required");
         return BERTH_EINVAL;
     }
+    ignore_sigpipe();
     berth_engine *e = berth_calloc(1, sizeof *e);
     copy_config(e, cfg);
     runq_init(&e->ready);

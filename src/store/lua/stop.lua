@@ -7,16 +7,28 @@ local id, ukey = ARGV[3], ARGV[4]
 local skey = P .. 'job_stats:' .. id
 local st = redis.call('HMGET', skey, 'status', 'revision', 'run_at', 'retry_at')
 if not st[1] then return 'missing' end
-if is_final(st[1]) then return 'final' end
-set_status(id, 'Stopped', tonumber(st[2]) or 0, '')
 local gid = string.match(id, '^([^@]+)') or id
 local function drop(set, score)
-  if not score or score == '' then return end
+  local n = 0
+  if not score or score == '' then return 0 end
   for _, raw in ipairs(redis.call('ZRANGEBYSCORE', P .. set, score, score)) do
     local _, jid = parse_job(raw)
-    if jid == gid then redis.call('ZREM', P .. set, raw) end
+    if jid == gid then n = n + redis.call('ZREM', P .. set, raw) end
   end
+  return n
 end
+local rev = tonumber(st[2]) or 0
+if st[1] == 'Error' then
+  -- A failed run waiting for its retry: Harbor ignores stop here and the retry runs;
+  -- Berth removes the retry and records Stopped as the outcome of a new revision.
+  if drop('retry', st[4]) == 0 then return 'final' end
+  rev = rev + 1
+  set_status(id, 'Stopped', rev, '')
+  redis.call('HSET', skey, 'revision', rev)
+elseif is_final(st[1]) then
+  return 'final'
+end
+set_status(id, 'Stopped', rev, '')
 drop('scheduled', st[3])
 drop('retry', st[4])
 if ukey ~= '' then redis.call('DEL', ukey) end
