@@ -1,0 +1,185 @@
+/* make bench: enqueue and drain no-op jobs with the engine against a private
+ * redis-server (no persistence, unix socket), and report what issue 3 asks for:
+ * enqueue rates, drain rate with full status tracking, enqueue→start latency at light
+ * load, script calls per job, Redis bytes per queued job and process RSS.
+ * Usage: bench_engine [jobs] [workers]   (defaults 200000, 4) */
+#include <hiredis/hiredis.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "berth/berth.h"
+#include "engine_fixture.h"
+#include "redis_fixture.h"
+
+static atomic_long finished;
+static long long *lat_us;
+static atomic_long nlat;
+
+static long long real_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int noop(berth_ctx *ctx, const char *params, void *ud)
+{
+    (void)ctx;
+    (void)ud;
+    const char *p = params ? strstr(params, "\"t0\":") : NULL;
+    if (p) {
+        long i = atomic_fetch_add(&nlat, 1);
+        lat_us[i] = real_us() - atoll(p + 5);
+    }
+    return 0;
+}
+
+static void on_event(const berth_status_event *ev, void *ud)
+{
+    (void)ud;
+    if (ev->status && strcmp(ev->status, "Success") == 0)
+        atomic_fetch_add(&finished, 1);
+}
+
+static long long info_field(redis_fixture *rf, const char *section, const char *field)
+{
+    redisContext *c = redisConnectUnix(rf->sock);
+    redisReply *r = redisCommand(c, "INFO %s", section);
+    long long v = 0;
+    char *p = r && r->str ? strstr(r->str, field) : NULL;
+    if (p)
+        v = atoll(p + strlen(field));
+    freeReplyObject(r);
+    redisFree(c);
+    return v;
+}
+
+static long rss_kib(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kib = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, "VmRSS:", 6) == 0)
+            kib = atol(line + 6);
+    if (f)
+        fclose(f);
+    return kib;
+}
+
+static berth_engine *make_engine(redis_fixture *rf, unsigned workers)
+{
+    berth_engine_config c = engine_fixture_config(rf);
+    c.workers = workers;
+    c.lease_ms = 30000;
+    c.fetch_batch = 256;
+    c.on_event = on_event;
+    berth_engine *e = NULL;
+    char err[256];
+    if (berth_engine_new(&c, &e, err, sizeof err) != 0) {
+        fprintf(stderr, "engine: %s\n", err);
+        exit(1);
+    }
+    berth_job_type t = {.name = "NOOP", .run = noop};
+    berth_engine_register(e, &t);
+    return e;
+}
+
+static int cmp_ll(const void *a, const void *b)
+{
+    long long x = *(const long long *)a, y = *(const long long *)b;
+    return (x > y) - (x < y);
+}
+
+static double secs_since(long long t0)
+{
+    return (double)(real_us() - t0) / 1e6;
+}
+
+int main(int argc, char **argv)
+{
+    long n = argc > 1 ? atol(argv[1]) : 200000;
+    unsigned workers = argc > 2 ? (unsigned)atoi(argv[2]) : 4;
+    redis_fixture rf;
+    const char *args[] = {"--appendonly", "no", NULL};
+    if (redis_fixture_start(&rf, args) != 0)
+        return 1;
+    berth_engine *e = make_engine(&rf, workers);
+    char err[256];
+
+    /* 1. enqueue, one launch per round trip */
+    long single = n / 10;
+    berth_launch l = {.name = "NOOP", .params_json = "{\"k\":1}"};
+    long long t0 = real_us();
+    for (long i = 0; i < single; i++)
+        berth_engine_launch(e, &l, NULL, err, sizeof err);
+    double single_rate = (double)single / secs_since(t0);
+
+    /* 2. enqueue in batches of 256, measuring Redis memory per queued job */
+    long long mem0 = info_field(&rf, "memory", "used_memory:");
+    long batched = n - single;
+    berth_launch batch[256];
+    for (int i = 0; i < 256; i++)
+        batch[i] = l;
+    t0 = real_us();
+    for (long done = 0; done < batched; done += 256) {
+        long k = batched - done < 256 ? batched - done : 256;
+        berth_engine_launch_batch(e, batch, (size_t)k, NULL, NULL);
+    }
+    double batch_rate = (double)batched / secs_since(t0);
+    long long mem1 = info_field(&rf, "memory", "used_memory:");
+
+    /* 3. drain everything with full status tracking */
+    long long evalsha0 = info_field(&rf, "commandstats", "cmdstat_evalsha:calls=");
+    long long cmds0 = info_field(&rf, "stats", "total_commands_processed:");
+    t0 = real_us();
+    berth_engine_start(e);
+    while (atomic_load(&finished) < n && secs_since(t0) < 300) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    double drain_s = secs_since(t0);
+    long long evalsha1 = info_field(&rf, "commandstats", "cmdstat_evalsha:calls=");
+    long long cmds1 = info_field(&rf, "stats", "total_commands_processed:");
+    long drained = atomic_load(&finished);
+
+    /* 4. latency at 200 jobs/s */
+    long lat_n = 2000;
+    lat_us = calloc((size_t)lat_n, sizeof *lat_us);
+    long base = atomic_load(&finished);
+    for (long i = 0; i < lat_n; i++) {
+        char params[64];
+        snprintf(params, sizeof params, "{\"t0\":%lld}", real_us());
+        berth_launch one = {.name = "NOOP", .params_json = params};
+        berth_engine_launch(e, &one, NULL, err, sizeof err);
+        struct timespec ts = {0, 5000000};
+        nanosleep(&ts, NULL);
+    }
+    while (atomic_load(&finished) < base + lat_n && secs_since(t0) < 400) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    long got = atomic_load(&nlat);
+    qsort(lat_us, (size_t)got, sizeof *lat_us, cmp_ll);
+    long rss = rss_kib();
+    berth_engine_free(e);
+    redis_fixture_stop(&rf);
+
+    printf("jobs                         %ld (workers %u)\n", n, workers);
+    printf("enqueue, single launches     %.0f jobs/s\n", single_rate);
+    printf("enqueue, batches of 256      %.0f jobs/s\n", batch_rate);
+    printf("drain, full status tracking  %.0f jobs/s (%ld jobs in %.2f s)\n",
+           (double)drained / drain_s, drained, drain_s);
+    printf("script calls per job (drain) %.4f\n", (double)(evalsha1 - evalsha0) / (double)drained);
+    printf("client commands per job      %.4f\n", (double)(cmds1 - cmds0) / (double)drained);
+    printf("redis bytes per queued job   %.0f\n", (double)(mem1 - mem0) / (double)batched);
+    printf("enqueue->start latency       p50 %.3f ms, p99 %.3f ms (%ld jobs at 200/s)\n",
+           got ? lat_us[got / 2] / 1000.0 : -1.0, got ? lat_us[got * 99 / 100] / 1000.0 : -1.0,
+           got);
+    printf("process RSS                  %ld KiB\n", rss);
+    free(lat_us);
+    return drained == n ? 0 : 1;
+}
