@@ -148,7 +148,7 @@ static int submit(berth_engine *e, const berth_launch *ls, const prepared *ps, s
             const char *res = r->element[i]->str ? r->element[i]->str : "";
             results[i] = strncmp(res, "dup", 3) == 0 ? BERTH_EDUP : 0;
             if (holders)
-                snprintf(holders[i], sizeof holders[i], "%s", res[3] == ':' ? res + 4 : "");
+                snprintf(holders[i], sizeof holders[i], "%s", strncmp(res, "dup:", 4) == 0 ? res + 4 : "");
         }
     }
     freeReplyObject(r);

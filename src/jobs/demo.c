@@ -5,11 +5,7 @@
 #include <string.h>
 
 #include "berth/jobs.h"
-#include "util/alloc.h"
-
-typedef struct demo_conf {
-    unsigned hold_ms;
-} demo_conf;
+#include <stdint.h>
 
 static bool demo_should_retry(void *ud)
 {
@@ -43,7 +39,7 @@ static int demo_validate(const char *params, char *err, size_t errlen, void *ud)
 
 static int demo_run(berth_ctx *ctx, const char *params, void *ud)
 {
-    demo_conf *c = ud;
+    unsigned hold_ms = (unsigned)(uintptr_t)ud;  /* the hold travels in the userdata */
     BERTH_JLOG(ctx, BERTH_LOG_INFO, "Sample job starting");
     BERTH_JLOG(ctx, BERTH_LOG_INFO, "Params: %s", params ? params : "null");
     const char *failed = getenv("JOB_FAILED");
@@ -55,8 +51,8 @@ static int demo_run(berth_ctx *ctx, const char *params, void *ud)
     berth_ctx_checkin(ctx, "progress data: %30");
     berth_ctx_sleep(ctx, 1000);
     berth_ctx_checkin(ctx, "progress data: %60");
-    BERTH_JLOG(ctx, BERTH_LOG_WARNING, "Holding for %u seconds", c->hold_ms / 1000);
-    berth_ctx_sleep(ctx, c->hold_ms);
+    BERTH_JLOG(ctx, BERTH_LOG_WARNING, "Holding for %u seconds", hold_ms / 1000);
+    berth_ctx_sleep(ctx, hold_ms);
     if (berth_ctx_op_command(ctx))
         BERTH_JLOG(ctx, BERTH_LOG_INFO, "Exit for receiving stop signal");
     BERTH_JLOG(ctx, BERTH_LOG_INFO, "Sample job exit");
@@ -65,15 +61,8 @@ static int demo_run(berth_ctx *ctx, const char *params, void *ud)
 
 int berth_jobs_register_demo(berth_engine *e, unsigned hold_ms)
 {
-    /* The conf lives as long as the process: engines copy the type, not the userdata,
-     * and a registration is rare (once per engine). */
-    demo_conf *c = berth_malloc(sizeof *c);
-    c->hold_ms = hold_ms;
     berth_job_type t = {.name = "DEMO", .max_fails = 3, .max_concurrency = 1, .priority = 1,
                         .should_retry = demo_should_retry, .validate = demo_validate,
-                        .run = demo_run, .userdata = c};
-    int rc = berth_engine_register(e, &t);
-    if (rc != 0)
-        berth_free(c);
-    return rc;
+                        .run = demo_run, .userdata = (void *)(uintptr_t)hold_ms};
+    return berth_engine_register(e, &t);
 }

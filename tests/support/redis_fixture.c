@@ -3,6 +3,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/prctl.h>
 #include <hiredis/hiredis.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -51,6 +53,14 @@ static int spawn(redis_fixture *rf, const char *const *extra)
     if (pid < 0)
         return -1;
     if (pid == 0) {
+        /* Die with the test process, and keep ctest's output pipe free: a crashed test
+         * must not leave a server holding the pipe open (ctest would wait for it). */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        int devnull = open("/dev/null", O_RDWR);
+        if (devnull >= 0) {
+            dup2(devnull, 0), dup2(devnull, 1), dup2(devnull, 2);
+            close(devnull);
+        }
         if (chdir(rf->dir) != 0)
             _exit(126);
         execvp("redis-server", (char *const *)argv);
