@@ -52,7 +52,6 @@ static void execute(slot *s, run *r)
         args = berth_strndup(p, len);
         params = args;
     }
-    r->started_ms = engine_now_ms();
     int64_t t0 = mono_us();
     r->rc = r->type->t.run(&ctx, params, r->type->t.userdata);
     note_duration(e, mono_us() - t0);
@@ -68,13 +67,16 @@ void *worker_main(void *arg)
         run *r = runq_pop(&e->ready, -1);
         if (!r)
             continue;
-        set_current(s, r);
+        r->started_ms = engine_now_ms();   /* published to the heartbeat by the lock */
         atomic_store(&s->stop, atomic_load(&e->system_done));
+        set_current(s, r);
         if (!r->handed_back)
             execute(s, r);
         r->op = r->rc == 0 ? 'S' : 'E';
-        runq_push(&e->done, r);
+        /* Leave the slot before the completer can free the run (the subscriber and the
+         * heartbeat read slot->cur under slots_mu). */
         set_current(s, NULL);
+        runq_push(&e->done, r);
     }
     return NULL;
 }

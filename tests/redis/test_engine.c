@@ -193,14 +193,15 @@ static void test_scheduled_runs_after_delay(void **state)
     assert_int_equal(berth_engine_start(e), 0);
     berth_stats *s = NULL;
     char err[256];
-    berth_launch l = {.name = "PROBE", .kind = "Scheduled", .schedule_delay = 1};
+    /* run_at has second granularity (Harbor's): a 2 s delay is due in more than 1 s */
+    berth_launch l = {.name = "PROBE", .kind = "Scheduled", .schedule_delay = 2};
     assert_int_equal(berth_engine_launch(e, &l, &s, err, sizeof err), 0);
     assert_string_equal(s->status, "Scheduled");
-    assert_true(s->run_at >= s->enqueue_time + 1);
+    assert_true(s->run_at >= s->enqueue_time + 2);
     assert_int_equal(redis_fixture_int(&rf, "ZCARD {t}:scheduled"), 1);
     engine_fixture_sleep_ms(300);
     assert_int_equal(atomic_load(&p.runs), 0);
-    assert_true(engine_fixture_wait_status(e, s->id, "Success", 4000));
+    assert_true(engine_fixture_wait_status(e, s->id, "Success", 5000));
     berth_launch bad = {.name = "PROBE", .kind = "Scheduled"};
     assert_int_equal(berth_engine_launch(e, &bad, NULL, err, sizeof err), BERTH_EINVAL);
     assert_string_equal(err, "'schedule_delay' must be specified for Scheduled job");
