@@ -68,7 +68,43 @@ typedef struct berth_stats {
     berth_ack ack;            /* omitempty (status NULL) */
 } berth_stats;
 
+/* A zeroed stats struct (every string NULL, every number 0); free with berth_stats_free. */
+berth_stats *berth_stats_new(void);
 /* Frees every string and the struct itself; NULL is a no-op. */
 void berth_stats_free(berth_stats *s);
+
+/* ---- launch request (spec §2.5): {"job":{"name","parameters","metadata":{...},"status_hook"}}
+ * Filled by berth_request_parse (src/model/request.h). Absent and JSON-null members read as
+ * NULL/0/false, as Go leaves them at their zero value. */
+typedef struct berth_request {
+    bool has_job;             /* "job" present and not null */
+    char *name;               /* NULL when absent */
+    char *parameters;         /* the object re-encoded as Go does (keys sorted, numbers as
+                                 float64, compact); NULL when absent or null */
+    bool has_metadata;        /* "metadata" present and not null */
+    char *kind;               /* metadata.kind; NULL when absent */
+    uint64_t schedule_delay;  /* metadata.schedule_delay, seconds; 0 when absent */
+    char *cron_spec;          /* metadata.cron_spec; NULL when absent */
+    bool unique;              /* metadata.unique */
+    char *status_hook;        /* NULL when absent */
+} berth_request;
+
+/* Frees every string and the struct itself; NULL is a no-op. */
+void berth_request_free(berth_request *r);
+
+/* Optional checks berth_request_validate runs after its own (spec §2.5 step 2). Any
+ * callback may be NULL (the check is skipped). A callback that fails writes the reason
+ * into err (NUL-terminated, at most errlen bytes) and returns non-zero. */
+typedef struct berth_validate_hooks {
+    /* Periodic only: parse the cron spec; err gets the parser's message. */
+    int (*cron_check)(const char *spec, char *err, size_t errlen, void *ud);
+    /* Is a job with this name registered? */
+    bool (*known_job)(const char *name, void *ud);
+    /* The job's own parameter check; params_json is NULL when there are none. Its err
+     * text becomes the reply's details verbatim. */
+    int (*validate_params)(const char *name, const char *params_json, char *err,
+                           size_t errlen, void *ud);
+    void *ud;                 /* passed to every callback */
+} berth_validate_hooks;
 
 #endif

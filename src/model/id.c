@@ -1,27 +1,40 @@
 /* Ids; see id.h. */
 #include "model/id.h"
 
+#include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
 
+#include "berth/error.h"
+
+/* Fills b from getrandom(2), retrying short reads and EINTR. */
+static bool random_bytes(unsigned char *b, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t k = getrandom(b + got, n - got, 0);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return false;
+        got += (size_t)k;
+    }
+    return true;
+}
+
 void berth_id_new(char out[25])
 {
+    static const char hex[] = "0123456789abcdef";
     unsigned char b[12];
-    size_t got = 0;
-    while (got < sizeof b) {
-        ssize_t n = getrandom(b + got, sizeof b - got, 0);
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    if (got < sizeof b) {  /* getrandom cannot fail after boot; keep ids distinct anyway */
+    if (!random_bytes(b, sizeof b)) {  /* getrandom cannot fail after boot; stay distinct */
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         memcpy(b, &ts, sizeof b < sizeof ts ? sizeof b : sizeof ts);
     }
-    static const char hex[] = "0123456789abcdef";
     for (int i = 0; i < 12; i++) {
         out[2 * i] = hex[b[i] >> 4];
         out[2 * i + 1] = hex[b[i] & 15];
@@ -31,7 +44,7 @@ void berth_id_new(char out[25])
 
 static bool hex24(const char *s)
 {
-    for (int i = 0; i < 24; i++)
+    for (int i = 0; i < BERTH_ID_LEN; i++)
         if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
             return false;
     return true;
@@ -39,15 +52,41 @@ static bool hex24(const char *s)
 
 bool berth_id_valid(const char *id)
 {
-    return id && strlen(id) == 24 && hex24(id);
+    return id && strlen(id) == BERTH_ID_LEN && hex24(id);
 }
 
 bool berth_execution_id_valid(const char *id)
 {
-    if (!id || strlen(id) < 26 || strlen(id) > 44 || !hex24(id) || id[24] != '@')
+    size_t n = id ? strlen(id) : 0;
+    if (n < 26 || n > 44 || !hex24(id) || id[24] != '@')
         return false;
     for (const char *p = id + 25; *p; p++)
         if (*p < '0' || *p > '9')
             return false;
     return true;
+}
+
+int berth_execution_id_make(const char *policy, int64_t epoch, char out[BERTH_EXEC_ID_SIZE])
+{
+    if (!berth_id_valid(policy) || epoch < 0)
+        return BERTH_EINVAL;
+    snprintf(out, BERTH_EXEC_ID_SIZE, "%s@%" PRId64, policy, epoch);
+    return 0;
+}
+
+int berth_execution_id_split(const char *id, char policy[25], int64_t *epoch)
+{
+    if (!berth_execution_id_valid(id))
+        return BERTH_EINVAL;
+    errno = 0;
+    long long e = strtoll(id + 25, NULL, 10);
+    if (errno == ERANGE)
+        return BERTH_EINVAL;
+    if (policy) {
+        memcpy(policy, id, BERTH_ID_LEN);
+        policy[BERTH_ID_LEN] = '\0';
+    }
+    if (epoch)
+        *epoch = (int64_t)e;
+    return 0;
 }

@@ -1,17 +1,28 @@
-/* The canonical parameter encoding used in unique-job keys (spec §3.9): exactly what Go's
- * json.Encoder writes for a map[string]interface{} decoded from the parameters — keys
- * sorted, <>& and U+2028/9 escaped, numbers re-encoded from float64, trailing newline. */
+/* Job parameters as Go re-encodes them. Harbor decodes parameters into a
+ * map[string]interface{} and encodes that map again wherever it writes them: sorted keys,
+ * every number through float64 (1.0 → 1, 123456789012345678 → 123456789012345680),
+ * HTML-safe string escaping (gojson.h).
+ *
+ *  - the canonical form inside unique-job keys (spec §3.9) is json.Encoder output, which
+ *    ends with "\n";
+ *  - the compact form (stats JSON, the stats hash, hook payloads) is json.Marshal output,
+ *    with no newline.
+ * Input is JSON text: an object, or NULL / "" / "null" meaning "no parameters". */
 #ifndef BERTH_MODEL_PARAMS_H
 #define BERTH_MODEL_PARAMS_H
 
 #include "util/buf.h"
 
-/* Appends the canonical form of params_json (an object, or NULL/"null" → nothing) to out.
- * 0, or BERTH_EINVAL for text that is not a JSON object or null. */
+/* Appends the canonical form (with "\n") of params_json to out; nothing for no parameters.
+ * 0; BERTH_EINVAL for text that is not a JSON object or null; BERTH_ETOOBIG at out's cap. */
 int berth_params_canonical(const char *params_json, buf *out);
-/* Appends Go's float64 text for v (strconv 'f'/-1, or 'e' outside [1e-6, 1e21)). */
-void berth_params_format_number(double v, buf *out);
-/* {ns}:unique:<name>:<canonical> — ns without braces. 0 or BERTH_EINVAL. */
+/* As berth_params_canonical, without the trailing newline (json.Marshal). */
+int berth_params_compact(const char *params_json, buf *out);
+/* Appends Go's float64 text for v (strconv 'f'/-1, or 'e' outside [1e-6, 1e21)).
+ * BERTH_EINVAL for NaN/Inf. */
+int berth_params_format_number(double v, buf *out);
+/* Appends {ns}:unique:<name>:<canonical> — ns without braces (they are added here).
+ * Same errors as berth_params_canonical; on error out may hold a partial key. */
 int berth_unique_key(const char *ns, const char *name, const char *params_json, buf *out);
 
 #endif

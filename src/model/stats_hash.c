@@ -1,58 +1,120 @@
-/* Stats hash → berth_stats; see stats_hash.h. */
+/* berth_stats ↔ the stats hash; see stats_hash.h.
+ *
+ * Reading mirrors Harbor's tracker Load (strconv with errors ignored). Writing is Berth's
+ * choice: empty optional fields are not stored at all (Harbor writes "" and "0"), which
+ * reads back the same through Load and saves memory per job. */
 #include "model/stats_hash.h"
 
-#include <jansson.h>
-#include <stdlib.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "berth/error.h"
+#include "model/ack.h"
+#include "model/jsonin.h"
 #include "util/alloc.h"
+#include "util/buf.h"
 
-static int64_t num(const char *v)
+/* Go's strconv.ParseInt(v, 10, 64) with the error ignored: bad syntax → 0, overflow →
+ * the limit in the number's direction. */
+static int64_t go_parse_int(const char *v)
 {
-    char *end;
-    long long x = strtoll(v, &end, 10);
-    return (*v && *end == '\0') ? (int64_t)x : 0;
+    bool neg = *v == '-';
+    if (*v == '+' || *v == '-')
+        v++;
+    if (!*v)
+        return 0;
+    uint64_t acc = 0, cut = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    for (; *v; v++) {
+        if (*v < '0' || *v > '9')
+            return 0;
+        acc = acc * 10 + (uint64_t)(*v - '0');
+        if (acc > cut)
+            return neg ? INT64_MIN : INT64_MAX;
+    }
+    return neg ? (int64_t)(0 - acc) : (int64_t)acc;
 }
 
-static void parse_ack(berth_ack *ack, const char *v)
+static bool go_parse_bool(const char *v)
 {
-    json_t *j = json_loads(v, 0, NULL);
-    const char *st = json_string_value(json_object_get(j, "status"));
-    if (st) {
-        ack->status = berth_strdup(st);
-        ack->revision = (int64_t)json_number_value(json_object_get(j, "revision"));
-        ack->check_in_at = (int64_t)json_number_value(json_object_get(j, "check_in_at"));
-    }
-    json_decref(j);
+    static const char *const yes[] = {"1", "t", "T", "TRUE", "true", "True"};
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
+        if (strcmp(v, yes[i]) == 0)
+            return true;
+    return false;
 }
 
 static void set_str(char **dst, const char *v)
 {
     berth_free(*dst);
-    *dst = v && *v ? berth_strdup(v) : NULL;
+    *dst = *v ? berth_strdup(v) : NULL;
+}
+
+/* Kept verbatim when it is a JSON object, dropped otherwise (Go: Unmarshal error → nil). */
+static void set_params(char **dst, const char *v)
+{
+    json_t *j = NULL;
+    char err[160];
+    berth_free(*dst);
+    *dst = NULL;
+    if (berth__jsonin_load(v, strlen(v), BERTH_JSON_MAX_DEPTH, &j, NULL, err, sizeof err) != 0)
+        return;
+    if (json_is_object(j))
+        *dst = berth_strdup(v);
+    json_decref(j);
+}
+
+static void set_ack(berth_ack *a, const char *v)
+{
+    berth_ack fresh = {0};
+    if (berth_ack_parse(v, &fresh) != 0)
+        return;
+    berth_free(a->status);
+    *a = fresh;
+}
+
+static bool apply_str(berth_stats *s, const char *f, const char *v)
+{
+    char **dst = !strcmp(f, "id") ? &s->id
+               : !strcmp(f, "status") ? &s->status
+               : !strcmp(f, "name") ? &s->name
+               : !strcmp(f, "kind") ? &s->kind
+               : !strcmp(f, "ref_link") ? &s->ref_link
+               : !strcmp(f, "cron_spec") ? &s->cron_spec
+               : !strcmp(f, "web_hook_url") ? &s->web_hook_url
+               : !strcmp(f, "upstream_job_id") ? &s->upstream_job_id
+               : NULL;
+    if (dst)
+        set_str(dst, v);
+    return dst != NULL;
+}
+
+static bool apply_int(berth_stats *s, const char *f, const char *v)
+{
+    int64_t *dst = !strcmp(f, "enqueue_time") ? &s->enqueue_time
+                 : !strcmp(f, "update_time") ? &s->update_time
+                 : !strcmp(f, "run_at") ? &s->run_at
+                 : !strcmp(f, "check_in_at") ? &s->check_in_at
+                 : !strcmp(f, "die_at") ? &s->die_at
+                 : !strcmp(f, "numeric_policy_id") ? &s->numeric_policy_id
+                 : !strcmp(f, "revision") ? &s->revision
+                 : NULL;
+    if (dst)
+        *dst = go_parse_int(v);
+    return dst != NULL;
 }
 
 static void apply(berth_stats *s, const char *f, const char *v)
 {
-    if (!strcmp(f, "id")) set_str(&s->id, v);
-    else if (!strcmp(f, "status")) set_str(&s->status, v);
-    else if (!strcmp(f, "name")) set_str(&s->name, v);
-    else if (!strcmp(f, "kind")) set_str(&s->kind, v);
-    else if (!strcmp(f, "unique")) s->unique = strcmp(v, "1") == 0 || strcmp(v, "true") == 0;
-    else if (!strcmp(f, "ref_link")) set_str(&s->ref_link, v);
-    else if (!strcmp(f, "cron_spec")) set_str(&s->cron_spec, v);
-    else if (!strcmp(f, "enqueue_time")) s->enqueue_time = num(v);
-    else if (!strcmp(f, "update_time")) s->update_time = num(v);
-    else if (!strcmp(f, "run_at")) s->run_at = num(v);
-    else if (!strcmp(f, "check_in_at")) s->check_in_at = num(v);
-    else if (!strcmp(f, "die_at")) s->die_at = num(v);
-    else if (!strcmp(f, "web_hook_url")) set_str(&s->web_hook_url, v);
-    else if (!strcmp(f, "upstream_job_id")) set_str(&s->upstream_job_id, v);
-    else if (!strcmp(f, "numeric_policy_id")) s->numeric_policy_id = num(v);
-    else if (!strcmp(f, "parameters")) set_str(&s->parameters, v);
-    else if (!strcmp(f, "revision")) s->revision = num(v);
-    else if (!strcmp(f, "ack")) parse_ack(&s->ack, v);
+    if (apply_str(s, f, v) || apply_int(s, f, v))
+        return;
+    if (!strcmp(f, "unique"))
+        s->unique = go_parse_bool(v);
+    else if (!strcmp(f, "parameters"))
+        set_params(&s->parameters, v);
+    else if (!strcmp(f, "ack"))
+        set_ack(&s->ack, v);
+    /* check_in is never read back (spec §2.6); anything else is unknown */
 }
 
 int berth_stats_from_hash(const char *const *fields, const char *const *values, size_t n,
@@ -60,10 +122,78 @@ int berth_stats_from_hash(const char *const *fields, const char *const *values, 
 {
     if (n == 0)
         return BERTH_ENOTFOUND;
-    berth_stats *s = berth_calloc(1, sizeof *s);
+    berth_stats *s = berth_stats_new();
     for (size_t i = 0; i < n; i++)
         if (fields[i] && values[i])
             apply(s, fields[i], values[i]);
     *out = s;
     return 0;
+}
+
+/* ---- writing ------------------------------------------------------------------------- */
+
+static void add(berth_stats_hash *h, const char *field, char *value)
+{
+    h->fields[h->n] = field;
+    h->values[h->n++] = value;
+}
+
+static void add_str(berth_stats_hash *h, const char *field, const char *v, bool always)
+{
+    if (always || (v && *v))
+        add(h, field, berth_strdup(v ? v : ""));
+}
+
+static void add_int(berth_stats_hash *h, const char *field, int64_t v, bool always)
+{
+    if (!always && v == 0)
+        return;
+    char t[24];
+    snprintf(t, sizeof t, "%" PRId64, v);
+    add(h, field, berth_strdup(t));
+}
+
+static void add_ack(berth_stats_hash *h, const berth_ack *a)
+{
+    if (!a->status)
+        return;
+    buf b;
+    buf_init(&b, 0);
+    berth_ack_to_json(a, &b);
+    add(h, "ack", buf_release(&b));
+}
+
+int berth_stats_to_hash(const berth_stats *s, berth_stats_hash **out)
+{
+    berth_stats_hash *h = berth_calloc(1, sizeof *h);
+    add_str(h, "id", s->id, true);
+    add_str(h, "name", s->name, true);
+    add_str(h, "kind", s->kind, true);
+    add_str(h, "unique", s->unique ? "1" : "0", true);
+    add_str(h, "status", s->status, true);
+    add_str(h, "ref_link", s->ref_link, false);
+    add_int(h, "enqueue_time", s->enqueue_time, true);
+    add_int(h, "update_time", s->update_time, true);
+    add_int(h, "run_at", s->run_at, false);
+    add_str(h, "cron_spec", s->cron_spec, false);
+    add_str(h, "web_hook_url", s->web_hook_url, false);
+    add_int(h, "numeric_policy_id", s->numeric_policy_id, false);
+    add_str(h, "check_in", s->check_in && *s->check_in ? "[REDUNDANT]" : NULL, false);
+    add_int(h, "check_in_at", s->check_in_at, false);
+    add_int(h, "die_at", s->die_at, false);
+    add_str(h, "upstream_job_id", s->upstream_job_id, false);
+    add_str(h, "parameters", s->parameters, false);
+    add_int(h, "revision", s->revision, true);
+    add_ack(h, &s->ack);
+    *out = h;
+    return 0;
+}
+
+void berth_stats_hash_free(berth_stats_hash *h)
+{
+    if (!h)
+        return;
+    for (size_t i = 0; i < h->n; i++)
+        berth_free(h->values[i]);
+    berth_free(h);
 }

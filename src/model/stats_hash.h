@@ -1,5 +1,6 @@
-/* The Redis-hash form of a job's stats (spec §5.2): every value a string, unique as 1/0,
- * ints in decimal, parameters as JSON text, ack as {"status","revision","check_in_at"}. */
+/* The Redis-hash form of a job's stats, key {ns}:job_stats:<id> (spec §5.2): every value a
+ * string, unique as "1"/"0", integers in decimal, parameters as JSON text, ack as
+ * {"status":"..","revision":N,"check_in_at":N}. See docs/api.md, "Redis stats hash". */
 #ifndef BERTH_MODEL_STATS_HASH_H
 #define BERTH_MODEL_STATS_HASH_H
 
@@ -7,10 +8,33 @@
 
 #include "berth/job.h"
 
-/* From an HGETALL reply as parallel arrays (Load semantics: check_in is always blanked,
- * unparsable numbers read as 0, unknown fields are ignored). An empty hash →
- * BERTH_ENOTFOUND. *out is the caller's (berth_stats_free). */
+/* From an HGETALL reply as parallel arrays, with Harbor's Load semantics: check_in is
+ * always blanked; empty strings read as NULL; numbers are read like Go's strconv.ParseInt
+ * with the error ignored (bad text → 0, out of range → clamped to the int64 limit); unique
+ * is Go's ParseBool (1, t, T, TRUE, true, True → true; anything else false); parameters
+ * that are not a JSON object are dropped, as is an ack that is not valid ACK JSON; unknown
+ * fields and NULL entries are ignored; a later duplicate field wins. n == 0 (an empty or
+ * missing hash) → BERTH_ENOTFOUND. *out is the caller's (berth_stats_free). */
 int berth_stats_from_hash(const char *const *fields, const char *const *values, size_t n,
                           berth_stats **out);
+
+/* Field/value pairs for HSET. fields point at static names; values are owned by the struct.
+ * n is at most BERTH_STATS_HASH_MAX. */
+#define BERTH_STATS_HASH_MAX 19
+typedef struct berth_stats_hash {
+    size_t n;                                 /* pairs used */
+    const char *fields[BERTH_STATS_HASH_MAX]; /* static field names */
+    char *values[BERTH_STATS_HASH_MAX];       /* NUL-terminated, owned */
+} berth_stats_hash;
+
+/* The pairs to HSET for s, in spec §5.2 order. Always: id, name, kind, unique, status,
+ * enqueue_time, update_time, revision (NULL strings written as ""). Only when non-empty /
+ * non-zero: ref_link, run_at, cron_spec, web_hook_url, numeric_policy_id, check_in (as the
+ * placeholder "[REDUNDANT]", like Harbor), check_in_at, die_at, upstream_job_id,
+ * parameters (verbatim; "{}" is kept so the unique key can be rebuilt), ack (when
+ * ack.status is set). *out is the caller's: berth_stats_hash_free. Returns 0. */
+int berth_stats_to_hash(const berth_stats *s, berth_stats_hash **out);
+/* Frees the values and the struct; NULL is a no-op. */
+void berth_stats_hash_free(berth_stats_hash *h);
 
 #endif

@@ -1,11 +1,11 @@
-/* Job statuses and kinds (spec §3.4, §3.1): names, codes, ordering. */
+/* Job statuses (spec §3.4): the six names, Harbor's numeric codes and its ordering, in
+ * which all three final statuses share code 3 (so Success "equals" Error). */
 #include <string.h>
 
 #include "berth/job.h"
-#include "util/alloc.h"
 
-static const char *const names[] = {"Pending", "Scheduled", "Running", "Stopped", "Error",
-                                    "Success"};
+static const char *const names[] = {"Pending", "Scheduled", "Running",
+                                    "Stopped", "Error",     "Success"};
 
 const char *berth_status_name(berth_status s)
 {
@@ -43,29 +43,4 @@ int berth_status_compare(berth_status a, berth_status b)
 bool berth_status_final(berth_status s)
 {
     return berth_status_code(s) == 3;
-}
-
-bool berth_kind_valid(const char *kind)
-{
-    return kind && (strcmp(kind, BERTH_KIND_GENERIC) == 0 ||
-                    strcmp(kind, BERTH_KIND_SCHEDULED) == 0 ||
-                    strcmp(kind, BERTH_KIND_PERIODIC) == 0);
-}
-
-void berth_stats_free(berth_stats *s)
-{
-    if (!s)
-        return;
-    berth_free(s->id);
-    berth_free(s->status);
-    berth_free(s->name);
-    berth_free(s->kind);
-    berth_free(s->ref_link);
-    berth_free(s->cron_spec);
-    berth_free(s->check_in);
-    berth_free(s->web_hook_url);
-    berth_free(s->upstream_job_id);
-    berth_free(s->parameters);
-    berth_free(s->ack.status);
-    berth_free(s);
 }

@@ -1,0 +1,166 @@
+/* Go-compatible JSON input on top of jansson; see jsonin.h.
+ *
+ * One pass over the text copies it into a scratch buffer, tracking whether it is inside a
+ * string (to know which bytes are escapes) and the bracket depth outside strings. Bytes
+ * that are not valid UTF-8 become U+FFFD, unpaired surrogate escapes become \ufffd;
+ * everything else is copied, and jansson then does the real parsing and syntax errors. */
+#include "model/jsonin.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "berth/error.h"
+#include "model/gojson.h"
+#include "util/buf.h"
+
+typedef struct scan {
+    const char *p;   /* input */
+    size_t n, i;     /* length, position */
+    buf out;         /* sanitized copy */
+    int depth, max;  /* current and allowed nesting */
+} scan;
+
+static int hex4(const char *p, size_t n)
+{
+    int v = 0;
+    if (n < 6 || p[0] != '\\' || p[1] != 'u')
+        return -1;
+    for (int k = 2; k < 6; k++) {
+        int c = (unsigned char)p[k], d;
+        if (c >= '0' && c <= '9') d = c - '0';
+        else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
+        else return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+/* At a backslash inside a string: copy the escape, fixing unpaired surrogates. */
+static void escape(scan *s)
+{
+    const char *p = s->p + s->i;
+    size_t left = s->n - s->i;
+    int u = hex4(p, left);
+    if (u < 0xd800 || u > 0xdfff) {  /* not a surrogate (or not \u at all): copy */
+        size_t k = u >= 0 ? 6 : (left >= 2 ? 2 : 1);
+        buf_append(&s->out, p, k);
+        s->i += k;
+        return;
+    }
+    int lo = u <= 0xdbff ? hex4(p + 6, left - 6) : -1;
+    if (lo >= 0xdc00 && lo <= 0xdfff) {
+        buf_append(&s->out, p, 12);
+        s->i += 12;
+        return;
+    }
+    buf_puts(&s->out, "\\ufffd");
+    s->i += 6;
+}
+
+/* At a byte >= 0x80: copy a valid sequence or replace one bad byte. */
+static void multibyte(scan *s)
+{
+    const unsigned char *u = (const unsigned char *)s->p + s->i;
+    size_t k = berth__gojson_utf8_len(u, s->n - s->i);
+    if (k) {
+        buf_append(&s->out, u, k);
+        s->i += k;
+    } else {
+        buf_append(&s->out, "\xef\xbf\xbd", 3);
+        s->i++;
+    }
+}
+
+static int run(scan *s)
+{
+    bool in_str = false;
+    while (s->i < s->n) {
+        unsigned char c = (unsigned char)s->p[s->i];
+        if (c >= 0x80) {
+            multibyte(s);
+            continue;
+        }
+        if (in_str && c == '\\') {
+            escape(s);
+            continue;
+        }
+        if (c == '"') {
+            in_str = !in_str;
+        } else if (!in_str && (c == '{' || c == '[')) {
+            if (++s->depth > s->max)
+                return BERTH_ETOOBIG;
+        } else if (!in_str && (c == '}' || c == ']')) {
+            s->depth--;
+        }
+        buf_append(&s->out, &c, 1);
+        s->i++;
+    }
+    return 0;
+}
+
+static json_t *parse(const buf *b, size_t flags, json_error_t *je)
+{
+    return json_loadb(b->p ? b->p : "", b->len, flags | JSON_DECODE_ANY | JSON_ALLOW_NUL, je);
+}
+
+int berth__jsonin_load(const char *text, size_t len, int max_depth, json_t **out, bool *lossy,
+                       char *err, size_t errlen)
+{
+    scan s = {.p = text ? text : "", .n = text ? len : 0, .max = max_depth};
+    buf_init(&s.out, 0);
+    if (lossy)
+        *lossy = false;
+    if (run(&s) != 0) {
+        snprintf(err, errlen, "invalid JSON: nests deeper than %d levels", max_depth);
+        buf_free(&s.out);
+        return BERTH_EINVAL;
+    }
+    json_error_t je;
+    json_t *j = parse(&s.out, 0, &je);
+    if (!j && json_error_code(&je) == json_error_numeric_overflow) {
+        j = parse(&s.out, JSON_DECODE_INT_AS_REAL, &je);
+        if (j && lossy)
+            *lossy = true;
+    }
+    buf_free(&s.out);
+    if (!j) {
+        snprintf(err, errlen, "invalid JSON: %s at line %d, column %d", je.text, je.line,
+                 je.column);
+        return BERTH_EINVAL;
+    }
+    *out = j;
+    return 0;
+}
+
+bool berth__jsonin_key_is(const char *key, const char *field)
+{
+    const unsigned char *k = (const unsigned char *)key;
+    for (const char *f = field; *f; f++) {
+        if (k[0] == 0xe2 && k[1] == 0x84 && k[2] == 0xaa && *f == 'k') {
+            k += 3;  /* KELVIN SIGN */
+        } else if (k[0] == 0xc5 && k[1] == 0xbf && *f == 's') {
+            k += 2;  /* LATIN SMALL LETTER LONG S */
+        } else if (*k && *k < 0x80 && tolower(*k) == tolower((unsigned char)*f)) {
+            k++;
+        } else {
+            return false;
+        }
+    }
+    return *k == '\0';
+}
+
+const char *berth__jsonin_type(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return "object";
+    case JSON_ARRAY: return "array";
+    case JSON_STRING: return "string";
+    case JSON_INTEGER:
+    case JSON_REAL: return "number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "bool";
+    default: return "null";
+    }
+}
