@@ -132,6 +132,10 @@ static size_t dispatch(berth_engine *e, redisReply *reply)
             runq_push(&e->done, r);
             continue;
         }
+        if (e->cfg.on_event) {
+            berth_status_event ev = {.job_id = r->id, .status = "Running", .revision = r->revision};
+            e->cfg.on_event(&ev, e->cfg.event_userdata);
+        }
         engine_own(e, r);
         runq_push(&e->ready, r);
         n++;

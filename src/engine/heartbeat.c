@@ -116,6 +116,45 @@ static void reap(berth_engine *e, rconn *rc)
     rargs_free(&a);
 }
 
+/* Hung jobs and dead pools (sweep.lua): a pass of up to 10 pages per tick, a new pass a
+ * minute after the last one ended, the first right at start. */
+#define SWEEP_PAGE 100
+#define SWEEP_PAGES_PER_TICK 10
+#define SWEEP_EVERY_MS 60000
+
+static void sweep(berth_engine *e, rconn *rc)
+{
+    if (strcmp(e->sweep_cursor, "0") == 0 && engine_now_ms() < e->sweep_next_ms)
+        return;
+    unsigned dead_s = e->cfg.lease_ms / 100;  /* ten leases */
+    for (int page = 0; page < SWEEP_PAGES_PER_TICK; page++) {
+        rargs a;
+        rargs_init(&a);
+        rargs_adds(&a, e->prefix);
+        rargs_addi(&a, engine_now());
+        rargs_adds(&a, e->sweep_cursor);
+        rargs_addi(&a, SWEEP_PAGE);
+        rargs_addi(&a, (long long)e->cfg.max_update_hours * 3600);
+        rargs_addi(&a, dead_s < 300 ? 300 : dead_s);
+        redisReply *r = rconn_eval(rc, SCRIPT_SWEEP, &a);
+        rargs_free(&a);
+        bool ok = rconn_ok(rc, r) && r->type == REDIS_REPLY_ARRAY && r->elements == 3;
+        if (ok) {
+            snprintf(e->sweep_cursor, sizeof e->sweep_cursor, "%s", r->element[0]->str);
+            if (r->element[1]->integer > 0)
+                BLOG_WARN(&e->log, "marked %lld hung job(s) Error (no update for %u h)",
+                          r->element[1]->integer, e->cfg.max_update_hours);
+            if (r->element[2]->integer > 0)
+                BLOG_WARN(&e->log, "removed %lld dead worker pool(s)", r->element[2]->integer);
+        }
+        freeReplyObject(r);
+        if (!ok || strcmp(e->sweep_cursor, "0") == 0)
+            break;
+    }
+    if (strcmp(e->sweep_cursor, "0") == 0)
+        e->sweep_next_ms = engine_now_ms() + SWEEP_EVERY_MS;
+}
+
 void heartbeat_hand_back(berth_engine *e)
 {
     rargs a;
@@ -161,6 +200,7 @@ void *heartbeat_main(void *arg)
         observe(e, &rc);
         reap(e, &rc);
         engine_retry_status(e, &rc);
+        sweep(e, &rc);
         engine_tick_wait(e, (int)interval_ms(e));
     }
     leave(e, &rc);

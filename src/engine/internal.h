@@ -87,6 +87,8 @@ struct berth_engine {
     pthread_mutex_t tick_mu;     /* timed waits of heartbeat and scheduler; shutdown wakes */
     pthread_cond_t tick_cv;
     char (*worker_ids)[25];      /* one gocraft-style worker id per slot */
+    char sweep_cursor[32];       /* heartbeat thread only: HSCAN cursor of the sweep pass */
+    int64_t sweep_next_ms;       /* heartbeat thread only: when the next pass may start */
 
     pthread_mutex_t retry_mu;    /* guards retry_mem */
     char **retry_mem;            /* status changes waiting for Redis to come back */

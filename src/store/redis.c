@@ -10,11 +10,11 @@
 
 extern const char berth_lua_enqueue[], berth_lua_fetch[], berth_lua_finish[],
     berth_lua_status[], berth_lua_reset[], berth_lua_save[], berth_lua_stop[],
-    berth_lua_requeue[], berth_lua_schedule[];
+    berth_lua_requeue[], berth_lua_schedule[], berth_lua_sweep[];
 
 static const char *const sources[SCRIPT_COUNT] = {
     berth_lua_enqueue, berth_lua_fetch, berth_lua_finish, berth_lua_status, berth_lua_reset,
-    berth_lua_save, berth_lua_stop, berth_lua_requeue, berth_lua_schedule,
+    berth_lua_save, berth_lua_stop, berth_lua_requeue, berth_lua_schedule, berth_lua_sweep,
 };
 
 const char *rconn_script_source(script_id id)

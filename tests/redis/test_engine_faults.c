@@ -4,6 +4,7 @@
 #include "test.h"
 
 #include <hiredis/hiredis.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/wait.h>
@@ -229,6 +230,19 @@ static void test_shutdown_hands_back(void **state)
     free(id);
 }
 
+static char events[512];
+static pthread_mutex_t events_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void record_event(const berth_status_event *ev, void *ud)
+{
+    (void)ud;
+    pthread_mutex_lock(&events_mu);
+    size_t n = strlen(events);
+    snprintf(events + n, sizeof events - n, "%s%s", n ? "," : "",
+             ev->check_in ? ev->check_in : ev->status);
+    pthread_mutex_unlock(&events_mu);
+}
+
 static void test_demo_checkins_and_hook_outbox(void **state)
 {
     (void)state;
@@ -236,6 +250,8 @@ static void test_demo_checkins_and_hook_outbox(void **state)
     assert_non_null(mkdtemp(dir));
     berth_engine_config c = engine_fixture_config(&rf);
     c.job_log_dir = dir;
+    c.on_event = record_event;
+    events[0] = '\0';
     berth_engine *e = NULL;
     char err[256];
     assert_int_equal(berth_engine_new(&c, &e, err, sizeof err), 0);
@@ -255,6 +271,9 @@ static void test_demo_checkins_and_hook_outbox(void **state)
     assert_null(done->check_in); /* never returned by a read (spec §2.6) */
     /* Running, two check-ins, Success: four events, in order */
     assert_int_equal(redis_fixture_int(&rf, "XLEN {t}:berth:hooks"), 4);
+    pthread_mutex_lock(&events_mu);
+    assert_string_equal(events, "Running,progress data: %30,progress data: %60,Success");
+    pthread_mutex_unlock(&events_mu);
     char path[256];
     snprintf(path, sizeof path, "%s/%s.log", dir, s->id);
     FILE *f = fopen(path, "r");
@@ -272,6 +291,38 @@ static void test_demo_checkins_and_hook_outbox(void **state)
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     assert_int_equal(system(cmd), 0);
+}
+
+/* Harbor's hung-job rule and gocraft's dead-pool reaper (sweep.lua), run at engine start. */
+static void test_sweep_hung_jobs_and_dead_pools(void **state)
+{
+    (void)state;
+    probe p = {0};
+    berth_engine *e = new_engine(&p, 0.001);
+    const char *hung = "0123456789abcdef01234567";
+    redis_fixture_int(&rf, "HSET {t}:job_stats:%s id %s name PROBE kind Generic status Running "
+                      "revision 5 update_time 1", hung, hung);
+    redis_fixture_int(&rf, "HSET {t}:job_stats:fresh0000000000000000000 status Running "
+                      "revision 5 update_time 99999999999");
+    redis_fixture_int(&rf, "HSET {t}:job_track:inprogress %s 2", hung);
+    redis_fixture_int(&rf, "HSET {t}:job_track:inprogress fresh0000000000000000000 2");
+    redis_fixture_int(&rf, "HSET {t}:job_track:inprogress ghost000000000000000000 2");
+    redis_fixture_int(&rf, "SADD {t}:worker_pools deadpool");
+    redis_fixture_int(&rf, "HSET {t}:worker_pools:deadpool heartbeat_at 1");
+    redis_fixture_int(&rf, "SADD {t}:berth:idle deadpool");
+    redis_fixture_int(&rf, "HSET {t}:jobs:PROBE:lock_info deadpool 3");
+    assert_int_equal(berth_engine_start(e), 0);
+    assert_true(engine_fixture_wait_status(e, hung, "Error", 3000));
+    char st[32];
+    engine_fixture_status(e, "fresh0000000000000000000", st, sizeof st);
+    assert_string_equal(st, "Running");  /* recently updated: left alone */
+    assert_int_equal(redis_fixture_int(&rf, "HEXISTS {t}:job_track:inprogress ghost000000000000000000"), 0);
+    assert_int_equal(redis_fixture_int(&rf, "SISMEMBER {t}:worker_pools deadpool"), 0);
+    assert_int_equal(redis_fixture_int(&rf, "EXISTS {t}:worker_pools:deadpool"), 0);
+    assert_int_equal(redis_fixture_int(&rf, "SISMEMBER {t}:berth:idle deadpool"), 0);
+    assert_int_equal(redis_fixture_int(&rf, "HEXISTS {t}:jobs:PROBE:lock_info deadpool"), 0);
+    assert_int_equal(redis_fixture_int(&rf, "SISMEMBER {t}:worker_pools %s", berth_engine_pool_id(e)), 1);
+    berth_engine_free(e);
 }
 
 static void test_redis_down_then_back(void **state)
@@ -312,6 +363,7 @@ int main(void)
         cmocka_unit_test_setup(test_kill9_requeues_within_lease, flush),
         cmocka_unit_test_setup(test_shutdown_hands_back, flush),
         cmocka_unit_test_setup(test_demo_checkins_and_hook_outbox, flush),
+        cmocka_unit_test_setup(test_sweep_hung_jobs_and_dead_pools, flush),
         cmocka_unit_test_setup(test_redis_down_then_back, flush),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
