@@ -91,11 +91,45 @@ static void test_missing_and_execution(void **state)
     berth_tracker_free(x);
 }
 
+/* UpdateStatusWithRetry: a write that fails while Redis is away is kept, pushed to
+ * {t}:berth:status_retry once Redis is back, and applied by the heartbeat. */
+static void test_status_retry_survives_redis_outage(void **state)
+{
+    (void)state;
+    assert_int_equal(berth_engine_start(eng), 0);
+    berth_tracker *tr = saved("dddddddddddddddddddddddd", NULL);
+    /* a persisted item written by some node earlier is applied too */
+    redis_fixture_int(&rf, "RPUSH {t}:berth:status_retry %s", "eeeeeeeeeeeeeeeeeeeeeeee Stopped 9");
+    redis_fixture_kill(&rf);
+    assert_int_equal(berth_tracker_run(tr), BERTH_EREDIS);
+    assert_string_equal(berth_tracker_job(tr)->status, "Running"); /* memory follows, as Harbor */
+    const char *const aof[] = {NULL};
+    assert_int_equal(redis_fixture_restart(&rf, aof), 0);   /* comes back empty */
+    redis_fixture_int(&rf, "RPUSH {t}:berth:status_retry %s", "eeeeeeeeeeeeeeeeeeeeeeee Stopped 9");
+    long long end = engine_fixture_now_ms() + 5000;
+    berth_status st = BERTH_STATUS_INVALID;
+    while (engine_fixture_now_ms() < end) {
+        if (berth_tracker_status(tr, &st) == 0 && st == BERTH_STATUS_RUNNING &&
+            redis_fixture_int(&rf, "LLEN {t}:berth:status_retry") == 0)
+            break;
+        engine_fixture_sleep_ms(20);
+    }
+    assert_int_equal(st, BERTH_STATUS_RUNNING);
+    assert_int_equal(redis_fixture_int(&rf, "LLEN {t}:berth:status_retry"), 0);
+    berth_tracker *other = NULL;
+    assert_int_equal(berth_tracker_new(eng, "eeeeeeeeeeeeeeeeeeeeeeee", &other), 0);
+    assert_int_equal(berth_tracker_status(other, &st), 0);
+    assert_int_equal(st, BERTH_STATUS_STOPPED);
+    berth_tracker_free(other);
+    berth_tracker_free(tr);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lifecycle),
         cmocka_unit_test(test_missing_and_execution),
+        cmocka_unit_test(test_status_retry_survives_redis_outage),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
