@@ -1,0 +1,245 @@
+/* Supervised private redis-server; see embedded_redis.h. One supervisor thread forks the
+ * child (so PDEATHSIG is tied to a thread that lives as long as the supervision), waits for
+ * it, and respawns it with back-off unless we are stopping. */
+#include "server/embedded_redis.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <hiredis/hiredis.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "berth/error.h"
+#include "util/alloc.h"
+
+struct embedded_redis {
+    char *server, *dir, *sock, *fsync;
+    berth_log_fn log;
+    void *log_ud;
+    pthread_t thread;
+    pthread_mutex_t mu;        /* guards pid, stopping, restarts, started, spawn_err */
+    pthread_cond_t cv;         /* signalled when the first spawn finished */
+    pid_t pid;
+    bool stopping, started;
+    int spawn_err;
+    unsigned restarts;
+};
+
+static void say(embedded_redis *r, berth_log_level lvl, const char *fmt, ...)
+{
+    if (!r->log)
+        return;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    r->log(lvl, __FILE__, __LINE__, msg, r->log_ud);
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void exec_child(embedded_redis *r)
+{
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    int devnull = open("/dev/null", O_RDWR);
+    if (devnull >= 0)
+        dup2(devnull, 0), dup2(devnull, 1), dup2(devnull, 2);
+    if (chdir(r->dir) != 0)
+        _exit(126);
+    execlp(r->server, r->server, "--port", "0", "--unixsocket", r->sock, "--unixsocketperm",
+           "700", "--dir", r->dir, "--appendonly", "yes", "--appendfsync", r->fsync, "--save", "",
+           "--daemonize", "no", "--logfile", "redis.log", (char *)NULL);
+    _exit(127);
+}
+
+static bool answers(const char *sock)
+{
+    redisContext *c = redisConnectUnix(sock);
+    bool ok = false;
+    if (c && !c->err) {
+        redisReply *rep = redisCommand(c, "PING");
+        ok = rep && rep->type == REDIS_REPLY_STATUS;
+        freeReplyObject(rep);
+    }
+    if (c)
+        redisFree(c);
+    return ok;
+}
+
+/* Forks and waits until the server answers; returns the pid or -1. */
+static pid_t spawn(embedded_redis *r)
+{
+    unlink(r->sock);
+    pid_t pid = fork();
+    if (pid == 0)
+        exec_child(r);
+    if (pid < 0)
+        return -1;
+    for (int i = 0; i < 1000; i++) {
+        if (answers(r->sock))
+            return pid;
+        if (waitpid(pid, NULL, WNOHANG) == pid)
+            return -1;
+        sleep_ms(10);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    return -1;
+}
+
+static void *supervise(void *arg)
+{
+    embedded_redis *r = arg;
+    int backoff = 100;
+    for (;;) {
+        pid_t pid = spawn(r);
+        pthread_mutex_lock(&r->mu);
+        r->pid = pid > 0 ? pid : 0;
+        if (!r->started) {
+            r->started = true;
+            r->spawn_err = pid > 0 ? 0 : BERTH_EIO;
+            pthread_cond_broadcast(&r->cv);
+            if (pid <= 0)
+                r->stopping = true;
+        }
+        bool stop = r->stopping;
+        pthread_mutex_unlock(&r->mu);
+        if (stop && pid <= 0)
+            return NULL;
+        if (stop)
+            kill(pid, SIGTERM);  /* stop arrived while this child was starting */
+        int status = 0;
+        if (pid > 0) {
+            backoff = 100;
+            waitpid(pid, &status, 0);
+        }
+        pthread_mutex_lock(&r->mu);
+        r->pid = 0;
+        stop = r->stopping;
+        if (!stop)
+            r->restarts++;
+        pthread_mutex_unlock(&r->mu);
+        if (stop)
+            return NULL;
+        say(r, BERTH_LOG_ERROR, "embedded redis-server exited (status %d); restarting in %d ms",
+            status, backoff);
+        sleep_ms(backoff);
+        backoff = backoff < 5000 ? backoff * 2 : 5000;
+    }
+}
+
+static int make_dir(const char *dir, char *err, size_t errlen)
+{
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "cannot create data dir %s: %s", dir, strerror(errno));
+        return BERTH_EIO;
+    }
+    if (chmod(dir, 0700) != 0) {
+        snprintf(err, errlen, "cannot set mode 0700 on %s: %s", dir, strerror(errno));
+        return BERTH_EIO;
+    }
+    return 0;
+}
+
+static void free_redis(embedded_redis *r)
+{
+    pthread_mutex_destroy(&r->mu);
+    pthread_cond_destroy(&r->cv);
+    berth_free(r->server), berth_free(r->dir), berth_free(r->sock), berth_free(r->fsync);
+    berth_free(r);
+}
+
+int embedded_redis_start(const embedded_redis_opts *o, embedded_redis **out, char *err,
+                         size_t errlen)
+{
+    const char *fs = o->appendfsync ? o->appendfsync : "everysec";
+    if (strcmp(fs, "always") && strcmp(fs, "everysec") && strcmp(fs, "no")) {
+        snprintf(err, errlen, "appendfsync must be always, everysec or no, not '%s'", fs);
+        return BERTH_ECONFIG;
+    }
+    if (!o->data_dir || !*o->data_dir || strlen(o->data_dir) > 80) {
+        snprintf(err, errlen, "data dir must be set and at most 80 characters (unix socket path limit)");
+        return BERTH_ECONFIG;
+    }
+    int rc = make_dir(o->data_dir, err, errlen);
+    if (rc != 0)
+        return rc;
+    embedded_redis *r = berth_calloc(1, sizeof *r);
+    r->server = berth_strdup(o->server_path ? o->server_path : "redis-server");
+    r->dir = berth_strdup(o->data_dir);
+    size_t n = strlen(o->data_dir) + 16;
+    r->sock = berth_malloc(n);
+    snprintf(r->sock, n, "%s/redis.sock", o->data_dir);
+    r->fsync = berth_strdup(fs);
+    r->log = o->log, r->log_ud = o->log_userdata;
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->cv, NULL);
+    pthread_create(&r->thread, NULL, supervise, r);
+    pthread_mutex_lock(&r->mu);
+    while (!r->started)
+        pthread_cond_wait(&r->cv, &r->mu);
+    rc = r->spawn_err;
+    pthread_mutex_unlock(&r->mu);
+    if (rc != 0) {
+        pthread_join(r->thread, NULL);
+        snprintf(err, errlen, "cannot start %s in %s (see %s/redis.log)", r->server, r->dir, r->dir);
+        free_redis(r);
+        return rc;
+    }
+    *out = r;
+    return 0;
+}
+
+const char *embedded_redis_socket(const embedded_redis *r)
+{
+    return r->sock;
+}
+
+pid_t embedded_redis_pid(embedded_redis *r)
+{
+    pthread_mutex_lock(&r->mu);
+    pid_t pid = r->pid;
+    pthread_mutex_unlock(&r->mu);
+    return pid;
+}
+
+unsigned embedded_redis_restarts(embedded_redis *r)
+{
+    pthread_mutex_lock(&r->mu);
+    unsigned n = r->restarts;
+    pthread_mutex_unlock(&r->mu);
+    return n;
+}
+
+void embedded_redis_stop(embedded_redis *r)
+{
+    if (!r)
+        return;
+    pthread_mutex_lock(&r->mu);
+    r->stopping = true;
+    pid_t pid = r->pid;
+    pthread_mutex_unlock(&r->mu);
+    if (pid > 0)
+        kill(pid, SIGTERM);
+    for (int i = 0; i < 500 && embedded_redis_pid(r) > 0; i++)
+        sleep_ms(10);
+    pid = embedded_redis_pid(r);
+    if (pid > 0)
+        kill(pid, SIGKILL);
+    pthread_join(r->thread, NULL);
+    free_redis(r);
+}
