@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 
 #include "berth/berth.h"
+#include "berth/jobs.h"
 #include "berth/tracker.h"
 #include "engine_fixture.h"
 
@@ -270,6 +271,84 @@ static void test_picked_before_stats_saved(void **state)
     berth_engine_free(e);
 }
 
+static berth_engine *self_engine;
+
+static int stops_itself(berth_ctx *ctx, const char *params, void *ud)
+{
+    (void)params;
+    atomic_fetch_add(&((probe *)ud)->runs, 1);
+    berth_engine_stop_job(self_engine, berth_ctx_job_id(ctx));
+    berth_ctx_sleep(ctx, 2000);    /* returns at once: the stop flag is raised */
+    return berth_ctx_op_command(ctx) ? 0 : berth_ctx_fail(ctx, "stop never arrived");
+}
+
+/* A job that calls the stop API on itself ends Stopped; a job already Success that is
+ * delivered again is not run again (spec §4.4). */
+static void test_self_stop_and_duplicate_delivery(void **state)
+{
+    (void)state;
+    probe p = {0};
+    berth_engine_config c = engine_fixture_config(&rf);
+    char err[256];
+    assert_int_equal(berth_engine_new(&c, &self_engine, err, sizeof err), 0);
+    berth_job_type t = {.name = "PROBE", .run = stops_itself, .userdata = &p};
+    assert_int_equal(berth_engine_register(self_engine, &t), 0);
+    assert_int_equal(berth_engine_start(self_engine), 0);
+    char *id = launch(self_engine, NULL, false, NULL);
+    assert_true(engine_fixture_wait_status(self_engine, id, "Stopped", 5000));
+    engine_fixture_sleep_ms(200);
+    char st[32];
+    engine_fixture_status(self_engine, id, st, sizeof st);
+    assert_string_equal(st, "Stopped");
+    assert_int_equal(atomic_load(&p.runs), 1);
+
+    const char *done = "aabbccddeeff001122334455";
+    redis_fixture_int(&rf, "HSET {t}:job_stats:%s id %s name PROBE kind Generic status Success "
+                      "revision 7", done, done);
+    redis_fixture_int(&rf, "LPUSH {t}:jobs:PROBE {\"name\":\"PROBE\",\"id\":\"%s\",\"t\":1,\"args\":null}", done);
+    char *other = launch(self_engine, NULL, false, NULL);   /* wakes the fetcher */
+    assert_true(engine_fixture_wait_status(self_engine, other, "Stopped", 5000));
+    assert_int_equal(redis_fixture_int(&rf, "LLEN {t}:jobs:PROBE"), 0);
+    assert_int_equal(atomic_load(&p.runs), 2);   /* `other` ran; the Success job did not */
+    engine_fixture_status(self_engine, done, st, sizeof st);
+    assert_string_equal(st, "Success");
+    berth_engine_free(self_engine);
+    free(id);
+    free(other);
+}
+
+/* DEMO with JOB_FAILED set fails with Harbor's message after its 3 s wait. */
+static void test_demo_job_failed_env(void **state)
+{
+    (void)state;
+    berth_engine_config c = engine_fixture_config(&rf);
+    c.backoff_scale = 1.0;   /* keep the retry far away */
+    berth_engine *e = NULL;
+    char err[256];
+    assert_int_equal(berth_engine_new(&c, &e, err, sizeof err), 0);
+    assert_int_equal(berth_jobs_register_demo(e, 100), 0);
+    setenv("JOB_FAILED", "1", 1);
+    assert_int_equal(berth_engine_start(e), 0);
+    berth_stats *s = NULL;
+    berth_launch l = {.name = "DEMO", .params_json = "{\"image\":\"demo\"}"};
+    assert_int_equal(berth_engine_launch(e, &l, &s, err, sizeof err), 0);
+    assert_true(engine_fixture_wait_status(e, s->id, "Error", 6000));
+    long long end = engine_fixture_now_ms() + 2000;
+    while (redis_fixture_int(&rf, "ZCARD {t}:retry") != 1 && engine_fixture_now_ms() < end)
+        engine_fixture_sleep_ms(10);
+    berth_engine_free(e);
+    unsetenv("JOB_FAILED");
+    redisContext *rc = redisConnectUnix(rf.sock);
+    redisReply *r = redisCommand(rc, "ZRANGE {t}:retry 0 0");
+    assert_non_null(r);
+    assert_int_equal(r->elements, 1);
+    assert_non_null(strstr(r->element[0]->str, "\"err\":\"`JOB_FAILED` env is set\""));
+    assert_non_null(strstr(r->element[0]->str, "\"fails\":1"));
+    freeReplyObject(r);
+    redisFree(rc);
+    berth_stats_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -281,6 +360,8 @@ int main(void)
         cmocka_unit_test_setup(test_max_concurrency, flush),
         cmocka_unit_test_setup(test_bad_input_changes_nothing, flush),
         cmocka_unit_test_setup(test_picked_before_stats_saved, flush),
+        cmocka_unit_test_setup(test_self_stop_and_duplicate_delivery, flush),
+        cmocka_unit_test_setup(test_demo_job_failed_env, flush),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
