@@ -1,0 +1,296 @@
+/* Read-only queries for the REST API's list routes; see include/berth/query.h. Stats are
+ * loaded one HGETALL at a time through engine_load_stats (pages are at most
+ * BERTH_QUERY_MAX_PAGE ids, and a missing hash is simply skipped, as Harbor does). */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "berth/query.h"
+#include "engine/internal.h"
+#include "util/alloc.h"
+
+#define DEFAULT_PAGE 25
+
+void berth_stats_list_clear(berth_stats_list *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n; i++)
+        berth_stats_free(l->items[i]);
+    berth_free(l->items);
+    memset(l, 0, sizeof *l);
+}
+
+static uint64_t clamp_page(uint64_t v)
+{
+    if (v == 0)
+        return DEFAULT_PAGE;
+    return v > BERTH_QUERY_MAX_PAGE ? BERTH_QUERY_MAX_PAGE : v;
+}
+
+/* Loads id's stats onto the end of out; a missing hash is skipped. 0 or BERTH_EREDIS. */
+static int add_stats(berth_engine *e, rconn *rc, const char *id, berth_stats_list *out)
+{
+    berth_stats *s = NULL;
+    int err = engine_load_stats(e, rc, id, &s);
+    if (err == BERTH_ENOTFOUND)
+        return 0;
+    if (err)
+        return BERTH_EREDIS;
+    out->items = berth_realloc(out->items, (out->n + 1) * sizeof *out->items);
+    out->items[out->n++] = s;
+    return 0;
+}
+
+/* Loads the stats of every string element of arr (ids, or keys when after_colon). */
+static int add_all(berth_engine *e, rconn *rc, const redisReply *arr, bool after_colon,
+                   berth_stats_list *out)
+{
+    for (size_t i = 0; i < arr->elements; i++) {
+        const redisReply *el = arr->element[i];
+        if (el->type != REDIS_REPLY_STRING)
+            continue;
+        const char *id = el->str;
+        const char *colon = after_colon ? strrchr(id, ':') : NULL;
+        if (colon)
+            id = colon + 1;
+        if (*id && add_stats(e, rc, id, out) != 0)
+            return BERTH_EREDIS;
+    }
+    return 0;
+}
+
+int berth_query_jobs(berth_engine *e, uint64_t cursor, unsigned count, berth_stats_list *out)
+{
+    memset(out, 0, sizeof *out);
+    rconn *rc = engine_conn_get(e);
+    if (!rc)
+        return BERTH_EREDIS;
+    redisReply *r = rconn_cmd(rc, "SCAN %llu MATCH %sjob_stats:* COUNT %llu",
+                              (unsigned long long)cursor, e->prefix,
+                              (unsigned long long)clamp_page(count));
+    int err = BERTH_EREDIS;
+    if (rconn_ok(rc, r) && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+        r->element[0]->type == REDIS_REPLY_STRING && r->element[1]->type == REDIS_REPLY_ARRAY) {
+        out->next_cursor = strtoull(r->element[0]->str, NULL, 10);
+        err = add_all(e, rc, r->element[1], true, out);
+    }
+    freeReplyObject(r);
+    engine_conn_put(e, rc);
+    return err;
+}
+
+/* The stats id of a scheduled entry: the job's id, or <id>@<run_at> for an execution. */
+static char *scheduled_id(const char *job_json, const char *score)
+{
+    json_t *j = json_loads(job_json, 0, NULL);
+    const char *id = json_string_value(json_object_get(j, "id"));
+    char *out = NULL;
+    if (id && json_object_get(json_object_get(j, "args"), "_job_kind_periodic_")) {
+        size_t n = strlen(id) + 32;
+        out = berth_malloc(n);
+        snprintf(out, n, "%s@%lld", id, (long long)strtod(score, NULL));
+    } else if (id) {
+        out = berth_strdup(id);
+    }
+    json_decref(j);
+    return out;
+}
+
+static int add_scheduled(berth_engine *e, rconn *rc, const redisReply *arr,
+                         berth_stats_list *out)
+{
+    for (size_t i = 0; i + 1 < arr->elements; i += 2) {
+        const redisReply *job = arr->element[i], *score = arr->element[i + 1];
+        if (job->type != REDIS_REPLY_STRING || score->type != REDIS_REPLY_STRING)
+            continue;
+        char *id = scheduled_id(job->str, score->str);
+        int err = id && *id ? add_stats(e, rc, id, out) : 0;
+        berth_free(id);
+        if (err)
+            return err;
+    }
+    return 0;
+}
+
+static int64_t int_reply(rconn *rc, redisReply *r, int *err)
+{
+    int64_t v = 0;
+    if (rconn_ok(rc, r) && r->type == REDIS_REPLY_INTEGER)
+        v = r->integer;
+    else
+        *err = BERTH_EREDIS;
+    freeReplyObject(r);
+    return v;
+}
+
+int berth_query_scheduled(berth_engine *e, uint64_t page, berth_stats_list *out)
+{
+    memset(out, 0, sizeof *out);
+    rconn *rc = engine_conn_get(e);
+    if (!rc)
+        return BERTH_EREDIS;
+    int err = 0;
+    out->total = int_reply(rc, rconn_cmd(rc, "ZCARD %sscheduled", e->prefix), &err);
+    uint64_t skip = (page ? page : 1) - 1;   /* pages before this one */
+    uint64_t off = skip * BERTH_SCHEDULED_PAGE_SIZE;
+    if (err == 0 && skip <= (uint64_t)out->total / BERTH_SCHEDULED_PAGE_SIZE &&
+        off < (uint64_t)out->total) {
+        redisReply *r = rconn_cmd(rc, "ZRANGEBYSCORE %sscheduled -inf +inf WITHSCORES LIMIT "
+                                  "%llu %d", e->prefix, (unsigned long long)off,
+                                  BERTH_SCHEDULED_PAGE_SIZE);
+        if (rconn_ok(rc, r) && r->type == REDIS_REPLY_ARRAY)
+            err = add_scheduled(e, rc, r, out);
+        else
+            err = BERTH_EREDIS;
+        freeReplyObject(r);
+    }
+    engine_conn_put(e, rc);
+    return err;
+}
+
+static redisReply *executions_page(berth_engine *e, rconn *rc, const char *id, uint64_t off,
+                                   uint64_t size, bool non_dead_only)
+{
+    if (non_dead_only)
+        return rconn_cmd(rc, "ZREVRANGEBYSCORE %sexecutions:%s +inf 0 LIMIT %llu %llu",
+                         e->prefix, id, (unsigned long long)off, (unsigned long long)size);
+    return rconn_cmd(rc, "ZREVRANGE %sexecutions:%s %llu %llu", e->prefix, id,
+                     (unsigned long long)off, (unsigned long long)(off + size - 1));
+}
+
+int berth_query_executions(berth_engine *e, const char *policy_id, uint64_t page,
+                           uint64_t size, bool non_dead_only, berth_stats_list *out)
+{
+    memset(out, 0, sizeof *out);
+    rconn *rc = engine_conn_get(e);
+    if (!rc)
+        return BERTH_EREDIS;
+    int err = 0;
+    redisReply *tr = non_dead_only
+                         ? rconn_cmd(rc, "ZCOUNT %sexecutions:%s 0 +inf", e->prefix, policy_id)
+                         : rconn_cmd(rc, "ZCARD %sexecutions:%s", e->prefix, policy_id);
+    out->total = int_reply(rc, tr, &err);
+    size = clamp_page(size);
+    page = page ? page : 1;
+    /* (page - 1) * size may overflow: compare by division first. */
+    bool in_range = (page - 1) < (uint64_t)out->total / size + 1 &&
+                    (page - 1) * size < (uint64_t)out->total;
+    if (err == 0 && in_range) {
+        redisReply *r = executions_page(e, rc, policy_id, (page - 1) * size, size,
+                                        non_dead_only);
+        if (rconn_ok(rc, r) && r->type == REDIS_REPLY_ARRAY)
+            err = add_all(e, rc, r, false, out);
+        else
+            err = BERTH_EREDIS;
+        freeReplyObject(r);
+    }
+    engine_conn_put(e, rc);
+    return err;
+}
+
+/* ---- worker pools (GET /api/v1/stats) --------------------------------------------------- */
+
+static void pool_info_free(berth_pool_info *p)
+{
+    berth_free(p->pool_id);
+    for (size_t k = 0; k < p->njob_names; k++)
+        berth_free(p->job_names[k]);
+    berth_free(p->job_names);
+}
+
+void berth_pool_list_clear(berth_pool_list *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n; i++)
+        pool_info_free(&l->items[i]);
+    berth_free(l->items);
+    memset(l, 0, sizeof *l);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Splits gocraft's comma-joined job_names into a sorted array. */
+static void split_names(const char *s, berth_pool_info *p)
+{
+    while (s && *s) {
+        size_t n = strcspn(s, ",");
+        if (n > 0) {
+            p->job_names = berth_realloc(p->job_names, (p->njob_names + 1) * sizeof(char *));
+            p->job_names[p->njob_names++] = berth_strndup(s, n);
+        }
+        s += n + (s[n] == ',');
+    }
+    if (p->njob_names > 1)
+        qsort(p->job_names, p->njob_names, sizeof(char *), cmp_str);
+}
+
+/* Reads one heartbeat hash into p. Returns 1 when the pool counts (heartbeat_at != 0). */
+static int read_pool(const redisReply *h, berth_pool_info *p)
+{
+    for (size_t i = 0; i + 1 < h->elements; i += 2) {
+        const char *f = h->element[i]->str, *v = h->element[i + 1]->str;
+        if (!f || !v)
+            continue;
+        if (strcmp(f, "heartbeat_at") == 0)
+            p->heartbeat_at = strtoll(v, NULL, 10);
+        else if (strcmp(f, "started_at") == 0)
+            p->started_at = strtoll(v, NULL, 10);
+        else if (strcmp(f, "concurrency") == 0)
+            p->concurrency = (unsigned)strtoul(v, NULL, 10);
+        else if (strcmp(f, "job_names") == 0 && p->njob_names == 0)
+            split_names(v, p);
+    }
+    return p->heartbeat_at != 0;
+}
+
+static int add_pool(berth_engine *e, rconn *rc, const char *id, berth_pool_list *out)
+{
+    redisReply *h = rconn_cmd(rc, "HGETALL %sworker_pools:%s", e->prefix, id);
+    if (!rconn_ok(rc, h) || h->type != REDIS_REPLY_ARRAY) {
+        freeReplyObject(h);
+        return BERTH_EREDIS;
+    }
+    berth_pool_info p = {0};
+    int counts = read_pool(h, &p);
+    freeReplyObject(h);
+    if (!counts) {
+        pool_info_free(&p);
+        return 0;
+    }
+    p.pool_id = berth_strdup(id);
+    out->items = berth_realloc(out->items, (out->n + 1) * sizeof *out->items);
+    out->items[out->n++] = p;
+    return 0;
+}
+
+int berth_query_pools(berth_engine *e, berth_pool_list *out)
+{
+    memset(out, 0, sizeof *out);
+    rconn *rc = engine_conn_get(e);
+    if (!rc)
+        return BERTH_EREDIS;
+    redisReply *m = rconn_cmd(rc, "SMEMBERS %sworker_pools", e->prefix);
+    int err = 0;
+    if (!rconn_ok(rc, m) || m->type != REDIS_REPLY_ARRAY) {
+        err = BERTH_EREDIS;
+    } else {
+        char **ids = berth_calloc(m->elements + 1, sizeof *ids);
+        size_t n = 0;
+        for (size_t i = 0; i < m->elements; i++)
+            if (m->element[i]->type == REDIS_REPLY_STRING)
+                ids[n++] = m->element[i]->str;
+        qsort(ids, n, sizeof *ids, cmp_str);
+        for (size_t i = 0; i < n && err == 0; i++)
+            err = add_pool(e, rc, ids[i], out);
+        berth_free(ids);
+    }
+    freeReplyObject(m);
+    engine_conn_put(e, rc);
+    return err;
+}

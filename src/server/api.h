@@ -1,0 +1,51 @@
+/* berthd's REST API: Harbor's job-service routes (spec §2) on the HTTP wrapper.
+ *
+ *   api_ctx ctx = {.engine = e, .secret = getenv("CORE_SECRET"), .redis_url = url,
+ *                  .ns = "harbor_job_service_namespace", .idle_timeout_second = 3600};
+ *   api_server *api;
+ *   api_server_start(&ctx, "0.0.0.0", 8080, &api, err, sizeof err);
+ *   ...
+ *   api_server_stop(api);    // before berth_engine_free
+ *
+ * Routes (docs/api.md): POST/GET /api/v1/jobs, GET/POST /api/v1/jobs/{id},
+ * GET /api/v1/jobs/{id}/log, GET /api/v1/jobs/{id}/executions, GET /api/v1/stats,
+ * GET /api/v1/config, GET /healthz. Every request but exactly /api/v1/stats and /healthz is
+ * authenticated first (auth.h). Deliberate differences from Harbor: docs/compat.md. */
+#ifndef BERTH_SERVER_API_H
+#define BERTH_SERVER_API_H
+
+#include <stddef.h>
+
+#include "berth/berth.h"
+
+typedef struct api_ctx {
+    berth_engine *engine;        /* borrowed; started, and outliving the server */
+    const char *secret;          /* CORE_SECRET; NULL or "" → every authed request is 401 */
+    const char *redis_url;       /* /api/v1/config RedisURL; NULL → 500/10001 "no configuration" */
+    const char *ns;              /* /api/v1/config Namespace (without braces) */
+    int idle_timeout_second;     /* /api/v1/config IdleTimeoutSecond */
+    const char *job_log_dir;     /* FILE job logs <dir>/<id>.log; NULL → log route 500/10009 */
+    long max_retrieve_bytes;     /* log replies send at most the last this many bytes; 0 → all */
+    size_t max_body;             /* request body cap; 0 → 1 MiB (413 past it) */
+    unsigned threads;            /* HTTP threads; 0 → 4 */
+    unsigned max_connections;    /* 0 → 1024 */
+    unsigned read_timeout_s;     /* 0 → 15 */
+    unsigned idle_timeout_s;     /* keep-alive idle; 0 → 60 */
+    berth_log_fn log;            /* server messages; NULL → dropped */
+    void *log_userdata;
+} api_ctx;
+
+typedef struct api_server api_server;
+
+/* Starts serving on host:port (host NULL or "" → all interfaces; port 0 → ephemeral).
+ * ctx is copied, strings included. 0, or BERTH_EINVAL / BERTH_EIO with a message in err.
+ * The server is the caller's: api_server_stop. */
+int api_server_start(const api_ctx *ctx, const char *host, int port, api_server **out,
+                     char *err, size_t errlen);
+/* The port actually bound. */
+int api_server_port(const api_server *s);
+/* Stops listening, closes connections once running requests are answered, frees s.
+ * NULL is a no-op. */
+void api_server_stop(api_server *s);
+
+#endif

@@ -1,0 +1,41 @@
+/* Shared by the api_*.c files only: the route handlers and their reply/query helpers.
+ * Every handler gets the server's own api_ctx copy as ctx. */
+#ifndef BERTH_SERVER_API_INTERNAL_H
+#define BERTH_SERVER_API_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "berth/job.h"
+#include "server/api.h"
+#include "server/http.h"
+
+/* api_jobs.c */
+void api_launch(const http_req *req, http_resp *resp, void *ctx);
+void api_get_job(const http_req *req, http_resp *resp, void *ctx);
+void api_job_action(const http_req *req, http_resp *resp, void *ctx);
+/* api_list.c */
+void api_list_jobs(const http_req *req, http_resp *resp, void *ctx);
+void api_executions(const http_req *req, http_resp *resp, void *ctx);
+/* api_log.c */
+void api_job_log(const http_req *req, http_resp *resp, void *ctx);
+/* api_misc.c */
+void api_stats(const http_req *req, http_resp *resp, void *ctx);
+void api_config(const http_req *req, http_resp *resp, void *ctx);
+void api_healthz(const http_req *req, http_resp *resp, void *ctx);
+
+/* api_reply.c: Harbor's error body (spec §2.3) with the HTTP status Harbor uses for code,
+ * no explicit JSON type (Go sniffs it as text/plain; charset=utf-8). */
+void api_error(http_resp *resp, int code, const char *details);
+/* The same with an explicit HTTP status and message (NULL = Harbor's for code). */
+void api_error_full(http_resp *resp, int status, int code, const char *message,
+                    const char *details);
+/* 200-style JSON reply of one stats object {"job":{...}} (never check_in). */
+void api_reply_stats(http_resp *resp, int status, const berth_stats *s);
+
+/* Query parameters read like Go's strconv: ParseUint(v, 10, bits) (digits only, in range)
+ * and ParseBool. Return false when absent, empty or not parseable. */
+bool api_query_uint(const http_req *req, const char *name, unsigned bits, uint64_t *out);
+bool api_query_bool(const http_req *req, const char *name, bool *out);
+
+#endif

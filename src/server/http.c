@@ -1,0 +1,282 @@
+/* libmicrohttpd wrapper; the design is in http.h.
+ *
+ * Per request, a `reqstate` is made in MHD's URI-log callback (the only place that sees the
+ * raw request target, which auth needs: spec §2.2) and freed in the request-completed
+ * callback. The access callback is called by MHD first with the headers, then once per
+ * chunk of body, then a final time with no data: we only answer on that final call. */
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "berth/error.h"
+#include "model/api_error.h"
+#include "server/http.h"
+#include "util/alloc.h"
+
+struct http_server {
+    struct MHD_Daemon *d;
+    http_config cfg;           /* copy; cfg.host is not kept */
+    int port;
+};
+
+typedef struct reqstate {
+    char *uri;                 /* raw request target */
+    buf body;                  /* capped at cfg.max_body */
+    bool started;              /* the access callback has seen the headers */
+    bool too_big;              /* body passed the cap: the rest is dropped, 413 at the end */
+    int64_t deadline_ms;       /* the body must be complete by then */
+} reqstate;
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    http_server *s = cls;
+    (void)conn;
+    reqstate *st = berth_calloc(1, sizeof *st);
+    st->uri = berth_strdup(uri ? uri : "");
+    buf_init(&st->body, s->cfg.max_body);
+    return st;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    http_server *s = cls;
+    reqstate *st = *con_cls;
+    if (st) {
+        berth_free(st->uri);
+        buf_free(&st->body);
+        berth_free(st);
+        *con_cls = NULL;
+    }
+    /* Back to the idle timeout while the connection waits for its next request. */
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, s->cfg.idle_timeout_s);
+}
+
+static enum MHD_Result send_resp(struct MHD_Connection *conn, http_resp *r)
+{
+    struct MHD_Response *mr;
+    if (r->fd >= 0) {
+        mr = MHD_create_response_from_fd_at_offset64(r->fd_len, r->fd, r->fd_off);
+        if (mr)
+            r->fd = -1;      /* MHD closes it */
+    } else {
+        size_t len = r->body.len;
+        char *p = buf_release(&r->body);
+        mr = MHD_create_response_from_buffer_with_free_callback(len, p, berth_free);
+        if (!mr)
+            berth_free(p);
+    }
+    if (!mr)
+        return MHD_NO;
+    for (size_t i = 0; i < r->nheaders; i++)
+        MHD_add_response_header(mr, r->hname[i], r->hvalue[i]);
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r->status, mr);
+    MHD_destroy_response(mr);
+    return ret;
+}
+
+static enum MHD_Result send_too_big(const http_server *s, struct MHD_Connection *conn)
+{
+    http_resp r;
+    http_resp_init(&r);
+    char details[96];
+    snprintf(details, sizeof details, "request body is larger than %zu bytes",
+             s->cfg.max_body);
+    r.status = MHD_HTTP_CONTENT_TOO_LARGE;
+    http_resp_header(&r, "Content-Type", "text/plain; charset=utf-8");
+    berth_api_error_body(BERTH_API_READ_BODY, details, &r.body);
+    enum MHD_Result ret = send_resp(conn, &r);
+    http_resp_clear(&r);
+    return ret;
+}
+
+/* The headers are in: switch to the request timeout; refuse an announced oversized body. */
+static enum MHD_Result on_headers(http_server *s, struct MHD_Connection *conn, reqstate *st)
+{
+    st->started = true;
+    st->deadline_ms = now_ms() + (int64_t)s->cfg.read_timeout_s * 1000;
+    MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, s->cfg.read_timeout_s);
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl && strtoull(cl, NULL, 10) > s->cfg.max_body)
+        return send_too_big(s, conn);
+    return MHD_YES;
+}
+
+static enum MHD_Result on_upload(reqstate *st, const char *data, size_t *size)
+{
+    if (!st->too_big && buf_append(&st->body, data, *size) != 0) {
+        st->too_big = true;
+        buf_free(&st->body);
+    }
+    *size = 0;
+    /* A body trickling in past the read timeout: drop the connection. */
+    return now_ms() > st->deadline_ms ? MHD_NO : MHD_YES;
+}
+
+static enum MHD_Result dispatch(http_server *s, struct MHD_Connection *conn, reqstate *st,
+                                const char *url, const char *method)
+{
+    http_req req = {.method = method, .path = url, .uri = st->uri,
+                    .body = st->body.p ? st->body.p : "", .body_len = st->body.len,
+                    .conn_ = conn};
+    http_resp resp;
+    http_resp_init(&resp);
+    s->cfg.handler(&req, &resp, s->cfg.ctx);
+    enum MHD_Result ret = send_resp(conn, &resp);
+    http_resp_clear(&resp);
+    return ret;
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
+                                 const char *method, const char *version,
+                                 const char *upload_data, size_t *upload_data_size,
+                                 void **con_cls)
+{
+    http_server *s = cls;
+    reqstate *st = *con_cls;
+    (void)version;
+    if (!st)                   /* cannot happen: on_uri runs first */
+        return MHD_NO;
+    if (!st->started)
+        return on_headers(s, conn, st);
+    if (*upload_data_size > 0)
+        return on_upload(st, upload_data, upload_data_size);
+    if (st->too_big)
+        return send_too_big(s, conn);
+    return dispatch(s, conn, st, url, method);
+}
+
+const char *http_req_query(const http_req *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn_, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *http_req_header(const http_req *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn_, MHD_HEADER_KIND, name);
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    http_server *s = cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    if (s->cfg.log)
+        s->cfg.log(BERTH_LOG_WARNING, __FILE__, __LINE__, msg, s->cfg.log_userdata);
+}
+
+static void apply_defaults(http_config *c)
+{
+    if (!c->threads)
+        c->threads = 4;
+    if (!c->max_connections)
+        c->max_connections = 1024;
+    if (!c->read_timeout_s)
+        c->read_timeout_s = 15;
+    if (!c->idle_timeout_s)
+        c->idle_timeout_s = 60;
+    if (!c->max_body)
+        c->max_body = (size_t)1 << 20;
+}
+
+/* Resolves host:port into *ss. 0, or BERTH_EINVAL with err filled. */
+static int resolve(const char *host, int port, struct sockaddr_storage *ss, socklen_t *len,
+                   char *err, size_t errlen)
+{
+    char service[16];
+    snprintf(service, sizeof service, "%d", port);
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE}, *ai = NULL;
+    int rc = getaddrinfo(host && *host ? host : NULL, service, &hints, &ai);
+    if (rc != 0 || !ai) {
+        snprintf(err, errlen, "cannot resolve listen address '%s': %s", host ? host : "",
+                 rc ? gai_strerror(rc) : "no address");
+        return BERTH_EINVAL;
+    }
+    memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+    *len = ai->ai_addrlen;
+    freeaddrinfo(ai);
+    return 0;
+}
+
+static struct MHD_Daemon *start_daemon(http_server *s, const struct sockaddr_storage *ss)
+{
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+    if (ss->ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    unsigned port = ss->ss_family == AF_INET6
+                        ? ntohs(((const struct sockaddr_in6 *)ss)->sin6_port)
+                        : ntohs(((const struct sockaddr_in *)ss)->sin_port);
+    return MHD_start_daemon(
+        flags, (uint16_t)port, NULL, NULL, on_access, s,
+        MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)ss,
+        MHD_OPTION_THREAD_POOL_SIZE, s->cfg.threads,
+        MHD_OPTION_CONNECTION_LIMIT, s->cfg.max_connections,
+        MHD_OPTION_CONNECTION_TIMEOUT, s->cfg.idle_timeout_s,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
+        MHD_OPTION_END);
+}
+
+int http_server_start(const http_config *cfg, http_server **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (!cfg->handler || cfg->port < 0 || cfg->port > 65535) {
+        snprintf(err, errlen, "invalid HTTP server configuration");
+        return BERTH_EINVAL;
+    }
+    http_server *s = berth_calloc(1, sizeof *s);
+    s->cfg = *cfg;
+    s->cfg.host = NULL;
+    apply_defaults(&s->cfg);
+    struct sockaddr_storage ss;
+    socklen_t sslen = 0;
+    int rc = resolve(cfg->host, cfg->port, &ss, &sslen, err, errlen);
+    if (rc != 0)
+        goto fail;
+    s->d = start_daemon(s, &ss);
+    if (!s->d) {
+        rc = BERTH_EIO;
+        snprintf(err, errlen, "cannot listen on %s:%d (address in use or not allowed?)",
+                 cfg->host && *cfg->host ? cfg->host : "*", cfg->port);
+        goto fail;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = info ? info->port : cfg->port;
+    *out = s;
+    return 0;
+fail:
+    berth_free(s);
+    return rc;
+}
+
+int http_server_port(const http_server *s)
+{
+    return s->port;
+}
+
+void http_server_stop(http_server *s)
+{
+    if (!s)
+        return;
+    MHD_stop_daemon(s->d);
+    berth_free(s);
+}

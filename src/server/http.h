@@ -1,0 +1,102 @@
+/* The HTTP server: a thin wrapper over libmicrohttpd so that request handlers are plain
+ * functions `void handler(const http_req *req, http_resp *resp, void *ctx)`.
+ *
+ * How it works (http.c): MHD runs `threads` epoll threads (MHD_USE_EPOLL_INTERNAL_THREAD
+ * with a thread pool); each connection stays on one of them. For every request the wrapper
+ * reads the whole body across MHD's calls into a capped buf and calls the handler once, on
+ * MHD's final call, then queues the response (answering earlier would make MHD close the
+ * keep-alive connection: ARCHITECTURE §2). A body over max_body gets 413 with Harbor's error
+ * JSON (code 10000): at once when Content-Length announces it (MHD then closes the
+ * connection), else after the rest of the upload was read and dropped.
+ *
+ * Timeouts: a connection idle between requests is closed after idle_timeout_s; while a
+ * request is being read or its response written, a stall of read_timeout_s closes it, and
+ * the whole body must arrive within read_timeout_s of the headers. Connections past
+ * max_connections are refused by MHD.
+ *
+ * Handlers run on MHD's threads, several at a time: they must be thread-safe and should not
+ * block for long (each blocks the other connections of its thread). */
+#ifndef BERTH_SERVER_HTTP_H
+#define BERTH_SERVER_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "berth/log.h"
+#include "util/buf.h"
+
+/* One request, valid only during the handler call. */
+typedef struct http_req {
+    const char *method;     /* "GET", "POST", ... */
+    const char *path;       /* percent-decoded path, without the query */
+    const char *uri;        /* the request target exactly as received (path + "?" + query) */
+    const char *body;       /* the whole body, NUL-terminated ("" when none) */
+    size_t body_len;
+    const char *job_id;     /* the {job_id} path segment when the router matched one */
+    void *conn_;            /* internal: the MHD connection */
+} http_req;
+
+/* Query argument (decoded; the first when repeated), or NULL when absent or valueless. */
+const char *http_req_query(const http_req *req, const char *name);
+/* Request header (case-insensitive name; the first when repeated), or NULL. */
+const char *http_req_header(const http_req *req, const char *name);
+
+#define HTTP_RESP_MAX_HEADERS 8
+
+/* A response under construction. The wrapper makes it (status 200, no body, no headers) and
+ * sends it after the handler returns; everything in it is the wrapper's to free. */
+typedef struct http_resp {
+    int status;
+    buf body;                                /* capped at HTTP_RESP_MAX_BODY */
+    char *hname[HTTP_RESP_MAX_HEADERS];      /* owned copies */
+    char *hvalue[HTTP_RESP_MAX_HEADERS];
+    size_t nheaders;
+    int fd;                                  /* when >= 0: body is fd[off, off+len) */
+    uint64_t fd_off, fd_len;
+} http_resp;
+
+/* Largest in-memory response body (job lists, logs go by fd). */
+#define HTTP_RESP_MAX_BODY ((size_t)256 << 20)
+
+void http_resp_init(http_resp *r);
+/* Frees headers, body, and closes fd if set. */
+void http_resp_clear(http_resp *r);
+/* Adds a header (copies both); extra headers past HTTP_RESP_MAX_HEADERS are dropped. */
+void http_resp_header(http_resp *r, const char *name, const char *value);
+/* Sets status and Go's success headers for JSON: Content-Type and Accept application/json.
+ * The handler appends the body to r->body. */
+void http_resp_json(http_resp *r, int status);
+/* Sets status, `Content-Type: text/plain; charset=utf-8`, and the body text. */
+void http_resp_text(http_resp *r, int status, const char *text);
+/* Sets status and a body read from fd at [off, off+len) (the response owns fd from here). */
+void http_resp_file(http_resp *r, int status, int fd, uint64_t off, uint64_t len);
+
+typedef void (*http_handler_fn)(const http_req *req, http_resp *resp, void *ctx);
+
+typedef struct http_config {
+    const char *host;          /* numeric address or name; NULL or "" → all interfaces */
+    int port;                  /* 0 → an ephemeral port (see http_server_port) */
+    unsigned threads;          /* epoll threads; 0 → 4 */
+    unsigned max_connections;  /* 0 → 1024 */
+    unsigned read_timeout_s;   /* 0 → 15 (Harbor's read/write timeouts) */
+    unsigned idle_timeout_s;   /* 0 → 60 (Harbor's idle timeout) */
+    size_t max_body;           /* 0 → 1 MiB */
+    http_handler_fn handler;   /* called once per complete request */
+    void *ctx;                 /* passed to handler */
+    berth_log_fn log;          /* MHD's messages; NULL → dropped */
+    void *log_userdata;
+} http_config;
+
+typedef struct http_server http_server;
+
+/* Binds and starts serving. 0, or BERTH_EINVAL / BERTH_EIO with a message in err. The
+ * server is the caller's: http_server_stop. cfg is copied (host only during the call). */
+int http_server_start(const http_config *cfg, http_server **out, char *err, size_t errlen);
+/* The bound port (the real one when cfg.port was 0). */
+int http_server_port(const http_server *s);
+/* Closes the listener and every connection after running handlers return; frees s.
+ * NULL is a no-op. */
+void http_server_stop(http_server *s);
+
+#endif
