@@ -1,0 +1,22 @@
+/* The commands. Each takes the resolved global settings and its own arguments (argv[0] is
+ * the command name; global flags already removed), prints its result, and returns an exit
+ * code (cli.h). */
+#ifndef BERTH_CLI_COMMANDS_H
+#define BERTH_CLI_COMMANDS_H
+
+#include <stdio.h>
+
+#include "cli/cli.h"
+
+int cmd_submit(const cli_cfg *cfg, int argc, char **argv);
+int cmd_get(const cli_cfg *cfg, int argc, char **argv);     /* --watch: watch.c */
+int cmd_stop(const cli_cfg *cfg, int argc, char **argv);
+int cmd_log(const cli_cfg *cfg, int argc, char **argv);
+int cmd_list(const cli_cfg *cfg, int argc, char **argv);
+int cmd_executions(const cli_cfg *cfg, int argc, char **argv);
+int cmd_stats(const cli_cfg *cfg, int argc, char **argv);
+
+/* The usage text (help.c): the whole of it, or one command's. */
+void help_print(FILE *to);
+
+#endif

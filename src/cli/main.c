@@ -1,0 +1,57 @@
+/* berth, the command-line client of berthd: splits the global flags from the command,
+ * dispatches, and returns the command's exit code (cli.h). */
+#include <curl/curl.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "cli/config.h"
+#include "cli/report.h"
+
+typedef struct command {
+    const char *name;
+    int (*run)(const cli_cfg *cfg, int argc, char **argv);
+} command;
+
+static const command commands[] = {
+    {"submit", cmd_submit}, {"get", cmd_get},     {"stop", cmd_stop},
+    {"log", cmd_log},       {"list", cmd_list},   {"executions", cmd_executions},
+    {"stats", cmd_stats},   {NULL, NULL},
+};
+
+static int dispatch(const config_parsed *p)
+{
+    if (p->help) {
+        help_print(stdout);
+        return CLI_OK;
+    }
+    if (p->version) {
+        printf("berth %s\n", BERTH_CLI_VERSION);
+        return CLI_OK;
+    }
+    if (!p->argc) {
+        help_print(stderr);
+        return CLI_USAGE;
+    }
+    for (const command *c = commands; c->name; c++)
+        if (!strcmp(c->name, p->argv[0]))
+            return c->run(&p->cfg, p->argc, p->argv);
+    return report_usage("unknown command '%s'", p->argv[0]);
+}
+
+int main(int argc, char **argv)
+{
+    config_parsed p;
+    int rc = config_parse(argc, argv, &p);
+    if (!rc) {
+        if (curl_global_init(CURL_GLOBAL_DEFAULT))
+            rc = report_fail(CLI_SERVER, "cannot initialise libcurl");
+        else {
+            rc = dispatch(&p);
+            curl_global_cleanup();
+        }
+    }
+    config_free(&p);
+    fflush(stdout);
+    return rc;
+}

@@ -1,0 +1,957 @@
+/* End-to-end tests of the `berth` CLI: the real binary ($BERTH_BINARY_DIR/berth) runs as a
+ * child process against a real HTTP server in this process.
+ *
+ * The server here is a TEST DOUBLE of berthd's routes, written only for these tests with
+ * libmicrohttpd: it answers each request from a table of canned, Harbor-shaped replies
+ * (spec §2, §14.1) and records what it received (method, raw URI with query, Authorization
+ * header, body), so each test can assert both what the CLI printed and exited with and
+ * what it sent. It knows nothing about jobs. */
+#include "test.h"
+
+#include <microhttpd.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/alloc.h"
+#include "util/buf.h"
+
+extern char **environ;
+
+/* ---- the fake server ------------------------------------------------------------------ */
+
+#define MAX_RULES 16
+#define MAX_SEEN 32
+
+/* One canned reply: the first rule whose method and path match, with uses left, answers. */
+typedef struct rule {
+    const char *method;
+    const char *path;      /* exact path, query not included */
+    int status;
+    const char *body;      /* NULL: empty */
+    size_t body_len;       /* 0: strlen(body) */
+    const char *hname, *hvalue;  /* one extra header, optional */
+    int times;             /* answers this many requests; 0 = any number */
+    int delay_ms;          /* waits before answering */
+    bool stream;           /* chunked: "chunk-1\n", wait for fake.release, "chunk-2\n" */
+    int used;
+} rule;
+
+/* One request as received. */
+typedef struct seen {
+    char method[8];
+    char uri[512];         /* raw request target: path + "?" + query */
+    char *auth;            /* Authorization header or NULL */
+    char *body;            /* "" when none */
+} seen;
+
+static struct {
+    struct MHD_Daemon *d;
+    int port;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    rule rules[MAX_RULES];
+    int nrules;
+    seen seen[MAX_SEEN];
+    int nseen;
+    bool release;          /* lets a streaming reply send its second chunk */
+    char *owned;           /* a body freed after the server stopped */
+} fake = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+/* Per-request state: the raw URI (from MHD's URI log callback) and the body so far. */
+typedef struct fake_req {
+    char *uri;
+    buf body;
+    bool started;
+} fake_req;
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    fake_req *r = berth_calloc(1, sizeof *r);
+    r->uri = berth_strdup(uri);
+    buf_init(&r->body, 1 << 20);
+    buf_append(&r->body, "", 0);
+    return r;
+}
+
+static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
+                    enum MHD_RequestTerminationCode toe)
+{
+    fake_req *r = *con_cls;
+    if (!r)
+        return;
+    berth_free(r->uri);
+    buf_free(&r->body);
+    berth_free(r);
+    *con_cls = NULL;
+}
+
+static void record(struct MHD_Connection *c, const char *method, const fake_req *r)
+{
+    const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    pthread_mutex_lock(&fake.mu);
+    if (fake.nseen < MAX_SEEN) {
+        seen *s = &fake.seen[fake.nseen++];
+        snprintf(s->method, sizeof s->method, "%s", method);
+        snprintf(s->uri, sizeof s->uri, "%s", r->uri);
+        s->auth = auth ? berth_strdup(auth) : NULL;
+        s->body = berth_strdup(r->body.p);
+    }
+    pthread_mutex_unlock(&fake.mu);
+}
+
+/* The rule that answers (its use counted), copied out; false when none matches. */
+static bool pick(const char *method, const char *uri, rule *out)
+{
+    size_t plen = strcspn(uri, "?");
+    bool found = false;
+    pthread_mutex_lock(&fake.mu);
+    for (int i = 0; i < fake.nrules && !found; i++) {
+        rule *ru = &fake.rules[i];
+        if (strcmp(ru->method, method) || strlen(ru->path) != plen ||
+            strncmp(ru->path, uri, plen) || (ru->times && ru->used >= ru->times))
+            continue;
+        ru->used++;
+        *out = *ru;
+        found = true;
+    }
+    pthread_mutex_unlock(&fake.mu);
+    return found;
+}
+
+static ssize_t stream_chunk(void *cls, uint64_t pos, char *out, size_t max)
+{
+    int *step = cls;
+    bool released = true;
+    if (*step == 1) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 5;
+        pthread_mutex_lock(&fake.mu);
+        while (!fake.release && pthread_cond_timedwait(&fake.cv, &fake.mu, &until) == 0)
+            ;
+        released = fake.release;
+        pthread_mutex_unlock(&fake.mu);
+    }
+    if ((*step)++ >= 2)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    if (!released) /* the client never showed chunk 1: it does not stream */
+        return snprintf(out, max, "chunk-1 was not printed in time\n");
+    return snprintf(out, max, "chunk-%d\n", *step);
+}
+
+static struct MHD_Response *make_response(const rule *ru)
+{
+    if (ru->stream)
+        return MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 1024, stream_chunk,
+                                                 berth_calloc(1, sizeof(int)), berth_free);
+    const char *b = ru->body ? ru->body : "";
+    size_t n = ru->body_len ? ru->body_len : strlen(b);
+    return MHD_create_response_from_buffer(n, (void *)b, MHD_RESPMEM_PERSISTENT);
+}
+
+static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
+                               const char *method, const char *version, const char *upload,
+                               size_t *upload_size, void **con_cls)
+{
+    fake_req *r = *con_cls;
+    if (!r->started) {
+        r->started = true;
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        buf_append(&r->body, upload, *upload_size);
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    record(c, method, r);
+    rule ru = {.status = 404, .body = "404 page not found\n"};
+    pick(method, r->uri, &ru);
+    if (ru.delay_ms)
+        usleep((useconds_t)ru.delay_ms * 1000);
+    struct MHD_Response *resp = make_response(&ru);
+    if (ru.hname)
+        MHD_add_response_header(resp, ru.hname, ru.hvalue);
+    enum MHD_Result ok = MHD_queue_response(c, (unsigned)ru.status, resp);
+    MHD_destroy_response(resp);
+    return ok;
+}
+
+static int fake_start(void **state)
+{
+    (void)state;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    fake.d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD,
+                              0, NULL, NULL, handler, NULL, MHD_OPTION_SOCK_ADDR, &sa,
+                              MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
+                              MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL, MHD_OPTION_END);
+    if (!fake.d)
+        return -1;
+    fake.port = MHD_get_daemon_info(fake.d, MHD_DAEMON_INFO_BIND_PORT)->port;
+    return 0;
+}
+
+static int fake_stop(void **state)
+{
+    (void)state;
+    pthread_mutex_lock(&fake.mu);
+    fake.release = true; /* never leave a streaming reply waiting */
+    pthread_cond_broadcast(&fake.cv);
+    pthread_mutex_unlock(&fake.mu);
+    MHD_stop_daemon(fake.d);
+    berth_free(fake.owned);
+    fake.owned = NULL;
+    for (int i = 0; i < fake.nseen; i++) {
+        berth_free(fake.seen[i].auth);
+        berth_free(fake.seen[i].body);
+    }
+    fake.nseen = fake.nrules = 0;
+    fake.release = false;
+    fake.d = NULL;
+    return 0;
+}
+
+/* A rule: method, path, status, body, then optional designated fields. */
+#define R(m, p, st, b, ...) \
+    ((rule){.method = (m), .path = (p), .status = (st), .body = (b), __VA_ARGS__})
+
+static void add_rule(rule r)
+{
+    assert_true(fake.nrules < MAX_RULES);
+    fake.rules[fake.nrules++] = r;
+}
+
+static const seen *seen_at(int i)
+{
+    assert_true(i < fake.nseen);
+    return &fake.seen[i];
+}
+
+static int seen_count(void)
+{
+    pthread_mutex_lock(&fake.mu);
+    int n = fake.nseen;
+    pthread_mutex_unlock(&fake.mu);
+    return n;
+}
+
+static void fake_release(void)
+{
+    pthread_mutex_lock(&fake.mu);
+    fake.release = true;
+    pthread_cond_broadcast(&fake.cv);
+    pthread_mutex_unlock(&fake.mu);
+}
+
+/* ---- running the berth binary ----------------------------------------------------------- */
+
+typedef struct run_out {
+    int code;              /* exit status; -1 when killed or not exited normally */
+    buf out, err;          /* everything it wrote */
+} run_out;
+
+/* Called with the stdout so far each time more arrives. */
+typedef void (*on_stdout_fn)(const buf *out);
+
+/* The environment for the child: ours without the variables berth reads, plus `env`
+ * ("NAME=value" entries, NULL-terminated; may be NULL). */
+static char **child_env(const char *const *env)
+{
+    size_t n = 0, k = 0;
+    while (environ[n])
+        n++;
+    char **e = berth_calloc(n + 16, sizeof *e);
+    static const char *const drop[] = {"BERTH_ADDR=", "BERTH_SECRET=", "CORE_SECRET=",
+                                       "http_proxy=", "HTTP_PROXY=", "all_proxy=",
+                                       "ALL_PROXY=", NULL};
+    for (size_t i = 0; i < n; i++) {
+        bool keep = true;
+        for (const char *const *d = drop; *d; d++)
+            keep = keep && strncmp(environ[i], *d, strlen(*d));
+        if (keep)
+            e[k++] = environ[i];
+    }
+    for (size_t i = 0; env && env[i] && i < 12; i++)
+        e[k++] = (char *)env[i];
+    return e;
+}
+
+static char *berth_path(void)
+{
+    const char *dir = getenv("BERTH_BINARY_DIR");
+    assert_non_null(dir);
+    buf p;
+    buf_init(&p, 0);
+    buf_printf(&p, "%s/berth", dir);
+    if (access(p.p, X_OK))
+        fail_msg("no berth binary at %s: build the `berth` target first", p.p);
+    return buf_release(&p);
+}
+
+/* Reads both pipes until EOF (or 60 s), calling on_out for stdout progress. */
+static void drain(int fo, int fe, run_out *r, on_stdout_fn on_out, pid_t pid)
+{
+    struct pollfd p[2] = {{fo, POLLIN, 0}, {fe, POLLIN, 0}};
+    time_t until = time(NULL) + 60;
+    char chunk[65536];
+    while ((p[0].fd >= 0 || p[1].fd >= 0) && time(NULL) < until) {
+        if (poll(p, 2, 200) <= 0)
+            continue;
+        for (int i = 0; i < 2; i++) {
+            if (p[i].fd < 0 || !p[i].revents)
+                continue;
+            ssize_t n = read(p[i].fd, chunk, sizeof chunk);
+            if (n <= 0) {
+                close(p[i].fd);
+                p[i].fd = -1;
+                continue;
+            }
+            buf_append(i ? &r->err : &r->out, chunk, (size_t)n);
+            if (!i && on_out)
+                on_out(&r->out);
+        }
+    }
+    if (p[0].fd >= 0 || p[1].fd >= 0)
+        kill(pid, SIGKILL);
+    for (int i = 0; i < 2; i++)
+        if (p[i].fd >= 0)
+            close(p[i].fd);
+}
+
+/* Runs berth with args (NULL-terminated) and env additions. */
+static run_out run_env(const char *const *env, on_stdout_fn on_out, const char *const *args)
+{
+    run_out r = {.code = -1};
+    buf_init(&r.out, 64u << 20);
+    buf_init(&r.err, 1u << 20);
+    buf_append(&r.out, "", 0);
+    buf_append(&r.err, "", 0);
+    int po[2], pe[2];
+    assert_int_equal(pipe(po), 0);
+    assert_int_equal(pipe(pe), 0);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, po[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
+    posix_spawn_file_actions_addclose(&fa, po[0]);
+    posix_spawn_file_actions_addclose(&fa, pe[0]);
+    char *path = berth_path();
+    size_t n = 0;
+    while (args[n])
+        n++;
+    char **argv = berth_calloc(n + 2, sizeof *argv);
+    argv[0] = path;
+    memcpy(argv + 1, args, n * sizeof *argv);
+    char **envp = child_env(env);
+    pid_t pid;
+    assert_int_equal(posix_spawn(&pid, path, &fa, NULL, argv, envp), 0);
+    close(po[1]);
+    close(pe[1]);
+    drain(po[0], pe[0], &r, on_out, pid);
+    int st;
+    waitpid(pid, &st, 0);
+    r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    posix_spawn_file_actions_destroy(&fa);
+    berth_free(envp);
+    berth_free(argv);
+    berth_free(path);
+    return r;
+}
+
+static void run_free(run_out *r)
+{
+    buf_free(&r->out);
+    buf_free(&r->err);
+}
+
+/* "http://127.0.0.1:<port>" of the fake server (static buffer). */
+static const char *addr(void)
+{
+    static char a[64];
+    snprintf(a, sizeof a, "http://127.0.0.1:%d", fake.port);
+    return a;
+}
+
+#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+/* berth --addr <fake> --secret s3cret <args...> */
+#define RUN(...) run_env(NULL, NULL, ARGS("--addr", addr(), "--secret", "s3cret", __VA_ARGS__))
+
+/* ---- canned replies (spec §14.1) --------------------------------------------------------- */
+
+#define JOB_ID "2b7e1f0c9d8a6b5c4d3e2f10"
+#define JOB_PATH "/api/v1/jobs/" JOB_ID
+#define LAUNCH_REPLY                                                                             \
+    "{\"job\":{\"id\":\"" JOB_ID "\",\"status\":\"Pending\",\"name\":\"DEMO\",\"kind\":"          \
+    "\"Generic\",\"unique\":false,\"ref_link\":\"/api/v1/jobs/" JOB_ID "\",\"enqueue_time\":"     \
+    "1700000000,\"update_time\":1700000000,\"parameters\":{\"image\":\"demo:latest\"}}}"
+#define GET_REPLY                                                                                \
+    "{\"job\":{\"id\":\"" JOB_ID "\",\"status\":\"Success\",\"name\":\"DEMO\",\"kind\":"          \
+    "\"Generic\",\"unique\":false,\"ref_link\":\"/api/v1/jobs/" JOB_ID "\",\"enqueue_time\":"     \
+    "1700000000,\"update_time\":1700000033,\"check_in_at\":1700000002,\"web_hook_url\":"          \
+    "\"http://core:8080/service/notifications/tasks/11\",\"parameters\":{\"image\":"              \
+    "\"demo:latest\"},\"revision\":1700000000,\"ack\":{\"status\":\"Success\",\"revision\":"      \
+    "1700000000,\"check_in_at\":1700000002}}}"
+/* A job in status st, updated at up, last check-in at ci (0: none). */
+#define JOB_AT(st, up, ci)                                                                       \
+    "{\"job\":{\"id\":\"" JOB_ID "\",\"status\":\"" st "\",\"name\":\"DEMO\",\"kind\":"           \
+    "\"Generic\",\"unique\":false,\"enqueue_time\":1700000000,\"update_time\":" up               \
+    ",\"check_in_at\":" ci "}}"
+#define NOT_FOUND "{\"code\":10010,\"message\":\"object is not found\",\"details\":\"nope\"}"
+#define LIST_REPLY                                                                               \
+    "[{\"job\":{\"id\":\"aaaaaaaaaaaaaaaaaaaaaaaa\",\"status\":\"Running\",\"name\":\"DEMO\","      \
+    "\"kind\":\"Generic\",\"unique\":false,\"enqueue_time\":1,\"update_time\":1700000000}},"      \
+    "{\"job\":{\"id\":\"bbbbbbbbbbbbbbbbbbbbbbbb@1700006400\",\"status\":\"Scheduled\","          \
+    "\"name\":\"SCHEDULER\",\"kind\":\"Scheduled\",\"unique\":false,\"enqueue_time\":1,"         \
+    "\"update_time\":1700000000}}]"
+#define STATS_REPLY                                                                              \
+    "{\"worker_pools\":[{\"worker_pool_id\":\"5d2c8e1f7a9b3c4d6e0f1a2b\",\"started_at\":"         \
+    "1699990000,\"heartbeat_at\":1700000000,\"job_names\":[\"DEMO\",\"SCHEDULER\"],"              \
+    "\"concurrency\":10,\"status\":\"Healthy\"}]}"
+
+static void assert_contains(const char *hay, const char *needle)
+{
+    if (!strstr(hay, needle))
+        fail_msg("expected to find\n  %s\nin\n  %s", needle, hay);
+}
+
+/* ---- submit ------------------------------------------------------------------------------ */
+
+static void test_submit_human(void **state)
+{
+    add_rule(R("POST", "/api/v1/jobs", 202, LAUNCH_REPLY));
+    run_out r = RUN("submit", "DEMO", "--params", "{\"image\":\"demo:latest\"}", "--hook",
+                    "http://core/x");
+    assert_int_equal(r.code, 0);
+    assert_string_equal(r.out.p, JOB_ID "\nPending Generic job DEMO, enqueued "
+                                         "2023-11-14T22:13:20Z\n");
+    assert_string_equal(r.err.p, "");
+    assert_int_equal(seen_count(), 1);
+    assert_string_equal(seen_at(0)->method, "POST");
+    assert_string_equal(seen_at(0)->uri, "/api/v1/jobs");
+    assert_string_equal(seen_at(0)->auth, "Harbor-Secret s3cret");
+    assert_string_equal(seen_at(0)->body,
+                        "{\"job\":{\"name\":\"DEMO\",\"parameters\":{\"image\":\"demo:latest\"},"
+                        "\"metadata\":{\"kind\":\"Generic\",\"unique\":false},"
+                        "\"status_hook\":\"http://core/x\"}}");
+    run_free(&r);
+}
+
+/* --json after the command; --param pairs merged over --params; a delay makes it Scheduled. */
+static void test_submit_json_pairs_scheduled(void **state)
+{
+    add_rule(R("POST", "/api/v1/jobs", 202, LAUNCH_REPLY));
+    run_out r = RUN("submit", "GC", "--json", "--params", "{\"z\":true,\"a\":0}", "--param",
+                    "a=1", "-p", "n:=2.50", "--delay", "90", "--unique", "-q");
+    assert_int_equal(r.code, 0);
+    assert_string_equal(r.out.p, LAUNCH_REPLY "\n");
+    assert_string_equal(seen_at(0)->body,
+                        "{\"job\":{\"name\":\"GC\",\"parameters\":{\"a\":\"1\",\"n\":2.5,"
+                        "\"z\":true},\"metadata\":{\"kind\":\"Scheduled\",\"schedule_delay\":90,"
+                        "\"unique\":true},\"status_hook\":\"\"}}");
+    run_free(&r);
+}
+
+static void test_submit_periodic_quiet(void **state)
+{
+    add_rule(R("POST", "/api/v1/jobs", 202, LAUNCH_REPLY));
+    run_out r = RUN("submit", "SCHEDULER", "--cron", "0 0 0 * * *", "-q");
+    assert_int_equal(r.code, 0);
+    assert_string_equal(r.out.p, JOB_ID "\n");
+    assert_string_equal(seen_at(0)->body,
+                        "{\"job\":{\"name\":\"SCHEDULER\",\"parameters\":null,\"metadata\":"
+                        "{\"kind\":\"Periodic\",\"cron_spec\":\"0 0 0 * * *\",\"unique\":false},"
+                        "\"status_hook\":\"\"}}");
+    run_free(&r);
+}
+
+/* Bad input is refused before anything is sent: exit 2, one clear line. */
+static void test_submit_malformed(void **state)
+{
+    static const char *const cases[][3] = {
+        {"--params", "{\"image\":", "--params is not valid JSON"},
+        {"--params", "[1,2]", "--params must be a JSON object"},
+        {"--param", "novalue", "--param wants key=value or key:=JSON"},
+        {"--param", "n:={", "--param value is not valid JSON"},
+        {"--kind", "generic", "unknown kind 'generic'"},
+        {"--delay", "-5", "--delay wants whole seconds"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        run_out r = RUN("submit", "DEMO", cases[i][0], cases[i][1]);
+        assert_int_equal(r.code, 2);
+        assert_contains(r.err.p, cases[i][2]);
+        assert_string_equal(r.out.p, "");
+        run_free(&r);
+    }
+    run_out r = RUN("submit", "DEMO", "--kind", "Scheduled");
+    assert_int_equal(r.code, 2);
+    assert_contains(r.err.p, "needs --delay");
+    run_free(&r);
+    assert_int_equal(seen_count(), 0);
+}
+
+/* Each HTTP error maps to its exit code, with Harbor's error body as one line. */
+static void test_error_exit_codes(void **state)
+{
+    static const struct { int status; int code; } cases[] = {
+        {400, 5}, {409, 5}, {413, 5}, {501, 5}, {404, 3}, {401, 4}, {500, 6}, {503, 6},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        add_rule(R("POST", "/api/v1/jobs", cases[i].status,
+                        "{\"code\":10013,\"message\":\"bad request\",\"details\":\"job with "
+                        "name 'NOPE' is unknown\"}",
+                        .times = 1));
+        run_out r = RUN("submit", "NOPE");
+        if (r.code != cases[i].code)
+            fail_msg("HTTP %d: exit %d, want %d; stderr: %s", cases[i].status, r.code,
+                     cases[i].code, r.err.p);
+        assert_string_equal(r.err.p, "berth: bad request (10013 job with name 'NOPE' is "
+                                     "unknown)\n");
+        assert_string_equal(r.out.p, "");
+        run_free(&r);
+    }
+    assert_int_equal(seen_count(), 8);
+}
+
+/* ---- get ---------------------------------------------------------------------------------- */
+
+static void test_get_human_and_json(void **state)
+{
+    add_rule(R("GET", JOB_PATH, 200, GET_REPLY));
+    run_out r = RUN("get", JOB_ID);
+    assert_int_equal(r.code, 0);
+    assert_contains(r.out.p, "id           " JOB_ID "\n");
+    assert_contains(r.out.p, "status       Success\n");
+    assert_contains(r.out.p, "updated      2023-11-14T22:13:53Z (1700000033)\n");
+    assert_contains(r.out.p, "checked in   2023-11-14T22:13:22Z (1700000002)\n");
+    assert_contains(r.out.p, "hook ack     Success (revision 1700000000, check-in 1700000002)");
+    assert_contains(r.out.p, "parameters   {\"image\":\"demo:latest\"}\n");
+    run_free(&r);
+    r = RUN("--json", "get", JOB_ID);
+    assert_int_equal(r.code, 0);
+    assert_string_equal(r.out.p, GET_REPLY "\n");
+    run_free(&r);
+    assert_int_equal(seen_count(), 2);
+    assert_string_equal(seen_at(1)->method, "GET");
+    assert_string_equal(seen_at(1)->uri, JOB_PATH);
+}
+
+static void test_get_not_found(void **state)
+{
+    add_rule(R("GET", "/api/v1/jobs/nope", 404, NOT_FOUND));
+    run_out r = RUN("get", "nope");
+    assert_int_equal(r.code, 3);
+    assert_string_equal(r.err.p, "berth: object is not found (10010 nope)\n");
+    run_free(&r);
+}
+
+/* Ids that could leave /api/v1/jobs/{id} are refused locally. */
+static void test_bad_ids_refused(void **state)
+{
+    static const char *const cmds[] = {"get", "stop", "log", "executions"};
+    static const char *const ids[] = {"a/b", "..", "x..y", ""};
+    for (size_t c = 0; c < 4; c++) {
+        for (size_t i = 0; i < 4; i++) {
+            run_out r = RUN(cmds[c], ids[i]);
+            assert_int_equal(r.code, 2);
+            assert_contains(r.err.p, "job id");
+            run_free(&r);
+        }
+    }
+    assert_int_equal(seen_count(), 0);
+}
+
+/* An execution id keeps its '@'; anything outside the safe set is percent-encoded. */
+static void test_id_escaping(void **state)
+{
+    add_rule(R("GET", "/api/v1/jobs/p@17", 200, GET_REPLY));
+    run_out r = RUN("get", "p@17");
+    assert_int_equal(r.code, 0);
+    run_free(&r);
+    r = RUN("get", "a b?c");
+    assert_int_equal(r.code, 3); /* no rule: the fake answers 404 page not found */
+    assert_string_equal(r.err.p, "berth: 404 page not found (HTTP 404)\n");
+    run_free(&r);
+    assert_string_equal(seen_at(0)->uri, "/api/v1/jobs/p@17");
+    assert_string_equal(seen_at(1)->uri, "/api/v1/jobs/a%20b%3Fc");
+}
+
+/* ---- get --watch -------------------------------------------------------------------------- */
+
+static void test_watch_success(void **state)
+{
+    add_rule(R("GET", JOB_PATH, 200, JOB_AT("Pending", "1700000000", "0"), .times = 1));
+    add_rule(R("GET", JOB_PATH, 200, JOB_AT("Running", "1700000001", "0"), .times = 1));
+    add_rule(R("GET", JOB_PATH, 200, JOB_AT("Running", "1700000002", "1700000002"),
+                    .times = 2));
+    add_rule(R("GET", JOB_PATH, 200, JOB_AT("Running", "1700000003", "1700000003"),
+                    .times = 1));
+    add_rule(R("GET", JOB_PATH, 200, JOB_AT("Success", "1700000009", "1700000003")));
+    run_out r = RUN("get", JOB_ID, "--watch", "--interval", "50");
+    assert_int_equal(r.code, 0);
+    assert_string_equal(r.out.p, "2023-11-14T22:13:20Z status Pending\n"
+                                 "2023-11-14T22:13:21Z status Running\n"
+                                 "2023-11-14T22:13:22Z check-in\n"
+                                 "2023-11-14T22:13:23Z check-in\n"
+                                 "2023-11-14T22:13:29Z status Success\n");
+    assert_int_equal(seen_count(), 6); /* stops polling at the final status */
+    for (int i = 0; i < 6; i++)
+        assert_string_equal(seen_at(i)->auth, "Harbor-Secret s3cret");
+    run_free(&r);
+}
+
+static void test_watch_error_and_stopped(void **state)
+{
+    add_rule(R("GET", JOB_PATH, 200, JOB_AT("Running", "1700000001", "0"), .times = 1));
+    add_rule(R("GET", JOB_PATH, 200, JOB_AT("Error", "1700000005", "0"), .times = 1));
+    add_rule(R("GET", JOB_PATH, 200, JOB_AT("Stopped", "1700000007", "0")));
+    run_out r = RUN("get", JOB_ID, "-w", "--interval", "50");
+    assert_int_equal(r.code, 1);
+    assert_string_equal(r.out.p, "2023-11-14T22:13:21Z status Running\n"
+                                 "2023-11-14T22:13:25Z status Error\n");
+    run_free(&r);
+    r = RUN("--json", "get", JOB_ID, "--watch", "--interval", "50");
+    assert_int_equal(r.code, 1);
+    assert_string_equal(r.out.p, JOB_AT("Stopped", "1700000007", "0") "\n");
+    run_free(&r);
+}
+
+/* A watched job that disappears ends the watch with the error's code. */
+static void test_watch_not_found(void **state)
+{
+    add_rule(R("GET", JOB_PATH, 200, JOB_AT("Running", "1700000001", "0"), .times = 1));
+    add_rule(R("GET", JOB_PATH, 404, NOT_FOUND));
+    run_out r = RUN("get", JOB_ID, "--watch", "--interval", "50");
+    assert_int_equal(r.code, 3);
+    assert_string_equal(r.err.p, "berth: object is not found (10010 nope)\n");
+    run_free(&r);
+}
+
+/* ---- stop, log ------------------------------------------------------------------------- */
+
+static void test_stop(void **state)
+{
+    add_rule(R("POST", JOB_PATH, 204, NULL, .times = 1));
+    add_rule(R("POST", JOB_PATH, 404, NOT_FOUND));
+    run_out r = RUN("stop", JOB_ID);
+    assert_int_equal(r.code, 0);
+    assert_string_equal(r.out.p, "stop requested for " JOB_ID "\n");
+    run_free(&r);
+    r = RUN("stop", JOB_ID, "--json");
+    assert_int_equal(r.code, 3);
+    assert_string_equal(r.out.p, "");
+    run_free(&r);
+    assert_string_equal(seen_at(0)->method, "POST");
+    assert_string_equal(seen_at(0)->uri, JOB_PATH);
+    assert_string_equal(seen_at(0)->body, "{\"action\":\"stop\"}");
+}
+
+static void test_log(void **state)
+{
+    static const char text[] = "2023-11-14T22:13:20Z [INFO] Sample job starting\n"
+                               "2023-11-14T22:13:20Z [INFO] Params: {\"image\":1}\n";
+    add_rule(R("GET", JOB_PATH "/log", 200, text));
+    add_rule(R("GET", "/api/v1/jobs/bad@x/log", 400, "invalid Job ID: bad@x"));
+    run_out r = RUN("log", JOB_ID);
+    assert_int_equal(r.code, 0);
+    assert_string_equal(r.out.p, text);
+    run_free(&r);
+    r = RUN("log", "bad@x");
+    assert_int_equal(r.code, 5);
+    assert_string_equal(r.err.p, "berth: invalid Job ID: bad@x (HTTP 400)\n");
+    run_free(&r);
+    r = RUN("log", "gone");
+    assert_int_equal(r.code, 3);
+    run_free(&r);
+    assert_string_equal(seen_at(0)->uri, JOB_PATH "/log");
+}
+
+/* Follow prints each chunk as it arrives: the fake sends chunk 2 only after the test has
+ * seen chunk 1 on berth's stdout, so a client that buffered would never finish. */
+static void on_follow_out(const buf *out)
+{
+    if (strstr(out->p, "chunk-1\n"))
+        fake_release();
+}
+
+static void test_log_follow_streams(void **state)
+{
+    add_rule(R("GET", JOB_PATH "/log", 200, NULL, .stream = true));
+    run_out r = run_env(NULL, on_follow_out,
+                        ARGS("--addr", addr(), "--timeout", "2", "log", JOB_ID, "--follow"));
+    assert_int_equal(r.code, 0);
+    assert_string_equal(r.out.p, "chunk-1\nchunk-2\n");
+    assert_string_equal(seen_at(0)->uri, JOB_PATH "/log?follow=true");
+    run_free(&r);
+}
+
+static void test_log_follow_unsupported(void **state)
+{
+    add_rule(R("GET", JOB_PATH "/log", 400,
+                    "{\"code\":10013,\"message\":\"bad request\",\"details\":\"follow is not "
+                    "supported\"}"));
+    run_out r = RUN("log", "-f", JOB_ID);
+    assert_int_equal(r.code, 5);
+    assert_string_equal(r.err.p, "berth: bad request (10013 follow is not supported)\n");
+    assert_string_equal(r.out.p, "");
+    run_free(&r);
+}
+
+/* A log over 16 MiB: the first 16 MiB, a note, exit 0 (no unbounded reads). */
+static void test_log_truncated(void **state)
+{
+    size_t n = (17u << 20) + 5;
+    char *big = fake.owned = berth_malloc(n);
+    memset(big, 'x', n);
+    add_rule(R("GET", JOB_PATH "/log", 200, big, .body_len = n));
+    add_rule(R("GET", JOB_PATH, 200, big, .body_len = n));
+    run_out r = RUN("log", JOB_ID);
+    assert_int_equal(r.code, 0);
+    assert_int_equal(r.out.len, 16u << 20);
+    assert_contains(r.err.p, "log truncated");
+    run_free(&r);
+    r = RUN("get", JOB_ID); /* a JSON reply over the cap is an error, not half a job */
+    assert_int_equal(r.code, 6);
+    assert_contains(r.err.p, "larger than 16 MiB");
+    run_free(&r);
+}
+
+/* ---- list, executions, stats ---------------------------------------------------------- */
+
+static void test_list(void **state)
+{
+    add_rule(R("GET", "/api/v1/jobs", 200, LIST_REPLY, .hname = "Next-Cursor",
+                    .hvalue = "7", .times = 1));
+    add_rule(R("GET", "/api/v1/jobs", 200, "[]", .hname = "Next-Cursor", .hvalue = "0"));
+    run_out r = RUN("list");
+    assert_int_equal(r.code, 0);
+    assert_contains(r.out.p, "ID ");
+    assert_contains(r.out.p, "aaaaaaaaaaaaaaaaaaaaaaaa                 Running   Generic   DEMO");
+    assert_contains(r.out.p, "bbbbbbbbbbbbbbbbbbbbbbbb@1700006400      Scheduled Scheduled");
+    assert_contains(r.out.p, "more: berth list --cursor 7\n");
+    run_free(&r);
+    r = RUN("list", "--cursor", "7", "--size", "50", "--json");
+    assert_int_equal(r.code, 0);
+    assert_string_equal(r.out.p, "{\"jobs\":[],\"next_cursor\":0}\n");
+    run_free(&r);
+    assert_string_equal(seen_at(0)->uri, "/api/v1/jobs?cursor=0");
+    assert_string_equal(seen_at(1)->uri, "/api/v1/jobs?cursor=7&page_size=50");
+    r = RUN("list", "--scheduled", "--cursor", "3");
+    assert_int_equal(r.code, 2);
+    run_free(&r);
+}
+
+static void test_list_scheduled(void **state)
+{
+    add_rule(R("GET", "/api/v1/jobs", 200, LIST_REPLY, .hname = "Total-Count",
+                    .hvalue = "21"));
+    run_out r = RUN("list", "--scheduled", "--page", "2");
+    assert_int_equal(r.code, 0);
+    assert_contains(r.out.p, "page 2 of scheduled jobs (20 a page), 21 in all\n");
+    run_free(&r);
+    r = RUN("--json", "list", "--scheduled");
+    assert_int_equal(r.code, 0);
+    assert_string_equal(r.out.p, "{\"jobs\":" LIST_REPLY ",\"total\":21}\n");
+    run_free(&r);
+    assert_string_equal(seen_at(0)->uri, "/api/v1/jobs?kind=Scheduled&page_number=2");
+    assert_string_equal(seen_at(1)->uri, "/api/v1/jobs?kind=Scheduled&page_number=1");
+}
+
+static void test_executions(void **state)
+{
+    add_rule(R("GET", JOB_PATH "/executions", 200, LIST_REPLY, .hname = "Total-Count",
+                    .hvalue = "5", .times = 1));
+    add_rule(R("GET", JOB_PATH "/executions", 200, "null", .hname = "Total-Count",
+                    .hvalue = "0"));
+    run_out r = RUN("executions", JOB_ID, "--page", "3", "--size", "2", "--non-dead-only");
+    assert_int_equal(r.code, 0);
+    assert_contains(r.out.p, "bbbbbbbbbbbbbbbbbbbbbbbb@1700006400");
+    assert_contains(r.out.p, "page 3 (2 a page), 5 executions in all\n");
+    run_free(&r);
+    r = RUN("executions", JOB_ID, "--json");
+    assert_int_equal(r.code, 0);
+    assert_string_equal(r.out.p, "{\"jobs\":[],\"total\":0}\n");
+    run_free(&r);
+    assert_string_equal(seen_at(0)->uri,
+                        JOB_PATH "/executions?page_number=3&page_size=2&non_dead_only=true");
+    assert_string_equal(seen_at(1)->uri, JOB_PATH "/executions?page_number=1&page_size=25");
+}
+
+static void test_stats(void **state)
+{
+    add_rule(R("GET", "/api/v1/stats", 200, STATS_REPLY, .times = 2));
+    add_rule(R("GET", "/api/v1/stats", 500,
+                    "{\"code\":10004,\"message\":\"check stats of server failed with error\","
+                    "\"details\":\"failed to get stats of worker pools\"}"));
+    run_out r = RUN("stats");
+    assert_int_equal(r.code, 0);
+    assert_contains(r.out.p, "POOL");
+    assert_contains(r.out.p, "5d2c8e1f7a9b3c4d6e0f1a2b Healthy           10 "
+                             "2023-11-14T19:26:40Z 2023-11-14T22:13:20Z DEMO,SCHEDULER\n");
+    run_free(&r);
+    r = RUN("stats", "--json");
+    assert_string_equal(r.out.p, STATS_REPLY "\n");
+    run_free(&r);
+    r = RUN("stats");
+    assert_int_equal(r.code, 6);
+    assert_string_equal(r.err.p, "berth: check stats of server failed with error (10004 failed "
+                                 "to get stats of worker pools)\n");
+    run_free(&r);
+    assert_string_equal(seen_at(0)->uri, "/api/v1/stats");
+}
+
+/* A 200 whose body is not what the route returns is a server fault (6), not a crash. */
+static void test_unreadable_reply(void **state)
+{
+    add_rule(R("GET", JOB_PATH, 200, "{\"job\":{\"status\":5}}"));
+    add_rule(R("GET", "/api/v1/jobs", 200, "{\"not\":\"a list\"}"));
+    run_out r = RUN("get", JOB_ID);
+    assert_int_equal(r.code, 6);
+    assert_contains(r.err.p, "cannot read the server's reply");
+    run_free(&r);
+    r = RUN("list");
+    assert_int_equal(r.code, 6);
+    run_free(&r);
+}
+
+/* ---- address, secret, transport ------------------------------------------------------------ */
+
+/* A port nothing listens on: bound, then closed. */
+static int dead_port(void)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sa;
+    assert_int_equal(bind(s, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(getsockname(s, (struct sockaddr *)&sa, &len), 0);
+    close(s);
+    return ntohs(sa.sin_port);
+}
+
+/* --secret beats BERTH_SECRET beats CORE_SECRET; no secret sends no header. */
+static void test_secret_precedence(void **state)
+{
+    add_rule(R("GET", "/api/v1/stats", 200, STATS_REPLY));
+    char env_addr[80];
+    snprintf(env_addr, sizeof env_addr, "BERTH_ADDR=%s/", addr()); /* trailing '/' trimmed */
+    const char *const core[] = {env_addr, "CORE_SECRET=core", NULL};
+    const char *const both[] = {env_addr, "CORE_SECRET=core", "BERTH_SECRET=bs", NULL};
+    const char *const none[] = {env_addr, NULL};
+    run_out r = run_env(core, NULL, ARGS("stats"));
+    assert_int_equal(r.code, 0);
+    run_free(&r);
+    r = run_env(both, NULL, ARGS("stats"));
+    run_free(&r);
+    r = run_env(both, NULL, ARGS("stats", "--secret", "flag"));
+    run_free(&r);
+    r = run_env(none, NULL, ARGS("stats"));
+    assert_int_equal(r.code, 0);
+    run_free(&r);
+    assert_int_equal(seen_count(), 4);
+    assert_string_equal(seen_at(0)->uri, "/api/v1/stats");
+    assert_string_equal(seen_at(0)->auth, "Harbor-Secret core");
+    assert_string_equal(seen_at(1)->auth, "Harbor-Secret bs");
+    assert_string_equal(seen_at(2)->auth, "Harbor-Secret flag");
+    assert_null(seen_at(3)->auth);
+}
+
+/* --addr beats BERTH_ADDR: env names the live server, the flag a dead port. */
+static void test_addr_precedence_and_refused(void **state)
+{
+    char env_addr[80], flag[80];
+    snprintf(env_addr, sizeof env_addr, "BERTH_ADDR=%s", addr());
+    snprintf(flag, sizeof flag, "http://127.0.0.1:%d", dead_port());
+    const char *const env[] = {env_addr, NULL};
+    run_out r = run_env(env, NULL, ARGS("--addr", flag, "get", JOB_ID));
+    assert_int_equal(r.code, 7);
+    assert_contains(r.err.p, "berth: GET http://127.0.0.1:");
+    assert_contains(r.err.p, "onnect");
+    assert_string_equal(r.out.p, "");
+    run_free(&r);
+    assert_int_equal(seen_count(), 0);
+    r = run_env(env, NULL, ARGS("--addr", "ftp://x", "get", JOB_ID));
+    assert_int_equal(r.code, 2);
+    run_free(&r);
+}
+
+static void test_auth_failure(void **state)
+{
+    add_rule(R("GET", JOB_PATH, 401,
+                    "{\"code\":10011,\"message\":\"unauthorized\",\"details\":\"unauthorized\"}"));
+    run_out r = RUN("get", JOB_ID);
+    assert_int_equal(r.code, 4);
+    assert_string_equal(r.err.p, "berth: unauthorized (10011 unauthorized)\n");
+    run_free(&r);
+}
+
+static void test_timeout(void **state)
+{
+    add_rule(R("GET", JOB_PATH, 200, GET_REPLY, .delay_ms = 1500));
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    run_out r = RUN("--timeout", "0.3", "get", JOB_ID);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    assert_int_equal(r.code, 7);
+    assert_contains(r.err.p, "imed out");
+    assert_true(t1.tv_sec - t0.tv_sec < 2); /* gave up before the reply came */
+    run_free(&r);
+}
+
+/* ---- usage --------------------------------------------------------------------------------- */
+
+static void test_usage(void **state)
+{
+    static const char *const bad[][3] = {
+        {"frobnicate", NULL, NULL}, {"get", "--nope", "x"}, {"get", "a", "b"},
+        {"--timeout", "0", "stats"}, {"stats", "extra", NULL}, {"get", "x", "--interval=5"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        run_out r = run_env(NULL, NULL, ARGS("--addr", addr(), bad[i][0], bad[i][1], bad[i][2]));
+        assert_int_equal(r.code, 2);
+        assert_true(r.err.len > 0);
+        run_free(&r);
+    }
+    run_out r = run_env(NULL, NULL, ARGS("--help"));
+    assert_int_equal(r.code, 0);
+    assert_contains(r.out.p, "Exit codes:");
+    assert_contains(r.out.p, "7 cannot connect");
+    run_free(&r);
+    r = run_env(NULL, NULL, ARGS("stats", "--version"));
+    assert_int_equal(r.code, 0);
+    assert_string_equal(r.out.p, "berth 0.1.0\n");
+    run_free(&r);
+    r = run_env(NULL, NULL, ARGS("--secret", "a\nb", "stats"));
+    assert_int_equal(r.code, 2);
+    run_free(&r);
+    assert_int_equal(seen_count(), 0);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, fake_start, fake_stop)
+
+int main(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    const struct CMUnitTest tests[] = {
+        T(test_submit_human),         T(test_submit_json_pairs_scheduled),
+        T(test_submit_periodic_quiet), T(test_submit_malformed),
+        T(test_error_exit_codes),     T(test_get_human_and_json),
+        T(test_get_not_found),        T(test_bad_ids_refused),
+        T(test_id_escaping),          T(test_watch_success),
+        T(test_watch_error_and_stopped), T(test_watch_not_found),
+        T(test_stop),                 T(test_log),
+        T(test_log_follow_streams),   T(test_log_follow_unsupported),
+        T(test_log_truncated),        T(test_list),
+        T(test_list_scheduled),       T(test_executions),
+        T(test_stats),                T(test_unreadable_reply),
+        T(test_secret_precedence),    T(test_addr_precedence_and_refused),
+        T(test_auth_failure),         T(test_timeout),
+        T(test_usage),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
