@@ -5,8 +5,10 @@
  *                                                    Total-Count = all of them
  * Human output: one row per job, then how to get the next page. --json:
  * {"jobs":[...],"next_cursor":N} or {"jobs":[...],"total":N}. */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/args.h"
@@ -26,8 +28,19 @@ static const args_opt list_opts[] = {
 
 typedef struct list_args {
     bool scheduled;
-    long page, cursor, size;  /* -1: not given */
+    long page, size;          /* -1: not given */
+    const char *cursor;       /* decimal uint64 (Redis SCAN cursor); NULL: not given */
 } list_args;
+
+/* A Redis SCAN cursor: decimal, fits uint64. */
+static bool cursor_ok(const char *s)
+{
+    if (!*s || strlen(s) > 20 || strspn(s, "0123456789") != strlen(s))
+        return false;
+    errno = 0;
+    strtoull(s, NULL, 10);
+    return errno == 0;
+}
 
 static int take(list_args *a, int id, const char *val)
 {
@@ -35,12 +48,15 @@ static int take(list_args *a, int id, const char *val)
         a->scheduled = true;
         return CLI_OK;
     }
-    long *dst = id == L_PAGE ? &a->page : id == L_CURSOR ? &a->cursor : &a->size;
-    long min = id == L_CURSOR ? 0 : 1;
-    if (!args_long(val, min, INT32_MAX, dst))
-        return report_usage("list: %s wants a whole number >= %ld, not '%s'",
-                            id == L_PAGE ? "--page" : id == L_CURSOR ? "--cursor" : "--size",
-                            min, val);
+    if (id == L_CURSOR) {
+        a->cursor = val;
+        return cursor_ok(val) ? CLI_OK
+                              : report_usage("list: --cursor wants a cursor from a previous "
+                                             "page (digits), not '%s'", val);
+    }
+    if (!args_long(val, 1, UINT32_MAX, id == L_PAGE ? &a->page : &a->size))
+        return report_usage("list: %s wants a whole number >= 1, not '%s'",
+                            id == L_PAGE ? "--page" : "--size", val);
     return CLI_OK;
 }
 
@@ -58,7 +74,7 @@ static int parse(int argc, char **argv, list_args *a)
         if (take(a, id, val))
             return CLI_USAGE;
     }
-    if (a->scheduled && (a->cursor >= 0 || a->size >= 0))
+    if (a->scheduled && (a->cursor || a->size >= 0))
         return report_usage("list: --scheduled pages by --page (20 a page), not --cursor/--size");
     if (!a->scheduled && a->page >= 0)
         return report_usage("list: --page goes with --scheduled; use --cursor otherwise");
@@ -71,7 +87,7 @@ static void query(const list_args *a, buf *q)
         buf_printf(q, "/api/v1/jobs?kind=Scheduled&page_number=%ld", a->page > 0 ? a->page : 1);
         return;
     }
-    buf_printf(q, "/api/v1/jobs?cursor=%ld", a->cursor > 0 ? a->cursor : 0);
+    buf_printf(q, "/api/v1/jobs?cursor=%s", a->cursor ? a->cursor : "0");
     if (a->size > 0)
         buf_printf(q, "&page_size=%ld", a->size);
 }
@@ -88,7 +104,7 @@ static void show_human(const list_args *a, const reply_jobs *l, const client_res
 
 int cmd_list(const cli_cfg *cfg, int argc, char **argv)
 {
-    list_args a = {false, -1, -1, -1};
+    list_args a = {false, -1, -1, NULL};
     int rc = parse(argc, argv, &a);
     if (rc)
         return rc;

@@ -742,9 +742,18 @@ static void test_list(void **state)
     run_free(&r);
     assert_string_equal(seen_at(0)->uri, "/api/v1/jobs?cursor=0");
     assert_string_equal(seen_at(1)->uri, "/api/v1/jobs?cursor=7&page_size=50");
-    r = RUN("list", "--scheduled", "--cursor", "3");
-    assert_int_equal(r.code, 2);
+    r = RUN("list", "--cursor", "18446744073709551615");
+    assert_int_equal(r.code, 0);
     run_free(&r);
+    assert_string_equal(seen_at(2)->uri, "/api/v1/jobs?cursor=18446744073709551615");
+    static const char *const bad[][2] = {{"--scheduled", "--cursor=3"}, {"--cursor", "-1"},
+                                         {"--cursor", "18446744073709551616"}, {"--page", "2"}};
+    for (size_t i = 0; i < 4; i++) {
+        r = RUN("list", bad[i][0], bad[i][1]);
+        assert_int_equal(r.code, 2);
+        run_free(&r);
+    }
+    assert_int_equal(seen_count(), 3);
 }
 
 static void test_list_scheduled(void **state)
