@@ -34,11 +34,13 @@ static bool report_changes(const cli_cfg *cfg, const client_resp *r, const berth
     char ts[OUTPUT_TIME_SIZE];
     if (cfg->json && (status_new || checkin_new))
         output_raw(r->body.p, r->body.len);
-    if (!cfg->json && checkin_new && seen->any)
+    /* A check-in comes after the job started running and before it ended. */
+    bool checkin_first = berth_status_final(berth_status_parse(st));
+    if (!cfg->json && checkin_new && checkin_first)
         printf("%s check-in\n", output_time(s->check_in_at, ts));
     if (!cfg->json && status_new)
         printf("%s status %s\n", output_time(s->update_time, ts), st);
-    if (!cfg->json && checkin_new && !seen->any)
+    if (!cfg->json && checkin_new && !checkin_first)
         printf("%s check-in\n", output_time(s->check_in_at, ts));
     fflush(stdout);
     seen->any = true;
