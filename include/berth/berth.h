@@ -82,8 +82,8 @@ typedef struct berth_engine_config {
  * a message in err. The engine is the caller's; free with berth_engine_free. */
 int berth_engine_new(const berth_engine_config *cfg, berth_engine **out, char *err,
                      size_t errlen);
-/* Registers a job type; only before berth_engine_start. BERTH_EINVAL for a duplicate or
- * empty name. */
+/* Registers a job type; only before berth_engine_start. BERTH_EINVAL for a duplicate,
+ * empty or unsafe name (allowed: letters, digits, '_', '-', '.', at most 128). */
 int berth_engine_register(berth_engine *e, const berth_job_type *type);
 /* Connects to Redis and starts the threads. BERTH_EREDIS if Redis does not answer. */
 int berth_engine_start(berth_engine *e);
@@ -106,8 +106,10 @@ int berth_engine_validate(berth_engine *e, const char *name, const char *params_
 typedef struct berth_launch {
     const char *name;
     const char *params_json;     /* JSON object text or NULL */
-    const char *kind;            /* "Generic" (default when NULL) or "Scheduled" */
+    const char *kind;            /* "Generic" (default when NULL), "Scheduled", or "Periodic"
+                                    (only through berth_period_launch, berth/period.h) */
     uint64_t schedule_delay;     /* seconds, Scheduled only */
+    const char *cron_spec;       /* six-field cron, Periodic only */
     bool unique;
     const char *status_hook;     /* hook URL or NULL */
 } berth_launch;

@@ -89,9 +89,22 @@ int berth_engine_new(const berth_engine_config *cfg, berth_engine **out, char *e
     return 0;
 }
 
+/* Names go into Redis keys and hand-built JSON, so they are kept to a safe alphabet. */
+static bool name_ok(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > 128)
+        return false;
+    for (const char *p = name; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '_' || *p == '-' || *p == '.'))
+            return false;
+    return true;
+}
+
 int berth_engine_register(berth_engine *e, const berth_job_type *type)
 {
-    if (atomic_load(&e->started) || !type || !type->name || !*type->name || !type->run)
+    if (atomic_load(&e->started) || !type || !type->name || !name_ok(type->name) || !type->run)
         return BERTH_EINVAL;
     if (engine_type(e, type->name))
         return BERTH_EINVAL;
