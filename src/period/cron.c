@@ -43,7 +43,13 @@ static void ew_bytes(ew *w, const char *s, size_t n)
 {
     if (w->full || !w->p)
         return;
-    if (w->len + n >= w->cap) {
+    if (w->len + n >= w->cap) {  /* keep what fits, cut before a UTF-8 lead byte */
+        size_t k = w->cap - 1 - w->len;
+        while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
+            k--;
+        memcpy(w->p + w->len, s, k);
+        w->len += k;
+        w->p[w->len] = '\0';
         w->full = true;
         return;
     }
