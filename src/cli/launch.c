@@ -108,7 +108,7 @@ static int write_body(const launch_args *a, const char *kind, const json_t *para
 
 int launch_body(const launch_args *a, buf *out)
 {
-    const char *kind;
+    const char *kind = NULL;
     json_t *params = NULL;
     if (!a->name || !*a->name)
         return report_usage("submit needs a job name");

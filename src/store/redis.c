@@ -10,11 +10,14 @@
 
 extern const char berth_lua_enqueue[], berth_lua_fetch[], berth_lua_finish[],
     berth_lua_status[], berth_lua_reset[], berth_lua_save[], berth_lua_stop[],
-    berth_lua_requeue[], berth_lua_schedule[], berth_lua_sweep[];
+    berth_lua_requeue[], berth_lua_schedule[], berth_lua_sweep[], berth_lua_period_create[],
+    berth_lua_period_fire[], berth_lua_period_unschedule[], berth_lua_period_trim[];
 
 static const char *const sources[SCRIPT_COUNT] = {
     berth_lua_enqueue, berth_lua_fetch, berth_lua_finish, berth_lua_status, berth_lua_reset,
     berth_lua_save, berth_lua_stop, berth_lua_requeue, berth_lua_schedule, berth_lua_sweep,
+    berth_lua_period_create, berth_lua_period_fire, berth_lua_period_unschedule,
+    berth_lua_period_trim,
 };
 
 const char *rconn_script_source(script_id id)

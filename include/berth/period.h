@@ -1,0 +1,50 @@
+/* Periodic jobs (spec §7): cron policies whose executions the engine runs. A berth_period
+ * runs the enqueuer of one node: every second it plans each policy's fire times a short
+ * horizon ahead (seconds, not Harbor's 4 minutes), one idempotent script per policy, so
+ * any number of nodes make exactly one execution per (policy, fire time). After downtime,
+ * fire times that were never planned follow the misfire policy. */
+#ifndef BERTH_PERIOD_H
+#define BERTH_PERIOD_H
+
+#include "berth/berth.h"
+
+typedef enum {
+    BERTH_MISFIRE_ONCE = 0,  /* default: one catch-up run, the newest missed fire, if within grace */
+    BERTH_MISFIRE_SKIP,      /* Harbor: missed fires are dropped */
+    BERTH_MISFIRE_ALL,       /* every missed fire (the newest max_catch_up of them) */
+} berth_misfire;
+
+typedef struct berth_period_config {
+    berth_misfire misfire;
+    unsigned grace_s;          /* ONCE: how old the newest missed fire may be; 0 → 3600 */
+    unsigned max_catch_up;     /* ALL: cap; 0 → 100 */
+    unsigned horizon_s;        /* planning horizon; 0 → 10 */
+    unsigned keep_executions;  /* finished executions kept per policy; 0 → 50 */
+} berth_period_config;
+
+typedef struct berth_period berth_period;
+
+/* Parses "skip", "once" or "all". 0 or BERTH_EINVAL. */
+int berth_misfire_parse(const char *name, berth_misfire *out);
+
+/* The enqueuer of engine e (which must outlive it). Caller frees with berth_period_free. */
+int berth_period_new(berth_engine *e, const berth_period_config *cfg, berth_period **out);
+int berth_period_start(berth_period *p);     /* starts the enqueuer thread */
+void berth_period_free(berth_period *p);     /* stops the thread; NULL is a no-op */
+
+/* Launch kind Periodic (l->cron_spec required): stores the policy and its stats (kind
+ * Periodic, status Scheduled, numeric_policy_id) and returns them as Harbor replies them
+ * (*out is the caller's). BERTH_EINVAL with Harbor's text for a bad cron, BERTH_EUNKNOWN
+ * for an unknown job name, BERTH_EREDIS. */
+int berth_period_launch(berth_period *p, const berth_launch *l, berth_stats **out, char *err,
+                        size_t errlen);
+/* Stop with Harbor's rules: a Periodic policy (or an id with no stats) is unscheduled;
+ * anything else goes to berth_engine_stop_job. BERTH_ENOTFOUND if neither exists. */
+int berth_period_stop(berth_period *p, const char *id);
+
+/* Fire times of cron spec in (after, until], at most max, into out; returns how many or
+ * BERTH_EINVAL (err filled, Harbor's text) for a bad spec. For tests and the CLI. */
+int berth_period_fires(const char *spec, int64_t after, int64_t until, int64_t *out, int max,
+                       char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,42 @@
+/* Shared by the period module's files: the enqueuer state and its policy cache. */
+#ifndef BERTH_PERIOD_INTERNAL_H
+#define BERTH_PERIOD_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "berth/period.h"
+#include "engine/internal.h"
+#include "period/cron.h"
+
+typedef struct policy {
+    char id[25];
+    char *name;
+    char *cron;
+    char *params;          /* compact JSON object text or NULL */
+    char *hook;            /* or NULL */
+    cron_schedule sched;
+} policy;
+
+struct berth_period {
+    berth_engine *e;
+    berth_period_config cfg;
+    pthread_t thread;
+    pthread_mutex_t mu;    /* guards wake, running (with cv) */
+    pthread_cond_t cv;
+    bool wake, running, started;
+    /* enqueuer thread only: */
+    policy *policies;
+    size_t npolicies;
+    long long version;     /* {ns}:berth:period:version the cache was loaded at; -1 none */
+    int64_t next_trim;
+};
+
+void *period_main(void *p);
+void period_wake(berth_period *p);
+/* Plans fire times for one policy given its last planned fire `last` and `now`. Writes
+ * at most max times into out (ascending) and the marker to advance to; returns the count. */
+int period_plan(const berth_period *p, const policy *pol, int64_t last, int64_t now,
+                int64_t *out, int max, int64_t *advance_to);
+
+#endif

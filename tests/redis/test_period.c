@@ -1,0 +1,218 @@
+/* Periodic policies against a real redis-server: an every-second policy on three engines sharing
+ * Redis fires once per second with no duplicate over 60+ fires; the misfire policies after
+ * a simulated downtime; unschedule during a running execution; bad cron specs; retention
+ * of finished executions. */
+#include "test.h"
+
+#include <hiredis/hiredis.h>
+#include <stdatomic.h>
+#include <time.h>
+
+#include "berth/berth.h"
+#include "berth/period.h"
+#include "engine_fixture.h"
+
+static redis_fixture rf;
+static atomic_int runs;
+static int hold_ms;
+
+static int tick(berth_ctx *ctx, const char *params, void *ud)
+{
+    (void)params;
+    (void)ud;
+    atomic_fetch_add(&runs, 1);
+    if (hold_ms)
+        berth_ctx_sleep(ctx, (unsigned)hold_ms);
+    return 0;
+}
+
+typedef struct node {
+    berth_engine *e;
+    berth_period *p;
+} node;
+
+static node start_node(berth_misfire misfire, unsigned keep, bool run_period)
+{
+    node n = {0};
+    berth_engine_config c = engine_fixture_config(&rf);
+    char err[256];
+    assert_int_equal(berth_engine_new(&c, &n.e, err, sizeof err), 0);
+    berth_job_type t = {.name = "TICK", .run = tick};
+    assert_int_equal(berth_engine_register(n.e, &t), 0);
+    berth_period_config pc = {.misfire = misfire, .keep_executions = keep};
+    assert_int_equal(berth_period_new(n.e, &pc, &n.p), 0);
+    assert_int_equal(berth_engine_start(n.e), 0);
+    if (run_period)
+        assert_int_equal(berth_period_start(n.p), 0);
+    return n;
+}
+
+static void stop_node(node *n)
+{
+    berth_period_free(n->p);
+    berth_engine_free(n->e);
+}
+
+static char *launch_policy(node *n, const char *cron)
+{
+    berth_stats *s = NULL;
+    char err[256];
+    berth_launch l = {.name = "TICK", .kind = "Periodic", .cron_spec = cron,
+                      .params_json = "{\"a\":1}", .status_hook = "http://127.0.0.1:1/h"};
+    assert_int_equal(berth_period_launch(n->p, &l, &s, err, sizeof err), 0);
+    assert_string_equal(s->kind, "Periodic");
+    assert_string_equal(s->status, "Scheduled");
+    assert_true(s->numeric_policy_id >= s->enqueue_time);
+    char *id = strdup(s->id);
+    berth_stats_free(s);
+    return id;
+}
+
+static int setup(void **state) { (void)state; return redis_fixture_start(&rf, NULL); }
+static int teardown(void **state) { (void)state; redis_fixture_stop(&rf); return 0; }
+static int flush(void **state)
+{
+    (void)state;
+    redis_fixture_flush(&rf);
+    atomic_store(&runs, 0);
+    hold_ms = 0;
+    return 0;
+}
+
+static void test_three_nodes_no_duplicates(void **state)
+{
+    (void)state;
+    node n[3];
+    for (int i = 0; i < 3; i++)
+        n[i] = start_node(BERTH_MISFIRE_ONCE, 1000, true);
+    char *pid = launch_policy(&n[0], "*/1 * * * * *");
+    long long t0 = engine_fixture_now_ms();
+    engine_fixture_sleep_ms(63000);
+    long long secs = (engine_fixture_now_ms() - t0) / 1000;
+    for (int i = 0; i < 3; i++)
+        stop_node(&n[i]);
+    long long execs = redis_fixture_int(&rf, "ZCARD {t}:executions:%s", pid);
+    long long done = redis_fixture_int(&rf, "ZCOUNT {t}:executions:%s -1 -1", pid);
+    fprintf(stderr, "%lld s: %lld executions planned, %lld finished, %d runs\n", secs, execs,
+            done, atomic_load(&runs));
+    /* planned up to the 10 s horizon ahead; every second in the window ran exactly once */
+    assert_true(done >= 60);
+    assert_int_equal(atomic_load(&runs), done);
+    assert_true(execs <= secs + 12);
+    free(pid);
+}
+
+/* Executions of pid whose fire time is at most `until` (finished ones score -1, so the
+ * time is read from the id <pid>@<epoch>). */
+static long long fires_until(const char *pid, long long until)
+{
+    redisContext *c = redisConnectUnix(rf.sock);
+    redisReply *r = redisCommand(c, "ZRANGE {t}:executions:%s 0 -1", pid);
+    long long n = 0;
+    for (size_t i = 0; r && i < r->elements; i++) {
+        const char *at = strchr(r->element[i]->str, '@');
+        if (at && atoll(at + 1) <= until)
+            n++;
+    }
+    freeReplyObject(r);
+    redisFree(c);
+    return n;
+}
+
+/* The policy's last planned fire is moved 20 s into the past, as if every node had been
+ * down; then one node starts with the given misfire policy. Returns the executions planned
+ * for fire times at most `back` seconds before the start. (plan.c is tested with a fake
+ * clock in tests/unit/test_period_plan.c; this checks the same through Redis.) */
+static long long after_downtime(berth_misfire m, int back)
+{
+    node n = start_node(m, 1000, false);
+    char *pid = launch_policy(&n, "*/1 * * * * *");
+    long long now = (long long)time(NULL);
+    redis_fixture_int(&rf, "HSET {t}:berth:period:fired %s %lld", pid, now - 20);
+    assert_int_equal(berth_period_start(n.p), 0);
+    engine_fixture_sleep_ms(1500);
+    stop_node(&n);
+    long long got = fires_until(pid, now - back);
+    free(pid);
+    return got;
+}
+
+static void test_misfire_policies(void **state)
+{
+    (void)state;
+    long long skip = after_downtime(BERTH_MISFIRE_SKIP, 5);
+    redis_fixture_flush(&rf);
+    long long once = after_downtime(BERTH_MISFIRE_ONCE, 6);
+    redis_fixture_flush(&rf);
+    long long all = after_downtime(BERTH_MISFIRE_ALL, 5);
+    fprintf(stderr, "missed fires planned: skip %lld, once %lld (older than the newest), all %lld\n",
+            skip, once, all);
+    assert_int_equal(skip, 0);
+    assert_int_equal(once, 0);
+    assert_int_equal(all, 15);   /* (now-20, now-5]: fifteen missed fire times */
+}
+
+static void test_unschedule_while_running(void **state)
+{
+    (void)state;
+    hold_ms = 30000;
+    node n = start_node(BERTH_MISFIRE_ONCE, 1000, true);
+    char *pid = launch_policy(&n, "*/1 * * * * *");
+    long long end = engine_fixture_now_ms() + 5000;
+    while (atomic_load(&runs) == 0 && engine_fixture_now_ms() < end)
+        engine_fixture_sleep_ms(10);
+    assert_int_equal(atomic_load(&runs), 1);   /* TICK runs one at a time: 4 workers, 30 s hold */
+    assert_int_equal(berth_period_stop(n.p, pid), 0);
+    char st[32];
+    engine_fixture_status(n.e, pid, st, sizeof st);
+    assert_string_equal(st, "Stopped");
+    long long planned = redis_fixture_int(&rf, "ZCARD {t}:executions:%s", pid);
+    assert_int_equal(redis_fixture_int(&rf, "ZCOUNT {t}:executions:%s 0 +inf", pid), planned);
+    assert_int_equal(redis_fixture_int(&rf, "ZCARD {t}:period:policies"), 0);
+    assert_int_equal(redis_fixture_int(&rf, "ZCARD {t}:scheduled"), 0);
+    engine_fixture_sleep_ms(2500);
+    assert_int_equal(redis_fixture_int(&rf, "ZCARD {t}:executions:%s", pid), planned); /* no new fires */
+    assert_true(atomic_load(&runs) <= 4);
+    assert_int_equal(berth_period_stop(n.p, pid), 0);             /* stats remain: idempotent */
+    assert_int_equal(berth_period_stop(n.p, "0123456789abcdef01234567"), BERTH_ENOTFOUND);
+    stop_node(&n);
+    free(pid);
+}
+
+static void test_bad_cron_and_retention(void **state)
+{
+    (void)state;
+    node n = start_node(BERTH_MISFIRE_ONCE, 3, true);
+    char err[256];
+    berth_launch l = {.name = "TICK", .kind = "Periodic", .cron_spec = "0 * * * *"};
+    assert_int_equal(berth_period_launch(n.p, &l, NULL, err, sizeof err), BERTH_EINVAL);
+    assert_string_equal(err, "'cron_spec' is not correctly set: 0 * * * *: expected exactly 6 "
+                             "fields, found 5: [0 * * * *]");
+    l.cron_spec = "";
+    assert_int_equal(berth_period_launch(n.p, &l, NULL, err, sizeof err), BERTH_EINVAL);
+    assert_string_equal(err, "'cron_spec' must be specified for the Periodic job");
+    l.name = "NOPE";
+    l.cron_spec = "* * * * * *";
+    assert_int_equal(berth_period_launch(n.p, &l, NULL, err, sizeof err), BERTH_EUNKNOWN);
+    assert_int_equal(redis_fixture_int(&rf, "DBSIZE") > 0, 1); /* only the engine's own keys */
+    assert_int_equal(redis_fixture_int(&rf, "ZCARD {t}:period:policies"), 0);
+    char *pid = launch_policy(&n, "* * * * * *");
+    engine_fixture_sleep_ms(8000);
+    long long done = redis_fixture_int(&rf, "ZCOUNT {t}:executions:%s -1 -1", pid);
+    fprintf(stderr, "finished executions kept: %lld (keep 3)\n", done);
+    assert_true(done <= 3 + 5);  /* trimmed every 5 s */
+    assert_true(atomic_load(&runs) >= 6);
+    stop_node(&n);
+    free(pid);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_misfire_policies, flush),
+        cmocka_unit_test_setup(test_unschedule_while_running, flush),
+        cmocka_unit_test_setup(test_bad_cron_and_retention, flush),
+        cmocka_unit_test_setup(test_three_nodes_no_duplicates, flush),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
