@@ -104,11 +104,31 @@ def to_croniter(parts):
     return " ".join(c[1:] + c[:1])  # seconds last
 
 
-def croniter_next_raw(expr, start):
+def croniter_call(expr, start, prev):
     try:
-        return int(croniter(expr, start, max_years_between_matches=10).get_next(float))
+        c = croniter(expr, start, max_years_between_matches=10)
+        return int(c.get_prev(float) if prev else c.get_next(float))
     except CroniterBadDateError:
         return None
+
+
+def croniter_day_or(expr, start, prev=False):
+    """croniter computes dom OR dow as two searches, and gives up on both when one of them
+    finds nothing (e.g. "30 2 fri": Feb 30 never comes, Fridays in February do; see
+    docs/cron.md). Running the two searches here keeps the other one's answer."""
+    e = croniter(expr, start).expanded
+    if e[2][0] == "*" or e[4][0] == "*":
+        return croniter_call(expr, start, prev)
+    f = expr.split()
+    dom_only = " ".join(f[:4] + ["*"] + f[5:])
+    dow_only = " ".join(f[:2] + ["*"] + f[3:])
+    found = [t for t in (croniter_call(dom_only, start, prev), croniter_call(dow_only, start, prev))
+             if t is not None]
+    return (max(found) if prev else min(found)) if found else None
+
+
+def croniter_next_raw(expr, start):
+    return croniter_day_or(expr, start)
 
 
 def day_matches(expanded, day):
@@ -149,9 +169,8 @@ def croniter_prev_le(expr, start):
     """croniter 1.3.5's get_prev skips some fire times (Feb 29 among them, see docs/cron.md),
     so its answer is moved forward over any fire get_next still finds in (prev, start]."""
     global corrected
-    try:
-        p = int(croniter(expr, start + 1, max_years_between_matches=10).get_prev(float))
-    except CroniterBadDateError:
+    p = croniter_day_or(expr, start + 1, prev=True)
+    if p is None:
         p = start - 10 * 366 * 86400  # it may have missed them all: walk 10 years forward
     n = croniter_next(expr, p)
     if n is not None and n <= start:

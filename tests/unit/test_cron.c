@@ -494,6 +494,32 @@ static void test_next_vixie(void **state)
     expect_next("0 0 0 13 * fri", "2024-09-13 00:00:00", "2024-09-20 00:00:00");
 }
 
+/* Where croniter 1.3.5 answers differently, robfig's reading (docs/cron.md) holds. */
+static void test_croniter_differences(void **state)
+{
+    (void)state;
+    /* dom OR dow where the dom branch never matches: croniter gives up, robfig fires on
+     * the dow days */
+    expect_next("0 0 0 31 2 1", "2024-01-01 00:00:00", "2024-02-05 00:00:00");
+    expect_prev("0 0 0 30 2 fri", "2024-03-10 00:00:00", "2024-02-23 00:00:00");
+    /* a dom list with a day the month lacks: croniter jumps over the next month's start */
+    expect_next("0 0 0 */30 * ?", "2015-02-08 22:44:35", "2015-03-01 00:00:00");
+    /* croniter's get_prev skips Feb 29 */
+    expect_prev("0 0 0 29 * *", "2024-03-10 00:00:00", "2024-02-29 00:00:00");
+    /* dow "a/n" runs to 6 (croniter: to 7, its second Sunday) */
+    cron_schedule s = parse_ok("0 0 0 * * 1/6");
+    assert_int_equal(s.dow, B(1));
+    /* a written-out full dom is restricted (OR with dow), croniter treats it as '*' (AND) */
+    expect_next("0 0 0 1-31 * 1", "2024-05-01 00:00:00", "2024-05-02 00:00:00");
+    /* a star with step 1 in dow keeps the star bit (AND with dom); croniter reads 0-7 (OR) */
+    expect_next("0 0 0 13 * */1", "2024-05-01 00:00:00", "2024-05-13 00:00:00");
+    expect_err("0 0 0 * * 7", "end of range (7) above maximum (6): 7", "dow");
+    expect_err("0 0 0 L * *", "failed to parse int from L: strconv.Atoi: parsing \"L\": invalid syntax",
+               "dom");
+    expect_err("0 0 0 * * 5#3",
+               "failed to parse int from 5#3: strconv.Atoi: parsing \"5#3\": invalid syntax", "dow");
+}
+
 static void test_next_bounds(void **state)
 {
     (void)state;
@@ -679,6 +705,7 @@ int main(void)
         cmocka_unit_test(test_errors_buffer),    cmocka_unit_test(test_next_basic),
         cmocka_unit_test(test_next_month_ends),  cmocka_unit_test(test_next_leap),
         cmocka_unit_test(test_next_year_limit),  cmocka_unit_test(test_next_vixie),
+        cmocka_unit_test(test_croniter_differences),
         cmocka_unit_test(test_next_bounds),      cmocka_unit_test(test_next_n),
         cmocka_unit_test(test_prev),             cmocka_unit_test(test_brute_force),
         cmocka_unit_test(test_next_prev_agree),
