@@ -1,0 +1,109 @@
+/* Step 2 of loading (config.h): Harbor's environment overrides (spec §10.2), applied after
+ * the YAML and before defaults, so a value from the environment is normalised and checked
+ * exactly like one from the file. A blank variable counts as unset, as in Harbor.
+ *
+ * Berth differs in one way: Harbor silently ignores a non-integer JOB_SERVICE_PORT or
+ * JOB_SERVICE_POOL_WORKERS; Berth refuses to start, because running on a port or with a
+ * worker count nobody asked for is worse than not starting. The idle timeout keeps Harbor's
+ * rule (warning, ignored). The environment is passed in as envp so tests need no setenv. */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "berth/error.h"
+#include "server/config_internal.h"
+
+static const char *env_get(const char *const *envp, const char *name)
+{
+    size_t n = strlen(name);
+    for (; envp && *envp; envp++) {
+        if (strncmp(*envp, name, n) != 0 || (*envp)[n] != '=')
+            continue;
+        const char *v = *envp + n + 1;
+        return v[strspn(v, " \t\r\n")] ? v : NULL; /* blank → unset */
+    }
+    return NULL;
+}
+
+/* Go's strconv.Atoi: optional sign, digits only, no spaces. */
+static bool parse_int(const char *s, int *out)
+{
+    if (!s || !*s || strchr(" \t\r\n", s[0]))
+        return false;
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || *end || v < INT_MIN || v > INT_MAX)
+        return false;
+    *out = (int)v;
+    return true;
+}
+
+static void set(berth_config *cfg, char **slot, const char *v, unsigned bit)
+{
+    if (!v)
+        return;
+    config_set_str(slot, v);
+    cfg->env_overrides |= bit;
+}
+
+static int apply_listener(berth_config *cfg, const char *const *envp, char *err,
+                          size_t errlen)
+{
+    set(cfg, &cfg->protocol, env_get(envp, "JOB_SERVICE_PROTOCOL"), CONFIG_ENV_PROTOCOL);
+    const char *p = env_get(envp, "JOB_SERVICE_PORT");
+    if (p) {
+        if (!parse_int(p, &cfg->port))
+            return config_fail(err, errlen, "JOB_SERVICE_PORT: \"%s\" is not an integer", p);
+        cfg->env_overrides |= CONFIG_ENV_PORT;
+    }
+    /* Harbor looks at the cert/key variables only when the protocol (after the override
+     * above) is https; https_config is then created if the file had none. */
+    if (strcmp(cfg->protocol, "https") == 0) {
+        const char *cert = env_get(envp, "JOB_SERVICE_HTTPS_CERT");
+        const char *key = env_get(envp, "JOB_SERVICE_HTTPS_KEY");
+        set(cfg, &cfg->https.cert, cert, CONFIG_ENV_HTTPS_CERT);
+        set(cfg, &cfg->https.key, key, CONFIG_ENV_HTTPS_KEY);
+        if (cert || key)
+            cfg->https.present = true;
+    }
+    return 0;
+}
+
+static int apply_pool(berth_config *cfg, const char *const *envp, char *err, size_t errlen)
+{
+    set(cfg, &cfg->pool.backend, env_get(envp, "JOB_SERVICE_POOL_BACKEND"), CONFIG_ENV_BACKEND);
+    const char *w = env_get(envp, "JOB_SERVICE_POOL_WORKERS");
+    if (w) {
+        if (!parse_int(w, &cfg->pool.workers) || cfg->pool.workers < 0)
+            return config_fail(err, errlen,
+                               "JOB_SERVICE_POOL_WORKERS: \"%s\" is not a non-negative integer",
+                               w);
+        cfg->env_overrides |= CONFIG_ENV_WORKERS;
+    }
+    if (strcmp(cfg->pool.backend, "redis") != 0)
+        return 0; /* Harbor reads the redis_pool variables only for the redis backend */
+    set(cfg, &cfg->pool.redis_url, env_get(envp, "JOB_SERVICE_POOL_REDIS_URL"),
+        CONFIG_ENV_REDIS_URL);
+    set(cfg, &cfg->pool.ns, env_get(envp, "JOB_SERVICE_POOL_REDIS_NAMESPACE"),
+        CONFIG_ENV_NAMESPACE);
+    const char *it = env_get(envp, "JOB_SERVICE_POOL_REDIS_CONN_IDLE_TIMEOUT_SECOND");
+    int v;
+    if (it && parse_int(it, &v)) {
+        cfg->pool.idle_timeout_second = v;
+        cfg->env_overrides |= CONFIG_ENV_IDLE_TIMEOUT;
+    } else if (it) {
+        config_warn(cfg,
+                    "JOB_SERVICE_POOL_REDIS_CONN_IDLE_TIMEOUT_SECOND: \"%s\" is not an "
+                    "integer; ignored, keeping %d",
+                    it, cfg->pool.idle_timeout_second);
+    }
+    return 0;
+}
+
+int config_env_apply(berth_config *cfg, const char *const *envp, char *err, size_t errlen)
+{
+    int rc = apply_listener(cfg, envp, err, errlen);
+    return rc ? rc : apply_pool(cfg, envp, err, errlen);
+}
