@@ -16,6 +16,18 @@
 #define MAX_DEPTH 32
 #define MAX_SETTINGS 64
 
+static const char *scalar(const yaml_node_t *n)
+{
+    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static bool is_null(const yaml_node_t *n)
+{
+    const char *v = scalar(n);
+    return v && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+           (!*v || strcmp(v, "~") == 0 || strcasecmp(v, "null") == 0);
+}
+
 static size_t line_of_offset(const char *yaml, size_t len, size_t off)
 {
     size_t line = 1;
@@ -56,7 +68,7 @@ int config_tree_parse(const char *yaml, size_t len, yaml_document_t *doc, char *
     if (rc != 0)
         return rc;
     yaml_node_t *root = yaml_document_get_root_node(doc);
-    if (!root)
+    if (!root || is_null(root)) /* "", "---", "~" */
         rc = config_fail(err, errlen, "the config is empty (no YAML document)");
     else if (root->type != YAML_MAPPING_NODE)
         rc = config_fail(err, errlen,
@@ -66,11 +78,6 @@ int config_tree_parse(const char *yaml, size_t len, yaml_document_t *doc, char *
     if (rc != 0)
         yaml_document_delete(doc);
     return rc;
-}
-
-static const char *scalar(const yaml_node_t *n)
-{
-    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
 }
 
 /* The value of key in mapping m, or NULL. */
@@ -133,6 +140,23 @@ static const yaml_node_pair_t *find_pair(yaml_document_t *doc, const yaml_node_t
     return NULL;
 }
 
+/* libcyaml reads "1.5" and "1e3" as 1; Go's decoder refuses them, and so do we. Accepted:
+ * optional sign, then decimal digits or 0x hex (range is left to libcyaml). */
+static void check_int(walker *w, const yaml_node_t *n, const char *path)
+{
+    const char *v = scalar(n);
+    if (!v || w->rc != 0)
+        return;
+    const char *p = v + (*v == '-' || *v == '+');
+    bool hex = p[0] == '0' && (p[1] == 'x' || p[1] == 'X');
+    const char *digits = hex ? p + 2 : p;
+    size_t n_ok = strspn(digits, hex ? "0123456789abcdefABCDEF" : "0123456789");
+    if (n_ok > 0 && digits[n_ok] == '\0')
+        return;
+    w->rc = config_fail(w->err, w->errlen, "line %zu, column %zu: %s: not an integer: '%s'",
+                        n->start_mark.line + 1, n->start_mark.column + 1, path, v);
+}
+
 static void walk(walker *w, const yaml_node_t *n, const cyaml_schema_value_t *s,
                  const char *path, int depth);
 
@@ -143,8 +167,14 @@ static void walk_mapping(walker *w, const yaml_node_t *n, const cyaml_schema_val
          pr++) {
         const yaml_node_t *kn = yaml_document_get_node(w->doc, pr->key);
         const char *k = scalar(kn);
-        if (!k)
+        if (!k) {
+            if (w->rc == 0)
+                w->rc = config_fail(w->err, w->errlen,
+                                    "line %zu, column %zu: %s%skeys must be scalars",
+                                    kn->start_mark.line + 1, kn->start_mark.column + 1, path,
+                                    *path ? ": " : "");
             continue;
+        }
         char sub[256];
         snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", k);
         const yaml_node_pair_t *first = find_pair(w->doc, n, k);
@@ -169,6 +199,8 @@ static void walk(walker *w, const yaml_node_t *n, const cyaml_schema_value_t *s,
         return;
     if (s->type == CYAML_BOOL) {
         check_bool(w, n, path);
+    } else if (s->type == CYAML_INT || s->type == CYAML_UINT) {
+        check_int(w, n, path);
     } else if (s->type == CYAML_MAPPING && n->type == YAML_MAPPING_NODE) {
         walk_mapping(w, n, s, path, depth);
     } else if (s->type == CYAML_SEQUENCE && n->type == YAML_SEQUENCE_NODE) {
@@ -190,13 +222,6 @@ int config_tree_check(yaml_document_t *doc, berth_config *cfg, char *err, size_t
 }
 
 /* ---- settings maps ---- */
-
-static bool is_null(const yaml_node_t *n)
-{
-    const char *v = scalar(n);
-    return v && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
-           (!*v || strcmp(v, "~") == 0 || strcasecmp(v, "null") == 0);
-}
 
 static int kv_add(config_map *m, const char *k, const yaml_node_t *v, const char *path,
                   char *err, size_t errlen)

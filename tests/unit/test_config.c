@@ -160,6 +160,8 @@ static void test_empty(void **state)
     (void)state;
     expect_error("", "the config is empty (no YAML document)");
     expect_error("# only a comment\n\n", "the config is empty (no YAML document)");
+    expect_error("---\n", "the config is empty (no YAML document)");
+    expect_error("~\n", "the config is empty (no YAML document)");
     expect_error("- protocol: http\n",
                  "line 1, column 1: the top level must be a mapping of keys "
                  "(protocol, port, worker_pool, ...)");
@@ -506,8 +508,9 @@ static void test_metric_enabled_ok(void **state)
     (void)state;
     assert_int_equal(load(MINIMAL "metric: {enabled: Off, port: 9090}\n"), 0);
     assert_false(cfg.metric.enabled);
-    assert_int_equal(load(MINIMAL "metric: {enabled: YES, port: 9090}\n"), 0);
+    assert_int_equal(load(MINIMAL "metric: {enabled: YES, port: 0x2382}\n"), 0);
     assert_true(cfg.metric.enabled);
+    assert_int_equal(cfg.metric.port, 9090);
     assert_int_equal(load(MINIMAL "metric: {enabled: true, port: 9090}\n"), 0);
     assert_true(cfg.metric.enabled);
     assert_int_equal(cfg.metric.port, 9090);
@@ -535,16 +538,23 @@ static void test_type_errors(void **state)
 {
     (void)state;
     expect_error("protocol: http\nport: abc\n",
-                 "line 2, column 7: port: not a non-negative integer (or out of range): 'abc'");
+                 "line 2, column 7: port: not an integer: 'abc'");
     expect_error("protocol: http\nport: -1\n",
                  "line 2, column 7: port: not a non-negative integer (or out of range): '-1'");
     expect_error("protocol: http\nport: 8080\nworker_pool:\n  workers: ten\n",
-                 "line 4, column 12: worker_pool.workers: not a non-negative integer (or out "
-                 "of range): 'ten'");
+                 "line 4, column 12: worker_pool.workers: not an integer: 'ten'");
     expect_error(MINIMAL "job_loggers:\n  - name: FILE\n  - name: FILE\n    sweeper:\n"
                          "      duration: weekly\n",
-                 "line 11, column 17: job_loggers[1].sweeper.duration: not an integer (or out "
-                 "of range): 'weekly'");
+                 "line 11, column 17: job_loggers[1].sweeper.duration: not an integer: "
+                 "'weekly'");
+    expect_error(MINIMAL "berth: {max_body_bytes: 1.5e6}\n",
+                 "line 7, column 25: berth.max_body_bytes: not an integer: '1.5e6'");
+    expect_error(MINIMAL "reaper: {max_update_hours: 1e3}\n",
+                 "line 7, column 28: reaper.max_update_hours: not an integer: '1e3'");
+    expect_error(MINIMAL "berth: {max_body_bytes: 99999999999999999999}\n",
+                 "line 7, column 25: berth.max_body_bytes: not an integer (or out of range): "
+                 "'99999999999999999999'");
+    expect_error(MINIMAL "? [a]\n: b\n", "line 7, column 3: keys must be scalars");
     expect_error("protocol: [http]\n",
                  "line 1, column 11: protocol: expected a string, found a sequence");
     expect_error("protocol: http\nworker_pool: 5\n",
@@ -594,11 +604,9 @@ static void test_warning_cap(void **state)
 {
     (void)state;
     char yaml[8192] = MINIMAL;
-    for (int i = 0; i < 100; i++) {
-        char line[32];
-        snprintf(line, sizeof line, "k%d: 1\n", i);
-        strcat(yaml, line);
-    }
+    size_t used = strlen(yaml);
+    for (int i = 0; i < 100; i++)
+        used += (size_t)snprintf(yaml + used, sizeof yaml - used, "k%d: 1\n", i);
     assert_int_equal(load(yaml), 0);
     assert_int_equal(cfg.nwarnings, 64);
     assert_string_equal(cfg.warnings[63], "further config warnings omitted");
