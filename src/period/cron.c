@@ -559,8 +559,16 @@ static uint64_t day_mask(const cron_schedule *s, int64_t y, int m)
 }
 
 /* Bits of m at or above n / at or below n (n may be out of 0..63 during the search). */
-static uint64_t bits_from(uint64_t m, int n) { return n <= 0 ? m : n > 63 ? 0 : m & (~UINT64_C(0) << n); }
-static uint64_t bits_upto(uint64_t m, int n) { return n < 0 ? 0 : n >= 63 ? m : m & ((UINT64_C(2) << n) - 1); }
+static uint64_t bits_from(uint64_t m, int n)
+{
+    return n <= 0 ? m : n > 63 ? 0 : m & (~UINT64_C(0) << n);
+}
+
+static uint64_t bits_upto(uint64_t m, int n)
+{
+    return n < 0 ? 0 : n >= 63 ? m : m & ((UINT64_C(2) << n) - 1);
+}
+
 static int lowest(uint64_t m) { return __builtin_ctzll(m); }
 static int highest(uint64_t m) { return 63 - __builtin_clzll(m); }
 
