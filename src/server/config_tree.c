@@ -1,10 +1,12 @@
 /* The libyaml view of the config text, for the three things libcyaml cannot do:
  *   - report a syntax error where it is (libcyaml names the enclosing key, not the spot);
  *   - read the loggers' free-form `settings` maps (libcyaml needs every key in a schema);
- *   - warn about unknown keys, with their position, by walking the tree beside the schema,
- *     and refuse booleans that are not booleans (libcyaml reads "flase" as true).
- * libyaml's document loader shares aliased nodes instead of copying them, and the walk is
- * depth-limited, so a hostile file cannot blow up here (libcyaml refuses aliases anyway). */
+ *   - walk the tree beside the schema: warn about unknown keys with their position, name
+ *     a duplicate key where it is repeated, and refuse integers and booleans libcyaml would
+ *     misread ("1.5" → 1, "flase" → true).
+ * libyaml's loader shares an aliased node instead of copying it, so a "billion laughs" file
+ * is small as a tree but huge as a walk: the walk stops after as many visits as the tree has
+ * nodes (an alias-free tree never needs more), and libcyaml refuses aliases anyway. */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -102,6 +104,7 @@ typedef struct walker {
     char *err;
     size_t errlen;
     int rc;                      /* first error; the walk stops adding errors after it */
+    size_t visits, max_visits;   /* bounds the walk (see the top of the file) */
 } walker;
 
 static const cyaml_schema_field_t *find_field(const cyaml_schema_field_t *f, const char *key)
@@ -195,8 +198,12 @@ static void walk_mapping(walker *w, const yaml_node_t *n, const cyaml_schema_val
 static void walk(walker *w, const yaml_node_t *n, const cyaml_schema_value_t *s,
                  const char *path, int depth)
 {
-    if (!n || depth > MAX_DEPTH)
+    if (!n || depth > MAX_DEPTH || w->rc != 0)
         return;
+    if (++w->visits > w->max_visits) {
+        w->rc = config_fail(w->err, w->errlen, "YAML aliases (*name) are not supported");
+        return;
+    }
     if (s->type == CYAML_BOOL) {
         check_bool(w, n, path);
     } else if (s->type == CYAML_INT || s->type == CYAML_UINT) {
@@ -216,7 +223,7 @@ static void walk(walker *w, const yaml_node_t *n, const cyaml_schema_value_t *s,
 
 int config_tree_check(yaml_document_t *doc, berth_config *cfg, char *err, size_t errlen)
 {
-    walker w = {doc, cfg, err, errlen, 0};
+    walker w = {doc, cfg, err, errlen, 0, 0, (size_t)(doc->nodes.top - doc->nodes.start)};
     walk(&w, yaml_document_get_root_node(doc), &config_yaml_schema, "", 0);
     return w.rc;
 }

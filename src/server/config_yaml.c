@@ -1,8 +1,9 @@
 /* Step 1 of loading (config.h): YAML text → berth_config, no defaults yet.
  *
  * How: libyaml first builds a tree of the text (config_tree.c), because only libyaml knows
- * where a syntax error is; libcyaml then loads the same text into "raw" structs shaped
- * exactly like the file (this schema is the one place that lists Harbor's keys), and the
+ * where a syntax error is, and the tree is checked against the schema (unknown keys,
+ * duplicates, integers, booleans); libcyaml then loads the same text into "raw" structs
+ * shaped exactly like the file (this schema is the one place that lists the keys), and the
  * raw structs are copied into the owned berth_config. libcyaml reports type errors only
  * through its log callback, as a reason line plus a backtrace of "in mapping field 'x'
  * (line: L, column: C)" lines, innermost first; we capture those and turn them into one

@@ -576,6 +576,19 @@ static void test_aliases_refused(void **state)
     int rc = load("protocol: &p http\nport: 8080\nx: *p\n" MIN_POOL);
     assert_int_equal(rc, BERTH_ECONFIG);
     assert_non_null(strstr(err, "alias"));
+    /* a "billion laughs" file: 9 levels of 9 references, cheap as a tree, must fail fast */
+    char yaml[4096] = "protocol: http\nport: 8080\na0: &a0 [x]\n";
+    size_t used = strlen(yaml);
+    for (int i = 1; i <= 9; i++) {
+        used += (size_t)snprintf(yaml + used, sizeof yaml - used, "a%d: &a%d [", i, i);
+        for (int j = 0; j < 9; j++)
+            used += (size_t)snprintf(yaml + used, sizeof yaml - used, "%s*a%d", j ? "," : "",
+                                     i - 1);
+        used += (size_t)snprintf(yaml + used, sizeof yaml - used, "]\n");
+    }
+    used += (size_t)snprintf(yaml + used, sizeof yaml - used, "job_loggers: *a9\n");
+    assert_int_equal(load(yaml), BERTH_ECONFIG);
+    assert_non_null(strstr(err, "alias"));
 }
 
 /* ---- unknown keys ---- */
