@@ -109,11 +109,11 @@ static int hostport(const char *s, size_t n, int dflt, config_hostport *h, char 
     }
     if (hlen == 0)
         return config_fail(err, errlen, "missing host");
+    /* The port text is not quoted back: in "redis://user:secret" (the "@host" forgotten)
+     * it is the password. */
     h->port = dflt;
-    if (port && !parse_num(port, (size_t)(s + n - port), 65535, &h->port))
-        return config_fail(err, errlen, "invalid port \"%.*s\"", (int)(s + n - port), port);
-    if (h->port == 0)
-        return config_fail(err, errlen, "port must be 1..65535");
+    if (port && (!parse_num(port, (size_t)(s + n - port), 65535, &h->port) || h->port == 0))
+        return config_fail(err, errlen, "invalid port (must be a number in 1..65535)");
     h->host = berth_strndup(host, hlen);
     return 0;
 }

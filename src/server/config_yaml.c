@@ -274,7 +274,7 @@ static void copy_loggers(const raw_logger *r, unsigned n, config_logger **out, s
 static void copy_pool(const raw_pool *p, berth_config *cfg)
 {
     const raw_redis_pool *rp = p ? p->redis_pool : NULL;
-    cfg->pool.workers = p ? (int)(p->workers > 100000 ? 100000 : p->workers) : 0;
+    cfg->pool.workers = p ? (int)(p->workers > INT32_MAX ? INT32_MAX : p->workers) : 0;
     config_set_str(&cfg->pool.backend, p ? p->backend : NULL);
     config_set_str(&cfg->pool.redis_url, rp ? rp->redis_url : NULL);
     config_set_str(&cfg->pool.ns, rp ? rp->ns : NULL);
@@ -315,7 +315,7 @@ static int copy_berth(const raw_berth *b, berth_config *cfg, char *err, size_t e
 static int copy_raw(const raw_config *r, berth_config *cfg, char *err, size_t errlen)
 {
     config_set_str(&cfg->protocol, r->protocol);
-    cfg->port = r->port > 65536 ? 65536 : (int)r->port; /* validation names anything > 65535 */
+    cfg->port = r->port > INT32_MAX ? INT32_MAX : (int)r->port; /* validation rejects > 65535 */
     cfg->https.present = r->https_config != NULL;
     config_set_str(&cfg->https.cert, r->https_config ? r->https_config->cert : NULL);
     config_set_str(&cfg->https.key, r->https_config ? r->https_config->key : NULL);

@@ -450,6 +450,7 @@ static void test_validation_errors(void **state)
          "protocol: must be \"http\" or \"https\", got \"HTTP\""},
         {"protocol: http\n" MIN_POOL, "port: must be 1..65535, got 0"},
         {"protocol: http\nport: 65536\n" MIN_POOL, "port: must be 1..65535, got 65536"},
+        {"protocol: http\nport: 70000\n" MIN_POOL, "port: must be 1..65535, got 70000"},
         {"protocol: https\nport: 8443\n" MIN_POOL,
          "https_config.cert: required when protocol is https"},
         {"protocol: http\nport: 80\n", "worker_pool.backend: must be \"redis\", got \"\""},
@@ -464,7 +465,7 @@ static void test_validation_errors(void **state)
          "worker_pool.redis_pool.idle_timeout_second: must be >= 0, got -1"},
         {"protocol: http\nport: 80\nworker_pool: {backend: redis, redis_pool: "
          "{namespace: n, redis_url: \"redis://h:0\"}}\n",
-         "worker_pool.redis_pool.redis_url: port must be 1..65535"},
+         "worker_pool.redis_pool.redis_url: invalid port (must be a number in 1..65535)"},
         {"protocol: http\nport: 80\nworker_pool: {backend: redis, redis_pool: "
          "{namespace: n, redis_url: \"redis://h\"}}\nberth: {embedded_redis: {enabled: true}}\n",
          "berth.embedded_redis.enabled: is true, but worker_pool.redis_pool.redis_url is set; "

@@ -154,10 +154,10 @@ static void test_errors(void **state)
     expect_error("", "missing scheme (use redis://host:port)");
     expect_error("redis://", "missing host");
     expect_error("redis://:pw@/0", "missing host");
-    expect_error("redis://h:notaport", "invalid port \"notaport\"");
-    expect_error("redis://h:65536", "invalid port \"65536\"");
-    expect_error("redis://h:0", "port must be 1..65535");
-    expect_error("redis://h:", "invalid port \"\"");
+    expect_error("redis://h:notaport", "invalid port (must be a number in 1..65535)");
+    expect_error("redis://h:65536", "invalid port (must be a number in 1..65535)");
+    expect_error("redis://h:0", "invalid port (must be a number in 1..65535)");
+    expect_error("redis://h:", "invalid port (must be a number in 1..65535)");
     expect_error("redis://h/db1", "invalid database number \"db1\"");
     expect_error("redis://h/1/2", "invalid database number \"1/2\"");
     expect_error("redis://h1,h2", "several hosts need redis+sentinel://");
@@ -180,6 +180,8 @@ static void test_error_hides_password(void **state)
 {
     (void)state;
     assert_int_equal(parse("redis://:hunter2@h:99999"), BERTH_ECONFIG);
+    assert_null(strstr(err, "hunter2"));
+    assert_int_equal(parse("redis://user:hunter2"), BERTH_ECONFIG); /* "@host" forgotten */
     assert_null(strstr(err, "hunter2"));
     assert_int_equal(parse("redis+sentinel://:hunter2@s1"), BERTH_ECONFIG);
     assert_null(strstr(err, "hunter2"));
