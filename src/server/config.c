@@ -13,6 +13,15 @@
 
 extern char **environ;
 
+/* Messages quote values from the file, which may hold newlines (quoted or folded scalars);
+ * a message must stay one line for the log. */
+static void one_line(char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            *s = ' ';
+}
+
 int config_fail(char *err, size_t errlen, const char *fmt, ...)
 {
     if (err && errlen) {
@@ -20,6 +29,7 @@ int config_fail(char *err, size_t errlen, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(err, errlen, fmt, ap);
         va_end(ap);
+        one_line(err);
     }
     return BERTH_ECONFIG;
 }
@@ -36,6 +46,7 @@ void config_warn(berth_config *cfg, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(line, sizeof line, fmt, ap);
         va_end(ap);
+        one_line(line);
     }
     cfg->warnings = berth_realloc(cfg->warnings, (cfg->nwarnings + 1) * sizeof(char *));
     cfg->warnings[cfg->nwarnings++] = berth_strdup(line);

@@ -166,7 +166,8 @@ typedef struct cy_capture {
     int ntrace;
 } cy_capture;
 
-static void cy_log(cyaml_log_t level, void *ctx, const char *fmt, va_list args)
+__attribute__((format(printf, 3, 0))) static void cy_log(cyaml_log_t level, void *ctx,
+                                                          const char *fmt, va_list args)
 {
     cy_capture *c = ctx;
     char line[256];

@@ -497,6 +497,8 @@ static void test_validation_errors(void **state)
          "berth.embedded_redis.appendfsync: must be always, everysec or no, got \"sometimes\""},
         {MINIMAL "berth: {misfire: twice}\n",
          "berth.misfire: must be skip, once or all, got \"twice\""},
+        {"protocol: \"ht\\ntp\"\nport: 8080\n" MIN_POOL, /* stays one line */
+         "protocol: must be \"http\" or \"https\", got \"ht tp\""},
         {MINIMAL "berth: {listen_address: localhost}\n",
          "berth.listen_address: must be an IPv4 or IPv6 address, got \"localhost\""},
     };
