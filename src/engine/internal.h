@@ -44,6 +44,7 @@ typedef struct runq {        /* a FIFO of runs under its own lock */
     pthread_cond_t cv;
     run *head, *tail;
     size_t len;
+    bool closed;             /* set by runq_close: pops stop waiting once it is empty */
 } runq;
 
 /* A worker's current run, readable by the subscriber (stop) and heartbeat (leases). */
@@ -116,13 +117,14 @@ struct berth_tracker {       /* include/berth/tracker.h */
     berth_stats *stats;          /* in-memory copy; never NULL */
 };
 
-/* runq: a plain locked FIFO. runq_pop waits up to ms (-1 forever) and returns NULL on timeout. */
+/* runq: a plain locked FIFO. runq_pop waits up to ms (-1 forever) and returns NULL on
+ * timeout, or at once when the queue is closed and empty (no lost wake-up at shutdown). */
 void runq_init(runq *q);
 void runq_destroy(runq *q);
 void runq_push(runq *q, run *r);
 run *runq_pop(runq *q, int ms);
 run *runq_drain(runq *q);        /* takes the whole list at once */
-void runq_wake(runq *q);
+void runq_close(runq *q);
 size_t runq_len(runq *q);
 
 run *run_new(void);

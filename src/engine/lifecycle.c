@@ -98,8 +98,7 @@ static void raise_stop_flags(berth_engine *e)
 static void wake_all(berth_engine *e)
 {
     engine_wake_fetcher(e);
-    runq_wake(&e->ready);
-    runq_wake(&e->done);
+    runq_close(&e->ready);
     pthread_mutex_lock(&e->slots_mu);
     pthread_cond_broadcast(&e->slots_cv);
     pthread_mutex_unlock(&e->slots_mu);
@@ -115,6 +114,9 @@ int berth_engine_stop(berth_engine *e)
         return 0;
     atomic_store(&e->fetching, false);
     engine_wake_fetcher(e);
+    pthread_mutex_lock(&e->slots_mu);       /* the fetcher may wait for a free worker */
+    pthread_cond_broadcast(&e->slots_cv);
+    pthread_mutex_unlock(&e->slots_mu);
     pthread_join(e->fetcher, NULL);
     int result = 0;
     if (!wait_idle(e, e->cfg.grace_ms)) {
@@ -134,6 +136,7 @@ int berth_engine_stop(berth_engine *e)
         else
             pthread_detach(e->slots[i].thread);
     }
+    runq_close(&e->done);                   /* workers are done: the completer drains it */
     pthread_join(e->completer, NULL);
     pthread_join(e->subscriber, NULL);
     pthread_join(e->heartbeat, NULL);

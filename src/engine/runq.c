@@ -11,6 +11,7 @@ void runq_init(runq *q)
     engine_cond_init(&q->cv);
     q->head = q->tail = NULL;
     q->len = 0;
+    q->closed = false;
 }
 
 void runq_destroy(runq *q)
@@ -45,13 +46,11 @@ run *runq_pop(runq *q, int ms)
     if (ms >= 0)
         engine_timespec_after(&deadline, ms);
     pthread_mutex_lock(&q->mu);
-    while (!q->head) {
+    while (!q->head && !q->closed) {
         int rc = ms < 0 ? pthread_cond_wait(&q->cv, &q->mu)
                         : pthread_cond_timedwait(&q->cv, &q->mu, &deadline);
         if (rc == ETIMEDOUT)
             break;
-        if (ms < 0 && !q->head)
-            break;  /* woken by runq_wake: let the caller re-check its stop flag */
     }
     run *r = q->head;
     if (r) {
@@ -83,9 +82,10 @@ size_t runq_len(runq *q)
     return n;
 }
 
-void runq_wake(runq *q)
+void runq_close(runq *q)
 {
     pthread_mutex_lock(&q->mu);
+    q->closed = true;
     pthread_cond_broadcast(&q->cv);
     pthread_mutex_unlock(&q->mu);
 }

@@ -39,9 +39,10 @@ static void test_launch_validation(void **state)
     expect_400("{\"job\":{\"name\":\"DEMO\",\"parameters\":{\"image\":\"nginx\"},"
                "\"metadata\":{\"kind\":\"Generic\"}}}",
                "expected 'demo *' but got 'nginx'");
-    expect_400("{\"job\":{\"name\":\"SCHEDULER\",\"metadata\":{\"kind\":\"Periodic\","
-               "\"cron_spec\":\"0 0 0 * * *\"}}}",
-               "periodic jobs are not supported yet");
+    expect_400("{\"job\":{\"name\":\"DEMO\",\"parameters\":{\"image\":\"demo\"},"
+               "\"metadata\":{\"kind\":\"Periodic\",\"cron_spec\":\"0 * * * *\"}}}",
+               "'cron_spec' is not correctly set: 0 * * * *: expected exactly 6 fields, found 5: "
+               "[0 * * * *]");
     assert_int_equal(af_count_stats(), before);
 }
 
@@ -372,6 +373,42 @@ static void test_executions(void **state)
     af_expect(&r, 200, "[]");
 }
 
+/* E3: what core's scheduler sends; executions appear; stop unschedules (spec §7). */
+static void test_periodic_policy(void **state)
+{
+    (void)state;
+    hc_resp r = af_post("/api/v1/jobs", "{\"job\":{\"name\":\"SCHEDULER\",\"parameters\":null,"
+                        "\"metadata\":{\"kind\":\"Periodic\",\"cron_spec\":\"* * * * * *\","
+                        "\"unique\":false},\"status_hook\":\"\"}}");
+    assert_int_equal(r.status, 202);
+    berth_stats *s = af_parse_stats(&r);
+    assert_string_equal(s->kind, "Periodic");
+    assert_string_equal(s->status, "Scheduled");
+    assert_string_equal(s->cron_spec, "* * * * * *");
+    assert_true(s->numeric_policy_id >= s->enqueue_time);
+    assert_int_equal(s->revision, 0);
+    assert_null(strstr(r.body, "revision"));
+    char path[128];
+    snprintf(path, sizeof path, "/api/v1/jobs/%s/executions", s->id);
+    hc_resp_free(&r);
+    engine_fixture_sleep_ms(2500);
+    r = af_get(path);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "\"kind\":\"Scheduled\""));
+    assert_non_null(strstr(r.body, "\"upstream_job_id\":\""));
+    assert_non_null(strstr(r.body, "\"status\":\"Success\""));   /* SCHEDULER ran */
+    hc_resp_free(&r);
+    snprintf(path, sizeof path, "/api/v1/jobs/%s", s->id);
+    r = af_post(path, "{\"action\":\"stop\"}");
+    assert_int_equal(r.status, 204);
+    hc_resp_free(&r);
+    r = af_get(path);
+    assert_non_null(strstr(r.body, "\"status\":\"Stopped\""));
+    hc_resp_free(&r);
+    assert_int_equal(redis_fixture_int(&af.rf, "ZCARD {t}:period:policies"), 0);
+    berth_stats_free(s);
+}
+
 static void test_executions_errors(void **state)
 {
     (void)state;
@@ -402,6 +439,7 @@ int main(void)
         cmocka_unit_test(test_job_log_errors),
         cmocka_unit_test(test_executions),
         cmocka_unit_test(test_executions_errors),
+        cmocka_unit_test(test_periodic_policy),
     };
     return cmocka_run_group_tests(tests, api_fixture_setup, api_fixture_teardown);
 }

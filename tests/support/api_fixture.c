@@ -14,7 +14,7 @@ api_fixture af;
 
 api_ctx api_fixture_ctx(berth_engine *e)
 {
-    return (api_ctx){.engine = e, .secret = API_SECRET, .redis_url = af.redis_url, .ns = "t",
+    return (api_ctx){.engine = e, .period = e == af.eng ? af.period : NULL, .secret = API_SECRET, .redis_url = af.redis_url, .ns = "t",
                      .idle_timeout_second = 3600, .job_log_dir = af.logdir,
                      .max_retrieve_bytes = API_LOG_TAIL, .max_body = API_MAX_BODY};
 }
@@ -45,7 +45,8 @@ int api_fixture_setup(void **state)
     if (berth_engine_new(&c, &af.eng, err, sizeof err) != 0 ||
         berth_jobs_register_demo(af.eng, API_DEMO_HOLD_MS) != 0 ||
         berth_jobs_register_scheduler(af.eng) != 0 ||
-        berth_engine_start(af.eng) != 0)
+        berth_engine_start(af.eng) != 0 || berth_period_new(af.eng, NULL, &af.period) != 0 ||
+        berth_period_start(af.period) != 0)
         return -1;
     api_ctx ctx = api_fixture_ctx(af.eng);
     if (api_server_start(&ctx, "127.0.0.1", 0, &af.api, err, sizeof err) != 0)
@@ -59,6 +60,7 @@ int api_fixture_teardown(void **state)
     (void)state;
     hc_cleanup(&af.cli);
     api_server_stop(af.api);
+    berth_period_free(af.period);
     berth_engine_free(af.eng);
     redis_fixture_stop(&af.rf);
     return 0;

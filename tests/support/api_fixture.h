@@ -19,6 +19,7 @@
 typedef struct api_fixture {
     redis_fixture rf;
     berth_engine *eng;      /* started; namespace "t" */
+    berth_period *period;   /* the periodic enqueuer of eng, started */
     api_server *api;
     hc cli;                 /* client of api */
     char logdir[256];
