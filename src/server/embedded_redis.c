@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -54,6 +55,10 @@ static void sleep_ms(int ms)
 
 static void exec_child(embedded_redis *r)
 {
+    /* berthd blocks SIGTERM/SIGINT/SIGHUP for sigwait; exec keeps the mask, so undo it. */
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     int devnull = open("/dev/null", O_RDWR);
     if (devnull >= 0)
@@ -171,19 +176,28 @@ int embedded_redis_start(const embedded_redis_opts *o, embedded_redis **out, cha
         snprintf(err, errlen, "appendfsync must be always, everysec or no, not '%s'", fs);
         return BERTH_ECONFIG;
     }
-    if (!o->data_dir || !*o->data_dir || strlen(o->data_dir) > 80) {
-        snprintf(err, errlen, "data dir must be set and at most 80 characters (unix socket path limit)");
+    if (!o->data_dir || !*o->data_dir) {
+        snprintf(err, errlen, "the embedded redis needs a data dir");
         return BERTH_ECONFIG;
     }
     int rc = make_dir(o->data_dir, err, errlen);
     if (rc != 0)
         return rc;
+    /* The child changes into the dir, so every path it gets must be absolute. */
+    char *abs = realpath(o->data_dir, NULL);
+    if (!abs || strlen(abs) > 80) {
+        snprintf(err, errlen, "data dir %s: %s", o->data_dir,
+                 abs ? "absolute path longer than 80 characters (unix socket limit)" : strerror(errno));
+        free(abs);
+        return BERTH_ECONFIG;
+    }
     embedded_redis *r = berth_calloc(1, sizeof *r);
     r->server = berth_strdup(o->server_path ? o->server_path : "redis-server");
-    r->dir = berth_strdup(o->data_dir);
-    size_t n = strlen(o->data_dir) + 16;
+    r->dir = berth_strdup(abs);
+    free(abs);
+    size_t n = strlen(r->dir) + 16;
     r->sock = berth_malloc(n);
-    snprintf(r->sock, n, "%s/redis.sock", o->data_dir);
+    snprintf(r->sock, n, "%s/redis.sock", r->dir);
     r->fsync = berth_strdup(fs);
     r->log = o->log, r->log_ud = o->log_userdata;
     pthread_mutex_init(&r->mu, NULL);

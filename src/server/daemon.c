@@ -1,0 +1,272 @@
+/* berthd's assembly; see daemon.h. */
+#include "server/daemon.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "berth/jobs.h"
+#include "berth/period.h"
+#include "server/api.h"
+#include "server/daemon_log.h"
+#include "server/embedded_redis.h"
+#include "util/alloc.h"
+
+struct daemon {
+    const berth_config *cfg;
+    daemon_log *log;
+    embedded_redis *redis;
+    berth_engine *engine;
+    berth_period *period;
+    api_server *api;
+    char job_log_dir[1024];
+    char redis_dir[1024];
+};
+
+#define LOG(d, lvl, ...) daemon_log_printf((d)->log, lvl, __FILE__, __LINE__, __VA_ARGS__)
+
+static void daemon_log_printf(daemon_log *dl, berth_log_level lvl, const char *file, int line,
+                              const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void daemon_log_printf(daemon_log *dl, berth_log_level lvl, const char *file, int line,
+                              const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    daemon_log_write(lvl, file, line, msg, dl);
+}
+
+int daemon_listen_address(const char *configured, bool have_secret, char *out, size_t outlen,
+                          char *err, size_t errlen)
+{
+    const char *addr = configured && *configured ? configured : have_secret ? "0.0.0.0" : "127.0.0.1";
+    struct in_addr a4;
+    struct in6_addr a6;
+    bool loopback = (inet_pton(AF_INET, addr, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127) ||
+                    (inet_pton(AF_INET6, addr, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6));
+    if (!loopback && !have_secret) {
+        snprintf(err, errlen, "refusing to listen on %s without CORE_SECRET: set the secret, "
+                 "or listen on 127.0.0.1", addr);
+        return BERTH_ECONFIG;
+    }
+    snprintf(out, outlen, "%s", addr);
+    return 0;
+}
+
+/* The daemon's own log: the first of `loggers` (STD_OUTPUT or FILE <base_dir>/berthd.log). */
+static int open_log(daemon_t *d, char *err, size_t errlen)
+{
+    const config_logger *lg = d->cfg->nloggers ? &d->cfg->loggers[0] : NULL;
+    berth_log_level min = lg ? lg->level : BERTH_LOG_INFO;
+    char path[1024] = "";
+    FILE *stream = stdout;
+    if (lg && strcmp(lg->name, "FILE") == 0) {
+        const char *dir = config_map_get(&lg->settings, "base_dir");
+        snprintf(path, sizeof path, "%s/berthd.log", dir ? dir : ".");
+    } else if (lg) {
+        const char *out = config_map_get(&lg->settings, "output");
+        if (out && strcmp(out, "std_err") == 0)
+            stream = stderr;
+    }
+    d->log = daemon_log_new(path, stream, min, err, errlen);
+    return d->log ? 0 : BERTH_EIO;
+}
+
+static int make_dir(const char *dir, char *err, size_t errlen)
+{
+    char tmp[1024];
+    snprintf(tmp, sizeof tmp, "%s", dir);
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(tmp, 0700);
+            *p = '/';
+        }
+    if (mkdir(tmp, 0700) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+        return BERTH_EIO;
+    }
+    return 0;
+}
+
+/* Job logs: the FILE job logger's base_dir (other backends are issue 7). */
+static int job_logs(daemon_t *d, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < d->cfg->njob_loggers; i++) {
+        const config_logger *lg = &d->cfg->job_loggers[i];
+        const char *dir = config_map_get(&lg->settings, "base_dir");
+        if (strcmp(lg->name, "FILE") == 0 && dir && *dir) {
+            snprintf(d->job_log_dir, sizeof d->job_log_dir, "%s", dir);
+            return make_dir(dir, err, errlen);
+        }
+    }
+    return 0;
+}
+
+/* Where Redis is: the embedded server's socket, or the configured URL. */
+static int redis_target(daemon_t *d, berth_engine_config *ec, char *err, size_t errlen)
+{
+    const config_redis_addr *r = &d->cfg->pool.redis;
+    if (r->kind == CONFIG_REDIS_NONE) {
+        snprintf(d->redis_dir, sizeof d->redis_dir, "%s/redis", d->cfg->data_dir);
+        int rc = make_dir(d->cfg->data_dir, err, errlen);
+        embedded_redis_opts o = {.server_path = d->cfg->embedded_redis.server_path,
+                                 .data_dir = d->redis_dir,
+                                 .appendfsync = d->cfg->embedded_redis.appendfsync,
+                                 .log = daemon_log_write, .log_userdata = d->log};
+        if (rc == 0)
+            rc = embedded_redis_start(&o, &d->redis, err, errlen);
+        if (rc == 0)
+            ec->redis_unix = embedded_redis_socket(d->redis);
+        return rc;
+    }
+    if (r->tls || r->kind == CONFIG_REDIS_SENTINEL) {
+        snprintf(err, errlen, "worker_pool.redis_pool.redis_url: %s is not supported yet "
+                 "(use redis:// or unix://)", r->tls ? "TLS (rediss://)" : "redis+sentinel://");
+        return BERTH_ECONFIG;
+    }
+    ec->redis_unix = r->kind == CONFIG_REDIS_UNIX ? r->path : NULL;
+    ec->redis_host = r->nhosts ? r->hosts[0].host : NULL;
+    ec->redis_port = r->nhosts ? r->hosts[0].port : 6379;
+    ec->redis_password = r->password;
+    ec->redis_db = r->db;
+    return 0;
+}
+
+/* Redis may still be coming up (a shared one): retry with back-off, logging once. */
+static int start_engine(daemon_t *d, char *err, size_t errlen)
+{
+    int backoff = 100, rc = 0;
+    for (int tries = 0; tries < 60; tries++) {
+        rc = berth_engine_start(d->engine);
+        if (rc != BERTH_EREDIS)
+            break;
+        if (tries == 0)
+            LOG(d, BERTH_LOG_WARNING, "redis is not answering yet; retrying for up to a minute");
+        struct timespec ts = {backoff / 1000, (backoff % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        backoff = backoff < 2000 ? backoff * 2 : 2000;
+    }
+    if (rc != 0)
+        snprintf(err, errlen, "cannot start the engine: %s", berth_strerror(rc));
+    return rc;
+}
+
+static unsigned demo_hold_ms(void)
+{
+    const char *v = getenv("BERTH_DEMO_HOLD_MS");   /* tests and demos; Harbor holds 30 s */
+    return v && *v ? (unsigned)strtoul(v, NULL, 10) : 30000;
+}
+
+static int make_engine(daemon_t *d, char *err, size_t errlen)
+{
+    const berth_config *c = d->cfg;
+    berth_engine_config ec = {.ns = c->pool.ns, .workers = (unsigned)c->pool.workers,
+                              .lease_ms = (unsigned)c->lease_seconds * 1000,
+                              .grace_ms = (unsigned)c->grace_seconds * 1000,
+                              .max_update_hours = (unsigned)c->max_update_hours,
+                              .job_log_dir = d->job_log_dir[0] ? d->job_log_dir : NULL,
+                              .log = daemon_log_write, .log_userdata = d->log,
+                              .log_level = c->nloggers ? c->loggers[0].level : BERTH_LOG_INFO};
+    int rc = redis_target(d, &ec, err, errlen);
+    if (rc == 0)
+        rc = berth_engine_new(&ec, &d->engine, err, errlen);
+    if (rc == 0 && (berth_jobs_register_demo(d->engine, demo_hold_ms()) != 0 ||
+                    berth_jobs_register_scheduler(d->engine) != 0)) {
+        snprintf(err, errlen, "cannot register the built-in jobs");
+        rc = BERTH_EINVAL;
+    }
+    if (rc == 0)
+        rc = start_engine(d, err, errlen);
+    static const berth_misfire misfires[] = {BERTH_MISFIRE_SKIP, BERTH_MISFIRE_ONCE,
+                                             BERTH_MISFIRE_ALL};
+    berth_period_config pc = {.misfire = misfires[c->misfire]};
+    if (rc == 0)
+        rc = berth_period_new(d->engine, &pc, &d->period);
+    if (rc == 0)
+        rc = berth_period_start(d->period);
+    return rc;
+}
+
+static int start_api(daemon_t *d, const char *secret, char *err, size_t errlen)
+{
+    const berth_config *c = d->cfg;
+    char host[64];
+    bool have_secret = secret && *secret;
+    int rc = daemon_listen_address(c->listen_address, have_secret, host, sizeof host, err, errlen);
+    if (rc != 0)
+        return rc;
+    if (strcmp(c->protocol, "https") == 0) {
+        snprintf(err, errlen, "protocol: https is not supported yet (use http behind a TLS proxy)");
+        return BERTH_ECONFIG;
+    }
+    api_ctx ctx = {.engine = d->engine, .period = d->period, .secret = secret,
+                   .redis_url = *c->pool.redis_url ? c->pool.redis_url : NULL,
+                   .ns = c->pool.ns, .idle_timeout_second = c->pool.idle_timeout_second,
+                   .job_log_dir = d->job_log_dir[0] ? d->job_log_dir : NULL,
+                   .max_retrieve_bytes = (long)c->max_retrieve_size_mb << 20,
+                   .max_body = (size_t)c->max_body_bytes,
+                   .log = daemon_log_write, .log_userdata = d->log};
+    rc = api_server_start(&ctx, host, c->port, &d->api, err, errlen);
+    if (rc == 0)
+        LOG(d, BERTH_LOG_INFO, "berthd listening on http://%s:%d%s", host, api_server_port(d->api),
+            have_secret ? "" : " (no CORE_SECRET: loopback only, every authenticated route answers 401)");
+    return rc;
+}
+
+int daemon_start(const berth_config *cfg, const char *secret, daemon_t **out, char *err,
+                 size_t errlen)
+{
+    daemon_t *d = berth_calloc(1, sizeof *d);
+    d->cfg = cfg;
+    int rc = open_log(d, err, errlen);
+    for (size_t i = 0; rc == 0 && i < cfg->nwarnings; i++)
+        LOG(d, BERTH_LOG_WARNING, "config: %s", cfg->warnings[i]);
+    if (rc == 0)
+        rc = job_logs(d, err, errlen);
+    if (rc == 0)
+        rc = make_engine(d, err, errlen);
+    if (rc == 0)
+        rc = start_api(d, secret, err, errlen);
+    if (rc != 0) {
+        daemon_stop(d);
+        return rc;
+    }
+    *out = d;
+    return 0;
+}
+
+int daemon_port(const daemon_t *d)
+{
+    return api_server_port(d->api);
+}
+
+void daemon_reopen_logs(daemon_t *d)
+{
+    if (daemon_log_reopen(d->log) != 0)
+        LOG(d, BERTH_LOG_ERROR, "cannot reopen the log file");
+}
+
+void daemon_stop(daemon_t *d)
+{
+    if (!d)
+        return;
+    if (d->log && d->api)
+        LOG(d, BERTH_LOG_INFO, "berthd shutting down");
+    api_server_stop(d->api);
+    berth_period_free(d->period);
+    berth_engine_free(d->engine);
+    embedded_redis_stop(d->redis);
+    if (d->log && d->engine)
+        LOG(d, BERTH_LOG_INFO, "berthd stopped");
+    daemon_log_free(d->log);
+    berth_free(d);
+}

@@ -1,0 +1,77 @@
+/* berthd: Harbor-compatible job service. `berthd -c config.yml`. Signals: SIGTERM/SIGINT
+ * graceful shutdown, SIGHUP reopen log files. Exit codes: 0 after a clean shutdown, 1 when
+ * a part failed to start, 2 for usage or configuration errors. */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "berth/error.h"
+#include "server/config.h"
+#include "server/daemon.h"
+
+static int usage(FILE *f, int code)
+{
+    fprintf(f, "usage: berthd -c <config.yml>\n"
+               "  Harbor-compatible job service. Environment: CORE_SECRET (the secret clients\n"
+               "  send as 'Authorization: Harbor-Secret <secret>'), JOB_SERVICE_* overrides.\n"
+               "  See docs/config.md.\n");
+    return code;
+}
+
+static const char *config_path(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
+            return argv[i + 1];
+        if (strncmp(argv[i], "--config=", 9) == 0)
+            return argv[i] + 9;
+    }
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+            return usage(stdout, 0);
+        if (!strcmp(argv[i], "--version")) {
+            puts("berthd 0.1.0");
+            return 0;
+        }
+    }
+    const char *path = config_path(argc, argv);
+    if (!path)
+        return usage(stderr, 2);
+    berth_config cfg;
+    char err[1024];
+    if (config_load(path, &cfg, err, sizeof err) != 0) {
+        fprintf(stderr, "berthd: %s\n", err);
+        return 2;
+    }
+    /* Signals are taken by sigwait below; every thread started after this inherits the mask. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM), sigaddset(&set, SIGINT), sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    daemon_t *d = NULL;
+    int rc = daemon_start(&cfg, getenv("CORE_SECRET"), &d, err, sizeof err);
+    if (rc != 0) {
+        fprintf(stderr, "berthd: %s\n", err);
+        config_free(&cfg);
+        return rc == BERTH_ECONFIG ? 2 : 1;
+    }
+    for (;;) {
+        int sig = 0;
+        sigwait(&set, &sig);
+        if (sig == SIGHUP) {
+            daemon_reopen_logs(d);
+            continue;
+        }
+        break;
+    }
+    daemon_stop(d);
+    config_free(&cfg);
+    return 0;
+}
