@@ -1,16 +1,26 @@
 #!/usr/bin/env bash
-# `make run`: until berthd exists (issue 4), start a private redis-server on a unix socket
-# under ./data/run and run the engine demo against it (DEMO jobs: one succeeds, one is
-# stopped). The Redis is stopped when the demo ends.
+# `make run`: start berthd on 127.0.0.1:8080 with the sample config.yml (embedded Redis
+# under ./data) and a secret kept in ./data/secret, after printing how to use it.
 set -euo pipefail
 BUILD=${1:-build/release}
-DIR="$(pwd)/data/run"
-mkdir -p "$DIR"
-chmod 700 "$DIR"
-SOCK="$DIR/redis.sock"
-redis-server --port 0 --unixsocket "$SOCK" --unixsocketperm 700 --dir "$DIR" \
-  --save "" --appendonly yes --appendfsync everysec --daemonize no --logfile "$DIR/redis.log" &
-RPID=$!
-trap 'kill $RPID 2>/dev/null; wait $RPID 2>/dev/null || true' EXIT
-for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
-BERTH_REDIS_SOCK="$SOCK" "$BUILD/berth_demo"
+mkdir -p data
+chmod 700 data
+if [ ! -s data/secret ]; then
+  (umask 077; head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' > data/secret)
+fi
+export CORE_SECRET="$(cat data/secret)"
+cat <<MSG
+berthd is starting on http://127.0.0.1:8080 (Ctrl-C stops it; data and Redis AOF in ./data).
+The API secret is in ./data/secret. In another terminal:
+
+  export BERTH_SECRET=\$(cat data/secret)
+  $BUILD/berth submit DEMO -p image=demo:latest        # prints the job id
+  $BUILD/berth get <id> --watch                        # status and check-ins, live
+  $BUILD/berth stats
+
+  curl -s -H "Authorization: Harbor-Secret \$(cat data/secret)" -d \\
+    '{"job":{"name":"DEMO","parameters":{"image":"demo:latest"},"metadata":{"kind":"Generic"}}}' \\
+    http://127.0.0.1:8080/api/v1/jobs
+
+MSG
+exec "$BUILD/berthd" -c config.yml

@@ -61,25 +61,6 @@ int daemon_listen_address(const char *configured, bool have_secret, char *out, s
     return 0;
 }
 
-/* The daemon's own log: the first of `loggers` (STD_OUTPUT or FILE <base_dir>/berthd.log). */
-static int open_log(daemon_t *d, char *err, size_t errlen)
-{
-    const config_logger *lg = d->cfg->nloggers ? &d->cfg->loggers[0] : NULL;
-    berth_log_level min = lg ? lg->level : BERTH_LOG_INFO;
-    char path[1024] = "";
-    FILE *stream = stdout;
-    if (lg && strcmp(lg->name, "FILE") == 0) {
-        const char *dir = config_map_get(&lg->settings, "base_dir");
-        snprintf(path, sizeof path, "%s/berthd.log", dir ? dir : ".");
-    } else if (lg) {
-        const char *out = config_map_get(&lg->settings, "output");
-        if (out && strcmp(out, "std_err") == 0)
-            stream = stderr;
-    }
-    d->log = daemon_log_new(path, stream, min, err, errlen);
-    return d->log ? 0 : BERTH_EIO;
-}
-
 static int make_dir(const char *dir, char *err, size_t errlen)
 {
     char tmp[1024];
@@ -95,6 +76,27 @@ static int make_dir(const char *dir, char *err, size_t errlen)
         return BERTH_EIO;
     }
     return 0;
+}
+
+/* The daemon's own log: the first of `loggers` (STD_OUTPUT or FILE <base_dir>/berthd.log). */
+static int open_log(daemon_t *d, char *err, size_t errlen)
+{
+    const config_logger *lg = d->cfg->nloggers ? &d->cfg->loggers[0] : NULL;
+    berth_log_level min = lg ? lg->level : BERTH_LOG_INFO;
+    char path[1024] = "";
+    FILE *stream = stdout;
+    if (lg && strcmp(lg->name, "FILE") == 0) {
+        const char *dir = config_map_get(&lg->settings, "base_dir");
+        snprintf(path, sizeof path, "%s/berthd.log", dir ? dir : ".");
+        if (dir && make_dir(dir, err, errlen) != 0)
+            return BERTH_EIO;
+    } else if (lg) {
+        const char *out = config_map_get(&lg->settings, "output");
+        if (out && strcmp(out, "std_err") == 0)
+            stream = stderr;
+    }
+    d->log = daemon_log_new(path, stream, min, err, errlen);
+    return d->log ? 0 : BERTH_EIO;
 }
 
 /* Job logs: the FILE job logger's base_dir (other backends are issue 7). */
@@ -196,18 +198,23 @@ static int make_engine(daemon_t *d, char *err, size_t errlen)
     return rc;
 }
 
-static int start_api(daemon_t *d, const char *secret, char *err, size_t errlen)
+/* What can be refused without starting anything. */
+static int precheck(const berth_config *c, bool have_secret, char *host, size_t hostlen,
+                    char *err, size_t errlen)
 {
-    const berth_config *c = d->cfg;
-    char host[64];
-    bool have_secret = secret && *secret;
-    int rc = daemon_listen_address(c->listen_address, have_secret, host, sizeof host, err, errlen);
-    if (rc != 0)
-        return rc;
     if (strcmp(c->protocol, "https") == 0) {
         snprintf(err, errlen, "protocol: https is not supported yet (use http behind a TLS proxy)");
         return BERTH_ECONFIG;
     }
+    return daemon_listen_address(c->listen_address, have_secret, host, hostlen, err, errlen);
+}
+
+static int start_api(daemon_t *d, const char *secret, const char *host, char *err,
+                     size_t errlen)
+{
+    const berth_config *c = d->cfg;
+    bool have_secret = secret && *secret;
+    int rc;
     api_ctx ctx = {.engine = d->engine, .period = d->period, .secret = secret,
                    .redis_url = *c->pool.redis_url ? c->pool.redis_url : NULL,
                    .ns = c->pool.ns, .idle_timeout_second = c->pool.idle_timeout_second,
@@ -225,9 +232,13 @@ static int start_api(daemon_t *d, const char *secret, char *err, size_t errlen)
 int daemon_start(const berth_config *cfg, const char *secret, daemon_t **out, char *err,
                  size_t errlen)
 {
+    char host[64];
+    int rc = precheck(cfg, secret && *secret, host, sizeof host, err, errlen);
+    if (rc != 0)
+        return rc;
     daemon_t *d = berth_calloc(1, sizeof *d);
     d->cfg = cfg;
-    int rc = open_log(d, err, errlen);
+    rc = open_log(d, err, errlen);
     for (size_t i = 0; rc == 0 && i < cfg->nwarnings; i++)
         LOG(d, BERTH_LOG_WARNING, "config: %s", cfg->warnings[i]);
     if (rc == 0)
@@ -235,7 +246,7 @@ int daemon_start(const berth_config *cfg, const char *secret, daemon_t **out, ch
     if (rc == 0)
         rc = make_engine(d, err, errlen);
     if (rc == 0)
-        rc = start_api(d, secret, err, errlen);
+        rc = start_api(d, secret, host, err, errlen);
     if (rc != 0) {
         daemon_stop(d);
         return rc;

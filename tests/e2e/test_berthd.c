@@ -1,0 +1,292 @@
+/* The real berthd binary as a child process: bad configs and an unsafe listen address
+ * refused with one line and exit 2; the embedded Redis from start to a clean SIGTERM; and
+ * two berthd nodes on one shared Redis: a node killed with SIGKILL mid-job, its job
+ * finished by the other within one lease. */
+#include "test.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <hiredis/hiredis.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "engine_fixture.h"
+#include "http_client.h"
+#include "redis_fixture.h"
+
+#define SECRET "Harbor-Secret e2e-secret"
+
+static char tmp[64];
+
+static int mk(void **state)
+{
+    (void)state;
+    snprintf(tmp, sizeof tmp, "/tmp/berthd-e2e-XXXXXX");
+    return mkdtemp(tmp) ? 0 : -1;
+}
+
+static int rm(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
+    return system(cmd);
+}
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    bind(fd, (struct sockaddr *)&a, sizeof a);
+    getsockname(fd, (struct sockaddr *)&a, &len);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+/* Writes <tmp>/<name>.yml and returns its path (static buffer per call site is enough). */
+static void write_config(const char *path, int port, const char *redis_url, const char *listen,
+                         const char *data, int lease)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "protocol: http\nport: %d\nworker_pool:\n  workers: 2\n  backend: redis\n"
+               "  redis_pool:\n    namespace: e2e\n%s%s%s"
+               "job_loggers:\n  - name: FILE\n    level: INFO\n    settings:\n      base_dir: %s/jobs\n"
+               "loggers:\n  - name: FILE\n    level: DEBUG\n    settings:\n      base_dir: %s\n"
+               "berth:\n  data_dir: %s\n  listen_address: \"%s\"\n  lease_seconds: %d\n"
+               "  grace_seconds: 1\n",
+            port, redis_url ? "    redis_url: " : "", redis_url ? redis_url : "",
+            redis_url ? "\n" : "", data, data, data, listen, lease);
+    fclose(f);
+}
+
+static pid_t spawn(const char *config, int *errfd)
+{
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(p[1], 2);
+        close(p[0]);
+        char bin[512];
+        snprintf(bin, sizeof bin, "%s/berthd", getenv("BERTH_BINARY_DIR"));
+        setenv("CORE_SECRET", "e2e-secret", 1);
+        setenv("BERTH_DEMO_HOLD_MS", "4000", 1);
+        execl(bin, bin, "-c", config, (char *)NULL);
+        _exit(127);
+    }
+    close(p[1]);
+    *errfd = p[0];
+    return pid;
+}
+
+static int exit_code(pid_t pid, int timeout_ms)
+{
+    int status = 0;
+    long long end = engine_fixture_now_ms() + timeout_ms;
+    while (engine_fixture_now_ms() < end) {
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        engine_fixture_sleep_ms(10);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    return -1;
+}
+
+static void read_all(int fd, char *out, size_t len)
+{
+    size_t n = 0;
+    ssize_t r;
+    while (n + 1 < len && (r = read(fd, out + n, len - 1 - n)) > 0)
+        n += (size_t)r;
+    out[n] = '\0';
+    close(fd);
+}
+
+static void expect_refusal(const char *yaml_extra, const char *needle)
+{
+    char path[128], err[2048];
+    snprintf(path, sizeof path, "%s/bad.yml", tmp);
+    FILE *f = fopen(path, "w");
+    fputs(yaml_extra, f);
+    fclose(f);
+    int fd;
+    pid_t pid = spawn(path, &fd);
+    assert_int_equal(exit_code(pid, 5000), 2);
+    read_all(fd, err, sizeof err);
+    if (!strstr(err, needle))
+        fprintf(stderr, "stderr was: %s\n", err);
+    assert_non_null(strstr(err, needle));
+    assert_non_null(strchr(err, '\n'));
+    assert_null(strchr(strchr(err, '\n') + 1, '\n')); /* one line */
+}
+
+static void test_refusals(void **state)
+{
+    (void)state;
+    expect_refusal("protocol: http\nport: 0\nworker_pool:\n  backend: redis\n  redis_pool:\n"
+                   "    namespace: x\n", "port");
+    expect_refusal("protocol: [http\n", "line");
+    char path[128], data[96];
+    snprintf(path, sizeof path, "%s/open.yml", tmp);
+    snprintf(data, sizeof data, "%s/open", tmp);
+    write_config(path, free_port(), NULL, "0.0.0.0", data, 30);
+    int fd;
+    char err[2048];
+    unsetenv("CORE_SECRET");
+    pid_t pid = fork();
+    if (pid == 0) {   /* no secret, all interfaces */
+        char bin[512];
+        snprintf(bin, sizeof bin, "%s/berthd", getenv("BERTH_BINARY_DIR"));
+        int devnull = open("/dev/null", 1);
+        dup2(devnull, 1);
+        execl(bin, bin, "-c", path, (char *)NULL);
+        _exit(127);
+    }
+    assert_int_equal(exit_code(pid, 5000), 2);
+    (void)fd;
+    (void)err;
+}
+
+static bool healthy(int port)
+{
+    hc c;
+    hc_init(&c, port);
+    bool ok = false;
+    for (int i = 0; i < 200 && !ok; i++) {
+        hc_resp r;
+        ok = hc_get(&c, "/healthz", NULL, &r) == 0 && r.status == 200;
+        hc_resp_free(&r);
+        if (!ok)
+            engine_fixture_sleep_ms(25);
+    }
+    hc_cleanup(&c);
+    return ok;
+}
+
+static char *launch_demo(int port)
+{
+    hc c;
+    hc_init(&c, port);
+    hc_resp r;
+    assert_int_equal(hc_post(&c, "/api/v1/jobs", SECRET, "{\"job\":{\"name\":\"DEMO\",\"parameters\":"
+                             "{\"image\":\"demo:1\"},\"metadata\":{\"kind\":\"Generic\"}}}", &r), 0);
+    assert_int_equal(r.status, 202);
+    char *id = strndup(strstr(r.body, "\"id\":\"") + 6, 24);
+    hc_resp_free(&r);
+    hc_cleanup(&c);
+    return id;
+}
+
+static bool wait_status(int port, const char *id, const char *status, int ms)
+{
+    hc c;
+    hc_init(&c, port);
+    char path[96], want[64];
+    snprintf(path, sizeof path, "/api/v1/jobs/%s", id);
+    snprintf(want, sizeof want, "\"status\":\"%s\"", status);
+    bool ok = false;
+    long long end = engine_fixture_now_ms() + ms;
+    while (!ok && engine_fixture_now_ms() < end) {
+        hc_resp r;
+        ok = hc_get(&c, path, SECRET, &r) == 0 && r.status == 200 && strstr(r.body, want);
+        hc_resp_free(&r);
+        if (!ok)
+            engine_fixture_sleep_ms(50);
+    }
+    hc_cleanup(&c);
+    return ok;
+}
+
+static void test_embedded_lifecycle(void **state)
+{
+    (void)state;
+    char path[128], data[96], sock[160];
+    snprintf(path, sizeof path, "%s/emb.yml", tmp);
+    snprintf(data, sizeof data, "%s/emb", tmp);
+    snprintf(sock, sizeof sock, "%s/redis/redis.sock", data);
+    int port = free_port();
+    write_config(path, port, NULL, "127.0.0.1", data, 30);
+    int fd;
+    long long t0 = engine_fixture_now_ms();
+    pid_t pid = spawn(path, &fd);
+    assert_true(healthy(port));
+    fprintf(stderr, "berthd (embedded redis) answered after %lld ms\n", engine_fixture_now_ms() - t0);
+    char *id = launch_demo(port);
+    assert_true(wait_status(port, id, "Running", 3000));
+    kill(pid, SIGHUP);                          /* reopen logs: keeps running */
+    assert_true(wait_status(port, id, "Success", 10000));
+    redisContext *c = redisConnectUnix(sock);
+    assert_true(c && !c->err);
+    redisFree(c);
+    kill(pid, SIGTERM);
+    assert_int_equal(exit_code(pid, 10000), 0);
+    c = redisConnectUnix(sock);
+    assert_true(!c || c->err);                  /* the embedded redis stopped with berthd */
+    if (c)
+        redisFree(c);
+    char log[256];
+    snprintf(log, sizeof log, "%s/berthd.log", data);
+    assert_int_equal(access(log, R_OK), 0);
+    close(fd);
+    free(id);
+}
+
+static void test_two_nodes_failover(void **state)
+{
+    (void)state;
+    redis_fixture rf;
+    assert_int_equal(redis_fixture_start(&rf, NULL), 0);
+    char url[64], pa[128], pb[128], da[96], db[96];
+    snprintf(url, sizeof url, "redis://127.0.0.1:%d/0", rf.port);
+    snprintf(pa, sizeof pa, "%s/a.yml", tmp), snprintf(pb, sizeof pb, "%s/b.yml", tmp);
+    snprintf(da, sizeof da, "%s/a", tmp), snprintf(db, sizeof db, "%s/b", tmp);
+    int porta = free_port(), portb = free_port();
+    write_config(pa, porta, url, "127.0.0.1", da, 2);
+    write_config(pb, portb, url, "127.0.0.1", db, 2);
+    int fa, fb;
+    pid_t a = spawn(pa, &fa), b = spawn(pb, &fb);
+    assert_true(healthy(porta) && healthy(portb));
+    assert_int_equal(redis_fixture_int(&rf, "SCARD {e2e}:worker_pools"), 2);
+    char *id = launch_demo(porta);
+    assert_true(wait_status(portb, id, "Running", 3000));   /* any node answers for any job */
+    /* find the node running it: running entry → pool → its heartbeat's pid */
+    redisContext *c = redisConnectUnix(rf.sock);
+    redisReply *r = redisCommand(c, "HGET {e2e}:berth:running %s", id);
+    assert_true(r && r->type == REDIS_REPLY_STRING);
+    char pool[32];
+    snprintf(pool, sizeof pool, "%.24s", r->str);
+    freeReplyObject(r);
+    r = redisCommand(c, "HGET {e2e}:worker_pools:%s pid", pool);
+    pid_t runner = (pid_t)atoi(r->str);
+    freeReplyObject(r);
+    redisFree(c);
+    assert_true(runner == a || runner == b);
+    kill(runner, SIGKILL);
+    long long killed = engine_fixture_now_ms();
+    int survivor = runner == a ? portb : porta;
+    assert_true(wait_status(survivor, id, "Success", 15000));
+    fprintf(stderr, "job of the killed node finished on the other %lld ms after the kill "
+                    "(lease 2 s, DEMO hold 4 s)\n", engine_fixture_now_ms() - killed);
+    exit_code(runner, 1000);
+    pid_t other = runner == a ? b : a;
+    kill(other, SIGTERM);
+    assert_int_equal(exit_code(other, 10000), 0);
+    close(fa), close(fb);
+    free(id);
+    redis_fixture_stop(&rf);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_embedded_lifecycle),
+        cmocka_unit_test(test_two_nodes_failover),
+    };
+    return cmocka_run_group_tests(tests, mk, rm);
+}
