@@ -17,7 +17,7 @@ typedef enum {
 typedef struct berth_period_config {
     berth_misfire misfire;
     unsigned grace_s;          /* ONCE: how old the newest missed fire may be; 0 → 3600 */
-    unsigned max_catch_up;     /* ALL: cap; 0 → 100 */
+    unsigned max_catch_up;     /* ALL: cap; 0 → 100, at most 64 per pass */
     unsigned horizon_s;        /* planning horizon; 0 → 10 */
     unsigned keep_executions;  /* finished executions kept per policy; 0 → 50 */
 } berth_period_config;
