@@ -42,6 +42,11 @@ int berth_period_launch(berth_period *p, const berth_launch *l, berth_stats **ou
  * anything else goes to berth_engine_stop_job. BERTH_ENOTFOUND if neither exists. */
 int berth_period_stop(berth_period *p, const char *id);
 
+/* Checks a cron spec: 0, or BERTH_EINVAL with robfig's message followed by the field at
+ * fault, e.g. `end of range (60) above maximum (59): 0-60 (field 'min')` (the 400 details
+ * then read `'cron_spec' is not correctly set: <spec>: <this>`). */
+int berth_period_check_cron(const char *spec, char *err, size_t errlen);
+
 /* Fire times of cron spec in (after, until], at most max, into out; returns how many or
  * BERTH_EINVAL (err filled, Harbor's text) for a bad spec. For tests and the CLI. */
 int berth_period_fires(const char *spec, int64_t after, int64_t until, int64_t *out, int max,

@@ -10,15 +10,28 @@
 
 /* Harbor's texts: `'cron_spec' must be specified for the Periodic job` and
  * `'cron_spec' is not correctly set: <cron>: <parser error>`. */
-static int check_cron(const char *spec, cron_schedule *s, char *err, size_t errlen)
+int berth_period_check_cron(const char *spec, char *err, size_t errlen)
+{
+    cron_schedule s;
+    const char *field = NULL;
+    char why[512];
+    if (cron_parse(spec ? spec : "", &s, why, sizeof why, &field) == 0)
+        return 0;
+    if (field)
+        snprintf(err, errlen, "%s (field '%s')", why, field);
+    else
+        snprintf(err, errlen, "%s", why);
+    return BERTH_EINVAL;
+}
+
+static int check_cron(const char *spec, char *err, size_t errlen)
 {
     if (!spec || !*spec) {
         snprintf(err, errlen, "'cron_spec' must be specified for the Periodic job");
         return BERTH_EINVAL;
     }
-    char why[256];
-    const char *field = NULL;
-    if (cron_parse(spec, s, why, sizeof why, &field) != 0) {
+    char why[768];
+    if (berth_period_check_cron(spec, why, sizeof why) != 0) {
         snprintf(err, errlen, "'cron_spec' is not correctly set: %s: %s", spec, why);
         return BERTH_EINVAL;
     }
@@ -97,12 +110,11 @@ static json_t *parse_params(const char *text, char *err, size_t errlen, int *rc)
 int berth_period_launch(berth_period *p, const berth_launch *l, berth_stats **out, char *err,
                         size_t errlen)
 {
-    cron_schedule s;
     int rc = berth_engine_knows(p->e, l->name) ? 0 : BERTH_EUNKNOWN;
     if (rc)
         snprintf(err, errlen, "job with name '%s' is unknown", l->name ? l->name : "");
     if (!rc)
-        rc = check_cron(l->cron_spec, &s, err, errlen);
+        rc = check_cron(l->cron_spec, err, errlen);
     json_t *params = rc ? NULL : parse_params(l->params_json, err, errlen, &rc);
     if (rc)
         return rc;

@@ -9,7 +9,6 @@
 #include "model/action.h"
 #include "model/api_error.h"
 #include "model/request.h"
-#include "period/cron.h"
 #include "server/api_internal.h"
 #include "util/alloc.h"
 
@@ -29,9 +28,7 @@ static int hook_validate(const char *name, const char *params, char *err, size_t
 static int hook_cron(const char *spec, char *err, size_t errlen, void *ud)
 {
     (void)ud;
-    cron_schedule s;
-    const char *field = NULL;
-    return cron_parse(spec, &s, err, errlen, &field);
+    return berth_period_check_cron(spec, err, errlen);
 }
 
 /* Harbor's duplicate text first (core and people grep for it), then the engine's, which

@@ -43,6 +43,10 @@ static void test_launch_validation(void **state)
                "\"metadata\":{\"kind\":\"Periodic\",\"cron_spec\":\"0 * * * *\"}}}",
                "'cron_spec' is not correctly set: 0 * * * *: expected exactly 6 fields, found 5: "
                "[0 * * * *]");
+    expect_400("{\"job\":{\"name\":\"SCHEDULER\",\"metadata\":{\"kind\":\"Periodic\","
+               "\"cron_spec\":\"0 0-60 * * * *\"}}}",
+               "'cron_spec' is not correctly set: 0 0-60 * * * *: end of range (60) above "
+               "maximum (59): 0-60 (field 'min')");
     assert_int_equal(af_count_stats(), before);
 }
 
