@@ -5,7 +5,7 @@ set -euo pipefail
 
 PKGS=(build-essential cmake ninja-build pkg-config
       libhiredis-dev libjansson-dev libcyaml-dev libyaml-dev libmicrohttpd-dev
-      libcurl4-openssl-dev libcmocka-dev redis-server curl python3)
+      libcurl4-openssl-dev libcmocka-dev redis-server curl python3 openssl)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -33,6 +33,8 @@ typedef struct api_ctx {
     unsigned max_connections;    /* 0 → 1024 */
     unsigned read_timeout_s;     /* 0 → 15 */
     unsigned idle_timeout_s;     /* keep-alive idle; 0 → 60 */
+    const char *tls_cert_pem;    /* both set → HTTPS; PEM text (copied) */
+    const char *tls_key_pem;
     berth_log_fn log;            /* server messages; NULL → dropped */
     void *log_userdata;
 } api_ctx;

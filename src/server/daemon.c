@@ -17,6 +17,7 @@
 #include "server/daemon_log.h"
 #include "server/embedded_redis.h"
 #include "util/alloc.h"
+#include "util/buf.h"
 
 struct daemon {
     const berth_config *cfg;
@@ -202,11 +203,29 @@ static int make_engine(daemon_t *d, char *err, size_t errlen)
 static int precheck(const berth_config *c, bool have_secret, char *host, size_t hostlen,
                     char *err, size_t errlen)
 {
-    if (strcmp(c->protocol, "https") == 0) {
-        snprintf(err, errlen, "protocol: https is not supported yet (use http behind a TLS proxy)");
-        return BERTH_ECONFIG;
-    }
     return daemon_listen_address(c->listen_address, have_secret, host, hostlen, err, errlen);
+}
+
+/* Reads a PEM file (at most 1 MiB) into a new string; NULL with err filled on failure. */
+static char *read_pem(const char *key, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    buf b;
+    buf_init(&b, 1 << 20);
+    char chunk[4096];
+    size_t n;
+    int rc = f ? 0 : BERTH_EIO;
+    while (rc == 0 && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        rc = buf_append(&b, chunk, n);
+    if (f)
+        fclose(f);
+    if (rc != 0 || b.len == 0) {
+        snprintf(err, errlen, "https_config.%s: cannot read %s%s", key, path,
+                 rc == BERTH_ETOOBIG ? " (over 1 MiB)" : "");
+        buf_free(&b);
+        return NULL;
+    }
+    return buf_release(&b);
 }
 
 static int start_api(daemon_t *d, const char *secret, const char *host, char *err,
@@ -214,17 +233,32 @@ static int start_api(daemon_t *d, const char *secret, const char *host, char *er
 {
     const berth_config *c = d->cfg;
     bool have_secret = secret && *secret;
-    int rc;
+    int rc = 0;
+    char *cert = NULL, *key = NULL;
+    if (strcmp(c->protocol, "https") == 0) {
+        cert = read_pem("cert", c->https.cert, err, errlen);
+        key = cert ? read_pem("key", c->https.key, err, errlen) : NULL;
+        if (!key) {
+            berth_free(cert);
+            return BERTH_ECONFIG;
+        }
+    }
     api_ctx ctx = {.engine = d->engine, .period = d->period, .secret = secret,
                    .redis_url = *c->pool.redis_url ? c->pool.redis_url : NULL,
                    .ns = c->pool.ns, .idle_timeout_second = c->pool.idle_timeout_second,
                    .job_log_dir = d->job_log_dir[0] ? d->job_log_dir : NULL,
                    .max_retrieve_bytes = (long)c->max_retrieve_size_mb << 20,
                    .max_body = (size_t)c->max_body_bytes,
-                   .log = daemon_log_write, .log_userdata = d->log};
+                   .log = daemon_log_write, .log_userdata = d->log,
+                   .tls_cert_pem = cert, .tls_key_pem = key};
     rc = api_server_start(&ctx, host, c->port, &d->api, err, errlen);
+    if (key)
+        explicit_bzero(key, strlen(key));
+    berth_free(cert);
+    berth_free(key);
     if (rc == 0)
-        LOG(d, BERTH_LOG_INFO, "berthd listening on http://%s:%d%s", host, api_server_port(d->api),
+        LOG(d, BERTH_LOG_INFO, "berthd listening on %s://%s:%d%s", c->protocol, host,
+            api_server_port(d->api),
             have_secret ? "" : " (no CORE_SECRET: loopback only, every authenticated route answers 401)");
     return rc;
 }

@@ -216,9 +216,25 @@ static int resolve(const char *host, int port, struct sockaddr_storage *ss, sock
     return 0;
 }
 
+static void free_tls(http_server *s)
+{
+    char *key = (char *)s->cfg.tls_key_pem;
+    if (key)
+        explicit_bzero(key, strlen(key));   /* the private key does not linger in freed memory */
+    berth_free(key);
+    berth_free((char *)s->cfg.tls_cert_pem);
+}
+
+/* Harbor: TLS 1.2 minimum, ECDHE with AES-GCM or ChaCha20 (GnuTLS priority syntax). */
+#define TLS_PRIORITIES "SECURE256:+SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:" \
+                       "+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA"
+
 static struct MHD_Daemon *start_daemon(http_server *s, const struct sockaddr_storage *ss)
 {
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+    bool tls = s->cfg.tls_cert_pem && s->cfg.tls_key_pem;
+    if (tls)
+        flags |= MHD_USE_TLS;
     if (ss->ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     unsigned port = ss->ss_family == AF_INET6
@@ -233,6 +249,10 @@ static struct MHD_Daemon *start_daemon(http_server *s, const struct sockaddr_sto
         MHD_OPTION_CONNECTION_TIMEOUT, s->cfg.idle_timeout_s,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        /* without TLS the list ends here: MHD stops reading at MHD_OPTION_END */
+        tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, s->cfg.tls_key_pem,
+        MHD_OPTION_HTTPS_MEM_CERT, s->cfg.tls_cert_pem,
+        MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
         MHD_OPTION_END);
 }
 
@@ -243,9 +263,15 @@ int http_server_start(const http_config *cfg, http_server **out, char *err, size
         snprintf(err, errlen, "invalid HTTP server configuration");
         return BERTH_EINVAL;
     }
+    if (!cfg->tls_cert_pem != !cfg->tls_key_pem) {
+        snprintf(err, errlen, "HTTPS needs both a certificate and a key");
+        return BERTH_EINVAL;
+    }
     http_server *s = berth_calloc(1, sizeof *s);
     s->cfg = *cfg;
     s->cfg.host = NULL;
+    s->cfg.tls_cert_pem = berth_strdup(cfg->tls_cert_pem);  /* MHD keeps the pointers */
+    s->cfg.tls_key_pem = berth_strdup(cfg->tls_key_pem);
     apply_defaults(&s->cfg);
     struct sockaddr_storage ss;
     socklen_t sslen = 0;
@@ -264,6 +290,7 @@ int http_server_start(const http_config *cfg, http_server **out, char *err, size
     *out = s;
     return 0;
 fail:
+    free_tls(s);
     berth_free(s);
     return rc;
 }
@@ -278,5 +305,6 @@ void http_server_stop(http_server *s)
     if (!s)
         return;
     MHD_stop_daemon(s->d);
+    free_tls(s);
     berth_free(s);
 }

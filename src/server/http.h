@@ -86,6 +86,8 @@ typedef struct http_config {
     void *ctx;                 /* passed to handler */
     berth_log_fn log;          /* MHD's messages; NULL → dropped */
     void *log_userdata;
+    const char *tls_cert_pem;  /* both set → HTTPS (TLS ≥ 1.2) with this PEM certificate chain */
+    const char *tls_key_pem;   /* and this PEM private key; copied */
 } http_config;
 
 typedef struct http_server http_server;

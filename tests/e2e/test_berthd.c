@@ -12,7 +12,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include "engine_fixture.h"
+#include "util/buf.h"
 #include "http_client.h"
 #include "redis_fixture.h"
 
@@ -281,11 +284,75 @@ static void test_two_nodes_failover(void **state)
     redis_fixture_stop(&rf);
 }
 
+static size_t sink(char *p, size_t size, size_t n, void *ud)
+{
+    buf *b = ud;
+    buf_append(b, p, size * n);
+    return size * n;
+}
+
+/* protocol https with https_config: the API answers over TLS (≥ 1.2) and not in clear. */
+static void test_https(void **state)
+{
+    (void)state;
+    char cmd[512], cert[128], key[128], path[128], data[96];
+    snprintf(cert, sizeof cert, "%s/c.pem", tmp);
+    snprintf(key, sizeof key, "%s/k.pem", tmp);
+    snprintf(cmd, sizeof cmd, "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+             "-nodes -keyout %s -out %s -days 1 -subj /CN=localhost 2>/dev/null", key, cert);
+    assert_int_equal(system(cmd), 0);
+    snprintf(path, sizeof path, "%s/tls.yml", tmp);
+    snprintf(data, sizeof data, "%s/tls", tmp);
+    int port = free_port();
+    write_config(path, port, NULL, "127.0.0.1", data, 30);
+    FILE *f = fopen(path, "a");
+    fprintf(f, "https_config:\n  cert: %s\n  key: %s\n", cert, key);
+    fclose(f);
+    int fd;
+    pid_t pid = spawn(path, &fd);
+    char url[96];
+    snprintf(url, sizeof url, "https://127.0.0.1:%d/api/v1/jobs/0123456789abcdef01234567", port);
+    long status = 0;
+    buf body;
+    buf_init(&body, 0);
+    for (int i = 0; i < 200 && status == 0; i++) {
+        CURL *c = curl_easy_init();
+        struct curl_slist *h = curl_slist_append(NULL, "Authorization: " SECRET);
+        curl_easy_setopt(c, CURLOPT_URL, url);
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+        curl_easy_setopt(c, CURLOPT_CAINFO, cert);
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);   /* CN is localhost, we dial 127.0.0.1 */
+        curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+        if (curl_easy_perform(c) == CURLE_OK)
+            curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+        curl_slist_free_all(h);
+        curl_easy_cleanup(c);
+        if (status == 0)
+            engine_fixture_sleep_ms(25);
+    }
+    assert_int_equal(status, 404);   /* authenticated, routed, answered: over TLS */
+    assert_non_null(strstr(body.p, "\"code\":10010"));
+    buf_free(&body);
+    hc plain;
+    hc_init(&plain, port);
+    hc_resp r;
+    hc_get(&plain, "/healthz", NULL, &r);
+    assert_true(r.status != 200);    /* no clear-text HTTP on the TLS port */
+    hc_resp_free(&r);
+    hc_cleanup(&plain);
+    kill(pid, SIGTERM);
+    assert_int_equal(exit_code(pid, 10000), 0);
+    close(fd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_embedded_lifecycle),
+        cmocka_unit_test(test_https),
         cmocka_unit_test(test_two_nodes_failover),
     };
     return cmocka_run_group_tests(tests, mk, rm);
