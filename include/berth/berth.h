@@ -55,12 +55,15 @@ typedef struct berth_status_event {
 typedef void (*berth_event_fn)(const berth_status_event *ev, void *userdata);
 
 typedef struct berth_engine_config {
-    /* Redis: unix socket if redis_unix is set, else TCP host:port. */
+    /* Redis: unix socket if redis_unix is set, else the sentinels' master if
+     * redis_sentinels is set, else TCP host:port. */
     const char *redis_host;      /* default "127.0.0.1" */
     int redis_port;              /* default 6379 */
     const char *redis_unix;
     const char *redis_password;
     int redis_db;
+    const char *redis_sentinels; /* "h1:p1,h2:p2": find the master through Redis Sentinel */
+    const char *redis_master;    /* the master's name, with redis_sentinels */
     const char *ns;              /* namespace without braces; default "berth" */
     unsigned workers;            /* worker threads; 0 → 10 */
     unsigned fetch_batch;        /* most jobs one fetch takes; 0 → 64 */

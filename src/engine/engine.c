@@ -37,7 +37,9 @@ static void copy_config(berth_engine *e, const berth_engine_config *c)
                  .port = c->redis_port ? c->redis_port : 6379,
                  .unix_path = (char *)c->redis_unix,
                  .password = (char *)c->redis_password,
-                 .db = c->redis_db};
+                 .db = c->redis_db,
+                 .sentinels = (char *)c->redis_sentinels,
+                 .master = (char *)c->redis_master};
     rtarget_copy(&e->target, &t);
     e->log = (berth_logger){c->log, c->log_userdata, c->log_level};
     if (c->pool_id && berth_id_valid(c->pool_id))

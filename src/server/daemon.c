@@ -28,6 +28,7 @@ struct daemon {
     api_server *api;
     char job_log_dir[1024];
     char redis_dir[1024];
+    char sentinels[512];
 };
 
 #define LOG(d, lvl, ...) daemon_log_printf((d)->log, lvl, __FILE__, __LINE__, __VA_ARGS__)
@@ -131,10 +132,23 @@ static int redis_target(daemon_t *d, berth_engine_config *ec, char *err, size_t 
             ec->redis_unix = embedded_redis_socket(d->redis);
         return rc;
     }
-    if (r->tls || r->kind == CONFIG_REDIS_SENTINEL) {
-        snprintf(err, errlen, "worker_pool.redis_pool.redis_url: %s is not supported yet "
-                 "(use redis:// or unix://)", r->tls ? "TLS (rediss://)" : "redis+sentinel://");
+    if (r->tls) {
+        snprintf(err, errlen, "worker_pool.redis_pool.redis_url: TLS (rediss://) is not "
+                 "supported yet (hiredis 0.14 has no TLS); use redis://, unix:// or a tunnel");
         return BERTH_ECONFIG;
+    }
+    if (r->kind == CONFIG_REDIS_SENTINEL) {
+        buf list;
+        buf_init(&list, sizeof d->sentinels - 1);
+        for (size_t i = 0; i < r->nhosts; i++)
+            buf_printf(&list, "%s%s:%d", i ? "," : "", r->hosts[i].host, r->hosts[i].port);
+        snprintf(d->sentinels, sizeof d->sentinels, "%s", list.p ? list.p : "");
+        buf_free(&list);
+        ec->redis_sentinels = d->sentinels;
+        ec->redis_master = r->master;
+        ec->redis_password = r->password;
+        ec->redis_db = r->db;
+        return 0;
     }
     ec->redis_unix = r->kind == CONFIG_REDIS_UNIX ? r->path : NULL;
     ec->redis_host = r->nhosts ? r->hosts[0].host : NULL;

@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "berth/error.h"
@@ -32,6 +33,8 @@ void rtarget_copy(rtarget *dst, const rtarget *src)
     dst->unix_path = berth_strdup(src->unix_path);
     dst->password = berth_strdup(src->password);
     dst->db = src->db;
+    dst->sentinels = berth_strdup(src->sentinels);
+    dst->master = berth_strdup(src->master);
 }
 
 void rtarget_free(rtarget *t)
@@ -39,6 +42,8 @@ void rtarget_free(rtarget *t)
     berth_free(t->host);
     berth_free(t->unix_path);
     berth_free(t->password);
+    berth_free(t->sentinels);
+    berth_free(t->master);
     *t = (rtarget){0};
 }
 
@@ -79,10 +84,58 @@ fail:
     return BERTH_EREDIS;
 }
 
+/* Asks one sentinel for the master's address (SENTINEL get-master-addr-by-name). */
+static int ask_sentinel(rconn *rc, const char *host, int port, char *mhost, size_t mlen,
+                        int *mport)
+{
+    struct timeval tv = {1, 0};
+    redisContext *c = redisConnectWithTimeout(host, port, tv);
+    int ok = 0;
+    if (c && !c->err) {
+        redisSetTimeout(c, tv);
+        redisReply *r = redisCommand(c, "SENTINEL get-master-addr-by-name %s", rc->target.master);
+        ok = r && r->type == REDIS_REPLY_ARRAY && r->elements == 2;
+        if (ok) {
+            snprintf(mhost, mlen, "%s", r->element[0]->str);
+            *mport = atoi(r->element[1]->str);
+        }
+        freeReplyObject(r);
+    }
+    if (c)
+        redisFree(c);
+    return ok ? 0 : BERTH_EREDIS;
+}
+
+/* Sets target.host/port from the first sentinel that knows the master. */
+static int resolve_master(rconn *rc)
+{
+    char list[512], mhost[256];
+    snprintf(list, sizeof list, "%s", rc->target.sentinels);
+    int mport = 0;
+    for (char *save = NULL, *item = strtok_r(list, ",", &save); item;
+         item = strtok_r(NULL, ",", &save)) {
+        char *colon = strrchr(item, ':');
+        int port = colon ? atoi(colon + 1) : 26379;
+        if (colon)
+            *colon = '\0';
+        if (ask_sentinel(rc, item, port, mhost, sizeof mhost, &mport) == 0) {
+            berth_free(rc->target.host);
+            rc->target.host = berth_strdup(mhost);
+            rc->target.port = mport;
+            return 0;
+        }
+    }
+    snprintf(rc->err, sizeof rc->err, "no sentinel of %s knows master '%s'",
+             rc->target.sentinels, rc->target.master);
+    return BERTH_EREDIS;
+}
+
 int rconn_connect(rconn *rc)
 {
     if (rc->c)
         return 0;
+    if (rc->target.sentinels && *rc->target.sentinels && resolve_master(rc) != 0)
+        return BERTH_EREDIS;
     struct timeval tv = {rc->timeout_ms / 1000, (rc->timeout_ms % 1000) * 1000};
     if (rc->target.unix_path && *rc->target.unix_path)
         rc->c = rc->timeout_ms ? redisConnectUnixWithTimeout(rc->target.unix_path, tv)

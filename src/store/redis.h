@@ -2,7 +2,9 @@
  * file and subscriber code). An rconn is one connection owned by one thread; it
  * reconnects lazily: after an I/O error the next call dials again, so callers only see
  * NULL replies (BERTH_EREDIS) while Redis is away and back off themselves.
- * Scripts run by EVALSHA; a NOSCRIPT answer (Redis restarted) reloads them once. */
+ * Scripts run by EVALSHA; a NOSCRIPT answer (Redis restarted) reloads them once.
+ * With sentinels, every dial asks them for the current master first, so a failover is
+ * followed by the next reconnect. */
 #ifndef BERTH_STORE_REDIS_H
 #define BERTH_STORE_REDIS_H
 
@@ -17,6 +19,8 @@ typedef struct rtarget {
     char *unix_path;     /* unix socket, preferred when set */
     char *password;      /* AUTH when set */
     int db;              /* SELECT when > 0 */
+    char *sentinels;     /* "h1:p1,h2:p2": ask these for master's address at every dial */
+    char *master;        /* the sentinel master name (with sentinels) */
 } rtarget;
 
 typedef enum {
