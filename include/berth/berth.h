@@ -78,6 +78,9 @@ typedef struct berth_engine_config {
     berth_log_level log_level;   /* lines below are dropped */
     berth_event_fn on_event;     /* NULL → none */
     void *event_userdata;
+    bool hooks_disabled;         /* do not deliver status hooks from this node */
+    unsigned hook_retry_hours;   /* retry undelivered hooks this long, then park; 0 → 24 */
+    double hook_backoff_scale;   /* hook retry delay multiplier (tests); 0 → 1 */
 } berth_engine_config;
 
 /* Creates an engine (no threads yet, no Redis I/O). If SIGPIPE has its default action it
@@ -132,5 +135,17 @@ int berth_engine_get_stats(berth_engine *e, const char *job_id, berth_stats **ou
 /* Stops a job in any non-final state (spec §2.7). 0 also when already final;
  * BERTH_ENOTFOUND when no stats exist. */
 int berth_engine_stop_job(berth_engine *e, const char *job_id);
+
+/* Hook outbox counts (docs/hooks.md). */
+typedef struct berth_hook_counts {
+    long long pending;    /* waiting for delivery (retrying ones included) */
+    long long retrying;   /* failed at least once, still being retried */
+    long long parked;     /* given up after the retry period; see berth_engine_hook_replay */
+    long long dropped;    /* never recorded because the outbox was full */
+} berth_hook_counts;
+
+int berth_engine_hook_counts(berth_engine *e, berth_hook_counts *out);
+/* Moves up to limit parked hook events back into the outbox; *moved gets how many. */
+int berth_engine_hook_replay(berth_engine *e, long limit, long long *moved);
 
 #endif

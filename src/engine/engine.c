@@ -1,6 +1,7 @@
 /* Engine life cycle: create, register job types, start and stop the threads, free.
  * Graceful stop follows issue 3 item 10: stop fetching, wait for running jobs up to the
  * grace period, raise stop flags, hand unfinished runs back to their queues at once. */
+#include <curl/curl.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
@@ -72,6 +73,7 @@ int berth_engine_new(const berth_engine_config *cfg, berth_engine **out, char *e
     }
     ignore_sigpipe();
     json_object_seed(0);  /* seed jansson's hash once, before any engine thread runs */
+    curl_global_init(CURL_GLOBAL_DEFAULT);  /* hook delivery; idempotent, refcounted */
     berth_engine *e = berth_calloc(1, sizeof *e);
     snprintf(e->sweep_cursor, sizeof e->sweep_cursor, "0");
     copy_config(e, cfg);

@@ -106,6 +106,7 @@ struct berth_engine {
     bool stuck;                  /* stop gave up on a job that ignored stop: never free */
 
     pthread_t fetcher, completer, subscriber, heartbeat, scheduler;
+    struct hook_dispatcher *hooks;   /* NULL when hooks_disabled */
     redisContext *sub_ctx;       /* subscriber's connection, for shutdown(2) */
     pthread_mutex_t sub_mu;      /* guards sub_ctx */
     int64_t started_at;

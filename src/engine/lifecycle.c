@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "engine/internal.h"
+#include "hook/hook.h"
 #include "model/id.h"
 #include "util/alloc.h"
 
@@ -64,6 +65,12 @@ int berth_engine_start(berth_engine *e)
     pthread_create(&e->heartbeat, NULL, heartbeat_main, e);
     pthread_create(&e->scheduler, NULL, scheduler_main, e);
     pthread_create(&e->fetcher, NULL, fetcher_main, e);
+    if (!e->cfg.hooks_disabled) {
+        hook_opts ho = {.target = &e->target, .prefix = e->prefix, .pool_id = e->pool_id,
+                        .retry_hours = e->cfg.hook_retry_hours,
+                        .backoff_scale = e->cfg.hook_backoff_scale, .log = e->log};
+        hook_dispatcher_start(&ho, &e->hooks);
+    }
     BLOG_INFO(&e->log, "engine %s started: %u workers, %zu job types, namespace %s",
               e->pool_id, e->nslots, e->ntypes, e->ns);
     return 0;
@@ -138,6 +145,8 @@ int berth_engine_stop(berth_engine *e)
     }
     runq_close(&e->done);                   /* workers are done: the completer drains it */
     pthread_join(e->completer, NULL);
+    hook_dispatcher_stop(e->hooks);         /* unsettled events stay for the next leader */
+    e->hooks = NULL;
     pthread_join(e->subscriber, NULL);
     pthread_join(e->heartbeat, NULL);
     pthread_join(e->scheduler, NULL);

@@ -16,11 +16,20 @@ local function cas_allowed(stored, srev, target, rev)
   return srev == rev and (code(stored) < code(target) or stored == target)
 end
 
--- Append a status event to the durable hook outbox (delivered by the hook dispatcher).
+-- Append a status event to the durable hook outbox (delivered by the hook dispatcher),
+-- in the same script as the change it reports. Bounded: at HOOK_OUTBOX_MAX undelivered
+-- events new ones are counted in {ns}:berth:hooks:dropped instead (the oldest, already
+-- waiting, are kept; docs/hooks.md).
+local HOOK_OUTBOX_MAX = 1000000
 local function hook(id, status, rev, url, checkin, checkin_at)
   if url and url ~= '' then
-    redis.call('XADD', P .. 'berth:hooks', 'MAXLEN', '~', 1000000, '*', 'j', id, 's', status,
-               'r', rev, 'u', url, 'c', checkin or '', 't', checkin_at or 0, 'at', NOW)
+    local key = P .. 'berth:hooks'
+    if redis.call('XLEN', key) >= HOOK_OUTBOX_MAX then
+      redis.call('INCR', P .. 'berth:hooks:dropped')
+      return
+    end
+    redis.call('XADD', key, '*', 'j', id, 's', status, 'r', rev, 'u', url, 'c', checkin or '',
+               't', checkin_at or 0, 'at', NOW)
   end
 end
 

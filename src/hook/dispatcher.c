@@ -1,0 +1,443 @@
+/* The hook dispatcher thread; see hook.h for the design. One pass of the loop: hold the
+ * lead, read new events, prepare them (outdated check + payload), start the ready ones
+ * (a job's events strictly in order), drive HTTP, schedule retries or park, settle. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "berth/error.h"
+#include "hook/deliver.h"
+#include "hook/hook.h"
+#include "hook/payload.h"
+#include "util/alloc.h"
+
+#define MAX_EVENTS 512
+#define BATCH 64
+#define LEAD_TTL_MS 10000
+
+struct hook_dispatcher {
+    hook_opts o;
+    rtarget target;
+    char *prefix, *pool;
+    pthread_t thread;
+    atomic_bool running;
+    rconn rc;                      /* dispatcher thread only, like everything below */
+    hook_http *http;
+    hook_event *ev[MAX_EVENTS];
+    size_t n;
+    bool leading, read_own, group_ok;
+    char own_cursor[48];           /* while read_own: last pending id read back */
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void hook_event_free(hook_event *e)
+{
+    if (!e)
+        return;
+    berth_free(e->job), berth_free(e->status), berth_free(e->url), berth_free(e->checkin);
+    berth_free(e->payload);
+    buf_free(&e->resp);
+    berth_free(e);
+}
+
+static redisReply *eval(hook_dispatcher *d, script_id id, rargs *a)
+{
+    redisReply *r = rconn_eval(&d->rc, id, a);
+    if (!rconn_ok(&d->rc, r)) {
+        BLOG_WARN(&d->o.log, "hook dispatcher: redis: %s", d->rc.err);
+        freeReplyObject(r);
+        return NULL;
+    }
+    return r;
+}
+
+static void start_args(hook_dispatcher *d, rargs *a)
+{
+    rargs_init(a);
+    rargs_adds(a, d->prefix);
+    rargs_addi(a, now_ms() / 1000);
+}
+
+static bool take_lead(hook_dispatcher *d, long ttl)
+{
+    rargs a;
+    start_args(d, &a);
+    rargs_adds(&a, d->pool);
+    rargs_addi(&a, ttl);
+    redisReply *r = eval(d, SCRIPT_HOOK_LEADER, &a);
+    bool lead = r && r->type == REDIS_REPLY_INTEGER && r->integer == 1;
+    freeReplyObject(r);
+    rargs_free(&a);
+    return lead;
+}
+
+static void ensure_group(hook_dispatcher *d)
+{
+    redisReply *r = rconn_cmd(&d->rc, "XGROUP CREATE %sberth:hooks berth 0 MKSTREAM", d->prefix);
+    d->group_ok = r && (r->type != REDIS_REPLY_ERROR || strstr(r->str, "BUSYGROUP"));
+    freeReplyObject(r);
+}
+
+/* A new leader takes over what earlier leaders read but never settled. */
+static void claim(hook_dispatcher *d)
+{
+    char cursor[64] = "0-0";
+    for (int i = 0; i < 1000; i++) {
+        redisReply *r = rconn_cmd(&d->rc, "XAUTOCLAIM %sberth:hooks berth %s 0 %s COUNT 500 JUSTID",
+                                  d->prefix, d->pool, cursor);
+        bool ok = rconn_ok(&d->rc, r) && r->type == REDIS_REPLY_ARRAY && r->elements >= 2;
+        if (ok)
+            snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
+        freeReplyObject(r);
+        if (!ok || strcmp(cursor, "0-0") == 0)
+            break;
+    }
+    d->read_own = true;
+    snprintf(d->own_cursor, sizeof d->own_cursor, "0");
+}
+
+static char *field(redisReply *kv, const char *name)
+{
+    for (size_t i = 0; i + 1 < kv->elements; i += 2)
+        if (strcmp(kv->element[i]->str, name) == 0)
+            return kv->element[i + 1]->str;
+    return NULL;
+}
+
+static hook_event *event_from(redisReply *entry)
+{
+    hook_event *e = berth_calloc(1, sizeof *e);
+    buf_init(&e->resp, 512);
+    snprintf(e->sid, sizeof e->sid, "%s", entry->element[0]->str);
+    redisReply *kv = entry->element[1];
+    if (kv->type != REDIS_REPLY_ARRAY) {   /* deleted meanwhile: settle it */
+        e->outcome = 'D';
+        return e;
+    }
+    e->job = berth_strdup(field(kv, "j"));
+    e->status = berth_strdup(field(kv, "s"));
+    e->url = berth_strdup(field(kv, "u"));
+    const char *c = field(kv, "c");
+    e->checkin = c && *c ? berth_strdup(c) : NULL;
+    e->revision = atoll(field(kv, "r") ? field(kv, "r") : "0");
+    e->checkin_at = atoll(field(kv, "t") ? field(kv, "t") : "0");
+    e->at = atoll(field(kv, "at") ? field(kv, "at") : "0");
+    if (!e->job || !e->status || !e->url)
+        e->outcome = 'D';
+    return e;
+}
+
+/* Reads new events (or, after taking the lead, our own unsettled ones first). Blocks up to
+ * a second only when nothing else is waiting. */
+static void read_events(hook_dispatcher *d)
+{
+    size_t room = MAX_EVENTS - d->n;
+    if (room == 0)
+        return;
+    bool idle = d->n == 0;
+    redisReply *r = rconn_cmd(&d->rc, idle && !d->read_own
+                                          ? "XREADGROUP GROUP berth %s COUNT %d BLOCK 1000 STREAMS %sberth:hooks %s"
+                                          : "XREADGROUP GROUP berth %s COUNT %d STREAMS %sberth:hooks %s",
+                              d->pool, (int)room, d->prefix, d->read_own ? d->own_cursor : ">");
+    size_t got = 0;
+    if (rconn_ok(&d->rc, r) && r->type == REDIS_REPLY_ARRAY && r->elements == 1) {
+        redisReply *entries = r->element[0]->element[1];
+        for (size_t i = 0; i < entries->elements && d->n < MAX_EVENTS; i++, got++) {
+            d->ev[d->n++] = event_from(entries->element[i]);
+            snprintf(d->own_cursor, sizeof d->own_cursor, "%s", entries->element[i]->element[0]->str);
+        }
+    }
+    if (d->read_own && got == 0)
+        d->read_own = false;
+    freeReplyObject(r);
+}
+
+/* Outdated check and payload for events not prepared yet, BATCH per script call. */
+static void prepare(hook_dispatcher *d)
+{
+    hook_event *batch[BATCH];
+    size_t k = 0;
+    for (size_t i = 0; i < d->n && k < BATCH; i++)
+        if (!d->ev[i]->prepared && !d->ev[i]->outcome)
+            batch[k++] = d->ev[i];
+    if (k == 0)
+        return;
+    rargs a;
+    start_args(d, &a);
+    rargs_addi(&a, (long long)k);
+    for (size_t i = 0; i < k; i++) {
+        rargs_adds(&a, batch[i]->sid), rargs_adds(&a, batch[i]->job);
+        rargs_adds(&a, batch[i]->status), rargs_addi(&a, batch[i]->revision);
+        rargs_addi(&a, batch[i]->checkin_at);
+    }
+    redisReply *r = eval(d, SCRIPT_HOOK_PREPARE, &a);
+    rargs_free(&a);
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != k) {
+        freeReplyObject(r);
+        return;
+    }
+    for (size_t i = 0; i < k; i++) {
+        redisReply *one = r->element[i], *h = one->element[1];
+        if (one->element[0]->integer == 1) {
+            batch[i]->outcome = 'D';
+            continue;
+        }
+        size_t n = h->elements / 2;
+        const char *f[n + 1], *v[n + 1];
+        for (size_t j = 0; j < n; j++)
+            f[j] = h->element[2 * j]->str, v[j] = h->element[2 * j + 1]->str;
+        batch[i]->payload = hook_payload(batch[i], f, v, n, d->o.max_payload);
+        batch[i]->prepared = true;
+        batch[i]->first_ms = batch[i]->next_ms = now_ms();
+        if (!batch[i]->payload) {
+            batch[i]->outcome = 'P';
+            snprintf(batch[i]->reason, sizeof batch[i]->reason, "cannot build the payload");
+        }
+    }
+    freeReplyObject(r);
+}
+
+/* An event may go when it is prepared, due, and no earlier event of its job is open. */
+static bool ready(hook_dispatcher *d, size_t i, int64_t now)
+{
+    hook_event *e = d->ev[i];
+    if (e->outcome || e->inflight || !e->prepared || !e->next_ms || e->next_ms > now)
+        return false;
+    for (size_t j = 0; j < i; j++)
+        if (!d->ev[j]->outcome && strcmp(d->ev[j]->job, e->job) == 0)
+            return false;
+    return true;
+}
+
+static void start_ready(hook_dispatcher *d)
+{
+    int64_t now = now_ms();
+    for (size_t i = 0; i < d->n; i++)
+        if (ready(d, i, now) && hook_http_send(d->http, d->ev[i]) != 0)
+            d->ev[i]->outcome = 'P';
+}
+
+static int64_t backoff_ms(const hook_dispatcher *d, int attempts)
+{
+    double ms = 2000.0;
+    for (int i = 1; i < attempts && ms < 600000.0; i++)
+        ms *= 2;
+    if (ms > 600000.0)
+        ms = 600000.0;                              /* at most 10 minutes apart */
+    unsigned rnd = 0;
+    if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd)
+        rnd = (unsigned)now_ms();
+    ms *= 0.5 + (double)(rnd % 1000) / 1000.0;      /* ±50 % jitter */
+    return (int64_t)(ms * d->o.backoff_scale) + 1;
+}
+
+/* Failed attempts: retry later, or park once the retry period is over. */
+static void schedule(hook_dispatcher *d)
+{
+    int64_t now = now_ms(), period = (int64_t)d->o.retry_hours * 3600 * 1000;
+    if (d->o.backoff_scale < 1)
+        period = (int64_t)((double)period * d->o.backoff_scale);
+    for (size_t i = 0; i < d->n; i++) {
+        hook_event *e = d->ev[i];
+        if (e->outcome || e->inflight || !e->prepared || e->next_ms)
+            continue;
+        if (now - e->first_ms >= period) {
+            e->outcome = 'P';
+            BLOG_WARN(&d->o.log, "hook for job %s (%s) parked after %d attempts: %s", e->job,
+                      e->status, e->attempts, e->reason);
+        } else {
+            e->next_ms = now + backoff_ms(d, e->attempts);
+        }
+    }
+}
+
+/* Writes the settled events (hook_done.lua) and drops them from memory. */
+static void settle(hook_dispatcher *d)
+{
+    rargs a;
+    start_args(d, &a);
+    int at_count = a.argc;
+    rargs_addi(&a, 0);
+    int k = 0;
+    for (size_t i = 0; i < d->n; i++) {
+        hook_event *e = d->ev[i];
+        if (!e->outcome)
+            continue;
+        char out[2] = {e->outcome, 0};
+        rargs_adds(&a, e->sid), rargs_adds(&a, e->job ? e->job : "");
+        rargs_adds(&a, e->status ? e->status : ""), rargs_addi(&a, e->revision);
+        rargs_addi(&a, e->checkin_at), rargs_adds(&a, out), rargs_adds(&a, e->reason);
+        k++;
+    }
+    if (k == 0) {
+        rargs_free(&a);
+        return;
+    }
+    char num[16];
+    snprintf(num, sizeof num, "%d", k);
+    rargs_set(&a, at_count, num);
+    redisReply *r = eval(d, SCRIPT_HOOK_DONE, &a);
+    rargs_free(&a);
+    if (!r)
+        return;   /* Redis away: keep them and try again next pass */
+    freeReplyObject(r);
+    size_t keep = 0;
+    for (size_t i = 0; i < d->n; i++) {
+        if (d->ev[i]->outcome)
+            hook_event_free(d->ev[i]);
+        else
+            d->ev[keep++] = d->ev[i];
+    }
+    d->n = keep;
+}
+
+static void report(hook_dispatcher *d)
+{
+    long long retrying = 0;
+    for (size_t i = 0; i < d->n; i++)
+        retrying += d->ev[i]->attempts > 0 && !d->ev[i]->outcome;
+    freeReplyObject(rconn_cmd(&d->rc, "SET %sberth:hooks:retrying %lld PX %d", d->prefix,
+                              retrying, LEAD_TTL_MS));
+}
+
+static void drop_all(hook_dispatcher *d)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        hook_http_cancel(d->http, d->ev[i]);
+        hook_event_free(d->ev[i]);
+    }
+    d->n = 0;
+}
+
+/* Time to the next due retry, for the HTTP poll: at most 100 ms. */
+static int poll_ms(const hook_dispatcher *d)
+{
+    int64_t now = now_ms(), wait = 100;
+    for (size_t i = 0; i < d->n; i++) {
+        const hook_event *e = d->ev[i];
+        if (!e->outcome && !e->inflight && e->next_ms && e->next_ms - now < wait)
+            wait = e->next_ms - now;
+    }
+    return wait < 0 ? 0 : (int)wait;
+}
+
+static void pass(hook_dispatcher *d)
+{
+    if (!d->leading) {
+        d->leading = true;
+        claim(d);
+        BLOG_INFO(&d->o.log, "hook dispatcher: %s now delivers hooks", d->pool);
+    }
+    read_events(d);
+    prepare(d);
+    start_ready(d);
+    hook_http_poll(d->http, d->n ? poll_ms(d) : 0);
+    schedule(d);
+    settle(d);
+    report(d);
+}
+
+static void *dispatch_main(void *arg)
+{
+    hook_dispatcher *d = arg;
+    while (atomic_load(&d->running)) {
+        if (!d->group_ok)
+            ensure_group(d);
+        if (d->group_ok && take_lead(d, LEAD_TTL_MS)) {
+            pass(d);
+            continue;
+        }
+        if (d->leading) {
+            drop_all(d);      /* lost the lead: the new leader claims our events */
+            d->leading = false;
+        }
+        for (int i = 0; i < 10 && atomic_load(&d->running); i++) {
+            struct timespec ts = {0, 100000000L};
+            nanosleep(&ts, NULL);
+        }
+    }
+    drop_all(d);
+    if (d->leading)
+        take_lead(d, 1);      /* hand the lead over at once */
+    return NULL;
+}
+
+int hook_dispatcher_start(const hook_opts *o, hook_dispatcher **out)
+{
+    hook_dispatcher *d = berth_calloc(1, sizeof *d);
+    d->o = *o;
+    d->prefix = berth_strdup(o->prefix);
+    d->pool = berth_strdup(o->pool_id);
+    if (!d->o.retry_hours)
+        d->o.retry_hours = 24;
+    if (d->o.backoff_scale <= 0)
+        d->o.backoff_scale = 1;
+    if (!d->o.max_payload)
+        d->o.max_payload = 1u << 20;
+    rconn_init(&d->rc, o->target, 5000);
+    d->http = hook_http_new(o->per_host);
+    atomic_init(&d->running, true);
+    pthread_create(&d->thread, NULL, dispatch_main, d);
+    *out = d;
+    return 0;
+}
+
+void hook_dispatcher_stop(hook_dispatcher *d)
+{
+    if (!d)
+        return;
+    atomic_store(&d->running, false);
+    pthread_join(d->thread, NULL);
+    hook_http_free(d->http);
+    rconn_close(&d->rc);
+    berth_free(d->prefix);
+    berth_free(d->pool);
+    berth_free(d);
+}
+
+static long long count_of(rconn *rc, const char *fmt, const char *prefix)
+{
+    redisReply *r = rconn_cmd(rc, fmt, prefix);
+    long long v = -1;
+    if (rconn_ok(rc, r))
+        v = r->type == REDIS_REPLY_INTEGER ? r->integer
+            : r->type == REDIS_REPLY_STRING ? atoll(r->str) : 0;
+    freeReplyObject(r);
+    return v;
+}
+
+int hook_counts_read(rconn *rc, const char *prefix, hook_counts *out)
+{
+    out->pending = count_of(rc, "XLEN %sberth:hooks", prefix);
+    out->retrying = count_of(rc, "GET %sberth:hooks:retrying", prefix);
+    out->parked = count_of(rc, "XLEN %sberth:hooks:parked", prefix);
+    out->dropped = count_of(rc, "GET %sberth:hooks:dropped", prefix);
+    bool ok = out->pending >= 0 && out->retrying >= 0 && out->parked >= 0 && out->dropped >= 0;
+    return ok ? 0 : BERTH_EREDIS;
+}
+
+int hook_replay(rconn *rc, const char *prefix, long limit, long long *moved)
+{
+    rargs a;
+    rargs_init(&a);
+    rargs_adds(&a, prefix);
+    rargs_addi(&a, now_ms() / 1000);
+    rargs_addi(&a, limit);
+    redisReply *r = rconn_eval(rc, SCRIPT_HOOK_REPLAY, &a);
+    rargs_free(&a);
+    int ok = rconn_ok(rc, r) && r->type == REDIS_REPLY_INTEGER;
+    if (ok)
+        *moved = r->integer;
+    freeReplyObject(r);
+    return ok ? 0 : BERTH_EREDIS;
+}

@@ -1,0 +1,292 @@
+/* Hook delivery against a real HTTP receiver: every transition and check-in in order with
+ * Harbor's fields and ack; a receiver down then up (nothing lost, nothing twice after its
+ * ack); a hanging receiver not blocking another; bad URLs and expiry parked, then
+ * replayed; outdated events dropped; a killed node's undelivered events delivered by
+ * another. */
+#include "test.h"
+
+#include <jansson.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "berth/berth.h"
+#include "engine_fixture.h"
+#include "hook_receiver.h"
+
+static redis_fixture rf;
+
+static int two_checkins(berth_ctx *ctx, const char *params, void *ud)
+{
+    (void)params, (void)ud;
+    berth_ctx_checkin(ctx, "progress data: %30");
+    berth_ctx_checkin(ctx, "progress data: %60");
+    return 0;
+}
+
+static void to_stderr(berth_log_level l, const char *f, int line, const char *m, void *ud)
+{
+    (void)ud;
+    if (l >= BERTH_LOG_WARNING)
+        fprintf(stderr, "  [%s] %s:%d %s\n", berth_log_level_name(l), f, line, m);
+}
+
+static berth_engine *engine(double hook_scale, unsigned retry_hours)
+{
+    berth_engine_config c = engine_fixture_config(&rf);
+    c.log = to_stderr;
+    c.log_level = BERTH_LOG_WARNING;
+    c.hook_backoff_scale = hook_scale;
+    c.hook_retry_hours = retry_hours;
+    berth_engine *e = NULL;
+    char err[256];
+    assert_int_equal(berth_engine_new(&c, &e, err, sizeof err), 0);
+    berth_job_type t = {.name = "HOOKED", .run = two_checkins};
+    assert_int_equal(berth_engine_register(e, &t), 0);
+    assert_int_equal(berth_engine_start(e), 0);
+    return e;
+}
+
+static char *launch(berth_engine *e, int port, const char *url_override)
+{
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/service/notifications/tasks/11", port);
+    berth_launch l = {.name = "HOOKED", .params_json = "{\"image\":\"x\"}",
+                      .status_hook = url_override ? url_override : url};
+    berth_stats *s = NULL;
+    char err[256];
+    assert_int_equal(berth_engine_launch(e, &l, &s, err, sizeof err), 0);
+    char *id = strdup(s->id);
+    berth_stats_free(s);
+    return id;
+}
+
+/* "status|check_in|revision" of a payload; asserts Harbor's shape. */
+static void summary(const char *body, const char *id, char *out, size_t outlen)
+{
+    json_t *j = json_loads(body, 0, NULL);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "job_id")), id);
+    json_t *m = json_object_get(j, "metadata");
+    assert_true(json_is_object(m));
+    assert_string_equal(json_string_value(json_object_get(m, "id")), id);
+    assert_string_equal(json_string_value(json_object_get(m, "name")), "HOOKED");
+    assert_string_equal(json_string_value(json_object_get(m, "status")),
+                        json_string_value(json_object_get(j, "status")));
+    assert_non_null(json_object_get(m, "parameters"));   /* Harbor sends them */
+    const char *ci = json_string_value(json_object_get(j, "check_in"));
+    snprintf(out, outlen, "%s|%s|%lld", json_string_value(json_object_get(j, "status")),
+             ci ? ci : "", (long long)json_integer_value(json_object_get(m, "revision")));
+    json_decref(j);
+}
+
+static void expect_sequence(hook_receiver *hr, const char *id, size_t from)
+{
+    char *b[16] = {0};
+    size_t n = hr_delivered(hr, b, 16);
+    assert_true(n >= from + 4);
+    char s[4][128];
+    for (int i = 0; i < 4; i++)
+        summary(b[from + i], id, s[i], sizeof s[i]);
+    const char *rev = strrchr(s[0], '|');
+    assert_true(strncmp(s[0], "Running||", 9) == 0);
+    assert_true(strncmp(s[1], "Running|progress data: %30|", 27) == 0);
+    assert_true(strncmp(s[2], "Running|progress data: %60|", 27) == 0);
+    assert_true(strncmp(s[3], "Success||", 9) == 0);
+    for (int i = 1; i < 4; i++)
+        assert_string_equal(strrchr(s[i], '|'), rev);    /* one revision for the run */
+    for (size_t i = 0; i < n; i++)
+        free(b[i]);
+}
+
+static int setup(void **state) { (void)state; return redis_fixture_start(&rf, NULL); }
+static int teardown(void **state) { (void)state; redis_fixture_stop(&rf); return 0; }
+static int flush(void **state) { (void)state; redis_fixture_flush(&rf); return 0; }
+
+static void test_in_order_with_ack(void **state)
+{
+    (void)state;
+    hook_receiver *hr = hr_start();
+    berth_engine *e = engine(1, 0);
+    char *id = launch(e, hr_port(hr), NULL);
+    assert_int_equal(hr_wait(hr, 4, 5000), 4);
+    expect_sequence(hr, id, 0);
+    engine_fixture_sleep_ms(200);
+    assert_int_equal(hr_delivered(hr, NULL, 0), 4);                 /* nothing twice */
+    assert_int_equal(redis_fixture_int(&rf, "XLEN {t}:berth:hooks"), 0);
+    assert_int_equal(redis_fixture_int(&rf, "HEXISTS {t}:job_track:inprogress %s", id), 0);
+    berth_stats *s = NULL;
+    assert_int_equal(berth_engine_get_stats(e, id, &s), 0);
+    assert_string_equal(s->ack.status, "Success");                  /* Harbor's ack */
+    assert_int_equal(s->ack.revision, s->revision);
+    berth_stats_free(s);
+    berth_engine_free(e);
+    hr_stop(hr);
+    free(id);
+}
+
+static void test_receiver_down_then_up(void **state)
+{
+    (void)state;
+    hook_receiver *hr = hr_start();
+    hr_set_mode(hr, HR_FAIL);
+    berth_engine *e = engine(0.01, 0);   /* retries 20 ms, 40 ms, ... apart */
+    char *id = launch(e, hr_port(hr), NULL);
+    assert_true(engine_fixture_wait_status(e, id, "Success", 5000));
+    engine_fixture_sleep_ms(500);
+    assert_true(hr_attempts(hr) >= 3);
+    berth_hook_counts c;
+    assert_int_equal(berth_engine_hook_counts(e, &c), 0);
+    assert_int_equal(c.pending, 4);
+    assert_true(c.retrying >= 1);
+    hr_set_mode(hr, HR_RESET);           /* connections dropped: still retried */
+    engine_fixture_sleep_ms(300);
+    hr_set_mode(hr, HR_OK);
+    assert_int_equal(hr_wait(hr, 4, 10000), 4);
+    expect_sequence(hr, id, 0);
+    engine_fixture_sleep_ms(300);
+    assert_int_equal(hr_delivered(hr, NULL, 0), 4);
+    assert_int_equal(berth_engine_hook_counts(e, &c), 0);
+    assert_int_equal(c.pending, 0);
+    assert_int_equal(c.parked, 0);
+    berth_engine_free(e);
+    hr_stop(hr);
+    free(id);
+}
+
+static void test_hanging_receiver_does_not_block_others(void **state)
+{
+    (void)state;
+    hook_receiver *slow = hr_start(), *fast = hr_start();
+    hr_set_mode(slow, HR_HANG);
+    berth_engine *e = engine(1, 0);
+    char *a = launch(e, hr_port(slow), NULL);
+    engine_fixture_sleep_ms(100);
+    char *b = launch(e, hr_port(fast), NULL);
+    assert_int_equal(hr_wait(fast, 4, 5000), 4);
+    expect_sequence(fast, b, 0);
+    assert_int_equal(hr_delivered(slow, NULL, 0), 0);
+    hr_set_mode(slow, HR_OK);
+    assert_int_equal(hr_wait(slow, 4, 10000), 4);
+    expect_sequence(slow, a, 0);
+    berth_engine_free(e);
+    hr_stop(slow);
+    hr_stop(fast);
+    free(a);
+    free(b);
+}
+
+static void test_park_and_replay(void **state)
+{
+    (void)state;
+    hook_receiver *hr = hr_start();
+    hr_set_mode(hr, HR_FAIL);
+    berth_engine *e = engine(0.00002, 1);   /* retry period: 1 h × 0.00002 = 72 ms */
+    char *bad = launch(e, hr_port(hr), "not a url");
+    char *id = launch(e, hr_port(hr), NULL);
+    assert_true(engine_fixture_wait_status(e, id, "Success", 5000));
+    berth_hook_counts c = {0};
+    for (int i = 0; i < 200 && c.parked < 8; i++) {
+        engine_fixture_sleep_ms(20);
+        assert_int_equal(berth_engine_hook_counts(e, &c), 0);
+    }
+    assert_int_equal(c.parked, 8);          /* 4 with a bad URL, 4 out of retry time */
+    assert_int_equal(c.pending, 0);
+    hr_set_mode(hr, HR_OK);
+    long long moved = 0;
+    assert_int_equal(berth_engine_hook_replay(e, 100, &moved), 0);
+    assert_int_equal(moved, 8);
+    assert_true(hr_wait(hr, 4, 5000) >= 4);  /* the good URL's events now arrive */
+    expect_sequence(hr, id, 0);
+    engine_fixture_sleep_ms(300);
+    assert_int_equal(berth_engine_hook_counts(e, &c), 0);
+    assert_int_equal(c.parked, 4);          /* the bad URL's, parked again */
+    assert_int_equal(berth_engine_hook_replay(e, 0, &moved), BERTH_EINVAL);
+    berth_engine_free(e);
+    hr_stop(hr);
+    free(bad);
+    free(id);
+}
+
+static void test_outdated_dropped(void **state)
+{
+    (void)state;
+    hook_receiver *hr = hr_start();
+    const char *id = "0123456789abcdef01234567";
+    char url[96];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/h", hr_port(hr));
+    redis_fixture_int(&rf, "HSET {t}:job_stats:%s id %s name HOOKED status Success revision 9 "
+                      "ack {\"status\":\"Success\",\"revision\":9,\"check_in_at\":0}", id, id);
+    /* older revision; same revision behind the ack; same revision and code, older check-in */
+    redis_fixture_int(&rf, "XADD {t}:berth:hooks * j %s s Running r 8 u %s c x t 5 at 1", id, url);
+    redis_fixture_int(&rf, "XADD {t}:berth:hooks * j %s s Running r 9 u %s c \"\" t 0 at 1", id, url);
+    redis_fixture_int(&rf, "XADD {t}:berth:hooks * j %s s Error r 9 u %s c \"\" t 0 at 1", id, url);
+    redis_fixture_int(&rf, "XADD {t}:berth:hooks * j %s s Success r 10 u %s c \"\" t 0 at 1", id, url);
+    berth_engine *e = engine(1, 0);
+    assert_int_equal(hr_wait(hr, 1, 5000), 1);
+    engine_fixture_sleep_ms(300);
+    char *b[4] = {0};
+    assert_int_equal(hr_delivered(hr, b, 4), 1);    /* only the newer revision went out */
+    assert_non_null(strstr(b[0], "\"revision\":10"));
+    free(b[0]);
+    assert_int_equal(redis_fixture_int(&rf, "XLEN {t}:berth:hooks"), 0);
+    berth_engine_free(e);
+    hr_stop(hr);
+}
+
+/* A node holding undelivered events is killed; another node delivers them. */
+static void test_killed_node_events_delivered(void **state)
+{
+    (void)state;
+    int pp[2];
+    assert_int_equal(pipe(pp), 0);
+    pid_t child = fork();    /* before any thread of this test: TSan refuses threaded forks */
+    if (child == 0) {
+        int port = 0;
+        if (read(pp[0], &port, sizeof port) != (ssize_t)sizeof port)
+            _exit(1);
+        berth_engine *e = engine(1, 0);
+        char *id = launch(e, port, NULL);
+        (void)id;
+        pause();
+        _exit(0);
+    }
+    hook_receiver *hr = hr_start();
+    hr_set_mode(hr, HR_HANG);
+    int port = hr_port(hr);
+    assert_int_equal(write(pp[1], &port, sizeof port), (ssize_t)sizeof port);
+    close(pp[0]), close(pp[1]);
+    long long end = engine_fixture_now_ms() + 5000;
+    while (redis_fixture_int(&rf, "XLEN {t}:berth:hooks") < 4 && engine_fixture_now_ms() < end)
+        engine_fixture_sleep_ms(20);
+    assert_int_equal(redis_fixture_int(&rf, "XLEN {t}:berth:hooks"), 4);
+    engine_fixture_sleep_ms(200);        /* the child has read them and hangs on the first */
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    hr_set_mode(hr, HR_OK);
+    long long t0 = engine_fixture_now_ms();
+    berth_engine *e = engine(1, 0);
+    assert_int_equal(hr_wait(hr, 4, 20000), 4);   /* after the dead leader's 10 s lock */
+    fprintf(stderr, "a killed node's hooks delivered %lld ms after another node started\n",
+            engine_fixture_now_ms() - t0);
+    char *b[1] = {0};
+    hr_delivered(hr, b, 1);
+    assert_non_null(strstr(b[0], "\"status\":\"Running\""));
+    free(b[0]);
+    berth_engine_free(e);
+    hr_stop(hr);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_in_order_with_ack, flush),
+        cmocka_unit_test_setup(test_receiver_down_then_up, flush),
+        cmocka_unit_test_setup(test_hanging_receiver_does_not_block_others, flush),
+        cmocka_unit_test_setup(test_park_and_replay, flush),
+        cmocka_unit_test_setup(test_outdated_dropped, flush),
+        cmocka_unit_test_setup(test_killed_node_events_delivered, flush),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

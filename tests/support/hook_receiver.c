@@ -1,0 +1,153 @@
+/* Test hook receiver; see hook_receiver.h. */
+#include "hook_receiver.h"
+
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_BODIES 4096
+
+struct hook_receiver {
+    struct MHD_Daemon *d;
+    pthread_mutex_t mu;      /* guards everything below */
+    hr_mode mode;
+    char *bodies[MAX_BODIES];
+    size_t n, attempts;
+    int stopping;
+};
+
+typedef struct upload {
+    char *p;
+    size_t len;
+} upload;
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static enum MHD_Result answer(hook_receiver *r, struct MHD_Connection *c, upload *u)
+{
+    pthread_mutex_lock(&r->mu);
+    hr_mode m = r->mode;
+    r->attempts++;
+    if (m == HR_OK && r->n < MAX_BODIES)
+        r->bodies[r->n++] = strndup(u->p ? u->p : "", u->len);
+    pthread_mutex_unlock(&r->mu);
+    if (m == HR_RESET)
+        return MHD_NO;
+    for (int i = 0; m == HR_HANG && i < 600; i++) {   /* up to 60 s, or until stopped */
+        pthread_mutex_lock(&r->mu);
+        int done = r->stopping || r->mode != HR_HANG;
+        pthread_mutex_unlock(&r->mu);
+        if (done)
+            break;
+        sleep_ms(100);
+    }
+    struct MHD_Response *resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+    enum MHD_Result ret = MHD_queue_response(c, m == HR_OK ? 200 : 500, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char *url,
+                                 const char *method, const char *version, const char *data,
+                                 size_t *size, void **state)
+{
+    (void)url, (void)method, (void)version;
+    upload *u = *state;
+    if (!u) {
+        *state = calloc(1, sizeof *u);
+        return MHD_YES;
+    }
+    if (*size) {
+        u->p = realloc(u->p, u->len + *size + 1);
+        memcpy(u->p + u->len, data, *size);
+        u->len += *size;
+        u->p[u->len] = '\0';
+        *size = 0;
+        return MHD_YES;
+    }
+    return answer(cls, c, u);
+}
+
+static void on_done(void *cls, struct MHD_Connection *c, void **state,
+                    enum MHD_RequestTerminationCode code)
+{
+    (void)cls, (void)c, (void)code;
+    upload *u = *state;
+    if (u)
+        free(u->p);
+    free(u);
+    *state = NULL;
+}
+
+hook_receiver *hr_start(void)
+{
+    hook_receiver *r = calloc(1, sizeof *r);
+    pthread_mutex_init(&r->mu, NULL);
+    r->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0,
+                            NULL, NULL, on_access, r, MHD_OPTION_NOTIFY_COMPLETED, on_done, r,
+                            MHD_OPTION_END);
+    return r;
+}
+
+int hr_port(const hook_receiver *r)
+{
+    const union MHD_DaemonInfo *i = MHD_get_daemon_info(r->d, MHD_DAEMON_INFO_BIND_PORT);
+    return i ? i->port : 0;
+}
+
+void hr_set_mode(hook_receiver *r, hr_mode m)
+{
+    pthread_mutex_lock(&r->mu);
+    r->mode = m;
+    pthread_mutex_unlock(&r->mu);
+}
+
+size_t hr_delivered(hook_receiver *r, char **out, size_t max)
+{
+    pthread_mutex_lock(&r->mu);
+    size_t n = r->n;
+    for (size_t i = 0; out && i < n && i < max; i++)
+        out[i] = strdup(r->bodies[i]);
+    pthread_mutex_unlock(&r->mu);
+    return n;
+}
+
+size_t hr_attempts(hook_receiver *r)
+{
+    pthread_mutex_lock(&r->mu);
+    size_t n = r->attempts;
+    pthread_mutex_unlock(&r->mu);
+    return n;
+}
+
+size_t hr_wait(hook_receiver *r, size_t n, int ms)
+{
+    size_t got = 0;
+    for (int waited = 0; waited <= ms; waited += 10) {
+        got = hr_delivered(r, NULL, 0);
+        if (got >= n)
+            break;
+        sleep_ms(10);
+    }
+    return got;
+}
+
+void hr_stop(hook_receiver *r)
+{
+    if (!r)
+        return;
+    pthread_mutex_lock(&r->mu);
+    r->stopping = 1;
+    pthread_mutex_unlock(&r->mu);
+    MHD_stop_daemon(r->d);
+    for (size_t i = 0; i < r->n; i++)
+        free(r->bodies[i]);
+    pthread_mutex_destroy(&r->mu);
+    free(r);
+}
