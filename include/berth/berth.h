@@ -72,6 +72,11 @@ typedef struct berth_engine_config {
     double backoff_scale;        /* retry delay multiplier (tests: 0.001); 0 → 1 */
     unsigned max_update_hours;   /* hung-job threshold; < 24 → 24 (Harbor) */
     const char *job_log_dir;     /* per-job log files <dir>/<id>.log; NULL → engine log */
+    /* Per-job log backends (FILE, REDIS, STD_OUTPUT; berthd builds them from job_loggers,
+     * src/joblog/joblog.h). Borrowed: the host frees it after berth_engine_free. When set,
+     * job_log_dir is ignored. */
+    struct berth_joblogs *job_logs;
+    size_t job_log_max_bytes;    /* job_log_dir only: per-run cap; 0 → 4 MiB */
     const char *pool_id;         /* this node's id; NULL → 24 random hex */
     berth_log_fn log;            /* NULL → silent */
     void *log_userdata;

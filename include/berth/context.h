@@ -30,10 +30,26 @@ bool berth_ctx_system_done(const berth_ctx *ctx);
 /* Sleeps up to ms, returning early (true) when a stop or shutdown arrives. */
 bool berth_ctx_sleep(berth_ctx *ctx, unsigned ms);
 
-/* Per-job log in Harbor's line format (<RFC3339> [<LEVEL>] [<file>:<line>]: <msg>). */
+/* The run's own log (seed: Context.GetLogger()), one line in Harbor's format
+ * `<RFC3339> [<LEVEL>] [<file>:<line>]: <message>` to every configured job-log backend whose
+ * level it reaches (berth_engine_config.job_logs, or the FILE job_log_dir, else the engine
+ * log). printf-style. Never blocks on a slow backend for long: Redis lines are flushed by a
+ * background thread. Past the per-run cap one notice is written and later lines are dropped.
+ * FATAL only logs (Harbor's Fatal exits the process; a library never does). */
 void berth_ctx_log(berth_ctx *ctx, berth_log_level lvl, const char *file, int line,
                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 #define BERTH_JLOG(ctx, lvl, ...) berth_ctx_log((ctx), (lvl), __FILE__, __LINE__, __VA_ARGS__)
+#define BERTH_JDEBUG(ctx, ...) BERTH_JLOG(ctx, BERTH_LOG_DEBUG, __VA_ARGS__)
+#define BERTH_JINFO(ctx, ...) BERTH_JLOG(ctx, BERTH_LOG_INFO, __VA_ARGS__)
+#define BERTH_JWARN(ctx, ...) BERTH_JLOG(ctx, BERTH_LOG_WARNING, __VA_ARGS__)
+#define BERTH_JERROR(ctx, ...) BERTH_JLOG(ctx, BERTH_LOG_ERROR, __VA_ARGS__)
+#define BERTH_JFATAL(ctx, ...) BERTH_JLOG(ctx, BERTH_LOG_FATAL, __VA_ARGS__)
+
+/* The job-log backend set an engine was configured with (berth_engine_config.job_logs), or
+ * NULL: what a host serving logs (berthd's log route) reads them through. */
+struct berth_engine;
+struct berth_joblogs;
+struct berth_joblogs *berth_engine_job_logs(const struct berth_engine *e);
 
 /* Records why the run failed (becomes the retry entry's `err`). Returns non-zero so a job
  * can write `return berth_ctx_fail(ctx, "bad %s", x);`. */

@@ -1,37 +1,30 @@
 /* The job context (seed: job.Context): properties, check-in, stop command, system
  * context, per-job logger and tracker. Built per run by the worker; see context.h. */
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "berth/tracker.h"
 #include "engine/context_internal.h"
 #include "model/id.h"
 #include "util/alloc.h"
 
-static FILE *open_job_log(berth_engine *e, const run *r)
+/* The run's writer: on the host's backend set, or on a FILE set for job_log_dir (the
+ * older configuration, kept for callers that only name a directory). */
+static joblog_run *open_job_log(berth_ctx *c, berth_engine *e, const run *r)
 {
+    joblog_set *set = e->cfg.job_logs;
     const char *dir = e->cfg.job_log_dir;
-    if (!dir || !*dir)
-        return NULL;
-    /* Job ids reach a path only after this check (24 hex, or 24 hex @ digits). */
-    if (!berth_id_valid(r->id) && !berth_execution_id_valid(r->id)) {
-        BLOG_WARN(&e->log, "job id %s is not a safe file name; logging to the engine log", r->id);
-        return NULL;
+    if (!set && dir && *dir) {
+        joblog_backend_cfg b = {.kind = JOBLOG_FILE, .level = BERTH_LOG_DEBUG, .base_dir = dir};
+        joblog_config jc = {.backends = &b, .nbackends = 1,
+                            .run_max_bytes = e->cfg.job_log_max_bytes, .log = e->log};
+        char err[128];
+        if (joblog_set_new(&jc, &c->own_logs, err, sizeof err) == 0)
+            set = c->own_logs;
     }
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s.log", dir, r->id);
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    FILE *f = fd >= 0 ? fdopen(fd, "a") : NULL;
-    if (!f) {
-        if (fd >= 0)
-            close(fd);
-        BLOG_WARN(&e->log, "cannot open job log %s; logging to the engine log", path);
-    }
-    return f;
+    return set ? joblog_run_open(set, r->id, r->revision, e->pool_id) : NULL;
 }
 
 void ctx_build(berth_ctx *c, berth_engine *e, slot *s, run *r)
@@ -41,18 +34,22 @@ void ctx_build(berth_ctx *c, berth_engine *e, slot *s, run *r)
     c->s = s;
     c->r = r;
     snprintf(c->revision, sizeof c->revision, "%" PRId64, r->revision);
-    c->log = open_job_log(e, r);
-    if (c->log)
-        fprintf(c->log, "---- run of revision %" PRId64 " on %s ----\n", r->revision, e->pool_id);
+    c->log = open_job_log(c, e, r);
 }
 
 void ctx_close(berth_ctx *c)
 {
-    if (c->log)
-        fclose(c->log);
+    joblog_run_close(c->log, c->r->rc == 0);
+    joblog_set_free(c->own_logs);
     berth_tracker_free(c->tracker);
     c->log = NULL;
+    c->own_logs = NULL;
     c->tracker = NULL;
+}
+
+struct berth_joblogs *berth_engine_job_logs(const struct berth_engine *e)
+{
+    return e ? e->cfg.job_logs : NULL;
 }
 
 const char *berth_ctx_get(const berth_ctx *c, const char *prop)
@@ -131,13 +128,7 @@ void berth_ctx_log(berth_ctx *c, berth_log_level lvl, const char *file, int line
         berth__log(&c->e->log, lvl, file, line, "[job %s] %s", c->r->id, msg);
         return;
     }
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    char ts[32];
-    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    fprintf(c->log, "%s [%s] [%s:%d]: %s\n", ts, berth_log_level_name(lvl), file, line, msg);
-    fflush(c->log);
+    joblog_run_write(c->log, lvl, file, line, msg);
 }
 
 int berth_ctx_fail(berth_ctx *c, const char *fmt, ...)

@@ -13,6 +13,7 @@
 
 #include "berth/jobs.h"
 #include "berth/period.h"
+#include "joblog/joblog.h"
 #include "server/api.h"
 #include "server/daemon_log.h"
 #include "server/embedded_redis.h"
@@ -26,6 +27,7 @@ struct daemon {
     berth_engine *engine;
     berth_period *period;
     api_server *api;
+    joblog_set *joblogs;         /* job_loggers; outlives the engine */
     char job_log_dir[1024];
     char redis_dir[1024];
     char sentinels[512];
@@ -80,39 +82,139 @@ static int make_dir(const char *dir, char *err, size_t errlen)
     return 0;
 }
 
-/* The daemon's own log: the first of `loggers` (STD_OUTPUT or FILE <base_dir>/berthd.log). */
-static int open_log(daemon_t *d, char *err, size_t errlen)
+/* One sink of the daemon's own log from a `loggers` entry: STD_OUTPUT (std_out|std_err) or
+ * FILE <base_dir>/berthd.log. DB and REDIS have no meaning for the service's own lines. */
+static int add_log_sink(daemon_t *d, const config_logger *lg, char *err, size_t errlen)
 {
-    const config_logger *lg = d->cfg->nloggers ? &d->cfg->loggers[0] : NULL;
-    berth_log_level min = lg ? lg->level : BERTH_LOG_INFO;
     char path[1024] = "";
     FILE *stream = stdout;
-    if (lg && strcmp(lg->name, "FILE") == 0) {
+    if (strcmp(lg->name, "FILE") == 0) {
         const char *dir = config_map_get(&lg->settings, "base_dir");
         snprintf(path, sizeof path, "%s/berthd.log", dir ? dir : ".");
         if (dir && make_dir(dir, err, errlen) != 0)
             return BERTH_EIO;
-    } else if (lg) {
+    } else if (strcmp(lg->name, "STD_OUTPUT") == 0) {
         const char *out = config_map_get(&lg->settings, "output");
         if (out && strcmp(out, "std_err") == 0)
             stream = stderr;
+    } else {
+        return 1;                /* not a sink: the caller warns once the log is open */
     }
-    d->log = daemon_log_new(path, stream, min, err, errlen);
+    if (!d->log) {
+        d->log = daemon_log_new(path, stream, lg->level, err, errlen);
+        return d->log ? 0 : BERTH_EIO;
+    }
+    return daemon_log_add(d->log, path, stream, lg->level, err, errlen);
+}
+
+/* The daemon's own log: every entry of `loggers`, each with its level. */
+static int open_log(daemon_t *d, char *err, size_t errlen)
+{
+    const berth_config *c = d->cfg;
+    int rc = 0;
+    bool skipped = false;
+    for (size_t i = 0; rc >= 0 && i < c->nloggers; i++) {
+        rc = add_log_sink(d, &c->loggers[i], err, errlen);
+        skipped |= rc == 1;
+    }
+    if (rc < 0)
+        return rc;
+    if (!d->log)
+        d->log = daemon_log_new(NULL, stdout, BERTH_LOG_INFO, err, errlen);
+    for (size_t i = 0; skipped && i < c->nloggers; i++)
+        if (strcmp(c->loggers[i].name, "FILE") && strcmp(c->loggers[i].name, "STD_OUTPUT"))
+            LOG(d, BERTH_LOG_WARNING, "loggers[%zu]: %s is not a sink for the service's own "
+                "log; ignored", i, c->loggers[i].name);
     return d->log ? 0 : BERTH_EIO;
 }
 
-/* Job logs: the FILE job logger's base_dir (other backends are issue 7). */
+/* FILE job logs: their directories exist before the engine starts. */
 static int job_logs(daemon_t *d, char *err, size_t errlen)
 {
     for (size_t i = 0; i < d->cfg->njob_loggers; i++) {
         const config_logger *lg = &d->cfg->job_loggers[i];
         const char *dir = config_map_get(&lg->settings, "base_dir");
-        if (strcmp(lg->name, "FILE") == 0 && dir && *dir) {
+        if (strcmp(lg->name, "FILE") == 0 && dir && *dir && make_dir(dir, err, errlen) != 0)
+            return BERTH_EIO;
+        if (strcmp(lg->name, "FILE") == 0 && dir && *dir && !d->job_log_dir[0])
             snprintf(d->job_log_dir, sizeof d->job_log_dir, "%s", dir);
-            return make_dir(dir, err, errlen);
-        }
     }
     return 0;
+}
+
+/* A size setting ("1048576"); false when present but not a positive integer. */
+static bool size_setting(const config_map *m, const char *key, size_t *out)
+{
+    const char *v = config_map_get(m, key);
+    if (!v || !*v)
+        return true;
+    char *end;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (*end || n == 0 || v[0] == '-')
+        return false;
+    *out = (size_t)n;
+    return true;
+}
+
+/* One job_loggers entry as a backend; 1 when the entry is skipped (DB). */
+static int job_backend(daemon_t *d, size_t i, joblog_backend_cfg *b, size_t *run_max,
+                       char *err, size_t errlen)
+{
+    const config_logger *lg = &d->cfg->job_loggers[i];
+    *b = (joblog_backend_cfg){.level = lg->level,
+                              .sweep_days = lg->has_sweeper ? lg->sweeper_duration : 0};
+    size_t cap = 0;
+    if (!size_setting(&lg->settings, "max_run_bytes", &cap) ||
+        !size_setting(&lg->settings, "max_bytes", &b->max_bytes)) {
+        snprintf(err, errlen, "job_loggers[%zu].settings: max_bytes and max_run_bytes must "
+                 "be positive integers (bytes)", i);
+        return BERTH_ECONFIG;
+    }
+    if (cap && (!*run_max || cap < *run_max))
+        *run_max = cap;
+    if (strcmp(lg->name, "FILE") == 0) {
+        b->kind = JOBLOG_FILE;
+        b->base_dir = config_map_get(&lg->settings, "base_dir");
+        b->sweep_dir = config_map_get(&lg->sweeper_settings, "work_dir");
+    } else if (strcmp(lg->name, "REDIS") == 0) {
+        b->kind = JOBLOG_REDIS;
+    } else if (strcmp(lg->name, "STD_OUTPUT") == 0) {
+        const char *out = config_map_get(&lg->settings, "output");
+        b->kind = JOBLOG_STDOUT;
+        b->std_err = out && strcmp(out, "std_err") == 0;
+    } else {
+        LOG(d, BERTH_LOG_WARNING, "job_loggers[%zu]: %s (PostgreSQL) is not supported by "
+            "Berth; ignored (use REDIS for logs any node can serve)", i, lg->name);
+        return 1;
+    }
+    return 0;
+}
+
+/* The job-log backend set from job_loggers, on the engine's Redis (ec's target). */
+static int job_log_set(daemon_t *d, berth_engine_config *ec, char *err, size_t errlen)
+{
+    joblog_backend_cfg b[JOBLOG_MAX_BACKENDS];
+    size_t n = 0, run_max = 0;
+    for (size_t i = 0; i < d->cfg->njob_loggers && n < JOBLOG_MAX_BACKENDS; i++) {
+        int rc = job_backend(d, i, &b[n], &run_max, err, errlen);
+        if (rc < 0)
+            return rc;
+        n += rc == 0;
+    }
+    rtarget t = {.host = (char *)(ec->redis_host ? ec->redis_host : "127.0.0.1"),
+                 .port = ec->redis_port ? ec->redis_port : 6379,
+                 .unix_path = (char *)ec->redis_unix, .password = (char *)ec->redis_password,
+                 .db = ec->redis_db, .sentinels = (char *)ec->redis_sentinels,
+                 .master = (char *)ec->redis_master};
+    joblog_config jc = {.backends = b, .nbackends = n, .run_max_bytes = run_max,
+                        .redis = &t, .ns = ec->ns,
+                        .log = {daemon_log_write, d->log, BERTH_LOG_DEBUG}};
+    int rc = joblog_set_new(&jc, &d->joblogs, err, errlen);
+    if (rc == 0) {
+        joblog_set_start(d->joblogs);
+        ec->job_logs = d->joblogs;
+    }
+    return rc;
 }
 
 /* Where Redis is: the embedded server's socket, or the configured URL. */
@@ -192,8 +294,10 @@ static int make_engine(daemon_t *d, char *err, size_t errlen)
                               .max_update_hours = (unsigned)c->max_update_hours,
                               .job_log_dir = d->job_log_dir[0] ? d->job_log_dir : NULL,
                               .log = daemon_log_write, .log_userdata = d->log,
-                              .log_level = c->nloggers ? c->loggers[0].level : BERTH_LOG_INFO};
+                              .log_level = daemon_log_min_level(d->log)};
     int rc = redis_target(d, &ec, err, errlen);
+    if (rc == 0)
+        rc = job_log_set(d, &ec, err, errlen);
     if (rc == 0)
         rc = berth_engine_new(&ec, &d->engine, err, errlen);
     if (rc == 0 && (berth_jobs_register_demo(d->engine, demo_hold_ms()) != 0 ||
@@ -323,6 +427,7 @@ void daemon_stop(daemon_t *d)
     api_server_stop(d->api);
     berth_period_free(d->period);
     berth_engine_free(d->engine);
+    joblog_set_free(d->joblogs);     /* after the engine: no run writes any more */
     embedded_redis_stop(d->redis);
     if (d->log && d->engine)
         LOG(d, BERTH_LOG_INFO, "berthd stopped");

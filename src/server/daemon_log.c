@@ -1,5 +1,5 @@
-/* The daemon's log sink; see daemon_log.h. A mutex keeps lines from interleaving and
- * guards the FILE* against a concurrent reopen. */
+/* The daemon's log sinks; see daemon_log.h. A mutex keeps lines from interleaving and
+ * guards the FILE*s against a concurrent reopen. */
 #include "server/daemon_log.h"
 
 #include <errno.h>
@@ -12,11 +12,16 @@
 #include "berth/error.h"
 #include "util/alloc.h"
 
-struct daemon_log {
-    pthread_mutex_t mu;   /* guards out and every write */
+typedef struct sink {
     FILE *out;            /* the open file, or the stream */
     char *path;           /* NULL when logging to a stream */
     berth_log_level min;
+} sink;
+
+struct daemon_log {
+    pthread_mutex_t mu;   /* guards every sink's out and every write */
+    sink s[DAEMON_LOG_MAX_SINKS];
+    size_t n;             /* fixed after start-up (adds happen before any thread logs) */
 };
 
 static FILE *open_append(const char *path)
@@ -30,49 +35,79 @@ static FILE *open_append(const char *path)
     return f;
 }
 
-daemon_log *daemon_log_new(const char *path, FILE *stream, berth_log_level min,
-                           char *err, size_t errlen)
+int daemon_log_add(daemon_log *dl, const char *path, FILE *stream, berth_log_level min,
+                   char *err, size_t errlen)
 {
+    if (dl->n >= DAEMON_LOG_MAX_SINKS) {
+        snprintf(err, errlen, "at most %d loggers", DAEMON_LOG_MAX_SINKS);
+        return BERTH_EINVAL;
+    }
     FILE *out = stream;
     if (path && *path) {
         out = open_append(path);
         if (!out) {
-            snprintf(err, errlen, "cannot open log file %s: %s", path, strerror(errno));
-            return NULL;
+            char eb[128];
+            snprintf(err, errlen, "cannot open log file %s: %s", path,
+                     strerror_r(errno, eb, sizeof eb));
+            return BERTH_EIO;
         }
     }
+    dl->s[dl->n++] = (sink){out, (path && *path) ? berth_strdup(path) : NULL, min};
+    return 0;
+}
+
+daemon_log *daemon_log_new(const char *path, FILE *stream, berth_log_level min,
+                           char *err, size_t errlen)
+{
     daemon_log *dl = berth_calloc(1, sizeof *dl);
     pthread_mutex_init(&dl->mu, NULL);
-    dl->out = out;
-    dl->path = (path && *path) ? berth_strdup(path) : NULL;
-    dl->min = min;
+    if (daemon_log_add(dl, path, stream, min, err, errlen) != 0) {
+        daemon_log_free(dl);
+        return NULL;
+    }
     return dl;
+}
+
+berth_log_level daemon_log_min_level(const daemon_log *dl)
+{
+    berth_log_level m = BERTH_LOG_FATAL;
+    for (size_t i = 0; i < dl->n; i++)
+        if (dl->s[i].min < m)
+            m = dl->s[i].min;
+    return m;
 }
 
 void daemon_log_free(daemon_log *dl)
 {
     if (!dl)
         return;
-    if (dl->path && dl->out)
-        fclose(dl->out);
+    for (size_t i = 0; i < dl->n; i++) {
+        if (dl->s[i].path && dl->s[i].out)
+            fclose(dl->s[i].out);
+        berth_free(dl->s[i].path);
+    }
     pthread_mutex_destroy(&dl->mu);
-    berth_free(dl->path);
     berth_free(dl);
 }
 
 int daemon_log_reopen(daemon_log *dl)
 {
-    if (!dl->path)
-        return 0;
-    FILE *f = open_append(dl->path);
-    if (!f)
-        return BERTH_EIO;
-    pthread_mutex_lock(&dl->mu);
-    FILE *old = dl->out;
-    dl->out = f;
-    pthread_mutex_unlock(&dl->mu);
-    fclose(old);
-    return 0;
+    int rc = 0;
+    for (size_t i = 0; i < dl->n; i++) {
+        if (!dl->s[i].path)
+            continue;
+        FILE *f = open_append(dl->s[i].path);
+        if (!f) {
+            rc = BERTH_EIO;
+            continue;
+        }
+        pthread_mutex_lock(&dl->mu);
+        FILE *old = dl->s[i].out;
+        dl->s[i].out = f;
+        pthread_mutex_unlock(&dl->mu);
+        fclose(old);
+    }
+    return rc;
 }
 
 size_t daemon_log_format(char *out, size_t outlen, long long unix_sec, berth_log_level lvl,
@@ -94,12 +129,16 @@ void daemon_log_write(berth_log_level lvl, const char *file, int line, const cha
                       void *userdata)
 {
     daemon_log *dl = userdata;
-    if (!dl || lvl < dl->min)
+    if (!dl || lvl < daemon_log_min_level(dl))
         return;
     char text[2048];
     size_t n = daemon_log_format(text, sizeof text, (long long)time(NULL), lvl, file, line, msg);
     pthread_mutex_lock(&dl->mu);
-    fwrite(text, 1, n, dl->out);
-    fflush(dl->out);
+    for (size_t i = 0; i < dl->n; i++) {
+        if (lvl < dl->s[i].min)
+            continue;
+        fwrite(text, 1, n, dl->s[i].out);
+        fflush(dl->s[i].out);
+    }
     pthread_mutex_unlock(&dl->mu);
 }

@@ -16,6 +16,7 @@
 #include "berth/error.h"
 #include "model/api_error.h"
 #include "server/http.h"
+#include "server/http_stream.h"
 #include "util/alloc.h"
 
 struct http_server {
@@ -68,7 +69,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 static enum MHD_Result send_resp(struct MHD_Connection *conn, http_resp *r)
 {
     struct MHD_Response *mr;
-    if (r->fd >= 0) {
+    if (r->stream) {
+        mr = http_stream_response(r->stream);
+        if (mr) {
+            r->stream = NULL;    /* MHD frees it */
+            MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, 0);
+        }
+    } else if (r->fd >= 0) {
         mr = MHD_create_response_from_fd_at_offset64(r->fd_len, r->fd, r->fd_off);
         if (mr)
             r->fd = -1;      /* MHD closes it */

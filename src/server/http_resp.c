@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "server/http.h"
+#include "server/http_stream.h"
 #include "util/alloc.h"
 
 void http_resp_init(http_resp *r)
@@ -24,6 +25,8 @@ void http_resp_clear(http_resp *r)
     if (r->fd >= 0)
         close(r->fd);
     r->fd = -1;
+    http_stream_free(r->stream);   /* only when it was never handed to MHD */
+    r->stream = NULL;
 }
 
 void http_resp_header(http_resp *r, const char *name, const char *value)

@@ -1,0 +1,70 @@
+/* Shared by the src/joblog/ files only: the set, the Redis flusher ("sink") and the FILE
+ * helpers. Locking rules are written next to the data they protect. */
+#ifndef BERTH_JOBLOG_INTERNAL_H
+#define BERTH_JOBLOG_INTERNAL_H
+
+#include <pthread.h>
+
+#include "joblog/joblog.h"
+
+#define JL_TTL_RUNNING (7 * 86400)   /* while a run writes, and after a failed run */
+#define JL_TTL_OK 86400              /* after a successful run: the stats' TTL */
+#define JL_PENDING_MAX ((size_t)1 << 20)  /* a run's unflushed Redis bytes */
+#define JL_GET_POOL 4                /* idle getter connections kept */
+
+typedef struct jl_sink jl_sink;
+typedef struct jl_pending jl_pending;
+
+struct berth_joblogs {
+    joblog_backend_cfg b[JOBLOG_MAX_BACKENDS];  /* copies; strings owned */
+    size_t nb;
+    size_t run_max;
+    bool has_redis;
+    rtarget redis;                /* owned copy when has_redis */
+    char *key_prefix;             /* "{ns}:berth:joblog:" */
+    berth_logger log;
+    int ttl_cap_s;                /* REDIS sweep_days in seconds; 0 = none */
+    size_t redis_max;             /* REDIS key cap */
+    jl_sink *sink;                /* NULL without a REDIS backend */
+
+    pthread_mutex_t pool_mu;      /* guards pool, npool */
+    rconn *pool[JL_GET_POOL];     /* idle getter connections */
+    size_t npool;
+
+    pthread_mutex_t sw_mu;        /* guards sw_stop, sw_passes, started */
+    pthread_cond_t sw_cv;
+    bool sw_stop;
+    bool sw_thread;               /* the sweeper thread runs */
+    unsigned sw_passes;
+    bool started;
+    pthread_t sweeper;
+};
+
+/* set.c: getter connections (5 s timeout); put back or close. */
+rconn *jl_conn_get(joblog_set *s);
+void jl_conn_put(joblog_set *s, rconn *rc, bool healthy);
+/* "{ns}:berth:joblog:<id>" into out (a buf, reset first). */
+void jl_key(const joblog_set *s, const char *id, buf *out);
+
+/* file.c: FILE backend. jl_file_open returns an fd or -1 (reported through lg). */
+int jl_file_open(const char *dir, const char *id, const berth_logger *lg);
+/* Writes all of p; 0 or an errno value. */
+int jl_file_write(int fd, const char *p, size_t n);
+/* "<dir>/<id>.log" into path; false if it does not fit. */
+bool jl_file_path(const char *dir, const char *id, char *path, size_t pathlen);
+
+/* redis_sink.c: the background flusher. */
+jl_sink *jl_sink_new(joblog_set *s);
+void jl_sink_free(jl_sink *k);         /* stops the thread after a last flush */
+/* A run's pending buffer for key (the run holds one reference until jl_sink_close). */
+jl_pending *jl_sink_open(jl_sink *k, const char *key);
+/* Queues bytes; false when the pending buffer is full (the bytes are dropped). */
+bool jl_sink_append(jl_sink *k, jl_pending *p, const char *bytes, size_t n);
+/* Marks the run finished and waits up to wait_ms for its bytes to reach Redis. */
+void jl_sink_close(jl_sink *k, jl_pending *p, bool ok, int wait_ms);
+
+/* sweep.c */
+void jl_sweeper_start(joblog_set *s);
+void jl_sweeper_stop(joblog_set *s);
+
+#endif

@@ -1,0 +1,156 @@
+/* A job-log backend set: built once from the configuration, shared by every run, the log
+ * API and the sweeper. See joblog.h. */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "berth/error.h"
+#include "joblog/joblog_internal.h"
+#include "util/alloc.h"
+
+static int check_backend(const joblog_config *c, const joblog_backend_cfg *b, char *err,
+                         size_t errlen)
+{
+    if (b->kind == JOBLOG_FILE && (!b->base_dir || !*b->base_dir)) {
+        snprintf(err, errlen, "FILE job logger: base_dir is required");
+        return BERTH_EINVAL;
+    }
+    if (b->kind == JOBLOG_REDIS && !c->redis) {
+        snprintf(err, errlen, "REDIS job logger: no Redis target");
+        return BERTH_EINVAL;
+    }
+    if (b->kind < JOBLOG_FILE || b->kind > JOBLOG_STDOUT) {
+        snprintf(err, errlen, "unknown job logger kind %d", (int)b->kind);
+        return BERTH_EINVAL;
+    }
+    return 0;
+}
+
+static void copy_backend(joblog_set *s, const joblog_backend_cfg *b)
+{
+    joblog_backend_cfg *d = &s->b[s->nb++];
+    *d = *b;
+    d->base_dir = berth_strdup(b->base_dir);
+    d->sweep_dir = berth_strdup(b->sweep_dir && *b->sweep_dir ? b->sweep_dir : b->base_dir);
+    if (b->kind == JOBLOG_FILE && access(b->base_dir, W_OK | X_OK) != 0)
+        BLOG_WARN(&s->log, "job log directory %s is not writable: FILE job logs will fail "
+                  "(the jobs still run)", b->base_dir);
+    if (b->kind == JOBLOG_REDIS) {
+        s->has_redis = true;
+        s->redis_max = b->max_bytes ? b->max_bytes : JOBLOG_REDIS_MAX_DEFAULT;
+        s->ttl_cap_s = b->sweep_days > 0 ? b->sweep_days * 86400 : 0;
+    }
+}
+
+int joblog_set_new(const joblog_config *c, joblog_set **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (!c || c->nbackends > JOBLOG_MAX_BACKENDS) {
+        snprintf(err, errlen, "at most %d job loggers", JOBLOG_MAX_BACKENDS);
+        return BERTH_EINVAL;
+    }
+    for (size_t i = 0; i < c->nbackends; i++) {
+        int rc = check_backend(c, &c->backends[i], err, errlen);
+        if (rc != 0)
+            return rc;
+    }
+    joblog_set *s = berth_calloc(1, sizeof *s);
+    s->log = c->log;
+    s->run_max = c->run_max_bytes ? c->run_max_bytes : JOBLOG_RUN_MAX_DEFAULT;
+    for (size_t i = 0; i < c->nbackends; i++)
+        copy_backend(s, &c->backends[i]);
+    const char *ns = c->ns && *c->ns ? c->ns : "berth";
+    size_t n = strlen(ns) + 32;
+    s->key_prefix = berth_malloc(n);
+    snprintf(s->key_prefix, n, "{%s}:berth:joblog:", ns);
+    if (s->has_redis) {
+        rtarget_copy(&s->redis, c->redis);
+        s->sink = jl_sink_new(s);
+    }
+    pthread_mutex_init(&s->pool_mu, NULL);
+    pthread_mutex_init(&s->sw_mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->sw_cv, &ca);
+    pthread_condattr_destroy(&ca);
+    *out = s;
+    return 0;
+}
+
+void joblog_set_start(joblog_set *s)
+{
+    pthread_mutex_lock(&s->sw_mu);
+    bool first = !s->started;
+    s->started = true;
+    pthread_mutex_unlock(&s->sw_mu);
+    if (first)
+        jl_sweeper_start(s);
+}
+
+void joblog_set_free(joblog_set *s)
+{
+    if (!s)
+        return;
+    jl_sweeper_stop(s);
+    jl_sink_free(s->sink);
+    for (size_t i = 0; i < s->npool; i++) {
+        rconn_close(s->pool[i]);
+        berth_free(s->pool[i]);
+    }
+    for (size_t i = 0; i < s->nb; i++) {
+        berth_free((char *)s->b[i].base_dir);
+        berth_free((char *)s->b[i].sweep_dir);
+    }
+    if (s->has_redis)
+        rtarget_free(&s->redis);
+    berth_free(s->key_prefix);
+    pthread_mutex_destroy(&s->pool_mu);
+    pthread_mutex_destroy(&s->sw_mu);
+    pthread_cond_destroy(&s->sw_cv);
+    berth_free(s);
+}
+
+bool joblog_set_has_getter(const joblog_set *s)
+{
+    for (size_t i = 0; s && i < s->nb; i++)
+        if (s->b[i].kind == JOBLOG_FILE || s->b[i].kind == JOBLOG_REDIS)
+            return true;
+    return false;
+}
+
+rconn *jl_conn_get(joblog_set *s)
+{
+    rconn *rc = NULL;
+    pthread_mutex_lock(&s->pool_mu);
+    if (s->npool > 0)
+        rc = s->pool[--s->npool];
+    pthread_mutex_unlock(&s->pool_mu);
+    if (!rc) {
+        rc = berth_malloc(sizeof *rc);
+        rconn_init(rc, &s->redis, 5000);
+    }
+    return rc;
+}
+
+void jl_conn_put(joblog_set *s, rconn *rc, bool healthy)
+{
+    if (!rc)
+        return;
+    pthread_mutex_lock(&s->pool_mu);
+    bool kept = healthy && s->npool < JL_GET_POOL;
+    if (kept)
+        s->pool[s->npool++] = rc;
+    pthread_mutex_unlock(&s->pool_mu);
+    if (!kept) {
+        rconn_close(rc);
+        berth_free(rc);
+    }
+}
+
+void jl_key(const joblog_set *s, const char *id, buf *out)
+{
+    buf_reset(out);
+    buf_printf(out, "%s%s", s->key_prefix, id);
+}
