@@ -105,7 +105,7 @@ static void test_file_retries_append(void **state)
     struct stat st;
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
-    size_t len;
+    size_t len = 0;
     char *text = slurp(path, &len);
     const char *a = strstr(text, "---- run of revision 100 on pool1 ----\n");
     const char *b = strstr(text, "[INFO] [a.c:1]: first attempt\n");
@@ -131,7 +131,7 @@ static void test_levels_and_cap(void **state)
     joblog_run_close(r, true);
     char path[128];
     snprintf(path, sizeof path, "%s/" ID2 ".log", dir);
-    size_t len;
+    size_t len = 0;
     char *text = slurp(path, &len);
     assert_null(strstr(text, "hidden debug"));
     assert_int_equal(count(text, "reached its cap of 2000 bytes"), 1);
