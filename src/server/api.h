@@ -29,6 +29,8 @@ typedef struct api_ctx {
     const char *job_log_dir;     /* FILE job logs <dir>/<id>.log; NULL → log route 500/10009 */
     long max_retrieve_bytes;     /* log replies send at most the last this many bytes; 0 → all */
     size_t max_body;             /* request body cap; 0 → 1 MiB (413 past it) */
+    double max_memory_fraction;  /* launches get 503 once Redis used_memory reaches this share
+                                    of maxmemory (berth/memguard.h); 0 → no check */
     unsigned threads;            /* HTTP threads; 0 → 4 */
     unsigned max_connections;    /* 0 → 1024 */
     unsigned read_timeout_s;     /* 0 → 15 */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "berth/berth.h"
+#include "berth/memguard.h"
 #include "model/action.h"
 #include "model/api_error.h"
 #include "model/request.h"
@@ -58,6 +59,10 @@ static void launch(const api_ctx *c, const berth_request *r, http_resp *resp)
     char err[ERRLEN] = "";
     bool periodic = strcmp(r->kind, BERTH_KIND_PERIODIC) == 0;
     l.cron_spec = r->cron_spec;
+    if (berth_engine_memory_ok(c->engine, c->max_memory_fraction, err, sizeof err) != 0) {
+        api_error_full(resp, 503, BERTH_API_LAUNCH, NULL, err);   /* back-pressure */
+        return;
+    }
     int rc = periodic ? berth_period_launch(c->period, &l, &s, err, sizeof err)
                       : berth_engine_launch(c->engine, &l, &s, err, sizeof err);
     if (rc == 0)

@@ -139,6 +139,8 @@ typedef struct berth_config {
     char *listen_address;        /* IP literal; "" = loopback without CORE_SECRET, else all */
     int64_t max_body_bytes;      /* default 1048576; cap on an HTTP request body */
     int grace_seconds;           /* default 15; shutdown wait for running jobs */
+    double max_memory_fraction;  /* default 0.9; launches refused past this share of Redis
+                                    maxmemory (include/berth/memguard.h); 0 disables */
     struct {
         bool enabled;            /* default: true exactly when redis_url is empty */
         bool enabled_explicit;   /* `enabled` was given in the file */

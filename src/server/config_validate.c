@@ -197,6 +197,10 @@ static int check_berth(const berth_config *cfg, char *err, size_t errlen)
         rc = range("berth.hooks.retry_hours", cfg->hooks_retry_hours, 1, 8760, err, errlen);
     if (rc != 0)
         return rc;
+    double mf = cfg->max_memory_fraction;
+    if (!(mf >= 0 && mf <= 1))   /* NaN fails too */
+        return config_fail(err, errlen, "berth.max_memory_fraction: must be 0..1 (0 disables "
+                                        "the check), got %g", mf);
     const char *f = cfg->embedded_redis.appendfsync;
     if (strcmp(f, "always") != 0 && strcmp(f, "everysec") != 0 && strcmp(f, "no") != 0)
         return config_fail(err, errlen, "berth.embedded_redis.appendfsync: must be always, "

@@ -50,6 +50,7 @@ typedef struct raw_berth {
     char *data_dir, *listen_address, *misfire;
     int *lease_seconds, *grace_seconds;
     int64_t *max_body_bytes;
+    double *max_memory_fraction;
     raw_embedded *embedded_redis;
     raw_hooks *hooks;
 } raw_berth;
@@ -132,6 +133,7 @@ static const cyaml_schema_field_t berth_fields[] = {
     STR("listen_address", raw_berth, listen_address),
     CYAML_FIELD_INT_PTR("max_body_bytes", OPT_PTR, raw_berth, max_body_bytes),
     CYAML_FIELD_INT_PTR("grace_seconds", OPT_PTR, raw_berth, grace_seconds),
+    CYAML_FIELD_FLOAT_PTR("max_memory_fraction", OPT_PTR, raw_berth, max_memory_fraction),
     CYAML_FIELD_MAPPING_PTR("embedded_redis", OPT_PTR, raw_berth, embedded_redis,
                             embedded_fields),
     CYAML_FIELD_MAPPING_PTR("hooks", OPT_PTR, raw_berth, hooks, hooks_fields),
@@ -192,6 +194,7 @@ static void cy_reason(const char *in, char *out, size_t outlen)
         const char *what = strncasecmp(type, "uint", 4) == 0  ? "not a non-negative integer"
                            : strncasecmp(type, "int", 3) == 0 ? "not an integer"
                            : strncasecmp(type, "bool", 4) == 0 ? "not a boolean"
+                           : strncasecmp(type, "float", 5) == 0 ? "not a number"
                                                                : "invalid value";
         bool num = strstr(what, "integer") != NULL;
         snprintf(out, outlen, "%s%s: %s", what, num ? " (or out of range)" : "", in + off);
@@ -295,6 +298,7 @@ static int copy_berth(const raw_berth *b, berth_config *cfg, char *err, size_t e
     cfg->lease_seconds = int_or(b ? b->lease_seconds : NULL, 30);
     cfg->grace_seconds = int_or(b ? b->grace_seconds : NULL, 15);
     cfg->max_body_bytes = b && b->max_body_bytes ? *b->max_body_bytes : 1048576;
+    cfg->max_memory_fraction = b && b->max_memory_fraction ? *b->max_memory_fraction : 0.9;
     cfg->hooks_retry_hours = int_or(b && b->hooks ? b->hooks->retry_hours : NULL, 24);
     cfg->embedded_redis.enabled_explicit = e && e->enabled;
     cfg->embedded_redis.enabled = e && e->enabled && *e->enabled;

@@ -1,0 +1,133 @@
+/* Memory back-pressure for launches; see include/berth/memguard.h.
+ *
+ * The reading (used_memory, maxmemory) is cached per engine so that a busy API far from the
+ * limit pays one INFO round trip per BERTH_MEMGUARD_REFRESH_MS or per MAX_REUSE launches,
+ * whichever comes first, not one per launch; near the limit every launch reads afresh. So a
+ * burst can pass the refusal point by at most what MAX_REUSE launches add before it is
+ * seen, which the (1 - fraction) × maxmemory headroom absorbs. The engine struct has
+ * no room for it (engine/internal.h belongs to the engine core), so the cache is a small
+ * table here keyed by the engine's pool id: 24 random hex characters, unique per engine, so
+ * a new engine at a freed one's address never sees its old reading. Slots are reused
+ * oldest first; an evicted engine simply reads Redis again. */
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "berth/memguard.h"
+#include "engine/internal.h"
+
+#define SLOTS 16
+#define NEAR 0.8        /* re-read on every call from this share of the refusal point */
+#define MAX_REUSE 8     /* and reuse a far-from-the-limit reading for at most 8 calls */
+
+typedef struct reading {
+    char pool[25];        /* engine pool id; "" = free slot */
+    int64_t at_ms;        /* when it was read (engine_now_ms) */
+    unsigned reused;      /* calls answered from it so far */
+    uint64_t used, max;
+} reading;
+
+static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
+static reading cache[SLOTS];   /* guarded by cache_mu */
+
+/* The decimal value of "\n<name>:" (or at the start) in info, into *out. */
+static int info_field(const char *info, size_t len, const char *name, uint64_t *out)
+{
+    size_t nlen = strlen(name);
+    for (size_t i = 0; i + nlen < len; i++) {
+        if ((i > 0 && info[i - 1] != '\n') || memcmp(info + i, name, nlen) != 0 ||
+            info[i + nlen] != ':')
+            continue;
+        uint64_t v = 0;
+        size_t j = i + nlen + 1, digits = 0;
+        for (; j < len && info[j] >= '0' && info[j] <= '9'; j++, digits++) {
+            unsigned d = (unsigned)(info[j] - '0');
+            if (v > (UINT64_MAX - d) / 10)
+                return BERTH_EINVAL;
+            v = v * 10 + d;
+        }
+        if (digits == 0 || (j < len && info[j] != '\r' && info[j] != '\n'))
+            return BERTH_EINVAL;
+        *out = v;
+        return 0;
+    }
+    return BERTH_EINVAL;
+}
+
+int berth_memory_info_parse(const char *info, size_t len, uint64_t *used, uint64_t *max)
+{
+    if (!info)
+        return BERTH_EINVAL;
+    int rc = info_field(info, len, "used_memory", used);
+    return rc ? rc : info_field(info, len, "maxmemory", max);
+}
+
+/* The cached reading of e if fresh enough for fraction; false when Redis must be read. */
+static bool cached(const berth_engine *e, double fraction, int64_t now, reading *out)
+{
+    bool hit = false;
+    pthread_mutex_lock(&cache_mu);
+    for (int i = 0; i < SLOTS && !hit; i++) {
+        reading *r = &cache[i];
+        if (strcmp(r->pool, e->pool_id) != 0)
+            continue;
+        bool near = r->max && (double)r->used >= NEAR * fraction * (double)r->max;
+        hit = !near && now - r->at_ms < BERTH_MEMGUARD_REFRESH_MS && r->reused < MAX_REUSE;
+        r->reused += hit;
+        *out = *r;
+    }
+    pthread_mutex_unlock(&cache_mu);
+    return hit;
+}
+
+static void store(const reading *in)
+{
+    pthread_mutex_lock(&cache_mu);
+    int at = 0;
+    for (int i = 0; i < SLOTS; i++) {
+        if (strcmp(cache[i].pool, in->pool) == 0) {
+            at = i;
+            break;
+        }
+        if (cache[i].at_ms < cache[at].at_ms)
+            at = i;   /* oldest (free slots have at_ms 0) */
+    }
+    cache[at] = *in;
+    pthread_mutex_unlock(&cache_mu);
+}
+
+/* INFO memory → r. 0 or BERTH_EREDIS. */
+static int read_redis(berth_engine *e, reading *r)
+{
+    rconn *rc = engine_conn_get(e);
+    if (!rc)
+        return BERTH_EREDIS;
+    redisReply *rep = rconn_cmd(rc, "INFO memory");
+    int err = BERTH_EREDIS;
+    if (rconn_ok(rc, rep) && (rep->type == REDIS_REPLY_STRING || rep->type == REDIS_REPLY_STATUS))
+        err = berth_memory_info_parse(rep->str, rep->len, &r->used, &r->max) ? BERTH_EREDIS : 0;
+    freeReplyObject(rep);
+    engine_conn_put(e, rc);
+    return err;
+}
+
+int berth_engine_memory_ok(berth_engine *e, double fraction, char *err, size_t errlen)
+{
+    if (!e || !(fraction > 0))
+        return 0;
+    int64_t now = engine_now_ms();
+    reading r = {0};
+    if (!cached(e, fraction, now, &r)) {
+        if (read_redis(e, &r) != 0)
+            return 0;
+        snprintf(r.pool, sizeof r.pool, "%s", e->pool_id);
+        r.at_ms = now;
+        store(&r);
+    }
+    if (r.max == 0 || (double)r.used < fraction * (double)r.max)
+        return 0;
+    snprintf(err, errlen, "redis memory is above %g%% of maxmemory; launch refused",
+             fraction * 100);
+    return BERTH_ESTATE;
+}

@@ -1,0 +1,241 @@
+/* Memory back-pressure (include/berth/memguard.h) against a real redis-server started with
+ * --maxmemory 2mb --maxmemory-policy noeviction: launches over HTTP fill Redis until the
+ * API refuses them with 503 (Harbor's error body, code 10003) — never with Redis's OOM
+ * error — and take them again once memory is freed; maxmemory 0 means no limit. Without
+ * the guard (fraction 0) the same launches end in Redis OOM errors (500), which is what the
+ * guard exists to prevent. Also: the INFO parser and the berth.max_memory_fraction key. */
+#include "test.h"
+
+#include <hiredis/hiredis.h>
+
+#include "berth/berth.h"
+#include "berth/memguard.h"
+#include "engine_fixture.h"
+#include "http_client.h"
+#include "redis_fixture.h"
+#include "server/api.h"
+#include "server/config.h"
+
+#define AUTH "Harbor-Secret mg-secret"
+#define REFUSED "{\"code\":10003,\"message\":\"launch job failed with error\"," \
+                "\"details\":\"redis memory is above 90% of maxmemory; launch refused\"}"
+
+static redis_fixture rf;
+
+static int setup(void **state)
+{
+    (void)state;
+    static const char *const args[] = {"--maxmemory", "2mb", "--maxmemory-policy",
+                                       "noeviction", NULL};
+    return redis_fixture_start(&rf, args);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    redis_fixture_stop(&rf);
+    return 0;
+}
+
+static void test_info_parse(void **state)
+{
+    (void)state;
+    uint64_t used = 0, max = 0;
+    const char *info = "# Memory\r\nused_memory:1048576\r\nused_memory_human:1.00M\r\n"
+                       "maxmemory_human:2.00M\r\nmaxmemory:2097152\r\n";
+    assert_int_equal(berth_memory_info_parse(info, strlen(info), &used, &max), 0);
+    assert_int_equal(used, 1048576);
+    assert_int_equal(max, 2097152);
+    const char *bad[] = {"used_memory:1\r\n", "maxmemory:1\r\n",
+                         "used_memory:x\r\nmaxmemory:1\r\n",
+                         "used_memory:99999999999999999999\r\nmaxmemory:1\r\n",
+                         "xused_memory:1\r\nmaxmemory:1\r\n", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(berth_memory_info_parse(bad[i], strlen(bad[i]), &used, &max),
+                         BERTH_EINVAL);
+    assert_int_equal(berth_memory_info_parse(NULL, 0, &used, &max), BERTH_EINVAL);
+}
+
+static int load_fraction(const char *value, double *out, char *err, size_t errlen)
+{
+    char yaml[512];
+    snprintf(yaml, sizeof yaml,
+             "protocol: http\nport: 8080\nworker_pool:\n  backend: redis\n  redis_pool:\n"
+             "    redis_url: redis://h:1\n    namespace: n\n%s%s\n",
+             value ? "berth:\n  max_memory_fraction: " : "", value ? value : "");
+    berth_config c;
+    int rc = config_load_string(yaml, strlen(yaml), NULL, &c, err, errlen);
+    *out = rc == 0 ? c.max_memory_fraction : -1;
+    config_free(&c);
+    return rc;
+}
+
+static void test_config_key(void **state)
+{
+    (void)state;
+    double f;
+    char err[256];
+    assert_int_equal(load_fraction(NULL, &f, err, sizeof err), 0);
+    assert_true(f == 0.9);
+    assert_int_equal(load_fraction("0.5", &f, err, sizeof err), 0);
+    assert_true(f == 0.5);
+    assert_int_equal(load_fraction("0", &f, err, sizeof err), 0);
+    assert_true(f == 0);
+    assert_int_equal(load_fraction("1.5", &f, err, sizeof err), BERTH_ECONFIG);
+    assert_string_equal(err, "berth.max_memory_fraction: must be 0..1 (0 disables the check), "
+                             "got 1.5");
+    assert_int_equal(load_fraction(".nan", &f, err, sizeof err), BERTH_ECONFIG);
+    assert_int_equal(load_fraction("lots", &f, err, sizeof err), BERTH_ECONFIG);
+    assert_non_null(strstr(err, "berth.max_memory_fraction: not a number"));
+}
+
+/* ---- the guard on a full Redis ------------------------------------------------------- */
+
+static berth_engine *eng;
+
+static int noop(berth_ctx *ctx, const char *params, void *ud)
+{
+    (void)ctx, (void)params, (void)ud;
+    return 0;
+}
+
+static api_server *server(double fraction)
+{
+    api_ctx c = {.engine = eng, .secret = "mg-secret", .ns = "t",
+                 .max_memory_fraction = fraction};
+    api_server *s = NULL;
+    char err[256];
+    assert_int_equal(api_server_start(&c, "127.0.0.1", 0, &s, err, sizeof err), 0);
+    return s;
+}
+
+static char *big_launch(void)
+{
+    static char body[12 * 1024];
+    char pad[8 * 1024 + 1];
+    memset(pad, 'x', sizeof pad - 1);
+    pad[sizeof pad - 1] = '\0';
+    snprintf(body, sizeof body, "{\"job\":{\"name\":\"FILL\",\"parameters\":{\"pad\":\"%s\"},"
+             "\"metadata\":{\"kind\":\"Generic\"}}}", pad);
+    return body;
+}
+
+static long long info_field(const char *name)
+{
+    redisContext *c = redisConnectUnix(rf.sock);
+    redisReply *r = redisCommand(c, "INFO memory");
+    uint64_t used = 0, max = 0;
+    assert_int_equal(berth_memory_info_parse(r->str, r->len, &used, &max), 0);
+    freeReplyObject(r);
+    redisFree(c);
+    return (long long)(strcmp(name, "used") == 0 ? used : max);
+}
+
+static void set_maxmemory(const char *v)
+{
+    redisContext *c = redisConnectUnix(rf.sock);
+    redisReply *r = redisCommand(c, "CONFIG SET maxmemory %s", v);
+    assert_true(r && r->type == REDIS_REPLY_STATUS);
+    freeReplyObject(r);
+    redisFree(c);
+}
+
+/* Launches until a non-202; returns that response (caller frees) and counts the 202s. */
+static hc_resp launch_until_refused(hc *cli, int max_tries, int *accepted)
+{
+    hc_resp r = {0};
+    for (*accepted = 0; *accepted < max_tries; (*accepted)++) {
+        assert_int_equal(hc_post(cli, "/api/v1/jobs", AUTH, big_launch(), &r), 0);
+        if (r.status != 202)
+            return r;
+        hc_resp_free(&r);
+    }
+    fail_msg("no refusal after %d launches", max_tries);
+    return r;
+}
+
+static void test_refuses_before_oom(void **state)
+{
+    (void)state;
+    redis_fixture_flush(&rf);
+    api_server *s = server(0.9);
+    hc cli;
+    hc_init(&cli, api_server_port(s));
+    int accepted = 0;
+    hc_resp r = launch_until_refused(&cli, 2000, &accepted);
+    fprintf(stderr, "503 after %d launches; used_memory %lld of maxmemory %lld\n", accepted,
+            info_field("used"), info_field("max"));
+    if (r.status != 503)
+        fprintf(stderr, "got %ld %s\n", r.status, r.body);
+    assert_int_equal(r.status, 503);            /* never Redis's OOM (500) */
+    assert_string_equal(r.body, REFUSED);
+    hc_resp_free(&r);
+    assert_true(accepted > 5);
+    assert_true(info_field("used") < info_field("max"));
+    long long stats = redis_fixture_int(&rf, "EVAL %s 0",
+                                        "return #redis.call('keys','{t}:job_stats:*')");
+    assert_int_equal(stats, accepted);          /* the refused launch wrote nothing */
+    assert_int_equal(hc_post(&cli, "/api/v1/jobs", AUTH, big_launch(), &r), 0);
+    assert_int_equal(r.status, 503);            /* still refused */
+    hc_resp_free(&r);
+    /* limit lifted (maxmemory 0 = none): accepted again */
+    set_maxmemory("0");
+    assert_int_equal(hc_post(&cli, "/api/v1/jobs", AUTH, big_launch(), &r), 0);
+    assert_int_equal(r.status, 202);
+    hc_resp_free(&r);
+    set_maxmemory("2mb");
+    /* memory freed: accepted again */
+    redis_fixture_flush(&rf);
+    assert_int_equal(hc_post(&cli, "/api/v1/jobs", AUTH, big_launch(), &r), 0);
+    assert_int_equal(r.status, 202);
+    hc_resp_free(&r);
+    hc_cleanup(&cli);
+    api_server_stop(s);
+}
+
+/* What the guard prevents: with it off, the same launches end in Redis OOM errors. */
+static void test_without_guard_redis_ooms(void **state)
+{
+    (void)state;
+    redis_fixture_flush(&rf);
+    api_server *s = server(0);
+    hc cli;
+    hc_init(&cli, api_server_port(s));
+    int accepted = 0;
+    hc_resp r = launch_until_refused(&cli, 2000, &accepted);
+    fprintf(stderr, "guard off: %ld after %d launches: %s\n", r.status, accepted, r.body);
+    assert_int_equal(r.status, 500);
+    hc_resp_free(&r);
+    hc_cleanup(&cli);
+    api_server_stop(s);
+    redis_fixture_flush(&rf);
+}
+
+static int engine_up(void **state)
+{
+    (void)state;
+    berth_engine_config c = engine_fixture_config(&rf);
+    char err[256];
+    if (berth_engine_new(&c, &eng, err, sizeof err) != 0)
+        return -1;
+    /* not started: launched jobs stay queued, so memory only grows */
+    return berth_engine_register(eng, &(berth_job_type){.name = "FILL", .run = noop});
+}
+
+static int engine_down(void **state)
+{
+    (void)state;
+    berth_engine_free(eng);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_info_parse),
+        cmocka_unit_test(test_config_key),
+        cmocka_unit_test_setup_teardown(test_refuses_before_oom, engine_up, engine_down),
+        cmocka_unit_test_setup_teardown(test_without_guard_redis_ooms, engine_up, engine_down),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
