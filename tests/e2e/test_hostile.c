@@ -36,17 +36,19 @@ static snapshot snap(void)
     return (snapshot){n, af_count_stats()};
 }
 
-/* The server is alive and Redis is as it was. */
+/* The server is alive and Redis holds nothing new: the same job stats and no more keys.
+ * (DBSIZE may drop: the engine's housekeeping removes the transient keys of jobs that
+ * finished before the snapshot; nothing in these cases may add one.) */
 static void expect_unchanged(snapshot before)
 {
     hc_resp r;
     assert_int_equal(hc_get(&af.cli, "/healthz", NULL, &r), 0);
     af_expect(&r, 200, "ok\n");
     snapshot now = snap();
-    if (now.dbsize != before.dbsize || now.stats != before.stats)
+    if (now.dbsize > before.dbsize || now.stats != before.stats)
         fprintf(stderr, "redis changed: dbsize %lld → %lld, stats %lld → %lld\n",
                 before.dbsize, now.dbsize, before.stats, now.stats);
-    assert_int_equal(now.dbsize, before.dbsize);
+    assert_true(now.dbsize <= before.dbsize);
     assert_int_equal(now.stats, before.stats);
 }
 
