@@ -30,6 +30,7 @@ struct hook_dispatcher {
     hook_event *ev[MAX_EVENTS];
     size_t n;
     bool leading, read_own, group_ok;
+    int64_t next_log_ms;           /* when the open-event counts are logged next */
     char own_cursor[48];           /* while read_own: last pending id read back */
 };
 
@@ -162,8 +163,9 @@ static void read_events(hook_dispatcher *d)
     freeReplyObject(r);
 }
 
-/* Outdated check and payload for events not prepared yet, BATCH per script call. */
-static void prepare(hook_dispatcher *d)
+/* Outdated check and payload for events not prepared yet, BATCH per script call.
+ * Returns how many it looked at (BATCH means: call again). */
+static size_t prepare_batch(hook_dispatcher *d)
 {
     hook_event *batch[BATCH];
     size_t k = 0;
@@ -171,7 +173,7 @@ static void prepare(hook_dispatcher *d)
         if (!d->ev[i]->prepared && !d->ev[i]->outcome)
             batch[k++] = d->ev[i];
     if (k == 0)
-        return;
+        return 0;
     rargs a;
     start_args(d, &a);
     rargs_addi(&a, (long long)k);
@@ -184,7 +186,7 @@ static void prepare(hook_dispatcher *d)
     rargs_free(&a);
     if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != k) {
         freeReplyObject(r);
-        return;
+        return 0;
     }
     for (size_t i = 0; i < k; i++) {
         redisReply *one = r->element[i], *h = one->element[1];
@@ -205,6 +207,13 @@ static void prepare(hook_dispatcher *d)
         }
     }
     freeReplyObject(r);
+    return k;
+}
+
+static void prepare(hook_dispatcher *d)
+{
+    while (prepare_batch(d) == BATCH)
+        ;
 }
 
 /* An event may go when it is prepared, due, and no earlier event of its job is open. */
@@ -308,6 +317,11 @@ static void report(hook_dispatcher *d)
         retrying += d->ev[i]->attempts > 0 && !d->ev[i]->outcome;
     freeReplyObject(rconn_cmd(&d->rc, "SET %sberth:hooks:retrying %lld PX %d", d->prefix,
                               retrying, LEAD_TTL_MS));
+    int64_t now = now_ms();
+    if (retrying > 0 && now >= d->next_log_ms) {   /* once a minute while receivers fail */
+        BLOG_WARN(&d->o.log, "hooks: %zu event(s) held, %lld of them retrying", d->n, retrying);
+        d->next_log_ms = now + 60000;
+    }
 }
 
 static void drop_all(hook_dispatcher *d)

@@ -28,7 +28,7 @@ typedef struct hook_opts {
     unsigned retry_hours;       /* 0 → 24 */
     double backoff_scale;       /* 0 → 1; tests shrink the back-off */
     unsigned max_payload;       /* bytes; 0 → 1 MiB (bigger payloads are sent without parameters) */
-    unsigned per_host;          /* connections per receiver host; 0 → 4 */
+    unsigned per_host;          /* connections per receiver host; 0 → 16 */
     berth_logger log;
 } hook_opts;
 

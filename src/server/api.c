@@ -25,6 +25,8 @@ static const route routes[] = {
     {"GET", "/api/v1/stats", api_stats},
     {"GET", "/api/v1/config", api_config},
     {"GET", "/healthz", api_healthz},
+    {"GET", "/api/v1/hooks", api_hooks},
+    {"POST", "/api/v1/hooks/replay", api_hooks_replay},
 };
 
 static void log_failure(const api_server *s, const http_req *req, const http_resp *resp)

@@ -23,6 +23,9 @@ void api_job_log(const http_req *req, http_resp *resp, void *ctx);
 void api_stats(const http_req *req, http_resp *resp, void *ctx);
 void api_config(const http_req *req, http_resp *resp, void *ctx);
 void api_healthz(const http_req *req, http_resp *resp, void *ctx);
+/* api_hooks.c (Berth's routes) */
+void api_hooks(const http_req *req, http_resp *resp, void *ctx);
+void api_hooks_replay(const http_req *req, http_resp *resp, void *ctx);
 
 /* api_reply.c: Harbor's error body (spec §2.3) with the HTTP status Harbor uses for code,
  * no explicit JSON type (Go sniffs it as text/plain; charset=utf-8). */

@@ -15,6 +15,7 @@ struct hook_receiver {
     hr_mode mode;
     char *bodies[MAX_BODIES];
     size_t n, attempts;
+    size_t ok;               /* answered 200, also past MAX_BODIES */
     int stopping;
 };
 
@@ -36,6 +37,7 @@ static enum MHD_Result answer(hook_receiver *r, struct MHD_Connection *c, upload
     r->attempts++;
     if (m == HR_OK && r->n < MAX_BODIES)
         r->bodies[r->n++] = strndup(u->p ? u->p : "", u->len);
+    r->ok += m == HR_OK;
     pthread_mutex_unlock(&r->mu);
     if (m == HR_RESET)
         return MHD_NO;
@@ -111,8 +113,8 @@ void hr_set_mode(hook_receiver *r, hr_mode m)
 size_t hr_delivered(hook_receiver *r, char **out, size_t max)
 {
     pthread_mutex_lock(&r->mu);
-    size_t n = r->n;
-    for (size_t i = 0; out && i < n && i < max; i++)
+    size_t n = r->ok;
+    for (size_t i = 0; out && i < r->n && i < max; i++)
         out[i] = strdup(r->bodies[i]);
     pthread_mutex_unlock(&r->mu);
     return n;

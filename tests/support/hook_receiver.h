@@ -13,8 +13,8 @@ hook_receiver *hr_start(void);
 void hr_stop(hook_receiver *r);
 int hr_port(const hook_receiver *r);
 void hr_set_mode(hook_receiver *r, hr_mode m);
-/* Bodies answered 200, in arrival order; returns how many (copies into out up to max,
- * each the caller's to free). */
+/* How many requests were answered 200; copies the first bodies (up to max, and only the
+ * first 4096 are kept) into out in arrival order, each the caller's to free. */
 size_t hr_delivered(hook_receiver *r, char **out, size_t max);
 /* Every request seen, whatever the answer. */
 size_t hr_attempts(hook_receiver *r);
