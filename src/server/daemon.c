@@ -292,6 +292,7 @@ static int make_engine(daemon_t *d, char *err, size_t errlen)
                               .lease_ms = (unsigned)c->lease_seconds * 1000,
                               .grace_ms = (unsigned)c->grace_seconds * 1000,
                               .max_update_hours = (unsigned)c->max_update_hours,
+                              .hook_retry_hours = (unsigned)c->hooks_retry_hours,
                               .job_log_dir = d->job_log_dir[0] ? d->job_log_dir : NULL,
                               .log = daemon_log_write, .log_userdata = d->log,
                               .log_level = daemon_log_min_level(d->log)};
