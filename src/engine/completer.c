@@ -111,7 +111,7 @@ static size_t collect(berth_engine *e, run **batch, size_t have)
 {
     run *r = have ? NULL : runq_pop(&e->done, -1);
     while (r || (have < BATCH_MAX && (r = runq_pop(&e->done, 0)))) {
-        if (r->handed_back && (r->op == 'S' || r->op == 'E')) {
+        if (atomic_load(&r->handed_back) && (r->op == 'S' || r->op == 'E')) {
             engine_disown(e, r);
             run_free(r);
         } else {

@@ -38,16 +38,28 @@ static int prepare(berth_engine *e, const berth_launch *l, prepared *p, char *er
         snprintf(err, errlen, "'schedule_delay' must be specified for Scheduled job");
         return BERTH_EINVAL;
     }
+    /* now + delay must stay a valid time: ~100 years is plenty (Go would wrap around). */
+    if (p->scheduled && l->schedule_delay > (uint64_t)100 * 366 * 86400) {
+        snprintf(err, errlen, "'schedule_delay' is too large: %llu seconds",
+                 (unsigned long long)l->schedule_delay);
+        return BERTH_EINVAL;
+    }
     if (l->params_json && strcmp(l->params_json, "null") != 0) {
         json_error_t jerr;
         json_t *j = json_loads(l->params_json, JSON_REJECT_DUPLICATES, &jerr);
+        bool big = false;
+        if (!j) {   /* integers past int64 are valid JSON (Go reads them as float64) */
+            j = json_loads(l->params_json, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, &jerr);
+            big = j != NULL;
+        }
         if (!json_is_object(j)) {
             snprintf(err, errlen, "parameters must be a JSON object: %s",
                      j ? "not an object" : jerr.text);
             json_decref(j);
             return BERTH_EINVAL;
         }
-        p->params = json_dumps(j, JSON_COMPACT);
+        /* keep the caller's text when re-encoding would turn its integers into reals */
+        p->params = big ? strdup(l->params_json) : json_dumps(j, JSON_COMPACT);
         json_decref(j);
     }
     if (l->unique) {

@@ -165,7 +165,7 @@ void heartbeat_hand_back(berth_engine *e)
     rargs_adds(&a, e->pool_id);
     pthread_mutex_lock(&e->own_mu);
     for (run *r = e->owned; r; r = r->own_next) {
-        r->handed_back = true;
+        atomic_store(&r->handed_back, true);
         rargs_adds(&a, r->id);
     }
     pthread_mutex_unlock(&e->own_mu);

@@ -32,7 +32,7 @@ typedef struct run {
     const jtype *type;       /* NULL for an unknown name */
     int rc;                  /* run result, 0 = success */
     buf errmsg;              /* berth_ctx_fail text */
-    bool handed_back;        /* requeued at shutdown: drop its outcome */
+    atomic_bool handed_back; /* requeued at shutdown: drop its outcome (set under own_mu, read anywhere) */
     char op;                 /* completer op: 'S', 'E', 'C' (check-in) */
     char *checkin;           /* for op 'C' */
     int64_t started_ms;      /* when a worker began running it */

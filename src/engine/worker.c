@@ -70,7 +70,7 @@ void *worker_main(void *arg)
         r->started_ms = engine_now_ms();   /* published to the heartbeat by the lock */
         atomic_store(&s->stop, atomic_load(&e->system_done));
         set_current(s, r);
-        if (!r->handed_back)
+        if (!atomic_load(&r->handed_back))
             execute(s, r);
         r->op = r->rc == 0 ? 'S' : 'E';
         /* Leave the slot before the completer can free the run (the subscriber and the

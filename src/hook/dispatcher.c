@@ -31,6 +31,7 @@ struct hook_dispatcher {
     size_t n;
     bool leading, read_own, group_ok;
     int64_t next_log_ms;           /* when the open-event counts are logged next */
+    long long reported_retrying;   /* last count written to {ns}:berth:hooks:retrying */
     char own_cursor[48];           /* while read_own: last pending id read back */
 };
 
@@ -315,8 +316,13 @@ static void report(hook_dispatcher *d)
     long long retrying = 0;
     for (size_t i = 0; i < d->n; i++)
         retrying += d->ev[i]->attempts > 0 && !d->ev[i]->outcome;
-    freeReplyObject(rconn_cmd(&d->rc, "SET %sberth:hooks:retrying %lld PX %d", d->prefix,
-                              retrying, LEAD_TTL_MS));
+    /* Only while something fails, so an idle service writes nothing. */
+    if (retrying > 0)
+        freeReplyObject(rconn_cmd(&d->rc, "SET %sberth:hooks:retrying %lld PX %d", d->prefix,
+                                  retrying, LEAD_TTL_MS));
+    else if (d->reported_retrying > 0)
+        freeReplyObject(rconn_cmd(&d->rc, "DEL %sberth:hooks:retrying", d->prefix));
+    d->reported_retrying = retrying;
     int64_t now = now_ms();
     if (retrying > 0 && now >= d->next_log_ms) {   /* once a minute while receivers fail */
         BLOG_WARN(&d->o.log, "hooks: %zu event(s) held, %lld of them retrying", d->n, retrying);

@@ -96,7 +96,8 @@ static int ask_sentinel(rconn *rc, const char *host, int port, char *mhost, size
     if (c && !c->err) {
         redisSetTimeout(c, tv);
         redisReply *r = redisCommand(c, "SENTINEL get-master-addr-by-name %s", rc->target.master);
-        ok = r && r->type == REDIS_REPLY_ARRAY && r->elements == 2;
+        ok = r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+             r->element[0]->type == REDIS_REPLY_STRING && r->element[1]->type == REDIS_REPLY_STRING;
         if (ok) {
             snprintf(mhost, mlen, "%s", r->element[0]->str);
             *mport = atoi(r->element[1]->str);

@@ -244,8 +244,17 @@ static void test_bad_input_changes_nothing(void **state)
     berth_launch periodic = {.name = "PROBE", .kind = "Periodic"};
     assert_int_equal(berth_engine_launch(e, &periodic, NULL, err, sizeof err), BERTH_EINVAL);
     assert_int_equal(redis_fixture_int(&rf, "DBSIZE"), 0);
+    berth_launch far = {.name = "PROBE", .kind = "Scheduled", .schedule_delay = 9223372036854775807ULL};
+    assert_int_equal(berth_engine_launch(e, &far, NULL, err, sizeof err), BERTH_EINVAL);
+    assert_string_equal(err, "'schedule_delay' is too large: 9223372036854775807 seconds");
+    assert_int_equal(redis_fixture_int(&rf, "DBSIZE"), 0);
     berth_stats *s = NULL;
-    assert_int_equal(berth_engine_get_stats(e, "0123456789abcdef01234567", &s), BERTH_ENOTFOUND);
+    /* integers past int64 are valid JSON (Go: float64): accepted, kept as written */
+    berth_launch big = {.name = "PROBE", .params_json = "{\"n\":18446744073709551616}"};
+    assert_int_equal(berth_engine_launch(e, &big, &s, err, sizeof err), 0);
+    assert_string_equal(s->parameters, "{\"n\":18446744073709551616}");
+    berth_stats_free(s);
+    s = NULL;
     assert_int_equal(berth_engine_stop_job(e, "0123456789abcdef01234567"), BERTH_ENOTFOUND);
     berth_engine_free(e);
 }

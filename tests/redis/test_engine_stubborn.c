@@ -125,24 +125,8 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Under TSan these runs hit a data race in the engine (worker.c reads run->handed_back
- * without own_mu while heartbeat_hand_back writes it under the lock; reported, see
- * docs/reliability.md). Until it is fixed the TSan preset skips this program; release and
- * ASan run it. */
-#if defined(__SANITIZE_THREAD__)
-#define UNDER_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define UNDER_TSAN 1
-#endif
-#endif
-
 int main(void)
 {
-#ifdef UNDER_TSAN
-    fprintf(stderr, "skipped under TSan: known race on run->handed_back (docs/reliability.md)\n");
-    return 0;
-#endif
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stop_gives_up_and_hands_back),
         cmocka_unit_test(test_handed_back_run_finishes_elsewhere),
