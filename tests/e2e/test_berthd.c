@@ -38,17 +38,6 @@ static int rm(void **state)
     return system(cmd);
 }
 
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    bind(fd, (struct sockaddr *)&a, sizeof a);
-    getsockname(fd, (struct sockaddr *)&a, &len);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 /* Writes <tmp>/<name>.yml and returns its path (static buffer per call site is enough). */
 static void write_config(const char *path, int port, const char *redis_url, const char *listen,
                          const char *data, int lease)
@@ -137,7 +126,7 @@ static void test_refusals(void **state)
     char path[128], data[96];
     snprintf(path, sizeof path, "%s/open.yml", tmp);
     snprintf(data, sizeof data, "%s/open", tmp);
-    write_config(path, free_port(), NULL, "0.0.0.0", data, 30);
+    write_config(path, redis_fixture_free_port(), NULL, "0.0.0.0", data, 30);
     int fd;
     char err[2048];
     unsetenv("CORE_SECRET");
@@ -153,22 +142,6 @@ static void test_refusals(void **state)
     assert_int_equal(exit_code(pid, 5000), 2);
     (void)fd;
     (void)err;
-}
-
-static bool healthy(int port)
-{
-    hc c;
-    hc_init(&c, port);
-    bool ok = false;
-    for (int i = 0; i < 200 && !ok; i++) {
-        hc_resp r;
-        ok = hc_get(&c, "/healthz", NULL, &r) == 0 && r.status == 200;
-        hc_resp_free(&r);
-        if (!ok)
-            engine_fixture_sleep_ms(25);
-    }
-    hc_cleanup(&c);
-    return ok;
 }
 
 static char *launch_demo(int port)
@@ -212,12 +185,12 @@ static void test_embedded_lifecycle(void **state)
     snprintf(path, sizeof path, "%s/emb.yml", tmp);
     snprintf(data, sizeof data, "%s/emb", tmp);
     snprintf(sock, sizeof sock, "%s/redis/redis.sock", data);
-    int port = free_port();
+    int port = redis_fixture_free_port();
     write_config(path, port, NULL, "127.0.0.1", data, 30);
     int fd;
     long long t0 = engine_fixture_now_ms();
     pid_t pid = spawn(path, &fd);
-    assert_true(healthy(port));
+    assert_true(hc_wait_healthy(port, 5000));
     fprintf(stderr, "berthd (embedded redis) answered after %lld ms\n", engine_fixture_now_ms() - t0);
     char *id = launch_demo(port);
     assert_true(wait_status(port, id, "Running", 3000));
@@ -248,12 +221,12 @@ static void test_two_nodes_failover(void **state)
     snprintf(url, sizeof url, "redis://127.0.0.1:%d/0", rf.port);
     snprintf(pa, sizeof pa, "%s/a.yml", tmp), snprintf(pb, sizeof pb, "%s/b.yml", tmp);
     snprintf(da, sizeof da, "%s/a", tmp), snprintf(db, sizeof db, "%s/b", tmp);
-    int porta = free_port(), portb = free_port();
+    int porta = redis_fixture_free_port(), portb = redis_fixture_free_port();
     write_config(pa, porta, url, "127.0.0.1", da, 2);
     write_config(pb, portb, url, "127.0.0.1", db, 2);
     int fa, fb;
     pid_t a = spawn(pa, &fa), b = spawn(pb, &fb);
-    assert_true(healthy(porta) && healthy(portb));
+    assert_true(hc_wait_healthy(porta, 5000) && hc_wait_healthy(portb, 5000));
     assert_int_equal(redis_fixture_int(&rf, "SCARD {e2e}:worker_pools"), 2);
     char *id = launch_demo(porta);
     assert_true(wait_status(portb, id, "Running", 3000));   /* any node answers for any job */
@@ -303,7 +276,7 @@ static void test_https(void **state)
     assert_int_equal(system(cmd), 0);
     snprintf(path, sizeof path, "%s/tls.yml", tmp);
     snprintf(data, sizeof data, "%s/tls", tmp);
-    int port = free_port();
+    int port = redis_fixture_free_port();
     write_config(path, port, NULL, "127.0.0.1", data, 30);
     FILE *f = fopen(path, "a");
     fprintf(f, "https_config:\n  cert: %s\n  key: %s\n", cert, key);

@@ -130,17 +130,6 @@ static void test_listen_refusal(void **state)
 
 static char tmp[64];
 
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    bind(fd, (struct sockaddr *)&a, sizeof a);
-    getsockname(fd, (struct sockaddr *)&a, &len);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 static void write_config(const char *path, int port, const char *redis_url, const char *data)
 {
     FILE *f = fopen(path, "w");
@@ -174,22 +163,6 @@ static pid_t spawn(const char *config, const char *data)
         _exit(127);
     }
     return pid;
-}
-
-static bool healthy(int port)
-{
-    hc c;
-    hc_init(&c, port);
-    bool ok = false;
-    for (int i = 0; i < 200 && !ok; i++) {
-        hc_resp r;
-        ok = hc_get(&c, "/healthz", NULL, &r) == 0 && r.status == 200;
-        hc_resp_free(&r);
-        if (!ok)
-            engine_fixture_sleep_ms(25);
-    }
-    hc_cleanup(&c);
-    return ok;
 }
 
 static void stop(pid_t pid)
@@ -257,10 +230,10 @@ static void test_daemon_never_logs_secrets(void **state)
     snprintf(url, sizeof url, "redis://:%s@127.0.0.1:%d/0", REDIS_PW, rf.port);
     snprintf(path, sizeof path, "%s/sec.yml", tmp);
     snprintf(data, sizeof data, "%s/sec", tmp);
-    int port = free_port();
+    int port = redis_fixture_free_port();
     write_config(path, port, url, data);
     pid_t pid = spawn(path, data);
-    assert_true(healthy(port));
+    assert_true(hc_wait_healthy(port, 5000));
     requests(port);
     /* Redis goes away and comes back: reconnect errors are logged, the password is not */
     redis_fixture_kill(&rf);
@@ -287,10 +260,10 @@ static void test_embedded_redis_unix_only(void **state)
     snprintf(data, sizeof data, "%s/emb", tmp);
     snprintf(dir, sizeof dir, "%s/redis", data);
     snprintf(sock, sizeof sock, "%s/redis.sock", dir);
-    int port = free_port();
+    int port = redis_fixture_free_port();
     write_config(path, port, NULL, data);
     pid_t pid = spawn(path, data);
-    assert_true(healthy(port));
+    assert_true(hc_wait_healthy(port, 5000));
     struct stat st;
     assert_int_equal(stat(dir, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0700);

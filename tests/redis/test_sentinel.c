@@ -17,17 +17,6 @@ static redis_fixture rf;
 static pid_t sentinel;
 static int sport;
 
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    bind(fd, (struct sockaddr *)&a, sizeof a);
-    getsockname(fd, (struct sockaddr *)&a, &len);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 static int sentinel_knows_master(void)
 {
     struct timeval tv = {1, 0};
@@ -48,7 +37,7 @@ static int setup(void **state)
     (void)state;
     if (redis_fixture_start(&rf, NULL) != 0)
         return -1;
-    sport = free_port();
+    sport = redis_fixture_free_port();
     char conf[256];
     snprintf(conf, sizeof conf, "%s/sentinel.conf", rf.dir);
     FILE *f = fopen(conf, "w");

@@ -1,6 +1,8 @@
 /* libcurl-based test client; see http_client.h. */
 #include "http_client.h"
 
+#include <time.h>
+
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,4 +156,22 @@ void hc_resp_free(hc_resp *r)
     free(r->body);
     free(r->headers);
     memset(r, 0, sizeof *r);
+}
+
+int hc_wait_healthy(int port, int ms)
+{
+    hc c;
+    hc_init(&c, port);
+    int ok = 0;
+    for (int waited = 0; waited <= ms && !ok; waited += 25) {
+        hc_resp r;
+        ok = hc_get(&c, "/healthz", NULL, &r) == 0 && r.status == 200;
+        hc_resp_free(&r);
+        if (!ok) {
+            struct timespec ts = {0, 25000000L};
+            nanosleep(&ts, NULL);
+        }
+    }
+    hc_cleanup(&c);
+    return ok;
 }

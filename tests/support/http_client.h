@@ -36,5 +36,7 @@ int hc_post(hc *c, const char *path, const char *auth, const char *body, hc_resp
 /* Value of response header name (case-insensitive) copied into out, or NULL if absent. */
 const char *hc_header(const hc_resp *r, const char *name, char *out, size_t outlen);
 void hc_resp_free(hc_resp *r);
+/* Polls GET /healthz on 127.0.0.1:port every 25 ms until it answers 200 or ms pass. */
+int hc_wait_healthy(int port, int ms);
 
 #endif

@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static int free_port(void)
+int redis_fixture_free_port(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -98,7 +98,7 @@ int redis_fixture_start(redis_fixture *rf, const char *const *extra_args)
     }
     snprintf(rf->sock, sizeof rf->sock, "%s/redis.sock", rf->dir);
     for (int attempt = 0; attempt < 5; attempt++) {
-        rf->port = free_port();
+        rf->port = redis_fixture_free_port();
         if (rf->port > 0 && spawn(rf, extra_args) == 0)
             return 0;
     }

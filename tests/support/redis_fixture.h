@@ -24,6 +24,8 @@ void redis_fixture_kill(redis_fixture *rf);
 int redis_fixture_restart(redis_fixture *rf, const char *const *extra_args);
 /* Runs one command (printf-style, hiredis syntax) and returns its integer reply, or -1. */
 long long redis_fixture_int(redis_fixture *rf, const char *fmt, ...);
+/* A loopback TCP port that was free a moment ago (for servers a test starts itself). */
+int redis_fixture_free_port(void);
 /* FLUSHALL between tests. */
 void redis_fixture_flush(redis_fixture *rf);
 
