@@ -2,7 +2,7 @@
 PRESET ?= release
 BUILD   = build/$(PRESET)
 
-.PHONY: all deps build run test test-asan test-tsan bench fuzz clean
+.PHONY: all deps build run test test-asan test-tsan test-chaos bench fuzz clean
 
 all: build
 
@@ -26,6 +26,10 @@ test-asan:
 
 test-tsan:
 	$(MAKE) test PRESET=tsan
+
+# The chaos tests (tests/slow) at full size; `make test` runs them smaller.
+test-chaos: build
+	BERTH_CHAOS_SCALE=full ctest --preset $(PRESET) -L slow
 
 bench: build
 	@scripts/bench.sh $(BUILD)

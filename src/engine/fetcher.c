@@ -73,7 +73,7 @@ static void build_fetch_args(berth_engine *e, rargs *a, unsigned want)
     rargs_adds(a, e->prefix);
     rargs_addi(a, engine_now());
     rargs_adds(a, e->pool_id);
-    rargs_addi(a, engine_now_ms() + e->cfg.lease_ms);
+    rargs_addi(a, heartbeat_lease_deadline_ms(e));
     rargs_addi(a, want);
     rargs_addi(a, (long long)e->ntypes);
     for (size_t i = 0; i < e->ntypes; i++) {

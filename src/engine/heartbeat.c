@@ -1,7 +1,8 @@
 /* The heartbeat thread: keeps this node visible (gocraft pool heartbeat, worker
  * observations, both read by Harbor core's monitor), renews the leases of the runs this
  * node holds, re-checks running jobs for stops that pub/sub may have missed, and reaps:
- * any node requeues runs whose lease expired (their node died), within one lease. */
+ * any node requeues runs whose lease expired (their node died), within one lease (see
+ * heartbeat_lease_deadline_ms in internal.h for the arithmetic). */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,8 +12,13 @@
 
 static unsigned interval_ms(const berth_engine *e)
 {
-    unsigned ms = e->cfg.lease_ms / 3;
+    unsigned ms = e->cfg.lease_ms / 5;
     return ms < 5000 ? (ms < 100 ? 100 : ms) : 5000;  /* Harbor calls a pool dead at 10 s */
+}
+
+int64_t heartbeat_lease_deadline_ms(const berth_engine *e)
+{
+    return engine_now_ms() + e->cfg.lease_ms * 3 / 5;
 }
 
 static void renew_leases(berth_engine *e, rconn *rc)
@@ -22,7 +28,7 @@ static void renew_leases(berth_engine *e, rconn *rc)
     rargs_adds(&a, "ZADD");
     rargs_addf(&a, "%sberth:leases", e->prefix);
     rargs_adds(&a, "XX");
-    long long deadline = engine_now_ms() + e->cfg.lease_ms;
+    long long deadline = heartbeat_lease_deadline_ms(e);
     pthread_mutex_lock(&e->own_mu);
     for (run *r = e->owned; r; r = r->own_next) {
         rargs_addi(&a, deadline);

@@ -167,6 +167,11 @@ void *subscriber_main(void *e);
 void *heartbeat_main(void *e);
 void *scheduler_main(void *e);
 
+/* heartbeat.c: when a lease taken or renewed now ends. Leases are renewed every fifth
+ * of lease_ms and end three fifths after the renewal, and every node reaps every fifth,
+ * so a dead node's run is requeued at most four fifths of lease_ms after the death while
+ * a live node may renew two fifths late without losing its runs. */
+int64_t heartbeat_lease_deadline_ms(const berth_engine *e);
 /* heartbeat.c: give back this node's unfinished runs now (shutdown). */
 void heartbeat_hand_back(berth_engine *e);
 /* fetcher.c: draws the priority-weighted type order into out (ntypes entries). */

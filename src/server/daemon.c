@@ -306,6 +306,11 @@ static int make_engine(daemon_t *d, char *err, size_t errlen)
         snprintf(err, errlen, "cannot register the built-in jobs");
         rc = BERTH_EINVAL;
     }
+    const char *trace = getenv("BERTH_CHAOS_TRACE");   /* the chaos tests' job, off by default */
+    if (rc == 0 && trace && *trace && berth_jobs_register_chaos(d->engine, trace) != 0) {
+        snprintf(err, errlen, "cannot open the chaos trace %s", trace);
+        rc = BERTH_EINVAL;
+    }
     if (rc == 0)
         rc = start_engine(d, err, errlen);
     static const berth_misfire misfires[] = {BERTH_MISFIRE_SKIP, BERTH_MISFIRE_ONCE,
