@@ -86,7 +86,7 @@ static bool flush(berth_engine *e, rconn *rc, run **batch, size_t n, rargs *a)
     redisReply *r = rconn_eval(rc, SCRIPT_FINISH, a);
     bool ok = rconn_ok(rc, r) && r->type == REDIS_REPLY_ARRAY && r->elements == n;
     if (!ok) {
-        BLOG_WARN(&e->log, "finish batch of %zu failed: %s", n, rc->err);
+        BLOG(&e->log, rconn_fail_level(r), "finish batch of %zu failed: %s", n, rc->err);
         freeReplyObject(r);
         return false;
     }

@@ -40,9 +40,11 @@ static void copy_config(berth_engine *e, const berth_engine_config *c)
                  .password = (char *)c->redis_password,
                  .db = c->redis_db,
                  .sentinels = (char *)c->redis_sentinels,
-                 .master = (char *)c->redis_master};
+                 .master = (char *)c->redis_master,
+                 .health = &e->health};
     rtarget_copy(&e->target, &t);
     e->log = (berth_logger){c->log, c->log_userdata, c->log_level};
+    e->health.log = e->log;
     if (c->pool_id && berth_id_valid(c->pool_id))
         memcpy(e->pool_id, c->pool_id, 25);
     else

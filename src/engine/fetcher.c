@@ -176,7 +176,8 @@ void *fetcher_main(void *arg)
         build_fetch_args(e, &a, want);
         redisReply *r = rconn_eval(&rc, SCRIPT_FETCH, &a);
         if (!rconn_ok(&rc, r) || r->type != REDIS_REPLY_ARRAY) {
-            BLOG_WARN(&e->log, "fetch failed (retrying in %d ms): %s", backoff_ms, rc.err);
+            BLOG(&e->log, rconn_fail_level(r), "fetch failed (retrying in %d ms): %s", backoff_ms,
+                 rc.err);
             freeReplyObject(r);
             wait_for_wake(e, backoff_ms);
             backoff_ms = backoff_ms < 2000 ? backoff_ms * 2 : 2000;

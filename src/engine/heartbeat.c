@@ -21,7 +21,9 @@ int64_t heartbeat_lease_deadline_ms(const berth_engine *e)
     return engine_now_ms() + e->cfg.lease_ms * 3 / 5;
 }
 
-static void renew_leases(berth_engine *e, rconn *rc)
+/* Returns false when Redis did not take the renewal: then this node's own leases may
+ * look expired, and it must not reap them (they are alive; the next tick renews them). */
+static bool renew_leases(berth_engine *e, rconn *rc)
 {
     rargs a;
     rargs_init(&a);
@@ -35,9 +37,14 @@ static void renew_leases(berth_engine *e, rconn *rc)
         rargs_adds(&a, r->id);
     }
     pthread_mutex_unlock(&e->own_mu);
-    if (a.argc > 3)
-        freeReplyObject(rconn_argv(rc, &a));
+    bool ok = true;
+    if (a.argc > 3) {
+        redisReply *r = rconn_argv(rc, &a);
+        ok = rconn_ok(rc, r);
+        freeReplyObject(r);
+    }
     rargs_free(&a);
+    return ok;
 }
 
 static void job_names(const berth_engine *e, buf *b)
@@ -201,10 +208,11 @@ void *heartbeat_main(void *arg)
     rconn rc;
     rconn_init(&rc, &e->target, 5000);
     while (atomic_load(&e->running)) {
-        renew_leases(e, &rc);
+        bool renewed = renew_leases(e, &rc);
         beat(e, &rc);
         observe(e, &rc);
-        reap(e, &rc);
+        if (renewed)
+            reap(e, &rc);
         engine_retry_status(e, &rc);
         sweep(e, &rc);
         engine_tick_wait(e, (int)interval_ms(e));

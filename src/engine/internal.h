@@ -62,6 +62,7 @@ struct berth_engine {
     char *prefix;                /* "{ns}:" */
     char pool_id[25];
     rtarget target;
+    rhealth health;              /* of target: says once that Redis is away, then back */
     berth_logger log;
 
     jtype *types;                /* registry; fixed after start */

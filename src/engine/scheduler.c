@@ -21,7 +21,7 @@ static int pass(berth_engine *e, rconn *rc)
     rargs_free(&a);
     int wait = MAX_WAIT_MS;
     if (!rconn_ok(rc, r) || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
-        BLOG_WARN(&e->log, "scheduler pass failed: %s", rc->err);
+        BLOG(&e->log, rconn_fail_level(r), "scheduler pass failed: %s", rc->err);
     } else if (r->element[0]->integer >= BATCH) {
         wait = 0;
     } else if (r->element[1]->type == REDIS_REPLY_STRING && r->element[1]->len > 0) {

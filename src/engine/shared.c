@@ -21,7 +21,7 @@ rconn *engine_conn_get(berth_engine *e)
         rconn_init(rc, &e->target, 5000);
     }
     if (rconn_connect(rc) != 0) {
-        BLOG_WARN(&e->log, "redis connect failed: %s", rc->err);
+        BLOG_DEBUG(&e->log, "redis connect failed: %s", rc->err);   /* rhealth said it */
         engine_conn_put(e, rc);
         return NULL;
     }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "berth/error.h"
 #include "util/alloc.h"
@@ -37,6 +38,7 @@ void rtarget_copy(rtarget *dst, const rtarget *src)
     dst->db = src->db;
     dst->sentinels = berth_strdup(src->sentinels);
     dst->master = berth_strdup(src->master);
+    dst->health = src->health;
 }
 
 void rtarget_free(rtarget *t)
@@ -54,6 +56,40 @@ void rconn_init(rconn *rc, const rtarget *t, int timeout_ms)
     memset(rc, 0, sizeof *rc);
     rtarget_copy(&rc->target, t);
     rc->timeout_ms = timeout_ms;
+}
+
+static long long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A dial failed: the first failure of an outage says so. */
+static void health_lost(rconn *rc)
+{
+    rhealth *h = rc->target.health;
+    bool up = false;
+    if (!h || !atomic_compare_exchange_strong(&h->down, &up, true))
+        return;
+    atomic_store(&h->down_since_ms, mono_ms());
+    BLOG_WARN(&h->log, "lost the connection to redis: %s; retrying with back-off (launches "
+              "are refused and jobs wait until it is back)", rc->err);
+}
+
+/* A dial worked: the first success after an outage says so. */
+static void health_back(rconn *rc)
+{
+    rhealth *h = rc->target.health;
+    bool down = true;
+    if (!h || !atomic_compare_exchange_strong(&h->down, &down, false))
+        return;
+    BLOG_WARN(&h->log, "redis is back after %lld ms", mono_ms() - atomic_load(&h->down_since_ms));
+}
+
+berth_log_level rconn_fail_level(const redisReply *r)
+{
+    return r ? BERTH_LOG_WARNING : BERTH_LOG_DEBUG;
 }
 
 static void drop(rconn *rc, const char *why)
@@ -137,8 +173,10 @@ int rconn_connect(rconn *rc)
 {
     if (rc->c)
         return 0;
-    if (rc->target.sentinels && *rc->target.sentinels && resolve_master(rc) != 0)
+    if (rc->target.sentinels && *rc->target.sentinels && resolve_master(rc) != 0) {
+        health_lost(rc);
         return BERTH_EREDIS;
+    }
     struct timeval tv = {rc->timeout_ms / 1000, (rc->timeout_ms % 1000) * 1000};
     if (rc->target.unix_path && *rc->target.unix_path)
         rc->c = rc->timeout_ms ? redisConnectUnixWithTimeout(rc->target.unix_path, tv)
@@ -148,13 +186,17 @@ int rconn_connect(rconn *rc)
                                : redisConnect(rc->target.host, rc->target.port);
     if (!rc->c || rc->c->err) {
         drop(rc, rc->c ? rc->c->errstr : "cannot allocate redis context");
+        health_lost(rc);
         return BERTH_EREDIS;
     }
     if (rc->timeout_ms)
         redisSetTimeout(rc->c, tv);
     for (int i = 0; i < SCRIPT_COUNT; i++)
         rc->sha[i][0] = '\0';
-    return handshake(rc);
+    int err = handshake(rc);
+    if (err == 0)
+        health_back(rc);
+    return err;
 }
 
 void rconn_close(rconn *rc)

@@ -9,9 +9,22 @@
 #define BERTH_STORE_REDIS_H
 
 #include <hiredis/hiredis.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "store/args.h"
+#include "util/log.h"
+
+/* What every connection to one Redis knows about it, so that an outage is logged once
+ * and not by each thread at each retry: the first dial that fails says the connection is
+ * lost, the first dial that works again says Redis is back and after how long. An I/O
+ * error on an open connection only drops it (the next call dials); Redis restarting
+ * leaves many stale connections, and only a failed dial says Redis is really away. */
+typedef struct rhealth {
+    atomic_bool down;
+    _Atomic long long down_since_ms;
+    berth_logger log;
+} rhealth;
 
 typedef struct rtarget {
     char *host;          /* TCP host (NULL when unix_path is set) */
@@ -21,6 +34,7 @@ typedef struct rtarget {
     int db;              /* SELECT when > 0 */
     char *sentinels;     /* "h1:p1,h2:p2": ask these for master's address at every dial */
     char *master;        /* the sentinel master name (with sentinels) */
+    rhealth *health;     /* shared by every copy, not owned; NULL: outages are not logged */
 } rtarget;
 
 typedef enum {
@@ -60,5 +74,10 @@ const char *rconn_script_source(script_id id);
 
 /* True if r is a usable reply (not NULL, not an error); else copies the error into rc->err. */
 bool rconn_ok(rconn *rc, const redisReply *r);
+
+/* The level at which a caller logs its failed call that got reply r: a NULL reply is a
+ * connection failure, which the target's rhealth already reports once per outage, so
+ * DEBUG; an error reply (OOM, a script error) is the caller's to report, WARNING. */
+berth_log_level rconn_fail_level(const redisReply *r);
 
 #endif

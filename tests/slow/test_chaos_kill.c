@@ -37,12 +37,6 @@ static atomic_int accepted;
 static atomic_int refused;      /* transport errors and 5xx while a node died: retried */
 static plan pl;
 
-static int full(void)
-{
-    const char *s = getenv("BERTH_CHAOS_SCALE");
-    return s && strcmp(s, "full") == 0;
-}
-
 /* Launches pl.jobs CHAOS jobs at pl.rate per second, each to a random node that is up;
  * a launch the dying node did not answer is retried elsewhere (at-least-once launch: the
  * lost answer may hide an accepted job, which the final scan still checks). */
@@ -56,9 +50,7 @@ static void *launcher(void *arg)
     unsigned seed = 7;
     while (atomic_load(&accepted) < pl.jobs) {
         int n = atomic_load(&accepted);
-        long long due = t0 + (long long)n * 1000 / pl.rate;
-        if (cluster_now_ms() < due)
-            cluster_sleep_ms((int)(due - cluster_now_ms()));
+        cluster_pace(t0, n, pl.rate);
         int i = (int)(rand_r(&seed) % NODES);
         if (!atomic_load(&up[i]))
             continue;
@@ -166,7 +158,7 @@ static long long check_trace(const kill_rec *kills, int nkills, int *lost_runs)
 static void test_kill9_while_draining(void **state)
 {
     (void)state;
-    pl = full() ? (plan){10000, 450, 16} : (plan){3000, 400, 16};
+    pl = cluster_full_scale() ? (plan){10000, 450, 16} : (plan){3000, 400, 16};
     ids = calloc((size_t)pl.jobs, sizeof *ids);
     assert_int_equal(redis_fixture_start(&rf, NULL), 0);
     char url[96];
@@ -186,7 +178,7 @@ static void test_kill9_while_draining(void **state)
     kill_rec kills[256];
     int nkills = 0, stuck = pl.jobs, done = 0;
     unsigned seed = 11;
-    long long t0 = cluster_now_ms(), deadline = t0 + (full() ? 600000 : 240000);
+    long long t0 = cluster_now_ms(), deadline = t0 + (cluster_full_scale() ? 600000 : 240000);
     while (cluster_now_ms() < deadline) {
         cluster_sleep_ms(1000 + (int)(rand_r(&seed) % 1500));   /* a kill every 1-2.5 s */
         int n = atomic_load(&accepted);

@@ -26,6 +26,19 @@ void cluster_sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
+void cluster_pace(long long t0_ms, int n, int rate)
+{
+    long long due = t0_ms + (long long)n * 1000 / rate, now = cluster_now_ms();
+    if (now < due)
+        cluster_sleep_ms((int)(due - now));
+}
+
+int cluster_full_scale(void)
+{
+    const char *s = getenv("BERTH_CHAOS_SCALE");
+    return s && strcmp(s, "full") == 0;
+}
+
 static int write_config(const cluster_node *nd, const cluster_opts *o)
 {
     FILE *f = fopen(nd->config, "w");
@@ -122,7 +135,7 @@ void cluster_stop(cluster *c, int keep)
     for (int i = 0; i < c->n; i++)
         if (c->nodes[i].pid)
             cluster_signal(c, i, SIGTERM);
-    if (keep) {
+    if (keep || getenv("BERTH_CHAOS_KEEP")) {
         fprintf(stderr, "cluster: kept %s\n", c->dir);
         return;
     }

@@ -48,7 +48,8 @@ int cluster_start(cluster *c, int i);
 /* Sends sig to node i and reaps it (SIGKILL after 15 s). Returns the node's exit code
  * (128 + signal when killed), -1 if it was not running. */
 int cluster_signal(cluster *c, int i, int sig);
-/* SIGTERM to every running node, reaps them, removes the dir unless keep. */
+/* SIGTERM to every running node, reaps them, removes the dir unless keep (or the
+ * environment has BERTH_CHAOS_KEEP, for looking at the logs after a run). */
 void cluster_stop(cluster *c, int keep);
 /* Number of lines of node i's log containing needle. */
 int cluster_log_count(const cluster *c, int i, const char *needle);
@@ -73,5 +74,9 @@ long cluster_launch(hc *cli, unsigned ms, const char *extra_json, char *id, size
 
 long long cluster_now_ms(void);
 void cluster_sleep_ms(int ms);
+/* Sleeps until launch number n of a run that began at t0_ms is due at rate per second. */
+void cluster_pace(long long t0_ms, int n, int rate);
+/* True when BERTH_CHAOS_SCALE=full (make test-chaos): the tests' full sizes. */
+int cluster_full_scale(void);
 
 #endif
