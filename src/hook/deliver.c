@@ -91,6 +91,7 @@ static void finished(hook_http *h, CURL *c, CURLcode res)
     curl_easy_getinfo(c, CURLINFO_PRIVATE, (char **)&ev);
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    ev->answered = true;
     if (res == CURLE_OK && status == 200) {
         ev->outcome = 'A';
     } else {

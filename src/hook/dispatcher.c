@@ -1,6 +1,7 @@
 /* The hook dispatcher thread; see hook.h for the design. One pass of the loop: hold the
  * lead, read new events, prepare them (outdated check + payload), start the ready ones
- * (a job's events strictly in order), drive HTTP, schedule retries or park, settle. */
+ * (a job's events strictly in order), drive HTTP, schedule retries or park, release the
+ * waiting events of a receiver that is back (endpoint.h), settle. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -33,6 +34,7 @@ struct hook_dispatcher {
     int64_t next_log_ms;           /* when the open-event counts are logged next */
     long long reported_retrying;   /* last count written to {ns}:berth:hooks:retrying */
     char own_cursor[48];           /* while read_own: last pending id read back */
+    hook_endpoints eps;            /* receiver state for the "receiver is back" rule */
 };
 
 static int64_t now_ms(void)
@@ -136,6 +138,8 @@ static hook_event *event_from(redisReply *entry)
     e->at = atoll(field(kv, "at") ? field(kv, "at") : "0");
     if (!e->job || !e->status || !e->url)
         e->outcome = 'D';
+    else
+        hook_endpoint_key(e->url, e->ep, sizeof e->ep);
     return e;
 }
 
@@ -271,6 +275,52 @@ static void schedule(hook_dispatcher *d)
     }
 }
 
+/* The attempts that finished this pass move their endpoints' state (down, back). */
+static void note_answers(hook_dispatcher *d, int64_t now)
+{
+    int64_t gap = (int64_t)(2000.0 * d->o.backoff_scale);   /* the first back-off step */
+    for (size_t i = 0; i < d->n; i++) {
+        hook_event *e = d->ev[i];
+        if (!e->answered)
+            continue;
+        e->answered = false;
+        hook_endpoint_result(hook_endpoints_get(&d->eps, e->ep, now), e->outcome == 'A', now, gap);
+    }
+}
+
+static bool waiting(const hook_event *e, int64_t now)
+{
+    return !e->outcome && !e->inflight && e->prepared && e->attempts > 0 && e->next_ms > now;
+}
+
+/* A receiver that is back: its events waiting in back-off go at once, oldest first, each
+ * once per recovery, keeping at most per_host of its requests in flight (each answer lets
+ * the next go). The recovery ends when none is left to release. */
+static void release_one(hook_dispatcher *d, hook_endpoint *ep, int64_t now)
+{
+    unsigned inflight = 0;
+    for (size_t i = 0; i < d->n; i++)
+        inflight += d->ev[i]->inflight && strcmp(d->ev[i]->ep, ep->key) == 0;
+    for (size_t i = 0; i < d->n; i++) {
+        hook_event *e = d->ev[i];
+        if (!waiting(e, now) || e->released == ep->epoch || strcmp(e->ep, ep->key) != 0)
+            continue;
+        if (inflight >= d->o.per_host)
+            return;               /* more next pass */
+        e->next_ms = now;
+        e->released = ep->epoch;
+        inflight++;
+    }
+    ep->recovering = false;
+}
+
+static void release_waiting(hook_dispatcher *d, int64_t now)
+{
+    for (int k = 0; k < HOOK_ENDPOINTS; k++)
+        if (d->eps.e[k].recovering)
+            release_one(d, &d->eps.e[k], now);
+}
+
 /* Writes the settled events (hook_done.lua) and drops them from memory. */
 static void settle(hook_dispatcher *d)
 {
@@ -363,6 +413,9 @@ static void pass(hook_dispatcher *d)
     start_ready(d);
     hook_http_poll(d->http, d->n ? poll_ms(d) : 0);
     schedule(d);
+    int64_t now = now_ms();
+    note_answers(d, now);
+    release_waiting(d, now);
     settle(d);
     report(d);
 }
@@ -404,6 +457,8 @@ int hook_dispatcher_start(const hook_opts *o, hook_dispatcher **out)
         d->o.backoff_scale = 1;
     if (!d->o.max_payload)
         d->o.max_payload = 1u << 20;
+    if (!d->o.per_host)
+        d->o.per_host = 16;
     rconn_init(&d->rc, o->target, 5000);
     d->http = hook_http_new(o->per_host);
     atomic_init(&d->running, true);

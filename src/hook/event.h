@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "hook/endpoint.h"
 #include "util/buf.h"
 
 typedef struct hook_event {
@@ -20,6 +21,9 @@ typedef struct hook_event {
     int attempts;
     int64_t first_ms;       /* first attempt, for the retry period */
     int64_t next_ms;        /* earliest next attempt */
+    bool answered;          /* an attempt finished since the dispatcher last looked */
+    unsigned released;      /* endpoint recovery (epoch) that last released it early */
+    char ep[HOOK_ENDPOINT_LEN];   /* its receiver endpoint (hook_endpoint_key of url) */
     void *easy;             /* CURL * while in flight */
     void *hdrs;             /* its struct curl_slist * */
     buf resp;               /* response body (capped), for the park reason */

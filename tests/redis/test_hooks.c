@@ -2,7 +2,7 @@
  * Harbor's fields and ack; a receiver down then up (nothing lost, nothing twice after its
  * ack); a hanging receiver not blocking another; bad URLs and expiry parked, then
  * replayed; outdated events dropped; a killed node's undelivered events delivered by
- * another. */
+ * another; a receiver that is back gets the events waiting in back-off at once. */
 #include "test.h"
 
 #include <jansson.h>
@@ -155,6 +155,45 @@ static void test_receiver_down_then_up(void **state)
     free(id);
 }
 
+/* The "receiver is back" rule (docs/hooks.md): three events fail in a row (the receiver is
+ * down) and wait in a back-off of at least 10 s; the first success on that receiver (a new
+ * job's event) releases them at once, long before their back-off ends. */
+static void test_receiver_back_releases_waiting(void **state)
+{
+    (void)state;
+    hook_receiver *hr = hr_start();
+    hr_set_mode(hr, HR_FAIL);
+    berth_engine *e = engine(10, 0);     /* back-off 20 s ± 50 %: first retry after >= 10 s */
+    char *id[4];
+    for (int i = 0; i < 3; i++)
+        id[i] = launch(e, hr_port(hr), NULL);
+    for (int i = 0; i < 3; i++)
+        assert_true(engine_fixture_wait_status(e, id[i], "Success", 5000));
+    long long end = engine_fixture_now_ms() + 5000;
+    while (hr_attempts(hr) < 3 && engine_fixture_now_ms() < end)
+        engine_fixture_sleep_ms(10);
+    assert_int_equal(hr_attempts(hr), 3);   /* each job's first event failed once */
+    hr_set_mode(hr, HR_OK);
+    long long back = engine_fixture_now_ms();
+    id[3] = launch(e, hr_port(hr), NULL);
+    assert_int_equal(hr_wait(hr, 16, 5000), 16);
+    long long took = engine_fixture_now_ms() - back;
+    fprintf(stderr, "receiver back: 16 events of 4 jobs delivered %lld ms after the first "
+                    "success (back-off >= 10 s)\n", took);
+    assert_true(took < 5000);
+    assert_int_equal(hr_attempts(hr), 3 + 16);   /* each waiting event retried once */
+    berth_hook_counts c = {.pending = -1};
+    for (int i = 0; i < 100 && c.pending != 0; i++) {  /* settled just after the answers */
+        engine_fixture_sleep_ms(10);
+        assert_int_equal(berth_engine_hook_counts(e, &c), 0);
+    }
+    assert_int_equal(c.pending, 0);
+    berth_engine_free(e);
+    hr_stop(hr);
+    for (int i = 0; i < 4; i++)
+        free(id[i]);
+}
+
 static void test_hanging_receiver_does_not_block_others(void **state)
 {
     (void)state;
@@ -283,6 +322,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_in_order_with_ack, flush),
         cmocka_unit_test_setup(test_receiver_down_then_up, flush),
+        cmocka_unit_test_setup(test_receiver_back_releases_waiting, flush),
         cmocka_unit_test_setup(test_hanging_receiver_does_not_block_others, flush),
         cmocka_unit_test_setup(test_park_and_replay, flush),
         cmocka_unit_test_setup(test_outdated_dropped, flush),
