@@ -138,9 +138,11 @@ static berth_stats *reply_stats(const berth_launch *l, const prepared *p, int64_
     return s;
 }
 
-/* Runs enqueue.lua for n prepared jobs; results[i] = 0 or BERTH_EDUP (holder in holders[i]). */
+/* Runs enqueue.lua for n prepared jobs; results[i] = 0 or BERTH_EDUP (holder in holders[i]).
+ * BERTH_EREDIS when Redis cannot be reached or refuses the script; for a refusal (an error
+ * reply: OOM past maxmemory, a read-only replica...) why gets Redis's text, else "". */
 static int submit(berth_engine *e, const berth_launch *ls, const prepared *ps, size_t n,
-                  int64_t now, int *results, char (*holders)[128])
+                  int64_t now, int *results, char (*holders)[128], char *why, size_t whylen)
 {
     rargs a;
     rargs_init(&a);
@@ -152,8 +154,12 @@ static int submit(berth_engine *e, const berth_launch *ls, const prepared *ps, s
     rconn *rc = engine_conn_get(e);
     redisReply *r = rc ? rconn_eval(rc, SCRIPT_ENQUEUE, &a) : NULL;
     int err = 0;
+    if (whylen)
+        why[0] = '\0';
     if (!rc || !rconn_ok(rc, r) || r->type != REDIS_REPLY_ARRAY || r->elements != n) {
         BLOG_ERROR(&e->log, "enqueue failed: %s", rc ? rc->err : "no redis connection");
+        if (r && r->type == REDIS_REPLY_ERROR && whylen)
+            snprintf(why, whylen, "%s", rc->err);
         err = BERTH_EREDIS;
     } else {
         for (size_t i = 0; i < n; i++) {
@@ -176,10 +182,12 @@ int berth_engine_launch(berth_engine *e, const berth_launch *l, berth_stats **ou
     int rc = prepare(e, l, &p, err, errlen);
     int64_t now = engine_now();
     int result = 0;
-    char holder[1][128] = {""};
+    char holder[1][128] = {""}, why[256] = "";
     if (rc == 0)
-        rc = submit(e, l, &p, 1, now, &result, holder);
-    if (rc == BERTH_EREDIS)
+        rc = submit(e, l, &p, 1, now, &result, holder, why, sizeof why);
+    if (rc == BERTH_EREDIS && why[0])     /* Redis answered, with a refusal: say which */
+        snprintf(err, errlen, "redis refused the launch: %s", why);
+    else if (rc == BERTH_EREDIS)
         snprintf(err, errlen, "redis is unavailable");
     if (rc == 0 && result == BERTH_EDUP) {
         snprintf(err, errlen, "job '%s' can not be enqueued: a unique job with the same "
@@ -205,7 +213,7 @@ int berth_engine_launch_batch(berth_engine *e, const berth_launch *ls, size_t n,
     for (; i < n && rc == 0; i++)
         rc = prepare(e, &ls[i], &ps[i], err, sizeof err);
     if (rc == 0)
-        rc = submit(e, ls, ps, n, engine_now(), res, NULL);
+        rc = submit(e, ls, ps, n, engine_now(), res, NULL, NULL, 0);
     for (size_t k = 0; k < n; k++) {
         if (ids_out && rc == 0)
             memcpy(ids_out[k], ps[k].id, 25);

@@ -2,8 +2,8 @@
  * --maxmemory 2mb --maxmemory-policy noeviction: launches over HTTP fill Redis until the
  * API refuses them with 503 (Harbor's error body, code 10003) — never with Redis's OOM
  * error — and take them again once memory is freed; maxmemory 0 means no limit. Without
- * the guard (fraction 0) the same launches end in Redis OOM errors (500), which is what the
- * guard exists to prevent. Also: the INFO parser and the berth.max_memory_fraction key. */
+ * the guard (fraction 0) the same launches end in Redis OOM errors (500, with Redis's text in
+ * the details), which is what the guard exists to prevent. Also: the INFO parser and the berth.max_memory_fraction key. */
 #include "test.h"
 
 #include <hiredis/hiredis.h>
@@ -205,6 +205,12 @@ static void test_without_guard_redis_ooms(void **state)
     hc_resp r = launch_until_refused(&cli, 2000, &accepted);
     fprintf(stderr, "guard off: %ld after %d launches: %s\n", r.status, accepted, r.body);
     assert_int_equal(r.status, 500);
+    /* Harbor's launch failure, with Redis's own refusal in the details (not "redis is
+     * unavailable": Redis answered) */
+    static const char head[] = "{\"code\":10003,\"message\":\"launch job failed with error\","
+                               "\"details\":\"redis refused the launch: OOM command not allowed "
+                               "when used memory \\u003e 'maxmemory'";
+    assert_memory_equal(r.body, head, sizeof head - 1);
     hc_resp_free(&r);
     hc_cleanup(&cli);
     api_server_stop(s);
