@@ -158,12 +158,25 @@ int cluster_log_count(const cluster *c, int i, const char *needle)
     return n;
 }
 
+int cluster_find_log(const cluster *c, const char *needle)
+{
+    for (int i = 0; i < c->n; i++)
+        if (cluster_log_count(c, i, needle) > 0)
+            return i;
+    return -1;
+}
+
 long cluster_launch(hc *cli, unsigned ms, const char *extra_json, char *id, size_t idlen)
 {
     char body[512];
     snprintf(body, sizeof body, "{\"job\":{\"name\":\"CHAOS\",\"parameters\":{\"ms\":%u},"
              "\"metadata\":{\"kind\":\"Generic\"}}%s%s}", ms, extra_json ? "," : "",
              extra_json ? extra_json : "");
+    return cluster_post_job(cli, body, id, idlen);
+}
+
+long cluster_post_job(hc *cli, const char *body, char *id, size_t idlen)
+{
     hc_resp r;
     hc_post(cli, "/api/v1/jobs", CLUSTER_AUTH, body, &r);
     long status = r.status;

@@ -68,9 +68,15 @@ typedef struct chaos_run {
 long cluster_trace_read(const cluster *c, chaos_run **runs);
 
 /* Launches a CHAOS job sleeping ms through cli (a client of some node); extra_json, when
- * set, is appended to the request object (e.g. a status hook). Returns the HTTP status
+ * set, is appended to the request object, outside the job object (a status_hook given
+ * this way is ignored: put it in the job, through cluster_post_job). Returns the HTTP status
  * (0: transport error; the caller should then start cli afresh) and, on 202, the job id. */
 long cluster_launch(hc *cli, unsigned ms, const char *extra_json, char *id, size_t idlen);
+/* Posts a whole launch request body (any kind: a status hook, a Periodic policy) the same
+ * way; same return and id as cluster_launch. */
+long cluster_post_job(hc *cli, const char *body, char *id, size_t idlen);
+/* The first node whose log has a line containing needle (e.g. a pool id), or -1. */
+int cluster_find_log(const cluster *c, const char *needle);
 
 long long cluster_now_ms(void);
 void cluster_sleep_ms(int ms);

@@ -3,18 +3,20 @@
 
 #include <microhttpd.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#define MAX_BODIES 4096
+#define MAX_BODIES 1000000
 
 struct hook_receiver {
-    struct MHD_Daemon *d;
+    struct MHD_Daemon *d;    /* NULL while down (hr_down) */
+    int port;                /* kept across hr_down / hr_up */
     pthread_mutex_t mu;      /* guards everything below */
     hr_mode mode;
-    char *bodies[MAX_BODIES];
-    size_t n, attempts;
+    char **bodies;           /* grows by doubling up to MAX_BODIES */
+    size_t n, cap, attempts;
     size_t ok;               /* answered 200, also past MAX_BODIES */
     int stopping;
 };
@@ -35,7 +37,12 @@ static enum MHD_Result answer(hook_receiver *r, struct MHD_Connection *c, upload
     pthread_mutex_lock(&r->mu);
     hr_mode m = r->mode;
     r->attempts++;
-    if (m == HR_OK && r->n < MAX_BODIES)
+    if (m == HR_OK && r->n == r->cap && r->cap < MAX_BODIES) {
+        char **more = realloc(r->bodies, (r->cap ? r->cap * 2 : 1024) * sizeof *more);
+        if (more)
+            r->bodies = more, r->cap = r->cap ? r->cap * 2 : 1024;
+    }
+    if (m == HR_OK && r->n < r->cap)
         r->bodies[r->n++] = strndup(u->p ? u->p : "", u->len);
     r->ok += m == HR_OK;
     pthread_mutex_unlock(&r->mu);
@@ -87,20 +94,54 @@ static void on_done(void *cls, struct MHD_Connection *c, void **state,
     *state = NULL;
 }
 
+static struct MHD_Daemon *listen_on(hook_receiver *r, int port)
+{
+    return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION,
+                            (uint16_t)port, NULL, NULL, on_access, r,
+                            MHD_OPTION_NOTIFY_COMPLETED, on_done, r,
+                            MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
+}
+
 hook_receiver *hr_start(void)
 {
     hook_receiver *r = calloc(1, sizeof *r);
     pthread_mutex_init(&r->mu, NULL);
-    r->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0,
-                            NULL, NULL, on_access, r, MHD_OPTION_NOTIFY_COMPLETED, on_done, r,
-                            MHD_OPTION_END);
+    r->d = listen_on(r, 0);
+    const union MHD_DaemonInfo *i =
+        r->d ? MHD_get_daemon_info(r->d, MHD_DAEMON_INFO_BIND_PORT) : NULL;
+    r->port = i ? i->port : 0;
     return r;
 }
 
 int hr_port(const hook_receiver *r)
 {
-    const union MHD_DaemonInfo *i = MHD_get_daemon_info(r->d, MHD_DAEMON_INFO_BIND_PORT);
-    return i ? i->port : 0;
+    return r->port;
+}
+
+void hr_down(hook_receiver *r)
+{
+    pthread_mutex_lock(&r->mu);
+    r->stopping = 1;               /* hanging answers end */
+    struct MHD_Daemon *d = r->d;
+    r->d = NULL;
+    pthread_mutex_unlock(&r->mu);
+    if (d)
+        MHD_stop_daemon(d);        /* closes the listener and every connection */
+}
+
+int hr_up(hook_receiver *r)
+{
+    pthread_mutex_lock(&r->mu);
+    r->stopping = 0;
+    pthread_mutex_unlock(&r->mu);
+    if (r->d)
+        return 0;
+    for (int i = 0; i < 50 && !r->d; i++) {   /* the port may be busy a moment */
+        r->d = listen_on(r, r->port);
+        if (!r->d)
+            sleep_ms(100);
+    }
+    return r->d ? 0 : -1;
 }
 
 void hr_set_mode(hook_receiver *r, hr_mode m)
@@ -147,9 +188,11 @@ void hr_stop(hook_receiver *r)
     pthread_mutex_lock(&r->mu);
     r->stopping = 1;
     pthread_mutex_unlock(&r->mu);
-    MHD_stop_daemon(r->d);
+    if (r->d)
+        MHD_stop_daemon(r->d);
     for (size_t i = 0; i < r->n; i++)
         free(r->bodies[i]);
+    free(r->bodies);
     pthread_mutex_destroy(&r->mu);
     free(r);
 }

@@ -1,5 +1,6 @@
-/* A real HTTP hook receiver for tests (libmicrohttpd on 127.0.0.1, port 0): records every
- * POST body and answers as told — 200, an error status, a hang, or a dropped connection. */
+/* A real HTTP hook receiver for tests (libmicrohttpd, a free port): records every POST body
+ * and answers as told — 200, an error status, a hang, or a dropped connection — or is down
+ * (nothing listens: connection refused) and comes back on the same port. */
 #ifndef BERTH_TEST_HOOK_RECEIVER_H
 #define BERTH_TEST_HOOK_RECEIVER_H
 
@@ -11,10 +12,15 @@ typedef struct hook_receiver hook_receiver;
 
 hook_receiver *hr_start(void);
 void hr_stop(hook_receiver *r);
+/* The port, the same while down and after hr_up. */
 int hr_port(const hook_receiver *r);
 void hr_set_mode(hook_receiver *r, hr_mode m);
+/* Stops listening and closes every connection (what was received is kept). */
+void hr_down(hook_receiver *r);
+/* Listens again on the same port (retrying up to 5 s while it is busy). 0 or -1. */
+int hr_up(hook_receiver *r);
 /* How many requests were answered 200; copies the first bodies (up to max, and only the
- * first 4096 are kept) into out in arrival order, each the caller's to free. */
+ * first 1,000,000 are kept) into out in arrival order, each the caller's to free. */
 size_t hr_delivered(hook_receiver *r, char **out, size_t max);
 /* Every request seen, whatever the answer. */
 size_t hr_attempts(hook_receiver *r);
