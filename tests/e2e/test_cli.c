@@ -225,12 +225,17 @@ static int fake_stop(void **state)
 static void add_rule(rule r)
 {
     assert_true(fake.nrules < MAX_RULES);
+    pthread_mutex_lock(&fake.mu);      /* the server's connection threads read the rules */
     fake.rules[fake.nrules++] = r;
+    pthread_mutex_unlock(&fake.mu);
 }
 
 static const seen *seen_at(int i)
 {
-    assert_true(i < fake.nseen);
+    pthread_mutex_lock(&fake.mu);      /* pairs with record(): what it wrote is visible */
+    int n = fake.nseen;
+    pthread_mutex_unlock(&fake.mu);
+    assert_true(i < n);
     return &fake.seen[i];
 }
 
