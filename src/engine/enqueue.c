@@ -20,6 +20,35 @@ typedef struct prepared {
     int64_t run_at;
 } prepared;
 
+/* Checks that text is a JSON object and sets *out to the text to store (malloc'd): jansson's
+ * compact form, or the caller's text where that would turn integers past int64 into reals.
+ * The number -0 is read as Go reads it, a negative zero (stored as -0.0), not as 0. */
+static int read_params(const char *text, char **out, char *err, size_t errlen)
+{
+    buf t;
+    buf_init(&t, 0);
+    berth_params_signed_zeros(text, strlen(text), &t);
+    const char *in = t.p ? t.p : "";
+    json_error_t jerr;
+    json_t *j = json_loads(in, JSON_REJECT_DUPLICATES, &jerr);
+    bool big = false;
+    if (!j) {   /* integers past int64 are valid JSON (Go reads them as float64) */
+        j = json_loads(in, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, &jerr);
+        big = j != NULL;
+    }
+    int rc = 0;
+    if (!json_is_object(j)) {
+        snprintf(err, errlen, "parameters must be a JSON object: %s",
+                 j ? "not an object" : jerr.text);
+        rc = BERTH_EINVAL;
+    } else {
+        *out = big ? strdup(in) : json_dumps(j, JSON_COMPACT);
+    }
+    json_decref(j);
+    buf_free(&t);
+    return rc;
+}
+
 static int prepare(berth_engine *e, const berth_launch *l, prepared *p, char *err, size_t errlen)
 {
     memset(p, 0, sizeof *p);
@@ -44,24 +73,9 @@ static int prepare(berth_engine *e, const berth_launch *l, prepared *p, char *er
                  (unsigned long long)l->schedule_delay);
         return BERTH_EINVAL;
     }
-    if (l->params_json && strcmp(l->params_json, "null") != 0) {
-        json_error_t jerr;
-        json_t *j = json_loads(l->params_json, JSON_REJECT_DUPLICATES, &jerr);
-        bool big = false;
-        if (!j) {   /* integers past int64 are valid JSON (Go reads them as float64) */
-            j = json_loads(l->params_json, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, &jerr);
-            big = j != NULL;
-        }
-        if (!json_is_object(j)) {
-            snprintf(err, errlen, "parameters must be a JSON object: %s",
-                     j ? "not an object" : jerr.text);
-            json_decref(j);
-            return BERTH_EINVAL;
-        }
-        /* keep the caller's text when re-encoding would turn its integers into reals */
-        p->params = big ? strdup(l->params_json) : json_dumps(j, JSON_COMPACT);
-        json_decref(j);
-    }
+    if (l->params_json && strcmp(l->params_json, "null") != 0 &&
+        read_params(l->params_json, &p->params, err, errlen) != 0)
+        return BERTH_EINVAL;
     if (l->unique) {
         buf k;
         buf_init(&k, 0);

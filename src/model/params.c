@@ -8,14 +8,58 @@
 #include "model/gojson.h"
 #include "model/jsonin.h"
 
+/* Is text[i] the sign of a number -0 that has no fraction or exponent? (A '-' after e/E is
+ * an exponent's sign; a digit after the 0 is not JSON, left to the parser.) */
+static bool negative_zero_at(const char *text, size_t i, size_t len)
+{
+    if (text[i] != '-' || i + 1 >= len || text[i + 1] != '0')
+        return false;
+    if (i > 0 && (text[i - 1] == 'e' || text[i - 1] == 'E'))
+        return false;
+    return i + 2 >= len || !memchr(".eE0123456789", text[i + 2], 13);
+}
+
+int berth_params_signed_zeros(const char *text, size_t len, buf *out)
+{
+    bool in_str = false;
+    size_t from = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (in_str) {
+            if (text[i] == '\\')
+                i++;
+            else if (text[i] == '"')
+                in_str = false;
+        } else if (text[i] == '"') {
+            in_str = true;
+        } else if (negative_zero_at(text, i, len)) {
+            GOJSON_TRY(buf_append(out, text + from, i + 2 - from));
+            GOJSON_TRY(buf_append(out, ".0", 2));
+            from = i + 2;
+        }
+    }
+    return buf_append(out, text + from, len - from);
+}
+
+/* Parses parameter text as Go does into an interface{} value. 0 or BERTH_EINVAL. */
+static int load(const char *params_json, json_t **j)
+{
+    buf t;
+    buf_init(&t, 0);
+    char err[160];
+    int rc = berth_params_signed_zeros(params_json, strlen(params_json), &t);
+    if (rc == 0)
+        rc = berth__jsonin_load(t.p ? t.p : "", t.len, BERTH_JSON_MAX_DEPTH, j, NULL, err,
+                                sizeof err);
+    buf_free(&t);
+    return rc ? BERTH_EINVAL : 0;
+}
+
 static int encode(const char *params_json, bool newline, buf *out)
 {
     if (!params_json || !*params_json)
         return 0;
     json_t *j = NULL;
-    char err[160];
-    if (berth__jsonin_load(params_json, strlen(params_json), BERTH_JSON_MAX_DEPTH, &j, NULL, err,
-                           sizeof err) != 0)
+    if (load(params_json, &j) != 0)
         return BERTH_EINVAL;
     int rc = 0;
     if (json_is_object(j)) {

@@ -7,6 +7,7 @@
  *    ends with "\n";
  *  - the compact form (stats JSON, the stats hash, hook payloads) is json.Marshal output,
  *    with no newline.
+ * Both read the number -0 as Go does, as a negative zero (berth_params_signed_zeros).
  * Input is JSON text: an object, or NULL / "" / "null" meaning "no parameters". */
 #ifndef BERTH_MODEL_PARAMS_H
 #define BERTH_MODEL_PARAMS_H
@@ -21,6 +22,11 @@ int berth_params_compact(const char *params_json, buf *out);
 /* Appends Go's float64 text for v (strconv 'f'/-1, or 'e' outside [1e-6, 1e21)).
  * BERTH_EINVAL for NaN/Inf. */
 int berth_params_format_number(double v, buf *out);
+/* Appends text[0..len) to out with every number token -0 (no fraction, no exponent) spelled
+ * -0.0, strings copied as they are. Go reads -0 into a float64 −0 and writes it back as -0;
+ * jansson reads it as the integer 0 and loses the sign, but keeps it for -0.0. 0, or
+ * BERTH_ETOOBIG at out's cap. */
+int berth_params_signed_zeros(const char *text, size_t len, buf *out);
 /* Appends {ns}:unique:<name>:<canonical> — ns without braces (they are added here).
  * Same errors as berth_params_canonical; on error out may hold a partial key. */
 int berth_unique_key(const char *ns, const char *name, const char *params_json, buf *out);

@@ -9,6 +9,7 @@
 #include "berth/memguard.h"
 #include "model/action.h"
 #include "model/api_error.h"
+#include "model/params.h"
 #include "model/request.h"
 #include "server/api_internal.h"
 #include "util/alloc.h"
@@ -77,7 +78,15 @@ void api_launch(const http_req *req, http_resp *resp, void *ctx)
     const api_ctx *c = ctx;
     berth_request *r = NULL;
     char err[ERRLEN] = "";
-    if (berth_request_parse(req->body, req->body_len, &r, err, sizeof err) != 0) {
+    /* Go reads the number -0 as a negative zero and keeps it in the parameters (and their
+     * unique key); the request parser would read the integer 0. Spelled -0.0 it keeps the
+     * sign (and a -0 schedule_delay is refused, as by Go). */
+    buf body;
+    buf_init(&body, 0);
+    berth_params_signed_zeros(req->body, req->body_len, &body);
+    int rc = berth_request_parse(body.p ? body.p : "", body.len, &r, err, sizeof err);
+    buf_free(&body);
+    if (rc != 0) {
         api_error_full(resp, 400, BERTH_API_JSON, NULL, err);
         return;
     }

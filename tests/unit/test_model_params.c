@@ -107,6 +107,35 @@ static void test_numbers_in_json(void **state)
     check_canon_fails("{\"huge\":1e400}", BERTH_EINVAL);  /* Go: does not fit float64 */
 }
 
+/* Go reads every spelling of minus zero into float64 −0 and writes it back as -0; jansson
+ * alone reads the integer token -0 as 0 (docs/reliability.md, finding 8). */
+static void test_negative_zero(void **state)
+{
+    (void)state;
+    check_canon("{\"n\":-0}", "{\"n\":-0}\n");
+    check_canon("{\"a\":-0.0,\"b\":-0e3,\"c\":-0E-2,\"d\":[-0, 0,-0 ],\"e\":{\"f\":-0}}",
+                "{\"a\":-0,\"b\":-0,\"c\":-0,\"d\":[-0,0,-0],\"e\":{\"f\":-0}}\n");
+    check_canon("{\"n\":0,\"m\":1e-0,\"k\":2E-0}", "{\"k\":2,\"m\":1,\"n\":0}\n");
+    check_canon("{\"s\":\"-0\",\"-0\":\"\\\"-0\"}", "{\"-0\":\"\\\"-0\",\"s\":\"-0\"}\n");
+    check_canon_fails("{\"n\":-01}", BERTH_EINVAL);
+    check_canon_fails("{\"n\":-0", BERTH_EINVAL);
+    buf b;
+    buf_init(&b, 0);
+    assert_int_equal(berth_unique_key("ns", "JOB", "{\"n\":-0}", &b), 0);
+    assert_string_equal(b.p, "{ns}:unique:JOB:{\"n\":-0}\n");   /* Harbor's key */
+    buf_reset(&b);
+    assert_int_equal(berth_params_compact("{\"n\":-0}", &b), 0);   /* a fixed point */
+    assert_string_equal(b.p, "{\"n\":-0}");
+    buf_reset(&b);
+    const char in[] = "[-0,\"-0\",-0.5,1e-0,-0]";
+    assert_int_equal(berth_params_signed_zeros(in, sizeof in - 1, &b), 0);
+    assert_string_equal(b.p, "[-0.0,\"-0\",-0.5,1e-0,-0.0]");
+    buf_free(&b);
+    buf_init(&b, 3);
+    assert_int_equal(berth_params_signed_zeros("-0", 2, &b), BERTH_ETOOBIG);
+    buf_free(&b);
+}
+
 static void test_strings(void **state)
 {
     (void)state;
@@ -222,7 +251,7 @@ int main(void)
         cmocka_unit_test(test_numbers_in_json), cmocka_unit_test(test_strings),
         cmocka_unit_test(test_invalid_utf8),    cmocka_unit_test(test_nested),
         cmocka_unit_test(test_bad_input),       cmocka_unit_test(test_unique_key),
-        cmocka_unit_test(test_compact_and_cap),
+        cmocka_unit_test(test_compact_and_cap), cmocka_unit_test(test_negative_zero),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
