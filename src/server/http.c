@@ -3,9 +3,25 @@
  * Per request, a `reqstate` is made in MHD's URI-log callback (the only place that sees the
  * raw request target, which auth needs: spec §2.2) and freed in the request-completed
  * callback. The access callback is called by MHD first with the headers, then once per
- * chunk of body, then a final time with no data: we only answer on that final call. */
+ * chunk of body, then a final time with no data: we only answer on that final call.
+ *
+ * Header deadlines. MHD's connection timeout is an inactivity timeout: a client sending one
+ * header byte every 100 ms would never be cut. So each connection has a `watch` (its MHD
+ * socket context) holding the time by which the headers of its current request must be
+ * complete, and a watchdog thread shuts down (shutdown(2), not close) the socket of a
+ * connection past it; MHD then reads the end of the stream and closes the connection as if
+ * the client had left. The deadline is set when the connection opens (read_timeout_s, as
+ * Go's ReadTimeout for a first request), tightened to read_timeout_s after the request
+ * line, cleared when the headers are in (the body has its own deadline) and, after a
+ * response on a kept-alive connection, set to idle_timeout_s + read_timeout_s: an idle
+ * connection is still closed by MHD's timeout after idle_timeout_s, one whose next request
+ * has started gets read_timeout_s from its request line.
+ * The socket shut down is always the connection's own: MHD sends the CLOSED notification,
+ * which takes the watch out of the list under `mu`, before it closes the socket, and the
+ * watchdog shuts down sockets only under `mu`, of watches in the list. */
 #include <microhttpd.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,10 +35,25 @@
 #include "server/http_stream.h"
 #include "util/alloc.h"
 
+/* A connection MHD has open, from its STARTED to its CLOSED notification. */
+typedef struct watch {
+    struct watch *prev, *next; /* in http_server.watches */
+    int fd;                    /* the connection's socket (constant) */
+    int64_t deadline_ms;       /* request headers complete by then; 0: none (under mu) */
+} watch;
+
 struct http_server {
     struct MHD_Daemon *d;
     http_config cfg;           /* copy; cfg.host is not kept */
     int port;
+    /* the header watchdog (top of file); mu guards the fields below it */
+    pthread_t watchdog;
+    bool watchdog_running;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;         /* wakes the watchdog: an earlier deadline, or stopping */
+    watch *watches;
+    int64_t wake_ms;           /* when the watchdog wakes next (INT64_MAX: when woken) */
+    bool stopping;
 };
 
 typedef struct reqstate {
@@ -40,10 +71,146 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* ---- header deadlines (top of file) ---- */
+
+static watch *watch_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+/* Sets the connection's header deadline (0: none); with only_earlier, a later one than the
+ * current is ignored. Runs on the connection's MHD thread. */
+static void watch_set(http_server *s, struct MHD_Connection *conn, int64_t deadline_ms,
+                      bool only_earlier)
+{
+    watch *w = watch_of(conn);
+    if (!w)
+        return;
+    pthread_mutex_lock(&s->mu);
+    if (!only_earlier || !w->deadline_ms || deadline_ms < w->deadline_ms)
+        w->deadline_ms = deadline_ms;
+    if (w->deadline_ms && w->deadline_ms < s->wake_ms)
+        pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    http_server *s = cls;
+    watch *w = *socket_context;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        w = berth_calloc(1, sizeof *w);
+        w->fd = ci ? ci->connect_fd : -1;
+        pthread_mutex_lock(&s->mu);
+        w->next = s->watches;
+        if (s->watches)
+            s->watches->prev = w;
+        s->watches = w;
+        pthread_mutex_unlock(&s->mu);
+        *socket_context = w;
+        watch_set(s, conn, now_ms() + (int64_t)s->cfg.read_timeout_s * 1000, false);
+    } else if (w) {            /* CLOSED: before MHD closes the socket */
+        pthread_mutex_lock(&s->mu);
+        if (w->prev)
+            w->prev->next = w->next;
+        else
+            s->watches = w->next;
+        if (w->next)
+            w->next->prev = w->prev;
+        pthread_mutex_unlock(&s->mu);
+        berth_free(w);
+        *socket_context = NULL;
+    }
+}
+
+/* Shuts down the sockets past their deadline; returns how many, and sets s->wake_ms to the
+ * earliest deadline left. Under s->mu. */
+static int watch_sweep(http_server *s, int64_t now)
+{
+    int cut = 0;
+    s->wake_ms = INT64_MAX;
+    for (watch *w = s->watches; w; w = w->next) {
+        if (!w->deadline_ms || w->fd < 0)
+            continue;
+        if (w->deadline_ms <= now) {
+            shutdown(w->fd, SHUT_RDWR);
+            w->deadline_ms = 0;
+            cut++;
+        } else if (w->deadline_ms < s->wake_ms) {
+            s->wake_ms = w->deadline_ms;
+        }
+    }
+    return cut;
+}
+
+static void *watchdog_main(void *arg)
+{
+    http_server *s = arg;
+    pthread_mutex_lock(&s->mu);
+    while (!s->stopping) {
+        int cut = watch_sweep(s, now_ms());
+        if (cut && s->cfg.log) {
+            char msg[128];
+            snprintf(msg, sizeof msg, "closed %d connection(s): request headers not complete "
+                     "within %u s", cut, s->cfg.read_timeout_s);
+            pthread_mutex_unlock(&s->mu);
+            s->cfg.log(BERTH_LOG_INFO, __FILE__, __LINE__, msg, s->cfg.log_userdata);
+            pthread_mutex_lock(&s->mu);
+            continue;          /* deadlines may have changed meanwhile: sweep again */
+        }
+        if (s->wake_ms == INT64_MAX) {
+            pthread_cond_wait(&s->cv, &s->mu);
+        } else {
+            struct timespec ts = {.tv_sec = s->wake_ms / 1000,
+                                  .tv_nsec = (s->wake_ms % 1000) * 1000000};
+            pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+/* 0, or an errno value. The mutex and condition variable are made here too. */
+static int watchdog_start(http_server *s)
+{
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);   /* the clock of now_ms */
+    pthread_cond_init(&s->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&s->mu, NULL);
+    s->wake_ms = INT64_MAX;
+    int rc = pthread_create(&s->watchdog, NULL, watchdog_main, s);
+    s->watchdog_running = rc == 0;
+    return rc;
+}
+
+/* After MHD stopped (no connection left). */
+static void watchdog_stop(http_server *s)
+{
+    if (s->watchdog_running) {
+        pthread_mutex_lock(&s->mu);
+        s->stopping = true;
+        pthread_cond_signal(&s->cv);
+        pthread_mutex_unlock(&s->mu);
+        pthread_join(s->watchdog, NULL);
+    }
+    pthread_cond_destroy(&s->cv);
+    pthread_mutex_destroy(&s->mu);
+}
+
+/* ---- requests ---- */
+
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     http_server *s = cls;
-    (void)conn;
+    /* the request line is in: the rest of the headers within the read timeout */
+    watch_set(s, conn, now_ms() + (int64_t)s->cfg.read_timeout_s * 1000, true);
     reqstate *st = berth_calloc(1, sizeof *st);
     st->uri = berth_strdup(uri ? uri : "");
     buf_init(&st->body, s->cfg.max_body);
@@ -61,9 +228,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         berth_free(st);
         *con_cls = NULL;
     }
-    /* Back to the idle timeout while the connection waits for its next request. */
-    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+    /* Back to the idle timeout while the connection waits for its next request, whose
+     * headers get a deadline again (see the top of the file). */
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) {
         MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, s->cfg.idle_timeout_s);
+        int64_t wait_s = (int64_t)s->cfg.idle_timeout_s + s->cfg.read_timeout_s;
+        watch_set(s, conn, now_ms() + wait_s * 1000, false);
+    }
 }
 
 static enum MHD_Result send_resp(struct MHD_Connection *conn, http_resp *r)
@@ -114,6 +285,7 @@ static enum MHD_Result send_too_big(const http_server *s, struct MHD_Connection 
 static enum MHD_Result on_headers(http_server *s, struct MHD_Connection *conn, reqstate *st)
 {
     st->started = true;
+    watch_set(s, conn, 0, false);
     st->deadline_ms = now_ms() + (int64_t)s->cfg.read_timeout_s * 1000;
     MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, s->cfg.read_timeout_s);
     const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
@@ -256,6 +428,7 @@ static struct MHD_Daemon *start_daemon(http_server *s, const struct sockaddr_sto
         MHD_OPTION_CONNECTION_TIMEOUT, s->cfg.idle_timeout_s,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
         /* without TLS the list ends here: MHD stops reading at MHD_OPTION_END */
         tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, s->cfg.tls_key_pem,
         MHD_OPTION_HTTPS_MEM_CERT, s->cfg.tls_cert_pem,
@@ -285,17 +458,25 @@ int http_server_start(const http_config *cfg, http_server **out, char *err, size
     int rc = resolve(cfg->host, cfg->port, &ss, &sslen, err, errlen);
     if (rc != 0)
         goto fail;
+    int eno = watchdog_start(s);
+    if (eno != 0) {
+        rc = BERTH_EIO;
+        snprintf(err, errlen, "cannot start the HTTP watchdog thread: %s", strerror(eno));
+        goto fail_watchdog;
+    }
     s->d = start_daemon(s, &ss);
     if (!s->d) {
         rc = BERTH_EIO;
         snprintf(err, errlen, "cannot listen on %s:%d (address in use or not allowed?)",
                  cfg->host && *cfg->host ? cfg->host : "*", cfg->port);
-        goto fail;
+        goto fail_watchdog;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
     s->port = info ? info->port : cfg->port;
     *out = s;
     return 0;
+fail_watchdog:
+    watchdog_stop(s);
 fail:
     free_tls(s);
     berth_free(s);
@@ -312,6 +493,7 @@ void http_server_stop(http_server *s)
     if (!s)
         return;
     MHD_stop_daemon(s->d);
+    watchdog_stop(s);
     free_tls(s);
     berth_free(s);
 }

@@ -10,8 +10,10 @@
  * connection), else after the rest of the upload was read and dropped.
  *
  * Timeouts: a connection idle between requests is closed after idle_timeout_s; while a
- * request is being read or its response written, a stall of read_timeout_s closes it, and
- * the whole body must arrive within read_timeout_s of the headers. Connections past
+ * request is being read or its response written, a stall of read_timeout_s closes it. The
+ * request headers must be complete within read_timeout_s of the connection opening (of the
+ * request line, for a later request on a kept-alive connection) however steadily they
+ * trickle in, and the whole body within read_timeout_s of the headers. Connections past
  * max_connections are refused by MHD.
  *
  * Handlers run on MHD's threads, several at a time: they must be thread-safe and should not

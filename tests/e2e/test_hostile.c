@@ -2,7 +2,7 @@
  * past MHD's connection memory, slow-sent headers, JSON nested 10,000 deep, a 900 KiB
  * body of huge arrays, invalid UTF-8, integers past 64 bits, unknown fields, path
  * traversal and overlong ids on every {job_id} route, parameters that cannot form a
- * unique key. After each case the server still answers /healthz and Redis holds exactly
+ * unique key, -0 in parameters. After each case the server still answers /healthz and Redis holds exactly
  * what it held before (DBSIZE and the stats count), except where a job was accepted on
  * purpose. The fixture (redis-server, engine with DEMO and SCHEDULER, server on port 0):
  * tests/support/api_fixture.c. Findings are recorded in docs/reliability.md. */
@@ -138,11 +138,92 @@ static void test_oversized_headers(void **state)
     expect_unchanged(before);
 }
 
+/* Writes s to fd in pieces of n bytes, pausing ms after each; false when the server closed
+ * the connection meanwhile (what it sent is left to read). */
+static bool trickle(int fd, const char *s, size_t n, int ms)
+{
+    for (size_t i = 0; s[i]; i += n) {
+        size_t k = strnlen(s + i, n);
+        if (write(fd, s + i, k) != (ssize_t)k)
+            return false;
+        engine_fixture_sleep_ms(ms);
+        char b;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 0) > 0 && recv(fd, &b, 1, MSG_PEEK) <= 0)
+            return false;
+        if (k < n)
+            break;
+    }
+    return true;
+}
+
+/* Trickles header bytes (one per 100 ms) on fd, serving /healthz to another client every
+ * second meanwhile, until the server closes fd or 6 s pass; returns how long it took. */
+static long long trickle_until_cut(int fd, int port)
+{
+    hc c;
+    hc_init(&c, port);
+    long long start = engine_fixture_now_ms();
+    bool cut = false;
+    for (int i = 0; i < 60 && !cut; i++) {
+        cut = !trickle(fd, "a", 1, 100);
+        if (i % 10 == 0) {                            /* the server keeps serving others */
+            hc_resp r;
+            assert_int_equal(hc_get(&c, "/healthz", NULL, &r), 0);
+            af_expect(&r, 200, "ok\n");
+        }
+    }
+    hc_cleanup(&c);
+    return cut ? engine_fixture_now_ms() - start : -1;
+}
+
+/* Sends head on fd, then trickles header bytes until the server closes fd, which must
+ * happen about 1 s (the read timeout) later; closes fd. */
+static void expect_trickle_cut(int fd, int port, const char *head, const char *what)
+{
+    assert_true(trickle(fd, head, strlen(head), 0));
+    long long took = trickle_until_cut(fd, port);
+    fprintf(stderr, "%s (1 byte/100 ms, read timeout 1 s): cut after %lld ms\n", what, took);
+    assert_true(took >= 700 && took < 2500);
+    close(fd);
+}
+
+/* Waits for the server to close fd, which must happen after 0.5 s to max_ms; closes fd. */
+static void expect_closed(int fd, long long max_ms, const char *what)
+{
+    char buf[256];
+    long long t0 = engine_fixture_now_ms();
+    assert_true(read_until_close(fd, buf, sizeof buf, 5000) >= 0);
+    long long waited = engine_fixture_now_ms() - t0;
+    fprintf(stderr, "%s closed after %lld ms (timeouts 1 s)\n", what, waited);
+    assert_true(waited >= 500 && waited < max_ms);
+    close(fd);
+}
+
+/* Reads one whole response to GET /healthz (keep-alive) from fd. */
+static void expect_healthz(int fd)
+{
+    char buf[512] = "";
+    size_t n = 0;
+    long long end = engine_fixture_now_ms() + 3000;
+    while (!strstr(buf, "ok\n") && engine_fixture_now_ms() < end && n + 1 < sizeof buf) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 50) <= 0)
+            continue;
+        ssize_t r = read(fd, buf + n, sizeof buf - 1 - n);
+        assert_true(r > 0);
+        n += (size_t)r;
+        buf[n] = '\0';
+    }
+    assert_memory_equal(buf, "HTTP/1.1 200", 12);
+    assert_non_null(strstr(buf, "ok\n"));
+}
+
 /* Slowloris. A connection that sends part of its headers and then nothing is closed by the
- * timeout; one that trickles a byte every 100 ms holds one connection slot (of
- * max_connections) and at most MHD's 32 KiB of memory, while every other client is served
- * as usual. Whether the trickle itself is cut is measured and printed (see
- * docs/reliability.md: MHD's timeout is an inactivity timeout, reset by every byte). */
+ * timeout; one that trickles a byte every 100 ms is closed once its headers are not complete
+ * within the read timeout (MHD's own timeout is an inactivity timeout, reset by every
+ * byte: docs/reliability.md), while every other client is served as usual. On a kept-alive
+ * connection each request gets its own deadline. */
 static void test_slowloris(void **state)
 {
     (void)state;
@@ -151,39 +232,32 @@ static void test_slowloris(void **state)
     ctx.idle_timeout_s = 1;
     api_server *s = api_fixture_server(&ctx);
     int port = api_server_port(s);
-    /* stalled headers: cut after the idle timeout */
+    /* stalled headers: cut after the timeout */
     int fd = dial(port);
     assert_int_equal(write(fd, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: ", 37), 37);
-    long long t0 = engine_fixture_now_ms();
-    char buf[256];
-    assert_true(read_until_close(fd, buf, sizeof buf, 5000) >= 0);
-    long long waited = engine_fixture_now_ms() - t0;
-    fprintf(stderr, "stalled headers closed after %lld ms (timeout 1 s)\n", waited);
-    assert_true(waited >= 500 && waited < 5000);
-    close(fd);
-    /* trickled headers: one byte per 100 ms for up to 4 s, while others are served */
+    expect_closed(fd, 5000, "stalled headers");
+    /* trickled headers, a trickled request line (MHD has no URI to report yet): cut after
+     * the read timeout (+ slack) */
+    expect_trickle_cut(dial(port), port, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ",
+                       "trickled headers");
+    expect_trickle_cut(dial(port), port, "GET /", "trickled request line");
+    /* kept alive: a second request sent in pieces over 0.75 s, starting 0.7 s after the
+     * first (done 1.45 s after the connection opened), is answered; a third that trickles
+     * is cut about 1 s after its request line */
     fd = dial(port);
-    const char *req = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ";
-    assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
-    hc c;
-    hc_init(&c, port);
-    bool cut = false;
-    long long start = engine_fixture_now_ms();
-    for (int i = 0; i < 40 && !cut; i++) {
-        engine_fixture_sleep_ms(100);
-        cut = write(fd, "a", 1) != 1;
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        cut = cut || (poll(&p, 1, 0) > 0 && read(fd, buf, sizeof buf) <= 0);
-        if (i % 10 == 0) {                            /* the server keeps serving others */
-            hc_resp r;
-            assert_int_equal(hc_get(&c, "/healthz", NULL, &r), 0);
-            af_expect(&r, 200, "ok\n");
-        }
-    }
-    fprintf(stderr, "trickled headers (1 byte/100 ms, read timeout 1 s): %s after %lld ms\n",
-            cut ? "cut" : "NOT cut", engine_fixture_now_ms() - start);
-    close(fd);
-    hc_cleanup(&c);
+    const char *get = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    assert_true(trickle(fd, get, strlen(get), 0));
+    expect_healthz(fd);
+    engine_fixture_sleep_ms(700);
+    assert_true(trickle(fd, get, 8, 150));
+    expect_healthz(fd);
+    expect_trickle_cut(fd, port, "GET /healthz HTTP/1.1\r\nHost: x\r\n",
+                       "kept-alive connection, third request");
+    /* an idle kept-alive connection: closed by the idle timeout */
+    fd = dial(port);
+    assert_true(trickle(fd, get, strlen(get), 0));
+    expect_healthz(fd);
+    expect_closed(fd, 2500, "idle kept-alive connection");
     api_server_stop(s);
 }
 
@@ -285,7 +359,8 @@ static void test_integer_overflow(void **state)
     (void)state;
     snapshot before = snap();
     static const char *const delays[] = {"18446744073709551616", "-9223372036854775809",
-                                         "1e30", "1.5", "\"60\"", "99999999999999999999999"};
+                                         "1e30", "1.5", "\"60\"", "99999999999999999999999",
+                                         "-0"};   /* Go: ParseUint("-0") fails */
     for (size_t i = 0; i < sizeof delays / sizeof delays[0]; i++) {
         char body[256];
         snprintf(body, sizeof body, "{\"job\":{\"name\":\"DEMO\",\"parameters\":{\"image\":"
@@ -454,6 +529,35 @@ static void test_unique_key_breakers(void **state)
     free(id);
 }
 
+/* The number -0 in parameters is a negative zero, as Go reads it (docs/reliability.md,
+ * finding 8): the reply shows -0 and the unique key has -0, so -0 and -0.0 are one key and 0
+ * is another. */
+static void test_negative_zero(void **state)
+{
+    (void)state;
+    static const char fmt[] = "{\"job\":{\"name\":\"DEMO\",\"metadata\":{\"kind\":\"Scheduled\","
+                              "\"schedule_delay\":3600,\"unique\":true},\"parameters\":"
+                              "{\"image\":\"demo:z\",\"n\":%s}}}";
+    char body[256];
+    snprintf(body, sizeof body, fmt, "-0");
+    hc_resp r = af_post("/api/v1/jobs", body);
+    fprintf(stderr, "-0 launched: %ld %.300s\n", r.status, r.body);
+    assert_int_equal(r.status, 202);
+    assert_non_null(strstr(r.body, "\"n\":-0}"));
+    berth_stats *st = af_parse_stats(&r);
+    hc_resp_free(&r);
+    snprintf(body, sizeof body, fmt, "-0.0");
+    r = af_post("/api/v1/jobs", body);
+    assert_non_null(strstr(r.body, st->id));                  /* the same key */
+    expect_json_error(&r, 500, 10003);
+    snprintf(body, sizeof body, fmt, "0");
+    char *other = af_launch(body);                            /* another key */
+    assert_int_equal(berth_engine_stop_job(af.eng, other), 0);
+    assert_int_equal(berth_engine_stop_job(af.eng, st->id), 0);
+    free(other);
+    berth_stats_free(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -466,6 +570,7 @@ int main(void)
         cmocka_unit_test(test_unknown_fields),
         cmocka_unit_test(test_hostile_ids),
         cmocka_unit_test(test_unique_key_breakers),
+        cmocka_unit_test(test_negative_zero),
     };
     return cmocka_run_group_tests(tests, api_fixture_setup, api_fixture_teardown);
 }
