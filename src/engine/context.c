@@ -1,5 +1,6 @@
 /* The job context (seed: job.Context): properties, check-in, stop command, system
  * context, per-job logger and tracker. Built per run by the worker; see context.h. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <string.h>
@@ -103,17 +104,18 @@ bool berth_ctx_system_done(const berth_ctx *c)
 
 bool berth_ctx_sleep(berth_ctx *c, unsigned ms)
 {
-    /* Stop flags are atomics raised from other threads; polling them every 10 ms keeps
-     * stop delivery well under the 1 s the design promises without another condvar. */
-    int64_t end = engine_now_ms() + ms;
-    while (engine_now_ms() < end) {
-        if (berth_ctx_op_command(c) || berth_ctx_system_done(c))
-            return true;
-        int64_t left = end - engine_now_ms();
-        struct timespec ts = {0, (left < 10 ? left : 10) * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-    return berth_ctx_op_command(c) || berth_ctx_system_done(c);
+    /* Stop flags are raised under stop_mu with a broadcast (engine_raise_stop), so a job
+     * asleep here wakes the moment it is stopped, without polling. */
+    struct timespec deadline;
+    engine_timespec_after(&deadline, (int)(ms > INT32_MAX ? INT32_MAX : ms));
+    berth_engine *e = c->e;
+    pthread_mutex_lock(&e->stop_mu);
+    bool stopped;
+    while (!(stopped = berth_ctx_op_command(c) || berth_ctx_system_done(c)) &&
+           pthread_cond_timedwait(&e->stop_cv, &e->stop_mu, &deadline) != ETIMEDOUT)
+        ;
+    pthread_mutex_unlock(&e->stop_mu);
+    return stopped || berth_ctx_op_command(c) || berth_ctx_system_done(c);
 }
 
 void berth_ctx_log(berth_ctx *c, berth_log_level lvl, const char *file, int line,

@@ -90,6 +90,8 @@ int berth_engine_new(const berth_engine_config *cfg, berth_engine **out, char *e
     pthread_mutex_init(&e->retry_mu, NULL);
     pthread_mutex_init(&e->tick_mu, NULL);
     engine_cond_init(&e->tick_cv);
+    pthread_mutex_init(&e->stop_mu, NULL);
+    engine_cond_init(&e->stop_cv);
     pthread_mutex_init(&e->sub_mu, NULL);
     *out = e;
     return 0;

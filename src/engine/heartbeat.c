@@ -107,7 +107,7 @@ static void observe(berth_engine *e, rconn *rc)
                                   e->cfg.max_update_hours * 3600));
         redisReply *st = rconn_cmd(rc, "HGET %sjob_stats:%s status", e->prefix, id);
         if (st && st->type == REDIS_REPLY_STRING && strcmp(st->str, "Stopped") == 0)
-            atomic_store(&e->slots[i].stop, true);
+            engine_raise_stop(e, &e->slots[i]);
         freeReplyObject(st);
     }
 }

@@ -88,6 +88,8 @@ struct berth_engine {
 
     pthread_mutex_t tick_mu;     /* timed waits of heartbeat and scheduler; shutdown wakes */
     pthread_cond_t tick_cv;
+    pthread_mutex_t stop_mu;     /* berth_ctx_sleep waits here; raising a stop flag wakes */
+    pthread_cond_t stop_cv;
     char (*worker_ids)[25];      /* one gocraft-style worker id per slot */
     char sweep_cursor[32];       /* heartbeat thread only: HSCAN cursor of the sweep pass */
     int64_t sweep_next_ms;       /* heartbeat thread only: when the next pass may start */
@@ -139,6 +141,9 @@ void engine_disown(berth_engine *e, run *r);
 void engine_cond_init(pthread_cond_t *cv);
 /* Waits up to ms on tick_cv unless the engine is stopping. */
 void engine_tick_wait(berth_engine *e, int ms);
+/* shared.c: raise a slot's stop flag (or, with s NULL, system_done and every slot's) and
+ * wake the jobs sleeping in berth_ctx_sleep so they see it at once. */
+void engine_raise_stop(berth_engine *e, slot *s);
 void engine_tick_wake(berth_engine *e);  /* CLOCK_MONOTONIC, for engine_timespec_after */
 
 /* time helpers */

@@ -97,9 +97,7 @@ static bool wait_idle(berth_engine *e, unsigned ms)
 
 static void raise_stop_flags(berth_engine *e)
 {
-    atomic_store(&e->system_done, true);
-    for (unsigned i = 0; i < e->nslots; i++)
-        atomic_store(&e->slots[i].stop, true);
+    engine_raise_stop(e, NULL);
 }
 
 static void wake_all(berth_engine *e)
@@ -191,6 +189,8 @@ void berth_engine_free(berth_engine *e)
     pthread_mutex_destroy(&e->retry_mu);
     pthread_mutex_destroy(&e->tick_mu);
     pthread_cond_destroy(&e->tick_cv);
+    pthread_mutex_destroy(&e->stop_mu);
+    pthread_cond_destroy(&e->stop_cv);
     berth_free(e->worker_ids);
     pthread_mutex_destroy(&e->sub_mu);
     berth_free(e);

@@ -92,6 +92,20 @@ void engine_tick_wait(berth_engine *e, int ms)
     pthread_mutex_unlock(&e->tick_mu);
 }
 
+void engine_raise_stop(berth_engine *e, slot *s)
+{
+    pthread_mutex_lock(&e->stop_mu);   /* a sleeper checks the flags under it: no lost wake */
+    if (s) {
+        atomic_store(&s->stop, true);
+    } else {
+        atomic_store(&e->system_done, true);
+        for (unsigned i = 0; i < e->nslots; i++)
+            atomic_store(&e->slots[i].stop, true);
+    }
+    pthread_cond_broadcast(&e->stop_cv);
+    pthread_mutex_unlock(&e->stop_mu);
+}
+
 void engine_tick_wake(berth_engine *e)
 {
     pthread_mutex_lock(&e->tick_mu);

@@ -15,7 +15,7 @@ static void raise_stop(berth_engine *e, const char *id, size_t len)
     for (unsigned i = 0; i < e->nslots; i++) {
         run *r = e->slots[i].cur;
         if (r && strlen(r->id) == len && memcmp(r->id, id, len) == 0) {
-            atomic_store(&e->slots[i].stop, true);
+            engine_raise_stop(e, &e->slots[i]);
             BLOG_INFO(&e->log, "stop requested for running job %s", r->id);
         }
     }
