@@ -171,7 +171,9 @@ static int submit(berth_engine *e, const berth_launch *ls, const prepared *ps, s
     if (whylen)
         why[0] = '\0';
     if (!rc || !rconn_ok(rc, r) || r->type != REDIS_REPLY_ARRAY || r->elements != n) {
-        BLOG_ERROR(&e->log, "enqueue failed: %s", rc ? rc->err : "no redis connection");
+        /* an outage is said once by rhealth, and the API logs each refused request */
+        BLOG(&e->log, r ? BERTH_LOG_ERROR : BERTH_LOG_DEBUG, "enqueue failed: %s",
+             rc ? rc->err : "no redis connection");
         if (r && r->type == REDIS_REPLY_ERROR && whylen)
             snprintf(why, whylen, "%s", rc->err);
         err = BERTH_EREDIS;

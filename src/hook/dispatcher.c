@@ -58,7 +58,7 @@ static redisReply *eval(hook_dispatcher *d, script_id id, rargs *a)
 {
     redisReply *r = rconn_eval(&d->rc, id, a);
     if (!rconn_ok(&d->rc, r)) {
-        BLOG_WARN(&d->o.log, "hook dispatcher: redis: %s", d->rc.err);
+        BLOG(&d->o.log, rconn_fail_level(r), "hook dispatcher: redis: %s", d->rc.err);
         freeReplyObject(r);
         return NULL;
     }

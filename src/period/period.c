@@ -88,7 +88,8 @@ static void fire(berth_period *p, rconn *rc, const policy *pol, int64_t last, in
         rargs_addi(&a, times[i]);
     redisReply *r = rconn_eval(rc, SCRIPT_PERIOD_FIRE, &a);
     if (!rconn_ok(rc, r))
-        BLOG_WARN(&p->e->log, "planning policy %s failed: %s", pol->id, rc->err);
+        BLOG(&p->e->log, rconn_fail_level(r), "planning policy %s failed: %s", pol->id,
+             rc->err);
     freeReplyObject(r);
     rargs_free(&a);
 }

@@ -171,7 +171,7 @@ static void run(const char *fsync, int sig)
     /* said once per outage (each connection that notices says nothing more), not a loop */
     assert_in_range(lost_lines, 1, pl.outages);
     assert_in_range(back_lines, 1, pl.outages);
-    assert_true(warn_lines <= pl.outages * 4);   /* lost, back, and a module's own word */
+    assert_true(warn_lines <= pl.outages * 3);   /* lost, back, and at most one more */
     cluster_stop(&cl, 0);
     free(ids);
 }
