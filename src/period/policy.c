@@ -134,7 +134,9 @@ int berth_period_launch(berth_period *p, const berth_launch *l, berth_stats **ou
     rconn *c = engine_conn_get(p->e);
     redisReply *r = c ? rconn_eval(c, SCRIPT_PERIOD_CREATE, &a) : NULL;
     rc = c && rconn_ok(c, r) && r->type == REDIS_REPLY_INTEGER ? 0 : BERTH_EREDIS;
-    if (rc)
+    if (rc && r && r->type == REDIS_REPLY_ERROR)
+        snprintf(err, errlen, "redis refused the launch: %s", r->str);   /* e.g. OOM */
+    else if (rc)
         snprintf(err, errlen, "redis is unavailable");
     else if (out)
         *out = reply(id, l, ptext, now, r->integer);

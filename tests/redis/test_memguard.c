@@ -10,6 +10,7 @@
 
 #include "berth/berth.h"
 #include "berth/memguard.h"
+#include "berth/period.h"
 #include "engine_fixture.h"
 #include "http_client.h"
 #include "redis_fixture.h"
@@ -211,6 +212,14 @@ static void test_without_guard_redis_ooms(void **state)
                                "\"details\":\"redis refused the launch: OOM command not allowed "
                                "when used memory \\u003e 'maxmemory'";
     assert_memory_equal(r.body, head, sizeof head - 1);
+    /* a periodic policy, refused by the same full Redis, says so too */
+    berth_period *per = NULL;
+    assert_int_equal(berth_period_new(eng, NULL, &per), 0);
+    char err[512] = "";
+    berth_launch pl = {.name = "FILL", .kind = "Periodic", .cron_spec = "0 * * * * *"};
+    assert_int_equal(berth_period_launch(per, &pl, NULL, err, sizeof err), BERTH_EREDIS);
+    assert_non_null(strstr(err, "redis refused the launch: OOM"));
+    berth_period_free(per);
     hc_resp_free(&r);
     hc_cleanup(&cli);
     api_server_stop(s);
