@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 
 #include "berth/berth.h"
+#include "berth/metrics.h"
 #include "berth/tracker.h"
 #include "store/redis.h"
 #include "util/buf.h"
@@ -66,6 +67,7 @@ struct berth_engine {
     berth_logger log;
 
     jtype *types;                /* registry; fixed after start */
+    struct engine_metrics *metrics; /* one per type, from start (metrics.c) */
     size_t ntypes;
 
     runq ready;                  /* fetcher → workers */
@@ -172,6 +174,12 @@ void *completer_main(void *e);
 void *subscriber_main(void *e);
 void *heartbeat_main(void *e);
 void *scheduler_main(void *e);
+
+/* metrics.c: run counters per type (berth/metrics.h), allocated at start. */
+typedef struct engine_metrics engine_metrics;
+void engine_metrics_init(berth_engine *e);
+void engine_metrics_free(berth_engine *e);
+void engine_metrics_note(berth_engine *e, const jtype *t, berth_run_outcome o, int64_t us);
 
 /* heartbeat.c: when a lease taken or renewed now ends. Leases are renewed every fifth
  * of lease_ms and end three fifths after the renewal, and every node reaps every fifth,

@@ -55,6 +55,7 @@ int berth_engine_start(berth_engine *e)
     int rc = announce_types(e);
     if (rc != 0)
         return rc;
+    engine_metrics_init(e);
     atomic_store(&e->started, true);
     atomic_store(&e->running, true);
     atomic_store(&e->fetching, true);
@@ -163,6 +164,7 @@ void berth_engine_free(berth_engine *e)
     for (unsigned i = 0; i < e->nslots; i++)
         rconn_close(&e->slots[i].rc);
     berth_free(e->slots);
+    engine_metrics_free(e);
     runq_destroy(&e->ready);
     runq_destroy(&e->done);
     for (size_t i = 0; i < e->npool; i++) {

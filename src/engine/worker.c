@@ -33,6 +33,18 @@ static int64_t mono_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* Harbor's labels: an error is a fail; a clean return after a stop command is a stop. A
+ * run handed back at shutdown runs again elsewhere and is not counted here. */
+static void count_run(slot *s, const run *r, int64_t us)
+{
+    if (atomic_load(&r->handed_back))
+        return;
+    berth_run_outcome o = r->rc != 0 ? BERTH_RUN_FAIL
+                          : atomic_load(&s->stop) && !atomic_load(&s->e->system_done)
+                              ? BERTH_RUN_STOP : BERTH_RUN_SUCCESS;
+    engine_metrics_note(s->e, r->type, o, us);
+}
+
 static void execute(slot *s, run *r)
 {
     berth_engine *e = s->e;
@@ -54,7 +66,9 @@ static void execute(slot *s, run *r)
     }
     int64_t t0 = mono_us();
     r->rc = r->type->t.run(&ctx, params, r->type->t.userdata);
-    note_duration(e, mono_us() - t0);
+    int64_t us = mono_us() - t0;
+    note_duration(e, us);
+    count_run(s, r, us);
     ctx_close(&ctx);
     berth_free(args);
 }

@@ -15,6 +15,7 @@
 #include "berth/period.h"
 #include "joblog/joblog.h"
 #include "server/api.h"
+#include "server/metrics.h"
 #include "server/daemon_log.h"
 #include "server/embedded_redis.h"
 #include "util/alloc.h"
@@ -27,6 +28,7 @@ struct daemon {
     berth_engine *engine;
     berth_period *period;
     api_server *api;
+    metrics_server *metrics;     /* when metric.enabled */
     joblog_set *joblogs;         /* job_loggers; outlives the engine */
     char job_log_dir[1024];
     char redis_dir[1024];
@@ -388,6 +390,22 @@ static int start_api(daemon_t *d, const char *secret, const char *host, char *er
     return rc;
 }
 
+/* Harbor's Prometheus server (metric.enabled), on the API's address. */
+static int start_metrics(daemon_t *d, const char *host, char *err, size_t errlen)
+{
+    const berth_config *c = d->cfg;
+    if (!c->metric.enabled)
+        return 0;
+    metrics_ctx mc = {.engine = d->engine, .path = c->metric.path,
+                      .workers = (unsigned)c->pool.workers, .log = daemon_log_write,
+                      .log_userdata = d->log};
+    int rc = metrics_server_start(&mc, host, c->metric.port, &d->metrics, err, errlen);
+    if (rc == 0)
+        LOG(d, BERTH_LOG_INFO, "metrics on http://%s:%d%s", host,
+            metrics_server_port(d->metrics), c->metric.path);
+    return rc;
+}
+
 int daemon_start(const berth_config *cfg, const char *secret, daemon_t **out, char *err,
                  size_t errlen)
 {
@@ -406,6 +424,8 @@ int daemon_start(const berth_config *cfg, const char *secret, daemon_t **out, ch
         rc = make_engine(d, err, errlen);
     if (rc == 0)
         rc = start_api(d, secret, host, err, errlen);
+    if (rc == 0)
+        rc = start_metrics(d, host, err, errlen);
     if (rc != 0) {
         daemon_stop(d);
         return rc;
@@ -432,6 +452,7 @@ void daemon_stop(daemon_t *d)
     if (d->log && d->api)
         LOG(d, BERTH_LOG_INFO, "berthd shutting down");
     api_server_stop(d->api);
+    metrics_server_stop(d->metrics);
     berth_period_free(d->period);
     berth_engine_free(d->engine);
     joblog_set_free(d->joblogs);     /* after the engine: no run writes any more */

@@ -1,5 +1,6 @@
 /* The real berthd binary as a child process: bad configs and an unsafe listen address
- * refused with one line and exit 2; the embedded Redis from start to a clean SIGTERM; and
+ * refused with one line and exit 2; the embedded Redis from start to a clean SIGTERM (with
+ * the metric server on, counting the DEMO run); and
  * two berthd nodes on one shared Redis: a node killed with SIGKILL mid-job, its job
  * finished by the other within one lease. */
 #include "test.h"
@@ -185,8 +186,11 @@ static void test_embedded_lifecycle(void **state)
     snprintf(path, sizeof path, "%s/emb.yml", tmp);
     snprintf(data, sizeof data, "%s/emb", tmp);
     snprintf(sock, sizeof sock, "%s/redis/redis.sock", data);
-    int port = redis_fixture_free_port();
+    int port = redis_fixture_free_port(), mport = redis_fixture_free_port();
     write_config(path, port, NULL, "127.0.0.1", data, 30);
+    FILE *f = fopen(path, "a");   /* Harbor's metric server, on its own port */
+    fprintf(f, "metric:\n  enabled: true\n  path: /m\n  port: %d\n", mport);
+    fclose(f);
     int fd;
     long long t0 = engine_fixture_now_ms();
     pid_t pid = spawn(path, &fd);
@@ -196,6 +200,15 @@ static void test_embedded_lifecycle(void **state)
     assert_true(wait_status(port, id, "Running", 3000));
     kill(pid, SIGHUP);                          /* reopen logs: keeps running */
     assert_true(wait_status(port, id, "Success", 10000));
+    hc mc;
+    hc_init(&mc, mport);
+    hc_resp r;
+    hc_get(&mc, "/m", NULL, &r);
+    assert_int_equal(r.status, 200);    /* no auth, as Harbor's; the DEMO run is counted */
+    assert_non_null(strstr(r.body, "\nharbor_jobservice_task_total{status=\"success\","
+                                   "type=\"DEMO\"} 1\n"));
+    hc_resp_free(&r);
+    hc_cleanup(&mc);
     redisContext *c = redisConnectUnix(sock);
     assert_true(c && !c->err);
     redisFree(c);

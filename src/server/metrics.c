@@ -1,0 +1,223 @@
+/* The Prometheus endpoint; see metrics.h. The text is built per scrape from the engine's
+ * snapshot (berth/metrics.h) and /proc/self, so nothing here runs between scrapes. */
+#include "server/metrics.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "berth/metrics.h"
+#include "server/http.h"
+#include "util/alloc.h"
+
+struct metrics_server {
+    http_server *http;
+    berth_engine *engine;
+    unsigned workers;
+    char *path;
+};
+
+static void prefix(char *out, size_t len)
+{
+    const char *ns = getenv("METRIC_NAMESPACE"), *sub = getenv("METRIC_SUBSYSTEM");
+    snprintf(out, len, "%s_%s_", ns && *ns ? ns : "harbor", sub && *sub ? sub : "jobservice");
+}
+
+/* A label value with \, " and newline escaped as the exposition format wants. */
+static void label(buf *b, const char *v)
+{
+    for (; *v; v++) {
+        if (*v == '\\' || *v == '"')
+            buf_printf(b, "\\%c", *v);
+        else if (*v == '\n')
+            buf_printf(b, "\\n");
+        else
+            buf_append(b, v, 1);
+    }
+}
+
+static void info(buf *b, const char *p, berth_engine *e, unsigned workers)
+{
+    char host[256] = "";
+    gethostname(host, sizeof host - 1);
+    buf_printf(b, "# HELP %sinfo the information of jobservice\n# TYPE %sinfo gauge\n"
+                  "%sinfo{node=\"", p, p, p);
+    label(b, host);
+    buf_printf(b, "\",pool=\"%s\",workers=\"%u\"} 1\n", berth_engine_pool_id(e), workers);
+}
+
+/* Only the (type, outcome) pairs that have runs, as a Go CounterVec shows them. */
+static void tasks(buf *b, const char *p, const berth_type_metrics *t, size_t n)
+{
+    buf_printf(b, "# HELP %stask_total The number of processed tasks\n"
+                  "# TYPE %stask_total counter\n", p, p);
+    for (size_t i = 0; i < n; i++)
+        for (int o = 0; o < BERTH_RUN_OUTCOMES; o++)
+            if (t[i].by[o].count) {
+                buf_printf(b, "%stask_total{status=\"%s\",type=\"", p,
+                           berth_run_outcome_name((berth_run_outcome)o));
+                label(b, t[i].name);
+                buf_printf(b, "\"} %llu\n", (unsigned long long)t[i].by[o].count);
+            }
+    buf_printf(b, "# HELP %stask_process_time_seconds The time duration of the task processing "
+                  "time\n# TYPE %stask_process_time_seconds summary\n", p, p);
+    for (size_t i = 0; i < n; i++)
+        for (int o = 0; o < BERTH_RUN_OUTCOMES; o++) {
+            const berth_run_metrics *m = &t[i].by[o];
+            if (!m->count)
+                continue;
+            const double q[3] = {m->q50, m->q90, m->q99};
+            const char *qn[3] = {"0.5", "0.9", "0.99"};
+            for (int k = 0; k < 3; k++) {
+                buf_printf(b, "%stask_process_time_seconds{status=\"%s\",type=\"", p,
+                           berth_run_outcome_name((berth_run_outcome)o));
+                label(b, t[i].name);
+                buf_printf(b, "\",quantile=\"%s\"} %.6f\n", qn[k], q[k]);
+            }
+            const char *suffix[2] = {"sum", "count"};
+            for (int k = 0; k < 2; k++) {
+                buf_printf(b, "%stask_process_time_seconds_%s{status=\"%s\",type=\"", p,
+                           suffix[k], berth_run_outcome_name((berth_run_outcome)o));
+                label(b, t[i].name);
+                if (k == 0)
+                    buf_printf(b, "\"} %.6f\n", m->sum_seconds);
+                else
+                    buf_printf(b, "\"} %llu\n", (unsigned long long)m->count);
+            }
+        }
+}
+
+/* Field k (1-based, as proc(5) numbers them) of /proc/self/stat, after the command name. */
+static unsigned long long stat_field(const char *stat, int k)
+{
+    const char *p = strrchr(stat, ')');
+    if (!p)
+        return 0;
+    p++;
+    for (int f = 3; f < k && *p; f++) {        /* field 3 (state) follows the ')' */
+        while (*p == ' ')
+            p++;
+        while (*p && *p != ' ')
+            p++;
+    }
+    return strtoull(p, NULL, 10);
+}
+
+static long long boot_time(void)
+{
+    FILE *f = fopen("/proc/stat", "r");
+    char line[256];
+    long long bt = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "btime %lld", &bt) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return bt;
+}
+
+static int open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+    while (d && readdir(d))
+        n++;
+    if (d)
+        closedir(d);
+    return n > 2 ? n - 3 : 0;   /* ".", ".." and the directory's own descriptor */
+}
+
+/* The standard process collector's names (Go's includes them; so do we). */
+static void process(buf *b)
+{
+    char stat[1024] = "";
+    FILE *f = fopen("/proc/self/stat", "r");
+    if (f) {
+        if (!fgets(stat, sizeof stat, f))
+            stat[0] = '\0';
+        fclose(f);
+    }
+    double tick = (double)sysconf(_SC_CLK_TCK), page = (double)sysconf(_SC_PAGESIZE);
+    double cpu = (double)(stat_field(stat, 14) + stat_field(stat, 15)) / tick;
+    double start = (double)boot_time() + (double)stat_field(stat, 22) / tick;
+    buf_printf(b, "# HELP process_cpu_seconds_total Total user and system CPU time spent in "
+                  "seconds.\n# TYPE process_cpu_seconds_total counter\n"
+                  "process_cpu_seconds_total %.2f\n", cpu);
+    buf_printf(b, "# HELP process_open_fds Number of open file descriptors.\n"
+                  "# TYPE process_open_fds gauge\nprocess_open_fds %d\n", open_fds());
+    buf_printf(b, "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+                  "# TYPE process_resident_memory_bytes gauge\n"
+                  "process_resident_memory_bytes %.0f\n", (double)stat_field(stat, 24) * page);
+    buf_printf(b, "# HELP process_start_time_seconds Start time of the process since unix "
+                  "epoch in seconds.\n# TYPE process_start_time_seconds gauge\n"
+                  "process_start_time_seconds %.2f\n", start);
+    buf_printf(b, "# HELP process_virtual_memory_bytes Virtual memory size in bytes.\n"
+                  "# TYPE process_virtual_memory_bytes gauge\n"
+                  "process_virtual_memory_bytes %llu\n", stat_field(stat, 23));
+}
+
+void metrics_render(berth_engine *e, unsigned workers, buf *b)
+{
+    char p[128];
+    prefix(p, sizeof p);
+    info(b, p, e, workers);
+    berth_type_metrics *t = NULL;
+    size_t n = 0;
+    if (berth_engine_metrics(e, &t, &n) == 0)
+        tasks(b, p, t, n);
+    berth_metrics_free(t);
+    process(b);
+}
+
+static void handle(const http_req *req, http_resp *resp, void *ctx)
+{
+    metrics_server *m = ctx;
+    if (strcmp(req->path, m->path) != 0) {
+        http_resp_text(resp, 404, "404 page not found\n");
+        return;
+    }
+    if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
+        http_resp_header(resp, "Allow", "GET, HEAD");
+        http_resp_text(resp, 405, "method not allowed\n");
+        return;
+    }
+    resp->status = 200;
+    http_resp_header(resp, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    metrics_render(m->engine, m->workers, &resp->body);
+}
+
+int metrics_server_start(const metrics_ctx *ctx, const char *host, int port,
+                         metrics_server **out, char *err, size_t errlen)
+{
+    metrics_server *m = berth_calloc(1, sizeof *m);
+    m->engine = ctx->engine;
+    m->workers = ctx->workers;
+    m->path = berth_strdup(ctx->path && *ctx->path ? ctx->path : "/metrics");
+    http_config hc = {.host = host, .port = port, .threads = 1, .max_connections = 64,
+                      .max_body = 1024, .handler = handle, .ctx = m, .log = ctx->log,
+                      .log_userdata = ctx->log_userdata};
+    int rc = http_server_start(&hc, &m->http, err, errlen);
+    if (rc != 0) {
+        metrics_server_stop(m);
+        return rc;
+    }
+    *out = m;
+    return 0;
+}
+
+int metrics_server_port(const metrics_server *m)
+{
+    return http_server_port(m->http);
+}
+
+void metrics_server_stop(metrics_server *m)
+{
+    if (!m)
+        return;
+    http_server_stop(m->http);
+    berth_free(m->path);
+    berth_free(m);
+}
