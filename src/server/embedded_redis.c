@@ -60,6 +60,10 @@ static void exec_child(embedded_redis *r)
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     prctl(PR_SET_PDEATHSIG, SIGTERM);
+    /* Its own process group: a Ctrl-C at berthd's terminal goes to the foreground group, and
+     * Redis must outlive berthd's graceful shutdown (hand-back, last status writes); berthd
+     * stops it last, and PDEATHSIG covers berthd dying. */
+    setpgid(0, 0);
     int devnull = open("/dev/null", O_RDWR);
     if (devnull >= 0)
         dup2(devnull, 0), dup2(devnull, 1), dup2(devnull, 2);

@@ -56,12 +56,16 @@ static void write_config(const char *path, int port, const char *redis_url, cons
     fclose(f);
 }
 
+static bool own_group;   /* spawn berthd as the leader of a new process group (a terminal's) */
+
 static pid_t spawn(const char *config, int *errfd)
 {
     int p[2];
     assert_int_equal(pipe(p), 0);
     pid_t pid = fork();
     if (pid == 0) {
+        if (own_group)
+            setpgid(0, 0);
         dup2(p[1], 2);
         close(p[0]);
         char bin[512];
@@ -225,6 +229,46 @@ static void test_embedded_lifecycle(void **state)
     free(id);
 }
 
+static bool file_has(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "r");
+    char line[2048];
+    bool found = false;
+    while (f && !found && fgets(line, sizeof line, f))
+        found = strstr(line, needle) != NULL;
+    if (f)
+        fclose(f);
+    return found;
+}
+
+/* Ctrl-C at berthd's terminal: SIGINT reaches its whole process group. The embedded Redis
+ * lives in a group of its own, so it outlives the graceful shutdown: the running job is
+ * handed back, Redis is never found missing nor restarted, and berthd stops it last. */
+static void test_ctrl_c_at_terminal(void **state)
+{
+    (void)state;
+    char path[128], data[96], log[160];
+    snprintf(path, sizeof path, "%s/tty.yml", tmp);
+    snprintf(data, sizeof data, "%s/tty", tmp);
+    snprintf(log, sizeof log, "%s/berthd.log", data);
+    int port = redis_fixture_free_port();
+    write_config(path, port, NULL, "127.0.0.1", data, 30);
+    int fd;
+    own_group = true;
+    pid_t pid = spawn(path, &fd);
+    own_group = false;
+    assert_true(hc_wait_healthy(port, 5000));
+    char *id = launch_demo(port);
+    assert_true(wait_status(port, id, "Running", 3000));
+    assert_int_equal(kill(-pid, SIGINT), 0);     /* what the terminal does */
+    assert_int_equal(exit_code(pid, 10000), 0);
+    assert_true(file_has(log, "handed 1 unfinished job(s) back"));
+    assert_false(file_has(log, "lost the connection to redis"));
+    assert_false(file_has(log, "restarting"));
+    close(fd);
+    free(id);
+}
+
 static void test_two_nodes_failover(void **state)
 {
     (void)state;
@@ -338,6 +382,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_embedded_lifecycle),
+        cmocka_unit_test(test_ctrl_c_at_terminal),
         cmocka_unit_test(test_https),
         cmocka_unit_test(test_two_nodes_failover),
     };
