@@ -183,15 +183,23 @@ static bool wait_status(int port, const char *id, const char *status, int ms)
     return ok;
 }
 
+/* Writes <tmp>/<name>.yml for a node with its embedded Redis under data (<tmp>/<name>);
+ * returns its API port. */
+static int embedded_node(const char *name, char path[128], char data[96])
+{
+    snprintf(path, 128, "%s/%s.yml", tmp, name);
+    snprintf(data, 96, "%s/%s", tmp, name);
+    int port = redis_fixture_free_port();
+    write_config(path, port, NULL, "127.0.0.1", data, 30);
+    return port;
+}
+
 static void test_embedded_lifecycle(void **state)
 {
     (void)state;
     char path[128], data[96], sock[160];
-    snprintf(path, sizeof path, "%s/emb.yml", tmp);
-    snprintf(data, sizeof data, "%s/emb", tmp);
+    int port = embedded_node("emb", path, data), mport = redis_fixture_free_port();
     snprintf(sock, sizeof sock, "%s/redis/redis.sock", data);
-    int port = redis_fixture_free_port(), mport = redis_fixture_free_port();
-    write_config(path, port, NULL, "127.0.0.1", data, 30);
     FILE *f = fopen(path, "a");   /* Harbor's metric server, on its own port */
     fprintf(f, "metric:\n  enabled: true\n  path: /m\n  port: %d\n", mport);
     fclose(f);
@@ -248,11 +256,8 @@ static void test_ctrl_c_at_terminal(void **state)
 {
     (void)state;
     char path[128], data[96], log[160];
-    snprintf(path, sizeof path, "%s/tty.yml", tmp);
-    snprintf(data, sizeof data, "%s/tty", tmp);
+    int port = embedded_node("tty", path, data);
     snprintf(log, sizeof log, "%s/berthd.log", data);
-    int port = redis_fixture_free_port();
-    write_config(path, port, NULL, "127.0.0.1", data, 30);
     int fd;
     own_group = true;
     pid_t pid = spawn(path, &fd);
