@@ -161,7 +161,9 @@ static void test_unschedule_while_running(void **state)
     long long end = engine_fixture_now_ms() + 5000;
     while (atomic_load(&runs) == 0 && engine_fixture_now_ms() < end)
         engine_fixture_sleep_ms(10);
-    assert_int_equal(atomic_load(&runs), 1);   /* TICK runs one at a time: 4 workers, 30 s hold */
+    /* a TICK holds 30 s: the first fire runs (and a second when two fires fell due in the
+     * same fetch) */
+    assert_in_range(atomic_load(&runs), 1, 2);
     assert_int_equal(berth_period_stop(n.p, pid), 0);
     char st[32];
     engine_fixture_status(n.e, pid, st, sizeof st);
