@@ -35,17 +35,6 @@ static int quiet_run(berth_ctx *ctx, const char *params, void *ud)
     return 0;
 }
 
-static char *launch(berth_engine *e, const char *name)
-{
-    berth_stats *st = NULL;
-    char err[256];
-    assert_int_equal(berth_engine_launch(e, &(berth_launch){.name = name}, &st, err, sizeof err),
-                     0);
-    char *id = strdup(st->id);
-    berth_stats_free(st);
-    return id;
-}
-
 static void test_one_gib_of_log_is_capped(void **state)
 {
     (void)state;
@@ -70,8 +59,8 @@ static void test_one_gib_of_log_is_capped(void **state)
     assert_int_equal(berth_engine_start(e), 0);
 
     long long t0 = engine_fixture_now_ms();
-    char *flood = launch(e, "FLOOD");
-    char *quiet = launch(e, "QUIET");
+    char *flood = engine_fixture_launch(e, "FLOOD");
+    char *quiet = engine_fixture_launch(e, "QUIET");
     assert_true(engine_fixture_wait_status(e, quiet, "Success", 5000));
     long long quiet_ms = engine_fixture_now_ms() - t0;
     assert_true(engine_fixture_wait_status(e, flood, "Success", 240000));

@@ -37,20 +37,9 @@ static int wait_run(berth_ctx *ctx, const char *params, void *ud)
     return 0;
 }
 
-static char *launch(const char *name)
-{
-    berth_stats *st = NULL;
-    char err[256];
-    assert_int_equal(berth_engine_launch(eng, &(berth_launch){.name = name}, &st, err, sizeof err),
-                     0);
-    char *id = strdup(st->id);
-    berth_stats_free(st);
-    return id;
-}
-
 static void run_to(const char *name, const char *final)
 {
-    char *id = launch(name);
+    char *id = engine_fixture_launch(eng, name);
     assert_true(engine_fixture_wait_status(eng, id, final, 5000));
     free(id);
 }
@@ -78,7 +67,7 @@ static void test_counts_and_summaries(void **state)
         run_to("OK", "Success");
     for (int i = 0; i < 2; i++)
         run_to("FAIL", "Error");
-    char *id = launch("WAIT");
+    char *id = engine_fixture_launch(eng, "WAIT");
     while (atomic_load(&waiting) == 0)
         engine_fixture_sleep_ms(5);
     assert_int_equal(berth_engine_stop_job(eng, id), 0);

@@ -77,19 +77,9 @@ static void *launcher(void *arg)
 /* Statuses of the first n accepted jobs: how many are Success; *stuck counts the others. */
 static int count_success(redisContext *c, int n, int *stuck)
 {
-    for (int k = 0; k < n; k++)
-        redisAppendCommand(c, "HGET {" CLUSTER_NS "}:job_stats:%s status", ids[k]);
-    int ok = 0;
-    *stuck = 0;
-    for (int k = 0; k < n; k++) {
-        redisReply *r = NULL;
-        assert_int_equal(redisGetReply(c, (void **)&r), REDIS_OK);
-        if (r->type == REDIS_REPLY_STRING && strcmp(r->str, "Success") == 0)
-            ok++;
-        else
-            (*stuck)++;
-        freeReplyObject(r);
-    }
+    int ok = cluster_count_status(c, ids, n, "Success");
+    assert_true(ok >= 0);
+    *stuck = n - ok;
     return ok;
 }
 

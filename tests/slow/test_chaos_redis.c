@@ -88,20 +88,8 @@ static int wait_drained(const char *sock, int ms)
     int stuck = pl.jobs;
     while (stuck && cluster_now_ms() < end) {
         redisContext *c = redisConnectUnix(sock);
-        if (c && !c->err) {
-            for (int k = 0; k < pl.jobs; k++)
-                redisAppendCommand(c, "HGET {" CLUSTER_NS "}:job_stats:%s status", ids[k]);
-            stuck = 0;
-            for (int k = 0; k < pl.jobs; k++) {
-                redisReply *r = NULL;
-                if (redisGetReply(c, (void **)&r) != REDIS_OK) {
-                    stuck = pl.jobs;
-                    break;
-                }
-                stuck += !(r->type == REDIS_REPLY_STRING && strcmp(r->str, "Success") == 0);
-                freeReplyObject(r);
-            }
-        }
+        int ok = c && !c->err ? cluster_count_status(c, ids, pl.jobs, "Success") : -1;
+        stuck = ok < 0 ? pl.jobs : pl.jobs - ok;
         if (c)
             redisFree(c);
         if (stuck)

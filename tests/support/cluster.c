@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <hiredis/hiredis.h>
+
 #include "redis_fixture.h"
 
 long long cluster_now_ms(void)
@@ -247,4 +249,19 @@ long cluster_trace_read(const cluster *c, chaos_run **out)
     qsort(runs, (size_t)n, sizeof *runs, run_cmp);
     *out = runs;
     return n;
+}
+
+int cluster_count_status(struct redisContext *c, char (*ids)[40], int n, const char *want)
+{
+    for (int k = 0; k < n; k++)
+        redisAppendCommand(c, "HGET {" CLUSTER_NS "}:job_stats:%s status", ids[k]);
+    int match = 0;
+    for (int k = 0; k < n; k++) {
+        redisReply *r = NULL;
+        if (redisGetReply(c, (void **)&r) != REDIS_OK)
+            return -1;
+        match += r->type == REDIS_REPLY_STRING && strcmp(r->str, want) == 0;
+        freeReplyObject(r);
+    }
+    return match;
 }

@@ -78,6 +78,11 @@ long cluster_post_job(hc *cli, const char *body, char *id, size_t idlen);
 /* The first node whose log has a line containing needle (e.g. a pool id), or -1. */
 int cluster_find_log(const cluster *c, const char *needle);
 
+/* How many of the jobs ids[0..n) have status want, asked in one pipeline on c; -1 when
+ * the connection fails. */
+struct redisContext;
+int cluster_count_status(struct redisContext *c, char (*ids)[40], int n, const char *want);
+
 long long cluster_now_ms(void);
 void cluster_sleep_ms(int ms);
 /* Sleeps until launch number n of a run that began at t0_ms is due at rate per second. */

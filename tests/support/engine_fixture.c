@@ -1,4 +1,6 @@
 /* Engine test helpers; see engine_fixture.h. */
+#include "test.h"
+
 #include "engine_fixture.h"
 
 #include <stdio.h>
@@ -51,4 +53,15 @@ int engine_fixture_wait_status(berth_engine *e, const char *id, const char *want
     } while (engine_fixture_now_ms() < end);
     fprintf(stderr, "job %s: waited for %s, status is '%s'\n", id, want, st);
     return 0;
+}
+
+char *engine_fixture_launch(berth_engine *e, const char *name)
+{
+    berth_stats *st = NULL;
+    char err[256];
+    if (berth_engine_launch(e, &(berth_launch){.name = name}, &st, err, sizeof err) != 0)
+        fail_msg("launch %s: %s", name, err);
+    char *id = strdup(st->id);
+    berth_stats_free(st);
+    return id;
 }

@@ -12,6 +12,9 @@ berth_engine_config engine_fixture_config(redis_fixture *rf);
 int engine_fixture_wait_status(berth_engine *e, const char *id, const char *want, int timeout_ms);
 /* Current status string into out ("" if none). */
 void engine_fixture_status(berth_engine *e, const char *id, char *out, size_t outlen);
+/* Launches a Generic job of type name without parameters (asserts it was accepted) and
+ * returns its id; the caller frees it with free. */
+char *engine_fixture_launch(berth_engine *e, const char *name);
 void engine_fixture_sleep_ms(int ms);
 long long engine_fixture_now_ms(void);
 
