@@ -127,8 +127,10 @@ int berth_engine_stop(berth_engine *e)
     int result = 0;
     if (!wait_idle(e, e->cfg.grace_ms)) {
         BLOG_WARN(&e->log, "grace period over: stopping running jobs and handing them back");
-        raise_stop_flags(e);
+        /* Hand back first: it marks the runs handed back, so a job that returns the moment
+         * it sees the stop cannot have its outcome written as if it had finished. */
         heartbeat_hand_back(e);
+        raise_stop_flags(e);
         if (!wait_idle(e, e->cfg.grace_ms))
             result = BERTH_ESTATE;
     }
