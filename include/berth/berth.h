@@ -96,13 +96,20 @@ int berth_engine_new(const berth_engine_config *cfg, berth_engine **out, char *e
 /* Registers a job type; only before berth_engine_start. BERTH_EINVAL for a duplicate,
  * empty or unsafe name (allowed: letters, digits, '_', '-', '.', at most 128). */
 int berth_engine_register(berth_engine *e, const berth_job_type *type);
-/* Connects to Redis and starts the threads. BERTH_EREDIS if Redis does not answer. */
+/* Connects to Redis, checks the layout version of the namespace (docs/redis-schema.md:
+ * written when absent) and starts the threads. BERTH_EREDIS if Redis does not answer,
+ * BERTH_ESCHEMA if the namespace was written by a newer Berth (nothing is changed). */
 int berth_engine_start(berth_engine *e);
 /* Graceful stop: stop fetching, wait up to grace_ms for running jobs, then raise every
  * running job's stop flag and hand unfinished jobs back to their queues at once, then
  * join the threads. Returns 0, or BERTH_ESTATE if a job ignored stop for grace_ms more
  * (its thread is left detached). */
 int berth_engine_stop(berth_engine *e);
+/* Cuts a berth_engine_stop in progress (or the next one) short: running jobs are handed
+ * back at once instead of after grace_ms. Safe from any thread, e.g. on a second Ctrl-C. */
+void berth_engine_hurry(berth_engine *e);
+/* Jobs running on this node's workers now (what a graceful stop waits for). */
+unsigned berth_engine_running_jobs(berth_engine *e);
 /* Stops if running, then frees everything. NULL is a no-op. */
 void berth_engine_free(berth_engine *e);
 

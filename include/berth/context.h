@@ -27,6 +27,12 @@ int berth_ctx_checkin(berth_ctx *ctx, const char *msg);
 const char *berth_ctx_op_command(const berth_ctx *ctx);
 /* The system context: true once the engine is shutting down. */
 bool berth_ctx_system_done(const berth_ctx *ctx);
+/* Why the run is asked to stop: a user's stop (the API, berth_engine_stop_job) or the
+ * engine's shutdown, which hands the job back to its queue to run again (its outcome is
+ * dropped). A job says "stopped" only for BERTH_STOP_USER. A user stop that arrives during
+ * shutdown reads as BERTH_STOP_SHUTDOWN: the run is handed back either way. */
+typedef enum { BERTH_STOP_NONE, BERTH_STOP_USER, BERTH_STOP_SHUTDOWN } berth_stop_reason;
+berth_stop_reason berth_ctx_stop_reason(const berth_ctx *ctx);
 /* Sleeps up to ms, returning early (true) when a stop or shutdown arrives. */
 bool berth_ctx_sleep(berth_ctx *ctx, unsigned ms);
 

@@ -18,6 +18,7 @@ enum berth_err {
     BERTH_ETOOBIG = -10,     /* input over its size cap */
     BERTH_ECONFIG = -11,     /* invalid configuration */
     BERTH_EJOB = -12,        /* the job's run function reported failure */
+    BERTH_ESCHEMA = -13,     /* Redis holds a newer Berth's layout (docs/operations.md) */
 };
 
 /* Static text for a code; never NULL, never to be freed. */

@@ -102,6 +102,13 @@ bool berth_ctx_system_done(const berth_ctx *c)
     return atomic_load(&c->e->system_done);
 }
 
+berth_stop_reason berth_ctx_stop_reason(const berth_ctx *c)
+{
+    if (berth_ctx_system_done(c))
+        return BERTH_STOP_SHUTDOWN;
+    return berth_ctx_op_command(c) ? BERTH_STOP_USER : BERTH_STOP_NONE;
+}
+
 bool berth_ctx_sleep(berth_ctx *c, unsigned ms)
 {
     /* Stop flags are raised under stop_mu with a broadcast (engine_raise_stop), so a job

@@ -108,6 +108,7 @@ struct berth_engine {
     atomic_bool fetching;        /* fetcher may take new jobs */
     atomic_bool system_done;     /* jobs' system context cancelled */
     atomic_bool started;
+    atomic_bool hurry;           /* berth_engine_hurry: stop hands running jobs back now */
     bool stuck;                  /* stop gave up on a job that ignored stop: never free */
 
     pthread_t fetcher, completer, subscriber, heartbeat, scheduler;
@@ -156,6 +157,9 @@ void engine_timespec_after(struct timespec *ts, int ms);
 /* pool: borrow a connection for an API call; give it back (or NULL-safe). */
 rconn *engine_conn_get(berth_engine *e);
 void engine_conn_put(berth_engine *e, rconn *rc);
+
+/* schema.c: check (and on a fresh namespace write) {ns}:berth:schema. */
+int engine_schema_check(berth_engine *e);
 
 const jtype *engine_type(const berth_engine *e, const char *name);
 void engine_wake_fetcher(berth_engine *e);

@@ -52,7 +52,9 @@ int berth_engine_start(berth_engine *e)
 {
     if (atomic_load(&e->started))
         return BERTH_ESTATE;
-    int rc = announce_types(e);
+    int rc = engine_schema_check(e);
+    if (rc == 0)
+        rc = announce_types(e);
     if (rc != 0)
         return rc;
     engine_metrics_init(e);
@@ -77,8 +79,9 @@ int berth_engine_start(berth_engine *e)
     return 0;
 }
 
-/* Waits until every worker is idle or the deadline passes. True if all are idle. */
-static bool wait_idle(berth_engine *e, unsigned ms)
+/* Waits until every worker is idle or the deadline passes (or, when hurryable, until
+ * berth_engine_hurry). True if all are idle. */
+static bool wait_idle(berth_engine *e, unsigned ms, bool hurryable)
 {
     struct timespec deadline;
     engine_timespec_after(&deadline, (int)ms);
@@ -89,7 +92,8 @@ static bool wait_idle(berth_engine *e, unsigned ms)
         for (unsigned i = 0; i < e->nslots; i++)
             idle &= e->slots[i].cur == NULL;
         idle &= runq_len(&e->ready) == 0;
-        if (idle || pthread_cond_timedwait(&e->slots_cv, &e->slots_mu, &deadline) != 0)
+        if (idle || (hurryable && atomic_load(&e->hurry)) ||
+            pthread_cond_timedwait(&e->slots_cv, &e->slots_mu, &deadline) != 0)
             break;
     }
     pthread_mutex_unlock(&e->slots_mu);
@@ -114,6 +118,24 @@ static void wake_all(berth_engine *e)
     pthread_mutex_unlock(&e->sub_mu);
 }
 
+void berth_engine_hurry(berth_engine *e)
+{
+    pthread_mutex_lock(&e->slots_mu);       /* wait_idle checks the flag under it */
+    atomic_store(&e->hurry, true);
+    pthread_cond_broadcast(&e->slots_cv);
+    pthread_mutex_unlock(&e->slots_mu);
+}
+
+unsigned berth_engine_running_jobs(berth_engine *e)
+{
+    unsigned n = 0;
+    pthread_mutex_lock(&e->slots_mu);
+    for (unsigned i = 0; i < e->nslots; i++)
+        n += e->slots[i].cur != NULL;
+    pthread_mutex_unlock(&e->slots_mu);
+    return n;
+}
+
 int berth_engine_stop(berth_engine *e)
 {
     if (!atomic_load(&e->started) || !atomic_load(&e->running))
@@ -125,13 +147,14 @@ int berth_engine_stop(berth_engine *e)
     pthread_mutex_unlock(&e->slots_mu);
     pthread_join(e->fetcher, NULL);
     int result = 0;
-    if (!wait_idle(e, e->cfg.grace_ms)) {
-        BLOG_WARN(&e->log, "grace period over: stopping running jobs and handing them back");
+    if (!wait_idle(e, e->cfg.grace_ms, true)) {
+        BLOG_WARN(&e->log, "%s: stopping running jobs and handing them back",
+                  atomic_load(&e->hurry) ? "asked to hurry" : "grace period over");
         /* Hand back first: it marks the runs handed back, so a job that returns the moment
          * it sees the stop cannot have its outcome written as if it had finished. */
         heartbeat_hand_back(e);
         raise_stop_flags(e);
-        if (!wait_idle(e, e->cfg.grace_ms))
+        if (!wait_idle(e, e->cfg.grace_ms, false))
             result = BERTH_ESTATE;
     }
     atomic_store(&e->running, false);

@@ -53,8 +53,12 @@ static int demo_run(berth_ctx *ctx, const char *params, void *ud)
     berth_ctx_checkin(ctx, "progress data: %60");
     BERTH_JLOG(ctx, BERTH_LOG_WARNING, "Holding for %u seconds", hold_ms / 1000);
     berth_ctx_sleep(ctx, hold_ms);
-    if (berth_ctx_op_command(ctx))
+    /* Harbor's line is for a user's stop; a shutdown hands the run back to run again. */
+    berth_stop_reason why = berth_ctx_stop_reason(ctx);
+    if (why == BERTH_STOP_USER)
         BERTH_JLOG(ctx, BERTH_LOG_INFO, "Exit for receiving stop signal");
+    else if (why == BERTH_STOP_SHUTDOWN)
+        BERTH_JLOG(ctx, BERTH_LOG_INFO, "Service shutting down: handed back to run again");
     BERTH_JLOG(ctx, BERTH_LOG_INFO, "Sample job exit");
     return 0;
 }

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,8 @@ struct daemon {
     char job_log_dir[1024];
     char redis_dir[1024];
     char sentinels[512];
+    pthread_mutex_t engine_mu;   /* daemon_hurry vs freeing the engine */
+    bool down;                   /* daemon_shutdown ran */
 };
 
 #define LOG(d, lvl, ...) daemon_log_printf((d)->log, lvl, __FILE__, __LINE__, __VA_ARGS__)
@@ -415,6 +418,7 @@ int daemon_start(const berth_config *cfg, const char *secret, daemon_t **out, ch
         return rc;
     daemon_t *d = berth_calloc(1, sizeof *d);
     d->cfg = cfg;
+    pthread_mutex_init(&d->engine_mu, NULL);
     rc = open_log(d, err, errlen);
     for (size_t i = 0; rc == 0 && i < cfg->nwarnings; i++)
         LOG(d, BERTH_LOG_WARNING, "config: %s", cfg->warnings[i]);
@@ -445,20 +449,62 @@ void daemon_reopen_logs(daemon_t *d)
         LOG(d, BERTH_LOG_ERROR, "cannot reopen the log file");
 }
 
+/* The shutdown line says what it waits for, and how not to. */
+static void say_shutdown(daemon_t *d)
+{
+    unsigned n = d->engine ? berth_engine_running_jobs(d->engine) : 0;
+    if (n == 0)
+        LOG(d, BERTH_LOG_INFO, "berthd shutting down (no job running)");
+    else
+        LOG(d, BERTH_LOG_INFO, "berthd shutting down: waiting up to %d s (grace_seconds) for "
+            "%u running job(s) to finish; press Ctrl-C again to hand them back to their "
+            "queues now", d->cfg->grace_seconds, n);
+}
+
+void daemon_hurry(daemon_t *d)
+{
+    pthread_mutex_lock(&d->engine_mu);
+    if (d->engine) {
+        berth_engine_hurry(d->engine);
+        LOG(d, BERTH_LOG_INFO, "second stop signal: handing running jobs back now");
+    }
+    pthread_mutex_unlock(&d->engine_mu);
+}
+
+void daemon_shutdown(daemon_t *d)
+{
+    if (!d || d->down)
+        return;
+    d->down = true;
+    bool had_engine = d->engine != NULL;
+    if (d->log && d->api)
+        say_shutdown(d);
+    api_server_stop(d->api);
+    d->api = NULL;
+    metrics_server_stop(d->metrics);
+    d->metrics = NULL;
+    berth_period_free(d->period);
+    d->period = NULL;
+    if (d->engine)
+        berth_engine_stop(d->engine);  /* the long part: daemon_hurry may cut it short */
+    pthread_mutex_lock(&d->engine_mu);
+    berth_engine_free(d->engine);
+    d->engine = NULL;
+    pthread_mutex_unlock(&d->engine_mu);
+    joblog_set_free(d->joblogs);     /* after the engine: no run writes any more */
+    d->joblogs = NULL;
+    embedded_redis_stop(d->redis);
+    d->redis = NULL;
+    if (d->log && had_engine)
+        LOG(d, BERTH_LOG_INFO, "berthd stopped");
+}
+
 void daemon_stop(daemon_t *d)
 {
     if (!d)
         return;
-    if (d->log && d->api)
-        LOG(d, BERTH_LOG_INFO, "berthd shutting down");
-    api_server_stop(d->api);
-    metrics_server_stop(d->metrics);
-    berth_period_free(d->period);
-    berth_engine_free(d->engine);
-    joblog_set_free(d->joblogs);     /* after the engine: no run writes any more */
-    embedded_redis_stop(d->redis);
-    if (d->log && d->engine)
-        LOG(d, BERTH_LOG_INFO, "berthd stopped");
+    daemon_shutdown(d);
     daemon_log_free(d->log);
+    pthread_mutex_destroy(&d->engine_mu);
     berth_free(d);
 }

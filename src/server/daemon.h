@@ -20,8 +20,14 @@ int daemon_start(const berth_config *cfg, const char *secret, daemon_t **out, ch
 int daemon_port(const daemon_t *d);
 /* SIGHUP: reopen log files. */
 void daemon_reopen_logs(daemon_t *d);
-/* Graceful stop: API first, then the periodic enqueuer, the engine (grace period), the
- * embedded Redis. Frees d. NULL is a no-op. */
+/* Graceful stop: API first, then the periodic enqueuer, the engine (grace period, logged
+ * with how many jobs it waits for), the embedded Redis, the data-dir lock. d stays
+ * allocated (daemon_hurry remains safe from another thread); a second call is a no-op. */
+void daemon_shutdown(daemon_t *d);
+/* A second Ctrl-C: hand the running jobs back now instead of after the grace period.
+ * Safe from any thread until daemon_stop, before or during daemon_shutdown. */
+void daemon_hurry(daemon_t *d);
+/* daemon_shutdown, then frees d. NULL is a no-op. */
 void daemon_stop(daemon_t *d);
 
 /* Picks the listen address: the configured one, else 127.0.0.1 without a secret and

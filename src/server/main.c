@@ -1,8 +1,9 @@
 /* berthd: Harbor-compatible job service. `berthd -c config.yml`. Signals: SIGTERM/SIGINT
- * graceful shutdown, SIGHUP reopen log files. Exit codes: 0 after a clean shutdown, 1 when
+ * graceful shutdown (a second one hands running jobs back at once), SIGHUP reopen log files. Exit codes: 0 after a clean shutdown, 1 when
  * a part failed to start, 2 for usage or configuration errors. */
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,41 @@ static const char *config_path(int argc, char **argv)
             return argv[i] + 9;
     }
     return NULL;
+}
+
+/* During the graceful stop: a second SIGINT/SIGTERM cuts the grace period short. Polls so
+ * it can end when the stop is over without another signal. */
+typedef struct hurry_watch {
+    daemon_t *d;
+    sigset_t set;
+    atomic_bool done;
+} hurry_watch;
+
+static void *watch_second_signal(void *arg)
+{
+    hurry_watch *w = arg;
+    struct timespec tick = {0, 100 * 1000000L};
+    while (!atomic_load(&w->done)) {
+        int sig = sigtimedwait(&w->set, NULL, &tick);
+        if (sig == SIGINT || sig == SIGTERM)
+            daemon_hurry(w->d);
+        else if (sig == SIGHUP)
+            daemon_reopen_logs(w->d);
+    }
+    return NULL;
+}
+
+static void stop_daemon(daemon_t *d, const sigset_t *set)
+{
+    hurry_watch w = {.d = d, .set = *set};
+    atomic_init(&w.done, false);
+    pthread_t t;
+    bool watching = pthread_create(&t, NULL, watch_second_signal, &w) == 0;
+    daemon_shutdown(d);
+    atomic_store(&w.done, true);
+    if (watching)
+        pthread_join(t, NULL);
+    daemon_stop(d);
 }
 
 int main(int argc, char **argv)
@@ -71,7 +107,7 @@ int main(int argc, char **argv)
         }
         break;
     }
-    daemon_stop(d);
+    stop_daemon(d, &set);
     config_free(&cfg);
     return 0;
 }

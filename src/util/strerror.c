@@ -17,6 +17,8 @@ const char *berth_strerror(int code)
     case BERTH_ETOOBIG: return "input too large";
     case BERTH_ECONFIG: return "invalid configuration";
     case BERTH_EJOB: return "job failed";
+    case BERTH_ESCHEMA: return "the Redis namespace was written by a newer Berth (upgrade "
+                               "this node; see docs/operations.md)";
     default: return "unknown error";
     }
 }

@@ -23,6 +23,8 @@
 #define SECRET "Harbor-Secret e2e-secret"
 
 static char tmp[64];
+static int grace_s = 1;                  /* grace_seconds of the next config written */
+static const char *hold_ms = "4000";     /* DEMO's hold in the next berthd spawned */
 
 static int mk(void **state)
 {
@@ -50,9 +52,9 @@ static void write_config(const char *path, int port, const char *redis_url, cons
                "job_loggers:\n  - name: FILE\n    level: INFO\n    settings:\n      base_dir: %s/jobs\n"
                "loggers:\n  - name: FILE\n    level: DEBUG\n    settings:\n      base_dir: %s\n"
                "berth:\n  data_dir: %s\n  listen_address: \"%s\"\n  lease_seconds: %d\n"
-               "  grace_seconds: 1\n",
+               "  grace_seconds: %d\n",
             port, redis_url ? "    redis_url: " : "", redis_url ? redis_url : "",
-            redis_url ? "\n" : "", data, data, data, listen, lease);
+            redis_url ? "\n" : "", data, data, data, listen, lease, grace_s);
     fclose(f);
 }
 
@@ -71,7 +73,7 @@ static pid_t spawn(const char *config, int *errfd)
         char bin[512];
         snprintf(bin, sizeof bin, "%s/berthd", getenv("BERTH_BINARY_DIR"));
         setenv("CORE_SECRET", "e2e-secret", 1);
-        setenv("BERTH_DEMO_HOLD_MS", "4000", 1);
+        setenv("BERTH_DEMO_HOLD_MS", hold_ms, 1);
         execl(bin, bin, "-c", config, (char *)NULL);
         _exit(127);
     }
@@ -274,6 +276,51 @@ static void test_ctrl_c_at_terminal(void **state)
     free(id);
 }
 
+static bool wait_file_has(const char *path, const char *needle, int ms)
+{
+    long long end = engine_fixture_now_ms() + ms;
+    while (!file_has(path, needle) && engine_fixture_now_ms() < end)
+        engine_fixture_sleep_ms(20);
+    return file_has(path, needle);
+}
+
+/* Ctrl-C says what shutdown waits for; a second one hands the running job back at once
+ * instead of after the grace period (60 s here, DEMO holding 60 s); the job's own log says
+ * it was handed back, not "Exit for receiving stop signal" as after a user's stop. */
+static void test_second_ctrl_c(void **state)
+{
+    (void)state;
+    char path[128], data[96], log[160], jlog[200];
+    grace_s = 60;
+    int port = embedded_node("twice", path, data);
+    grace_s = 1;
+    snprintf(log, sizeof log, "%s/berthd.log", data);
+    int fd;
+    own_group = true;
+    hold_ms = "60000";
+    pid_t pid = spawn(path, &fd);
+    own_group = false;
+    hold_ms = "4000";
+    assert_true(hc_wait_healthy(port, 5000));
+    char *id = launch_demo(port);
+    snprintf(jlog, sizeof jlog, "%s/jobs/%s.log", data, id);
+    assert_true(wait_status(port, id, "Running", 3000));
+    assert_true(wait_file_has(jlog, "Holding for 60 seconds", 5000));
+    assert_int_equal(kill(-pid, SIGINT), 0);
+    assert_true(wait_file_has(log, "press Ctrl-C again to hand them back", 5000));
+    assert_true(file_has(log, "waiting up to 60 s (grace_seconds) for 1 running job(s)"));
+    long long t0 = engine_fixture_now_ms();
+    assert_int_equal(kill(-pid, SIGINT), 0);
+    assert_int_equal(exit_code(pid, 10000), 0);
+    fprintf(stderr, "second Ctrl-C: berthd exited %lld ms later (grace 60 s)\n",
+            engine_fixture_now_ms() - t0);
+    assert_true(file_has(log, "handed 1 unfinished job(s) back"));
+    assert_true(file_has(jlog, "Service shutting down: handed back to run again"));
+    assert_false(file_has(jlog, "Exit for receiving stop signal"));
+    close(fd);
+    free(id);
+}
+
 static void test_two_nodes_failover(void **state)
 {
     (void)state;
@@ -388,6 +435,7 @@ int main(void)
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_embedded_lifecycle),
         cmocka_unit_test(test_ctrl_c_at_terminal),
+        cmocka_unit_test(test_second_ctrl_c),
         cmocka_unit_test(test_https),
         cmocka_unit_test(test_two_nodes_failover),
     };

@@ -1,0 +1,37 @@
+/* The version of the Redis layout a namespace holds ({ns}:berth:schema, docs/redis-schema.md).
+ * Nodes of one service share one Redis, so an upgrade that changes the layout must not let
+ * an older node write the old layout next to the new one: every engine checks the key at
+ * start, writes it on a fresh namespace, and refuses one written by a newer Berth without
+ * changing anything. A layout change bumps BERTH_SCHEMA_VERSION and migrates older data. */
+#include <stdlib.h>
+
+#include "engine/internal.h"
+
+#define BERTH_SCHEMA_VERSION 1
+
+int engine_schema_check(berth_engine *e)
+{
+    rconn *rc = engine_conn_get(e);
+    if (!rc)
+        return BERTH_EREDIS;
+    /* SET NX then GET: a fresh namespace gets our version; an existing one keeps its own. */
+    redisReply *r = rconn_cmd(rc, "SET %sberth:schema %d NX", e->prefix, BERTH_SCHEMA_VERSION);
+    int err = rconn_ok(rc, r) ? 0 : BERTH_EREDIS;
+    freeReplyObject(r);
+    r = err ? NULL : rconn_cmd(rc, "GET %sberth:schema", e->prefix);
+    if (!err && (!rconn_ok(rc, r) || !r || r->type != REDIS_REPLY_STRING))
+        err = BERTH_EREDIS;
+    long have = err ? 0 : strtol(r->str, NULL, 10);
+    if (!err && have > BERTH_SCHEMA_VERSION) {
+        BLOG_ERROR(&e->log, "redis key %sberth:schema says layout version %ld, this Berth "
+                   "writes version %d: refusing to start (upgrade this node to the version "
+                   "the other nodes run; docs/operations.md)", e->prefix, have,
+                   BERTH_SCHEMA_VERSION);
+        err = BERTH_ESCHEMA;
+    } else if (err == BERTH_EREDIS) {
+        BLOG_ERROR(&e->log, "cannot check the layout version in redis: %s", rc->err);
+    }
+    freeReplyObject(r);
+    engine_conn_put(e, rc);
+    return err;
+}
