@@ -1,11 +1,12 @@
 /* DEMO: Harbor's sample job, step for step (spec §3.10). Its hold is configurable so
  * tests need not wait 30 s; berthd uses Harbor's 30 s. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "berth/jobs.h"
-#include <stdint.h>
+#include "jobs/jparams.h"
 
 static bool demo_should_retry(void *ud)
 {
@@ -13,28 +14,35 @@ static bool demo_should_retry(void *ud)
     return true;
 }
 
-/* `image`, when present, must be a string starting with "demo" (Harbor panics on a
- * non-string; Berth reports it). */
+/* Harbor's Validate, in its order: no parameters at all (null or {}), no `image`, an
+ * image not starting with "demo". Harbor panics on a non-string `image` (the HTTP server
+ * then drops the connection); Berth says what is wrong instead (docs/compat.md). The
+ * parameters are parsed, never searched as text: only the top-level key counts. */
 static int demo_validate(const char *params, char *err, size_t errlen, void *ud)
 {
     (void)ud;
-    if (!params)
-        return 0;
-    const char *p = strstr(params, "\"image\":");
-    if (!p)
-        return 0;
-    p += 8;
-    if (*p != '"') {
-        snprintf(err, errlen, "parameter 'image' must be a string");
-        return -1;
+    json_t *p = NULL;
+    int rc = jparams_load(params, &p, err, errlen);
+    if (rc != 0)
+        return rc;
+    const json_t *image = p ? json_object_get(p, "image") : NULL;
+    if (!p || json_object_size(p) == 0) {
+        snprintf(err, errlen, "parameters required for replication job");
+        rc = -1;
+    } else if (!image) {
+        snprintf(err, errlen, "missing parameter 'image'");
+        rc = -1;
+    } else if (!json_is_string(image)) {
+        snprintf(err, errlen, "parameter 'image' must be a string but got %s",
+                 jparams_go_type(image));
+        rc = -1;
+    } else if (json_string_length(image) < 4 || memcmp(json_string_value(image), "demo", 4)) {
+        snprintf(err, errlen, "expected 'demo *' but got '%.*s'",
+                 (int)json_string_length(image), json_string_value(image));
+        rc = -1;
     }
-    if (strncmp(p + 1, "demo", 4) != 0) {
-        const char *end = strchr(p + 1, '"');
-        int len = end ? (int)(end - p - 1) : 0;
-        snprintf(err, errlen, "expected 'demo *' but got '%.*s'", len, p + 1);
-        return -1;
-    }
-    return 0;
+    json_decref(p);
+    return rc;
 }
 
 static int demo_run(berth_ctx *ctx, const char *params, void *ud)
@@ -45,6 +53,7 @@ static int demo_run(berth_ctx *ctx, const char *params, void *ud)
     const char *failed = getenv("JOB_FAILED");
     if (failed && *failed) {
         berth_ctx_sleep(ctx, 3000);
+        BERTH_JLOG(ctx, BERTH_LOG_INFO, "Job exit with error because `JOB_FAILED` env is set");
         BERTH_JLOG(ctx, BERTH_LOG_INFO, "Sample job exit");
         return berth_ctx_fail(ctx, "`JOB_FAILED` env is set");
     }

@@ -207,7 +207,7 @@ static void test_body_cap(void **state)
     size_t n = API_MAX_BODY + 1;
     char *big = malloc(n + 1);
     memset(big, ' ', n);
-    const char *job = "{\"job\":{\"name\":\"DEMO\",\"metadata\":{\"kind\":\"Generic\"}}}";
+    const char *job = "{\"job\":{\"name\":\"DEMO\",\"parameters\":{\"image\":\"demo\"},\"metadata\":{\"kind\":\"Generic\"}}}";
     memcpy(big, job, strlen(job));
     big[n] = '\0';
     long long stats = af_count_stats();
@@ -400,7 +400,7 @@ static void test_redis_down(void **state)
     static const struct { const char *method, *path, *body; long status; const char *head; }
     cases[] = {
         {"POST", "/api/v1/jobs",
-         "{\"job\":{\"name\":\"DEMO\",\"metadata\":{\"kind\":\"Generic\"}}}",
+         "{\"job\":{\"name\":\"DEMO\",\"parameters\":{\"image\":\"demo\"},\"metadata\":{\"kind\":\"Generic\"}}}",
          500, "{\"code\":10003,\"message\":\"launch job failed with error\",\"details\":"},
         {"GET", "/api/v1/jobs/x", NULL, 500,
          "{\"code\":10005,\"message\":\"get job stats failed with error\",\"details\":"},

@@ -18,6 +18,16 @@ static void expect_400(const char *body, const char *details)
     af_expect(&r, 400, want);
 }
 
+/* A Generic DEMO launch with these parameters (NULL: none) refused with details. */
+static void demo_params_400(const char *params, const char *details)
+{
+    char body[512];
+    snprintf(body, sizeof body, "{\"job\":{\"name\":\"DEMO\",%s%s%s\"metadata\":"
+             "{\"kind\":\"Generic\"}}}", params ? "\"parameters\":" : "", params ? params : "",
+             params ? "," : "");
+    expect_400(body, details);
+}
+
 static void test_launch_validation(void **state)
 {
     (void)state;
@@ -39,6 +49,19 @@ static void test_launch_validation(void **state)
     expect_400("{\"job\":{\"name\":\"DEMO\",\"parameters\":{\"image\":\"nginx\"},"
                "\"metadata\":{\"kind\":\"Generic\"}}}",
                "expected 'demo *' but got 'nginx'");
+    demo_params_400(NULL, "parameters required for replication job");
+    demo_params_400("null", "parameters required for replication job");
+    demo_params_400("{}", "parameters required for replication job");
+    /* only the top-level key counts: nested, or spelled inside a string value */
+    demo_params_400("{\"x\":{\"image\":\"demo\"}}", "missing parameter 'image'");
+    demo_params_400("{\"note\":\"\\\"image\\\":\\\"demo\\\"\"}", "missing parameter 'image'");
+    demo_params_400("{\"images\":\"demo\",\"Image\":\"demo\"}", "missing parameter 'image'");
+    demo_params_400("{\"image\":5}", "parameter 'image' must be a string but got float64");
+    demo_params_400("{\"image\":null}",
+                    "parameter 'image' must be a string but got \\u003cnil\\u003e");
+    demo_params_400("{\"image\":\"dem\"}", "expected 'demo *' but got 'dem'");
+    demo_params_400("{\"image\":\"Demo\",\"x\":{\"image\":\"demo\"}}",
+                    "expected 'demo *' but got 'Demo'");
     expect_400("{\"job\":{\"name\":\"DEMO\",\"parameters\":{\"image\":\"demo\"},"
                "\"metadata\":{\"kind\":\"Periodic\",\"cron_spec\":\"0 * * * *\"}}}",
                "'cron_spec' is not correctly set: 0 * * * *: expected exactly 6 fields, found 5: "
@@ -124,7 +147,7 @@ static void test_demo_success(void **state)
 static void test_stop_running_demo(void **state)
 {
     (void)state;
-    char *id = af_launch("{\"job\":{\"name\":\"DEMO\",\"metadata\":{\"kind\":\"Generic\"}}}");
+    char *id = af_launch("{\"job\":{\"name\":\"DEMO\",\"parameters\":{\"image\":\"demo\"},\"metadata\":{\"kind\":\"Generic\"}}}");
     assert_true(engine_fixture_wait_status(af.eng, id, "Running", 10000));
     char path[128];
     snprintf(path, sizeof path, "/api/v1/jobs/%s", id);
@@ -260,7 +283,7 @@ static void write_file(const char *path, const char *text, size_t n)
 static void test_job_log(void **state)
 {
     (void)state;
-    char *id = af_launch("{\"job\":{\"name\":\"DEMO\",\"metadata\":{\"kind\":\"Generic\"}}}");
+    char *id = af_launch("{\"job\":{\"name\":\"DEMO\",\"parameters\":{\"image\":\"demo\"},\"metadata\":{\"kind\":\"Generic\"}}}");
     assert_true(engine_fixture_wait_status(af.eng, id, "Success", 15000));
     char path[128];
     snprintf(path, sizeof path, "/api/v1/jobs/%s/log", id);

@@ -102,8 +102,8 @@ static int teardown(void **state)
 static char *launch(node *n, const char *name)
 {
     char body[256];
-    snprintf(body, sizeof body, "{\"job\":{\"name\":\"%s\",\"metadata\":{\"kind\":\"Generic\"}}}",
-             name);
+    snprintf(body, sizeof body, "{\"job\":{\"name\":\"%s\",\"parameters\":{\"image\":"
+             "\"demo\"},\"metadata\":{\"kind\":\"Generic\"}}}", name);
     hc_resp r;
     assert_int_equal(hc_post(&n->cli, "/api/v1/jobs", API_AUTH, body, &r), 0);
     assert_int_equal(r.status, 202);

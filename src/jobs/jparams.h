@@ -1,0 +1,32 @@
+/* Reading a built-in job's parameters (the raw JSON object text the engine hands to
+ * validate and run) the way Harbor's Go jobs read their `job.Parameters` map: parse once
+ * with jansson, then look keys up exactly. Never search the raw text: a nested or quoted
+ * "image" must not count as the top-level key.
+ *
+ * Ownership: jparams_load returns a new reference the caller drops with json_decref.
+ * The other functions borrow. No state, no locking. */
+#ifndef BERTH_JOBS_JPARAMS_H
+#define BERTH_JOBS_JPARAMS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Parses params_json as Go would (integers beyond int64 become reals; see
+ * model/jsonin.h). NULL or JSON null → *out NULL (Go's nil map). Text that is not a JSON
+ * object (the engine only stores objects, so this means corruption) → BERTH_EINVAL with a
+ * message in err. */
+int jparams_load(const char *params_json, json_t **out, char *err, size_t errlen);
+
+/* The Go type name reflect.TypeOf(v).String() gives for a decoded JSON value: float64,
+ * bool, string, []interface {}, map[string]interface {}; "<nil>" for JSON null. */
+const char *jparams_go_type(const json_t *v);
+
+/* The string value of key, or NULL when it is absent or not a string (Go's
+ * `v, ok := params[key].(string)`). *len gets its length (strings may hold NUL). */
+const char *jparams_str(const json_t *params, const char *key, size_t *len);
+
+/* Go's `v, ok := params[key].(bool); ok && v`. */
+bool jparams_true(const json_t *params, const char *key);
+
+#endif
