@@ -68,7 +68,7 @@ int api_server_start(const api_ctx *ctx, const char *host, int port, api_server 
                       .idle_timeout_s = ctx->idle_timeout_s, .max_body = ctx->max_body,
                       .handler = on_request, .ctx = s, .log = ctx->log,
                       .log_userdata = ctx->log_userdata, .tls_cert_pem = ctx->tls_cert_pem,
-                      .tls_key_pem = ctx->tls_key_pem};
+                      .tls_key_pem = ctx->tls_key_pem, .listen_fd = ctx->listen_fd};
     int rc = http_server_start(&hc, &s->http, err, errlen);
     if (rc != 0) {
         api_server_stop(s);

@@ -37,6 +37,8 @@ typedef struct api_ctx {
     unsigned idle_timeout_s;     /* keep-alive idle; 0 → 60 */
     const char *tls_cert_pem;    /* both set → HTTPS; PEM text (copied) */
     const char *tls_key_pem;
+    int listen_fd;               /* > 0: serve on this socket bound early (listener.h), owned
+                                    by the server from the call on; 0: bind host:port */
     berth_log_fn log;            /* server messages; NULL → dropped */
     void *log_userdata;
 } api_ctx;

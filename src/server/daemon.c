@@ -18,7 +18,9 @@
 #include "server/api.h"
 #include "server/metrics.h"
 #include "server/daemon_log.h"
+#include "server/dirlock.h"
 #include "server/embedded_redis.h"
+#include "server/listener.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 
@@ -34,6 +36,9 @@ struct daemon {
     char job_log_dir[1024];
     char redis_dir[1024];
     char sentinels[512];
+    dirlock *data_lock;          /* berth.data_dir, with the embedded Redis */
+    dirlock *job_log_lock;       /* the FILE job-log directory */
+    int listen_fd;               /* bound before anything starts; the API takes it (> 0) */
     pthread_mutex_t engine_mu;   /* daemon_hurry vs freeing the engine */
     bool down;                   /* daemon_shutdown ran */
 };
@@ -70,23 +75,6 @@ int daemon_listen_address(const char *configured, bool have_secret, char *out, s
     return 0;
 }
 
-static int make_dir(const char *dir, char *err, size_t errlen)
-{
-    char tmp[1024];
-    snprintf(tmp, sizeof tmp, "%s", dir);
-    for (char *p = tmp + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            mkdir(tmp, 0700);
-            *p = '/';
-        }
-    if (mkdir(tmp, 0700) != 0 && errno != EEXIST) {
-        snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
-        return BERTH_EIO;
-    }
-    return 0;
-}
-
 /* One sink of the daemon's own log from a `loggers` entry: STD_OUTPUT (std_out|std_err) or
  * FILE <base_dir>/berthd.log. DB and REDIS have no meaning for the service's own lines. */
 static int add_log_sink(daemon_t *d, const config_logger *lg, char *err, size_t errlen)
@@ -96,7 +84,7 @@ static int add_log_sink(daemon_t *d, const config_logger *lg, char *err, size_t 
     if (strcmp(lg->name, "FILE") == 0) {
         const char *dir = config_map_get(&lg->settings, "base_dir");
         snprintf(path, sizeof path, "%s/berthd.log", dir ? dir : ".");
-        if (dir && make_dir(dir, err, errlen) != 0)
+        if (dir && dirlock_make_dirs(dir, err, errlen) != 0)
             return BERTH_EIO;
     } else if (strcmp(lg->name, "STD_OUTPUT") == 0) {
         const char *out = config_map_get(&lg->settings, "output");
@@ -139,11 +127,15 @@ static int job_logs(daemon_t *d, char *err, size_t errlen)
     for (size_t i = 0; i < d->cfg->njob_loggers; i++) {
         const config_logger *lg = &d->cfg->job_loggers[i];
         const char *dir = config_map_get(&lg->settings, "base_dir");
-        if (strcmp(lg->name, "FILE") == 0 && dir && *dir && make_dir(dir, err, errlen) != 0)
+        if (strcmp(lg->name, "FILE") == 0 && dir && *dir && dirlock_make_dirs(dir, err, errlen) != 0)
             return BERTH_EIO;
         if (strcmp(lg->name, "FILE") == 0 && dir && *dir && !d->job_log_dir[0])
             snprintf(d->job_log_dir, sizeof d->job_log_dir, "%s", dir);
     }
+    /* Its sweeper deletes old files there, and run logs are appended by id: one owner. */
+    if (d->job_log_dir[0])
+        return dirlock_take(d->job_log_dir, "berthd-job-logs.lock", "job log directory",
+                            &d->job_log_lock, err, errlen);
     return 0;
 }
 
@@ -228,7 +220,7 @@ static int redis_target(daemon_t *d, berth_engine_config *ec, char *err, size_t 
     const config_redis_addr *r = &d->cfg->pool.redis;
     if (r->kind == CONFIG_REDIS_NONE) {
         snprintf(d->redis_dir, sizeof d->redis_dir, "%s/redis", d->cfg->data_dir);
-        int rc = make_dir(d->cfg->data_dir, err, errlen);
+        int rc = dirlock_make_dirs(d->cfg->data_dir, err, errlen);
         embedded_redis_opts o = {.server_path = d->cfg->embedded_redis.server_path,
                                  .data_dir = d->redis_dir,
                                  .appendfsync = d->cfg->embedded_redis.appendfsync,
@@ -373,6 +365,7 @@ static int start_api(daemon_t *d, const char *secret, const char *host, char *er
         }
     }
     api_ctx ctx = {.engine = d->engine, .period = d->period, .secret = secret,
+                   .listen_fd = d->listen_fd,
                    .redis_url = *c->pool.redis_url ? c->pool.redis_url : NULL,
                    .ns = c->pool.ns, .idle_timeout_second = c->pool.idle_timeout_second,
                    .job_log_dir = d->job_log_dir[0] ? d->job_log_dir : NULL,
@@ -382,6 +375,7 @@ static int start_api(daemon_t *d, const char *secret, const char *host, char *er
                    .log = daemon_log_write, .log_userdata = d->log,
                    .tls_cert_pem = cert, .tls_key_pem = key};
     rc = api_server_start(&ctx, host, c->port, &d->api, err, errlen);
+    d->listen_fd = 0;            /* the server owns it now, started or not */
     if (key)
         explicit_bzero(key, strlen(key));
     berth_free(cert);
@@ -419,7 +413,17 @@ int daemon_start(const berth_config *cfg, const char *secret, daemon_t **out, ch
     daemon_t *d = berth_calloc(1, sizeof *d);
     d->cfg = cfg;
     pthread_mutex_init(&d->engine_mu, NULL);
-    rc = open_log(d, err, errlen);
+    /* Refuse a second berthd before touching anything it could break: the data directory
+     * its Redis writes, then the port; only then the log, Redis and the engine. */
+    if (cfg->pool.redis.kind == CONFIG_REDIS_NONE)
+        rc = dirlock_take(cfg->data_dir, "berthd.lock", "berth.data_dir", &d->data_lock,
+                          err, errlen);
+    if (rc == 0) {
+        d->listen_fd = listener_bind(host, cfg->port, err, errlen);
+        rc = d->listen_fd < 0 ? d->listen_fd : 0;
+    }
+    if (rc == 0)
+        rc = open_log(d, err, errlen);
     for (size_t i = 0; rc == 0 && i < cfg->nwarnings; i++)
         LOG(d, BERTH_LOG_WARNING, "config: %s", cfg->warnings[i]);
     if (rc == 0)
@@ -495,6 +499,12 @@ void daemon_shutdown(daemon_t *d)
     d->joblogs = NULL;
     embedded_redis_stop(d->redis);
     d->redis = NULL;
+    if (d->listen_fd > 0)
+        close(d->listen_fd);     /* bound, but startup failed before the API took it */
+    d->listen_fd = 0;
+    dirlock_release(d->job_log_lock);
+    dirlock_release(d->data_lock);
+    d->job_log_lock = d->data_lock = NULL;
     if (d->log && had_engine)
         LOG(d, BERTH_LOG_INFO, "berthd stopped");
 }

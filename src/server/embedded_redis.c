@@ -31,6 +31,7 @@ struct embedded_redis {
     pthread_cond_t cv;         /* signalled when the first spawn finished */
     pid_t pid;
     bool stopping, started;
+    bool taken;                /* another server answered on our socket: never replaced */
     int spawn_err;
     unsigned restarts;
 };
@@ -89,10 +90,21 @@ static bool answers(const char *sock)
     return ok;
 }
 
-/* Forks and waits until the server answers; returns the pid or -1. */
+/* Forks and waits until the server answers; returns the pid or -1. A socket some live
+ * server answers on is left alone (redis-server would unlink it and take the path over):
+ * -1 with taken set. It may be the Redis of a berthd killed a moment ago, stopping on its
+ * PDEATHSIG, so it gets 3 s to go away first. */
 static pid_t spawn(embedded_redis *r)
 {
-    unlink(r->sock);
+    for (int i = 0; i < 30 && answers(r->sock); i++)
+        sleep_ms(100);
+    if (answers(r->sock)) {
+        pthread_mutex_lock(&r->mu);
+        r->taken = true;
+        pthread_mutex_unlock(&r->mu);
+        return -1;
+    }
+    unlink(r->sock);             /* stale: nothing serves it */
     pid_t pid = fork();
     if (pid == 0)
         exec_child(r);
@@ -214,7 +226,12 @@ int embedded_redis_start(const embedded_redis_opts *o, embedded_redis **out, cha
     pthread_mutex_unlock(&r->mu);
     if (rc != 0) {
         pthread_join(r->thread, NULL);
-        snprintf(err, errlen, "cannot start %s in %s (see %s/redis.log)", r->server, r->dir, r->dir);
+        if (r->taken)
+            snprintf(err, errlen, "a redis-server already serves %s (another berthd on this "
+                     "data directory?); refusing to replace it", r->sock);
+        else
+            snprintf(err, errlen, "cannot start %s in %s (see %s/redis.log)", r->server,
+                     r->dir, r->dir);
         free_redis(r);
         return rc;
     }

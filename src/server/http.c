@@ -25,7 +25,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -33,6 +35,7 @@
 #include "model/api_error.h"
 #include "server/http.h"
 #include "server/http_stream.h"
+#include "server/listener.h"
 #include "util/alloc.h"
 
 /* A connection MHD has open, from its STARTED to its CLOSED notification. */
@@ -375,26 +378,6 @@ static void apply_defaults(http_config *c)
         c->max_body = (size_t)1 << 20;
 }
 
-/* Resolves host:port into *ss. 0, or BERTH_EINVAL with err filled. */
-static int resolve(const char *host, int port, struct sockaddr_storage *ss, socklen_t *len,
-                   char *err, size_t errlen)
-{
-    char service[16];
-    snprintf(service, sizeof service, "%d", port);
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE}, *ai = NULL;
-    int rc = getaddrinfo(host && *host ? host : NULL, service, &hints, &ai);
-    if (rc != 0 || !ai) {
-        snprintf(err, errlen, "cannot resolve listen address '%s': %s", host ? host : "",
-                 rc ? gai_strerror(rc) : "no address");
-        return BERTH_EINVAL;
-    }
-    memcpy(ss, ai->ai_addr, ai->ai_addrlen);
-    *len = ai->ai_addrlen;
-    freeaddrinfo(ai);
-    return 0;
-}
-
 static void free_tls(http_server *s)
 {
     char *key = (char *)s->cfg.tls_key_pem;
@@ -419,10 +402,15 @@ static struct MHD_Daemon *start_daemon(http_server *s, const struct sockaddr_sto
     unsigned port = ss->ss_family == AF_INET6
                         ? ntohs(((const struct sockaddr_in6 *)ss)->sin6_port)
                         : ntohs(((const struct sockaddr_in *)ss)->sin_port);
+    /* Where to listen: the socket bound early (listener.h), or the address. */
+    struct MHD_OptionItem where[] = {
+        s->cfg.listen_fd > 0 ? (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, s->cfg.listen_fd, NULL}
+                             : (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, (void *)ss},
+        {MHD_OPTION_END, 0, NULL}};
     return MHD_start_daemon(
         flags, (uint16_t)port, NULL, NULL, on_access, s,
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,   /* first, or MHD warns on stderr */
-        MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)ss,
+        MHD_OPTION_ARRAY, where,
         MHD_OPTION_THREAD_POOL_SIZE, s->cfg.threads,
         MHD_OPTION_CONNECTION_LIMIT, s->cfg.max_connections,
         MHD_OPTION_CONNECTION_TIMEOUT, s->cfg.idle_timeout_s,
@@ -441,10 +429,14 @@ int http_server_start(const http_config *cfg, http_server **out, char *err, size
     *out = NULL;
     if (!cfg->handler || cfg->port < 0 || cfg->port > 65535) {
         snprintf(err, errlen, "invalid HTTP server configuration");
+        if (cfg->listen_fd > 0)
+            close(cfg->listen_fd);
         return BERTH_EINVAL;
     }
     if (!cfg->tls_cert_pem != !cfg->tls_key_pem) {
         snprintf(err, errlen, "HTTPS needs both a certificate and a key");
+        if (cfg->listen_fd > 0)
+            close(cfg->listen_fd);
         return BERTH_EINVAL;
     }
     http_server *s = berth_calloc(1, sizeof *s);
@@ -455,7 +447,7 @@ int http_server_start(const http_config *cfg, http_server **out, char *err, size
     apply_defaults(&s->cfg);
     struct sockaddr_storage ss;
     socklen_t sslen = 0;
-    int rc = resolve(cfg->host, cfg->port, &ss, &sslen, err, errlen);
+    int rc = listener_resolve(cfg->host, cfg->port, &ss, &sslen, err, errlen);
     if (rc != 0)
         goto fail;
     int eno = watchdog_start(s);
@@ -464,7 +456,13 @@ int http_server_start(const http_config *cfg, http_server **out, char *err, size
         snprintf(err, errlen, "cannot start the HTTP watchdog thread: %s", strerror(eno));
         goto fail_watchdog;
     }
+    /* MHD gets its own descriptor: whether a failed start closed it or not, ours is closed
+     * exactly once (below on failure, here on success). */
+    if (cfg->listen_fd > 0)
+        s->cfg.listen_fd = fcntl(cfg->listen_fd, F_DUPFD_CLOEXEC, 3);
     s->d = start_daemon(s, &ss);
+    if (s->d && cfg->listen_fd > 0)
+        close(cfg->listen_fd);
     if (!s->d) {
         rc = BERTH_EIO;
         snprintf(err, errlen, "cannot listen on %s:%d (address in use or not allowed?)",
@@ -478,6 +476,8 @@ int http_server_start(const http_config *cfg, http_server **out, char *err, size
 fail_watchdog:
     watchdog_stop(s);
 fail:
+    if (cfg->listen_fd > 0)
+        close(cfg->listen_fd);
     free_tls(s);
     berth_free(s);
     return rc;

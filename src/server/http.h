@@ -106,6 +106,9 @@ typedef struct http_config {
     void *log_userdata;
     const char *tls_cert_pem;  /* both set → HTTPS (TLS ≥ 1.2) with this PEM certificate chain */
     const char *tls_key_pem;   /* and this PEM private key; copied */
+    int listen_fd;             /* > 0: serve on this bound, listening socket (listener.h),
+                                  which the server then owns (closed on failure and at stop);
+                                  host and port must name its address. 0: bind host:port */
 } http_config;
 
 typedef struct http_server http_server;

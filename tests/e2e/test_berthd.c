@@ -321,6 +321,80 @@ static void test_second_ctrl_c(void **state)
     free(id);
 }
 
+static bool answers(const char *sock)
+{
+    redisContext *c = redisConnectUnix(sock);
+    redisReply *r = c && !c->err ? redisCommand(c, "PING") : NULL;
+    bool ok = r && r->type == REDIS_REPLY_STATUS;
+    freeReplyObject(r);
+    if (c)
+        redisFree(c);
+    return ok;
+}
+
+/* A second berthd on a running one's data directory refuses at once, naming the first
+ * one's pid, and the first keeps serving with its Redis socket in place. */
+static void test_two_on_one_data_dir(void **state)
+{
+    (void)state;
+    char path[128], data[96], path2[128], sock[160], err[2048];
+    int port = embedded_node("one", path, data);
+    snprintf(sock, sizeof sock, "%s/redis/redis.sock", data);
+    int fd, fd2;
+    pid_t first = spawn(path, &fd);
+    assert_true(hc_wait_healthy(port, 5000));
+    snprintf(path2, sizeof path2, "%s/one2.yml", tmp);
+    int port2 = redis_fixture_free_port();
+    write_config(path2, port2, NULL, "127.0.0.1", data, 30);   /* same data dir */
+    pid_t second = spawn(path2, &fd2);
+    assert_int_equal(exit_code(second, 5000), 1);
+    read_all(fd2, err, sizeof err);
+    char want[160];
+    snprintf(want, sizeof want, "berth.data_dir %s is in use by another berthd (pid %d",
+             data, (int)first);
+    if (!strstr(err, want))
+        fprintf(stderr, "stderr was: %s\n", err);
+    assert_non_null(strstr(err, want));
+    assert_true(answers(sock));                  /* its socket was not deleted */
+    assert_true(hc_wait_healthy(port, 1000));
+    char *id = launch_demo(port);                 /* and it still runs jobs */
+    assert_true(wait_status(port, id, "Running", 3000));
+    kill(first, SIGTERM);
+    assert_int_equal(exit_code(first, 10000), 0);
+    close(fd);
+    free(id);
+}
+
+/* A second berthd on a taken port refuses before it starts Redis or the engine (its data
+ * directory gets no Redis), naming the process that holds the port. */
+static void test_two_on_one_port(void **state)
+{
+    (void)state;
+    char path[128], data[96], path2[128], data2[96], err[2048], redis_dir[128];
+    int port = embedded_node("p1", path, data);
+    int fd, fd2;
+    pid_t first = spawn(path, &fd);
+    assert_true(hc_wait_healthy(port, 5000));
+    snprintf(path2, sizeof path2, "%s/p2.yml", tmp);
+    snprintf(data2, sizeof data2, "%s/p2", tmp);
+    write_config(path2, port, NULL, "127.0.0.1", data2, 30);   /* same port */
+    pid_t second = spawn(path2, &fd2);
+    assert_int_equal(exit_code(second, 5000), 1);
+    read_all(fd2, err, sizeof err);
+    char want[160];
+    snprintf(want, sizeof want, "cannot listen on 127.0.0.1:%d: address in use by pid %d "
+             "(berthd)", port, (int)first);
+    if (!strstr(err, want))
+        fprintf(stderr, "stderr was: %s\n", err);
+    assert_non_null(strstr(err, want));
+    snprintf(redis_dir, sizeof redis_dir, "%s/redis", data2);
+    assert_int_not_equal(access(redis_dir, F_OK), 0);   /* no Redis was started */
+    assert_true(hc_wait_healthy(port, 1000));
+    kill(first, SIGTERM);
+    assert_int_equal(exit_code(first, 10000), 0);
+    close(fd);
+}
+
 static void test_two_nodes_failover(void **state)
 {
     (void)state;
@@ -436,6 +510,8 @@ int main(void)
         cmocka_unit_test(test_embedded_lifecycle),
         cmocka_unit_test(test_ctrl_c_at_terminal),
         cmocka_unit_test(test_second_ctrl_c),
+        cmocka_unit_test(test_two_on_one_data_dir),
+        cmocka_unit_test(test_two_on_one_port),
         cmocka_unit_test(test_https),
         cmocka_unit_test(test_two_nodes_failover),
     };

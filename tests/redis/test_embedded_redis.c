@@ -82,6 +82,29 @@ static void test_start_restart_stop(void **state)
     embedded_redis_stop(NULL);
 }
 
+/* A second embedded Redis on a directory whose socket a live server answers on refuses
+ * and leaves the socket alone (redis-server itself would unlink it and take the path). */
+static void test_live_socket_kept(void **state)
+{
+    (void)state;
+    char data[96], err[256];
+    snprintf(data, sizeof data, "%s/data", dir);
+    embedded_redis_opts o = {.data_dir = data};
+    embedded_redis *a = NULL, *b = NULL;
+    assert_int_equal(embedded_redis_start(&o, &a, err, sizeof err), 0);
+    redisReply *rep = cmd(embedded_redis_socket(a), "SET owner a");
+    freeReplyObject(rep);
+    assert_int_equal(embedded_redis_start(&o, &b, err, sizeof err), BERTH_EIO);
+    assert_null(b);
+    assert_non_null(strstr(err, "a redis-server already serves"));
+    assert_non_null(strstr(err, "refusing to replace it"));
+    rep = cmd(embedded_redis_socket(a), "GET owner");   /* the first one still answers */
+    assert_non_null(rep);
+    assert_string_equal(rep->str, "a");
+    freeReplyObject(rep);
+    embedded_redis_stop(a);
+}
+
 static void test_bad_settings(void **state)
 {
     (void)state;
@@ -103,6 +126,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_start_restart_stop, mkdir_tmp, rm_tmp),
+        cmocka_unit_test_setup_teardown(test_live_socket_kept, mkdir_tmp, rm_tmp),
         cmocka_unit_test_setup_teardown(test_bad_settings, mkdir_tmp, rm_tmp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
