@@ -54,15 +54,23 @@ typedef struct berth_status_event {
 } berth_status_event;
 typedef void (*berth_event_fn)(const berth_status_event *ev, void *userdata);
 
+/* One Redis Sentinel's address. */
+typedef struct berth_hostport {
+    const char *host;            /* name or IP literal (IPv6 without brackets) */
+    int port;                    /* 0 → 26379 */
+} berth_hostport;
+
 typedef struct berth_engine_config {
     /* Redis: unix socket if redis_unix is set, else the sentinels' master if
-     * redis_sentinels is set, else TCP host:port. */
+     * redis_nsentinels > 0, else TCP host:port. The engine copies every string (and the
+     * sentinel array) it keeps: the caller may free them after berth_engine_new. */
     const char *redis_host;      /* default "127.0.0.1" */
     int redis_port;              /* default 6379 */
     const char *redis_unix;
     const char *redis_password;
     int redis_db;
-    const char *redis_sentinels; /* "h1:p1,h2:p2": find the master through Redis Sentinel */
+    const berth_hostport *redis_sentinels; /* find the master through these Sentinels, */
+    size_t redis_nsentinels;               /* asked in order at every dial */
     const char *redis_master;    /* the master's name, with redis_sentinels */
     const char *ns;              /* namespace without braces; default "berth" */
     unsigned workers;            /* worker threads; 0 → 10 */

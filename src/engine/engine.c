@@ -34,15 +34,11 @@ static void copy_config(berth_engine *e, const berth_engine_config *c)
     if (e->cfg.max_update_hours < 24)
         e->cfg.max_update_hours = 24;
     e->cfg.job_log_dir = berth_strdup(c->job_log_dir);
-    rtarget t = {.host = (char *)(c->redis_host ? c->redis_host : "127.0.0.1"),
-                 .port = c->redis_port ? c->redis_port : 6379,
-                 .unix_path = (char *)c->redis_unix,
-                 .password = (char *)c->redis_password,
-                 .db = c->redis_db,
-                 .sentinels = (char *)c->redis_sentinels,
-                 .master = (char *)c->redis_master,
-                 .health = &e->health};
-    rtarget_copy(&e->target, &t);
+    rtarget_from_config(&e->target, c, &e->health);
+    /* e->cfg keeps no pointer of the caller's: the Redis settings live in e->target */
+    e->cfg.redis_host = e->cfg.redis_unix = e->cfg.redis_password = e->cfg.redis_master = NULL;
+    e->cfg.redis_sentinels = NULL;
+    e->cfg.redis_nsentinels = 0;
     e->log = (berth_logger){c->log, c->log_userdata, c->log_level};
     e->health.log = e->log;
     if (c->pool_id && berth_id_valid(c->pool_id))

@@ -88,16 +88,34 @@ void config_loggers_free(config_logger *l, size_t n)
     berth_free(l);
 }
 
+/* Every top-level string of cfg, for init and free. */
+#define CONFIG_NSTRINGS 11
+static void string_slots(berth_config *cfg, char **slots[CONFIG_NSTRINGS])
+{
+    char **all[CONFIG_NSTRINGS] = {
+        &cfg->protocol, &cfg->https.cert, &cfg->https.key, &cfg->pool.backend,
+        &cfg->pool.redis_url, &cfg->pool.ns, &cfg->metric.path, &cfg->data_dir,
+        &cfg->listen_address, &cfg->embedded_redis.server_path,
+        &cfg->embedded_redis.appendfsync};
+    memcpy(slots, all, sizeof all);
+}
+
+void config_strings_init(berth_config *cfg)
+{
+    char **slots[CONFIG_NSTRINGS];
+    string_slots(cfg, slots);
+    for (size_t i = 0; i < CONFIG_NSTRINGS; i++)
+        config_set_str(slots[i], "");
+}
+
 void config_free(berth_config *cfg)
 {
     if (!cfg)
         return;
-    char **strs[] = {&cfg->protocol, &cfg->https.cert, &cfg->https.key, &cfg->pool.backend,
-                     &cfg->pool.redis_url, &cfg->pool.ns, &cfg->metric.path, &cfg->data_dir,
-                     &cfg->listen_address, &cfg->embedded_redis.server_path,
-                     &cfg->embedded_redis.appendfsync};
-    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
-        berth_free(*strs[i]);
+    char **slots[CONFIG_NSTRINGS];
+    string_slots(cfg, slots);
+    for (size_t i = 0; i < CONFIG_NSTRINGS; i++)
+        berth_free(*slots[i]);
     config_redis_addr_free(&cfg->pool.redis);
     config_loggers_free(cfg->job_loggers, cfg->njob_loggers);
     config_loggers_free(cfg->loggers, cfg->nloggers);

@@ -2,9 +2,9 @@
  * a top-level `berth:` mapping, turned into one plain struct with every default applied.
  *
  * Loading runs four steps, each in its own file, in this order:
- *   1. YAML → struct (config_yaml.c): libyaml parses the text once to report syntax errors
- *      with their line/column, then libcyaml fills a schema-shaped struct; the free-form
- *      logger `settings` maps and the unknown-key warnings come from the libyaml tree.
+ *   1. YAML → struct (config_yaml.c): libyaml parses the text once into a tree, and one
+ *      table-driven walk over it (config_tree.c) fills the struct, reporting every error
+ *      with its line/column and key path and warning about unknown keys.
  *   2. Environment overrides (config_env.c), exactly Harbor's JOB_SERVICE_* table (§10.2).
  *   3. Defaults and normalisation (config_defaults.c): workers 0 → 10, reaper floors,
  *      "host:port" → "redis://host:port", Berth defaults, default loggers.
@@ -58,6 +58,8 @@ typedef struct config_hostport {
     char *host;                  /* IPv6 without its brackets */
     int port;
 } config_hostport;
+
+#define CONFIG_MAX_SENTINELS 64   /* sentinel hosts one URL may list */
 
 /* A parsed Redis URL. All strings owned; free with config_redis_addr_free. */
 typedef struct config_redis_addr {

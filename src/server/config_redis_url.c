@@ -126,8 +126,8 @@ static int hosts(const char *s, size_t n, config_redis_addr *a, char *err, size_
         count += s[i] == ',';
     if (count > 1 && !sentinel)
         return config_fail(err, errlen, "several hosts need redis+sentinel://");
-    if (count > 64)
-        return config_fail(err, errlen, "more than 64 sentinel hosts");
+    if (count > CONFIG_MAX_SENTINELS)
+        return config_fail(err, errlen, "more than %d sentinel hosts", CONFIG_MAX_SENTINELS);
     a->hosts = berth_calloc(count, sizeof *a->hosts);
     for (const char *p = s, *end = s + n; a->nhosts < count; a->nhosts++) {
         const char *comma = memchr(p, ',', (size_t)(end - p));

@@ -1,14 +1,9 @@
-/* Step 1 of loading (config.h): YAML text → berth_config, no defaults yet.
- *
- * How: libyaml first builds a tree of the text (config_tree.c), because only libyaml knows
- * where a syntax error is, and the tree is checked against the schema (unknown keys,
- * duplicates, integers, booleans); libcyaml then loads the same text into "raw" structs
- * shaped exactly like the file (this schema is the one place that lists the keys), and the
- * raw structs are copied into the owned berth_config. libcyaml reports type errors only
- * through its log callback, as a reason line plus a backtrace of "in mapping field 'x'
- * (line: L, column: C)" lines, innermost first; we capture those and turn them into one
- * "line L, column C: a.b[0].c: reason" message. Unknown keys are ignored by libcyaml (as
- * Harbor's Go decoder ignores them) and reported as warnings from the tree. */
+/* Step 1 of loading (config.h): YAML text → berth_config, in one walk over one libyaml tree
+ * (config_tree.c). The tables below are the one place that lists the keys of the file;
+ * each row says how its value is read and where it goes. Berth's keys get their defaults
+ * before the walk, so an absent key keeps its default and an explicit 0 reaches
+ * validation (which refuses it). Unknown keys are ignored with a warning, as Harbor's Go
+ * decoder ignores them. A section another module parses is one row naming its function. */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -17,349 +12,205 @@
 #include "server/config_internal.h"
 #include "util/alloc.h"
 
-/* ---- raw structs: the file's shape, filled by libcyaml, freed by cyaml_free ---- */
+#define MAX_SETTINGS 64
 
-typedef struct raw_https { char *cert, *key; } raw_https;
-typedef struct raw_redis_pool {
-    char *redis_url;
-    char *ns;
-    int64_t idle_timeout_second;
-} raw_redis_pool;
-typedef struct raw_pool {
-    unsigned workers;
-    char *backend;
-    raw_redis_pool *redis_pool;
-} raw_pool;
-typedef struct raw_sweeper { int duration; } raw_sweeper;
-typedef struct raw_logger {
-    char *name, *level;
-    raw_sweeper *sweeper;
-} raw_logger;
-typedef struct raw_metric {
-    bool enabled;
-    char *path;
-    int port;
-} raw_metric;
-typedef struct raw_reaper { int max_update_hours, max_dangling_hours; } raw_reaper;
-typedef struct raw_embedded {
-    bool *enabled;
-    char *server_path, *appendfsync;
-} raw_embedded;
-typedef struct raw_hooks { int *retry_hours; } raw_hooks;
-typedef struct raw_berth {
-    char *data_dir, *listen_address, *misfire;
-    int *lease_seconds, *grace_seconds;
-    int64_t *max_body_bytes;
-    double *max_memory_fraction;
-    raw_embedded *embedded_redis;
-    raw_hooks *hooks;
-} raw_berth;
-typedef struct raw_config {
-    char *protocol;
-    unsigned port;
-    raw_https *https_config;
-    raw_pool *worker_pool;
-    raw_logger *job_loggers;
-    unsigned job_loggers_count;
-    raw_logger *loggers;
-    unsigned loggers_count;
-    raw_metric *metric;
-    raw_reaper *reaper;
-    int max_retrieve_size_mb;
-    raw_berth *berth;
-} raw_config;
+#define SEEN(T, m) (offsetof(T, m) + 1)
+#define STR(k, T, m) {.key = k, .read = config_read_str, .off = offsetof(T, m)}
+#define BOOL(k, T, m) {.key = k, .read = config_read_bool, .off = offsetof(T, m)}
+#define INT(k, T, m) \
+    {.key = k, .read = config_read_int, .off = offsetof(T, m), .min = INT32_MIN, .max = INT32_MAX}
+/* Harbor's unsigned keys (port, workers): negative is refused, big values are clamped to
+ * int and named by validation. */
+#define UINT(k, T, m) \
+    {.key = k, .read = config_read_int, .off = offsetof(T, m), .min = 0, .max = UINT32_MAX}
+#define I64(k, T, m, rd) \
+    {.key = k, .read = rd, .off = offsetof(T, m), .min = INT64_MIN, .max = INT64_MAX}
+#define MAP(k, fields) {.key = k, .read = config_read_map, .sub = fields}
+#define END {0}
 
-/* ---- schema ---- */
+/* ---- readers with a meaning of their own ---- */
 
-#define OPT CYAML_FLAG_OPTIONAL
-#define OPT_PTR (CYAML_FLAG_OPTIONAL | CYAML_FLAG_POINTER_NULL)
-#define STR(key, type, member) \
-    CYAML_FIELD_STRING_PTR(key, OPT | CYAML_FLAG_POINTER_NULL_STR, type, member, 0, \
-                           CYAML_UNLIMITED)
-
-static const cyaml_schema_field_t https_fields[] = {
-    STR("cert", raw_https, cert), STR("key", raw_https, key), CYAML_FIELD_END};
-
-static const cyaml_schema_field_t redis_pool_fields[] = {
-    STR("redis_url", raw_redis_pool, redis_url),
-    STR("namespace", raw_redis_pool, ns),
-    CYAML_FIELD_INT("idle_timeout_second", OPT, raw_redis_pool, idle_timeout_second),
-    CYAML_FIELD_END};
-
-static const cyaml_schema_field_t pool_fields[] = {
-    CYAML_FIELD_UINT("workers", OPT, raw_pool, workers),
-    STR("backend", raw_pool, backend),
-    CYAML_FIELD_MAPPING_PTR("redis_pool", OPT_PTR, raw_pool, redis_pool, redis_pool_fields),
-    CYAML_FIELD_END};
-
-static const cyaml_schema_field_t sweeper_fields[] = {
-    CYAML_FIELD_INT("duration", OPT, raw_sweeper, duration),
-    CYAML_FIELD_IGNORE("settings", OPT), /* free-form: read from the tree */
-    CYAML_FIELD_END};
-
-static const cyaml_schema_field_t logger_fields[] = {
-    STR("name", raw_logger, name),
-    STR("level", raw_logger, level),
-    CYAML_FIELD_IGNORE("settings", OPT), /* free-form: read from the tree */
-    CYAML_FIELD_MAPPING_PTR("sweeper", OPT_PTR, raw_logger, sweeper, sweeper_fields),
-    CYAML_FIELD_END};
-
-static const cyaml_schema_value_t logger_entry = {
-    CYAML_VALUE_MAPPING(CYAML_FLAG_DEFAULT, raw_logger, logger_fields)};
-
-static const cyaml_schema_field_t metric_fields[] = {
-    CYAML_FIELD_BOOL("enabled", OPT, raw_metric, enabled),
-    STR("path", raw_metric, path),
-    CYAML_FIELD_INT("port", OPT, raw_metric, port),
-    CYAML_FIELD_END};
-
-static const cyaml_schema_field_t reaper_fields[] = {
-    CYAML_FIELD_INT("max_update_hours", OPT, raw_reaper, max_update_hours),
-    CYAML_FIELD_INT("max_dangling_hours", OPT, raw_reaper, max_dangling_hours),
-    CYAML_FIELD_END};
-
-static const cyaml_schema_field_t embedded_fields[] = {
-    CYAML_FIELD_BOOL_PTR("enabled", OPT_PTR, raw_embedded, enabled),
-    STR("server_path", raw_embedded, server_path),
-    STR("appendfsync", raw_embedded, appendfsync),
-    CYAML_FIELD_END};
-
-static const cyaml_schema_field_t hooks_fields[] = {
-    CYAML_FIELD_INT_PTR("retry_hours", OPT_PTR, raw_hooks, retry_hours), CYAML_FIELD_END};
-
-static const cyaml_schema_field_t berth_fields[] = {
-    STR("data_dir", raw_berth, data_dir),
-    CYAML_FIELD_INT_PTR("lease_seconds", OPT_PTR, raw_berth, lease_seconds),
-    STR("listen_address", raw_berth, listen_address),
-    CYAML_FIELD_INT_PTR("max_body_bytes", OPT_PTR, raw_berth, max_body_bytes),
-    CYAML_FIELD_INT_PTR("grace_seconds", OPT_PTR, raw_berth, grace_seconds),
-    CYAML_FIELD_FLOAT_PTR("max_memory_fraction", OPT_PTR, raw_berth, max_memory_fraction),
-    CYAML_FIELD_MAPPING_PTR("embedded_redis", OPT_PTR, raw_berth, embedded_redis,
-                            embedded_fields),
-    CYAML_FIELD_MAPPING_PTR("hooks", OPT_PTR, raw_berth, hooks, hooks_fields),
-    STR("misfire", raw_berth, misfire),
-    CYAML_FIELD_END};
-
-static const cyaml_schema_field_t top_fields[] = {
-    STR("protocol", raw_config, protocol),
-    CYAML_FIELD_UINT("port", OPT, raw_config, port),
-    CYAML_FIELD_MAPPING_PTR("https_config", OPT_PTR, raw_config, https_config, https_fields),
-    CYAML_FIELD_MAPPING_PTR("worker_pool", OPT_PTR, raw_config, worker_pool, pool_fields),
-    CYAML_FIELD_SEQUENCE("job_loggers", OPT_PTR, raw_config, job_loggers, &logger_entry, 0,
-                         CYAML_UNLIMITED),
-    CYAML_FIELD_SEQUENCE("loggers", OPT_PTR, raw_config, loggers, &logger_entry, 0,
-                         CYAML_UNLIMITED),
-    CYAML_FIELD_MAPPING_PTR("metric", OPT_PTR, raw_config, metric, metric_fields),
-    CYAML_FIELD_MAPPING_PTR("reaper", OPT_PTR, raw_config, reaper, reaper_fields),
-    CYAML_FIELD_INT("max_retrieve_size_mb", OPT, raw_config, max_retrieve_size_mb),
-    CYAML_FIELD_MAPPING_PTR("berth", OPT_PTR, raw_config, berth, berth_fields),
-    CYAML_FIELD_END};
-
-const cyaml_schema_value_t config_yaml_schema = {
-    CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, raw_config, top_fields)};
-
-/* ---- libcyaml's log → one error line ---- */
-
-#define MAX_TRACE 16
-
-typedef struct cy_capture {
-    char reason[256];              /* first error line that is not part of a backtrace */
-    char trace[MAX_TRACE][160];    /* backtrace entries, innermost first */
-    int ntrace;
-} cy_capture;
-
-__attribute__((format(printf, 3, 0))) static void cy_log(cyaml_log_t level, void *ctx,
-                                                          const char *fmt, va_list args)
+static int read_misfire(config_walk *w, const yaml_node_t *n, const config_field *f,
+                        void *base, const char *path)
 {
-    cy_capture *c = ctx;
-    char line[256];
-    vsnprintf(line, sizeof line, fmt, args);
-    line[strcspn(line, "\n")] = '\0';
-    const char *s = strncmp(line, "Load: ", 6) == 0 ? line + 6 : line;
-    if (strncmp(s, "  in ", 5) == 0) {
-        if (c->ntrace < MAX_TRACE)
-            snprintf(c->trace[c->ntrace++], sizeof c->trace[0], "%s", s + 5);
-    } else if (strcmp(s, "Backtrace:") != 0 && c->reason[0] == '\0') {
-        snprintf(c->reason, sizeof c->reason, "%s", s);
-    }
+    static const struct { const char *name; config_misfire v; } names[] = {
+        {"skip", CONFIG_MISFIRE_SKIP}, {"once", CONFIG_MISFIRE_ONCE}, {"all", CONFIG_MISFIRE_ALL}};
+    const char *m;
+    int rc = config_node_string(w, n, path, &m);
+    for (size_t i = 0; rc == 0 && i < sizeof names / sizeof names[0]; i++)
+        if (strcasecmp(m ? m : "once", names[i].name) == 0) {
+            *(config_misfire *)((char *)base + f->off) = names[i].v;
+            return 0;
+        }
+    return rc ? rc : config_fail(w->err, w->errlen,
+                                 "%s: must be skip, once or all, got \"%s\"", path, m);
 }
 
-/* libcyaml's wording → ours; unknown texts pass through. Its "Invalid <type> value: 'x'"
- * names the C type ("INT", "uint64_t", "BOOL", ...), which means nothing to a user. */
-static void cy_reason(const char *in, char *out, size_t outlen)
+/* Logger names are case-insensitive: kept upper-cased. */
+static int read_logger_name(config_walk *w, const yaml_node_t *n, const config_field *f,
+                            void *base, const char *path)
 {
-    char type[32], want[32], got[32];
-    int off = 0;
-    if (sscanf(in, "Invalid %31s value: %n", type, &off) == 1 && off > 0) {
-        const char *what = strncasecmp(type, "uint", 4) == 0  ? "not a non-negative integer"
-                           : strncasecmp(type, "int", 3) == 0 ? "not an integer"
-                           : strncasecmp(type, "bool", 4) == 0 ? "not a boolean"
-                           : strncasecmp(type, "float", 5) == 0 ? "not a number"
-                                                               : "invalid value";
-        bool num = strstr(what, "integer") != NULL;
-        snprintf(out, outlen, "%s%s: %s", what, num ? " (or out of range)" : "", in + off);
-    } else if (strncmp(in, "Mapping field already seen: ", 28) == 0) {
-        snprintf(out, outlen, "duplicate key");
-    } else if (sscanf(in, "Expecting %31[A-Z], got event: %31[A-Z_]", want, got) == 2) {
-        for (char *p = want; *p; p++)
-            *p = (char)(*p - 'A' + 'a');
-        snprintf(out, outlen, "expected a %s, found %s", want,
-                 strncmp(got, "MAPPING", 7) == 0    ? "a mapping"
-                 : strncmp(got, "SEQUENCE", 8) == 0 ? "a sequence"
-                                                    : "a scalar");
-    } else {
-        snprintf(out, outlen, "%s", in);
-    }
-}
-
-/* Builds "a.b[0].c" from the backtrace (outermost last) and takes the innermost position. */
-static void cy_path(const cy_capture *c, char *path, size_t pathlen, int *line, int *col)
-{
-    size_t used = 0;
-    path[0] = '\0';
-    *line = *col = 0;
-    for (int i = c->ntrace - 1; i >= 0; i--) {
-        char name[128];
-        unsigned n;
-        int l, k;
-        if (sscanf(c->trace[i], "mapping field '%127[^']' (line: %d, column: %d)", name, &l,
-                   &k) == 3)
-            used += (size_t)snprintf(path + used, pathlen - used, "%s%s", used ? "." : "",
-                                     name);
-        else if (sscanf(c->trace[i], "sequence entry '%u' (line: %d, column: %d)", &n, &l,
-                        &k) == 3)
-            used += (size_t)snprintf(path + used, pathlen - used, "[%u]", n ? n - 1 : 0);
-        else if (sscanf(c->trace[i], "%*[^(](line: %d, column: %d)", &l, &k) != 2)
-            continue;
-        *line = l;
-        *col = k;
-        if (used >= pathlen)
-            used = pathlen - 1;
-    }
-}
-
-static int cy_error(const cy_capture *c, cyaml_err_t e, char *err, size_t errlen)
-{
-    char reason[300], path[256];
-    int line, col;
-    cy_reason(c->reason[0] ? c->reason : cyaml_strerror(e), reason, sizeof reason);
-    cy_path(c, path, sizeof path, &line, &col);
-    if (line > 0)
-        return config_fail(err, errlen, "line %d, column %d: %s%s%s", line, col, path,
-                           path[0] ? ": " : "", reason);
-    return config_fail(err, errlen, "%s%s%s", path, path[0] ? ": " : "", reason);
-}
-
-/* ---- raw → berth_config ---- */
-
-static void copy_logger(const raw_logger *r, config_logger *l, berth_config *cfg,
-                        const char *list, size_t i)
-{
-    l->name = berth_strdup(r->name ? r->name : "");
-    for (char *p = l->name; *p; p++)
+    int rc = config_read_str(w, n, f, base, path);
+    for (char *p = *(char **)((char *)base + f->off); rc == 0 && *p; p++)
         *p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
-    l->level = BERTH_LOG_WARNING;
-    if (r->level && berth_log_level_parse(r->level, &l->level) != 0)
-        config_warn(cfg, "%s[%zu].level: unknown level \"%s\", using WARNING", list, i,
-                    r->level);
-    l->has_sweeper = r->sweeper != NULL;
-    l->sweeper_duration = r->sweeper ? r->sweeper->duration : 0;
+    return rc;
 }
 
-static void copy_loggers(const raw_logger *r, unsigned n, config_logger **out, size_t *nout,
-                         berth_config *cfg, const char *list)
+/* Harbor: an unknown level is WARNING (with a warning from us). */
+static int read_logger_level(config_walk *w, const yaml_node_t *n, const config_field *f,
+                             void *base, const char *path)
 {
-    *nout = n;
-    *out = n ? berth_calloc(n, sizeof **out) : NULL;
-    for (unsigned i = 0; i < n; i++)
-        copy_logger(&r[i], &(*out)[i], cfg, list, i);
+    const char *v;
+    int rc = config_node_string(w, n, path, &v);
+    berth_log_level *level = (berth_log_level *)((char *)base + f->off);
+    if (rc == 0 && v && berth_log_level_parse(v, level) != 0) {
+        *level = BERTH_LOG_WARNING;
+        config_warn(w->cfg, "%s: unknown level \"%s\", using WARNING", path, v);
+    }
+    return rc;
 }
 
-static void copy_pool(const raw_pool *p, berth_config *cfg)
+static int kv_add(config_walk *w, config_map *m, const char *k, const yaml_node_t *v,
+                  const char *path)
 {
-    const raw_redis_pool *rp = p ? p->redis_pool : NULL;
-    cfg->pool.workers = p ? (int)(p->workers > INT32_MAX ? INT32_MAX : p->workers) : 0;
-    config_set_str(&cfg->pool.backend, p ? p->backend : NULL);
-    config_set_str(&cfg->pool.redis_url, rp ? rp->redis_url : NULL);
-    config_set_str(&cfg->pool.ns, rp ? rp->ns : NULL);
-    int64_t idle = rp ? rp->idle_timeout_second : 0;
-    cfg->pool.idle_timeout_second = idle > INT32_MAX ? INT32_MAX : idle < INT32_MIN ? INT32_MIN
-                                                                  : (int)idle;
-}
-
-static int int_or(const int *v, int dflt) { return v ? *v : dflt; }
-
-/* Berth's keys take their defaults here, where "absent" can still be told from "0". */
-static int copy_berth(const raw_berth *b, berth_config *cfg, char *err, size_t errlen)
-{
-    const raw_embedded *e = b ? b->embedded_redis : NULL;
-    config_set_str(&cfg->data_dir, b ? b->data_dir : NULL);
-    config_set_str(&cfg->listen_address, b ? b->listen_address : NULL);
-    cfg->lease_seconds = int_or(b ? b->lease_seconds : NULL, 30);
-    cfg->grace_seconds = int_or(b ? b->grace_seconds : NULL, 15);
-    cfg->max_body_bytes = b && b->max_body_bytes ? *b->max_body_bytes : 1048576;
-    cfg->max_memory_fraction = b && b->max_memory_fraction ? *b->max_memory_fraction : 0.9;
-    cfg->hooks_retry_hours = int_or(b && b->hooks ? b->hooks->retry_hours : NULL, 24);
-    cfg->embedded_redis.enabled_explicit = e && e->enabled;
-    cfg->embedded_redis.enabled = e && e->enabled && *e->enabled;
-    config_set_str(&cfg->embedded_redis.server_path, e ? e->server_path : NULL);
-    config_set_str(&cfg->embedded_redis.appendfsync, e ? e->appendfsync : NULL);
-    const char *m = b && b->misfire ? b->misfire : "once";
-    if (strcasecmp(m, "skip") == 0)
-        cfg->misfire = CONFIG_MISFIRE_SKIP;
-    else if (strcasecmp(m, "once") == 0)
-        cfg->misfire = CONFIG_MISFIRE_ONCE;
-    else if (strcasecmp(m, "all") == 0)
-        cfg->misfire = CONFIG_MISFIRE_ALL;
-    else
-        return config_fail(err, errlen, "berth.misfire: must be skip, once or all, got \"%s\"",
-                           m);
+    if (config_map_get(m, k))
+        return config_fail(w->err, w->errlen, "line %zu, column %zu: %s.%s: duplicate key",
+                           v->start_mark.line + 1, v->start_mark.column + 1, path, k);
+    if (m->count >= MAX_SETTINGS)
+        return config_fail(w->err, w->errlen, "%s: more than %d entries", path, MAX_SETTINGS);
+    m->items = berth_realloc(m->items, (m->count + 1) * sizeof *m->items);
+    m->items[m->count].key = berth_strdup(k);
+    m->items[m->count].value =
+        berth_strdup(config_node_null(v) ? "" : config_node_scalar(v));
+    m->count++;
     return 0;
 }
 
-static int copy_raw(const raw_config *r, berth_config *cfg, char *err, size_t errlen)
+/* A logger's free-form `settings` map: any key, scalar values, in file order. */
+static int read_settings(config_walk *w, const yaml_node_t *n, const config_field *f,
+                         void *base, const char *path)
 {
-    config_set_str(&cfg->protocol, r->protocol);
-    cfg->port = r->port > INT32_MAX ? INT32_MAX : (int)r->port; /* validation rejects > 65535 */
-    cfg->https.present = r->https_config != NULL;
-    config_set_str(&cfg->https.cert, r->https_config ? r->https_config->cert : NULL);
-    config_set_str(&cfg->https.key, r->https_config ? r->https_config->key : NULL);
-    copy_pool(r->worker_pool, cfg);
-    copy_loggers(r->job_loggers, r->job_loggers_count, &cfg->job_loggers, &cfg->njob_loggers,
-                 cfg, "job_loggers");
-    copy_loggers(r->loggers, r->loggers_count, &cfg->loggers, &cfg->nloggers, cfg, "loggers");
-    cfg->metric.enabled = r->metric && r->metric->enabled;
-    config_set_str(&cfg->metric.path, r->metric ? r->metric->path : NULL);
-    cfg->metric.port = r->metric ? r->metric->port : 0;
-    cfg->max_update_hours = r->reaper ? r->reaper->max_update_hours : 0;
-    cfg->max_dangling_hours = r->reaper ? r->reaper->max_dangling_hours : 0;
-    cfg->max_retrieve_size_mb = r->max_retrieve_size_mb;
-    return copy_berth(r->berth, cfg, err, errlen);
+    config_map *out = (config_map *)((char *)base + f->off);
+    if (config_node_null(n))
+        return 0;
+    if (n->type != YAML_MAPPING_NODE)
+        return config_node_fail(w, n, path, "expected a mapping");
+    for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top;
+         pr++) {
+        const char *k = config_node_scalar(config_node(w, pr->key));
+        const yaml_node_t *v = config_node(w, pr->value);
+        if (!k || !config_node_scalar(v))
+            return config_node_fail(w, v, path, "entries must be key: scalar");
+        int rc = kv_add(w, out, k, v, path);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
 }
+
+/* ---- the file's shape ---- */
+
+static const config_field https_fields[] = {
+    STR("cert", berth_config, https.cert), STR("key", berth_config, https.key), END};
+
+static const config_field redis_pool_fields[] = {
+    STR("redis_url", berth_config, pool.redis_url),
+    STR("namespace", berth_config, pool.ns),
+    I64("idle_timeout_second", berth_config, pool.idle_timeout_second, config_read_int),
+    END};
+
+static const config_field pool_fields[] = {
+    UINT("workers", berth_config, pool.workers),
+    STR("backend", berth_config, pool.backend),
+    MAP("redis_pool", redis_pool_fields),
+    END};
+
+static const config_field sweeper_fields[] = {
+    INT("duration", config_logger, sweeper_duration),
+    {.key = "settings", .read = read_settings, .off = offsetof(config_logger, sweeper_settings)},
+    END};
+
+static const config_field logger_fields[] = {
+    {.key = "name", .read = read_logger_name, .off = offsetof(config_logger, name)},
+    {.key = "level", .read = read_logger_level, .off = offsetof(config_logger, level)},
+    {.key = "settings", .read = read_settings, .off = offsetof(config_logger, settings)},
+    {.key = "sweeper", .read = config_read_map, .seen = SEEN(config_logger, has_sweeper),
+     .sub = sweeper_fields},
+    END};
+
+static void logger_init(void *elem)
+{
+    config_logger *l = elem;
+    l->name = berth_strdup("");
+    l->level = BERTH_LOG_WARNING; /* absent → WARNING, as Harbor */
+}
+
+#define LOGGERS(k, m, n) \
+    {.key = k, .read = config_read_seq, .off = offsetof(berth_config, m), .sub = logger_fields, \
+     .elem_size = sizeof(config_logger), .count_off = offsetof(berth_config, n), \
+     .init = logger_init}
+
+static const config_field metric_fields[] = {
+    BOOL("enabled", berth_config, metric.enabled),
+    STR("path", berth_config, metric.path),
+    INT("port", berth_config, metric.port),
+    END};
+
+static const config_field reaper_fields[] = {
+    INT("max_update_hours", berth_config, max_update_hours),
+    INT("max_dangling_hours", berth_config, max_dangling_hours),
+    END};
+
+static const config_field embedded_fields[] = {
+    {.key = "enabled", .read = config_read_bool, .off = offsetof(berth_config, embedded_redis.enabled),
+     .seen = SEEN(berth_config, embedded_redis.enabled_explicit)},
+    STR("server_path", berth_config, embedded_redis.server_path),
+    STR("appendfsync", berth_config, embedded_redis.appendfsync),
+    END};
+
+static const config_field hooks_fields[] = {
+    INT("retry_hours", berth_config, hooks_retry_hours), END};
+
+static const config_field berth_fields[] = {
+    STR("data_dir", berth_config, data_dir),
+    INT("lease_seconds", berth_config, lease_seconds),
+    STR("listen_address", berth_config, listen_address),
+    I64("max_body_bytes", berth_config, max_body_bytes, config_read_i64),
+    INT("grace_seconds", berth_config, grace_seconds),
+    {.key = "max_memory_fraction", .read = config_read_number,
+     .off = offsetof(berth_config, max_memory_fraction)},
+    MAP("embedded_redis", embedded_fields),
+    MAP("hooks", hooks_fields),
+    {.key = "misfire", .read = read_misfire, .off = offsetof(berth_config, misfire)},
+    END};
+
+static const config_field top_fields[] = {
+    STR("protocol", berth_config, protocol),
+    UINT("port", berth_config, port),
+    {.key = "https_config", .read = config_read_map, .seen = SEEN(berth_config, https.present),
+     .sub = https_fields},
+    MAP("worker_pool", pool_fields),
+    LOGGERS("job_loggers", job_loggers, njob_loggers),
+    LOGGERS("loggers", loggers, nloggers),
+    MAP("metric", metric_fields),
+    MAP("reaper", reaper_fields),
+    INT("max_retrieve_size_mb", berth_config, max_retrieve_size_mb),
+    MAP("berth", berth_fields),
+    END};
 
 /* ---- step 1 ---- */
 
-static int cy_load(const char *yaml, size_t len, berth_config *cfg, char *err, size_t errlen)
+/* Berth's defaults for its own keys; Harbor's are applied after the environment
+ * (config_defaults.c), where 0 means "not set" as in Harbor. */
+static void berth_defaults(berth_config *cfg)
 {
-    cy_capture cap = {0};
-    cyaml_config_t cc = {
-        .log_fn = cy_log,
-        .log_ctx = &cap,
-        .mem_fn = cyaml_mem,
-        .log_level = CYAML_LOG_ERROR,
-        /* Unknown keys: ignored like Harbor, warned about from the tree. Aliases: refused,
-         * so a small file cannot expand into a huge one. */
-        .flags = CYAML_CFG_IGNORE_UNKNOWN_KEYS | CYAML_CFG_NO_ALIAS,
-    };
-    raw_config *raw = NULL;
-    cyaml_err_t e = cyaml_load_data((const uint8_t *)yaml, len, &cc, &config_yaml_schema,
-                                    (cyaml_data_t **)&raw, NULL);
-    if (e != CYAML_OK)
-        return cy_error(&cap, e, err, errlen);
-    raw_config empty = {0};
-    int rc = copy_raw(raw ? raw : &empty, cfg, err, errlen);
-    cyaml_free(&cc, &config_yaml_schema, raw, 0);
-    return rc;
+    config_strings_init(cfg);
+    cfg->lease_seconds = 30;
+    cfg->grace_seconds = 15;
+    cfg->max_body_bytes = 1048576;
+    cfg->max_memory_fraction = 0.9;
+    cfg->hooks_retry_hours = 24;
+    cfg->misfire = CONFIG_MISFIRE_ONCE;
 }
 
 int config_yaml_load(const char *yaml, size_t len, berth_config *cfg, char *err,
@@ -369,13 +220,9 @@ int config_yaml_load(const char *yaml, size_t len, berth_config *cfg, char *err,
     int rc = config_tree_parse(yaml, len, &doc, err, errlen);
     if (rc != 0)
         return rc;
-    /* The tree check first: it names a duplicate key at the duplicate (libcyaml names the
-     * first occurrence) and catches non-boolean booleans, which libcyaml reads as true. */
-    rc = config_tree_check(&doc, cfg, err, errlen);
-    if (rc == 0)
-        rc = cy_load(yaml, len, cfg, err, errlen);
-    if (rc == 0)
-        rc = config_tree_settings(&doc, cfg, err, errlen);
+    berth_defaults(cfg);
+    config_walk w = {&doc, cfg, err, errlen};
+    rc = config_walk_map(&w, yaml_document_get_root_node(&doc), top_fields, cfg, "");
     yaml_document_delete(&doc);
     return rc;
 }

@@ -35,7 +35,7 @@ struct daemon {
     joblog_set *joblogs;         /* job_loggers; outlives the engine */
     char job_log_dir[1024];
     char redis_dir[1024];
-    char sentinels[512];
+    berth_hostport sentinels[CONFIG_MAX_SENTINELS]; /* borrows cfg's hosts */
     dirlock *data_lock;          /* berth.data_dir, with the embedded Redis */
     dirlock *job_log_lock;       /* the FILE job-log directory */
     int listen_fd;               /* bound before anything starts; the API takes it (> 0) */
@@ -198,15 +198,13 @@ static int job_log_set(daemon_t *d, berth_engine_config *ec, char *err, size_t e
             return rc;
         n += rc == 0;
     }
-    rtarget t = {.host = (char *)(ec->redis_host ? ec->redis_host : "127.0.0.1"),
-                 .port = ec->redis_port ? ec->redis_port : 6379,
-                 .unix_path = (char *)ec->redis_unix, .password = (char *)ec->redis_password,
-                 .db = ec->redis_db, .sentinels = (char *)ec->redis_sentinels,
-                 .master = (char *)ec->redis_master};
+    rtarget t;
+    rtarget_from_config(&t, ec, NULL);
     joblog_config jc = {.backends = b, .nbackends = n, .run_max_bytes = run_max,
                         .redis = &t, .ns = ec->ns,
                         .log = {daemon_log_write, d->log, BERTH_LOG_DEBUG}};
     int rc = joblog_set_new(&jc, &d->joblogs, err, errlen);
+    rtarget_free(&t);
     if (rc == 0) {
         joblog_set_start(d->joblogs);
         ec->job_logs = d->joblogs;
@@ -237,13 +235,10 @@ static int redis_target(daemon_t *d, berth_engine_config *ec, char *err, size_t 
         return BERTH_ECONFIG;
     }
     if (r->kind == CONFIG_REDIS_SENTINEL) {
-        buf list;
-        buf_init(&list, sizeof d->sentinels - 1);
-        for (size_t i = 0; i < r->nhosts; i++)
-            buf_printf(&list, "%s%s:%d", i ? "," : "", r->hosts[i].host, r->hosts[i].port);
-        snprintf(d->sentinels, sizeof d->sentinels, "%s", list.p ? list.p : "");
-        buf_free(&list);
+        for (size_t i = 0; i < r->nhosts; i++) /* the URL parser allows at most that many */
+            d->sentinels[i] = (berth_hostport){r->hosts[i].host, r->hosts[i].port};
         ec->redis_sentinels = d->sentinels;
+        ec->redis_nsentinels = r->nhosts;
         ec->redis_master = r->master;
         ec->redis_password = r->password;
         ec->redis_db = r->db;

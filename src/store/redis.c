@@ -36,9 +36,33 @@ void rtarget_copy(rtarget *dst, const rtarget *src)
     dst->unix_path = berth_strdup(src->unix_path);
     dst->password = berth_strdup(src->password);
     dst->db = src->db;
-    dst->sentinels = berth_strdup(src->sentinels);
+    dst->nsentinels = src->nsentinels;
+    dst->sentinels = src->nsentinels ? berth_calloc(src->nsentinels, sizeof *dst->sentinels)
+                                     : NULL;
+    for (size_t i = 0; i < src->nsentinels; i++)
+        dst->sentinels[i] = (rhostport){berth_strdup(src->sentinels[i].host),
+                                        src->sentinels[i].port};
     dst->master = berth_strdup(src->master);
     dst->health = src->health;
+}
+
+void rtarget_from_config(rtarget *t, const berth_engine_config *c, rhealth *health)
+{
+    *t = (rtarget){.host = berth_strdup(c->redis_host ? c->redis_host : "127.0.0.1"),
+                   .port = c->redis_port ? c->redis_port : 6379,
+                   .unix_path = berth_strdup(c->redis_unix),
+                   .password = berth_strdup(c->redis_password),
+                   .db = c->redis_db,
+                   .master = berth_strdup(c->redis_master),
+                   .health = health};
+    if (!c->redis_sentinels || !c->redis_nsentinels)
+        return;
+    t->sentinels = berth_calloc(c->redis_nsentinels, sizeof *t->sentinels);
+    t->nsentinels = c->redis_nsentinels;
+    for (size_t i = 0; i < t->nsentinels; i++)
+        t->sentinels[i] = (rhostport){berth_strdup(c->redis_sentinels[i].host),
+                                      c->redis_sentinels[i].port ? c->redis_sentinels[i].port
+                                                                 : 26379};
 }
 
 void rtarget_free(rtarget *t)
@@ -46,6 +70,8 @@ void rtarget_free(rtarget *t)
     berth_free(t->host);
     berth_free(t->unix_path);
     berth_free(t->password);
+    for (size_t i = 0; i < t->nsentinels; i++)
+        berth_free(t->sentinels[i].host);
     berth_free(t->sentinels);
     berth_free(t->master);
     *t = (rtarget){0};
@@ -148,24 +174,21 @@ static int ask_sentinel(rconn *rc, const char *host, int port, char *mhost, size
 /* Sets target.host/port from the first sentinel that knows the master. */
 static int resolve_master(rconn *rc)
 {
-    char list[512], mhost[256];
-    snprintf(list, sizeof list, "%s", rc->target.sentinels);
+    char mhost[256];
     int mport = 0;
-    for (char *save = NULL, *item = strtok_r(list, ",", &save); item;
-         item = strtok_r(NULL, ",", &save)) {
-        char *colon = strrchr(item, ':');
-        int port = colon ? atoi(colon + 1) : 26379;
-        if (colon)
-            *colon = '\0';
-        if (ask_sentinel(rc, item, port, mhost, sizeof mhost, &mport) == 0) {
+    for (size_t i = 0; i < rc->target.nsentinels; i++) {
+        const rhostport *s = &rc->target.sentinels[i];
+        if (ask_sentinel(rc, s->host, s->port ? s->port : 26379, mhost, sizeof mhost,
+                         &mport) == 0) {
             berth_free(rc->target.host);
             rc->target.host = berth_strdup(mhost);
             rc->target.port = mport;
             return 0;
         }
     }
-    snprintf(rc->err, sizeof rc->err, "no sentinel of %s knows master '%s'",
-             rc->target.sentinels, rc->target.master);
+    snprintf(rc->err, sizeof rc->err, "none of the %zu sentinels (first %s:%d) knows master '%s'",
+             rc->target.nsentinels, rc->target.sentinels[0].host, rc->target.sentinels[0].port,
+             rc->target.master);
     return BERTH_EREDIS;
 }
 
@@ -173,7 +196,7 @@ int rconn_connect(rconn *rc)
 {
     if (rc->c)
         return 0;
-    if (rc->target.sentinels && *rc->target.sentinels && resolve_master(rc) != 0) {
+    if (rc->target.nsentinels > 0 && resolve_master(rc) != 0) {
         health_lost(rc);
         return BERTH_EREDIS;
     }

@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "berth/berth.h"
 #include "store/args.h"
 #include "util/log.h"
 
@@ -26,13 +27,19 @@ typedef struct rhealth {
     berth_logger log;
 } rhealth;
 
+typedef struct rhostport {
+    char *host;
+    int port;
+} rhostport;
+
 typedef struct rtarget {
     char *host;          /* TCP host (NULL when unix_path is set) */
     int port;
     char *unix_path;     /* unix socket, preferred when set */
     char *password;      /* AUTH when set */
     int db;              /* SELECT when > 0 */
-    char *sentinels;     /* "h1:p1,h2:p2": ask these for master's address at every dial */
+    rhostport *sentinels; /* ask these, in order, for master's address at every dial */
+    size_t nsentinels;
     char *master;        /* the sentinel master name (with sentinels) */
     rhealth *health;     /* shared by every copy, not owned; NULL: outages are not logged */
 } rtarget;
@@ -52,6 +59,9 @@ typedef struct rconn {
     char err[256];               /* last connection or reply error text */
 } rconn;
 
+/* An owned target for the Redis that an engine config names, its defaults applied
+ * (127.0.0.1:6379; sentinel port 26379); free with rtarget_free. */
+void rtarget_from_config(rtarget *t, const berth_engine_config *c, rhealth *health);
 /* Copies a target (all strings duplicated); free with rtarget_free. */
 void rtarget_copy(rtarget *dst, const rtarget *src);
 void rtarget_free(rtarget *t);

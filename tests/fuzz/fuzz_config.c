@@ -1,5 +1,5 @@
 /* libFuzzer target for berthd's config loader: any bytes as the YAML file through
- * config_load_string (libyaml tree checks, libcyaml schema load, defaults, validation,
+ * config_load_string (the libyaml tree and its table-driven walk, defaults, validation,
  * the Redis URL parser), with and without a few JOB_SERVICE_* overrides; and the first
  * line alone through config_parse_redis_url.
  *

@@ -71,15 +71,24 @@ static int noop(berth_ctx *ctx, const char *params, void *ud)
     return 0;
 }
 
+/* The caller's strings and sentinel array are overwritten and freed right after
+ * berth_engine_new: the engine must have copied everything it keeps. */
 static berth_engine *engine_via(const char *master)
 {
-    char list[64];
-    snprintf(list, sizeof list, "127.0.0.1:1,127.0.0.1:%d", sport);  /* first one is dead */
+    char *host1 = strdup("127.0.0.1"), *host2 = strdup("127.0.0.1"), *m = strdup(master);
+    berth_hostport *list = calloc(2, sizeof *list);
+    list[0] = (berth_hostport){host1, 1};  /* the first one is dead */
+    list[1] = (berth_hostport){host2, sport};
     berth_engine_config c = {.ns = "s", .workers = 2, .redis_sentinels = list,
-                             .redis_master = master, .lease_ms = 1500};
+                             .redis_nsentinels = 2, .redis_master = m, .lease_ms = 1500};
     berth_engine *e = NULL;
     char err[256];
     assert_int_equal(berth_engine_new(&c, &e, err, sizeof err), 0);
+    memset(host1, 'x', strlen(host1));
+    memset(host2, 'x', strlen(host2));
+    memset(m, 'x', strlen(m));
+    memset(list, 0xff, 2 * sizeof *list);
+    free(host1), free(host2), free(m), free(list);
     berth_job_type t = {.name = "NOOP", .run = noop};
     assert_int_equal(berth_engine_register(e, &t), 0);
     return e;

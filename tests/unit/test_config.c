@@ -571,14 +571,63 @@ static void test_type_errors(void **state)
                  "(use true or false)");
     expect_error("protocol: http\nport: 1\nport: 2\n",
                  "line 3, column 1: port: duplicate key (first at line 2)");
+    /* a leading 0 is octal (as in Go's decoder), so 09 is no integer; 010 is 8 */
+    expect_error("protocol: http\nport: 09\n", "line 2, column 7: port: not an integer: '09'");
+    assert_int_equal(load(MINIMAL "reaper: {max_update_hours: 010}\n"), 0);
+    assert_int_equal(cfg.max_update_hours, 24); /* 8, floored */
+    expect_error(MINIMAL "berth: {max_memory_fraction: info}\n",
+                 "line 7, column 30: berth.max_memory_fraction: not a number: 'info'");
+    expect_error(MINIMAL "berth: {max_memory_fraction: [1]}\n",
+                 "line 7, column 30: berth.max_memory_fraction: expected a number, found a "
+                 "sequence");
+    expect_error("protocol: http\nport: {a: 1}\n",
+                 "line 2, column 7: port: expected an integer, found a mapping");
+    expect_error(MINIMAL "metric: {enabled: [x]}\n",
+                 "line 7, column 19: metric.enabled: expected a boolean, found a sequence");
+    expect_error(MINIMAL "job_loggers: [x]\n",
+                 "line 7, column 15: job_loggers[0]: expected a mapping, found a scalar");
+}
+
+/* Empty values mean "absent"; a quoted "~" is a string, as in Go's decoder. */
+static void test_empty_and_null_values(void **state)
+{
+    (void)state;
+    assert_int_equal(load(MINIMAL "https_config: ''\nmetric:\nberth: {misfire: '', "
+                                  "max_memory_fraction: , embedded_redis: {server_path: ~}}\n"
+                                  "job_loggers: [{name: STD_OUTPUT, level: \"\", "
+                                  "settings: ~, sweeper: }]\n"),
+                     0);
+    assert_false(cfg.https.present);
+    assert_int_equal(cfg.misfire, CONFIG_MISFIRE_ONCE);
+    assert_true(cfg.max_memory_fraction == 0.9);
+    assert_string_equal(cfg.embedded_redis.server_path, "redis-server");
+    assert_int_equal(cfg.job_loggers[0].level, BERTH_LOG_WARNING);
+    assert_false(cfg.job_loggers[0].has_sweeper);
+    assert_int_equal(cfg.nwarnings, 0);
+    expect_error(MINIMAL "berth: {embedded_redis: {appendfsync: \"~\"}}\n",
+                 "berth.embedded_redis.appendfsync: must be always, everysec or no, got \"~\"");
+    expect_error("protocol: http\nport:\n", "line 2, column 6: port: not an integer: ''");
 }
 
 static void test_aliases_refused(void **state)
 {
     (void)state;
-    int rc = load("protocol: &p http\nport: 8080\nx: *p\n" MIN_POOL);
-    assert_int_equal(rc, BERTH_ECONFIG);
-    assert_non_null(strstr(err, "alias"));
+    expect_error("protocol: &p http\nport: 8080\nx: *p\n" MIN_POOL,
+                 "line 3, column 1: x: YAML alias unsupported");
+    /* an alias of a mapping inside itself: a cycle in the tree */
+    expect_error("protocol: http\nworker_pool:\n  redis_pool: &a\n    namespace: x\n"
+                 "    redis_url: *a\n",
+                 "line 5, column 5: worker_pool.redis_pool.redis_url: YAML alias unsupported");
+    expect_error("protocol: http\nk: [&a x, [*a]]\n", "line 2, column 11: k[1][0]: YAML alias "
+                 "unsupported");
+    /* nesting deeper than a config ever is */
+    char deep[400] = "protocol: http\nk: ";
+    for (int i = 0; i < 70; i++)
+        strcat(deep, "[");
+    for (int i = 0; i < 70; i++)
+        strcat(deep, "]");
+    assert_int_equal(load(deep), BERTH_ECONFIG);
+    assert_non_null(strstr(err, "nested deeper than 64 levels"));
     /* a "billion laughs" file: 9 levels of 9 references, cheap as a tree, must fail fast */
     char yaml[4096] = "protocol: http\nport: 8080\na0: &a0 [x]\n";
     size_t used = strlen(yaml);
@@ -666,6 +715,7 @@ int main(void)
         cmocka_unit_test_teardown(test_metric_enabled_ok, teardown),
         cmocka_unit_test_teardown(test_syntax_errors, teardown),
         cmocka_unit_test_teardown(test_type_errors, teardown),
+        cmocka_unit_test_teardown(test_empty_and_null_values, teardown),
         cmocka_unit_test_teardown(test_aliases_refused, teardown),
         cmocka_unit_test_teardown(test_unknown_keys_warn, teardown),
         cmocka_unit_test_teardown(test_warning_cap, teardown),
