@@ -52,4 +52,28 @@ int berth_period_check_cron(const char *spec, char *err, size_t errlen);
 int berth_period_fires(const char *spec, int64_t after, int64_t until, int64_t *out, int max,
                        char *err, size_t errlen);
 
+/* A stored policy ({ns}:period:policies) as operators list them. */
+typedef struct berth_policy_info {
+    char *id;
+    char *job_name;
+    char *cron_spec;
+    char *params_json;      /* compact JSON object, or NULL */
+    char *web_hook_url;     /* or NULL */
+    int64_t numeric_id;     /* the policy's score: Harbor's numeric_policy_id */
+    int64_t next_fire;      /* the next fire time after now (unix s, UTC); 0 if none */
+    int64_t last_planned;   /* the newest fire time already planned; 0 if none yet */
+} berth_policy_info;
+
+typedef struct berth_policy_list {
+    berth_policy_info *items;   /* in numeric id order */
+    size_t n;
+} berth_policy_list;
+
+/* Every stored policy of e's namespace (malformed ones are left out). Reads Redis only, so it
+ * works on a node without an enqueuer. 0 or BERTH_EREDIS; *out is the caller's
+ * (berth_policy_list_clear), also after an error. */
+int berth_query_policies(berth_engine *e, berth_policy_list *out);
+/* Frees everything and zeroes l; NULL is a no-op. */
+void berth_policy_list_clear(berth_policy_list *l);
+
 #endif

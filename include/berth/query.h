@@ -55,6 +55,8 @@ typedef struct berth_pool_info {
     char **job_names;      /* sorted */
     size_t njob_names;
     unsigned concurrency;
+    char *host;            /* the node's host name, or NULL */
+    long pid;              /* the node's process id, 0 when unknown */
 } berth_pool_info;
 
 typedef struct berth_pool_list {
@@ -67,5 +69,27 @@ typedef struct berth_pool_list {
 int berth_query_pools(berth_engine *e, berth_pool_list *out);
 /* Frees everything and zeroes l; NULL is a no-op. */
 void berth_pool_list_clear(berth_pool_list *l);
+
+/* A worker of a pool and what it runs, from the pool's heartbeat (worker_ids) and gocraft's
+ * observation hash {ns}:worker:<id>, which Harbor core's dashboard reads too. */
+typedef struct berth_worker_info {
+    char *worker_id;
+    char *pool_id;
+    char *job_name;        /* NULL when the worker is idle */
+    char *job_id;          /* NULL when idle */
+    int64_t started_at;    /* when the current run started (unix s); 0 when idle */
+} berth_worker_info;
+
+typedef struct berth_worker_list {
+    berth_worker_info *items;
+    size_t n;
+} berth_worker_list;
+
+/* The workers of pool_id (NULL: of every pool berth_query_pools lists), in the heartbeat's
+ * order. 0 or BERTH_EREDIS; *out is the caller's (berth_worker_list_clear), also after an
+ * error. An unknown pool has no workers. */
+int berth_query_workers(berth_engine *e, const char *pool_id, berth_worker_list *out);
+/* Frees everything and zeroes l; NULL is a no-op. */
+void berth_worker_list_clear(berth_worker_list *l);
 
 #endif

@@ -10,7 +10,7 @@
 /* Error bodies are kept up to this size when the 2xx body goes to a sink. */
 #define CLIENT_ERROR_BODY_MAX ((size_t)64 << 10)
 
-/* The Authorization header, plus the JSON body headers for POST. Never NULL. */
+/* The Authorization header, plus the JSON body headers for POST and PUT. Never NULL. */
 static struct curl_slist *make_headers(const cli_cfg *cfg, bool post)
 {
     struct curl_slist *h = curl_slist_append(NULL, "Accept: application/json, text/plain");
@@ -148,14 +148,14 @@ static void set_options(client *c, const char *method, const char *url, const ch
     curl_easy_setopt(h, CURLOPT_HEADERDATA, x->r);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
-    bool post = !strcmp(method, "POST");
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, post ? c->post_headers : c->headers);
-    if (post) {
+    bool post = !strcmp(method, "POST"), with_body = post || body;   /* PUT carries one too */
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, with_body ? c->post_headers : c->headers);
+    if (with_body) {
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, body ? body : "");
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body ? strlen(body) : 0));
-    } else if (strcmp(method, "GET")) {
-        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
     }
+    if (!post && strcmp(method, "GET"))
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 }
 
 int client_do(client *c, const char *method, const char *path_query, const char *body,
@@ -190,4 +190,15 @@ int client_call(client *c, const char *method, const char *path_query, const cha
         return report_fail(CLI_SERVER, "reply to %s %s is larger than %zu MiB", method,
                            path_query, CLI_REPLY_MAX >> 20);
     return CLI_OK;
+}
+
+int client_run(const cli_cfg *cfg, const char *method, const char *path_query,
+               const char *body, client_resp *r)
+{
+    client c;
+    int rc = client_init(&c, cfg);
+    if (!rc)
+        rc = client_call(&c, method, path_query, body, r);
+    client_cleanup(&c);
+    return rc;
 }

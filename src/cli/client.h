@@ -55,4 +55,8 @@ int client_do(client *c, const char *method, const char *path_query, const char 
 int client_call(client *c, const char *method, const char *path_query, const char *body,
                 client_resp *r);
 
+/* One request on a client of its own: client_init, client_call, client_cleanup. */
+int client_run(const cli_cfg *cfg, const char *method, const char *path_query,
+               const char *body, client_resp *r);
+
 #endif

@@ -55,17 +55,13 @@ int cmd_stats(const cli_cfg *cfg, int argc, char **argv)
 {
     if (argc > 1)
         return report_usage("stats: unexpected argument '%s'", argv[1]);
-    client c;
     client_resp r;
     client_resp_init(&r, NULL, 0);
-    int rc = client_init(&c, cfg);
-    if (!rc)
-        rc = client_call(&c, "GET", "/api/v1/stats", NULL, &r);
+    int rc = client_run(cfg, "GET", "/api/v1/stats", NULL, &r);
     if (!rc && cfg->json)
         output_raw(r.body.p, r.body.len);
     else if (!rc)
         rc = show_human(&r);
     client_resp_free(&r);
-    client_cleanup(&c);
     return rc;
 }

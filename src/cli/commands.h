@@ -15,6 +15,11 @@ int cmd_log(const cli_cfg *cfg, int argc, char **argv);
 int cmd_list(const cli_cfg *cfg, int argc, char **argv);
 int cmd_executions(const cli_cfg *cfg, int argc, char **argv);
 int cmd_stats(const cli_cfg *cfg, int argc, char **argv);
+int cmd_queues(const cli_cfg *cfg, int argc, char **argv);    /* cmd_queues.c */
+int cmd_pause(const cli_cfg *cfg, int argc, char **argv);
+int cmd_resume(const cli_cfg *cfg, int argc, char **argv);
+int cmd_drain(const cli_cfg *cfg, int argc, char **argv);
+int cmd_policies(const cli_cfg *cfg, int argc, char **argv);
 
 /* The usage text (help.c): the whole of it, or one command's. */
 void help_print(FILE *to);

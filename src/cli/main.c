@@ -16,7 +16,9 @@ typedef struct command {
 static const command commands[] = {
     {"submit", cmd_submit}, {"get", cmd_get},     {"stop", cmd_stop},
     {"log", cmd_log},       {"list", cmd_list},   {"executions", cmd_executions},
-    {"stats", cmd_stats},   {NULL, NULL},
+    {"stats", cmd_stats},   {"queues", cmd_queues}, {"pause", cmd_pause},
+    {"resume", cmd_resume}, {"drain", cmd_drain},   {"policies", cmd_policies},
+    {NULL, NULL},
 };
 
 static int dispatch(const config_parsed *p)

@@ -195,6 +195,7 @@ int berth_query_executions(berth_engine *e, const char *policy_id, uint64_t page
 static void pool_info_free(berth_pool_info *p)
 {
     berth_free(p->pool_id);
+    berth_free(p->host);
     for (size_t k = 0; k < p->njob_names; k++)
         berth_free(p->job_names[k]);
     berth_free(p->job_names);
@@ -245,6 +246,10 @@ static int read_pool(const redisReply *h, berth_pool_info *p)
             p->concurrency = (unsigned)strtoul(v, NULL, 10);
         else if (strcmp(f, "job_names") == 0 && p->njob_names == 0)
             split_names(v, p);
+        else if (strcmp(f, "host") == 0 && !p->host)
+            p->host = berth_strdup(v);
+        else if (strcmp(f, "pid") == 0)
+            p->pid = strtol(v, NULL, 10);
     }
     return p->heartbeat_at != 0;
 }

@@ -14,19 +14,23 @@
 
 static void policies_free(berth_period *p)
 {
-    for (size_t i = 0; i < p->npolicies; i++) {
-        berth_free(p->policies[i].name);
-        berth_free(p->policies[i].cron);
-        free(p->policies[i].params);
-        berth_free(p->policies[i].hook);
-    }
+    for (size_t i = 0; i < p->npolicies; i++)
+        period_policy_clear(&p->policies[i]);
     berth_free(p->policies);
     p->policies = NULL;
     p->npolicies = 0;
 }
 
-/* One policy JSON (Harbor's shape) into pol; false for a malformed or invalid one. */
-static bool policy_parse(const char *text, policy *pol)
+void period_policy_clear(policy *pol)
+{
+    berth_free(pol->name);
+    berth_free(pol->cron);
+    free(pol->params);
+    berth_free(pol->hook);
+    memset(pol, 0, sizeof *pol);
+}
+
+bool period_policy_parse(const char *text, policy *pol)
 {
     json_t *j = json_loads(text, 0, NULL);
     const char *id = json_string_value(json_object_get(j, "id"));
@@ -59,7 +63,7 @@ static void load_policies(berth_period *p, rconn *rc, long long version)
     policies_free(p);
     p->policies = berth_calloc(r->elements ? r->elements : 1, sizeof *p->policies);
     for (size_t i = 0; i < r->elements; i++) {
-        if (policy_parse(r->element[i]->str, &p->policies[p->npolicies]))
+        if (period_policy_parse(r->element[i]->str, &p->policies[p->npolicies]))
             p->npolicies++;
         else
             BLOG_WARN(&p->e->log, "skipping malformed periodic policy: %.200s", r->element[i]->str);

@@ -32,6 +32,11 @@ struct berth_period {
     int64_t next_trim;
 };
 
+/* One policy JSON (Harbor's shape) into pol; false for a malformed or invalid one (pol is
+ * then untouched). A parsed pol is freed with period_policy_clear. */
+bool period_policy_parse(const char *text, policy *pol);
+void period_policy_clear(policy *pol);
+
 void *period_main(void *p);
 void period_wake(berth_period *p);
 /* Plans fire times for one policy given its last planned fire `last` and `now`. Writes

@@ -27,6 +27,10 @@ static const route routes[] = {
     {"GET", "/healthz", api_healthz},
     {"GET", "/api/v1/hooks", api_hooks},
     {"POST", "/api/v1/hooks/replay", api_hooks_replay},
+    {"GET", "/api/v1/queues", api_queues},
+    {"PUT", "/api/v1/queues/{job_id}", api_queue_action},
+    {"GET", "/api/v1/pools", api_pools},
+    {"GET", "/api/v1/policies", api_policies},
 };
 
 static void log_failure(const api_server *s, const http_req *req, const http_resp *resp)

@@ -9,7 +9,9 @@
  *
  * Routes (docs/api.md): POST/GET /api/v1/jobs, GET/POST /api/v1/jobs/{id},
  * GET /api/v1/jobs/{id}/log, GET /api/v1/jobs/{id}/executions, GET /api/v1/stats,
- * GET /api/v1/config, GET /healthz. Every request but exactly /api/v1/stats and /healthz is
+ * GET /api/v1/config, GET /healthz; Berth's own: GET /api/v1/hooks, POST /api/v1/hooks/replay,
+ * GET /api/v1/queues, PUT /api/v1/queues/{name}, GET /api/v1/pools, GET /api/v1/policies.
+ * Every request but exactly /api/v1/stats and /healthz is
  * authenticated first (auth.h). Deliberate differences from Harbor: docs/compat.md. */
 #ifndef BERTH_SERVER_API_H
 #define BERTH_SERVER_API_H

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "berth/job.h"
+#include "berth/query.h"
 #include "server/api.h"
 #include "server/http.h"
 
@@ -23,9 +24,16 @@ void api_job_log(const http_req *req, http_resp *resp, void *ctx);
 void api_stats(const http_req *req, http_resp *resp, void *ctx);
 void api_config(const http_req *req, http_resp *resp, void *ctx);
 void api_healthz(const http_req *req, http_resp *resp, void *ctx);
+/* The members of one pool object of /api/v1/stats (no braces). 0 or BERTH_ETOOBIG. */
+int api_pool_json(const berth_pool_info *p, buf *out);
 /* api_hooks.c (Berth's routes) */
 void api_hooks(const http_req *req, http_resp *resp, void *ctx);
 void api_hooks_replay(const http_req *req, http_resp *resp, void *ctx);
+/* api_queues.c, api_pools.c, api_policies.c (Berth's operator routes) */
+void api_queues(const http_req *req, http_resp *resp, void *ctx);
+void api_queue_action(const http_req *req, http_resp *resp, void *ctx);
+void api_pools(const http_req *req, http_resp *resp, void *ctx);
+void api_policies(const http_req *req, http_resp *resp, void *ctx);
 
 /* api_reply.c: Harbor's error body (spec §2.3) with the HTTP status Harbor uses for code,
  * no explicit JSON type (Go sniffs it as text/plain; charset=utf-8). */
@@ -35,6 +43,10 @@ void api_error_full(http_resp *resp, int status, int code, const char *message,
                     const char *details);
 /* 200-style JSON reply of one stats object {"job":{...}} (never check_in). */
 void api_reply_stats(http_resp *resp, int status, const berth_stats *s);
+
+/* The {"action":".."} body (model/action.h) into *action (the caller's, berth_free). False
+ * after answering 400/10001 for a body that is not one. */
+bool api_read_action(const http_req *req, http_resp *resp, char **action);
 
 /* Query parameters read like Go's strconv: ParseUint(v, 10, bits) (digits only, in range)
  * and ParseBool. Return false when absent, empty or not parseable. */

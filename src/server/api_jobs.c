@@ -119,11 +119,8 @@ void api_job_action(const http_req *req, http_resp *resp, void *ctx)
 {
     const api_ctx *c = ctx;
     char *action = NULL;
-    char err[ERRLEN] = "";
-    if (berth_action_parse(req->body, req->body_len, &action, err, sizeof err) != 0) {
-        api_error_full(resp, 400, BERTH_API_JSON, NULL, err);
+    if (!api_read_action(req, resp, &action))
         return;
-    }
     if (strcmp(action, BERTH_ACTION_STOP) != 0) {
         buf d;
         buf_init(&d, 0);

@@ -18,7 +18,7 @@ static const char *pool_status(int64_t heartbeat_at)
     return (heartbeat_at + 10) * 1000 < now_ms ? "Dead" : "Healthy";
 }
 
-static int pool_json(const berth_pool_info *p, buf *out)
+int api_pool_json(const berth_pool_info *p, buf *out)
 {
     GOJSON_TRY(berth__gojson_key(out, "worker_pool_id", true));
     GOJSON_TRY(berth__gojson_cstr(out, p->pool_id));
@@ -38,7 +38,7 @@ static int pools_json(const berth_pool_list *l, buf *out)
     GOJSON_TRY(buf_puts(out, "{\"worker_pools\":["));
     for (size_t i = 0; i < l->n; i++) {
         GOJSON_TRY(buf_puts(out, i ? ",{" : "{"));
-        GOJSON_TRY(pool_json(&l->items[i], out));
+        GOJSON_TRY(api_pool_json(&l->items[i], out));
         GOJSON_TRY(buf_puts(out, "}"));
     }
     return buf_puts(out, "]}");

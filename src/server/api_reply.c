@@ -1,6 +1,7 @@
 /* Reply and query helpers of the API handlers; see api_internal.h. */
 #include <string.h>
 
+#include "model/action.h"
 #include "model/api_error.h"
 #include "model/stats_json.h"
 #include "server/api_internal.h"
@@ -64,3 +65,13 @@ bool api_query_bool(const http_req *req, const char *name, bool *out)
     }
     return false;
 }
+
+bool api_read_action(const http_req *req, http_resp *resp, char **action)
+{
+    char err[512] = "";
+    if (berth_action_parse(req->body, req->body_len, action, err, sizeof err) == 0)
+        return true;
+    api_error_full(resp, 400, BERTH_API_JSON, NULL, err);
+    return false;
+}
+

@@ -14,14 +14,15 @@ extern const char berth_lua_enqueue[], berth_lua_fetch[], berth_lua_finish[],
     berth_lua_status[], berth_lua_reset[], berth_lua_save[], berth_lua_stop[],
     berth_lua_requeue[], berth_lua_schedule[], berth_lua_sweep[], berth_lua_period_create[],
     berth_lua_period_fire[], berth_lua_period_unschedule[], berth_lua_period_trim[],
-    berth_lua_hook_leader[], berth_lua_hook_prepare[], berth_lua_hook_done[], berth_lua_hook_replay[];
+    berth_lua_hook_leader[], berth_lua_hook_prepare[], berth_lua_hook_done[], berth_lua_hook_replay[],
+    berth_lua_queue[];
 
 static const char *const sources[SCRIPT_COUNT] = {
     berth_lua_enqueue, berth_lua_fetch, berth_lua_finish, berth_lua_status, berth_lua_reset,
     berth_lua_save, berth_lua_stop, berth_lua_requeue, berth_lua_schedule, berth_lua_sweep,
     berth_lua_period_create, berth_lua_period_fire, berth_lua_period_unschedule,
     berth_lua_period_trim, berth_lua_hook_leader, berth_lua_hook_prepare, berth_lua_hook_done,
-    berth_lua_hook_replay,
+    berth_lua_hook_replay, berth_lua_queue,
 };
 
 const char *rconn_script_source(script_id id)

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli_run.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 
@@ -257,125 +258,6 @@ static void fake_release(void)
 
 /* ---- running the berth binary ----------------------------------------------------------- */
 
-typedef struct run_out {
-    int code;              /* exit status; -1 when killed or not exited normally */
-    buf out, err;          /* everything it wrote */
-} run_out;
-
-/* Called with the stdout so far each time more arrives. */
-typedef void (*on_stdout_fn)(const buf *out);
-
-/* The environment for the child: ours without the variables berth reads, plus `env`
- * ("NAME=value" entries, NULL-terminated; may be NULL). */
-static char **child_env(const char *const *env)
-{
-    size_t n = 0, k = 0;
-    while (environ[n])
-        n++;
-    char **e = berth_calloc(n + 16, sizeof *e);
-    static const char *const drop[] = {"BERTH_ADDR=", "BERTH_SECRET=", "CORE_SECRET=",
-                                       "http_proxy=", "HTTP_PROXY=", "all_proxy=",
-                                       "ALL_PROXY=", NULL};
-    for (size_t i = 0; i < n; i++) {
-        bool keep = true;
-        for (const char *const *d = drop; *d; d++)
-            keep = keep && strncmp(environ[i], *d, strlen(*d));
-        if (keep)
-            e[k++] = environ[i];
-    }
-    for (size_t i = 0; env && env[i] && i < 12; i++)
-        e[k++] = (char *)env[i];
-    return e;
-}
-
-static char *berth_path(void)
-{
-    const char *dir = getenv("BERTH_BINARY_DIR");
-    assert_non_null(dir);
-    buf p;
-    buf_init(&p, 0);
-    buf_printf(&p, "%s/berth", dir);
-    if (access(p.p, X_OK))
-        fail_msg("no berth binary at %s: build the `berth` target first", p.p);
-    return buf_release(&p);
-}
-
-/* Reads both pipes until EOF (or 60 s), calling on_out for stdout progress. */
-static void drain(int fo, int fe, run_out *r, on_stdout_fn on_out, pid_t pid)
-{
-    struct pollfd p[2] = {{fo, POLLIN, 0}, {fe, POLLIN, 0}};
-    time_t until = time(NULL) + 60;
-    char chunk[65536];
-    while ((p[0].fd >= 0 || p[1].fd >= 0) && time(NULL) < until) {
-        if (poll(p, 2, 200) <= 0)
-            continue;
-        for (int i = 0; i < 2; i++) {
-            if (p[i].fd < 0 || !p[i].revents)
-                continue;
-            ssize_t n = read(p[i].fd, chunk, sizeof chunk);
-            if (n <= 0) {
-                close(p[i].fd);
-                p[i].fd = -1;
-                continue;
-            }
-            buf_append(i ? &r->err : &r->out, chunk, (size_t)n);
-            if (!i && on_out)
-                on_out(&r->out);
-        }
-    }
-    if (p[0].fd >= 0 || p[1].fd >= 0)
-        kill(pid, SIGKILL);
-    for (int i = 0; i < 2; i++)
-        if (p[i].fd >= 0)
-            close(p[i].fd);
-}
-
-/* Runs berth with args (NULL-terminated) and env additions. */
-static run_out run_env(const char *const *env, on_stdout_fn on_out, const char *const *args)
-{
-    run_out r = {.code = -1};
-    buf_init(&r.out, 64u << 20);
-    buf_init(&r.err, 1u << 20);
-    buf_append(&r.out, "", 0);
-    buf_append(&r.err, "", 0);
-    int po[2], pe[2];
-    assert_int_equal(pipe(po), 0);
-    assert_int_equal(pipe(pe), 0);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, po[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
-    posix_spawn_file_actions_addclose(&fa, po[0]);
-    posix_spawn_file_actions_addclose(&fa, pe[0]);
-    char *path = berth_path();
-    size_t n = 0;
-    while (args[n])
-        n++;
-    char **argv = berth_calloc(n + 2, sizeof *argv);
-    argv[0] = path;
-    memcpy(argv + 1, args, n * sizeof *argv);
-    char **envp = child_env(env);
-    pid_t pid;
-    assert_int_equal(posix_spawn(&pid, path, &fa, NULL, argv, envp), 0);
-    close(po[1]);
-    close(pe[1]);
-    drain(po[0], pe[0], &r, on_out, pid);
-    int st;
-    waitpid(pid, &st, 0);
-    r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    posix_spawn_file_actions_destroy(&fa);
-    berth_free(envp);
-    berth_free(argv);
-    berth_free(path);
-    return r;
-}
-
-static void run_free(run_out *r)
-{
-    buf_free(&r->out);
-    buf_free(&r->err);
-}
-
 /* "http://127.0.0.1:<port>" of the fake server (static buffer). */
 static const char *addr(void)
 {
@@ -384,9 +266,8 @@ static const char *addr(void)
     return a;
 }
 
-#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
 /* berth --addr <fake> --secret s3cret <args...> */
-#define RUN(...) run_env(NULL, NULL, ARGS("--addr", addr(), "--secret", "s3cret", __VA_ARGS__))
+#define RUN(...) cli_run_env(NULL, NULL, ARGS("--addr", addr(), "--secret", "s3cret", __VA_ARGS__))
 
 /* ---- canned replies (spec §14.1) --------------------------------------------------------- */
 
@@ -431,7 +312,7 @@ static void assert_contains(const char *hay, const char *needle)
 static void test_submit_human(void **state)
 {
     add_rule(R("POST", "/api/v1/jobs", 202, LAUNCH_REPLY));
-    run_out r = RUN("submit", "DEMO", "--params", "{\"image\":\"demo:latest\"}", "--hook",
+    cli_run_out r = RUN("submit", "DEMO", "--params", "{\"image\":\"demo:latest\"}", "--hook",
                     "http://core/x");
     assert_int_equal(r.code, 0);
     assert_string_equal(r.out.p, JOB_ID "\nPending Generic job DEMO, enqueued "
@@ -445,14 +326,14 @@ static void test_submit_human(void **state)
                         "{\"job\":{\"name\":\"DEMO\",\"parameters\":{\"image\":\"demo:latest\"},"
                         "\"metadata\":{\"kind\":\"Generic\",\"unique\":false},"
                         "\"status_hook\":\"http://core/x\"}}");
-    run_free(&r);
+    cli_run_free(&r);
 }
 
 /* --json after the command; --param pairs merged over --params; a delay makes it Scheduled. */
 static void test_submit_json_pairs_scheduled(void **state)
 {
     add_rule(R("POST", "/api/v1/jobs", 202, LAUNCH_REPLY));
-    run_out r = RUN("submit", "GC", "--json", "--params", "{\"z\":true,\"a\":0}", "--param",
+    cli_run_out r = RUN("submit", "GC", "--json", "--params", "{\"z\":true,\"a\":0}", "--param",
                     "a=1", "-p", "n:=2.50", "--delay", "90", "--unique", "-q");
     assert_int_equal(r.code, 0);
     assert_string_equal(r.out.p, LAUNCH_REPLY "\n");
@@ -460,20 +341,20 @@ static void test_submit_json_pairs_scheduled(void **state)
                         "{\"job\":{\"name\":\"GC\",\"parameters\":{\"a\":\"1\",\"n\":2.5,"
                         "\"z\":true},\"metadata\":{\"kind\":\"Scheduled\",\"schedule_delay\":90,"
                         "\"unique\":true},\"status_hook\":\"\"}}");
-    run_free(&r);
+    cli_run_free(&r);
 }
 
 static void test_submit_periodic_quiet(void **state)
 {
     add_rule(R("POST", "/api/v1/jobs", 202, LAUNCH_REPLY));
-    run_out r = RUN("submit", "SCHEDULER", "--cron", "0 0 0 * * *", "-q");
+    cli_run_out r = RUN("submit", "SCHEDULER", "--cron", "0 0 0 * * *", "-q");
     assert_int_equal(r.code, 0);
     assert_string_equal(r.out.p, JOB_ID "\n");
     assert_string_equal(seen_at(0)->body,
                         "{\"job\":{\"name\":\"SCHEDULER\",\"parameters\":null,\"metadata\":"
                         "{\"kind\":\"Periodic\",\"cron_spec\":\"0 0 0 * * *\",\"unique\":false},"
                         "\"status_hook\":\"\"}}");
-    run_free(&r);
+    cli_run_free(&r);
 }
 
 /* Bad input is refused before anything is sent: exit 2, one clear line. */
@@ -488,16 +369,16 @@ static void test_submit_malformed(void **state)
         {"--delay", "-5", "--delay wants whole seconds"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        run_out r = RUN("submit", "DEMO", cases[i][0], cases[i][1]);
+        cli_run_out r = RUN("submit", "DEMO", cases[i][0], cases[i][1]);
         assert_int_equal(r.code, 2);
         assert_contains(r.err.p, cases[i][2]);
         assert_string_equal(r.out.p, "");
-        run_free(&r);
+        cli_run_free(&r);
     }
-    run_out r = RUN("submit", "DEMO", "--kind", "Scheduled");
+    cli_run_out r = RUN("submit", "DEMO", "--kind", "Scheduled");
     assert_int_equal(r.code, 2);
     assert_contains(r.err.p, "needs --delay");
-    run_free(&r);
+    cli_run_free(&r);
     assert_int_equal(seen_count(), 0);
 }
 
@@ -512,14 +393,14 @@ static void test_error_exit_codes(void **state)
                         "{\"code\":10013,\"message\":\"bad request\",\"details\":\"job with "
                         "name 'NOPE' is unknown\"}",
                         .times = 1));
-        run_out r = RUN("submit", "NOPE");
+        cli_run_out r = RUN("submit", "NOPE");
         if (r.code != cases[i].code)
             fail_msg("HTTP %d: exit %d, want %d; stderr: %s", cases[i].status, r.code,
                      cases[i].code, r.err.p);
         assert_string_equal(r.err.p, "berth: bad request (10013 job with name 'NOPE' is "
                                      "unknown)\n");
         assert_string_equal(r.out.p, "");
-        run_free(&r);
+        cli_run_free(&r);
     }
     assert_int_equal(seen_count(), 8);
 }
@@ -529,7 +410,7 @@ static void test_error_exit_codes(void **state)
 static void test_get_human_and_json(void **state)
 {
     add_rule(R("GET", JOB_PATH, 200, GET_REPLY));
-    run_out r = RUN("get", JOB_ID);
+    cli_run_out r = RUN("get", JOB_ID);
     assert_int_equal(r.code, 0);
     assert_contains(r.out.p, "id           " JOB_ID "\n");
     assert_contains(r.out.p, "status       Success\n");
@@ -537,11 +418,11 @@ static void test_get_human_and_json(void **state)
     assert_contains(r.out.p, "checked in   2023-11-14T22:13:22Z (1700000002)\n");
     assert_contains(r.out.p, "hook ack     Success (revision 1700000000, check-in 1700000002)");
     assert_contains(r.out.p, "parameters   {\"image\":\"demo:latest\"}\n");
-    run_free(&r);
+    cli_run_free(&r);
     r = RUN("--json", "get", JOB_ID);
     assert_int_equal(r.code, 0);
     assert_string_equal(r.out.p, GET_REPLY "\n");
-    run_free(&r);
+    cli_run_free(&r);
     assert_int_equal(seen_count(), 2);
     assert_string_equal(seen_at(1)->method, "GET");
     assert_string_equal(seen_at(1)->uri, JOB_PATH);
@@ -550,10 +431,10 @@ static void test_get_human_and_json(void **state)
 static void test_get_not_found(void **state)
 {
     add_rule(R("GET", "/api/v1/jobs/nope", 404, NOT_FOUND));
-    run_out r = RUN("get", "nope");
+    cli_run_out r = RUN("get", "nope");
     assert_int_equal(r.code, 3);
     assert_string_equal(r.err.p, "berth: object is not found (10010 nope)\n");
-    run_free(&r);
+    cli_run_free(&r);
 }
 
 /* Ids that could leave /api/v1/jobs/{id} are refused locally. */
@@ -563,10 +444,10 @@ static void test_bad_ids_refused(void **state)
     static const char *const ids[] = {"a/b", "..", "x..y", ""};
     for (size_t c = 0; c < 4; c++) {
         for (size_t i = 0; i < 4; i++) {
-            run_out r = RUN(cmds[c], ids[i]);
+            cli_run_out r = RUN(cmds[c], ids[i]);
             assert_int_equal(r.code, 2);
             assert_contains(r.err.p, "job id");
-            run_free(&r);
+            cli_run_free(&r);
         }
     }
     assert_int_equal(seen_count(), 0);
@@ -576,13 +457,13 @@ static void test_bad_ids_refused(void **state)
 static void test_id_escaping(void **state)
 {
     add_rule(R("GET", "/api/v1/jobs/p@17", 200, GET_REPLY));
-    run_out r = RUN("get", "p@17");
+    cli_run_out r = RUN("get", "p@17");
     assert_int_equal(r.code, 0);
-    run_free(&r);
+    cli_run_free(&r);
     r = RUN("get", "a b?c");
     assert_int_equal(r.code, 3); /* no rule: the fake answers 404 page not found */
     assert_string_equal(r.err.p, "berth: 404 page not found (HTTP 404)\n");
-    run_free(&r);
+    cli_run_free(&r);
     assert_string_equal(seen_at(0)->uri, "/api/v1/jobs/p@17");
     assert_string_equal(seen_at(1)->uri, "/api/v1/jobs/a%20b%3Fc");
 }
@@ -597,7 +478,7 @@ static void test_watch_success(void **state)
     add_rule(R("GET", JOB_PATH, 200, JOB_AT("Running", "1700000003", "1700000003"),
                .times = 1));
     add_rule(R("GET", JOB_PATH, 200, JOB_AT("Success", "1700000009", "1700000008")));
-    run_out r = RUN("get", JOB_ID, "--watch", "--interval", "50");
+    cli_run_out r = RUN("get", JOB_ID, "--watch", "--interval", "50");
     assert_int_equal(r.code, 0);
     /* status before a check-in while running; the last check-in before the final status */
     assert_string_equal(r.out.p, "2023-11-14T22:13:20Z status Pending\n"
@@ -609,7 +490,7 @@ static void test_watch_success(void **state)
     assert_int_equal(seen_count(), 5); /* stops polling at the final status */
     for (int i = 0; i < 5; i++)
         assert_string_equal(seen_at(i)->auth, "Harbor-Secret s3cret");
-    run_free(&r);
+    cli_run_free(&r);
 }
 
 static void test_watch_error_and_stopped(void **state)
@@ -617,15 +498,15 @@ static void test_watch_error_and_stopped(void **state)
     add_rule(R("GET", JOB_PATH, 200, JOB_AT("Running", "1700000001", "0"), .times = 1));
     add_rule(R("GET", JOB_PATH, 200, JOB_AT("Error", "1700000005", "0"), .times = 1));
     add_rule(R("GET", JOB_PATH, 200, JOB_AT("Stopped", "1700000007", "0")));
-    run_out r = RUN("get", JOB_ID, "-w", "--interval", "50");
+    cli_run_out r = RUN("get", JOB_ID, "-w", "--interval", "50");
     assert_int_equal(r.code, 1);
     assert_string_equal(r.out.p, "2023-11-14T22:13:21Z status Running\n"
                                  "2023-11-14T22:13:25Z status Error\n");
-    run_free(&r);
+    cli_run_free(&r);
     r = RUN("--json", "get", JOB_ID, "--watch", "--interval", "50");
     assert_int_equal(r.code, 1);
     assert_string_equal(r.out.p, JOB_AT("Stopped", "1700000007", "0") "\n");
-    run_free(&r);
+    cli_run_free(&r);
 }
 
 /* A watched job that disappears ends the watch with the error's code. */
@@ -633,10 +514,10 @@ static void test_watch_not_found(void **state)
 {
     add_rule(R("GET", JOB_PATH, 200, JOB_AT("Running", "1700000001", "0"), .times = 1));
     add_rule(R("GET", JOB_PATH, 404, NOT_FOUND));
-    run_out r = RUN("get", JOB_ID, "--watch", "--interval", "50");
+    cli_run_out r = RUN("get", JOB_ID, "--watch", "--interval", "50");
     assert_int_equal(r.code, 3);
     assert_string_equal(r.err.p, "berth: object is not found (10010 nope)\n");
-    run_free(&r);
+    cli_run_free(&r);
 }
 
 /* ---- stop, log ------------------------------------------------------------------------- */
@@ -645,14 +526,14 @@ static void test_stop(void **state)
 {
     add_rule(R("POST", JOB_PATH, 204, NULL, .times = 1));
     add_rule(R("POST", JOB_PATH, 404, NOT_FOUND));
-    run_out r = RUN("stop", JOB_ID);
+    cli_run_out r = RUN("stop", JOB_ID);
     assert_int_equal(r.code, 0);
     assert_string_equal(r.out.p, "stop requested for " JOB_ID "\n");
-    run_free(&r);
+    cli_run_free(&r);
     r = RUN("stop", JOB_ID, "--json");
     assert_int_equal(r.code, 3);
     assert_string_equal(r.out.p, "");
-    run_free(&r);
+    cli_run_free(&r);
     assert_string_equal(seen_at(0)->method, "POST");
     assert_string_equal(seen_at(0)->uri, JOB_PATH);
     assert_string_equal(seen_at(0)->body, "{\"action\":\"stop\"}");
@@ -664,17 +545,17 @@ static void test_log(void **state)
                                "2023-11-14T22:13:20Z [INFO] Params: {\"image\":1}\n";
     add_rule(R("GET", JOB_PATH "/log", 200, text));
     add_rule(R("GET", "/api/v1/jobs/bad@x/log", 400, "invalid Job ID: bad@x"));
-    run_out r = RUN("log", JOB_ID);
+    cli_run_out r = RUN("log", JOB_ID);
     assert_int_equal(r.code, 0);
     assert_string_equal(r.out.p, text);
-    run_free(&r);
+    cli_run_free(&r);
     r = RUN("log", "bad@x");
     assert_int_equal(r.code, 5);
     assert_string_equal(r.err.p, "berth: invalid Job ID: bad@x (HTTP 400)\n");
-    run_free(&r);
+    cli_run_free(&r);
     r = RUN("log", "gone");
     assert_int_equal(r.code, 3);
-    run_free(&r);
+    cli_run_free(&r);
     assert_string_equal(seen_at(0)->uri, JOB_PATH "/log");
 }
 
@@ -689,12 +570,12 @@ static void on_follow_out(const buf *out)
 static void test_log_follow_streams(void **state)
 {
     add_rule(R("GET", JOB_PATH "/log", 200, NULL, .stream = true));
-    run_out r = run_env(NULL, on_follow_out,
+    cli_run_out r = cli_run_env(NULL, on_follow_out,
                         ARGS("--addr", addr(), "--timeout", "2", "log", JOB_ID, "--follow"));
     assert_int_equal(r.code, 0);
     assert_string_equal(r.out.p, "chunk-1\nchunk-2\n");
     assert_string_equal(seen_at(0)->uri, JOB_PATH "/log?follow=true");
-    run_free(&r);
+    cli_run_free(&r);
 }
 
 static void test_log_follow_unsupported(void **state)
@@ -702,11 +583,11 @@ static void test_log_follow_unsupported(void **state)
     add_rule(R("GET", JOB_PATH "/log", 400,
                     "{\"code\":10013,\"message\":\"bad request\",\"details\":\"follow is not "
                     "supported\"}"));
-    run_out r = RUN("log", "-f", JOB_ID);
+    cli_run_out r = RUN("log", "-f", JOB_ID);
     assert_int_equal(r.code, 5);
     assert_string_equal(r.err.p, "berth: bad request (10013 follow is not supported)\n");
     assert_string_equal(r.out.p, "");
-    run_free(&r);
+    cli_run_free(&r);
 }
 
 /* A log over 16 MiB: the first 16 MiB, a note, exit 0 (no unbounded reads). */
@@ -717,15 +598,15 @@ static void test_log_truncated(void **state)
     memset(big, 'x', n);
     add_rule(R("GET", JOB_PATH "/log", 200, big, .body_len = n));
     add_rule(R("GET", JOB_PATH, 200, big, .body_len = n));
-    run_out r = RUN("log", JOB_ID);
+    cli_run_out r = RUN("log", JOB_ID);
     assert_int_equal(r.code, 0);
     assert_int_equal(r.out.len, 16u << 20);
     assert_contains(r.err.p, "log truncated");
-    run_free(&r);
+    cli_run_free(&r);
     r = RUN("get", JOB_ID); /* a JSON reply over the cap is an error, not half a job */
     assert_int_equal(r.code, 6);
     assert_contains(r.err.p, "larger than 16 MiB");
-    run_free(&r);
+    cli_run_free(&r);
 }
 
 /* ---- list, executions, stats ---------------------------------------------------------- */
@@ -735,29 +616,29 @@ static void test_list(void **state)
     add_rule(R("GET", "/api/v1/jobs", 200, LIST_REPLY, .hname = "Next-Cursor",
                     .hvalue = "7", .times = 1));
     add_rule(R("GET", "/api/v1/jobs", 200, "[]", .hname = "Next-Cursor", .hvalue = "0"));
-    run_out r = RUN("list");
+    cli_run_out r = RUN("list");
     assert_int_equal(r.code, 0);
     assert_contains(r.out.p, "ID ");
     assert_contains(r.out.p, "aaaaaaaaaaaaaaaaaaaaaaaa                 Running   Generic   DEMO");
     assert_contains(r.out.p, "bbbbbbbbbbbbbbbbbbbbbbbb@1700006400      Scheduled Scheduled");
     assert_contains(r.out.p, "more: berth list --cursor 7\n");
-    run_free(&r);
+    cli_run_free(&r);
     r = RUN("list", "--cursor", "7", "--size", "50", "--json");
     assert_int_equal(r.code, 0);
     assert_string_equal(r.out.p, "{\"jobs\":[],\"next_cursor\":0}\n");
-    run_free(&r);
+    cli_run_free(&r);
     assert_string_equal(seen_at(0)->uri, "/api/v1/jobs?cursor=0");
     assert_string_equal(seen_at(1)->uri, "/api/v1/jobs?cursor=7&page_size=50");
     r = RUN("list", "--cursor", "18446744073709551615");
     assert_int_equal(r.code, 0);
-    run_free(&r);
+    cli_run_free(&r);
     assert_string_equal(seen_at(2)->uri, "/api/v1/jobs?cursor=18446744073709551615");
     static const char *const bad[][2] = {{"--scheduled", "--cursor=3"}, {"--cursor", "-1"},
                                          {"--cursor", "18446744073709551616"}, {"--page", "2"}};
     for (size_t i = 0; i < 4; i++) {
         r = RUN("list", bad[i][0], bad[i][1]);
         assert_int_equal(r.code, 2);
-        run_free(&r);
+        cli_run_free(&r);
     }
     assert_int_equal(seen_count(), 3);
 }
@@ -766,14 +647,14 @@ static void test_list_scheduled(void **state)
 {
     add_rule(R("GET", "/api/v1/jobs", 200, LIST_REPLY, .hname = "Total-Count",
                     .hvalue = "21"));
-    run_out r = RUN("list", "--scheduled", "--page", "2");
+    cli_run_out r = RUN("list", "--scheduled", "--page", "2");
     assert_int_equal(r.code, 0);
     assert_contains(r.out.p, "page 2 of scheduled jobs (20 a page), 21 in all\n");
-    run_free(&r);
+    cli_run_free(&r);
     r = RUN("--json", "list", "--scheduled");
     assert_int_equal(r.code, 0);
     assert_string_equal(r.out.p, "{\"jobs\":" LIST_REPLY ",\"total\":21}\n");
-    run_free(&r);
+    cli_run_free(&r);
     assert_string_equal(seen_at(0)->uri, "/api/v1/jobs?kind=Scheduled&page_number=2");
     assert_string_equal(seen_at(1)->uri, "/api/v1/jobs?kind=Scheduled&page_number=1");
 }
@@ -784,15 +665,15 @@ static void test_executions(void **state)
                     .hvalue = "5", .times = 1));
     add_rule(R("GET", JOB_PATH "/executions", 200, "null", .hname = "Total-Count",
                     .hvalue = "0"));
-    run_out r = RUN("executions", JOB_ID, "--page", "3", "--size", "2", "--non-dead-only");
+    cli_run_out r = RUN("executions", JOB_ID, "--page", "3", "--size", "2", "--non-dead-only");
     assert_int_equal(r.code, 0);
     assert_contains(r.out.p, "bbbbbbbbbbbbbbbbbbbbbbbb@1700006400");
     assert_contains(r.out.p, "page 3 (2 a page), 5 executions in all\n");
-    run_free(&r);
+    cli_run_free(&r);
     r = RUN("executions", JOB_ID, "--json");
     assert_int_equal(r.code, 0);
     assert_string_equal(r.out.p, "{\"jobs\":[],\"total\":0}\n");
-    run_free(&r);
+    cli_run_free(&r);
     assert_string_equal(seen_at(0)->uri,
                         JOB_PATH "/executions?page_number=3&page_size=2&non_dead_only=true");
     assert_string_equal(seen_at(1)->uri, JOB_PATH "/executions?page_number=1&page_size=25");
@@ -804,20 +685,20 @@ static void test_stats(void **state)
     add_rule(R("GET", "/api/v1/stats", 500,
                     "{\"code\":10004,\"message\":\"check stats of server failed with error\","
                     "\"details\":\"failed to get stats of worker pools\"}"));
-    run_out r = RUN("stats");
+    cli_run_out r = RUN("stats");
     assert_int_equal(r.code, 0);
     assert_contains(r.out.p, "POOL");
     assert_contains(r.out.p, "5d2c8e1f7a9b3c4d6e0f1a2b Healthy           10 "
                              "2023-11-14T19:26:40Z 2023-11-14T22:13:20Z DEMO,SCHEDULER\n");
-    run_free(&r);
+    cli_run_free(&r);
     r = RUN("stats", "--json");
     assert_string_equal(r.out.p, STATS_REPLY "\n");
-    run_free(&r);
+    cli_run_free(&r);
     r = RUN("stats");
     assert_int_equal(r.code, 6);
     assert_string_equal(r.err.p, "berth: check stats of server failed with error (10004 failed "
                                  "to get stats of worker pools)\n");
-    run_free(&r);
+    cli_run_free(&r);
     assert_string_equal(seen_at(0)->uri, "/api/v1/stats");
 }
 
@@ -826,13 +707,13 @@ static void test_unreadable_reply(void **state)
 {
     add_rule(R("GET", JOB_PATH, 200, "{\"job\":{\"status\":5}}"));
     add_rule(R("GET", "/api/v1/jobs", 200, "{\"not\":\"a list\"}"));
-    run_out r = RUN("get", JOB_ID);
+    cli_run_out r = RUN("get", JOB_ID);
     assert_int_equal(r.code, 6);
     assert_contains(r.err.p, "cannot read the server's reply");
-    run_free(&r);
+    cli_run_free(&r);
     r = RUN("list");
     assert_int_equal(r.code, 6);
-    run_free(&r);
+    cli_run_free(&r);
 }
 
 /* ---- address, secret, transport ------------------------------------------------------------ */
@@ -858,16 +739,16 @@ static void test_secret_precedence(void **state)
     const char *const core[] = {env_addr, "CORE_SECRET=core", NULL};
     const char *const both[] = {env_addr, "CORE_SECRET=core", "BERTH_SECRET=bs", NULL};
     const char *const none[] = {env_addr, NULL};
-    run_out r = run_env(core, NULL, ARGS("stats"));
+    cli_run_out r = cli_run_env(core, NULL, ARGS("stats"));
     assert_int_equal(r.code, 0);
-    run_free(&r);
-    r = run_env(both, NULL, ARGS("stats"));
-    run_free(&r);
-    r = run_env(both, NULL, ARGS("stats", "--secret", "flag"));
-    run_free(&r);
-    r = run_env(none, NULL, ARGS("stats"));
+    cli_run_free(&r);
+    r = cli_run_env(both, NULL, ARGS("stats"));
+    cli_run_free(&r);
+    r = cli_run_env(both, NULL, ARGS("stats", "--secret", "flag"));
+    cli_run_free(&r);
+    r = cli_run_env(none, NULL, ARGS("stats"));
     assert_int_equal(r.code, 0);
-    run_free(&r);
+    cli_run_free(&r);
     assert_int_equal(seen_count(), 4);
     assert_string_equal(seen_at(0)->uri, "/api/v1/stats");
     assert_string_equal(seen_at(0)->auth, "Harbor-Secret core");
@@ -883,26 +764,26 @@ static void test_addr_precedence_and_refused(void **state)
     snprintf(env_addr, sizeof env_addr, "BERTH_ADDR=%s", addr());
     snprintf(flag, sizeof flag, "http://127.0.0.1:%d", dead_port());
     const char *const env[] = {env_addr, NULL};
-    run_out r = run_env(env, NULL, ARGS("--addr", flag, "get", JOB_ID));
+    cli_run_out r = cli_run_env(env, NULL, ARGS("--addr", flag, "get", JOB_ID));
     assert_int_equal(r.code, 7);
     assert_contains(r.err.p, "berth: GET http://127.0.0.1:");
     assert_contains(r.err.p, "onnect");
     assert_string_equal(r.out.p, "");
-    run_free(&r);
+    cli_run_free(&r);
     assert_int_equal(seen_count(), 0);
-    r = run_env(env, NULL, ARGS("--addr", "ftp://x", "get", JOB_ID));
+    r = cli_run_env(env, NULL, ARGS("--addr", "ftp://x", "get", JOB_ID));
     assert_int_equal(r.code, 2);
-    run_free(&r);
+    cli_run_free(&r);
 }
 
 static void test_auth_failure(void **state)
 {
     add_rule(R("GET", JOB_PATH, 401,
                     "{\"code\":10011,\"message\":\"unauthorized\",\"details\":\"unauthorized\"}"));
-    run_out r = RUN("get", JOB_ID);
+    cli_run_out r = RUN("get", JOB_ID);
     assert_int_equal(r.code, 4);
     assert_string_equal(r.err.p, "berth: unauthorized (10011 unauthorized)\n");
-    run_free(&r);
+    cli_run_free(&r);
 }
 
 static void test_timeout(void **state)
@@ -910,12 +791,12 @@ static void test_timeout(void **state)
     add_rule(R("GET", JOB_PATH, 200, GET_REPLY, .delay_ms = 1500));
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    run_out r = RUN("--timeout", "0.3", "get", JOB_ID);
+    cli_run_out r = RUN("--timeout", "0.3", "get", JOB_ID);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     assert_int_equal(r.code, 7);
     assert_contains(r.err.p, "imed out");
     assert_true(t1.tv_sec - t0.tv_sec < 2); /* gave up before the reply came */
-    run_free(&r);
+    cli_run_free(&r);
 }
 
 /* ---- usage --------------------------------------------------------------------------------- */
@@ -927,23 +808,23 @@ static void test_usage(void **state)
         {"--timeout", "0", "stats"}, {"stats", "extra", NULL}, {"get", "x", "--interval=5"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        run_out r = run_env(NULL, NULL, ARGS("--addr", addr(), bad[i][0], bad[i][1], bad[i][2]));
+        cli_run_out r = cli_run_env(NULL, NULL, ARGS("--addr", addr(), bad[i][0], bad[i][1], bad[i][2]));
         assert_int_equal(r.code, 2);
         assert_true(r.err.len > 0);
-        run_free(&r);
+        cli_run_free(&r);
     }
-    run_out r = run_env(NULL, NULL, ARGS("--help"));
+    cli_run_out r = cli_run_env(NULL, NULL, ARGS("--help"));
     assert_int_equal(r.code, 0);
     assert_contains(r.out.p, "Exit codes:");
     assert_contains(r.out.p, "7 cannot connect");
-    run_free(&r);
-    r = run_env(NULL, NULL, ARGS("stats", "--version"));
+    cli_run_free(&r);
+    r = cli_run_env(NULL, NULL, ARGS("stats", "--version"));
     assert_int_equal(r.code, 0);
     assert_string_equal(r.out.p, "berth 0.1.0\n");
-    run_free(&r);
-    r = run_env(NULL, NULL, ARGS("--secret", "a\nb", "stats"));
+    cli_run_free(&r);
+    r = cli_run_env(NULL, NULL, ARGS("--secret", "a\nb", "stats"));
     assert_int_equal(r.code, 2);
-    run_free(&r);
+    cli_run_free(&r);
     assert_int_equal(seen_count(), 0);
 }
 

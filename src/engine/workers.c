@@ -1,0 +1,87 @@
+/* Workers and what they run (berth_query_workers, include/berth/query.h): the pool's
+ * heartbeat names its workers (worker_ids, comma-joined), and each busy worker has
+ * gocraft's observation hash {ns}:worker:<id> (job_name, job_id, started_at), written by
+ * the heartbeat thread of the node that runs it. Read-only. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "berth/query.h"
+#include "engine/internal.h"
+#include "util/alloc.h"
+
+void berth_worker_list_clear(berth_worker_list *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n; i++) {
+        berth_worker_info *w = &l->items[i];
+        berth_free(w->worker_id);
+        berth_free(w->pool_id);
+        berth_free(w->job_name);
+        berth_free(w->job_id);
+    }
+    berth_free(l->items);
+    memset(l, 0, sizeof *l);
+}
+
+static char *str_or_null(const redisReply *r)
+{
+    return r->type == REDIS_REPLY_STRING && r->len > 0 ? berth_strndup(r->str, r->len) : NULL;
+}
+
+/* Appends one worker with its observation. */
+static int add_worker(berth_engine *e, rconn *rc, const char *pool, const char *wid, size_t len,
+                      berth_worker_list *out)
+{
+    berth_worker_info w = {.worker_id = berth_strndup(wid, len), .pool_id = berth_strdup(pool)};
+    redisReply *r = rconn_cmd(rc, "HMGET %sworker:%s job_name job_id started_at", e->prefix,
+                              w.worker_id);
+    int err = 0;
+    if (rconn_ok(rc, r) && r->type == REDIS_REPLY_ARRAY && r->elements == 3) {
+        w.job_name = str_or_null(r->element[0]);
+        w.job_id = str_or_null(r->element[1]);
+        w.started_at = r->element[2]->type == REDIS_REPLY_STRING ? strtoll(r->element[2]->str, NULL, 10) : 0;
+    } else {
+        err = BERTH_EREDIS;
+    }
+    freeReplyObject(r);
+    out->items = berth_realloc(out->items, (out->n + 1) * sizeof *out->items);
+    out->items[out->n++] = w;
+    return err;
+}
+
+static int add_pool_workers(berth_engine *e, rconn *rc, const char *pool, berth_worker_list *out)
+{
+    redisReply *r = rconn_cmd(rc, "HGET %sworker_pools:%s worker_ids", e->prefix, pool);
+    if (!rconn_ok(rc, r)) {
+        freeReplyObject(r);
+        return BERTH_EREDIS;
+    }
+    int err = 0;
+    const char *s = r->type == REDIS_REPLY_STRING ? r->str : "";
+    while (*s && err == 0) {
+        size_t n = strcspn(s, ",");
+        if (n > 0)
+            err = add_worker(e, rc, pool, s, n, out);
+        s += n + (s[n] == ',');
+    }
+    freeReplyObject(r);
+    return err;
+}
+
+int berth_query_workers(berth_engine *e, const char *pool_id, berth_worker_list *out)
+{
+    memset(out, 0, sizeof *out);
+    berth_pool_list pools = {0};
+    int err = pool_id ? 0 : berth_query_pools(e, &pools);
+    rconn *rc = err ? NULL : engine_conn_get(e);
+    if (!rc)
+        err = BERTH_EREDIS;
+    if (rc && pool_id)
+        err = add_pool_workers(e, rc, pool_id, out);
+    for (size_t i = 0; rc && !pool_id && i < pools.n && err == 0; i++)
+        err = add_pool_workers(e, rc, pools.items[i].pool_id, out);
+    engine_conn_put(e, rc);
+    berth_pool_list_clear(&pools);
+    return err;
+}
