@@ -2,7 +2,7 @@
 PRESET ?= release
 BUILD   = build/$(PRESET)
 
-.PHONY: all deps build run test test-asan test-tsan test-chaos bench fuzz clean
+.PHONY: all deps build run test test-asan test-tsan test-chaos bench fuzz install deb clean
 
 all: build
 
@@ -56,6 +56,20 @@ fuzz: deps
 	  cov=$$(grep -o 'cov: [0-9]*' build/fuzz/$$t.log | tail -1); \
 	  echo "fuzz: $$t ok: $$runs runs in $(FUZZ_SECONDS) s, $$cov, corpus $$(ls build/fuzz/corpus/$$c | wc -l)"; \
 	done
+
+# Installs berthd, berth, libberth, headers, berth.pc, man pages, /etc/berth/config.yml and
+# berthd.service (docs/install.md). PREFIX is written into the configured files, so it is
+# set at configure time (only those files are regenerated: nothing is recompiled);
+# DESTDIR stages the tree elsewhere, e.g. make install PREFIX=/usr DESTDIR=/tmp/stage.
+PREFIX ?= /usr/local
+install: deps
+	cmake --preset $(PRESET) -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	cmake --build --preset $(PRESET) --target berthd berth berth_static berth_shared
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD)
+
+# build/berth_<version>_<arch>.deb, built in build/deb with prefix /usr (scripts/deb.sh).
+deb: deps
+	@scripts/deb.sh build/deb build
 
 clean:
 	rm -rf build

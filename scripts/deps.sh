@@ -6,7 +6,9 @@ set -euo pipefail
 PKGS=(build-essential cmake ninja-build pkg-config
       libhiredis-dev libjansson-dev libyaml-dev libmicrohttpd-dev
       libcurl4-openssl-dev libcmocka-dev redis-server curl python3 openssl
-      clang libclang-rt-14-dev)   # clang + libFuzzer runtime: make fuzz
+      clang libclang-rt-14-dev    # clang + libFuzzer runtime: make fuzz
+      dpkg-dev systemd groff-base adduser)   # make deb and the package tests: dpkg-shlibdeps,
+                                             # systemd-analyze verify, man page lint, postinst
 
 missing=()
 for p in "${PKGS[@]}"; do

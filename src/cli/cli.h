@@ -18,6 +18,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "berth/version.h"
+
 /* Exit codes (docs/cli.md, `berth --help`). */
 enum cli_exit {
     CLI_OK = 0,           /* done */
@@ -30,7 +32,6 @@ enum cli_exit {
     CLI_CONNECT = 7,      /* cannot connect, timeout, transfer broken */
 };
 
-#define BERTH_CLI_VERSION "0.1.0"
 #define CLI_DEFAULT_ADDR "http://127.0.0.1:8080"
 #define CLI_DEFAULT_TIMEOUT_MS 10000L
 #define CLI_ADDR_MAX 1024

@@ -141,7 +141,7 @@ static void set_options(client *c, const char *method, const char *url, const ch
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "berth/" BERTH_CLI_VERSION);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "berth/" BERTH_VERSION);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->cfg->timeout_ms);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, stream ? 0L : c->cfg->timeout_ms);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);

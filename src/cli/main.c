@@ -28,7 +28,7 @@ static int dispatch(const config_parsed *p)
         return CLI_OK;
     }
     if (p->version) {
-        printf("berth %s\n", BERTH_CLI_VERSION);
+        printf("berth %s\n", BERTH_VERSION);
         return CLI_OK;
     }
     if (!p->argc) {

@@ -32,6 +32,7 @@
 #include <time.h>
 
 #include "berth/error.h"
+#include "berth/version.h"
 #include "model/api_error.h"
 #include "server/http.h"
 #include "server/http_stream.h"
@@ -262,6 +263,8 @@ static enum MHD_Result send_resp(struct MHD_Connection *conn, http_resp *r)
     }
     if (!mr)
         return MHD_NO;
+    /* Every response, errors included, names the version that answered (docs/api.md). */
+    MHD_add_response_header(mr, "Server", "berthd/" BERTH_VERSION);
     for (size_t i = 0; i < r->nheaders; i++)
         MHD_add_response_header(mr, r->hname[i], r->hvalue[i]);
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r->status, mr);

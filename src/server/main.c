@@ -9,15 +9,16 @@
 #include <string.h>
 
 #include "berth/error.h"
+#include "berth/version.h"
 #include "server/config.h"
 #include "server/daemon.h"
 
 static int usage(FILE *f, int code)
 {
-    fprintf(f, "usage: berthd -c <config.yml>\n"
+    fprintf(f, "usage: berthd -c <config.yml> | --version | --help\n"
                "  Harbor-compatible job service. Environment: CORE_SECRET (the secret clients\n"
                "  send as 'Authorization: Harbor-Secret <secret>'), JOB_SERVICE_* overrides.\n"
-               "  See docs/config.md.\n");
+               "  See berthd(8) and docs/config.md.\n");
     return code;
 }
 
@@ -73,7 +74,7 @@ int main(int argc, char **argv)
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
             return usage(stdout, 0);
         if (!strcmp(argv[i], "--version")) {
-            puts("berthd 0.1.0");
+            puts("berthd " BERTH_VERSION);
             return 0;
         }
     }

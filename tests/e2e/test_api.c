@@ -13,6 +13,7 @@
 
 #include "api_fixture.h"
 #include "berth/jobs.h"
+#include "berth/version.h"
 #include "engine_fixture.h"
 
 /* ---- auth (spec §2.2) ---------------------------------------------------------------- */
@@ -22,6 +23,7 @@ static void expect_401(const char *path, const char *auth, const char *why)
     hc_resp r;
     assert_int_equal(hc_get(&af.cli, path, auth, &r), 0);
     af_expect_header(&r, "Content-Type", "text/plain; charset=utf-8");
+    af_expect_header(&r, "Server", "berthd/" BERTH_VERSION);   /* errors name it too */
     char body[256];
     snprintf(body, sizeof body, "{\"code\":10011,\"message\":\"unauthorized\",\"details\":\"%s\"}",
              why);
@@ -318,6 +320,7 @@ static void test_stats(void **state)
     assert_int_equal(r.status, 200);
     af_expect_header(&r, "Content-Type", "application/json");
     af_expect_header(&r, "Accept", "application/json");
+    af_expect_header(&r, "Server", "berthd/" BERTH_VERSION);
     char want[256];
     snprintf(want, sizeof want, "{\"worker_pools\":[{\"worker_pool_id\":\"%s\",\"started_at\":",
              berth_engine_pool_id(af.eng));
@@ -368,6 +371,7 @@ static void test_config(void **state)
     hc_resp r = af_get("/api/v1/config");
     af_expect_header(&r, "Content-Type", "application/json");
     af_expect_header(&r, "Accept", "application/json");
+    af_expect_header(&r, "Server", "berthd/" BERTH_VERSION);
     char want[256];
     snprintf(want, sizeof want, "{\"redis_pool_config\":{\"RedisURL\":\"%s\",\"Namespace\":"
              "\"t\",\"IdleTimeoutSecond\":3600}}", af.redis_url);

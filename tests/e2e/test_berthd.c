@@ -1,4 +1,4 @@
-/* The real berthd binary as a child process: bad configs and an unsafe listen address
+/* The real berthd binary as a child process: --version and --help; bad configs and an unsafe listen address
  * refused with one line and exit 2; the embedded Redis from start to a clean SIGTERM (with
  * the metric server on, counting the DEMO run); and
  * two berthd nodes on one shared Redis: a node killed with SIGKILL mid-job, its job
@@ -15,6 +15,7 @@
 
 #include <curl/curl.h>
 
+#include "berth/version.h"
 #include "engine_fixture.h"
 #include "util/buf.h"
 #include "http_client.h"
@@ -122,6 +123,41 @@ static void expect_refusal(const char *yaml_extra, const char *needle)
     assert_non_null(strstr(err, needle));
     assert_non_null(strchr(err, '\n'));
     assert_null(strchr(strchr(err, '\n') + 1, '\n')); /* one line */
+}
+
+/* berthd with one argument (or none: NULL), stdout in out; returns the exit code. */
+static int run_arg(const char *arg, char *out, size_t len)
+{
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(p[1], 1);
+        close(p[0]);
+        int devnull = open("/dev/null", O_WRONLY);
+        dup2(devnull, 2);
+        char bin[512];
+        snprintf(bin, sizeof bin, "%s/berthd", getenv("BERTH_BINARY_DIR"));
+        execl(bin, bin, arg, (char *)NULL);
+        _exit(127);
+    }
+    close(p[1]);
+    read_all(p[0], out, len);
+    return exit_code(pid, 5000);
+}
+
+/* --version prints the project version (berth/version.h is generated from CMake's
+ * project(VERSION)); --help goes to stdout with exit 0, no config is a usage error. */
+static void test_version_and_usage(void **state)
+{
+    (void)state;
+    char out[512];
+    assert_int_equal(run_arg("--version", out, sizeof out), 0);
+    assert_string_equal(out, "berthd " BERTH_VERSION "\n");
+    assert_int_equal(run_arg("--help", out, sizeof out), 0);
+    assert_non_null(strstr(out, "usage: berthd -c <config.yml>"));
+    assert_int_equal(run_arg(NULL, out, sizeof out), 2);
+    assert_string_equal(out, "");
 }
 
 static void test_refusals(void **state)
@@ -506,6 +542,7 @@ static void test_https(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_version_and_usage),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_embedded_lifecycle),
         cmocka_unit_test(test_ctrl_c_at_terminal),

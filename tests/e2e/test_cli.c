@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "berth/version.h"
 #include "cli_run.h"
 #include "util/alloc.h"
 #include "util/buf.h"
@@ -820,7 +821,7 @@ static void test_usage(void **state)
     cli_run_free(&r);
     r = cli_run_env(NULL, NULL, ARGS("stats", "--version"));
     assert_int_equal(r.code, 0);
-    assert_string_equal(r.out.p, "berth 0.1.0\n");
+    assert_string_equal(r.out.p, "berth " BERTH_VERSION "\n");
     cli_run_free(&r);
     r = cli_run_env(NULL, NULL, ARGS("--secret", "a\nb", "stats"));
     assert_int_equal(r.code, 2);
