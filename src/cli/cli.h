@@ -41,6 +41,7 @@ enum cli_exit {
 typedef struct cli_cfg {
     char addr[CLI_ADDR_MAX];  /* base URL without a trailing '/' */
     const char *secret;       /* NULL: no Authorization header; points into argv/environ */
+    const char *secret_from;  /* where it came from: "--secret", "BERTH_SECRET", "CORE_SECRET" */
     bool json;                /* --json: machine output */
     long timeout_ms;          /* per request; connect timeout for streams */
 } cli_cfg;

@@ -184,6 +184,11 @@ int client_call(client *c, const char *method, const char *path_query, const cha
     int rc = client_do(c, method, path_query, body, false, r);
     if (rc)
         return rc;
+    if (r->status == 401) {
+        int code = report_http(r->status, r->body.p, r->body.len);
+        report_auth_hint(c->cfg);
+        return code;
+    }
     if (r->status < 200 || r->status >= 300)
         return report_http(r->status, r->body.p, r->body.len);
     if (r->truncated && !r->sink)

@@ -48,6 +48,8 @@ static int fetch(const cli_cfg *cfg, const char *path, bool follow)
         rc = client_do(&c, "GET", path, NULL, follow, &r);
     if (!rc && (r.status < 200 || r.status >= 300))
         rc = report_http(r.status, r.body.p, r.body.len);
+    if (r.status == 401)
+        report_auth_hint(cfg);
     else if (!rc && r.truncated) {
         fflush(stdout);
         fprintf(stderr, "berth: log truncated: only the first %zu MiB are shown\n",

@@ -2,9 +2,10 @@
  * set), the worker pools and their health:
  *   {"worker_pools":[{"worker_pool_id","started_at","heartbeat_at","job_names":[..],
  *     "concurrency","status":"Healthy"|"Dead"}]}
- * Human output: one row per pool; --json: the reply. */
+ * Human output: one row per pool, dead ones last; --json: the reply. */
 #include <jansson.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli/args.h"
 #include "cli/client.h"
@@ -33,6 +34,12 @@ static void print_pool(const json_t *p)
     buf_free(&names);
 }
 
+static bool is_dead(const json_t *p)
+{
+    const char *st = json_string_value(json_object_get(p, "status"));
+    return st && strcmp(st, "Healthy") != 0;
+}
+
 static int show_human(const client_resp *r)
 {
     json_t *j = json_loadb(r->body.p, r->body.len, 0, NULL);
@@ -43,10 +50,19 @@ static int show_human(const client_resp *r)
     }
     printf("%-24s %-8s %11s %-20s %-20s %s\n", "POOL", "STATUS", "CONCURRENCY", "STARTED",
            "HEARTBEAT", "JOBS");
-    size_t i;
+    /* Healthy pools first: a node that died stays listed until the service removes it
+     * (berthd: about 5 minutes after its last heartbeat), below the live ones. */
+    size_t i, dead = 0;
     json_t *p;
     json_array_foreach(pools, i, p)
-        print_pool(p);
+        if (!is_dead(p))
+            print_pool(p);
+    json_array_foreach(pools, i, p)
+        if (is_dead(p) && ++dead)
+            print_pool(p);
+    if (dead)
+        printf("(%zu dead pool(s), listed last: berthd removes a pool about 5 minutes after "
+               "its last heartbeat)\n", dead);
     json_decref(j);
     return CLI_OK;
 }

@@ -8,6 +8,7 @@
 #include "cli/client.h"
 #include "cli/commands.h"
 #include "cli/launch.h"
+#include "cli/names.h"
 #include "cli/output.h"
 #include "cli/reply.h"
 #include "cli/report.h"
@@ -98,6 +99,8 @@ int cmd_submit(const cli_cfg *cfg, int argc, char **argv)
         rc = client_init(&c, cfg);
     if (!rc)
         rc = client_call(&c, "POST", "/api/v1/jobs", body.p, &r);
+    if (rc == CLI_REFUSED && r.status == 400)
+        names_hint_unknown(&c, a.name);   /* a typo in the name: say which ones exist */
     if (!rc)
         rc = show(cfg, &r, quiet);
     client_cleanup(&c);

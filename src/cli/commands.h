@@ -4,6 +4,7 @@
 #ifndef BERTH_CLI_COMMANDS_H
 #define BERTH_CLI_COMMANDS_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "cli/cli.h"
@@ -21,7 +22,8 @@ int cmd_resume(const cli_cfg *cfg, int argc, char **argv);
 int cmd_drain(const cli_cfg *cfg, int argc, char **argv);
 int cmd_policies(const cli_cfg *cfg, int argc, char **argv);
 
-/* The usage text (help.c): the whole of it, or one command's. */
+/* The usage text (help.c): the whole of it, or one command's (false for an unknown one). */
 void help_print(FILE *to);
+bool help_print_command(FILE *to, const char *cmd);
 
 #endif

@@ -66,10 +66,12 @@ static int resolve(config_parsed *p, const char *addr)
 {
     if (!addr)
         addr = env_nonempty("BERTH_ADDR");
-    if (!p->cfg.secret)
-        p->cfg.secret = env_nonempty("BERTH_SECRET");
-    if (!p->cfg.secret)
-        p->cfg.secret = env_nonempty("CORE_SECRET");
+    if (p->cfg.secret)
+        p->cfg.secret_from = "--secret";
+    if (!p->cfg.secret && (p->cfg.secret = env_nonempty("BERTH_SECRET")))
+        p->cfg.secret_from = "BERTH_SECRET";
+    if (!p->cfg.secret && (p->cfg.secret = env_nonempty("CORE_SECRET")))
+        p->cfg.secret_from = "CORE_SECRET";
     if (p->cfg.secret && strpbrk(p->cfg.secret, "\r\n"))
         return report_usage("the secret must not contain line breaks");
     return set_addr(&p->cfg, addr ? addr : CLI_DEFAULT_ADDR);

@@ -21,12 +21,34 @@ static const command commands[] = {
     {NULL, NULL},
 };
 
-static int dispatch(const config_parsed *p)
+static bool known(const char *name)
 {
-    if (p->help) {
+    for (const command *c = commands; c->name; c++)
+        if (!strcmp(c->name, name))
+            return true;
+    return false;
+}
+
+/* `berth help [CMD]` and `berth CMD --help`: one command's text when one is named. */
+static int help(const char *cmd)
+{
+    if (!cmd) {
         help_print(stdout);
         return CLI_OK;
     }
+    if (!known(cmd) || !help_print_command(stdout, cmd))
+        return report_usage("unknown command '%s'", cmd);
+    return CLI_OK;
+}
+
+static int dispatch(const config_parsed *p)
+{
+    if (p->help)
+        return help(p->argc && strcmp(p->argv[0], "help") ? p->argv[0]
+                    : p->argc > 1 ? p->argv[1] : NULL);
+    if (p->argc && !strcmp(p->argv[0], "help"))
+        return p->argc > 2 ? report_usage("help: one command at a time")
+                           : help(p->argc > 1 ? p->argv[1] : NULL);
     if (p->version) {
         printf("berth %s\n", BERTH_VERSION);
         return CLI_OK;

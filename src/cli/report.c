@@ -96,3 +96,16 @@ int report_http(long status, const char *body, size_t len)
     buf_free(&line);
     return code;
 }
+
+void report_auth_hint(const cli_cfg *cfg)
+{
+    if (!cfg->secret)
+        fputs("berth: no secret was sent: pass --secret S or export BERTH_SECRET=S (CORE_SECRET "
+              "is read too)\n", stderr);
+    else
+        fprintf(stderr, "berth: the server refused the secret from %s: it must be the "
+                "CORE_SECRET berthd was started with (a berthd without one refuses every "
+                "secret)\n", cfg->secret_from ? cfg->secret_from : "--secret");
+    fputs("berth: `make run` keeps berthd's secret in data/secret: "
+          "export BERTH_SECRET=$(cat data/secret)\n", stderr);
+}

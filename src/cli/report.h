@@ -19,5 +19,7 @@ int report_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2,
 int report_exit_for_status(long status);
 /* For a non-2xx reply: prints its error line and returns the exit code. */
 int report_http(long status, const char *body, size_t len);
+/* After a 401: where the secret comes from, and which one was sent. */
+void report_auth_hint(const cli_cfg *cfg);
 
 #endif

@@ -15,6 +15,7 @@ typedef struct watch_seen {
     bool any;             /* a reply was seen */
     char status[16];      /* last status ("" at first) */
     int64_t check_in_at;  /* last check-in second */
+    int64_t revision;     /* last revision: a new one while Running means a new run */
 } watch_seen;
 
 static void sleep_ms(long ms)
@@ -31,8 +32,12 @@ static bool report_changes(const cli_cfg *cfg, const client_resp *r, const berth
     const char *st = s->status ? s->status : "";
     bool status_new = !seen->any || strcmp(seen->status, st);
     bool checkin_new = s->check_in_at && s->check_in_at != seen->check_in_at;
+    /* Running again under a new revision, with no Error between: the run before ended
+     * without an outcome, its node died (or shut down) and the job was requeued. */
+    bool rerun = seen->any && !strcmp(seen->status, "Running") && !strcmp(st, "Running") &&
+                 s->revision && seen->revision && s->revision != seen->revision;
     char ts[OUTPUT_TIME_SIZE];
-    if (cfg->json && (status_new || checkin_new))
+    if (cfg->json && (status_new || checkin_new || rerun))
         output_raw(r->body.p, r->body.len);
     /* A check-in comes after the job started running and before it ended. */
     bool checkin_first = berth_status_final(berth_status_parse(st));
@@ -40,13 +45,18 @@ static bool report_changes(const cli_cfg *cfg, const client_resp *r, const berth
         printf("%s check-in\n", output_time(s->check_in_at, ts));
     if (!cfg->json && status_new)
         printf("%s status %s\n", output_time(s->update_time, ts), st);
+    if (!cfg->json && rerun)
+        printf("%s requeued: the node running it died or shut down before it ended; it is "
+               "running again (revision %lld)\n", output_time(s->update_time, ts),
+               (long long)s->revision);
     if (!cfg->json && checkin_new && !checkin_first)
         printf("%s check-in\n", output_time(s->check_in_at, ts));
     fflush(stdout);
     seen->any = true;
     snprintf(seen->status, sizeof seen->status, "%s", st);
     seen->check_in_at = s->check_in_at;
-    return status_new || checkin_new;
+    seen->revision = s->revision;
+    return status_new || checkin_new || rerun;
 }
 
 /* One poll: CLI_OK with *done and *exit_code set, or the request's exit code. */

@@ -398,12 +398,33 @@ static void test_error_exit_codes(void **state)
         if (r.code != cases[i].code)
             fail_msg("HTTP %d: exit %d, want %d; stderr: %s", cases[i].status, r.code,
                      cases[i].code, r.err.p);
-        assert_string_equal(r.err.p, "berth: bad request (10013 job with name 'NOPE' is "
-                                     "unknown)\n");
+        static const char first[] = "berth: bad request (10013 job with name 'NOPE' is "
+                                    "unknown)\n";
+        assert_memory_equal(r.err.p, first, sizeof first - 1);   /* hints may follow */
         assert_string_equal(r.out.p, "");
         cli_run_free(&r);
     }
-    assert_int_equal(seen_count(), 8);
+    assert_int_equal(seen_count(), 9);   /* the 400 also asked /api/v1/stats for the names */
+}
+
+/* An unknown name: the names the pools run, from /api/v1/stats. A known name refused for
+ * another reason gets no such line. */
+static void test_submit_unknown_name_lists_names(void **state)
+{
+    add_rule(R("POST", "/api/v1/jobs", 400,
+               "{\"code\":10013,\"message\":\"bad request\",\"details\":\"job with "
+               "name 'DEMOO' is unknown\"}"));
+    add_rule(R("GET", "/api/v1/stats", 200, STATS_REPLY));
+    cli_run_out r = RUN("submit", "DEMOO");
+    assert_int_equal(r.code, 5);
+    assert_contains(r.err.p, "berth: no worker pool runs a job named 'DEMOO'; the registered "
+                             "names are: DEMO, SCHEDULER\n");
+    cli_run_free(&r);
+    assert_string_equal(seen_at(1)->uri, "/api/v1/stats");
+    r = RUN("submit", "DEMO", "-p", "image=x");
+    assert_int_equal(r.code, 5);
+    assert_null(strstr(r.err.p, "registered names"));
+    cli_run_free(&r);
 }
 
 /* ---- get ---------------------------------------------------------------------------------- */
@@ -521,12 +542,34 @@ static void test_watch_not_found(void **state)
     cli_run_free(&r);
 }
 
+/* Running under a new revision: the node running it died, the job was requeued. */
+#define JOB_REV(st, up, rev)                                                                     \
+    "{\"job\":{\"id\":\"" JOB_ID "\",\"status\":\"" st "\",\"name\":\"DEMO\",\"kind\":"           \
+    "\"Generic\",\"unique\":false,\"enqueue_time\":1700000000,\"update_time\":" up               \
+    ",\"revision\":" rev "}}"
+
+static void test_watch_requeued(void **state)
+{
+    add_rule(R("GET", JOB_PATH, 200, JOB_REV("Running", "1700000001", "1700000000"), .times = 2));
+    add_rule(R("GET", JOB_PATH, 200, JOB_REV("Running", "1700000040", "1700000040"), .times = 1));
+    add_rule(R("GET", JOB_PATH, 200, JOB_REV("Success", "1700000050", "1700000040")));
+    cli_run_out r = RUN("get", JOB_ID, "--watch", "--interval", "50");
+    assert_int_equal(r.code, 0);
+    assert_string_equal(r.out.p, "2023-11-14T22:13:21Z status Running\n"
+                                 "2023-11-14T22:14:00Z requeued: the node running it died or "
+                                 "shut down before it ended; it is running again (revision "
+                                 "1700000040)\n"
+                                 "2023-11-14T22:14:10Z status Success\n");
+    cli_run_free(&r);
+}
+
 /* ---- stop, log ------------------------------------------------------------------------- */
 
 static void test_stop(void **state)
 {
-    add_rule(R("POST", JOB_PATH, 204, NULL, .times = 1));
-    add_rule(R("POST", JOB_PATH, 404, NOT_FOUND));
+    add_rule(R("GET", JOB_PATH, 200, JOB_AT("Running", "1700000001", "0"), .times = 1));
+    add_rule(R("GET", JOB_PATH, 404, NOT_FOUND));
+    add_rule(R("POST", JOB_PATH, 204, NULL));
     cli_run_out r = RUN("stop", JOB_ID);
     assert_int_equal(r.code, 0);
     assert_string_equal(r.out.p, "stop requested for " JOB_ID "\n");
@@ -535,9 +578,25 @@ static void test_stop(void **state)
     assert_int_equal(r.code, 3);
     assert_string_equal(r.out.p, "");
     cli_run_free(&r);
-    assert_string_equal(seen_at(0)->method, "POST");
-    assert_string_equal(seen_at(0)->uri, JOB_PATH);
-    assert_string_equal(seen_at(0)->body, "{\"action\":\"stop\"}");
+    assert_string_equal(seen_at(0)->method, "GET");
+    assert_string_equal(seen_at(1)->method, "POST");
+    assert_string_equal(seen_at(1)->uri, JOB_PATH);
+    assert_string_equal(seen_at(1)->body, "{\"action\":\"stop\"}");
+    assert_int_equal(seen_count(), 3);             /* not found: no stop sent */
+}
+
+/* A job that already ended: berth says so and sends no stop. */
+static void test_stop_finished(void **state)
+{
+    add_rule(R("GET", JOB_PATH, 200, JOB_AT("Success", "1700000009", "0")));
+    add_rule(R("POST", JOB_PATH, 204, NULL));
+    cli_run_out r = RUN("stop", JOB_ID);
+    assert_int_equal(r.code, 0);
+    assert_string_equal(r.out.p, "job " JOB_ID " had already finished (Success at "
+                                 "2023-11-14T22:13:29Z): nothing to stop\n");
+    cli_run_free(&r);
+    assert_int_equal(seen_count(), 1);
+    assert_string_equal(seen_at(0)->method, "GET");
 }
 
 static void test_log(void **state)
@@ -783,7 +842,90 @@ static void test_auth_failure(void **state)
                     "{\"code\":10011,\"message\":\"unauthorized\",\"details\":\"unauthorized\"}"));
     cli_run_out r = RUN("get", JOB_ID);
     assert_int_equal(r.code, 4);
-    assert_string_equal(r.err.p, "berth: unauthorized (10011 unauthorized)\n");
+    /* the error, then where the secret comes from and which one was sent */
+    assert_string_equal(r.err.p, "berth: unauthorized (10011 unauthorized)\n"
+                                 "berth: the server refused the secret from --secret: it must "
+                                 "be the CORE_SECRET berthd was started with (a berthd without "
+                                 "one refuses every secret)\n"
+                                 "berth: `make run` keeps berthd's secret in data/secret: "
+                                 "export BERTH_SECRET=$(cat data/secret)\n");
+    cli_run_free(&r);
+    const char *const env[] = {"BERTH_SECRET=wrong", NULL};
+    r = cli_run_env(env, NULL, ARGS("--addr", addr(), "get", JOB_ID));
+    assert_int_equal(r.code, 4);
+    assert_contains(r.err.p, "refused the secret from BERTH_SECRET");
+    cli_run_free(&r);
+    r = cli_run_env(NULL, NULL, ARGS("--addr", addr(), "get", JOB_ID));
+    assert_int_equal(r.code, 4);
+    assert_contains(r.err.p, "berth: no secret was sent: pass --secret S or export "
+                             "BERTH_SECRET=S");
+    assert_contains(r.err.p, "data/secret");
+    cli_run_free(&r);
+}
+
+/* `berth CMD --help`, `berth CMD -h` and `berth help CMD` print that command's options
+ * (the same text), with no request; submit's has the cron format with examples. */
+static void test_command_help(void **state)
+{
+    static const char *const cmds[] = {"submit", "get", "stop", "log", "list", "executions",
+                                       "stats"};
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        cli_run_out a = cli_run_env(NULL, NULL, ARGS(cmds[i], "--help"));
+        cli_run_out b = cli_run_env(NULL, NULL, ARGS("help", cmds[i]));
+        cli_run_out c = cli_run_env(NULL, NULL, ARGS(cmds[i], "-h"));
+        assert_int_equal(a.code, 0);
+        assert_int_equal(b.code, 0);
+        char want[64];
+        snprintf(want, sizeof want, "usage: berth %s", cmds[i]);
+        assert_memory_equal(a.out.p, want, strlen(want));
+        assert_string_equal(a.out.p, b.out.p);
+        assert_string_equal(a.out.p, c.out.p);
+        assert_null(strstr(a.out.p, "Exit codes:"));   /* not the overview */
+        cli_run_free(&a), cli_run_free(&b), cli_run_free(&c);
+    }
+    cli_run_out r = cli_run_env(NULL, NULL, ARGS("submit", "--help"));
+    assert_contains(r.out.p, "--cron SPEC");
+    assert_contains(r.out.p, "six fields, SECONDS FIRST");
+    assert_contains(r.out.p, "--cron '0 * * * * *'        every minute, at second 0\n");
+    assert_contains(r.out.p, "--cron '0 0 3 * * *'");
+    assert_contains(r.out.p, "-p, --param k=v");
+    cli_run_free(&r);
+    r = cli_run_env(NULL, NULL, ARGS("get", "--help"));
+    assert_contains(r.out.p, "--interval MS");
+    cli_run_free(&r);
+    r = cli_run_env(NULL, NULL, ARGS("resume", "--help"));   /* its lines of the overview */
+    assert_int_equal(r.code, 0);
+    assert_contains(r.out.p, "resume NAME");
+    assert_null(strstr(r.out.p, "Exit codes:"));
+    cli_run_free(&r);
+    r = cli_run_env(NULL, NULL, ARGS("help"));
+    assert_int_equal(r.code, 0);
+    assert_contains(r.out.p, "Exit codes:");
+    cli_run_free(&r);
+    r = cli_run_env(NULL, NULL, ARGS("help", "frobnicate"));
+    assert_int_equal(r.code, 2);
+    assert_contains(r.err.p, "unknown command 'frobnicate'");
+    cli_run_free(&r);
+    assert_int_equal(seen_count(), 0);
+}
+
+/* A dead pool (sorted first by id) is listed after the healthy ones, with a note. */
+static void test_stats_dead_last(void **state)
+{
+    add_rule(R("GET", "/api/v1/stats", 200,
+               "{\"worker_pools\":[{\"worker_pool_id\":\"000000000000000000000000\","
+               "\"started_at\":1699990000,\"heartbeat_at\":1699990100,\"job_names\":[\"DEMO\"],"
+               "\"concurrency\":4,\"status\":\"Dead\"},{\"worker_pool_id\":"
+               "\"ffffffffffffffffffffffff\",\"started_at\":1699990000,\"heartbeat_at\":"
+               "1700000000,\"job_names\":[\"DEMO\"],\"concurrency\":10,\"status\":\"Healthy\"}]}"));
+    cli_run_out r = RUN("stats");
+    assert_int_equal(r.code, 0);
+    const char *healthy = strstr(r.out.p, "ffffffffffffffffffffffff Healthy");
+    const char *dead = strstr(r.out.p, "000000000000000000000000 Dead");
+    assert_non_null(healthy);
+    assert_non_null(dead);
+    assert_true(healthy < dead);
+    assert_contains(r.out.p, "(1 dead pool(s), listed last");
     cli_run_free(&r);
 }
 
@@ -842,6 +984,9 @@ int main(void)
         T(test_id_escaping),          T(test_watch_success),
         T(test_watch_error_and_stopped), T(test_watch_not_found),
         T(test_stop),                 T(test_log),
+        T(test_stop_finished),        T(test_watch_requeued),
+        T(test_submit_unknown_name_lists_names), T(test_command_help),
+        T(test_stats_dead_last),
         T(test_log_follow_streams),   T(test_log_follow_unsupported),
         T(test_log_truncated),        T(test_list),
         T(test_list_scheduled),       T(test_executions),
