@@ -7,6 +7,10 @@ PKGS=(build-essential cmake ninja-build pkg-config
       libhiredis-dev libjansson-dev libyaml-dev libmicrohttpd-dev
       libcurl4-openssl-dev libcmocka-dev redis-server curl python3 openssl
       clang libclang-rt-14-dev    # clang + libFuzzer runtime: make fuzz
+      libssl-dev                  # SHA-256 of blobs and manifests (src/registry)
+      # REPLICATION's tests and benchmark: real registries, htpasswd, the test token
+      # server (Debian's /usr/bin/python3 with jwt + cryptography), skopeo for bench/
+      docker-registry apache2-utils python3-jwt python3-cryptography skopeo
       dpkg-dev systemd groff-base adduser)   # make deb and the package tests: dpkg-shlibdeps,
                                              # systemd-analyze verify, man page lint, postinst
 
@@ -23,4 +27,5 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # The Debian package starts a system redis-server on 6379; Berth never uses it (tests and
-# the embedded mode start their own), so leave it to the operator.
+# the embedded mode start their own), so leave it to the operator. The same holds for the
+# docker-registry package's service on port 5000: the tests start their own registries.

@@ -271,15 +271,19 @@ static reg_token *find_token(reg_client *c, const char *key)
 
 /* ---- ping and token requests ------------------------------------------------------------- */
 
+void reg__basic(const char *plain, char *hdr, size_t hdrlen)
+{
+    unsigned char enc[1400];
+    size_t n = strlen(plain);
+    EVP_EncodeBlock(enc, (const unsigned char *)plain, (int)(n < 1024 ? n : 1023));
+    snprintf(hdr, hdrlen, "Authorization: Basic %s", enc);
+}
+
 static void basic_header(reg_client *c, char *hdr, size_t hdrlen)
 {
     char plain[1024];
-    unsigned char enc[1400];
-    int n = snprintf(plain, sizeof plain, "%s:%s", c->username, c->password);
-    if (n < 0 || (size_t)n >= sizeof plain)
-        n = (int)sizeof plain - 1;
-    EVP_EncodeBlock(enc, (const unsigned char *)plain, n);
-    snprintf(hdr, hdrlen, "Authorization: Basic %s", enc);
+    snprintf(plain, sizeof plain, "%s:%s", c->username, c->password);
+    reg__basic(plain, hdr, hdrlen);
 }
 
 static int ping(reg_client *c)

@@ -97,6 +97,8 @@ int reg__authorize(reg_client *c, const char *method, const char *url, char *hdr
 /* Forgets the token used for method+url (after a 401). */
 void reg__auth_forget(reg_client *c, const char *method, const char *url);
 void reg__tokens_free(reg_client *c);
+/* "Authorization: Basic <base64 of plain>" (plain is "user:password", ≤ 1023 bytes used). */
+void reg__basic(const char *plain, char *hdr, size_t hdrlen);
 /* Parses a WWW-Authenticate value. Never fails: unknown text yields no scheme. */
 void reg_challenge_parse(const char *hdr, reg_challenge *out);
 /* Scopes of a request, joined with '#' into out ("" when none). */

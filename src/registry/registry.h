@@ -134,4 +134,16 @@ int reg_blob_copy_chunk(reg_client *src, const char *src_repo, reg_client *dst,
                         const char *dst_repo, const char *digest, int64_t size,
                         int64_t chunk, reg_upload *u, reg_limiter *lim, bool *done);
 
+/* ---- Harbor's REST API (the harbor adapter, spec §7.5) ------------------------------------
+ * Authorised with Harbor-Secret for the local Harbor, else Basic when a username is set. */
+/* GET <url>/api/version: base = <url>/api/<version> and *v2 true; 404 → <url>/api (1.x). */
+int reg_harbor_probe(reg_client *c, char *base, size_t baselen, bool *v2);
+/* GET <base>/repositories?q=blob_digest=<d>&page_size=1&page_number=1: repo = the first
+ * one's name, "" when none (or on 404, older Harbor). */
+int reg_harbor_mount_source(reg_client *c, const char *base, const char *digest, char *repo,
+                            size_t repolen);
+/* DELETE <base>/projects/<p>/repositories/<rest, escaped twice>/artifacts/<tag>/tags/<tag>.
+ * BERTH_ENOTFOUND on 404 (reg_client_status says so too). */
+int reg_harbor_delete_tag(reg_client *c, const char *base, const char *repo, const char *tag);
+
 #endif

@@ -294,7 +294,8 @@ static int make_engine(daemon_t *d, char *err, size_t errlen)
     if (rc == 0)
         rc = berth_engine_new(&ec, &d->engine, err, errlen);
     if (rc == 0 && (berth_jobs_register_demo(d->engine, demo_hold_ms()) != 0 ||
-                    berth_jobs_register_scheduler(d->engine) != 0)) {
+                    berth_jobs_register_scheduler(d->engine) != 0 ||
+                    berth_jobs_register_replication(d->engine) != 0)) {
         snprintf(err, errlen, "cannot register the built-in jobs");
         rc = BERTH_EINVAL;
     }

@@ -9,6 +9,7 @@
 #include "model/stats_from_json.h"
 
 api_fixture af;
+int (*api_fixture_extra_jobs)(berth_engine *e);
 
 /* ---- fixture --------------------------------------------------------------------------- */
 
@@ -45,6 +46,7 @@ int api_fixture_setup(void **state)
     if (berth_engine_new(&c, &af.eng, err, sizeof err) != 0 ||
         berth_jobs_register_demo(af.eng, API_DEMO_HOLD_MS) != 0 ||
         berth_jobs_register_scheduler(af.eng) != 0 ||
+        (api_fixture_extra_jobs && api_fixture_extra_jobs(af.eng) != 0) ||
         berth_engine_start(af.eng) != 0 || berth_period_new(af.eng, NULL, &af.period) != 0 ||
         berth_period_start(af.period) != 0)
         return -1;

@@ -27,6 +27,8 @@ typedef struct api_fixture {
 } api_fixture;
 
 extern api_fixture af;
+/* Set before api_fixture_setup to register more job types on the fixture's engine. */
+extern int (*api_fixture_extra_jobs)(berth_engine *e);
 
 /* cmocka group setup/teardown building and freeing af. */
 int api_fixture_setup(void **state);

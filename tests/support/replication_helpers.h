@@ -1,0 +1,62 @@
+/* Shared by the REPLICATION tests (tests/registry): the three real registries, the seeded
+ * source images, Harbor-shaped launch bodies, waiting on a job through berthd's API, reading
+ * its log, and checking a copy digest by digest. One set per test program (the global rh). */
+#ifndef BERTH_TEST_REPLICATION_HELPERS_H
+#define BERTH_TEST_REPLICATION_HELPERS_H
+
+#include <stdbool.h>
+
+#include "registry_fixture.h"
+
+#define RH_CHUNK 1048576                 /* REPLICATION_CHUNK_SIZE in these tests */
+#define RH_BIG (5 * RH_CHUNK / 2 + 123)  /* the big layer: three chunks, the last short */
+#define RH_TAGS "v1,oci,multi"           /* lib/app: schema 2, OCI manifest, OCI index */
+
+typedef enum { RH_COPY, RH_DELETE, RH_DELETE_TAG } rh_mode;
+
+typedef struct rh_state {
+    reg_fixture plain, basic, token;
+} rh_state;
+
+extern rh_state rh;
+extern const char *const rh_tags[3];
+
+/* cmocka group setup: env, the API fixture with REPLICATION, registries, seeded images. */
+int rh_setup(void **state);
+int rh_teardown(void **state);
+
+/* A Resource document (JSON text, the caller frees): repo with tags (comma list) on fx. */
+char *rh_resource(const char *repo, const char *tags, const char *type, const reg_fixture *fx,
+                  bool override, rh_mode mode);
+/* The same on the plain source registry (type docker-registry). */
+char *rh_src_image(const char *repo, const char *tags);
+
+/* Launches REPLICATION from src (freed here) to dst_repo on dst (its Resource built from
+ * src's artifacts, as core does). Returns the job id (the caller frees). */
+char *repl_launch(char *src, const char *dst_type, const reg_fixture *dst, const char *dst_repo,
+                  bool override, int speed, bool by_chunk);
+char *repl_launch_ex(char *src, const char *dst_type, const reg_fixture *dst,
+                     const char *dst_repo, bool override, int speed, bool by_chunk, rh_mode mode);
+char *repl_launch_hooked(char *src, const char *dst_type, const reg_fixture *dst,
+                         const char *dst_repo, bool override, int speed, bool by_chunk,
+                         int hook_port);
+/* Launches REPLICATION with these parameters (a JSON object text). */
+char *repl_launch_params(const char *params);
+
+/* Waits (polling the API) until the job's status is want; prints the log on failure. */
+void repl_wait(const char *id, const char *want, int ms);
+/* Waits until the log holds text `runs` times (one per run), then asserts Error. */
+void repl_wait_runs(const char *id, const char *text, int runs);
+void repl_log_has(const char *id, const char *text);
+void repl_log_lacks(const char *id, const char *text);
+int repl_log_count(const char *id, const char *text);
+
+/* Asserts dst_repo:ref on dst is src_repo:ref of src byte for byte, recursively: every
+ * manifest and blob it refers to is at the destination under the source's digest. */
+void rh_verify(reg_fixture *src, const char *src_repo, reg_fixture *dst, const char *dst_repo,
+               const char *ref);
+/* Pushes a one-layer schema 2 image (seeded bytes) as repo:tag; digest gets its digest. */
+void rh_push_small_image(reg_fixture *fx, const char *repo, const char *tag, unsigned seed,
+                         char digest[80]);
+
+#endif
