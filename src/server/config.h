@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "berth/log.h"
+#include "exec/command.h"
 
 /* One entry of a logger's free-form `settings` map; both strings owned by the map. */
 typedef struct config_kv {
@@ -151,6 +152,10 @@ typedef struct berth_config {
     } embedded_redis;
     int hooks_retry_hours;       /* default 24; undelivered hook events expire after this */
     config_misfire misfire;      /* default ONCE */
+    exec_command *jobs;          /* berth.jobs: command jobs (config_jobs.c, docs/own-jobs.md) */
+    size_t njobs;
+    char **plugins;              /* berth.plugins: job plugin paths, NULL-terminated or NULL */
+    size_t nplugins;
 
     /* --- diagnostics --- */
     unsigned env_overrides;      /* CONFIG_ENV_* bits of the settings the environment set */

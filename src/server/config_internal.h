@@ -105,6 +105,17 @@ int config_node_string(config_walk *w, const yaml_node_t *n, const char *path,
 int config_node_fail(config_walk *w, const yaml_node_t *n, const char *path, const char *fmt,
                      ...) __attribute__((format(printf, 4, 5)));
 
+/* ---- sections other modules read ---- */
+
+/* `berth.jobs` and `berth.plugins` (config_jobs.c) into berth_config jobs/njobs and
+ * plugins/nplugins (base is the berth_config); config_jobs_free undoes both (config_free
+ * calls it). */
+int config_read_jobs(config_walk *w, const yaml_node_t *n, const config_field *f, void *base,
+                     const char *path);
+int config_read_plugins(config_walk *w, const yaml_node_t *n, const config_field *f,
+                        void *base, const char *path);
+void config_jobs_free(berth_config *cfg);
+
 /* ---- messages and memory (config.c) ---- */
 
 /* Writes one line into err and returns BERTH_ECONFIG. */

@@ -182,6 +182,8 @@ static const config_field berth_fields[] = {
     MAP("embedded_redis", embedded_fields),
     MAP("hooks", hooks_fields),
     {.key = "misfire", .read = read_misfire, .off = offsetof(berth_config, misfire)},
+    {.key = "jobs", .read = config_read_jobs},         /* command jobs: config_jobs.c */
+    {.key = "plugins", .read = config_read_plugins},
     END};
 
 static const config_field top_fields[] = {

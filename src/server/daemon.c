@@ -17,6 +17,7 @@
 #include "joblog/joblog.h"
 #include "server/api.h"
 #include "server/metrics.h"
+#include "server/daemon_jobs.h"
 #include "server/daemon_log.h"
 #include "server/dirlock.h"
 #include "server/embedded_redis.h"
@@ -33,6 +34,7 @@ struct daemon {
     api_server *api;
     metrics_server *metrics;     /* when metric.enabled */
     joblog_set *joblogs;         /* job_loggers; outlives the engine */
+    daemon_jobs *own_jobs;       /* berth.jobs and berth.plugins; outlive the engine */
     char job_log_dir[1024];
     char redis_dir[1024];
     berth_hostport sentinels[CONFIG_MAX_SENTINELS]; /* borrows cfg's hosts */
@@ -305,6 +307,9 @@ static int make_engine(daemon_t *d, char *err, size_t errlen)
         rc = BERTH_EINVAL;
     }
     if (rc == 0)
+        rc = daemon_jobs_register(d->engine, c, daemon_log_write, d->log, &d->own_jobs, err,
+                                  errlen);
+    if (rc == 0)
         rc = start_engine(d, err, errlen);
     static const berth_misfire misfires[] = {BERTH_MISFIRE_SKIP, BERTH_MISFIRE_ONCE,
                                              BERTH_MISFIRE_ALL};
@@ -485,12 +490,16 @@ void daemon_shutdown(daemon_t *d)
     d->metrics = NULL;
     berth_period_free(d->period);
     d->period = NULL;
-    if (d->engine)
-        berth_engine_stop(d->engine);  /* the long part: daemon_hurry may cut it short */
+    int stop_rc = 0;
+    if (d->engine)   /* the long part: daemon_hurry may cut it short */
+        stop_rc = berth_engine_stop(d->engine);
     pthread_mutex_lock(&d->engine_mu);
     berth_engine_free(d->engine);
     d->engine = NULL;
     pthread_mutex_unlock(&d->engine_mu);
+    if (stop_rc == 0)                /* else a job thread still runs in them: leave them */
+        daemon_jobs_free(d->own_jobs);
+    d->own_jobs = NULL;
     joblog_set_free(d->joblogs);     /* after the engine: no run writes any more */
     d->joblogs = NULL;
     embedded_redis_stop(d->redis);
