@@ -57,6 +57,12 @@ int daemon_jobs_register(berth_engine *e, const berth_config *c, berth_log_fn lo
             break;
         j->njobs++;
         check_program(&c->jobs[i], log, log_ud);
+        unsigned grace = c->jobs[i].stop_grace_ms ? c->jobs[i].stop_grace_ms
+                                                  : EXEC_DEFAULT_STOP_GRACE_MS;
+        if (grace >= (unsigned)c->grace_seconds * 1000u)
+            say(log, log_ud, BERTH_LOG_WARNING, "job %s: its stop grace (%u ms) is not below "
+                "berth.grace_seconds (%d s): at shutdown berthd may stop waiting for it before "
+                "its processes are killed", c->jobs[i].name, grace, c->grace_seconds);
         say(log, log_ud, BERTH_LOG_INFO, "command job %s: %s", c->jobs[i].name,
             c->jobs[i].argv[0]);
     }

@@ -23,6 +23,7 @@
 
 #include "cluster.h"
 #include "http_client.h"
+#include "redis_fixture.h"
 
 extern char **environ;
 
@@ -373,6 +374,7 @@ static void test_plugin_of_another_abi_refused(void **state)
     snprintf(path, sizeof path, "%s/bad.yml", tmp);
     cluster_node nd = cl.nodes[0];
     snprintf(nd.data, sizeof nd.data, "%s/bad-node", tmp);
+    nd.port = redis_fixture_free_port();
     write_node_config(path, &nd, bin("bad_abi_plugin.so"));
     const char *argv[] = {bin("berthd"), "-c", path, NULL};
     assert_int_equal(run(argv, NULL, out, sizeof out), 2);
