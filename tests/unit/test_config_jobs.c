@@ -122,9 +122,9 @@ static void test_unknown_key_in_job_warns(void **state)
 static void test_refusals(void **state)
 {
     (void)state;
-    expect_error("  jobs: {name: A}\n", "line 8, column 9: berth.jobs: expected a list of jobs");
+    expect_error("  jobs: {name: A}\n", "line 8, column 9: berth.jobs: expected a sequence, found a mapping");
     expect_error("  jobs: [A]\n",
-                 "line 8, column 10: berth.jobs[0]: expected a mapping (name, command, ...)");
+                 "line 8, column 10: berth.jobs[0]: expected a mapping, found a scalar");
     expect_error("  jobs:\n    - command: [/bin/true]\n",
                  "line 9, column 7: berth.jobs[0]: `name` is required");
     expect_error("  jobs:\n    - name: A\n",
@@ -140,7 +140,7 @@ static void test_refusals(void **state)
     expect_error("  jobs:\n    - name: A\n      command: []\n",
                  "line 10, column 16: berth.jobs[0].command: needs at least the program");
     expect_error("  jobs:\n    - name: A\n      command: [/bin/true, [x]]\n",
-                 "line 10, column 28: berth.jobs[0].command[1]: expected a non-empty string");
+                 "line 10, column 28: berth.jobs[0].command[1]: expected a string, found a sequence");
     expect_error("  jobs:\n    - {name: A, command: [/bin/true]}\n    - {name: A, command: [x]}\n",
                  "line 10, column 7: berth.jobs[1]: name 'A' is already used by berth.jobs[0]");
     expect_error("  jobs:\n    - {name: A, command: [/bin/true], env: [CORE_SECRET]}\n",
@@ -166,8 +166,7 @@ static void test_refusals(void **state)
                  "line 9, column 59: berth.jobs[0].stop_grace_seconds: expected seconds (a "
                  "number from 0 to 31536000), got 'soon'");
     expect_error("  jobs:\n    - {name: A, command: [/bin/true], max_fails: 1.5}\n",
-                 "line 9, column 50: berth.jobs[0].max_fails: expected an integer from 0 to "
-                 "1000000, got '1.5'");
+                 "line 9, column 50: berth.jobs[0].max_fails: not an integer: '1.5'");
     expect_error("  jobs:\n    - {name: A, command: [/bin/true], should_retry: maybe}\n",
                  "line 9, column 53: berth.jobs[0].should_retry: not a boolean: 'maybe' (use "
                  "true or false)");
@@ -177,6 +176,11 @@ static void test_refusals(void **state)
     expect_error("  jobs:\n    - {name: A, command: [/bin/true], parameters: [a]}\n",
                  "line 9, column 51: berth.jobs[0].parameters: expected a mapping with "
                  "`required` and/or `types`");
+    expect_error("  jobs:\n    - {name: A, command: [/bin/true], priority: 2000000}\n",
+                 "line 9, column 49: berth.jobs[0].priority: not a non-negative integer (or out "
+                 "of range): '2000000'");
+    expect_error("  jobs:\n    - {name: A, name: B, command: [/bin/true]}\n",
+                 "line 9, column 17: berth.jobs[0].name: duplicate key (first at line 9)");
     expect_error("  plugins: /opt/a.so\n", "line 8, column 12: berth.plugins: expected a list");
     expect_error("  plugins: ['']\n",
                  "line 8, column 13: berth.plugins[0]: expected a non-empty string");
