@@ -61,11 +61,11 @@ static void add_op(berth_engine *e, rargs *a, run *r)
     free(retry);
 }
 
-static void notify(berth_engine *e, run *r, const redisReply *res)
+static void notify(berth_engine *e, run *r, const rreply *res)
 {
     if (!e->cfg.on_event || r->op == 'X' || r->op == 'U')
         return;
-    if (!res || res->type != REDIS_REPLY_STRING || strcmp(res->str, "ok") != 0)
+    if (!rreply_str_is(res, "ok"))
         return;
     berth_status_event ev = {.job_id = r->id, .revision = r->revision,
                              .status = r->op == 'S' ? "Success" : r->op == 'E' ? "Error" : NULL,
@@ -83,16 +83,15 @@ static bool flush(berth_engine *e, rconn *rc, run **batch, size_t n, rargs *a)
     rargs_addi(a, (long long)n);
     for (size_t i = 0; i < n; i++)
         add_op(e, a, batch[i]);
-    redisReply *r = rconn_eval(rc, SCRIPT_FINISH, a);
-    bool ok = rconn_ok(rc, r) && r->type == REDIS_REPLY_ARRAY && r->elements == n;
-    if (!ok) {
+    rreply *r = rconn_eval(rc, SCRIPT_FINISH, a);
+    if (rreply_array(rc, r, n) != 0) {
         BLOG(&e->log, rconn_fail_level(r), "finish batch of %zu failed: %s", n, rc->err);
-        freeReplyObject(r);
+        rreply_free(r);
         return false;
     }
     for (size_t i = 0; i < n; i++)
-        notify(e, batch[i], r->element[i]);
-    freeReplyObject(r);
+        notify(e, batch[i], rreply_at(r, i));
+    rreply_free(r);
     return true;
 }
 

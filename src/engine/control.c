@@ -10,22 +10,22 @@
 /* HGETALL → berth_stats. ref_link is not stored (it is derived from the id). */
 int engine_load_stats(berth_engine *e, rconn *rc, const char *id, berth_stats **out)
 {
-    redisReply *r = rconn_cmd(rc, "HGETALL %sjob_stats:%s", e->prefix, id);
-    if (!rconn_ok(rc, r) || r->type != REDIS_REPLY_ARRAY) {
-        freeReplyObject(r);
+    rreply *r = rconn_read(rc, "HGETALL %sjob_stats:%s", e->prefix, id);
+    if (rreply_array(rc, r, RREPLY_ANY) != 0) {
+        rreply_free(r);
         return BERTH_EREDIS;
     }
-    size_t n = r->elements / 2;
+    size_t n = rreply_len(r) / 2;
     const char **fields = berth_calloc(n + 1, sizeof *fields);
     const char **values = berth_calloc(n + 1, sizeof *values);
-    for (size_t i = 0; i < n; i++) {
-        fields[i] = r->element[2 * i]->str;
-        values[i] = r->element[2 * i + 1]->str;
+    for (size_t i = 0; i < n; i++) {   /* a non-string gives NULL, which the reader skips */
+        fields[i] = rreply_str(rreply_at(r, 2 * i));
+        values[i] = rreply_str(rreply_at(r, 2 * i + 1));
     }
     int rc2 = berth_stats_from_hash(fields, values, n, out);
     berth_free(fields);
     berth_free(values);
-    freeReplyObject(r);
+    rreply_free(r);
     if (rc2 == 0 && !(*out)->ref_link) {
         size_t len = strlen(id) + 16;
         (*out)->ref_link = berth_malloc(len);
@@ -66,12 +66,13 @@ int berth_engine_stop_job(berth_engine *e, const char *job_id)
         rargs_addi(&a, engine_now());
         rargs_adds(&a, job_id);
         rargs_adds(&a, key.p ? key.p : "");
-        redisReply *r = rconn_eval(rc, SCRIPT_STOP, &a);
-        if (!rconn_ok(rc, r) || r->type != REDIS_REPLY_STRING)
+        rreply *r = rconn_eval(rc, SCRIPT_STOP, &a);
+        const char *res = NULL;
+        if (rreply_string(rc, r, &res, NULL) != 0)
             err = BERTH_EREDIS;
-        else if (strcmp(r->str, "missing") == 0)
+        else if (strcmp(res, "missing") == 0)
             err = BERTH_ENOTFOUND;
-        freeReplyObject(r);
+        rreply_free(r);
         rargs_free(&a);
     }
     buf_free(&key);

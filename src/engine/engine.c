@@ -35,6 +35,7 @@ static void copy_config(berth_engine *e, const berth_engine_config *c)
         e->cfg.max_update_hours = 24;
     e->cfg.job_log_dir = berth_strdup(c->job_log_dir);
     rtarget_from_config(&e->target, c, &e->health);
+    rpool_init(&e->pool, &e->target, 5000);
     /* e->cfg keeps no pointer of the caller's: the Redis settings live in e->target */
     e->cfg.redis_host = e->cfg.redis_unix = e->cfg.redis_password = e->cfg.redis_master = NULL;
     e->cfg.redis_sentinels = NULL;
@@ -82,7 +83,6 @@ int berth_engine_new(const berth_engine_config *cfg, berth_engine **out, char *e
     pthread_mutex_init(&e->wake_mu, NULL);
     engine_cond_init(&e->wake_cv);
     pthread_mutex_init(&e->own_mu, NULL);
-    pthread_mutex_init(&e->pool_mu, NULL);
     pthread_mutex_init(&e->retry_mu, NULL);
     pthread_mutex_init(&e->tick_mu, NULL);
     engine_cond_init(&e->tick_cv);

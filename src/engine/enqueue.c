@@ -166,26 +166,27 @@ static int submit(berth_engine *e, const berth_launch *ls, const prepared *ps, s
     for (size_t i = 0; i < n; i++)
         add_job(e, &a, &ls[i], &ps[i], now);
     rconn *rc = engine_conn_get(e);
-    redisReply *r = rc ? rconn_eval(rc, SCRIPT_ENQUEUE, &a) : NULL;
+    rreply *r = rc ? rconn_eval(rc, SCRIPT_ENQUEUE, &a) : NULL;
     int err = 0;
     if (whylen)
         why[0] = '\0';
-    if (!rc || !rconn_ok(rc, r) || r->type != REDIS_REPLY_ARRAY || r->elements != n) {
+    if (!rc || rreply_array(rc, r, n) != 0) {
         /* an outage is said once by rhealth, and the API logs each refused request */
         BLOG(&e->log, r ? BERTH_LOG_ERROR : BERTH_LOG_DEBUG, "enqueue failed: %s",
              rc ? rc->err : "no redis connection");
-        if (r && r->type == REDIS_REPLY_ERROR && whylen)
+        if (rreply_is_error(r) && whylen)
             snprintf(why, whylen, "%s", rc->err);
         err = BERTH_EREDIS;
     } else {
         for (size_t i = 0; i < n; i++) {
-            const char *res = r->element[i]->str ? r->element[i]->str : "";
+            const char *res = rreply_str(rreply_at(r, i));
+            res = res ? res : "";
             results[i] = strncmp(res, "dup", 3) == 0 ? BERTH_EDUP : 0;
             if (holders)
                 snprintf(holders[i], sizeof holders[i], "%s", strncmp(res, "dup:", 4) == 0 ? res + 4 : "");
         }
     }
-    freeReplyObject(r);
+    rreply_free(r);
     engine_conn_put(e, rc);
     rargs_free(&a);
     return err;

@@ -82,14 +82,25 @@ static void build_fetch_args(berth_engine *e, rargs *a, unsigned want)
     }
 }
 
-static run *parse_run(berth_engine *e, redisReply **el)
+/* One job of the fetch reply (entries i .. i+4), or NULL when the entries have another
+ * shape (rc->err says which). */
+static run *parse_run(berth_engine *e, rconn *rc, const rreply *reply, size_t i)
 {
+    const char *code, *id, *name, *raw;
+    size_t idlen, namelen, rawlen;
+    long long rev;
+    if (rreply_string(rc, rreply_at(reply, i), &code, NULL) != 0 ||
+        rreply_string(rc, rreply_at(reply, i + 1), &id, &idlen) != 0 ||
+        rreply_string(rc, rreply_at(reply, i + 2), &name, &namelen) != 0 ||
+        rreply_integer(rc, rreply_at(reply, i + 3), &rev) != 0 ||
+        rreply_string(rc, rreply_at(reply, i + 4), &raw, &rawlen) != 0)
+        return NULL;
     run *r = run_new();
-    r->code = el[0]->str ? el[0]->str[0] : '?';
-    r->id = berth_strndup(el[1]->str, el[1]->len);
-    r->name = berth_strndup(el[2]->str, el[2]->len);
-    r->revision = el[3]->type == REDIS_REPLY_INTEGER ? el[3]->integer : atoll(el[3]->str);
-    r->raw = berth_strndup(el[4]->str, el[4]->len);
+    r->code = code[0] ? code[0] : '?';
+    r->id = berth_strndup(id, idlen);
+    r->name = berth_strndup(name, namelen);
+    r->revision = rev;
+    r->raw = berth_strndup(raw, rawlen);
     r->type = engine_type(e, r->name);
     return r;
 }
@@ -120,11 +131,15 @@ static void release_unique(berth_engine *e, const run *r)
 
 /* Hands fetched runs to the workers; skipped ones go straight to the completer, which
  * releases their unique locks. Returns the number of runs handed out. */
-static size_t dispatch(berth_engine *e, redisReply *reply)
+static size_t dispatch(berth_engine *e, rconn *rc, const rreply *reply)
 {
     size_t n = 0;
-    for (size_t i = 0; i + 5 <= reply->elements; i += 5) {
-        run *r = parse_run(e, &reply->element[i]);
+    for (size_t i = 0; i + 5 <= rreply_len(reply); i += 5) {
+        run *r = parse_run(e, rc, reply, i);
+        if (!r) {   /* the script wrote these entries: only a foreign script gets here */
+            BLOG_ERROR(&e->log, "fetch reply entry %zu skipped: %s", i / 5, rc->err);
+            continue;
+        }
         release_unique(e, r);
         if (r->code != 'R') {
             BLOG_DEBUG(&e->log, "job %s not run (fetch code %c)", r->id, r->code);
@@ -174,19 +189,19 @@ void *fetcher_main(void *arg)
         e->wake_flag = false;   /* this fetch sees everything enqueued so far */
         pthread_mutex_unlock(&e->wake_mu);
         build_fetch_args(e, &a, want);
-        redisReply *r = rconn_eval(&rc, SCRIPT_FETCH, &a);
-        if (!rconn_ok(&rc, r) || r->type != REDIS_REPLY_ARRAY) {
+        rreply *r = rconn_eval(&rc, SCRIPT_FETCH, &a);
+        if (rreply_array(&rc, r, RREPLY_ANY) != 0) {
             BLOG(&e->log, rconn_fail_level(r), "fetch failed (retrying in %d ms): %s", backoff_ms,
                  rc.err);
-            freeReplyObject(r);
+            rreply_free(r);
             wait_for_wake(e, backoff_ms);
             backoff_ms = backoff_ms < 2000 ? backoff_ms * 2 : 2000;
             continue;
         }
         backoff_ms = 50;
-        size_t got = r->elements / 5;
-        dispatch(e, r);
-        freeReplyObject(r);
+        size_t got = rreply_len(r) / 5;
+        dispatch(e, &rc, r);
+        rreply_free(r);
         if (got == 0)
             wait_for_wake(e, IDLE_WAIT_MS);
     }

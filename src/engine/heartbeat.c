@@ -39,9 +39,9 @@ static bool renew_leases(berth_engine *e, rconn *rc)
     pthread_mutex_unlock(&e->own_mu);
     bool ok = true;
     if (a.argc > 3) {
-        redisReply *r = rconn_argv(rc, &a);
+        rreply *r = rconn_argv(rc, &a);
         ok = rconn_ok(rc, r);
-        freeReplyObject(r);
+        rreply_free(r);
     }
     rargs_free(&a);
     return ok;
@@ -73,8 +73,8 @@ static void beat(berth_engine *e, rconn *rc)
         buf_printf(&wids, "%s%s", i ? "," : "", e->worker_ids[i]);
     char host[256] = "";
     gethostname(host, sizeof host - 1);
-    freeReplyObject(rconn_cmd(rc, "SADD %sworker_pools %s", e->prefix, e->pool_id));
-    freeReplyObject(rconn_cmd(rc,
+    rreply_free(rconn_cmd(rc, "SADD %sworker_pools %s", e->prefix, e->pool_id));
+    rreply_free(rconn_cmd(rc,
         "HSET %sworker_pools:%s heartbeat_at %lld started_at %lld job_names %s concurrency %u "
         "worker_ids %s host %s pid %d", e->prefix, e->pool_id, (long long)engine_now(),
         (long long)e->started_at, names.p ? names.p : "", e->nslots, wids.p ? wids.p : "", host,
@@ -98,17 +98,17 @@ static void observe(berth_engine *e, rconn *rc)
         }
         pthread_mutex_unlock(&e->slots_mu);
         if (!id[0]) {
-            freeReplyObject(rconn_cmd(rc, "DEL %sworker:%s", e->prefix, e->worker_ids[i]));
+            rreply_free(rconn_cmd(rc, "DEL %sworker:%s", e->prefix, e->worker_ids[i]));
             continue;
         }
-        freeReplyObject(rconn_cmd(rc, "HSET %sworker:%s job_name %s job_id %s started_at %lld",
+        rreply_free(rconn_cmd(rc, "HSET %sworker:%s job_name %s job_id %s started_at %lld",
                                   e->prefix, e->worker_ids[i], name, id, started));
-        freeReplyObject(rconn_cmd(rc, "EXPIRE %sworker:%s %u", e->prefix, e->worker_ids[i],
+        rreply_free(rconn_cmd(rc, "EXPIRE %sworker:%s %u", e->prefix, e->worker_ids[i],
                                   e->cfg.max_update_hours * 3600));
-        redisReply *st = rconn_cmd(rc, "HGET %sjob_stats:%s status", e->prefix, id);
-        if (st && st->type == REDIS_REPLY_STRING && strcmp(st->str, "Stopped") == 0)
+        rreply *st = rconn_cmd(rc, "HGET %sjob_stats:%s status", e->prefix, id);
+        if (rreply_str_is(st, "Stopped"))
             engine_raise_stop(e, &e->slots[i]);
-        freeReplyObject(st);
+        rreply_free(st);
     }
 }
 
@@ -121,11 +121,13 @@ static void reap(berth_engine *e, rconn *rc)
     rargs_adds(&a, "expired");
     rargs_addi(&a, engine_now_ms());
     rargs_addi(&a, 500);
-    redisReply *r = rconn_eval(rc, SCRIPT_REQUEUE, &a);
-    if (rconn_ok(rc, r) && r->type == REDIS_REPLY_ARRAY && r->elements > 0)
+    rreply *r = rconn_eval(rc, SCRIPT_REQUEUE, &a);
+    if (rreply_array(rc, r, RREPLY_ANY) == 0 && rreply_len(r) > 0) {
+        const char *first = rreply_str(rreply_at(r, 0));
         BLOG_WARN(&e->log, "requeued %zu job(s) whose node stopped renewing their lease (first: %s)",
-                  r->elements, r->element[0]->str);
-    freeReplyObject(r);
+                  rreply_len(r), first ? first : "?");
+    }
+    rreply_free(r);
     rargs_free(&a);
 }
 
@@ -149,18 +151,23 @@ static void sweep(berth_engine *e, rconn *rc)
         rargs_addi(&a, SWEEP_PAGE);
         rargs_addi(&a, (long long)e->cfg.max_update_hours * 3600);
         rargs_addi(&a, dead_s < 300 ? 300 : dead_s);
-        redisReply *r = rconn_eval(rc, SCRIPT_SWEEP, &a);
+        rreply *r = rconn_eval(rc, SCRIPT_SWEEP, &a);
         rargs_free(&a);
-        bool ok = rconn_ok(rc, r) && r->type == REDIS_REPLY_ARRAY && r->elements == 3;
+        const char *cursor = NULL;
+        long long hung = 0, dead = 0;
+        bool ok = rreply_array(rc, r, 3) == 0 &&
+                  rreply_string(rc, rreply_at(r, 0), &cursor, NULL) == 0 &&
+                  rreply_integer(rc, rreply_at(r, 1), &hung) == 0 &&
+                  rreply_integer(rc, rreply_at(r, 2), &dead) == 0;
         if (ok) {
-            snprintf(e->sweep_cursor, sizeof e->sweep_cursor, "%s", r->element[0]->str);
-            if (r->element[1]->integer > 0)
-                BLOG_WARN(&e->log, "marked %lld hung job(s) Error (no update for %u h)",
-                          r->element[1]->integer, e->cfg.max_update_hours);
-            if (r->element[2]->integer > 0)
-                BLOG_WARN(&e->log, "removed %lld dead worker pool(s)", r->element[2]->integer);
+            snprintf(e->sweep_cursor, sizeof e->sweep_cursor, "%s", cursor);
+            if (hung > 0)
+                BLOG_WARN(&e->log, "marked %lld hung job(s) Error (no update for %u h)", hung,
+                          e->cfg.max_update_hours);
+            if (dead > 0)
+                BLOG_WARN(&e->log, "removed %lld dead worker pool(s)", dead);
         }
-        freeReplyObject(r);
+        rreply_free(r);
         if (!ok || strcmp(e->sweep_cursor, "0") == 0)
             break;
     }
@@ -184,10 +191,10 @@ void heartbeat_hand_back(berth_engine *e)
     pthread_mutex_unlock(&e->own_mu);
     rconn *rc = a.argc > 4 ? engine_conn_get(e) : NULL;
     if (rc) {
-        redisReply *r = rconn_eval(rc, SCRIPT_REQUEUE, &a);
-        if (rconn_ok(rc, r) && r->type == REDIS_REPLY_ARRAY)
-            BLOG_INFO(&e->log, "handed %zu unfinished job(s) back to their queues", r->elements);
-        freeReplyObject(r);
+        rreply *r = rconn_eval(rc, SCRIPT_REQUEUE, &a);
+        if (rreply_array(rc, r, RREPLY_ANY) == 0)
+            BLOG_INFO(&e->log, "handed %zu unfinished job(s) back to their queues", rreply_len(r));
+        rreply_free(r);
         engine_conn_put(e, rc);
     }
     rargs_free(&a);
@@ -195,11 +202,11 @@ void heartbeat_hand_back(berth_engine *e)
 
 static void leave(berth_engine *e, rconn *rc)
 {
-    freeReplyObject(rconn_cmd(rc, "SREM %sworker_pools %s", e->prefix, e->pool_id));
-    freeReplyObject(rconn_cmd(rc, "DEL %sworker_pools:%s", e->prefix, e->pool_id));
-    freeReplyObject(rconn_cmd(rc, "SREM %sberth:idle %s", e->prefix, e->pool_id));
+    rreply_free(rconn_cmd(rc, "SREM %sworker_pools %s", e->prefix, e->pool_id));
+    rreply_free(rconn_cmd(rc, "DEL %sworker_pools:%s", e->prefix, e->pool_id));
+    rreply_free(rconn_cmd(rc, "SREM %sberth:idle %s", e->prefix, e->pool_id));
     for (unsigned i = 0; i < e->nslots; i++)
-        freeReplyObject(rconn_cmd(rc, "DEL %sworker:%s", e->prefix, e->worker_ids[i]));
+        rreply_free(rconn_cmd(rc, "DEL %sworker:%s", e->prefix, e->worker_ids[i]));
 }
 
 void *heartbeat_main(void *arg)

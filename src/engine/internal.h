@@ -13,7 +13,9 @@
 #include "berth/berth.h"
 #include "berth/metrics.h"
 #include "berth/tracker.h"
+#include "store/pool.h"
 #include "store/redis.h"
+#include "store/subscribe.h"
 #include "util/buf.h"
 #include "util/log.h"
 
@@ -100,9 +102,7 @@ struct berth_engine {
     char **retry_mem;            /* status changes waiting for Redis to come back */
     size_t nretry_mem;
 
-    pthread_mutex_t pool_mu;     /* guards the API connection pool */
-    rconn **pool;
-    size_t npool;
+    rpool pool;                  /* API callers' connections (store/pool.h) */
 
     atomic_bool running;         /* threads started and not told to stop */
     atomic_bool fetching;        /* fetcher may take new jobs */
@@ -113,8 +113,8 @@ struct berth_engine {
 
     pthread_t fetcher, completer, subscriber, heartbeat, scheduler;
     struct hook_dispatcher *hooks;   /* NULL when hooks_disabled */
-    redisContext *sub_ctx;       /* subscriber's connection, for shutdown(2) */
-    pthread_mutex_t sub_mu;      /* guards sub_ctx */
+    rsub *sub;                   /* subscriber's subscription, for rsub_interrupt */
+    pthread_mutex_t sub_mu;      /* guards sub (the pointer; the subscriber owns it) */
     int64_t started_at;
 };
 

@@ -18,13 +18,13 @@ static int announce_types(berth_engine *e)
         return BERTH_EREDIS;
     int err = 0;
     for (size_t i = 0; i < e->ntypes; i++) {
-        redisReply *r = rconn_cmd(rc, "SADD %sknown_jobs %s", e->prefix, e->types[i].name);
+        rreply *r = rconn_cmd(rc, "SADD %sknown_jobs %s", e->prefix, e->types[i].name);
         err |= !rconn_ok(rc, r);
-        freeReplyObject(r);
+        rreply_free(r);
         r = rconn_cmd(rc, "SET %sjobs:%s:max_concurrency %u", e->prefix, e->types[i].name,
                       e->types[i].t.max_concurrency);
         err |= !rconn_ok(rc, r);
-        freeReplyObject(r);
+        rreply_free(r);
     }
     if (err)
         BLOG_ERROR(&e->log, "cannot register job types in redis: %s", rc->err);
@@ -113,8 +113,7 @@ static void wake_all(berth_engine *e)
     pthread_cond_broadcast(&e->slots_cv);
     pthread_mutex_unlock(&e->slots_mu);
     pthread_mutex_lock(&e->sub_mu);
-    if (e->sub_ctx)
-        shutdown(e->sub_ctx->fd, SHUT_RDWR);
+    rsub_interrupt(e->sub);
     pthread_mutex_unlock(&e->sub_mu);
 }
 
@@ -192,11 +191,7 @@ void berth_engine_free(berth_engine *e)
     engine_metrics_free(e);
     runq_destroy(&e->ready);
     runq_destroy(&e->done);
-    for (size_t i = 0; i < e->npool; i++) {
-        rconn_close(e->pool[i]);
-        berth_free(e->pool[i]);
-    }
-    berth_free(e->pool);
+    rpool_destroy(&e->pool);
     for (size_t i = 0; i < e->ntypes; i++)
         berth_free(e->types[i].name);
     berth_free(e->types);
@@ -209,7 +204,6 @@ void berth_engine_free(berth_engine *e)
     pthread_mutex_destroy(&e->wake_mu);
     pthread_cond_destroy(&e->wake_cv);
     pthread_mutex_destroy(&e->own_mu);
-    pthread_mutex_destroy(&e->pool_mu);
     for (size_t i = 0; i < e->nretry_mem; i++)
         berth_free(e->retry_mem[i]);
     berth_free(e->retry_mem);

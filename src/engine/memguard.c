@@ -103,11 +103,13 @@ static int read_redis(berth_engine *e, reading *r)
     rconn *rc = engine_conn_get(e);
     if (!rc)
         return BERTH_EREDIS;
-    redisReply *rep = rconn_cmd(rc, "INFO memory");
+    rreply *rep = rconn_read(rc, "INFO memory");
     int err = BERTH_EREDIS;
-    if (rconn_ok(rc, rep) && (rep->type == REDIS_REPLY_STRING || rep->type == REDIS_REPLY_STATUS))
-        err = berth_memory_info_parse(rep->str, rep->len, &r->used, &r->max) ? BERTH_EREDIS : 0;
-    freeReplyObject(rep);
+    const char *info;
+    size_t len;
+    if (rreply_string(rc, rep, &info, &len) == 0)
+        err = berth_memory_info_parse(info, len, &r->used, &r->max) ? BERTH_EREDIS : 0;
+    rreply_free(rep);
     engine_conn_put(e, rc);
     return err;
 }

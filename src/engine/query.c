@@ -44,14 +44,13 @@ static int add_stats(berth_engine *e, rconn *rc, const char *id, berth_stats_lis
 }
 
 /* Loads the stats of every string element of arr (ids, or keys when after_colon). */
-static int add_all(berth_engine *e, rconn *rc, const redisReply *arr, bool after_colon,
+static int add_all(berth_engine *e, rconn *rc, const rreply *arr, bool after_colon,
                    berth_stats_list *out)
 {
-    for (size_t i = 0; i < arr->elements; i++) {
-        const redisReply *el = arr->element[i];
-        if (el->type != REDIS_REPLY_STRING)
+    for (size_t i = 0; i < rreply_len(arr); i++) {
+        const char *id = rreply_str(rreply_at(arr, i));
+        if (!id)
             continue;
-        const char *id = el->str;
         const char *colon = after_colon ? strrchr(id, ':') : NULL;
         if (colon)
             id = colon + 1;
@@ -67,16 +66,17 @@ int berth_query_jobs(berth_engine *e, uint64_t cursor, unsigned count, berth_sta
     rconn *rc = engine_conn_get(e);
     if (!rc)
         return BERTH_EREDIS;
-    redisReply *r = rconn_cmd(rc, "SCAN %llu MATCH %sjob_stats:* COUNT %llu",
+    rreply *r = rconn_read(rc, "SCAN %llu MATCH %sjob_stats:* COUNT %llu",
                               (unsigned long long)cursor, e->prefix,
                               (unsigned long long)clamp_page(count));
     int err = BERTH_EREDIS;
-    if (rconn_ok(rc, r) && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
-        r->element[0]->type == REDIS_REPLY_STRING && r->element[1]->type == REDIS_REPLY_ARRAY) {
-        out->next_cursor = strtoull(r->element[0]->str, NULL, 10);
-        err = add_all(e, rc, r->element[1], true, out);
+    long long next = 0;
+    if (rreply_array(rc, r, 2) == 0 && rreply_integer(rc, rreply_at(r, 0), &next) == 0 &&
+        rreply_array(rc, rreply_at(r, 1), RREPLY_ANY) == 0) {
+        out->next_cursor = (uint64_t)next;
+        err = add_all(e, rc, rreply_at(r, 1), true, out);
     }
-    freeReplyObject(r);
+    rreply_free(r);
     engine_conn_put(e, rc);
     return err;
 }
@@ -98,14 +98,15 @@ static char *scheduled_id(const char *job_json, const char *score)
     return out;
 }
 
-static int add_scheduled(berth_engine *e, rconn *rc, const redisReply *arr,
+static int add_scheduled(berth_engine *e, rconn *rc, const rreply *arr,
                          berth_stats_list *out)
 {
-    for (size_t i = 0; i + 1 < arr->elements; i += 2) {
-        const redisReply *job = arr->element[i], *score = arr->element[i + 1];
-        if (job->type != REDIS_REPLY_STRING || score->type != REDIS_REPLY_STRING)
+    for (size_t i = 0; i + 1 < rreply_len(arr); i += 2) {
+        const char *job = rreply_str(rreply_at(arr, i));
+        const char *score = rreply_str(rreply_at(arr, i + 1));
+        if (!job || !score)
             continue;
-        char *id = scheduled_id(job->str, score->str);
+        char *id = scheduled_id(job, score);
         int err = id && *id ? add_stats(e, rc, id, out) : 0;
         berth_free(id);
         if (err)
@@ -114,14 +115,12 @@ static int add_scheduled(berth_engine *e, rconn *rc, const redisReply *arr,
     return 0;
 }
 
-static int64_t int_reply(rconn *rc, redisReply *r, int *err)
+static int64_t int_reply(rconn *rc, rreply *r, int *err)
 {
-    int64_t v = 0;
-    if (rconn_ok(rc, r) && r->type == REDIS_REPLY_INTEGER)
-        v = r->integer;
-    else
+    long long v = 0;
+    if (rreply_integer(rc, r, &v) != 0)
         *err = BERTH_EREDIS;
-    freeReplyObject(r);
+    rreply_free(r);
     return v;
 }
 
@@ -132,31 +131,31 @@ int berth_query_scheduled(berth_engine *e, uint64_t page, berth_stats_list *out)
     if (!rc)
         return BERTH_EREDIS;
     int err = 0;
-    out->total = int_reply(rc, rconn_cmd(rc, "ZCARD %sscheduled", e->prefix), &err);
+    out->total = int_reply(rc, rconn_read(rc, "ZCARD %sscheduled", e->prefix), &err);
     uint64_t skip = (page ? page : 1) - 1;   /* pages before this one */
     uint64_t off = skip * BERTH_SCHEDULED_PAGE_SIZE;
     if (err == 0 && skip <= (uint64_t)out->total / BERTH_SCHEDULED_PAGE_SIZE &&
         off < (uint64_t)out->total) {
-        redisReply *r = rconn_cmd(rc, "ZRANGEBYSCORE %sscheduled -inf +inf WITHSCORES LIMIT "
+        rreply *r = rconn_read(rc, "ZRANGEBYSCORE %sscheduled -inf +inf WITHSCORES LIMIT "
                                   "%llu %d", e->prefix, (unsigned long long)off,
                                   BERTH_SCHEDULED_PAGE_SIZE);
-        if (rconn_ok(rc, r) && r->type == REDIS_REPLY_ARRAY)
+        if (rreply_array(rc, r, RREPLY_ANY) == 0)
             err = add_scheduled(e, rc, r, out);
         else
             err = BERTH_EREDIS;
-        freeReplyObject(r);
+        rreply_free(r);
     }
     engine_conn_put(e, rc);
     return err;
 }
 
-static redisReply *executions_page(berth_engine *e, rconn *rc, const char *id, uint64_t off,
+static rreply *executions_page(berth_engine *e, rconn *rc, const char *id, uint64_t off,
                                    uint64_t size, bool non_dead_only)
 {
     if (non_dead_only)
-        return rconn_cmd(rc, "ZREVRANGEBYSCORE %sexecutions:%s +inf 0 LIMIT %llu %llu",
+        return rconn_read(rc, "ZREVRANGEBYSCORE %sexecutions:%s +inf 0 LIMIT %llu %llu",
                          e->prefix, id, (unsigned long long)off, (unsigned long long)size);
-    return rconn_cmd(rc, "ZREVRANGE %sexecutions:%s %llu %llu", e->prefix, id,
+    return rconn_read(rc, "ZREVRANGE %sexecutions:%s %llu %llu", e->prefix, id,
                      (unsigned long long)off, (unsigned long long)(off + size - 1));
 }
 
@@ -168,9 +167,9 @@ int berth_query_executions(berth_engine *e, const char *policy_id, uint64_t page
     if (!rc)
         return BERTH_EREDIS;
     int err = 0;
-    redisReply *tr = non_dead_only
-                         ? rconn_cmd(rc, "ZCOUNT %sexecutions:%s 0 +inf", e->prefix, policy_id)
-                         : rconn_cmd(rc, "ZCARD %sexecutions:%s", e->prefix, policy_id);
+    rreply *tr = non_dead_only
+                         ? rconn_read(rc, "ZCOUNT %sexecutions:%s 0 +inf", e->prefix, policy_id)
+                         : rconn_read(rc, "ZCARD %sexecutions:%s", e->prefix, policy_id);
     out->total = int_reply(rc, tr, &err);
     size = clamp_page(size);
     page = page ? page : 1;
@@ -178,13 +177,13 @@ int berth_query_executions(berth_engine *e, const char *policy_id, uint64_t page
     bool in_range = (page - 1) < (uint64_t)out->total / size + 1 &&
                     (page - 1) * size < (uint64_t)out->total;
     if (err == 0 && in_range) {
-        redisReply *r = executions_page(e, rc, policy_id, (page - 1) * size, size,
+        rreply *r = executions_page(e, rc, policy_id, (page - 1) * size, size,
                                         non_dead_only);
-        if (rconn_ok(rc, r) && r->type == REDIS_REPLY_ARRAY)
+        if (rreply_array(rc, r, RREPLY_ANY) == 0)
             err = add_all(e, rc, r, false, out);
         else
             err = BERTH_EREDIS;
-        freeReplyObject(r);
+        rreply_free(r);
     }
     engine_conn_put(e, rc);
     return err;
@@ -232,10 +231,10 @@ static void split_names(const char *s, berth_pool_info *p)
 }
 
 /* Reads one heartbeat hash into p. Returns 1 when the pool counts (heartbeat_at != 0). */
-static int read_pool(const redisReply *h, berth_pool_info *p)
+static int read_pool(const rreply *h, berth_pool_info *p)
 {
-    for (size_t i = 0; i + 1 < h->elements; i += 2) {
-        const char *f = h->element[i]->str, *v = h->element[i + 1]->str;
+    for (size_t i = 0; i + 1 < rreply_len(h); i += 2) {
+        const char *f = rreply_str(rreply_at(h, i)), *v = rreply_str(rreply_at(h, i + 1));
         if (!f || !v)
             continue;
         if (strcmp(f, "heartbeat_at") == 0)
@@ -256,14 +255,14 @@ static int read_pool(const redisReply *h, berth_pool_info *p)
 
 static int add_pool(berth_engine *e, rconn *rc, const char *id, berth_pool_list *out)
 {
-    redisReply *h = rconn_cmd(rc, "HGETALL %sworker_pools:%s", e->prefix, id);
-    if (!rconn_ok(rc, h) || h->type != REDIS_REPLY_ARRAY) {
-        freeReplyObject(h);
+    rreply *h = rconn_read(rc, "HGETALL %sworker_pools:%s", e->prefix, id);
+    if (rreply_array(rc, h, RREPLY_ANY) != 0) {
+        rreply_free(h);
         return BERTH_EREDIS;
     }
     berth_pool_info p = {0};
     int counts = read_pool(h, &p);
-    freeReplyObject(h);
+    rreply_free(h);
     if (!counts) {
         pool_info_free(&p);
         return 0;
@@ -280,22 +279,22 @@ int berth_query_pools(berth_engine *e, berth_pool_list *out)
     rconn *rc = engine_conn_get(e);
     if (!rc)
         return BERTH_EREDIS;
-    redisReply *m = rconn_cmd(rc, "SMEMBERS %sworker_pools", e->prefix);
+    rreply *m = rconn_read(rc, "SMEMBERS %sworker_pools", e->prefix);
     int err = 0;
-    if (!rconn_ok(rc, m) || m->type != REDIS_REPLY_ARRAY) {
+    if (rreply_array(rc, m, RREPLY_ANY) != 0) {
         err = BERTH_EREDIS;
     } else {
-        char **ids = berth_calloc(m->elements + 1, sizeof *ids);
+        const char **ids = berth_calloc(rreply_len(m) + 1, sizeof *ids);
         size_t n = 0;
-        for (size_t i = 0; i < m->elements; i++)
-            if (m->element[i]->type == REDIS_REPLY_STRING)
-                ids[n++] = m->element[i]->str;
+        for (size_t i = 0; i < rreply_len(m); i++)
+            if (rreply_str(rreply_at(m, i)))
+                ids[n++] = rreply_str(rreply_at(m, i));
         qsort(ids, n, sizeof *ids, cmp_str);
         for (size_t i = 0; i < n && err == 0; i++)
             err = add_pool(e, rc, ids[i], out);
         berth_free(ids);
     }
-    freeReplyObject(m);
+    rreply_free(m);
     engine_conn_put(e, rc);
     return err;
 }

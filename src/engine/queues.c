@@ -24,11 +24,11 @@ void berth_queue_list_clear(berth_queue_list *l)
     memset(l, 0, sizeof *l);
 }
 
-static int64_t int_of(const redisReply *r)
+/* An integer entry of a queue.lua reply; 0 for anything else. */
+static int64_t int_of(const rreply *r)
 {
-    if (r->type == REDIS_REPLY_INTEGER)
-        return r->integer;
-    return r->type == REDIS_REPLY_STRING ? strtoll(r->str, NULL, 10) : 0;
+    long long v = 0;
+    return rreply_integer(NULL, r, &v) == 0 ? v : 0;
 }
 
 /* queue.lua's arguments: prefix, now, action; the caller adds the rest. */
@@ -48,35 +48,38 @@ int berth_query_queues(berth_engine *e, berth_queue_list *out)
         return BERTH_EREDIS;
     rargs a;
     args_start(e, &a, "list");
-    redisReply *r = rconn_eval(rc, SCRIPT_QUEUE, &a);
+    rreply *r = rconn_eval(rc, SCRIPT_QUEUE, &a);
     int err = BERTH_EREDIS;
-    if (rconn_ok(rc, r) && r->type == REDIS_REPLY_ARRAY && r->elements % 6 == 0) {
+    if (rreply_array(rc, r, RREPLY_ANY) == 0 && rreply_len(r) % 6 == 0) {
         err = 0;
-        out->items = berth_calloc(r->elements / 6 + 1, sizeof *out->items);
-        for (size_t i = 0; i + 6 <= r->elements; i += 6) {
-            redisReply **el = &r->element[i];
-            if (el[0]->type != REDIS_REPLY_STRING)
+        out->items = berth_calloc(rreply_len(r) / 6 + 1, sizeof *out->items);
+        for (size_t i = 0; i + 6 <= rreply_len(r); i += 6) {
+            const char *name;
+            size_t len;
+            if (rreply_string(NULL, rreply_at(r, i), &name, &len) != 0)
                 continue;
             out->items[out->n++] = (berth_queue_info){
-                .name = berth_strndup(el[0]->str, el[0]->len), .waiting = int_of(el[1]),
-                .running = int_of(el[2]), .oldest_at = int_of(el[3]),
-                .paused = int_of(el[4]) != 0, .max_concurrency = int_of(el[5])};
+                .name = berth_strndup(name, len), .waiting = int_of(rreply_at(r, i + 1)),
+                .running = int_of(rreply_at(r, i + 2)), .oldest_at = int_of(rreply_at(r, i + 3)),
+                .paused = int_of(rreply_at(r, i + 4)) != 0,
+                .max_concurrency = int_of(rreply_at(r, i + 5))};
         }
     }
-    freeReplyObject(r);
+    rreply_free(r);
     rargs_free(&a);
     engine_conn_put(e, rc);
     return err;
 }
 
 /* 'ok' → 0, 'unknown' → BERTH_ENOTFOUND, anything else BERTH_EREDIS. */
-static int status_of(rconn *rc, const redisReply *r)
+static int status_of(rconn *rc, const rreply *r)
 {
-    if (!rconn_ok(rc, r) || r->type != REDIS_REPLY_STRING)
+    const char *s;
+    if (rreply_string(rc, r, &s, NULL) != 0)
         return BERTH_EREDIS;
-    if (strcmp(r->str, "unknown") == 0)
+    if (strcmp(s, "unknown") == 0)
         return BERTH_ENOTFOUND;
-    return strcmp(r->str, "ok") == 0 ? 0 : BERTH_EREDIS;
+    return strcmp(s, "ok") == 0 ? 0 : BERTH_EREDIS;
 }
 
 int berth_queue_pause(berth_engine *e, const char *name, bool paused)
@@ -89,9 +92,9 @@ int berth_queue_pause(berth_engine *e, const char *name, bool paused)
     rargs a;
     args_start(e, &a, paused ? "pause" : "resume");
     rargs_adds(&a, name);
-    redisReply *r = rconn_eval(rc, SCRIPT_QUEUE, &a);
+    rreply *r = rconn_eval(rc, SCRIPT_QUEUE, &a);
     int err = status_of(rc, r);
-    freeReplyObject(r);
+    rreply_free(r);
     rargs_free(&a);
     engine_conn_put(e, rc);
     return err;
@@ -120,18 +123,20 @@ static void add_unlock(berth_engine *e, rargs *a, const char *id, const char *ra
 }
 
 /* Releases the unique keys of the stopped unique jobs listed in r (after taken, stopped). */
-static int unlock(berth_engine *e, rconn *rc, const redisReply *r)
+static int unlock(berth_engine *e, rconn *rc, const rreply *r)
 {
     rargs a;
     args_start(e, &a, "unlock");
-    for (size_t i = 2; i + 1 < r->elements; i += 2)
-        if (r->element[i]->type == REDIS_REPLY_STRING && r->element[i + 1]->type == REDIS_REPLY_STRING)
-            add_unlock(e, &a, r->element[i]->str, r->element[i + 1]->str);
+    for (size_t i = 2; i + 1 < rreply_len(r); i += 2) {
+        const char *id = rreply_str(rreply_at(r, i)), *raw = rreply_str(rreply_at(r, i + 1));
+        if (id && raw)
+            add_unlock(e, &a, id, raw);
+    }
     int err = 0;
     if (a.argc > 3) {
-        redisReply *u = rconn_eval(rc, SCRIPT_QUEUE, &a);
+        rreply *u = rconn_eval(rc, SCRIPT_QUEUE, &a);
         err = rconn_ok(rc, u) ? 0 : BERTH_EREDIS;
-        freeReplyObject(u);
+        rreply_free(u);
     }
     rargs_free(&a);
     return err;
@@ -145,18 +150,18 @@ static int stop_batch(berth_engine *e, rconn *rc, const char *name, long long *t
     args_start(e, &a, "stop");
     rargs_adds(&a, name);
     rargs_addi(&a, STOP_BATCH);
-    redisReply *r = rconn_eval(rc, SCRIPT_QUEUE, &a);
+    rreply *r = rconn_eval(rc, SCRIPT_QUEUE, &a);
     rargs_free(&a);
     int err = 0;
-    if (r && r->type == REDIS_REPLY_ARRAY && r->elements >= 2) {
-        *taken = int_of(r->element[0]);
-        *stopped += int_of(r->element[1]);
+    if (rreply_len(r) >= 2) {
+        *taken = int_of(rreply_at(r, 0));
+        *stopped += int_of(rreply_at(r, 1));
         err = unlock(e, rc, r);
     } else {
         err = status_of(rc, r);
         err = err ? err : BERTH_EREDIS;
     }
-    freeReplyObject(r);
+    rreply_free(r);
     return err;
 }
 
@@ -170,9 +175,11 @@ int berth_queue_stop_pending(berth_engine *e, const char *name, long long *stopp
     rconn *rc = engine_conn_get(e);
     if (!rc)
         return BERTH_EREDIS;
-    redisReply *len = rconn_cmd(rc, "LLEN %sjobs:%s", e->prefix, name);
-    long long left = rconn_ok(rc, len) && len->type == REDIS_REPLY_INTEGER ? len->integer : -1;
-    freeReplyObject(len);
+    rreply *len = rconn_cmd(rc, "LLEN %sjobs:%s", e->prefix, name);
+    long long left = -1;
+    if (rreply_integer(rc, len, &left) != 0)
+        left = -1;
+    rreply_free(len);
     int err = left < 0 ? BERTH_EREDIS : 0;
     /* One batch even for an empty queue: it says whether the queue is known. */
     while (err == 0) {

@@ -17,19 +17,21 @@ static int pass(berth_engine *e, rconn *rc)
     rargs_adds(&a, e->prefix);
     rargs_addf(&a, "%.3f", (double)engine_now_ms() / 1000.0);
     rargs_addi(&a, BATCH);
-    redisReply *r = rconn_eval(rc, SCRIPT_SCHEDULE, &a);
+    rreply *r = rconn_eval(rc, SCRIPT_SCHEDULE, &a);
     rargs_free(&a);
     int wait = MAX_WAIT_MS;
-    if (!rconn_ok(rc, r) || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+    long long moved = 0;
+    double due = 0;
+    const char *next = rreply_str(rreply_at(r, 1));   /* "" when nothing is scheduled */
+    if (rreply_array(rc, r, 2) != 0 || rreply_integer(rc, rreply_at(r, 0), &moved) != 0) {
         BLOG(&e->log, rconn_fail_level(r), "scheduler pass failed: %s", rc->err);
-    } else if (r->element[0]->integer >= BATCH) {
+    } else if (moved >= BATCH) {
         wait = 0;
-    } else if (r->element[1]->type == REDIS_REPLY_STRING && r->element[1]->len > 0) {
-        double due_ms = atof(r->element[1]->str) * 1000.0;
-        double left = due_ms - (double)engine_now_ms();
+    } else if (next && *next && rreply_number(rc, rreply_at(r, 1), &due) == 0) {
+        double left = due * 1000.0 - (double)engine_now_ms();
         wait = left <= 0 ? 0 : left < MAX_WAIT_MS ? (int)left + 1 : MAX_WAIT_MS;
     }
-    freeReplyObject(r);
+    rreply_free(r);
     return wait;
 }
 

@@ -3,8 +3,6 @@
  * an older node write the old layout next to the new one: every engine checks the key at
  * start, writes it on a fresh namespace, and refuses one written by a newer Berth without
  * changing anything. A layout change bumps BERTH_SCHEMA_VERSION and migrates older data. */
-#include <stdlib.h>
-
 #include "engine/internal.h"
 
 #define BERTH_SCHEMA_VERSION 1
@@ -15,15 +13,15 @@ int engine_schema_check(berth_engine *e)
     if (!rc)
         return BERTH_EREDIS;
     /* SET NX then GET: a fresh namespace gets our version; an existing one keeps its own. */
-    redisReply *r = rconn_cmd(rc, "SET %sberth:schema %d NX", e->prefix, BERTH_SCHEMA_VERSION);
+    rreply *r = rconn_cmd(rc, "SET %sberth:schema %d NX", e->prefix, BERTH_SCHEMA_VERSION);
     int err = rconn_ok(rc, r) ? 0 : BERTH_EREDIS;
-    freeReplyObject(r);
-    r = err ? NULL : rconn_cmd(rc, "GET %sberth:schema", e->prefix);
-    if (!err && (!rconn_ok(rc, r) || !r || r->type != REDIS_REPLY_STRING))
+    rreply_free(r);
+    r = err ? NULL : rconn_read(rc, "GET %sberth:schema", e->prefix);
+    long long have = 0;
+    if (!err && rreply_integer(rc, r, &have) != 0)
         err = BERTH_EREDIS;
-    long have = err ? 0 : strtol(r->str, NULL, 10);
     if (!err && have > BERTH_SCHEMA_VERSION) {
-        BLOG_ERROR(&e->log, "redis key %sberth:schema says layout version %ld, this Berth "
+        BLOG_ERROR(&e->log, "redis key %sberth:schema says layout version %lld, this Berth "
                    "writes version %d: refusing to start (upgrade this node to the version "
                    "the other nodes run; docs/operations.md)", e->prefix, have,
                    BERTH_SCHEMA_VERSION);
@@ -31,7 +29,7 @@ int engine_schema_check(berth_engine *e)
     } else if (err == BERTH_EREDIS) {
         BLOG_ERROR(&e->log, "cannot check the layout version in redis: %s", rc->err);
     }
-    freeReplyObject(r);
+    rreply_free(r);
     engine_conn_put(e, rc);
     return err;
 }

@@ -7,35 +7,19 @@
 #include "engine/internal.h"
 #include "util/alloc.h"
 
-/* API callers (launch, get, stop, tracker) borrow a connection; the pool grows to the
- * number of concurrent callers and never shrinks, which is bounded by the host's threads. */
+/* API callers (launch, get, stop, tracker) borrow a connection from the pool. */
 rconn *engine_conn_get(berth_engine *e)
 {
-    rconn *rc = NULL;
-    pthread_mutex_lock(&e->pool_mu);
-    if (e->npool > 0)
-        rc = e->pool[--e->npool];
-    pthread_mutex_unlock(&e->pool_mu);
-    if (!rc) {
-        rc = berth_malloc(sizeof *rc);
-        rconn_init(rc, &e->target, 5000);
-    }
-    if (rconn_connect(rc) != 0) {
-        BLOG_DEBUG(&e->log, "redis connect failed: %s", rc->err);   /* rhealth said it */
-        engine_conn_put(e, rc);
-        return NULL;
-    }
+    char err[256];
+    rconn *rc = rpool_get(&e->pool, err, sizeof err);
+    if (!rc)
+        BLOG_DEBUG(&e->log, "redis connect failed: %s", err);   /* rhealth said it */
     return rc;
 }
 
 void engine_conn_put(berth_engine *e, rconn *rc)
 {
-    if (!rc)
-        return;
-    pthread_mutex_lock(&e->pool_mu);
-    e->pool = berth_realloc(e->pool, (e->npool + 1) * sizeof *e->pool);
-    e->pool[e->npool++] = rc;
-    pthread_mutex_unlock(&e->pool_mu);
+    rpool_put(&e->pool, rc);
 }
 
 void engine_wake_fetcher(berth_engine *e)

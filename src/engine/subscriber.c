@@ -22,44 +22,33 @@ static void raise_stop(berth_engine *e, const char *id, size_t len)
     pthread_mutex_unlock(&e->slots_mu);
 }
 
-static void handle(berth_engine *e, redisReply *m)
+static void handle(berth_engine *e, const char *chan, const char *body, size_t len)
 {
-    if (m->type != REDIS_REPLY_ARRAY || m->elements != 3 || !m->element[0]->str ||
-        strcmp(m->element[0]->str, "message") != 0)
-        return;
-    const char *chan = m->element[1]->str;
-    redisReply *body = m->element[2];
     size_t plen = strlen(e->prefix);
     if (strncmp(chan, e->prefix, plen) != 0)
         return;
     if (strcmp(chan + plen, "berth:wake") == 0)
         engine_wake_fetcher(e);
-    else if (strcmp(chan + plen, "berth:control") == 0 && body->len > 5 &&
-             memcmp(body->str, "stop ", 5) == 0)
-        raise_stop(e, body->str + 5, body->len - 5);
+    else if (strcmp(chan + plen, "berth:control") == 0 && len > 5 &&
+             memcmp(body, "stop ", 5) == 0)
+        raise_stop(e, body + 5, len - 5);
 }
 
-static redisContext *dial(berth_engine *e)
+static rsub *dial(berth_engine *e)
 {
-    rconn rc;
-    rconn_init(&rc, &e->target, 0);
-    redisContext *c = NULL;
-    if (rconn_connect(&rc) == 0) {
-        c = rc.c;
-        rc.c = NULL;
-        redisReply *r = redisCommand(c, "SUBSCRIBE %sberth:wake %sberth:control", e->prefix,
-                                     e->prefix);
-        if (!r) {
-            redisFree(c);
-            c = NULL;
-        }
-        freeReplyObject(r);
-        /* the second subscribe confirmation */
-        if (c && redisGetReply(c, (void **)&r) == REDIS_OK)
-            freeReplyObject(r);
-    }
-    rconn_close(&rc);
-    return c;
+    buf wake, control;
+    buf_init(&wake, 0);
+    buf_init(&control, 0);
+    buf_printf(&wake, "%sberth:wake", e->prefix);
+    buf_printf(&control, "%sberth:control", e->prefix);
+    const char *chans[2] = {wake.p, control.p};
+    char err[256];
+    rsub *s = rsub_open(&e->target, chans, 2, err, sizeof err);
+    if (!s)
+        BLOG_DEBUG(&e->log, "subscribe failed: %s", err);   /* rhealth said it */
+    buf_free(&wake);
+    buf_free(&control);
+    return s;
 }
 
 void *subscriber_main(void *arg)
@@ -67,8 +56,8 @@ void *subscriber_main(void *arg)
     berth_engine *e = arg;
     int backoff_ms = 50;
     while (atomic_load(&e->running)) {
-        redisContext *c = dial(e);
-        if (!c) {
+        rsub *s = dial(e);
+        if (!s) {
             struct timespec ts = {backoff_ms / 1000, (backoff_ms % 1000) * 1000000L};
             nanosleep(&ts, NULL);
             backoff_ms = backoff_ms < 2000 ? backoff_ms * 2 : 2000;
@@ -76,18 +65,17 @@ void *subscriber_main(void *arg)
         }
         backoff_ms = 50;
         pthread_mutex_lock(&e->sub_mu);
-        e->sub_ctx = c;
+        e->sub = s;
         pthread_mutex_unlock(&e->sub_mu);
         engine_wake_fetcher(e);
-        redisReply *m;
-        while (atomic_load(&e->running) && redisGetReply(c, (void **)&m) == REDIS_OK) {
-            handle(e, m);
-            freeReplyObject(m);
-        }
+        const char *chan, *body;
+        size_t len;
+        while (atomic_load(&e->running) && rsub_next(s, &chan, &body, &len) == 0)
+            handle(e, chan, body, len);
         pthread_mutex_lock(&e->sub_mu);
-        e->sub_ctx = NULL;
+        e->sub = NULL;
+        rsub_close(s);
         pthread_mutex_unlock(&e->sub_mu);
-        redisFree(c);
     }
     return NULL;
 }

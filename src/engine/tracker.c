@@ -117,13 +117,14 @@ int berth_tracker_save(berth_tracker *t)
         add_field(&a, "check_in", "[REDUNDANT]"), add_num(&a, "check_in_at", s->check_in_at, true);
     add_num(&a, "revision", s->revision, false);
     rconn *rc = engine_conn_get(t->e);
-    redisReply *r = rc ? rconn_eval(rc, SCRIPT_SAVE, &a) : NULL;
-    int err = rc && rconn_ok(rc, r) && r->type == REDIS_REPLY_INTEGER ? 0 : BERTH_EREDIS;
+    rreply *r = rc ? rconn_eval(rc, SCRIPT_SAVE, &a) : NULL;
+    long long rev = 0;
+    int err = rc && rreply_integer(rc, r, &rev) == 0 ? 0 : BERTH_EREDIS;
     if (err == 0) {
-        t->stats->revision = r->integer;
+        t->stats->revision = rev;
         t->stats->update_time = engine_now();
     }
-    freeReplyObject(r);
+    rreply_free(r);
     engine_conn_put(t->e, rc);
     rargs_free(&a);
     return err;
@@ -133,9 +134,9 @@ int berth_tracker_save(berth_tracker *t)
 static int simple(berth_tracker *t, const char *fmt, const char *a1, const char *a2)
 {
     rconn *rc = engine_conn_get(t->e);
-    redisReply *r = rc ? rconn_cmd(rc, fmt, t->e->prefix, a1, a2) : NULL;
+    rreply *r = rc ? rconn_cmd(rc, fmt, t->e->prefix, a1, a2) : NULL;
     int err = rc && rconn_ok(rc, r) ? 0 : BERTH_EREDIS;
-    freeReplyObject(r);
+    rreply_free(r);
     engine_conn_put(t->e, rc);
     return err;
 }
@@ -151,9 +152,9 @@ int berth_tracker_update(berth_tracker *t, const char *const *kv, size_t npairs)
     for (size_t i = 0; i < 2 * npairs; i++)
         rargs_adds(&a, kv[i]);
     rconn *rc = engine_conn_get(t->e);
-    redisReply *r = rc ? rconn_argv(rc, &a) : NULL;
+    rreply *r = rc ? rconn_argv(rc, &a) : NULL;
     int err = rc && rconn_ok(rc, r) ? 0 : BERTH_EREDIS;
-    freeReplyObject(r);
+    rreply_free(r);
     engine_conn_put(t->e, rc);
     rargs_free(&a);
     if (err == 0)

@@ -26,11 +26,11 @@ static int cas(berth_engine *e, rconn *rc, const char *id, const char *target, i
     rargs_adds(&a, id);
     rargs_adds(&a, target);
     rargs_addi(&a, rev);
-    redisReply *r = rconn_eval(rc, SCRIPT_STATUS, &a);
+    rreply *r = rconn_eval(rc, SCRIPT_STATUS, &a);
     int err = BERTH_EREDIS;
     if (rconn_ok(rc, r))
-        err = r->type == REDIS_REPLY_STRING && strcmp(r->str, "ok") == 0 ? 0 : BERTH_EMISMATCH;
-    freeReplyObject(r);
+        err = rreply_str_is(r, "ok") ? 0 : BERTH_EMISMATCH;
+    rreply_free(r);
     rargs_free(&a);
     return err;
 }
@@ -41,14 +41,14 @@ static void persist_retry(berth_tracker *t, const char *target)
     char item[512];
     snprintf(item, sizeof item, "%s %s %lld", t->id, target, (long long)t->stats->revision);
     rconn *rc = engine_conn_get(e);
-    redisReply *r = rc ? rconn_cmd(rc, "RPUSH %sberth:status_retry %s", e->prefix, item) : NULL;
+    rreply *r = rc ? rconn_cmd(rc, "RPUSH %sberth:status_retry %s", e->prefix, item) : NULL;
     if (!rc || !rconn_ok(rc, r)) {
         pthread_mutex_lock(&e->retry_mu);
         e->retry_mem = berth_realloc(e->retry_mem, (e->nretry_mem + 1) * sizeof *e->retry_mem);
         e->retry_mem[e->nretry_mem++] = berth_strdup(item);
         pthread_mutex_unlock(&e->retry_mu);
     }
-    freeReplyObject(r);
+    rreply_free(r);
     engine_conn_put(e, rc);
 }
 
@@ -83,16 +83,17 @@ int berth_tracker_succeed(berth_tracker *t) { return transition(t, BERTH_STATUS_
 int berth_tracker_status(berth_tracker *t, berth_status *out)
 {
     rconn *rc = engine_conn_get(t->e);
-    redisReply *r = rc ? rconn_cmd(rc, "HGET %sjob_stats:%s status", t->e->prefix, t->id) : NULL;
+    rreply *r = rc ? rconn_read(rc, "HGET %sjob_stats:%s status", t->e->prefix, t->id) : NULL;
     int err = BERTH_EREDIS;
+    const char *s = NULL;
     if (rc && rconn_ok(rc, r)) {
         err = BERTH_ENOTFOUND;
-        if (r->type == REDIS_REPLY_STRING) {
-            *out = berth_status_parse(r->str);
+        if (rreply_string(rc, r, &s, NULL) == 0) {
+            *out = berth_status_parse(s);
             err = *out == BERTH_STATUS_INVALID ? BERTH_EINVAL : 0;
         }
     }
-    freeReplyObject(r);
+    rreply_free(r);
     engine_conn_put(t->e, rc);
     return err;
 }
@@ -115,9 +116,9 @@ int berth_tracker_checkin(berth_tracker *t, const char *msg)
     rargs_adds(&a, "C"), rargs_adds(&a, t->id), rargs_adds(&a, t->stats->name);
     rargs_addi(&a, t->stats->revision), rargs_adds(&a, msg), rargs_adds(&a, "");
     rconn *rc = engine_conn_get(t->e);
-    redisReply *r = rc ? rconn_eval(rc, SCRIPT_FINISH, &a) : NULL;
+    rreply *r = rc ? rconn_eval(rc, SCRIPT_FINISH, &a) : NULL;
     int err = rc && rconn_ok(rc, r) ? 0 : BERTH_EREDIS;
-    freeReplyObject(r);
+    rreply_free(r);
     engine_conn_put(t->e, rc);
     rargs_free(&a);
     return err;
@@ -131,19 +132,20 @@ int berth_tracker_reset(berth_tracker *t)
     rargs_addi(&a, engine_now());
     rargs_adds(&a, t->id);
     rconn *rc = engine_conn_get(t->e);
-    redisReply *r = rc ? rconn_eval(rc, SCRIPT_RESET, &a) : NULL;
+    rreply *r = rc ? rconn_eval(rc, SCRIPT_RESET, &a) : NULL;
     int err = BERTH_EREDIS;
+    long long rev = 0;
     if (rc && rconn_ok(rc, r)) {
-        err = r->type == REDIS_REPLY_INTEGER ? 0 : BERTH_ENOTFOUND;
+        err = rreply_integer(rc, r, &rev) == 0 ? 0 : BERTH_ENOTFOUND;
         if (err == 0) {
-            t->stats->revision = r->integer;
+            t->stats->revision = rev;
             set_mem_status(t, "Pending");
             berth_free(t->stats->check_in), t->stats->check_in = NULL;
             t->stats->check_in_at = 0;
             berth_free(t->stats->ack.status), t->stats->ack.status = NULL;
         }
     }
-    freeReplyObject(r);
+    rreply_free(r);
     engine_conn_put(t->e, rc);
     rargs_free(&a);
     return err;
@@ -154,29 +156,30 @@ void engine_retry_status(berth_engine *e, rconn *rc)
 {
     pthread_mutex_lock(&e->retry_mu);
     while (e->nretry_mem > 0) {
-        redisReply *r = rconn_cmd(rc, "RPUSH %sberth:status_retry %s", e->prefix,
-                                  e->retry_mem[e->nretry_mem - 1]);
+        rreply *r = rconn_cmd(rc, "RPUSH %sberth:status_retry %s", e->prefix,
+                              e->retry_mem[e->nretry_mem - 1]);
         bool ok = rconn_ok(rc, r);
-        freeReplyObject(r);
+        rreply_free(r);
         if (!ok)
             break;
         berth_free(e->retry_mem[--e->nretry_mem]);
     }
     pthread_mutex_unlock(&e->retry_mu);
     for (int i = 0; i < 100; i++) {
-        redisReply *r = rconn_cmd(rc, "LINDEX %sberth:status_retry 0", e->prefix);
-        if (!rconn_ok(rc, r) || r->type != REDIS_REPLY_STRING) {
-            freeReplyObject(r);
+        rreply *r = rconn_cmd(rc, "LINDEX %sberth:status_retry 0", e->prefix);
+        const char *item;
+        size_t len;
+        if (rreply_string(rc, r, &item, &len) != 0) {   /* nil: the list is empty */
+            rreply_free(r);
             return;
         }
         char id[256], target[32];
         long long rev = 0;
-        int ok = sscanf(r->str, "%255s %31s %lld", id, target, &rev) == 3;
+        int ok = sscanf(item, "%255s %31s %lld", id, target, &rev) == 3;
         int err = ok ? cas(e, rc, id, target, rev) : BERTH_EMISMATCH;
         if (err != BERTH_EREDIS)
-            freeReplyObject(rconn_cmd(rc, "LREM %sberth:status_retry 1 %b", e->prefix, r->str,
-                                      r->len));
-        freeReplyObject(r);
+            rreply_free(rconn_cmd(rc, "LREM %sberth:status_retry 1 %b", e->prefix, item, len));
+        rreply_free(r);
         if (err == BERTH_EREDIS)
             return;
     }

@@ -24,9 +24,11 @@ void berth_worker_list_clear(berth_worker_list *l)
     memset(l, 0, sizeof *l);
 }
 
-static char *str_or_null(const redisReply *r)
+static char *str_or_null(const rreply *r)
 {
-    return r->type == REDIS_REPLY_STRING && r->len > 0 ? berth_strndup(r->str, r->len) : NULL;
+    const char *s;
+    size_t len;
+    return rreply_string(NULL, r, &s, &len) == 0 && len > 0 ? berth_strndup(s, len) : NULL;
 }
 
 /* Appends one worker with its observation. */
@@ -34,17 +36,18 @@ static int add_worker(berth_engine *e, rconn *rc, const char *pool, const char *
                       berth_worker_list *out)
 {
     berth_worker_info w = {.worker_id = berth_strndup(wid, len), .pool_id = berth_strdup(pool)};
-    redisReply *r = rconn_cmd(rc, "HMGET %sworker:%s job_name job_id started_at", e->prefix,
+    rreply *r = rconn_cmd(rc, "HMGET %sworker:%s job_name job_id started_at", e->prefix,
                               w.worker_id);
     int err = 0;
-    if (rconn_ok(rc, r) && r->type == REDIS_REPLY_ARRAY && r->elements == 3) {
-        w.job_name = str_or_null(r->element[0]);
-        w.job_id = str_or_null(r->element[1]);
-        w.started_at = r->element[2]->type == REDIS_REPLY_STRING ? strtoll(r->element[2]->str, NULL, 10) : 0;
+    if (rreply_array(rc, r, 3) == 0) {
+        long long started = 0;
+        w.job_name = str_or_null(rreply_at(r, 0));
+        w.job_id = str_or_null(rreply_at(r, 1));
+        w.started_at = rreply_integer(NULL, rreply_at(r, 2), &started) == 0 ? started : 0;
     } else {
         err = BERTH_EREDIS;
     }
-    freeReplyObject(r);
+    rreply_free(r);
     out->items = berth_realloc(out->items, (out->n + 1) * sizeof *out->items);
     out->items[out->n++] = w;
     return err;
@@ -52,20 +55,20 @@ static int add_worker(berth_engine *e, rconn *rc, const char *pool, const char *
 
 static int add_pool_workers(berth_engine *e, rconn *rc, const char *pool, berth_worker_list *out)
 {
-    redisReply *r = rconn_cmd(rc, "HGET %sworker_pools:%s worker_ids", e->prefix, pool);
+    rreply *r = rconn_cmd(rc, "HGET %sworker_pools:%s worker_ids", e->prefix, pool);
     if (!rconn_ok(rc, r)) {
-        freeReplyObject(r);
+        rreply_free(r);
         return BERTH_EREDIS;
     }
     int err = 0;
-    const char *s = r->type == REDIS_REPLY_STRING ? r->str : "";
+    const char *s = rreply_str(r) ? rreply_str(r) : "";   /* nil: no workers listed */
     while (*s && err == 0) {
         size_t n = strcspn(s, ",");
         if (n > 0)
             err = add_worker(e, rc, pool, s, n, out);
         s += n + (s[n] == ',');
     }
-    freeReplyObject(r);
+    rreply_free(r);
     return err;
 }
 

@@ -54,12 +54,12 @@ void hook_event_free(hook_event *e)
     berth_free(e);
 }
 
-static redisReply *eval(hook_dispatcher *d, script_id id, rargs *a)
+static rreply *eval(hook_dispatcher *d, script_id id, rargs *a)
 {
-    redisReply *r = rconn_eval(&d->rc, id, a);
+    rreply *r = rconn_eval(&d->rc, id, a);
     if (!rconn_ok(&d->rc, r)) {
         BLOG(&d->o.log, rconn_fail_level(r), "hook dispatcher: redis: %s", d->rc.err);
-        freeReplyObject(r);
+        rreply_free(r);
         return NULL;
     }
     return r;
@@ -78,18 +78,19 @@ static bool take_lead(hook_dispatcher *d, long ttl)
     start_args(d, &a);
     rargs_adds(&a, d->pool);
     rargs_addi(&a, ttl);
-    redisReply *r = eval(d, SCRIPT_HOOK_LEADER, &a);
-    bool lead = r && r->type == REDIS_REPLY_INTEGER && r->integer == 1;
-    freeReplyObject(r);
+    rreply *r = eval(d, SCRIPT_HOOK_LEADER, &a);
+    long long v = 0;
+    bool lead = r && rreply_integer(&d->rc, r, &v) == 0 && v == 1;
+    rreply_free(r);
     rargs_free(&a);
     return lead;
 }
 
 static void ensure_group(hook_dispatcher *d)
 {
-    redisReply *r = rconn_cmd(&d->rc, "XGROUP CREATE %sberth:hooks berth 0 MKSTREAM", d->prefix);
-    d->group_ok = r && (r->type != REDIS_REPLY_ERROR || strstr(r->str, "BUSYGROUP"));
-    freeReplyObject(r);
+    rreply *r = rconn_cmd(&d->rc, "XGROUP CREATE %sberth:hooks berth 0 MKSTREAM", d->prefix);
+    d->group_ok = r && (!rreply_is_error(r) || strstr(rreply_error(r), "BUSYGROUP"));
+    rreply_free(r);
 }
 
 /* A new leader takes over what earlier leaders read but never settled. */
@@ -97,12 +98,14 @@ static void claim(hook_dispatcher *d)
 {
     char cursor[64] = "0-0";
     for (int i = 0; i < 1000; i++) {
-        redisReply *r = rconn_cmd(&d->rc, "XAUTOCLAIM %sberth:hooks berth %s 0 %s COUNT 500 JUSTID",
+        rreply *r = rconn_cmd(&d->rc, "XAUTOCLAIM %sberth:hooks berth %s 0 %s COUNT 500 JUSTID",
                                   d->prefix, d->pool, cursor);
-        bool ok = rconn_ok(&d->rc, r) && r->type == REDIS_REPLY_ARRAY && r->elements >= 2;
+        const char *next = NULL;
+        bool ok = rreply_array(&d->rc, r, RREPLY_ANY) == 0 && rreply_len(r) >= 2 &&
+                  rreply_string(&d->rc, rreply_at(r, 0), &next, NULL) == 0;
         if (ok)
-            snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
-        freeReplyObject(r);
+            snprintf(cursor, sizeof cursor, "%s", next);
+        rreply_free(r);
         if (!ok || strcmp(cursor, "0-0") == 0)
             break;
     }
@@ -110,21 +113,32 @@ static void claim(hook_dispatcher *d)
     snprintf(d->own_cursor, sizeof d->own_cursor, "0");
 }
 
-static char *field(redisReply *kv, const char *name)
+static const char *field(const rreply *kv, const char *name)
 {
-    for (size_t i = 0; i + 1 < kv->elements; i += 2)
-        if (strcmp(kv->element[i]->str, name) == 0)
-            return kv->element[i + 1]->str;
+    for (size_t i = 0; i + 1 < rreply_len(kv); i += 2)
+        if (rreply_str_is(rreply_at(kv, i), name))
+            return rreply_str(rreply_at(kv, i + 1));
     return NULL;
 }
 
-static hook_event *event_from(redisReply *entry)
+static long long field_int(const rreply *kv, const char *name)
 {
+    const char *v = field(kv, name);
+    return v ? strtoll(v, NULL, 10) : 0;
+}
+
+/* One stream entry [id, [field, value, ...]]; NULL when it has another shape (skipped:
+ * without an id it cannot be settled, and another reader would meet it again). */
+static hook_event *event_from(const rreply *entry)
+{
+    const char *sid = rreply_str(rreply_at(entry, 0));
+    if (!sid)
+        return NULL;
     hook_event *e = berth_calloc(1, sizeof *e);
     buf_init(&e->resp, 512);
-    snprintf(e->sid, sizeof e->sid, "%s", entry->element[0]->str);
-    redisReply *kv = entry->element[1];
-    if (kv->type != REDIS_REPLY_ARRAY) {   /* deleted meanwhile: settle it */
+    snprintf(e->sid, sizeof e->sid, "%s", sid);
+    const rreply *kv = rreply_at(entry, 1);
+    if (rreply_array(NULL, kv, RREPLY_ANY) != 0) {   /* deleted meanwhile: settle it */
         e->outcome = 'D';
         return e;
     }
@@ -133,9 +147,9 @@ static hook_event *event_from(redisReply *entry)
     e->url = berth_strdup(field(kv, "u"));
     const char *c = field(kv, "c");
     e->checkin = c && *c ? berth_strdup(c) : NULL;
-    e->revision = atoll(field(kv, "r") ? field(kv, "r") : "0");
-    e->checkin_at = atoll(field(kv, "t") ? field(kv, "t") : "0");
-    e->at = atoll(field(kv, "at") ? field(kv, "at") : "0");
+    e->revision = field_int(kv, "r");
+    e->checkin_at = field_int(kv, "t");
+    e->at = field_int(kv, "at");
     if (!e->job || !e->status || !e->url)
         e->outcome = 'D';
     else
@@ -151,21 +165,25 @@ static void read_events(hook_dispatcher *d)
     if (room == 0)
         return;
     bool idle = d->n == 0;
-    redisReply *r = rconn_cmd(&d->rc, idle && !d->read_own
+    rreply *r = rconn_cmd(&d->rc, idle && !d->read_own
                                           ? "XREADGROUP GROUP berth %s COUNT %d BLOCK 1000 STREAMS %sberth:hooks %s"
                                           : "XREADGROUP GROUP berth %s COUNT %d STREAMS %sberth:hooks %s",
                               d->pool, (int)room, d->prefix, d->read_own ? d->own_cursor : ">");
     size_t got = 0;
-    if (rconn_ok(&d->rc, r) && r->type == REDIS_REPLY_ARRAY && r->elements == 1) {
-        redisReply *entries = r->element[0]->element[1];
-        for (size_t i = 0; i < entries->elements && d->n < MAX_EVENTS; i++, got++) {
-            d->ev[d->n++] = event_from(entries->element[i]);
-            snprintf(d->own_cursor, sizeof d->own_cursor, "%s", entries->element[i]->element[0]->str);
+    /* [[stream, [entry, ...]]], or nil when the block timed out */
+    if (rconn_ok(&d->rc, r) && rreply_len(r) == 1) {
+        const rreply *entries = rreply_at(rreply_at(r, 0), 1);
+        for (size_t i = 0; i < rreply_len(entries) && d->n < MAX_EVENTS; i++, got++) {
+            hook_event *ev = event_from(rreply_at(entries, i));
+            if (!ev)
+                continue;
+            d->ev[d->n++] = ev;
+            snprintf(d->own_cursor, sizeof d->own_cursor, "%s", ev->sid);
         }
     }
     if (d->read_own && got == 0)
         d->read_own = false;
-    freeReplyObject(r);
+    rreply_free(r);
 }
 
 /* Outdated check and payload for events not prepared yet, BATCH per script call.
@@ -187,22 +205,25 @@ static size_t prepare_batch(hook_dispatcher *d)
         rargs_adds(&a, batch[i]->status), rargs_addi(&a, batch[i]->revision);
         rargs_addi(&a, batch[i]->checkin_at);
     }
-    redisReply *r = eval(d, SCRIPT_HOOK_PREPARE, &a);
+    rreply *r = eval(d, SCRIPT_HOOK_PREPARE, &a);
     rargs_free(&a);
-    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != k) {
-        freeReplyObject(r);
+    if (rreply_array(&d->rc, r, k) != 0) {
+        BLOG_ERROR(&d->o.log, "hook dispatcher: %s", d->rc.err);
+        rreply_free(r);
         return 0;
     }
     for (size_t i = 0; i < k; i++) {
-        redisReply *one = r->element[i], *h = one->element[1];
-        if (one->element[0]->integer == 1) {
-            batch[i]->outcome = 'D';
+        const rreply *one = rreply_at(r, i), *h = rreply_at(one, 1);
+        long long outdated = 0;
+        if (rreply_array(&d->rc, one, 2) != 0 ||
+            rreply_integer(&d->rc, rreply_at(one, 0), &outdated) != 0 || outdated == 1) {
+            batch[i]->outcome = 'D';   /* outdated, or a shape no script of ours writes */
             continue;
         }
-        size_t n = h->elements / 2;
+        size_t n = rreply_len(h) / 2;
         const char *f[n + 1], *v[n + 1];
         for (size_t j = 0; j < n; j++)
-            f[j] = h->element[2 * j]->str, v[j] = h->element[2 * j + 1]->str;
+            f[j] = rreply_str(rreply_at(h, 2 * j)), v[j] = rreply_str(rreply_at(h, 2 * j + 1));
         batch[i]->payload = hook_payload(batch[i], f, v, n, d->o.max_payload);
         batch[i]->prepared = true;
         batch[i]->first_ms = batch[i]->next_ms = now_ms();
@@ -211,7 +232,7 @@ static size_t prepare_batch(hook_dispatcher *d)
             snprintf(batch[i]->reason, sizeof batch[i]->reason, "cannot build the payload");
         }
     }
-    freeReplyObject(r);
+    rreply_free(r);
     return k;
 }
 
@@ -346,11 +367,11 @@ static void settle(hook_dispatcher *d)
     char num[16];
     snprintf(num, sizeof num, "%d", k);
     rargs_set(&a, at_count, num);
-    redisReply *r = eval(d, SCRIPT_HOOK_DONE, &a);
+    rreply *r = eval(d, SCRIPT_HOOK_DONE, &a);
     rargs_free(&a);
     if (!r)
         return;   /* Redis away: keep them and try again next pass */
-    freeReplyObject(r);
+    rreply_free(r);
     size_t keep = 0;
     for (size_t i = 0; i < d->n; i++) {
         if (d->ev[i]->outcome)
@@ -368,10 +389,10 @@ static void report(hook_dispatcher *d)
         retrying += d->ev[i]->attempts > 0 && !d->ev[i]->outcome;
     /* Only while something fails, so an idle service writes nothing. */
     if (retrying > 0)
-        freeReplyObject(rconn_cmd(&d->rc, "SET %sberth:hooks:retrying %lld PX %d", d->prefix,
+        rreply_free(rconn_cmd(&d->rc, "SET %sberth:hooks:retrying %lld PX %d", d->prefix,
                                   retrying, LEAD_TTL_MS));
     else if (d->reported_retrying > 0)
-        freeReplyObject(rconn_cmd(&d->rc, "DEL %sberth:hooks:retrying", d->prefix));
+        rreply_free(rconn_cmd(&d->rc, "DEL %sberth:hooks:retrying", d->prefix));
     d->reported_retrying = retrying;
     int64_t now = now_ms();
     if (retrying > 0 && now >= d->next_log_ms) {   /* once a minute while receivers fail */
@@ -482,12 +503,11 @@ void hook_dispatcher_stop(hook_dispatcher *d)
 
 static long long count_of(rconn *rc, const char *fmt, const char *prefix)
 {
-    redisReply *r = rconn_cmd(rc, fmt, prefix);
+    rreply *r = rconn_cmd(rc, fmt, prefix);
     long long v = -1;
-    if (rconn_ok(rc, r))
-        v = r->type == REDIS_REPLY_INTEGER ? r->integer
-            : r->type == REDIS_REPLY_STRING ? atoll(r->str) : 0;
-    freeReplyObject(r);
+    if (rconn_ok(rc, r) && (rreply_is_nil(r) || rreply_integer(rc, r, &v) != 0))
+        v = 0;   /* an absent counter, or one holding something else */
+    rreply_free(r);
     return v;
 }
 
@@ -508,11 +528,12 @@ int hook_replay(rconn *rc, const char *prefix, long limit, long long *moved)
     rargs_adds(&a, prefix);
     rargs_addi(&a, now_ms() / 1000);
     rargs_addi(&a, limit);
-    redisReply *r = rconn_eval(rc, SCRIPT_HOOK_REPLAY, &a);
+    rreply *r = rconn_eval(rc, SCRIPT_HOOK_REPLAY, &a);
     rargs_free(&a);
-    int ok = rconn_ok(rc, r) && r->type == REDIS_REPLY_INTEGER;
+    long long v = 0;
+    int ok = rreply_integer(rc, r, &v) == 0;
     if (ok)
-        *moved = r->integer;
-    freeReplyObject(r);
+        *moved = v;
+    rreply_free(r);
     return ok ? 0 : BERTH_EREDIS;
 }

@@ -23,6 +23,14 @@ struct joblog_cursor {
     uint64_t off;                /* next byte to send */
 };
 
+/* The cursor's REDIS connection, borrowed on first use (and again after Redis was away). */
+static rconn *redis_conn(joblog_cursor *c)
+{
+    if (!c->rc)
+        c->rc = jl_conn_get(c->s, NULL, 0);
+    return c->rc;
+}
+
 /* Current size of the log behind c, or -1 when it does not exist. */
 static long long cur_size(joblog_cursor *c)
 {
@@ -32,10 +40,13 @@ static long long cur_size(joblog_cursor *c)
         struct stat st;
         return c->fd >= 0 && fstat(c->fd, &st) == 0 ? (long long)st.st_size : -1;
     }
-    redisReply *r = rconn_cmd(c->rc, "STRLEN %s", c->key.p);
-    long long n = rconn_ok(c->rc, r) && r->type == REDIS_REPLY_INTEGER && r->integer > 0
-                      ? r->integer : -1;
-    freeReplyObject(r);
+    if (!redis_conn(c))
+        return -1;
+    rreply *r = rconn_read(c->rc, "STRLEN %s", c->key.p);
+    long long n = -1;
+    if (rreply_integer(c->rc, r, &n) != 0 || n <= 0)
+        n = -1;
+    rreply_free(r);
     return n;
 }
 
@@ -48,7 +59,6 @@ static void cursor_on(joblog_cursor *c, size_t i, const char *id)
             c->path[0] = '\0';
     } else {
         jl_key(c->s, id, &c->key);
-        c->rc = jl_conn_get(c->s);
     }
 }
 
@@ -57,7 +67,7 @@ static void cursor_off(joblog_cursor *c)
     if (c->fd >= 0)
         close(c->fd);
     c->fd = -1;
-    jl_conn_put(c->s, c->rc, c->rc && c->rc->c);
+    jl_conn_put(c->s, c->rc);
     c->rc = NULL;
 }
 
@@ -102,16 +112,19 @@ ssize_t joblog_follow_read(joblog_cursor *c, char *dst, size_t n)
             c->off += (uint64_t)r;
         return r < 0 ? -1 : r;
     }
-    redisReply *r = rconn_cmd(c->rc, "GETRANGE %s %llu %llu", c->key.p,
-                              (unsigned long long)c->off,
-                              (unsigned long long)(c->off + n - 1));
+    if (!redis_conn(c))
+        return -1;
+    rreply *r = rconn_read(c->rc, "GETRANGE %s %llu %llu", c->key.p,
+                           (unsigned long long)c->off, (unsigned long long)(c->off + n - 1));
     ssize_t got = -1;
-    if (rconn_ok(c->rc, r) && r->type == REDIS_REPLY_STRING) {
-        got = (ssize_t)(r->len < n ? r->len : n);
-        memcpy(dst, r->str, (size_t)got);
+    const char *bytes;
+    size_t len;
+    if (rreply_string(c->rc, r, &bytes, &len) == 0) {
+        got = (ssize_t)(len < n ? len : n);
+        memcpy(dst, bytes, (size_t)got);
         c->off += (uint64_t)got;
     }
-    freeReplyObject(r);
+    rreply_free(r);
     return got;
 }
 

@@ -45,29 +45,38 @@ static int redis_get(joblog_set *s, const char *id, uint64_t tail, joblog_data *
     buf key;
     buf_init(&key, 0);
     jl_key(s, id, &key);
-    rconn *rc = jl_conn_get(s);
-    redisReply *r = rconn_cmd(rc, "EXISTS %s", key.p);
-    bool ok = rconn_ok(rc, r);
-    int rv = ok && r->type == REDIS_REPLY_INTEGER && r->integer == 1 ? 0 : BERTH_ENOTFOUND;
-    freeReplyObject(r);
+    char why[256];
+    rconn *rc = jl_conn_get(s, why, sizeof why);
+    if (!rc) {
+        snprintf(err, errlen, "redis: %s", why);
+        buf_free(&key);
+        return BERTH_EREDIS;
+    }
+    rreply *r = rconn_read(rc, "EXISTS %s", key.p);
+    long long exists = 0;
+    bool ok = rreply_integer(rc, r, &exists) == 0;
+    int rv = ok && exists == 1 ? 0 : BERTH_ENOTFOUND;
+    rreply_free(r);
     r = NULL;
     if (ok && rv == 0) {
         long long from = tail > 0 ? -(long long)tail : 0;
-        r = rconn_cmd(rc, "GETRANGE %s %lld -1", key.p, from);
-        ok = rconn_ok(rc, r) && r->type == REDIS_REPLY_STRING;
+        r = rconn_read(rc, "GETRANGE %s %lld -1", key.p, from);
+        const char *bytes;
+        size_t len;
+        ok = rreply_string(rc, r, &bytes, &len) == 0;
         if (ok) {
-            out->bytes = berth_malloc((size_t)r->len + 1);
-            memcpy(out->bytes, r->str, (size_t)r->len);
-            out->bytes[r->len] = '\0';
-            out->bytes_len = (size_t)r->len;
+            out->bytes = berth_malloc(len + 1);
+            memcpy(out->bytes, bytes, len);
+            out->bytes[len] = '\0';
+            out->bytes_len = len;
         }
     }
     if (!ok) {
         snprintf(err, errlen, "redis: %s", rc->err);
         rv = BERTH_EREDIS;
     }
-    freeReplyObject(r);
-    jl_conn_put(s, rc, ok);
+    rreply_free(r);
+    jl_conn_put(s, rc);
     buf_free(&key);
     return rv;
 }

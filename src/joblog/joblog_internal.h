@@ -6,11 +6,11 @@
 #include <pthread.h>
 
 #include "joblog/joblog.h"
+#include "store/pool.h"
 
 #define JL_TTL_RUNNING (7 * 86400)   /* while a run writes, and after a failed run */
 #define JL_TTL_OK 86400              /* after a successful run: the stats' TTL */
 #define JL_PENDING_MAX ((size_t)1 << 20)  /* a run's unflushed Redis bytes */
-#define JL_GET_POOL 4                /* idle getter connections kept */
 
 typedef struct jl_sink jl_sink;
 typedef struct jl_pending jl_pending;
@@ -27,9 +27,7 @@ struct berth_joblogs {
     size_t redis_max;             /* REDIS key cap */
     jl_sink *sink;                /* NULL without a REDIS backend */
 
-    pthread_mutex_t pool_mu;      /* guards pool, npool */
-    rconn *pool[JL_GET_POOL];     /* idle getter connections */
-    size_t npool;
+    rpool pool;                   /* getter connections, when has_redis */
 
     pthread_mutex_t sw_mu;        /* guards sw_stop, sw_passes, started */
     pthread_cond_t sw_cv;
@@ -40,9 +38,10 @@ struct berth_joblogs {
     pthread_t sweeper;
 };
 
-/* set.c: getter connections (5 s timeout); put back or close. */
-rconn *jl_conn_get(joblog_set *s);
-void jl_conn_put(joblog_set *s, rconn *rc, bool healthy);
+/* set.c: a getter connection (5 s timeout) from the set's pool, or NULL when Redis cannot
+ * be reached (err gets why); jl_conn_put gives it back (NULL-safe). */
+rconn *jl_conn_get(joblog_set *s, char *err, size_t errlen);
+void jl_conn_put(joblog_set *s, rconn *rc);
 /* "{ns}:berth:joblog:<id>" into out (a buf, reset first). */
 void jl_key(const joblog_set *s, const char *id, buf *out);
 

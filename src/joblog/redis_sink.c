@@ -186,9 +186,9 @@ static void take(jl_sink *k, batch *b)
 
 static void send_batch(jl_sink *k, batch *b)
 {
-    redisReply *r = rconn_argv(&k->rc, &b->a);
+    rreply *r = rconn_argv(&k->rc, &b->a);
     bool ok = rconn_ok(&k->rc, r);
-    freeReplyObject(r);
+    rreply_free(r);
     if (!ok && !k->down)
         BLOG_ERROR(&k->s->log, "cannot write job logs to Redis: %s (lines of this moment "
                    "are lost; the jobs keep running)", k->rc.err);

@@ -66,9 +66,9 @@ int joblog_set_new(const joblog_config *c, joblog_set **out, char *err, size_t e
     snprintf(s->key_prefix, n, "{%s}:berth:joblog:", ns);
     if (s->has_redis) {
         rtarget_copy(&s->redis, c->redis);
+        rpool_init(&s->pool, &s->redis, 5000);
         s->sink = jl_sink_new(s);
     }
-    pthread_mutex_init(&s->pool_mu, NULL);
     pthread_mutex_init(&s->sw_mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -95,18 +95,15 @@ void joblog_set_free(joblog_set *s)
         return;
     jl_sweeper_stop(s);
     jl_sink_free(s->sink);
-    for (size_t i = 0; i < s->npool; i++) {
-        rconn_close(s->pool[i]);
-        berth_free(s->pool[i]);
-    }
     for (size_t i = 0; i < s->nb; i++) {
         berth_free((char *)s->b[i].base_dir);
         berth_free((char *)s->b[i].sweep_dir);
     }
-    if (s->has_redis)
+    if (s->has_redis) {
+        rpool_destroy(&s->pool);
         rtarget_free(&s->redis);
+    }
     berth_free(s->key_prefix);
-    pthread_mutex_destroy(&s->pool_mu);
     pthread_mutex_destroy(&s->sw_mu);
     pthread_cond_destroy(&s->sw_cv);
     berth_free(s);
@@ -120,33 +117,14 @@ bool joblog_set_has_getter(const joblog_set *s)
     return false;
 }
 
-rconn *jl_conn_get(joblog_set *s)
+rconn *jl_conn_get(joblog_set *s, char *err, size_t errlen)
 {
-    rconn *rc = NULL;
-    pthread_mutex_lock(&s->pool_mu);
-    if (s->npool > 0)
-        rc = s->pool[--s->npool];
-    pthread_mutex_unlock(&s->pool_mu);
-    if (!rc) {
-        rc = berth_malloc(sizeof *rc);
-        rconn_init(rc, &s->redis, 5000);
-    }
-    return rc;
+    return rpool_get(&s->pool, err, errlen);
 }
 
-void jl_conn_put(joblog_set *s, rconn *rc, bool healthy)
+void jl_conn_put(joblog_set *s, rconn *rc)
 {
-    if (!rc)
-        return;
-    pthread_mutex_lock(&s->pool_mu);
-    bool kept = healthy && s->npool < JL_GET_POOL;
-    if (kept)
-        s->pool[s->npool++] = rc;
-    pthread_mutex_unlock(&s->pool_mu);
-    if (!kept) {
-        rconn_close(rc);
-        berth_free(rc);
-    }
+    rpool_put(&s->pool, rc);
 }
 
 void jl_key(const joblog_set *s, const char *id, buf *out)

@@ -55,21 +55,24 @@ bool period_policy_parse(const char *text, policy *pol)
 
 static void load_policies(berth_period *p, rconn *rc, long long version)
 {
-    redisReply *r = rconn_cmd(rc, "ZRANGE %speriod:policies 0 -1", p->e->prefix);
-    if (!rconn_ok(rc, r) || r->type != REDIS_REPLY_ARRAY) {
-        freeReplyObject(r);
+    rreply *r = rconn_cmd(rc, "ZRANGE %speriod:policies 0 -1", p->e->prefix);
+    if (rreply_array(rc, r, RREPLY_ANY) != 0) {
+        rreply_free(r);
         return;
     }
     policies_free(p);
-    p->policies = berth_calloc(r->elements ? r->elements : 1, sizeof *p->policies);
-    for (size_t i = 0; i < r->elements; i++) {
-        if (period_policy_parse(r->element[i]->str, &p->policies[p->npolicies]))
+    size_t n = rreply_len(r);
+    p->policies = berth_calloc(n ? n : 1, sizeof *p->policies);
+    for (size_t i = 0; i < n; i++) {
+        const char *text = rreply_str(rreply_at(r, i));
+        if (text && period_policy_parse(text, &p->policies[p->npolicies]))
             p->npolicies++;
         else
-            BLOG_WARN(&p->e->log, "skipping malformed periodic policy: %.200s", r->element[i]->str);
+            BLOG_WARN(&p->e->log, "skipping malformed periodic policy: %.200s",
+                      text ? text : "(not a string)");
     }
     p->version = version;
-    freeReplyObject(r);
+    rreply_free(r);
 }
 
 static void fire(berth_period *p, rconn *rc, const policy *pol, int64_t last, int64_t now)
@@ -90,11 +93,11 @@ static void fire(berth_period *p, rconn *rc, const policy *pol, int64_t last, in
     rargs_addi(&a, advance);
     for (int i = 0; i < n; i++)
         rargs_addi(&a, times[i]);
-    redisReply *r = rconn_eval(rc, SCRIPT_PERIOD_FIRE, &a);
+    rreply *r = rconn_eval(rc, SCRIPT_PERIOD_FIRE, &a);
     if (!rconn_ok(rc, r))
         BLOG(&p->e->log, rconn_fail_level(r), "planning policy %s failed: %s", pol->id,
              rc->err);
-    freeReplyObject(r);
+    rreply_free(r);
     rargs_free(&a);
 }
 
@@ -110,29 +113,36 @@ static void trim(berth_period *p, rconn *rc, int64_t now)
         rargs_addi(&a, now);
         rargs_adds(&a, p->policies[i].id);
         rargs_addi(&a, p->cfg.keep_executions);
-        freeReplyObject(rconn_eval(rc, SCRIPT_PERIOD_TRIM, &a));
+        rreply_free(rconn_eval(rc, SCRIPT_PERIOD_TRIM, &a));
         rargs_free(&a);
     }
 }
 
 static void pass(berth_period *p, rconn *rc)
 {
-    redisReply *v = rconn_cmd(rc, "GET %sberth:period:version", p->e->prefix);
+    rreply *v = rconn_cmd(rc, "GET %sberth:period:version", p->e->prefix);
     if (!rconn_ok(rc, v)) {
-        freeReplyObject(v);
+        rreply_free(v);
         return;
     }
-    long long version = v->type == REDIS_REPLY_STRING ? atoll(v->str) : 0;
-    freeReplyObject(v);
+    long long version = 0;   /* nil (no policy yet) or garbage: 0 */
+    if (rreply_is_nil(v) || rreply_integer(rc, v, &version) != 0)
+        version = 0;
+    rreply_free(v);
     if (version != p->version)
         load_policies(p, rc, version);
-    redisReply *f = rconn_cmd(rc, "HGETALL %sberth:period:fired", p->e->prefix);
+    rreply *f = rconn_cmd(rc, "HGETALL %sberth:period:fired", p->e->prefix);
     int64_t now = engine_now();
-    for (size_t i = 0; f && f->type == REDIS_REPLY_ARRAY && i + 1 < f->elements; i += 2)
+    for (size_t i = 0; i + 1 < rreply_len(f); i += 2) {
+        long long last = 0;
+        const char *id = rreply_str(rreply_at(f, i));
+        if (!id || rreply_integer(rc, rreply_at(f, i + 1), &last) != 0)
+            continue;
         for (size_t k = 0; k < p->npolicies; k++)
-            if (strcmp(p->policies[k].id, f->element[i]->str) == 0)
-                fire(p, rc, &p->policies[k], atoll(f->element[i + 1]->str), now);
-    freeReplyObject(f);
+            if (strcmp(p->policies[k].id, id) == 0)
+                fire(p, rc, &p->policies[k], last, now);
+    }
+    rreply_free(f);
     trim(p, rc, now);
 }
 

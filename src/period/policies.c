@@ -25,30 +25,34 @@ void berth_policy_list_clear(berth_policy_list *l)
 
 static int64_t last_planned(berth_engine *e, rconn *rc, const char *id, int *err)
 {
-    redisReply *r = rconn_cmd(rc, "HGET %sberth:period:fired %s", e->prefix, id);
-    int64_t v = 0;
+    rreply *r = rconn_cmd(rc, "HGET %sberth:period:fired %s", e->prefix, id);
+    long long v = 0;
     if (!rconn_ok(rc, r))
         *err = BERTH_EREDIS;
-    else if (r->type == REDIS_REPLY_STRING)
-        v = strtoll(r->str, NULL, 10);
-    freeReplyObject(r);
+    else if (rreply_integer(NULL, r, &v) != 0)
+        v = 0;   /* nil: never planned */
+    rreply_free(r);
     return v;
 }
 
 /* One zset member and its score onto out (skipped when malformed). */
-static int add_policy(berth_engine *e, rconn *rc, const redisReply *json, const redisReply *score,
+static int add_policy(berth_engine *e, rconn *rc, const rreply *json, const rreply *score,
                       int64_t now, berth_policy_list *out)
 {
     policy pol;
-    if (json->type != REDIS_REPLY_STRING || !period_policy_parse(json->str, &pol))
+    const char *text = rreply_str(json);
+    long long numeric_id = 0;
+    if (!text || !period_policy_parse(text, &pol))
         return 0;
+    if (rreply_integer(NULL, score, &numeric_id) != 0)
+        numeric_id = 0;
     int err = 0;
     berth_policy_info *p = &out->items[out->n++];
     *p = (berth_policy_info){
         .id = berth_strdup(pol.id), .job_name = berth_strdup(pol.name),
         .cron_spec = berth_strdup(pol.cron), .params_json = berth_strdup(pol.params),
         .web_hook_url = berth_strdup(pol.hook),
-        .numeric_id = score->type == REDIS_REPLY_STRING ? strtoll(score->str, NULL, 10) : 0,
+        .numeric_id = numeric_id,
         .next_fire = cron_next(&pol.sched, now)};
     p->last_planned = last_planned(e, rc, pol.id, &err);
     period_policy_clear(&pol);
@@ -61,16 +65,16 @@ int berth_query_policies(berth_engine *e, berth_policy_list *out)
     rconn *rc = engine_conn_get(e);
     if (!rc)
         return BERTH_EREDIS;
-    redisReply *r = rconn_cmd(rc, "ZRANGE %speriod:policies 0 -1 WITHSCORES", e->prefix);
+    rreply *r = rconn_cmd(rc, "ZRANGE %speriod:policies 0 -1 WITHSCORES", e->prefix);
     int err = BERTH_EREDIS;
-    if (rconn_ok(rc, r) && r->type == REDIS_REPLY_ARRAY) {
+    if (rreply_array(rc, r, RREPLY_ANY) == 0) {
         err = 0;
-        out->items = berth_calloc(r->elements / 2 + 1, sizeof *out->items);
+        out->items = berth_calloc(rreply_len(r) / 2 + 1, sizeof *out->items);
         int64_t now = engine_now();
-        for (size_t i = 0; i + 1 < r->elements && err == 0; i += 2)
-            err = add_policy(e, rc, r->element[i], r->element[i + 1], now, out);
+        for (size_t i = 0; i + 1 < rreply_len(r) && err == 0; i += 2)
+            err = add_policy(e, rc, rreply_at(r, i), rreply_at(r, i + 1), now, out);
     }
-    freeReplyObject(r);
+    rreply_free(r);
     engine_conn_put(e, rc);
     return err;
 }

@@ -132,15 +132,16 @@ int berth_period_launch(berth_period *p, const berth_launch *l, berth_stats **ou
     rargs_addi(&a, now + rnd % 10), rargs_adds(&a, pjson);
     stats_args(&a, id, l, ptext, now);
     rconn *c = engine_conn_get(p->e);
-    redisReply *r = c ? rconn_eval(c, SCRIPT_PERIOD_CREATE, &a) : NULL;
-    rc = c && rconn_ok(c, r) && r->type == REDIS_REPLY_INTEGER ? 0 : BERTH_EREDIS;
-    if (rc && r && r->type == REDIS_REPLY_ERROR)
-        snprintf(err, errlen, "redis refused the launch: %s", r->str);   /* e.g. OOM */
+    rreply *r = c ? rconn_eval(c, SCRIPT_PERIOD_CREATE, &a) : NULL;
+    long long rev = 0;
+    rc = c && rreply_integer(c, r, &rev) == 0 ? 0 : BERTH_EREDIS;
+    if (rc && rreply_is_error(r))
+        snprintf(err, errlen, "redis refused the launch: %s", rreply_error(r));   /* e.g. OOM */
     else if (rc)
         snprintf(err, errlen, "redis is unavailable");
     else if (out)
-        *out = reply(id, l, ptext, now, r->integer);
-    freeReplyObject(r);
+        *out = reply(id, l, ptext, now, rev);
+    rreply_free(r);
     engine_conn_put(p->e, c);
     rargs_free(&a);
     free(pjson);
@@ -167,11 +168,12 @@ int berth_period_stop(berth_period *p, const char *id)
     rargs_init(&a);
     rargs_adds(&a, p->e->prefix), rargs_addi(&a, engine_now()), rargs_adds(&a, id);
     rconn *c = engine_conn_get(p->e);
-    redisReply *r = c ? rconn_eval(c, SCRIPT_PERIOD_UNSCHEDULE, &a) : NULL;
+    rreply *r = c ? rconn_eval(c, SCRIPT_PERIOD_UNSCHEDULE, &a) : NULL;
+    const char *res = NULL;
     rc = BERTH_EREDIS;
-    if (c && rconn_ok(c, r) && r->type == REDIS_REPLY_STRING)
-        rc = strcmp(r->str, "ok") == 0 ? 0 : BERTH_ENOTFOUND;
-    freeReplyObject(r);
+    if (c && rreply_string(c, r, &res, NULL) == 0)
+        rc = strcmp(res, "ok") == 0 ? 0 : BERTH_ENOTFOUND;
+    rreply_free(r);
     engine_conn_put(p->e, c);
     rargs_free(&a);
     return rc;

@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <hiredis/hiredis.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -20,6 +19,7 @@
 #include <unistd.h>
 
 #include "berth/error.h"
+#include "store/redis.h"
 #include "util/alloc.h"
 
 struct embedded_redis {
@@ -78,15 +78,13 @@ static void exec_child(embedded_redis *r)
 
 static bool answers(const char *sock)
 {
-    redisContext *c = redisConnectUnix(sock);
-    bool ok = false;
-    if (c && !c->err) {
-        redisReply *rep = redisCommand(c, "PING");
-        ok = rep && rep->type == REDIS_REPLY_STATUS;
-        freeReplyObject(rep);
-    }
-    if (c)
-        redisFree(c);
+    rtarget t = {.unix_path = (char *)sock};
+    rconn rc;
+    rconn_init(&rc, &t, 1000);
+    rreply *rep = rconn_cmd(&rc, "PING");
+    bool ok = rreply_str_is(rep, "PONG");
+    rreply_free(rep);
+    rconn_close(&rc);
     return ok;
 }
 

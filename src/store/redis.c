@@ -1,10 +1,13 @@
 /* hiredis wrapper: lazy reconnect, AUTH/SELECT, EVALSHA with NOSCRIPT reload; see redis.h. */
 #include "store/redis.h"
 
+#include <errno.h>
+#include <hiredis/hiredis.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "berth/error.h"
@@ -97,6 +100,8 @@ static void health_lost(rconn *rc)
 {
     rhealth *h = rc->target.health;
     bool up = false;
+    if (h)
+        atomic_fetch_add(&h->gen, 1);
     if (!h || !atomic_compare_exchange_strong(&h->down, &up, true))
         return;
     atomic_store(&h->down_since_ms, mono_ms());
@@ -114,7 +119,7 @@ static void health_back(rconn *rc)
     BLOG_WARN(&h->log, "redis is back after %lld ms", mono_ms() - atomic_load(&h->down_since_ms));
 }
 
-berth_log_level rconn_fail_level(const redisReply *r)
+berth_log_level rconn_fail_level(const rreply *r)
 {
     return r ? BERTH_LOG_WARNING : BERTH_LOG_DEBUG;
 }
@@ -125,6 +130,15 @@ static void drop(rconn *rc, const char *why)
     if (rc->c)
         redisFree(rc->c);
     rc->c = NULL;
+}
+
+/* An open connection broke: its siblings dialled before may be just as dead (a restart
+ * closes them all), so the generation moves and pools stop handing them out. */
+static void broke(rconn *rc, const char *why)
+{
+    if (rc->c && rc->target.health)
+        atomic_fetch_add(&rc->target.health->gen, 1);
+    drop(rc, why);
 }
 
 static int handshake(rconn *rc)
@@ -215,6 +229,7 @@ int rconn_connect(rconn *rc)
     }
     if (rc->timeout_ms)
         redisSetTimeout(rc->c, tv);
+    rc->gen = rc->target.health ? atomic_load(&rc->target.health->gen) : 0;
     for (int i = 0; i < SCRIPT_COUNT; i++)
         rc->sha[i][0] = '\0';
     int err = handshake(rc);
@@ -231,14 +246,28 @@ void rconn_close(rconn *rc)
     rtarget_free(&rc->target);
 }
 
-static redisReply *checked(rconn *rc, void *reply)
+bool rconn_connected(const rconn *rc)
+{
+    return rc->c != NULL;
+}
+
+bool rconn_fresh(const rconn *rc)
+{
+    if (!rc->c || (rc->target.health && atomic_load(&rc->target.health->gen) != rc->gen))
+        return false;
+    char b;
+    ssize_t n = recv(rc->c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+static rreply *checked(rconn *rc, void *reply)
 {
     if (!reply)
-        drop(rc, rc->c && rc->c->errstr[0] ? rc->c->errstr : "connection lost");
+        broke(rc, rc->c && rc->c->errstr[0] ? rc->c->errstr : "connection lost");
     return reply;
 }
 
-redisReply *rconn_cmd(rconn *rc, const char *fmt, ...)
+rreply *rconn_cmd(rconn *rc, const char *fmt, ...)
 {
     if (rconn_connect(rc) != 0)
         return NULL;
@@ -249,7 +278,24 @@ redisReply *rconn_cmd(rconn *rc, const char *fmt, ...)
     return checked(rc, r);
 }
 
-redisReply *rconn_argv(rconn *rc, const rargs *a)
+rreply *rconn_read(rconn *rc, const char *fmt, ...)
+{
+    bool was_open = rc->c != NULL;
+    void *r = NULL;
+    for (int attempt = 0; attempt < 2 && !r; attempt++) {
+        if (attempt > 0 && !was_open)
+            break;
+        if (rconn_connect(rc) != 0)
+            return NULL;
+        va_list ap;
+        va_start(ap, fmt);
+        r = checked(rc, redisvCommand(rc->c, fmt, ap));
+        va_end(ap);
+    }
+    return r;
+}
+
+rreply *rconn_argv(rconn *rc, const rargs *a)
 {
     if (rconn_connect(rc) != 0)
         return NULL;
@@ -258,7 +304,7 @@ redisReply *rconn_argv(rconn *rc, const rargs *a)
 
 static int load_script(rconn *rc, script_id id)
 {
-    redisReply *r = rconn_cmd(rc, "SCRIPT LOAD %s", sources[id]);
+    redisReply *r = (redisReply *)rconn_cmd(rc, "SCRIPT LOAD %s", sources[id]);
     int ok = r && r->type == REDIS_REPLY_STRING && r->len == 40;
     if (ok)
         memcpy(rc->sha[id], r->str, 41);
@@ -278,13 +324,13 @@ static redisReply *evalsha(rconn *rc, script_id id, const rargs *a)
     argv[2] = "0", lens[2] = 1;
     for (int i = 0; i < a->argc; i++)
         argv[i + 3] = a->argv[i], lens[i + 3] = a->lens[i];
-    redisReply *r = checked(rc, redisCommandArgv(rc->c, argc, argv, lens));
+    redisReply *r = (redisReply *)checked(rc, redisCommandArgv(rc->c, argc, argv, lens));
     berth_free(argv);
     berth_free(lens);
     return r;
 }
 
-redisReply *rconn_eval(rconn *rc, script_id id, const rargs *a)
+rreply *rconn_eval(rconn *rc, script_id id, const rargs *a)
 {
     for (int attempt = 0; attempt < 2; attempt++) {
         if (rconn_connect(rc) != 0)
@@ -297,17 +343,19 @@ redisReply *rconn_eval(rconn *rc, script_id id, const rargs *a)
             rc->sha[id][0] = '\0';
             continue;
         }
-        return r;
+        return (rreply *)r;
     }
     return NULL;
 }
 
-bool rconn_ok(rconn *rc, const redisReply *r)
+bool rconn_ok(rconn *rc, const rreply *r)
 {
     if (!r)
         return false;
-    if (r->type == REDIS_REPLY_ERROR) {
-        snprintf(rc->err, sizeof rc->err, "%s", r->str);
+    const char *e = rreply_error(r);
+    if (rreply_is_error(r)) {
+        if (rc)
+            snprintf(rc->err, sizeof rc->err, "%s", e && *e ? e : "error reply");
         return false;
     }
     return true;

@@ -1,5 +1,6 @@
-/* The one module that talks hiredis (0.14 today; a 1.x upgrade should touch only this
- * file and subscriber code). An rconn is one connection owned by one thread; it
+/* The one module that talks hiredis (0.14 today; a 1.x upgrade should touch only store/:
+ * this file, reply.c, pool.c and subscribe.c; scripts/check-boundaries.sh keeps
+ * <hiredis/...> out of every other directory). An rconn is one connection owned by one thread; it
  * reconnects lazily: after an I/O error the next call dials again, so callers only see
  * NULL replies (BERTH_EREDIS) while Redis is away and back off themselves.
  * Scripts run by EVALSHA; a NOSCRIPT answer (Redis restarted) reloads them once.
@@ -8,22 +9,26 @@
 #ifndef BERTH_STORE_REDIS_H
 #define BERTH_STORE_REDIS_H
 
-#include <hiredis/hiredis.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 
 #include "berth/berth.h"
 #include "store/args.h"
+#include "store/reply.h"
 #include "util/log.h"
 
 /* What every connection to one Redis knows about it, so that an outage is logged once
  * and not by each thread at each retry: the first dial that fails says the connection is
  * lost, the first dial that works again says Redis is back and after how long. An I/O
  * error on an open connection only drops it (the next call dials); Redis restarting
- * leaves many stale connections, and only a failed dial says Redis is really away. */
+ * leaves many stale connections, and only a failed dial says Redis is really away.
+ * gen counts outages: it moves when a dial fails and when an open connection breaks, and
+ * a pooled connection dialled under an older gen is closed instead of reused (pool.h), so
+ * connections that sat idle through a restart never fail a request after it. */
 typedef struct rhealth {
     atomic_bool down;
     _Atomic long long down_since_ms;
+    atomic_uint gen;
     berth_logger log;
 } rhealth;
 
@@ -52,7 +57,8 @@ typedef enum {
 } script_id;
 
 typedef struct rconn {
-    redisContext *c;             /* NULL while disconnected */
+    struct redisContext *c;      /* hiredis's, opaque outside store/; NULL while disconnected */
+    unsigned gen;                /* target.health->gen when c was dialled */
     rtarget target;              /* owned copy */
     int timeout_ms;              /* socket timeout for every call */
     char sha[SCRIPT_COUNT][41];  /* "" until loaded on this server */
@@ -71,23 +77,31 @@ void rconn_init(rconn *rc, const rtarget *t, int timeout_ms);
 /* Dials now if disconnected. 0 or BERTH_EREDIS with rc->err set. */
 int rconn_connect(rconn *rc);
 void rconn_close(rconn *rc);   /* closes and frees the target copy */
+bool rconn_connected(const rconn *rc);
+/* True when rc is connected, dialled in the current outage generation, and its socket has
+ * neither been closed by the server nor holds unread bytes (a non-blocking peek). */
+bool rconn_fresh(const rconn *rc);
 
-/* Each returns the reply (caller frees with freeReplyObject) or NULL on a connection
+/* Each returns the reply (caller frees with rreply_free) or NULL on a connection
  * error (rc->err says why; the connection is dropped and redialled on the next call).
- * An error *reply* is returned as a reply of type REDIS_REPLY_ERROR. */
-redisReply *rconn_cmd(rconn *rc, const char *fmt, ...);
-redisReply *rconn_argv(rconn *rc, const rargs *a);
-redisReply *rconn_eval(rconn *rc, script_id id, const rargs *a);
+ * An error *reply* is returned as a reply for which rreply_is_error holds. */
+rreply *rconn_cmd(rconn *rc, const char *fmt, ...);
+rreply *rconn_argv(rconn *rc, const rargs *a);
+rreply *rconn_eval(rconn *rc, script_id id, const rargs *a);
+/* For commands that only read: a connection that breaks under the call (it was open
+ * before it) is redialled and the command sent once more. Never use it for a write: the
+ * first attempt may have been applied before the connection broke. */
+rreply *rconn_read(rconn *rc, const char *fmt, ...);
 
 /* Script source text (for tests and SCRIPT LOAD). */
 const char *rconn_script_source(script_id id);
 
 /* True if r is a usable reply (not NULL, not an error); else copies the error into rc->err. */
-bool rconn_ok(rconn *rc, const redisReply *r);
+bool rconn_ok(rconn *rc, const rreply *r);
 
 /* The level at which a caller logs its failed call that got reply r: a NULL reply is a
  * connection failure, which the target's rhealth already reports once per outage, so
  * DEBUG; an error reply (OOM, a script error) is the caller's to report, WARNING. */
-berth_log_level rconn_fail_level(const redisReply *r);
+berth_log_level rconn_fail_level(const rreply *r);
 
 #endif

@@ -1,17 +1,17 @@
 /* libFuzzer target for what Berth reads back from Redis. Redis is trusted to store what
  * Berth wrote, but its data can also be written by Harbor core, operators, another
  * version of Berth, or a corrupted AOF, so every reader must survive anything:
- *   - RESP bytes through hiredis's reply reader, each reply handled the way Berth does:
+ *   - RESP bytes through the store's reply parser (rreply_parse), each reply read through
+ *     the accessors of store/reply.h the way Berth does: every checked accessor on the reply
+ *     and on each element (a wrong shape must be an error with a message, never a crash),
  *     an HGETALL array → field/value arrays (engine_load_stats) → berth_stats_from_hash →
- *     the stats JSON and hash encoders; a SENTINEL get-master-addr-by-name array; a
- *     SCAN reply's cursor and keys;
+ *     the stats JSON and hash encoders; a fetch reply's 5-entry jobs; a SCAN reply;
  *   - the same bytes as a queued job's JSON (jsonscan: the "args" member, as the fetcher
  *     and worker cut it) and its unique key; as a status-retry record
  *     (berth_simple_change_parse), an ACK, a hook payload, an execution id, and an
  *     INFO memory reply (berth_memory_info_parse).
  * Checks beyond sanitizer reports: encoders accept whatever the hash reader produced
  * (stats JSON is valid JSON); jsonscan never points outside its input. */
-#include <hiredis/hiredis.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -27,6 +27,7 @@
 #include "model/stats_hash.h"
 #include "model/stats_json.h"
 #include "model/status_change.h"
+#include "store/redis.h"
 #include "util/alloc.h"
 #include "util/jsonscan.h"
 
@@ -52,13 +53,13 @@ static void encode_stats(const berth_stats *s)
 }
 
 /* An HGETALL-shaped reply, converted as engine_load_stats does (non-strings give NULL). */
-static void as_hash(const redisReply *r)
+static void as_hash(const rreply *r)
 {
-    size_t n = r->elements / 2;
+    size_t n = rreply_len(r) / 2;
     const char **f = berth_calloc(n + 1, sizeof *f), **v = berth_calloc(n + 1, sizeof *v);
     for (size_t i = 0; i < n; i++) {
-        f[i] = r->element[2 * i]->str;
-        v[i] = r->element[2 * i + 1]->str;
+        f[i] = rreply_str(rreply_at(r, 2 * i));
+        v[i] = rreply_str(rreply_at(r, 2 * i + 1));
     }
     berth_stats *s = NULL;
     int rc = berth_stats_from_hash(f, v, n, &s);
@@ -85,25 +86,79 @@ static bool huge_array(const uint8_t *data, size_t size)
     return false;
 }
 
+/* Every checked accessor on r: each either succeeds with a value or fails with a message,
+ * and agrees with the lenient ones. Recurses into arrays (bounded depth). */
+static void accessors(rconn *rc, const rreply *r, int depth)
+{
+    const char *s = NULL;
+    size_t len = 0;
+    long long iv = 0;
+    double dv = 0;
+    rc->err[0] = '\0';
+    if (rreply_array(rc, r, RREPLY_ANY) == 0) {
+        CHECK(rreply_array(rc, r, rreply_len(r)) == 0);
+        CHECK(rreply_array(rc, r, rreply_len(r) + 1) != 0 && rc->err[0]);
+        CHECK(rreply_at(r, rreply_len(r)) == NULL);
+        for (size_t i = 0; depth < 8 && i < rreply_len(r); i++) {
+            CHECK(rreply_at(r, i) != NULL);
+            accessors(rc, rreply_at(r, i), depth + 1);
+        }
+    } else {
+        CHECK(rc->err[0] && rreply_len(r) == 0 && rreply_at(r, 0) == NULL);
+    }
+    rc->err[0] = '\0';
+    if (rreply_string(rc, r, &s, &len) == 0)
+        CHECK(s == rreply_str(r) && strlen(s) <= len);
+    else
+        CHECK(rc->err[0] && !rreply_str(r));
+    rc->err[0] = '\0';
+    if (rreply_integer(rc, r, &iv) != 0)
+        CHECK(rc->err[0]);
+    rc->err[0] = '\0';
+    if (rreply_number(rc, r, &dv) != 0)
+        CHECK(rc->err[0]);
+    CHECK(!rreply_is_error(r) || rreply_error(r));
+}
+
+/* A fetch reply as the fetcher reads it: 5 entries per job, each checked. */
+static void as_fetch(rconn *rc, const rreply *r)
+{
+    for (size_t i = 0; i + 5 <= rreply_len(r); i += 5) {
+        const char *code, *id, *name, *raw;
+        long long rev;
+        if (rreply_string(rc, rreply_at(r, i), &code, NULL) == 0 &&
+            rreply_string(rc, rreply_at(r, i + 1), &id, NULL) == 0 &&
+            rreply_string(rc, rreply_at(r, i + 2), &name, NULL) == 0 &&
+            rreply_integer(rc, rreply_at(r, i + 3), &rev) == 0 &&
+            rreply_string(rc, rreply_at(r, i + 4), &raw, NULL) == 0)
+            CHECK(code && id && name && raw);
+    }
+}
+
 static void replies(const uint8_t *data, size_t size)
 {
     if (huge_array(data, size))
         return;
-    redisReader *rd = redisReaderCreate();
-    redisReaderFeed(rd, (const char *)data, size);
-    void *reply = NULL;
-    for (int i = 0; i < 16 && redisReaderGetReply(rd, &reply) == REDIS_OK && reply; i++) {
-        const redisReply *r = reply;
-        if (r->type == REDIS_REPLY_ARRAY)
+    rtarget t = {.host = "127.0.0.1", .port = 1};
+    rconn rc;
+    rconn_init(&rc, &t, 1000);   /* only for its error text: no I/O */
+    rreply *got[16];
+    size_t n = rreply_parse((const char *)data, size, got, 16);
+    for (size_t i = 0; i < n; i++) {
+        const rreply *r = got[i];
+        accessors(&rc, r, 0);
+        as_fetch(&rc, r);
+        if (rreply_len(r) > 0)
             as_hash(r);
-        if ((r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS) && r->str) {
+        const char *s = NULL;
+        size_t len = 0;
+        if (rreply_string(&rc, r, &s, &len) == 0) {
             uint64_t used, max;
-            (void)berth_memory_info_parse(r->str, r->len, &used, &max);
+            (void)berth_memory_info_parse(s, len, &used, &max);
         }
-        freeReplyObject(reply);
-        reply = NULL;
+        rreply_free(got[i]);
     }
-    redisReaderFree(rd);
+    rconn_close(&rc);
 }
 
 /* A queued job's JSON: what the fetcher and worker cut out of it. */

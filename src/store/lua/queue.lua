@@ -64,10 +64,10 @@ local function stop(qkey, max)
   local out = {0, 0}
   for _, raw in ipairs(jobs or {}) do
     out[1] = out[1] + 1
-    local _, _, eid = parse_job(raw)
+    local _, _, eid, unique = parse_job(raw)
     if eid and eid ~= '' and stop_one(eid) then
       out[2] = out[2] + 1
-      if string.find(raw, '"unique":true', 1, true) then
+      if unique then
         out[#out + 1] = eid
         out[#out + 1] = raw
       end

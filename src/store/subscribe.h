@@ -1,0 +1,29 @@
+/* A pub/sub subscription: one blocking connection that waits for messages on a fixed set
+ * of channels. Used by the engine's control subscriber (wake-ups and stop commands).
+ *
+ * Owned by the thread that opened it, which alone calls rsub_next and rsub_close; another
+ * thread may call rsub_interrupt to make a blocked rsub_next return (shutdown), under a
+ * lock of the caller's that also covers rsub_close. */
+#ifndef BERTH_STORE_SUBSCRIBE_H
+#define BERTH_STORE_SUBSCRIBE_H
+
+#include <stddef.h>
+
+#include "store/redis.h"
+
+typedef struct rsub rsub;
+
+/* Dials t (no timeout) and subscribes to the n channels. NULL when Redis cannot be
+ * reached or refuses (err gets why). */
+rsub *rsub_open(const rtarget *t, const char *const *channels, size_t n, char *err,
+                size_t errlen);
+/* Waits for the next message. 0 with *chan and *body (body is *len bytes, not
+ * NUL-terminated) valid until the next call; BERTH_EREDIS when the connection is gone
+ * (or was interrupted): close it and open another. Replies that are not messages (such
+ * as subscribe confirmations, or anything of an unexpected shape) are skipped. */
+int rsub_next(rsub *s, const char **chan, const char **body, size_t *len);
+/* Shuts the socket down so a blocked rsub_next returns; safe from another thread. */
+void rsub_interrupt(rsub *s);
+void rsub_close(rsub *s);   /* NULL-safe */
+
+#endif
