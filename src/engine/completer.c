@@ -1,7 +1,7 @@
-/* The completer: one thread per node that writes the outcomes of many runs (and their
- * check-ins and unique-lock releases) with one finish.lua call per batch. If Redis is
- * away it keeps the batch and retries with back-off; if the node dies first, the runs'
- * leases expire and another node runs them again (at-least-once). */
+/* The completer: one thread per node that writes the outcomes (outcome.h: finished runs,
+ * check-ins, unique-lock releases) of many runs with one finish.lua call per batch. If
+ * Redis is away it keeps the batch and retries with back-off; if the node dies first, the
+ * runs' leases expire and another node runs them again (at-least-once). */
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -39,42 +39,58 @@ static char *retry_json(berth_engine *e, run *r, double *retry_at)
     return out;
 }
 
-static void add_op(berth_engine *e, rargs *a, run *r)
+/* The wire form of one outcome for finish.lua: op, effective id, name, revision, a, b. */
+static void add_op(berth_engine *e, rargs *a, const outcome *o)
 {
-    char op = r->op;
-    char *retry = NULL;
-    double retry_at = 0;
-    if (op == 'E')
-        retry = retry_json(e, r, &retry_at);
-    rargs_add(a, &op, 1);
-    rargs_adds(a, r->id);
-    rargs_adds(a, r->name);
-    rargs_addi(a, r->revision);
-    if (op == 'C' || op == 'U') {
-        rargs_adds(a, r->checkin);
-    } else if (retry) {
-        rargs_addf(a, "%.3f", retry_at);
-    } else {
-        rargs_adds(a, "");
+    switch (o->op) {
+    case OUTCOME_FINISHED: {
+        run *r = o->u.finished;
+        double retry_at = 0;
+        char *retry = r->rc != 0 ? retry_json(e, r, &retry_at) : NULL;
+        rargs_adds(a, r->rc == 0 ? "S" : "E");
+        rargs_adds(a, r->id), rargs_adds(a, r->name), rargs_addi(a, r->revision);
+        if (retry)
+            rargs_addf(a, "%.3f", retry_at);
+        else
+            rargs_adds(a, "");
+        rargs_adds(a, retry ? retry : "");
+        free(retry);
+        break;
     }
-    rargs_adds(a, retry ? retry : "");
-    free(retry);
+    case OUTCOME_CHECKIN:
+        rargs_adds(a, "C");
+        rargs_adds(a, o->u.checkin.id), rargs_adds(a, o->u.checkin.name);
+        rargs_addi(a, o->u.checkin.revision), rargs_adds(a, o->u.checkin.text);
+        rargs_adds(a, "");
+        break;
+    case OUTCOME_UNIQUE_RELEASE:
+        rargs_adds(a, "U");
+        rargs_adds(a, o->u.unique.holder), rargs_adds(a, ""), rargs_addi(a, 0);
+        rargs_adds(a, o->u.unique.key), rargs_adds(a, "");
+        break;
+    }
 }
 
-static void notify(berth_engine *e, run *r, const rreply *res)
+/* Tells the host (cfg.on_event) about a status or check-in that Redis took ("ok"). */
+static void notify(berth_engine *e, const outcome *o, const rreply *res)
 {
-    if (!e->cfg.on_event || r->op == 'X' || r->op == 'U')
+    if (!e->cfg.on_event || o->op == OUTCOME_UNIQUE_RELEASE || !rreply_str_is(res, "ok"))
         return;
-    if (!rreply_str_is(res, "ok"))
-        return;
-    berth_status_event ev = {.job_id = r->id, .revision = r->revision,
-                             .status = r->op == 'S' ? "Success" : r->op == 'E' ? "Error" : NULL,
-                             .check_in = r->op == 'C' ? r->checkin : NULL};
+    berth_status_event ev = {0};
+    if (o->op == OUTCOME_FINISHED) {
+        ev.job_id = o->u.finished->id;
+        ev.revision = o->u.finished->revision;
+        ev.status = o->u.finished->rc == 0 ? "Success" : "Error";
+    } else {
+        ev.job_id = o->u.checkin.id;
+        ev.revision = o->u.checkin.revision;
+        ev.check_in = o->u.checkin.text;
+    }
     e->cfg.on_event(&ev, e->cfg.event_userdata);
 }
 
 /* Writes one batch; returns true when Redis took it. */
-static bool flush(berth_engine *e, rconn *rc, run **batch, size_t n, rargs *a)
+static bool flush(berth_engine *e, rconn *rc, outcome **batch, size_t n, rargs *a)
 {
     rargs_reset(a);
     rargs_adds(a, e->prefix);
@@ -95,28 +111,37 @@ static bool flush(berth_engine *e, rconn *rc, run **batch, size_t n, rargs *a)
     return true;
 }
 
-static void release(berth_engine *e, run **batch, size_t n)
+/* The runs of finished outcomes no longer hold a lease here; free the batch. */
+static void release(berth_engine *e, outcome **batch, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        if (batch[i]->op == 'S' || batch[i]->op == 'E')
-            engine_disown(e, batch[i]);
-        run_free(batch[i]);
+        if (batch[i]->op == OUTCOME_FINISHED)
+            engine_disown(e, batch[i]->u.finished);
+        outcome_free(batch[i]);
     }
 }
 
-/* Takes up to BATCH_MAX runs from the queue, dropping outcomes of handed-back runs
- * (they were requeued at shutdown and will run again elsewhere). */
-static size_t collect(berth_engine *e, run **batch, size_t have)
+/* A run handed back at shutdown was requeued and will run again elsewhere: its outcome
+ * must not be written. */
+static bool handed_back(const outcome *o)
 {
-    run *r = have ? NULL : runq_pop(&e->done, -1);
-    while (r || (have < BATCH_MAX && (r = runq_pop(&e->done, 0)))) {
-        if (atomic_load(&r->handed_back) && (r->op == 'S' || r->op == 'E')) {
-            engine_disown(e, r);
-            run_free(r);
+    return o->op == OUTCOME_FINISHED && atomic_load(&o->u.finished->handed_back);
+}
+
+/* Takes up to BATCH_MAX outcomes from the queue (waiting for the first when the batch is
+ * empty), dropping those of handed-back runs. */
+static size_t collect(berth_engine *e, outcome **batch, size_t have)
+{
+    fnode *n = have ? NULL : fifo_pop(&e->done, -1);
+    while (n || (have < BATCH_MAX && (n = fifo_pop(&e->done, 0)))) {
+        outcome *o = FIFO_ENTRY(n, outcome, node);
+        if (handed_back(o)) {
+            engine_disown(e, o->u.finished);
+            outcome_free(o);
         } else {
-            batch[have++] = r;
+            batch[have++] = o;
         }
-        r = NULL;
+        n = NULL;
         if (have >= BATCH_MAX)
             break;
     }
@@ -130,13 +155,13 @@ void *completer_main(void *arg)
     rconn_init(&rc, &e->target, 5000);
     rargs a;
     rargs_init(&a);
-    run *batch[BATCH_MAX];
+    outcome *batch[BATCH_MAX];
     size_t n = 0;
     int backoff_ms = 50;
     for (;;) {
         n = collect(e, batch, n);
         if (n == 0) {
-            if (!atomic_load(&e->running) && runq_len(&e->done) == 0)
+            if (!atomic_load(&e->running) && fifo_len(&e->done) == 0)
                 break;
             continue;
         }

@@ -83,13 +83,7 @@ int berth_ctx_checkin(berth_ctx *c, const char *msg)
 {
     if (!msg || !*msg)
         return BERTH_EINVAL;
-    run *ci = run_new();
-    ci->op = 'C';
-    ci->id = berth_strdup(c->r->id);
-    ci->name = berth_strdup(c->r->name);
-    ci->revision = c->r->revision;
-    ci->checkin = berth_strdup(msg);
-    runq_push(&c->e->done, ci);
+    engine_report(c->e, outcome_checkin(c->r, msg));
     return 0;
 }
 

@@ -76,8 +76,8 @@ int berth_engine_new(const berth_engine_config *cfg, berth_engine **out, char *e
     berth_engine *e = berth_calloc(1, sizeof *e);
     snprintf(e->sweep_cursor, sizeof e->sweep_cursor, "0");
     copy_config(e, cfg);
-    runq_init(&e->ready);
-    runq_init(&e->done);
+    fifo_init(&e->ready);
+    fifo_init(&e->done);
     pthread_mutex_init(&e->slots_mu, NULL);
     engine_cond_init(&e->slots_cv);
     pthread_mutex_init(&e->wake_mu, NULL);

@@ -103,9 +103,11 @@ static void add_job(berth_engine *e, rargs *a, const berth_launch *l, const prep
 {
     buf json;
     buf_init(&json, 0);
-    buf_printf(&json, "{\"name\":\"%s\",\"id\":\"%s\",\"t\":%lld,\"args\":%s%s}", p->type->name,
-               p->id, (long long)now, p->params ? p->params : "null",
-               l->unique ? ",\"unique\":true" : "");
+    /* The unique flag goes before the parameters: fetch.lua reads it from the head
+     * (parse_job in _lib.lua) without decoding them. */
+    buf_printf(&json, "{\"name\":\"%s\",\"id\":\"%s\",\"t\":%lld,%s\"args\":%s}",
+               p->type->name, p->id, (long long)now, l->unique ? "\"unique\":true," : "",
+               p->params ? p->params : "null");
     rargs_adds(a, p->type->name);
     rargs_adds(a, p->id);
     rargs_add(a, json.p, json.len);

@@ -51,7 +51,7 @@ static unsigned capacity(berth_engine *e)
     pthread_mutex_lock(&e->slots_mu);
     unsigned want = 0;
     while (atomic_load(&e->fetching)) {
-        unsigned queued = (unsigned)runq_len(&e->ready);
+        unsigned queued = (unsigned)fifo_len(&e->ready);
         unsigned room = e->idle_workers > queued ? e->idle_workers - queued : 0;
         if (prefetch && queued < e->cfg.fetch_batch)
             room = e->cfg.fetch_batch - queued;
@@ -82,21 +82,26 @@ static void build_fetch_args(berth_engine *e, rargs *a, unsigned want)
     }
 }
 
-/* One job of the fetch reply (entries i .. i+4), or NULL when the entries have another
+/* Entries per job in fetch.lua's reply: code, effective id, name, revision, JSON, unique. */
+#define FETCH_ENTRIES 6
+
+/* One job of the fetch reply (entries i .. i+5), or NULL when the entries have another
  * shape (rc->err says which). */
 static run *parse_run(berth_engine *e, rconn *rc, const rreply *reply, size_t i)
 {
     const char *code, *id, *name, *raw;
     size_t idlen, namelen, rawlen;
-    long long rev;
+    long long rev, unique;
     if (rreply_string(rc, rreply_at(reply, i), &code, NULL) != 0 ||
         rreply_string(rc, rreply_at(reply, i + 1), &id, &idlen) != 0 ||
         rreply_string(rc, rreply_at(reply, i + 2), &name, &namelen) != 0 ||
         rreply_integer(rc, rreply_at(reply, i + 3), &rev) != 0 ||
-        rreply_string(rc, rreply_at(reply, i + 4), &raw, &rawlen) != 0)
+        rreply_string(rc, rreply_at(reply, i + 4), &raw, &rawlen) != 0 ||
+        rreply_integer(rc, rreply_at(reply, i + 5), &unique) != 0)
         return NULL;
     run *r = run_new();
     r->code = code[0] ? code[0] : '?';
+    r->unique = unique == 1;
     r->id = berth_strndup(id, idlen);
     r->name = berth_strndup(name, namelen);
     r->revision = rev;
@@ -106,45 +111,39 @@ static run *parse_run(berth_engine *e, rconn *rc, const rreply *reply, size_t i)
 }
 
 /* Harbor releases a unique job's lock when a worker picks the job up; the release rides
- * in the completer's next batch (op 'U'). */
+ * in the completer's next batch, and deletes the lock only if this job holds it. */
 static void release_unique(berth_engine *e, const run *r)
 {
     size_t len = 0;
-    if (!strstr(r->raw, "\"unique\":true"))
+    if (!r->unique)
         return;
     const char *args = jsonscan_member(r->raw, "args", &len);
     char *params = args && !(len == 4 && memcmp(args, "null", 4) == 0) ? berth_strndup(args, len)
                                                                         : NULL;
     buf key;
     buf_init(&key, 0);
-    if (berth_unique_key(e->ns, r->name, params, &key) == 0) {
-        run *u = run_new();
-        u->op = 'U';
-        u->id = berth_strdup(r->id);
-        u->name = berth_strdup(r->name);
-        u->checkin = buf_release(&key);
-        runq_push(&e->done, u);
-    }
+    if (berth_unique_key(e->ns, r->name, params, &key) == 0)
+        engine_report(e, outcome_unique_release(r->id, buf_release(&key)));
     buf_free(&key);
     berth_free(params);
 }
 
-/* Hands fetched runs to the workers; skipped ones go straight to the completer, which
- * releases their unique locks. Returns the number of runs handed out. */
+/* Hands fetched runs to the workers; skipped ones (stopped, already done, stats missing)
+ * are dropped here: they hold no lease and have nothing to write, but a unique one still
+ * gives its lock back. Returns the number of runs handed out. */
 static size_t dispatch(berth_engine *e, rconn *rc, const rreply *reply)
 {
     size_t n = 0;
-    for (size_t i = 0; i + 5 <= rreply_len(reply); i += 5) {
+    for (size_t i = 0; i + FETCH_ENTRIES <= rreply_len(reply); i += FETCH_ENTRIES) {
         run *r = parse_run(e, rc, reply, i);
         if (!r) {   /* the script wrote these entries: only a foreign script gets here */
-            BLOG_ERROR(&e->log, "fetch reply entry %zu skipped: %s", i / 5, rc->err);
+            BLOG_ERROR(&e->log, "fetch reply entry %zu skipped: %s", i / FETCH_ENTRIES, rc->err);
             continue;
         }
         release_unique(e, r);
         if (r->code != 'R') {
             BLOG_DEBUG(&e->log, "job %s not run (fetch code %c)", r->id, r->code);
-            r->op = 'X';
-            runq_push(&e->done, r);
+            run_free(r);
             continue;
         }
         if (e->cfg.on_event) {
@@ -152,7 +151,7 @@ static size_t dispatch(berth_engine *e, rconn *rc, const rreply *reply)
             e->cfg.on_event(&ev, e->cfg.event_userdata);
         }
         engine_own(e, r);
-        runq_push(&e->ready, r);
+        fifo_push(&e->ready, &r->node);
         n++;
     }
     return n;
@@ -199,7 +198,7 @@ void *fetcher_main(void *arg)
             continue;
         }
         backoff_ms = 50;
-        size_t got = rreply_len(r) / 5;
+        size_t got = rreply_len(r) / FETCH_ENTRIES;
         dispatch(e, &rc, r);
         rreply_free(r);
         if (got == 0)

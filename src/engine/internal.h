@@ -13,6 +13,8 @@
 #include "berth/berth.h"
 #include "berth/metrics.h"
 #include "berth/tracker.h"
+#include "engine/fifo.h"
+#include "engine/outcome.h"
 #include "store/pool.h"
 #include "store/redis.h"
 #include "store/subscribe.h"
@@ -24,10 +26,11 @@ typedef struct jtype {
     char *name;
 } jtype;
 
-/* One fetched run, from the fetch script to the completer. */
+/* One fetched job, from the fetch script through a worker to the completer. */
 typedef struct run {
-    struct run *next;
+    fnode node;              /* in engine->ready */
     char code;               /* fetch code: 'R' run, others skipped */
+    bool unique;             /* the job was launched unique (fetch.lua read its JSON) */
     char *id;                /* effective job id */
     char *name;
     int64_t revision;
@@ -36,19 +39,9 @@ typedef struct run {
     int rc;                  /* run result, 0 = success */
     buf errmsg;              /* berth_ctx_fail text */
     atomic_bool handed_back; /* requeued at shutdown: drop its outcome (set under own_mu, read anywhere) */
-    char op;                 /* completer op: 'S', 'E', 'C' (check-in) */
-    char *checkin;           /* for op 'C' */
     int64_t started_ms;      /* when a worker began running it */
     struct run *own_prev, *own_next; /* in engine->owned while this node holds its lease */
 } run;
-
-typedef struct runq {        /* a FIFO of runs under its own lock */
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    run *head, *tail;
-    size_t len;
-    bool closed;             /* set by runq_close: pops stop waiting once it is empty */
-} runq;
 
 /* A worker's current run, readable by the subscriber (stop) and heartbeat (leases). */
 typedef struct slot {
@@ -72,8 +65,8 @@ struct berth_engine {
     struct engine_metrics *metrics; /* one per type, from start (metrics.c) */
     size_t ntypes;
 
-    runq ready;                  /* fetcher → workers */
-    runq done;                   /* workers (and ctx check-ins) → completer */
+    fifo ready;                  /* runs: fetcher → workers */
+    fifo done;                   /* outcomes (outcome.h): workers, fetcher, check-ins → completer */
 
     pthread_mutex_t slots_mu;    /* guards slot.cur of every slot, idle_workers */
     pthread_cond_t slots_cv;     /* signalled when a worker becomes idle */
@@ -124,18 +117,10 @@ struct berth_tracker {       /* include/berth/tracker.h */
     berth_stats *stats;          /* in-memory copy; never NULL */
 };
 
-/* runq: a plain locked FIFO. runq_pop waits up to ms (-1 forever) and returns NULL on
- * timeout, or at once when the queue is closed and empty (no lost wake-up at shutdown). */
-void runq_init(runq *q);
-void runq_destroy(runq *q);
-void runq_push(runq *q, run *r);
-run *runq_pop(runq *q, int ms);
-run *runq_drain(runq *q);        /* takes the whole list at once */
-void runq_close(runq *q);
-size_t runq_len(runq *q);
-
 run *run_new(void);
 void run_free(run *r);
+void run_free_node(fnode *n);    /* run_free for a run still in a fifo */
+void outcome_free_node(fnode *n);
 
 /* owned registry: runs this node holds a lease on */
 void engine_own(berth_engine *e, run *r);

@@ -91,7 +91,7 @@ static bool wait_idle(berth_engine *e, unsigned ms, bool hurryable)
         idle = true;
         for (unsigned i = 0; i < e->nslots; i++)
             idle &= e->slots[i].cur == NULL;
-        idle &= runq_len(&e->ready) == 0;
+        idle &= fifo_len(&e->ready) == 0;
         if (idle || (hurryable && atomic_load(&e->hurry)) ||
             pthread_cond_timedwait(&e->slots_cv, &e->slots_mu, &deadline) != 0)
             break;
@@ -108,7 +108,7 @@ static void raise_stop_flags(berth_engine *e)
 static void wake_all(berth_engine *e)
 {
     engine_wake_fetcher(e);
-    runq_close(&e->ready);
+    fifo_close(&e->ready);
     pthread_mutex_lock(&e->slots_mu);
     pthread_cond_broadcast(&e->slots_cv);
     pthread_mutex_unlock(&e->slots_mu);
@@ -166,7 +166,7 @@ int berth_engine_stop(berth_engine *e)
         else
             pthread_detach(e->slots[i].thread);
     }
-    runq_close(&e->done);                   /* workers are done: the completer drains it */
+    fifo_close(&e->done);                   /* workers are done: the completer drains it */
     pthread_join(e->completer, NULL);
     hook_dispatcher_stop(e->hooks);         /* unsettled events stay for the next leader */
     e->hooks = NULL;
@@ -189,8 +189,8 @@ void berth_engine_free(berth_engine *e)
         rconn_close(&e->slots[i].rc);
     berth_free(e->slots);
     engine_metrics_free(e);
-    runq_destroy(&e->ready);
-    runq_destroy(&e->done);
+    fifo_destroy(&e->ready, run_free_node);
+    fifo_destroy(&e->done, outcome_free_node);
     rpool_destroy(&e->pool);
     for (size_t i = 0; i < e->ntypes; i++)
         berth_free(e->types[i].name);

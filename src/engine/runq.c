@@ -1,94 +1,8 @@
-/* Locked FIFO of runs between engine threads, and run allocation; see internal.h. */
-#include <errno.h>
+/* Run allocation and the engine's clock helpers; see internal.h. */
 #include <time.h>
 
 #include "engine/internal.h"
 #include "util/alloc.h"
-
-void runq_init(runq *q)
-{
-    pthread_mutex_init(&q->mu, NULL);
-    engine_cond_init(&q->cv);
-    q->head = q->tail = NULL;
-    q->len = 0;
-    q->closed = false;
-}
-
-void runq_destroy(runq *q)
-{
-    run *r = runq_drain(q);
-    while (r) {
-        run *next = r->next;
-        run_free(r);
-        r = next;
-    }
-    pthread_mutex_destroy(&q->mu);
-    pthread_cond_destroy(&q->cv);
-}
-
-void runq_push(runq *q, run *r)
-{
-    r->next = NULL;
-    pthread_mutex_lock(&q->mu);
-    if (q->tail)
-        q->tail->next = r;
-    else
-        q->head = r;
-    q->tail = r;
-    q->len++;
-    pthread_cond_signal(&q->cv);
-    pthread_mutex_unlock(&q->mu);
-}
-
-run *runq_pop(runq *q, int ms)
-{
-    struct timespec deadline;
-    if (ms >= 0)
-        engine_timespec_after(&deadline, ms);
-    pthread_mutex_lock(&q->mu);
-    while (!q->head && !q->closed) {
-        int rc = ms < 0 ? pthread_cond_wait(&q->cv, &q->mu)
-                        : pthread_cond_timedwait(&q->cv, &q->mu, &deadline);
-        if (rc == ETIMEDOUT)
-            break;
-    }
-    run *r = q->head;
-    if (r) {
-        q->head = r->next;
-        if (!q->head)
-            q->tail = NULL;
-        q->len--;
-        r->next = NULL;
-    }
-    pthread_mutex_unlock(&q->mu);
-    return r;
-}
-
-run *runq_drain(runq *q)
-{
-    pthread_mutex_lock(&q->mu);
-    run *r = q->head;
-    q->head = q->tail = NULL;
-    q->len = 0;
-    pthread_mutex_unlock(&q->mu);
-    return r;
-}
-
-size_t runq_len(runq *q)
-{
-    pthread_mutex_lock(&q->mu);
-    size_t n = q->len;
-    pthread_mutex_unlock(&q->mu);
-    return n;
-}
-
-void runq_close(runq *q)
-{
-    pthread_mutex_lock(&q->mu);
-    q->closed = true;
-    pthread_cond_broadcast(&q->cv);
-    pthread_mutex_unlock(&q->mu);
-}
 
 run *run_new(void)
 {
@@ -104,7 +18,6 @@ void run_free(run *r)
     berth_free(r->id);
     berth_free(r->name);
     berth_free(r->raw);
-    berth_free(r->checkin);
     buf_free(&r->errmsg);
     berth_free(r);
 }
@@ -139,4 +52,9 @@ void engine_timespec_after(struct timespec *ts, int ms)
         ts->tv_sec++;
         ts->tv_nsec -= 1000000000L;
     }
+}
+
+void run_free_node(fnode *n)
+{
+    run_free(FIFO_ENTRY(n, run, node));
 }

@@ -78,19 +78,19 @@ void *worker_main(void *arg)
     slot *s = arg;
     berth_engine *e = s->e;
     while (atomic_load(&e->running)) {
-        run *r = runq_pop(&e->ready, -1);
-        if (!r)
+        fnode *n = fifo_pop(&e->ready, -1);
+        if (!n)
             continue;
+        run *r = FIFO_ENTRY(n, run, node);
         r->started_ms = engine_now_ms();   /* published to the heartbeat by the lock */
         atomic_store(&s->stop, atomic_load(&e->system_done));
         set_current(s, r);
         if (!atomic_load(&r->handed_back))
             execute(s, r);
-        r->op = r->rc == 0 ? 'S' : 'E';
         /* Leave the slot before the completer can free the run (the subscriber and the
          * heartbeat read slot->cur under slots_mu). */
         set_current(s, NULL);
-        runq_push(&e->done, r);
+        engine_report(e, outcome_finished(r));
     }
     return NULL;
 }

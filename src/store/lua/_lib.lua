@@ -66,19 +66,36 @@ local function wake()
   end
 end
 
--- Job JSON (gocraft layout): Berth writes {"name":..,"id":..,"t":..,"args":..}; anything
--- else (re-encoded by cjson, written by another tool) falls back to a full decode.
--- Returns name, gocraft id, effective id (execution id for periodic executions).
+-- Job JSON (gocraft layout): Berth writes {"name":..,"id":..,"t":..,"args":..} and, for a
+-- unique job, {"name":..,"id":..,"t":..,"unique":true,"args":..} (the flag before the
+-- parameters, so that the head alone tells it, whatever the parameters hold). Anything
+-- else (a periodic execution, a job written by another tool or by Berth before the flag
+-- moved: ..."args":{..},"unique":true}) is decoded in full.
+-- Returns name, gocraft id, effective id (execution id for periodic executions), unique.
+local HEAD = '^{"name":"([^"\\]*)","id":"([^"\\]*)","t":%d+,'
 local function parse_job(raw)
-  local name, id = string.match(raw, '^{"name":"([^"\\]*)","id":"([^"\\]*)"')
-  local periodic
-  if name and not string.find(raw, '_job_kind_periodic_', 1, true) then
-    return name, id, id
+  local name, id = string.match(raw, HEAD .. '"args":')
+  local unique = false
+  if not name then
+    name, id = string.match(raw, HEAD .. '"unique":true,"args":')
+    unique = true
+  end
+  if name and string.sub(raw, -15) ~= ',"unique":true}' and
+     not string.find(raw, '_job_kind_periodic_', 1, true) then
+    return name, id, id, unique
   end
   local ok, j = pcall(cjson.decode, raw)
   if not ok or type(j) ~= 'table' then return nil end
-  name, id = j.name, j.id
+  local periodic
+  name, id, unique = j.name, j.id, j.unique == true
   if type(j.args) == 'table' then periodic = j.args['_job_kind_periodic_'] end
-  if periodic ~= nil then return name, id, id .. '@' .. tostring(periodic) end
-  return name, id, id
+  if periodic ~= nil then return name, id, id .. '@' .. tostring(periodic), unique end
+  return name, id, id, unique
+end
+
+-- Harbor frees a unique job's lock when the job is picked up or stopped. The lock holds
+-- the id of the job that took it, and only that job may free it: a lock taken since by
+-- another job with the same parameters stays.
+local function release_unique(key, holder)
+  if key ~= '' and redis.call('GET', key) == holder then redis.call('DEL', key) end
 end

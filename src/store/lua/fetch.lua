@@ -6,9 +6,10 @@
 -- duplicate delivery); no stats → parked in the retry set for the load-retry (caller).
 -- Each taken job gets a lease (zset, score = deadline ms) and a running entry (pool|json)
 -- so any node can requeue it if this node dies.
--- Returns a flat array, 5 entries per job: code, effective id, name, revision, json
+-- Returns a flat array, 6 entries per job: code, effective id, name, revision, json, unique
 --   code: 'R' run, 'S' skip (stopped), 'K' skip (already succeeded), 'W' stats missing
 --   (parked for a later try), 'D' dropped (unparsable job or stats never appeared)
+--   unique: 1 when the job was launched unique (its lock is released when picked up), else 0
 local pool, deadline, max, ntypes = ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
 local out = {}
 local leases, running = {}, {}
@@ -26,8 +27,8 @@ for t = 1, ntypes do
   local jobs = want > 0 and redis.call('RPOP', qkey, want) or false
   local runs = 0
   for _, raw in ipairs(jobs or {}) do
-    local jname, _, eid = parse_job(raw)
-    if not jname or not eid then jname, eid = name, '' end
+    local jname, _, eid, unique = parse_job(raw)
+    if not jname or not eid then jname, eid, unique = name, '', false end
     local skey = P .. 'job_stats:' .. eid
     local st = redis.call('HMGET', skey, 'status', 'revision', 'web_hook_url')
     local status, rev = st[1], tonumber(st[2]) or 0
@@ -75,6 +76,7 @@ for t = 1, ntypes do
     out[#out + 1] = jname
     out[#out + 1] = rev
     out[#out + 1] = raw
+    out[#out + 1] = unique and 1 or 0
     taken = taken + 1
   end
   if runs > 0 then

@@ -1,8 +1,8 @@
 -- Apply the outcomes of many job runs (and check-ins) in one round trip.
 -- ARGV: prefix, now, pool, count, then per op 6 args: op, effective id, name, revision, a, b
 --   op 'S' success, 'E' error (a = retry-at epoch or '' for no retry, b = job JSON for the
---      retry set), 'C' check-in (a = message), 'U' unique-lock release (a = key; Harbor
---      releases it when a job is picked up), 'X' nothing (a skipped run, for the record).
+--      retry set), 'C' check-in (a = message), 'U' unique-lock release (id = the job that
+--      must hold the lock, a = key; Harbor releases it when a job is picked up).
 -- For S/E: status CAS to Success/Error (a job stopped meanwhile keeps Stopped: final
 -- statuses never replace each other within a revision), periodic executions marked done,
 -- the retry entry added, and the lease + running entry + concurrency count released,
@@ -17,9 +17,7 @@ for k = 0, n - 1 do
                                       ARGV[b + 4], ARGV[b + 5]
   local skey = P .. 'job_stats:' .. id
   if op == 'U' then
-    redis.call('DEL', a)
-    out[#out + 1] = 'ok'
-  elseif op == 'X' then
+    release_unique(a, id)
     out[#out + 1] = 'ok'
   elseif op == 'C' then
     local st = redis.call('HMGET', skey, 'status', 'revision', 'web_hook_url')

@@ -31,6 +31,6 @@ end
 set_status(id, 'Stopped', rev, '')
 drop('scheduled', st[3])
 drop('retry', st[4])
-if ukey ~= '' then redis.call('DEL', ukey) end
+release_unique(ukey, id)
 redis.call('PUBLISH', P .. 'berth:control', 'stop ' .. id)
 return 'ok'

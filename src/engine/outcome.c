@@ -1,0 +1,68 @@
+/* Building and freeing completer messages; see outcome.h. */
+#include "engine/outcome.h"
+
+#include "engine/internal.h"
+#include "util/alloc.h"
+
+static outcome *make(outcome_op op)
+{
+    outcome *o = berth_calloc(1, sizeof *o);
+    o->op = op;
+    return o;
+}
+
+outcome *outcome_finished(run *r)
+{
+    outcome *o = make(OUTCOME_FINISHED);
+    o->u.finished = r;
+    return o;
+}
+
+outcome *outcome_checkin(const run *r, const char *text)
+{
+    outcome *o = make(OUTCOME_CHECKIN);
+    o->u.checkin.id = berth_strdup(r->id);
+    o->u.checkin.name = berth_strdup(r->name);
+    o->u.checkin.revision = r->revision;
+    o->u.checkin.text = berth_strdup(text);
+    return o;
+}
+
+outcome *outcome_unique_release(const char *holder, char *key)
+{
+    outcome *o = make(OUTCOME_UNIQUE_RELEASE);
+    o->u.unique.holder = berth_strdup(holder);
+    o->u.unique.key = key;
+    return o;
+}
+
+void outcome_free(outcome *o)
+{
+    if (!o)
+        return;
+    switch (o->op) {
+    case OUTCOME_FINISHED:
+        run_free(o->u.finished);
+        break;
+    case OUTCOME_CHECKIN:
+        berth_free(o->u.checkin.id);
+        berth_free(o->u.checkin.name);
+        berth_free(o->u.checkin.text);
+        break;
+    case OUTCOME_UNIQUE_RELEASE:
+        berth_free(o->u.unique.holder);
+        berth_free(o->u.unique.key);
+        break;
+    }
+    berth_free(o);
+}
+
+void engine_report(berth_engine *e, outcome *o)
+{
+    fifo_push(&e->done, &o->node);
+}
+
+void outcome_free_node(fnode *n)
+{
+    outcome_free(FIFO_ENTRY(n, outcome, node));
+}

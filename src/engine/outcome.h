@@ -1,0 +1,58 @@
+/* The completer's protocol: what the other engine threads ask it to write to Redis. Every
+ * write that follows a fetch goes through the completer, batched into one finish.lua call
+ * (completer.c), so an outcome is a message with one operation and that operation's data:
+ *
+ *   OUTCOME_FINISHED        a run ended (worker.c): Success when run.rc is 0, else Error
+ *                           with a retry entry when the type allows one; the lease, the
+ *                           running entry and the concurrency count are released.
+ *   OUTCOME_CHECKIN         a running job checked in (context.c, berth_ctx_checkin).
+ *   OUTCOME_UNIQUE_RELEASE  a unique job was picked up (fetcher.c): Harbor frees its lock
+ *                           then. The lock key holds the id of the job that took it, and
+ *                           only that job's release deletes it (a later unique job with the
+ *                           same parameters may hold it by then).
+ *
+ * An outcome is owned by whoever holds it: the producer until fifo_push(&e->done), then the
+ * completer, which frees it with outcome_free after the batch is written. */
+#ifndef BERTH_ENGINE_OUTCOME_H
+#define BERTH_ENGINE_OUTCOME_H
+
+#include <stdint.h>
+
+#include "engine/fifo.h"
+
+struct run;
+struct berth_engine;
+
+typedef enum {
+    OUTCOME_FINISHED,
+    OUTCOME_CHECKIN,
+    OUTCOME_UNIQUE_RELEASE,
+} outcome_op;
+
+typedef struct outcome {
+    fnode node;                  /* in engine->done */
+    outcome_op op;
+    union {
+        struct run *finished;    /* FINISHED: the run, owned by the message */
+        struct {
+            char *id, *name;     /* the run's effective id and job name */
+            int64_t revision;    /* the run's revision: a later run's check-in is refused */
+            char *text;
+        } checkin;               /* CHECKIN: strings owned */
+        struct {
+            char *holder;        /* the id the lock must hold to be deleted */
+            char *key;           /* "{ns}:..." unique key */
+        } unique;                /* UNIQUE_RELEASE: strings owned */
+    } u;
+} outcome;
+
+/* Constructors take ownership of what they are given (the run; the key) and copy the rest. */
+outcome *outcome_finished(struct run *r);
+outcome *outcome_checkin(const struct run *r, const char *text);
+outcome *outcome_unique_release(const char *holder, char *key);
+void outcome_free(outcome *o);   /* NULL-safe; frees a FINISHED outcome's run too */
+
+/* Hands o to the completer (fifo_push on e->done). */
+void engine_report(struct berth_engine *e, outcome *o);
+
+#endif
