@@ -18,4 +18,30 @@ int berth_jobs_register_replication(berth_engine *e);
  * the process. BERTH_EINVAL when the file cannot be opened. */
 int berth_jobs_register_chaos(berth_engine *e, const char *trace_path);
 
+/* Settings of the jobs that POST a notification (WEBHOOK, SLACK; spec harbor-jobs §5, §6).
+ * berth_jobs_http_from_env fills it as Harbor reads its environment. */
+typedef struct berth_jobs_http {
+    unsigned max_fails;        /* JOBSERVICE_WEBHOOK_JOB_MAX_RETRY: runs before giving up
+                                  (Harbor 3; 0 → the engine's default 4, as Harbor) */
+    long timeout_ms;           /* JOBSERVICE_WEBHOOK_JOB_HTTP_CLIENT_TIMEOUT × 1000: whole
+                                  request (Harbor 3000); <= 0: no timeout */
+    unsigned slack_pause_ms;   /* SLACK's wait after each post, for Slack's rate limit
+                                  (Harbor 1000; tests make it short) */
+    const char *http_proxy;    /* HTTP_PROXY / http_proxy; NULL or "": direct */
+    const char *https_proxy;   /* HTTPS_PROXY / https_proxy */
+    const char *no_proxy;      /* NO_PROXY / no_proxy; loopback is never proxied (Go) */
+} berth_jobs_http;
+
+/* Harbor's defaults overlaid with its environment variables (the proxy strings point into
+ * the environment: do not unset them while the engine runs). A variable that does not parse
+ * keeps the default and adds Harbor's warning line(s) to warn (NUL-terminated, "" when
+ * none); returns the number of such warnings. */
+int berth_jobs_http_from_env(berth_jobs_http *cfg, char *warn, size_t warnlen);
+/* WEBHOOK: POST `payload` to `address` with the header set of `header`. cfg is borrowed
+ * and must outlive the engine. */
+int berth_jobs_register_webhook(berth_engine *e, const berth_jobs_http *cfg);
+/* SLACK: POST `payload` to `address` as application/json, then pause cfg->slack_pause_ms.
+ * cfg is borrowed and must outlive the engine. */
+int berth_jobs_register_slack(berth_engine *e, const berth_jobs_http *cfg);
+
 #endif

@@ -41,6 +41,7 @@ struct daemon {
     dirlock *data_lock;          /* berth.data_dir, with the embedded Redis */
     dirlock *job_log_lock;       /* the FILE job-log directory */
     int listen_fd;               /* bound before anything starts; the API takes it (> 0) */
+    berth_jobs_http http_jobs;   /* WEBHOOK/SLACK settings; outlive the engine */
     pthread_mutex_t engine_mu;   /* daemon_hurry vs freeing the engine */
     bool down;                   /* daemon_shutdown ran */
 };
@@ -279,6 +280,24 @@ static unsigned demo_hold_ms(void)
     return v && *v ? (unsigned)strtoul(v, NULL, 10) : 30000;
 }
 
+/* Harbor's job types (spec harbor-jobs §1.3), with the settings Harbor reads from its
+ * environment; a value that does not parse is logged with Harbor's warning and ignored. */
+static int register_jobs(daemon_t *d, char *err, size_t errlen)
+{
+    char warn[1024];
+    if (berth_jobs_http_from_env(&d->http_jobs, warn, sizeof warn) > 0)
+        LOG(d, BERTH_LOG_WARNING, "%s", warn);
+    if (berth_jobs_register_demo(d->engine, demo_hold_ms()) != 0 ||
+        berth_jobs_register_scheduler(d->engine) != 0 ||
+        berth_jobs_register_replication(d->engine) != 0 ||
+        berth_jobs_register_webhook(d->engine, &d->http_jobs) != 0 ||
+        berth_jobs_register_slack(d->engine, &d->http_jobs) != 0) {
+        snprintf(err, errlen, "cannot register the built-in jobs");
+        return BERTH_EINVAL;
+    }
+    return 0;
+}
+
 static int make_engine(daemon_t *d, char *err, size_t errlen)
 {
     const berth_config *c = d->cfg;
@@ -295,12 +314,8 @@ static int make_engine(daemon_t *d, char *err, size_t errlen)
         rc = job_log_set(d, &ec, err, errlen);
     if (rc == 0)
         rc = berth_engine_new(&ec, &d->engine, err, errlen);
-    if (rc == 0 && (berth_jobs_register_demo(d->engine, demo_hold_ms()) != 0 ||
-                    berth_jobs_register_scheduler(d->engine) != 0 ||
-                    berth_jobs_register_replication(d->engine) != 0)) {
-        snprintf(err, errlen, "cannot register the built-in jobs");
-        rc = BERTH_EINVAL;
-    }
+    if (rc == 0)
+        rc = register_jobs(d, err, errlen);
     const char *trace = getenv("BERTH_CHAOS_TRACE");   /* the chaos tests' job, off by default */
     if (rc == 0 && trace && *trace && berth_jobs_register_chaos(d->engine, trace) != 0) {
         snprintf(err, errlen, "cannot open the chaos trace %s", trace);

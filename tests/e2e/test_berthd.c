@@ -201,6 +201,32 @@ static char *launch_demo(int port)
     return id;
 }
 
+/* berthd registers Harbor's job names (spec harbor-jobs §1.3): /api/v1/stats lists them. */
+static void expect_harbor_jobs(int port)
+{
+    static const char *const names[] = {"DEMO", "SCHEDULER", "IMAGE_REPLICATE", "IMAGE_GC",
+                                        "IMAGE_SCAN_ALL", "WEBHOOK", "SLACK"};
+    hc c;
+    hc_init(&c, port);
+    hc_resp r;
+    assert_int_equal(hc_get(&c, "/api/v1/stats", NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    const char *list = strstr(r.body, "\"job_names\":[");
+    assert_non_null(list);
+    const char *end = strchr(list, ']');
+    assert_non_null(end);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char quoted[64];
+        snprintf(quoted, sizeof quoted, "\"%s\"", names[i]);
+        const char *at = strstr(list, quoted);
+        if (!at || at > end)
+            fprintf(stderr, "%s not in %s\n", names[i], r.body);
+        assert_true(at && at < end);
+    }
+    hc_resp_free(&r);
+    hc_cleanup(&c);
+}
+
 static bool wait_status(int port, const char *id, const char *status, int ms)
 {
     hc c;
@@ -246,6 +272,7 @@ static void test_embedded_lifecycle(void **state)
     pid_t pid = spawn(path, &fd);
     assert_true(hc_wait_healthy(port, 5000));
     fprintf(stderr, "berthd (embedded redis) answered after %lld ms\n", engine_fixture_now_ms() - t0);
+    expect_harbor_jobs(port);
     char *id = launch_demo(port);
     assert_true(wait_status(port, id, "Running", 3000));
     kill(pid, SIGHUP);                          /* reopen logs: keeps running */

@@ -1,6 +1,8 @@
 /* Test hook receiver; see hook_receiver.h. */
 #include "hook_receiver.h"
 
+#include "mhd_upload.h"
+
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -21,18 +23,8 @@ struct hook_receiver {
     int stopping;
 };
 
-typedef struct upload {
-    char *p;
-    size_t len;
-} upload;
 
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static enum MHD_Result answer(hook_receiver *r, struct MHD_Connection *c, upload *u)
+static enum MHD_Result answer(hook_receiver *r, struct MHD_Connection *c, mhd_upload *u)
 {
     pthread_mutex_lock(&r->mu);
     hr_mode m = r->mode;
@@ -54,7 +46,7 @@ static enum MHD_Result answer(hook_receiver *r, struct MHD_Connection *c, upload
         pthread_mutex_unlock(&r->mu);
         if (done)
             break;
-        sleep_ms(100);
+        mhd_sleep_ms(100);
     }
     struct MHD_Response *resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
     enum MHD_Result ret = MHD_queue_response(c, m == HR_OK ? 200 : 500, resp);
@@ -67,38 +59,17 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
                                  size_t *size, void **state)
 {
     (void)url, (void)method, (void)version;
-    upload *u = *state;
-    if (!u) {
-        *state = calloc(1, sizeof *u);
+    mhd_upload *u = NULL;
+    if (!mhd_upload_step(state, data, size, &u))
         return MHD_YES;
-    }
-    if (*size) {
-        u->p = realloc(u->p, u->len + *size + 1);
-        memcpy(u->p + u->len, data, *size);
-        u->len += *size;
-        u->p[u->len] = '\0';
-        *size = 0;
-        return MHD_YES;
-    }
     return answer(cls, c, u);
-}
-
-static void on_done(void *cls, struct MHD_Connection *c, void **state,
-                    enum MHD_RequestTerminationCode code)
-{
-    (void)cls, (void)c, (void)code;
-    upload *u = *state;
-    if (u)
-        free(u->p);
-    free(u);
-    *state = NULL;
 }
 
 static struct MHD_Daemon *listen_on(hook_receiver *r, int port)
 {
     return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION,
                             (uint16_t)port, NULL, NULL, on_access, r,
-                            MHD_OPTION_NOTIFY_COMPLETED, on_done, r,
+                            MHD_OPTION_NOTIFY_COMPLETED, mhd_upload_done, r,
                             MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
 }
 
@@ -139,7 +110,7 @@ int hr_up(hook_receiver *r)
     for (int i = 0; i < 50 && !r->d; i++) {   /* the port may be busy a moment */
         r->d = listen_on(r, r->port);
         if (!r->d)
-            sleep_ms(100);
+            mhd_sleep_ms(100);
     }
     return r->d ? 0 : -1;
 }
@@ -176,7 +147,7 @@ size_t hr_wait(hook_receiver *r, size_t n, int ms)
         got = hr_delivered(r, NULL, 0);
         if (got >= n)
             break;
-        sleep_ms(10);
+        mhd_sleep_ms(10);
     }
     return got;
 }
