@@ -15,7 +15,9 @@ $(BUILD)/build.ninja: | deps
 build: deps $(BUILD)/build.ninja
 	cmake --build --preset $(PRESET)
 
-run: build
+# Only what it runs: berthd and berth, not the tests, examples and benchmarks.
+run: deps $(BUILD)/build.ninja
+	cmake --build --preset $(PRESET) --target berthd berth
 	@scripts/run.sh $(BUILD)
 
 test: build

@@ -1,7 +1,9 @@
-/* berth_demo: what `make run` starts until berthd exists. It runs the engine against the
- * Redis given by BERTH_REDIS_SOCK (scripts/run.sh starts a private one), launches DEMO jobs
+/* berth_demo: the built-in DEMO job through the library. It runs an engine against the
+ * Redis at the unix socket BERTH_REDIS_SOCK (unset: 127.0.0.1:6379), launches two DEMO jobs
  * (one succeeds; the second waits behind it, DEMO allows one at a time, and is stopped),
- * and prints every final status and check-in as the engine records it. */
+ * shows a launch DEMO's validation refuses, and prints every status change and check-in as
+ * the engine records it (berth_engine_config.on_event). Exit 0 when both jobs ended as
+ * expected (Success, Stopped). examples/hello_job.c is the smaller starting point. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,21 +45,28 @@ int main(void)
     printf("berth engine %s running; launching DEMO jobs\n", berth_engine_pool_id(e));
     berth_stats *a = NULL, *b = NULL;
     berth_launch l = {.name = "DEMO", .params_json = "{\"image\":\"demo:latest\"}"};
-    berth_engine_launch(e, &l, &a, err, sizeof err);
-    berth_engine_launch(e, &l, &b, err, sizeof err);
+    if (berth_engine_launch(e, &l, &a, err, sizeof err) != 0 ||
+        berth_engine_launch(e, &l, &b, err, sizeof err) != 0) {
+        fprintf(stderr, "berth_demo: launch refused: %s\n", err);
+        berth_stats_free(a);
+        berth_engine_free(e);
+        return 1;
+    }
     printf("launched %s and %s; stopping the second one after 2 s\n", a->id, b->id);
     berth_launch bad = {.name = "DEMO", .params_json = "{\"image\":\"nginx\"}"};
     if (berth_engine_validate(e, "DEMO", bad.params_json, err, sizeof err) != 0)
         printf("a launch with image nginx is refused: %s\n", err);
     sleep_ms(2000);
-    berth_engine_stop_job(e, b->id);
+    if (berth_engine_stop_job(e, b->id) != 0)
+        fprintf(stderr, "berth_demo: cannot stop %s\n", b->id);
     sleep_ms(5000);
     berth_stats *fa = NULL, *fb = NULL;
-    berth_engine_get_stats(e, a->id, &fa);
-    berth_engine_get_stats(e, b->id, &fb);
+    if (berth_engine_get_stats(e, a->id, &fa) != 0 || berth_engine_get_stats(e, b->id, &fb) != 0)
+        fprintf(stderr, "berth_demo: cannot read the jobs' stats\n");
     printf("final: %s is %s, %s is %s\n", a->id, fa ? fa->status : "?", b->id,
            fb ? fb->status : "?");
+    bool ok = fa && fb && !strcmp(fa->status, "Success") && !strcmp(fb->status, "Stopped");
     berth_stats_free(a), berth_stats_free(b), berth_stats_free(fa), berth_stats_free(fb);
     berth_engine_free(e);
-    return 0;
+    return ok ? 0 : 1;
 }

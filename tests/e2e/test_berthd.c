@@ -380,6 +380,10 @@ static void test_second_ctrl_c(void **state)
     assert_true(file_has(log, "handed 1 unfinished job(s) back"));
     assert_true(file_has(jlog, "Service shutting down: handed back to run again"));
     assert_false(file_has(jlog, "Exit for receiving stop signal"));
+    /* log lines name the source file from the source tree, not the builder's path */
+    assert_true(file_has(jlog, "[src/jobs/demo.c:"));
+    assert_false(file_has(jlog, getenv("BERTH_SOURCE_DIR")));
+    assert_false(file_has(log, getenv("BERTH_SOURCE_DIR")));
     close(fd);
     free(id);
 }
