@@ -54,7 +54,7 @@ typedef struct repl_job {
     long timeout_s;
 } repl_job;
 
-#define REPL_STOPPED 1     /* a checkpoint saw a stop: the job ends with success */
+#define REPL_STOPPED 2     /* a checkpoint saw a stop: the job ends with success */
 
 /* Creates the adapter for r's registry (the Harbor version probe included). err gets
  * "adapter factory for <type> not found" for other types. */

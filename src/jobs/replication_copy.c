@@ -12,6 +12,7 @@
 #include "util/alloc.h"
 
 #define MAX_DEPTH 8     /* an index of indexes of ... deeper than this is refused */
+#define SKIP 1          /* nothing (more) to do: present, mounted or skipped; a success */
 
 bool repl_stopped(repl_job *j)
 {
@@ -43,7 +44,7 @@ static bool backoff(repl_job *j, int attempt, const char *digest)
     return false;
 }
 
-/* 0: go on copying; 1: nothing to do (present or mounted); REPL_STOPPED; < 0: failed. */
+/* 0: go on copying; SKIP: nothing to do (present or mounted); REPL_STOPPED; < 0: failed. */
 static int try_mount(repl_job *j, const char *src_repo, const char *dst_repo,
                      const char *digest)
 {
@@ -58,7 +59,7 @@ static int try_mount(repl_job *j, const char *src_repo, const char *dst_repo,
     if (exists) {
         BERTH_JINFO(j->ctx, "the blob %s already exists on the destination registry, skip",
                     digest);
-        return 1;
+        return SKIP;
     }
     char from[512], err[1024];
     if (repl_adapter_can_mount(&j->da, digest, from, sizeof from, err, sizeof err) != 0) {
@@ -79,7 +80,7 @@ static int try_mount(repl_job *j, const char *src_repo, const char *dst_repo,
     BERTH_JINFO(j->ctx, "the blob %s mounted from the repository %s on the destination "
                 "registry directly", digest, from);
     (void)src_repo;
-    return 1;
+    return SKIP;
 }
 
 static void limiter(repl_job *j, reg_limiter *l)
@@ -95,7 +96,7 @@ static int copy_whole(repl_job *j, const char *src_repo, const char *dst_repo,
         int rc = try_mount(j, src_repo, dst_repo, d->digest);
         if (rc == REPL_STOPPED)
             return rc;
-        if (rc == 1)
+        if (rc == SKIP)
             return 0;
         if (rc == 0) {
             reg_limiter l;
@@ -129,7 +130,7 @@ static int chunk_attempt(repl_job *j, const char *src_repo, const char *dst_repo
 {
     int rc = try_mount(j, src_repo, dst_repo, d->digest);
     if (rc != 0)
-        return rc == 1 ? 0 : rc;
+        return rc == SKIP ? 0 : rc;
     reg_limiter l;
     limiter(j, &l);
     for (bool done = false; !done;) {
@@ -216,7 +217,7 @@ static int copy_refs(repl_job *j, const char *src_repo, const char *dst_repo,
     return rc;
 }
 
-/* 0: copy; 1: skip (success); < 0: failed. */
+/* 0: copy; SKIP (a success); < 0: failed. */
 static int check_destination(repl_job *j, const char *dst_repo, const char *dst_ref,
                              const reg_manifest *m, bool override)
 {
@@ -233,12 +234,12 @@ static int check_destination(repl_job *j, const char *dst_repo, const char *dst_
     if (m->digest[0] && strcmp(digest, m->digest) == 0) {
         BERTH_JINFO(j->ctx, "the artifact %s:%s already exists on the destination registry, "
                     "skip", dst_repo, dst_ref);
-        return 1;
+        return SKIP;
     }
     if (!override) {
         BERTH_JWARN(j->ctx, "the same name artifact %s:%s exists on the destination registry, "
                     "but the \"override\" is set to false, skip", dst_repo, dst_ref);
-        return 1;
+        return SKIP;
     }
     BERTH_JWARN(j->ctx, "the same name artifact %s:%s exists on the destination registry and "
                 "the \"override\" is set to true, continue...", dst_repo, dst_ref);
@@ -283,8 +284,8 @@ int repl_copy_artifact(repl_job *j, const char *src_repo, const char *src_ref,
     if (rc == 0)
         BERTH_JINFO(j->ctx, "copy %s:%s(source registry) to %s:%s(destination registry) "
                     "completed", src_repo, src_ref, dst_repo, dst_ref);
-    if (rc == 1)
-        rc = 0;   /* skipped: a success */
+    if (rc == SKIP)
+        rc = 0;
     reg_manifest_clear(&m);
     return rc;
 }

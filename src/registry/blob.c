@@ -132,6 +132,15 @@ static int stream(reg_pipe *p, const char *src_repo)
     return rc;
 }
 
+/* Marks the client's error as a source-side one ("pull: ...", read by the caller's log). */
+static void mark_pull(reg_client *c)
+{
+    size_t n = strnlen(c->err, sizeof c->err - 7);
+    memmove(c->err + 6, c->err, n);
+    memcpy(c->err, "pull: ", 6);
+    c->err[n + 6] = '\0';
+}
+
 /* url + "?digest=" or "&digest=" */
 static void with_digest(const char *loc, const char *digest, char *out, size_t outlen)
 {
@@ -157,7 +166,7 @@ int reg_blob_copy(reg_client *src, const char *src_repo, reg_client *dst,
                   .range_end = -1, .lim = lim, .src_resp = &sr, .dst_resp = &dr};
     rc = stream(&p, src_repo);
     if (rc != 0 && rc != BERTH_ESTATE && p.src_failed)
-        reg__fail(dst, dst->status, rc, "pull: %s", dst->err);
+        mark_pull(dst);
     reg__resp_free(&sr);
     reg__resp_free(&dr);
     return rc;
@@ -245,6 +254,8 @@ int reg_blob_copy_chunk(reg_client *src, const char *src_repo, reg_client *dst,
         berth_free(u->location);
         u->location = berth_strdup(abs);
     }
+    if (rc != 0 && rc != BERTH_ESTATE && p.src_failed)
+        mark_pull(dst);
     if (rc != 0 && rc != BERTH_ESTATE)
         resume_point(dst, u, start);
     *done = rc == 0 && last;

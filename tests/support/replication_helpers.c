@@ -102,17 +102,31 @@ int rh_teardown(void **state)
 
 /* ---- launch bodies ------------------------------------------------------------------------ */
 
+static json_t *registry_at(const char *type, const char *url, const char *user,
+                           const char *pass)
+{
+    return json_pack("{s:i,s:s,s:s,s:s,s:s,s:{s:s,s:s,s:s},s:b,s:s}", "id", 1, "name", "r",
+                     "type", type, "url", url, "token_service_url", "", "credential", "type",
+                     "basic", "access_key", user, "access_secret", pass, "insecure", 0,
+                     "status", "healthy");
+}
+
 static json_t *registry_doc(const char *type, const reg_fixture *fx)
 {
     bool creds = fx->auth != RF_NOAUTH;
-    return json_pack("{s:i,s:s,s:s,s:s,s:s,s:{s:s,s:s,s:s},s:b,s:s}", "id", 1, "name", "r",
-                     "type", type, "url", fx->url, "token_service_url", "", "credential", "type",
-                     "basic", "access_key", creds ? RF_USER : "", "access_secret",
-                     creds ? RF_PASS : "", "insecure", 0, "status", "healthy");
+    return registry_at(type, fx->url, creds ? RF_USER : "", creds ? RF_PASS : "");
 }
 
 char *rh_resource(const char *repo, const char *tags, const char *type, const reg_fixture *fx,
                   bool override, rh_mode mode)
+{
+    bool creds = fx->auth != RF_NOAUTH;
+    return rh_resource_at(repo, tags, type, fx->url, creds ? RF_USER : "", creds ? RF_PASS : "",
+                          override, mode);
+}
+
+char *rh_resource_at(const char *repo, const char *tags, const char *type, const char *url,
+                     const char *user, const char *pass, bool override, rh_mode mode)
 {
     json_t *arts = json_array(), *tl = json_array();
     char copy[256];
@@ -123,7 +137,8 @@ char *rh_resource(const char *repo, const char *tags, const char *type, const re
                                           "labels", "tags", tl));
     json_t *o = json_pack("{s:s,s:{s:{s:s,s:n},s:o,s:n},s:o,s:n,s:b,s:b,s:b}", "type", "image",
                           "metadata", "repository", "name", repo, "metadata", "artifacts", arts,
-                          "v_tags", "registry", registry_doc(type, fx), "extended_info",
+                          "v_tags", "registry", registry_at(type, url, user, pass),
+                          "extended_info",
                           "deleted", mode != RH_COPY, "is_delete_tag", mode == RH_DELETE_TAG,
                           "override", override);
     char *s = json_dumps(o, JSON_COMPACT);
@@ -147,15 +162,32 @@ char *repl_launch_params(const char *params)
     return id;
 }
 
+static char *launch_doc(char *src, json_t *dst_reg, const char *dst_repo, bool override,
+                        int speed, bool by_chunk, rh_mode mode, int hook_port);
+
 static char *launch(char *src, const char *dst_type, const reg_fixture *dst,
                     const char *dst_repo, bool override, int speed, bool by_chunk, rh_mode mode,
                     int hook_port)
+{
+    return launch_doc(src, registry_doc(dst_type, dst), dst_repo, override, speed, by_chunk,
+                      mode, hook_port);
+}
+
+char *repl_launch_at(char *src, const char *dst_type, const char *url, const char *user,
+                     const char *pass, const char *dst_repo, int speed, bool by_chunk)
+{
+    return launch_doc(src, registry_at(dst_type, url, user, pass), dst_repo, false, speed,
+                      by_chunk, RH_COPY, 0);
+}
+
+static char *launch_doc(char *src, json_t *dst_reg, const char *dst_repo, bool override,
+                        int speed, bool by_chunk, rh_mode mode, int hook_port)
 {
     json_t *s = json_loads(src, 0, NULL);
     json_t *d = json_deep_copy(s);
     json_object_set_new(json_object_get(json_object_get(d, "metadata"), "repository"), "name",
                         json_string(dst_repo));
-    json_object_set_new(d, "registry", registry_doc(dst_type, dst));
+    json_object_set_new(d, "registry", dst_reg);
     json_object_set_new(d, "override", json_boolean(override));
     json_object_set_new(d, "deleted", json_boolean(mode != RH_COPY));
     json_object_set_new(d, "is_delete_tag", json_boolean(mode == RH_DELETE_TAG));

@@ -28,6 +28,9 @@ int rh_teardown(void **state);
 /* A Resource document (JSON text, the caller frees): repo with tags (comma list) on fx. */
 char *rh_resource(const char *repo, const char *tags, const char *type, const reg_fixture *fx,
                   bool override, rh_mode mode);
+/* The same at any URL with these credentials. */
+char *rh_resource_at(const char *repo, const char *tags, const char *type, const char *url,
+                     const char *user, const char *pass, bool override, rh_mode mode);
 /* The same on the plain source registry (type docker-registry). */
 char *rh_src_image(const char *repo, const char *tags);
 
@@ -40,6 +43,9 @@ char *repl_launch_ex(char *src, const char *dst_type, const reg_fixture *dst,
 char *repl_launch_hooked(char *src, const char *dst_type, const reg_fixture *dst,
                          const char *dst_repo, bool override, int speed, bool by_chunk,
                          int hook_port);
+/* Copy to a destination at any URL. */
+char *repl_launch_at(char *src, const char *dst_type, const char *url, const char *user,
+                     const char *pass, const char *dst_repo, int speed, bool by_chunk);
 /* Launches REPLICATION with these parameters (a JSON object text). */
 char *repl_launch_params(const char *params);
 
