@@ -116,7 +116,7 @@ static void release(berth_engine *e, outcome **batch, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         if (batch[i]->op == OUTCOME_FINISHED)
-            engine_disown(e, batch[i]->u.finished);
+            leases_remove(&e->held, batch[i]->u.finished);
         outcome_free(batch[i]);
     }
 }
@@ -136,7 +136,7 @@ static size_t collect(berth_engine *e, outcome **batch, size_t have)
     while (n || (have < BATCH_MAX && (n = fifo_pop(&e->done, 0)))) {
         outcome *o = FIFO_ENTRY(n, outcome, node);
         if (handed_back(o)) {
-            engine_disown(e, o->u.finished);
+            leases_remove(&e->held, o->u.finished);
             outcome_free(o);
         } else {
             batch[have++] = o;

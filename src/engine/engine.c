@@ -78,12 +78,11 @@ int berth_engine_new(const berth_engine_config *cfg, berth_engine **out, char *e
     copy_config(e, cfg);
     fifo_init(&e->ready);
     fifo_init(&e->done);
-    pthread_mutex_init(&e->slots_mu, NULL);
-    engine_cond_init(&e->slots_cv);
-    pthread_mutex_init(&e->wake_mu, NULL);
-    engine_cond_init(&e->wake_cv);
-    pthread_mutex_init(&e->own_mu, NULL);
-    pthread_mutex_init(&e->retry_mu, NULL);
+    slots_init(&e->workers);
+    leases_init(&e->held);
+    waker_init(&e->wake);
+    status_retry_init(&e->retry);
+    memguard_cache_init(&e->memguard);
     pthread_mutex_init(&e->tick_mu, NULL);
     engine_cond_init(&e->tick_cv);
     pthread_mutex_init(&e->stop_mu, NULL);

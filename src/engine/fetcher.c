@@ -48,21 +48,7 @@ void fetcher_type_order(const berth_engine *e, const jtype **out)
 static unsigned capacity(berth_engine *e)
 {
     bool prefetch = atomic_load(&e->run_us_ewma) < PREFETCH_MAX_RUN_US;
-    pthread_mutex_lock(&e->slots_mu);
-    unsigned want = 0;
-    while (atomic_load(&e->fetching)) {
-        unsigned queued = (unsigned)fifo_len(&e->ready);
-        unsigned room = e->idle_workers > queued ? e->idle_workers - queued : 0;
-        if (prefetch && queued < e->cfg.fetch_batch)
-            room = e->cfg.fetch_batch - queued;
-        if (room > 0) {
-            want = room < e->cfg.fetch_batch ? room : e->cfg.fetch_batch;
-            break;
-        }
-        pthread_cond_wait(&e->slots_cv, &e->slots_mu);
-    }
-    pthread_mutex_unlock(&e->slots_mu);
-    return want;
+    return slots_wait_room(&e->workers, &e->ready, e->cfg.fetch_batch, prefetch, &e->fetching);
 }
 
 static void build_fetch_args(berth_engine *e, rargs *a, unsigned want)
@@ -150,7 +136,7 @@ static size_t dispatch(berth_engine *e, rconn *rc, const rreply *reply)
             berth_status_event ev = {.job_id = r->id, .status = "Running", .revision = r->revision};
             e->cfg.on_event(&ev, e->cfg.event_userdata);
         }
-        engine_own(e, r);
+        leases_add(&e->held, r);
         fifo_push(&e->ready, &r->node);
         n++;
     }
@@ -159,14 +145,7 @@ static size_t dispatch(berth_engine *e, rconn *rc, const rreply *reply)
 
 static void wait_for_wake(berth_engine *e, int ms)
 {
-    struct timespec deadline;
-    engine_timespec_after(&deadline, ms);
-    pthread_mutex_lock(&e->wake_mu);
-    while (!e->wake_flag && atomic_load(&e->fetching))
-        if (pthread_cond_timedwait(&e->wake_cv, &e->wake_mu, &deadline) != 0)
-            break;
-    e->wake_flag = false;
-    pthread_mutex_unlock(&e->wake_mu);
+    waker_wait(&e->wake, ms, &e->fetching);
 }
 
 void *fetcher_main(void *arg)
@@ -184,9 +163,7 @@ void *fetcher_main(void *arg)
                 wait_for_wake(e, IDLE_WAIT_MS);
             continue;
         }
-        pthread_mutex_lock(&e->wake_mu);
-        e->wake_flag = false;   /* this fetch sees everything enqueued so far */
-        pthread_mutex_unlock(&e->wake_mu);
+        waker_clear(&e->wake);   /* this fetch sees everything enqueued so far */
         build_fetch_args(e, &a, want);
         rreply *r = rconn_eval(&rc, SCRIPT_FETCH, &a);
         if (rreply_array(&rc, r, RREPLY_ANY) != 0) {

@@ -31,12 +31,7 @@ static bool renew_leases(berth_engine *e, rconn *rc)
     rargs_addf(&a, "%sberth:leases", e->prefix);
     rargs_adds(&a, "XX");
     long long deadline = heartbeat_lease_deadline_ms(e);
-    pthread_mutex_lock(&e->own_mu);
-    for (run *r = e->owned; r; r = r->own_next) {
-        rargs_addi(&a, deadline);
-        rargs_adds(&a, r->id);
-    }
-    pthread_mutex_unlock(&e->own_mu);
+    leases_ids(&e->held, &a, deadline, false);
     bool ok = true;
     if (a.argc > 3) {
         rreply *r = rconn_argv(rc, &a);
@@ -69,15 +64,15 @@ static void beat(berth_engine *e, rconn *rc)
     buf_init(&names, 0);
     buf_init(&wids, 0);
     job_names(e, &names);
-    for (unsigned i = 0; i < e->nslots; i++)
-        buf_printf(&wids, "%s%s", i ? "," : "", e->worker_ids[i]);
+    for (unsigned i = 0; i < e->workers.n; i++)
+        buf_printf(&wids, "%s%s", i ? "," : "", e->workers.v[i].worker_id);
     char host[256] = "";
     gethostname(host, sizeof host - 1);
     rreply_free(rconn_cmd(rc, "SADD %sworker_pools %s", e->prefix, e->pool_id));
     rreply_free(rconn_cmd(rc,
         "HSET %sworker_pools:%s heartbeat_at %lld started_at %lld job_names %s concurrency %u "
         "worker_ids %s host %s pid %d", e->prefix, e->pool_id, (long long)engine_now(),
-        (long long)e->started_at, names.p ? names.p : "", e->nslots, wids.p ? wids.p : "", host,
+        (long long)e->started_at, names.p ? names.p : "", e->workers.n, wids.p ? wids.p : "", host,
         (int)getpid()));
     buf_free(&names);
     buf_free(&wids);
@@ -86,28 +81,21 @@ static void beat(berth_engine *e, rconn *rc)
 /* Worker observations (gocraft {ns}:worker:<wid>) and the stop re-check, per slot. */
 static void observe(berth_engine *e, rconn *rc)
 {
-    for (unsigned i = 0; i < e->nslots; i++) {
+    for (unsigned i = 0; i < e->workers.n; i++) {
         char id[160] = "", name[128] = "";
         long long started = 0;
-        pthread_mutex_lock(&e->slots_mu);
-        run *r = e->slots[i].cur;
-        if (r) {
-            snprintf(id, sizeof id, "%s", r->id);
-            snprintf(name, sizeof name, "%s", r->name);
-            started = r->started_ms / 1000;
-        }
-        pthread_mutex_unlock(&e->slots_mu);
-        if (!id[0]) {
-            rreply_free(rconn_cmd(rc, "DEL %sworker:%s", e->prefix, e->worker_ids[i]));
+        const char *wid = e->workers.v[i].worker_id;
+        if (!slots_peek(&e->workers, i, id, sizeof id, name, sizeof name, &started)) {
+            rreply_free(rconn_cmd(rc, "DEL %sworker:%s", e->prefix, wid));
             continue;
         }
         rreply_free(rconn_cmd(rc, "HSET %sworker:%s job_name %s job_id %s started_at %lld",
-                                  e->prefix, e->worker_ids[i], name, id, started));
-        rreply_free(rconn_cmd(rc, "EXPIRE %sworker:%s %u", e->prefix, e->worker_ids[i],
-                                  e->cfg.max_update_hours * 3600));
+                              e->prefix, wid, name, id, started));
+        rreply_free(rconn_cmd(rc, "EXPIRE %sworker:%s %u", e->prefix, wid,
+                              e->cfg.max_update_hours * 3600));
         rreply *st = rconn_cmd(rc, "HGET %sjob_stats:%s status", e->prefix, id);
         if (rreply_str_is(st, "Stopped"))
-            engine_raise_stop(e, &e->slots[i]);
+            engine_raise_stop(e, &e->workers.v[i]);
         rreply_free(st);
     }
 }
@@ -183,12 +171,7 @@ void heartbeat_hand_back(berth_engine *e)
     rargs_addi(&a, engine_now());
     rargs_adds(&a, "own");
     rargs_adds(&a, e->pool_id);
-    pthread_mutex_lock(&e->own_mu);
-    for (run *r = e->owned; r; r = r->own_next) {
-        atomic_store(&r->handed_back, true);
-        rargs_adds(&a, r->id);
-    }
-    pthread_mutex_unlock(&e->own_mu);
+    leases_ids(&e->held, &a, -1, true);
     rconn *rc = a.argc > 4 ? engine_conn_get(e) : NULL;
     if (rc) {
         rreply *r = rconn_eval(rc, SCRIPT_REQUEUE, &a);
@@ -205,8 +188,8 @@ static void leave(berth_engine *e, rconn *rc)
     rreply_free(rconn_cmd(rc, "SREM %sworker_pools %s", e->prefix, e->pool_id));
     rreply_free(rconn_cmd(rc, "DEL %sworker_pools:%s", e->prefix, e->pool_id));
     rreply_free(rconn_cmd(rc, "SREM %sberth:idle %s", e->prefix, e->pool_id));
-    for (unsigned i = 0; i < e->nslots; i++)
-        rreply_free(rconn_cmd(rc, "DEL %sworker:%s", e->prefix, e->worker_ids[i]));
+    for (unsigned i = 0; i < e->workers.n; i++)
+        rreply_free(rconn_cmd(rc, "DEL %sworker:%s", e->prefix, e->workers.v[i].worker_id));
 }
 
 void *heartbeat_main(void *arg)

@@ -1,9 +1,36 @@
-/* The engine handle and what its threads share. Included only by the engine sources.
+/* The engine handle, included only by the engine's sources (and, for what it exposes to
+ * periodic jobs, by period/period_internal.h).
  *
- * Threads (ARCHITECTURE §4): fetcher, workers, completer, subscriber, heartbeat,
- * scheduler. Each owns its Redis connection; API callers borrow one from the pool.
- * They talk through two locked queues: ready jobs (fetcher → workers) and results
- * (workers → completer). Locking rules are written next to each field. */
+ * A job from launch to its final status, and the file of each step:
+ *  1. Launch: enqueue.c validates the request and runs enqueue.lua, which writes the stats
+ *     hash, takes the unique lock and queues the job JSON (the list jobs:<name>, or the
+ *     scheduled zset for a delay) in one script. A Periodic launch stores a policy instead
+ *     (period/policy.c), whose executions period/period.c fires into the scheduled zset.
+ *  2. Due: scheduler.c moves due scheduled entries and retries to their queues
+ *     (schedule.lua). Enqueues publish on the wake channel when a node is idle.
+ *  3. Wake: subscriber.c (store/subscribe.h) raises the fetcher's waker (waker.h).
+ *  4. Fetch: fetcher.c runs fetch.lua, which marks up to the free workers' worth of jobs
+ *     Running with a lease and reports each job's unique flag; the fetcher records the
+ *     leases (leases.h), asks the completer to free unique locks and hands the runs (run.h)
+ *     to the workers through the ready queue (fifo.h).
+ *  5. Run: worker.c takes a run into its slot (slots.h), builds the job's context
+ *     (context.c: job log, stop flag, check-ins, tracker) and calls the type's run function.
+ *  6. Lease: meanwhile heartbeat.c renews the leases; a node that dies stops renewing and
+ *     any node requeues its runs (requeue.lua). A stop (control.c, stop.lua) publishes on
+ *     the control channel and subscriber.c raises the running job's stop flag.
+ *  7. Finish: the worker hands an OUTCOME_FINISHED (outcome.h) to the completer, which writes
+ *     a batch with finish.lua: Success, or Error with a retry entry (back to step 2), and
+ *     frees the lease. Every status change queues a hook event in the same script, which
+ *     hook/dispatcher.c delivers.
+ *  8. Shutdown: lifecycle.c stops fetching, waits for the runs up to the grace period and
+ *     hands the rest back (heartbeat_hand_back, requeue.lua).
+ *
+ * The handle holds its parts by value, each with one owner and its own lock (the rule is at
+ * the top of each part's header): the worker pool (slots.h), the runs this node holds
+ * (leases.h), the API connection pool (store/pool.h), the status-retry list
+ * (status_retry.h), the fetcher's waker (waker.h), the two queues (fifo.h) and the memory
+ * reading (memguard.h). The fields below the parts are set before the threads start and
+ * read-only after, or atomic, or say their rule. docs/design-notes.md draws the map. */
 #ifndef BERTH_ENGINE_INTERNAL_H
 #define BERTH_ENGINE_INTERNAL_H
 
@@ -14,43 +41,18 @@
 #include "berth/metrics.h"
 #include "berth/tracker.h"
 #include "engine/fifo.h"
+#include "engine/leases.h"
+#include "engine/memguard.h"
 #include "engine/outcome.h"
+#include "engine/run.h"
+#include "engine/slots.h"
+#include "engine/status_retry.h"
+#include "engine/waker.h"
 #include "store/pool.h"
 #include "store/redis.h"
 #include "store/subscribe.h"
 #include "util/buf.h"
 #include "util/log.h"
-
-typedef struct jtype {
-    berth_job_type t;        /* copy; t.name points at name */
-    char *name;
-} jtype;
-
-/* One fetched job, from the fetch script through a worker to the completer. */
-typedef struct run {
-    fnode node;              /* in engine->ready */
-    char code;               /* fetch code: 'R' run, others skipped */
-    bool unique;             /* the job was launched unique (fetch.lua read its JSON) */
-    char *id;                /* effective job id */
-    char *name;
-    int64_t revision;
-    char *raw;               /* job JSON as queued */
-    const jtype *type;       /* NULL for an unknown name */
-    int rc;                  /* run result, 0 = success */
-    buf errmsg;              /* berth_ctx_fail text */
-    atomic_bool handed_back; /* requeued at shutdown: drop its outcome (set under own_mu, read anywhere) */
-    int64_t started_ms;      /* when a worker began running it */
-    struct run *own_prev, *own_next; /* in engine->owned while this node holds its lease */
-} run;
-
-/* A worker's current run, readable by the subscriber (stop) and heartbeat (leases). */
-typedef struct slot {
-    run *cur;                /* guarded by engine->slots_mu */
-    atomic_bool stop;        /* raised by a stop command or shutdown */
-    pthread_t thread;
-    struct berth_engine *e;
-    rconn rc;                /* tracker calls from job code (lazily connected) */
-} slot;
 
 struct berth_engine {
     berth_engine_config cfg;     /* copy; strings below own their text */
@@ -65,37 +67,24 @@ struct berth_engine {
     struct engine_metrics *metrics; /* one per type, from start (metrics.c) */
     size_t ntypes;
 
+    /* the parts */
     fifo ready;                  /* runs: fetcher → workers */
     fifo done;                   /* outcomes (outcome.h): workers, fetcher, check-ins → completer */
+    slots workers;               /* the worker pool */
+    leases held;                 /* runs whose lease this node holds (fetched, unfinished) */
+    waker wake;                  /* wakes the fetcher */
+    status_retry retry;          /* status changes waiting for Redis to come back */
+    rpool pool;                  /* API callers' connections (store/pool.h) */
+    memguard_cache memguard;     /* the last Redis memory reading */
 
-    pthread_mutex_t slots_mu;    /* guards slot.cur of every slot, idle_workers */
-    pthread_cond_t slots_cv;     /* signalled when a worker becomes idle */
-    slot *slots;
-    unsigned nslots;
-    unsigned idle_workers;       /* workers not running a job and not assigned one */
-
-    pthread_mutex_t wake_mu;     /* guards wake_flag */
-    pthread_cond_t wake_cv;
-    bool wake_flag;              /* set by the subscriber (or enqueue) to wake the fetcher */
-
-    pthread_mutex_t own_mu;      /* guards owned, nowned */
-    run *owned;                  /* runs whose lease this node holds (fetched, unfinished) */
-    size_t nowned;
     atomic_uint_fast64_t run_us_ewma; /* recent run time, decides prefetching */
 
     pthread_mutex_t tick_mu;     /* timed waits of heartbeat and scheduler; shutdown wakes */
     pthread_cond_t tick_cv;
     pthread_mutex_t stop_mu;     /* berth_ctx_sleep waits here; raising a stop flag wakes */
     pthread_cond_t stop_cv;
-    char (*worker_ids)[25];      /* one gocraft-style worker id per slot */
     char sweep_cursor[32];       /* heartbeat thread only: HSCAN cursor of the sweep pass */
     int64_t sweep_next_ms;       /* heartbeat thread only: when the next pass may start */
-
-    pthread_mutex_t retry_mu;    /* guards retry_mem */
-    char **retry_mem;            /* status changes waiting for Redis to come back */
-    size_t nretry_mem;
-
-    rpool pool;                  /* API callers' connections (store/pool.h) */
 
     atomic_bool running;         /* threads started and not told to stop */
     atomic_bool fetching;        /* fetcher may take new jobs */
@@ -117,14 +106,7 @@ struct berth_tracker {       /* include/berth/tracker.h */
     berth_stats *stats;          /* in-memory copy; never NULL */
 };
 
-run *run_new(void);
-void run_free(run *r);
-void run_free_node(fnode *n);    /* run_free for a run still in a fifo */
 void outcome_free_node(fnode *n);
-
-/* owned registry: runs this node holds a lease on */
-void engine_own(berth_engine *e, run *r);
-void engine_disown(berth_engine *e, run *r);
 
 void engine_cond_init(pthread_cond_t *cv);
 /* Waits up to ms on tick_cv unless the engine is stopping. */

@@ -34,18 +34,9 @@ static int announce_types(berth_engine *e)
 
 static void start_slots(berth_engine *e)
 {
-    e->nslots = e->cfg.workers;
-    e->slots = berth_calloc(e->nslots, sizeof *e->slots);
-    e->idle_workers = e->nslots;
-    e->worker_ids = berth_calloc(e->nslots, sizeof *e->worker_ids);
-    for (unsigned i = 0; i < e->nslots; i++) {
-        slot *s = &e->slots[i];
-        s->e = e;
-        atomic_init(&s->stop, false);
-        berth_id_new(e->worker_ids[i]);
-        rconn_init(&s->rc, &e->target, 5000);
-        pthread_create(&s->thread, NULL, worker_main, s);
-    }
+    slots_alloc(&e->workers, e->cfg.workers, e, &e->target);
+    for (unsigned i = 0; i < e->workers.n; i++)
+        pthread_create(&e->workers.v[i].thread, NULL, worker_main, &e->workers.v[i]);
 }
 
 int berth_engine_start(berth_engine *e)
@@ -75,7 +66,7 @@ int berth_engine_start(berth_engine *e)
         hook_dispatcher_start(&ho, &e->hooks);
     }
     BLOG_INFO(&e->log, "engine %s started: %u workers, %zu job types, namespace %s",
-              e->pool_id, e->nslots, e->ntypes, e->ns);
+              e->pool_id, e->workers.n, e->ntypes, e->ns);
     return 0;
 }
 
@@ -83,21 +74,7 @@ int berth_engine_start(berth_engine *e)
  * berth_engine_hurry). True if all are idle. */
 static bool wait_idle(berth_engine *e, unsigned ms, bool hurryable)
 {
-    struct timespec deadline;
-    engine_timespec_after(&deadline, (int)ms);
-    pthread_mutex_lock(&e->slots_mu);
-    bool idle = true;
-    for (;;) {
-        idle = true;
-        for (unsigned i = 0; i < e->nslots; i++)
-            idle &= e->slots[i].cur == NULL;
-        idle &= fifo_len(&e->ready) == 0;
-        if (idle || (hurryable && atomic_load(&e->hurry)) ||
-            pthread_cond_timedwait(&e->slots_cv, &e->slots_mu, &deadline) != 0)
-            break;
-    }
-    pthread_mutex_unlock(&e->slots_mu);
-    return idle;
+    return slots_wait_idle(&e->workers, &e->ready, (int)ms, hurryable ? &e->hurry : NULL);
 }
 
 static void raise_stop_flags(berth_engine *e)
@@ -109,30 +86,25 @@ static void wake_all(berth_engine *e)
 {
     engine_wake_fetcher(e);
     fifo_close(&e->ready);
-    pthread_mutex_lock(&e->slots_mu);
-    pthread_cond_broadcast(&e->slots_cv);
-    pthread_mutex_unlock(&e->slots_mu);
+    slots_notify(&e->workers, NULL, NULL);
     pthread_mutex_lock(&e->sub_mu);
     rsub_interrupt(e->sub);
     pthread_mutex_unlock(&e->sub_mu);
 }
 
+static void set_hurry(void *e)
+{
+    atomic_store(&((berth_engine *)e)->hurry, true);
+}
+
 void berth_engine_hurry(berth_engine *e)
 {
-    pthread_mutex_lock(&e->slots_mu);       /* wait_idle checks the flag under it */
-    atomic_store(&e->hurry, true);
-    pthread_cond_broadcast(&e->slots_cv);
-    pthread_mutex_unlock(&e->slots_mu);
+    slots_notify(&e->workers, set_hurry, e);   /* wait_idle checks the flag under the lock */
 }
 
 unsigned berth_engine_running_jobs(berth_engine *e)
 {
-    unsigned n = 0;
-    pthread_mutex_lock(&e->slots_mu);
-    for (unsigned i = 0; i < e->nslots; i++)
-        n += e->slots[i].cur != NULL;
-    pthread_mutex_unlock(&e->slots_mu);
-    return n;
+    return slots_busy(&e->workers);
 }
 
 int berth_engine_stop(berth_engine *e)
@@ -141,9 +113,7 @@ int berth_engine_stop(berth_engine *e)
         return 0;
     atomic_store(&e->fetching, false);
     engine_wake_fetcher(e);
-    pthread_mutex_lock(&e->slots_mu);       /* the fetcher may wait for a free worker */
-    pthread_cond_broadcast(&e->slots_cv);
-    pthread_mutex_unlock(&e->slots_mu);
+    slots_notify(&e->workers, NULL, NULL);  /* the fetcher may wait for a free worker */
     pthread_join(e->fetcher, NULL);
     int result = 0;
     if (!wait_idle(e, e->cfg.grace_ms, true)) {
@@ -160,11 +130,11 @@ int berth_engine_stop(berth_engine *e)
     raise_stop_flags(e);
     wake_all(e);
     engine_tick_wake(e);
-    for (unsigned i = 0; i < e->nslots; i++) {
+    for (unsigned i = 0; i < e->workers.n; i++) {
         if (result == 0)
-            pthread_join(e->slots[i].thread, NULL);
+            pthread_join(e->workers.v[i].thread, NULL);
         else
-            pthread_detach(e->slots[i].thread);
+            pthread_detach(e->workers.v[i].thread);
     }
     fifo_close(&e->done);                   /* workers are done: the completer drains it */
     pthread_join(e->completer, NULL);
@@ -185,9 +155,7 @@ void berth_engine_free(berth_engine *e)
     berth_engine_stop(e);
     if (e->stuck)
         return;  /* a worker still runs job code that may touch e: leak rather than crash */
-    for (unsigned i = 0; i < e->nslots; i++)
-        rconn_close(&e->slots[i].rc);
-    berth_free(e->slots);
+    slots_destroy(&e->workers);
     engine_metrics_free(e);
     fifo_destroy(&e->ready, run_free_node);
     fifo_destroy(&e->done, outcome_free_node);
@@ -199,20 +167,14 @@ void berth_engine_free(berth_engine *e)
     berth_free((char *)e->cfg.job_log_dir);
     berth_free(e->ns);
     berth_free(e->prefix);
-    pthread_mutex_destroy(&e->slots_mu);
-    pthread_cond_destroy(&e->slots_cv);
-    pthread_mutex_destroy(&e->wake_mu);
-    pthread_cond_destroy(&e->wake_cv);
-    pthread_mutex_destroy(&e->own_mu);
-    for (size_t i = 0; i < e->nretry_mem; i++)
-        berth_free(e->retry_mem[i]);
-    berth_free(e->retry_mem);
-    pthread_mutex_destroy(&e->retry_mu);
+    leases_destroy(&e->held);
+    waker_destroy(&e->wake);
+    status_retry_destroy(&e->retry);
+    memguard_cache_destroy(&e->memguard);
     pthread_mutex_destroy(&e->tick_mu);
     pthread_cond_destroy(&e->tick_cv);
     pthread_mutex_destroy(&e->stop_mu);
     pthread_cond_destroy(&e->stop_cv);
-    berth_free(e->worker_ids);
     pthread_mutex_destroy(&e->sub_mu);
     berth_free(e);
 }

@@ -4,11 +4,8 @@
  * limit pays one INFO round trip per BERTH_MEMGUARD_REFRESH_MS or per MAX_REUSE launches,
  * whichever comes first, not one per launch; near the limit every launch reads afresh. So a
  * burst can pass the refusal point by at most what MAX_REUSE launches add before it is
- * seen, which the (1 - fraction) × maxmemory headroom absorbs. The engine struct has
- * no room for it (engine/internal.h belongs to the engine core), so the cache is a small
- * table here keyed by the engine's pool id: 24 random hex characters, unique per engine, so
- * a new engine at a freed one's address never sees its old reading. Slots are reused
- * oldest first; an evicted engine simply reads Redis again. */
+ * seen, which the (1 - fraction) × maxmemory headroom absorbs. The cache is a field of the
+ * engine (engine/memguard.h), so two engines never share a reading. */
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -17,19 +14,26 @@
 #include "berth/memguard.h"
 #include "engine/internal.h"
 
-#define SLOTS 16
 #define NEAR 0.8        /* re-read on every call from this share of the refusal point */
 #define MAX_REUSE 8     /* and reuse a far-from-the-limit reading for at most 8 calls */
 
 typedef struct reading {
-    char pool[25];        /* engine pool id; "" = free slot */
-    int64_t at_ms;        /* when it was read (engine_now_ms) */
-    unsigned reused;      /* calls answered from it so far */
     uint64_t used, max;
 } reading;
 
-static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
-static reading cache[SLOTS];   /* guarded by cache_mu */
+void memguard_cache_init(memguard_cache *c)
+{
+    pthread_mutex_init(&c->mu, NULL);
+    c->have = false;
+    c->at_ms = 0;
+    c->reused = 0;
+    c->used = c->max = 0;
+}
+
+void memguard_cache_destroy(memguard_cache *c)
+{
+    pthread_mutex_destroy(&c->mu);
+}
 
 /* The decimal value of "\n<name>:" (or at the start) in info, into *out. */
 static int info_field(const char *info, size_t len, const char *name, uint64_t *out)
@@ -64,37 +68,29 @@ int berth_memory_info_parse(const char *info, size_t len, uint64_t *used, uint64
 }
 
 /* The cached reading of e if fresh enough for fraction; false when Redis must be read. */
-static bool cached(const berth_engine *e, double fraction, int64_t now, reading *out)
+static bool cached(berth_engine *e, double fraction, int64_t now, reading *out)
 {
-    bool hit = false;
-    pthread_mutex_lock(&cache_mu);
-    for (int i = 0; i < SLOTS && !hit; i++) {
-        reading *r = &cache[i];
-        if (strcmp(r->pool, e->pool_id) != 0)
-            continue;
-        bool near = r->max && (double)r->used >= NEAR * fraction * (double)r->max;
-        hit = !near && now - r->at_ms < BERTH_MEMGUARD_REFRESH_MS && r->reused < MAX_REUSE;
-        r->reused += hit;
-        *out = *r;
-    }
-    pthread_mutex_unlock(&cache_mu);
+    memguard_cache *c = &e->memguard;
+    pthread_mutex_lock(&c->mu);
+    bool near = c->max && (double)c->used >= NEAR * fraction * (double)c->max;
+    bool hit = c->have && !near && now - c->at_ms < BERTH_MEMGUARD_REFRESH_MS &&
+               c->reused < MAX_REUSE;
+    c->reused += hit;
+    *out = (reading){c->used, c->max};
+    pthread_mutex_unlock(&c->mu);
     return hit;
 }
 
-static void store(const reading *in)
+static void store(berth_engine *e, const reading *in, int64_t now)
 {
-    pthread_mutex_lock(&cache_mu);
-    int at = 0;
-    for (int i = 0; i < SLOTS; i++) {
-        if (strcmp(cache[i].pool, in->pool) == 0) {
-            at = i;
-            break;
-        }
-        if (cache[i].at_ms < cache[at].at_ms)
-            at = i;   /* oldest (free slots have at_ms 0) */
-    }
-    cache[at] = *in;
-    pthread_mutex_unlock(&cache_mu);
+    memguard_cache *c = &e->memguard;
+    pthread_mutex_lock(&c->mu);
+    c->have = true;
+    c->at_ms = now;
+    c->reused = 0;
+    c->used = in->used;
+    c->max = in->max;
+    pthread_mutex_unlock(&c->mu);
 }
 
 /* INFO memory → r. 0 or BERTH_EREDIS. */
@@ -123,9 +119,7 @@ int berth_engine_memory_ok(berth_engine *e, double fraction, char *err, size_t e
     if (!cached(e, fraction, now, &r)) {
         if (read_redis(e, &r) != 0)
             return 0;
-        snprintf(r.pool, sizeof r.pool, "%s", e->pool_id);
-        r.at_ms = now;
-        store(&r);
+        store(e, &r, now);
     }
     if (r.max == 0 || (double)r.used < fraction * (double)r.max)
         return 0;

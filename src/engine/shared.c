@@ -24,36 +24,7 @@ void engine_conn_put(berth_engine *e, rconn *rc)
 
 void engine_wake_fetcher(berth_engine *e)
 {
-    pthread_mutex_lock(&e->wake_mu);
-    e->wake_flag = true;
-    pthread_cond_signal(&e->wake_cv);
-    pthread_mutex_unlock(&e->wake_mu);
-}
-
-void engine_own(berth_engine *e, run *r)
-{
-    pthread_mutex_lock(&e->own_mu);
-    r->own_prev = NULL;
-    r->own_next = e->owned;
-    if (e->owned)
-        e->owned->own_prev = r;
-    e->owned = r;
-    e->nowned++;
-    pthread_mutex_unlock(&e->own_mu);
-}
-
-void engine_disown(berth_engine *e, run *r)
-{
-    pthread_mutex_lock(&e->own_mu);
-    if (r->own_prev)
-        r->own_prev->own_next = r->own_next;
-    else if (e->owned == r)
-        e->owned = r->own_next;
-    if (r->own_next)
-        r->own_next->own_prev = r->own_prev;
-    r->own_prev = r->own_next = NULL;
-    e->nowned--;
-    pthread_mutex_unlock(&e->own_mu);
+    waker_raise(&e->wake);
 }
 
 double engine_backoff(const berth_engine *e, int fails)
@@ -83,8 +54,8 @@ void engine_raise_stop(berth_engine *e, slot *s)
         atomic_store(&s->stop, true);
     } else {
         atomic_store(&e->system_done, true);
-        for (unsigned i = 0; i < e->nslots; i++)
-            atomic_store(&e->slots[i].stop, true);
+        for (unsigned i = 0; i < e->workers.n; i++)
+            atomic_store(&e->workers.v[i].stop, true);
     }
     pthread_cond_broadcast(&e->stop_cv);
     pthread_mutex_unlock(&e->stop_mu);

@@ -9,17 +9,16 @@
 
 #include "engine/internal.h"
 
+static void stop_slot(slot *s, void *arg)
+{
+    berth_engine *e = arg;
+    engine_raise_stop(e, s);
+    BLOG_INFO(&e->log, "stop requested for running job %s", s->cur->id);
+}
+
 static void raise_stop(berth_engine *e, const char *id, size_t len)
 {
-    pthread_mutex_lock(&e->slots_mu);
-    for (unsigned i = 0; i < e->nslots; i++) {
-        run *r = e->slots[i].cur;
-        if (r && strlen(r->id) == len && memcmp(r->id, id, len) == 0) {
-            engine_raise_stop(e, &e->slots[i]);
-            BLOG_INFO(&e->log, "stop requested for running job %s", r->id);
-        }
-    }
-    pthread_mutex_unlock(&e->slots_mu);
+    slots_find(&e->workers, id, len, stop_slot, e);
 }
 
 static void handle(berth_engine *e, const char *chan, const char *body, size_t len)

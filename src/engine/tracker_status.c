@@ -43,10 +43,7 @@ static void persist_retry(berth_tracker *t, const char *target)
     rconn *rc = engine_conn_get(e);
     rreply *r = rc ? rconn_cmd(rc, "RPUSH %sberth:status_retry %s", e->prefix, item) : NULL;
     if (!rc || !rconn_ok(rc, r)) {
-        pthread_mutex_lock(&e->retry_mu);
-        e->retry_mem = berth_realloc(e->retry_mem, (e->nretry_mem + 1) * sizeof *e->retry_mem);
-        e->retry_mem[e->nretry_mem++] = berth_strdup(item);
-        pthread_mutex_unlock(&e->retry_mu);
+        status_retry_keep(&e->retry, item);
     }
     rreply_free(r);
     engine_conn_put(e, rc);
@@ -154,17 +151,7 @@ int berth_tracker_reset(berth_tracker *t)
 /* Heartbeat: move in-memory items to Redis, then retry up to 100 persisted changes. */
 void engine_retry_status(berth_engine *e, rconn *rc)
 {
-    pthread_mutex_lock(&e->retry_mu);
-    while (e->nretry_mem > 0) {
-        rreply *r = rconn_cmd(rc, "RPUSH %sberth:status_retry %s", e->prefix,
-                              e->retry_mem[e->nretry_mem - 1]);
-        bool ok = rconn_ok(rc, r);
-        rreply_free(r);
-        if (!ok)
-            break;
-        berth_free(e->retry_mem[--e->nretry_mem]);
-    }
-    pthread_mutex_unlock(&e->retry_mu);
+    status_retry_flush(&e->retry, rc, e->prefix);
     for (int i = 0; i < 100; i++) {
         rreply *r = rconn_cmd(rc, "LINDEX %sberth:status_retry 0", e->prefix);
         const char *item;

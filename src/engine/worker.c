@@ -9,15 +9,7 @@
 
 static void set_current(slot *s, run *r)
 {
-    berth_engine *e = s->e;
-    pthread_mutex_lock(&e->slots_mu);
-    s->cur = r;
-    if (r)
-        e->idle_workers--;
-    else
-        e->idle_workers++;
-    pthread_cond_broadcast(&e->slots_cv);
-    pthread_mutex_unlock(&e->slots_mu);
+    slots_set(&s->e->workers, s, r);
 }
 
 static void note_duration(berth_engine *e, int64_t us)
@@ -88,7 +80,7 @@ void *worker_main(void *arg)
         if (!atomic_load(&r->handed_back))
             execute(s, r);
         /* Leave the slot before the completer can free the run (the subscriber and the
-         * heartbeat read slot->cur under slots_mu). */
+         * heartbeat read slot->cur under the slots lock). */
         set_current(s, NULL);
         engine_report(e, outcome_finished(r));
     }

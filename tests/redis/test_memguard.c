@@ -226,6 +226,32 @@ static void test_without_guard_redis_ooms(void **state)
     redis_fixture_flush(&rf);
 }
 
+/* Each engine keeps its own reading (it used to be a process-wide table keyed by pool id):
+ * two engines with the same pool id on two Redis servers never answer from each other's. */
+static void test_engines_do_not_share_readings(void **state)
+{
+    (void)state;
+    redis_fixture other;
+    assert_int_equal(redis_fixture_start(&other, NULL), 0);   /* no maxmemory: never full */
+    berth_engine *roomy = NULL, *full = NULL;
+    char err[256] = "";
+    berth_engine_config c = engine_fixture_config(&other);
+    c.pool_id = "0123456789abcdef01234567";
+    assert_int_equal(berth_engine_new(&c, &roomy, err, sizeof err), 0);
+    c = engine_fixture_config(&rf);
+    c.pool_id = "0123456789abcdef01234567";
+    assert_int_equal(berth_engine_new(&c, &full, err, sizeof err), 0);
+    redis_fixture_flush(&rf);
+    set_maxmemory("1");                       /* rf: past its limit at once */
+    assert_int_equal(berth_engine_memory_ok(roomy, 0.9, err, sizeof err), 0);
+    assert_int_equal(berth_engine_memory_ok(full, 0.9, err, sizeof err), BERTH_ESTATE);
+    assert_int_equal(berth_engine_memory_ok(roomy, 0.9, err, sizeof err), 0);
+    set_maxmemory("2mb");
+    berth_engine_free(roomy);
+    berth_engine_free(full);
+    redis_fixture_stop(&other);
+}
+
 static int engine_up(void **state)
 {
     (void)state;
@@ -249,6 +275,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_info_parse),
         cmocka_unit_test(test_config_key),
+        cmocka_unit_test(test_engines_do_not_share_readings),
         cmocka_unit_test_setup_teardown(test_refuses_before_oom, engine_up, engine_down),
         cmocka_unit_test_setup_teardown(test_without_guard_redis_ooms, engine_up, engine_down),
     };

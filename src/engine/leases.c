@@ -1,0 +1,55 @@
+/* The set of runs this node holds; see leases.h. */
+#include "engine/leases.h"
+
+void leases_init(leases *l)
+{
+    pthread_mutex_init(&l->mu, NULL);
+    l->head = NULL;
+    l->n = 0;
+}
+
+void leases_destroy(leases *l)
+{
+    pthread_mutex_destroy(&l->mu);
+}
+
+void leases_add(leases *l, run *r)
+{
+    pthread_mutex_lock(&l->mu);
+    r->lease_prev = NULL;
+    r->lease_next = l->head;
+    if (l->head)
+        l->head->lease_prev = r;
+    l->head = r;
+    l->n++;
+    pthread_mutex_unlock(&l->mu);
+}
+
+void leases_remove(leases *l, run *r)
+{
+    pthread_mutex_lock(&l->mu);
+    if (r->lease_prev)
+        r->lease_prev->lease_next = r->lease_next;
+    else if (l->head == r)
+        l->head = r->lease_next;
+    if (r->lease_next)
+        r->lease_next->lease_prev = r->lease_prev;
+    r->lease_prev = r->lease_next = NULL;
+    l->n--;
+    pthread_mutex_unlock(&l->mu);
+}
+
+size_t leases_ids(leases *l, rargs *a, long long deadline, bool hand_back)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&l->mu);
+    for (run *r = l->head; r; r = r->lease_next, n++) {
+        if (hand_back)
+            atomic_store(&r->handed_back, true);
+        if (deadline >= 0)
+            rargs_addi(a, deadline);
+        rargs_adds(a, r->id);
+    }
+    pthread_mutex_unlock(&l->mu);
+    return n;
+}

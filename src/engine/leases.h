@@ -1,0 +1,33 @@
+/* The runs this node holds a lease on: fetched and not yet finished. The heartbeat renews
+ * their leases (leases.lua deadlines in {ns}:berth:leases), and shutdown hands them back.
+ *
+ * Owner: the fetcher adds a run when fetch.lua gave it a lease, the completer removes it
+ * once its outcome is written (or dropped); the heartbeat and shutdown only read the ids.
+ * Runs are linked through their lease_prev/lease_next fields; the runs themselves belong to
+ * whoever holds them (run.h). Lock rule: mu guards head, n and every run's lease links. */
+#ifndef BERTH_ENGINE_LEASES_H
+#define BERTH_ENGINE_LEASES_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "engine/run.h"
+#include "store/args.h"
+
+typedef struct leases {
+    pthread_mutex_t mu;
+    run *head;
+    size_t n;
+} leases;
+
+void leases_init(leases *l);
+void leases_destroy(leases *l);
+void leases_add(leases *l, run *r);
+void leases_remove(leases *l, run *r);
+/* Appends every held run's id to a (each preceded by deadline when deadline >= 0, the ZADD
+ * form); with hand_back, marks each run handed back under the lock, so its outcome is
+ * dropped however soon its job returns. Returns how many ids were added. */
+size_t leases_ids(leases *l, rargs *a, long long deadline, bool hand_back);
+
+#endif

@@ -1,0 +1,22 @@
+/* The engine's cached Redis memory reading for launch back-pressure (berth/memguard.h).
+ * Each engine has its own (two engines never share readings, whatever their pool ids).
+ * Owner: memguard.c, called by API threads. Lock rule: mu guards every other field. */
+#ifndef BERTH_ENGINE_MEMGUARD_H
+#define BERTH_ENGINE_MEMGUARD_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct memguard_cache {
+    pthread_mutex_t mu;
+    bool have;               /* a reading was taken */
+    int64_t at_ms;           /* when (engine_now_ms) */
+    unsigned reused;         /* calls answered from it so far */
+    uint64_t used, max;      /* used_memory, maxmemory */
+} memguard_cache;
+
+void memguard_cache_init(memguard_cache *c);
+void memguard_cache_destroy(memguard_cache *c);
+
+#endif

@@ -1,0 +1,45 @@
+/* A run: one fetched job on its way from fetch.lua through a worker to the completer, and
+ * the registered job type it belongs to.
+ *
+ * Ownership moves with the run: the fetcher makes it (fetcher.c), the ready queue holds it,
+ * a worker runs it (worker.c), an OUTCOME_FINISHED message carries it to the completer,
+ * which frees it. While this node holds its lease it is also linked in the engine's leases
+ * (leases.h), which only points at it. Fields are written by the thread that holds the run;
+ * handed_back is the exception (atomic, set by shutdown under the leases lock). */
+#ifndef BERTH_ENGINE_RUN_H
+#define BERTH_ENGINE_RUN_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "berth/berth.h"
+#include "engine/fifo.h"
+#include "util/buf.h"
+
+typedef struct jtype {
+    berth_job_type t;        /* copy; t.name points at name */
+    char *name;
+} jtype;
+
+typedef struct run {
+    fnode node;              /* in engine->ready */
+    char code;               /* fetch code: 'R' run, others skipped */
+    bool unique;             /* the job was launched unique (fetch.lua read its JSON) */
+    char *id;                /* effective job id */
+    char *name;
+    int64_t revision;
+    char *raw;               /* job JSON as queued */
+    const jtype *type;       /* NULL for an unknown name */
+    int rc;                  /* run result, 0 = success */
+    buf errmsg;              /* berth_ctx_fail text */
+    atomic_bool handed_back; /* requeued at shutdown: drop its outcome */
+    int64_t started_ms;      /* when a worker began running it */
+    struct run *lease_prev, *lease_next; /* in the engine's leases while this node holds it */
+} run;
+
+run *run_new(void);
+void run_free(run *r);           /* NULL-safe */
+void run_free_node(fnode *n);    /* run_free for a run still in a fifo */
+
+#endif

@@ -1,0 +1,135 @@
+/* The worker pool's slots; see slots.h. */
+#include "engine/slots.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine/internal.h"
+#include "model/id.h"
+#include "util/alloc.h"
+
+void slots_init(slots *p)
+{
+    pthread_mutex_init(&p->mu, NULL);
+    engine_cond_init(&p->cv);
+    p->v = NULL;
+    p->n = p->idle = 0;
+}
+
+void slots_alloc(slots *p, unsigned n, berth_engine *e, const rtarget *t)
+{
+    p->v = berth_calloc(n, sizeof *p->v);
+    p->n = p->idle = n;
+    for (unsigned i = 0; i < n; i++) {
+        slot *s = &p->v[i];
+        s->e = e;
+        atomic_init(&s->stop, false);
+        berth_id_new(s->worker_id);
+        rconn_init(&s->rc, t, 5000);
+    }
+}
+
+void slots_destroy(slots *p)
+{
+    for (unsigned i = 0; i < p->n; i++)
+        rconn_close(&p->v[i].rc);
+    berth_free(p->v);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cv);
+}
+
+void slots_set(slots *p, slot *s, run *r)
+{
+    pthread_mutex_lock(&p->mu);
+    s->cur = r;
+    if (r)
+        p->idle--;
+    else
+        p->idle++;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+void slots_notify(slots *p, void (*fn)(void *), void *arg)
+{
+    pthread_mutex_lock(&p->mu);
+    if (fn)
+        fn(arg);
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+unsigned slots_busy(slots *p)
+{
+    unsigned n = 0;
+    pthread_mutex_lock(&p->mu);
+    for (unsigned i = 0; i < p->n; i++)
+        n += p->v[i].cur != NULL;
+    pthread_mutex_unlock(&p->mu);
+    return n;
+}
+
+unsigned slots_wait_room(slots *p, fifo *ready, unsigned batch, bool prefetch,
+                         const atomic_bool *go)
+{
+    unsigned want = 0;
+    pthread_mutex_lock(&p->mu);
+    while (atomic_load(go)) {
+        unsigned queued = (unsigned)fifo_len(ready);
+        unsigned room = p->idle > queued ? p->idle - queued : 0;
+        if (prefetch && queued < batch)
+            room = batch - queued;
+        if (room > 0) {
+            want = room < batch ? room : batch;
+            break;
+        }
+        pthread_cond_wait(&p->cv, &p->mu);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return want;
+}
+
+bool slots_wait_idle(slots *p, fifo *ready, int ms, const atomic_bool *hurry)
+{
+    struct timespec deadline;
+    engine_timespec_after(&deadline, ms);
+    pthread_mutex_lock(&p->mu);
+    bool idle = true;
+    for (;;) {
+        idle = true;
+        for (unsigned i = 0; i < p->n; i++)
+            idle &= p->v[i].cur == NULL;
+        idle &= fifo_len(ready) == 0;
+        if (idle || (hurry && atomic_load(hurry)) ||
+            pthread_cond_timedwait(&p->cv, &p->mu, &deadline) != 0)
+            break;
+    }
+    pthread_mutex_unlock(&p->mu);
+    return idle;
+}
+
+void slots_find(slots *p, const char *id, size_t len, void (*fn)(slot *, void *), void *arg)
+{
+    pthread_mutex_lock(&p->mu);
+    for (unsigned i = 0; i < p->n; i++) {
+        run *r = p->v[i].cur;
+        if (r && strlen(r->id) == len && memcmp(r->id, id, len) == 0)
+            fn(&p->v[i], arg);
+    }
+    pthread_mutex_unlock(&p->mu);
+}
+
+bool slots_peek(slots *p, unsigned i, char *id, size_t idlen, char *name, size_t namelen,
+                long long *started)
+{
+    pthread_mutex_lock(&p->mu);
+    run *r = p->v[i].cur;
+    if (r) {
+        snprintf(id, idlen, "%s", r->id);
+        snprintf(name, namelen, "%s", r->name);
+        *started = r->started_ms / 1000;
+    }
+    pthread_mutex_unlock(&p->mu);
+    return r != NULL;
+}

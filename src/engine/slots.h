@@ -1,0 +1,64 @@
+/* The worker pool: one slot per worker thread, holding the run that worker executes.
+ *
+ * Owner: each worker sets its own slot's run (worker.c) and nothing else writes it. The
+ * fetcher reads the idle count to size its fetches; the subscriber and the heartbeat look
+ * runs up to raise stop flags and to publish what each worker does; shutdown waits for
+ * every slot to be idle. A slot's stop flag is atomic and raised through engine_raise_stop,
+ * which wakes jobs asleep in berth_ctx_sleep.
+ * Lock rule: mu guards every slot's cur and idle; cv is broadcast whenever they change and
+ * by anything a waiter on cv must see (fetching stopped, berth_engine_hurry). */
+#ifndef BERTH_ENGINE_SLOTS_H
+#define BERTH_ENGINE_SLOTS_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "engine/fifo.h"
+#include "engine/run.h"
+#include "store/redis.h"
+
+struct berth_engine;
+
+typedef struct slot {
+    run *cur;                /* guarded by slots.mu */
+    atomic_bool stop;        /* raised by a stop command or shutdown */
+    pthread_t thread;
+    struct berth_engine *e;
+    rconn rc;                /* tracker calls from job code (lazily connected) */
+    char worker_id[25];      /* gocraft-style worker id ({ns}:worker:<id>) */
+} slot;
+
+typedef struct slots {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    slot *v;                 /* fixed from start */
+    unsigned n;
+    unsigned idle;           /* workers not running a run */
+} slots;
+
+void slots_init(slots *p);
+/* Makes n slots (no threads); t is the target of each slot's own connection. */
+void slots_alloc(slots *p, unsigned n, struct berth_engine *e, const rtarget *t);
+void slots_destroy(slots *p);
+
+/* A worker takes r (or, with NULL, becomes idle). */
+void slots_set(slots *p, slot *s, run *r);
+/* Wakes every waiter on cv after a change it must see; fn (may be NULL) runs under mu. */
+void slots_notify(slots *p, void (*fn)(void *), void *arg);
+unsigned slots_busy(slots *p);
+/* The fetcher: how many runs to take now, waiting while there is no room and *go holds.
+ * room: idle workers not already fed from ready, or (prefetch) up to batch queued. */
+unsigned slots_wait_room(slots *p, fifo *ready, unsigned batch, bool prefetch,
+                         const atomic_bool *go);
+/* Waits up to ms until every worker is idle and ready is empty, or *hurry (may be NULL)
+ * is raised. True when all are idle. */
+bool slots_wait_idle(slots *p, fifo *ready, int ms, const atomic_bool *hurry);
+/* Calls fn under mu for every slot running the job with this id (len bytes). */
+void slots_find(slots *p, const char *id, size_t len, void (*fn)(slot *, void *), void *arg);
+/* Copies what slot i runs (id, name, start in unix seconds); false when it is idle. */
+bool slots_peek(slots *p, unsigned i, char *id, size_t idlen, char *name, size_t namelen,
+                long long *started);
+
+#endif
