@@ -177,6 +177,13 @@ static void test_unit_and_man(void **state)
         sh_ok(out, sizeof out, "groff -man -ww -z %s", staged(page, sizeof page, "BERTH_MANDIR", m));
         assert_string_equal(out, "");
     }
+    /* berth(1) has an entry for every command `berth --help` lists */
+    char bin_cli[512];
+    sh_ok(out, sizeof out, "%s --help | sed -n '/^Commands:/,/^$/p' | awk '/^  [a-z]/{print $1}' "
+          "| while read c; do grep -Eq \"^\\.B[IR]? $c( |$)\" %s || echo \"no entry: $c\"; done",
+          staged(bin_cli, sizeof bin_cli, "BERTH_BINDIR", "berth"),
+          staged(page, sizeof page, "BERTH_MANDIR", "man1/berth.1"));
+    assert_string_equal(out, "");
     sh_ok(out, sizeof out, "cat %s", staged(page, sizeof page, "BERTH_SYSUSERSDIR", "berth.conf"));
     assert_non_null(strstr(out, "\nu berth - "));
 }
