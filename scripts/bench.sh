@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make bench`: the engine benchmark (bench/bench_engine.c), then launches over HTTP: berthd
+# `make bench`: the engine benchmark (bench/bench_engine.c), the command-job benchmark
+# (bench/bench_command.c), then launches over HTTP: berthd
 # on a private redis-server without persistence, wrk posting Generic launches for 10 s on
 # 32 keep-alive connections (the queue is paused so only launching is measured).
 # Figures and the machine: docs/benchmarks.md.
@@ -8,6 +9,8 @@ BUILD=${1:-build/release}
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "redis: $(redis-server --version | awk '{print $3}')"
 "$BUILD/bench_engine" "${BENCH_JOBS:-200000}" "${BENCH_WORKERS:-4}"
+echo "command jobs (/bin/true) against a no-op built-in and bare posix_spawn:"
+"$BUILD/bench_command" "${BENCH_COMMAND_JOBS:-20000}" "${BENCH_COMMAND_WORKERS:-8}"
 
 if ! command -v wrk >/dev/null; then
   echo "installing wrk for the HTTP benchmark"
