@@ -462,6 +462,50 @@ static void test_two_on_one_port(void **state)
     close(fd);
 }
 
+/* Two nodes on a shared Redis (no embedded Redis, so the data directory is not theirs to
+ * lock) but one FILE job-log directory: the second refuses, naming the first; and a berthd
+ * on a namespace whose layout version is newer than its own refuses without writing. */
+static void test_shared_redis_refusals(void **state)
+{
+    (void)state;
+    redis_fixture rf;
+    assert_int_equal(redis_fixture_start(&rf, NULL), 0);
+    char url[64], pa[128], pb[128], data[96], err[2048], want[200];
+    snprintf(url, sizeof url, "redis://127.0.0.1:%d/0", rf.port);
+    snprintf(pa, sizeof pa, "%s/la.yml", tmp), snprintf(pb, sizeof pb, "%s/lb.yml", tmp);
+    snprintf(data, sizeof data, "%s/logs", tmp);
+    int porta = redis_fixture_free_port(), portb = redis_fixture_free_port();
+    write_config(pa, porta, url, "127.0.0.1", data, 30);
+    write_config(pb, portb, url, "127.0.0.1", data, 30);   /* same job-log base_dir */
+    int fa, fb;
+    pid_t a = spawn(pa, &fa);
+    assert_true(hc_wait_healthy(porta, 5000));
+    pid_t b = spawn(pb, &fb);
+    assert_int_equal(exit_code(b, 5000), 1);
+    read_all(fb, err, sizeof err);
+    snprintf(want, sizeof want, "job log directory %s/jobs is in use by another berthd (pid %d",
+             data, (int)a);
+    if (!strstr(err, want))
+        fprintf(stderr, "stderr was: %s\n", err);
+    assert_non_null(strstr(err, want));
+    kill(a, SIGTERM);
+    assert_int_equal(exit_code(a, 10000), 0);
+    close(fa);
+
+    redis_fixture_flush(&rf);
+    redis_fixture_int(&rf, "SET {e2e}:berth:schema 99");
+    pid_t c = spawn(pa, &fa);
+    assert_int_equal(exit_code(c, 10000), 1);
+    read_all(fa, err, sizeof err);
+    if (!strstr(err, "written by a newer Berth"))
+        fprintf(stderr, "stderr was: %s\n", err);
+    assert_non_null(strstr(err, "berthd: cannot start the engine: the Redis namespace was "
+                                "written by a newer Berth (upgrade this node"));
+    assert_int_equal(redis_fixture_int(&rf, "EXISTS {e2e}:known_jobs"), 0);
+    assert_int_equal(redis_fixture_int(&rf, "INCRBY {e2e}:berth:schema 0"), 99);
+    redis_fixture_stop(&rf);
+}
+
 static void test_two_nodes_failover(void **state)
 {
     (void)state;
@@ -580,6 +624,7 @@ int main(void)
         cmocka_unit_test(test_second_ctrl_c),
         cmocka_unit_test(test_two_on_one_data_dir),
         cmocka_unit_test(test_two_on_one_port),
+        cmocka_unit_test(test_shared_redis_refusals),
         cmocka_unit_test(test_https),
         cmocka_unit_test(test_two_nodes_failover),
     };
