@@ -10,7 +10,8 @@ if [ ! -s data/secret ]; then
 fi
 export CORE_SECRET="$(cat data/secret)"
 cat <<MSG
-berthd is starting on http://127.0.0.1:8080 (Ctrl-C stops it; data and Redis AOF in ./data).
+berthd is starting on http://127.0.0.1:8080 (data and Redis AOF in ./data). Ctrl-C stops it
+after the running jobs finish (up to 15 s); a second Ctrl-C hands them back to their queues.
 The API secret is in ./data/secret. In another terminal:
 
   export BERTH_SECRET=\$(cat data/secret)
