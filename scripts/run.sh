@@ -18,6 +18,8 @@ The API secret is in ./data/secret. In another terminal:
   $BUILD/berth submit DEMO -p image=demo:latest        # prints the job id
   $BUILD/berth get <id> --watch                        # status and check-ins, live
   $BUILD/berth stats
+  $BUILD/berth submit HELLO -p who=world               # your own job: examples/jobs/hello.py,
+                                                       # declared in config.yml (docs/own-jobs.md)
 
   curl -s -H "Authorization: Harbor-Secret \$(cat data/secret)" -d \\
     '{"job":{"name":"DEMO","parameters":{"image":"demo:latest"},"metadata":{"kind":"Generic"}}}' \\

@@ -266,8 +266,14 @@ static bool finished(runner *r)
     if (r->p.in >= 0)
         exec_proc_close_fd(&r->p.in);
     long long now = now_ms();
-    if (exec_proc_group_alive(&r->p) && !(r->killed && now >= r->give_up_at))
-        return false;
+    if (exec_proc_group_alive(&r->p)) {
+        if (!(r->killed && now >= r->give_up_at))
+            return false;
+        BERTH_JWARN(r->ctx, "processes of the job's group are still there %d ms after "
+                    "SIGKILL (zombies another process must reap?): not waiting longer",
+                    GIVE_UP_MS);
+        return true;
+    }
     bool open = r->p.out >= 0 || r->p.err >= 0 || r->p.ctl >= 0;
     if (!open)
         return true;
