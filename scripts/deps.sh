@@ -11,8 +11,9 @@ PKGS=(build-essential cmake ninja-build pkg-config
       # REPLICATION's tests and benchmark: real registries, htpasswd, the test token
       # server (Debian's /usr/bin/python3 with jwt + cryptography), skopeo for bench/
       docker-registry apache2-utils python3-jwt python3-cryptography skopeo
-      dpkg-dev systemd groff-base adduser)   # make deb and the package tests: dpkg-shlibdeps,
+      dpkg-dev systemd groff-base adduser    # make deb and the package tests: dpkg-shlibdeps,
                                              # systemd-analyze verify, man page lint, postinst
+      chromium chromium-driver python3-selenium)   # the dashboard's browser tests
 
 missing=()
 for p in "${PKGS[@]}"; do

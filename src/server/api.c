@@ -7,6 +7,7 @@
 #include "server/api_internal.h"
 #include "server/auth.h"
 #include "server/router.h"
+#include "server/ui.h"
 #include "util/alloc.h"
 
 struct api_server {
@@ -31,6 +32,9 @@ static const route routes[] = {
     {"PUT", "/api/v1/queues/{job_id}", api_queue_action},
     {"GET", "/api/v1/pools", api_pools},
     {"GET", "/api/v1/policies", api_policies},
+    {"GET", "/api/v1/throughput", api_throughput},
+    {"GET", "/api/v1/jobs/{job_id}/checkins", api_checkins},
+    {"GET", "/api/v1/hooks/parked", api_hooks_parked},
 };
 
 static void log_failure(const api_server *s, const http_req *req, const http_resp *resp)
@@ -46,7 +50,9 @@ static void log_failure(const api_server *s, const http_req *req, const http_res
 static void on_request(const http_req *req, http_resp *resp, void *ctx)
 {
     api_server *s = ctx;
-    if (auth_request(req, s->ctx.secret, resp))
+    if (ui_wants(req))
+        ui_serve(req, resp);   /* static files, no data: no secret needed (ui.h) */
+    else if (auth_request(req, s->ctx.secret, resp))
         router_dispatch(routes, sizeof routes / sizeof routes[0], req, resp, &s->ctx);
     log_failure(s, req, resp);
 }

@@ -34,6 +34,10 @@ void api_queues(const http_req *req, http_resp *resp, void *ctx);
 void api_queue_action(const http_req *req, http_resp *resp, void *ctx);
 void api_pools(const http_req *req, http_resp *resp, void *ctx);
 void api_policies(const http_req *req, http_resp *resp, void *ctx);
+/* api_monitor.c (the dashboard's views) */
+void api_throughput(const http_req *req, http_resp *resp, void *ctx);
+void api_checkins(const http_req *req, http_resp *resp, void *ctx);
+void api_hooks_parked(const http_req *req, http_resp *resp, void *ctx);
 
 /* api_reply.c: Harbor's error body (spec §2.3) with the HTTP status Harbor uses for code,
  * no explicit JSON type (Go sniffs it as text/plain; charset=utf-8). */

@@ -298,6 +298,15 @@ static int register_jobs(daemon_t *d, char *err, size_t errlen)
     return 0;
 }
 
+/* Tests only (the browser test parks hooks in seconds): scales the hook back-off and
+ * retry period; unset or not in (0, 1] → 1, the real ones. */
+static double hook_backoff_scale(void)
+{
+    const char *v = getenv("BERTH_HOOK_BACKOFF_SCALE");
+    double s = v && *v ? strtod(v, NULL) : 1;
+    return s > 0 && s <= 1 ? s : 1;
+}
+
 static int make_engine(daemon_t *d, char *err, size_t errlen)
 {
     const berth_config *c = d->cfg;
@@ -306,6 +315,7 @@ static int make_engine(daemon_t *d, char *err, size_t errlen)
                               .grace_ms = (unsigned)c->grace_seconds * 1000,
                               .max_update_hours = (unsigned)c->max_update_hours,
                               .hook_retry_hours = (unsigned)c->hooks_retry_hours,
+                              .hook_backoff_scale = hook_backoff_scale(),
                               .job_log_dir = d->job_log_dir[0] ? d->job_log_dir : NULL,
                               .log = daemon_log_write, .log_userdata = d->log,
                               .log_level = daemon_log_min_level(d->log)};

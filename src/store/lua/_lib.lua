@@ -35,8 +35,13 @@ end
 
 -- Final-status bookkeeping: TTL on the stats, in-progress counter (spec §5.5). A job with
 -- no hook URL can never be acked, so its in-progress entry goes at once (Harbor leaks it).
+-- Each final status is also counted per minute ({ns}:berth:throughput:<minute start>, a hash
+-- status → count kept 65 min) for the dashboard's throughput and failures.
 local function finalize(skey, id, status, url)
   redis.call('EXPIRE', skey, status == 'Error' and 604800 or 86400)
+  local tkey = P .. 'berth:throughput:' .. (NOW - NOW % 60)
+  redis.call('HINCRBY', tkey, status, 1)
+  redis.call('EXPIRE', tkey, 3900)
   local ip = P .. 'job_track:inprogress'
   if not url or url == '' then
     redis.call('HDEL', ip, id)

@@ -23,6 +23,12 @@ for k = 0, n - 1 do
     local st = redis.call('HMGET', skey, 'status', 'revision', 'web_hook_url')
     if st[1] and tonumber(st[2]) == rev then
       redis.call('HSET', skey, 'check_in_at', NOW, 'update_time', NOW)
+      -- the newest 20 check-ins, for operators (Harbor keeps none; the stats hash has only
+      -- check_in_at); they live as long as a failed job's stats
+      local ckey = P .. 'berth:checkins:' .. id
+      redis.call('LPUSH', ckey, NOW .. ' ' .. a)
+      redis.call('LTRIM', ckey, 0, 19)
+      redis.call('EXPIRE', ckey, 604800)
       hook(id, st[1], rev, st[3], a, NOW)
       out[#out + 1] = 'ok'
     else
