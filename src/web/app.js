@@ -3,7 +3,7 @@
  * The secret is asked once and kept in sessionStorage (this tab only); every call sends
  * `Authorization: Harbor-Secret <secret>`, and a 401 signs out. Nothing is shown before a
  * call with the secret succeeded. Pages are built with DOM calls and textContent only
- * (never innerHTML), so no server text can become markup; the page's Content-Security-Policy
+ * (no HTML parsing of strings), so no server text can become markup; the page's Content-Security-Policy
  * forbids inline script and style anyway. Each page refreshes itself every 2 s while shown. */
 'use strict';
 
