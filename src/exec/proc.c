@@ -169,7 +169,12 @@ int exec_proc_spawn(const exec_spawn_opts *o, exec_proc *p, char *err, size_t er
 
 int exec_proc_signal(const exec_proc *p, int sig)
 {
-    return kill(-p->pid, sig) == 0 || errno == EPERM ? 0 : -1;
+    int rc = kill(-p->pid, sig) == 0 || errno == EPERM ? 0 : -1;
+    /* The child itself too, while it is ours (not reaped, so its pid cannot have been
+     * reused): it may have left its group with setsid(). */
+    if (!p->reaped && kill(p->pid, sig) == 0)
+        rc = 0;
+    return rc;
 }
 
 static void note_status(exec_proc *p, const siginfo_t *si)

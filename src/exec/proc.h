@@ -47,7 +47,8 @@ typedef struct exec_spawn_opts {
 /* Starts the child. 0, or a negative BERTH_E* with the reason in err (missing program,
  * not executable, bad working directory, out of descriptors); nothing is left open then. */
 int exec_proc_spawn(const exec_spawn_opts *o, exec_proc *p, char *err, size_t errlen);
-/* Sends sig to the child's whole process group. 0, or -1 when the group is gone. */
+/* Sends sig to the child's whole process group, and to the child itself until it is
+ * reaped (in case it left the group). 0, or -1 when neither is there. */
 int exec_proc_signal(const exec_proc *p, int sig);
 /* Reaps the child if it has exited (no wait), then every exited process of its group that
  * is this process's child (orphans reparented to a subreaper). True once the child is. */

@@ -248,7 +248,8 @@ static void supervise(runner *r)
     }
     if (r->p.reaped && !r->ending && exec_proc_group_alive(&r->p))
         end_group(r, "the program exited but left processes in its group");
-    if (r->ending && !r->killed && now >= r->kill_at && exec_proc_group_alive(&r->p)) {
+    bool left = !r->p.reaped || exec_proc_group_alive(&r->p);  /* the child may have left */
+    if (r->ending && !r->killed && now >= r->kill_at && left) {
         BERTH_JWARN(r->ctx, "still running after %u ms: sending SIGKILL to the job's process "
                     "group", r->c->stop_grace_ms);
         exec_proc_signal(&r->p, SIGKILL);

@@ -3,6 +3,7 @@
  * allowlist, the working directory, stdout/stderr to the job log, the control channel,
  * exit codes and signals, retries, the parameter check) and every hostile child of issue
  * 16: one that ignores SIGTERM, one that leaves a grandchild (which ignores SIGTERM too),
+ * one that leaves its process group and ignores SIGTERM,
  * one that floods 1 GiB to stdout, one that closes stdin and stdout at once, one that never
  * reads a large stdin, one killed by SIGSEGV, one that sleeps past its timeout, a missing,
  * a non-executable program and a bad working directory. After each: the engine still runs
@@ -229,6 +230,11 @@ static void register_jobs(void)
         "while [ ! -s gc.pid ]; do sleep 0.01; done\nexit 0\n", 0755));
     gc.dir = tmp;
     add_job(gc);
+    exec_command ls = cmd("LEAVER", script("leaver.py", "#!/usr/bin/python3\n"
+        "import os, signal, time\nos.setpgid(0, os.getpgid(os.getppid()))\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        "open('leaver.pid', 'w').write(str(os.getpid()))\ntime.sleep(30)\n", 0755));
+    ls.dir = tmp;
+    add_job(ls);
     exec_command fl = cmd("FLOOD", script("flood.py", "#!/usr/bin/python3\nimport sys\n"
         "block = (b'x' * 99 + b'\\n') * 10486\nfor _ in range(1024):\n"
         "    sys.stdout.buffer.write(block)\nprint('the end', file=sys.stderr)\n", 0755));
@@ -496,6 +502,29 @@ static void test_grandchild_left_behind(void **state)
     after(fds0, pg);
 }
 
+/* A child that leaves its process group (a leader cannot setsid(); it can join another
+ * group of its session, here this process's) and ignores SIGTERM: the stop still reaches
+ * it, as the child itself, and SIGKILL ends it. */
+static void test_leaves_its_group(void **state)
+{
+    (void)state;
+    int fds0 = count_fds();
+    remove(path_of("leaver.pid"));
+    char *id = run_to("LEAVER", NULL, "Running", 10000);
+    long pid = read_pid("leaver.pid");
+    assert_int_equal(berth_engine_stop_job(eng, id), 0);
+    assert_true(engine_fixture_wait_status(eng, id, "Stopped", 5000));
+    char p[64];
+    snprintf(p, sizeof p, "/proc/%ld", pid);
+    long long end = engine_fixture_now_ms() + 5000;
+    while (access(p, F_OK) == 0 && engine_fixture_now_ms() < end)
+        engine_fixture_sleep_ms(20);
+    assert_int_equal(access(p, F_OK), -1);
+    expect_log(id, "sending SIGKILL");
+    free(id);
+    after(fds0, pid);
+}
+
 static void test_flood_is_capped(void **state)
 {
     (void)state;
@@ -566,6 +595,7 @@ int main(void)
         cmocka_unit_test(test_bad_definitions_refused),
         cmocka_unit_test(test_ignores_sigterm),
         cmocka_unit_test(test_grandchild_left_behind),
+        cmocka_unit_test(test_leaves_its_group),
         cmocka_unit_test(test_flood_is_capped),
         cmocka_unit_test(test_closes_stdin_and_stdout),
         cmocka_unit_test(test_never_reads_a_large_stdin),
