@@ -4,7 +4,8 @@
  * compiles on its own), a berth.pc that works, man pages groff reads without a warning, a
  * config.yml berthd loads without a warning, and a systemd unit that systemd-analyze
  * verifies and rates OK; and examples/ built against the installed copy through
- * pkg-config (shared and static libberth) runs its jobs on a real redis-server.
+ * pkg-config (shared and static libberth) runs its jobs on a real redis-server, and
+ * berth_version() of the installed libberth.so is the headers' BERTH_VERSION.
  * Label package; skipped (exit 77) in the sanitizer presets. */
 #include "test.h"
 
@@ -214,6 +215,12 @@ static void test_examples(void **state)
     sh_ok(out, sizeof out, "LD_LIBRARY_PATH=%s%s ldd %s | grep libberth", dest,
           env("BERTH_LIBDIR"), shared);
     assert_non_null(strstr(out, staged(lib, sizeof lib, "BERTH_LIBDIR", "libberth.so.0")));
+    /* the version the shared library says is the version of the headers */
+    sh_ok(out, sizeof out, "printf '#include <stdio.h>\\n#include <berth/version.h>\\n"
+          "int main(void){puts(berth_version());return 0;}\\n' | %s -x c -o %s/version - "
+          "$(%s pkg-config --cflags --libs berth) && LD_LIBRARY_PATH=%s%s %s/version", cc, dest,
+          pc_env(), dest, env("BERTH_LIBDIR"), dest);
+    assert_string_equal(out, BERTH_VERSION "\n");
     /* libberth.a linked in, its own dependencies from Libs.private */
     sh_ok(out, sizeof out, "%s -Wall -Werror -o %s %s/examples/berth_demo.c $(%s pkg-config "
           "--cflags berth) $(%s pkg-config --static --libs berth | sed 's/-lberth/-l:libberth.a/')",
