@@ -44,4 +44,16 @@ int berth_jobs_register_webhook(berth_engine *e, const berth_jobs_http *cfg);
  * cfg is borrowed and must outlive the engine. */
 int berth_jobs_register_slack(berth_engine *e, const berth_jobs_http *cfg);
 
+/* Settings of P2P_PREHEAT (spec harbor-jobs §11). Harbor's values are fixed; tests shorten
+ * them. */
+typedef struct berth_jobs_preheat {
+    unsigned check_interval_ms;  /* between progress checks; Harbor 10000 (first after one) */
+    unsigned check_timeout_ms;   /* of the whole polling; Harbor 1801000 ("30m1s") */
+    long http_timeout_ms;        /* each request to the provider; Harbor 30000 */
+} berth_jobs_preheat;
+
+/* P2P_PREHEAT with the Dragonfly and Kraken drivers. cfg NULL → Harbor's values; else it is
+ * borrowed and must outlive the engine. */
+int berth_jobs_register_preheat(berth_engine *e, const berth_jobs_preheat *cfg);
+
 #endif

@@ -58,3 +58,61 @@ bool jparams_true(const json_t *params, const char *key)
 {
     return json_is_true(params ? json_object_get(params, key) : NULL);
 }
+
+const json_t *jparams_field(const json_t *obj, const char *field)
+{
+    const json_t *found = NULL;
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)obj, k, v)
+        if (berth__jsonin_key_is(k, field))
+            found = v;
+    return json_is_null(found) ? NULL : found;
+}
+
+static const char *const go_kind[] = {"string", "bool", "int64", "map[string]string",
+                                      "map[string]interface {}"};
+
+static bool fits(const json_t *v, jparams_kind kind)
+{
+    switch (kind) {
+    case JPARAMS_STRING: return json_is_string(v);
+    case JPARAMS_BOOL: return json_is_boolean(v);
+    case JPARAMS_INT64: return json_is_integer(v);
+    default: return json_is_object(v);
+    }
+}
+
+static int type_error(const json_t *v, const char *path, const char *go_type, char *err,
+                      size_t errlen)
+{
+    if (json_is_real(v))   /* Go names the number: "number 1.5" */
+        snprintf(err, errlen, "json: cannot unmarshal number %.17g into Go struct field %s of "
+                 "type %s", json_real_value(v), path, go_type);
+    else
+        snprintf(err, errlen, "json: cannot unmarshal %s into Go struct field %s of type %s",
+                 berth__jsonin_type(v), path, go_type);
+    return BERTH_EINVAL;
+}
+
+int jparams_go_field(const json_t *obj, const char *field, const char *path, jparams_kind kind,
+                     void *out, char *err, size_t errlen)
+{
+    const json_t *v = jparams_field(obj, field);
+    if (v && !fits(v, kind))
+        return type_error(v, path, go_kind[kind], err, errlen);
+    switch (kind) {
+    case JPARAMS_STRING: *(const char **)out = v ? json_string_value(v) : ""; break;
+    case JPARAMS_BOOL: *(bool *)out = v && json_is_true(v); break;
+    case JPARAMS_INT64: *(long long *)out = v ? (long long)json_integer_value(v) : 0; break;
+    default: *(const json_t **)out = v; break;
+    }
+    if (kind == JPARAMS_MAP_STRING && v) {
+        const char *k;
+        json_t *e;
+        json_object_foreach((json_t *)v, k, e)
+            if (!json_is_string(e) && !json_is_null(e))
+                return type_error(e, path, "string", err, errlen);
+    }
+    return 0;
+}

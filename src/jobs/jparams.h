@@ -29,4 +29,23 @@ const char *jparams_str(const json_t *params, const char *key, size_t *len);
 /* Go's `v, ok := params[key].(bool); ok && v`. */
 bool jparams_true(const json_t *params, const char *key);
 
+/* Decoding one field of a Go struct from a JSON object as encoding/json does: the key
+ * matches the field's tag exactly or under Go's case folding (the last such key wins),
+ * JSON null or an absent key leaves the zero value, a value of the wrong JSON type fails
+ * with Go's text `json: cannot unmarshal <json type> into Go struct field
+ * <Struct>.<path> of type <go type>`. */
+typedef enum {
+    JPARAMS_STRING,      /* string → *(const char **), pointing into obj ("" when absent) */
+    JPARAMS_BOOL,        /* bool → *(bool *) */
+    JPARAMS_INT64,       /* int64 → *(long long *); a fraction or overflow fails */
+    JPARAMS_MAP_STRING,  /* map[string]string → *(const json_t **) (object of strings or NULL) */
+    JPARAMS_MAP_ANY,     /* map[string]interface {} → *(const json_t **) (object or NULL) */
+} jparams_kind;
+
+/* The value of field in obj (NULL when absent or null), Go's matching rule. */
+const json_t *jparams_field(const json_t *obj, const char *field);
+/* 0, or BERTH_EINVAL with Go's error in err. path is "<Struct>.<field>" for the text. */
+int jparams_go_field(const json_t *obj, const char *field, const char *path, jparams_kind kind,
+                     void *out, char *err, size_t errlen);
+
 #endif

@@ -291,7 +291,8 @@ static int register_jobs(daemon_t *d, char *err, size_t errlen)
         berth_jobs_register_scheduler(d->engine) != 0 ||
         berth_jobs_register_replication(d->engine) != 0 ||
         berth_jobs_register_webhook(d->engine, &d->http_jobs) != 0 ||
-        berth_jobs_register_slack(d->engine, &d->http_jobs) != 0) {
+        berth_jobs_register_slack(d->engine, &d->http_jobs) != 0 ||
+        berth_jobs_register_preheat(d->engine, NULL) != 0) {
         snprintf(err, errlen, "cannot register the built-in jobs");
         return BERTH_EINVAL;
     }

@@ -205,7 +205,8 @@ static char *launch_demo(int port)
 static void expect_harbor_jobs(int port)
 {
     static const char *const names[] = {"DEMO", "SCHEDULER", "IMAGE_REPLICATE", "IMAGE_GC",
-                                        "IMAGE_SCAN_ALL", "REPLICATION", "WEBHOOK", "SLACK"};
+                                        "IMAGE_SCAN_ALL", "REPLICATION", "WEBHOOK", "SLACK",
+                                        "P2P_PREHEAT"};
     hc c;
     hc_init(&c, port);
     hc_resp r;

@@ -91,57 +91,20 @@ static void expect_final(const char *id, const char *want)
     assert_true(engine_fixture_wait_status(af.eng, id, want, 15000));
 }
 
-/* The job's log through the API (the caller frees). */
-static char *job_log(const char *id)
-{
-    char path[128];
-    snprintf(path, sizeof path, "/api/v1/jobs/%s/log", id);
-    hc_resp r = af_get(path);
-    assert_int_equal(r.status, 200);
-    char *s = strdup(r.body);
-    hc_resp_free(&r);
-    return s;
-}
-
-static void expect_log(const char *id, const char *needle)
-{
-    char *log = job_log(id);
-    if (!strstr(log, needle))
-        fprintf(stderr, "log lacks [%s]:\n%s\n", needle, log);
-    assert_non_null(strstr(log, needle));
-    free(log);
-}
-
-/* Occurrences of needle in the job's log; 0 while there is no log yet. */
-static int count_in_log(const char *id, const char *needle)
-{
-    char path[128];
-    snprintf(path, sizeof path, "/api/v1/jobs/%s/log", id);
-    hc_resp r = af_get(path);
-    assert_true(r.status == 200 || r.status == 404);
-    char *log = strdup(r.status == 200 ? r.body : "");
-    hc_resp_free(&r);
-    int n = 0;
-    for (const char *p = log; (p = strstr(p, needle)); p++)
-        n++;
-    free(log);
-    return n;
-}
-
 /* Waits until needle appears n times in the job's log and the job is Error: every run
  * failed (the status is Error after each failed run, before its retry too). */
 static void expect_failed_runs(const char *id, const char *needle, int n)
 {
     long long end = engine_fixture_now_ms() + 15000;
     int got = 0;
-    while ((got = count_in_log(id, needle)) < n && engine_fixture_now_ms() < end)
+    while ((got = af_count_in_log(id, needle)) < n && engine_fixture_now_ms() < end)
         engine_fixture_sleep_ms(20);
     if (got != n)
         fprintf(stderr, "%d runs logged [%s], want %d\n", got, needle, n);
     assert_int_equal(got, n);
     expect_final(id, "Error");
     engine_fixture_sleep_ms(300);                /* and no run after the last */
-    assert_int_equal(count_in_log(id, needle), n);
+    assert_int_equal(af_count_in_log(id, needle), n);
     expect_final(id, "Error");
 }
 
@@ -194,9 +157,10 @@ static void test_webhook_delivers(void **state)
     assert_null(hf_header(&r, "Expect", v, sizeof v));
     assert_null(hf_header(&r, "X-Empty", v, sizeof v));
     hf_req_free(&r);
-    expect_log(id, "start to run webhook job");
-    expect_log(id, "send request to remote endpoint, body: {\"type\":\"PUSH_ARTIFACT\",\"n\":1}");
-    expect_log(id, "success to run webhook job");
+    af_expect_log(id, "start to run webhook job");
+    af_expect_log(id, "send request to remote endpoint, body: "
+                      "{\"type\":\"PUSH_ARTIFACT\",\"n\":1}");
+    af_expect_log(id, "success to run webhook job");
     assert_int_equal(hf_count(proxy), 0);                   /* loopback is never proxied */
     free(id);
     free(addr);
@@ -343,7 +307,7 @@ static void test_webhook_bad_inputs(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *id = launch("WEBHOOK", cases[i].p);
         expect_final(id, "Error");
-        char *log = job_log(id);
+        char *log = af_job_log(id);
         const char *why = cases[i].why ? cases[i].why : dead_err;
         if (!strstr(log, why) || !strstr(log, "exit webhook job, error: "))
             fprintf(stderr, "case %zu: log lacks [%s]:\n%s\n", i, why, log);
@@ -419,8 +383,8 @@ static void test_slack_posts_and_pauses(void **state)
     assert_string_equal(r.body, payload);
     assert_int_equal(hf_header_count(&r, "Content-Type", "application/json"), 1);
     hf_req_free(&r);
-    expect_log(id, "start to run slack job");
-    expect_log(id, "success to run slack job");
+    af_expect_log(id, "start to run slack job");
+    af_expect_log(id, "success to run slack job");
     free(id);
     free(addr);
     hf_stop(rx);

@@ -135,3 +135,33 @@ char *af_launch(const char *body)
     return id;
 }
 
+
+char *af_job_log(const char *id)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/api/v1/jobs/%s/log", id);
+    hc_resp r = af_get(path);
+    assert_true(r.status == 200 || r.status == 404);
+    char *s = strdup(r.status == 200 ? r.body : "");
+    hc_resp_free(&r);
+    return s;
+}
+
+void af_expect_log(const char *id, const char *needle)
+{
+    char *log = af_job_log(id);
+    if (!strstr(log, needle))
+        fprintf(stderr, "log of %s lacks [%s]:\n%s\n", id, needle, log);
+    assert_non_null(strstr(log, needle));
+    free(log);
+}
+
+int af_count_in_log(const char *id, const char *needle)
+{
+    char *log = af_job_log(id);
+    int n = 0;
+    for (const char *p = log; (p = strstr(p, needle)); p++)
+        n++;
+    free(log);
+    return n;
+}

@@ -50,6 +50,13 @@ void af_expect_header(const hc_resp *r, const char *name, const char *want);
 long long af_count_stats(void);
 /* The body as {"job":{...}} (asserts it parses); the caller frees with berth_stats_free. */
 berth_stats *af_parse_stats(const hc_resp *r);
+/* The job's log through GET /api/v1/jobs/{id}/log, "" while there is none (404); the
+ * caller frees it with free. */
+char *af_job_log(const char *id);
+/* Asserts the job's log holds needle (printing the log when it does not). */
+void af_expect_log(const char *id, const char *needle);
+/* How many times needle occurs in the job's log (0 while there is none). */
+int af_count_in_log(const char *id, const char *needle);
 /* POSTs a launch body, asserts 202, returns the job id (the caller frees with free). */
 char *af_launch(const char *body);
 
