@@ -180,6 +180,13 @@ char *repl_launch_at(char *src, const char *dst_type, const char *url, const cha
                       by_chunk, RH_COPY, 0);
 }
 
+char *repl_launch_at_mode(char *src, const char *dst_type, const char *url, const char *user,
+                          const char *pass, const char *dst_repo, rh_mode mode)
+{
+    return launch_doc(src, registry_at(dst_type, url, user, pass), dst_repo, false, 0, false,
+                      mode, 0);
+}
+
 static char *launch_doc(char *src, json_t *dst_reg, const char *dst_repo, bool override,
                         int speed, bool by_chunk, rh_mode mode, int hook_port)
 {

@@ -46,6 +46,8 @@ char *repl_launch_hooked(char *src, const char *dst_type, const reg_fixture *dst
 /* Copy to a destination at any URL. */
 char *repl_launch_at(char *src, const char *dst_type, const char *url, const char *user,
                      const char *pass, const char *dst_repo, int speed, bool by_chunk);
+char *repl_launch_at_mode(char *src, const char *dst_type, const char *url, const char *user,
+                          const char *pass, const char *dst_repo, rh_mode mode);
 /* Launches REPLICATION with these parameters (a JSON object text). */
 char *repl_launch_params(const char *params);
 
