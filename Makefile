@@ -2,7 +2,7 @@
 PRESET ?= release
 BUILD   = build/$(PRESET)
 
-.PHONY: all deps build run test test-asan test-tsan test-chaos bench fuzz install deb clean
+.PHONY: all deps build run test test-asan test-tsan test-chaos bench bench-replication fuzz install deb clean
 
 all: build
 
@@ -37,6 +37,10 @@ test-chaos: build
 
 bench: build
 	@scripts/bench.sh $(BUILD)
+
+# REPLICATION against skopeo copy between local registries (50, 200, 500 MiB images; minutes).
+bench-replication: build
+	@bench/replication.sh $(BUILD)
 
 # libFuzzer targets (tests/fuzz/fuzz_*.c) built with clang in build/fuzz, each run for
 # FUZZ_SECONDS on a working copy of its committed seed corpus; crashes land in
