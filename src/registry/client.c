@@ -187,6 +187,8 @@ static int send_once(reg_client *c, const reg_call *call, const char *auth, reg_
         }
     }
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+    char eb[CURL_ERROR_SIZE] = "";
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, eb);
     buf_reset(&r->body);
     r->body_over = false;
     CURLcode cc = curl_easy_perform(h);
@@ -195,9 +197,10 @@ static int send_once(reg_client *c, const reg_call *call, const char *auth, reg_
     if (r->body_over)
         return reg__fail(c, 0, BERTH_ETOOBIG, "%s %s: reply body over %zu bytes", call->method,
                          call->url, r->body.max);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
     if (cc != CURLE_OK)
         return reg__fail(c, 0, BERTH_EIO, "%s %s: %s", call->method, call->url,
-                         curl_easy_strerror(cc));
+                         eb[0] ? eb : curl_easy_strerror(cc));
     return 0;
 }
 

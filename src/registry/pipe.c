@@ -65,6 +65,7 @@ typedef struct pipe_run {
     int64_t expect, in, out;
     EVP_MD_CTX *md;
     CURL *get, *put;
+    char get_err[CURL_ERROR_SIZE], put_err[CURL_ERROR_SIZE];   /* curl's detailed texts */
 } pipe_run;
 
 static bool src_ok_status(pipe_run *r)
@@ -243,7 +244,7 @@ static int outcome(pipe_run *r, int rc)
                              (long long)r->expect);
         if (r->src_rc != CURLE_OK)
             return reg__fail(c, 0, BERTH_EIO, "GET %s: %s", p->src_url,
-                             curl_easy_strerror(r->src_rc));
+                             r->get_err[0] ? r->get_err : curl_easy_strerror(r->src_rc));
         return reg__fail(c, st, BERTH_EIO, "http status code: %ld, body: %s", st,
                          p->src_resp->body.p ? p->src_resp->body.p : "");
     }
@@ -254,9 +255,8 @@ static int outcome(pipe_run *r, int rc)
     curl_easy_getinfo(r->put, CURLINFO_RESPONSE_CODE, &pst);
     p->dst_resp->status = pst;
     if (r->put_rc != CURLE_OK && (pst < 200 || pst > 299))
-        return reg__fail(c, pst, BERTH_EIO, "%s %s: %s%s%s", p->dst_method, p->dst_url,
-                         curl_easy_strerror(r->put_rc), pst ? ", status " : "",
-                         pst ? "returned" : "");
+        return reg__fail(c, pst, BERTH_EIO, "%s %s: %s", p->dst_method, p->dst_url,
+                         r->put_err[0] ? r->put_err : curl_easy_strerror(r->put_rc));
     if (pst < 200 || pst > 299)
         return reg__fail(c, pst, BERTH_EIO, "http status code: %ld, body: %.*s", pst,
                          (int)(p->dst_resp->body.len > 1024 ? 1024 : p->dst_resp->body.len),
@@ -286,9 +286,11 @@ int reg__pipe(reg_pipe *p)
     curl_easy_setopt(r.get, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(r.get, CURLOPT_WRITEFUNCTION, on_src);
     curl_easy_setopt(r.get, CURLOPT_WRITEDATA, &r);
+    curl_easy_setopt(r.get, CURLOPT_ERRORBUFFER, r.get_err);
     reg__setup(p->dst, r.put, p->dst_resp);
     curl_easy_setopt(r.put, CURLOPT_URL, p->dst_url);
     curl_easy_setopt(r.put, CURLOPT_HTTPHEADER, p->dst_headers);
+    curl_easy_setopt(r.put, CURLOPT_ERRORBUFFER, r.put_err);
     rc = outcome(&r, drive(&r, m));
 out:
     if (m) {

@@ -162,6 +162,41 @@ static void test_copy_with_token_auth(void **state)
     free(id);
 }
 
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char *p = calloc(1, 65536);
+    size_t n = fread(p, 1, 65535, f);
+    p[n] = '\0';
+    fclose(f);
+    return p;
+}
+
+static void test_tls(void **state)
+{
+    (void)state;
+    reg_fixture tls;
+    assert_int_equal(regfx_start(&tls, RF_TLS), 0);
+    /* verification is on by default: a self-signed certificate is refused */
+    char *id = repl_launch_tls(rh_src_image("lib/app", "oci"), tls.url, false, NULL, "mirror/t1");
+    repl_wait_runs(id, "SSL certificate problem", 3);
+    free(id);
+    /* insecure: no verification */
+    id = repl_launch_tls(rh_src_image("lib/app", "oci"), tls.url, true, NULL, "mirror/t2");
+    repl_wait(id, "Success", 60000);
+    rh_verify(&rh.plain, "lib/app", &tls, "mirror/t2", "oci");
+    free(id);
+    /* the endpoint's CA certificate: verified against it (insecure false) */
+    char *pem = slurp(tls.cert);
+    id = repl_launch_tls(rh_src_image("lib/app", "oci"), tls.url, false, pem, "mirror/t3");
+    repl_wait(id, "Success", 60000);
+    rh_verify(&rh.plain, "lib/app", &tls, "mirror/t3", "oci");
+    free(id);
+    free(pem);
+    regfx_stop(&tls);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -171,6 +206,7 @@ int main(void)
         cmocka_unit_test(test_speed_limit),
         cmocka_unit_test(test_deletion),
         cmocka_unit_test(test_copy_with_token_auth),
+        cmocka_unit_test(test_tls),
     };
     return cmocka_run_group_tests(tests, rh_setup, rh_teardown);
 }

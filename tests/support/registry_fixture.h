@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-typedef enum { RF_NOAUTH, RF_BASIC, RF_TOKEN } rf_auth;
+typedef enum { RF_NOAUTH, RF_BASIC, RF_TOKEN, RF_TLS } rf_auth;   /* RF_TLS: https, no auth */
 
 #define RF_USER "alice"
 #define RF_PASS "wonder-land"
@@ -20,7 +20,8 @@ typedef struct reg_fixture {
     pid_t pid, token_pid;
     int port, token_port;
     char dir[128];
-    char url[64];          /* http://127.0.0.1:<port> */
+    char url[64];          /* http://127.0.0.1:<port> (https for RF_TLS) */
+    char cert[192];        /* RF_TLS: the server's self-signed certificate (PEM file) */
 } reg_fixture;
 
 /* 0, or -1 with a message on stderr. */

@@ -180,6 +180,16 @@ char *repl_launch_at(char *src, const char *dst_type, const char *url, const cha
                       by_chunk, RH_COPY, 0);
 }
 
+char *repl_launch_tls(char *src, const char *url, bool insecure, const char *ca_pem,
+                      const char *dst_repo)
+{
+    json_t *reg = registry_at("docker-registry", url, "", "");
+    json_object_set_new(reg, "insecure", json_boolean(insecure));
+    if (ca_pem)
+        json_object_set_new(reg, "ca_certificate", json_string(ca_pem));
+    return launch_doc(src, reg, dst_repo, false, 0, false, RH_COPY, 0);
+}
+
 char *repl_launch_at_mode(char *src, const char *dst_type, const char *url, const char *user,
                           const char *pass, const char *dst_repo, rh_mode mode)
 {

@@ -46,6 +46,9 @@ char *repl_launch_hooked(char *src, const char *dst_type, const reg_fixture *dst
 /* Copy to a destination at any URL. */
 char *repl_launch_at(char *src, const char *dst_type, const char *url, const char *user,
                      const char *pass, const char *dst_repo, int speed, bool by_chunk);
+/* Copy to an https registry with the endpoint's insecure flag and CA certificate (PEM or NULL). */
+char *repl_launch_tls(char *src, const char *url, bool insecure, const char *ca_pem,
+                      const char *dst_repo);
 char *repl_launch_at_mode(char *src, const char *dst_type, const char *url, const char *user,
                           const char *pass, const char *dst_repo, rh_mode mode);
 /* Launches REPLICATION with these parameters (a JSON object text). */
