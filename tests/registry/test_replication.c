@@ -31,12 +31,12 @@ static void test_copy_to_basic(void **state)
     free(b[0]), free(b[1]);
     hr_stop(hr);
     repl_log_has(id, "client for source registry [type: docker-registry, URL: ");
-    repl_log_has(id, "copying lib/app:[v1,oci,multi](source registry) to "
-                     "mirror/app:[v1,oci,multi](destination registry)...");
-    repl_log_has(id, "copy lib/app:[v1,oci,multi](source registry) to "
-                     "mirror/app:[v1,oci,multi](destination registry) completed");
+    repl_log_has(id, "copying lib/app:[v1,oci,multi,dlist](source registry) to "
+                     "mirror/app:[v1,oci,multi,dlist](destination registry)...");
+    repl_log_has(id, "copy lib/app:[v1,oci,multi,dlist](source registry) to "
+                     "mirror/app:[v1,oci,multi,dlist](destination registry) completed");
     repl_log_has(id, "the manifest of artifact mirror/app:multi pushed");
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < RH_NTAGS; i++)
         rh_verify(&rh.plain, "lib/app", &rh.basic, "mirror/app", rh_tags[i]);
     free(id);
 
@@ -87,7 +87,7 @@ static void test_copy_by_chunk(void **state)
              RH_BIG - 1, RH_BIG);
     repl_log_has(id, line);
     repl_log_has(id, "by chunk completed");
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < RH_NTAGS; i++)
         rh_verify(&rh.plain, "lib/app", &rh.basic, "mirror/chunked", rh_tags[i]);
     free(id);
 }
@@ -145,7 +145,7 @@ static void test_copy_with_token_auth(void **state)
                            "mirror/app", false, 0, false);
     repl_wait(id, "Success", 60000);
     int fetched = regfx_token_requests(&rh.token) - before;   /* before rh_verify's own */
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < RH_NTAGS; i++)
         rh_verify(&rh.plain, "lib/app", &rh.token, "mirror/app", rh_tags[i]);
     /* tokens are cached per scope set: pull (HEAD), pull,push (uploads, PUT) — a handful,
      * not one per request (the copy makes dozens) */
@@ -157,7 +157,7 @@ static void test_copy_with_token_auth(void **state)
                                  RH_COPY),
                      "docker-registry", &rh.plain, "back/app", false, 0, false);
     repl_wait(id, "Success", 60000);
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < RH_NTAGS; i++)
         rh_verify(&rh.token, "mirror/app", &rh.plain, "back/app", rh_tags[i]);
     free(id);
 }

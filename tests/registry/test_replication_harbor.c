@@ -43,7 +43,7 @@ static void test_copy_to_local_harbor(void **state)
     char *id = to_harbor(RH_TAGS, "proj/app");
     repl_wait(id, "Success", 60000);
     repl_log_has(id, "client for destination registry [type: harbor, URL: http://127.0.0.1:");
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < RH_NTAGS; i++)
         rh_verify(&rh.plain, "lib/app", &backend, "proj/app", rh_tags[i]);
     assert_int_equal(fh_refused(harbor), 0);   /* every request carried the secret */
     free(id);

@@ -9,11 +9,12 @@
 #include "replication_helpers.h"
 
 rh_state rh;
-const char *const rh_tags[3] = {"v1", "oci", "multi"};
+const char *const rh_tags[RH_NTAGS] = {"v1", "oci", "multi", "dlist"};
 
 #define MT_S2 "application/vnd.docker.distribution.manifest.v2+json"
 #define MT_OCI "application/vnd.oci.image.manifest.v1+json"
 #define MT_INDEX "application/vnd.oci.image.index.v1+json"
+#define MT_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
 
 /* ---- seeding ------------------------------------------------------------------------------ */
 
@@ -69,6 +70,16 @@ static void seed_source(void)
              "{\"mediaType\":\"" MT_OCI "\",\"size\":%zu,\"digest\":\"%s\",\"platform\":"
              "{\"architecture\":\"arm64\",\"os\":\"linux\"}}]}", la, a, lb, b);
     regfx_push_manifest(&rh.plain, "lib/app", "multi", MT_INDEX, index, d);
+    size_t l5[] = {1100}, l6[] = {1300};
+    image(&rh.plain, "lib/app", "s2-amd64-tmp", MT_S2, l5, 1, 5, a, &la);
+    image(&rh.plain, "lib/app", "s2-arm-tmp", MT_S2, l6, 1, 6, b, &lb);
+    snprintf(index, sizeof index,
+             "{\"schemaVersion\":2,\"mediaType\":\"" MT_LIST "\",\"manifests\":["
+             "{\"mediaType\":\"" MT_S2 "\",\"size\":%zu,\"digest\":\"%s\",\"platform\":"
+             "{\"architecture\":\"amd64\",\"os\":\"linux\"}},"
+             "{\"mediaType\":\"" MT_S2 "\",\"size\":%zu,\"digest\":\"%s\",\"platform\":"
+             "{\"architecture\":\"arm\",\"os\":\"linux\",\"variant\":\"v7\"}}]}", la, a, lb, b);
+    regfx_push_manifest(&rh.plain, "lib/app", "dlist", MT_LIST, index, d);
 }
 
 void rh_push_small_image(reg_fixture *fx, const char *repo, const char *tag, unsigned seed,

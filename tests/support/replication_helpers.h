@@ -10,7 +10,9 @@
 
 #define RH_CHUNK 1048576                 /* REPLICATION_CHUNK_SIZE in these tests */
 #define RH_BIG (5 * RH_CHUNK / 2 + 123)  /* the big layer: three chunks, the last short */
-#define RH_TAGS "v1,oci,multi"           /* lib/app: schema 2, OCI manifest, OCI index */
+#define RH_TAGS "v1,oci,multi,dlist"     /* lib/app: schema 2, OCI manifest, OCI index of two
+                                            platforms, Docker manifest list of two */
+#define RH_NTAGS 4
 
 typedef enum { RH_COPY, RH_DELETE, RH_DELETE_TAG } rh_mode;
 
@@ -19,7 +21,7 @@ typedef struct rh_state {
 } rh_state;
 
 extern rh_state rh;
-extern const char *const rh_tags[3];
+extern const char *const rh_tags[RH_NTAGS];
 
 /* cmocka group setup: env, the API fixture with REPLICATION, registries, seeded images. */
 int rh_setup(void **state);
