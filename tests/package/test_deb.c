@@ -2,7 +2,8 @@
  * temporary directory; its control file depends on the package of every library the
  * binaries need (objdump NEEDED, dpkg -S) and on redis-server, and marks the config as a
  * conffile. `dpkg -i` installs it: the user berth, a 0600 secret, a unit that
- * systemd-analyze verifies as installed. The installed berthd (started as the user berth
+ * systemd-analyze verifies as installed; installed again (an upgrade), an edited conffile
+ * and the secret stay. The installed berthd (started as the user berth
  * with a config of its own on a free port: systemd does not run in a container) runs a
  * DEMO job that the installed berth CLI follows to Success. `dpkg --purge` then leaves no
  * path of `dpkg -L` (but directories other packages own), no state, no logs, no user.
@@ -142,6 +143,20 @@ static void test_install(void **state)
                            "test -L /etc/systemd/system/multi-user.target.wants/berthd.service");
 }
 
+/* Installing over itself (what an upgrade does): an edited conffile and the secret stay. */
+static void test_reinstall(void **state)
+{
+    (void)state;
+    char before[256];
+    sh_ok(before, sizeof before, "cat /etc/berth/berthd.env");
+    sh_ok(out, sizeof out, "echo '# edited by the operator' >>/etc/berth/config.yml && "
+                           "dpkg -i %s", deb);
+    sh_ok(out, sizeof out, "cat /etc/berth/berthd.env");
+    assert_string_equal(out, before);
+    sh_ok(out, sizeof out, "tail -1 /etc/berth/config.yml; getent passwd berth | cut -d: -f1");
+    assert_string_equal(out, "# edited by the operator\nberth\n");
+}
+
 static void write_config(const char *dir)
 {
     char path[192];
@@ -247,7 +262,8 @@ int main(void)
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_build), cmocka_unit_test(test_install),
-        cmocka_unit_test(test_job),   cmocka_unit_test(test_purge),
+        cmocka_unit_test(test_reinstall), cmocka_unit_test(test_job),
+        cmocka_unit_test(test_purge),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
