@@ -454,16 +454,29 @@
     return el('div', { class: 'card' }, el('h1', {}, 'Jobs'), form);
   }
 
+  /* Stops a running job (as Harbor core's dashboard does: the job's own stop). */
+  function stopButton(id) {
+    const b = el('button', { class: 'small danger', 'data-stop': id }, 'Stop');
+    b.addEventListener('click', () => {
+      if (!confirm('Stop ' + id + '?')) return;
+      act(b, async () => {
+        await api('POST', '/api/v1/jobs/' + encodeURIComponent(id), { action: 'stop' });
+        return 'Stop requested for ' + id;
+      });
+    });
+    return b;
+  }
+
   async function runningNow() {
     const pools = await get('/api/v1/pools');
     const rows = [];
     for (const pool of pools) {
       for (const w of pool.workers) {
-        if (w.job_id) rows.push([jobLink(w.job_id), w.job_name, pool.host || pool.worker_pool_id, ago(w.started_at)]);
+        if (w.job_id) rows.push([jobLink(w.job_id), w.job_name, pool.host || pool.worker_pool_id, ago(w.started_at), stopButton(w.job_id)]);
       }
     }
     return [el('div', { class: 'card' }, el('h2', {}, 'Running now'),
-      rows.length ? table(['Job', 'Type', 'Node', 'Started'], rows) : el('p', { class: 'empty' }, 'No job is running.'))];
+      rows.length ? table(['Job', 'Type', 'Node', 'Started', ''], rows) : el('p', { class: 'empty' }, 'No job is running.'))];
   }
 
   /* The lookup form stays (what is typed in it survives refreshes); the rest is redrawn. */
@@ -513,7 +526,7 @@
     if (!pools.length) return el('div', {}, el('h1', {}, 'Pools'), el('p', { class: 'empty' }, 'No live worker pool.'));
     return el('div', {}, el('h1', {}, 'Pools and workers'), ...pools.map((p) => {
       const rows = p.workers.map((w) => [el('span', { class: 'mono' }, w.id),
-        w.job_id ? jobLink(w.job_id) : el('span', { class: 'muted' }, 'idle'), w.job_name || '', w.job_id ? ago(w.started_at) : '']);
+        w.job_id ? jobLink(w.job_id) : el('span', { class: 'muted' }, 'idle'), w.job_name || '', w.job_id ? fmtDur(now() - w.started_at) : '']);
       return el('div', { class: 'card pool' },
         el('div', { class: 'pool-head' }, el('h2', { class: 'mono' }, p.worker_pool_id), badge(p.status)),
         kv([['Node', (p.host || '?') + ' (pid ' + p.pid + ')'], ['Started', fmtTime(p.started_at) + ' (' + ago(p.started_at) + ')'],

@@ -282,6 +282,19 @@ def step_pause_resume(ui, b):
     ui.shot("07-queues-resumed")
 
 
+def step_stop_running(ui, b):
+    job = b.launch()
+    ui.go("#/jobs")
+    ui.click('button[data-stop="%s"]' % job)
+    ui.wait("the confirmation", lambda: ui.d.switch_to.alert)
+    ui.d.switch_to.alert.accept()
+    ui.wait_text("Stop requested for " + job, "#toast")
+    deadline = time.time() + 10
+    while b.call("GET", "/api/v1/jobs/" + job)["job"]["status"] != "Stopped":
+        assert time.time() < deadline, "the running job was not stopped"
+        time.sleep(0.1)
+
+
 def step_policies(ui, b):
     pid = b.call("POST", "/api/v1/jobs", {"job": {
         "name": "SCHEDULER", "parameters": None,
@@ -379,6 +392,7 @@ def main():
                          ("job", lambda: step_job_appears_and_finishes(ui, b, hook)),
                          ("overview", lambda: step_overview(ui)),
                          ("queues", lambda: step_pause_resume(ui, b)),
+                         ("stop", lambda: step_stop_running(ui, b)),
                          ("policies", lambda: step_policies(ui, b)),
                          ("pools", lambda: step_pools(ui)),
                          ("hooks", lambda: step_hooks(ui, hook_port)),
