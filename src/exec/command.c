@@ -149,9 +149,11 @@ int exec_job_new(berth_engine *e, const exec_command *c, exec_job **out, char *e
                         .max_concurrency = j->c.max_concurrency, .priority = j->c.priority,
                         .should_retry = job_should_retry, .validate = job_validate,
                         .run = exec_run, .userdata = j};
-    if (rc == 0 && (rc = berth_engine_register(e, &t)) != 0)
-        snprintf(err, errlen, "cannot register job %s: %s (a duplicate or unsafe name?)",
-                 j->c.name, berth_strerror(rc));
+    if (rc == 0 && berth_engine_register(e, &t) != 0) {
+        snprintf(err, errlen, "cannot register job %s: the name is taken (by a built-in, a "
+                 "plugin or another job) or not allowed", j->c.name);
+        rc = BERTH_ECONFIG;
+    }
     if (rc != 0) {
         exec_job_free(j);
         return rc;

@@ -62,8 +62,9 @@ typedef struct exec_job exec_job;
 
 /* Checks c (name, argv, env entries), copies it, resolves the environment allowlist from
  * this process's environment now, and registers the job type on e (before
- * berth_engine_start). Makes the process a child subreaper (exec_proc_subreaper). 0, or
- * BERTH_EINVAL/BERTH_ECONFIG with err filled and nothing registered. */
+ * berth_engine_start). Makes the process a child subreaper (exec_proc_subreaper). 0;
+ * BERTH_EINVAL without a name or program; BERTH_ECONFIG for a bad env entry or a name the
+ * engine refuses (taken, unsafe); err filled and nothing registered on failure. */
 int exec_job_new(berth_engine *e, const exec_command *c, exec_job **out, char *err,
                  size_t errlen);
 /* NULL is a no-op. Only after the engine that runs it is freed. */

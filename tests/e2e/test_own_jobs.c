@@ -7,7 +7,8 @@
  *   - a child that ignores SIGTERM, stopped with `berth stop`: Stopped, SIGKILL in its log,
  *     nothing of its process group left, berthd alive with the descriptors it had;
  *   - the example plugin's job from submit to log;
- *   - a plugin built for another ABI major version: berthd refuses to start, one line;
+ *   - a plugin built for another ABI major version, or a command job named like a built-in:
+ *     berthd refuses to start, one line;
  *   - shutdown (SIGTERM to berthd) while a stubborn child runs: its group is gone after. */
 #include "test.h"
 
@@ -382,6 +383,24 @@ static void test_plugin_of_another_abi_refused(void **state)
                     "rebuild it against this version's headers");
 }
 
+/* A command job named like a built-in: berthd refuses to start, exit 2, one line. */
+static void test_name_of_a_builtin_refused(void **state)
+{
+    (void)state;
+    char path[256], text[1024], out[4096];
+    snprintf(path, sizeof path, "%s/dup.yml", tmp);
+    snprintf(text, sizeof text,
+             "protocol: http\nport: %d\nworker_pool:\n  backend: redis\n  redis_pool:\n"
+             "    namespace: own\nberth:\n  data_dir: %s/dup-node\n"
+             "  listen_address: \"127.0.0.1\"\n"
+             "  jobs:\n    - {name: DEMO, command: [/bin/true]}\n",
+             redis_fixture_free_port(), tmp);
+    write_file(path, text, 0600);
+    const char *argv[] = {bin("berthd"), "-c", path, NULL};
+    assert_int_equal(run(argv, NULL, out, sizeof out), 2);
+    expect_has(out, "cannot register job DEMO: the name is taken");
+}
+
 static void test_shutdown_ends_the_group(void **state)
 {
     (void)state;
@@ -404,6 +423,7 @@ int main(void)
         cmocka_unit_test(test_delay_and_cron),
         cmocka_unit_test(test_plugin_job),
         cmocka_unit_test(test_plugin_of_another_abi_refused),
+        cmocka_unit_test(test_name_of_a_builtin_refused),
         cmocka_unit_test(test_shutdown_ends_the_group),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -254,6 +254,9 @@ static void register_jobs(void)
     rt.max_fails = 3;
     rt.should_retry = true;
     add_job(rt);
+    exec_command one = cmd("ONE_AT_A_TIME", script("one.sh", "#!/bin/sh\nsleep 0.4\n", 0755));
+    one.max_concurrency = 1;
+    add_job(one);
     exec_command nr = cmd("NO_RETRY", script("noretry.sh", "#!/bin/sh\necho run >> noretry.runs\n"
                                              "exit 1\n", 0755));
     nr.dir = tmp;
@@ -398,6 +401,28 @@ static void test_retry_and_no_retry(void **state)
     after(fds0, 0);
 }
 
+/* max_concurrency 1 with 4 idle workers: never two Running at once, both end Success. */
+static void test_max_concurrency(void **state)
+{
+    (void)state;
+    char *a = launch("ONE_AT_A_TIME", "{\"n\":1}"), *b = launch("ONE_AT_A_TIME", "{\"n\":2}");
+    char sa[32], sb[32];
+    bool both_seen_running = false;
+    long long end = engine_fixture_now_ms() + 15000;
+    do {
+        engine_fixture_status(eng, a, sa, sizeof sa);
+        engine_fixture_status(eng, b, sb, sizeof sb);
+        both_seen_running |= strcmp(sa, "Running") == 0 && strcmp(sb, "Running") == 0;
+        engine_fixture_sleep_ms(10);
+    } while (!(strcmp(sa, "Success") == 0 && strcmp(sb, "Success") == 0) &&
+             engine_fixture_now_ms() < end);
+    assert_string_equal(sa, "Success");
+    assert_string_equal(sb, "Success");
+    assert_false(both_seen_running);
+    free(a);
+    free(b);
+}
+
 static void test_parameter_check(void **state)
 {
     (void)state;
@@ -439,6 +464,12 @@ static void test_parameter_check(void **state)
     exec_job_free(j);
 }
 
+static int noop_run(berth_ctx *ctx, const char *params, void *ud)
+{
+    (void)ctx, (void)params, (void)ud;
+    return 0;
+}
+
 static void test_bad_definitions_refused(void **state)
 {
     (void)state;
@@ -458,7 +489,14 @@ static void test_bad_definitions_refused(void **state)
     c = cmd("", "/bin/true");
     assert_int_equal(exec_job_new(e2, &c, &j, err, sizeof err), BERTH_EINVAL);
     c = cmd("BAD NAME", "/bin/true");
-    assert_int_equal(exec_job_new(e2, &c, &j, err, sizeof err), BERTH_EINVAL);
+    assert_int_equal(exec_job_new(e2, &c, &j, err, sizeof err), BERTH_ECONFIG);
+    assert_non_null(strstr(err, "cannot register job BAD NAME"));
+    assert_int_equal(berth_engine_register(e2, &(berth_job_type){.name = "TAKEN",
+                                                                  .run = noop_run}), 0);
+    c = cmd("TAKEN", "/bin/true");
+    assert_int_equal(exec_job_new(e2, &c, &j, err, sizeof err), BERTH_ECONFIG);
+    assert_string_equal(err, "cannot register job TAKEN: the name is taken (by a built-in, a "
+                             "plugin or another job) or not allowed");
     assert_null(j);
     assert_false(berth_engine_knows(e2, "E1"));
     assert_false(berth_engine_knows(e2, "BAD NAME"));
@@ -591,6 +629,7 @@ int main(void)
         cmocka_unit_test(test_killed_by_signal),
         cmocka_unit_test(test_cannot_start),
         cmocka_unit_test(test_retry_and_no_retry),
+        cmocka_unit_test(test_max_concurrency),
         cmocka_unit_test(test_parameter_check),
         cmocka_unit_test(test_bad_definitions_refused),
         cmocka_unit_test(test_ignores_sigterm),
