@@ -20,7 +20,8 @@
 #include "engine_fixture.h"
 #include "http_fake.h"
 
-#define TIMEOUT_MS 600L     /* the client timeout of this test (Harbor: 3 s) */
+#define TIMEOUT_MS 1500L    /* the client timeout of this test (Harbor: 3 s); a TLS handshake
+                               under ASan on a loaded machine must fit in it */
 #define PAUSE_MS 400u       /* SLACK's pause in this test (Harbor: 1 s) */
 #define MAX_RETRY "2"       /* JOBSERVICE_WEBHOOK_JOB_MAX_RETRY here (Harbor's default: 3) */
 
@@ -99,8 +100,11 @@ static void expect_failed_runs(const char *id, const char *needle, int n)
     int got = 0;
     while ((got = af_count_in_log(id, needle)) < n && engine_fixture_now_ms() < end)
         engine_fixture_sleep_ms(20);
-    if (got != n)
-        fprintf(stderr, "%d runs logged [%s], want %d\n", got, needle, n);
+    if (got != n) {
+        char *log = af_job_log(id);
+        fprintf(stderr, "%d runs logged [%s], want %d:\n%s\n", got, needle, n, log);
+        free(log);
+    }
     assert_int_equal(got, n);
     expect_final(id, "Error");
     engine_fixture_sleep_ms(300);                /* and no run after the last */
@@ -248,7 +252,7 @@ static void test_webhook_timeout(void **state)
     expect_failed_runs(id, "(Client.Timeout exceeded while awaiting headers)", 2);
     long long took = engine_fixture_now_ms() - t0 - 300;   /* the check after the last run */
     fprintf(stderr, "two timed-out runs (timeout %ld ms) took %lld ms\n", TIMEOUT_MS, took);
-    assert_true(took >= 2 * TIMEOUT_MS && took < 4000);
+    assert_true(took >= 2 * TIMEOUT_MS && took < 2 * TIMEOUT_MS + 3000);
     free(id);
     free(addr);
     hf_stop(rx);
