@@ -124,6 +124,8 @@ void berth_engine_free(berth_engine *e);
 /* This node's pool id (24 hex). Static for the engine's life. */
 const char *berth_engine_pool_id(const berth_engine *e);
 bool berth_engine_knows(const berth_engine *e, const char *name);
+/* True when Periodic launches are served (a berth_period is attached, berth/period.h). */
+bool berth_engine_periodic(const berth_engine *e);
 /* Runs the type's validate callback. 0, BERTH_EUNKNOWN or BERTH_EINVAL with err filled. */
 int berth_engine_validate(berth_engine *e, const char *name, const char *params_json,
                           char *err, size_t errlen);
@@ -133,7 +135,8 @@ typedef struct berth_launch {
     const char *name;
     const char *params_json;     /* JSON object text or NULL */
     const char *kind;            /* "Generic" (default when NULL), "Scheduled", or "Periodic"
-                                    (only through berth_period_launch, berth/period.h) */
+                                    (stores a policy: needs a berth_period made for the
+                                    engine, berth/period.h) */
     uint64_t schedule_delay;     /* seconds, Scheduled only */
     const char *cron_spec;       /* six-field cron, Periodic only */
     bool unique;
@@ -143,7 +146,9 @@ typedef struct berth_launch {
 /* Enqueues one job and saves its stats atomically. On success *out (if out is not NULL)
  * gets the stats as Harbor replies them (caller frees with berth_stats_free).
  * BERTH_EUNKNOWN for an unregistered name, BERTH_EDUP for a unique duplicate (err names
- * the job holding the key when known), BERTH_EREDIS when Redis fails. Thread-safe. */
+ * the job holding the key when known), BERTH_EREDIS when Redis fails. A Periodic launch
+ * stores the policy through the engine's periodic part, BERTH_EINVAL when it has none
+ * (berth_period_new makes one). Thread-safe. */
 int berth_engine_launch(berth_engine *e, const berth_launch *l, berth_stats **out,
                         char *err, size_t errlen);
 /* Enqueues n jobs in one round trip; ids_out (n × 25 bytes, may be NULL) gets their ids.
@@ -153,7 +158,8 @@ int berth_engine_launch_batch(berth_engine *e, const berth_launch *ls, size_t n,
 /* Loads a job's stats. BERTH_ENOTFOUND if none. Caller frees *out with berth_stats_free. */
 int berth_engine_get_stats(berth_engine *e, const char *job_id, berth_stats **out);
 /* Stops a job in any non-final state (spec §2.7). 0 also when already final;
- * BERTH_ENOTFOUND when no stats exist. */
+ * BERTH_ENOTFOUND when no stats exist. A periodic policy (with a periodic part attached)
+ * is unscheduled: its pending executions go and no more are planned. */
 int berth_engine_stop_job(berth_engine *e, const char *job_id);
 
 /* Hook outbox counts (docs/hooks.md). */

@@ -27,7 +27,11 @@ typedef struct berth_period berth_period;
 /* Parses "skip", "once" or "all". 0 or BERTH_EINVAL. */
 int berth_misfire_parse(const char *name, berth_misfire *out);
 
-/* The enqueuer of engine e (which must outlive it). Caller frees with berth_period_free. */
+/* The periodic part of engine e (which must outlive it): it plugs into the engine, so that
+ * berth_engine_launch stores Periodic policies and berth_engine_stop_job unschedules them
+ * (one launch and one stop for every kind), and berth_period_start runs the enqueuer that
+ * fires the policies. One per engine: BERTH_ESTATE when e has one already. Make it before
+ * the engine serves launches and free it after (berth_period_free detaches it). */
 int berth_period_new(berth_engine *e, const berth_period_config *cfg, berth_period **out);
 int berth_period_start(berth_period *p);     /* starts the enqueuer thread */
 void berth_period_free(berth_period *p);     /* stops the thread; NULL is a no-op */
@@ -38,8 +42,10 @@ void berth_period_free(berth_period *p);     /* stops the thread; NULL is a no-o
  * for an unknown job name, BERTH_EREDIS. */
 int berth_period_launch(berth_period *p, const berth_launch *l, berth_stats **out, char *err,
                         size_t errlen);
-/* Stop with Harbor's rules: a Periodic policy (or an id with no stats) is unscheduled;
- * anything else goes to berth_engine_stop_job. BERTH_ENOTFOUND if neither exists. */
+/* The same as berth_engine_launch of a Periodic launch, and berth_engine_stop_job (kept for
+ * hosts written before the engine took both): with Harbor's rules a Periodic policy (or an
+ * id with no stats) is unscheduled, anything else is stopped. BERTH_ENOTFOUND if neither
+ * exists. */
 int berth_period_stop(berth_period *p, const char *id);
 
 /* Checks a cron spec: 0, or BERTH_EINVAL with robfig's message followed by the field at

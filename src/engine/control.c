@@ -46,6 +46,16 @@ int berth_engine_get_stats(berth_engine *e, const char *job_id, berth_stats **ou
     return err;
 }
 
+/* A periodic policy (its stats say Periodic, or it has none: Harbor's stop of a policy id
+ * whose stats expired still unschedules it) goes to the attached periodic part. */
+static bool is_policy(const berth_engine *e, int err, const berth_stats *s)
+{
+    if (!e->periodic.self)
+        return false;
+    return err == BERTH_ENOTFOUND ||
+           (err == 0 && s->kind && strcmp(s->kind, BERTH_KIND_PERIODIC) == 0);
+}
+
 int berth_engine_stop_job(berth_engine *e, const char *job_id)
 {
     if (!job_id || !*job_id)
@@ -55,6 +65,11 @@ int berth_engine_stop_job(berth_engine *e, const char *job_id)
         return BERTH_EREDIS;
     berth_stats *s = NULL;
     int err = engine_load_stats(e, rc, job_id, &s);
+    if (is_policy(e, err, s)) {
+        berth_stats_free(s);
+        engine_conn_put(e, rc);
+        return e->periodic.unschedule(e->periodic.self, job_id);
+    }
     buf key;
     buf_init(&key, 0);
     if (err == 0 && s->unique)

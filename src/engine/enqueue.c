@@ -194,9 +194,22 @@ static int submit(berth_engine *e, const berth_launch *ls, const prepared *ps, s
     return err;
 }
 
+/* Periodic launches store a policy, through the attached periodic part (periodic.h). */
+static int launch_periodic(berth_engine *e, const berth_launch *l, berth_stats **out, char *err,
+                           size_t errlen)
+{
+    if (!e->periodic.self) {
+        snprintf(err, errlen, "periodic jobs are not enabled on this node");
+        return BERTH_EINVAL;
+    }
+    return e->periodic.launch(e->periodic.self, l, out, err, errlen);
+}
+
 int berth_engine_launch(berth_engine *e, const berth_launch *l, berth_stats **out, char *err,
                         size_t errlen)
 {
+    if (l && l->kind && strcmp(l->kind, BERTH_KIND_PERIODIC) == 0)
+        return launch_periodic(e, l, out, err, errlen);
     prepared p;
     int rc = prepare(e, l, &p, err, errlen);
     int64_t now = engine_now();

@@ -44,6 +44,7 @@
 #include "engine/leases.h"
 #include "engine/memguard.h"
 #include "engine/outcome.h"
+#include "engine/periodic.h"
 #include "engine/run.h"
 #include "engine/slots.h"
 #include "engine/status_retry.h"
@@ -76,6 +77,7 @@ struct berth_engine {
     status_retry retry;          /* status changes waiting for Redis to come back */
     rpool pool;                  /* API callers' connections (store/pool.h) */
     memguard_cache memguard;     /* the last Redis memory reading */
+    engine_periodic periodic;    /* the attached periodic part (periodic.h); self NULL: none */
 
     atomic_uint_fast64_t run_us_ewma; /* recent run time, decides prefetching */
 
@@ -108,7 +110,6 @@ struct berth_tracker {       /* include/berth/tracker.h */
 
 void outcome_free_node(fnode *n);
 
-void engine_cond_init(pthread_cond_t *cv);
 /* Waits up to ms on tick_cv unless the engine is stopping. */
 void engine_tick_wait(berth_engine *e, int ms);
 /* shared.c: raise a slot's stop flag (or, with s NULL, system_done and every slot's) and
@@ -116,14 +117,8 @@ void engine_tick_wait(berth_engine *e, int ms);
 void engine_raise_stop(berth_engine *e, slot *s);
 void engine_tick_wake(berth_engine *e);  /* CLOCK_MONOTONIC, for engine_timespec_after */
 
-/* time helpers */
-int64_t engine_now(void);        /* unix seconds */
-int64_t engine_now_ms(void);
-void engine_timespec_after(struct timespec *ts, int ms);
-
-/* pool: borrow a connection for an API call; give it back (or NULL-safe). */
-rconn *engine_conn_get(berth_engine *e);
-void engine_conn_put(berth_engine *e, rconn *rc);
+/* Time helpers, engine_conn_get/put (borrow an API connection from the pool; put is
+ * NULL-safe) and engine_cond_init are declared in periodic.h, which lends them to period/. */
 
 /* schema.c: check (and on a fresh namespace write) {ns}:berth:schema. */
 int engine_schema_check(berth_engine *e);

@@ -22,6 +22,39 @@ void engine_conn_put(berth_engine *e, rconn *rc)
     rpool_put(&e->pool, rc);
 }
 
+int engine_periodic_attach(berth_engine *e, const engine_periodic *p)
+{
+    if (e->periodic.self)
+        return BERTH_ESTATE;
+    e->periodic = *p;
+    return 0;
+}
+
+void engine_periodic_detach(berth_engine *e)
+{
+    e->periodic = (engine_periodic){0};
+}
+
+bool berth_engine_periodic(const berth_engine *e)
+{
+    return e && e->periodic.self != NULL;
+}
+
+const char *engine_prefix(const berth_engine *e)
+{
+    return e->prefix;
+}
+
+const berth_logger *engine_logger(const berth_engine *e)
+{
+    return &e->log;
+}
+
+const rtarget *engine_target(const berth_engine *e)
+{
+    return &e->target;
+}
+
 void engine_wake_fetcher(berth_engine *e)
 {
     waker_raise(&e->wake);

@@ -55,7 +55,7 @@ bool period_policy_parse(const char *text, policy *pol)
 
 static void load_policies(berth_period *p, rconn *rc, long long version)
 {
-    rreply *r = rconn_cmd(rc, "ZRANGE %speriod:policies 0 -1", p->e->prefix);
+    rreply *r = rconn_cmd(rc, "ZRANGE %speriod:policies 0 -1", engine_prefix(p->e));
     if (rreply_array(rc, r, RREPLY_ANY) != 0) {
         rreply_free(r);
         return;
@@ -68,7 +68,7 @@ static void load_policies(berth_period *p, rconn *rc, long long version)
         if (text && period_policy_parse(text, &p->policies[p->npolicies]))
             p->npolicies++;
         else
-            BLOG_WARN(&p->e->log, "skipping malformed periodic policy: %.200s",
+            BLOG_WARN(engine_logger(p->e), "skipping malformed periodic policy: %.200s",
                       text ? text : "(not a string)");
     }
     p->version = version;
@@ -83,7 +83,7 @@ static void fire(berth_period *p, rconn *rc, const policy *pol, int64_t last, in
         return;
     rargs a;
     rargs_init(&a);
-    rargs_adds(&a, p->e->prefix);
+    rargs_adds(&a, engine_prefix(p->e));
     rargs_addi(&a, now);
     rargs_adds(&a, pol->id);
     rargs_adds(&a, pol->name);
@@ -95,7 +95,7 @@ static void fire(berth_period *p, rconn *rc, const policy *pol, int64_t last, in
         rargs_addi(&a, times[i]);
     rreply *r = rconn_eval(rc, SCRIPT_PERIOD_FIRE, &a);
     if (!rconn_ok(rc, r))
-        BLOG(&p->e->log, rconn_fail_level(r), "planning policy %s failed: %s", pol->id,
+        BLOG(engine_logger(p->e), rconn_fail_level(r), "planning policy %s failed: %s", pol->id,
              rc->err);
     rreply_free(r);
     rargs_free(&a);
@@ -109,7 +109,7 @@ static void trim(berth_period *p, rconn *rc, int64_t now)
     for (size_t i = 0; i < p->npolicies; i++) {
         rargs a;
         rargs_init(&a);
-        rargs_adds(&a, p->e->prefix);
+        rargs_adds(&a, engine_prefix(p->e));
         rargs_addi(&a, now);
         rargs_adds(&a, p->policies[i].id);
         rargs_addi(&a, p->cfg.keep_executions);
@@ -120,7 +120,7 @@ static void trim(berth_period *p, rconn *rc, int64_t now)
 
 static void pass(berth_period *p, rconn *rc)
 {
-    rreply *v = rconn_cmd(rc, "GET %sberth:period:version", p->e->prefix);
+    rreply *v = rconn_cmd(rc, "GET %sberth:period:version", engine_prefix(p->e));
     if (!rconn_ok(rc, v)) {
         rreply_free(v);
         return;
@@ -131,7 +131,7 @@ static void pass(berth_period *p, rconn *rc)
     rreply_free(v);
     if (version != p->version)
         load_policies(p, rc, version);
-    rreply *f = rconn_cmd(rc, "HGETALL %sberth:period:fired", p->e->prefix);
+    rreply *f = rconn_cmd(rc, "HGETALL %sberth:period:fired", engine_prefix(p->e));
     int64_t now = engine_now();
     for (size_t i = 0; i + 1 < rreply_len(f); i += 2) {
         long long last = 0;
@@ -150,7 +150,7 @@ void *period_main(void *arg)
 {
     berth_period *p = arg;
     rconn rc;
-    rconn_init(&rc, &p->e->target, 5000);
+    rconn_init(&rc, engine_target(p->e), 5000);
     pthread_mutex_lock(&p->mu);
     while (p->running) {
         p->wake = false;
@@ -195,6 +195,11 @@ int berth_period_new(berth_engine *e, const berth_period_config *cfg, berth_peri
     if (!p->cfg.keep_executions)
         p->cfg.keep_executions = 50;
     p->version = -1;
+    engine_periodic seam = {.self = p, .launch = period_launch, .unschedule = period_unschedule};
+    if (engine_periodic_attach(e, &seam) != 0) {
+        berth_free(p);
+        return BERTH_ESTATE;   /* the engine has a periodic part already */
+    }
     pthread_mutex_init(&p->mu, NULL);
     engine_cond_init(&p->cv);
     *out = p;
@@ -221,6 +226,7 @@ void berth_period_free(berth_period *p)
         pthread_mutex_unlock(&p->mu);
         pthread_join(p->thread, NULL);
     }
+    engine_periodic_detach(p->e);
     policies_free(p);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);

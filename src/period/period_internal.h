@@ -1,4 +1,5 @@
-/* Shared by the period module's files: the enqueuer state and its policy cache. */
+/* Shared by the period module's files: the enqueuer state and its policy cache. The
+ * engine is reached only through engine/periodic.h. */
 #ifndef BERTH_PERIOD_INTERNAL_H
 #define BERTH_PERIOD_INTERNAL_H
 
@@ -6,8 +7,9 @@
 #include <stdatomic.h>
 
 #include "berth/period.h"
-#include "engine/internal.h"
+#include "engine/periodic.h"
 #include "period/cron.h"
+#include "store/redis.h"
 
 typedef struct policy {
     char id[25];
@@ -36,6 +38,12 @@ struct berth_period {
  * then untouched). A parsed pol is freed with period_policy_clear. */
 bool period_policy_parse(const char *text, policy *pol);
 void period_policy_clear(policy *pol);
+
+/* The engine's periodic seam (engine/periodic.h): launch stores a policy, unschedule
+ * removes one (policy.c). */
+int period_launch(void *self, const berth_launch *l, berth_stats **out, char *err,
+                  size_t errlen);
+int period_unschedule(void *self, const char *id);
 
 void *period_main(void *p);
 void period_wake(berth_period *p);

@@ -25,7 +25,7 @@ void berth_policy_list_clear(berth_policy_list *l)
 
 static int64_t last_planned(berth_engine *e, rconn *rc, const char *id, int *err)
 {
-    rreply *r = rconn_cmd(rc, "HGET %sberth:period:fired %s", e->prefix, id);
+    rreply *r = rconn_cmd(rc, "HGET %sberth:period:fired %s", engine_prefix(e), id);
     long long v = 0;
     if (!rconn_ok(rc, r))
         *err = BERTH_EREDIS;
@@ -65,7 +65,7 @@ int berth_query_policies(berth_engine *e, berth_policy_list *out)
     rconn *rc = engine_conn_get(e);
     if (!rc)
         return BERTH_EREDIS;
-    rreply *r = rconn_cmd(rc, "ZRANGE %speriod:policies 0 -1 WITHSCORES", e->prefix);
+    rreply *r = rconn_cmd(rc, "ZRANGE %speriod:policies 0 -1 WITHSCORES", engine_prefix(e));
     int err = BERTH_EREDIS;
     if (rreply_array(rc, r, RREPLY_ANY) == 0) {
         err = 0;

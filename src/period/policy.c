@@ -128,7 +128,7 @@ int berth_period_launch(berth_period *p, const berth_launch *l, berth_stats **ou
     char *ptext = params ? json_dumps(params, JSON_COMPACT) : NULL;
     rargs a;
     rargs_init(&a);
-    rargs_adds(&a, p->e->prefix), rargs_addi(&a, now), rargs_adds(&a, id);
+    rargs_adds(&a, engine_prefix(p->e)), rargs_addi(&a, now), rargs_adds(&a, id);
     rargs_addi(&a, now + rnd % 10), rargs_adds(&a, pjson);
     stats_args(&a, id, l, ptext, now);
     rconn *c = engine_conn_get(p->e);
@@ -152,21 +152,25 @@ int berth_period_launch(berth_period *p, const berth_launch *l, berth_stats **ou
     return rc;
 }
 
+int period_launch(void *self, const berth_launch *l, berth_stats **out, char *err,
+                  size_t errlen)
+{
+    return berth_period_launch(self, l, out, err, errlen);
+}
+
+/* Kept for hosts written against the two-handle API: the engine's one stop serves both. */
 int berth_period_stop(berth_period *p, const char *id)
 {
-    if (!id || !*id)
-        return BERTH_EINVAL;
-    berth_stats *s = NULL;
-    int rc = berth_engine_get_stats(p->e, id, &s);
-    bool periodic = rc == BERTH_ENOTFOUND || (rc == 0 && s->kind && strcmp(s->kind, BERTH_KIND_PERIODIC) == 0);
-    berth_stats_free(s);
-    if (rc != 0 && rc != BERTH_ENOTFOUND)
-        return rc;
-    if (!periodic)
-        return berth_engine_stop_job(p->e, id);
+    return berth_engine_stop_job(p->e, id);
+}
+
+int period_unschedule(void *self, const char *id)
+{
+    berth_period *p = self;
+    int rc;
     rargs a;
     rargs_init(&a);
-    rargs_adds(&a, p->e->prefix), rargs_addi(&a, engine_now()), rargs_adds(&a, id);
+    rargs_adds(&a, engine_prefix(p->e)), rargs_addi(&a, engine_now()), rargs_adds(&a, id);
     rconn *c = engine_conn_get(p->e);
     rreply *r = c ? rconn_eval(c, SCRIPT_PERIOD_UNSCHEDULE, &a) : NULL;
     const char *res = NULL;

@@ -23,7 +23,6 @@
 
 typedef struct api_ctx {
     berth_engine *engine;        /* borrowed; started, and outliving the server */
-    berth_period *period;        /* borrowed; NULL → Periodic launches are refused (400) */
     const char *secret;          /* CORE_SECRET; NULL or "" → every authed request is 401 */
     const char *redis_url;       /* /api/v1/config RedisURL; NULL → 500/10001 "no configuration" */
     const char *ns;              /* /api/v1/config Namespace (without braces) */

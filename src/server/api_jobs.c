@@ -1,7 +1,7 @@
 /* One job: launch (POST /api/v1/jobs), get (GET /api/v1/jobs/{id}) and stop
  * (POST /api/v1/jobs/{id}) — spec §2.5–§2.7, with the differences in docs/compat.md
- * (malformed JSON is 400, not 500). Periodic launches and stops go through the period
- * module (policies), everything else straight to the engine. */
+ * (malformed JSON is 400, not 500). Every kind goes to the engine's one launch and one stop
+ * (a Periodic job is a policy, stored by the engine's periodic part). */
 #include <stdio.h>
 #include <string.h>
 
@@ -58,14 +58,12 @@ static void launch(const api_ctx *c, const berth_request *r, http_resp *resp)
                       .status_hook = r->status_hook};
     berth_stats *s = NULL;
     char err[ERRLEN] = "";
-    bool periodic = strcmp(r->kind, BERTH_KIND_PERIODIC) == 0;
     l.cron_spec = r->cron_spec;
     if (berth_engine_memory_ok(c->engine, c->max_memory_fraction, err, sizeof err) != 0) {
         api_error_full(resp, 503, BERTH_API_LAUNCH, NULL, err);   /* back-pressure */
         return;
     }
-    int rc = periodic ? berth_period_launch(c->period, &l, &s, err, sizeof err)
-                      : berth_engine_launch(c->engine, &l, &s, err, sizeof err);
+    int rc = berth_engine_launch(c->engine, &l, &s, err, sizeof err);
     if (rc == 0)
         api_reply_stats(resp, 202, s);
     else
@@ -94,7 +92,7 @@ void api_launch(const http_req *req, http_resp *resp, void *ctx)
                                   .cron_check = hook_cron, .ud = (void *)c};
     if (berth_request_validate(r, &hooks, err, sizeof err) != 0)
         api_error(resp, BERTH_API_BAD_REQUEST, err);
-    else if (strcmp(r->kind, BERTH_KIND_PERIODIC) == 0 && !c->period)
+    else if (strcmp(r->kind, BERTH_KIND_PERIODIC) == 0 && !berth_engine_periodic(c->engine))
         api_error(resp, BERTH_API_BAD_REQUEST, "periodic jobs are not enabled on this node");
     else
         launch(c, r, resp);
@@ -128,8 +126,7 @@ void api_job_action(const http_req *req, http_resp *resp, void *ctx)
         api_error(resp, BERTH_API_UNKNOWN_ACTION, d.p);
         buf_free(&d);
     } else {
-        int rc = c->period ? berth_period_stop(c->period, req->job_id)
-                           : berth_engine_stop_job(c->engine, req->job_id);
+        int rc = berth_engine_stop_job(c->engine, req->job_id);
         if (rc == 0)
             resp->status = 204;
         else if (rc == BERTH_ENOTFOUND)

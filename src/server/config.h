@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "berth/log.h"
+#include "berth/period.h"
 #include "exec/command.h"
 
 /* One entry of a logger's free-form `settings` map; both strings owned by the map. */
@@ -85,11 +86,6 @@ int config_parse_redis_url(const char *url, config_redis_addr *out, char *err,
                            size_t errlen);
 void config_redis_addr_free(config_redis_addr *a);  /* NULL is a no-op; leaves *a zeroed */
 
-typedef enum config_misfire {
-    CONFIG_MISFIRE_SKIP = 0,     /* fires missed while down are dropped */
-    CONFIG_MISFIRE_ONCE,         /* the latest missed fire runs once (default) */
-    CONFIG_MISFIRE_ALL,          /* every missed fire runs */
-} config_misfire;
 
 /* Which settings came from the environment (berth_config.env_overrides bits). */
 enum {
@@ -151,7 +147,7 @@ typedef struct berth_config {
         char *appendfsync;       /* "always", "everysec" (default) or "no" */
     } embedded_redis;
     int hooks_retry_hours;       /* default 24; undelivered hook events expire after this */
-    config_misfire misfire;      /* default ONCE */
+    berth_misfire misfire;       /* berth/period.h; default ONCE */
     exec_command *jobs;          /* berth.jobs: command jobs (config_jobs.c, docs/own-jobs.md) */
     size_t njobs;
     char **plugins;              /* berth.plugins: job plugin paths, NULL-terminated or NULL */

@@ -33,13 +33,13 @@
 static int read_misfire(config_walk *w, const yaml_node_t *n, const config_field *f,
                         void *base, const char *path)
 {
-    static const struct { const char *name; config_misfire v; } names[] = {
-        {"skip", CONFIG_MISFIRE_SKIP}, {"once", CONFIG_MISFIRE_ONCE}, {"all", CONFIG_MISFIRE_ALL}};
+    static const struct { const char *name; berth_misfire v; } names[] = {
+        {"skip", BERTH_MISFIRE_SKIP}, {"once", BERTH_MISFIRE_ONCE}, {"all", BERTH_MISFIRE_ALL}};
     const char *m;
     int rc = config_node_string(w, n, path, &m);
     for (size_t i = 0; rc == 0 && i < sizeof names / sizeof names[0]; i++)
         if (strcasecmp(m ? m : "once", names[i].name) == 0) {
-            *(config_misfire *)((char *)base + f->off) = names[i].v;
+            *(berth_misfire *)((char *)base + f->off) = names[i].v;
             return 0;
         }
     return rc ? rc : config_fail(w->err, w->errlen,
@@ -212,7 +212,7 @@ static void berth_defaults(berth_config *cfg)
     cfg->max_body_bytes = 1048576;
     cfg->max_memory_fraction = 0.9;
     cfg->hooks_retry_hours = 24;
-    cfg->misfire = CONFIG_MISFIRE_ONCE;
+    cfg->misfire = BERTH_MISFIRE_ONCE;
 }
 
 int config_yaml_load(const char *yaml, size_t len, berth_config *cfg, char *err,

@@ -337,9 +337,7 @@ static int make_engine(daemon_t *d, char *err, size_t errlen)
                                   errlen);
     if (rc == 0)
         rc = start_engine(d, err, errlen);
-    static const berth_misfire misfires[] = {BERTH_MISFIRE_SKIP, BERTH_MISFIRE_ONCE,
-                                             BERTH_MISFIRE_ALL};
-    berth_period_config pc = {.misfire = misfires[c->misfire]};
+    berth_period_config pc = {.misfire = c->misfire};
     if (rc == 0)
         rc = berth_period_new(d->engine, &pc, &d->period);
     if (rc == 0)
@@ -391,7 +389,7 @@ static int start_api(daemon_t *d, const char *secret, const char *host, char *er
             return BERTH_ECONFIG;
         }
     }
-    api_ctx ctx = {.engine = d->engine, .period = d->period, .secret = secret,
+    api_ctx ctx = {.engine = d->engine, .secret = secret,
                    .listen_fd = d->listen_fd,
                    .redis_url = *c->pool.redis_url ? c->pool.redis_url : NULL,
                    .ns = c->pool.ns, .idle_timeout_second = c->pool.idle_timeout_second,

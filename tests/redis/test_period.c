@@ -59,7 +59,7 @@ static char *launch_policy(node *n, const char *cron)
     char err[256];
     berth_launch l = {.name = "TICK", .kind = "Periodic", .cron_spec = cron,
                       .params_json = "{\"a\":1}", .status_hook = "http://127.0.0.1:1/h"};
-    assert_int_equal(berth_period_launch(n->p, &l, &s, err, sizeof err), 0);
+    assert_int_equal(berth_engine_launch(n->e, &l, &s, err, sizeof err), 0);   /* one launch */
     assert_string_equal(s->kind, "Periodic");
     assert_string_equal(s->status, "Scheduled");
     assert_true(s->numeric_policy_id >= s->enqueue_time);
@@ -164,7 +164,7 @@ static void test_unschedule_while_running(void **state)
     /* a TICK holds 30 s: the first fire runs (and a second when two fires fell due in the
      * same fetch) */
     assert_in_range(atomic_load(&runs), 1, 2);
-    assert_int_equal(berth_period_stop(n.p, pid), 0);
+    assert_int_equal(berth_engine_stop_job(n.e, pid), 0);          /* one stop: unschedules */
     char st[32];
     engine_fixture_status(n.e, pid, st, sizeof st);
     assert_string_equal(st, "Stopped");
@@ -180,6 +180,32 @@ static void test_unschedule_while_running(void **state)
     assert_int_equal(berth_period_stop(n.p, "0123456789abcdef01234567"), BERTH_ENOTFOUND);
     stop_node(&n);
     free(pid);
+}
+
+/* Periodic is the engine's: without a periodic part its launch is refused and changes
+ * nothing; an engine takes one periodic part only. */
+static void test_engine_without_periodic_part(void **state)
+{
+    (void)state;
+    berth_engine_config c = engine_fixture_config(&rf);
+    berth_engine *e = NULL;
+    char err[256] = "";
+    assert_int_equal(berth_engine_new(&c, &e, err, sizeof err), 0);
+    berth_job_type t = {.name = "TICK", .run = tick};
+    assert_int_equal(berth_engine_register(e, &t), 0);
+    assert_false(berth_engine_periodic(e));
+    berth_launch l = {.name = "TICK", .kind = "Periodic", .cron_spec = "* * * * * *"};
+    assert_int_equal(berth_engine_launch(e, &l, NULL, err, sizeof err), BERTH_EINVAL);
+    assert_string_equal(err, "periodic jobs are not enabled on this node");
+    assert_int_equal(redis_fixture_int(&rf, "ZCARD {t}:period:policies"), 0);
+    berth_period *p = NULL, *second = NULL;
+    assert_int_equal(berth_period_new(e, NULL, &p), 0);
+    assert_true(berth_engine_periodic(e));
+    assert_int_equal(berth_period_new(e, NULL, &second), BERTH_ESTATE);
+    assert_null(second);
+    berth_period_free(p);
+    assert_false(berth_engine_periodic(e));
+    berth_engine_free(e);
 }
 
 static void test_bad_cron_and_retention(void **state)
@@ -214,6 +240,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_misfire_policies, flush),
         cmocka_unit_test_setup(test_unschedule_while_running, flush),
+        cmocka_unit_test_setup(test_engine_without_periodic_part, flush),
         cmocka_unit_test_setup(test_bad_cron_and_retention, flush),
         cmocka_unit_test_setup(test_three_nodes_no_duplicates, flush),
     };

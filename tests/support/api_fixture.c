@@ -15,7 +15,7 @@ int (*api_fixture_extra_jobs)(berth_engine *e);
 
 api_ctx api_fixture_ctx(berth_engine *e)
 {
-    return (api_ctx){.engine = e, .period = e == af.eng ? af.period : NULL, .secret = API_SECRET, .redis_url = af.redis_url, .ns = "t",
+    return (api_ctx){.engine = e, .secret = API_SECRET, .redis_url = af.redis_url, .ns = "t",
                      .idle_timeout_second = 3600, .job_log_dir = af.logdir,
                      .max_retrieve_bytes = API_LOG_TAIL, .max_body = API_MAX_BODY};
 }

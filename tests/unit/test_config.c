@@ -185,7 +185,7 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.max_body_bytes, 1048576);
     assert_int_equal(cfg.grace_seconds, 15);
     assert_int_equal(cfg.hooks_retry_hours, 24);
-    assert_int_equal(cfg.misfire, CONFIG_MISFIRE_ONCE);
+    assert_int_equal(cfg.misfire, BERTH_MISFIRE_ONCE);
     assert_int_equal(cfg.max_update_hours, 24);
     assert_int_equal(cfg.max_dangling_hours, 168);
     assert_int_equal(cfg.max_retrieve_size_mb, 0);
@@ -324,13 +324,13 @@ static void test_berth_keys(void **state)
     assert_string_equal(cfg.listen_address, "::1");
     assert_int_equal(cfg.max_body_bytes, 4096);
     assert_int_equal(cfg.grace_seconds, 0);
-    assert_int_equal(cfg.misfire, CONFIG_MISFIRE_ALL);
+    assert_int_equal(cfg.misfire, BERTH_MISFIRE_ALL);
     assert_int_equal(cfg.hooks_retry_hours, 2);
     assert_string_equal(cfg.embedded_redis.server_path, "/opt/redis-server");
     assert_string_equal(cfg.embedded_redis.appendfsync, "always");
     assert_true(cfg.embedded_redis.enabled);
     assert_int_equal(load(MINIMAL "berth: {misfire: skip}\n"), 0);
-    assert_int_equal(cfg.misfire, CONFIG_MISFIRE_SKIP);
+    assert_int_equal(cfg.misfire, BERTH_MISFIRE_SKIP);
 }
 
 /* ---- environment ---- */
@@ -598,7 +598,7 @@ static void test_empty_and_null_values(void **state)
                                   "settings: ~, sweeper: }]\n"),
                      0);
     assert_false(cfg.https.present);
-    assert_int_equal(cfg.misfire, CONFIG_MISFIRE_ONCE);
+    assert_int_equal(cfg.misfire, BERTH_MISFIRE_ONCE);
     assert_true(cfg.max_memory_fraction == 0.9);
     assert_string_equal(cfg.embedded_redis.server_path, "redis-server");
     assert_int_equal(cfg.job_loggers[0].level, BERTH_LOG_WARNING);
