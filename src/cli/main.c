@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
-#include "cli/config.h"
+#include "cli/globals.h"
 #include "cli/report.h"
 
 typedef struct command {
@@ -41,7 +41,7 @@ static int help(const char *cmd)
     return CLI_OK;
 }
 
-static int dispatch(const config_parsed *p)
+static int dispatch(const globals_parsed *p)
 {
     if (p->help)
         return help(p->argc && strcmp(p->argv[0], "help") ? p->argv[0]
@@ -65,8 +65,8 @@ static int dispatch(const config_parsed *p)
 
 int main(int argc, char **argv)
 {
-    config_parsed p;
-    int rc = config_parse(argc, argv, &p);
+    globals_parsed p;
+    int rc = globals_parse(argc, argv, &p);
     if (!rc) {
         if (curl_global_init(CURL_GLOBAL_DEFAULT))
             rc = report_fail(CLI_SERVER, "cannot initialise libcurl");
@@ -75,7 +75,7 @@ int main(int argc, char **argv)
             curl_global_cleanup();
         }
     }
-    config_free(&p);
+    globals_free(&p);
     fflush(stdout);
     return rc;
 }

@@ -3,14 +3,27 @@
  * Redis is away it keeps the batch and retries with back-off; if the node dies first, the
  * runs' leases expire and another node runs them again (at-least-once). */
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "engine/internal.h"
 #include "util/alloc.h"
 #include "util/jsonscan.h"
 
 #define BATCH_MAX 256
+
+/* Retry delay after `fails` failures (gocraft: fails⁴ + 15 + rand(30)·(fails+1) s), scaled. */
+static double backoff(const berth_engine *e, int fails)
+{
+    unsigned rnd = 0;
+    if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd)
+        rnd = (unsigned)engine_now_ms();
+    double f = fails;
+    double secs = pow(f, 4) + 15 + (double)(rnd % 30) * (f + 1);
+    return secs * e->cfg.backoff_scale;
+}
 
 /* The retry entry: the queued JSON with gocraft's fails/err/failed_at updated. Returns
  * NULL (no retry) when the type forbids it or the fails reached max_fails. */
@@ -33,7 +46,7 @@ static char *retry_json(berth_engine *e, run *r, double *retry_at)
         json_object_set_new(j, "err", json_string(why));
         json_object_set_new(j, "failed_at", json_integer(now));
         out = json_dumps(j, JSON_COMPACT);
-        *retry_at = (double)engine_now_ms() / 1000.0 + engine_backoff(e, (int)fails);
+        *retry_at = (double)engine_now_ms() / 1000.0 + backoff(e, (int)fails);
     }
     json_decref(j);
     return out;

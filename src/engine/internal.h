@@ -6,7 +6,7 @@
  *     hash, takes the unique lock and queues the job JSON (the list jobs:<name>, or the
  *     scheduled zset for a delay) in one script. A Periodic launch stores a policy instead
  *     (period/policy.c), whose executions period/period.c fires into the scheduled zset.
- *  2. Due: scheduler.c moves due scheduled entries and retries to their queues
+ *  2. Due: promoter.c moves due scheduled entries and retries to their queues
  *     (schedule.lua). Enqueues publish on the wake channel when a node is idle.
  *  3. Wake: subscriber.c (store/subscribe.h) raises the fetcher's waker (waker.h).
  *  4. Fetch: fetcher.c runs fetch.lua, which marks up to the free workers' worth of jobs
@@ -22,7 +22,7 @@
  *     a batch with finish.lua: Success, or Error with a retry entry (back to step 2), and
  *     frees the lease. Every status change queues a hook event in the same script, which
  *     hook/dispatcher.c delivers.
- *  8. Shutdown: lifecycle.c stops fetching, waits for the runs up to the grace period and
+ *  8. Shutdown: start_stop.c stops fetching, waits for the runs up to the grace period and
  *     hands the rest back (heartbeat_hand_back, requeue.lua).
  *
  * The handle holds its parts by value, each with one owner and its own lock (the rule is at
@@ -65,7 +65,7 @@ struct berth_engine {
     berth_logger log;
 
     jtype *types;                /* registry; fixed after start */
-    struct engine_metrics *metrics; /* one per type, from start (metrics.c) */
+    struct engine_metrics *metrics; /* one per type, from start (run_metrics.c) */
     size_t ntypes;
 
     /* the parts */
@@ -81,7 +81,7 @@ struct berth_engine {
 
     atomic_uint_fast64_t run_us_ewma; /* recent run time, decides prefetching */
 
-    pthread_mutex_t tick_mu;     /* timed waits of heartbeat and scheduler; shutdown wakes */
+    pthread_mutex_t tick_mu;     /* timed waits of heartbeat and promoter; shutdown wakes */
     pthread_cond_t tick_cv;
     pthread_mutex_t stop_mu;     /* berth_ctx_sleep waits here; raising a stop flag wakes */
     pthread_cond_t stop_cv;
@@ -95,7 +95,7 @@ struct berth_engine {
     atomic_bool hurry;           /* berth_engine_hurry: stop hands running jobs back now */
     bool stuck;                  /* stop gave up on a job that ignored stop: never free */
 
-    pthread_t fetcher, completer, subscriber, heartbeat, scheduler;
+    pthread_t fetcher, completer, subscriber, heartbeat, promoter;
     struct hook_dispatcher *hooks;   /* NULL when hooks_disabled */
     rsub *sub;                   /* subscriber's subscription, for rsub_interrupt */
     pthread_mutex_t sub_mu;      /* guards sub (the pointer; the subscriber owns it) */
@@ -112,7 +112,7 @@ void outcome_free_node(fnode *n);
 
 /* Waits up to ms on tick_cv unless the engine is stopping. */
 void engine_tick_wait(berth_engine *e, int ms);
-/* shared.c: raise a slot's stop flag (or, with s NULL, system_done and every slot's) and
+/* wakeups.c: raise a slot's stop flag (or, with s NULL, system_done and every slot's) and
  * wake the jobs sleeping in berth_ctx_sleep so they see it at once. */
 void engine_raise_stop(berth_engine *e, slot *s);
 void engine_tick_wake(berth_engine *e);  /* CLOCK_MONOTONIC, for engine_timespec_after */
@@ -125,8 +125,6 @@ int engine_schema_check(berth_engine *e);
 
 const jtype *engine_type(const berth_engine *e, const char *name);
 void engine_wake_fetcher(berth_engine *e);
-/* Retry delay after `fails` failures (gocraft: fails⁴ + 15 + rand(30)·(fails+1) s), scaled. */
-double engine_backoff(const berth_engine *e, int fails);
 
 /* control.c: HGETALL a job's stats on rc. BERTH_ENOTFOUND when absent. */
 int engine_load_stats(berth_engine *e, rconn *rc, const char *id, berth_stats **out);
@@ -139,9 +137,9 @@ void *worker_main(void *slot);
 void *completer_main(void *e);
 void *subscriber_main(void *e);
 void *heartbeat_main(void *e);
-void *scheduler_main(void *e);
+void *promoter_main(void *e);
 
-/* metrics.c: run counters per type (berth/metrics.h), allocated at start. */
+/* run_metrics.c: run counters per type (berth/metrics.h), allocated at start. */
 typedef struct engine_metrics engine_metrics;
 void engine_metrics_init(berth_engine *e);
 void engine_metrics_free(berth_engine *e);

@@ -16,7 +16,7 @@
 #include "berth/period.h"
 #include "joblog/joblog.h"
 #include "server/api.h"
-#include "server/metrics.h"
+#include "server/metrics_server.h"
 #include "server/daemon_jobs.h"
 #include "server/daemon_log.h"
 #include "server/dirlock.h"

@@ -1,4 +1,4 @@
-/* The Prometheus endpoint (src/server/metrics.c) over real HTTP, against a real engine:
+/* The Prometheus endpoint (src/server/metrics_server.c) over real HTTP, against a real engine:
  * runs that succeed, fail and are stopped are counted under Harbor's names and labels,
  * their durations summarised; the info gauge, the process metrics, the namespace from the
  * environment; other paths 404, other methods 405. */
@@ -9,7 +9,7 @@
 #include "berth/metrics.h"
 #include "engine_fixture.h"
 #include "http_client.h"
-#include "server/metrics.h"
+#include "server/metrics_server.h"
 
 static redis_fixture rf;
 static berth_engine *eng;

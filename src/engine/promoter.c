@@ -1,4 +1,4 @@
-/* The scheduler thread: moves due Scheduled jobs and due retries into their queues
+/* The promoter thread: moves due Scheduled jobs and due retries into their queues
  * (schedule.lua, batched), then sleeps until the earliest remaining due time. It wakes
  * at least once a second because other nodes may add earlier entries (Harbor's
  * requeuers poll every second too); a local Scheduled launch wakes it at once. */
@@ -24,7 +24,7 @@ static int pass(berth_engine *e, rconn *rc)
     double due = 0;
     const char *next = rreply_str(rreply_at(r, 1));   /* "" when nothing is scheduled */
     if (rreply_array(rc, r, 2) != 0 || rreply_integer(rc, rreply_at(r, 0), &moved) != 0) {
-        BLOG(&e->log, rconn_fail_level(r), "scheduler pass failed: %s", rc->err);
+        BLOG(&e->log, rconn_fail_level(r), "promoter pass failed: %s", rc->err);
     } else if (moved >= BATCH) {
         wait = 0;
     } else if (next && *next && rreply_number(rc, rreply_at(r, 1), &due) == 0) {
@@ -35,7 +35,7 @@ static int pass(berth_engine *e, rconn *rc)
     return wait;
 }
 
-void *scheduler_main(void *arg)
+void *promoter_main(void *arg)
 {
     berth_engine *e = arg;
     rconn rc;

@@ -7,8 +7,8 @@
  *   metrics_server_start(&(metrics_ctx){.engine = e, .path = "/metrics", .workers = 10},
  *                        "0.0.0.0", 9090, &m, err, sizeof err);
  *   metrics_server_stop(m); */
-#ifndef BERTH_SERVER_METRICS_H
-#define BERTH_SERVER_METRICS_H
+#ifndef BERTH_SERVER_METRICS_SERVER_H
+#define BERTH_SERVER_METRICS_SERVER_H
 
 #include "berth/berth.h"
 #include "berth/log.h"

@@ -1,6 +1,6 @@
-/* The Prometheus endpoint; see metrics.h. The text is built per scrape from the engine's
+/* The Prometheus endpoint; see metrics_server.h. The text is built per scrape from the engine's
  * snapshot (berth/metrics.h) and /proc/self, so nothing here runs between scrapes. */
-#include "server/metrics.h"
+#include "server/metrics_server.h"
 
 #include <dirent.h>
 #include <stdio.h>

@@ -1,4 +1,6 @@
-/* Starting and stopping the engine's threads; see berth_engine_start/stop in berth.h. */
+/* Starting and stopping the engine's threads; see berth_engine_start/stop in berth.h.
+ * Graceful stop follows issue 3 item 10: stop fetching, wait for running jobs up to the
+ * grace period, raise stop flags, hand unfinished runs back to their queues at once. */
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -57,7 +59,7 @@ int berth_engine_start(berth_engine *e)
     pthread_create(&e->completer, NULL, completer_main, e);
     pthread_create(&e->subscriber, NULL, subscriber_main, e);
     pthread_create(&e->heartbeat, NULL, heartbeat_main, e);
-    pthread_create(&e->scheduler, NULL, scheduler_main, e);
+    pthread_create(&e->promoter, NULL, promoter_main, e);
     pthread_create(&e->fetcher, NULL, fetcher_main, e);
     if (!e->cfg.hooks_disabled) {
         hook_opts ho = {.target = &e->target, .prefix = e->prefix, .pool_id = e->pool_id,
@@ -142,7 +144,7 @@ int berth_engine_stop(berth_engine *e)
     e->hooks = NULL;
     pthread_join(e->subscriber, NULL);
     pthread_join(e->heartbeat, NULL);
-    pthread_join(e->scheduler, NULL);
+    pthread_join(e->promoter, NULL);
     e->stuck = result != 0;
     BLOG_INFO(&e->log, "engine %s stopped", e->pool_id);
     return result;

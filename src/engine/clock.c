@@ -1,26 +1,8 @@
-/* Run allocation and the engine's clock helpers; see internal.h. */
+/* The engine's clocks: wall time for what Redis stores (unix seconds and ms) and
+ * CLOCK_MONOTONIC for every timed wait (engine_cond_init makes conditions use it). */
 #include <time.h>
 
 #include "engine/internal.h"
-#include "util/alloc.h"
-
-run *run_new(void)
-{
-    run *r = berth_calloc(1, sizeof *r);
-    buf_init(&r->errmsg, 4096);
-    return r;
-}
-
-void run_free(run *r)
-{
-    if (!r)
-        return;
-    berth_free(r->id);
-    berth_free(r->name);
-    berth_free(r->raw);
-    buf_free(&r->errmsg);
-    berth_free(r);
-}
 
 void engine_cond_init(pthread_cond_t *cv)
 {
@@ -52,9 +34,4 @@ void engine_timespec_after(struct timespec *ts, int ms)
         ts->tv_sec++;
         ts->tv_nsec -= 1000000000L;
     }
-}
-
-void run_free_node(fnode *n)
-{
-    run_free(FIFO_ENTRY(n, run, node));
 }

@@ -1,5 +1,5 @@
-/* Global flags and environment (config.h). */
-#include "cli/config.h"
+/* Global flags and environment (globals.h). */
+#include "cli/globals.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -50,7 +50,7 @@ static int set_timeout(cli_cfg *cfg, const char *s)
 }
 
 /* Applies one recognised global flag. */
-static int apply(config_parsed *p, int id, const char *val, const char **addr)
+static int apply(globals_parsed *p, int id, const char *val, const char **addr)
 {
     switch (id) {
     case G_ADDR: *addr = val; return CLI_OK;
@@ -62,7 +62,7 @@ static int apply(config_parsed *p, int id, const char *val, const char **addr)
     }
 }
 
-static int resolve(config_parsed *p, const char *addr)
+static int resolve(globals_parsed *p, const char *addr)
 {
     if (!addr)
         addr = env_nonempty("BERTH_ADDR");
@@ -77,7 +77,7 @@ static int resolve(config_parsed *p, const char *addr)
     return set_addr(&p->cfg, addr ? addr : CLI_DEFAULT_ADDR);
 }
 
-int config_parse(int argc, char **argv, config_parsed *p)
+int globals_parse(int argc, char **argv, globals_parsed *p)
 {
     memset(p, 0, sizeof *p);
     p->cfg.timeout_ms = CLI_DEFAULT_TIMEOUT_MS;
@@ -101,7 +101,7 @@ int config_parse(int argc, char **argv, config_parsed *p)
     return resolve(p, addr);
 }
 
-void config_free(config_parsed *p)
+void globals_free(globals_parsed *p)
 {
     berth_free(p->argv);
     p->argv = NULL;

@@ -1,6 +1,5 @@
-/* Engine life cycle: create, register job types, start and stop the threads, free.
- * Graceful stop follows issue 3 item 10: stop fetching, wait for running jobs up to the
- * grace period, raise stop flags, hand unfinished runs back to their queues at once. */
+/* Setting an engine up: berth_engine_new (the config copied, the parts made), registering
+ * job types and reading the registry. Starting and stopping the threads: start_stop.c. */
 #include <curl/curl.h>
 #include <jansson.h>
 #include <signal.h>

@@ -1,0 +1,52 @@
+/* What the engine lends its periodic part and other borrowers: the API connection pool and
+ * read-only views of its settings, and the periodic part's attachment; see periodic.h. */
+#include "engine/internal.h"
+
+/* API callers (launch, get, stop, tracker) borrow a connection from the pool. */
+rconn *engine_conn_get(berth_engine *e)
+{
+    char err[256];
+    rconn *rc = rpool_get(&e->pool, err, sizeof err);
+    if (!rc)
+        BLOG_DEBUG(&e->log, "redis connect failed: %s", err);   /* rhealth said it */
+    return rc;
+}
+
+void engine_conn_put(berth_engine *e, rconn *rc)
+{
+    rpool_put(&e->pool, rc);
+}
+
+int engine_periodic_attach(berth_engine *e, const engine_periodic *p)
+{
+    if (e->periodic.self)
+        return BERTH_ESTATE;
+    e->periodic = *p;
+    return 0;
+}
+
+void engine_periodic_detach(berth_engine *e)
+{
+    e->periodic = (engine_periodic){0};
+}
+
+bool berth_engine_periodic(const berth_engine *e)
+{
+    return e && e->periodic.self != NULL;
+}
+
+const char *engine_prefix(const berth_engine *e)
+{
+    return e->prefix;
+}
+
+const berth_logger *engine_logger(const berth_engine *e)
+{
+    return &e->log;
+}
+
+const rtarget *engine_target(const berth_engine *e)
+{
+    return &e->target;
+}
+

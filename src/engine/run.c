@@ -1,0 +1,26 @@
+/* Making and freeing runs; see run.h. */
+#include "engine/internal.h"
+#include "util/alloc.h"
+
+run *run_new(void)
+{
+    run *r = berth_calloc(1, sizeof *r);
+    buf_init(&r->errmsg, 4096);
+    return r;
+}
+
+void run_free(run *r)
+{
+    if (!r)
+        return;
+    berth_free(r->id);
+    berth_free(r->name);
+    berth_free(r->raw);
+    buf_free(&r->errmsg);
+    berth_free(r);
+}
+
+void run_free_node(fnode *n)
+{
+    run_free(FIFO_ENTRY(n, run, node));
+}
