@@ -4,7 +4,7 @@
  * `header` and nothing of libcurl's own, the method; a non-2xx answer failing with Harbor's
  * text and retried exactly MaxFails times (MaxFails read from
  * JOBSERVICE_WEBHOOK_JOB_MAX_RETRY as berthd does); skip_cert_verify on and off; the client
- * timeout; a forward proxy for non-loopback hosts; SLACK's launch-time validation, its
+ * timeout; a stop while the request is in flight; a forward proxy for non-loopback hosts; SLACK's launch-time validation, its
  * Content-Type, its pause and its one-at-a-time limit; bad inputs (no address, a header
  * that is not JSON or not of string lists, a header value that would inject a line, an
  * unreachable address, an unsupported scheme), each an Error with its reason in the job
@@ -258,6 +258,35 @@ static void test_webhook_timeout(void **state)
     hf_stop(rx);
 }
 
+/* A stop while the receiver has not answered: the request is abandoned, the job stays
+ * Stopped (Harbor would wait for the answer or the timeout). */
+static void test_webhook_stop_in_flight(void **state)
+{
+    (void)state;
+    http_fake *rx = hf_start(NULL, NULL, slow, NULL);
+    char *addr = url_of(rx, "http", "/slow");
+    char *id = launch("WEBHOOK", webhook_params(addr, NULL, false));
+    assert_int_equal(hf_wait(rx, 1, 10000), 1);
+    long long t0 = engine_fixture_now_ms();
+    char path[128];
+    snprintf(path, sizeof path, "/api/v1/jobs/%s", id);
+    hc_resp r = af_post(path, "{\"action\":\"stop\"}");
+    af_expect(&r, 204, "");
+    long long end = t0 + 5000;
+    while (af_count_in_log(id, "stopped before the remote endpoint answered") == 0 &&
+           engine_fixture_now_ms() < end)
+        engine_fixture_sleep_ms(20);
+    long long took = engine_fixture_now_ms() - t0;
+    fprintf(stderr, "webhook request abandoned %lld ms after the stop\n", took);
+    assert_true(took < TIMEOUT_MS);          /* not the client timeout */
+    engine_fixture_sleep_ms(200);
+    assert_true(engine_fixture_wait_status(af.eng, id, "Stopped", 100));
+    assert_int_equal(af_count_in_log(id, "start to run webhook job"), 1);
+    free(id);
+    free(addr);
+    hf_stop(rx);
+}
+
 /* A host that is not loopback goes through HTTP_PROXY (absolute-form target). */
 static void test_webhook_proxy(void **state)
 {
@@ -434,6 +463,7 @@ int main(void)
         cmocka_unit_test(test_webhook_non2xx_retried),
         cmocka_unit_test(test_webhook_tls),
         cmocka_unit_test(test_webhook_timeout),
+        cmocka_unit_test(test_webhook_stop_in_flight),
         cmocka_unit_test(test_webhook_proxy),
         cmocka_unit_test(test_webhook_bad_inputs),
         cmocka_unit_test(test_slack_validation),
