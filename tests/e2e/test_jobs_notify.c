@@ -4,8 +4,8 @@
  * `header` and nothing of libcurl's own, the method; a non-2xx answer failing with Harbor's
  * text and retried exactly MaxFails times (MaxFails read from
  * JOBSERVICE_WEBHOOK_JOB_MAX_RETRY as berthd does); skip_cert_verify on and off; the client
- * timeout; a stop while the request is in flight; a forward proxy for non-loopback hosts; SLACK's launch-time validation, its
- * Content-Type, its pause and its one-at-a-time limit; bad inputs (no address, a header
+ * timeout; a stop while the request is in flight; a forward proxy for non-loopback hosts;
+ * SLACK's launch-time validation, its Content-Type, its pause and its one-at-a-time limit; bad inputs (no address, a header
  * that is not JSON or not of string lists, a header value that would inject a line, an
  * unreachable address, an unsupported scheme), each an Error with its reason in the job
  * log, and the service unharmed. Timeouts and the Slack pause are shortened for the test
