@@ -40,8 +40,7 @@ end
 local function finalize(skey, id, status, url)
   redis.call('EXPIRE', skey, status == 'Error' and 604800 or 86400)
   local tkey = P .. 'berth:throughput:' .. (NOW - NOW % 60)
-  redis.call('HINCRBY', tkey, status, 1)
-  redis.call('EXPIRE', tkey, 3900)
+  if redis.call('HINCRBY', tkey, status, 1) == 1 then redis.call('EXPIRE', tkey, 3900) end
   local ip = P .. 'job_track:inprogress'
   if not url or url == '' then
     redis.call('HDEL', ip, id)
