@@ -187,7 +187,6 @@ static int64_t rfc3339(const char *s)
 int reg_token_parse(const char *body, size_t len, int64_t now, char **token,
                     int64_t *expires_at, char *err, size_t errlen)
 {
-    (void)now;
     *token = NULL;
     *expires_at = 0;
     json_error_t je;
@@ -216,6 +215,8 @@ int reg_token_parse(const char *body, size_t len, int64_t now, char **token,
     double exp = json_is_number(ei) ? json_number_value(ei) : 0;
     const char *ia = json_string_value(json_object_get(o, "issued_at"));
     int64_t issued = ia ? rfc3339(ia) : -1;
+    if (issued > now)
+        issued = now;   /* a clock ahead of ours must not make a token live forever */
     if (issued >= 0 && exp > 0 && exp < 1e9)
         *expires_at = issued + (int64_t)exp - 10;
     *token = berth_strdup(t);
