@@ -232,17 +232,24 @@ int reg__do_ok(reg_client *c, const reg_call *call, reg_resp *r)
 }
 
 /* Repository names and references as distribution accepts them (a stricter check than
- * needed, so nothing odd is ever spliced into a URL). */
+ * needed, so nothing odd is ever spliced into a URL): every path component of a name starts
+ * and ends with a letter or digit ("..", "//" are out); a reference starts with one or "_". */
+static bool alnum(char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'Z');
+}
+
 static bool name_ok(const char *s, bool ref)
 {
-    if (!s || !*s || strlen(s) > 512)
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > 512 || !(alnum(s[0]) || (ref && s[0] == '_')) || (!ref && !alnum(s[n - 1])))
         return false;
-    for (const char *p = s; *p; p++) {
-        char ch = *p;
-        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' ||
-                  ch == '_' || ch == '-' || (!ref && ch == '/') ||
-                  (ref && ((ch >= 'A' && ch <= 'Z') || ch == ':'));
-        if (!ok)
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        bool sep = ch == '.' || ch == '_' || ch == '-' || (!ref && ch == '/') || (ref && ch == ':');
+        if (!(ch >= 'A' && ch <= 'Z' ? ref : alnum(ch) || sep))
+            return false;
+        if (!ref && ch == '/' && (!alnum(s[i - 1]) || !alnum(s[i + 1])))
             return false;
     }
     return true;
