@@ -93,16 +93,20 @@ static int run_copy(repl_job *j)
     if (j->speed > 0)
         BERTH_JINFO(j->ctx, "limit network speed at %lld kb/s", (long long)j->speed);
     int rc = 0, failed = 0;
-    if (j->dst.nrefs < j->src.nrefs) {
+    bool mismatch = j->dst.nrefs < j->src.nrefs;
+    if (mismatch) {
         BERTH_JERROR(j->ctx, "the destination has %zu references for %zu source references",
                      j->dst.nrefs, j->src.nrefs);
         failed = 1;
     }
-    for (size_t i = 0; i < j->src.nrefs && !failed && rc != REPL_STOPPED; i++) {
+    /* a failed reference is remembered and the next one still copied (Harbor) */
+    for (size_t i = 0; !mismatch && i < j->src.nrefs && rc != REPL_STOPPED; i++) {
         rc = repl_copy_artifact(j, j->src.repo, j->src.refs[i], j->dst.repo, j->dst.refs[i],
                                 j->dst.override, 0);
         failed += rc < 0;
     }
+    if (failed && repl_stopped(j))
+        rc = REPL_STOPPED;   /* a request cut short by the stop: not a failure */
     if (failed && rc != REPL_STOPPED)
         BERTH_JERROR(j->ctx, "got error during the whole transfer period, mark the job failure");
     if (!failed && rc != REPL_STOPPED)

@@ -161,6 +161,13 @@ void reg__setup(reg_client *c, CURL *h, reg_resp *r)
     curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
 }
 
+/* Polled by curl about once a second (and on progress): a stop aborts a slow request too. */
+static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    (void)dt, (void)dn, (void)ut, (void)un;
+    return reg__stopped(ud) ? 1 : 0;
+}
+
 /* One send, no auth retry. */
 static int send_once(reg_client *c, const reg_call *call, const char *auth, reg_resp *r)
 {
@@ -189,6 +196,9 @@ static int send_once(reg_client *c, const reg_call *call, const char *auth, reg_
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
     char eb[CURL_ERROR_SIZE] = "";
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, eb);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, c);
     buf_reset(&r->body);
     r->body_over = false;
     CURLcode cc = curl_easy_perform(h);
@@ -198,6 +208,8 @@ static int send_once(reg_client *c, const reg_call *call, const char *auth, reg_
         return reg__fail(c, 0, BERTH_ETOOBIG, "%s %s: reply body over %zu bytes", call->method,
                          call->url, r->body.max);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+    if (cc == CURLE_ABORTED_BY_CALLBACK)
+        return reg__fail(c, 0, BERTH_ESTATE, "stopped");
     if (cc != CURLE_OK)
         return reg__fail(c, 0, BERTH_EIO, "%s %s: %s", call->method, call->url,
                          eb[0] ? eb : curl_easy_strerror(cc));

@@ -222,6 +222,19 @@ static void test_stop_mid_blob(void **state)
     free(id);
 }
 
+static void test_errors_collected_per_reference(void **state)
+{
+    (void)state;
+    /* the first reference is missing: logged, remembered, and the second still copied */
+    char *id = repl_launch(rh_src_image("lib/app", "nosuch,oci"), "docker-registry", &rh.basic,
+                           "mirror/partial", false, 0, false);
+    repl_wait_runs(id, "failed to pull the manifest of artifact lib/app:nosuch: http status "
+                       "code: 404", 3);
+    repl_log_has(id, "the manifest of artifact mirror/partial:oci pushed");
+    rh_verify(&rh.plain, "lib/app", &rh.basic, "mirror/partial", "oci");
+    free(id);
+}
+
 static void test_service_unharmed(void **state)
 {
     (void)state;
@@ -247,6 +260,7 @@ int main(void)
         cmocka_unit_test(test_connection_closed_mid_blob),
         cmocka_unit_test(test_chunked_copy_resumes),
         cmocka_unit_test(test_stop_mid_blob),
+        cmocka_unit_test(test_errors_collected_per_reference),
         cmocka_unit_test(test_service_unharmed),
     };
     /* RH_ONLY=<name>: run one test (development) */
