@@ -19,6 +19,7 @@ enum berth_err {
     BERTH_ECONFIG = -11,     /* invalid configuration */
     BERTH_EJOB = -12,        /* the job's run function reported failure */
     BERTH_ESCHEMA = -13,     /* Redis holds a newer Berth's layout (docs/operations.md) */
+    BERTH_EVERSION = -14,    /* the Redis server is older than Berth needs (6.2) */
 };
 
 /* Static text for a code; never NULL, never to be freed. */

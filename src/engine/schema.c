@@ -2,8 +2,10 @@
  * Nodes of one service share one Redis, so an upgrade that changes the layout must not let
  * an older node write the old layout next to the new one: every engine checks the key at
  * start, writes it on a fresh namespace, and refuses one written by a newer Berth without
- * changing anything. A layout change bumps BERTH_SCHEMA_VERSION and migrates older data. */
+ * changing anything. A layout change bumps BERTH_SCHEMA_VERSION and migrates older data.
+ * The same first look refuses a Redis older than Berth's commands need (store/server_version.h). */
 #include "engine/internal.h"
+#include "store/server_version.h"
 
 #define BERTH_SCHEMA_VERSION 1
 
@@ -12,6 +14,16 @@ int engine_schema_check(berth_engine *e)
     rconn *rc = engine_conn_get(e);
     if (!rc)
         return BERTH_EREDIS;
+    char why[256];
+    int verr = rserver_version_check(rc, why, sizeof why);
+    if (verr != 0) {
+        if (verr == BERTH_EVERSION)
+            BLOG_ERROR(&e->log, "%s: refusing to start", why);
+        else
+            BLOG_ERROR(&e->log, "cannot read the Redis version (INFO server): %s", rc->err);
+        engine_conn_put(e, rc);
+        return verr;
+    }
     /* SET NX then GET: a fresh namespace gets our version; an existing one keeps its own. */
     rreply *r = rconn_cmd(rc, "SET %sberth:schema %d NX", e->prefix, BERTH_SCHEMA_VERSION);
     int err = rconn_ok(rc, r) ? 0 : BERTH_EREDIS;

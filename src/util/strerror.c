@@ -19,6 +19,7 @@ const char *berth_strerror(int code)
     case BERTH_EJOB: return "job failed";
     case BERTH_ESCHEMA: return "the Redis namespace was written by a newer Berth (upgrade "
                                "this node; see docs/operations.md)";
+    case BERTH_EVERSION: return "the Redis server is too old (Berth needs Redis 6.2 or newer)";
     default: return "unknown error";
     }
 }
