@@ -15,6 +15,8 @@
 #ifndef BERTH_BERTH_H
 #define BERTH_BERTH_H
 
+#include "berth/api.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -99,36 +101,36 @@ typedef struct berth_engine_config {
 /* Creates an engine (no threads yet, no Redis I/O). If SIGPIPE has its default action it
  * is set to ignored, so a Redis that goes away cannot kill the process. On failure returns an error code and
  * a message in err. The engine is the caller's; free with berth_engine_free. */
-int berth_engine_new(const berth_engine_config *cfg, berth_engine **out, char *err,
-                     size_t errlen);
+BERTH_API int berth_engine_new(const berth_engine_config *cfg, berth_engine **out, char *err,
+                               size_t errlen);
 /* Registers a job type; only before berth_engine_start. BERTH_EINVAL for a duplicate,
  * empty or unsafe name (allowed: letters, digits, '_', '-', '.', at most 128). */
-int berth_engine_register(berth_engine *e, const berth_job_type *type);
+BERTH_API int berth_engine_register(berth_engine *e, const berth_job_type *type);
 /* Connects to Redis, checks the layout version of the namespace (docs/redis-schema.md:
  * written when absent) and starts the threads. BERTH_EREDIS if Redis does not answer,
  * BERTH_ESCHEMA if the namespace was written by a newer Berth (nothing is changed). */
-int berth_engine_start(berth_engine *e);
+BERTH_API int berth_engine_start(berth_engine *e);
 /* Graceful stop: stop fetching, wait up to grace_ms for running jobs, then raise every
  * running job's stop flag and hand unfinished jobs back to their queues at once, then
  * join the threads. Returns 0, or BERTH_ESTATE if a job ignored stop for grace_ms more
  * (its thread is left detached). */
-int berth_engine_stop(berth_engine *e);
+BERTH_API int berth_engine_stop(berth_engine *e);
 /* Cuts a berth_engine_stop in progress (or the next one) short: running jobs are handed
  * back at once instead of after grace_ms. Safe from any thread, e.g. on a second Ctrl-C. */
-void berth_engine_hurry(berth_engine *e);
+BERTH_API void berth_engine_hurry(berth_engine *e);
 /* Jobs running on this node's workers now (what a graceful stop waits for). */
-unsigned berth_engine_running_jobs(berth_engine *e);
+BERTH_API unsigned berth_engine_running_jobs(berth_engine *e);
 /* Stops if running, then frees everything. NULL is a no-op. */
-void berth_engine_free(berth_engine *e);
+BERTH_API void berth_engine_free(berth_engine *e);
 
 /* This node's pool id (24 hex). Static for the engine's life. */
-const char *berth_engine_pool_id(const berth_engine *e);
-bool berth_engine_knows(const berth_engine *e, const char *name);
+BERTH_API const char *berth_engine_pool_id(const berth_engine *e);
+BERTH_API bool berth_engine_knows(const berth_engine *e, const char *name);
 /* True when Periodic launches are served (a berth_period is attached, berth/period.h). */
-bool berth_engine_periodic(const berth_engine *e);
+BERTH_API bool berth_engine_periodic(const berth_engine *e);
 /* Runs the type's validate callback. 0, BERTH_EUNKNOWN or BERTH_EINVAL with err filled. */
-int berth_engine_validate(berth_engine *e, const char *name, const char *params_json,
-                          char *err, size_t errlen);
+BERTH_API int berth_engine_validate(berth_engine *e, const char *name, const char *params_json,
+                                    char *err, size_t errlen);
 
 /* A launch request (Harbor's RequestBody, already validated by the caller or not). */
 typedef struct berth_launch {
@@ -149,18 +151,18 @@ typedef struct berth_launch {
  * the job holding the key when known), BERTH_EREDIS when Redis fails. A Periodic launch
  * stores the policy through the engine's periodic part, BERTH_EINVAL when it has none
  * (berth_period_new makes one). Thread-safe. */
-int berth_engine_launch(berth_engine *e, const berth_launch *l, berth_stats **out,
-                        char *err, size_t errlen);
+BERTH_API int berth_engine_launch(berth_engine *e, const berth_launch *l, berth_stats **out,
+                                  char *err, size_t errlen);
 /* Enqueues n jobs in one round trip; ids_out (n × 25 bytes, may be NULL) gets their ids.
  * results[i] (may be NULL) gets 0 or BERTH_EDUP. Returns 0 or the first hard error. */
-int berth_engine_launch_batch(berth_engine *e, const berth_launch *ls, size_t n,
-                              char (*ids_out)[25], int *results);
+BERTH_API int berth_engine_launch_batch(berth_engine *e, const berth_launch *ls, size_t n,
+                                        char (*ids_out)[25], int *results);
 /* Loads a job's stats. BERTH_ENOTFOUND if none. Caller frees *out with berth_stats_free. */
-int berth_engine_get_stats(berth_engine *e, const char *job_id, berth_stats **out);
+BERTH_API int berth_engine_get_stats(berth_engine *e, const char *job_id, berth_stats **out);
 /* Stops a job in any non-final state (spec §2.7). 0 also when already final;
  * BERTH_ENOTFOUND when no stats exist. A periodic policy (with a periodic part attached)
  * is unscheduled: its pending executions go and no more are planned. */
-int berth_engine_stop_job(berth_engine *e, const char *job_id);
+BERTH_API int berth_engine_stop_job(berth_engine *e, const char *job_id);
 
 /* Hook outbox counts (docs/hooks.md). */
 typedef struct berth_hook_counts {
@@ -170,8 +172,8 @@ typedef struct berth_hook_counts {
     long long dropped;    /* never recorded because the outbox was full */
 } berth_hook_counts;
 
-int berth_engine_hook_counts(berth_engine *e, berth_hook_counts *out);
+BERTH_API int berth_engine_hook_counts(berth_engine *e, berth_hook_counts *out);
 /* Moves up to limit parked hook events back into the outbox; *moved gets how many. */
-int berth_engine_hook_replay(berth_engine *e, long limit, long long *moved);
+BERTH_API int berth_engine_hook_replay(berth_engine *e, long limit, long long *moved);
 
 #endif

@@ -4,6 +4,8 @@
 #ifndef BERTH_ERROR_H
 #define BERTH_ERROR_H
 
+#include "berth/api.h"
+
 enum berth_err {
     BERTH_OK = 0,
     BERTH_ENOMEM = -1,       /* allocation failed */
@@ -23,6 +25,6 @@ enum berth_err {
 };
 
 /* Static text for a code; never NULL, never to be freed. */
-const char *berth_strerror(int code);
+BERTH_API const char *berth_strerror(int code);
 
 #endif

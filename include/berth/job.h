@@ -6,6 +6,8 @@
 #ifndef BERTH_JOB_H
 #define BERTH_JOB_H
 
+#include "berth/api.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -22,21 +24,21 @@ typedef enum {
 } berth_status;
 
 /* "Pending", "Scheduled", ... (static); NULL for INVALID. */
-const char *berth_status_name(berth_status s);
+BERTH_API const char *berth_status_name(berth_status s);
 /* Exact, case-sensitive; unknown → BERTH_STATUS_INVALID. */
-berth_status berth_status_parse(const char *name);
+BERTH_API berth_status berth_status_parse(const char *name);
 /* Harbor's code: Pending 0, Scheduled 1, Running 2, Stopped/Error/Success 3, invalid -1. */
-int berth_status_code(berth_status s);
+BERTH_API int berth_status_code(berth_status s);
 /* code(a) - code(b): < 0 a before b, 0 same code (Success "equals" Error), > 0 after. */
-int berth_status_compare(berth_status a, berth_status b);
-bool berth_status_final(berth_status s);
+BERTH_API int berth_status_compare(berth_status a, berth_status b);
+BERTH_API bool berth_status_final(berth_status s);
 
 /* ---- kinds (spec §3.1) ----------------------------------------------------------------- */
 #define BERTH_KIND_GENERIC "Generic"
 #define BERTH_KIND_SCHEDULED "Scheduled"
 #define BERTH_KIND_PERIODIC "Periodic"
 /* True for exactly one of the three kind strings (case-sensitive). */
-bool berth_kind_valid(const char *kind);
+BERTH_API bool berth_kind_valid(const char *kind);
 
 /* ---- ACK of the last delivered hook (spec §9.4) -------------------------------------- */
 typedef struct berth_ack {
@@ -69,9 +71,9 @@ typedef struct berth_stats {
 } berth_stats;
 
 /* A zeroed stats struct (every string NULL, every number 0); free with berth_stats_free. */
-berth_stats *berth_stats_new(void);
+BERTH_API berth_stats *berth_stats_new(void);
 /* Frees every string and the struct itself; NULL is a no-op. */
-void berth_stats_free(berth_stats *s);
+BERTH_API void berth_stats_free(berth_stats *s);
 
 /* ---- launch request (spec §2.5): {"job":{"name","parameters","metadata":{...},"status_hook"}}
  * Filled by berth_request_parse (src/model/request.h). Absent and JSON-null members read as
@@ -90,7 +92,7 @@ typedef struct berth_request {
 } berth_request;
 
 /* Frees every string and the struct itself; NULL is a no-op. */
-void berth_request_free(berth_request *r);
+BERTH_API void berth_request_free(berth_request *r);
 
 /* Optional checks berth_request_validate runs after its own (spec §2.5 step 2). Any
  * callback may be NULL (the check is skipped). A callback that fails writes the reason

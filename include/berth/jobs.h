@@ -2,21 +2,23 @@
 #ifndef BERTH_JOBS_H
 #define BERTH_JOBS_H
 
+#include "berth/api.h"
+
 #include "berth/berth.h"
 
 /* DEMO (Harbor's sample job). hold_ms is its hold (Harbor: 30000; tests make it short).
  * The job fails with "`JOB_FAILED` env is set" when that env var is non-empty. */
-int berth_jobs_register_demo(berth_engine *e, unsigned hold_ms);
+BERTH_API int berth_jobs_register_demo(berth_engine *e, unsigned hold_ms);
 /* SCHEDULER and the legacy IMAGE_REPLICATE, IMAGE_GC, IMAGE_SCAN_ALL: each only checks
  * in "checkin", which makes Harbor core run the schedule's callback. */
-int berth_jobs_register_scheduler(berth_engine *e);
+BERTH_API int berth_jobs_register_scheduler(berth_engine *e);
 /* REPLICATION (Harbor's registry-to-registry copy and deletion, docs/jobs.md): adapters
  * docker-registry and harbor; MaxFails 3, retried, no concurrency limit, priority 1000. */
-int berth_jobs_register_replication(berth_engine *e);
+BERTH_API int berth_jobs_register_replication(berth_engine *e);
 /* CHAOS, for the chaos tests: sleeps its `ms` parameter and appends a start and an end
  * line per run to trace_path (see src/jobs/chaos.c). The file stays open for the life of
  * the process. BERTH_EINVAL when the file cannot be opened. */
-int berth_jobs_register_chaos(berth_engine *e, const char *trace_path);
+BERTH_API int berth_jobs_register_chaos(berth_engine *e, const char *trace_path);
 
 /* Settings of the jobs that POST a notification (WEBHOOK, SLACK; spec harbor-jobs §5, §6).
  * berth_jobs_http_from_env fills it as Harbor reads its environment. */
@@ -36,13 +38,13 @@ typedef struct berth_jobs_http {
  * the environment: do not unset them while the engine runs). A variable that does not parse
  * keeps the default and adds Harbor's warning line(s) to warn (NUL-terminated, "" when
  * none); returns the number of such warnings. */
-int berth_jobs_http_from_env(berth_jobs_http *cfg, char *warn, size_t warnlen);
+BERTH_API int berth_jobs_http_from_env(berth_jobs_http *cfg, char *warn, size_t warnlen);
 /* WEBHOOK: POST `payload` to `address` with the header set of `header`. cfg is borrowed
  * and must outlive the engine. */
-int berth_jobs_register_webhook(berth_engine *e, const berth_jobs_http *cfg);
+BERTH_API int berth_jobs_register_webhook(berth_engine *e, const berth_jobs_http *cfg);
 /* SLACK: POST `payload` to `address` as application/json, then pause cfg->slack_pause_ms.
  * cfg is borrowed and must outlive the engine. */
-int berth_jobs_register_slack(berth_engine *e, const berth_jobs_http *cfg);
+BERTH_API int berth_jobs_register_slack(berth_engine *e, const berth_jobs_http *cfg);
 
 /* Settings of P2P_PREHEAT (spec harbor-jobs §11). Harbor's values are fixed; tests shorten
  * them. */
@@ -54,6 +56,6 @@ typedef struct berth_jobs_preheat {
 
 /* P2P_PREHEAT with the Dragonfly and Kraken drivers. cfg NULL → Harbor's values; else it is
  * borrowed and must outlive the engine. */
-int berth_jobs_register_preheat(berth_engine *e, const berth_jobs_preheat *cfg);
+BERTH_API int berth_jobs_register_preheat(berth_engine *e, const berth_jobs_preheat *cfg);
 
 #endif

@@ -3,6 +3,8 @@
 #ifndef BERTH_LOG_H
 #define BERTH_LOG_H
 
+#include "berth/api.h"
+
 typedef enum {
     BERTH_LOG_DEBUG = 0,
     BERTH_LOG_INFO,
@@ -16,9 +18,9 @@ typedef void (*berth_log_fn)(berth_log_level level, const char *file, int line,
                              const char *msg, void *userdata);
 
 /* Harbor's level names: "DEBUG", "INFO", "WARNING", "ERROR", "FATAL". Static strings. */
-const char *berth_log_level_name(berth_log_level level);
+BERTH_API const char *berth_log_level_name(berth_log_level level);
 
 /* Parses a level name case-insensitively. Returns 0 and sets *out, or BERTH_EINVAL. */
-int berth_log_level_parse(const char *name, berth_log_level *out);
+BERTH_API int berth_log_level_parse(const char *name, berth_log_level *out);
 
 #endif

@@ -9,6 +9,8 @@
 #ifndef BERTH_MEMGUARD_H
 #define BERTH_MEMGUARD_H
 
+#include "berth/api.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,10 +27,10 @@
  * be read (the launch itself then reports the Redis error). BERTH_ESTATE when memory is
  * over the fraction, with "redis memory is above N% of maxmemory; launch refused" in err.
  * Thread-safe. */
-int berth_engine_memory_ok(berth_engine *e, double fraction, char *err, size_t errlen);
+BERTH_API int berth_engine_memory_ok(berth_engine *e, double fraction, char *err, size_t errlen);
 
 /* Reads used_memory and maxmemory out of INFO text (info[0..len), "name:value\r\n" lines).
  * 0, or BERTH_EINVAL when either is missing or not a decimal uint64. */
-int berth_memory_info_parse(const char *info, size_t len, uint64_t *used, uint64_t *max);
+BERTH_API int berth_memory_info_parse(const char *info, size_t len, uint64_t *used, uint64_t *max);
 
 #endif

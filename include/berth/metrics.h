@@ -5,6 +5,8 @@
 #ifndef BERTH_METRICS_H
 #define BERTH_METRICS_H
 
+#include "berth/api.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,11 +31,11 @@ typedef struct berth_type_metrics {
 } berth_type_metrics;
 
 /* "success", "fail" or "stop". */
-const char *berth_run_outcome_name(berth_run_outcome o);
+BERTH_API const char *berth_run_outcome_name(berth_run_outcome o);
 
 /* A snapshot of every registered type. *out (n entries) is the caller's, freed with
  * berth_metrics_free. 0, or BERTH_ESTATE before berth_engine_start. Thread-safe. */
-int berth_engine_metrics(berth_engine *e, berth_type_metrics **out, size_t *n);
-void berth_metrics_free(berth_type_metrics *m);   /* NULL is a no-op */
+BERTH_API int berth_engine_metrics(berth_engine *e, berth_type_metrics **out, size_t *n);
+BERTH_API void berth_metrics_free(berth_type_metrics *m);   /* NULL is a no-op */
 
 #endif

@@ -8,6 +8,8 @@
 #ifndef BERTH_MONITOR_H
 #define BERTH_MONITOR_H
 
+#include "berth/api.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,7 +24,7 @@ typedef struct berth_minute {
 
 /* The last `minutes` minutes (1..BERTH_THROUGHPUT_MAX_MINUTES), oldest first, the current
  * (partial) minute last, into out[0..minutes). 0, BERTH_EINVAL, BERTH_EREDIS. */
-int berth_query_throughput(berth_engine *e, unsigned minutes, berth_minute *out);
+BERTH_API int berth_query_throughput(berth_engine *e, unsigned minutes, berth_minute *out);
 
 typedef struct berth_checkin {
     int64_t at;                  /* unix s */
@@ -35,12 +37,12 @@ typedef struct berth_checkin_list {
 } berth_checkin_list;
 
 /* The newest check-ins of job_id (none for an unknown job). 0, BERTH_EINVAL, BERTH_EREDIS. */
-int berth_query_checkins(berth_engine *e, const char *job_id, berth_checkin_list *out);
-void berth_checkin_list_clear(berth_checkin_list *l);   /* NULL is a no-op */
+BERTH_API int berth_query_checkins(berth_engine *e, const char *job_id, berth_checkin_list *out);
+BERTH_API void berth_checkin_list_clear(berth_checkin_list *l);   /* NULL is a no-op */
 
 typedef struct berth_parked_hook {
-    char *event_id;              /* the stream entry id */
-    char *job_id;
+              char *event_id;              /* the stream entry id */
+              char *job_id;
     char *status;
     int64_t revision;
     char *url;
@@ -55,7 +57,7 @@ typedef struct berth_parked_list {
 } berth_parked_list;
 
 /* Up to limit (1..1000) parked hook events. 0, BERTH_EINVAL, BERTH_EREDIS. */
-int berth_query_parked_hooks(berth_engine *e, unsigned limit, berth_parked_list *out);
-void berth_parked_list_clear(berth_parked_list *l);     /* NULL is a no-op */
+BERTH_API int berth_query_parked_hooks(berth_engine *e, unsigned limit, berth_parked_list *out);
+BERTH_API void berth_parked_list_clear(berth_parked_list *l);     /* NULL is a no-op */
 
 #endif

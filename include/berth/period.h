@@ -6,6 +6,8 @@
 #ifndef BERTH_PERIOD_H
 #define BERTH_PERIOD_H
 
+#include "berth/api.h"
+
 #include "berth/berth.h"
 
 typedef enum {
@@ -25,38 +27,38 @@ typedef struct berth_period_config {
 typedef struct berth_period berth_period;
 
 /* Parses "skip", "once" or "all". 0 or BERTH_EINVAL. */
-int berth_misfire_parse(const char *name, berth_misfire *out);
+BERTH_API int berth_misfire_parse(const char *name, berth_misfire *out);
 
 /* The periodic part of engine e (which must outlive it): it plugs into the engine, so that
  * berth_engine_launch stores Periodic policies and berth_engine_stop_job unschedules them
  * (one launch and one stop for every kind), and berth_period_start runs the enqueuer that
  * fires the policies. One per engine: BERTH_ESTATE when e has one already. Make it before
  * the engine serves launches and free it after (berth_period_free detaches it). */
-int berth_period_new(berth_engine *e, const berth_period_config *cfg, berth_period **out);
-int berth_period_start(berth_period *p);     /* starts the enqueuer thread */
+BERTH_API int berth_period_new(berth_engine *e, const berth_period_config *cfg, berth_period **out);
+BERTH_API int berth_period_start(berth_period *p);     /* starts the enqueuer thread */
 void berth_period_free(berth_period *p);     /* stops the thread; NULL is a no-op */
 
 /* Launch kind Periodic (l->cron_spec required): stores the policy and its stats (kind
- * Periodic, status Scheduled, numeric_policy_id) and returns them as Harbor replies them
- * (*out is the caller's). BERTH_EINVAL with Harbor's text for a bad cron, BERTH_EUNKNOWN
- * for an unknown job name, BERTH_EREDIS. */
+           * Periodic, status Scheduled, numeric_policy_id) and returns them as Harbor replies them
+           * (*out is the caller's). BERTH_EINVAL with Harbor's text for a bad cron, BERTH_EUNKNOWN
+           * for an unknown job name, BERTH_EREDIS. */
 int berth_period_launch(berth_period *p, const berth_launch *l, berth_stats **out, char *err,
-                        size_t errlen);
+                                  size_t errlen);
 /* The same as berth_engine_launch of a Periodic launch, and berth_engine_stop_job (kept for
  * hosts written before the engine took both): with Harbor's rules a Periodic policy (or an
  * id with no stats) is unscheduled, anything else is stopped. BERTH_ENOTFOUND if neither
  * exists. */
-int berth_period_stop(berth_period *p, const char *id);
+BERTH_API int berth_period_stop(berth_period *p, const char *id);
 
 /* Checks a cron spec: 0, or BERTH_EINVAL with robfig's message followed by the field at
  * fault, e.g. `end of range (60) above maximum (59): 0-60 (field 'min')` (the 400 details
  * then read `'cron_spec' is not correctly set: <spec>: <this>`). */
-int berth_period_check_cron(const char *spec, char *err, size_t errlen);
+BERTH_API int berth_period_check_cron(const char *spec, char *err, size_t errlen);
 
 /* Fire times of cron spec in (after, until], at most max, into out; returns how many or
  * BERTH_EINVAL (err filled, Harbor's text) for a bad spec. For tests and the CLI. */
-int berth_period_fires(const char *spec, int64_t after, int64_t until, int64_t *out, int max,
-                       char *err, size_t errlen);
+BERTH_API int berth_period_fires(const char *spec, int64_t after, int64_t until,
+                                 int64_t *out, int max, char *err, size_t errlen);
 
 /* A stored policy ({ns}:period:policies) as operators list them. */
 typedef struct berth_policy_info {
@@ -78,8 +80,8 @@ typedef struct berth_policy_list {
 /* Every stored policy of e's namespace (malformed ones are left out). Reads Redis only, so it
  * works on a node without an enqueuer. 0 or BERTH_EREDIS; *out is the caller's
  * (berth_policy_list_clear), also after an error. */
-int berth_query_policies(berth_engine *e, berth_policy_list *out);
+BERTH_API int berth_query_policies(berth_engine *e, berth_policy_list *out);
 /* Frees everything and zeroes l; NULL is a no-op. */
-void berth_policy_list_clear(berth_policy_list *l);
+BERTH_API void berth_policy_list_clear(berth_policy_list *l);
 
 #endif

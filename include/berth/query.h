@@ -8,6 +8,8 @@
 #ifndef BERTH_QUERY_H
 #define BERTH_QUERY_H
 
+#include "berth/api.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -27,25 +29,26 @@ typedef struct berth_stats_list {
 } berth_stats_list;
 
 /* Frees the items and zeroes l; NULL is a no-op. */
-void berth_stats_list_clear(berth_stats_list *l);
+BERTH_API void berth_stats_list_clear(berth_stats_list *l);
 
 /* One SCAN step over {ns}:job_stats:* (GET /api/v1/jobs): the stats of the keys found
  * (ids whose stats vanish meanwhile are skipped) and the next cursor. count is SCAN's COUNT
  * hint (0 → 25, clamped to BERTH_QUERY_MAX_PAGE). 0 or BERTH_EREDIS; *out is the caller's
  * (berth_stats_list_clear), also after an error. */
-int berth_query_jobs(berth_engine *e, uint64_t cursor, unsigned count, berth_stats_list *out);
+BERTH_API int berth_query_jobs(berth_engine *e, uint64_t cursor, unsigned count,
+                                         berth_stats_list *out);
 
 /* Page `page` (1-based; 0 → 1) of {ns}:scheduled in run-at order, 20 entries a page. Each
  * entry's stats id is its job id, or <id>@<run_at> for a periodic execution (args hold
  * `_job_kind_periodic_`); entries without stats are skipped. total = ZCARD. */
-int berth_query_scheduled(berth_engine *e, uint64_t page, berth_stats_list *out);
+BERTH_API int berth_query_scheduled(berth_engine *e, uint64_t page, berth_stats_list *out);
 
 /* Page `page` (1-based; 0 → 1) of size `size` (0 → 25, clamped to BERTH_QUERY_MAX_PAGE)
  * of {ns}:executions:<policy_id>, newest first. non_dead_only: only executions not yet
  * finished (score >= 0), total = their count; else all, total = ZCARD. Executions whose
  * stats are gone are skipped (total unchanged). The caller checks that the policy exists. */
-int berth_query_executions(berth_engine *e, const char *policy_id, uint64_t page,
-                           uint64_t size, bool non_dead_only, berth_stats_list *out);
+BERTH_API int berth_query_executions(berth_engine *e, const char *policy_id, uint64_t page,
+                                     uint64_t size, bool non_dead_only, berth_stats_list *out);
 
 /* A worker pool's heartbeat ({ns}:worker_pools:<id>). */
 typedef struct berth_pool_info {
@@ -66,9 +69,9 @@ typedef struct berth_pool_list {
 
 /* Every pool in {ns}:worker_pools whose heartbeat hash has a non-zero heartbeat_at, sorted
  * by pool id. 0 or BERTH_EREDIS; *out is the caller's (berth_pool_list_clear). */
-int berth_query_pools(berth_engine *e, berth_pool_list *out);
+BERTH_API int berth_query_pools(berth_engine *e, berth_pool_list *out);
 /* Frees everything and zeroes l; NULL is a no-op. */
-void berth_pool_list_clear(berth_pool_list *l);
+BERTH_API void berth_pool_list_clear(berth_pool_list *l);
 
 /* A worker of a pool and what it runs, from the pool's heartbeat (worker_ids) and gocraft's
  * observation hash {ns}:worker:<id>, which Harbor core's dashboard reads too. */
@@ -88,8 +91,8 @@ typedef struct berth_worker_list {
 /* The workers of pool_id (NULL: of every pool berth_query_pools lists), in the heartbeat's
  * order. 0 or BERTH_EREDIS; *out is the caller's (berth_worker_list_clear), also after an
  * error. An unknown pool has no workers. */
-int berth_query_workers(berth_engine *e, const char *pool_id, berth_worker_list *out);
+BERTH_API int berth_query_workers(berth_engine *e, const char *pool_id, berth_worker_list *out);
 /* Frees everything and zeroes l; NULL is a no-op. */
-void berth_worker_list_clear(berth_worker_list *l);
+BERTH_API void berth_worker_list_clear(berth_worker_list *l);
 
 #endif

@@ -9,6 +9,8 @@
 #ifndef BERTH_QUEUE_H
 #define BERTH_QUEUE_H
 
+#include "berth/api.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,14 +33,14 @@ typedef struct berth_queue_list {
 
 /* Every known queue. 0 or BERTH_EREDIS; *out is the caller's (berth_queue_list_clear), also
  * after an error. */
-int berth_query_queues(berth_engine *e, berth_queue_list *out);
+BERTH_API int berth_query_queues(berth_engine *e, berth_queue_list *out);
 /* Frees everything and zeroes l; NULL is a no-op. */
-void berth_queue_list_clear(berth_queue_list *l);
+BERTH_API void berth_queue_list_clear(berth_queue_list *l);
 
 /* Pauses (paused true) or resumes the queue of job type name. Pausing a paused queue or
  * resuming a running one is not an error. 0, BERTH_EINVAL (empty name), BERTH_ENOTFOUND
  * (not a known job type), BERTH_EREDIS. */
-int berth_queue_pause(berth_engine *e, const char *name, bool paused);
+BERTH_API int berth_queue_pause(berth_engine *e, const char *name, bool paused);
 
 /* Stops the jobs waiting in the queue of name when the call starts (jobs queued meanwhile
  * may be taken too, but the call ends after as many as were waiting): each is removed from
@@ -46,6 +48,6 @@ int berth_queue_pause(berth_engine *e, const char *name, bool paused);
  * release their unique key. Works in batches (one script per 500 jobs), so a long queue
  * does not block Redis. *stopped (may be NULL) counts the jobs set Stopped. 0, BERTH_EINVAL,
  * BERTH_ENOTFOUND, BERTH_EREDIS (some batches may have been done). */
-int berth_queue_stop_pending(berth_engine *e, const char *name, long long *stopped);
+BERTH_API int berth_queue_stop_pending(berth_engine *e, const char *name, long long *stopped);
 
 #endif

@@ -18,17 +18,22 @@ int engine_load_stats(berth_engine *e, rconn *rc, const char *id, berth_stats **
     size_t n = rreply_len(r) / 2;
     const char **fields = berth_calloc(n + 1, sizeof *fields);
     const char **values = berth_calloc(n + 1, sizeof *values);
-    for (size_t i = 0; i < n; i++) {   /* a non-string gives NULL, which the reader skips */
+    for (size_t i = 0; fields && values && i < n; i++) { /* a non-string gives NULL,
+                                                             which the reader skips */
         fields[i] = rreply_str(rreply_at(r, 2 * i));
         values[i] = rreply_str(rreply_at(r, 2 * i + 1));
     }
-    int rc2 = berth_stats_from_hash(fields, values, n, out);
+    int rc2 = fields && values ? berth_stats_from_hash(fields, values, n, out) : BERTH_ENOMEM;
     berth_free(fields);
     berth_free(values);
     rreply_free(r);
     if (rc2 == 0 && !(*out)->ref_link) {
         size_t len = strlen(id) + 16;
-        (*out)->ref_link = berth_malloc(len);
+        if (!((*out)->ref_link = berth_malloc(len))) {
+            berth_stats_free(*out);
+            *out = NULL;
+            return BERTH_ENOMEM;
+        }
         snprintf((*out)->ref_link, len, "/api/v1/jobs/%s", id);
     }
     return rc2;
@@ -38,10 +43,11 @@ int berth_engine_get_stats(berth_engine *e, const char *job_id, berth_stats **ou
 {
     if (!job_id || !*job_id || !out)
         return BERTH_EINVAL;
-    rconn *rc = engine_conn_get(e);
-    if (!rc)
-        return BERTH_EREDIS;
-    int err = engine_load_stats(e, rc, job_id, out);
+    rconn *rc = NULL;
+    int err = engine_conn_take(e, &rc);
+    if (err != 0)
+        return err;
+    err = engine_load_stats(e, rc, job_id, out);
     engine_conn_put(e, rc);
     return err;
 }

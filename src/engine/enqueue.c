@@ -28,6 +28,10 @@ static int read_params(const char *text, char **out, char *err, size_t errlen)
     buf t;
     buf_init(&t, 0);
     berth_params_signed_zeros(text, strlen(text), &t);
+    if (t.err) {
+        snprintf(err, errlen, "out of memory reading the parameters");
+        return BERTH_ENOMEM;
+    }
     const char *in = t.p ? t.p : "";
     json_error_t jerr;
     json_t *j = json_loads(in, JSON_REJECT_DUPLICATES, &jerr);
@@ -41,8 +45,9 @@ static int read_params(const char *text, char **out, char *err, size_t errlen)
         snprintf(err, errlen, "parameters must be a JSON object: %s",
                  j ? "not an object" : jerr.text);
         rc = BERTH_EINVAL;
-    } else {
-        *out = big ? strdup(in) : json_dumps(j, JSON_COMPACT);
+    } else if (!(*out = big ? strdup(in) : json_dumps(j, JSON_COMPACT))) {
+        snprintf(err, errlen, "out of memory reading the parameters");
+        rc = BERTH_ENOMEM;
     }
     json_decref(j);
     buf_free(&t);
@@ -73,18 +78,24 @@ static int prepare(berth_engine *e, const berth_launch *l, prepared *p, char *er
                  (unsigned long long)l->schedule_delay);
         return BERTH_EINVAL;
     }
+    int rc = 0;
     if (l->params_json && strcmp(l->params_json, "null") != 0 &&
-        read_params(l->params_json, &p->params, err, errlen) != 0)
-        return BERTH_EINVAL;
+        (rc = read_params(l->params_json, &p->params, err, errlen)) != 0)
+        return rc;
     if (l->unique) {
         buf k;
         buf_init(&k, 0);
-        if (berth_unique_key(e->ns, p->type->name, p->params, &k) != 0) {
+        if ((rc = berth_unique_key(e->ns, p->type->name, p->params, &k)) != 0) {
+            rc = rc == BERTH_ENOMEM || k.err ? BERTH_ENOMEM : BERTH_EINVAL;
             buf_free(&k);
-            snprintf(err, errlen, "parameters cannot be encoded for the unique key");
-            return BERTH_EINVAL;
+            snprintf(err, errlen, "%s", rc == BERTH_ENOMEM ? "out of memory building the "
+                     "unique key" : "parameters cannot be encoded for the unique key");
+            return rc;
         }
-        p->ukey = buf_release(&k);
+        if (!(p->ukey = buf_release(&k))) {
+            snprintf(err, errlen, "out of memory building the unique key");
+            return BERTH_ENOMEM;
+        }
     }
     berth_id_new(p->id);
     if (p->scheduled)
@@ -110,7 +121,10 @@ static void add_job(berth_engine *e, rargs *a, const berth_launch *l, const prep
                p->params ? p->params : "null");
     rargs_adds(a, p->type->name);
     rargs_adds(a, p->id);
-    rargs_add(a, json.p, json.len);
+    if (json.err) /* the vector is refused as a whole (args.h) */
+        a->err = json.err;
+    else
+        rargs_add(a, json.p, json.len);
     rargs_adds(a, p->ukey);
     rargs_addi(a, p->scheduled ? p->run_at : 0);
     int nf_at = a->argc;
@@ -136,21 +150,30 @@ static void add_job(berth_engine *e, rargs *a, const berth_launch *l, const prep
     buf_free(&json);
 }
 
+/* The launched job's stats, or NULL when memory ran out. */
 static berth_stats *reply_stats(const berth_launch *l, const prepared *p, int64_t now)
 {
     berth_stats *s = berth_calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
     s->id = berth_strdup(p->id);
     s->status = berth_strdup(p->scheduled ? "Scheduled" : "Pending");
     s->name = berth_strdup(p->type->name);
     s->kind = berth_strdup(p->scheduled ? BERTH_KIND_SCHEDULED : BERTH_KIND_GENERIC);
     s->unique = l->unique;
     size_t n = strlen(p->id) + 16;
-    s->ref_link = berth_malloc(n);
-    snprintf(s->ref_link, n, "/api/v1/jobs/%s", p->id);
+    if ((s->ref_link = berth_malloc(n)))
+        snprintf(s->ref_link, n, "/api/v1/jobs/%s", p->id);
     s->enqueue_time = s->update_time = now;
     s->run_at = p->scheduled ? p->run_at : 0;
     s->web_hook_url = l->status_hook && *l->status_hook ? berth_strdup(l->status_hook) : NULL;
     s->parameters = p->params ? berth_strdup(p->params) : NULL;
+    if (!s->id || !s->status || !s->name || !s->kind || !s->ref_link ||
+        (l->status_hook && *l->status_hook && !s->web_hook_url) ||
+        (p->params && !s->parameters)) {
+        berth_stats_free(s);
+        return NULL;
+    }
     return s;
 }
 
@@ -167,12 +190,18 @@ static int submit(berth_engine *e, const berth_launch *ls, const prepared *ps, s
     rargs_addi(&a, (long long)n);
     for (size_t i = 0; i < n; i++)
         add_job(e, &a, &ls[i], &ps[i], now);
-    rconn *rc = engine_conn_get(e);
+    if (a.err) {
+        rargs_free(&a);
+        return BERTH_ENOMEM;
+    }
+    rconn *rc = NULL;
+    int err = engine_conn_take(e, &rc);
     rreply *r = rc ? rconn_eval(rc, SCRIPT_ENQUEUE, &a) : NULL;
-    int err = 0;
     if (whylen)
         why[0] = '\0';
-    if (!rc || rreply_array(rc, r, n) != 0) {
+    if (err == BERTH_ENOMEM || (rc && !r && rc->nomem)) {
+        err = BERTH_ENOMEM;
+    } else if (!rc || rreply_array(rc, r, n) != 0) {
         /* an outage is said once by rhealth, and the API logs each refused request */
         BLOG(&e->log, r ? BERTH_LOG_ERROR : BERTH_LOG_DEBUG, "enqueue failed: %s",
              rc ? rc->err : "no redis connection");
@@ -215,8 +244,9 @@ int berth_engine_launch(berth_engine *e, const berth_launch *l, berth_stats **ou
     int64_t now = engine_now();
     int result = 0;
     char holder[1][128] = {""}, why[256] = "";
-    if (rc == 0)
-        rc = submit(e, l, &p, 1, now, &result, holder, why, sizeof why);
+    if (rc == 0 && (rc = submit(e, l, &p, 1, now, &result, holder, why, sizeof why)) ==
+                       BERTH_ENOMEM)
+        snprintf(err, errlen, "out of memory building the launch");
     if (rc == BERTH_EREDIS && why[0])     /* Redis answered, with a refusal: say which */
         snprintf(err, errlen, "redis refused the launch: %s", why);
     else if (rc == BERTH_EREDIS)
@@ -228,8 +258,11 @@ int berth_engine_launch(berth_engine *e, const berth_launch *l, berth_stats **ou
     }
     if (rc == 0 && p.scheduled)
         engine_tick_wake(e);
-    if (rc == 0 && out)
-        *out = reply_stats(l, &p, now);
+    /* The job is queued; only the copy for the caller failed, and the caller learns it. */
+    if (rc == 0 && out && !(*out = reply_stats(l, &p, now))) {
+        snprintf(err, errlen, "out of memory (the job %s was launched)", p.id);
+        rc = BERTH_ENOMEM;
+    }
     prepared_free(&p);
     return rc;
 }
@@ -239,6 +272,12 @@ int berth_engine_launch_batch(berth_engine *e, const berth_launch *ls, size_t n,
 {
     prepared *ps = berth_calloc(n ? n : 1, sizeof *ps);
     int *res = results ? results : berth_calloc(n ? n : 1, sizeof *res);
+    if (!ps || !res) {
+        berth_free(ps);
+        if (!results)
+            berth_free(res);
+        return BERTH_ENOMEM;
+    }
     char err[256];
     int rc = 0;
     size_t i = 0;

@@ -94,6 +94,7 @@ struct berth_engine {
     atomic_bool started;
     atomic_bool hurry;           /* berth_engine_hurry: stop hands running jobs back now */
     bool stuck;                  /* stop gave up on a job that ignored stop: never free */
+    bool curl_inited;            /* curl_global_init succeeded: cleanup at free */
 
     pthread_t fetcher, completer, subscriber, heartbeat, promoter;
     struct hook_dispatcher *hooks;   /* NULL when hooks_disabled */

@@ -5,9 +5,15 @@
 /* API callers (launch, get, stop, tracker) borrow a connection from the pool. */
 rconn *engine_conn_get(berth_engine *e)
 {
+    rconn *rc = NULL;
+    return engine_conn_take(e, &rc) == 0 ? rc : NULL;
+}
+
+int engine_conn_take(berth_engine *e, rconn **out)
+{
     char err[256];
-    rconn *rc = rpool_get(&e->pool, err, sizeof err);
-    if (!rc)
+    int rc = rpool_take(&e->pool, out, err, sizeof err);
+    if (rc == BERTH_EREDIS)
         BLOG_DEBUG(&e->log, "redis connect failed: %s", err);   /* rhealth said it */
     return rc;
 }

@@ -37,6 +37,8 @@ const char *engine_prefix(const berth_engine *e);        /* "{ns}:" */
 const berth_logger *engine_logger(const berth_engine *e);
 const rtarget *engine_target(const berth_engine *e);     /* for a thread's own connection */
 rconn *engine_conn_get(berth_engine *e);                 /* NULL when Redis is away */
+/* The same, saying why it failed: 0, BERTH_EREDIS or BERTH_ENOMEM. */
+int engine_conn_take(berth_engine *e, rconn **out);
 void engine_conn_put(berth_engine *e, rconn *rc);
 int64_t engine_now(void);                                /* unix seconds */
 int64_t engine_now_ms(void);

@@ -12,12 +12,21 @@
 #include "model/id.h"
 #include "util/alloc.h"
 
-static void copy_config(berth_engine *e, const berth_engine_config *c)
+/* e->cfg gets c with defaults applied and every string copied: it keeps no pointer of the
+ * caller's. 0 or BERTH_ENOMEM (berth_engine_free frees what was copied). */
+static int copy_config(berth_engine *e, const berth_engine_config *c)
 {
     e->cfg = *c;
+    /* e->cfg keeps no pointer of the caller's: the Redis settings live in e->target */
+    e->cfg.redis_host = e->cfg.redis_unix = e->cfg.redis_password = e->cfg.redis_master = NULL;
+    e->cfg.redis_sentinels = NULL;
+    e->cfg.redis_nsentinels = 0;
+    e->cfg.ns = e->cfg.job_log_dir = e->cfg.pool_id = NULL;
     e->ns = berth_strdup(c->ns && *c->ns ? c->ns : "berth");
-    size_t n = strlen(e->ns) + 4;
-    e->prefix = berth_malloc(n);
+    size_t n = e->ns ? strlen(e->ns) + 4 : 0;
+    e->prefix = e->ns ? berth_malloc(n) : NULL;
+    if (!e->prefix)
+        return BERTH_ENOMEM;
     snprintf(e->prefix, n, "{%s}:", e->ns);
     e->cfg.ns = e->ns;
     if (!e->cfg.workers)
@@ -33,12 +42,10 @@ static void copy_config(berth_engine *e, const berth_engine_config *c)
     if (e->cfg.max_update_hours < 24)
         e->cfg.max_update_hours = 24;
     e->cfg.job_log_dir = berth_strdup(c->job_log_dir);
-    rtarget_from_config(&e->target, c, &e->health);
-    rpool_init(&e->pool, &e->target, 5000);
-    /* e->cfg keeps no pointer of the caller's: the Redis settings live in e->target */
-    e->cfg.redis_host = e->cfg.redis_unix = e->cfg.redis_password = e->cfg.redis_master = NULL;
-    e->cfg.redis_sentinels = NULL;
-    e->cfg.redis_nsentinels = 0;
+    if ((c->job_log_dir && !e->cfg.job_log_dir) ||
+        rtarget_from_config(&e->target, c, &e->health) != 0 ||
+        rpool_init(&e->pool, &e->target, 5000) != 0)
+        return BERTH_ENOMEM;
     e->log = (berth_logger){c->log, c->log_userdata, c->log_level};
     e->health.log = e->log;
     if (c->pool_id && berth_id_valid(c->pool_id))
@@ -46,6 +53,7 @@ static void copy_config(berth_engine *e, const berth_engine_config *c)
     else
         berth_id_new(e->pool_id);
     e->cfg.pool_id = e->pool_id;
+    return 0;
 }
 
 /* hiredis writes to sockets with write(2): a Redis that goes away would kill the process
@@ -71,10 +79,19 @@ int berth_engine_new(const berth_engine_config *cfg, berth_engine **out, char *e
     }
     ignore_sigpipe();
     json_object_seed(0);  /* seed jansson's hash once, before any engine thread runs */
-    curl_global_init(CURL_GLOBAL_DEFAULT);  /* hook delivery; idempotent, refcounted */
     berth_engine *e = berth_calloc(1, sizeof *e);
+    if (!e) {
+        snprintf(err, errlen, "out of memory creating the engine");
+        return BERTH_ENOMEM;
+    }
+    /* hook delivery; refcounted by libcurl: berth_engine_free calls curl_global_cleanup */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        berth_free(e);
+        snprintf(err, errlen, "curl_global_init failed (out of memory?)");
+        return BERTH_ENOMEM;
+    }
+    e->curl_inited = true;
     snprintf(e->sweep_cursor, sizeof e->sweep_cursor, "0");
-    copy_config(e, cfg);
     fifo_init(&e->ready);
     fifo_init(&e->done);
     slots_init(&e->workers);
@@ -87,6 +104,11 @@ int berth_engine_new(const berth_engine_config *cfg, berth_engine **out, char *e
     pthread_mutex_init(&e->stop_mu, NULL);
     engine_cond_init(&e->stop_cv);
     pthread_mutex_init(&e->sub_mu, NULL);
+    if (copy_config(e, cfg) != 0) {
+        berth_engine_free(e);
+        snprintf(err, errlen, "out of memory copying the engine config");
+        return BERTH_ENOMEM;
+    }
     *out = e;
     return 0;
 }
@@ -110,10 +132,16 @@ int berth_engine_register(berth_engine *e, const berth_job_type *type)
         return BERTH_EINVAL;
     if (engine_type(e, type->name))
         return BERTH_EINVAL;
-    e->types = berth_realloc(e->types, (e->ntypes + 1) * sizeof *e->types);
+    char *name = berth_strdup(type->name);
+    jtype *types = name ? berth_realloc(e->types, (e->ntypes + 1) * sizeof *e->types) : NULL;
+    if (!types) {
+        berth_free(name);
+        return BERTH_ENOMEM;
+    }
+    e->types = types;
     jtype *j = &e->types[e->ntypes++];
     j->t = *type;
-    j->name = berth_strdup(type->name);
+    j->name = name;
     j->t.name = j->name;
     if (!j->t.max_fails)
         j->t.max_fails = 4;

@@ -1,6 +1,7 @@
 /* Starting and stopping the engine's threads; see berth_engine_start/stop in berth.h.
  * Graceful stop follows issue 3 item 10: stop fetching, wait for running jobs up to the
  * grace period, raise stop flags, hand unfinished runs back to their queues at once. */
+#include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -178,5 +179,7 @@ void berth_engine_free(berth_engine *e)
     pthread_mutex_destroy(&e->stop_mu);
     pthread_cond_destroy(&e->stop_cv);
     pthread_mutex_destroy(&e->sub_mu);
+    if (e->curl_inited)
+        curl_global_cleanup();   /* pairs berth_engine_new's curl_global_init */
     berth_free(e);
 }

@@ -212,6 +212,8 @@ static int put_object(buf *out, const json_t *o)
 {
     size_t n = json_object_size(o), i = 0;
     const char **keys = berth_calloc(n ? n : 1, sizeof *keys);
+    if (!keys)
+        return BERTH_ENOMEM;
     const char *k;
     json_t *val;
     json_object_foreach((json_t *)o, k, val) keys[i++] = k;

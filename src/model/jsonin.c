@@ -117,6 +117,10 @@ int berth__jsonin_load(const char *text, size_t len, int max_depth, json_t **out
         buf_free(&s.out);
         return BERTH_EINVAL;
     }
+    if (s.out.err) {
+        snprintf(err, errlen, "out of memory reading JSON");
+        return BERTH_ENOMEM;
+    }
     json_error_t je;
     json_t *j = parse(&s.out, 0, &je);
     if (!j && json_error_code(&je) == json_error_numeric_overflow) {

@@ -25,7 +25,7 @@
 /* Parses text[0..len) (any top-level value). On success *out is a new reference (the
  * caller's: json_decref) and *lossy (may be NULL) tells whether integers were decoded as
  * reals because one of them did not fit int64. Errors: BERTH_EINVAL with a message in err
- * ("invalid JSON: ..." or "JSON nests deeper than N levels"). */
+ * ("invalid JSON: ..." or "JSON nests deeper than N levels"), BERTH_ENOMEM. */
 int berth__jsonin_load(const char *text, size_t len, int max_depth, json_t **out, bool *lossy,
                        char *err, size_t errlen);
 

@@ -40,7 +40,8 @@ int berth_params_signed_zeros(const char *text, size_t len, buf *out)
     return buf_append(out, text + from, len - from);
 }
 
-/* Parses parameter text as Go does into an interface{} value. 0 or BERTH_EINVAL. */
+/* Parses parameter text as Go does into an interface{} value. 0, BERTH_EINVAL or
+ * BERTH_ENOMEM. */
 static int load(const char *params_json, json_t **j)
 {
     buf t;
@@ -51,7 +52,7 @@ static int load(const char *params_json, json_t **j)
         rc = berth__jsonin_load(t.p ? t.p : "", t.len, BERTH_JSON_MAX_DEPTH, j, NULL, err,
                                 sizeof err);
     buf_free(&t);
-    return rc ? BERTH_EINVAL : 0;
+    return rc == 0 || rc == BERTH_ENOMEM ? rc : BERTH_EINVAL;
 }
 
 static int encode(const char *params_json, bool newline, buf *out)
@@ -59,9 +60,9 @@ static int encode(const char *params_json, bool newline, buf *out)
     if (!params_json || !*params_json)
         return 0;
     json_t *j = NULL;
-    if (load(params_json, &j) != 0)
-        return BERTH_EINVAL;
-    int rc = 0;
+    int rc = load(params_json, &j);
+    if (rc != 0)
+        return rc;
     if (json_is_object(j)) {
         rc = berth__gojson_value(out, j);
         if (rc == 0 && newline)

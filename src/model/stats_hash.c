@@ -44,24 +44,25 @@ static bool go_parse_bool(const char *v)
     return false;
 }
 
-static void set_str(char **dst, const char *v)
+/* 0 or BERTH_ENOMEM. */
+static int set_str(char **dst, const char *v)
 {
-    berth_free(*dst);
-    *dst = *v ? berth_strdup(v) : NULL;
+    return berth_strdup_to(dst, *v ? v : NULL);
 }
 
 /* Kept verbatim when it is a JSON object, dropped otherwise (Go: Unmarshal error → nil). */
-static void set_params(char **dst, const char *v)
+static int set_params(char **dst, const char *v)
 {
     json_t *j = NULL;
     char err[160];
     berth_free(*dst);
     *dst = NULL;
-    if (berth__jsonin_load(v, strlen(v), BERTH_JSON_MAX_DEPTH, &j, NULL, err, sizeof err) != 0)
-        return;
-    if (json_is_object(j))
-        *dst = berth_strdup(v);
+    int rc = berth__jsonin_load(v, strlen(v), BERTH_JSON_MAX_DEPTH, &j, NULL, err, sizeof err);
+    if (rc != 0)
+        return rc == BERTH_ENOMEM ? rc : 0;
+    rc = json_is_object(j) ? berth_strdup_to(dst, v) : 0;
     json_decref(j);
+    return rc;
 }
 
 static void set_ack(berth_ack *a, const char *v)
@@ -73,7 +74,8 @@ static void set_ack(berth_ack *a, const char *v)
     *a = fresh;
 }
 
-static bool apply_str(berth_stats *s, const char *f, const char *v)
+/* 1 when f is a string field (set), 0 when not, BERTH_ENOMEM. */
+static int apply_str(berth_stats *s, const char *f, const char *v)
 {
     char **dst = !strcmp(f, "id") ? &s->id
                : !strcmp(f, "status") ? &s->status
@@ -84,9 +86,9 @@ static bool apply_str(berth_stats *s, const char *f, const char *v)
                : !strcmp(f, "web_hook_url") ? &s->web_hook_url
                : !strcmp(f, "upstream_job_id") ? &s->upstream_job_id
                : NULL;
-    if (dst)
-        set_str(dst, v);
-    return dst != NULL;
+    if (!dst)
+        return 0;
+    return set_str(dst, v) ? BERTH_ENOMEM : 1;
 }
 
 static bool apply_int(berth_stats *s, const char *f, const char *v)
@@ -104,17 +106,19 @@ static bool apply_int(berth_stats *s, const char *f, const char *v)
     return dst != NULL;
 }
 
-static void apply(berth_stats *s, const char *f, const char *v)
+static int apply(berth_stats *s, const char *f, const char *v)
 {
-    if (apply_str(s, f, v) || apply_int(s, f, v))
-        return;
+    int rc = apply_str(s, f, v);
+    if (rc != 0 || apply_int(s, f, v))
+        return rc < 0 ? rc : 0;
     if (!strcmp(f, "unique"))
         s->unique = go_parse_bool(v);
     else if (!strcmp(f, "parameters"))
-        set_params(&s->parameters, v);
+        return set_params(&s->parameters, v);
     else if (!strcmp(f, "ack"))
         set_ack(&s->ack, v);
     /* check_in is never read back (spec §2.6); anything else is unknown */
+    return 0;
 }
 
 int berth_stats_from_hash(const char *const *fields, const char *const *values, size_t n,
@@ -123,9 +127,14 @@ int berth_stats_from_hash(const char *const *fields, const char *const *values, 
     if (n == 0)
         return BERTH_ENOTFOUND;
     berth_stats *s = berth_stats_new();
-    for (size_t i = 0; i < n; i++)
+    int rc = s ? 0 : BERTH_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < n; i++)
         if (fields[i] && values[i])
-            apply(s, fields[i], values[i]);
+            rc = apply(s, fields[i], values[i]);
+    if (rc != 0) {
+        berth_stats_free(s);
+        return rc;
+    }
     *out = s;
     return 0;
 }

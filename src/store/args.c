@@ -2,9 +2,11 @@
 #include "store/args.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "berth/error.h"
 #include "util/alloc.h"
 
 void rargs_init(rargs *a)
@@ -12,14 +14,35 @@ void rargs_init(rargs *a)
     *a = (rargs){0};
 }
 
+/* Room for one more entry; false (and a->err set) when memory ran out. */
+static bool room(rargs *a)
+{
+    if (a->err)
+        return false;
+    if (a->argc < a->cap)
+        return true;
+    int cap = a->cap ? a->cap * 2 : 16;
+    char **argv = berth_realloc(a->argv, (size_t)cap * sizeof *argv);
+    if (argv)
+        a->argv = argv;
+    size_t *lens = argv ? berth_realloc(a->lens, (size_t)cap * sizeof *lens) : NULL;
+    if (lens)
+        a->lens = lens;
+    if (!argv || !lens) {
+        a->err = BERTH_ENOMEM;
+        return false;
+    }
+    a->cap = cap;
+    return true;
+}
+
 void rargs_add(rargs *a, const char *s, size_t len)
 {
-    if (a->argc == a->cap) {
-        a->cap = a->cap ? a->cap * 2 : 16;
-        a->argv = berth_realloc(a->argv, (size_t)a->cap * sizeof *a->argv);
-        a->lens = berth_realloc(a->lens, (size_t)a->cap * sizeof *a->lens);
+    char *copy = room(a) ? berth_malloc(len + 1) : NULL;
+    if (!copy) {
+        a->err = BERTH_ENOMEM;
+        return;
     }
-    char *copy = berth_malloc(len + 1);
     memcpy(copy, s, len);
     copy[len] = '\0';
     a->argv[a->argc] = copy;
@@ -56,9 +79,12 @@ void rargs_addf(rargs *a, const char *fmt, ...)
 
 void rargs_set(rargs *a, int i, const char *s)
 {
-    berth_free(a->argv[i]);
-    a->argv[i] = berth_strdup(s);
-    a->lens[i] = strlen(s);
+    if (a->err || i >= a->argc)
+        return;
+    if (berth_strdup_to(&a->argv[i], s) != 0)
+        a->err = BERTH_ENOMEM;
+    else
+        a->lens[i] = strlen(s);
 }
 
 void rargs_reset(rargs *a)

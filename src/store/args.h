@@ -12,6 +12,9 @@ typedef struct rargs {
     int cap;
     char **argv;      /* each entry allocated, owned by the vector */
     size_t *lens;
+    int err;          /* BERTH_ENOMEM once an append could not allocate: later appends do
+                         nothing and rconn_argv/rconn_eval refuse the vector, so a builder
+                         checks once, at the end */
 } rargs;
 
 void rargs_init(rargs *a);

@@ -3,17 +3,21 @@
 
 #include <stdio.h>
 
+#include "berth/error.h"
 #include "util/alloc.h"
 
-void rpool_init(rpool *p, const rtarget *t, int timeout_ms)
+int rpool_init(rpool *p, const rtarget *t, int timeout_ms)
 {
     *p = (rpool){0};
-    rtarget_copy(&p->target, t);
+    int rc = rtarget_copy(&p->target, t);
+    if (rc != 0) /* every connection then fails with BERTH_ENOMEM (rconn_init) */
+        rtarget_free(&p->target);
     p->own_health.log = (berth_logger){0};
     if (!p->target.health)
         p->target.health = &p->own_health;
     p->timeout_ms = timeout_ms;
     pthread_mutex_init(&p->mu, NULL);
+    return rc;
 }
 
 static void conn_free(rconn *rc)
@@ -43,20 +47,28 @@ static rconn *take_idle(rpool *p)
 
 rconn *rpool_get(rpool *p, char *err, size_t errlen)
 {
+    rconn *rc = NULL;
+    return rpool_take(p, &rc, err, errlen) == 0 ? rc : NULL;
+}
+
+int rpool_take(rpool *p, rconn **out, char *err, size_t errlen)
+{
     rconn *rc;
+    *out = NULL;
     while ((rc = take_idle(p)) && !rconn_fresh(rc))
         conn_free(rc);          /* stale: dialled before an outage, or closed by Redis */
-    if (!rc) {
-        rc = berth_malloc(sizeof *rc);
+    if (!rc && (rc = berth_malloc(sizeof *rc)))
         rconn_init(rc, &p->target, p->timeout_ms);
-    }
-    if (rconn_connect(rc) != 0) {
+    int code = rc ? rconn_connect(rc) : BERTH_ENOMEM;
+    if (code != 0) {
         if (err)
-            snprintf(err, errlen, "%s", rc->err);
-        conn_free(rc);
-        return NULL;
+            snprintf(err, errlen, "%s", rc ? rc->err : "out of memory");
+        if (rc)
+            conn_free(rc);
+        return code;
     }
-    return rc;
+    *out = rc;
+    return 0;
 }
 
 void rpool_put(rpool *p, rconn *rc)

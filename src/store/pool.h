@@ -27,12 +27,16 @@ typedef struct rpool {
     size_t nidle;
 } rpool;
 
-void rpool_init(rpool *p, const rtarget *t, int timeout_ms);
+/* 0, or BERTH_ENOMEM when the target could not be copied (the pool is still usable and
+ * must be destroyed; every rpool_get then fails). */
+int rpool_init(rpool *p, const rtarget *t, int timeout_ms);
 void rpool_destroy(rpool *p);   /* closes the idle connections; none may be borrowed */
 
 /* A connected connection, or NULL when Redis cannot be reached (err, when not NULL, gets
  * the reason). The caller puts it back with rpool_put. */
 rconn *rpool_get(rpool *p, char *err, size_t errlen);
+/* The same, saying why: 0, BERTH_EREDIS or BERTH_ENOMEM. */
+int rpool_take(rpool *p, rconn **out, char *err, size_t errlen);
 /* Gives rc back (NULL-safe); a broken or stale one is closed instead of kept. */
 void rpool_put(rpool *p, rconn *rc);
 

@@ -33,40 +33,58 @@ const char *rconn_script_source(script_id id)
     return sources[id];
 }
 
-void rtarget_copy(rtarget *dst, const rtarget *src)
+/* Copies the strings of a target whose strings are borrowed (*t as given) into owned
+ * ones. On failure *t holds what was copied so far: rtarget_free frees it. */
+static int own_strings(rtarget *t, const rhostport *sentinels)
 {
-    dst->host = berth_strdup(src->host);
-    dst->port = src->port;
-    dst->unix_path = berth_strdup(src->unix_path);
-    dst->password = berth_strdup(src->password);
-    dst->db = src->db;
-    dst->nsentinels = src->nsentinels;
-    dst->sentinels = src->nsentinels ? berth_calloc(src->nsentinels, sizeof *dst->sentinels)
-                                     : NULL;
-    for (size_t i = 0; i < src->nsentinels; i++)
-        dst->sentinels[i] = (rhostport){berth_strdup(src->sentinels[i].host),
-                                        src->sentinels[i].port};
-    dst->master = berth_strdup(src->master);
-    dst->health = src->health;
+    const char *from[] = {t->host, t->unix_path, t->password, t->master};
+    char **to[] = {&t->host, &t->unix_path, &t->password, &t->master};
+    size_t n = t->nsentinels;
+    t->host = t->unix_path = t->password = t->master = NULL;
+    t->sentinels = NULL;
+    t->nsentinels = 0;
+    int rc = 0;
+    for (size_t i = 0; i < 4; i++)
+        if (rc == 0 && from[i] && !(*to[i] = berth_strdup(from[i])))
+            rc = BERTH_ENOMEM;
+    if (rc == 0 && n && !(t->sentinels = berth_calloc(n, sizeof *t->sentinels)))
+        rc = BERTH_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < n; i++, t->nsentinels++)
+        if (!(t->sentinels[i].host = berth_strdup(sentinels[i].host)))
+            rc = BERTH_ENOMEM;
+        else
+            t->sentinels[i].port = sentinels[i].port ? sentinels[i].port : 26379;
+    return rc;
 }
 
-void rtarget_from_config(rtarget *t, const berth_engine_config *c, rhealth *health)
+int rtarget_copy(rtarget *dst, const rtarget *src)
 {
-    *t = (rtarget){.host = berth_strdup(c->redis_host ? c->redis_host : "127.0.0.1"),
+    *dst = *src;
+    return own_strings(dst, src->sentinels);
+}
+
+int rtarget_from_config(rtarget *t, const berth_engine_config *c, rhealth *health)
+{
+    size_t n = c->redis_sentinels ? c->redis_nsentinels : 0;
+    rhostport *s = n ? berth_calloc(n, sizeof *s) : NULL;
+    if (n && !s) {
+        *t = (rtarget){0};
+        return BERTH_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++)   /* borrowed for the copy below */
+        s[i] = (rhostport){(char *)c->redis_sentinels[i].host, c->redis_sentinels[i].port};
+    *t = (rtarget){.host = (char *)(c->redis_host ? c->redis_host : "127.0.0.1"),
                    .port = c->redis_port ? c->redis_port : 6379,
-                   .unix_path = berth_strdup(c->redis_unix),
-                   .password = berth_strdup(c->redis_password),
+                   .unix_path = (char *)c->redis_unix,
+                   .password = (char *)c->redis_password,
                    .db = c->redis_db,
-                   .master = berth_strdup(c->redis_master),
+                   .sentinels = s,
+                   .nsentinels = n,
+                   .master = (char *)c->redis_master,
                    .health = health};
-    if (!c->redis_sentinels || !c->redis_nsentinels)
-        return;
-    t->sentinels = berth_calloc(c->redis_nsentinels, sizeof *t->sentinels);
-    t->nsentinels = c->redis_nsentinels;
-    for (size_t i = 0; i < t->nsentinels; i++)
-        t->sentinels[i] = (rhostport){berth_strdup(c->redis_sentinels[i].host),
-                                      c->redis_sentinels[i].port ? c->redis_sentinels[i].port
-                                                                 : 26379};
+    int rc = own_strings(t, s);
+    berth_free(s);
+    return rc;
 }
 
 void rtarget_free(rtarget *t)
@@ -84,7 +102,8 @@ void rtarget_free(rtarget *t)
 void rconn_init(rconn *rc, const rtarget *t, int timeout_ms)
 {
     memset(rc, 0, sizeof *rc);
-    rtarget_copy(&rc->target, t);
+    if (rtarget_copy(&rc->target, t) != 0) /* rconn_connect then fails: see there */
+        rtarget_free(&rc->target);
     rc->timeout_ms = timeout_ms;
 }
 
@@ -211,6 +230,11 @@ int rconn_connect(rconn *rc)
 {
     if (rc->c)
         return 0;
+    rc->nomem = !rc->target.host && !rc->target.unix_path; /* rconn_init ran out */
+    if (rc->nomem) {
+        snprintf(rc->err, sizeof rc->err, "out of memory setting up the connection");
+        return BERTH_ENOMEM;
+    }
     if (rc->target.nsentinels > 0 && resolve_master(rc) != 0) {
         health_lost(rc);
         return BERTH_EREDIS;
@@ -295,9 +319,24 @@ rreply *rconn_read(rconn *rc, const char *fmt, ...)
     return r;
 }
 
+
+/* A vector that could not be built completely is never sent. */
+static bool vector_ok(rconn *rc, const rargs *a)
+{
+    rc->nomem = a->err != 0;
+    if (a->err)
+        snprintf(rc->err, sizeof rc->err, "out of memory building the command");
+    return !a->err;
+}
+
+int rconn_fail_code(const rconn *rc)
+{
+    return rc->nomem ? BERTH_ENOMEM : BERTH_EREDIS;
+}
+
 rreply *rconn_argv(rconn *rc, const rargs *a)
 {
-    if (rconn_connect(rc) != 0)
+    if (!vector_ok(rc, a) || rconn_connect(rc) != 0)
         return NULL;
     return checked(rc, redisCommandArgv(rc->c, a->argc, (const char **)a->argv, a->lens));
 }
@@ -319,6 +358,13 @@ static redisReply *evalsha(rconn *rc, script_id id, const rargs *a)
     int argc = a->argc + 3;
     const char **argv = berth_malloc((size_t)argc * sizeof *argv);
     size_t *lens = berth_malloc((size_t)argc * sizeof *lens);
+    if (!argv || !lens) {
+        berth_free(argv);
+        berth_free(lens);
+        snprintf(rc->err, sizeof rc->err, "out of memory building the command");
+        rc->nomem = true;
+        return NULL;
+    }
     argv[0] = "EVALSHA", lens[0] = 7;
     argv[1] = rc->sha[id], lens[1] = 40;
     argv[2] = "0", lens[2] = 1;
@@ -332,6 +378,8 @@ static redisReply *evalsha(rconn *rc, script_id id, const rargs *a)
 
 rreply *rconn_eval(rconn *rc, script_id id, const rargs *a)
 {
+    if (!vector_ok(rc, a))
+        return NULL;
     for (int attempt = 0; attempt < 2; attempt++) {
         if (rconn_connect(rc) != 0)
             return NULL;

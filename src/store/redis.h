@@ -63,18 +63,21 @@ typedef struct rconn {
     int timeout_ms;              /* socket timeout for every call */
     char sha[SCRIPT_COUNT][41];  /* "" until loaded on this server */
     char err[256];               /* last connection or reply error text */
+    bool nomem;                  /* the last call failed for want of memory, not Redis */
 } rconn;
 
 /* An owned target for the Redis that an engine config names, its defaults applied
  * (127.0.0.1:6379; sentinel port 26379); free with rtarget_free. */
-void rtarget_from_config(rtarget *t, const berth_engine_config *c, rhealth *health);
-/* Copies a target (all strings duplicated); free with rtarget_free. */
-void rtarget_copy(rtarget *dst, const rtarget *src);
+int rtarget_from_config(rtarget *t, const berth_engine_config *c, rhealth *health);
+/* Copies a target (all strings duplicated); free with rtarget_free. Both: 0, or
+ * BERTH_ENOMEM with the partial copy still to be freed with rtarget_free. */
+int rtarget_copy(rtarget *dst, const rtarget *src);
 void rtarget_free(rtarget *t);
 
-/* Sets up rc (no I/O). timeout_ms 0 means no timeout (blocking subscriber). */
+/* Sets up rc (no I/O). timeout_ms 0 means no timeout (blocking subscriber). If the target
+ * cannot be copied (out of memory), every rconn_connect fails with BERTH_ENOMEM. */
 void rconn_init(rconn *rc, const rtarget *t, int timeout_ms);
-/* Dials now if disconnected. 0 or BERTH_EREDIS with rc->err set. */
+/* Dials now if disconnected. 0, or BERTH_EREDIS (BERTH_ENOMEM) with rc->err set. */
 int rconn_connect(rconn *rc);
 void rconn_close(rconn *rc);   /* closes and frees the target copy */
 bool rconn_connected(const rconn *rc);
@@ -95,6 +98,10 @@ rreply *rconn_read(rconn *rc, const char *fmt, ...);
 
 /* Script source text (for tests and SCRIPT LOAD). */
 const char *rconn_script_source(script_id id);
+
+/* The error code for a call that returned NULL: BERTH_ENOMEM when it ran out of memory
+ * (rc->nomem), else BERTH_EREDIS. */
+int rconn_fail_code(const rconn *rc);
 
 /* True if r is a usable reply (not NULL, not an error); else copies the error into rc->err. */
 bool rconn_ok(rconn *rc, const rreply *r);

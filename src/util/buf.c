@@ -13,22 +13,33 @@ void buf_init(buf *b, size_t max)
     *b = (buf){.max = max};
 }
 
-static void grow(buf *b, size_t need)
+/* Makes room for need bytes and the terminator; on failure frees the data (see buf.h). */
+static int grow(buf *b, size_t need)
 {
+    if (b->err)
+        return b->err;
     if (need + 1 <= b->cap)
-        return;
+        return 0;
     size_t cap = b->cap ? b->cap : 64;
     while (cap < need + 1)
         cap *= 2;
-    b->p = berth_realloc(b->p, cap);
+    char *p = berth_realloc(b->p, cap);
+    if (!p) {
+        berth_free(b->p);
+        *b = (buf){.max = b->max, .err = BERTH_ENOMEM};
+        return BERTH_ENOMEM;
+    }
+    b->p = p;
     b->cap = cap;
+    return 0;
 }
 
 int buf_append(buf *b, const void *data, size_t n)
 {
     if (b->max && (n > b->max || b->len > b->max - n))
         return BERTH_ETOOBIG;
-    grow(b, b->len + n);
+    if (grow(b, b->len + n) != 0)
+        return BERTH_ENOMEM;
     if (n)
         memcpy(b->p + b->len, data, n);
     b->len += n;
@@ -51,7 +62,8 @@ int buf_printf(buf *b, const char *fmt, ...)
         return BERTH_EINVAL;
     if (b->max && ((size_t)n > b->max || b->len > b->max - (size_t)n))
         return BERTH_ETOOBIG;
-    grow(b, b->len + (size_t)n);
+    if (grow(b, b->len + (size_t)n) != 0)
+        return BERTH_ENOMEM;
     va_start(ap, fmt);
     vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
     va_end(ap);
@@ -68,7 +80,7 @@ void buf_reset(buf *b)
 
 char *buf_release(buf *b)
 {
-    char *p = b->p ? b->p : berth_strdup("");
+    char *p = b->err ? NULL : b->p ? b->p : berth_strdup("");
     size_t max = b->max;
     buf_init(b, max);
     return p;

@@ -11,16 +11,21 @@ typedef struct buf {
     size_t len;   /* bytes used, excluding the terminator */
     size_t cap;   /* bytes allocated */
     size_t max;   /* len never exceeds this; 0 means no cap */
+    int err;      /* BERTH_ENOMEM once an allocation failed: the data is freed (p NULL)
+                     and every later append fails too, so a caller may check only the
+                     end result (buf_release) instead of every append (as curl's dynbuf) */
 } buf;
 
 void buf_init(buf *b, size_t max);
-/* Returns 0, or BERTH_ETOOBIG and leaves b unchanged if the append would pass max. */
+/* Returns 0, BERTH_ETOOBIG leaving b unchanged if the append would pass max, or
+ * BERTH_ENOMEM (sticky, see err). */
 int buf_append(buf *b, const void *data, size_t n);
 int buf_puts(buf *b, const char *s);
 int buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_reset(buf *b);  /* len = 0, keeps memory */
-/* Hands the data to the caller (free with berth_free) and leaves b empty. Never NULL. */
+/* Hands the data to the caller (free with berth_free; "" when nothing was appended) and
+ * leaves b empty. NULL only when memory ran out (now or at an earlier append). */
 char *buf_release(buf *b);
-void buf_free(buf *b);   /* frees the data; b may be reused after buf_init */
+void buf_free(buf *b);   /* frees the data and clears err; b may be reused */
 
 #endif
