@@ -34,16 +34,17 @@ BERTH_API int berth_misfire_parse(const char *name, berth_misfire *out);
  * (one launch and one stop for every kind), and berth_period_start runs the enqueuer that
  * fires the policies. One per engine: BERTH_ESTATE when e has one already. Make it before
  * the engine serves launches and free it after (berth_period_free detaches it). */
-BERTH_API int berth_period_new(berth_engine *e, const berth_period_config *cfg, berth_period **out);
+BERTH_API int berth_period_new(berth_engine *e, const berth_period_config *cfg,
+                               berth_period **out);
 BERTH_API int berth_period_start(berth_period *p);     /* starts the enqueuer thread */
-void berth_period_free(berth_period *p);     /* stops the thread; NULL is a no-op */
+BERTH_API void berth_period_free(berth_period *p);     /* stops the thread; NULL is a no-op */
 
 /* Launch kind Periodic (l->cron_spec required): stores the policy and its stats (kind
-           * Periodic, status Scheduled, numeric_policy_id) and returns them as Harbor replies them
-           * (*out is the caller's). BERTH_EINVAL with Harbor's text for a bad cron, BERTH_EUNKNOWN
-           * for an unknown job name, BERTH_EREDIS. */
-int berth_period_launch(berth_period *p, const berth_launch *l, berth_stats **out, char *err,
-                                  size_t errlen);
+ * Periodic, status Scheduled, numeric_policy_id) and returns them as Harbor replies them
+ * (*out is the caller's). BERTH_EINVAL with Harbor's text for a bad cron, BERTH_EUNKNOWN
+ * for an unknown job name, BERTH_EREDIS. */
+BERTH_API int berth_period_launch(berth_period *p, const berth_launch *l, berth_stats **out,
+                                  char *err, size_t errlen);
 /* The same as berth_engine_launch of a Periodic launch, and berth_engine_stop_job (kept for
  * hosts written before the engine took both): with Harbor's rules a Periodic policy (or an
  * id with no stats) is unscheduled, anything else is stopped. BERTH_ENOTFOUND if neither
