@@ -42,8 +42,12 @@ for k = 0, n - 1 do
         redis.call('ZADD', P .. 'executions:' .. string.sub(id, 1, at - 1), 'XX', -1, id)
       end
       if op == 'E' and a ~= '' and out[#out] == 'ok' then
-        redis.call('ZADD', P .. 'retry', tonumber(a), extra)
-        redis.call('HSET', skey, 'retry_at', a)
+        -- gocraft and Harbor core read {ns}:retry scores as int64: whole seconds, rounded
+        -- down as gocraft's now + back-off is. retry_at is the same score (stop finds the
+        -- entry by it).
+        local retry_at = math.floor(tonumber(a))
+        redis.call('ZADD', P .. 'retry', retry_at, extra)
+        redis.call('HSET', skey, 'retry_at', retry_at)
       end
     end
     local owner = redis.call('HGET', P .. 'berth:running', id)

@@ -1,0 +1,150 @@
+/* {ns}:retry and {ns}:scheduled are read by gocraft and by Harbor core (job-service
+ * dashboard, exporter) as zsets of int64 scores, so every score Berth writes there must be a
+ * whole number of seconds, not Berth's millisecond retry time. On a real redis-server:
+ * a failed job's retry entry, a Scheduled job and a periodic policy's executions, each
+ * read back with ZRANGE ... WITHSCORES and checked to be a decimal integer; a stop still
+ * finds the retry entry by the score it saved. */
+#include "test.h"
+
+#include <hiredis/hiredis.h>
+
+#include "berth/berth.h"
+#include "berth/period.h"
+#include "engine_fixture.h"
+#include "redis_fixture.h"
+
+static redis_fixture rf;
+
+static int fail_job(berth_ctx *ctx, const char *params, void *ud)
+{
+    (void)ctx, (void)params, (void)ud;
+    return BERTH_EJOB;
+}
+
+static int noop(berth_ctx *ctx, const char *params, void *ud)
+{
+    (void)ctx, (void)params, (void)ud;
+    return 0;
+}
+
+static bool is_integer(const char *s)
+{
+    if (*s == '-')
+        s++;
+    if (!*s)
+        return false;
+    for (; *s; s++)
+        if (*s < '0' || *s > '9')
+            return false;
+    return true;
+}
+
+/* Every score of zset {t}:<set>; returns how many there were, failing on a fractional one. */
+static size_t integer_scores(const char *set)
+{
+    redisContext *c = redisConnectUnix(rf.sock);
+    redisReply *r = redisCommand(c, "ZRANGE {t}:%s 0 -1 WITHSCORES", set);
+    assert_non_null(r);
+    assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+    for (size_t i = 1; i < r->elements; i += 2) {
+        if (!is_integer(r->element[i]->str))
+            fprintf(stderr, "{t}:%s score %s for %s\n", set, r->element[i]->str,
+                    r->element[i - 1]->str);
+        assert_true(is_integer(r->element[i]->str));
+    }
+    size_t n = r->elements / 2;
+    freeReplyObject(r);
+    redisFree(c);
+    return n;
+}
+
+static berth_engine *start(void)
+{
+    berth_engine_config cfg = engine_fixture_config(&rf);
+    cfg.backoff_scale = 0.05;   /* the first retry ~1 s away: long enough to read the set */
+    berth_engine *e;
+    char err[256];
+    assert_int_equal(berth_engine_new(&cfg, &e, err, sizeof err), 0);
+    assert_int_equal(berth_engine_register(e, &(berth_job_type){.name = "FAILS", .run = fail_job,
+                                                                .max_fails = 10}), 0);
+    assert_int_equal(berth_engine_register(e, &(berth_job_type){.name = "NOOP", .run = noop}), 0);
+    assert_int_equal(berth_engine_start(e), 0);
+    return e;
+}
+
+static void test_retry_scores(void **state)
+{
+    (void)state;
+    berth_engine *e = start();
+    char *id = engine_fixture_launch(e, "FAILS");
+    long long deadline = engine_fixture_now_ms() + 10000;
+    size_t seen = 0;
+    while (seen == 0 && engine_fixture_now_ms() < deadline) {
+        seen = integer_scores("retry");
+        if (!seen)
+            engine_fixture_sleep_ms(5);
+    }
+    assert_true(seen > 0);
+    /* stop finds the entry by the retry_at it saved: the same whole-second score */
+    assert_int_equal(berth_engine_stop_job(e, id), 0);
+    assert_int_equal(redis_fixture_int(&rf, "ZCARD {t}:retry"), 0);
+    char status[32];
+    engine_fixture_status(e, id, status, sizeof status);
+    assert_string_equal(status, "Stopped");
+    free(id);
+    berth_engine_stop(e);
+    berth_engine_free(e);
+}
+
+static void test_scheduled_scores(void **state)
+{
+    (void)state;
+    redis_fixture_flush(&rf);
+    berth_engine *e = start();
+    berth_period *p;
+    assert_int_equal(berth_period_new(e, &(berth_period_config){0}, &p), 0);
+    assert_int_equal(berth_period_start(p), 0);
+    char err[256];
+    berth_stats *st = NULL;
+    assert_int_equal(berth_engine_launch(e, &(berth_launch){.name = "NOOP", .kind = "Scheduled",
+                                                           .schedule_delay = 600},
+                                         &st, err, sizeof err), 0);
+    berth_stats_free(st);
+    assert_int_equal(berth_engine_launch(e, &(berth_launch){.name = "NOOP", .kind = "Periodic",
+                                                           .cron_spec = "*/5 * * * * *"},
+                                         &st, err, sizeof err), 0);
+    berth_stats_free(st);
+    long long deadline = engine_fixture_now_ms() + 10000;
+    size_t seen = 0;
+    while (seen < 2 && engine_fixture_now_ms() < deadline) {   /* the job and an execution */
+        seen = integer_scores("scheduled");
+        if (seen < 2)
+            engine_fixture_sleep_ms(20);
+    }
+    assert_true(seen >= 2);
+    berth_period_free(p);
+    berth_engine_stop(e);
+    berth_engine_free(e);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    return redis_fixture_start(&rf, NULL);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    redis_fixture_stop(&rf);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_retry_scores),
+        cmocka_unit_test(test_scheduled_scores),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
