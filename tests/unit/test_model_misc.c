@@ -33,18 +33,32 @@ static void test_ids(void **state)
     assert_false(berth_id_valid(NULL));
 }
 
+/* 200 fresh ids: all distinct, even in their first 8 characters (a time- or counter-based
+ * id would share a prefix), 24 lowercase hex digits each, and every digit about as frequent
+ * as the others (expected 300 of 4800; 200..400 is six standard deviations). */
 static void test_ids_look_random(void **state)
 {
     (void)state;
+    enum { N = 200 };
+    static char ids[N][25];
     int seen[16] = {0};
-    for (int i = 0; i < 200; i++) {
-        char id[25];
-        berth_id_new(id);
-        for (int k = 0; k < 24; k++)
-            seen[id[k] <= '9' ? id[k] - '0' : id[k] - 'a' + 10]++;
+    for (int i = 0; i < N; i++) {
+        berth_id_new(ids[i]);
+        assert_int_equal(strlen(ids[i]), 24);
+        assert_true(berth_id_valid(ids[i]));
+        for (int k = 0; k < 24; k++) {
+            char c = ids[i][k];
+            assert_true((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'));
+            seen[c <= '9' ? c - '0' : c - 'a' + 10]++;
+        }
+        for (int j = 0; j < i; j++)
+            assert_true(strncmp(ids[i], ids[j], 8) != 0);
     }
-    for (int d = 0; d < 16; d++)
-        assert_true(seen[d] > 0);  /* 4800 digits: every hex digit shows up */
+    for (int d = 0; d < 16; d++) {
+        if (seen[d] < 200 || seen[d] > 400)
+            print_error("hex digit %x appeared %d times of %d\n", d, seen[d], N * 24);
+        assert_true(seen[d] >= 200 && seen[d] <= 400);
+    }
 }
 
 static void test_execution_ids(void **state)
