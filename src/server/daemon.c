@@ -37,6 +37,7 @@ struct daemon {
     daemon_jobs *own_jobs;       /* berth.jobs and berth.plugins; outlive the engine */
     char job_log_dir[1024];
     char redis_dir[1024];
+    char embedded_url[1100];     /* unix://<socket>: what GET /api/v1/config reports */
     berth_hostport sentinels[CONFIG_MAX_SENTINELS]; /* borrows cfg's hosts */
     dirlock *data_lock;          /* berth.data_dir, with the embedded Redis */
     dirlock *job_log_lock;       /* the FILE job-log directory */
@@ -230,6 +231,8 @@ static int redis_target(daemon_t *d, berth_engine_config *ec, char *err, size_t 
             rc = embedded_redis_start(&o, &d->redis, err, errlen);
         if (rc == 0)
             ec->redis_unix = embedded_redis_socket(d->redis);
+        if (rc == 0)   /* Berth's URL form for a socket; core cannot dial it (docs/api.md) */
+            snprintf(d->embedded_url, sizeof d->embedded_url, "unix://%s", ec->redis_unix);
         return rc;
     }
     if (r->tls) {
@@ -391,7 +394,7 @@ static int start_api(daemon_t *d, const char *secret, const char *host, char *er
     }
     api_ctx ctx = {.engine = d->engine, .secret = secret,
                    .listen_fd = d->listen_fd,
-                   .redis_url = *c->pool.redis_url ? c->pool.redis_url : NULL,
+                   .redis_url = *c->pool.redis_url ? c->pool.redis_url : d->embedded_url,
                    .ns = c->pool.ns, .idle_timeout_second = c->pool.idle_timeout_second,
                    .job_log_dir = d->job_log_dir[0] ? d->job_log_dir : NULL,
                    .max_retrieve_bytes = (long)c->max_retrieve_size_mb << 20,

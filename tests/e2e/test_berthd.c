@@ -259,6 +259,26 @@ static int embedded_node(const char *name, char path[128], char data[96])
     return port;
 }
 
+/* GET /api/v1/config in embedded mode: Harbor's shape (Go field names), the socket as a
+ * unix:// URL, not a 500 (issue 13 item 4). */
+static void expect_embedded_config(int port, const char *sock)
+{
+    hc c;
+    hc_init(&c, port);
+    hc_resp r;
+    assert_int_equal(hc_get(&c, "/api/v1/config", SECRET, &r), 0);
+    char want[256];
+    snprintf(want, sizeof want, "{\"redis_pool_config\":{\"RedisURL\":\"unix://%s\","
+             "\"Namespace\":\"", sock);
+    if (r.status != 200 || strncmp(r.body, want, strlen(want)) != 0)
+        fprintf(stderr, "GET /api/v1/config: %ld %s\n", (long)r.status, r.body);
+    assert_int_equal(r.status, 200);
+    assert_memory_equal(r.body, want, strlen(want));
+    assert_non_null(strstr(r.body, "\",\"IdleTimeoutSecond\":"));
+    hc_resp_free(&r);
+    hc_cleanup(&c);
+}
+
 static void test_embedded_lifecycle(void **state)
 {
     (void)state;
@@ -273,6 +293,7 @@ static void test_embedded_lifecycle(void **state)
     pid_t pid = spawn(path, &fd);
     assert_true(hc_wait_healthy(port, 5000));
     fprintf(stderr, "berthd (embedded redis) answered after %lld ms\n", engine_fixture_now_ms() - t0);
+    expect_embedded_config(port, sock);
     expect_harbor_jobs(port);
     char *id = launch_demo(port);
     assert_true(wait_status(port, id, "Running", 3000));
