@@ -36,7 +36,8 @@ BERTH_API int berth_misfire_parse(const char *name, berth_misfire *out);
  * the engine serves launches and free it after (berth_period_free detaches it). */
 BERTH_API int berth_period_new(berth_engine *e, const berth_period_config *cfg,
                                berth_period **out);
-BERTH_API int berth_period_start(berth_period *p);     /* starts the enqueuer thread */
+/* Starts the enqueuer thread: 0, BERTH_ESTATE if started, BERTH_ENOMEM if no thread. */
+BERTH_API int berth_period_start(berth_period *p);
 BERTH_API void berth_period_free(berth_period *p);     /* stops the thread; NULL is a no-op */
 
 /* Launch kind Periodic (l->cron_spec required): stores the policy and its stats (kind

@@ -98,8 +98,9 @@ jl_pending *jl_sink_open(jl_sink *k, const char *key)
     p->next = k->head;
     k->head = p;
     if (!k->running && !k->stop) {
-        k->running = true;
-        pthread_create(&k->th, NULL, sink_main, k);
+        /* no thread (out of resources): the data waits for the next run's open to try
+         * again, and a stop joins nothing */
+        k->running = pthread_create(&k->th, NULL, sink_main, k) == 0;
     }
     pthread_mutex_unlock(&k->mu);
     return p;

@@ -211,7 +211,10 @@ int berth_period_start(berth_period *p)
     if (p->started)
         return BERTH_ESTATE;
     p->started = p->running = true;
-    pthread_create(&p->thread, NULL, period_main, p);
+    if (pthread_create(&p->thread, NULL, period_main, p) != 0) {
+        p->started = p->running = false;   /* berth_period_free then joins nothing */
+        return BERTH_ENOMEM;
+    }
     return 0;
 }
 
