@@ -209,8 +209,16 @@ static void expect_harbor_jobs(int port)
                                         "P2P_PREHEAT"};
     hc c;
     hc_init(&c, port);
-    hc_resp r;
-    assert_int_equal(hc_get(&c, "/api/v1/stats", NULL, &r), 0);
+    hc_resp r = {0};
+    /* stats need the node's first heartbeat in Redis: poll for it (slow under sanitizers) */
+    long long deadline = engine_fixture_now_ms() + 15000;
+    for (;;) {
+        assert_int_equal(hc_get(&c, "/api/v1/stats", NULL, &r), 0);
+        if (r.status == 200 || engine_fixture_now_ms() >= deadline)
+            break;
+        hc_resp_free(&r);
+        engine_fixture_sleep_ms(50);
+    }
     assert_int_equal(r.status, 200);
     const char *list = strstr(r.body, "\"job_names\":[");
     assert_non_null(list);
