@@ -551,6 +551,10 @@ static void test_two_nodes_failover(void **state)
     int fa, fb;
     pid_t a = spawn(pa, &fa), b = spawn(pb, &fb);
     assert_true(hc_wait_healthy(porta, 5000) && hc_wait_healthy(portb, 5000));
+    /* each node registers its pool with its first heartbeat, which may follow /healthz */
+    long long until = engine_fixture_now_ms() + 10000;
+    while (redis_fixture_int(&rf, "SCARD {e2e}:worker_pools") < 2 && engine_fixture_now_ms() < until)
+        engine_fixture_sleep_ms(20);
     assert_int_equal(redis_fixture_int(&rf, "SCARD {e2e}:worker_pools"), 2);
     char *id = launch_demo(porta);
     assert_true(wait_status(portb, id, "Running", 3000));   /* any node answers for any job */
