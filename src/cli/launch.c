@@ -8,15 +8,15 @@
 #include "berth/job.h"
 #include "cli/cli.h"
 #include "cli/report.h"
-#include "model/gojson.h"
-#include "model/jsonin.h"
+#include "model/json_parse.h"
+#include "model/json_write.h"
 
 /* Parses JSON text; CLI_OK or CLI_USAGE naming `what`. */
 static int load(const char *text, const char *what, json_t **out)
 {
     char err[200];
-    if (berth__jsonin_load(text, strlen(text), BERTH_JSON_MAX_DEPTH, out, NULL, err,
-                           sizeof err))
+    if (berth__json_parse(text, strlen(text), BERTH_JSON_MAX_DEPTH, out, NULL, err,
+                          sizeof err))
         return report_usage("%s is not valid JSON: %s", what, err);
     return CLI_OK;
 }
@@ -89,20 +89,21 @@ static int pick_kind(const launch_args *a, const char **kind)
 
 static int write_body(const launch_args *a, const char *kind, const json_t *params, buf *out)
 {
-    GOJSON_TRY(buf_puts(out, "{\"job\":{\"name\":"));
-    GOJSON_TRY(berth__gojson_cstr(out, a->name));
-    GOJSON_TRY(buf_puts(out, ",\"parameters\":"));
-    GOJSON_TRY(berth__gojson_value(out, params));
-    GOJSON_TRY(buf_puts(out, ",\"metadata\":{\"kind\":"));
-    GOJSON_TRY(berth__gojson_cstr(out, kind));
+    JSON_WRITE_TRY(buf_puts(out, "{\"job\":{\"name\":"));
+    JSON_WRITE_TRY(berth__json_write_cstr(out, a->name));
+    JSON_WRITE_TRY(buf_puts(out, ",\"parameters\":"));
+    JSON_WRITE_TRY(berth__json_write_value(out, params));
+    JSON_WRITE_TRY(buf_puts(out, ",\"metadata\":{\"kind\":"));
+    JSON_WRITE_TRY(berth__json_write_cstr(out, kind));
     if (a->delay)
-        GOJSON_TRY(buf_printf(out, ",\"schedule_delay\":%llu", (unsigned long long)a->delay));
+        JSON_WRITE_TRY(buf_printf(out, ",\"schedule_delay\":%llu", (unsigned long long)a->delay));
     if (a->cron) {
-        GOJSON_TRY(buf_puts(out, ",\"cron_spec\":"));
-        GOJSON_TRY(berth__gojson_cstr(out, a->cron));
+        JSON_WRITE_TRY(buf_puts(out, ",\"cron_spec\":"));
+        JSON_WRITE_TRY(berth__json_write_cstr(out, a->cron));
     }
-    GOJSON_TRY(buf_printf(out, ",\"unique\":%s},\"status_hook\":", a->unique ? "true" : "false"));
-    GOJSON_TRY(berth__gojson_cstr(out, a->hook));
+    JSON_WRITE_TRY(
+        buf_printf(out, ",\"unique\":%s},\"status_hook\":", a->unique ? "true" : "false"));
+    JSON_WRITE_TRY(berth__json_write_cstr(out, a->hook));
     return buf_puts(out, "}}");
 }
 

@@ -1,7 +1,7 @@
 /* The launch request of `berth submit` (POST /api/v1/jobs, spec §2.5):
  *   {"job":{"name":..,"parameters":{..}|null,"metadata":{"kind":..,["schedule_delay":N,]
  *    ["cron_spec":..,]"unique":bool},"status_hook":".."}}
- * written in Go's field order and encoding (src/model/gojson.h), as Harbor core sends it.
+ * written in Go's field order and encoding (src/model/json_write.h), as Harbor core sends it.
  * Parameters are checked here, so a typo is a usage error before anything is sent. */
 #ifndef BERTH_CLI_LAUNCH_H
 #define BERTH_CLI_LAUNCH_H

@@ -5,7 +5,7 @@
 
 #include "cli/cli.h"
 #include "cli/report.h"
-#include "model/jsonin.h"
+#include "model/json_parse.h"
 #include "model/stats_from_json.h"
 #include "util/alloc.h"
 
@@ -53,7 +53,7 @@ int reply_jobs_parse(const char *text, size_t len, reply_jobs *out)
     bool lossy = false;
     out->items = NULL;
     out->n = 0;
-    int rc = berth__jsonin_load(text, len, BERTH_JSON_MAX_DEPTH, &j, &lossy, err, sizeof err);
+    int rc = berth__json_parse(text, len, BERTH_JSON_MAX_DEPTH, &j, &lossy, err, sizeof err);
     if (!rc && !json_is_array(j) && !json_is_null(j)) {
         snprintf(err, sizeof err, "expected a JSON array of jobs");
         rc = -1;

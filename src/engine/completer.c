@@ -10,7 +10,7 @@
 
 #include "engine/internal.h"
 #include "util/alloc.h"
-#include "util/jsonscan.h"
+#include "util/json_scan.h"
 
 #define BATCH_MAX 256
 

@@ -9,7 +9,7 @@
 #include "engine/internal.h"
 #include "model/params.h"
 #include "util/alloc.h"
-#include "util/jsonscan.h"
+#include "util/json_scan.h"
 
 /* Prefetch (taking more jobs than idle workers) pays off only for short jobs; for long
  * ones it would mark jobs Running that wait behind a busy worker. */
@@ -103,7 +103,7 @@ static void release_unique(berth_engine *e, const run *r)
     size_t len = 0;
     if (!r->unique)
         return;
-    const char *args = jsonscan_member(r->raw, "args", &len);
+    const char *args = json_scan_member(r->raw, "args", &len);
     char *params = args && !(len == 4 && memcmp(args, "null", 4) == 0) ? berth_strndup(args, len)
                                                                         : NULL;
     buf key;

@@ -9,7 +9,7 @@
 #include "engine/internal.h"
 #include "model/params.h"
 #include "util/alloc.h"
-#include "util/jsonscan.h"
+#include "util/json_scan.h"
 
 /* Jobs taken out of a queue per script call: bounds how long one call holds Redis. */
 #define STOP_BATCH 500
@@ -104,8 +104,8 @@ int berth_queue_pause(berth_engine *e, const char *name, bool paused)
 static void add_unlock(berth_engine *e, rargs *a, const char *id, const char *raw)
 {
     size_t nlen = 0, alen = 0;
-    const char *name = jsonscan_member(raw, "name", &nlen);
-    const char *args = jsonscan_member(raw, "args", &alen);
+    const char *name = json_scan_member(raw, "name", &nlen);
+    const char *args = json_scan_member(raw, "args", &alen);
     if (!name || nlen < 2 || name[0] != '"')
         return;
     char *jname = berth_strndup(name + 1, nlen - 2);

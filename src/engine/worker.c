@@ -5,7 +5,7 @@
 
 #include "engine/context_internal.h"
 #include "util/alloc.h"
-#include "util/jsonscan.h"
+#include "util/json_scan.h"
 
 static void set_current(slot *s, run *r)
 {
@@ -51,7 +51,7 @@ static void execute(slot *s, run *r)
     char *args = NULL;
     /* Parameters are the job JSON's "args" value, cut out without a full parse. */
     size_t len = 0;
-    const char *p = jsonscan_member(r->raw, "args", &len);
+    const char *p = json_scan_member(r->raw, "args", &len);
     if (p && !(len == 4 && memcmp(p, "null", 4) == 0)) {
         args = berth_strndup(p, len);
         params = args;

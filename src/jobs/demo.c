@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "berth/jobs.h"
-#include "jobs/jparams.h"
+#include "jobs/job_params.h"
 
 static bool demo_should_retry(void *ud)
 {
@@ -22,7 +22,7 @@ static int demo_validate(const char *params, char *err, size_t errlen, void *ud)
 {
     (void)ud;
     json_t *p = NULL;
-    int rc = jparams_load(params, &p, err, errlen);
+    int rc = job_params_load(params, &p, err, errlen);
     if (rc != 0)
         return rc;
     const json_t *image = p ? json_object_get(p, "image") : NULL;
@@ -34,7 +34,7 @@ static int demo_validate(const char *params, char *err, size_t errlen, void *ud)
         rc = -1;
     } else if (!json_is_string(image)) {
         snprintf(err, errlen, "parameter 'image' must be a string but got %s",
-                 jparams_go_type(image));
+                 job_params_go_type(image));
         rc = -1;
     } else if (json_string_length(image) < 4 || memcmp(json_string_value(image), "demo", 4)) {
         snprintf(err, errlen, "expected 'demo *' but got '%.*s'",

@@ -6,7 +6,7 @@
 #include <stdio.h>
 
 #include "berth/error.h"
-#include "jobs/jparams.h"
+#include "jobs/job_params.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 
@@ -24,7 +24,7 @@ int notify_check_params(const json_t *params, char *err, size_t errlen)
         }
         if (!json_is_string(v)) {
             snprintf(err, errlen, "malformed job parameter '%s', expecting string but got %s",
-                     keys[i], jparams_go_type(v));
+                     keys[i], job_params_go_type(v));
             return BERTH_EINVAL;
         }
     }
@@ -34,8 +34,8 @@ int notify_check_params(const json_t *params, char *err, size_t errlen)
 static int post(berth_ctx *ctx, const notify_job *job, const json_t *p, buf *err)
 {
     size_t plen = 0;
-    const char *payload = jparams_str(p, "payload", &plen);
-    const char *address = jparams_str(p, "address", NULL);
+    const char *payload = job_params_str(p, "payload", &plen);
+    const char *address = job_params_str(p, "address", NULL);
     char why[1024] = "";
     jhttp_header *h = NULL;
     size_t nh = 0;
@@ -52,7 +52,8 @@ static int post(berth_ctx *ctx, const notify_job *job, const json_t *p, buf *err
     BERTH_JINFO(ctx, "send request to remote endpoint, body: %s", payload);
     const berth_jobs_http *c = job->cfg;
     jhttp_req r = {.method = "POST", .url = address, .body = payload, .body_len = plen,
-                   .headers = h, .n_headers = nh, .insecure = jparams_true(p, "skip_cert_verify"),
+                   .headers = h, .n_headers = nh,
+                   .insecure = job_params_true(p, "skip_cert_verify"),
                    .timeout_ms = c->timeout_ms, .http_proxy = c->http_proxy,
                    .https_proxy = c->https_proxy, .no_proxy = c->no_proxy,
                    .max_reply = REPLY_CAP, .ctx = ctx};
@@ -78,7 +79,7 @@ int notify_run(berth_ctx *ctx, const notify_job *job, const char *params_json)
     buf_init(&err, ERR_CAP);
     char why[512] = "";
     BERTH_JINFO(ctx, "start to run %s job", job->word);
-    int rc = jparams_load(params_json, &p, why, sizeof why);
+    int rc = job_params_load(params_json, &p, why, sizeof why);
     if (rc != 0)
         buf_puts(&err, why);
     else if ((rc = notify_check_params(p, why, sizeof why)) != 0)

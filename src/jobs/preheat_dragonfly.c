@@ -10,9 +10,10 @@
 
 #include "berth/error.h"
 #include "jobs/jhttp.h"
-#include "jobs/jparams.h"
+#include "jobs/job_params.h"
 #include "jobs/preheat_driver.h"
-#include "model/jsonin.h"
+#include "model/json_field.h"
+#include "model/json_parse.h"
 
 #define JOBS_PATH "/oapi/v1/jobs"
 #define ZERO_TIME "0001-01-01T00:00:00Z"
@@ -24,12 +25,12 @@ static int extra_attrs(const json_t *ea, const char **scope, json_t **ids, char 
     char why[512];
     static const char pre[] = "failed to unmarshal extra attributes: ";
     *ids = json_null();
-    if (jparams_go_field(ea, "scope", "dragonflyExtraAttrs.scope", JPARAMS_STRING, scope, why,
-                         sizeof why) != 0) {
+    if (job_params_go_field(ea, "scope", "dragonflyExtraAttrs.scope", JOB_PARAMS_STRING, scope, why,
+                            sizeof why) != 0) {
         snprintf(err, errlen, "%s%s", pre, why);
         return BERTH_EINVAL;
     }
-    const json_t *v = jparams_field(ea, "cluster_ids");
+    const json_t *v = job_params_field(ea, "cluster_ids");
     if (!v)
         return 0;
     const json_t *bad = json_is_array(v) ? NULL : v;
@@ -40,7 +41,7 @@ static int extra_attrs(const json_t *ea, const char **scope, json_t **ids, char 
             bad = e;
     if (bad) {
         snprintf(err, errlen, "%sjson: cannot unmarshal %s into Go struct field "
-                 "dragonflyExtraAttrs.cluster_ids of type %s", pre, berth__jsonin_type(bad),
+                 "dragonflyExtraAttrs.cluster_ids of type %s", pre, berth__json_field_type(bad),
                  bad == v ? "[]uint" : "uint");
         return BERTH_EINVAL;
     }
@@ -81,7 +82,7 @@ static int scope_ok(const char *s)
 static int go_time(const json_t *o, const char *key, char *out, size_t outlen, char *err,
                    size_t errlen)
 {
-    const json_t *v = jparams_field(o, key);
+    const json_t *v = job_params_field(o, key);
     if (!v) {
         snprintf(out, outlen, ZERO_TIME);
         return 0;
@@ -108,19 +109,19 @@ static int go_time(const json_t *o, const char *key, char *out, size_t outlen, c
 static int parse_job(const buf *reply, json_t **doc, ph_status *st, char *err, size_t errlen)
 {
     char why[512];
-    if (berth__jsonin_load(reply->p ? reply->p : "", reply->len, BERTH_JSON_MAX_DEPTH, doc, NULL,
-                           why, sizeof why) != 0) {
+    if (berth__json_parse(reply->p ? reply->p : "", reply->len, BERTH_JSON_MAX_DEPTH, doc, NULL,
+                          why, sizeof why) != 0) {
         snprintf(err, errlen, "%s", why);
         return BERTH_EINVAL;
     }
     if (!json_is_object(*doc)) {
         snprintf(err, errlen, "json: cannot unmarshal %s into Go value of type "
-                 "provider.dragonflyJobResponse", berth__jsonin_type(*doc));
+                 "provider.dragonflyJobResponse", berth__json_field_type(*doc));
         return BERTH_EINVAL;
     }
     long long id = 0;
-    int rc = jparams_go_field(*doc, "id", "dragonflyJobResponse.id", JPARAMS_INT64, &id, err,
-                              errlen);
+    int rc = job_params_go_field(*doc, "id", "dragonflyJobResponse.id", JOB_PARAMS_INT64, &id, err,
+                                 errlen);
     if (rc == 0)
         rc = go_time(*doc, "created_at", st->start, sizeof st->start, err, errlen);
     if (rc == 0)
@@ -178,7 +179,7 @@ static const char *const heads[COLS] = {"BLOB URL", "HOSTNAME", "IP", "CLUSTER I
 
 static const char *cell_str(const json_t *o, const char *k)
 {
-    const char *s = json_string_value(jparams_field(o, k));
+    const char *s = json_string_value(job_params_field(o, k));
     return s ? s : "";
 }
 
@@ -253,15 +254,15 @@ static void success_table(const json_t *doc, buf *out)
     table t = {.rows = json_array()};
     for (int i = 0; i < COLS; i++)
         t.w[i] = strlen(heads[i]);
-    const json_t *states = jparams_field(jparams_field(doc, "result"), "job_states");
+    const json_t *states = job_params_field(job_params_field(doc, "result"), "job_states");
     size_t i, j, k;
     json_t *js, *res, *task;
     json_array_foreach((json_t *)states, i, js) {
-        json_array_foreach(jparams_field(js, "results"), j, res) {
-            long long cid = json_integer_value(jparams_field(res, "scheduler_cluster_id"));
-            json_array_foreach(jparams_field(res, "success_tasks"), k, task)
+        json_array_foreach(job_params_field(js, "results"), j, res) {
+            long long cid = json_integer_value(job_params_field(res, "scheduler_cluster_id"));
+            json_array_foreach(job_params_field(res, "success_tasks"), k, task)
                 table_add(&t, task, cid, "SUCCESS", "");
-            json_array_foreach(jparams_field(res, "failure_tasks"), k, task)
+            json_array_foreach(job_params_field(res, "failure_tasks"), k, task)
                 table_add(&t, task, cid, "FAILURE", cell_str(task, "description"));
         }
     }
@@ -272,7 +273,7 @@ static void success_table(const json_t *doc, buf *out)
 /* Harbor's errors.Errors text of the job states' errors. */
 static void failure_errors(const json_t *doc, buf *out)
 {
-    const json_t *states = jparams_field(jparams_field(doc, "result"), "job_states");
+    const json_t *states = job_params_field(job_params_field(doc, "result"), "job_states");
     if (json_array_size(states) == 0)
         return;
     json_t *list = json_array();
@@ -299,7 +300,7 @@ static int df_check(const ph_client *c, const ph_params *p, const char *task_id,
     int rc = ph_client_call(c, url, NULL, &reply, err, errlen);
     if (rc == 0)
         rc = parse_job(&reply, &doc, st, err, errlen);
-    const char *state = rc == 0 ? json_string_value(jparams_field(doc, "state")) : NULL;
+    const char *state = rc == 0 ? json_string_value(job_params_field(doc, "state")) : NULL;
     if (rc == 0 && state && !strcmp(state, "PENDING")) {
         st->status = PH_RUNNING;
     } else if (rc == 0 && state && !strcmp(state, "SUCCESS")) {

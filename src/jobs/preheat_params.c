@@ -6,8 +6,9 @@
 #include <string.h>
 
 #include "berth/error.h"
-#include "jobs/jparams.h"
-#include "model/jsonin.h"
+#include "jobs/job_params.h"
+#include "model/json_field.h"
+#include "model/json_parse.h"
 
 /* Harbor's parseStrValue: present, not null, a non-empty string. */
 static int str_param(const json_t *params, const char *key, const char **out, size_t *len,
@@ -32,13 +33,13 @@ static int load_doc(const char *text, size_t len, const char *go_type, const cha
                     json_t **out, char *err, size_t errlen)
 {
     char why[512];
-    if (berth__jsonin_load(text, len, BERTH_JSON_MAX_DEPTH, out, NULL, why, sizeof why) != 0) {
+    if (berth__json_parse(text, len, BERTH_JSON_MAX_DEPTH, out, NULL, why, sizeof why) != 0) {
         snprintf(err, errlen, "parse job parameter error: %s: %s", ctx, why);
         return BERTH_EINVAL;
     }
     if (!json_is_object(*out) && !json_is_null(*out)) {
         snprintf(err, errlen, "parse job parameter error: %s: json: cannot unmarshal %s into "
-                 "Go value of type %s", ctx, berth__jsonin_type(*out), go_type);
+                 "Go value of type %s", ctx, berth__json_field_type(*out), go_type);
         return BERTH_EINVAL;
     }
     return 0;
@@ -46,7 +47,7 @@ static int load_doc(const char *text, size_t len, const char *go_type, const cha
 
 typedef struct field {
     const char *name;
-    jparams_kind kind;
+    job_params_kind kind;
     size_t off;          /* offset of the destination in the struct */
 } field;
 
@@ -56,8 +57,8 @@ static int decode(const json_t *doc, const char *go_struct, const field *f, size
     for (size_t i = 0; i < n; i++) {
         char path[96], why[512];
         snprintf(path, sizeof path, "%s.%s", go_struct, f[i].name);
-        if (jparams_go_field(doc, f[i].name, path, f[i].kind, (char *)dst + f[i].off, why,
-                             sizeof why) != 0) {
+        if (job_params_go_field(doc, f[i].name, path, f[i].kind, (char *)dst + f[i].off, why,
+                                sizeof why) != 0) {
             snprintf(err, errlen, "parse job parameter error: %s: %s", ctx, why);
             return BERTH_EINVAL;
         }
@@ -68,40 +69,41 @@ static int decode(const json_t *doc, const char *go_struct, const field *f, size
 #define F(type, member, kind, name) {name, kind, offsetof(type, member)}
 
 static const field provider_fields[] = {
-    F(ph_provider, name, JPARAMS_STRING, "name"),
-    F(ph_provider, vendor, JPARAMS_STRING, "vendor"),
-    F(ph_provider, endpoint, JPARAMS_STRING, "endpoint"),
-    F(ph_provider, auth_mode, JPARAMS_STRING, "auth_mode"),
-    F(ph_provider, auth_info, JPARAMS_MAP_STRING, "auth_info"),
-    F(ph_provider, insecure, JPARAMS_BOOL, "insecure"),
+    F(ph_provider, name, JOB_PARAMS_STRING, "name"),
+    F(ph_provider, vendor, JOB_PARAMS_STRING, "vendor"),
+    F(ph_provider, endpoint, JOB_PARAMS_STRING, "endpoint"),
+    F(ph_provider, auth_mode, JOB_PARAMS_STRING, "auth_mode"),
+    F(ph_provider, auth_info, JOB_PARAMS_MAP_STRING, "auth_info"),
+    F(ph_provider, insecure, JOB_PARAMS_BOOL, "insecure"),
 };
 
 static const field image_fields[] = {
-    F(ph_image, type, JPARAMS_STRING, "type"),
-    F(ph_image, url, JPARAMS_STRING, "url"),
-    F(ph_image, headers, JPARAMS_MAP_ANY, "headers"),
-    F(ph_image, image, JPARAMS_STRING, "image"),
-    F(ph_image, tag, JPARAMS_STRING, "tag"),
-    F(ph_image, digest, JPARAMS_STRING, "digest"),
-    F(ph_image, extra_attrs, JPARAMS_MAP_ANY, "extra_attrs"),
+    F(ph_image, type, JOB_PARAMS_STRING, "type"),
+    F(ph_image, url, JOB_PARAMS_STRING, "url"),
+    F(ph_image, headers, JOB_PARAMS_MAP_ANY, "headers"),
+    F(ph_image, image, JOB_PARAMS_STRING, "image"),
+    F(ph_image, tag, JOB_PARAMS_STRING, "tag"),
+    F(ph_image, digest, JOB_PARAMS_STRING, "digest"),
+    F(ph_image, extra_attrs, JOB_PARAMS_MAP_ANY, "extra_attrs"),
 };
 
 /* The struct fields Harbor declares but this job never reads still have to decode. */
 static int unused_fields(const json_t *doc, char *err, size_t errlen)
 {
-    static const struct { const char *name; jparams_kind kind; } more[] = {
-        {"id", JPARAMS_INT64}, {"description", JPARAMS_STRING}, {"status", JPARAMS_STRING},
-        {"enabled", JPARAMS_BOOL}, {"default", JPARAMS_BOOL}, {"setup_timestamp", JPARAMS_INT64},
+    static const struct { const char *name; job_params_kind kind; } more[] = {
+        {"id", JOB_PARAMS_INT64}, {"description", JOB_PARAMS_STRING}, {"status", JOB_PARAMS_STRING},
+        {"enabled", JOB_PARAMS_BOOL}, {"default", JOB_PARAMS_BOOL},
+        {"setup_timestamp", JOB_PARAMS_INT64},
     };
     for (size_t i = 0; i < sizeof more / sizeof more[0]; i++) {
         char path[64], why[512];
         long long ll;
         const char *s;
         bool b;
-        void *out = more[i].kind == JPARAMS_INT64 ? (void *)&ll
-                  : more[i].kind == JPARAMS_BOOL  ? (void *)&b : (void *)&s;
+        void *out = more[i].kind == JOB_PARAMS_INT64 ? (void *)&ll
+                  : more[i].kind == JOB_PARAMS_BOOL  ? (void *)&b : (void *)&s;
         snprintf(path, sizeof path, "Instance.%s", more[i].name);
-        if (jparams_go_field(doc, more[i].name, path, more[i].kind, out, why, sizeof why)) {
+        if (job_params_go_field(doc, more[i].name, path, more[i].kind, out, why, sizeof why)) {
             snprintf(err, errlen, "parse job parameter error: construct preheat instance "
                      "error: %s", why);
             return BERTH_EINVAL;
@@ -191,7 +193,7 @@ int ph_params_parse(const char *params_json, ph_params *p, char *err, size_t err
 {
     memset(p, 0, sizeof *p);
     json_t *params = NULL;
-    int rc = jparams_load(params_json, &params, err, errlen);
+    int rc = job_params_load(params_json, &params, err, errlen);
     if (rc == 0)
         rc = parse_provider(params, p, err, errlen);
     if (rc == 0)

@@ -9,7 +9,8 @@
 
 #include "berth/error.h"
 #include "jobs/replication.h"
-#include "model/jsonin.h"
+#include "model/json_field.h"
+#include "model/json_parse.h"
 #include "util/alloc.h"
 
 #define MAX_REFS 10000
@@ -24,7 +25,7 @@ static int str_member(json_t *o, const char *key, const char *where, char **out,
         return 0;
     if (!json_is_string(v)) {
         snprintf(err, errlen, "json: cannot unmarshal %s into field %s%s of type string",
-                 berth__jsonin_type(v), where, key);
+                 berth__json_field_type(v), where, key);
         return BERTH_EINVAL;
     }
     *out = berth_strdup(json_string_value(v));
@@ -40,7 +41,7 @@ static int bool_member(json_t *o, const char *key, const char *where, bool *out,
         return 0;
     if (!json_is_boolean(v)) {
         snprintf(err, errlen, "json: cannot unmarshal %s into field %s%s of type bool",
-                 berth__jsonin_type(v), where, key);
+                 berth__json_field_type(v), where, key);
         return BERTH_EINVAL;
     }
     *out = json_is_true(v);
@@ -61,7 +62,7 @@ static int str_array(json_t *v, const char *what, char ***arr, size_t *n, char *
         return 0;
     if (!json_is_array(v)) {
         snprintf(err, errlen, "json: cannot unmarshal %s into field %s of type []string",
-                 berth__jsonin_type(v), what);
+                 berth__json_field_type(v), what);
         return BERTH_EINVAL;
     }
     size_t i;
@@ -69,7 +70,7 @@ static int str_array(json_t *v, const char *what, char ***arr, size_t *n, char *
     json_array_foreach(v, i, s) {
         if (!json_is_string(s)) {
             snprintf(err, errlen, "json: cannot unmarshal %s into field %s of type string",
-                     berth__jsonin_type(s), what);
+                     berth__json_field_type(s), what);
             return BERTH_EINVAL;
         }
         if (*n >= MAX_REFS) {
@@ -87,14 +88,15 @@ static int parse_artifacts(json_t *arts, repl_resource *r, char *err, size_t err
         return 0;
     if (!json_is_array(arts)) {
         snprintf(err, errlen, "json: cannot unmarshal %s into field metadata.artifacts",
-                 berth__jsonin_type(arts));
+                 berth__json_field_type(arts));
         return BERTH_EINVAL;
     }
     size_t i;
     json_t *a;
     json_array_foreach(arts, i, a) {
         if (!json_is_object(a)) {
-            snprintf(err, errlen, "json: cannot unmarshal %s into an artifact", berth__jsonin_type(a));
+            snprintf(err, errlen, "json: cannot unmarshal %s into an artifact",
+                     berth__json_field_type(a));
             return BERTH_EINVAL;
         }
         size_t before = r->ntags;
@@ -131,7 +133,7 @@ static int parse_registry(json_t *g, repl_registry *reg, char *err, size_t errle
     if (rc == 0 && cred && !json_is_null(cred)) {
         if (!json_is_object(cred)) {
             snprintf(err, errlen, "json: cannot unmarshal %s into field registry.credential",
-                     berth__jsonin_type(cred));
+                     berth__json_field_type(cred));
             return BERTH_EINVAL;
         }
         rc = str_member(cred, "access_key", "credential.", &reg->access_key, err, errlen);
@@ -191,10 +193,10 @@ int repl_resource_parse(const char *text, repl_resource *out, char *err, size_t 
 {
     memset(out, 0, sizeof *out);
     json_t *o = NULL;
-    int rc = berth__jsonin_load(text, strlen(text), BERTH_JSON_MAX_DEPTH, &o, NULL, err, errlen);
+    int rc = berth__json_parse(text, strlen(text), BERTH_JSON_MAX_DEPTH, &o, NULL, err, errlen);
     if (rc == 0 && !json_is_object(o)) {
         snprintf(err, errlen, "json: cannot unmarshal %s into Go value of type model.Resource",
-                 berth__jsonin_type(o));
+                 berth__json_field_type(o));
         rc = BERTH_EINVAL;
     } else if (rc == 0) {
         rc = parse(o, out, err, errlen);

@@ -6,7 +6,7 @@
 #include <stdio.h>
 
 #include "berth/error.h"
-#include "jobs/jparams.h"
+#include "jobs/job_params.h"
 #include "jobs/notify.h"
 #include "util/alloc.h"
 
@@ -20,7 +20,7 @@ static int slack_validate(const char *params, char *err, size_t errlen, void *ud
 {
     (void)ud;
     json_t *p = NULL;
-    int rc = jparams_load(params, &p, err, errlen);
+    int rc = job_params_load(params, &p, err, errlen);
     if (rc == 0 && !p) {
         snprintf(err, errlen, "missing parameter of slack job");
         rc = BERTH_EINVAL;

@@ -8,9 +8,10 @@
 #include <string.h>
 
 #include "berth/error.h"
-#include "jobs/jparams.h"
+#include "jobs/job_params.h"
 #include "jobs/notify.h"
-#include "model/jsonin.h"
+#include "model/json_field.h"
+#include "model/json_parse.h"
 #include "util/alloc.h"
 
 static bool webhook_should_retry(void *ud)
@@ -53,7 +54,7 @@ static int count_lines(const json_t *h, size_t *n, char *err, size_t errlen)
         const json_t *bad = header_misfit(v, &want);
         if (bad) {
             snprintf(err, errlen, "error to unmarshal header: json: cannot unmarshal %s into "
-                     "Go value of type %s", berth__jsonin_type(bad), want);
+                     "Go value of type %s", berth__json_field_type(bad), want);
             return BERTH_EINVAL;
         }
         *n += json_is_array(v) ? json_array_size(v) : 0;
@@ -85,13 +86,13 @@ static int webhook_headers(const json_t *params, jhttp_header **out, size_t *n, 
                            char *err, size_t errlen)
 {
     size_t len = 0;
-    const char *text = jparams_str(params, "header", &len);
+    const char *text = job_params_str(params, "header", &len);
     *out = NULL;
     *n = 0;
     if (!text)
         return 0;                        /* absent or not a string: no headers at all */
     char why[512];
-    if (berth__jsonin_load(text, len, BERTH_JSON_MAX_DEPTH, keep, NULL, why, sizeof why)) {
+    if (berth__json_parse(text, len, BERTH_JSON_MAX_DEPTH, keep, NULL, why, sizeof why)) {
         snprintf(err, errlen, "error to unmarshal header: %s", why);
         return BERTH_EINVAL;
     }
@@ -99,7 +100,7 @@ static int webhook_headers(const json_t *params, jhttp_header **out, size_t *n, 
         return 0;
     if (!json_is_object(*keep)) {
         snprintf(err, errlen, "error to unmarshal header: json: cannot unmarshal %s into Go "
-                 "value of type http.Header", berth__jsonin_type(*keep));
+                 "value of type http.Header", berth__json_field_type(*keep));
         return BERTH_EINVAL;
     }
     int rc = count_lines(*keep, n, err, errlen);

@@ -5,20 +5,20 @@
 #include <string.h>
 
 #include "berth/error.h"
-#include "model/gojson.h"
-#include "model/jsonfield.h"
-#include "model/jsonin.h"
+#include "model/json_field.h"
+#include "model/json_parse.h"
+#include "model/json_write.h"
 #include "util/alloc.h"
 
 int berth_ack_to_json(const berth_ack *a, buf *out)
 {
-    GOJSON_TRY(buf_append(out, "{", 1));
-    GOJSON_TRY(berth__gojson_key(out, "status", true));
-    GOJSON_TRY(berth__gojson_cstr(out, a->status));
-    GOJSON_TRY(berth__gojson_key(out, "revision", false));
-    GOJSON_TRY(berth__gojson_int(out, a->revision));
-    GOJSON_TRY(berth__gojson_key(out, "check_in_at", false));
-    GOJSON_TRY(berth__gojson_int(out, a->check_in_at));
+    JSON_WRITE_TRY(buf_append(out, "{", 1));
+    JSON_WRITE_TRY(berth__json_write_key(out, "status", true));
+    JSON_WRITE_TRY(berth__json_write_cstr(out, a->status));
+    JSON_WRITE_TRY(berth__json_write_key(out, "revision", false));
+    JSON_WRITE_TRY(berth__json_write_int(out, a->revision));
+    JSON_WRITE_TRY(berth__json_write_key(out, "check_in_at", false));
+    JSON_WRITE_TRY(berth__json_write_int(out, a->check_in_at));
     return buf_append(out, "}", 1);
 }
 
@@ -26,19 +26,19 @@ static int field(const char *key, const json_t *v, const char *prefix, bool loss
                  berth_ack *a, char *err, size_t errlen)
 {
     char path[64];
-    berth__jsonfield f = {"ACK", path, "int64"};
-    if (berth__jsonin_key_is(key, "status")) {
+    berth__json_field f = {"ACK", path, "int64"};
+    if (berth__json_field_key_is(key, "status")) {
         snprintf(path, sizeof path, "%sstatus", prefix);
         f.gotype = "string";
-        return berth__jsonfield_str(v, &f, &a->status, err, errlen);
+        return berth__json_field_str(v, &f, &a->status, err, errlen);
     }
-    if (berth__jsonin_key_is(key, "revision")) {
+    if (berth__json_field_key_is(key, "revision")) {
         snprintf(path, sizeof path, "%srevision", prefix);
-        return berth__jsonfield_int64(v, &f, lossy, &a->revision, err, errlen);
+        return berth__json_field_int64(v, &f, lossy, &a->revision, err, errlen);
     }
-    if (berth__jsonin_key_is(key, "check_in_at")) {
+    if (berth__json_field_key_is(key, "check_in_at")) {
         snprintf(path, sizeof path, "%scheck_in_at", prefix);
-        return berth__jsonfield_int64(v, &f, lossy, &a->check_in_at, err, errlen);
+        return berth__json_field_int64(v, &f, lossy, &a->check_in_at, err, errlen);
     }
     return 0;
 }
@@ -68,8 +68,8 @@ int berth_ack_parse(const char *text, berth_ack *out)
     json_t *j = NULL;
     bool lossy;
     char err[160];
-    if (!text || berth__jsonin_load(text, strlen(text), BERTH_JSON_MAX_DEPTH, &j, &lossy, err,
-                                    sizeof err) != 0)
+    if (!text || berth__json_parse(text, strlen(text), BERTH_JSON_MAX_DEPTH, &j, &lossy, err,
+                                   sizeof err) != 0)
         return BERTH_EINVAL;
     int rc = BERTH_EINVAL;
     if (json_is_object(j))

@@ -2,20 +2,20 @@
 #include "model/action.h"
 
 #include "berth/error.h"
-#include "model/gojson.h"
-#include "model/jsonfield.h"
-#include "model/jsonin.h"
+#include "model/json_field.h"
+#include "model/json_parse.h"
+#include "model/json_write.h"
 #include "util/alloc.h"
 
 static int walk(const json_t *j, char **action, char *err, size_t errlen)
 {
-    GOJSON_TRY(berth__jsonfield_root(j, "job.ActionRequest", err, errlen));
-    berth__jsonfield f = {"ActionRequest", "action", "string"};
+    JSON_WRITE_TRY(berth__json_field_root(j, "job.ActionRequest", err, errlen));
+    berth__json_field f = {"ActionRequest", "action", "string"};
     const char *k;
     json_t *v;
     json_object_foreach((json_t *)j, k, v) {
-        if (berth__jsonin_key_is(k, "action"))
-            GOJSON_TRY(berth__jsonfield_str(v, &f, action, err, errlen));
+        if (berth__json_field_key_is(k, "action"))
+            JSON_WRITE_TRY(berth__json_field_str(v, &f, action, err, errlen));
     }
     return 0;
 }
@@ -24,7 +24,7 @@ int berth_action_parse(const char *text, size_t len, char **action, char *err, s
 {
     json_t *j = NULL;
     char *a = NULL;
-    GOJSON_TRY(berth__jsonin_load(text, len, BERTH_JSON_MAX_DEPTH, &j, NULL, err, errlen));
+    JSON_WRITE_TRY(berth__json_parse(text, len, BERTH_JSON_MAX_DEPTH, &j, NULL, err, errlen));
     int rc = walk(j, &a, err, errlen);
     json_decref(j);
     if (rc) {
@@ -40,7 +40,7 @@ int berth_action_to_json(const char *action, buf *out)
     size_t len = out->len;
     int rc = buf_puts(out, "{\"action\":");
     if (rc == 0)
-        rc = berth__gojson_cstr(out, action);
+        rc = berth__json_write_cstr(out, action);
     if (rc == 0)
         rc = buf_append(out, "}", 1);
     if (rc && out->p) {

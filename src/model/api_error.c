@@ -4,7 +4,7 @@
 #include <stddef.h>
 
 #include "berth/error.h"
-#include "model/gojson.h"
+#include "model/json_write.h"
 
 static const char *const messages[] = {
     "read request body failed with error",
@@ -48,11 +48,11 @@ int berth_api_error_http_status(int code)
 
 static int put_body(int code, const char *message, const char *details, buf *out)
 {
-    GOJSON_TRY(buf_printf(out, "{\"code\":%d,\"message\":", code));
-    GOJSON_TRY(berth__gojson_cstr(out, message));
+    JSON_WRITE_TRY(buf_printf(out, "{\"code\":%d,\"message\":", code));
+    JSON_WRITE_TRY(berth__json_write_cstr(out, message));
     if (details && *details) {
-        GOJSON_TRY(berth__gojson_key(out, "details", false));
-        GOJSON_TRY(berth__gojson_cstr(out, details));
+        JSON_WRITE_TRY(berth__json_write_key(out, "details", false));
+        JSON_WRITE_TRY(berth__json_write_cstr(out, details));
     }
     return buf_append(out, "}", 1);
 }

@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "berth/error.h"
-#include "model/gojson.h"
-#include "model/jsonin.h"
+#include "model/json_parse.h"
+#include "model/json_write.h"
 
 /* Is text[i] the sign of a number -0 that has no fraction or exponent? (A '-' after e/E is
  * an exponent's sign; a digit after the 0 is not JSON, left to the parser.) */
@@ -32,8 +32,8 @@ int berth_params_signed_zeros(const char *text, size_t len, buf *out)
         } else if (text[i] == '"') {
             in_str = true;
         } else if (negative_zero_at(text, i, len)) {
-            GOJSON_TRY(buf_append(out, text + from, i + 2 - from));
-            GOJSON_TRY(buf_append(out, ".0", 2));
+            JSON_WRITE_TRY(buf_append(out, text + from, i + 2 - from));
+            JSON_WRITE_TRY(buf_append(out, ".0", 2));
             from = i + 2;
         }
     }
@@ -49,8 +49,8 @@ static int load(const char *params_json, json_t **j)
     char err[160];
     int rc = berth_params_signed_zeros(params_json, strlen(params_json), &t);
     if (rc == 0)
-        rc = berth__jsonin_load(t.p ? t.p : "", t.len, BERTH_JSON_MAX_DEPTH, j, NULL, err,
-                                sizeof err);
+        rc = berth__json_parse(t.p ? t.p : "", t.len, BERTH_JSON_MAX_DEPTH, j, NULL, err,
+                               sizeof err);
     buf_free(&t);
     return rc == 0 || rc == BERTH_ENOMEM ? rc : BERTH_EINVAL;
 }
@@ -64,7 +64,7 @@ static int encode(const char *params_json, bool newline, buf *out)
     if (rc != 0)
         return rc;
     if (json_is_object(j)) {
-        rc = berth__gojson_value(out, j);
+        rc = berth__json_write_value(out, j);
         if (rc == 0 && newline)
             rc = buf_append(out, "\n", 1);
     } else if (!json_is_null(j)) {
@@ -86,7 +86,7 @@ int berth_params_compact(const char *params_json, buf *out)
 
 int berth_params_format_number(double v, buf *out)
 {
-    return berth__gojson_float(out, v);
+    return berth__json_write_float(out, v);
 }
 
 int berth_unique_key(const char *ns, const char *name, const char *params_json, buf *out)

@@ -1,7 +1,7 @@
 /* Job parameters as Go re-encodes them. Harbor decodes parameters into a
  * map[string]interface{} and encodes that map again wherever it writes them: sorted keys,
  * every number through float64 (1.0 → 1, 123456789012345678 → 123456789012345680),
- * HTML-safe string escaping (gojson.h).
+ * HTML-safe string escaping (json_write.h).
  *
  *  - the canonical form inside unique-job keys (spec §3.9) is json.Encoder output, which
  *    ends with "\n";

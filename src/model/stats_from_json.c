@@ -11,9 +11,9 @@
 
 #include "berth/error.h"
 #include "model/ack.h"
-#include "model/gojson.h"
-#include "model/jsonfield.h"
-#include "model/jsonin.h"
+#include "model/json_field.h"
+#include "model/json_parse.h"
+#include "model/json_write.h"
 #include "util/alloc.h"
 
 enum ftype { F_STR, F_INT, F_BOOL, F_PARAMS, F_ACK };
@@ -47,25 +47,25 @@ static const struct sfield {
 static const char *const gotypes[] = {"string", "int64", "bool", "job.Parameters", "job.ACK"};
 
 /* parameters: an object (kept re-encoded) or null (cleared). */
-static int set_params(const json_t *v, const berth__jsonfield *f, char **dst, char *err,
+static int set_params(const json_t *v, const berth__json_field *f, char **dst, char *err,
                       size_t errlen)
 {
-    GOJSON_TRY(berth__jsonfield_object(v, f, err, errlen));
+    JSON_WRITE_TRY(berth__json_field_object(v, f, err, errlen));
     berth_free(*dst);
     *dst = NULL;
     if (json_is_null(v))
         return 0;
     buf b;
     buf_init(&b, 0);
-    berth__gojson_value(&b, v);
+    berth__json_write_value(&b, v);
     *dst = buf_release(&b);
     return 0;
 }
 
-static int set_ack(const json_t *v, const berth__jsonfield *f, bool lossy, berth_ack *dst,
+static int set_ack(const json_t *v, const berth__json_field *f, bool lossy, berth_ack *dst,
                    char *err, size_t errlen)
 {
-    GOJSON_TRY(berth__jsonfield_object(v, f, err, errlen));
+    JSON_WRITE_TRY(berth__json_field_object(v, f, err, errlen));
     if (json_is_null(v)) {
         berth_free(dst->status);
         *dst = (berth_ack){0};
@@ -81,12 +81,12 @@ static int apply(const struct sfield *d, const json_t *v, const char *prefix, bo
 {
     char path[64];
     snprintf(path, sizeof path, "%s%s", prefix, d->name);
-    berth__jsonfield f = {"StatsInfo", path, gotypes[d->type]};
+    berth__json_field f = {"StatsInfo", path, gotypes[d->type]};
     char *base = (char *)s + d->off;
     switch (d->type) {
-    case F_STR: return berth__jsonfield_str(v, &f, (char **)base, err, errlen);
-    case F_INT: return berth__jsonfield_int64(v, &f, lossy, (int64_t *)base, err, errlen);
-    case F_BOOL: return berth__jsonfield_bool(v, &f, (bool *)base, err, errlen);
+    case F_STR: return berth__json_field_str(v, &f, (char **)base, err, errlen);
+    case F_INT: return berth__json_field_int64(v, &f, lossy, (int64_t *)base, err, errlen);
+    case F_BOOL: return berth__json_field_bool(v, &f, (bool *)base, err, errlen);
     case F_PARAMS: return set_params(v, &f, (char **)base, err, errlen);
     default: return set_ack(v, &f, lossy, (berth_ack *)base, err, errlen);
     }
@@ -99,9 +99,9 @@ int berth__stats_from_tree(const json_t *o, const char *prefix, bool lossy, bert
     json_t *v;
     json_object_foreach((json_t *)o, k, v) {
         for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-            if (!berth__jsonin_key_is(k, fields[i].name))
+            if (!berth__json_field_key_is(k, fields[i].name))
                 continue;
-            GOJSON_TRY(apply(&fields[i], v, prefix, lossy, s, err, errlen));
+            JSON_WRITE_TRY(apply(&fields[i], v, prefix, lossy, s, err, errlen));
             break;
         }
     }
@@ -114,20 +114,20 @@ static const json_t *member(const json_t *o, const char *name)
     const json_t *found = NULL;
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)o, k, v) if (berth__jsonin_key_is(k, name)) found = v;
+    json_object_foreach((json_t *)o, k, v) if (berth__json_field_key_is(k, name)) found = v;
     return found;
 }
 
 static int from_root(const json_t *j, bool wrapped, bool lossy, berth_stats *s, char *err,
                      size_t errlen)
 {
-    GOJSON_TRY(berth__jsonfield_root(j, wrapped ? "job.Stats" : "job.StatsInfo", err, errlen));
+    JSON_WRITE_TRY(berth__json_field_root(j, wrapped ? "job.Stats" : "job.StatsInfo", err, errlen));
     if (!wrapped)
         return berth__stats_from_tree(j, "", lossy, s, err, errlen);
     const json_t *job = member(j, "job");
-    berth__jsonfield f = {"Stats", "job", "job.StatsInfo"};
+    berth__json_field f = {"Stats", "job", "job.StatsInfo"};
     if (job)
-        GOJSON_TRY(berth__jsonfield_object(job, &f, err, errlen));
+        JSON_WRITE_TRY(berth__json_field_object(job, &f, err, errlen));
     if (!job || json_is_null(job)) {
         snprintf(err, errlen, "missing \"job\" object in stats JSON");
         return BERTH_EINVAL;
@@ -140,7 +140,7 @@ int berth_stats_from_json(const char *text, size_t len, bool wrapped, berth_stat
 {
     json_t *j = NULL;
     bool lossy = false;
-    GOJSON_TRY(berth__jsonin_load(text, len, BERTH_JSON_MAX_DEPTH, &j, &lossy, err, errlen));
+    JSON_WRITE_TRY(berth__json_parse(text, len, BERTH_JSON_MAX_DEPTH, &j, &lossy, err, errlen));
     berth_stats *s = berth_stats_new();
     int rc = from_root(j, wrapped, lossy, s, err, errlen);
     json_decref(j);

@@ -11,7 +11,7 @@
 
 #include "berth/error.h"
 #include "model/ack.h"
-#include "model/jsonin.h"
+#include "model/json_parse.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 
@@ -57,7 +57,7 @@ static int set_params(char **dst, const char *v)
     char err[160];
     berth_free(*dst);
     *dst = NULL;
-    int rc = berth__jsonin_load(v, strlen(v), BERTH_JSON_MAX_DEPTH, &j, NULL, err, sizeof err);
+    int rc = berth__json_parse(v, strlen(v), BERTH_JSON_MAX_DEPTH, &j, NULL, err, sizeof err);
     if (rc != 0)
         return rc == BERTH_ENOMEM ? rc : 0;
     rc = json_is_object(j) ? berth_strdup_to(dst, v) : 0;

@@ -4,9 +4,9 @@
 #include <string.h>
 
 #include "berth/error.h"
-#include "model/gojson.h"
-#include "model/jsonfield.h"
-#include "model/jsonin.h"
+#include "model/json_field.h"
+#include "model/json_parse.h"
+#include "model/json_write.h"
 #include "model/stats_from_json.h"
 #include "model/stats_json.h"
 #include "util/alloc.h"
@@ -14,18 +14,18 @@
 static int put(const char *job_id, const char *status, const char *check_in,
                const berth_stats *metadata, buf *out)
 {
-    GOJSON_TRY(buf_append(out, "{", 1));
-    GOJSON_TRY(berth__gojson_key(out, "job_id", true));
-    GOJSON_TRY(berth__gojson_cstr(out, job_id));
-    GOJSON_TRY(berth__gojson_key(out, "status", false));
-    GOJSON_TRY(berth__gojson_cstr(out, status));
+    JSON_WRITE_TRY(buf_append(out, "{", 1));
+    JSON_WRITE_TRY(berth__json_write_key(out, "job_id", true));
+    JSON_WRITE_TRY(berth__json_write_cstr(out, job_id));
+    JSON_WRITE_TRY(berth__json_write_key(out, "status", false));
+    JSON_WRITE_TRY(berth__json_write_cstr(out, status));
     if (check_in && *check_in) {
-        GOJSON_TRY(berth__gojson_key(out, "check_in", false));
-        GOJSON_TRY(berth__gojson_cstr(out, check_in));
+        JSON_WRITE_TRY(berth__json_write_key(out, "check_in", false));
+        JSON_WRITE_TRY(berth__json_write_cstr(out, check_in));
     }
     if (metadata) {
-        GOJSON_TRY(berth__gojson_key(out, "metadata", false));
-        GOJSON_TRY(berth_stats_to_json(metadata, false, true, out));
+        JSON_WRITE_TRY(berth__json_write_key(out, "metadata", false));
+        JSON_WRITE_TRY(berth_stats_to_json(metadata, false, true, out));
     }
     return buf_append(out, "}", 1);
 }
@@ -56,8 +56,8 @@ void berth_status_change_free(berth_status_change *c)
 static int set_metadata(berth_status_change *c, const json_t *v, bool lossy, char *err,
                         size_t errlen)
 {
-    berth__jsonfield f = {"StatusChange", "metadata", "job.StatsInfo"};
-    GOJSON_TRY(berth__jsonfield_object(v, &f, err, errlen));
+    berth__json_field f = {"StatusChange", "metadata", "job.StatsInfo"};
+    JSON_WRITE_TRY(berth__json_field_object(v, &f, err, errlen));
     if (json_is_null(v)) {
         berth_stats_free(c->metadata);
         c->metadata = NULL;
@@ -71,30 +71,30 @@ static int set_metadata(berth_status_change *c, const json_t *v, bool lossy, cha
 static int member(berth_status_change *c, const char *k, const json_t *v, bool lossy,
                   char *err, size_t errlen)
 {
-    berth__jsonfield f = {"StatusChange", NULL, "string"};
-    if (berth__jsonin_key_is(k, "job_id")) {
+    berth__json_field f = {"StatusChange", NULL, "string"};
+    if (berth__json_field_key_is(k, "job_id")) {
         f.path = "job_id";
-        return berth__jsonfield_str(v, &f, &c->job_id, err, errlen);
+        return berth__json_field_str(v, &f, &c->job_id, err, errlen);
     }
-    if (berth__jsonin_key_is(k, "status")) {
+    if (berth__json_field_key_is(k, "status")) {
         f.path = "status";
-        return berth__jsonfield_str(v, &f, &c->status, err, errlen);
+        return berth__json_field_str(v, &f, &c->status, err, errlen);
     }
-    if (berth__jsonin_key_is(k, "check_in")) {
+    if (berth__json_field_key_is(k, "check_in")) {
         f.path = "check_in";
-        return berth__jsonfield_str(v, &f, &c->check_in, err, errlen);
+        return berth__json_field_str(v, &f, &c->check_in, err, errlen);
     }
-    if (berth__jsonin_key_is(k, "metadata"))
+    if (berth__json_field_key_is(k, "metadata"))
         return set_metadata(c, v, lossy, err, errlen);
     return 0;
 }
 
 static int walk(berth_status_change *c, const json_t *j, bool lossy, char *err, size_t errlen)
 {
-    GOJSON_TRY(berth__jsonfield_root(j, "job.StatusChange", err, errlen));
+    JSON_WRITE_TRY(berth__json_field_root(j, "job.StatusChange", err, errlen));
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)j, k, v) GOJSON_TRY(member(c, k, v, lossy, err, errlen));
+    json_object_foreach((json_t *)j, k, v) JSON_WRITE_TRY(member(c, k, v, lossy, err, errlen));
     if (c->check_in && !*c->check_in) {
         berth_free(c->check_in);
         c->check_in = NULL;
@@ -107,7 +107,7 @@ int berth_status_change_parse(const char *text, size_t len, berth_status_change 
 {
     json_t *j = NULL;
     bool lossy = false;
-    GOJSON_TRY(berth__jsonin_load(text, len, BERTH_JSON_MAX_DEPTH, &j, &lossy, err, errlen));
+    JSON_WRITE_TRY(berth__json_parse(text, len, BERTH_JSON_MAX_DEPTH, &j, &lossy, err, errlen));
     berth_status_change *c = berth_calloc(1, sizeof *c);
     int rc = walk(c, j, lossy, err, errlen);
     json_decref(j);

@@ -8,7 +8,7 @@
 
 #include "berth/query.h"
 #include "model/api_error.h"
-#include "model/gojson.h"
+#include "model/json_write.h"
 #include "model/stats_json.h"
 #include "server/api_internal.h"
 
@@ -45,15 +45,15 @@ static void list_failed(http_resp *resp, const list_query *q, int rc)
     buf_puts(&m, "failed to get scheduled jobs, q={");
     bool first = true;
     if (q->has_cursor) {
-        berth__gojson_key(&m, "Cursor", first), first = false;
+        berth__json_write_key(&m, "Cursor", first), first = false;
         buf_printf(&m, "%llu", (unsigned long long)q->cursor);
     }
     if (q->kind) {
-        berth__gojson_key(&m, "Kind", first), first = false;
-        berth__gojson_cstr(&m, q->kind);
+        berth__json_write_key(&m, "Kind", first), first = false;
+        berth__json_write_cstr(&m, q->kind);
     }
     if (q->has_non_dead) {
-        berth__gojson_key(&m, "NonDeadOnly", first);
+        berth__json_write_key(&m, "NonDeadOnly", first);
         buf_puts(&m, q->non_dead ? "true" : "false");
     }
     buf_puts(&m, "}");

@@ -6,7 +6,7 @@
 
 #include "berth/query.h"
 #include "model/api_error.h"
-#include "model/gojson.h"
+#include "model/json_write.h"
 #include "server/api_internal.h"
 
 /* gocraft's health rule: Dead once heartbeat_at + 10 s is before now. */
@@ -20,26 +20,26 @@ static const char *pool_status(int64_t heartbeat_at)
 
 int api_pool_json(const berth_pool_info *p, buf *out)
 {
-    GOJSON_TRY(berth__gojson_key(out, "worker_pool_id", true));
-    GOJSON_TRY(berth__gojson_cstr(out, p->pool_id));
-    GOJSON_TRY(buf_printf(out, ",\"started_at\":%lld,\"heartbeat_at\":%lld,\"job_names\":[",
-                          (long long)p->started_at, (long long)p->heartbeat_at));
+    JSON_WRITE_TRY(berth__json_write_key(out, "worker_pool_id", true));
+    JSON_WRITE_TRY(berth__json_write_cstr(out, p->pool_id));
+    JSON_WRITE_TRY(buf_printf(out, ",\"started_at\":%lld,\"heartbeat_at\":%lld,\"job_names\":[",
+                              (long long)p->started_at, (long long)p->heartbeat_at));
     for (size_t k = 0; k < p->njob_names; k++) {
         if (k)
-            GOJSON_TRY(buf_puts(out, ","));
-        GOJSON_TRY(berth__gojson_cstr(out, p->job_names[k]));
+            JSON_WRITE_TRY(buf_puts(out, ","));
+        JSON_WRITE_TRY(berth__json_write_cstr(out, p->job_names[k]));
     }
-    GOJSON_TRY(buf_printf(out, "],\"concurrency\":%u,\"status\":", p->concurrency));
-    return berth__gojson_cstr(out, pool_status(p->heartbeat_at));
+    JSON_WRITE_TRY(buf_printf(out, "],\"concurrency\":%u,\"status\":", p->concurrency));
+    return berth__json_write_cstr(out, pool_status(p->heartbeat_at));
 }
 
 static int pools_json(const berth_pool_list *l, buf *out)
 {
-    GOJSON_TRY(buf_puts(out, "{\"worker_pools\":["));
+    JSON_WRITE_TRY(buf_puts(out, "{\"worker_pools\":["));
     for (size_t i = 0; i < l->n; i++) {
-        GOJSON_TRY(buf_puts(out, i ? ",{" : "{"));
-        GOJSON_TRY(api_pool_json(&l->items[i], out));
-        GOJSON_TRY(buf_puts(out, "}"));
+        JSON_WRITE_TRY(buf_puts(out, i ? ",{" : "{"));
+        JSON_WRITE_TRY(api_pool_json(&l->items[i], out));
+        JSON_WRITE_TRY(buf_puts(out, "}"));
     }
     return buf_puts(out, "]}");
 }
@@ -63,10 +63,10 @@ void api_stats(const http_req *req, http_resp *resp, void *ctx)
 
 static int config_json(const api_ctx *c, buf *out)
 {
-    GOJSON_TRY(buf_puts(out, "{\"redis_pool_config\":{\"RedisURL\":"));
-    GOJSON_TRY(berth__gojson_cstr(out, c->redis_url));
-    GOJSON_TRY(buf_puts(out, ",\"Namespace\":"));
-    GOJSON_TRY(berth__gojson_cstr(out, c->ns));
+    JSON_WRITE_TRY(buf_puts(out, "{\"redis_pool_config\":{\"RedisURL\":"));
+    JSON_WRITE_TRY(berth__json_write_cstr(out, c->redis_url));
+    JSON_WRITE_TRY(buf_puts(out, ",\"Namespace\":"));
+    JSON_WRITE_TRY(berth__json_write_cstr(out, c->ns));
     return buf_printf(out, ",\"IdleTimeoutSecond\":%d}}", c->idle_timeout_second);
 }
 

@@ -10,7 +10,7 @@
 
 #include "berth/monitor.h"
 #include "model/api_error.h"
-#include "model/gojson.h"
+#include "model/json_write.h"
 #include "server/api_internal.h"
 
 /* A positive query number up to max, or dflt when absent; false after answering 400. */
@@ -50,12 +50,12 @@ void api_throughput(const http_req *req, http_resp *resp, void *ctx)
 
 static int checkins_json(const berth_checkin_list *l, buf *out)
 {
-    GOJSON_TRY(buf_puts(out, "["));
+    JSON_WRITE_TRY(buf_puts(out, "["));
     for (size_t i = 0; i < l->n; i++) {
-        GOJSON_TRY(buf_printf(out, "%s{\"at\":%lld,\"message\":", i ? "," : "",
-                              (long long)l->items[i].at));
-        GOJSON_TRY(berth__gojson_cstr(out, l->items[i].message));
-        GOJSON_TRY(buf_puts(out, "}"));
+        JSON_WRITE_TRY(buf_printf(out, "%s{\"at\":%lld,\"message\":", i ? "," : "",
+                                  (long long)l->items[i].at));
+        JSON_WRITE_TRY(berth__json_write_cstr(out, l->items[i].message));
+        JSON_WRITE_TRY(buf_puts(out, "}"));
     }
     return buf_puts(out, "]");
 }
@@ -76,20 +76,20 @@ void api_checkins(const http_req *req, http_resp *resp, void *ctx)
 
 static int str_member(buf *out, const char *key, const char *v)
 {
-    GOJSON_TRY(berth__gojson_key(out, key, false));
-    return berth__gojson_cstr(out, v);
+    JSON_WRITE_TRY(berth__json_write_key(out, key, false));
+    return berth__json_write_cstr(out, v);
 }
 
 static int parked_json(const berth_parked_hook *h, buf *out)
 {
-    GOJSON_TRY(buf_puts(out, "{\"id\":"));
-    GOJSON_TRY(berth__gojson_cstr(out, h->event_id));
-    GOJSON_TRY(str_member(out, "job_id", h->job_id));
-    GOJSON_TRY(str_member(out, "status", h->status));
-    GOJSON_TRY(buf_printf(out, ",\"revision\":%lld", (long long)h->revision));
-    GOJSON_TRY(str_member(out, "url", h->url));
-    GOJSON_TRY(str_member(out, "check_in", h->check_in));
-    GOJSON_TRY(str_member(out, "reason", h->reason));
+    JSON_WRITE_TRY(buf_puts(out, "{\"id\":"));
+    JSON_WRITE_TRY(berth__json_write_cstr(out, h->event_id));
+    JSON_WRITE_TRY(str_member(out, "job_id", h->job_id));
+    JSON_WRITE_TRY(str_member(out, "status", h->status));
+    JSON_WRITE_TRY(buf_printf(out, ",\"revision\":%lld", (long long)h->revision));
+    JSON_WRITE_TRY(str_member(out, "url", h->url));
+    JSON_WRITE_TRY(str_member(out, "check_in", h->check_in));
+    JSON_WRITE_TRY(str_member(out, "reason", h->reason));
     return buf_printf(out, ",\"parked_at\":%lld}", (long long)h->parked_at);
 }
 

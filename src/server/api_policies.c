@@ -8,35 +8,35 @@
 
 #include "berth/period.h"
 #include "model/api_error.h"
-#include "model/gojson.h"
+#include "model/json_write.h"
 #include "server/api_internal.h"
 
 static int params_json(const char *text, buf *out)
 {
     json_t *j = json_loads(text, 0, NULL);
-    int rc = j ? berth__gojson_value(out, j) : buf_puts(out, "null");
+    int rc = j ? berth__json_write_value(out, j) : buf_puts(out, "null");
     json_decref(j);
     return rc;
 }
 
 static int policy_json(const berth_policy_info *p, buf *out)
 {
-    GOJSON_TRY(buf_puts(out, "{\"id\":"));
-    GOJSON_TRY(berth__gojson_cstr(out, p->id));
-    GOJSON_TRY(buf_puts(out, ",\"job_name\":"));
-    GOJSON_TRY(berth__gojson_cstr(out, p->job_name));
-    GOJSON_TRY(buf_puts(out, ",\"cron_spec\":"));
-    GOJSON_TRY(berth__gojson_cstr(out, p->cron_spec));
-    GOJSON_TRY(buf_printf(out, ",\"numeric_policy_id\":%lld,\"next_fire_at\":%lld,"
-                          "\"last_planned_at\":%lld", (long long)p->numeric_id,
-                          (long long)p->next_fire, (long long)p->last_planned));
+    JSON_WRITE_TRY(buf_puts(out, "{\"id\":"));
+    JSON_WRITE_TRY(berth__json_write_cstr(out, p->id));
+    JSON_WRITE_TRY(buf_puts(out, ",\"job_name\":"));
+    JSON_WRITE_TRY(berth__json_write_cstr(out, p->job_name));
+    JSON_WRITE_TRY(buf_puts(out, ",\"cron_spec\":"));
+    JSON_WRITE_TRY(berth__json_write_cstr(out, p->cron_spec));
+    JSON_WRITE_TRY(buf_printf(out, ",\"numeric_policy_id\":%lld,\"next_fire_at\":%lld,"
+                              "\"last_planned_at\":%lld", (long long)p->numeric_id,
+                              (long long)p->next_fire, (long long)p->last_planned));
     if (p->web_hook_url) {
-        GOJSON_TRY(buf_puts(out, ",\"web_hook_url\":"));
-        GOJSON_TRY(berth__gojson_cstr(out, p->web_hook_url));
+        JSON_WRITE_TRY(buf_puts(out, ",\"web_hook_url\":"));
+        JSON_WRITE_TRY(berth__json_write_cstr(out, p->web_hook_url));
     }
     if (p->params_json) {
-        GOJSON_TRY(buf_puts(out, ",\"parameters\":"));
-        GOJSON_TRY(params_json(p->params_json, out));
+        JSON_WRITE_TRY(buf_puts(out, ",\"parameters\":"));
+        JSON_WRITE_TRY(params_json(p->params_json, out));
     }
     return buf_puts(out, "}");
 }

@@ -7,36 +7,36 @@
 #include <string.h>
 
 #include "model/api_error.h"
-#include "model/gojson.h"
+#include "model/json_write.h"
 #include "server/api_internal.h"
 
 static int worker_json(const berth_worker_info *w, buf *out)
 {
-    GOJSON_TRY(buf_puts(out, "{\"id\":"));
-    GOJSON_TRY(berth__gojson_cstr(out, w->worker_id));
+    JSON_WRITE_TRY(buf_puts(out, "{\"id\":"));
+    JSON_WRITE_TRY(berth__json_write_cstr(out, w->worker_id));
     if (w->job_id) {
-        GOJSON_TRY(buf_puts(out, ",\"job_name\":"));
-        GOJSON_TRY(berth__gojson_cstr(out, w->job_name));
-        GOJSON_TRY(buf_puts(out, ",\"job_id\":"));
-        GOJSON_TRY(berth__gojson_cstr(out, w->job_id));
-        GOJSON_TRY(buf_printf(out, ",\"started_at\":%lld", (long long)w->started_at));
+        JSON_WRITE_TRY(buf_puts(out, ",\"job_name\":"));
+        JSON_WRITE_TRY(berth__json_write_cstr(out, w->job_name));
+        JSON_WRITE_TRY(buf_puts(out, ",\"job_id\":"));
+        JSON_WRITE_TRY(berth__json_write_cstr(out, w->job_id));
+        JSON_WRITE_TRY(buf_printf(out, ",\"started_at\":%lld", (long long)w->started_at));
     }
     return buf_puts(out, "}");
 }
 
 static int pool_json(const berth_pool_info *p, const berth_worker_list *w, buf *out)
 {
-    GOJSON_TRY(buf_puts(out, "{"));
-    GOJSON_TRY(api_pool_json(p, out));
-    GOJSON_TRY(buf_puts(out, ",\"host\":"));
-    GOJSON_TRY(berth__gojson_cstr(out, p->host));
-    GOJSON_TRY(buf_printf(out, ",\"pid\":%ld,\"workers\":[", p->pid));
+    JSON_WRITE_TRY(buf_puts(out, "{"));
+    JSON_WRITE_TRY(api_pool_json(p, out));
+    JSON_WRITE_TRY(buf_puts(out, ",\"host\":"));
+    JSON_WRITE_TRY(berth__json_write_cstr(out, p->host));
+    JSON_WRITE_TRY(buf_printf(out, ",\"pid\":%ld,\"workers\":[", p->pid));
     bool first = true;
     for (size_t i = 0; i < w->n; i++) {
         if (strcmp(w->items[i].pool_id, p->pool_id) != 0)
             continue;
-        GOJSON_TRY(buf_puts(out, first ? "" : ","));
-        GOJSON_TRY(worker_json(&w->items[i], out));
+        JSON_WRITE_TRY(buf_puts(out, first ? "" : ","));
+        JSON_WRITE_TRY(worker_json(&w->items[i], out));
         first = false;
     }
     return buf_puts(out, "]}");
@@ -44,10 +44,10 @@ static int pool_json(const berth_pool_info *p, const berth_worker_list *w, buf *
 
 static int pools_json(const berth_pool_list *l, const berth_worker_list *w, buf *out)
 {
-    GOJSON_TRY(buf_puts(out, "["));
+    JSON_WRITE_TRY(buf_puts(out, "["));
     for (size_t i = 0; i < l->n; i++) {
-        GOJSON_TRY(buf_puts(out, i ? "," : ""));
-        GOJSON_TRY(pool_json(&l->items[i], w, out));
+        JSON_WRITE_TRY(buf_puts(out, i ? "," : ""));
+        JSON_WRITE_TRY(pool_json(&l->items[i], w, out));
     }
     return buf_puts(out, "]");
 }

@@ -13,7 +13,7 @@
 
 #include "berth/queue.h"
 #include "model/api_error.h"
-#include "model/gojson.h"
+#include "model/json_write.h"
 #include "server/api_internal.h"
 #include "util/alloc.h"
 
@@ -21,8 +21,8 @@
 
 static int queue_json(const berth_queue_info *q, int64_t now, buf *out)
 {
-    GOJSON_TRY(berth__gojson_key(out, "name", true));
-    GOJSON_TRY(berth__gojson_cstr(out, q->name));
+    JSON_WRITE_TRY(berth__json_write_key(out, "name", true));
+    JSON_WRITE_TRY(berth__json_write_cstr(out, q->name));
     int64_t age = q->oldest_at > 0 && now > q->oldest_at ? now - q->oldest_at : 0;
     return buf_printf(out, ",\"waiting\":%lld,\"running\":%lld,\"oldest_age\":%lld,"
                       "\"paused\":%s,\"max_concurrency\":%lld", (long long)q->waiting,
@@ -33,11 +33,11 @@ static int queue_json(const berth_queue_info *q, int64_t now, buf *out)
 static int queues_json(const berth_queue_list *l, buf *out)
 {
     int64_t now = (int64_t)time(NULL);
-    GOJSON_TRY(buf_puts(out, "["));
+    JSON_WRITE_TRY(buf_puts(out, "["));
     for (size_t i = 0; i < l->n; i++) {
-        GOJSON_TRY(buf_puts(out, i ? ",{" : "{"));
-        GOJSON_TRY(queue_json(&l->items[i], now, out));
-        GOJSON_TRY(buf_puts(out, "}"));
+        JSON_WRITE_TRY(buf_puts(out, i ? ",{" : "{"));
+        JSON_WRITE_TRY(queue_json(&l->items[i], now, out));
+        JSON_WRITE_TRY(buf_puts(out, "}"));
     }
     return buf_puts(out, "]");
 }
@@ -90,9 +90,9 @@ static void reply_done(http_resp *resp, const char *name, const char *action, lo
 {
     http_resp_json(resp, 200);
     buf_puts(&resp->body, "{\"queue\":");
-    berth__gojson_cstr(&resp->body, name);
+    berth__json_write_cstr(&resp->body, name);
     buf_puts(&resp->body, ",\"action\":");
-    berth__gojson_cstr(&resp->body, action);
+    berth__json_write_cstr(&resp->body, action);
     buf_printf(&resp->body, ",\"stopped\":%lld}", stopped);
 }
 

@@ -6,12 +6,12 @@
  *     and on each element (a wrong shape must be an error with a message, never a crash),
  *     an HGETALL array → field/value arrays (engine_load_stats) → berth_stats_from_hash →
  *     the stats JSON and hash encoders; a fetch reply's 5-entry jobs; a SCAN reply;
- *   - the same bytes as a queued job's JSON (jsonscan: the "args" member, as the fetcher
+ *   - the same bytes as a queued job's JSON (json_scan: the "args" member, as the fetcher
  *     and worker cut it) and its unique key; as a status-retry record
  *     (berth_simple_change_parse), an ACK, a hook payload, an execution id, and an
  *     INFO memory reply (berth_memory_info_parse).
  * Checks beyond sanitizer reports: encoders accept whatever the hash reader produced
- * (stats JSON is valid JSON); jsonscan never points outside its input. */
+ * (stats JSON is valid JSON); json_scan never points outside its input. */
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -29,7 +29,7 @@
 #include "model/status_change.h"
 #include "store/redis.h"
 #include "util/alloc.h"
-#include "util/jsonscan.h"
+#include "util/json_scan.h"
 
 #define CHECK(c) \
     do { \
@@ -165,7 +165,7 @@ static void replies(const uint8_t *data, size_t size)
 static void job_json(const char *raw, size_t size)
 {
     size_t len = 0;
-    const char *args = jsonscan_member(raw, "args", &len);
+    const char *args = json_scan_member(raw, "args", &len);
     if (args) {
         CHECK(args >= raw && args + len <= raw + size);
         char *params = berth_strndup(args, len);
@@ -175,7 +175,7 @@ static void job_json(const char *raw, size_t size)
         buf_free(&key);
         berth_free(params);
     }
-    size_t n = jsonscan_value(raw, size);
+    size_t n = json_scan_value(raw, size);
     CHECK(n <= size);
 }
 

@@ -1,11 +1,11 @@
-/* Unit tests for src/model/params.c and gojson.c: the canonical parameter encoding of unique
+/* Unit tests for src/model/params.c and json_write.c: the canonical parameter encoding of unique
  * keys (spec §3.9) must equal Go's json.Encoder output byte for byte. The expected strings
  * were worked out by hand from Go's encoding/json and strconv rules (and the float cases
  * cross-checked against a shortest-round-trip oracle). */
 #include "test.h"
 
 #include "berth/error.h"
-#include "model/gojson.h"
+#include "model/json_write.h"
 #include "model/params.h"
 #include "util/alloc.h"
 #include "util/buf.h"
@@ -235,10 +235,10 @@ static void test_compact_and_cap(void **state)
     assert_int_equal(berth_params_canonical("{\"abcdef\":1}", &b), BERTH_ETOOBIG);
     buf_free(&b);
     buf_init(&b, 0);
-    assert_int_equal(berth__gojson_cstr(&b, NULL), 0);
+    assert_int_equal(berth__json_write_cstr(&b, NULL), 0);
     assert_string_equal(b.p, "\"\"");
     buf_reset(&b);
-    assert_int_equal(berth__gojson_str(&b, "a\xffz\xe2\x80\xa8", 6), 0);  /* raw Go string */
+    assert_int_equal(berth__json_write_str(&b, "a\xffz\xe2\x80\xa8", 6), 0);  /* raw Go string */
     assert_string_equal(b.p, "\"a\\ufffdz\\u2028\"");
     buf_free(&b);
 }

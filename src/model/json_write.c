@@ -1,4 +1,4 @@
-/* Go-compatible JSON output; see gojson.h.
+/* Go-compatible JSON output; see json_write.h.
  *
  * Strings: Go's encodeState.string with HTML escaping. Numbers: Go's floatEncoder, which
  * asks strconv for the shortest digits that parse back to the same float64. We find those
@@ -6,7 +6,7 @@
  * length the nearest candidate and its two neighbours are checked with strtod, which is
  * what makes the result agree with Go's at powers of two, where the rounding interval of
  * a float64 is lopsided. */
-#include "model/gojson.h"
+#include "model/json_write.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -41,7 +41,7 @@ static size_t utf8_len(const unsigned char *s, size_t n)
     return need;
 }
 
-size_t berth__gojson_utf8_len(const unsigned char *s, size_t n)
+size_t berth__json_write_utf8_len(const unsigned char *s, size_t n)
 {
     return utf8_len(s, n);
 }
@@ -69,11 +69,11 @@ static bool ascii_safe(unsigned char c)
     return c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&';
 }
 
-int berth__gojson_str(buf *out, const char *s, size_t len)
+int berth__json_write_str(buf *out, const char *s, size_t len)
 {
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0, start = 0;
-    GOJSON_TRY(buf_append(out, "\"", 1));
+    JSON_WRITE_TRY(buf_append(out, "\"", 1));
     while (i < len) {
         if (u[i] < 0x80 && ascii_safe(u[i])) {
             i++;
@@ -85,26 +85,26 @@ int berth__gojson_str(buf *out, const char *s, size_t len)
             i += n;
             continue;
         }
-        GOJSON_TRY(buf_append(out, s + start, i - start));
+        JSON_WRITE_TRY(buf_append(out, s + start, i - start));
         if (n == 1)
-            GOJSON_TRY(put_ascii_escape(out, u[i]));
+            JSON_WRITE_TRY(put_ascii_escape(out, u[i]));
         else if (ls)
-            GOJSON_TRY(buf_puts(out, u[i + 2] == 0xa8 ? "\\u2028" : "\\u2029"));
+            JSON_WRITE_TRY(buf_puts(out, u[i + 2] == 0xa8 ? "\\u2028" : "\\u2029"));
         else
-            GOJSON_TRY(buf_puts(out, "\\ufffd"));
+            JSON_WRITE_TRY(buf_puts(out, "\\ufffd"));
         i += n ? n : 1;
         start = i;
     }
-    GOJSON_TRY(buf_append(out, s + start, len - start));
+    JSON_WRITE_TRY(buf_append(out, s + start, len - start));
     return buf_append(out, "\"", 1);
 }
 
-int berth__gojson_cstr(buf *out, const char *s)
+int berth__json_write_cstr(buf *out, const char *s)
 {
-    return berth__gojson_str(out, s ? s : "", s ? strlen(s) : 0);
+    return berth__json_write_str(out, s ? s : "", s ? strlen(s) : 0);
 }
 
-int berth__gojson_int(buf *out, int64_t v)
+int berth__json_write_int(buf *out, int64_t v)
 {
     return buf_printf(out, "%" PRId64, v);
 }
@@ -144,10 +144,10 @@ static void shortest(double v, uint64_t *m, int *e10)
 
 static int put_digits_e(buf *out, const char *d, int nd, int x)
 {
-    GOJSON_TRY(buf_append(out, d, 1));
+    JSON_WRITE_TRY(buf_append(out, d, 1));
     if (nd > 1) {
-        GOJSON_TRY(buf_append(out, ".", 1));
-        GOJSON_TRY(buf_append(out, d + 1, (size_t)nd - 1));
+        JSON_WRITE_TRY(buf_append(out, ".", 1));
+        JSON_WRITE_TRY(buf_append(out, d + 1, (size_t)nd - 1));
     }
     if (x < 0)
         return buf_printf(out, "e-%d", -x);
@@ -157,28 +157,28 @@ static int put_digits_e(buf *out, const char *d, int nd, int x)
 static int put_digits_f(buf *out, const char *d, int nd, int x)
 {
     if (x < 0) {
-        GOJSON_TRY(buf_puts(out, "0."));
+        JSON_WRITE_TRY(buf_puts(out, "0."));
         for (int i = 0; i < -x - 1; i++)
-            GOJSON_TRY(buf_append(out, "0", 1));
+            JSON_WRITE_TRY(buf_append(out, "0", 1));
         return buf_append(out, d, (size_t)nd);
     }
     for (int i = 0; i <= x; i++)
-        GOJSON_TRY(buf_append(out, i < nd ? d + i : "0", 1));
+        JSON_WRITE_TRY(buf_append(out, i < nd ? d + i : "0", 1));
     if (nd > x + 1) {
-        GOJSON_TRY(buf_append(out, ".", 1));
-        GOJSON_TRY(buf_append(out, d + x + 1, (size_t)(nd - x - 1)));
+        JSON_WRITE_TRY(buf_append(out, ".", 1));
+        JSON_WRITE_TRY(buf_append(out, d + x + 1, (size_t)(nd - x - 1)));
     }
     return 0;
 }
 
-int berth__gojson_float(buf *out, double v)
+int berth__json_write_float(buf *out, double v)
 {
     if (!isfinite(v))
         return BERTH_EINVAL;
     if (v == 0)
         return buf_puts(out, signbit(v) ? "-0" : "0");
     if (v < 0)
-        GOJSON_TRY(buf_append(out, "-", 1));
+        JSON_WRITE_TRY(buf_append(out, "-", 1));
     double a = fabs(v);
     uint64_t m;
     int e10;
@@ -195,11 +195,11 @@ int berth__gojson_float(buf *out, double v)
     return put_digits_f(out, d, nd, x);
 }
 
-int berth__gojson_key(buf *out, const char *key, bool first)
+int berth__json_write_key(buf *out, const char *key, bool first)
 {
     if (!first)
-        GOJSON_TRY(buf_append(out, ",", 1));
-    GOJSON_TRY(berth__gojson_cstr(out, key));
+        JSON_WRITE_TRY(buf_append(out, ",", 1));
+    JSON_WRITE_TRY(berth__json_write_cstr(out, key));
     return buf_append(out, ":", 1);
 }
 
@@ -220,9 +220,9 @@ static int put_object(buf *out, const json_t *o)
     qsort(keys, n, sizeof *keys, cmp_keys);
     int rc = buf_append(out, "{", 1);
     for (i = 0; i < n && rc == 0; i++) {
-        rc = berth__gojson_key(out, keys[i], i == 0);
+        rc = berth__json_write_key(out, keys[i], i == 0);
         if (rc == 0)
-            rc = berth__gojson_value(out, json_object_get(o, keys[i]));
+            rc = berth__json_write_value(out, json_object_get(o, keys[i]));
     }
     berth_free(keys);
     return rc ? rc : buf_append(out, "}", 1);
@@ -230,23 +230,24 @@ static int put_object(buf *out, const json_t *o)
 
 static int put_array(buf *out, const json_t *a)
 {
-    GOJSON_TRY(buf_append(out, "[", 1));
+    JSON_WRITE_TRY(buf_append(out, "[", 1));
     for (size_t i = 0; i < json_array_size(a); i++) {
         if (i)
-            GOJSON_TRY(buf_append(out, ",", 1));
-        GOJSON_TRY(berth__gojson_value(out, json_array_get(a, i)));
+            JSON_WRITE_TRY(buf_append(out, ",", 1));
+        JSON_WRITE_TRY(berth__json_write_value(out, json_array_get(a, i)));
     }
     return buf_append(out, "]", 1);
 }
 
-int berth__gojson_value(buf *out, const json_t *v)
+int berth__json_write_value(buf *out, const json_t *v)
 {
     switch (json_typeof(v)) {
     case JSON_OBJECT: return put_object(out, v);
     case JSON_ARRAY: return put_array(out, v);
-    case JSON_STRING: return berth__gojson_str(out, json_string_value(v), json_string_length(v));
-    case JSON_INTEGER: return berth__gojson_float(out, (double)json_integer_value(v));
-    case JSON_REAL: return berth__gojson_float(out, json_real_value(v));
+    case JSON_STRING:
+        return berth__json_write_str(out, json_string_value(v), json_string_length(v));
+    case JSON_INTEGER: return berth__json_write_float(out, (double)json_integer_value(v));
+    case JSON_REAL: return berth__json_write_float(out, json_real_value(v));
     case JSON_TRUE: return buf_puts(out, "true");
     case JSON_FALSE: return buf_puts(out, "false");
     default: return buf_puts(out, "null");

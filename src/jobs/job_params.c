@@ -1,20 +1,21 @@
-/* See jparams.h. */
-#include "jobs/jparams.h"
+/* See job_params.h. */
+#include "jobs/job_params.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "berth/error.h"
-#include "model/jsonin.h"
+#include "model/json_field.h"
+#include "model/json_parse.h"
 
-int jparams_load(const char *params_json, json_t **out, char *err, size_t errlen)
+int job_params_load(const char *params_json, json_t **out, char *err, size_t errlen)
 {
     *out = NULL;
     if (!params_json)
         return 0;
     json_t *j = NULL;
-    int rc = berth__jsonin_load(params_json, strlen(params_json), BERTH_JSON_MAX_DEPTH, &j,
-                                NULL, err, errlen);
+    int rc = berth__json_parse(params_json, strlen(params_json), BERTH_JSON_MAX_DEPTH, &j,
+                               NULL, err, errlen);
     if (rc != 0)
         return rc;
     if (json_is_null(j)) {
@@ -30,7 +31,7 @@ int jparams_load(const char *params_json, json_t **out, char *err, size_t errlen
     return 0;
 }
 
-const char *jparams_go_type(const json_t *v)
+const char *job_params_go_type(const json_t *v)
 {
     switch (v ? json_typeof(v) : JSON_NULL) {
     case JSON_OBJECT: return "map[string]interface {}";
@@ -44,7 +45,7 @@ const char *jparams_go_type(const json_t *v)
     }
 }
 
-const char *jparams_str(const json_t *params, const char *key, size_t *len)
+const char *job_params_str(const json_t *params, const char *key, size_t *len)
 {
     const json_t *v = params ? json_object_get(params, key) : NULL;
     if (!json_is_string(v))
@@ -54,18 +55,18 @@ const char *jparams_str(const json_t *params, const char *key, size_t *len)
     return json_string_value(v);
 }
 
-bool jparams_true(const json_t *params, const char *key)
+bool job_params_true(const json_t *params, const char *key)
 {
     return json_is_true(params ? json_object_get(params, key) : NULL);
 }
 
-const json_t *jparams_field(const json_t *obj, const char *field)
+const json_t *job_params_field(const json_t *obj, const char *field)
 {
     const json_t *found = NULL;
     const char *k;
     json_t *v;
     json_object_foreach((json_t *)obj, k, v)
-        if (berth__jsonin_key_is(k, field))
+        if (berth__json_field_key_is(k, field))
             found = v;
     return json_is_null(found) ? NULL : found;
 }
@@ -73,12 +74,12 @@ const json_t *jparams_field(const json_t *obj, const char *field)
 static const char *const go_kind[] = {"string", "bool", "int64", "map[string]string",
                                       "map[string]interface {}"};
 
-static bool fits(const json_t *v, jparams_kind kind)
+static bool fits(const json_t *v, job_params_kind kind)
 {
     switch (kind) {
-    case JPARAMS_STRING: return json_is_string(v);
-    case JPARAMS_BOOL: return json_is_boolean(v);
-    case JPARAMS_INT64: return json_is_integer(v);
+    case JOB_PARAMS_STRING: return json_is_string(v);
+    case JOB_PARAMS_BOOL: return json_is_boolean(v);
+    case JOB_PARAMS_INT64: return json_is_integer(v);
     default: return json_is_object(v);
     }
 }
@@ -91,23 +92,23 @@ static int type_error(const json_t *v, const char *path, const char *go_type, ch
                  "type %s", json_real_value(v), path, go_type);
     else
         snprintf(err, errlen, "json: cannot unmarshal %s into Go struct field %s of type %s",
-                 berth__jsonin_type(v), path, go_type);
+                 berth__json_field_type(v), path, go_type);
     return BERTH_EINVAL;
 }
 
-int jparams_go_field(const json_t *obj, const char *field, const char *path, jparams_kind kind,
-                     void *out, char *err, size_t errlen)
+int job_params_go_field(const json_t *obj, const char *field, const char *path,
+                        job_params_kind kind, void *out, char *err, size_t errlen)
 {
-    const json_t *v = jparams_field(obj, field);
+    const json_t *v = job_params_field(obj, field);
     if (v && !fits(v, kind))
         return type_error(v, path, go_kind[kind], err, errlen);
     switch (kind) {
-    case JPARAMS_STRING: *(const char **)out = v ? json_string_value(v) : ""; break;
-    case JPARAMS_BOOL: *(bool *)out = v && json_is_true(v); break;
-    case JPARAMS_INT64: *(long long *)out = v ? (long long)json_integer_value(v) : 0; break;
+    case JOB_PARAMS_STRING: *(const char **)out = v ? json_string_value(v) : ""; break;
+    case JOB_PARAMS_BOOL: *(bool *)out = v && json_is_true(v); break;
+    case JOB_PARAMS_INT64: *(long long *)out = v ? (long long)json_integer_value(v) : 0; break;
     default: *(const json_t **)out = v; break;
     }
-    if (kind == JPARAMS_MAP_STRING && v) {
+    if (kind == JOB_PARAMS_MAP_STRING && v) {
         const char *k;
         json_t *e;
         json_object_foreach((json_t *)v, k, e)

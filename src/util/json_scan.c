@@ -1,5 +1,5 @@
-/* Bracket-and-quote scanner over JSON text; see jsonscan.h. */
-#include "util/jsonscan.h"
+/* Bracket-and-quote scanner over JSON text; see json_scan.h. */
+#include "util/json_scan.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -15,7 +15,7 @@ static size_t scan_string(const char *p, size_t n)
     return 0;
 }
 
-size_t jsonscan_value(const char *p, size_t n)
+size_t json_scan_value(const char *p, size_t n)
 {
     if (n == 0)
         return 0;
@@ -44,7 +44,7 @@ size_t jsonscan_value(const char *p, size_t n)
     return 0;
 }
 
-const char *jsonscan_member(const char *obj, const char *key, size_t *len)
+const char *json_scan_member(const char *obj, const char *key, size_t *len)
 {
     char pat[128];
     int pn = snprintf(pat, sizeof pat, "\"%s\":", key);
@@ -54,7 +54,7 @@ const char *jsonscan_member(const char *obj, const char *key, size_t *len)
         if (p > obj && p[-1] == '\\')
             continue;
         const char *v = p + pn;
-        size_t n = jsonscan_value(v, strlen(v));
+        size_t n = json_scan_value(v, strlen(v));
         if (!n)
             return NULL;
         *len = n;

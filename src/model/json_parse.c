@@ -1,17 +1,16 @@
-/* Go-compatible JSON input on top of jansson; see jsonin.h.
+/* Parsing JSON text as Go accepts it, on top of jansson; see json_parse.h.
  *
  * One pass over the text copies it into a scratch buffer, tracking whether it is inside a
  * string (to know which bytes are escapes) and the bracket depth outside strings. Bytes
  * that are not valid UTF-8 become U+FFFD, unpaired surrogate escapes become \ufffd;
  * everything else is copied, and jansson then does the real parsing and syntax errors. */
-#include "model/jsonin.h"
+#include "model/json_parse.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "berth/error.h"
-#include "model/gojson.h"
+#include "model/json_write.h"
 #include "util/buf.h"
 
 typedef struct scan {
@@ -63,7 +62,7 @@ static void escape(scan *s)
 static void multibyte(scan *s)
 {
     const unsigned char *u = (const unsigned char *)s->p + s->i;
-    size_t k = berth__gojson_utf8_len(u, s->n - s->i);
+    size_t k = berth__json_write_utf8_len(u, s->n - s->i);
     if (k) {
         buf_append(&s->out, u, k);
         s->i += k;
@@ -105,8 +104,8 @@ static json_t *parse(const buf *b, size_t flags, json_error_t *je)
     return json_loadb(b->p ? b->p : "", b->len, flags | JSON_DECODE_ANY | JSON_ALLOW_NUL, je);
 }
 
-int berth__jsonin_load(const char *text, size_t len, int max_depth, json_t **out, bool *lossy,
-                       char *err, size_t errlen)
+int berth__json_parse(const char *text, size_t len, int max_depth, json_t **out, bool *lossy,
+                      char *err, size_t errlen)
 {
     scan s = {.p = text ? text : "", .n = text ? len : 0, .max = max_depth};
     buf_init(&s.out, 0);
@@ -136,35 +135,4 @@ int berth__jsonin_load(const char *text, size_t len, int max_depth, json_t **out
     }
     *out = j;
     return 0;
-}
-
-bool berth__jsonin_key_is(const char *key, const char *field)
-{
-    const unsigned char *k = (const unsigned char *)key;
-    for (const char *f = field; *f; f++) {
-        if (k[0] == 0xe2 && k[1] == 0x84 && k[2] == 0xaa && *f == 'k') {
-            k += 3;  /* KELVIN SIGN */
-        } else if (k[0] == 0xc5 && k[1] == 0xbf && *f == 's') {
-            k += 2;  /* LATIN SMALL LETTER LONG S */
-        } else if (*k && *k < 0x80 && tolower(*k) == tolower((unsigned char)*f)) {
-            k++;
-        } else {
-            return false;
-        }
-    }
-    return *k == '\0';
-}
-
-const char *berth__jsonin_type(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: return "object";
-    case JSON_ARRAY: return "array";
-    case JSON_STRING: return "string";
-    case JSON_INTEGER:
-    case JSON_REAL: return "number";
-    case JSON_TRUE:
-    case JSON_FALSE: return "bool";
-    default: return "null";
-    }
 }

@@ -1,6 +1,9 @@
-/* Reading JSON text the way Go's encoding/json accepts it, on top of jansson.
+/* Parsing JSON text into a jansson tree, accepting what Go's encoding/json accepts.
+ * The JSON family: json_parse (text → tree), model/json_field.h (typed fields out of the
+ * tree with Go's error texts), model/json_write.h (Go-compatible encoding), util/json_scan.h
+ * (finding a member in raw text without parsing it).
  *
- * jansson and Go differ on a few inputs Harbor's clients may send; berth__jsonin_load
+ * jansson and Go differ on a few inputs Harbor's clients may send; berth__json_parse
  * closes the gaps before jansson sees the text:
  *   - invalid UTF-8 inside strings: Go replaces each bad byte with U+FFFD, jansson rejects
  *     the document → we replace the byte first;
@@ -11,8 +14,8 @@
  *   - integers beyond int64: Go decodes them into float64 for interface{} values,
  *     jansson fails → we retry with JSON_DECODE_INT_AS_REAL and say so in *lossy.
  * It also enforces Berth's nesting cap (the caller's max_depth), which Go does not have. */
-#ifndef BERTH_MODEL_JSONIN_H
-#define BERTH_MODEL_JSONIN_H
+#ifndef BERTH_MODEL_JSON_PARSE_H
+#define BERTH_MODEL_JSON_PARSE_H
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -26,14 +29,7 @@
  * caller's: json_decref) and *lossy (may be NULL) tells whether integers were decoded as
  * reals because one of them did not fit int64. Errors: BERTH_EINVAL with a message in err
  * ("invalid JSON: ..." or "JSON nests deeper than N levels"), BERTH_ENOMEM. */
-int berth__jsonin_load(const char *text, size_t len, int max_depth, json_t **out, bool *lossy,
-                       char *err, size_t errlen);
-
-/* Go's struct-field match of an object key: exact, or equal under Unicode simple case
- * folding (ASCII letters, plus U+212A KELVIN SIGN ~ k and U+017F LONG S ~ s). */
-bool berth__jsonin_key_is(const char *key, const char *field);
-
-/* The JSON type word Go uses in UnmarshalTypeError: object, array, string, number, bool. */
-const char *berth__jsonin_type(const json_t *v);
+int berth__json_parse(const char *text, size_t len, int max_depth, json_t **out, bool *lossy,
+                      char *err, size_t errlen);
 
 #endif
