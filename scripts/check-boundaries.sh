@@ -106,8 +106,21 @@ PY
   [ -z "$hits" ] || fail "cmocka assertion off the test's thread (collect results, assert after join)" "$hits"
 }
 
+# Every buf has a cap (STYLE §7) or says why it needs none: a buf_init(..., 0) carries a
+# "no cap:" comment on its line or the line above (the line above may cover two inits in a row).
+check_buf_caps() {
+  local hits
+  hits=$(find src -name '*.c' -print0 | xargs -0 awk '
+    FNR == 1 { p1 = ""; p2 = "" }
+    /buf_init\([^,]*, *0\)/ && !/no cap:/ && p1 !~ /no cap:/ &&
+      !(p2 ~ /no cap:/ && p1 ~ /buf_init\([^,]*, *0\)/) { print FILENAME ":" FNR ": " $0 }
+    { p2 = p1; p1 = $0 }')
+  [ -z "$hits" ] || fail "buf_init(..., 0) without a cap or a \"no cap:\" comment saying why" "$hits"
+}
+
 check_hiredis_only_in_store
 check_library_never_exits_or_prints
 check_exports
 check_test_asserts_on_test_thread
+check_buf_caps
 exit $status

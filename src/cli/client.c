@@ -20,7 +20,7 @@ static struct curl_slist *make_headers(const cli_cfg *cfg, bool post)
     }
     if (h && cfg->secret) {
         buf auth;
-        buf_init(&auth, 0);
+        buf_init(&auth, 0);  /* no cap: one header line around the user's secret */
         buf_printf(&auth, "Authorization: Harbor-Secret %s", cfg->secret);
         h = curl_slist_append(h, auth.p);
         buf_free(&auth);
@@ -162,7 +162,7 @@ int client_do(client *c, const char *method, const char *path_query, const char 
               bool stream, client_resp *r)
 {
     buf url;
-    buf_init(&url, 0);
+    buf_init(&url, 0);  /* no cap: --addr (CLI_ADDR_MAX) plus a path a command built */
     buf_printf(&url, "%s%s", c->cfg->addr, path_query);
     xfer x = {c->curl, r};
     c->errbuf[0] = '\0';

@@ -90,7 +90,7 @@ int cmd_executions(const cli_cfg *cfg, int argc, char **argv)
     if (rc)
         return rc;
     buf path;
-    buf_init(&path, 0);
+    buf_init(&path, 0);  /* no cap: an id path_job checks against PATH_ID_MAX, and numbers */
     path_job(&path, a.id, "/executions");
     buf_printf(&path, "?page_number=%ld&page_size=%ld%s", a.page, a.size,
                a.non_dead_only ? "&non_dead_only=true" : "");

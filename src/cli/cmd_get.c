@@ -74,7 +74,7 @@ int cmd_get(const cli_cfg *cfg, int argc, char **argv)
     if (rc)
         return rc;
     buf path;
-    buf_init(&path, 0);
+    buf_init(&path, 0);  /* no cap: an id path_job checks against PATH_ID_MAX, escaped */
     path_job(&path, a.id, "");
     rc = a.watch ? watch_job(cfg, path.p, a.interval_ms) : get_once(cfg, path.p);
     buf_free(&path);

@@ -109,7 +109,7 @@ int cmd_list(const cli_cfg *cfg, int argc, char **argv)
     if (rc)
         return rc;
     buf q;
-    buf_init(&q, 0);
+    buf_init(&q, 0);  /* no cap: a path and query of parsed numbers and short options */
     query(&a, &q);
     client c;
     client_resp r;

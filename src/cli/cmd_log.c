@@ -68,7 +68,7 @@ int cmd_log(const cli_cfg *cfg, int argc, char **argv)
     if (rc)
         return rc;
     buf path;
-    buf_init(&path, 0);
+    buf_init(&path, 0);  /* no cap: an id path_job checks against PATH_ID_MAX, escaped */
     path_job(&path, job, follow ? "/log?follow=true" : "/log");
     rc = fetch(cfg, path.p, follow);
     buf_free(&path);

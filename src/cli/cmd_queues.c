@@ -88,6 +88,7 @@ static int queue_action(const cli_cfg *cfg, int argc, char **argv, const char *a
     if (rc)
         return rc;
     buf path, body;
+    /* no cap: a name path_check_segment checked; {"action":"<word>"} */
     buf_init(&path, 0);
     buf_init(&body, 0);
     path_segment(&path, "/api/v1/queues/", argv[1], "");

@@ -59,6 +59,7 @@ int cmd_stop(const cli_cfg *cfg, int argc, char **argv)
     if (rc)
         return rc;
     buf path, body;
+    /* no cap: an id path_job checks against PATH_ID_MAX; {"action":"stop"} */
     buf_init(&path, 0);
     buf_init(&body, 0);
     path_job(&path, job, "");

@@ -77,7 +77,7 @@ int berth_engine_stop_job(berth_engine *e, const char *job_id)
         return e->periodic.unschedule(e->periodic.self, job_id);
     }
     buf key;
-    buf_init(&key, 0);
+    buf_init(&key, 0);  /* no cap: the key holds the stored job's parameters, already read */
     if (err == 0 && s->unique)
         berth_unique_key(e->ns, s->name, s->parameters, &key);
     if (err == 0) {

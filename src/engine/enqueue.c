@@ -26,7 +26,7 @@ typedef struct prepared {
 static int read_params(const char *text, char **out, char *err, size_t errlen)
 {
     buf t;
-    buf_init(&t, 0);
+    buf_init(&t, 0);  /* no cap: the caller's text plus ".0" after each -0 */
     berth_params_signed_zeros(text, strlen(text), &t);
     if (t.err) {
         snprintf(err, errlen, "out of memory reading the parameters");
@@ -84,7 +84,7 @@ static int prepare(berth_engine *e, const berth_launch *l, prepared *p, char *er
         return rc;
     if (l->unique) {
         buf k;
-        buf_init(&k, 0);
+        buf_init(&k, 0);  /* no cap: the key holds the parameters just read */
         if ((rc = berth_unique_key(e->ns, p->type->name, p->params, &k)) != 0) {
             rc = rc == BERTH_ENOMEM || k.err ? BERTH_ENOMEM : BERTH_EINVAL;
             buf_free(&k);
@@ -113,7 +113,7 @@ static void add_job(berth_engine *e, rargs *a, const berth_launch *l, const prep
                     int64_t now)
 {
     buf json;
-    buf_init(&json, 0);
+    buf_init(&json, 0);  /* no cap: name, id and the parameters just read */
     /* The unique flag goes before the parameters: fetch.lua reads it from the head
      * (parse_job in _lib.lua) without decoding them. */
     buf_printf(&json, "{\"name\":\"%s\",\"id\":\"%s\",\"t\":%lld,%s\"args\":%s}",

@@ -107,7 +107,7 @@ static void release_unique(berth_engine *e, const run *r)
     char *params = args && !(len == 4 && memcmp(args, "null", 4) == 0) ? berth_strndup(args, len)
                                                                         : NULL;
     buf key;
-    buf_init(&key, 0);
+    buf_init(&key, 0);  /* no cap: the key holds the job's own args, already in memory */
     if (berth_unique_key(e->ns, r->name, params, &key) == 0)
         engine_report(e, outcome_unique_release(r->id, buf_release(&key)));
     buf_free(&key);

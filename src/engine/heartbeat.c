@@ -61,6 +61,7 @@ static void job_names(const berth_engine *e, buf *b)
 static void beat(berth_engine *e, rconn *rc)
 {
     buf names, wids;
+    /* no cap: one name per registered type, one id per worker */
     buf_init(&names, 0);
     buf_init(&wids, 0);
     job_names(e, &names);

@@ -112,7 +112,7 @@ static void add_unlock(berth_engine *e, rargs *a, const char *id, const char *ra
     char *params = args && !(alen == 4 && memcmp(args, "null", 4) == 0)
                        ? berth_strndup(args, alen) : NULL;
     buf key;
-    buf_init(&key, 0);
+    buf_init(&key, 0);  /* no cap: the key holds the job's own args, already in memory */
     if (berth_unique_key(e->ns, jname, params, &key) == 0) {
         rargs_adds(a, key.p);
         rargs_adds(a, id);

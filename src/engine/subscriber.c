@@ -36,6 +36,7 @@ static void handle(berth_engine *e, const char *chan, const char *body, size_t l
 static rsub *dial(berth_engine *e)
 {
     buf wake, control;
+    /* no cap: the namespace prefix plus a constant */
     buf_init(&wake, 0);
     buf_init(&control, 0);
     buf_printf(&wake, "%sberth:wake", e->prefix);

@@ -39,7 +39,7 @@ char *hook_payload(const hook_event *ev, const char *const *fields, const char *
         snprintf(s->ref_link, len, "/api/v1/jobs/%s", s->id);
     }
     buf out;
-    buf_init(&out, 0);
+    buf_init(&out, 0);  /* no cap: capped below by max (the parameters go when over it) */
     int rc = berth_status_change_to_json(ev->job, ev->status, ev->checkin, s, &out);
     if (rc == 0 && max && out.len > max) {   /* too big: the parameters go */
         set(&s->parameters, NULL);

@@ -80,7 +80,7 @@ int joblog_follow_open(joblog_set *s, const char *id, uint64_t tail_bytes,
     joblog_cursor *c = berth_calloc(1, sizeof *c);
     c->s = s;
     c->fd = -1;
-    buf_init(&c->key, 0);
+    buf_init(&c->key, 0);  /* no cap: the namespace prefix plus a job id (jl_key) */
     size_t first = s->nb;
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < s->nb; i++) {

@@ -43,7 +43,7 @@ static int redis_get(joblog_set *s, const char *id, uint64_t tail, joblog_data *
                      char *err, size_t errlen)
 {
     buf key;
-    buf_init(&key, 0);
+    buf_init(&key, 0);  /* no cap: the namespace prefix plus a job id (jl_key) */
     jl_key(s, id, &key);
     char why[256];
     rconn *rc = jl_conn_get(s, why, sizeof why);

@@ -81,7 +81,7 @@ joblog_run *joblog_run_open(joblog_set *s, const char *job_id, int64_t revision,
     pthread_mutex_init(&r->mu, NULL);
     snprintf(r->id, sizeof r->id, "%s", job_id);
     buf key;
-    buf_init(&key, 0);
+    buf_init(&key, 0);  /* no cap: the namespace prefix plus a job id (jl_key) */
     for (size_t i = 0; i < s->nb; i++) {
         r->fd[i] = -1;
         if (s->b[i].kind == JOBLOG_FILE)

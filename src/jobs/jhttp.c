@@ -73,7 +73,7 @@ static bool go_owned(const char *name)
 static int add_line(struct curl_slist **l, const char *name, const char *value)
 {
     buf line;
-    buf_init(&line, 0);
+    buf_init(&line, 0);  /* no cap: one header line of strings the caller holds */
     /* "Name;" is curl's way to send a header with an empty value; "Name:" removes one */
     if (value && !*value)
         buf_printf(&line, "%s;", name);
@@ -163,7 +163,7 @@ static void set_proxy(CURL *c, const jhttp_req *r, bool https)
     const char *p = https ? r->https_proxy : r->http_proxy;
     curl_easy_setopt(c, CURLOPT_PROXY, p ? p : "");   /* "" also stops curl reading env */
     buf np;
-    buf_init(&np, 0);
+    buf_init(&np, 0);  /* no cap: a constant plus the caller's no_proxy list */
     buf_printf(&np, "%s%s%s", LOOPBACK_NO_PROXY, r->no_proxy && *r->no_proxy ? "," : "",
                r->no_proxy ? r->no_proxy : "");
     curl_easy_setopt(c, CURLOPT_NOPROXY, np.p);       /* copied by curl */
@@ -244,7 +244,7 @@ static int perform(const jhttp_req *r, jhttp_resp *out, bool https, struct curl_
 int jhttp_do(const jhttp_req *r, jhttp_resp *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    buf_init(&out->body, 0);
+    buf_init(&out->body, r->max_reply);   /* on_body keeps to it too (truncated) */
     char scheme[16], why[512] = "";
     url_scheme(r->url, scheme, sizeof scheme);
     bool https = strcmp(scheme, "https") == 0;

@@ -101,6 +101,7 @@ static int poll(run *r, const char *task_id)
         int rc = r->drv->check(&r->cl, &r->p, task_id, &st, r->err, sizeof r->err);
         if (rc == 0) {
             buf s;
+            /* no cap: a status parsed from one reply of at most REPLY_CAP bytes */
             buf_init(&s, 0);
             ph_status_string(&st, &s);
             BERTH_JINFO(r->ctx, "Check preheat progress: %s", s.p);

@@ -85,7 +85,7 @@ static void http_error(const char *method, const jhttp_resp *r, char *err, size_
 int ph_client_call(const ph_client *c, const char *url, const char *body, buf *reply,
                    char *err, size_t errlen)
 {
-    buf_init(reply, 0);
+    buf_init(reply, REPLY_CAP);
     const char *method = body ? "POST" : "GET";
     jhttp_header h[3] = {{"Accept", "application/json"}};
     size_t n = 1;
@@ -109,7 +109,7 @@ int ph_client_call(const ph_client *c, const char *url, const char *body, buf *r
     }
     if (rc == 0) {
         *reply = resp.body;        /* handed over */
-        buf_init(&resp.body, 0);
+        buf_init(&resp.body, 0);  /* no cap: emptied after the hand-over, then only freed */
     }
     jhttp_resp_free(&resp);
     return rc;

@@ -19,6 +19,7 @@ void ph_status_init(ph_status *st)
 {
     memset(st, 0, sizeof *st);
     st->status = PH_PENDING;
+    /* no cap: message and error are cut from one reply (REPLY_CAP) */
     buf_init(&st->message, 0);
     buf_init(&st->error, 0);
 }

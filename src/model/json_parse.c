@@ -108,7 +108,7 @@ int berth__json_parse(const char *text, size_t len, int max_depth, json_t **out,
                       char *err, size_t errlen)
 {
     scan s = {.p = text ? text : "", .n = text ? len : 0, .max = max_depth};
-    buf_init(&s.out, 0);
+    buf_init(&s.out, 0);  /* no cap: at most 3 bytes per input byte (a bad byte becomes U+FFFD) */
     if (lossy)
         *lossy = false;
     if (run(&s) != 0) {

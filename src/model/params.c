@@ -45,7 +45,7 @@ int berth_params_signed_zeros(const char *text, size_t len, buf *out)
 static int load(const char *params_json, json_t **j)
 {
     buf t;
-    buf_init(&t, 0);
+    buf_init(&t, 0);  /* no cap: params_json plus ".0" after each -0 */
     char err[160];
     int rc = berth_params_signed_zeros(params_json, strlen(params_json), &t);
     if (rc == 0)

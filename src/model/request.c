@@ -76,6 +76,7 @@ static int set_parameters(walk *w, const json_t *v)
     if (json_is_null(v))
         return 0;
     buf b;
+    /* no cap: the re-encoding of a document already parsed (Go escapes at most 6x) */
     buf_init(&b, 0);
     berth__json_write_value(&b, v);
     w->r->parameters = buf_release(&b);

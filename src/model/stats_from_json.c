@@ -56,6 +56,7 @@ static int set_params(const json_t *v, const berth__json_field *f, char **dst, c
     if (json_is_null(v))
         return 0;
     buf b;
+    /* no cap: the re-encoding of a document already parsed (Go escapes at most 6x) */
     buf_init(&b, 0);
     berth__json_write_value(&b, v);
     *dst = buf_release(&b);

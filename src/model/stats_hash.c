@@ -167,7 +167,7 @@ static void add_ack(berth_stats_hash *h, const berth_ack *a)
     if (!a->status)
         return;
     buf b;
-    buf_init(&b, 0);
+    buf_init(&b, 0);  /* no cap: three short fields of an ack already in memory */
     berth_ack_to_json(a, &b);
     add(h, "ack", buf_release(&b));
 }

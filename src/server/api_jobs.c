@@ -41,7 +41,7 @@ static void launch_failed(http_resp *resp, const char *name, int rc, const char 
         api_error(resp, BERTH_API_BAD_REQUEST, err);
     } else if (rc == BERTH_EDUP) {
         buf d;
-        buf_init(&d, 0);
+        buf_init(&d, 0);  /* no cap: a name from a body under max_body, and err[ERRLEN] */
         buf_printf(&d, "job '%s' can not be enqueued, please check the job metatdata: %s",
                    name, err);
         api_error(resp, BERTH_API_LAUNCH, d.p);
@@ -80,7 +80,7 @@ void api_launch(const http_req *req, http_resp *resp, void *ctx)
      * unique key); the request parser would read the integer 0. Spelled -0.0 it keeps the
      * sign (and a -0 schedule_delay is refused, as by Go). */
     buf body;
-    buf_init(&body, 0);
+    buf_init(&body, 0);  /* no cap: req->body (under max_body) plus ".0" after each -0 */
     berth_params_signed_zeros(req->body, req->body_len, &body);
     int rc = berth_request_parse(body.p ? body.p : "", body.len, &r, err, sizeof err);
     buf_free(&body);
@@ -121,7 +121,7 @@ void api_job_action(const http_req *req, http_resp *resp, void *ctx)
         return;
     if (strcmp(action, BERTH_ACTION_STOP) != 0) {
         buf d;
-        buf_init(&d, 0);
+        buf_init(&d, 0);  /* no cap: an action read from a body under max_body */
         buf_printf(&d, "command: %s", action);
         api_error(resp, BERTH_API_UNKNOWN_ACTION, d.p);
         buf_free(&d);

@@ -41,7 +41,7 @@ static void read_query(const http_req *req, list_query *q)
 static void list_failed(http_resp *resp, const list_query *q, int rc)
 {
     buf m;
-    buf_init(&m, 0);
+    buf_init(&m, 0);  /* no cap: a fixed text and the query values MHD already bounded */
     buf_puts(&m, "failed to get scheduled jobs, q={");
     bool first = true;
     if (q->has_cursor) {

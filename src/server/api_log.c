@@ -154,7 +154,7 @@ void api_job_log(const http_req *req, http_resp *resp, void *ctx)
     const char *id = req->job_id;
     if (strstr(id, "..") || strchr(id, '/')) {
         buf t;
-        buf_init(&t, 0);
+        buf_init(&t, 0);  /* no cap: an id from a request target MHD already bounded */
         buf_printf(&t, "invalid Job ID: %s", id);
         http_resp_text(resp, 400, t.p);
         buf_free(&t);

@@ -79,7 +79,7 @@ static void redirect(const http_req *req, const char *clean, http_resp *resp)
 {
     static const char hex[] = "0123456789ABCDEF";
     buf loc;
-    buf_init(&loc, 0);
+    buf_init(&loc, 0);  /* no cap: 3 bytes per byte of a target MHD already held in memory */
     for (const unsigned char *c = (const unsigned char *)clean; *c; c++) {
         if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
             strchr("-_.~$&+,/:;=@", *c)) {
