@@ -11,6 +11,9 @@ PKGS=(build-essential cmake ninja-build pkg-config
       # REPLICATION's tests and benchmark: real registries, htpasswd, the test token
       # server (Debian's /usr/bin/python3 with jwt + cryptography), skopeo for bench/
       docker-registry apache2-utils python3-jwt python3-cryptography skopeo
+      # Harbor's database jobs (src/db, tests/db): libpq, and a real PostgreSQL 15 that the
+      # tests start themselves (tests/support/pg_fixture.c), never the system cluster
+      libpq-dev postgresql-15
       dpkg-dev systemd groff-base adduser    # make deb and the package tests: dpkg-shlibdeps,
                                              # systemd-analyze verify, man page lint, postinst
       chromium chromium-driver python3-selenium)   # the dashboard's browser tests
@@ -29,4 +32,5 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # The Debian package starts a system redis-server on 6379; Berth never uses it (tests and
 # the embedded mode start their own), so leave it to the operator. The same holds for the
-# docker-registry package's service on port 5000: the tests start their own registries.
+# docker-registry package's service on port 5000: the tests start their own registries, and
+# for postgresql-15's cluster on 5432: the tests run initdb in a temp dir as an unprivileged user.
