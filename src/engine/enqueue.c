@@ -17,7 +17,8 @@ typedef struct prepared {
     char *params;        /* compact JSON object text, or NULL */
     char *ukey;          /* unique key or NULL */
     bool scheduled;
-    int64_t run_at;
+    int64_t run_at;      /* Harbor's run_at: enqueue second + delay (whole seconds, wire) */
+    int64_t due_ms;      /* when it may start: enqueue time in ms + delay */
 } prepared;
 
 /* Checks that text is a JSON object and sets *out to the text to store (malloc'd): jansson's
@@ -98,8 +99,10 @@ static int prepare(berth_engine *e, const berth_launch *l, prepared *p, char *er
         }
     }
     berth_id_new(p->id);
-    if (p->scheduled)
-        p->run_at = engine_now() + (int64_t)l->schedule_delay;
+    if (p->scheduled) {
+        p->due_ms = engine_now_ms() + (int64_t)l->schedule_delay * 1000;
+        p->run_at = p->due_ms / 1000;
+    }
     return 0;
 }
 
@@ -126,7 +129,7 @@ static void add_job(berth_engine *e, rargs *a, const berth_launch *l, const prep
     else
         rargs_add(a, json.p, json.len);
     rargs_adds(a, p->ukey);
-    rargs_addi(a, p->scheduled ? p->run_at : 0);
+    rargs_addi(a, p->scheduled ? p->due_ms : 0);
     int nf_at = a->argc;
     rargs_addi(a, 0);
     int nf = 8;

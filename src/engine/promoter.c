@@ -1,5 +1,6 @@
 /* The promoter thread: moves due Scheduled jobs and due retries into their queues
- * (schedule.lua, batched), then sleeps until the earliest remaining due time. It wakes
+ * (schedule.lua, batched), then sleeps until the earliest remaining due time, to the
+ * millisecond (a Scheduled job never starts before launch time + delay). It wakes
  * at least once a second because other nodes may add earlier entries (Harbor's
  * requeuers poll every second too); a local Scheduled launch wakes it at once. */
 #include <stdlib.h>
@@ -14,9 +15,11 @@ static int pass(berth_engine *e, rconn *rc)
 {
     rargs a;
     rargs_init(&a);
+    int64_t now_ms = engine_now_ms();
     rargs_adds(&a, e->prefix);
-    rargs_addf(&a, "%.3f", (double)engine_now_ms() / 1000.0);
+    rargs_addi(&a, now_ms / 1000);
     rargs_addi(&a, BATCH);
+    rargs_addi(&a, now_ms);
     rreply *r = rconn_eval(rc, SCRIPT_SCHEDULE, &a);
     rargs_free(&a);
     int wait = MAX_WAIT_MS;
@@ -28,7 +31,7 @@ static int pass(berth_engine *e, rconn *rc)
     } else if (moved >= BATCH) {
         wait = 0;
     } else if (next && *next && rreply_number(rc, rreply_at(r, 1), &due) == 0) {
-        double left = due * 1000.0 - (double)engine_now_ms();
+        double left = due - (double)engine_now_ms();
         wait = left <= 0 ? 0 : left < MAX_WAIT_MS ? (int)left + 1 : MAX_WAIT_MS;
     }
     rreply_free(r);

@@ -8,12 +8,18 @@ local skey = P .. 'job_stats:' .. id
 local st = redis.call('HMGET', skey, 'status', 'revision', 'run_at', 'retry_at')
 if not st[1] then return 'missing' end
 local gid = string.match(id, '^([^@]+)') or id
+-- A Scheduled job Berth launched sits at run_at rounded up (run_at or run_at + 1) and in
+-- the ms index (enqueue.lua); Harbor's and retries sit at the score the stats name.
 local function drop(set, score)
   local n = 0
   if not score or score == '' then return 0 end
-  for _, raw in ipairs(redis.call('ZRANGEBYSCORE', P .. set, score, score)) do
+  local upto = (set == 'scheduled' and gid == id) and tonumber(score) + 1 or score
+  for _, raw in ipairs(redis.call('ZRANGEBYSCORE', P .. set, score, upto)) do
     local _, jid = parse_job(raw)
-    if jid == gid then n = n + redis.call('ZREM', P .. set, raw) end
+    if jid == gid then
+      n = n + redis.call('ZREM', P .. set, raw)
+      if set == 'scheduled' then redis.call('ZREM', P .. 'berth:scheduled_ms', raw) end
+    end
   end
   return n
 end
