@@ -62,6 +62,28 @@ typedef struct berth_hostport {
     int port;                    /* 0 → 26379 */
 } berth_hostport;
 
+/* Periodic jobs (berth/period.h): what the enqueuer does with fire times that passed while
+ * no node ran it. */
+typedef enum {
+    BERTH_MISFIRE_ONCE = 0,  /* default: one catch-up run, the newest missed fire, if within grace */
+    BERTH_MISFIRE_SKIP,      /* Harbor: missed fires are dropped */
+    BERTH_MISFIRE_ALL,       /* every missed fire (the newest max_catch_up of them) */
+} berth_misfire;
+
+/* The engine's periodic part. When enabled, berth_engine_launch stores Periodic policies,
+ * berth_engine_stop_job unschedules them, and from berth_engine_start to berth_engine_stop
+ * the enqueuer thread plans every policy's fires a short horizon ahead (seconds, not
+ * Harbor's 4 minutes), idempotently, so any number of nodes make exactly one execution per
+ * (policy, fire time). */
+typedef struct berth_periodic_config {
+    bool enabled;              /* false: Periodic launches are refused (BERTH_EINVAL) */
+    berth_misfire misfire;
+    unsigned grace_s;          /* ONCE: how old the newest missed fire may be; 0 → 3600 */
+    unsigned max_catch_up;     /* ALL: cap; 0 → 100, at most 64 per pass */
+    unsigned horizon_s;        /* planning horizon; 0 → 10 */
+    unsigned keep_executions;  /* finished executions kept per policy; 0 → 50 */
+} berth_periodic_config;
+
 typedef struct berth_engine_config {
     /* Redis: unix socket if redis_unix is set, else the sentinels' master if
      * redis_nsentinels > 0, else TCP host:port. The engine copies every string (and the
@@ -96,6 +118,7 @@ typedef struct berth_engine_config {
     bool hooks_disabled;         /* do not deliver status hooks from this node */
     unsigned hook_retry_hours;   /* retry undelivered hooks this long, then park; 0 → 24 */
     double hook_backoff_scale;   /* hook retry delay multiplier (tests); 0 → 1 */
+    berth_periodic_config periodic; /* Periodic jobs; off unless periodic.enabled */
 } berth_engine_config;
 
 /* Creates an engine (no threads yet, no Redis I/O). If SIGPIPE has its default action it
@@ -107,12 +130,14 @@ BERTH_API int berth_engine_new(const berth_engine_config *cfg, berth_engine **ou
  * empty or unsafe name (allowed: letters, digits, '_', '-', '.', at most 128). */
 BERTH_API int berth_engine_register(berth_engine *e, const berth_job_type *type);
 /* Connects to Redis, checks the layout version of the namespace (docs/redis-schema.md:
- * written when absent) and starts the threads. BERTH_EREDIS if Redis does not answer,
- * BERTH_ESCHEMA if the namespace was written by a newer Berth (nothing is changed). */
+ * written when absent) and starts the threads (with cfg.periodic.enabled the periodic
+ * enqueuer too). BERTH_EREDIS if Redis does not answer, BERTH_ESCHEMA if the namespace
+ * was written by a newer Berth (nothing is changed), BERTH_ENOMEM if a thread cannot be
+ * made (the ones already started are stopped again). */
 BERTH_API int berth_engine_start(berth_engine *e);
-/* Graceful stop: stop fetching, wait up to grace_ms for running jobs, then raise every
- * running job's stop flag and hand unfinished jobs back to their queues at once, then
- * join the threads. Returns 0, or BERTH_ESTATE if a job ignored stop for grace_ms more
+/* Graceful stop: stop the periodic enqueuer and fetching, wait up to grace_ms for running
+ * jobs, then raise every running job's stop flag and hand unfinished jobs back to their
+ * queues at once, then join the threads. Returns 0, or BERTH_ESTATE if a job ignored stop for grace_ms more
  * (its thread is left detached). */
 BERTH_API int berth_engine_stop(berth_engine *e);
 /* Cuts a berth_engine_stop in progress (or the next one) short: running jobs are handed
@@ -126,7 +151,7 @@ BERTH_API void berth_engine_free(berth_engine *e);
 /* This node's pool id (24 hex). Static for the engine's life. */
 BERTH_API const char *berth_engine_pool_id(const berth_engine *e);
 BERTH_API bool berth_engine_knows(const berth_engine *e, const char *name);
-/* True when Periodic launches are served (a berth_period is attached, berth/period.h). */
+/* True when Periodic launches are served (cfg.periodic.enabled). */
 BERTH_API bool berth_engine_periodic(const berth_engine *e);
 /* Runs the type's validate callback. 0, BERTH_EUNKNOWN or BERTH_EINVAL with err filled. */
 BERTH_API int berth_engine_validate(berth_engine *e, const char *name, const char *params_json,
@@ -137,8 +162,7 @@ typedef struct berth_launch {
     const char *name;
     const char *params_json;     /* JSON object text or NULL */
     const char *kind;            /* "Generic" (default when NULL), "Scheduled", or "Periodic"
-                                    (stores a policy: needs a berth_period made for the
-                                    engine, berth/period.h) */
+                                    (stores a policy: needs cfg.periodic.enabled) */
     uint64_t schedule_delay;     /* seconds, Scheduled only */
     const char *cron_spec;       /* six-field cron, Periodic only */
     bool unique;
@@ -149,8 +173,9 @@ typedef struct berth_launch {
  * gets the stats as Harbor replies them (caller frees with berth_stats_free).
  * BERTH_EUNKNOWN for an unregistered name, BERTH_EDUP for a unique duplicate (err names
  * the job holding the key when known), BERTH_EREDIS when Redis fails. A Periodic launch
- * stores the policy through the engine's periodic part, BERTH_EINVAL when it has none
- * (berth_period_new makes one). Thread-safe. */
+ * (l->cron_spec required) stores the policy and its stats (kind Periodic, status Scheduled,
+ * numeric_policy_id): BERTH_EINVAL with Harbor's text for a bad cron, and when the engine's
+ * periodic part is not enabled. Works before berth_engine_start. Thread-safe. */
 BERTH_API int berth_engine_launch(berth_engine *e, const berth_launch *l, berth_stats **out,
                                   char *err, size_t errlen);
 /* Enqueues n jobs in one round trip; ids_out (n × 25 bytes, may be NULL) gets their ids.
@@ -160,8 +185,9 @@ BERTH_API int berth_engine_launch_batch(berth_engine *e, const berth_launch *ls,
 /* Loads a job's stats. BERTH_ENOTFOUND if none. Caller frees *out with berth_stats_free. */
 BERTH_API int berth_engine_get_stats(berth_engine *e, const char *job_id, berth_stats **out);
 /* Stops a job in any non-final state (spec §2.7). 0 also when already final;
- * BERTH_ENOTFOUND when no stats exist. A periodic policy (with a periodic part attached)
- * is unscheduled: its pending executions go and no more are planned. */
+ * BERTH_ENOTFOUND when no stats exist. A periodic policy (cfg.periodic.enabled; Harbor's
+ * rule: stats of kind Periodic, or an id with no stats) is unscheduled: its pending
+ * executions go and no more are planned. */
 BERTH_API int berth_engine_stop_job(berth_engine *e, const char *job_id);
 
 /* Hook outbox counts (docs/hooks.md). */

@@ -53,10 +53,10 @@ int berth_engine_get_stats(berth_engine *e, const char *job_id, berth_stats **ou
 }
 
 /* A periodic policy (its stats say Periodic, or it has none: Harbor's stop of a policy id
- * whose stats expired still unschedules it) goes to the attached periodic part. */
+ * whose stats expired still unschedules it) goes to the periodic part, when enabled. */
 static bool is_policy(const berth_engine *e, int err, const berth_stats *s)
 {
-    if (!e->periodic.self)
+    if (!e->periodic)
         return false;
     return err == BERTH_ENOTFOUND ||
            (err == 0 && s->kind && strcmp(s->kind, BERTH_KIND_PERIODIC) == 0);
@@ -74,7 +74,7 @@ int berth_engine_stop_job(berth_engine *e, const char *job_id)
     if (is_policy(e, err, s)) {
         berth_stats_free(s);
         engine_conn_put(e, rc);
-        return e->periodic.unschedule(e->periodic.self, job_id);
+        return period_unschedule(e->periodic, job_id);
     }
     buf key;
     buf_init(&key, 0);  /* no cap: the key holds the stored job's parameters, already read */

@@ -226,15 +226,15 @@ static int submit(berth_engine *e, const berth_launch *ls, const prepared *ps, s
     return err;
 }
 
-/* Periodic launches store a policy, through the attached periodic part (periodic.h). */
+/* Periodic launches store a policy, through the periodic part (periodic.h). */
 static int launch_periodic(berth_engine *e, const berth_launch *l, berth_stats **out, char *err,
                            size_t errlen)
 {
-    if (!e->periodic.self) {
+    if (!e->periodic) {
         snprintf(err, errlen, "periodic jobs are not enabled on this node");
         return BERTH_EINVAL;
     }
-    return e->periodic.launch(e->periodic.self, l, out, err, errlen);
+    return period_launch(e->periodic, l, out, err, errlen);
 }
 
 int berth_engine_launch(berth_engine *e, const berth_launch *l, berth_stats **out, char *err,

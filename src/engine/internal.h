@@ -1,5 +1,5 @@
-/* The engine handle, included only by the engine's sources (and, for what it exposes to
- * periodic jobs, by period/period_internal.h).
+/* The engine handle, included only by the engine's sources (src/period/ sees only what
+ * engine/periodic.h lends it).
  *
  * A job from launch to its final status, and the file of each step:
  *  1. Launch: enqueue.c validates the request and runs enqueue.lua, which writes the stats
@@ -22,15 +22,16 @@
  *     a batch with finish.lua: Success, or Error with a retry entry (back to step 2), and
  *     frees the lease. Every status change queues a hook event in the same script, which
  *     hook/dispatcher.c delivers.
- *  8. Shutdown: start_stop.c stops fetching, waits for the runs up to the grace period and
- *     hands the rest back (heartbeat_hand_back, requeue.lua).
+ *  8. Shutdown: start_stop.c stops the periodic enqueuer and fetching, waits for the runs
+ *     up to the grace period and hands the rest back (heartbeat_hand_back, requeue.lua).
  *
  * The handle holds its parts by value, each with one owner and its own lock (the rule is at
  * the top of each part's header): the worker pool (slots.h), the runs this node holds
  * (leases.h), the API connection pool (store/pool.h), the status-retry list
  * (status_retry.h), the fetcher's waker (waker.h), the two queues (fifo.h) and the memory
- * reading (memguard.h). The fields below the parts are set before the threads start and
- * read-only after, or atomic, or say their rule. docs/design-notes.md draws the map. */
+ * reading (memguard.h); it owns its periodic part (periodic.h) by pointer. The fields
+ * below the parts are set before the threads start and read-only after, or atomic, or say
+ * their rule. docs/design-notes.md draws the map. */
 #ifndef BERTH_ENGINE_INTERNAL_H
 #define BERTH_ENGINE_INTERNAL_H
 
@@ -77,7 +78,7 @@ struct berth_engine {
     status_retry retry;          /* status changes waiting for Redis to come back */
     rpool pool;                  /* API callers' connections (store/pool.h) */
     memguard_cache memguard;     /* the last Redis memory reading */
-    engine_periodic periodic;    /* the attached periodic part (periodic.h); self NULL: none */
+    period *periodic;            /* the periodic part (periodic.h); NULL unless enabled */
 
     atomic_uint_fast64_t run_us_ewma; /* recent run time, decides prefetching */
 
@@ -97,6 +98,8 @@ struct berth_engine {
     bool curl_inited;            /* curl_global_init succeeded: cleanup at free */
 
     pthread_t fetcher, completer, subscriber, heartbeat, promoter;
+    unsigned threads;            /* ENGINE_T_* bits of those started and not joined: start
+                                    and stop only (a failed start stops what it started) */
     struct hook_dispatcher *hooks;   /* NULL when hooks_disabled */
     rsub *sub;                   /* subscriber's subscription, for rsub_interrupt */
     pthread_mutex_t sub_mu;      /* guards sub (the pointer; the subscriber owns it) */
@@ -109,6 +112,11 @@ struct berth_tracker {       /* include/berth/tracker.h */
     berth_stats *stats;          /* in-memory copy; never NULL */
 };
 
+enum {   /* berth_engine.threads */
+    ENGINE_T_COMPLETER = 1, ENGINE_T_SUBSCRIBER = 2, ENGINE_T_HEARTBEAT = 4,
+    ENGINE_T_PROMOTER = 8, ENGINE_T_FETCHER = 16,
+};
+
 void outcome_free_node(fnode *n);
 
 /* Waits up to ms on tick_cv unless the engine is stopping. */
@@ -118,8 +126,10 @@ void engine_tick_wait(berth_engine *e, int ms);
 void engine_raise_stop(berth_engine *e, slot *s);
 void engine_tick_wake(berth_engine *e);  /* CLOCK_MONOTONIC, for engine_timespec_after */
 
-/* Time helpers, engine_conn_get/put (borrow an API connection from the pool; put is
- * NULL-safe) and engine_cond_init are declared in periodic.h, which lends them to period/. */
+/* Time helpers, engine_conn_take/put (borrow an API connection from the pool) and
+ * engine_cond_init are declared in periodic.h, which lends them to period/.
+ * engine_conn_get is engine_conn_take without the reason: NULL when none. */
+rconn *engine_conn_get(berth_engine *e);
 
 /* schema.c: check (and on a fresh namespace write) {ns}:berth:schema. */
 int engine_schema_check(berth_engine *e);
@@ -142,7 +152,7 @@ void *promoter_main(void *e);
 
 /* run_metrics.c: run counters per type (berth/metrics.h), allocated at start. */
 typedef struct engine_metrics engine_metrics;
-void engine_metrics_init(berth_engine *e);
+int engine_metrics_init(berth_engine *e);   /* 0 or BERTH_ENOMEM */
 void engine_metrics_free(berth_engine *e);
 void engine_metrics_note(berth_engine *e, const jtype *t, berth_run_outcome o, int64_t us);
 

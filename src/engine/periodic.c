@@ -1,5 +1,5 @@
 /* What the engine lends its periodic part and other borrowers: the API connection pool and
- * read-only views of its settings, and the periodic part's attachment; see periodic.h. */
+ * read-only views of its settings; see periodic.h. */
 #include "engine/internal.h"
 
 /* API callers (launch, get, stop, tracker) borrow a connection from the pool. */
@@ -23,22 +23,9 @@ void engine_conn_put(berth_engine *e, rconn *rc)
     rpool_put(&e->pool, rc);
 }
 
-int engine_periodic_attach(berth_engine *e, const engine_periodic *p)
-{
-    if (e->periodic.self)
-        return BERTH_ESTATE;
-    e->periodic = *p;
-    return 0;
-}
-
-void engine_periodic_detach(berth_engine *e)
-{
-    e->periodic = (engine_periodic){0};
-}
-
 bool berth_engine_periodic(const berth_engine *e)
 {
-    return e && e->periodic.self != NULL;
+    return e && e->periodic != NULL;
 }
 
 const char *engine_prefix(const berth_engine *e)

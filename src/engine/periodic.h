@@ -1,12 +1,14 @@
-/* The seam between the engine and its periodic part (src/period/): what the engine lends
- * the periodic enqueuer, and how the periodic part plugs in so that the engine's one launch
- * (berth_engine_launch) and one stop (berth_engine_stop_job) serve Periodic jobs too.
- * src/period/ includes this header and no other engine header.
+/* The one seam between the engine and its periodic part (src/period/), both ways: what the
+ * engine calls on the part (declared here, defined in src/period/, so no engine file
+ * includes a header from the floor above it), and the few things the engine lends the
+ * part. src/period/ includes this header and no other engine header.
  *
- * Ownership: the periodic part (a berth_period) belongs to the host that made it; it
- * attaches itself when made and detaches when freed. Attach before the engine serves
- * launches and stops and detach after (berthd does both around its API server): the
- * attachment is read without a lock. */
+ * Ownership: the engine owns its periodic part. berth_engine_new makes it when
+ * cfg.periodic.enabled (period_new), berth_engine_start starts its enqueuer thread
+ * (period_start), berth_engine_stop stops it first of all (period_stop) and
+ * berth_engine_free frees it (period_free). In between the engine's one launch and one
+ * stop call period_launch and period_unschedule from API threads; the part's own lock
+ * (period_internal.h) covers only its enqueuer's wake-up. */
 #ifndef BERTH_ENGINE_PERIODIC_H
 #define BERTH_ENGINE_PERIODIC_H
 
@@ -19,27 +21,30 @@
 #include "store/redis.h"
 #include "util/log.h"
 
-typedef struct engine_periodic {
-    void *self;              /* the berth_period */
-    /* A Periodic launch: stores the policy (period/policy.c). */
-    int (*launch)(void *self, const berth_launch *l, berth_stats **out, char *err,
-                  size_t errlen);
-    /* Removes the policy id and its pending executions: 0, BERTH_ENOTFOUND, BERTH_EREDIS. */
-    int (*unschedule)(void *self, const char *id);
-} engine_periodic;
+typedef struct period period;
 
-/* BERTH_ESTATE when a periodic part is attached already. */
-int engine_periodic_attach(berth_engine *e, const engine_periodic *p);
-void engine_periodic_detach(berth_engine *e);
+/* Implemented by src/period/ and called only by the engine. */
+
+/* A periodic part for e with cfg's settings (defaults applied): 0 or BERTH_ENOMEM. */
+int period_new(berth_engine *e, const berth_periodic_config *cfg, period **out);
+/* Starts the enqueuer thread: 0, or BERTH_ENOMEM when no thread can be made. */
+int period_start(period *p);
+/* Stops and joins the enqueuer thread; a no-op when it is not running. */
+void period_stop(period *p);
+void period_free(period *p);                 /* stopped first; NULL is a no-op */
+/* A Periodic launch: stores the policy and its stats (berth_engine_launch's contract). */
+int period_launch(period *p, const berth_launch *l, berth_stats **out, char *err,
+                  size_t errlen);
+/* Removes policy id and its pending executions: 0, BERTH_ENOTFOUND or BERTH_EREDIS. */
+int period_unschedule(period *p, const char *id);
 
 /* What the engine lends the periodic part. */
 const char *engine_prefix(const berth_engine *e);        /* "{ns}:" */
 const berth_logger *engine_logger(const berth_engine *e);
 const rtarget *engine_target(const berth_engine *e);     /* for a thread's own connection */
-rconn *engine_conn_get(berth_engine *e);                 /* NULL when Redis is away */
-/* The same, saying why it failed: 0, BERTH_EREDIS or BERTH_ENOMEM. */
+/* Borrows an API connection: 0, BERTH_EREDIS (Redis is away) or BERTH_ENOMEM. */
 int engine_conn_take(berth_engine *e, rconn **out);
-void engine_conn_put(berth_engine *e, rconn *rc);
+void engine_conn_put(berth_engine *e, rconn *rc);        /* NULL-safe */
 int64_t engine_now(void);                                /* unix seconds */
 int64_t engine_now_ms(void);
 void engine_cond_init(pthread_cond_t *cv);               /* CLOCK_MONOTONIC */

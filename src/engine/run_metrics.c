@@ -22,9 +22,10 @@ const char *berth_run_outcome_name(berth_run_outcome o)
     return o < BERTH_RUN_OUTCOMES ? names[o] : "unknown";
 }
 
-void engine_metrics_init(berth_engine *e)
+int engine_metrics_init(berth_engine *e)
 {
     e->metrics = berth_calloc(e->ntypes ? e->ntypes : 1, sizeof *e->metrics);
+    return e->metrics ? 0 : BERTH_ENOMEM;
 }
 
 void engine_metrics_free(berth_engine *e)

@@ -1,5 +1,6 @@
-/* Setting an engine up: berth_engine_new (the config copied, the parts made), registering
- * job types and reading the registry. Starting and stopping the threads: start_stop.c. */
+/* Setting an engine up: berth_engine_new (the config copied, the parts made, the periodic
+ * part among them when enabled), registering job types and reading the registry. Starting
+ * and stopping the threads: start_stop.c. */
 #include <curl/curl.h>
 #include <jansson.h>
 #include <signal.h>
@@ -104,7 +105,8 @@ int berth_engine_new(const berth_engine_config *cfg, berth_engine **out, char *e
     pthread_mutex_init(&e->stop_mu, NULL);
     engine_cond_init(&e->stop_cv);
     pthread_mutex_init(&e->sub_mu, NULL);
-    if (copy_config(e, cfg) != 0) {
+    if (copy_config(e, cfg) != 0 ||
+        (cfg->periodic.enabled && period_new(e, &cfg->periodic, &e->periodic) != 0)) {
         berth_engine_free(e);
         snprintf(err, errlen, "out of memory copying the engine config");
         return BERTH_ENOMEM;

@@ -17,9 +17,11 @@ void slots_init(slots *p)
     p->n = p->idle = 0;
 }
 
-void slots_alloc(slots *p, unsigned n, berth_engine *e, const rtarget *t)
+int slots_alloc(slots *p, unsigned n, berth_engine *e, const rtarget *t)
 {
     p->v = berth_calloc(n, sizeof *p->v);
+    if (!p->v)
+        return BERTH_ENOMEM;
     p->n = p->idle = n;
     for (unsigned i = 0; i < n; i++) {
         slot *s = &p->v[i];
@@ -28,6 +30,18 @@ void slots_alloc(slots *p, unsigned n, berth_engine *e, const rtarget *t)
         berth_id_new(s->worker_id);
         rconn_init(&s->rc, t, 5000);
     }
+    return 0;
+}
+
+void slots_keep(slots *p, unsigned n)
+{
+    pthread_mutex_lock(&p->mu);
+    for (unsigned i = n; i < p->n; i++)
+        rconn_close(&p->v[i].rc);
+    p->idle -= p->n - n;     /* the dropped slots never ran: they were idle */
+    p->n = n;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
 }
 
 void slots_destroy(slots *p)

@@ -39,8 +39,11 @@ typedef struct slots {
 } slots;
 
 void slots_init(slots *p);
-/* Makes n slots (no threads); t is the target of each slot's own connection. */
-void slots_alloc(slots *p, unsigned n, struct berth_engine *e, const rtarget *t);
+/* Makes n slots (no threads); t is the target of each slot's own connection. 0 or
+ * BERTH_ENOMEM (nothing made). */
+int slots_alloc(slots *p, unsigned n, struct berth_engine *e, const rtarget *t);
+/* Keeps only the first n slots (start: the others' threads could not be made). */
+void slots_keep(slots *p, unsigned n);
 void slots_destroy(slots *p);
 
 /* A worker takes r (or, with NULL, becomes idle). */

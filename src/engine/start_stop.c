@@ -1,6 +1,9 @@
 /* Starting and stopping the engine's threads; see berth_engine_start/stop in berth.h.
- * Graceful stop follows issue 3 item 10: stop fetching, wait for running jobs up to the
- * grace period, raise stop flags, hand unfinished runs back to their queues at once. */
+ * Start makes the fetcher last, so that a thread that cannot be made stops the start
+ * before any job was taken: the threads already running are then stopped as at shutdown.
+ * Graceful stop follows issue 3 item 10: stop the periodic enqueuer and fetching, wait for
+ * running jobs up to the grace period, raise stop flags, hand unfinished runs back to
+ * their queues at once. */
 #include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
@@ -35,11 +38,52 @@ static int announce_types(berth_engine *e)
     return err ? BERTH_EREDIS : 0;
 }
 
-static void start_slots(berth_engine *e)
+/* One worker thread per slot; if one cannot be made, the pool keeps those that run. */
+static int start_workers(berth_engine *e)
 {
-    slots_alloc(&e->workers, e->cfg.workers, e, &e->target);
     for (unsigned i = 0; i < e->workers.n; i++)
-        pthread_create(&e->workers.v[i].thread, NULL, worker_main, &e->workers.v[i]);
+        if (pthread_create(&e->workers.v[i].thread, NULL, worker_main, &e->workers.v[i]) != 0) {
+            slots_keep(&e->workers, i);
+            return BERTH_ENOMEM;
+        }
+    return 0;
+}
+
+/* One of the engine's own threads (fn(e)), recorded in e->threads for stop. */
+static int spawn(berth_engine *e, unsigned bit, pthread_t *t, void *(*fn)(void *))
+{
+    if (pthread_create(t, NULL, fn, e) != 0)
+        return BERTH_ENOMEM;
+    e->threads |= bit;
+    return 0;
+}
+
+static int start_hooks(berth_engine *e)
+{
+    hook_opts ho = {.target = &e->target, .prefix = e->prefix, .pool_id = e->pool_id,
+                    .retry_hours = e->cfg.hook_retry_hours,
+                    .backoff_scale = e->cfg.hook_backoff_scale, .log = e->log};
+    return hook_dispatcher_start(&ho, &e->hooks);
+}
+
+static int start_threads(berth_engine *e)
+{
+    int rc = start_workers(e);
+    if (rc == 0)
+        rc = spawn(e, ENGINE_T_COMPLETER, &e->completer, completer_main);
+    if (rc == 0)
+        rc = spawn(e, ENGINE_T_SUBSCRIBER, &e->subscriber, subscriber_main);
+    if (rc == 0)
+        rc = spawn(e, ENGINE_T_HEARTBEAT, &e->heartbeat, heartbeat_main);
+    if (rc == 0)
+        rc = spawn(e, ENGINE_T_PROMOTER, &e->promoter, promoter_main);
+    if (rc == 0 && !e->cfg.hooks_disabled)
+        rc = start_hooks(e);
+    if (rc == 0 && e->periodic)
+        rc = period_start(e->periodic);
+    if (rc == 0)   /* last: no job is taken unless every other thread runs */
+        rc = spawn(e, ENGINE_T_FETCHER, &e->fetcher, fetcher_main);
+    return rc;
 }
 
 int berth_engine_start(berth_engine *e)
@@ -49,28 +93,36 @@ int berth_engine_start(berth_engine *e)
     int rc = engine_schema_check(e);
     if (rc == 0)
         rc = announce_types(e);
-    if (rc != 0)
+    if (rc == 0)
+        rc = engine_metrics_init(e);
+    if (rc == 0)
+        rc = slots_alloc(&e->workers, e->cfg.workers, e, &e->target);
+    if (rc != 0) {
+        engine_metrics_free(e);   /* nothing started: a later start may try again */
         return rc;
-    engine_metrics_init(e);
+    }
     atomic_store(&e->started, true);
     atomic_store(&e->running, true);
     atomic_store(&e->fetching, true);
     e->started_at = engine_now();
-    start_slots(e);
-    pthread_create(&e->completer, NULL, completer_main, e);
-    pthread_create(&e->subscriber, NULL, subscriber_main, e);
-    pthread_create(&e->heartbeat, NULL, heartbeat_main, e);
-    pthread_create(&e->promoter, NULL, promoter_main, e);
-    pthread_create(&e->fetcher, NULL, fetcher_main, e);
-    if (!e->cfg.hooks_disabled) {
-        hook_opts ho = {.target = &e->target, .prefix = e->prefix, .pool_id = e->pool_id,
-                        .retry_hours = e->cfg.hook_retry_hours,
-                        .backoff_scale = e->cfg.hook_backoff_scale, .log = e->log};
-        hook_dispatcher_start(&ho, &e->hooks);
+    rc = start_threads(e);
+    if (rc != 0) {
+        BLOG_ERROR(&e->log, "engine %s: cannot make a thread; stopping the ones started",
+                   e->pool_id);
+        berth_engine_stop(e);
+        return rc;
     }
-    BLOG_INFO(&e->log, "engine %s started: %u workers, %zu job types, namespace %s",
-              e->pool_id, e->workers.n, e->ntypes, e->ns);
+    BLOG_INFO(&e->log, "engine %s started: %u workers, %zu job types, namespace %s%s",
+              e->pool_id, e->workers.n, e->ntypes, e->ns,
+              e->periodic ? ", periodic enqueuer" : "");
     return 0;
+}
+
+static void join(berth_engine *e, unsigned bit, pthread_t t)
+{
+    if (e->threads & bit)
+        pthread_join(t, NULL);
+    e->threads &= ~bit;
 }
 
 /* Waits until every worker is idle or the deadline passes (or, when hurryable, until
@@ -114,10 +166,11 @@ int berth_engine_stop(berth_engine *e)
 {
     if (!atomic_load(&e->started) || !atomic_load(&e->running))
         return 0;
+    period_stop(e->periodic);               /* no new executions while the rest stops */
     atomic_store(&e->fetching, false);
     engine_wake_fetcher(e);
     slots_notify(&e->workers, NULL, NULL);  /* the fetcher may wait for a free worker */
-    pthread_join(e->fetcher, NULL);
+    join(e, ENGINE_T_FETCHER, e->fetcher);
     int result = 0;
     if (!wait_idle(e, e->cfg.grace_ms, true)) {
         BLOG_WARN(&e->log, "%s: stopping running jobs and handing them back",
@@ -140,12 +193,12 @@ int berth_engine_stop(berth_engine *e)
             pthread_detach(e->workers.v[i].thread);
     }
     fifo_close(&e->done);                   /* workers are done: the completer drains it */
-    pthread_join(e->completer, NULL);
+    join(e, ENGINE_T_COMPLETER, e->completer);
     hook_dispatcher_stop(e->hooks);         /* unsettled events stay for the next leader */
     e->hooks = NULL;
-    pthread_join(e->subscriber, NULL);
-    pthread_join(e->heartbeat, NULL);
-    pthread_join(e->promoter, NULL);
+    join(e, ENGINE_T_SUBSCRIBER, e->subscriber);
+    join(e, ENGINE_T_HEARTBEAT, e->heartbeat);
+    join(e, ENGINE_T_PROMOTER, e->promoter);
     e->stuck = result != 0;
     BLOG_INFO(&e->log, "engine %s stopped", e->pool_id);
     return result;
@@ -158,6 +211,7 @@ void berth_engine_free(berth_engine *e)
     berth_engine_stop(e);
     if (e->stuck)
         return;  /* a worker still runs job code that may touch e: leak rather than crash */
+    period_free(e->periodic);
     slots_destroy(&e->workers);
     engine_metrics_free(e);
     fifo_destroy(&e->ready, run_free_node);

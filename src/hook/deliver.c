@@ -17,7 +17,12 @@ struct hook_http {
 hook_http *hook_http_new(unsigned per_host)
 {
     hook_http *h = berth_calloc(1, sizeof *h);
-    h->multi = curl_multi_init();
+    if (h && !(h->multi = curl_multi_init())) {
+        berth_free(h);
+        return NULL;
+    }
+    if (!h)
+        return NULL;
     curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)(per_host ? per_host : 16));
     curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, 64L);
     return h;

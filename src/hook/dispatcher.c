@@ -466,9 +466,27 @@ static void *dispatch_main(void *arg)
     return NULL;
 }
 
+/* Frees what start made, stopping and joining the thread first when it runs. */
+static void dispatcher_free(hook_dispatcher *d, bool thread_runs)
+{
+    if (!d)
+        return;
+    if (thread_runs) {
+        atomic_store(&d->running, false);
+        pthread_join(d->thread, NULL);
+    }
+    hook_http_free(d->http);
+    rconn_close(&d->rc);
+    berth_free(d->prefix);
+    berth_free(d->pool);
+    berth_free(d);
+}
+
 int hook_dispatcher_start(const hook_opts *o, hook_dispatcher **out)
 {
     hook_dispatcher *d = berth_calloc(1, sizeof *d);
+    if (!d)
+        return BERTH_ENOMEM;
     d->o = *o;
     d->prefix = berth_strdup(o->prefix);
     d->pool = berth_strdup(o->pool_id);
@@ -483,22 +501,18 @@ int hook_dispatcher_start(const hook_opts *o, hook_dispatcher **out)
     rconn_init(&d->rc, o->target, 5000);
     d->http = hook_http_new(o->per_host);
     atomic_init(&d->running, true);
-    pthread_create(&d->thread, NULL, dispatch_main, d);
+    if (!d->prefix || !d->pool || !d->http ||
+        pthread_create(&d->thread, NULL, dispatch_main, d) != 0) {
+        dispatcher_free(d, false);
+        return BERTH_ENOMEM;
+    }
     *out = d;
     return 0;
 }
 
 void hook_dispatcher_stop(hook_dispatcher *d)
 {
-    if (!d)
-        return;
-    atomic_store(&d->running, false);
-    pthread_join(d->thread, NULL);
-    hook_http_free(d->http);
-    rconn_close(&d->rc);
-    berth_free(d->prefix);
-    berth_free(d->pool);
-    berth_free(d);
+    dispatcher_free(d, true);
 }
 
 static long long count_of(rconn *rc, const char *fmt, const char *prefix)

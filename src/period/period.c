@@ -1,6 +1,8 @@
-/* The periodic enqueuer thread: loads policies when {ns}:berth:period:version changes,
- * then once a second plans every policy's fires through period_fire.lua (idempotent, so
- * all nodes can run it) and now and then trims old executions (period_trim.lua). */
+/* The engine's periodic part and its enqueuer thread (engine/periodic.h): the thread loads
+ * policies when {ns}:berth:period:version changes, then once a second plans every policy's
+ * fires through period_fire.lua (idempotent, so all nodes can run it) and now and then
+ * trims old executions (period_trim.lua). Out of memory the thread drops the pass (logged)
+ * and tries again a second later, as after a failed Redis round. */
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,7 +14,7 @@
 #define TRIM_EVERY_S 5
 #define MAX_FIRES 128
 
-static void policies_free(berth_period *p)
+static void policies_free(period *p)
 {
     for (size_t i = 0; i < p->npolicies; i++)
         period_policy_clear(&p->policies[i]);
@@ -30,9 +32,12 @@ void period_policy_clear(policy *pol)
     memset(pol, 0, sizeof *pol);
 }
 
-bool period_policy_parse(const char *text, policy *pol)
+int period_policy_parse(const char *text, policy *pol)
 {
-    json_t *j = json_loads(text, 0, NULL);
+    json_error_t jerr;
+    json_t *j = json_loads(text, 0, &jerr);
+    if (!j && json_error_code(&jerr) == json_error_out_of_memory)
+        return BERTH_ENOMEM;
     const char *id = json_string_value(json_object_get(j, "id"));
     const char *name = json_string_value(json_object_get(j, "job_name"));
     const char *cron = json_string_value(json_object_get(j, "cron_spec"));
@@ -40,45 +45,69 @@ bool period_policy_parse(const char *text, policy *pol)
     json_t *params = json_object_get(j, "job_params");
     char err[256];
     const char *field = NULL;
-    bool ok = id && strlen(id) < sizeof pol->id && name && cron &&
-              cron_parse(cron, &pol->sched, err, sizeof err, &field) == 0;
+    policy got = {0};
+    bool ok = id && strlen(id) < sizeof got.id && name && cron &&
+              cron_parse(cron, &got.sched, err, sizeof err, &field) == 0;
+    int rc = ok ? 0 : BERTH_EINVAL;
     if (ok) {
-        snprintf(pol->id, sizeof pol->id, "%s", id);
-        pol->name = berth_strdup(name);
-        pol->cron = berth_strdup(cron);
-        pol->hook = hook && *hook ? berth_strdup(hook) : NULL;
-        pol->params = json_is_object(params) ? json_dumps(params, JSON_COMPACT) : NULL;
+        snprintf(got.id, sizeof got.id, "%s", id);
+        got.name = berth_strdup(name);
+        got.cron = berth_strdup(cron);
+        got.hook = hook && *hook ? berth_strdup(hook) : NULL;
+        got.params = json_is_object(params) ? json_dumps(params, JSON_COMPACT) : NULL;
+        bool all = got.name && got.cron && (got.hook || !hook || !*hook) &&
+                   (got.params || !json_is_object(params));
+        rc = all ? 0 : BERTH_ENOMEM;
     }
+    if (rc == 0)
+        *pol = got;
+    else
+        period_policy_clear(&got);
     json_decref(j);
-    return ok;
+    return rc;
 }
 
-static void load_policies(berth_period *p, rconn *rc, long long version)
+/* The policies zset into p's cache. Out of memory the old cache and version stay, so the
+ * next pass tries again. */
+static void load_policies(period *p, rconn *rc, long long version)
 {
     rreply *r = rconn_cmd(rc, "ZRANGE %speriod:policies 0 -1", engine_prefix(p->e));
     if (rreply_array(rc, r, RREPLY_ANY) != 0) {
         rreply_free(r);
         return;
     }
-    policies_free(p);
-    size_t n = rreply_len(r);
-    p->policies = berth_calloc(n ? n : 1, sizeof *p->policies);
-    for (size_t i = 0; i < n; i++) {
+    size_t n = rreply_len(r), got = 0;
+    policy *v = berth_calloc(n ? n : 1, sizeof *v);
+    int err = v ? 0 : BERTH_ENOMEM;
+    for (size_t i = 0; i < n && err == 0; i++) {
         const char *text = rreply_str(rreply_at(r, i));
-        if (text && period_policy_parse(text, &p->policies[p->npolicies]))
-            p->npolicies++;
-        else
+        int prc = text ? period_policy_parse(text, &v[got]) : BERTH_EINVAL;
+        if (prc == 0)
+            got++;
+        else if (prc == BERTH_EINVAL)
             BLOG_WARN(engine_logger(p->e), "skipping malformed periodic policy: %.200s",
                       text ? text : "(not a string)");
+        else
+            err = prc;
     }
-    p->version = version;
     rreply_free(r);
+    if (err) {
+        for (size_t i = 0; i < got; i++)
+            period_policy_clear(&v[i]);
+        berth_free(v);
+        BLOG_WARN(engine_logger(p->e), "out of memory loading periodic policies: trying again");
+        return;
+    }
+    policies_free(p);
+    p->policies = v;
+    p->npolicies = got;
+    p->version = version;
 }
 
-static void fire(berth_period *p, rconn *rc, const policy *pol, int64_t last, int64_t now)
+static void fire(period *p, rconn *rc, const policy *pol, int64_t last, int64_t now)
 {
     int64_t times[MAX_FIRES], advance = 0;
-    int n = period_plan(p, pol, last, now, times, MAX_FIRES, &advance);
+    int n = period_plan(&p->cfg, pol, last, now, times, MAX_FIRES, &advance);
     if (n == 0 && advance <= last)
         return;
     rargs a;
@@ -101,7 +130,7 @@ static void fire(berth_period *p, rconn *rc, const policy *pol, int64_t last, in
     rargs_free(&a);
 }
 
-static void trim(berth_period *p, rconn *rc, int64_t now)
+static void trim(period *p, rconn *rc, int64_t now)
 {
     if (now < p->next_trim)
         return;
@@ -118,7 +147,7 @@ static void trim(berth_period *p, rconn *rc, int64_t now)
     }
 }
 
-static void pass(berth_period *p, rconn *rc)
+static void pass(period *p, rconn *rc)
 {
     rreply *v = rconn_cmd(rc, "GET %sberth:period:version", engine_prefix(p->e));
     if (!rconn_ok(rc, v)) {
@@ -146,9 +175,9 @@ static void pass(berth_period *p, rconn *rc)
     trim(p, rc, now);
 }
 
-void *period_main(void *arg)
+static void *period_main(void *arg)
 {
-    berth_period *p = arg;
+    period *p = arg;
     rconn rc;
     rconn_init(&rc, engine_target(p->e), 5000);
     pthread_mutex_lock(&p->mu);
@@ -168,7 +197,7 @@ void *period_main(void *arg)
     return NULL;
 }
 
-void period_wake(berth_period *p)
+void period_wake(period *p)
 {
     pthread_mutex_lock(&p->mu);
     p->wake = true;
@@ -176,14 +205,13 @@ void period_wake(berth_period *p)
     pthread_mutex_unlock(&p->mu);
 }
 
-int berth_period_new(berth_engine *e, const berth_period_config *cfg, berth_period **out)
+int period_new(berth_engine *e, const berth_periodic_config *cfg, period **out)
 {
-    if (!e || !out)
-        return BERTH_EINVAL;
-    berth_period *p = berth_calloc(1, sizeof *p);
+    period *p = berth_calloc(1, sizeof *p);
+    if (!p)
+        return BERTH_ENOMEM;
     p->e = e;
-    if (cfg)
-        p->cfg = *cfg;
+    p->cfg = *cfg;
     if (!p->cfg.grace_s)
         p->cfg.grace_s = 3600;
     if (!p->cfg.max_catch_up)
@@ -195,41 +223,42 @@ int berth_period_new(berth_engine *e, const berth_period_config *cfg, berth_peri
     if (!p->cfg.keep_executions)
         p->cfg.keep_executions = 50;
     p->version = -1;
-    engine_periodic seam = {.self = p, .launch = period_launch, .unschedule = period_unschedule};
-    if (engine_periodic_attach(e, &seam) != 0) {
-        berth_free(p);
-        return BERTH_ESTATE;   /* the engine has a periodic part already */
-    }
     pthread_mutex_init(&p->mu, NULL);
     engine_cond_init(&p->cv);
     *out = p;
     return 0;
 }
 
-int berth_period_start(berth_period *p)
+int period_start(period *p)
 {
     if (p->started)
         return BERTH_ESTATE;
-    p->started = p->running = true;
+    p->running = true;   /* no thread yet: no lock needed */
     if (pthread_create(&p->thread, NULL, period_main, p) != 0) {
-        p->started = p->running = false;   /* berth_period_free then joins nothing */
+        p->running = false;
         return BERTH_ENOMEM;
     }
+    p->started = true;
     return 0;
 }
 
-void berth_period_free(berth_period *p)
+void period_stop(period *p)
+{
+    if (!p || !p->started)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->running = false;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    pthread_join(p->thread, NULL);
+    p->started = false;
+}
+
+void period_free(period *p)
 {
     if (!p)
         return;
-    if (p->started) {
-        pthread_mutex_lock(&p->mu);
-        p->running = false;
-        pthread_cond_signal(&p->cv);
-        pthread_mutex_unlock(&p->mu);
-        pthread_join(p->thread, NULL);
-    }
-    engine_periodic_detach(p->e);
+    period_stop(p);
     policies_free(p);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);

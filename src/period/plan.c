@@ -35,25 +35,25 @@ static int missed(const cron_schedule *s, int64_t last, int64_t until, int64_t *
     return n;
 }
 
-int period_plan(const berth_period *p, const policy *pol, int64_t last, int64_t now,
-                int64_t *out, int max, int64_t *advance_to)
+int period_plan(const berth_periodic_config *cfg, const policy *pol, int64_t last,
+                int64_t now, int64_t *out, int max, int64_t *advance_to)
 {
     int n = 0;
     *advance_to = 0;
     int64_t late = now - LATE_S;
     if (last < late) {
-        int cap = p->cfg.misfire == BERTH_MISFIRE_ALL ? (int)p->cfg.max_catch_up : 1;
+        int cap = cfg->misfire == BERTH_MISFIRE_ALL ? (int)cfg->max_catch_up : 1;
         if (cap > max)
             cap = max;
         int got = missed(&pol->sched, last, late, out, cap);
-        if (p->cfg.misfire == BERTH_MISFIRE_SKIP ||
-            (p->cfg.misfire == BERTH_MISFIRE_ONCE && got && out[got - 1] + p->cfg.grace_s < now))
+        if (cfg->misfire == BERTH_MISFIRE_SKIP ||
+            (cfg->misfire == BERTH_MISFIRE_ONCE && got && out[got - 1] + cfg->grace_s < now))
             got = 0;
         n = got;
         *advance_to = late;  /* whatever was not planned in (last, late] is skipped for good */
     }
     int64_t from = last > late ? last : late;
-    for (int64_t t = cron_next(&pol->sched, from); t > 0 && t <= now + p->cfg.horizon_s && n < max;
+    for (int64_t t = cron_next(&pol->sched, from); t > 0 && t <= now + cfg->horizon_s && n < max;
          t = cron_next(&pol->sched, t))
         out[n++] = t;
     return n;

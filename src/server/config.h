@@ -147,7 +147,7 @@ typedef struct berth_config {
         char *appendfsync;       /* "always", "everysec" (default) or "no" */
     } embedded_redis;
     int hooks_retry_hours;       /* default 24; undelivered hook events expire after this */
-    berth_misfire misfire;       /* berth/period.h; default ONCE */
+    berth_misfire misfire;       /* berth/berth.h; default ONCE */
     exec_command *jobs;          /* berth.jobs: command jobs (config_jobs.c, docs/own-jobs.md) */
     size_t njobs;
     char **plugins;              /* berth.plugins: job plugin paths, NULL-terminated or NULL */

@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include "berth/jobs.h"
-#include "berth/period.h"
 #include "joblog/joblog.h"
 #include "server/api.h"
 #include "server/metrics_server.h"
@@ -30,7 +29,6 @@ struct daemon {
     daemon_log *log;
     embedded_redis *redis;
     berth_engine *engine;
-    berth_period *period;
     api_server *api;
     metrics_server *metrics;     /* when metric.enabled */
     joblog_set *joblogs;         /* job_loggers; outlives the engine */
@@ -322,7 +320,8 @@ static int make_engine(daemon_t *d, char *err, size_t errlen)
                               .hook_backoff_scale = hook_backoff_scale(),
                               .job_log_dir = d->job_log_dir[0] ? d->job_log_dir : NULL,
                               .log = daemon_log_write, .log_userdata = d->log,
-                              .log_level = daemon_log_min_level(d->log)};
+                              .log_level = daemon_log_min_level(d->log),
+                              .periodic = {.enabled = true, .misfire = c->misfire}};
     int rc = redis_target(d, &ec, err, errlen);
     if (rc == 0)
         rc = job_log_set(d, &ec, err, errlen);
@@ -339,12 +338,7 @@ static int make_engine(daemon_t *d, char *err, size_t errlen)
         rc = daemon_jobs_register(d->engine, c, daemon_log_write, d->log, &d->own_jobs, err,
                                   errlen);
     if (rc == 0)
-        rc = start_engine(d, err, errlen);
-    berth_period_config pc = {.misfire = c->misfire};
-    if (rc == 0)
-        rc = berth_period_new(d->engine, &pc, &d->period);
-    if (rc == 0)
-        rc = berth_period_start(d->period);
+        rc = start_engine(d, err, errlen);   /* the periodic enqueuer with it */
     return rc;
 }
 
@@ -515,8 +509,6 @@ void daemon_shutdown(daemon_t *d)
     d->api = NULL;
     metrics_server_stop(d->metrics);
     d->metrics = NULL;
-    berth_period_free(d->period);
-    d->period = NULL;
     int stop_rc = 0;
     if (d->engine)   /* the long part: daemon_hurry may cut it short */
         stop_rc = berth_engine_stop(d->engine);

@@ -9,7 +9,6 @@
 #include <hiredis/hiredis.h>
 
 #include "berth/berth.h"
-#include "berth/period.h"
 #include "engine_fixture.h"
 #include "redis_fixture.h"
 
@@ -62,6 +61,7 @@ static berth_engine *start(void)
 {
     berth_engine_config cfg = engine_fixture_config(&rf);
     cfg.backoff_scale = 0.05;   /* the first retry ~1 s away: long enough to read the set */
+    cfg.periodic.enabled = true;
     berth_engine *e;
     char err[256];
     assert_int_equal(berth_engine_new(&cfg, &e, err, sizeof err), 0);
@@ -101,9 +101,6 @@ static void test_scheduled_scores(void **state)
     (void)state;
     redis_fixture_flush(&rf);
     berth_engine *e = start();
-    berth_period *p;
-    assert_int_equal(berth_period_new(e, &(berth_period_config){0}, &p), 0);
-    assert_int_equal(berth_period_start(p), 0);
     char err[256];
     berth_stats *st = NULL;
     assert_int_equal(berth_engine_launch(e, &(berth_launch){.name = "NOOP", .kind = "Scheduled",
@@ -122,7 +119,6 @@ static void test_scheduled_scores(void **state)
             engine_fixture_sleep_ms(20);
     }
     assert_true(seen >= 2);
-    berth_period_free(p);
     berth_engine_stop(e);
     berth_engine_free(e);
 }

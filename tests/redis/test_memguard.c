@@ -10,7 +10,6 @@
 
 #include "berth/berth.h"
 #include "berth/memguard.h"
-#include "berth/period.h"
 #include "engine_fixture.h"
 #include "http_client.h"
 #include "redis_fixture.h"
@@ -216,13 +215,10 @@ static void test_without_guard_redis_ooms(void **state)
      * left Redis only a little over its limit, and what the engine frees meanwhile can
      * bring it back under: lower the limit well below what Redis uses so it stays full. */
     set_maxmemory("100kb");
-    berth_period *per = NULL;
-    assert_int_equal(berth_period_new(eng, NULL, &per), 0);
     char err[512] = "";
     berth_launch pl = {.name = "FILL", .kind = "Periodic", .cron_spec = "0 * * * * *"};
-    assert_int_equal(berth_period_launch(per, &pl, NULL, err, sizeof err), BERTH_EREDIS);
+    assert_int_equal(berth_engine_launch(eng, &pl, NULL, err, sizeof err), BERTH_EREDIS);
     assert_non_null(strstr(err, "redis refused the launch: OOM"));
-    berth_period_free(per);
     set_maxmemory("2mb");
     hc_resp_free(&r);
     hc_cleanup(&cli);
@@ -260,6 +256,7 @@ static int engine_up(void **state)
 {
     (void)state;
     berth_engine_config c = engine_fixture_config(&rf);
+    c.periodic.enabled = true;
     char err[256];
     if (berth_engine_new(&c, &eng, err, sizeof err) != 0)
         return -1;

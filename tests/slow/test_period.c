@@ -28,28 +28,26 @@ static int tick(berth_ctx *ctx, const char *params, void *ud)
 
 typedef struct node {
     berth_engine *e;
-    berth_period *p;
 } node;
 
-static node start_node(berth_misfire misfire, unsigned keep, bool run_period)
+/* An engine with its periodic part; started (the enqueuer with it) when start is set. */
+static node start_node(berth_misfire misfire, unsigned keep, bool start)
 {
     node n = {0};
     berth_engine_config c = engine_fixture_config(&rf);
+    c.periodic = (berth_periodic_config){.enabled = true, .misfire = misfire,
+                                         .keep_executions = keep};
     char err[256];
     assert_int_equal(berth_engine_new(&c, &n.e, err, sizeof err), 0);
     berth_job_type t = {.name = "TICK", .run = tick};
     assert_int_equal(berth_engine_register(n.e, &t), 0);
-    berth_period_config pc = {.misfire = misfire, .keep_executions = keep};
-    assert_int_equal(berth_period_new(n.e, &pc, &n.p), 0);
-    assert_int_equal(berth_engine_start(n.e), 0);
-    if (run_period)
-        assert_int_equal(berth_period_start(n.p), 0);
+    if (start)
+        assert_int_equal(berth_engine_start(n.e), 0);
     return n;
 }
 
 static void stop_node(node *n)
 {
-    berth_period_free(n->p);
     berth_engine_free(n->e);
 }
 
@@ -120,7 +118,8 @@ static long long fires_until(const char *pid, long long until)
 }
 
 /* The policy's last planned fire is moved 20 s into the past, as if every node had been
- * down; then one node starts with the given misfire policy. Returns the executions planned
+ * down (the policy is launched on a node not started yet); then that node starts, its
+ * enqueuer with it, with the given misfire policy. Returns the executions planned
  * for fire times at most `back` seconds before the start. (plan.c is tested with a fake
  * clock in tests/unit/test_period_plan.c; this checks the same through Redis.) */
 static long long after_downtime(berth_misfire m, int back)
@@ -129,7 +128,7 @@ static long long after_downtime(berth_misfire m, int back)
     char *pid = launch_policy(&n, "*/1 * * * * *");
     long long now = (long long)time(NULL);
     redis_fixture_int(&rf, "HSET {t}:berth:period:fired %s %lld", pid, now - 20);
-    assert_int_equal(berth_period_start(n.p), 0);
+    assert_int_equal(berth_engine_start(n.e), 0);
     engine_fixture_sleep_ms(1500);
     stop_node(&n);
     long long got = fires_until(pid, now - back);
@@ -176,14 +175,15 @@ static void test_unschedule_while_running(void **state)
     engine_fixture_sleep_ms(2500);
     assert_int_equal(redis_fixture_int(&rf, "ZCARD {t}:executions:%s", pid), planned); /* no new fires */
     assert_true(atomic_load(&runs) <= 4);
-    assert_int_equal(berth_period_stop(n.p, pid), 0);             /* stats remain: idempotent */
-    assert_int_equal(berth_period_stop(n.p, "0123456789abcdef01234567"), BERTH_ENOTFOUND);
+    assert_int_equal(berth_engine_stop_job(n.e, pid), 0);         /* stats remain: idempotent */
+    assert_int_equal(berth_engine_stop_job(n.e, "0123456789abcdef01234567"), BERTH_ENOTFOUND);
     stop_node(&n);
     free(pid);
 }
 
-/* Periodic is the engine's: without a periodic part its launch is refused and changes
- * nothing; an engine takes one periodic part only. */
+/* Periodic is the engine's, by its config: without periodic.enabled a Periodic launch is
+ * refused and changes nothing, and the stop of an unknown id is not taken for a policy's;
+ * with it, the same engine stores the policy, and its stop unschedules it. */
 static void test_engine_without_periodic_part(void **state)
 {
     (void)state;
@@ -198,14 +198,16 @@ static void test_engine_without_periodic_part(void **state)
     assert_int_equal(berth_engine_launch(e, &l, NULL, err, sizeof err), BERTH_EINVAL);
     assert_string_equal(err, "periodic jobs are not enabled on this node");
     assert_int_equal(redis_fixture_int(&rf, "ZCARD {t}:period:policies"), 0);
-    berth_period *p = NULL, *second = NULL;
-    assert_int_equal(berth_period_new(e, NULL, &p), 0);
-    assert_true(berth_engine_periodic(e));
-    assert_int_equal(berth_period_new(e, NULL, &second), BERTH_ESTATE);
-    assert_null(second);
-    berth_period_free(p);
-    assert_false(berth_engine_periodic(e));
+    assert_int_equal(berth_engine_stop_job(e, "0123456789abcdef01234567"), BERTH_ENOTFOUND);
     berth_engine_free(e);
+    node n = start_node(BERTH_MISFIRE_ONCE, 3, false);
+    assert_true(berth_engine_periodic(n.e));
+    char *pid = launch_policy(&n, "0 0 0 1 1 *");   /* not started: launch needs only Redis */
+    assert_int_equal(redis_fixture_int(&rf, "ZCARD {t}:period:policies"), 1);
+    assert_int_equal(berth_engine_stop_job(n.e, pid), 0);
+    assert_int_equal(redis_fixture_int(&rf, "ZCARD {t}:period:policies"), 0);
+    stop_node(&n);
+    free(pid);
 }
 
 static void test_bad_cron_and_retention(void **state)
@@ -214,15 +216,15 @@ static void test_bad_cron_and_retention(void **state)
     node n = start_node(BERTH_MISFIRE_ONCE, 3, true);
     char err[256];
     berth_launch l = {.name = "TICK", .kind = "Periodic", .cron_spec = "0 * * * *"};
-    assert_int_equal(berth_period_launch(n.p, &l, NULL, err, sizeof err), BERTH_EINVAL);
+    assert_int_equal(berth_engine_launch(n.e, &l, NULL, err, sizeof err), BERTH_EINVAL);
     assert_string_equal(err, "'cron_spec' is not correctly set: 0 * * * *: expected exactly 6 "
                              "fields, found 5: [0 * * * *]");
     l.cron_spec = "";
-    assert_int_equal(berth_period_launch(n.p, &l, NULL, err, sizeof err), BERTH_EINVAL);
+    assert_int_equal(berth_engine_launch(n.e, &l, NULL, err, sizeof err), BERTH_EINVAL);
     assert_string_equal(err, "'cron_spec' must be specified for the Periodic job");
     l.name = "NOPE";
     l.cron_spec = "* * * * * *";
-    assert_int_equal(berth_period_launch(n.p, &l, NULL, err, sizeof err), BERTH_EUNKNOWN);
+    assert_int_equal(berth_engine_launch(n.e, &l, NULL, err, sizeof err), BERTH_EUNKNOWN);
     /* the refused launches wrote nothing: no job stats, no policy, no executions */
     static const char *const written[] = {"{t}:job_stats:*", "{t}:period:*", "{t}:executions:*"};
     for (size_t i = 0; i < sizeof written / sizeof written[0]; i++)

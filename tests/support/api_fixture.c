@@ -42,13 +42,13 @@ int api_fixture_setup(void **state)
         return -1;
     berth_engine_config c = engine_fixture_config(&af.rf);
     c.job_log_dir = af.logdir;
+    c.periodic.enabled = true;
     char err[256];
     if (berth_engine_new(&c, &af.eng, err, sizeof err) != 0 ||
         berth_jobs_register_demo(af.eng, API_DEMO_HOLD_MS) != 0 ||
         berth_jobs_register_scheduler(af.eng) != 0 ||
         (api_fixture_extra_jobs && api_fixture_extra_jobs(af.eng) != 0) ||
-        berth_engine_start(af.eng) != 0 || berth_period_new(af.eng, NULL, &af.period) != 0 ||
-        berth_period_start(af.period) != 0)
+        berth_engine_start(af.eng) != 0)
         return -1;
     api_ctx ctx = api_fixture_ctx(af.eng);
     if (api_server_start(&ctx, "127.0.0.1", 0, &af.api, err, sizeof err) != 0)
@@ -62,7 +62,6 @@ int api_fixture_teardown(void **state)
     (void)state;
     hc_cleanup(&af.cli);
     api_server_stop(af.api);
-    berth_period_free(af.period);
     berth_engine_free(af.eng);
     redis_fixture_stop(&af.rf);
     return 0;

@@ -18,8 +18,7 @@
 
 typedef struct api_fixture {
     redis_fixture rf;
-    berth_engine *eng;      /* started; namespace "t" */
-    berth_period *period;   /* the periodic enqueuer of eng, started */
+    berth_engine *eng;      /* started, with its periodic enqueuer; namespace "t" */
     api_server *api;
     hc cli;                 /* client of api */
     char logdir[256];

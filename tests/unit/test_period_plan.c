@@ -7,13 +7,13 @@
 static int plan(berth_misfire m, const char *cron, int64_t last, int64_t now, int64_t *out,
                 int64_t *advance)
 {
-    berth_period p = {.cfg = {.misfire = m, .grace_s = 3600, .max_catch_up = 100,
-                              .horizon_s = 10, .keep_executions = 50}};
+    berth_periodic_config cfg = {.enabled = true, .misfire = m, .grace_s = 3600,
+                                 .max_catch_up = 100, .horizon_s = 10, .keep_executions = 50};
     policy pol = {0};
     char err[256];
     const char *field = NULL;
     assert_int_equal(cron_parse(cron, &pol.sched, err, sizeof err, &field), 0);
-    return period_plan(&p, &pol, last, now, out, 128, advance);
+    return period_plan(&cfg, &pol, last, now, out, 128, advance);
 }
 
 static void test_lookahead(void **state)
