@@ -9,6 +9,7 @@
 #include "cli/output.h"
 #include "cli/reply.h"
 #include "util/alloc.h"
+#include "util/clock.h"
 
 /* What the last poll saw. */
 typedef struct watch_seen {
@@ -17,13 +18,6 @@ typedef struct watch_seen {
     int64_t check_in_at;  /* last check-in second */
     int64_t revision;     /* last revision: a new one while Running means a new run */
 } watch_seen;
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts))
-        ;
-}
 
 /* Prints what changed since *seen and records it; true when anything changed. */
 static bool report_changes(const cli_cfg *cfg, const client_resp *r, const berth_stats *s,
@@ -88,7 +82,7 @@ int watch_job(const cli_cfg *cfg, const char *path, long interval_ms)
     while (!rc && !done) {
         rc = poll_once(&c, path, &seen, &done, &exit_code);
         if (!rc && !done)
-            sleep_ms(interval_ms);
+            clock_sleep_ms(interval_ms);
     }
     client_cleanup(&c);
     return rc ? rc : exit_code;

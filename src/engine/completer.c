@@ -10,6 +10,7 @@
 
 #include "engine/internal.h"
 #include "util/alloc.h"
+#include "util/clock.h"
 #include "util/json_scan.h"
 
 #define BATCH_MAX 256
@@ -19,7 +20,7 @@ static double backoff(const berth_engine *e, int fails)
 {
     unsigned rnd = 0;
     if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd)
-        rnd = (unsigned)engine_now_ms();
+        rnd = (unsigned)clock_wall_ms();
     double f = fails;
     double secs = pow(f, 4) + 15 + (double)(rnd % 30) * (f + 1);
     return secs * e->cfg.backoff_scale;
@@ -40,13 +41,13 @@ static char *retry_json(berth_engine *e, run *r, double *retry_at)
     json_int_t fails = json_integer_value(json_object_get(j, "fails")) + 1;
     char *out = NULL;
     if (fails < (json_int_t)t->t.max_fails) {
-        int64_t now = engine_now();
+        int64_t now = clock_wall_s();
         const char *why = r->errmsg.len ? r->errmsg.p : berth_strerror(r->rc);
         json_object_set_new(j, "fails", json_integer(fails));
         json_object_set_new(j, "err", json_string(why));
         json_object_set_new(j, "failed_at", json_integer(now));
         out = json_dumps(j, JSON_COMPACT);
-        *retry_at = (double)engine_now_ms() / 1000.0 + backoff(e, (int)fails);
+        *retry_at = (double)clock_wall_ms() / 1000.0 + backoff(e, (int)fails);
     }
     json_decref(j);
     return out;
@@ -107,7 +108,7 @@ static bool flush(berth_engine *e, rconn *rc, outcome **batch, size_t n, rargs *
 {
     rargs_reset(a);
     rargs_adds(a, e->prefix);
-    rargs_addi(a, engine_now());
+    rargs_addi(a, clock_wall_s());
     rargs_adds(a, e->pool_id);
     rargs_addi(a, (long long)n);
     for (size_t i = 0; i < n; i++)
@@ -186,8 +187,7 @@ void *completer_main(void *arg)
             release(e, batch, n);  /* leases will expire; another node re-runs them */
             n = 0;
         } else {
-            struct timespec ts = {0, backoff_ms * 1000000L};
-            nanosleep(&ts, NULL);
+            clock_sleep_ms(backoff_ms);
             backoff_ms = backoff_ms < 1000 ? backoff_ms * 2 : 1000;
         }
     }

@@ -109,7 +109,7 @@ bool berth_ctx_sleep(berth_ctx *c, unsigned ms)
     /* Stop flags are raised under stop_mu with a broadcast (engine_raise_stop), so a job
      * asleep here wakes the moment it is stopped, without polling. */
     struct timespec deadline;
-    engine_timespec_after(&deadline, (int)(ms > INT32_MAX ? INT32_MAX : ms));
+    clock_deadline(&deadline, (int)(ms > INT32_MAX ? INT32_MAX : ms));
     berth_engine *e = c->e;
     pthread_mutex_lock(&e->stop_mu);
     bool stopped;

@@ -84,7 +84,7 @@ int berth_engine_stop_job(berth_engine *e, const char *job_id)
         rargs a;
         rargs_init(&a);
         rargs_adds(&a, e->prefix);
-        rargs_addi(&a, engine_now());
+        rargs_addi(&a, clock_wall_s());
         rargs_adds(&a, job_id);
         rargs_adds(&a, key.p ? key.p : "");
         rreply *r = rconn_eval(rc, SCRIPT_STOP, &a);

@@ -100,7 +100,7 @@ static int prepare(berth_engine *e, const berth_launch *l, prepared *p, char *er
     }
     berth_id_new(p->id);
     if (p->scheduled) {
-        p->due_ms = engine_now_ms() + (int64_t)l->schedule_delay * 1000;
+        p->due_ms = clock_wall_ms() + (int64_t)l->schedule_delay * 1000;
         p->run_at = p->due_ms / 1000;
     }
     return 0;
@@ -244,7 +244,7 @@ int berth_engine_launch(berth_engine *e, const berth_launch *l, berth_stats **ou
         return launch_periodic(e, l, out, err, errlen);
     prepared p;
     int rc = prepare(e, l, &p, err, errlen);
-    int64_t now = engine_now();
+    int64_t now = clock_wall_s();
     int result = 0;
     char holder[1][128] = {""}, why[256] = "";
     if (rc == 0 && (rc = submit(e, l, &p, 1, now, &result, holder, why, sizeof why)) ==
@@ -287,7 +287,7 @@ int berth_engine_launch_batch(berth_engine *e, const berth_launch *ls, size_t n,
     for (; i < n && rc == 0; i++)
         rc = prepare(e, &ls[i], &ps[i], err, sizeof err);
     if (rc == 0)
-        rc = submit(e, ls, ps, n, engine_now(), res, NULL, NULL, 0);
+        rc = submit(e, ls, ps, n, clock_wall_s(), res, NULL, NULL, 0);
     for (size_t k = 0; k < n; k++) {
         if (ids_out && rc == 0)
             memcpy(ids_out[k], ps[k].id, 25);

@@ -29,7 +29,7 @@ void fetcher_type_order(const berth_engine *e, const jtype **out)
     for (size_t i = 0; i < n; i++) {
         unsigned long long rnd = 0;
         if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd)
-            rnd = (unsigned long long)engine_now_ms();
+            rnd = (unsigned long long)clock_wall_ms();
         unsigned long long pick = left ? rnd % left : 0, acc = 0;
         size_t j = i;
         for (; j < n - 1; j++) {
@@ -57,7 +57,7 @@ static void build_fetch_args(berth_engine *e, rargs *a, unsigned want)
     fetcher_type_order(e, order);
     rargs_reset(a);
     rargs_adds(a, e->prefix);
-    rargs_addi(a, engine_now());
+    rargs_addi(a, clock_wall_s());
     rargs_adds(a, e->pool_id);
     rargs_addi(a, heartbeat_lease_deadline_ms(e));
     rargs_addi(a, want);

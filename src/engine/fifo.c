@@ -9,7 +9,7 @@
 void fifo_init(fifo *q)
 {
     pthread_mutex_init(&q->mu, NULL);
-    engine_cond_init(&q->cv);
+    clock_cond_init(&q->cv);
     q->head = q->tail = NULL;
     q->len = 0;
     q->closed = false;
@@ -48,7 +48,7 @@ fnode *fifo_pop(fifo *q, int ms)
 {
     struct timespec deadline;
     if (ms >= 0)
-        engine_timespec_after(&deadline, ms);
+        clock_deadline(&deadline, ms);
     pthread_mutex_lock(&q->mu);
     while (!q->head && !q->closed) {
         int rc = ms < 0 ? pthread_cond_wait(&q->cv, &q->mu)

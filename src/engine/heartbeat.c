@@ -18,7 +18,7 @@ static unsigned interval_ms(const berth_engine *e)
 
 int64_t heartbeat_lease_deadline_ms(const berth_engine *e)
 {
-    return engine_now_ms() + e->cfg.lease_ms * 3 / 5;
+    return clock_wall_ms() + e->cfg.lease_ms * 3 / 5;
 }
 
 /* Returns false when Redis did not take the renewal: then this node's own leases may
@@ -72,7 +72,7 @@ static void beat(berth_engine *e, rconn *rc)
     rreply_free(rconn_cmd(rc, "SADD %sworker_pools %s", e->prefix, e->pool_id));
     rreply_free(rconn_cmd(rc,
         "HSET %sworker_pools:%s heartbeat_at %lld started_at %lld job_names %s concurrency %u "
-        "worker_ids %s host %s pid %d", e->prefix, e->pool_id, (long long)engine_now(),
+        "worker_ids %s host %s pid %d", e->prefix, e->pool_id, (long long)clock_wall_s(),
         (long long)e->started_at, names.p ? names.p : "", e->workers.n, wids.p ? wids.p : "", host,
         (int)getpid()));
     buf_free(&names);
@@ -106,9 +106,9 @@ static void reap(berth_engine *e, rconn *rc)
     rargs a;
     rargs_init(&a);
     rargs_adds(&a, e->prefix);
-    rargs_addi(&a, engine_now());
+    rargs_addi(&a, clock_wall_s());
     rargs_adds(&a, "expired");
-    rargs_addi(&a, engine_now_ms());
+    rargs_addi(&a, clock_wall_ms());
     rargs_addi(&a, 500);
     rreply *r = rconn_eval(rc, SCRIPT_REQUEUE, &a);
     if (rreply_array(rc, r, RREPLY_ANY) == 0 && rreply_len(r) > 0) {
@@ -128,14 +128,14 @@ static void reap(berth_engine *e, rconn *rc)
 
 static void sweep(berth_engine *e, rconn *rc)
 {
-    if (strcmp(e->sweep_cursor, "0") == 0 && engine_now_ms() < e->sweep_next_ms)
+    if (strcmp(e->sweep_cursor, "0") == 0 && clock_wall_ms() < e->sweep_next_ms)
         return;
     unsigned dead_s = e->cfg.lease_ms / 100;  /* ten leases */
     for (int page = 0; page < SWEEP_PAGES_PER_TICK; page++) {
         rargs a;
         rargs_init(&a);
         rargs_adds(&a, e->prefix);
-        rargs_addi(&a, engine_now());
+        rargs_addi(&a, clock_wall_s());
         rargs_adds(&a, e->sweep_cursor);
         rargs_addi(&a, SWEEP_PAGE);
         rargs_addi(&a, (long long)e->cfg.max_update_hours * 3600);
@@ -161,7 +161,7 @@ static void sweep(berth_engine *e, rconn *rc)
             break;
     }
     if (strcmp(e->sweep_cursor, "0") == 0)
-        e->sweep_next_ms = engine_now_ms() + SWEEP_EVERY_MS;
+        e->sweep_next_ms = clock_wall_ms() + SWEEP_EVERY_MS;
 }
 
 void heartbeat_hand_back(berth_engine *e)
@@ -169,7 +169,7 @@ void heartbeat_hand_back(berth_engine *e)
     rargs a;
     rargs_init(&a);
     rargs_adds(&a, e->prefix);
-    rargs_addi(&a, engine_now());
+    rargs_addi(&a, clock_wall_s());
     rargs_adds(&a, "own");
     rargs_adds(&a, e->pool_id);
     leases_ids(&e->held, &a, -1, true);

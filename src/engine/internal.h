@@ -54,6 +54,7 @@
 #include "store/redis.h"
 #include "store/subscribe.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 struct berth_engine {
@@ -124,10 +125,10 @@ void engine_tick_wait(berth_engine *e, int ms);
 /* wakeups.c: raise a slot's stop flag (or, with s NULL, system_done and every slot's) and
  * wake the jobs sleeping in berth_ctx_sleep so they see it at once. */
 void engine_raise_stop(berth_engine *e, slot *s);
-void engine_tick_wake(berth_engine *e);  /* CLOCK_MONOTONIC, for engine_timespec_after */
+void engine_tick_wake(berth_engine *e);  /* tick_cv is clock_cond_init's (util/clock.h) */
 
-/* Time helpers, engine_conn_take/put (borrow an API connection from the pool) and
- * engine_cond_init are declared in periodic.h, which lends them to period/.
+/* engine_conn_take/put (borrow an API connection from the pool) are declared in
+ * periodic.h, which lends them to period/; time comes from util/clock.h.
  * engine_conn_get is engine_conn_take without the reason: NULL when none. */
 rconn *engine_conn_get(berth_engine *e);
 

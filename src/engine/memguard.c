@@ -114,7 +114,7 @@ int berth_engine_memory_ok(berth_engine *e, double fraction, char *err, size_t e
 {
     if (!e || !(fraction > 0))
         return 0;
-    int64_t now = engine_now_ms();
+    int64_t now = clock_wall_ms();
     reading r = {0};
     if (!cached(e, fraction, now, &r)) {
         if (read_redis(e, &r) != 0)

@@ -11,7 +11,7 @@
 typedef struct memguard_cache {
     pthread_mutex_t mu;
     bool have;               /* a reading was taken */
-    int64_t at_ms;           /* when (engine_now_ms) */
+    int64_t at_ms;           /* when (clock_wall_ms) */
     unsigned reused;         /* calls answered from it so far */
     uint64_t used, max;      /* used_memory, maxmemory */
 } memguard_cache;

@@ -39,7 +39,7 @@ int berth_query_throughput(berth_engine *e, unsigned minutes, berth_minute *out)
     rconn *rc = engine_conn_get(e);
     if (!rc)
         return BERTH_EREDIS;
-    int64_t now = engine_now(), last = now - now % 60;
+    int64_t now = clock_wall_s(), last = now - now % 60;
     int err = 0;
     for (unsigned i = 0; i < minutes && err == 0; i++) {
         berth_minute *m = &out[i];

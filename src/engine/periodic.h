@@ -12,10 +12,7 @@
 #ifndef BERTH_ENGINE_PERIODIC_H
 #define BERTH_ENGINE_PERIODIC_H
 
-#include <pthread.h>
 #include <stddef.h>
-#include <stdint.h>
-#include <time.h>
 
 #include "berth/berth.h"
 #include "store/redis.h"
@@ -45,9 +42,5 @@ const rtarget *engine_target(const berth_engine *e);     /* for a thread's own c
 /* Borrows an API connection: 0, BERTH_EREDIS (Redis is away) or BERTH_ENOMEM. */
 int engine_conn_take(berth_engine *e, rconn **out);
 void engine_conn_put(berth_engine *e, rconn *rc);        /* NULL-safe */
-int64_t engine_now(void);                                /* unix seconds */
-int64_t engine_now_ms(void);
-void engine_cond_init(pthread_cond_t *cv);               /* CLOCK_MONOTONIC */
-void engine_timespec_after(struct timespec *ts, int ms);
 
 #endif

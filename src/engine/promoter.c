@@ -15,7 +15,7 @@ static int pass(berth_engine *e, rconn *rc)
 {
     rargs a;
     rargs_init(&a);
-    int64_t now_ms = engine_now_ms();
+    int64_t now_ms = clock_wall_ms();
     rargs_adds(&a, e->prefix);
     rargs_addi(&a, now_ms / 1000);
     rargs_addi(&a, BATCH);
@@ -31,7 +31,7 @@ static int pass(berth_engine *e, rconn *rc)
     } else if (moved >= BATCH) {
         wait = 0;
     } else if (next && *next && rreply_number(rc, rreply_at(r, 1), &due) == 0) {
-        double left = due - (double)engine_now_ms();
+        double left = due - (double)clock_wall_ms();
         wait = left <= 0 ? 0 : left < MAX_WAIT_MS ? (int)left + 1 : MAX_WAIT_MS;
     }
     rreply_free(r);

@@ -36,7 +36,7 @@ static void args_start(berth_engine *e, rargs *a, const char *action)
 {
     rargs_init(a);
     rargs_adds(a, e->prefix);
-    rargs_addi(a, engine_now());
+    rargs_addi(a, clock_wall_s());
     rargs_adds(a, action);
 }
 

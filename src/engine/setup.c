@@ -101,9 +101,9 @@ int berth_engine_new(const berth_engine_config *cfg, berth_engine **out, char *e
     status_retry_init(&e->retry);
     memguard_cache_init(&e->memguard);
     pthread_mutex_init(&e->tick_mu, NULL);
-    engine_cond_init(&e->tick_cv);
+    clock_cond_init(&e->tick_cv);
     pthread_mutex_init(&e->stop_mu, NULL);
-    engine_cond_init(&e->stop_cv);
+    clock_cond_init(&e->stop_cv);
     pthread_mutex_init(&e->sub_mu, NULL);
     if (copy_config(e, cfg) != 0 ||
         (cfg->periodic.enabled && period_new(e, &cfg->periodic, &e->periodic) != 0)) {

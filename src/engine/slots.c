@@ -12,7 +12,7 @@
 void slots_init(slots *p)
 {
     pthread_mutex_init(&p->mu, NULL);
-    engine_cond_init(&p->cv);
+    clock_cond_init(&p->cv);
     p->v = NULL;
     p->n = p->idle = 0;
 }
@@ -107,7 +107,7 @@ unsigned slots_wait_room(slots *p, fifo *ready, unsigned batch, bool prefetch,
 bool slots_wait_idle(slots *p, fifo *ready, int ms, const atomic_bool *hurry)
 {
     struct timespec deadline;
-    engine_timespec_after(&deadline, ms);
+    clock_deadline(&deadline, ms);
     pthread_mutex_lock(&p->mu);
     bool idle = true;
     for (;;) {

@@ -104,7 +104,7 @@ int berth_engine_start(berth_engine *e)
     atomic_store(&e->started, true);
     atomic_store(&e->running, true);
     atomic_store(&e->fetching, true);
-    e->started_at = engine_now();
+    e->started_at = clock_wall_s();
     rc = start_threads(e);
     if (rc != 0) {
         BLOG_ERROR(&e->log, "engine %s: cannot make a thread; stopping the ones started",

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "engine/internal.h"
+#include "util/clock.h"
 
 static void stop_slot(slot *s, void *arg)
 {
@@ -58,8 +59,7 @@ void *subscriber_main(void *arg)
     while (atomic_load(&e->running)) {
         rsub *s = dial(e);
         if (!s) {
-            struct timespec ts = {backoff_ms / 1000, (backoff_ms % 1000) * 1000000L};
-            nanosleep(&ts, NULL);
+            clock_sleep_ms(backoff_ms);
             backoff_ms = backoff_ms < 2000 ? backoff_ms * 2 : 2000;
             continue;
         }

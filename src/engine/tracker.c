@@ -102,7 +102,7 @@ int berth_tracker_save(berth_tracker *t)
     rargs a;
     rargs_init(&a);
     rargs_adds(&a, t->e->prefix);
-    rargs_addi(&a, engine_now());
+    rargs_addi(&a, clock_wall_s());
     rargs_adds(&a, t->id);
     rargs_adds(&a, s->upstream_job_id);
     rargs_addi(&a, s->run_at);
@@ -122,7 +122,7 @@ int berth_tracker_save(berth_tracker *t)
     int err = rc && rreply_integer(rc, r, &rev) == 0 ? 0 : BERTH_EREDIS;
     if (err == 0) {
         t->stats->revision = rev;
-        t->stats->update_time = engine_now();
+        t->stats->update_time = clock_wall_s();
     }
     rreply_free(r);
     engine_conn_put(t->e, rc);
@@ -148,7 +148,7 @@ int berth_tracker_update(berth_tracker *t, const char *const *kv, size_t npairs)
     rargs_adds(&a, "HSET");
     rargs_addf(&a, "%sjob_stats:%s", t->e->prefix, t->id);
     rargs_adds(&a, "update_time");
-    rargs_addi(&a, engine_now());
+    rargs_addi(&a, clock_wall_s());
     for (size_t i = 0; i < 2 * npairs; i++)
         rargs_adds(&a, kv[i]);
     rconn *rc = engine_conn_get(t->e);
@@ -158,7 +158,7 @@ int berth_tracker_update(berth_tracker *t, const char *const *kv, size_t npairs)
     engine_conn_put(t->e, rc);
     rargs_free(&a);
     if (err == 0)
-        t->stats->update_time = engine_now();
+        t->stats->update_time = clock_wall_s();
     return err;
 }
 

@@ -13,7 +13,7 @@ static void set_mem_status(berth_tracker *t, const char *status)
 {
     berth_free(t->stats->status);
     t->stats->status = berth_strdup(status);
-    t->stats->update_time = engine_now();
+    t->stats->update_time = clock_wall_s();
 }
 
 /* status.lua: 0, BERTH_EMISMATCH or BERTH_EREDIS. */
@@ -22,7 +22,7 @@ static int cas(berth_engine *e, rconn *rc, const char *id, const char *target, i
     rargs a;
     rargs_init(&a);
     rargs_adds(&a, e->prefix);
-    rargs_addi(&a, engine_now());
+    rargs_addi(&a, clock_wall_s());
     rargs_adds(&a, id);
     rargs_adds(&a, target);
     rargs_addi(&a, rev);
@@ -99,7 +99,7 @@ int berth_tracker_checkin(berth_tracker *t, const char *msg)
 {
     if (!msg || !*msg)
         return BERTH_EINVAL;
-    int64_t now = engine_now();
+    int64_t now = clock_wall_s();
     berth_free(t->stats->check_in);
     t->stats->check_in = berth_strdup(msg);
     t->stats->check_in_at = now;
@@ -126,7 +126,7 @@ int berth_tracker_reset(berth_tracker *t)
     rargs a;
     rargs_init(&a);
     rargs_adds(&a, t->e->prefix);
-    rargs_addi(&a, engine_now());
+    rargs_addi(&a, clock_wall_s());
     rargs_adds(&a, t->id);
     rconn *rc = engine_conn_get(t->e);
     rreply *r = rc ? rconn_eval(rc, SCRIPT_RESET, &a) : NULL;

@@ -8,7 +8,7 @@
 void waker_init(waker *w)
 {
     pthread_mutex_init(&w->mu, NULL);
-    engine_cond_init(&w->cv);
+    clock_cond_init(&w->cv);
     w->flag = false;
 }
 
@@ -36,7 +36,7 @@ void waker_clear(waker *w)
 void waker_wait(waker *w, int ms, const atomic_bool *go)
 {
     struct timespec deadline;
-    engine_timespec_after(&deadline, ms);
+    clock_deadline(&deadline, ms);
     pthread_mutex_lock(&w->mu);
     while (!w->flag && atomic_load(go))
         if (pthread_cond_timedwait(&w->cv, &w->mu, &deadline) != 0)

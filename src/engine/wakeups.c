@@ -11,7 +11,7 @@ void engine_wake_fetcher(berth_engine *e)
 void engine_tick_wait(berth_engine *e, int ms)
 {
     struct timespec deadline;
-    engine_timespec_after(&deadline, ms);
+    clock_deadline(&deadline, ms);
     pthread_mutex_lock(&e->tick_mu);
     if (atomic_load(&e->running))
         pthread_cond_timedwait(&e->tick_cv, &e->tick_mu, &deadline);

@@ -5,6 +5,7 @@
 
 #include "engine/context_internal.h"
 #include "util/alloc.h"
+#include "util/clock.h"
 #include "util/json_scan.h"
 
 static void set_current(slot *s, run *r)
@@ -16,13 +17,6 @@ static void note_duration(berth_engine *e, int64_t us)
 {
     uint_fast64_t old = atomic_load(&e->run_us_ewma);
     atomic_store(&e->run_us_ewma, (old * 7 + (uint_fast64_t)(us < 0 ? 0 : us)) / 8);
-}
-
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* Harbor's labels: an error is a fail; a clean return after a stop command is a stop. A
@@ -56,9 +50,9 @@ static void execute(slot *s, run *r)
         args = berth_strndup(p, len);
         params = args;
     }
-    int64_t t0 = mono_us();
+    int64_t t0 = clock_mono_us();
     r->rc = r->type->t.run(&ctx, params, r->type->t.userdata);
-    int64_t us = mono_us() - t0;
+    int64_t us = clock_mono_us() - t0;
     note_duration(e, us);
     count_run(s, r, us);
     ctx_close(&ctx);
@@ -74,7 +68,7 @@ void *worker_main(void *arg)
         if (!n)
             continue;
         run *r = FIFO_ENTRY(n, run, node);
-        r->started_ms = engine_now_ms();   /* published to the heartbeat by the lock */
+        r->started_ms = clock_wall_ms();   /* published to the heartbeat by the lock */
         atomic_store(&s->stop, atomic_load(&e->system_done));
         set_current(s, r);
         if (!atomic_load(&r->handed_back))

@@ -27,6 +27,7 @@
 #include "exec/lines.h"
 #include "exec/proc.h"
 #include "util/alloc.h"
+#include "util/clock.h"
 
 #define TICK_MS 50            /* how often stop flags and deadlines are looked at */
 #define CHECKIN_GAP_MS 100    /* check-ins closer than this are coalesced (last one wins) */
@@ -59,13 +60,6 @@ typedef struct runner {
     const char *ending;                /* why the group is being ended, NULL while not */
     bool killed, stopped, timed_out;
 } runner;
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- output ---- */
 
@@ -104,7 +98,7 @@ static void on_stderr(const char *line, size_t len, bool cut, void *ud)
 
 static void flush_checkin(runner *r, bool force)
 {
-    long long now = now_ms();
+    long long now = clock_mono_ms();
     if (!r->checkin[0] || (!force && now - r->last_checkin < CHECKIN_GAP_MS))
         return;
     berth_ctx_checkin(r->ctx, r->checkin);
@@ -186,7 +180,7 @@ static int add_fd(struct pollfd *fds, int n, int fd, short events)
 static int wait_ms(const runner *r)
 {
     int ms = r->p.pidfd < 0 && !r->p.reaped ? 10 : TICK_MS;
-    long long now = now_ms();
+    long long now = clock_mono_ms();
     if (r->ending && !r->killed && r->kill_at - now < ms)
         ms = (int)(r->kill_at > now ? r->kill_at - now : 0);
     if (r->checkin[0] && ms > CHECKIN_GAP_MS)
@@ -224,7 +218,7 @@ static void poll_streams(runner *r)
 static void end_group(runner *r, const char *why)
 {
     r->ending = why;
-    r->kill_at = now_ms() + r->c->stop_grace_ms;
+    r->kill_at = clock_mono_ms() + r->c->stop_grace_ms;
     BERTH_JINFO(r->ctx, "%s: sending SIGTERM to the job's process group (SIGKILL in %u ms)",
                 why, r->c->stop_grace_ms);
     exec_proc_signal(&r->p, SIGTERM);
@@ -234,7 +228,7 @@ static void end_group(runner *r, const char *why)
 /* Stop, shutdown, timeout, leftovers, and SIGKILL when the grace is over. */
 static void supervise(runner *r)
 {
-    long long now = now_ms();
+    long long now = clock_mono_ms();
     if (!r->p.reaped && !r->ending) {
         berth_stop_reason why = berth_ctx_stop_reason(r->ctx);
         if (why != BERTH_STOP_NONE) {
@@ -266,7 +260,7 @@ static bool finished(runner *r)
         return false;
     if (r->p.in >= 0)
         exec_proc_close_fd(&r->p.in);
-    long long now = now_ms();
+    long long now = clock_mono_ms();
     if (exec_proc_group_alive(&r->p)) {
         if (!(r->killed && now >= r->give_up_at))
             return false;
@@ -351,7 +345,7 @@ static void runner_init(runner *r, berth_ctx *ctx, const exec_command *c, const 
     exec_lines_init(&r->out);
     exec_lines_init(&r->err);
     exec_lines_init(&r->ctl);
-    r->started = now_ms();
+    r->started = clock_mono_ms();
 }
 
 int exec_run(berth_ctx *ctx, const char *params, void *ud)

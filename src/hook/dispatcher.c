@@ -15,6 +15,7 @@
 #include "hook/hook.h"
 #include "hook/payload.h"
 #include "util/alloc.h"
+#include "util/clock.h"
 
 #define MAX_EVENTS 512
 #define BATCH 64
@@ -36,13 +37,6 @@ struct hook_dispatcher {
     char own_cursor[48];           /* while read_own: last pending id read back */
     hook_endpoints eps;            /* receiver state for the "receiver is back" rule */
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void hook_event_free(hook_event *e)
 {
@@ -69,7 +63,7 @@ static void start_args(hook_dispatcher *d, rargs *a)
 {
     rargs_init(a);
     rargs_adds(a, d->prefix);
-    rargs_addi(a, now_ms() / 1000);
+    rargs_addi(a, clock_wall_ms() / 1000);
 }
 
 static bool take_lead(hook_dispatcher *d, long ttl)
@@ -226,7 +220,7 @@ static size_t prepare_batch(hook_dispatcher *d)
             f[j] = rreply_str(rreply_at(h, 2 * j)), v[j] = rreply_str(rreply_at(h, 2 * j + 1));
         batch[i]->payload = hook_payload(batch[i], f, v, n, d->o.max_payload);
         batch[i]->prepared = true;
-        batch[i]->first_ms = batch[i]->next_ms = now_ms();
+        batch[i]->first_ms = batch[i]->next_ms = clock_wall_ms();
         if (!batch[i]->payload) {
             batch[i]->outcome = 'P';
             snprintf(batch[i]->reason, sizeof batch[i]->reason, "cannot build the payload");
@@ -256,7 +250,7 @@ static bool ready(hook_dispatcher *d, size_t i, int64_t now)
 
 static void start_ready(hook_dispatcher *d)
 {
-    int64_t now = now_ms();
+    int64_t now = clock_wall_ms();
     for (size_t i = 0; i < d->n; i++)
         if (ready(d, i, now) && hook_http_send(d->http, d->ev[i]) != 0)
             d->ev[i]->outcome = 'P';
@@ -271,7 +265,7 @@ static int64_t backoff_ms(const hook_dispatcher *d, int attempts)
         ms = 600000.0;                              /* at most 10 minutes apart */
     unsigned rnd = 0;
     if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd)
-        rnd = (unsigned)now_ms();
+        rnd = (unsigned)clock_wall_ms();
     ms *= 0.5 + (double)(rnd % 1000) / 1000.0;      /* ±50 % jitter */
     return (int64_t)(ms * d->o.backoff_scale) + 1;
 }
@@ -279,7 +273,7 @@ static int64_t backoff_ms(const hook_dispatcher *d, int attempts)
 /* Failed attempts: retry later, or park once the retry period is over. */
 static void schedule(hook_dispatcher *d)
 {
-    int64_t now = now_ms(), period = (int64_t)d->o.retry_hours * 3600 * 1000;
+    int64_t now = clock_wall_ms(), period = (int64_t)d->o.retry_hours * 3600 * 1000;
     if (d->o.backoff_scale < 1)
         period = (int64_t)((double)period * d->o.backoff_scale);
     for (size_t i = 0; i < d->n; i++) {
@@ -394,7 +388,7 @@ static void report(hook_dispatcher *d)
     else if (d->reported_retrying > 0)
         rreply_free(rconn_cmd(&d->rc, "DEL %sberth:hooks:retrying", d->prefix));
     d->reported_retrying = retrying;
-    int64_t now = now_ms();
+    int64_t now = clock_wall_ms();
     if (retrying > 0 && now >= d->next_log_ms) {   /* once a minute while receivers fail */
         BLOG_WARN(&d->o.log, "hooks: %zu event(s) held, %lld of them retrying", d->n, retrying);
         d->next_log_ms = now + 60000;
@@ -413,7 +407,7 @@ static void drop_all(hook_dispatcher *d)
 /* Time to the next due retry, for the HTTP poll: at most 100 ms. */
 static int poll_ms(const hook_dispatcher *d)
 {
-    int64_t now = now_ms(), wait = 100;
+    int64_t now = clock_wall_ms(), wait = 100;
     for (size_t i = 0; i < d->n; i++) {
         const hook_event *e = d->ev[i];
         if (!e->outcome && !e->inflight && e->next_ms && e->next_ms - now < wait)
@@ -434,7 +428,7 @@ static void pass(hook_dispatcher *d)
     start_ready(d);
     hook_http_poll(d->http, d->n ? poll_ms(d) : 0);
     schedule(d);
-    int64_t now = now_ms();
+    int64_t now = clock_wall_ms();
     note_answers(d, now);
     release_waiting(d, now);
     settle(d);
@@ -455,10 +449,8 @@ static void *dispatch_main(void *arg)
             drop_all(d);      /* lost the lead: the new leader claims our events */
             d->leading = false;
         }
-        for (int i = 0; i < 10 && atomic_load(&d->running); i++) {
-            struct timespec ts = {0, 100000000L};
-            nanosleep(&ts, NULL);
-        }
+        for (int i = 0; i < 10 && atomic_load(&d->running); i++)
+            clock_sleep_ms(100);
     }
     drop_all(d);
     if (d->leading)
@@ -540,7 +532,7 @@ int hook_replay(rconn *rc, const char *prefix, long limit, long long *moved)
     rargs a;
     rargs_init(&a);
     rargs_adds(&a, prefix);
-    rargs_addi(&a, now_ms() / 1000);
+    rargs_addi(&a, clock_wall_ms() / 1000);
     rargs_addi(&a, limit);
     rreply *r = rconn_eval(rc, SCRIPT_HOOK_REPLAY, &a);
     rargs_free(&a);

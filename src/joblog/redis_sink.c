@@ -17,6 +17,7 @@
 
 #include "joblog/joblog_internal.h"
 #include "util/alloc.h"
+#include "util/clock.h"
 
 struct jl_pending {
     jl_pending *next;            /* in sink->head; guarded by sink->mu, as is every field */
@@ -64,12 +65,8 @@ jl_sink *jl_sink_new(joblog_set *s)
     jl_sink *k = berth_calloc(1, sizeof *k);
     k->s = s;
     pthread_mutex_init(&k->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&k->cv, &ca);
-    pthread_cond_init(&k->done_cv, &ca);
-    pthread_condattr_destroy(&ca);
+    clock_cond_init(&k->cv);
+    clock_cond_init(&k->done_cv);
     rconn_init(&k->rc, &s->redis, 5000);
     return k;
 }
@@ -120,11 +117,7 @@ bool jl_sink_append(jl_sink *k, jl_pending *p, const char *bytes, size_t n)
 void jl_sink_close(jl_sink *k, jl_pending *p, bool ok, int wait_ms)
 {
     struct timespec dl;
-    clock_gettime(CLOCK_MONOTONIC, &dl);
-    dl.tv_sec += wait_ms / 1000;
-    dl.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-    if (dl.tv_nsec >= 1000000000L)
-        dl.tv_sec++, dl.tv_nsec -= 1000000000L;
+    clock_deadline(&dl, wait_ms);
     pthread_mutex_lock(&k->mu);
     p->closing = true;
     p->ok = ok;
@@ -232,10 +225,7 @@ static void *sink_main(void *arg)
     while (!k->stop) {
         if (!has_closing(k)) {
             struct timespec dl;
-            clock_gettime(CLOCK_MONOTONIC, &dl);
-            dl.tv_nsec += 200 * 1000000L;
-            if (dl.tv_nsec >= 1000000000L)
-                dl.tv_sec++, dl.tv_nsec -= 1000000000L;
+            clock_deadline(&dl, 200);
             pthread_cond_timedwait(&k->cv, &k->mu, &dl);
         }
         flush_once(k);

@@ -8,6 +8,7 @@
 #include "berth/error.h"
 #include "joblog/joblog_internal.h"
 #include "util/alloc.h"
+#include "util/clock.h"
 
 static int check_backend(const joblog_config *c, const joblog_backend_cfg *b, char *err,
                          size_t errlen)
@@ -70,11 +71,7 @@ int joblog_set_new(const joblog_config *c, joblog_set **out, char *err, size_t e
         s->sink = jl_sink_new(s);
     }
     pthread_mutex_init(&s->sw_mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&s->sw_cv, &ca);
-    pthread_condattr_destroy(&ca);
+    clock_cond_init(&s->sw_cv);
     *out = s;
     return 0;
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "joblog/joblog_internal.h"
+#include "util/clock.h"
 
 /* name is "<id>.log" with a safe id. */
 static bool owned_name(const char *name)
@@ -88,8 +89,7 @@ static void *sweeper_main(void *arg)
         pthread_mutex_lock(&s->sw_mu);
         s->sw_passes++;
         struct timespec dl;
-        clock_gettime(CLOCK_MONOTONIC, &dl);
-        dl.tv_sec += period;
+        clock_deadline(&dl, (int64_t)period * 1000);
         while (!s->sw_stop && pthread_cond_timedwait(&s->sw_cv, &s->sw_mu, &dl) == 0)
             ;
     }

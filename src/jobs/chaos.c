@@ -15,19 +15,13 @@
 #include <unistd.h>
 
 #include "berth/jobs.h"
-
-static long long wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "util/clock.h"
 
 static void trace(int fd, char kind, berth_ctx *ctx)
 {
     char line[256];
     int n = snprintf(line, sizeof line, "%c %s %lld %d %lld\n", kind, berth_ctx_job_id(ctx),
-                     (long long)berth_ctx_revision(ctx), (int)getpid(), wall_ms());
+                     (long long)berth_ctx_revision(ctx), (int)getpid(), (long long)clock_wall_ms());
     if (n > 0 && (size_t)n < sizeof line && write(fd, line, (size_t)n) != n)
         BERTH_JLOG(ctx, BERTH_LOG_ERROR, "cannot write the chaos trace");
 }

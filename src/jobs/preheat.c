@@ -15,6 +15,7 @@
 #include "jobs/jhttp.h"
 #include "jobs/preheat_driver.h"
 #include "util/alloc.h"
+#include "util/clock.h"
 
 static const berth_jobs_preheat harbor = {.check_interval_ms = 10000,
                                           .check_timeout_ms = 1801000,
@@ -42,13 +43,6 @@ static int preheat_validate(const char *params, char *err, size_t errlen, void *
     int rc = ph_params_parse(params, &p, err, errlen);
     ph_params_free(&p);
     return rc;
-}
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static bool should_stop(const run *r)
@@ -82,11 +76,11 @@ static int poll(run *r, const char *task_id)
 {
     BERTH_JINFO(r->ctx, "Start to loop check the preheating status until it's success or "
                         "timeout(30m)");
-    long long start = now_ms(), deadline = start + r->cfg->check_timeout_ms;
+    long long start = clock_mono_ms(), deadline = start + r->cfg->check_timeout_ms;
     long long next = start + r->cfg->check_interval_ms;
     for (;;) {
         long long until = next < deadline ? next : deadline;
-        if (berth_ctx_sleep(r->ctx, (unsigned)(until > now_ms() ? until - now_ms() : 0)))
+        if (berth_ctx_sleep(r->ctx, (unsigned)(until > clock_mono_ms() ? until - clock_mono_ms() : 0)))
             return JHTTP_STOPPED;
         if (next >= deadline) {
             char d[64];

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "berth/error.h"
+#include "util/clock.h"
 
 /* Fills b from getrandom(2), retrying short reads and EINTR. */
 static bool random_bytes(unsigned char *b, size_t n)
@@ -31,9 +32,8 @@ void berth_id_new(char out[25])
     static const char hex[] = "0123456789abcdef";
     unsigned char b[12];
     if (!random_bytes(b, sizeof b)) {  /* getrandom cannot fail after boot; stay distinct */
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        memcpy(b, &ts, sizeof b < sizeof ts ? sizeof b : sizeof ts);
+        int64_t t[2] = {clock_wall_ms(), clock_mono_us()};
+        memcpy(b, t, sizeof b);
     }
     for (int i = 0; i < 12; i++) {
         out[2 * i] = hex[b[i] >> 4];

@@ -161,7 +161,7 @@ static void pass(period *p, rconn *rc)
     if (version != p->version)
         load_policies(p, rc, version);
     rreply *f = rconn_cmd(rc, "HGETALL %sberth:period:fired", engine_prefix(p->e));
-    int64_t now = engine_now();
+    int64_t now = clock_wall_s();
     for (size_t i = 0; i + 1 < rreply_len(f); i += 2) {
         long long last = 0;
         const char *id = rreply_str(rreply_at(f, i));
@@ -186,7 +186,7 @@ static void *period_main(void *arg)
         pthread_mutex_unlock(&p->mu);
         pass(p, &rc);
         struct timespec deadline;
-        engine_timespec_after(&deadline, PASS_MS);
+        clock_deadline(&deadline, PASS_MS);
         pthread_mutex_lock(&p->mu);
         while (p->running && !p->wake)
             if (pthread_cond_timedwait(&p->cv, &p->mu, &deadline) != 0)
@@ -224,7 +224,7 @@ int period_new(berth_engine *e, const berth_periodic_config *cfg, period **out)
         p->cfg.keep_executions = 50;
     p->version = -1;
     pthread_mutex_init(&p->mu, NULL);
-    engine_cond_init(&p->cv);
+    clock_cond_init(&p->cv);
     *out = p;
     return 0;
 }

@@ -14,6 +14,7 @@
 #include "engine/periodic.h"
 #include "period/cron.h"
 #include "store/redis.h"
+#include "util/clock.h"
 
 typedef struct policy {
     char id[25];

@@ -77,7 +77,7 @@ int berth_query_policies(berth_engine *e, berth_policy_list *out)
     if (rreply_array(rc, r, RREPLY_ANY) == 0) {
         out->items = berth_calloc(rreply_len(r) / 2 + 1, sizeof *out->items);
         err = out->items ? 0 : BERTH_ENOMEM;
-        int64_t now = engine_now();
+        int64_t now = clock_wall_s();
         for (size_t i = 0; i + 1 < rreply_len(r) && err == 0; i += 2)
             err = add_policy(e, rc, rreply_at(r, i), rreply_at(r, i + 1), now, out);
     }

@@ -165,7 +165,7 @@ int period_launch(period *p, const berth_launch *l, berth_stats **out, char *err
         return rc;
     char id[25];
     berth_id_new(id);
-    int64_t now = engine_now();
+    int64_t now = clock_wall_s();
     long long rev = 0;
     char *pjson = policy_json(id, l, params);
     char *ptext = params ? json_dumps(params, JSON_COMPACT) : NULL;
@@ -192,7 +192,7 @@ int period_unschedule(period *p, const char *id)
 {
     rargs a;
     rargs_init(&a);
-    rargs_adds(&a, engine_prefix(p->e)), rargs_addi(&a, engine_now()), rargs_adds(&a, id);
+    rargs_adds(&a, engine_prefix(p->e)), rargs_addi(&a, clock_wall_s()), rargs_adds(&a, id);
     rconn *c = NULL;
     int rc = a.err ? a.err : engine_conn_take(p->e, &c);
     rreply *r = rc ? NULL : rconn_eval(c, SCRIPT_PERIOD_UNSCHEDULE, &a);

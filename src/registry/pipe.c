@@ -9,12 +9,12 @@
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/time.h>
 
 #include "berth/error.h"
 #include "registry/internal.h"
 #include "registry/pipe.h"
 #include "util/alloc.h"
+#include "util/clock.h"
 
 #define RING (256u << 10)
 
@@ -28,16 +28,9 @@ void reg__sha256(const void *p, size_t n, char out[REG_DIGEST_MAX])
         k += snprintf(out + k, (size_t)(REG_DIGEST_MAX - k), "%02x", md[i]);
 }
 
-static int64_t now_us(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
-}
-
 void reg_limiter_init(reg_limiter *l, double rate, double burst)
 {
-    *l = (reg_limiter){.rate = rate, .burst = burst, .tokens = burst, .last_us = now_us()};
+    *l = (reg_limiter){.rate = rate, .burst = burst, .tokens = burst, .last_us = clock_mono_us()};
 }
 
 /* Bytes (≤ want) that may go now; 0 when the bucket is empty. */
@@ -45,7 +38,7 @@ static size_t limiter_take(reg_limiter *l, size_t want)
 {
     if (!l || l->rate <= 0)
         return want;
-    int64_t t = now_us();
+    int64_t t = clock_mono_us();
     l->tokens += (double)(t - l->last_us) / 1e6 * l->rate;
     if (l->tokens > l->burst)
         l->tokens = l->burst;

@@ -17,6 +17,7 @@
 #include "model/api_error.h"
 #include "server/api_internal.h"
 #include "util/alloc.h"
+#include "util/clock.h"
 
 #define FOLLOW_POLL_MS 100
 #define FOLLOW_STATUS_MS 300
@@ -30,13 +31,6 @@ typedef struct follow {
     bool final;                  /* the job is final: drain, then end */
     int status_errors;           /* consecutive failed status reads */
 } follow;
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* 1 final (or no stats any more), 0 not yet, -1 cannot tell. */
 static int job_final(berth_engine *e, const char *id)
@@ -58,8 +52,8 @@ static long follow_read(void *cls, char *dst, size_t max)
             return n > 0 ? (long)n : HTTP_STREAM_ERROR;
         if (f->final)
             return HTTP_STREAM_END;
-        if (mono_ms() >= f->next_check_ms) {
-            f->next_check_ms = mono_ms() + FOLLOW_STATUS_MS;
+        if (clock_mono_ms() >= f->next_check_ms) {
+            f->next_check_ms = clock_mono_ms() + FOLLOW_STATUS_MS;
             int fin = job_final(f->engine, f->id);
             f->status_errors = fin < 0 ? f->status_errors + 1 : 0;
             f->final = fin == 1 || f->status_errors > 100;
@@ -68,8 +62,7 @@ static long follow_read(void *cls, char *dst, size_t max)
         }
         if (waited)
             return HTTP_STREAM_AGAIN;
-        struct timespec ts = {0, FOLLOW_POLL_MS * 1000000L};
-        nanosleep(&ts, NULL);
+        clock_sleep_ms(FOLLOW_POLL_MS);
     }
 }
 

@@ -8,14 +8,12 @@
 #include "model/api_error.h"
 #include "model/json_write.h"
 #include "server/api_internal.h"
+#include "util/clock.h"
 
 /* gocraft's health rule: Dead once heartbeat_at + 10 s is before now. */
 static const char *pool_status(int64_t heartbeat_at)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    int64_t now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-    return (heartbeat_at + 10) * 1000 < now_ms ? "Dead" : "Healthy";
+    return (heartbeat_at + 10) * 1000 < clock_wall_ms() ? "Dead" : "Healthy";
 }
 
 int api_pool_json(const berth_pool_info *p, buf *out)

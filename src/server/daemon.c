@@ -23,6 +23,7 @@
 #include "server/listener.h"
 #include "util/alloc.h"
 #include "util/buf.h"
+#include "util/clock.h"
 
 struct daemon {
     const berth_config *cfg;
@@ -266,8 +267,7 @@ static int start_engine(daemon_t *d, char *err, size_t errlen)
             break;
         if (tries == 0)
             LOG(d, BERTH_LOG_WARNING, "redis is not answering yet; retrying for up to a minute");
-        struct timespec ts = {backoff / 1000, (backoff % 1000) * 1000000L};
-        nanosleep(&ts, NULL);
+        clock_sleep_ms(backoff);
         backoff = backoff < 2000 ? backoff * 2 : 2000;
     }
     if (rc != 0)

@@ -21,6 +21,7 @@
 #include "berth/error.h"
 #include "store/redis.h"
 #include "util/alloc.h"
+#include "util/clock.h"
 
 struct embedded_redis {
     char *server, *dir, *sock, *fsync;
@@ -46,12 +47,6 @@ static void say(embedded_redis *r, berth_log_level lvl, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     r->log(lvl, __FILE__, __LINE__, msg, r->log_ud);
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
 }
 
 static void exec_child(embedded_redis *r)
@@ -95,7 +90,7 @@ static bool answers(const char *sock)
 static pid_t spawn(embedded_redis *r)
 {
     for (int i = 0; i < 30 && answers(r->sock); i++)
-        sleep_ms(100);
+        clock_sleep_ms(100);
     if (answers(r->sock)) {
         pthread_mutex_lock(&r->mu);
         r->taken = true;
@@ -113,7 +108,7 @@ static pid_t spawn(embedded_redis *r)
             return pid;
         if (waitpid(pid, NULL, WNOHANG) == pid)
             return -1;
-        sleep_ms(10);
+        clock_sleep_ms(10);
     }
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
@@ -156,7 +151,7 @@ static void *supervise(void *arg)
             return NULL;
         say(r, BERTH_LOG_ERROR, "embedded redis-server exited (status %d); restarting in %d ms",
             status, backoff);
-        sleep_ms(backoff);
+        clock_sleep_ms(backoff);
         backoff = backoff < 5000 ? backoff * 2 : 5000;
     }
 }
@@ -269,7 +264,7 @@ void embedded_redis_stop(embedded_redis *r)
     if (pid > 0)
         kill(pid, SIGTERM);
     for (int i = 0; i < 500 && embedded_redis_pid(r) > 0; i++)
-        sleep_ms(10);
+        clock_sleep_ms(10);
     pid = embedded_redis_pid(r);
     if (pid > 0)
         kill(pid, SIGKILL);

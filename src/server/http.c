@@ -38,6 +38,7 @@
 #include "server/http_stream.h"
 #include "server/listener.h"
 #include "util/alloc.h"
+#include "util/clock.h"
 
 /* A connection MHD has open, from its STARTED to its CLOSED notification. */
 typedef struct watch {
@@ -67,13 +68,6 @@ typedef struct reqstate {
     bool too_big;              /* body passed the cap: the rest is dropped, 413 at the end */
     int64_t deadline_ms;       /* the body must be complete by then */
 } reqstate;
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- header deadlines (top of file) ---- */
 
@@ -117,7 +111,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         s->watches = w;
         pthread_mutex_unlock(&s->mu);
         *socket_context = w;
-        watch_set(s, conn, now_ms() + (int64_t)s->cfg.read_timeout_s * 1000, false);
+        watch_set(s, conn, clock_mono_ms() + (int64_t)s->cfg.read_timeout_s * 1000, false);
     } else if (w) {            /* CLOSED: before MHD closes the socket */
         pthread_mutex_lock(&s->mu);
         if (w->prev)
@@ -157,7 +151,7 @@ static void *watchdog_main(void *arg)
     http_server *s = arg;
     pthread_mutex_lock(&s->mu);
     while (!s->stopping) {
-        int cut = watch_sweep(s, now_ms());
+        int cut = watch_sweep(s, clock_mono_ms());
         if (cut && s->cfg.log) {
             char msg[128];
             snprintf(msg, sizeof msg, "closed %d connection(s): request headers not complete "
@@ -182,11 +176,7 @@ static void *watchdog_main(void *arg)
 /* 0, or an errno value. The mutex and condition variable are made here too. */
 static int watchdog_start(http_server *s)
 {
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);   /* the clock of now_ms */
-    pthread_cond_init(&s->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    clock_cond_init(&s->cv);   /* the clock of clock_mono_ms */
     pthread_mutex_init(&s->mu, NULL);
     s->wake_ms = INT64_MAX;
     int rc = pthread_create(&s->watchdog, NULL, watchdog_main, s);
@@ -214,7 +204,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     http_server *s = cls;
     /* the request line is in: the rest of the headers within the read timeout */
-    watch_set(s, conn, now_ms() + (int64_t)s->cfg.read_timeout_s * 1000, true);
+    watch_set(s, conn, clock_mono_ms() + (int64_t)s->cfg.read_timeout_s * 1000, true);
     reqstate *st = berth_calloc(1, sizeof *st);
     st->uri = berth_strdup(uri ? uri : "");
     buf_init(&st->body, s->cfg.max_body);
@@ -237,7 +227,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) {
         MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, s->cfg.idle_timeout_s);
         int64_t wait_s = (int64_t)s->cfg.idle_timeout_s + s->cfg.read_timeout_s;
-        watch_set(s, conn, now_ms() + wait_s * 1000, false);
+        watch_set(s, conn, clock_mono_ms() + wait_s * 1000, false);
     }
 }
 
@@ -292,7 +282,7 @@ static enum MHD_Result on_headers(http_server *s, struct MHD_Connection *conn, r
 {
     st->started = true;
     watch_set(s, conn, 0, false);
-    st->deadline_ms = now_ms() + (int64_t)s->cfg.read_timeout_s * 1000;
+    st->deadline_ms = clock_mono_ms() + (int64_t)s->cfg.read_timeout_s * 1000;
     MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, s->cfg.read_timeout_s);
     const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                  MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -309,7 +299,7 @@ static enum MHD_Result on_upload(reqstate *st, const char *data, size_t *size)
     }
     *size = 0;
     /* A body trickling in past the read timeout: drop the connection. */
-    return now_ms() > st->deadline_ms ? MHD_NO : MHD_YES;
+    return clock_mono_ms() > st->deadline_ms ? MHD_NO : MHD_YES;
 }
 
 static enum MHD_Result dispatch(http_server *s, struct MHD_Connection *conn, reqstate *st,

@@ -12,6 +12,7 @@
 
 #include "berth/error.h"
 #include "util/alloc.h"
+#include "util/clock.h"
 
 extern const char berth_lua_enqueue[], berth_lua_fetch[], berth_lua_finish[],
     berth_lua_status[], berth_lua_reset[], berth_lua_save[], berth_lua_stop[],
@@ -107,13 +108,6 @@ void rconn_init(rconn *rc, const rtarget *t, int timeout_ms)
     rc->timeout_ms = timeout_ms;
 }
 
-static long long mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* A dial failed: the first failure of an outage says so. */
 static void health_lost(rconn *rc)
 {
@@ -123,7 +117,7 @@ static void health_lost(rconn *rc)
         atomic_fetch_add(&h->gen, 1);
     if (!h || !atomic_compare_exchange_strong(&h->down, &up, true))
         return;
-    atomic_store(&h->down_since_ms, mono_ms());
+    atomic_store(&h->down_since_ms, clock_mono_ms());
     BLOG_WARN(&h->log, "lost the connection to redis: %s; retrying with back-off (launches "
               "are refused and jobs wait until it is back)", rc->err);
 }
@@ -135,7 +129,7 @@ static void health_back(rconn *rc)
     bool down = true;
     if (!h || !atomic_compare_exchange_strong(&h->down, &down, false))
         return;
-    BLOG_WARN(&h->log, "redis is back after %lld ms", mono_ms() - atomic_load(&h->down_since_ms));
+    BLOG_WARN(&h->log, "redis is back after %lld ms", clock_mono_ms() - atomic_load(&h->down_since_ms));
 }
 
 berth_log_level rconn_fail_level(const rreply *r)
