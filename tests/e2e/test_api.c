@@ -15,6 +15,7 @@
 #include "berth/jobs.h"
 #include "berth/version.h"
 #include "engine_fixture.h"
+#include "wait.h"
 
 /* ---- auth (spec §2.2) ---------------------------------------------------------------- */
 
@@ -192,7 +193,7 @@ static void test_idle_timeout(void **state)
     assert_int_equal(hc_get(&c, "/healthz", NULL, &r), 0);
     assert_int_equal(r.num_connects, 0);
     hc_resp_free(&r);
-    engine_fixture_sleep_ms(2500);        /* idle past 1 s: the server closed it */
+    wait_sleep_ms(2500);        /* idle past 1 s: the server closed it */
     assert_int_equal(hc_get(&c, "/healthz", NULL, &r), 0);
     assert_int_equal(r.status, 200);
     assert_int_equal(r.num_connects, 1);
@@ -255,10 +256,10 @@ static void test_read_timeout(void **state)
     const char *req = "POST /api/v1/jobs HTTP/1.1\r\nHost: x\r\nAuthorization: " API_AUTH
                       "\r\nContent-Length: 100\r\n\r\n{\"job\":";
     assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
-    long long t0 = engine_fixture_now_ms();
+    long long t0 = wait_now_ms();
     char buf[512];
     ssize_t n = read(fd, buf, sizeof buf);   /* blocks until the server closes */
-    long long waited = engine_fixture_now_ms() - t0;
+    long long waited = wait_now_ms() - t0;
     assert_true(n <= 0);
     assert_true(waited >= 900 && waited < 10000);
     close(fd);

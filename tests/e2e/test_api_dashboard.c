@@ -10,6 +10,7 @@
 #include "api_fixture.h"
 #include "berth/jobs.h"
 #include "engine_fixture.h"
+#include "wait.h"
 #include "server/ui.h"
 
 #define DEMO_BODY "{\"job\":{\"name\":\"DEMO\",\"parameters\":{\"image\":\"demo:ui\"},\"metadata\":" \
@@ -175,7 +176,7 @@ static void test_parked_hooks(void **state)
     assert_int_equal(berth_engine_launch(e, &l, &st, err, sizeof err), 0);
     berth_hook_counts n = {0};
     for (int i = 0; i < 500 && n.parked < 4; i++) {
-        engine_fixture_sleep_ms(20);
+        wait_sleep_ms(20);
         assert_int_equal(berth_engine_hook_counts(e, &n), 0);
     }
     assert_int_equal(n.parked, 4);

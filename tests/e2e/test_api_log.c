@@ -11,6 +11,7 @@
 #include "api_fixture.h"
 #include "berth/jobs.h"
 #include "engine_fixture.h"
+#include "wait.h"
 #include "joblog/joblog.h"
 #include "util/alloc.h"
 
@@ -190,7 +191,7 @@ static size_t on_data(char *p, size_t size, size_t n, void *ud)
         rx->body[rx->len] = '\0';
     }
     if (!rx->first_tick_ms && strstr(rx->body, "]: tick 0\n"))
-        rx->first_tick_ms = engine_fixture_now_ms();
+        rx->first_tick_ms = wait_now_ms();
     return k;
 }
 
@@ -209,9 +210,9 @@ static void test_follow_streams(void **state)
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &rx);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
-    long long t0 = engine_fixture_now_ms();
+    long long t0 = wait_now_ms();
     assert_int_equal(curl_easy_perform(c), CURLE_OK);
-    long long end = engine_fixture_now_ms(), status = 0;
+    long long end = wait_now_ms(), status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     curl_slist_free_all(h);
     curl_easy_cleanup(c);

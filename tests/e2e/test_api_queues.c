@@ -9,17 +9,11 @@
 
 #include "api_fixture.h"
 #include "cli_run.h"
+#include "wait.h"
 
 #define DEMO_BODY(unique)                                                                        \
     "{\"job\":{\"name\":\"DEMO\",\"parameters\":{\"image\":\"demo:q\"},\"metadata\":{\"kind\":"   \
     "\"Generic\",\"unique\":" unique "}}}"
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static hc_resp af_put(const char *path, const char *body)
 {
@@ -45,7 +39,7 @@ static void job_status(const char *id, char *out, size_t n)
 static bool wait_status(const char *id, const char *want, int ms)
 {
     char st[32] = "";
-    for (long long end = now_ms() + ms; now_ms() < end; usleep(20000)) {
+    for (long long end = wait_now_ms() + ms; wait_now_ms() < end; usleep(20000)) {
         job_status(id, st, sizeof st);
         if (strcmp(st, want) == 0)
             return true;
@@ -150,12 +144,12 @@ static void test_pause_resume(void **state)
     if (!strstr(q, "\"waiting\":1,") || !strstr(q, "\"paused\":true"))
         fail_msg("paused queue: %s", q);
     free(q);
-    long long t0 = now_ms();
+    long long t0 = wait_now_ms();
     r = af_put("/api/v1/queues/DEMO", "{\"action\":\"resume\"}");
     af_expect(&r, 200, "{\"queue\":\"DEMO\",\"action\":\"resume\",\"stopped\":0}");
     assert_int_equal(redis_exists("{t}:jobs:DEMO:paused"), 0);
     assert_true(wait_status(id, "Running", 5000));
-    long long took = now_ms() - t0;
+    long long took = wait_now_ms() - t0;
     fprintf(stderr, "resume → Running in %lld ms\n", took);
     assert_true(took < 1500);   /* woken, not found by the 2 s idle poll */
     assert_true(wait_status(id, "Success", 10000));
@@ -242,7 +236,7 @@ static void test_pools_workers(void **state)
     snprintf(want, sizeof want, "\"job_id\":\"%s\"", id);
     bool seen = false;
     hc_resp r = {0};
-    for (long long end = now_ms() + 5000; !seen && now_ms() < end; usleep(50000)) {
+    for (long long end = wait_now_ms() + 5000; !seen && wait_now_ms() < end; usleep(50000)) {
         hc_resp_free(&r);
         r = af_get("/api/v1/pools");
         assert_int_equal(r.status, 200);

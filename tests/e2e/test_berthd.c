@@ -17,9 +17,10 @@
 
 #include "berth/version.h"
 #include "engine_fixture.h"
-#include "util/buf.h"
 #include "http_client.h"
 #include "redis_fixture.h"
+#include "util/buf.h"
+#include "wait.h"
 
 #define SECRET "Harbor-Secret e2e-secret"
 
@@ -86,11 +87,11 @@ static pid_t spawn(const char *config, int *errfd)
 static int exit_code(pid_t pid, int timeout_ms)
 {
     int status = 0;
-    long long end = engine_fixture_now_ms() + timeout_ms;
-    while (engine_fixture_now_ms() < end) {
+    long long end = wait_now_ms() + timeout_ms;
+    while (wait_now_ms() < end) {
         if (waitpid(pid, &status, WNOHANG) == pid)
             return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        engine_fixture_sleep_ms(10);
+        wait_sleep_ms(10);
     }
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
@@ -211,13 +212,13 @@ static void expect_harbor_jobs(int port)
     hc_init(&c, port);
     hc_resp r = {0};
     /* stats need the node's first heartbeat in Redis: poll for it (slow under sanitizers) */
-    long long deadline = engine_fixture_now_ms() + 15000;
+    long long deadline = wait_now_ms() + 15000;
     for (;;) {
         assert_int_equal(hc_get(&c, "/api/v1/stats", NULL, &r), 0);
-        if (r.status == 200 || engine_fixture_now_ms() >= deadline)
+        if (r.status == 200 || wait_now_ms() >= deadline)
             break;
         hc_resp_free(&r);
-        engine_fixture_sleep_ms(50);
+        wait_sleep_ms(50);
     }
     assert_int_equal(r.status, 200);
     const char *list = strstr(r.body, "\"job_names\":[");
@@ -244,13 +245,13 @@ static bool wait_status(int port, const char *id, const char *status, int ms)
     snprintf(path, sizeof path, "/api/v1/jobs/%s", id);
     snprintf(want, sizeof want, "\"status\":\"%s\"", status);
     bool ok = false;
-    long long end = engine_fixture_now_ms() + ms;
-    while (!ok && engine_fixture_now_ms() < end) {
+    long long end = wait_now_ms() + ms;
+    while (!ok && wait_now_ms() < end) {
         hc_resp r;
         ok = hc_get(&c, path, SECRET, &r) == 0 && r.status == 200 && strstr(r.body, want);
         hc_resp_free(&r);
         if (!ok)
-            engine_fixture_sleep_ms(50);
+            wait_sleep_ms(50);
     }
     hc_cleanup(&c);
     return ok;
@@ -297,10 +298,10 @@ static void test_embedded_lifecycle(void **state)
     fprintf(f, "metric:\n  enabled: true\n  path: /m\n  port: %d\n", mport);
     fclose(f);
     int fd;
-    long long t0 = engine_fixture_now_ms();
+    long long t0 = wait_now_ms();
     pid_t pid = spawn(path, &fd);
     assert_true(hc_wait_healthy(port, 5000));
-    fprintf(stderr, "berthd (embedded redis) answered after %lld ms\n", engine_fixture_now_ms() - t0);
+    fprintf(stderr, "berthd (embedded redis) answered after %lld ms\n", wait_now_ms() - t0);
     expect_embedded_config(port, sock);
     expect_harbor_jobs(port);
     char *id = launch_demo(port);
@@ -371,9 +372,9 @@ static void test_ctrl_c_at_terminal(void **state)
 
 static bool wait_file_has(const char *path, const char *needle, int ms)
 {
-    long long end = engine_fixture_now_ms() + ms;
-    while (!file_has(path, needle) && engine_fixture_now_ms() < end)
-        engine_fixture_sleep_ms(20);
+    long long end = wait_now_ms() + ms;
+    while (!file_has(path, needle) && wait_now_ms() < end)
+        wait_sleep_ms(20);
     return file_has(path, needle);
 }
 
@@ -402,11 +403,11 @@ static void test_second_ctrl_c(void **state)
     assert_int_equal(kill(-pid, SIGINT), 0);
     assert_true(wait_file_has(log, "press Ctrl-C again to hand them back", 5000));
     assert_true(file_has(log, "waiting up to 60 s (grace_seconds) for 1 running job(s)"));
-    long long t0 = engine_fixture_now_ms();
+    long long t0 = wait_now_ms();
     assert_int_equal(kill(-pid, SIGINT), 0);
     assert_int_equal(exit_code(pid, 10000), 0);
     fprintf(stderr, "second Ctrl-C: berthd exited %lld ms later (grace 60 s)\n",
-            engine_fixture_now_ms() - t0);
+            wait_now_ms() - t0);
     assert_true(file_has(log, "handed 1 unfinished job(s) back"));
     assert_true(file_has(jlog, "Service shutting down: handed back to run again"));
     assert_false(file_has(jlog, "Exit for receiving stop signal"));
@@ -552,9 +553,9 @@ static void test_two_nodes_failover(void **state)
     pid_t a = spawn(pa, &fa), b = spawn(pb, &fb);
     assert_true(hc_wait_healthy(porta, 5000) && hc_wait_healthy(portb, 5000));
     /* each node registers its pool with its first heartbeat, which may follow /healthz */
-    long long until = engine_fixture_now_ms() + 10000;
-    while (redis_fixture_int(&rf, "SCARD {e2e}:worker_pools") < 2 && engine_fixture_now_ms() < until)
-        engine_fixture_sleep_ms(20);
+    long long until = wait_now_ms() + 10000;
+    while (redis_fixture_int(&rf, "SCARD {e2e}:worker_pools") < 2 && wait_now_ms() < until)
+        wait_sleep_ms(20);
     assert_int_equal(redis_fixture_int(&rf, "SCARD {e2e}:worker_pools"), 2);
     char *id = launch_demo(porta);
     assert_true(wait_status(portb, id, "Running", 3000));   /* any node answers for any job */
@@ -571,11 +572,11 @@ static void test_two_nodes_failover(void **state)
     redisFree(c);
     assert_true(runner == a || runner == b);
     kill(runner, SIGKILL);
-    long long killed = engine_fixture_now_ms();
+    long long killed = wait_now_ms();
     int survivor = runner == a ? portb : porta;
     assert_true(wait_status(survivor, id, "Success", 15000));
     fprintf(stderr, "job of the killed node finished on the other %lld ms after the kill "
-                    "(lease 2 s, DEMO hold 4 s)\n", engine_fixture_now_ms() - killed);
+                    "(lease 2 s, DEMO hold 4 s)\n", wait_now_ms() - killed);
     exit_code(runner, 1000);
     pid_t other = runner == a ? b : a;
     kill(other, SIGTERM);
@@ -631,7 +632,7 @@ static void test_https(void **state)
         curl_slist_free_all(h);
         curl_easy_cleanup(c);
         if (status == 0)
-            engine_fixture_sleep_ms(25);
+            wait_sleep_ms(25);
     }
     assert_int_equal(status, 404);   /* authenticated, routed, answered: over TLS */
     assert_non_null(strstr(body.p, "\"code\":10010"));

@@ -16,6 +16,7 @@
 
 #include "api_fixture.h"
 #include "engine_fixture.h"
+#include "wait.h"
 
 /* ---- helpers ------------------------------------------------------------------------ */
 
@@ -29,7 +30,7 @@ static snapshot snap(void)
 {
     long long n = redis_fixture_int(&af.rf, "DBSIZE"), prev = -1;
     for (int i = 0; i < 50 && n != prev; i++) {
-        engine_fixture_sleep_ms(200);
+        wait_sleep_ms(200);
         prev = n;
         n = redis_fixture_int(&af.rf, "DBSIZE");
     }
@@ -66,8 +67,8 @@ static int dial(int port)
 static ssize_t read_until_close(int fd, char *out, size_t len, int ms)
 {
     size_t n = 0;
-    long long end = engine_fixture_now_ms() + ms;
-    while (engine_fixture_now_ms() < end) {
+    long long end = wait_now_ms() + ms;
+    while (wait_now_ms() < end) {
         struct pollfd p = {.fd = fd, .events = POLLIN};
         if (poll(&p, 1, 50) <= 0)
             continue;
@@ -79,7 +80,7 @@ static ssize_t read_until_close(int fd, char *out, size_t len, int ms)
             break;
     }
     out[n] = '\0';
-    return engine_fixture_now_ms() < end ? (ssize_t)n : -1;
+    return wait_now_ms() < end ? (ssize_t)n : -1;
 }
 
 static void expect_json_error(hc_resp *r, long status, int code)
@@ -146,7 +147,7 @@ static bool trickle(int fd, const char *s, size_t n, int ms)
         size_t k = strnlen(s + i, n);
         if (write(fd, s + i, k) != (ssize_t)k)
             return false;
-        engine_fixture_sleep_ms(ms);
+        wait_sleep_ms(ms);
         char b;
         struct pollfd p = {.fd = fd, .events = POLLIN};
         if (poll(&p, 1, 0) > 0 && recv(fd, &b, 1, MSG_PEEK) <= 0)
@@ -163,7 +164,7 @@ static long long trickle_until_cut(int fd, int port)
 {
     hc c;
     hc_init(&c, port);
-    long long start = engine_fixture_now_ms();
+    long long start = wait_now_ms();
     bool cut = false;
     for (int i = 0; i < 60 && !cut; i++) {
         cut = !trickle(fd, "a", 1, 100);
@@ -174,7 +175,7 @@ static long long trickle_until_cut(int fd, int port)
         }
     }
     hc_cleanup(&c);
-    return cut ? engine_fixture_now_ms() - start : -1;
+    return cut ? wait_now_ms() - start : -1;
 }
 
 /* Sends head on fd, then trickles header bytes until the server closes fd, which must
@@ -192,9 +193,9 @@ static void expect_trickle_cut(int fd, int port, const char *head, const char *w
 static void expect_closed(int fd, long long max_ms, const char *what)
 {
     char buf[256];
-    long long t0 = engine_fixture_now_ms();
+    long long t0 = wait_now_ms();
     assert_true(read_until_close(fd, buf, sizeof buf, 5000) >= 0);
-    long long waited = engine_fixture_now_ms() - t0;
+    long long waited = wait_now_ms() - t0;
     fprintf(stderr, "%s closed after %lld ms (timeouts 1 s)\n", what, waited);
     assert_true(waited >= 500 && waited < max_ms);
     close(fd);
@@ -205,8 +206,8 @@ static void expect_healthz(int fd)
 {
     char buf[512] = "";
     size_t n = 0;
-    long long end = engine_fixture_now_ms() + 3000;
-    while (!strstr(buf, "ok\n") && engine_fixture_now_ms() < end && n + 1 < sizeof buf) {
+    long long end = wait_now_ms() + 3000;
+    while (!strstr(buf, "ok\n") && wait_now_ms() < end && n + 1 < sizeof buf) {
         struct pollfd p = {.fd = fd, .events = POLLIN};
         if (poll(&p, 1, 50) <= 0)
             continue;
@@ -248,7 +249,7 @@ static void test_slowloris(void **state)
     const char *get = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
     assert_true(trickle(fd, get, strlen(get), 0));
     expect_healthz(fd);
-    engine_fixture_sleep_ms(700);
+    wait_sleep_ms(700);
     assert_true(trickle(fd, get, 8, 150));
     expect_healthz(fd);
     expect_trickle_cut(fd, port, "GET /healthz HTTP/1.1\r\nHost: x\r\n",
@@ -305,10 +306,10 @@ static void test_huge_body(void **state)
         k += (size_t)snprintf(body + k, n - k, ",[1,2.5,\"x\"]");
     k += (size_t)snprintf(body + k, n + 64 - k, "]}}}");
     snapshot before = snap();
-    long long t0 = engine_fixture_now_ms();
+    long long t0 = wait_now_ms();
     hc_resp r;
     assert_int_equal(hc_post(&c, "/api/v1/jobs", API_AUTH, body, &r), 0);
-    fprintf(stderr, "900 KiB launch: %ld in %lld ms\n", r.status, engine_fixture_now_ms() - t0);
+    fprintf(stderr, "900 KiB launch: %ld in %lld ms\n", r.status, wait_now_ms() - t0);
     assert_int_equal(r.status, 202);
     berth_stats *st = af_parse_stats(&r);
     hc_resp_free(&r);

@@ -19,6 +19,7 @@
 #include "berth/jobs.h"
 #include "engine_fixture.h"
 #include "http_fake.h"
+#include "wait.h"
 
 #define TIMEOUT_MS 1500L    /* the client timeout of this test (Harbor: 3 s); a TLS handshake
                                under ASan on a loaded machine must fit in it */
@@ -96,10 +97,10 @@ static void expect_final(const char *id, const char *want)
  * failed (the status is Error after each failed run, before its retry too). */
 static void expect_failed_runs(const char *id, const char *needle, int n)
 {
-    long long end = engine_fixture_now_ms() + 15000;
+    long long end = wait_now_ms() + 15000;
     int got = 0;
-    while ((got = af_count_in_log(id, needle)) < n && engine_fixture_now_ms() < end)
-        engine_fixture_sleep_ms(20);
+    while ((got = af_count_in_log(id, needle)) < n && wait_now_ms() < end)
+        wait_sleep_ms(20);
     if (got != n) {
         char *log = af_job_log(id);
         fprintf(stderr, "%d runs logged [%s], want %d:\n%s\n", got, needle, n, log);
@@ -107,7 +108,7 @@ static void expect_failed_runs(const char *id, const char *needle, int n)
     }
     assert_int_equal(got, n);
     expect_final(id, "Error");
-    engine_fixture_sleep_ms(300);                /* and no run after the last */
+    wait_sleep_ms(300);                /* and no run after the last */
     assert_int_equal(af_count_in_log(id, needle), n);
     expect_final(id, "Error");
 }
@@ -247,10 +248,10 @@ static void test_webhook_timeout(void **state)
     (void)state;
     http_fake *rx = hf_start(NULL, NULL, slow, NULL);
     char *addr = url_of(rx, "http", "/slow");
-    long long t0 = engine_fixture_now_ms();
+    long long t0 = wait_now_ms();
     char *id = launch("WEBHOOK", webhook_params(addr, NULL, false));
     expect_failed_runs(id, "(Client.Timeout exceeded while awaiting headers)", 2);
-    long long took = engine_fixture_now_ms() - t0 - 300;   /* the check after the last run */
+    long long took = wait_now_ms() - t0 - 300;   /* the check after the last run */
     fprintf(stderr, "two timed-out runs (timeout %ld ms) took %lld ms\n", TIMEOUT_MS, took);
     assert_true(took >= 2 * TIMEOUT_MS && took < 2 * TIMEOUT_MS + 3000);
     free(id);
@@ -267,19 +268,19 @@ static void test_webhook_stop_in_flight(void **state)
     char *addr = url_of(rx, "http", "/slow");
     char *id = launch("WEBHOOK", webhook_params(addr, NULL, false));
     assert_int_equal(hf_wait(rx, 1, 10000), 1);
-    long long t0 = engine_fixture_now_ms();
+    long long t0 = wait_now_ms();
     char path[128];
     snprintf(path, sizeof path, "/api/v1/jobs/%s", id);
     hc_resp r = af_post(path, "{\"action\":\"stop\"}");
     af_expect(&r, 204, "");
     long long end = t0 + 5000;
     while (af_count_in_log(id, "stopped before the remote endpoint answered") == 0 &&
-           engine_fixture_now_ms() < end)
-        engine_fixture_sleep_ms(20);
-    long long took = engine_fixture_now_ms() - t0;
+           wait_now_ms() < end)
+        wait_sleep_ms(20);
+    long long took = wait_now_ms() - t0;
     fprintf(stderr, "webhook request abandoned %lld ms after the stop\n", took);
     assert_true(took < TIMEOUT_MS);          /* not the client timeout */
-    engine_fixture_sleep_ms(200);
+    wait_sleep_ms(200);
     assert_true(engine_fixture_wait_status(af.eng, id, "Stopped", 100));
     assert_int_equal(af_count_in_log(id, "start to run webhook job"), 1);
     free(id);
@@ -406,7 +407,7 @@ static void test_slack_posts_and_pauses(void **state)
     char *id = launch("SLACK", json_pack("{s:s,s:s}", "payload", payload, "address", addr));
     assert_int_equal(hf_wait(rx, 1, 10000), 1);
     expect_final(id, "Success");
-    long long done = engine_fixture_now_ms();
+    long long done = wait_now_ms();
     hf_req r;
     hf_get(rx, 0, &r);
     fprintf(stderr, "slack: Success seen %lld ms after the post (pause %u ms)\n",

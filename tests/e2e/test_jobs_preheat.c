@@ -20,6 +20,7 @@
 #include "berth/jobs.h"
 #include "engine_fixture.h"
 #include "http_fake.h"
+#include "wait.h"
 
 #define INTERVAL_MS 200u
 #define TIMEOUT_MS 1500u
@@ -161,7 +162,7 @@ static char *launch(char *provider, char *image)
 static void expect_final(const char *id, const char *want)
 {
     assert_true(engine_fixture_wait_status(af.eng, id, want, 15000));
-    engine_fixture_sleep_ms(100);
+    wait_sleep_ms(100);
     char *log = af_job_log(id);
     int runs = 0;
     for (const char *p = log; (p = strstr(p, "Preheating image '")); p++)
@@ -289,10 +290,10 @@ static void test_dragonfly_never_finishes(void **state)
     char ep[64];
     http_fake *s = start(dragonfly, &f, ep, sizeof ep);
     f.end = DF_FOREVER;
-    long long t0 = engine_fixture_now_ms();
+    long long t0 = wait_now_ms();
     char *id = launch(provider_doc("dragonfly", ep, "NONE", NULL), image_doc(NULL));
     expect_final(id, "Error");
-    long long took = engine_fixture_now_ms() - t0;
+    long long took = wait_now_ms() - t0;
     int checks = fake_checks(&f);
     fprintf(stderr, "never-finishing preheat: Error after %lld ms, %d checks\n", took, checks);
     assert_true(took >= TIMEOUT_MS && took < TIMEOUT_MS + 3000);
@@ -312,18 +313,18 @@ static void test_dragonfly_stop_while_polling(void **state)
     http_fake *s = start(dragonfly, &f, ep, sizeof ep);
     f.end = DF_FOREVER;
     char *id = launch(provider_doc("dragonfly", ep, "NONE", NULL), image_doc(NULL));
-    long long end = engine_fixture_now_ms() + 10000;
-    while (fake_checks(&f) < 1 && engine_fixture_now_ms() < end)
-        engine_fixture_sleep_ms(10);
+    long long end = wait_now_ms() + 10000;
+    while (fake_checks(&f) < 1 && wait_now_ms() < end)
+        wait_sleep_ms(10);
     assert_int_equal(fake_checks(&f) >= 1, 1);
     char path[128];
     snprintf(path, sizeof path, "/api/v1/jobs/%s", id);
     hc_resp r = af_post(path, "{\"action\":\"stop\"}");
     af_expect(&r, 204, "");
     assert_true(engine_fixture_wait_status(af.eng, id, "Stopped", 2000));
-    engine_fixture_sleep_ms(100);
+    wait_sleep_ms(100);
     int after = fake_checks(&f);
-    engine_fixture_sleep_ms(3 * INTERVAL_MS);
+    wait_sleep_ms(3 * INTERVAL_MS);
     assert_int_equal(fake_checks(&f), after);
     assert_true(engine_fixture_wait_status(af.eng, id, "Stopped", 100));
     free(id);

@@ -25,25 +25,13 @@
 #include "cluster.h"
 #include "http_client.h"
 #include "redis_fixture.h"
+#include "wait.h"
 
 extern char **environ;
 
 static cluster cl;
 static char tmp[96];
 static char addr_env[64];
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 static const char *bin(const char *name)
 {
@@ -152,11 +140,11 @@ static bool status_is(const char *id, const char *want)
 
 static void wait_status(const char *id, const char *want, int ms)
 {
-    long long end = now_ms() + ms;
+    long long end = wait_now_ms() + ms;
     while (!status_is(id, want)) {
-        if (now_ms() > end)
+        if (wait_now_ms() > end)
             fail_msg("job %s never reached %s", id, want);
-        sleep_ms(50);
+        wait_sleep_ms(50);
     }
 }
 
@@ -198,16 +186,16 @@ static int in_group(long pgrp)
 
 static long read_pid(const char *path)
 {
-    long long end = now_ms() + 5000;
+    long long end = wait_now_ms() + 5000;
     long pid = 0;
-    while (pid == 0 && now_ms() < end) {
+    while (pid == 0 && wait_now_ms() < end) {
         FILE *f = fopen(path, "r");
         if (f && fscanf(f, "%ld", &pid) != 1)
             pid = 0;
         if (f)
             fclose(f);
         if (!pid)
-            sleep_ms(10);
+            wait_sleep_ms(10);
     }
     assert_true(pid > 0);
     return pid;
@@ -215,9 +203,9 @@ static long read_pid(const char *path)
 
 static void wait_group_gone(long pgrp)
 {
-    long long end = now_ms() + 5000;
-    while (in_group(pgrp) && now_ms() < end)
-        sleep_ms(20);
+    long long end = wait_now_ms() + 5000;
+    while (in_group(pgrp) && wait_now_ms() < end)
+        wait_sleep_ms(20);
     assert_int_equal(in_group(pgrp), 0);
 }
 
@@ -319,16 +307,16 @@ static void test_stop_a_child_that_ignores_sigterm(void **state)
     assert_int_equal(cli(out, sizeof out, "get", id, "--watch", NULL), 1);
     expect_has(out, "Stopped");
     wait_group_gone(pg);
-    long long end = now_ms() + 5000;
+    long long end = wait_now_ms() + 5000;
     do
         cli(out, sizeof out, "log", id, NULL);
-    while (!strstr(out, "stopped") && now_ms() < end && (sleep_ms(50), 1));
+    while (!strstr(out, "stopped") && wait_now_ms() < end && (wait_sleep_ms(50), 1));
     expect_has(out, "stop requested: sending SIGTERM");
     expect_has(out, "sending SIGKILL");
     assert_true(hc_wait_healthy(cl.nodes[0].port, 2000));
-    end = now_ms() + 3000;
-    while (count_fds(node) != fds0 && now_ms() < end)
-        sleep_ms(20);
+    end = wait_now_ms() + 3000;
+    while (count_fds(node) != fds0 && wait_now_ms() < end)
+        wait_sleep_ms(20);
     assert_int_equal(count_fds(node), fds0);
 }
 
@@ -339,10 +327,10 @@ static void test_delay_and_cron(void **state)
     snprintf(id, sizeof id, "%s", submit("QUICK", "--delay", "1", NULL));
     assert_int_equal(cli(out, sizeof out, "get", id, "--watch", NULL), 0);
     snprintf(policy, sizeof policy, "%s", submit("QUICK", "--cron", "* * * * * *", NULL));
-    long long end = now_ms() + 10000;
+    long long end = wait_now_ms() + 10000;
     do
         cli(out, sizeof out, "executions", policy, "--json", NULL);
-    while (!strstr(out, "\"status\":\"Success\"") && now_ms() < end && (sleep_ms(100), 1));
+    while (!strstr(out, "\"status\":\"Success\"") && wait_now_ms() < end && (wait_sleep_ms(100), 1));
     expect_has(out, "\"status\":\"Success\"");
     assert_int_equal(cli(out, sizeof out, "stop", policy, NULL), 0);
     /* unique: the lock is held until a worker picks the job up (as Harbor), so a delayed

@@ -20,6 +20,7 @@
 
 #include "api_fixture.h"
 #include "engine_fixture.h"
+#include "wait.h"
 #include "server/auth.h"
 #include "server/daemon.h"
 
@@ -170,7 +171,7 @@ static void stop(pid_t pid)
     kill(pid, SIGTERM);
     int status = 0;
     for (int i = 0; i < 500 && waitpid(pid, &status, WNOHANG) != pid; i++)
-        engine_fixture_sleep_ms(20);
+        wait_sleep_ms(20);
     if (kill(pid, 0) == 0) {
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
@@ -237,10 +238,10 @@ static void test_daemon_never_logs_secrets(void **state)
     requests(port);
     /* Redis goes away and comes back: reconnect errors are logged, the password is not */
     redis_fixture_kill(&rf);
-    engine_fixture_sleep_ms(1500);
+    wait_sleep_ms(1500);
     assert_int_equal(redis_fixture_restart(&rf, NULL), 0);
     require_password(&rf);
-    engine_fixture_sleep_ms(1500);
+    wait_sleep_ms(1500);
     requests(port);
     stop(pid);
     char log[160];

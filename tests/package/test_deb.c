@@ -23,6 +23,7 @@
 #include "engine_fixture.h"
 #include "redis_fixture.h"
 #include "shell.h"
+#include "wait.h"
 
 #define SECRET "deb-test-secret"
 
@@ -103,12 +104,12 @@ static void check_depends(const char *deps)
 static void test_build(void **state)
 {
     (void)state;
-    long long t0 = engine_fixture_now_ms();
+    long long t0 = wait_now_ms();
     sh_ok(out, sizeof out, "%s/scripts/deb.sh %s/build %s >%s/deb.log 2>&1 || "
           "{ tail -40 %s/deb.log; exit 1; }; tail -1 %s/deb.log", env("BERTH_SOURCE_DIR"), tmp,
           tmp, tmp, tmp, tmp);
     snprintf(deb, sizeof deb, "%.*s", (int)strcspn(out, "\n"), out);
-    fprintf(stderr, "built %s in %lld ms\n", deb, engine_fixture_now_ms() - t0);
+    fprintf(stderr, "built %s in %lld ms\n", deb, wait_now_ms() - t0);
     sh_ok(out, sizeof out, "dpkg-deb -f %s Package Version", deb);
     assert_string_equal(out, "Package: berth\nVersion: " BERTH_VERSION "\n");
     char deps[1024];
@@ -200,21 +201,21 @@ static void test_job(void **state)
     port = redis_fixture_free_port();
     sh_ok(out, sizeof out, "mkdir %s && chown berth:berth %s", dir, dir);
     write_config(dir);
-    long long t0 = engine_fixture_now_ms();
+    long long t0 = wait_now_ms();
     start_node(dir);
     setenv("BERTH_SECRET", SECRET, 1);
     snprintf(berth, sizeof berth, "/usr/bin/berth --addr http://127.0.0.1:%d", port);
     /* up when `berth stats` answers (embedded Redis started, pool registered) */
     sh_ok(out, sizeof out, "for i in $(seq 150); do %s stats >/dev/null 2>&1 && exit 0; "
                            "sleep 0.2; done; cat %s/berthd.log; exit 1", berth, dir);
-    fprintf(stderr, "installed berthd answered after %lld ms\n", engine_fixture_now_ms() - t0);
+    fprintf(stderr, "installed berthd answered after %lld ms\n", wait_now_ms() - t0);
     sh_ok(out, sizeof out, "%s submit -q DEMO -p image=demo:latest", berth);
     char id[64];
     snprintf(id, sizeof id, "%.*s", (int)strcspn(out, "\n"), out);
     sh_ok(out, sizeof out, "timeout 60 %s get %s --watch --interval 100", berth, id);
     assert_non_null(strstr(out, "status Success"));
     fprintf(stderr, "DEMO job %s ran to Success, %lld ms after the start\n", id,
-            engine_fixture_now_ms() - t0);
+            wait_now_ms() - t0);
     sh_ok(out, sizeof out, "curl -sI http://127.0.0.1:%d/api/v1/stats | tr -d '\\r' | "
                            "grep -i '^server:'", port);
     assert_string_equal(out, "Server: berthd/" BERTH_VERSION "\n");

@@ -19,6 +19,7 @@
 
 #include "berth/berth.h"
 #include "engine_fixture.h"
+#include "wait.h"
 #include "exec/command.h"
 
 static redis_fixture rf;
@@ -162,15 +163,15 @@ static void expect_log(const char *id, const char *needle)
 static long read_pid(const char *file)
 {
     long pid = 0;
-    long long end = engine_fixture_now_ms() + 5000;
-    while (pid == 0 && engine_fixture_now_ms() < end) {
+    long long end = wait_now_ms() + 5000;
+    while (pid == 0 && wait_now_ms() < end) {
         FILE *f = fopen(path_of(file), "r");
         if (f && fscanf(f, "%ld", &pid) != 1)
             pid = 0;
         if (f)
             fclose(f);
         if (pid == 0)
-            engine_fixture_sleep_ms(10);
+            wait_sleep_ms(10);
     }
     assert_true(pid > 0);
     return pid;
@@ -184,9 +185,9 @@ static void after(int fds0, long pgrp)
     assert_true(engine_fixture_wait_status(eng, id, "Success", 10000));
     free(id);
     assert_int_equal(leftovers(pgrp), 0);
-    long long end = engine_fixture_now_ms() + 2000;
-    while (count_fds() != fds0 && engine_fixture_now_ms() < end)
-        engine_fixture_sleep_ms(10);
+    long long end = wait_now_ms() + 2000;
+    while (count_fds() != fds0 && wait_now_ms() < end)
+        wait_sleep_ms(10);
     assert_int_equal(count_fds(), fds0);
 }
 
@@ -408,14 +409,14 @@ static void test_max_concurrency(void **state)
     char *a = launch("ONE_AT_A_TIME", "{\"n\":1}"), *b = launch("ONE_AT_A_TIME", "{\"n\":2}");
     char sa[32], sb[32];
     bool both_seen_running = false;
-    long long end = engine_fixture_now_ms() + 15000;
+    long long end = wait_now_ms() + 15000;
     do {
         engine_fixture_status(eng, a, sa, sizeof sa);
         engine_fixture_status(eng, b, sb, sizeof sb);
         both_seen_running |= strcmp(sa, "Running") == 0 && strcmp(sb, "Running") == 0;
-        engine_fixture_sleep_ms(10);
+        wait_sleep_ms(10);
     } while (!(strcmp(sa, "Success") == 0 && strcmp(sb, "Success") == 0) &&
-             engine_fixture_now_ms() < end);
+             wait_now_ms() < end);
     assert_string_equal(sa, "Success");
     assert_string_equal(sb, "Success");
     assert_false(both_seen_running);
@@ -515,9 +516,9 @@ static void test_ignores_sigterm(void **state)
     long pg = read_pid("ignore.pid");
     assert_int_equal(berth_engine_stop_job(eng, id), 0);
     assert_true(engine_fixture_wait_status(eng, id, "Stopped", 5000));
-    long long end = engine_fixture_now_ms() + 5000;
-    while (leftovers_of(pg, false) && engine_fixture_now_ms() < end)
-        engine_fixture_sleep_ms(20);
+    long long end = wait_now_ms() + 5000;
+    while (leftovers_of(pg, false) && wait_now_ms() < end)
+        wait_sleep_ms(20);
     expect_log(id, "stop requested: sending SIGTERM");
     expect_log(id, "sending SIGKILL");
     free(id);
@@ -554,9 +555,9 @@ static void test_leaves_its_group(void **state)
     assert_true(engine_fixture_wait_status(eng, id, "Stopped", 5000));
     char p[64];
     snprintf(p, sizeof p, "/proc/%ld", pid);
-    long long end = engine_fixture_now_ms() + 5000;
-    while (access(p, F_OK) == 0 && engine_fixture_now_ms() < end)
-        engine_fixture_sleep_ms(20);
+    long long end = wait_now_ms() + 5000;
+    while (access(p, F_OK) == 0 && wait_now_ms() < end)
+        wait_sleep_ms(20);
     assert_int_equal(access(p, F_OK), -1);
     expect_log(id, "sending SIGKILL");
     free(id);
@@ -567,9 +568,9 @@ static void test_flood_is_capped(void **state)
 {
     (void)state;
     int fds0 = count_fds();
-    long long t0 = engine_fixture_now_ms();
+    long long t0 = wait_now_ms();
     char *id = run_to("FLOOD", NULL, "Success", 60000);
-    fprintf(stderr, "1 GiB of stdout drained in %lld ms\n", engine_fixture_now_ms() - t0);
+    fprintf(stderr, "1 GiB of stdout drained in %lld ms\n", wait_now_ms() - t0);
     expect_log(id, "output over 65536 bytes: the rest is read and discarded");
     expect_log(id, "bytes of output were not logged");
     char *log = read_log(id);
@@ -610,9 +611,9 @@ static void test_timeout(void **state)
     (void)state;
     int fds0 = count_fds();
     remove(path_of("slow.pid"));
-    long long t0 = engine_fixture_now_ms();
+    long long t0 = wait_now_ms();
     char *id = run_to("SLOW", NULL, "Error", 10000);
-    assert_true(engine_fixture_now_ms() - t0 < 5000);
+    assert_true(wait_now_ms() - t0 < 5000);
     long pg = read_pid("slow.pid");
     expect_log(id, "timeout: sending SIGTERM");
     expect_log(id, "timed out after 0.3 s");

@@ -1,6 +1,7 @@
 /* The embedded redis-server: private unix socket only, 0700 data dir, AOF persistence,
  * restarted after a crash, stopped on exit, and clear errors for bad settings. */
 #include "test.h"
+#include "wait.h"
 
 #include <hiredis/hiredis.h>
 #include <signal.h>
@@ -37,12 +38,6 @@ static redisReply *cmd(const char *sock, const char *c)
     return r;
 }
 
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 static void test_start_restart_stop(void **state)
 {
     (void)state;
@@ -67,7 +62,7 @@ static void test_start_restart_stop(void **state)
     assert_true(first > 0);
     kill(first, SIGKILL);
     for (int i = 0; i < 300 && (embedded_redis_pid(r) == first || embedded_redis_pid(r) == 0); i++)
-        sleep_ms(10);
+        wait_sleep_ms(10);
     pid_t second = embedded_redis_pid(r);
     assert_true(second > 0 && second != first);
     assert_int_equal(embedded_redis_restarts(r), 1);

@@ -12,6 +12,7 @@
 #include "berth/jobs.h"
 #include "berth/tracker.h"
 #include "engine_fixture.h"
+#include "wait.h"
 
 static redis_fixture rf;
 
@@ -131,11 +132,11 @@ static void test_retries_until_last_try(void **state)
     berth_engine *e = new_engine(&p, 3, 0, NULL);
     assert_int_equal(berth_engine_start(e), 0);
     char *id = launch(e, NULL, false, NULL);
-    long long end = engine_fixture_now_ms() + 10000;
-    while (atomic_load(&p.runs) < 3 && engine_fixture_now_ms() < end)
-        engine_fixture_sleep_ms(10);
+    long long end = wait_now_ms() + 10000;
+    while (atomic_load(&p.runs) < 3 && wait_now_ms() < end)
+        wait_sleep_ms(10);
     assert_true(engine_fixture_wait_status(e, id, "Error", 5000));
-    engine_fixture_sleep_ms(300); /* a 4th run would have started by now */
+    wait_sleep_ms(300); /* a 4th run would have started by now */
     assert_int_equal(atomic_load(&p.runs), 3);
     long long ttl = redis_fixture_int(&rf, "TTL {t}:job_stats:%s", id);
     assert_true(ttl > 604000);
@@ -152,7 +153,7 @@ static void test_should_retry_false_runs_once(void **state)
     assert_int_equal(berth_engine_start(e), 0);
     char *id = launch(e, NULL, false, NULL);
     assert_true(engine_fixture_wait_status(e, id, "Error", 5000));
-    engine_fixture_sleep_ms(300);
+    wait_sleep_ms(300);
     assert_int_equal(atomic_load(&p.runs), 1);
     berth_engine_free(e);
     free(id);
@@ -172,7 +173,7 @@ static void test_unique_and_paused(void **state)
     rc = berth_engine_launch(e, &dup, NULL, err, sizeof err);
     assert_int_equal(rc, BERTH_EDUP);
     assert_non_null(strstr(err, id)); /* names the job holding the key */
-    engine_fixture_sleep_ms(200);
+    wait_sleep_ms(200);
     assert_int_equal(atomic_load(&p.runs), 0); /* paused queues are not fetched from */
     assert_int_equal(redis_fixture_int(&rf, "EXISTS {t}:unique:PROBE:{\"x\":1}\n"), 1);
     redis_fixture_int(&rf, "DEL {t}:jobs:PROBE:paused");
@@ -200,7 +201,7 @@ static void test_scheduled_runs_after_delay(void **state)
     assert_string_equal(s->status, "Scheduled");
     assert_true(s->run_at >= s->enqueue_time + 2);
     assert_int_equal(redis_fixture_int(&rf, "ZCARD {t}:scheduled"), 1);
-    engine_fixture_sleep_ms(300);
+    wait_sleep_ms(300);
     assert_int_equal(atomic_load(&p.runs), 0);
     assert_true(engine_fixture_wait_status(e, s->id, "Success", 5000));
     berth_launch bad = {.name = "PROBE", .kind = "Scheduled"};
@@ -268,7 +269,7 @@ static void test_picked_before_stats_saved(void **state)
     assert_int_equal(berth_engine_start(e), 0);
     const char *id = "00112233445566778899aabb";
     redis_fixture_int(&rf, "LPUSH {t}:jobs:PROBE {\"name\":\"PROBE\",\"id\":\"%s\",\"t\":1,\"args\":null}", id);
-    engine_fixture_sleep_ms(1200);
+    wait_sleep_ms(1200);
     assert_int_equal(atomic_load(&p.runs), 0);
     berth_stats st = {.id = (char *)id, .name = "PROBE", .kind = "Generic", .status = "Pending"};
     berth_tracker *t = NULL;
@@ -305,7 +306,7 @@ static void test_self_stop_and_duplicate_delivery(void **state)
     assert_int_equal(berth_engine_start(self_engine), 0);
     char *id = launch(self_engine, NULL, false, NULL);
     assert_true(engine_fixture_wait_status(self_engine, id, "Stopped", 5000));
-    engine_fixture_sleep_ms(200);
+    wait_sleep_ms(200);
     char st[32];
     engine_fixture_status(self_engine, id, st, sizeof st);
     assert_string_equal(st, "Stopped");
@@ -342,9 +343,9 @@ static void test_demo_job_failed_env(void **state)
     berth_launch l = {.name = "DEMO", .params_json = "{\"image\":\"demo\"}"};
     assert_int_equal(berth_engine_launch(e, &l, &s, err, sizeof err), 0);
     assert_true(engine_fixture_wait_status(e, s->id, "Error", 6000));
-    long long end = engine_fixture_now_ms() + 2000;
-    while (redis_fixture_int(&rf, "ZCARD {t}:retry") != 1 && engine_fixture_now_ms() < end)
-        engine_fixture_sleep_ms(10);
+    long long end = wait_now_ms() + 2000;
+    while (redis_fixture_int(&rf, "ZCARD {t}:retry") != 1 && wait_now_ms() < end)
+        wait_sleep_ms(10);
     berth_engine_free(e);
     unsetenv("JOB_FAILED");
     redisContext *rc = redisConnectUnix(rf.sock);

@@ -13,6 +13,7 @@
 #include "berth/berth.h"
 #include "berth/jobs.h"
 #include "engine_fixture.h"
+#include "wait.h"
 
 static redis_fixture rf;
 
@@ -35,7 +36,7 @@ static int probe_run(berth_ctx *ctx, const char *params, void *ud)
     redisFree(c);
     if (p->hold_ms && berth_ctx_sleep(ctx, (unsigned)p->hold_ms))
         atomic_fetch_add(&p->stopped_seen, 1);
-    atomic_store(&p->returned_ms, engine_fixture_now_ms());
+    atomic_store(&p->returned_ms, wait_now_ms());
     return p->fail_always ? berth_ctx_fail(ctx, "failing") : 0;
 }
 
@@ -89,7 +90,7 @@ static void test_stop_pending(void **state)
     redis_fixture_int(&rf, "DEL {t}:jobs:PROBE:paused");
     char *other = launch(e, NULL, 0);  /* wakes the fetcher; the stopped job is skipped */
     assert_true(engine_fixture_wait_status(e, other, "Success", 5000));
-    engine_fixture_sleep_ms(100);
+    wait_sleep_ms(100);
     assert_int_equal(runs_of(id), 0);
     assert_int_equal(redis_fixture_int(&rf, "LLEN {t}:jobs:PROBE"), 0);
     berth_engine_free(e);
@@ -111,9 +112,9 @@ static void test_stop_scheduled_and_retrying(void **state)
 
     char *rid = launch(e, NULL, 0);
     assert_true(engine_fixture_wait_status(e, rid, "Error", 5000));
-    long long end = engine_fixture_now_ms() + 2000;
-    while (redis_fixture_int(&rf, "ZCARD {t}:retry") != 1 && engine_fixture_now_ms() < end)
-        engine_fixture_sleep_ms(10);
+    long long end = wait_now_ms() + 2000;
+    while (redis_fixture_int(&rf, "ZCARD {t}:retry") != 1 && wait_now_ms() < end)
+        wait_sleep_ms(10);
     assert_int_equal(redis_fixture_int(&rf, "ZCARD {t}:retry"), 1);
     assert_int_equal(berth_engine_stop_job(e, rid), 0);
     assert_int_equal(redis_fixture_int(&rf, "ZCARD {t}:retry"), 0);
@@ -131,16 +132,16 @@ static void test_stop_running_within_a_second(void **state)
     assert_int_equal(berth_engine_start(e), 0);
     char *id = launch(e, NULL, 0);
     assert_true(engine_fixture_wait_status(e, id, "Running", 5000));
-    long long t0 = engine_fixture_now_ms();
+    long long t0 = wait_now_ms();
     assert_int_equal(berth_engine_stop_job(e, id), 0);
     long long end = t0 + 3000;
-    while (!atomic_load(&p.returned_ms) && engine_fixture_now_ms() < end)
-        engine_fixture_sleep_ms(5);
+    while (!atomic_load(&p.returned_ms) && wait_now_ms() < end)
+        wait_sleep_ms(5);
     long long took = atomic_load(&p.returned_ms) - t0;
     fprintf(stderr, "stop reached the running job in %lld ms\n", took);
     assert_true(atomic_load(&p.returned_ms) > 0 && took < 1000);
     assert_int_equal(atomic_load(&p.stopped_seen), 1);
-    engine_fixture_sleep_ms(100);
+    wait_sleep_ms(100);
     char st[32];
     engine_fixture_status(e, id, st, sizeof st); /* the job returned success: still Stopped */
     assert_string_equal(st, "Stopped");
@@ -166,22 +167,22 @@ static void test_kill9_requeues_within_lease(void **state)
         _exit(0);
     }
     char id[64] = "";
-    long long end = engine_fixture_now_ms() + 5000;
+    long long end = wait_now_ms() + 5000;
     redisContext *c = redisConnectUnix(rf.sock);
-    while (engine_fixture_now_ms() < end) {
+    while (wait_now_ms() < end) {
         redisReply *r = redisCommand(c, "GET victim");
         if (r && r->type == REDIS_REPLY_STRING)
             snprintf(id, sizeof id, "%s", r->str);
         freeReplyObject(r);
         if (id[0] && runs_of(id) == 1)
             break;
-        engine_fixture_sleep_ms(10);
+        wait_sleep_ms(10);
     }
     redisFree(c);
     assert_true(id[0] && runs_of(id) == 1);
     kill(child, SIGKILL);
     waitpid(child, NULL, 0);
-    long long killed = engine_fixture_now_ms();
+    long long killed = wait_now_ms();
 
     probe p = {0};
     berth_engine *e = new_engine(&p, 0.001);
@@ -190,14 +191,14 @@ static void test_kill9_requeues_within_lease(void **state)
     assert_string_equal(before->status, "Running");
     assert_int_equal(berth_engine_start(e), 0);
     assert_true(engine_fixture_wait_status(e, id, "Success", 6000));
-    long long took = engine_fixture_now_ms() - killed;
+    long long took = wait_now_ms() - killed;
     fprintf(stderr, "killed node's job finished elsewhere %lld ms after the kill\n", took);
     assert_true(took < 1500 + 1000); /* one lease + a heartbeat period + the run */
     assert_int_equal(runs_of(id), 2);
     berth_stats *after = NULL;
     assert_int_equal(berth_engine_get_stats(e, id, &after), 0);
     assert_true(after->revision > before->revision);
-    engine_fixture_sleep_ms(300);
+    wait_sleep_ms(300);
     assert_int_equal(runs_of(id), 2); /* exactly once more */
     berth_stats_free(before);
     berth_stats_free(after);
@@ -212,9 +213,9 @@ static void test_shutdown_hands_back(void **state)
     assert_int_equal(berth_engine_start(a), 0);
     char *id = launch(a, NULL, 0);
     assert_true(engine_fixture_wait_status(a, id, "Running", 5000));
-    long long t0 = engine_fixture_now_ms();
+    long long t0 = wait_now_ms();
     assert_int_equal(berth_engine_stop(a), 0);
-    long long took = engine_fixture_now_ms() - t0;
+    long long took = wait_now_ms() - t0;
     assert_true(took < 500 + 1000);                     /* grace 500 ms, then at once */
     assert_int_equal(redis_fixture_int(&rf, "LLEN {t}:jobs:PROBE"), 1);
     assert_int_equal(redis_fixture_int(&rf, "ZCARD {t}:berth:leases"), 0);
@@ -337,16 +338,16 @@ static void test_redis_down_then_back(void **state)
     assert_int_equal(berth_engine_launch(e, &l, NULL, err, sizeof err), BERTH_EREDIS);
     berth_stats *s = NULL;
     assert_int_equal(berth_engine_get_stats(e, "0123456789abcdef01234567", &s), BERTH_EREDIS);
-    engine_fixture_sleep_ms(300);
+    wait_sleep_ms(300);
     assert_int_equal(redis_fixture_restart(&rf, NULL), 0);
     char *id = NULL;
-    long long end = engine_fixture_now_ms() + 5000;
-    while (!id && engine_fixture_now_ms() < end) {
+    long long end = wait_now_ms() + 5000;
+    while (!id && wait_now_ms() < end) {
         if (berth_engine_launch(e, &l, &s, err, sizeof err) == 0) {
             id = strdup(s->id);
             berth_stats_free(s);
         }
-        engine_fixture_sleep_ms(50);
+        wait_sleep_ms(50);
     }
     assert_non_null(id);
     assert_true(engine_fixture_wait_status(e, id, "Success", 8000));

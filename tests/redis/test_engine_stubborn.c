@@ -12,6 +12,7 @@
 
 #include "berth/berth.h"
 #include "engine_fixture.h"
+#include "wait.h"
 
 static redis_fixture rf;
 static berth_engine *stuck[2];       /* engines whose stop gave up (never freed) */
@@ -22,7 +23,7 @@ static int stubborn_run(berth_ctx *ctx, const char *params, void *ud)
     (void)ctx, (void)params, (void)ud;
     atomic_fetch_add(&started_runs, 1);
     for (;;)                          /* no berth_ctx_* call: stop never reaches it */
-        engine_fixture_sleep_ms(50);
+        wait_sleep_ms(50);
     return 0;
 }
 
@@ -69,12 +70,12 @@ static void test_stop_gives_up_and_hands_back(void **state)
     /* stop of the job itself: recorded, but the job does not notice */
     assert_int_equal(berth_engine_stop_job(e, id), 0);
     assert_true(engine_fixture_wait_status(e, id, "Stopped", 2000));
-    engine_fixture_sleep_ms(300);
+    wait_sleep_ms(300);
     assert_int_equal(atomic_load(&started_runs), 1);
 
-    long long t0 = engine_fixture_now_ms();
+    long long t0 = wait_now_ms();
     int rc = berth_engine_stop(e);
-    long long took = engine_fixture_now_ms() - t0;
+    long long took = wait_now_ms() - t0;
     fprintf(stderr, "berth_engine_stop with a stubborn job: %s after %lld ms (grace %u ms)\n",
             berth_strerror(rc), took, grace);
     assert_int_equal(rc, BERTH_ESTATE);

@@ -11,6 +11,7 @@
 #include "berth/berth.h"
 #include "engine_fixture.h"
 #include "redis_fixture.h"
+#include "wait.h"
 
 static redis_fixture rf;
 
@@ -77,12 +78,12 @@ static void test_retry_scores(void **state)
     (void)state;
     berth_engine *e = start();
     char *id = engine_fixture_launch(e, "FAILS");
-    long long deadline = engine_fixture_now_ms() + 10000;
+    long long deadline = wait_now_ms() + 10000;
     size_t seen = 0;
-    while (seen == 0 && engine_fixture_now_ms() < deadline) {
+    while (seen == 0 && wait_now_ms() < deadline) {
         seen = integer_scores("retry");
         if (!seen)
-            engine_fixture_sleep_ms(5);
+            wait_sleep_ms(5);
     }
     assert_true(seen > 0);
     /* stop finds the entry by the retry_at it saved: the same whole-second score */
@@ -111,12 +112,12 @@ static void test_scheduled_scores(void **state)
                                                            .cron_spec = "*/5 * * * * *"},
                                          &st, err, sizeof err), 0);
     berth_stats_free(st);
-    long long deadline = engine_fixture_now_ms() + 10000;
+    long long deadline = wait_now_ms() + 10000;
     size_t seen = 0;
-    while (seen < 2 && engine_fixture_now_ms() < deadline) {   /* the job and an execution */
+    while (seen < 2 && wait_now_ms() < deadline) {   /* the job and an execution */
         seen = integer_scores("scheduled");
         if (seen < 2)
-            engine_fixture_sleep_ms(20);
+            wait_sleep_ms(20);
     }
     assert_true(seen >= 2);
     berth_engine_stop(e);

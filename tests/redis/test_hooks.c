@@ -14,6 +14,7 @@
 #include "berth/berth.h"
 #include "engine_fixture.h"
 #include "hook_receiver.h"
+#include "wait.h"
 
 static redis_fixture rf;
 
@@ -112,7 +113,7 @@ static void test_in_order_with_ack(void **state)
     char *id = launch(e, hr_port(hr), NULL);
     assert_int_equal(hr_wait(hr, 4, 5000), 4);
     expect_sequence(hr, id, 0);
-    engine_fixture_sleep_ms(200);
+    wait_sleep_ms(200);
     assert_int_equal(hr_delivered(hr, NULL, 0), 4);                 /* nothing twice */
     assert_int_equal(redis_fixture_int(&rf, "XLEN {t}:berth:hooks"), 0);
     assert_int_equal(redis_fixture_int(&rf, "HEXISTS {t}:job_track:inprogress %s", id), 0);
@@ -134,18 +135,18 @@ static void test_receiver_down_then_up(void **state)
     berth_engine *e = engine(0.01, 0);   /* retries 20 ms, 40 ms, ... apart */
     char *id = launch(e, hr_port(hr), NULL);
     assert_true(engine_fixture_wait_status(e, id, "Success", 5000));
-    engine_fixture_sleep_ms(500);
+    wait_sleep_ms(500);
     assert_true(hr_attempts(hr) >= 3);
     berth_hook_counts c;
     assert_int_equal(berth_engine_hook_counts(e, &c), 0);
     assert_int_equal(c.pending, 4);
     assert_true(c.retrying >= 1);
     hr_set_mode(hr, HR_RESET);           /* connections dropped: still retried */
-    engine_fixture_sleep_ms(300);
+    wait_sleep_ms(300);
     hr_set_mode(hr, HR_OK);
     assert_int_equal(hr_wait(hr, 4, 10000), 4);
     expect_sequence(hr, id, 0);
-    engine_fixture_sleep_ms(300);
+    wait_sleep_ms(300);
     assert_int_equal(hr_delivered(hr, NULL, 0), 4);
     assert_int_equal(berth_engine_hook_counts(e, &c), 0);
     assert_int_equal(c.pending, 0);
@@ -169,22 +170,22 @@ static void test_receiver_back_releases_waiting(void **state)
         id[i] = launch(e, hr_port(hr), NULL);
     for (int i = 0; i < 3; i++)
         assert_true(engine_fixture_wait_status(e, id[i], "Success", 5000));
-    long long end = engine_fixture_now_ms() + 5000;
-    while (hr_attempts(hr) < 3 && engine_fixture_now_ms() < end)
-        engine_fixture_sleep_ms(10);
+    long long end = wait_now_ms() + 5000;
+    while (hr_attempts(hr) < 3 && wait_now_ms() < end)
+        wait_sleep_ms(10);
     assert_int_equal(hr_attempts(hr), 3);   /* each job's first event failed once */
     hr_set_mode(hr, HR_OK);
-    long long back = engine_fixture_now_ms();
+    long long back = wait_now_ms();
     id[3] = launch(e, hr_port(hr), NULL);
     assert_int_equal(hr_wait(hr, 16, 5000), 16);
-    long long took = engine_fixture_now_ms() - back;
+    long long took = wait_now_ms() - back;
     fprintf(stderr, "receiver back: 16 events of 4 jobs delivered %lld ms after the first "
                     "success (back-off >= 10 s)\n", took);
     assert_true(took < 5000);
     assert_int_equal(hr_attempts(hr), 3 + 16);   /* each waiting event retried once */
     berth_hook_counts c = {.pending = -1};
     for (int i = 0; i < 100 && c.pending != 0; i++) {  /* settled just after the answers */
-        engine_fixture_sleep_ms(10);
+        wait_sleep_ms(10);
         assert_int_equal(berth_engine_hook_counts(e, &c), 0);
     }
     assert_int_equal(c.pending, 0);
@@ -201,7 +202,7 @@ static void test_hanging_receiver_does_not_block_others(void **state)
     hr_set_mode(slow, HR_HANG);
     berth_engine *e = engine(1, 0);
     char *a = launch(e, hr_port(slow), NULL);
-    engine_fixture_sleep_ms(100);
+    wait_sleep_ms(100);
     char *b = launch(e, hr_port(fast), NULL);
     assert_int_equal(hr_wait(fast, 4, 5000), 4);
     expect_sequence(fast, b, 0);
@@ -229,7 +230,7 @@ static void test_park_and_replay(void **state)
     /* parked and pending settle together: a slow (sanitized, loaded) run may count 8
      * parked while a replayed event is still in flight */
     for (int i = 0; i < 750 && (c.parked < 8 || c.pending > 0); i++) {
-        engine_fixture_sleep_ms(20);
+        wait_sleep_ms(20);
         assert_int_equal(berth_engine_hook_counts(e, &c), 0);
     }
     assert_int_equal(c.parked, 8);          /* 4 with a bad URL, 4 out of retry time */
@@ -240,7 +241,7 @@ static void test_park_and_replay(void **state)
     assert_int_equal(moved, 8);
     assert_true(hr_wait(hr, 4, 5000) >= 4);  /* the good URL's events now arrive */
     expect_sequence(hr, id, 0);
-    engine_fixture_sleep_ms(300);
+    wait_sleep_ms(300);
     assert_int_equal(berth_engine_hook_counts(e, &c), 0);
     assert_int_equal(c.parked, 4);          /* the bad URL's, parked again */
     assert_int_equal(berth_engine_hook_replay(e, 0, &moved), BERTH_EINVAL);
@@ -266,7 +267,7 @@ static void test_outdated_dropped(void **state)
     redis_fixture_int(&rf, "XADD {t}:berth:hooks * j %s s Success r 10 u %s c \"\" t 0 at 1", id, url);
     berth_engine *e = engine(1, 0);
     assert_int_equal(hr_wait(hr, 1, 5000), 1);
-    engine_fixture_sleep_ms(300);
+    wait_sleep_ms(300);
     char *b[4] = {0};
     assert_int_equal(hr_delivered(hr, b, 4), 1);    /* only the newer revision went out */
     assert_non_null(strstr(b[0], "\"revision\":10"));
@@ -298,19 +299,19 @@ static void test_killed_node_events_delivered(void **state)
     int port = hr_port(hr);
     assert_int_equal(write(pp[1], &port, sizeof port), (ssize_t)sizeof port);
     close(pp[0]), close(pp[1]);
-    long long end = engine_fixture_now_ms() + 20000;   /* the child's job: 4 events */
-    while (redis_fixture_int(&rf, "XLEN {t}:berth:hooks") < 4 && engine_fixture_now_ms() < end)
-        engine_fixture_sleep_ms(20);
+    long long end = wait_now_ms() + 20000;   /* the child's job: 4 events */
+    while (redis_fixture_int(&rf, "XLEN {t}:berth:hooks") < 4 && wait_now_ms() < end)
+        wait_sleep_ms(20);
     assert_int_equal(redis_fixture_int(&rf, "XLEN {t}:berth:hooks"), 4);
-    engine_fixture_sleep_ms(200);        /* the child has read them and hangs on the first */
+    wait_sleep_ms(200);        /* the child has read them and hangs on the first */
     kill(child, SIGKILL);
     waitpid(child, NULL, 0);
     hr_set_mode(hr, HR_OK);
-    long long t0 = engine_fixture_now_ms();
+    long long t0 = wait_now_ms();
     berth_engine *e = engine(1, 0);
     assert_int_equal(hr_wait(hr, 4, 20000), 4);   /* after the dead leader's 10 s lock */
     fprintf(stderr, "a killed node's hooks delivered %lld ms after another node started\n",
-            engine_fixture_now_ms() - t0);
+            wait_now_ms() - t0);
     char *b[1] = {0};
     hr_delivered(hr, b, 1);
     assert_non_null(strstr(b[0], "\"status\":\"Running\""));

@@ -10,6 +10,7 @@
 #include "berth/berth.h"
 #include "berth/context.h"
 #include "engine_fixture.h"
+#include "wait.h"
 #include "joblog/joblog.h"
 
 #define LINE_BYTES 1024
@@ -58,13 +59,13 @@ static void test_one_gib_of_log_is_capped(void **state)
     assert_int_equal(berth_engine_register(e, &(berth_job_type){.name = "QUIET", .run = quiet_run}), 0);
     assert_int_equal(berth_engine_start(e), 0);
 
-    long long t0 = engine_fixture_now_ms();
+    long long t0 = wait_now_ms();
     char *flood = engine_fixture_launch(e, "FLOOD");
     char *quiet = engine_fixture_launch(e, "QUIET");
     assert_true(engine_fixture_wait_status(e, quiet, "Success", 5000));
-    long long quiet_ms = engine_fixture_now_ms() - t0;
+    long long quiet_ms = wait_now_ms() - t0;
     assert_true(engine_fixture_wait_status(e, flood, "Success", 240000));
-    long long flood_ms = engine_fixture_now_ms() - t0;
+    long long flood_ms = wait_now_ms() - t0;
 
     char path[300];
     snprintf(path, sizeof path, "%s/%s.log", dir, flood);
@@ -73,7 +74,7 @@ static void test_one_gib_of_log_is_capped(void **state)
     size_t cap = JOBLOG_RUN_MAX_DEFAULT;
     assert_true((size_t)sb.st_size <= cap + 2 * LINE_BYTES);    /* cap, separator, notice */
     assert_true((size_t)sb.st_size >= cap - 2 * LINE_BYTES);    /* it did fill the cap */
-    engine_fixture_sleep_ms(400);                               /* two Redis flushes */
+    wait_sleep_ms(400);                               /* two Redis flushes */
     redisContext *rc = redisConnectUnix(rf.sock);
     redisReply *r = redisCommand(rc, "STRLEN {t}:berth:joblog:%s", flood);
     long long in_redis = r->integer;

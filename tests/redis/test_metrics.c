@@ -9,6 +9,7 @@
 #include "berth/metrics.h"
 #include "engine_fixture.h"
 #include "http_client.h"
+#include "wait.h"
 #include "server/metrics_server.h"
 
 static redis_fixture rf;
@@ -69,9 +70,9 @@ static void test_counts_and_summaries(void **state)
         run_to("FAIL", "Error");
     char *id = engine_fixture_launch(eng, "WAIT");
     while (atomic_load(&waiting) == 0)
-        engine_fixture_sleep_ms(5);
+        wait_sleep_ms(5);
     assert_int_equal(berth_engine_stop_job(eng, id), 0);
-    engine_fixture_sleep_ms(300);   /* the stopped run returns and is counted */
+    wait_sleep_ms(300);   /* the stopped run returns and is counted */
     free(id);
 
     hc_resp r = scrape("GET", "/metrics");

@@ -12,6 +12,7 @@
 
 #include "berth/berth.h"
 #include "engine_fixture.h"
+#include "wait.h"
 
 static redis_fixture rf;
 static pid_t sentinel;
@@ -52,7 +53,7 @@ static int setup(void **state)
         _exit(127);
     }
     for (int i = 0; i < 300 && !sentinel_knows_master(); i++)
-        engine_fixture_sleep_ms(10);
+        wait_sleep_ms(10);
     return sentinel_knows_master() ? 0 : -1;
 }
 

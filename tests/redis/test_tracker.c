@@ -6,6 +6,7 @@
 #include "berth/berth.h"
 #include "berth/tracker.h"
 #include "engine_fixture.h"
+#include "wait.h"
 
 static redis_fixture rf;
 static berth_engine *eng;
@@ -106,13 +107,13 @@ static void test_status_retry_survives_redis_outage(void **state)
     const char *const aof[] = {NULL};
     assert_int_equal(redis_fixture_restart(&rf, aof), 0);   /* comes back empty */
     redis_fixture_int(&rf, "RPUSH {t}:berth:status_retry %s", "eeeeeeeeeeeeeeeeeeeeeeee Stopped 9");
-    long long end = engine_fixture_now_ms() + 5000;
+    long long end = wait_now_ms() + 5000;
     berth_status st = BERTH_STATUS_INVALID;
-    while (engine_fixture_now_ms() < end) {
+    while (wait_now_ms() < end) {
         if (berth_tracker_status(tr, &st) == 0 && st == BERTH_STATUS_RUNNING &&
             redis_fixture_int(&rf, "LLEN {t}:berth:status_retry") == 0)
             break;
-        engine_fixture_sleep_ms(20);
+        wait_sleep_ms(20);
     }
     assert_int_equal(st, BERTH_STATUS_RUNNING);
     assert_int_equal(redis_fixture_int(&rf, "LLEN {t}:berth:status_retry"), 0);

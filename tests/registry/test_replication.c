@@ -15,6 +15,7 @@
 #include "hook_receiver.h"
 #include "registry_fixture.h"
 #include "replication_helpers.h"
+#include "wait.h"
 
 static void test_copy_to_basic(void **state)
 {
@@ -97,11 +98,11 @@ static void test_speed_limit(void **state)
     (void)state;
     /* 4000 → 512,000 bytes/s after a 1,024,000-byte burst: the 2.5 MiB layer takes ≥ 3 s
      * at Harbor's rate; a run that ignored the limit would take well under a second. */
-    long long t0 = engine_fixture_now_ms();
+    long long t0 = wait_now_ms();
     char *id = repl_launch(rh_src_image("lib/app", "v1"), "docker-registry", &rh.basic,
                            "mirror/slow", false, 4000, false);
     repl_wait(id, "Success", 60000);
-    long long took = engine_fixture_now_ms() - t0;
+    long long took = wait_now_ms() - t0;
     repl_log_has(id, "limit network speed at 4000 kb/s");
     fprintf(stderr, "speed limit: %lld ms for %d bytes\n", took, RH_BIG);
     assert_true(took >= (RH_BIG - 1024000) * 1000LL / 512000 - 300);

@@ -14,6 +14,7 @@
 #include "fake_registry.h"
 #include "redis_fixture.h"
 #include "replication_helpers.h"
+#include "wait.h"
 
 static fake_registry *fake;
 
@@ -201,19 +202,19 @@ static void test_stop_mid_blob(void **state)
     /* 800 → 102,400 bytes/s after the burst: the 2.5 MiB layer would take ~16 s */
     char *id = repl_launch(rh_src_image("lib/app", "v1"), "docker-registry", &rh.basic,
                            "mirror/stopped", false, 800, false);
-    long long end = engine_fixture_now_ms() + 30000;
-    while (repl_log_count(id, "copying the blob sha256:") < 3 && engine_fixture_now_ms() < end)
-        engine_fixture_sleep_ms(20);
-    engine_fixture_sleep_ms(1500);   /* well inside the big layer's transfer */
+    long long end = wait_now_ms() + 30000;
+    while (repl_log_count(id, "copying the blob sha256:") < 3 && wait_now_ms() < end)
+        wait_sleep_ms(20);
+    wait_sleep_ms(1500);   /* well inside the big layer's transfer */
     char path[128];
     snprintf(path, sizeof path, "/api/v1/jobs/%s", id);
-    long long t0 = engine_fixture_now_ms();
+    long long t0 = wait_now_ms();
     hc_resp r = af_post(path, "{\"action\":\"stop\"}");
     assert_int_equal(r.status, 204);
     hc_resp_free(&r);
-    while (repl_log_count(id, "the job is stopped") == 0 && engine_fixture_now_ms() < t0 + 5000)
-        engine_fixture_sleep_ms(10);
-    long long took = engine_fixture_now_ms() - t0;
+    while (repl_log_count(id, "the job is stopped") == 0 && wait_now_ms() < t0 + 5000)
+        wait_sleep_ms(10);
+    long long took = wait_now_ms() - t0;
     fprintf(stderr, "stop mid-blob: the job saw it after %lld ms\n", took);
     assert_true(took < 1000);
     repl_wait(id, "Stopped", 5000);

@@ -22,6 +22,7 @@
 #include "cluster.h"
 #include "hook_receiver.h"
 #include "redis_fixture.h"
+#include "wait.h"
 
 #define NODES 3
 #define LEASE_S 2
@@ -79,7 +80,7 @@ static void launch_one(unsigned *seed)
         retried++;
         hc_cleanup(&cli[i]);
         hc_init(&cli[i], cl.nodes[i].port);
-        cluster_sleep_ms(20);
+        wait_sleep_ms(20);
     }
 }
 
@@ -125,7 +126,7 @@ static int wait_drained(int ms, int want_outbox_empty)
     while (cluster_now_ms() < end) {
         if (unfinished() == 0 && (!want_outbox_empty || outbox() == 0))
             return 1;
-        cluster_sleep_ms(50);
+        wait_sleep_ms(50);
     }
     fprintf(stderr, "chaos hooks: after %d ms %lld jobs unfinished, %lld events in the outbox "
                     "(dir %s)\n", ms, unfinished(), outbox(), cl.dir);
@@ -142,7 +143,7 @@ static int kill_leader(redisContext *c, char *pool, size_t poollen)
     assert_true(i >= 0);
     up[i] = 0;
     assert_int_equal(cluster_signal(&cl, i, SIGKILL), 128 + SIGKILL);
-    cluster_sleep_ms(500);
+    wait_sleep_ms(500);
     assert_int_equal(cluster_start(&cl, i), 0);
     hc_cleanup(&cli[i]);
     hc_init(&cli[i], cl.nodes[i].port);
@@ -283,7 +284,7 @@ static void test_receiver_down_then_back(void **state)
     for (int k = 0; k < pl.jobs; k++) {
         long long due = t_down + (long long)k * pl.launch_s * 1000 / pl.jobs;
         if (cluster_now_ms() < due)
-            cluster_sleep_ms((int)(due - cluster_now_ms()));
+            wait_sleep_ms((int)(due - cluster_now_ms()));
         if (killed < 0 && cluster_now_ms() >= t_down + pl.kill_at_s * 1000LL) {
             t_kill = cluster_now_ms();
             killed = kill_leader(c, old_leader, sizeof old_leader);
@@ -300,7 +301,7 @@ static void test_receiver_down_then_back(void **state)
         if (!t_takeover && redis_str(c, cur, sizeof cur, "GET {" CLUSTER_NS "}:berth:hooks:%s",
                                      "leader") && strcmp(cur, old_leader) != 0)
             t_takeover = cluster_now_ms();
-        cluster_sleep_ms(100);
+        wait_sleep_ms(100);
     }
     assert_true(t_takeover > 0);                         /* another node leads */
     assert_true(unfinished() == 0);                      /* every job ran during the outage */
@@ -312,7 +313,7 @@ static void test_receiver_down_then_back(void **state)
     long long t_back = cluster_now_ms();
     assert_true(wait_drained(pl.deliver_s * 1000, 1));
     long long back_ms = cluster_now_ms() - t_back;
-    cluster_sleep_ms(1000);                              /* anything sent twice arrives */
+    wait_sleep_ms(1000);                              /* anything sent twice arrives */
 
     got *g = NULL;
     size_t n = delivered(&g);

@@ -17,6 +17,7 @@
 
 #include "cluster.h"
 #include "redis_fixture.h"
+#include "wait.h"
 
 #define NODES 3
 #define LEASE_S 2
@@ -72,7 +73,7 @@ static void *launcher(void *arg)
         atomic_fetch_add(&refused, 1);
         hc_cleanup(&cli[i]);
         hc_init(&cli[i], cl.nodes[i].port);
-        cluster_sleep_ms(5);
+        wait_sleep_ms(5);
     }
     for (int i = 0; i < NODES; i++)
         hc_cleanup(&cli[i]);
@@ -194,7 +195,7 @@ static void test_kill9_while_draining(void **state)
     unsigned seed = 11;
     long long t0 = cluster_now_ms(), deadline = t0 + (cluster_full_scale() ? 600000 : 240000);
     while (cluster_now_ms() < deadline) {
-        cluster_sleep_ms(800 + (int)(rand_r(&seed) % 1000));   /* a kill every 0.8-1.8 s */
+        wait_sleep_ms(800 + (int)(rand_r(&seed) % 1000));   /* a kill every 0.8-1.8 s */
         int n = atomic_load(&accepted);
         done = count_success(c, n, &stuck);
         if ((n == pl.jobs && stuck == 0) || atomic_load(&bad_status))
@@ -206,7 +207,7 @@ static void test_kill9_while_draining(void **state)
         assert_int_equal(cluster_signal(&cl, i, sig), sig == SIGTERM ? 0 : 128 + SIGKILL);
         nterms += sig == SIGTERM;
         nkills += nkills < 255;
-        cluster_sleep_ms(300 + (int)(rand_r(&seed) % 700));    /* down 0.3-1 s */
+        wait_sleep_ms(300 + (int)(rand_r(&seed) % 700));    /* down 0.3-1 s */
         assert_int_equal(cluster_start(&cl, i), 0);
         atomic_store(&up[i], 1);
     }

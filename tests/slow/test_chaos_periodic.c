@@ -22,6 +22,7 @@
 #include "berth/period.h"
 #include "cluster.h"
 #include "redis_fixture.h"
+#include "wait.h"
 
 #define NODES 3
 #define LEASE_S 2
@@ -122,7 +123,7 @@ static void sleep_sampling(redisContext *c, int ms)
     long long end = cluster_now_ms() + ms;
     for (long long now = cluster_now_ms(); now < end; now = cluster_now_ms()) {
         sample(c);
-        cluster_sleep_ms(end - now < 500 ? (int)(end - now) : 500);
+        wait_sleep_ms(end - now < 500 ? (int)(end - now) : 500);
     }
 }
 
@@ -251,7 +252,7 @@ static int wait_window_done(redisContext *c, trace_counts *tc, int ms)
                 missing += tc->ended[i][f] == 0;
         if ((missing == 0 && tc->unexplained == 0) || cluster_now_ms() >= end)
             return missing;
-        cluster_sleep_ms(500);
+        wait_sleep_ms(500);
     }
 }
 

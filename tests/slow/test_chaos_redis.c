@@ -17,6 +17,7 @@
 #include <stdatomic.h>
 
 #include "cluster.h"
+#include "wait.h"
 
 typedef struct plan {
     int jobs;
@@ -79,7 +80,7 @@ static void *launcher(void *arg)
             break;
         }
         atomic_fetch_add(&refused, 1);
-        cluster_sleep_ms(20);
+        wait_sleep_ms(20);
     }
     hc_cleanup(&cli);
     return NULL;
@@ -97,7 +98,7 @@ static int wait_drained(const char *sock, int ms)
         if (c)
             redisFree(c);
         if (stuck)
-            cluster_sleep_ms(250);
+            wait_sleep_ms(250);
     }
     return stuck;
 }
@@ -134,7 +135,7 @@ static void run(const char *fsync, int sig)
     long long t0 = cluster_now_ms();
     int spacing = pl.jobs * 1000 / pl.rate / (pl.outages + 1);
     for (int k = 0; k < pl.outages; k++) {
-        cluster_sleep_ms(spacing);
+        wait_sleep_ms(spacing);
         pid_t rp = embedded_pid(cl.nodes[0].pid);
         assert_true(rp > 0);
         assert_int_equal(kill(rp, sig), 0);
@@ -142,7 +143,7 @@ static void run(const char *fsync, int sig)
         long long end = cluster_now_ms() + 20000;
         pid_t np = 0;
         while (cluster_now_ms() < end && ((np = embedded_pid(cl.nodes[0].pid)) == 0 || np == rp))
-            cluster_sleep_ms(20);
+            wait_sleep_ms(20);
         assert_true(np > 0 && np != rp);
     }
     pthread_join(th, NULL);

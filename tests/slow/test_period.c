@@ -11,6 +11,7 @@
 #include "berth/berth.h"
 #include "berth/period.h"
 #include "engine_fixture.h"
+#include "wait.h"
 
 static redis_fixture rf;
 static atomic_int runs;
@@ -84,9 +85,9 @@ static void test_three_nodes_no_duplicates(void **state)
     for (int i = 0; i < 3; i++)
         n[i] = start_node(BERTH_MISFIRE_ONCE, 1000, true);
     char *pid = launch_policy(&n[0], "*/1 * * * * *");
-    long long t0 = engine_fixture_now_ms();
-    engine_fixture_sleep_ms(63000);
-    long long secs = (engine_fixture_now_ms() - t0) / 1000;
+    long long t0 = wait_now_ms();
+    wait_sleep_ms(63000);
+    long long secs = (wait_now_ms() - t0) / 1000;
     for (int i = 0; i < 3; i++)
         stop_node(&n[i]);
     long long execs = redis_fixture_int(&rf, "ZCARD {t}:executions:%s", pid);
@@ -129,7 +130,7 @@ static long long after_downtime(berth_misfire m, int back)
     long long now = (long long)time(NULL);
     redis_fixture_int(&rf, "HSET {t}:berth:period:fired %s %lld", pid, now - 20);
     assert_int_equal(berth_engine_start(n.e), 0);
-    engine_fixture_sleep_ms(1500);
+    wait_sleep_ms(1500);
     stop_node(&n);
     long long got = fires_until(pid, now - back);
     free(pid);
@@ -157,9 +158,9 @@ static void test_unschedule_while_running(void **state)
     hold_ms = 30000;
     node n = start_node(BERTH_MISFIRE_ONCE, 1000, true);
     char *pid = launch_policy(&n, "*/1 * * * * *");
-    long long end = engine_fixture_now_ms() + 5000;
-    while (atomic_load(&runs) == 0 && engine_fixture_now_ms() < end)
-        engine_fixture_sleep_ms(10);
+    long long end = wait_now_ms() + 5000;
+    while (atomic_load(&runs) == 0 && wait_now_ms() < end)
+        wait_sleep_ms(10);
     /* a TICK holds 30 s: the first fire runs (and a second when two fires fell due in the
      * same fetch) */
     assert_in_range(atomic_load(&runs), 1, 2);
@@ -172,7 +173,7 @@ static void test_unschedule_while_running(void **state)
     assert_true(redis_fixture_int(&rf, "ZCOUNT {t}:executions:%s -1 -1", pid) <= 1);
     assert_int_equal(redis_fixture_int(&rf, "ZCARD {t}:period:policies"), 0);
     assert_int_equal(redis_fixture_int(&rf, "ZCARD {t}:scheduled"), 0);
-    engine_fixture_sleep_ms(2500);
+    wait_sleep_ms(2500);
     assert_int_equal(redis_fixture_int(&rf, "ZCARD {t}:executions:%s", pid), planned); /* no new fires */
     assert_true(atomic_load(&runs) <= 4);
     assert_int_equal(berth_engine_stop_job(n.e, pid), 0);         /* stats remain: idempotent */
@@ -233,7 +234,7 @@ static void test_bad_cron_and_retention(void **state)
                          0);
     assert_int_equal(redis_fixture_int(&rf, "ZCARD {t}:period:policies"), 0);
     char *pid = launch_policy(&n, "* * * * * *");
-    engine_fixture_sleep_ms(8000);
+    wait_sleep_ms(8000);
     long long done = redis_fixture_int(&rf, "ZCOUNT {t}:executions:%s -1 -1", pid);
     fprintf(stderr, "finished executions kept: %lld (keep 3)\n", done);
     assert_true(done <= 3 + 5);  /* trimmed every 5 s */

@@ -14,6 +14,7 @@
 #include <hiredis/hiredis.h>
 
 #include "redis_fixture.h"
+#include "wait.h"
 
 long long cluster_now_ms(void)
 {
@@ -22,17 +23,11 @@ long long cluster_now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void cluster_sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 void cluster_pace(long long t0_ms, int n, int rate)
 {
     long long due = t0_ms + (long long)n * 1000 / rate, now = cluster_now_ms();
     if (now < due)
-        cluster_sleep_ms((int)(due - now));
+        wait_sleep_ms((int)(due - now));
 }
 
 int cluster_full_scale(void)
@@ -126,7 +121,7 @@ int cluster_signal(cluster *c, int i, int sig)
             waitpid(nd->pid, &status, 0);
             break;
         }
-        cluster_sleep_ms(5);
+        wait_sleep_ms(5);
     }
     nd->pid = 0;
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);

@@ -83,8 +83,8 @@ int cluster_find_log(const cluster *c, const char *needle);
 struct redisContext;
 int cluster_count_status(struct redisContext *c, char (*ids)[40], int n, const char *want);
 
+/* Wall-clock milliseconds (CLOCK_REALTIME): the CHAOS trace's clock. Waits: wait.h. */
 long long cluster_now_ms(void);
-void cluster_sleep_ms(int ms);
 /* Sleeps until launch number n of a run that began at t0_ms is due at rate per second. */
 void cluster_pace(long long t0_ms, int n, int rate);
 /* True when BERTH_CHAOS_SCALE=full (make test-chaos): the tests' full sizes. */

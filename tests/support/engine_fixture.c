@@ -2,10 +2,10 @@
 #include "test.h"
 
 #include "engine_fixture.h"
+#include "wait.h"
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 berth_engine_config engine_fixture_config(redis_fixture *rf)
 {
@@ -19,19 +19,6 @@ berth_engine_config engine_fixture_config(redis_fixture *rf)
     return c;
 }
 
-void engine_fixture_sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-long long engine_fixture_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void engine_fixture_status(berth_engine *e, const char *id, char *out, size_t outlen)
 {
     berth_stats *s = NULL;
@@ -41,17 +28,25 @@ void engine_fixture_status(berth_engine *e, const char *id, char *out, size_t ou
     berth_stats_free(s);
 }
 
+typedef struct status_wait {
+    berth_engine *e;
+    const char *id, *want;
+    char st[32];
+} status_wait;
+
+static bool status_is(void *arg)
+{
+    status_wait *w = arg;
+    engine_fixture_status(w->e, w->id, w->st, sizeof w->st);
+    return strcmp(w->st, w->want) == 0;
+}
+
 int engine_fixture_wait_status(berth_engine *e, const char *id, const char *want, int timeout_ms)
 {
-    long long end = engine_fixture_now_ms() + timeout_ms;
-    char st[32];
-    do {
-        engine_fixture_status(e, id, st, sizeof st);
-        if (strcmp(st, want) == 0)
-            return 1;
-        engine_fixture_sleep_ms(10);
-    } while (engine_fixture_now_ms() < end);
-    fprintf(stderr, "job %s: waited for %s, status is '%s'\n", id, want, st);
+    status_wait w = {e, id, want, ""};
+    if (wait_until(status_is, &w, timeout_ms))
+        return 1;
+    fprintf(stderr, "job %s: waited for %s, status is '%s'\n", id, want, w.st);
     return 0;
 }
 

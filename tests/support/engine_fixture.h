@@ -7,7 +7,7 @@
 
 /* Config pointing at rf's unix socket, namespace "t", fast leases and back-off. */
 berth_engine_config engine_fixture_config(redis_fixture *rf);
-/* Polls the job's status every 10 ms until it equals want or timeout_ms passes.
+/* Waits (wait_until) until the job's status equals want, up to timeout_ms.
  * Returns 1 when reached. */
 int engine_fixture_wait_status(berth_engine *e, const char *id, const char *want, int timeout_ms);
 /* Current status string into out ("" if none). */
@@ -15,7 +15,5 @@ void engine_fixture_status(berth_engine *e, const char *id, char *out, size_t ou
 /* Launches a Generic job of type name without parameters (asserts it was accepted) and
  * returns its id; the caller frees it with free. */
 char *engine_fixture_launch(berth_engine *e, const char *name);
-void engine_fixture_sleep_ms(int ms);
-long long engine_fixture_now_ms(void);
 
 #endif

@@ -2,6 +2,7 @@
 #include "hook_receiver.h"
 
 #include "mhd_upload.h"
+#include "wait.h"
 
 #include <microhttpd.h>
 #include <pthread.h>
@@ -46,7 +47,7 @@ static enum MHD_Result answer(hook_receiver *r, struct MHD_Connection *c, mhd_up
         pthread_mutex_unlock(&r->mu);
         if (done)
             break;
-        mhd_sleep_ms(100);
+        wait_sleep_ms(100);
     }
     struct MHD_Response *resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
     enum MHD_Result ret = MHD_queue_response(c, m == HR_OK ? 200 : 500, resp);
@@ -110,7 +111,7 @@ int hr_up(hook_receiver *r)
     for (int i = 0; i < 50 && !r->d; i++) {   /* the port may be busy a moment */
         r->d = listen_on(r, r->port);
         if (!r->d)
-            mhd_sleep_ms(100);
+            wait_sleep_ms(100);
     }
     return r->d ? 0 : -1;
 }
@@ -147,7 +148,7 @@ size_t hr_wait(hook_receiver *r, size_t n, int ms)
         got = hr_delivered(r, NULL, 0);
         if (got >= n)
             break;
-        mhd_sleep_ms(10);
+        wait_sleep_ms(10);
     }
     return got;
 }

@@ -2,6 +2,7 @@
 #include "http_fake.h"
 
 #include "mhd_upload.h"
+#include "wait.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -29,13 +30,6 @@ struct http_fake {
 };
 
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static enum MHD_Result add_header(void *cls, enum MHD_ValueKind kind, const char *k,
                                   const char *v)
 {
@@ -61,7 +55,7 @@ static void record(http_fake *f, struct MHD_Connection *c, const char *method, c
         memcpy(r.body, u->p, u->len);
     r.body[u->len] = '\0';
     r.body_len = u->len;
-    r.t_ms = now_ms();
+    r.t_ms = wait_now_ms();
     *copy = r;
     pthread_mutex_lock(&f->mu);
     if (f->n < MAX_REQS) {
@@ -79,14 +73,14 @@ static void record(http_fake *f, struct MHD_Connection *c, const char *method, c
 
 static void wait_or_stop(http_fake *f, int ms)
 {
-    long long end = now_ms() + ms;
-    while (now_ms() < end) {
+    long long end = wait_now_ms() + ms;
+    while (wait_now_ms() < end) {
         pthread_mutex_lock(&f->mu);
         bool stop = f->stopping;
         pthread_mutex_unlock(&f->mu);
         if (stop)
             return;
-        mhd_sleep_ms(20);
+        wait_sleep_ms(20);
     }
 }
 
@@ -199,10 +193,10 @@ size_t hf_count(http_fake *f)
 
 size_t hf_wait(http_fake *f, size_t n, int ms)
 {
-    long long end = now_ms() + ms;
+    long long end = wait_now_ms() + ms;
     size_t got;
-    while ((got = hf_count(f)) < n && now_ms() < end)
-        mhd_sleep_ms(10);
+    while ((got = hf_count(f)) < n && wait_now_ms() < end)
+        wait_sleep_ms(10);
     return got;
 }
 

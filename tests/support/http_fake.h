@@ -17,7 +17,7 @@ typedef struct hf_req {
     char *headers;       /* "Name: value\n" per header line, in arrival order */
     char *body;          /* NUL-terminated; may hold NUL bytes (see body_len) */
     size_t body_len;
-    long long t_ms;      /* arrival, CLOCK_MONOTONIC milliseconds (engine_fixture_now_ms) */
+    long long t_ms;      /* arrival, CLOCK_MONOTONIC milliseconds (wait_now_ms) */
 } hf_req;
 
 typedef struct hf_reply {

@@ -35,8 +35,3 @@ void mhd_upload_done(void *cls, struct MHD_Connection *c, void **state,
     *state = NULL;
 }
 
-void mhd_sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}

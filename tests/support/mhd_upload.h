@@ -18,6 +18,5 @@ bool mhd_upload_step(void **state, const char *data, size_t *size, mhd_upload **
 /* MHD_OPTION_NOTIFY_COMPLETED callback freeing the upload. */
 void mhd_upload_done(void *cls, struct MHD_Connection *c, void **state,
                      enum MHD_RequestTerminationCode code);
-void mhd_sleep_ms(int ms);
 
 #endif

@@ -1,5 +1,6 @@
 /* Private redis-server per test process; see redis_fixture.h. */
 #include "redis_fixture.h"
+#include "wait.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -29,12 +30,6 @@ int redis_fixture_free_port(void)
     if (fd >= 0)
         close(fd);
     return port;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
 }
 
 static int spawn(redis_fixture *rf, const char *const *extra)
@@ -83,7 +78,7 @@ static int spawn(redis_fixture *rf, const char *const *extra)
             rf->pid = 0;
             return -1;
         }
-        sleep_ms(10);
+        wait_sleep_ms(10);
     }
     return -1;
 }
@@ -116,7 +111,7 @@ static void terminate(redis_fixture *rf, int sig)
             rf->pid = 0;
             return;
         }
-        sleep_ms(10);
+        wait_sleep_ms(10);
     }
     kill(rf->pid, SIGKILL);
     waitpid(rf->pid, NULL, 0);

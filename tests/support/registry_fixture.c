@@ -13,15 +13,10 @@
 
 #include "redis_fixture.h"
 #include "registry_fixture.h"
+#include "wait.h"
 
 #define ISSUER "berth-test-issuer"
 #define SERVICE "berth-test-registry"
-
-static void nap(int ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 /* Runs argv with stdout to out_path (NULL: /dev/null) and stderr to /dev/null; waits.
  * Returns the exit status, or -1. */
@@ -87,7 +82,7 @@ static int wait_http(const char *url, pid_t pid, int ms)
         else if (waitpid(pid, NULL, WNOHANG) == pid)
             break;
         else
-            nap(50);
+            wait_sleep_ms(50);
     }
     curl_easy_cleanup(c);
     return ok;
@@ -200,7 +195,7 @@ static void reap(pid_t *pid)
         return;
     kill(*pid, SIGTERM);
     for (int i = 0; i < 200 && waitpid(*pid, NULL, WNOHANG) != *pid; i++)
-        nap(10);
+        wait_sleep_ms(10);
     kill(*pid, SIGKILL);
     waitpid(*pid, NULL, 0);
     *pid = 0;

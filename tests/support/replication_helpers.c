@@ -7,6 +7,7 @@
 #include "berth/jobs.h"
 #include "engine_fixture.h"
 #include "replication_helpers.h"
+#include "wait.h"
 
 rh_state rh;
 const char *const rh_tags[RH_NTAGS] = {"v1", "oci", "multi", "dlist"};
@@ -313,12 +314,12 @@ static void status_of(const char *id, char *out, size_t outlen)
 void repl_wait(const char *id, const char *want, int ms)
 {
     char st[32] = "";
-    long long end = engine_fixture_now_ms() + ms;
-    while (engine_fixture_now_ms() < end) {
+    long long end = wait_now_ms() + ms;
+    while (wait_now_ms() < end) {
         status_of(id, st, sizeof st);
         if (strcmp(st, want) == 0)
             return;
-        engine_fixture_sleep_ms(50);
+        wait_sleep_ms(50);
     }
     fprintf(stderr, "job %s: status %s, want %s\n", id, st, want);
     dump_log(id);
@@ -327,9 +328,9 @@ void repl_wait(const char *id, const char *want, int ms)
 
 void repl_wait_runs(const char *id, const char *text, int runs)
 {
-    long long end = engine_fixture_now_ms() + 60000;
-    while (repl_log_count(id, text) < runs && engine_fixture_now_ms() < end)
-        engine_fixture_sleep_ms(50);
+    long long end = wait_now_ms() + 60000;
+    while (repl_log_count(id, text) < runs && wait_now_ms() < end)
+        wait_sleep_ms(50);
     if (repl_log_count(id, text) != runs) {
         fprintf(stderr, "job %s: '%s' %d times, want %d\n", id, text, repl_log_count(id, text),
                 runs);

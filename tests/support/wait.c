@@ -1,0 +1,39 @@
+/* Polling with a deadline; see wait.h. */
+#include "wait.h"
+
+#include <errno.h>
+#include <time.h>
+
+#define POLL_MAX_MS 20   /* the slowest poll: a condition is seen at most this late */
+
+long long wait_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void wait_sleep_ms(int ms)
+{
+    if (ms <= 0)
+        return;
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)   /* cut short: sleep the rest */
+        ;
+}
+
+bool wait_until(wait_pred pred, void *arg, int deadline_ms)
+{
+    long long end = wait_now_ms() + deadline_ms;
+    int step = 1;
+    for (;;) {
+        if (pred(arg))
+            return true;
+        long long left = end - wait_now_ms();
+        if (left <= 0)
+            return false;
+        wait_sleep_ms(step < left ? step : (int)left);
+        if (step < POLL_MAX_MS)
+            step = step * 2 < POLL_MAX_MS ? step * 2 : POLL_MAX_MS;
+    }
+}

@@ -1,0 +1,24 @@
+/* Waiting in tests without lying or flaking: a condition is polled until it holds or a
+ * deadline passes (wait_until), never assumed after a fixed sleep. A fixed sleep
+ * (wait_sleep_ms) is for a *negative* check only — "nothing happens within this window",
+ * which no poll can prove — or to pace a load; the comment at the call says which.
+ * One clock for all tests: CLOCK_MONOTONIC milliseconds. No state, thread-safe. */
+#ifndef BERTH_TEST_WAIT_H
+#define BERTH_TEST_WAIT_H
+
+#include <stdbool.h>
+
+/* A condition to wait for; arg is the caller's. Called on the caller's thread only. */
+typedef bool (*wait_pred)(void *arg);
+
+/* Calls pred(arg) at once and then every few milliseconds (1 ms at first, backing off to
+ * 20 ms) until it returns true or deadline_ms milliseconds have passed; pred is called
+ * once more at the deadline. Returns the last result: true when the condition held. */
+bool wait_until(wait_pred pred, void *arg, int deadline_ms);
+
+/* CLOCK_MONOTONIC in milliseconds. */
+long long wait_now_ms(void);
+/* A fixed sleep: only before a negative check or to pace a load (see above). */
+void wait_sleep_ms(int ms);
+
+#endif
