@@ -50,27 +50,11 @@ static berth_engine *new_engine(probe *p, unsigned max_fails, unsigned max_conc,
                                 bool (*should_retry)(void *))
 {
     berth_engine_config c = engine_fixture_config(&rf);
-    berth_engine *e = NULL;
-    char err[256];
-    assert_int_equal(berth_engine_new(&c, &e, err, sizeof err), 0);
     berth_job_type t = {.name = "PROBE", .max_fails = max_fails, .max_concurrency = max_conc,
                         .should_retry = should_retry, .run = probe_run, .userdata = p};
-    assert_int_equal(berth_engine_register(e, &t), 0);
+    berth_engine *e = engine_fixture_new(&c, (berth_job_type[]){t, {0}});
     assert_int_equal(berth_engine_register(e, &t), BERTH_EINVAL); /* duplicate name */
     return e;
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    return redis_fixture_start(&rf, NULL);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    redis_fixture_stop(&rf);
-    return 0;
 }
 
 static int flush(void **state)
@@ -299,11 +283,9 @@ static void test_self_stop_and_duplicate_delivery(void **state)
     (void)state;
     probe p = {0};
     berth_engine_config c = engine_fixture_config(&rf);
-    char err[256];
-    assert_int_equal(berth_engine_new(&c, &self_engine, err, sizeof err), 0);
-    berth_job_type t = {.name = "PROBE", .run = stops_itself, .userdata = &p};
-    assert_int_equal(berth_engine_register(self_engine, &t), 0);
-    assert_int_equal(berth_engine_start(self_engine), 0);
+    self_engine = engine_fixture_start(&c, (berth_job_type[]){{.name = "PROBE",
+                                                               .run = stops_itself,
+                                                               .userdata = &p}, {0}});
     char *id = launch(self_engine, NULL, false, NULL);
     assert_true(engine_fixture_wait_status(self_engine, id, "Stopped", 5000));
     wait_sleep_ms(200);
@@ -373,5 +355,5 @@ int main(void)
         cmocka_unit_test_setup(test_self_stop_and_duplicate_delivery, flush),
         cmocka_unit_test_setup(test_demo_job_failed_env, flush),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return REDIS_FIXTURE_RUN(&rf, tests);
 }

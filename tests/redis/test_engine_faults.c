@@ -44,12 +44,8 @@ static berth_engine *new_engine(probe *p, double backoff_scale)
 {
     berth_engine_config c = engine_fixture_config(&rf);
     c.backoff_scale = backoff_scale;
-    berth_engine *e = NULL;
-    char err[256];
-    assert_int_equal(berth_engine_new(&c, &e, err, sizeof err), 0);
-    berth_job_type t = {.name = "PROBE", .run = probe_run, .userdata = p};
-    assert_int_equal(berth_engine_register(e, &t), 0);
-    return e;
+    return engine_fixture_new(&c, (berth_job_type[]){{.name = "PROBE", .run = probe_run,
+                                                      .userdata = p}, {0}});
 }
 
 static char *launch(berth_engine *e, const char *kind, uint64_t delay)
@@ -69,8 +65,6 @@ static long long runs_of(const char *id)
     return n;
 }
 
-static int setup(void **state) { (void)state; return redis_fixture_start(&rf, NULL); }
-static int teardown(void **state) { (void)state; redis_fixture_stop(&rf); return 0; }
 static int flush(void **state) { (void)state; redis_fixture_flush(&rf); return 0; }
 
 static void test_stop_pending(void **state)
@@ -367,5 +361,5 @@ int main(void)
         cmocka_unit_test_setup(test_sweep_hung_jobs_and_dead_pools, flush),
         cmocka_unit_test_setup(test_redis_down_then_back, flush),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return REDIS_FIXTURE_RUN(&rf, tests);
 }

@@ -40,13 +40,7 @@ static berth_engine *engine(run_fn run, unsigned grace_ms)
     berth_engine_config c = engine_fixture_config(&rf);
     c.grace_ms = grace_ms;
     c.workers = 1;
-    berth_engine *e = NULL;
-    char err[256];
-    assert_int_equal(berth_engine_new(&c, &e, err, sizeof err), 0);
-    assert_int_equal(berth_engine_register(e, &(berth_job_type){.name = "STUBBORN", .run = run}),
-                     0);
-    assert_int_equal(berth_engine_start(e), 0);
-    return e;
+    return engine_fixture_start(&c, (berth_job_type[]){{.name = "STUBBORN", .run = run}, {0}});
 }
 
 static long long rint_(const char *fmt, const char *arg)
@@ -113,24 +107,11 @@ static void test_handed_back_run_finishes_elsewhere(void **state)
     berth_engine_free(other);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return redis_fixture_start(&rf, NULL);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    redis_fixture_stop(&rf);
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stop_gives_up_and_hands_back),
         cmocka_unit_test(test_handed_back_run_finishes_elsewhere),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return REDIS_FIXTURE_RUN(&rf, tests);
 }

@@ -21,12 +21,6 @@ static int fail_job(berth_ctx *ctx, const char *params, void *ud)
     return BERTH_EJOB;
 }
 
-static int noop(berth_ctx *ctx, const char *params, void *ud)
-{
-    (void)ctx, (void)params, (void)ud;
-    return 0;
-}
-
 static bool is_integer(const char *s)
 {
     if (*s == '-')
@@ -63,14 +57,9 @@ static berth_engine *start(void)
     berth_engine_config cfg = engine_fixture_config(&rf);
     cfg.backoff_scale = 0.05;   /* the first retry ~1 s away: long enough to read the set */
     cfg.periodic.enabled = true;
-    berth_engine *e;
-    char err[256];
-    assert_int_equal(berth_engine_new(&cfg, &e, err, sizeof err), 0);
-    assert_int_equal(berth_engine_register(e, &(berth_job_type){.name = "FAILS", .run = fail_job,
-                                                                .max_fails = 10}), 0);
-    assert_int_equal(berth_engine_register(e, &(berth_job_type){.name = "NOOP", .run = noop}), 0);
-    assert_int_equal(berth_engine_start(e), 0);
-    return e;
+    return engine_fixture_start(&cfg, (berth_job_type[]){
+        {.name = "FAILS", .run = fail_job, .max_fails = 10},
+        {.name = "NOOP", .run = engine_fixture_noop}, {0}});
 }
 
 static void test_retry_scores(void **state)
@@ -124,24 +113,11 @@ static void test_scheduled_scores(void **state)
     berth_engine_free(e);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return redis_fixture_start(&rf, NULL);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    redis_fixture_stop(&rf);
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_retry_scores),
         cmocka_unit_test(test_scheduled_scores),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return REDIS_FIXTURE_RUN(&rf, tests);
 }

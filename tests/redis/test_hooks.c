@@ -40,13 +40,8 @@ static berth_engine *engine(double hook_scale, unsigned retry_hours)
     c.log_level = BERTH_LOG_WARNING;
     c.hook_backoff_scale = hook_scale;
     c.hook_retry_hours = retry_hours;
-    berth_engine *e = NULL;
-    char err[256];
-    assert_int_equal(berth_engine_new(&c, &e, err, sizeof err), 0);
-    berth_job_type t = {.name = "HOOKED", .run = two_checkins};
-    assert_int_equal(berth_engine_register(e, &t), 0);
-    assert_int_equal(berth_engine_start(e), 0);
-    return e;
+    return engine_fixture_start(&c, (berth_job_type[]){{.name = "HOOKED", .run = two_checkins},
+                                                        {0}});
 }
 
 static char *launch(berth_engine *e, int port, const char *url_override)
@@ -101,8 +96,6 @@ static void expect_sequence(hook_receiver *hr, const char *id, size_t from)
         free(b[i]);
 }
 
-static int setup(void **state) { (void)state; return redis_fixture_start(&rf, NULL); }
-static int teardown(void **state) { (void)state; redis_fixture_stop(&rf); return 0; }
 static int flush(void **state) { (void)state; redis_fixture_flush(&rf); return 0; }
 
 static void test_in_order_with_ack(void **state)
@@ -331,5 +324,5 @@ int main(void)
         cmocka_unit_test_setup(test_outdated_dropped, flush),
         cmocka_unit_test_setup(test_killed_node_events_delivered, flush),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return REDIS_FIXTURE_RUN(&rf, tests);
 }

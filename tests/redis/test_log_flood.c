@@ -53,11 +53,8 @@ static void test_one_gib_of_log_is_capped(void **state)
     joblog_set_start(logs);
     berth_engine_config c = engine_fixture_config(&rf);
     c.job_logs = logs;
-    berth_engine *e = NULL;
-    assert_int_equal(berth_engine_new(&c, &e, err, sizeof err), 0);
-    assert_int_equal(berth_engine_register(e, &(berth_job_type){.name = "FLOOD", .run = flood_run}), 0);
-    assert_int_equal(berth_engine_register(e, &(berth_job_type){.name = "QUIET", .run = quiet_run}), 0);
-    assert_int_equal(berth_engine_start(e), 0);
+    berth_engine *e = engine_fixture_start(&c, (berth_job_type[]){
+        {.name = "FLOOD", .run = flood_run}, {.name = "QUIET", .run = quiet_run}, {0}});
 
     long long t0 = wait_now_ms();
     char *flood = engine_fixture_launch(e, "FLOOD");

@@ -93,12 +93,6 @@ static void test_config_key(void **state)
 
 static berth_engine *eng;
 
-static int noop(berth_ctx *ctx, const char *params, void *ud)
-{
-    (void)ctx, (void)params, (void)ud;
-    return 0;
-}
-
 static api_server *server(double fraction)
 {
     api_ctx c = {.engine = eng, .secret = "mg-secret", .ns = "t",
@@ -261,7 +255,8 @@ static int engine_up(void **state)
     if (berth_engine_new(&c, &eng, err, sizeof err) != 0)
         return -1;
     /* not started: launched jobs stay queued, so memory only grows */
-    return berth_engine_register(eng, &(berth_job_type){.name = "FILL", .run = noop});
+    return berth_engine_register(eng, &(berth_job_type){.name = "FILL",
+                                                        .run = engine_fixture_noop});
 }
 
 static int engine_down(void **state)

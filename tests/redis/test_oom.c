@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 
 #include "berth/berth.h"
+#include "engine_fixture.h"
 #include "redis_fixture.h"
 #include "util/alloc.h"
 
@@ -43,25 +44,6 @@ static long disarm(void)
 {
     berth_alloc_set_hooks(NULL);
     return atomic_load(&failed);
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    return redis_fixture_start(&rf, NULL);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    redis_fixture_stop(&rf);
-    return 0;
-}
-
-static int noop(berth_ctx *ctx, const char *params, void *ud)
-{
-    (void)ctx, (void)params, (void)ud;
-    return 0;
 }
 
 static berth_engine_config config(void)
@@ -104,7 +86,8 @@ static int call_new(void *arg)
     if (rc == BERTH_ENOMEM)
         assert_non_null(strstr(err, "out of memory"));
     if (rc == 0)
-        rc = berth_engine_register(e, &(berth_job_type){.name = "NOOP", .run = noop});
+        rc = berth_engine_register(e, &(berth_job_type){.name = "NOOP",
+                                                        .run = engine_fixture_noop});
     berth_engine_free(e);
     return rc;
 }
@@ -162,11 +145,8 @@ static void test_launch_and_get(void **state)
 {
     (void)state;
     berth_engine_config c = config();
-    berth_engine *e = NULL;
-    char err[256];
-    assert_int_equal(berth_engine_new(&c, &e, err, sizeof err), 0);
-    assert_int_equal(berth_engine_register(e, &(berth_job_type){.name = "NOOP", .run = noop}),
-                     0);
+    berth_engine *e = engine_fixture_new(
+        &c, (berth_job_type[]){{.name = "NOOP", .run = engine_fixture_noop}, {0}});
     assert_true(each_failure(call_launch, e) > 0);
     assert_true(each_failure(call_launch_unique, e) > 0);
     assert_true(each_failure(call_batch, e) > 0);
@@ -179,5 +159,5 @@ int main(void)
         cmocka_unit_test(test_engine_new_and_register),
         cmocka_unit_test(test_launch_and_get),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return REDIS_FIXTURE_RUN(&rf, tests);
 }

@@ -123,20 +123,12 @@ static void capture(berth_log_level lvl, const char *file, int line, const char 
         snprintf(logged, sizeof logged, "%s", msg);
 }
 
-static int noop(berth_ctx *ctx, const char *params, void *ud)
-{
-    (void)ctx, (void)params, (void)ud;
-    return 0;
-}
-
 static int start_on(const char *unix_path)
 {
     berth_engine_config cfg = {.redis_unix = unix_path, .ns = "t", .workers = 1,
                                .log = capture, .log_level = BERTH_LOG_DEBUG};
-    berth_engine *e;
-    char err[256];
-    assert_int_equal(berth_engine_new(&cfg, &e, err, sizeof err), 0);
-    assert_int_equal(berth_engine_register(e, &(berth_job_type){.name = "NOOP", .run = noop}), 0);
+    berth_engine *e = engine_fixture_new(
+        &cfg, (berth_job_type[]){{.name = "NOOP", .run = engine_fixture_noop}, {0}});
     logged[0] = '\0';
     int rc = berth_engine_start(e);
     if (rc == 0)

@@ -21,21 +21,13 @@ static void capture(berth_log_level lvl, const char *file, int line, const char 
         snprintf(logged, sizeof logged, "%s", msg);
 }
 
-static int noop(berth_ctx *ctx, const char *params, void *ud)
-{
-    (void)ctx, (void)params, (void)ud;
-    return 0;
-}
-
 static int start_engine(void)
 {
     berth_engine_config cfg = engine_fixture_config(&rf);
     cfg.log = capture;
     cfg.log_level = BERTH_LOG_DEBUG;
-    berth_engine *e;
-    char err[256];
-    assert_int_equal(berth_engine_new(&cfg, &e, err, sizeof err), 0);
-    assert_int_equal(berth_engine_register(e, &(berth_job_type){.name = "NOOP", .run = noop}), 0);
+    berth_engine *e = engine_fixture_new(
+        &cfg, (berth_job_type[]){{.name = "NOOP", .run = engine_fixture_noop}, {0}});
     int rc = berth_engine_start(e);
     berth_engine_free(e);
     return rc;
@@ -71,23 +63,10 @@ static void test_fresh_then_newer(void **state)
     assert_non_null(strstr(berth_strerror(BERTH_ESCHEMA), "newer Berth"));
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return redis_fixture_start(&rf, NULL);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    redis_fixture_stop(&rf);
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fresh_then_newer),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return REDIS_FIXTURE_RUN(&rf, tests);
 }

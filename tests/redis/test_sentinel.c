@@ -66,12 +66,6 @@ static int teardown(void **state)
     return 0;
 }
 
-static int noop(berth_ctx *ctx, const char *params, void *ud)
-{
-    (void)ctx, (void)params, (void)ud;
-    return 0;
-}
-
 /* The caller's strings and sentinel array are overwritten and freed right after
  * berth_engine_new: the engine must have copied everything it keeps. */
 static berth_engine *engine_via(const char *master)
@@ -90,7 +84,7 @@ static berth_engine *engine_via(const char *master)
     memset(m, 'x', strlen(m));
     memset(list, 0xff, 2 * sizeof *list);
     free(host1), free(host2), free(m), free(list);
-    berth_job_type t = {.name = "NOOP", .run = noop};
+    berth_job_type t = {.name = "NOOP", .run = engine_fixture_noop};
     assert_int_equal(berth_engine_register(e, &t), 0);
     return e;
 }

@@ -38,10 +38,7 @@ static node start_node(berth_misfire misfire, unsigned keep, bool start)
     berth_engine_config c = engine_fixture_config(&rf);
     c.periodic = (berth_periodic_config){.enabled = true, .misfire = misfire,
                                          .keep_executions = keep};
-    char err[256];
-    assert_int_equal(berth_engine_new(&c, &n.e, err, sizeof err), 0);
-    berth_job_type t = {.name = "TICK", .run = tick};
-    assert_int_equal(berth_engine_register(n.e, &t), 0);
+    n.e = engine_fixture_new(&c, (berth_job_type[]){{.name = "TICK", .run = tick}, {0}});
     if (start)
         assert_int_equal(berth_engine_start(n.e), 0);
     return n;
@@ -67,8 +64,6 @@ static char *launch_policy(node *n, const char *cron)
     return id;
 }
 
-static int setup(void **state) { (void)state; return redis_fixture_start(&rf, NULL); }
-static int teardown(void **state) { (void)state; redis_fixture_stop(&rf); return 0; }
 static int flush(void **state)
 {
     (void)state;
@@ -189,11 +184,9 @@ static void test_engine_without_periodic_part(void **state)
 {
     (void)state;
     berth_engine_config c = engine_fixture_config(&rf);
-    berth_engine *e = NULL;
+    berth_engine *e = engine_fixture_new(&c, (berth_job_type[]){{.name = "TICK", .run = tick},
+                                                                 {0}});
     char err[256] = "";
-    assert_int_equal(berth_engine_new(&c, &e, err, sizeof err), 0);
-    berth_job_type t = {.name = "TICK", .run = tick};
-    assert_int_equal(berth_engine_register(e, &t), 0);
     assert_false(berth_engine_periodic(e));
     berth_launch l = {.name = "TICK", .kind = "Periodic", .cron_spec = "* * * * * *"};
     assert_int_equal(berth_engine_launch(e, &l, NULL, err, sizeof err), BERTH_EINVAL);
@@ -252,5 +245,5 @@ int main(void)
         cmocka_unit_test_setup(test_bad_cron_and_retention, flush),
         cmocka_unit_test_setup(test_three_nodes_no_duplicates, flush),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return REDIS_FIXTURE_RUN(&rf, tests);
 }

@@ -19,6 +19,30 @@ berth_engine_config engine_fixture_config(redis_fixture *rf)
     return c;
 }
 
+int engine_fixture_noop(berth_ctx *ctx, const char *params, void *ud)
+{
+    (void)ctx, (void)params, (void)ud;
+    return 0;
+}
+
+berth_engine *engine_fixture_new(const berth_engine_config *cfg, const berth_job_type *types)
+{
+    berth_engine *e = NULL;
+    char err[256] = "";
+    if (berth_engine_new(cfg, &e, err, sizeof err) != 0)
+        fail_msg("berth_engine_new: %s", err);
+    for (const berth_job_type *t = types; t && t->name; t++)
+        assert_int_equal(berth_engine_register(e, t), 0);
+    return e;
+}
+
+berth_engine *engine_fixture_start(const berth_engine_config *cfg, const berth_job_type *types)
+{
+    berth_engine *e = engine_fixture_new(cfg, types);
+    assert_int_equal(berth_engine_start(e), 0);
+    return e;
+}
+
 void engine_fixture_status(berth_engine *e, const char *id, char *out, size_t outlen)
 {
     berth_stats *s = NULL;

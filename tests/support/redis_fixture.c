@@ -1,6 +1,7 @@
 /* Private redis-server per test process; see redis_fixture.h. */
+#include "test.h"
+
 #include "redis_fixture.h"
-#include "wait.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,6 +18,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "wait.h"
 
 int redis_fixture_free_port(void)
 {
@@ -142,15 +145,12 @@ void redis_fixture_stop(redis_fixture *rf)
     }
 }
 
-long long redis_fixture_int(redis_fixture *rf, const char *fmt, ...)
+static long long vint(redis_fixture *rf, const char *fmt, va_list ap)
 {
     redisContext *c = redisConnectUnix(rf->sock);
     long long v = -1;
     if (c && !c->err) {
-        va_list ap;
-        va_start(ap, fmt);
         redisReply *r = redisvCommand(c, fmt, ap);
-        va_end(ap);
         if (r && r->type == REDIS_REPLY_INTEGER)
             v = r->integer;
         freeReplyObject(r);
@@ -160,7 +160,56 @@ long long redis_fixture_int(redis_fixture *rf, const char *fmt, ...)
     return v;
 }
 
+long long redis_fixture_int(redis_fixture *rf, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    long long v = vint(rf, fmt, ap);
+    va_end(ap);
+    return v;
+}
+
+typedef struct int_wait {
+    redis_fixture *rf;
+    const char *fmt;
+    va_list ap;
+    long long want, got;
+} int_wait;
+
+static bool int_is(void *arg)
+{
+    int_wait *w = arg;
+    va_list ap;
+    va_copy(ap, w->ap);
+    w->got = vint(w->rf, w->fmt, ap);
+    va_end(ap);
+    return w->got == w->want;
+}
+
+bool redis_fixture_wait_int(redis_fixture *rf, long long want, int deadline_ms,
+                            const char *fmt, ...)
+{
+    int_wait w = {.rf = rf, .fmt = fmt, .want = want};
+    va_start(w.ap, fmt);
+    bool ok = wait_until(int_is, &w, deadline_ms);
+    va_end(w.ap);
+    if (!ok)
+        fprintf(stderr, "redis_fixture: waited %d ms for %lld from \"%s\", last %lld\n",
+                deadline_ms, want, fmt, w.got);
+    return ok;
+}
+
 void redis_fixture_flush(redis_fixture *rf)
 {
     redis_fixture_int(rf, "FLUSHALL");
+}
+
+int redis_fixture_run(redis_fixture *rf, const char *name, const struct CMUnitTest *tests,
+                      size_t n)
+{
+    if (redis_fixture_start(rf, NULL) != 0)
+        return 1;
+    int rc = _cmocka_run_group_tests(name, tests, n, NULL, NULL);
+    redis_fixture_stop(rf);
+    return rc;
 }

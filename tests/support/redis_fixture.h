@@ -4,6 +4,8 @@
 #ifndef BERTH_TEST_REDIS_FIXTURE_H
 #define BERTH_TEST_REDIS_FIXTURE_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 typedef struct redis_fixture {
@@ -24,9 +26,22 @@ void redis_fixture_kill(redis_fixture *rf);
 int redis_fixture_restart(redis_fixture *rf, const char *const *extra_args);
 /* Runs one command (printf-style, hiredis syntax) and returns its integer reply, or -1. */
 long long redis_fixture_int(redis_fixture *rf, const char *fmt, ...);
+/* Polls that command (wait_until) until its integer reply is want, up to deadline_ms.
+ * True when it was; false with the last reply on stderr. */
+bool redis_fixture_wait_int(redis_fixture *rf, long long want, int deadline_ms,
+                            const char *fmt, ...);
 /* A loopback TCP port that was free a moment ago (for servers a test starts itself). */
 int redis_fixture_free_port(void);
 /* FLUSHALL between tests. */
 void redis_fixture_flush(redis_fixture *rf);
+
+/* Runs a cmocka group with rf started before its first test and stopped after its last
+ * (the group set-up every redis test file repeated). Returns cmocka's result, or 1 when
+ * redis-server did not start. Use REDIS_FIXTURE_RUN(&rf, tests) from main. */
+struct CMUnitTest;
+int redis_fixture_run(redis_fixture *rf, const char *name, const struct CMUnitTest *tests,
+                      size_t n);
+#define REDIS_FIXTURE_RUN(rf, tests)                                                          \
+    redis_fixture_run((rf), #tests, (tests), sizeof(tests) / sizeof((tests)[0]))
 
 #endif
