@@ -46,6 +46,11 @@ static bool no_retry(void *ud)
     return false;
 }
 
+static bool three_runs(void *arg)
+{
+    return atomic_load(&((probe *)arg)->runs) >= 3;
+}
+
 static berth_engine *new_engine(probe *p, unsigned max_fails, unsigned max_conc,
                                 bool (*should_retry)(void *))
 {
@@ -116,9 +121,7 @@ static void test_retries_until_last_try(void **state)
     berth_engine *e = new_engine(&p, 3, 0, NULL);
     assert_int_equal(berth_engine_start(e), 0);
     char *id = launch(e, NULL, false, NULL);
-    long long end = wait_now_ms() + 10000;
-    while (atomic_load(&p.runs) < 3 && wait_now_ms() < end)
-        wait_sleep_ms(10);
+    assert_true(wait_until(three_runs, &p, 10000));
     assert_true(engine_fixture_wait_status(e, id, "Error", 5000));
     wait_sleep_ms(300); /* a 4th run would have started by now */
     assert_int_equal(atomic_load(&p.runs), 3);
@@ -325,9 +328,7 @@ static void test_demo_job_failed_env(void **state)
     berth_launch l = {.name = "DEMO", .params_json = "{\"image\":\"demo\"}"};
     assert_int_equal(berth_engine_launch(e, &l, &s, err, sizeof err), 0);
     assert_true(engine_fixture_wait_status(e, s->id, "Error", 6000));
-    long long end = wait_now_ms() + 2000;
-    while (redis_fixture_int(&rf, "ZCARD {t}:retry") != 1 && wait_now_ms() < end)
-        wait_sleep_ms(10);
+    assert_true(redis_fixture_wait_int(&rf, 1, 2000, "ZCARD {t}:retry"));
     berth_engine_free(e);
     unsetenv("JOB_FAILED");
     redisContext *rc = redisConnectUnix(rf.sock);

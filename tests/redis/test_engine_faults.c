@@ -65,6 +65,43 @@ static long long runs_of(const char *id)
     return n;
 }
 
+static bool returned(void *arg)
+{
+    return atomic_load(&((probe *)arg)->returned_ms) != 0;
+}
+
+/* The killed child's job (its id in "victim", 40 bytes of room) has started once. */
+static bool victim_running(void *arg)
+{
+    char *id = arg;
+    redisContext *c = redisConnectUnix(rf.sock);
+    redisReply *r = c && !c->err ? redisCommand(c, "GET victim") : NULL;
+    if (r && r->type == REDIS_REPLY_STRING)
+        snprintf(id, 64, "%s", r->str);
+    freeReplyObject(r);
+    if (c)
+        redisFree(c);
+    return id[0] && runs_of(id) == 1;
+}
+
+typedef struct launch_try {
+    berth_engine *e;
+    const berth_launch *l;
+    char *id;   /* the accepted job's (strdup) */
+} launch_try;
+
+static bool launched(void *arg)
+{
+    launch_try *t = arg;
+    berth_stats *s = NULL;
+    char err[256];
+    if (berth_engine_launch(t->e, t->l, &s, err, sizeof err) != 0)
+        return false;
+    t->id = strdup(s->id);
+    berth_stats_free(s);
+    return true;
+}
+
 static int flush(void **state) { (void)state; redis_fixture_flush(&rf); return 0; }
 
 static void test_stop_pending(void **state)
@@ -106,10 +143,7 @@ static void test_stop_scheduled_and_retrying(void **state)
 
     char *rid = launch(e, NULL, 0);
     assert_true(engine_fixture_wait_status(e, rid, "Error", 5000));
-    long long end = wait_now_ms() + 2000;
-    while (redis_fixture_int(&rf, "ZCARD {t}:retry") != 1 && wait_now_ms() < end)
-        wait_sleep_ms(10);
-    assert_int_equal(redis_fixture_int(&rf, "ZCARD {t}:retry"), 1);
+    assert_true(redis_fixture_wait_int(&rf, 1, 2000, "ZCARD {t}:retry"));
     assert_int_equal(berth_engine_stop_job(e, rid), 0);
     assert_int_equal(redis_fixture_int(&rf, "ZCARD {t}:retry"), 0);
     assert_true(engine_fixture_wait_status(e, rid, "Stopped", 100));
@@ -128,9 +162,7 @@ static void test_stop_running_within_a_second(void **state)
     assert_true(engine_fixture_wait_status(e, id, "Running", 5000));
     long long t0 = wait_now_ms();
     assert_int_equal(berth_engine_stop_job(e, id), 0);
-    long long end = t0 + 3000;
-    while (!atomic_load(&p.returned_ms) && wait_now_ms() < end)
-        wait_sleep_ms(5);
+    wait_until(returned, &p, 3000);
     long long took = atomic_load(&p.returned_ms) - t0;
     fprintf(stderr, "stop reached the running job in %lld ms\n", took);
     assert_true(atomic_load(&p.returned_ms) > 0 && took < 1000);
@@ -161,19 +193,7 @@ static void test_kill9_requeues_within_lease(void **state)
         _exit(0);
     }
     char id[64] = "";
-    long long end = wait_now_ms() + 5000;
-    redisContext *c = redisConnectUnix(rf.sock);
-    while (wait_now_ms() < end) {
-        redisReply *r = redisCommand(c, "GET victim");
-        if (r && r->type == REDIS_REPLY_STRING)
-            snprintf(id, sizeof id, "%s", r->str);
-        freeReplyObject(r);
-        if (id[0] && runs_of(id) == 1)
-            break;
-        wait_sleep_ms(10);
-    }
-    redisFree(c);
-    assert_true(id[0] && runs_of(id) == 1);
+    assert_true(wait_until(victim_running, id, 5000));
     kill(child, SIGKILL);
     waitpid(child, NULL, 0);
     long long killed = wait_now_ms();
@@ -332,18 +352,11 @@ static void test_redis_down_then_back(void **state)
     assert_int_equal(berth_engine_launch(e, &l, NULL, err, sizeof err), BERTH_EREDIS);
     berth_stats *s = NULL;
     assert_int_equal(berth_engine_get_stats(e, "0123456789abcdef01234567", &s), BERTH_EREDIS);
-    wait_sleep_ms(300);
+    wait_sleep_ms(300);   /* an outage the engine has time to notice (no check follows) */
     assert_int_equal(redis_fixture_restart(&rf, NULL), 0);
-    char *id = NULL;
-    long long end = wait_now_ms() + 5000;
-    while (!id && wait_now_ms() < end) {
-        if (berth_engine_launch(e, &l, &s, err, sizeof err) == 0) {
-            id = strdup(s->id);
-            berth_stats_free(s);
-        }
-        wait_sleep_ms(50);
-    }
-    assert_non_null(id);
+    launch_try t = {e, &l, NULL};
+    assert_true(wait_until(launched, &t, 5000));
+    char *id = t.id;
     assert_true(engine_fixture_wait_status(e, id, "Success", 8000));
     berth_engine_free(e);
     free(id);

@@ -44,6 +44,30 @@ static berth_engine *engine(double hook_scale, unsigned retry_hours)
                                                         {0}});
 }
 
+/* The hook counts settle at pending and (unless -1) parked; cnt holds the last reading. */
+typedef struct hook_wait {
+    berth_engine *e;
+    long long pending, parked;
+    berth_hook_counts cnt;
+} hook_wait;
+
+static bool hooks_settled(void *arg)
+{
+    hook_wait *w = arg;
+    if (berth_engine_hook_counts(w->e, &w->cnt) != 0)
+        w->cnt = (berth_hook_counts){.pending = -1, .parked = -1};
+    return w->cnt.pending == w->pending && (w->parked < 0 || w->cnt.parked == w->parked);
+}
+
+/* Waits up to ms for the counts, then asserts them (the last reading shows on a failure). */
+static void expect_hooks(hook_wait *w, int ms)
+{
+    wait_until(hooks_settled, w, ms);
+    assert_int_equal(w->cnt.pending, w->pending);
+    if (w->parked >= 0)
+        assert_int_equal(w->cnt.parked, w->parked);
+}
+
 static char *launch(berth_engine *e, int port, const char *url_override)
 {
     char url[128];
@@ -106,10 +130,10 @@ static void test_in_order_with_ack(void **state)
     char *id = launch(e, hr_port(hr), NULL);
     assert_int_equal(hr_wait(hr, 4, 5000), 4);
     expect_sequence(hr, id, 0);
-    wait_sleep_ms(200);
-    assert_int_equal(hr_delivered(hr, NULL, 0), 4);                 /* nothing twice */
-    assert_int_equal(redis_fixture_int(&rf, "XLEN {t}:berth:hooks"), 0);
-    assert_int_equal(redis_fixture_int(&rf, "HEXISTS {t}:job_track:inprogress %s", id), 0);
+    assert_true(redis_fixture_wait_int(&rf, 0, 5000, "XLEN {t}:berth:hooks"));
+    assert_true(redis_fixture_wait_int(&rf, 0, 5000, "HEXISTS {t}:job_track:inprogress %s", id));
+    wait_sleep_ms(200);                  /* a negative check: nothing is delivered twice */
+    assert_int_equal(hr_delivered(hr, NULL, 0), 4);
     berth_stats *s = NULL;
     assert_int_equal(berth_engine_get_stats(e, id, &s), 0);
     assert_string_equal(s->ack.status, "Success");                  /* Harbor's ack */
@@ -128,22 +152,21 @@ static void test_receiver_down_then_up(void **state)
     berth_engine *e = engine(0.01, 0);   /* retries 20 ms, 40 ms, ... apart */
     char *id = launch(e, hr_port(hr), NULL);
     assert_true(engine_fixture_wait_status(e, id, "Success", 5000));
-    wait_sleep_ms(500);
-    assert_true(hr_attempts(hr) >= 3);
+    assert_true(hr_wait_attempts(hr, 3, 5000) >= 3);
     berth_hook_counts c;
     assert_int_equal(berth_engine_hook_counts(e, &c), 0);
     assert_int_equal(c.pending, 4);
     assert_true(c.retrying >= 1);
+    size_t tried = hr_attempts(hr);
     hr_set_mode(hr, HR_RESET);           /* connections dropped: still retried */
-    wait_sleep_ms(300);
+    assert_true(hr_wait_attempts(hr, tried + 1, 5000) > tried);
     hr_set_mode(hr, HR_OK);
     assert_int_equal(hr_wait(hr, 4, 10000), 4);
     expect_sequence(hr, id, 0);
-    wait_sleep_ms(300);
+    hook_wait w = {e, .pending = 0, .parked = 0};
+    expect_hooks(&w, 5000);
+    wait_sleep_ms(300);                  /* a negative check: nothing is delivered twice */
     assert_int_equal(hr_delivered(hr, NULL, 0), 4);
-    assert_int_equal(berth_engine_hook_counts(e, &c), 0);
-    assert_int_equal(c.pending, 0);
-    assert_int_equal(c.parked, 0);
     berth_engine_free(e);
     hr_stop(hr);
     free(id);
@@ -163,10 +186,7 @@ static void test_receiver_back_releases_waiting(void **state)
         id[i] = launch(e, hr_port(hr), NULL);
     for (int i = 0; i < 3; i++)
         assert_true(engine_fixture_wait_status(e, id[i], "Success", 5000));
-    long long end = wait_now_ms() + 5000;
-    while (hr_attempts(hr) < 3 && wait_now_ms() < end)
-        wait_sleep_ms(10);
-    assert_int_equal(hr_attempts(hr), 3);   /* each job's first event failed once */
+    assert_int_equal(hr_wait_attempts(hr, 3, 5000), 3);   /* each job's first event failed once */
     hr_set_mode(hr, HR_OK);
     long long back = wait_now_ms();
     id[3] = launch(e, hr_port(hr), NULL);
@@ -176,12 +196,8 @@ static void test_receiver_back_releases_waiting(void **state)
                     "success (back-off >= 10 s)\n", took);
     assert_true(took < 5000);
     assert_int_equal(hr_attempts(hr), 3 + 16);   /* each waiting event retried once */
-    berth_hook_counts c = {.pending = -1};
-    for (int i = 0; i < 100 && c.pending != 0; i++) {  /* settled just after the answers */
-        wait_sleep_ms(10);
-        assert_int_equal(berth_engine_hook_counts(e, &c), 0);
-    }
-    assert_int_equal(c.pending, 0);
+    hook_wait w = {e, .pending = 0, .parked = -1};
+    expect_hooks(&w, 1000);                          /* settled just after the answers */
     berth_engine_free(e);
     hr_stop(hr);
     for (int i = 0; i < 4; i++)
@@ -195,7 +211,7 @@ static void test_hanging_receiver_does_not_block_others(void **state)
     hr_set_mode(slow, HR_HANG);
     berth_engine *e = engine(1, 0);
     char *a = launch(e, hr_port(slow), NULL);
-    wait_sleep_ms(100);
+    assert_true(hr_wait_attempts(slow, 1, 5000) >= 1);   /* a's first event hangs there */
     char *b = launch(e, hr_port(fast), NULL);
     assert_int_equal(hr_wait(fast, 4, 5000), 4);
     expect_sequence(fast, b, 0);
@@ -219,24 +235,18 @@ static void test_park_and_replay(void **state)
     char *bad = launch(e, hr_port(hr), "not a url");
     char *id = launch(e, hr_port(hr), NULL);
     assert_true(engine_fixture_wait_status(e, id, "Success", 5000));
-    berth_hook_counts c = {0};
     /* parked and pending settle together: a slow (sanitized, loaded) run may count 8
      * parked while a replayed event is still in flight */
-    for (int i = 0; i < 750 && (c.parked < 8 || c.pending > 0); i++) {
-        wait_sleep_ms(20);
-        assert_int_equal(berth_engine_hook_counts(e, &c), 0);
-    }
-    assert_int_equal(c.parked, 8);          /* 4 with a bad URL, 4 out of retry time */
-    assert_int_equal(c.pending, 0);
+    hook_wait w = {e, .pending = 0, .parked = 8};   /* 4 with a bad URL, 4 out of retry time */
+    expect_hooks(&w, 15000);
     hr_set_mode(hr, HR_OK);
     long long moved = 0;
     assert_int_equal(berth_engine_hook_replay(e, 100, &moved), 0);
     assert_int_equal(moved, 8);
     assert_true(hr_wait(hr, 4, 5000) >= 4);  /* the good URL's events now arrive */
     expect_sequence(hr, id, 0);
-    wait_sleep_ms(300);
-    assert_int_equal(berth_engine_hook_counts(e, &c), 0);
-    assert_int_equal(c.parked, 4);          /* the bad URL's, parked again */
+    w.parked = 4;                           /* the bad URL's, parked again */
+    expect_hooks(&w, 5000);
     assert_int_equal(berth_engine_hook_replay(e, 0, &moved), BERTH_EINVAL);
     berth_engine_free(e);
     hr_stop(hr);
@@ -260,7 +270,7 @@ static void test_outdated_dropped(void **state)
     redis_fixture_int(&rf, "XADD {t}:berth:hooks * j %s s Success r 10 u %s c \"\" t 0 at 1", id, url);
     berth_engine *e = engine(1, 0);
     assert_int_equal(hr_wait(hr, 1, 5000), 1);
-    wait_sleep_ms(300);
+    wait_sleep_ms(300);                  /* a negative check: the older ones never go out */
     char *b[4] = {0};
     assert_int_equal(hr_delivered(hr, b, 4), 1);    /* only the newer revision went out */
     assert_non_null(strstr(b[0], "\"revision\":10"));
@@ -292,11 +302,9 @@ static void test_killed_node_events_delivered(void **state)
     int port = hr_port(hr);
     assert_int_equal(write(pp[1], &port, sizeof port), (ssize_t)sizeof port);
     close(pp[0]), close(pp[1]);
-    long long end = wait_now_ms() + 20000;   /* the child's job: 4 events */
-    while (redis_fixture_int(&rf, "XLEN {t}:berth:hooks") < 4 && wait_now_ms() < end)
-        wait_sleep_ms(20);
-    assert_int_equal(redis_fixture_int(&rf, "XLEN {t}:berth:hooks"), 4);
-    wait_sleep_ms(200);        /* the child has read them and hangs on the first */
+    /* the child's job: 4 events */
+    assert_true(redis_fixture_wait_int(&rf, 4, 20000, "XLEN {t}:berth:hooks"));
+    assert_true(hr_wait_attempts(hr, 1, 5000) >= 1);   /* the child hangs on the first */
     kill(child, SIGKILL);
     waitpid(child, NULL, 0);
     hr_set_mode(hr, HR_OK);

@@ -141,16 +141,36 @@ size_t hr_attempts(hook_receiver *r)
     return n;
 }
 
+typedef struct count_wait {
+    hook_receiver *r;
+    size_t n, got;
+    size_t (*count)(hook_receiver *r);
+} count_wait;
+
+static size_t delivered(hook_receiver *r)
+{
+    return hr_delivered(r, NULL, 0);
+}
+
+static bool reached(void *arg)
+{
+    count_wait *w = arg;
+    w->got = w->count(w->r);
+    return w->got >= w->n;
+}
+
 size_t hr_wait(hook_receiver *r, size_t n, int ms)
 {
-    size_t got = 0;
-    for (int waited = 0; waited <= ms; waited += 10) {
-        got = hr_delivered(r, NULL, 0);
-        if (got >= n)
-            break;
-        wait_sleep_ms(10);
-    }
-    return got;
+    count_wait w = {r, n, 0, delivered};
+    wait_until(reached, &w, ms);
+    return w.got;
+}
+
+size_t hr_wait_attempts(hook_receiver *r, size_t n, int ms)
+{
+    count_wait w = {r, n, 0, hr_attempts};
+    wait_until(reached, &w, ms);
+    return w.got;
 }
 
 void hr_stop(hook_receiver *r)

@@ -26,5 +26,7 @@ size_t hr_delivered(hook_receiver *r, char **out, size_t max);
 size_t hr_attempts(hook_receiver *r);
 /* Waits until at least n bodies were answered 200, up to ms. Returns the count. */
 size_t hr_wait(hook_receiver *r, size_t n, int ms);
+/* Waits until at least n requests were seen (hr_attempts), up to ms. Returns the count. */
+size_t hr_wait_attempts(hook_receiver *r, size_t n, int ms);
 
 #endif
