@@ -186,17 +186,7 @@ static int in_group(long pgrp)
 
 static long read_pid(const char *path)
 {
-    long long end = wait_now_ms() + 5000;
-    long pid = 0;
-    while (pid == 0 && wait_now_ms() < end) {
-        FILE *f = fopen(path, "r");
-        if (f && fscanf(f, "%ld", &pid) != 1)
-            pid = 0;
-        if (f)
-            fclose(f);
-        if (!pid)
-            wait_sleep_ms(10);
-    }
+    long pid = wait_pid_file(path, 5000);
     assert_true(pid > 0);
     return pid;
 }

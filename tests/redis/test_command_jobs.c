@@ -162,19 +162,24 @@ static void expect_log(const char *id, const char *needle)
 
 static long read_pid(const char *file)
 {
-    long pid = 0;
-    long long end = wait_now_ms() + 5000;
-    while (pid == 0 && wait_now_ms() < end) {
-        FILE *f = fopen(path_of(file), "r");
-        if (f && fscanf(f, "%ld", &pid) != 1)
-            pid = 0;
-        if (f)
-            fclose(f);
-        if (pid == 0)
-            wait_sleep_ms(10);
-    }
+    long pid = wait_pid_file(path_of(file), 5000);
     assert_true(pid > 0);
     return pid;
+}
+
+static bool fds_back(void *arg)
+{
+    return count_fds() == *(int *)arg;
+}
+
+static bool group_gone(void *arg)
+{
+    return leftovers_of(*(long *)arg, false) == 0;
+}
+
+static bool path_gone(void *arg)
+{
+    return access(arg, F_OK) != 0;
 }
 
 /* The checks after every hostile child: the engine runs a job, nothing of the job is left
@@ -185,9 +190,7 @@ static void after(int fds0, long pgrp)
     assert_true(engine_fixture_wait_status(eng, id, "Success", 10000));
     free(id);
     assert_int_equal(leftovers(pgrp), 0);
-    long long end = wait_now_ms() + 2000;
-    while (count_fds() != fds0 && wait_now_ms() < end)
-        wait_sleep_ms(10);
+    wait_until(fds_back, &fds0, 2000);
     assert_int_equal(count_fds(), fds0);
 }
 
@@ -402,24 +405,32 @@ static void test_retry_and_no_retry(void **state)
     after(fds0, 0);
 }
 
+/* Two jobs' statuses at each poll, noting whether both were ever Running at once. */
+typedef struct pair_watch {
+    const char *a, *b;
+    char sa[32], sb[32];
+    bool both_running;
+} pair_watch;
+
+static bool both_succeeded(void *arg)
+{
+    pair_watch *w = arg;
+    engine_fixture_status(eng, w->a, w->sa, sizeof w->sa);
+    engine_fixture_status(eng, w->b, w->sb, sizeof w->sb);
+    w->both_running |= strcmp(w->sa, "Running") == 0 && strcmp(w->sb, "Running") == 0;
+    return strcmp(w->sa, "Success") == 0 && strcmp(w->sb, "Success") == 0;
+}
+
 /* max_concurrency 1 with 4 idle workers: never two Running at once, both end Success. */
 static void test_max_concurrency(void **state)
 {
     (void)state;
     char *a = launch("ONE_AT_A_TIME", "{\"n\":1}"), *b = launch("ONE_AT_A_TIME", "{\"n\":2}");
-    char sa[32], sb[32];
-    bool both_seen_running = false;
-    long long end = wait_now_ms() + 15000;
-    do {
-        engine_fixture_status(eng, a, sa, sizeof sa);
-        engine_fixture_status(eng, b, sb, sizeof sb);
-        both_seen_running |= strcmp(sa, "Running") == 0 && strcmp(sb, "Running") == 0;
-        wait_sleep_ms(10);
-    } while (!(strcmp(sa, "Success") == 0 && strcmp(sb, "Success") == 0) &&
-             wait_now_ms() < end);
-    assert_string_equal(sa, "Success");
-    assert_string_equal(sb, "Success");
-    assert_false(both_seen_running);
+    pair_watch w = {a, b, "", "", false};
+    wait_until(both_succeeded, &w, 15000);
+    assert_string_equal(w.sa, "Success");
+    assert_string_equal(w.sb, "Success");
+    assert_false(w.both_running);
     free(a);
     free(b);
 }
@@ -516,9 +527,7 @@ static void test_ignores_sigterm(void **state)
     long pg = read_pid("ignore.pid");
     assert_int_equal(berth_engine_stop_job(eng, id), 0);
     assert_true(engine_fixture_wait_status(eng, id, "Stopped", 5000));
-    long long end = wait_now_ms() + 5000;
-    while (leftovers_of(pg, false) && wait_now_ms() < end)
-        wait_sleep_ms(20);
+    assert_true(wait_until(group_gone, &pg, 5000));
     expect_log(id, "stop requested: sending SIGTERM");
     expect_log(id, "sending SIGKILL");
     free(id);
@@ -555,10 +564,7 @@ static void test_leaves_its_group(void **state)
     assert_true(engine_fixture_wait_status(eng, id, "Stopped", 5000));
     char p[64];
     snprintf(p, sizeof p, "/proc/%ld", pid);
-    long long end = wait_now_ms() + 5000;
-    while (access(p, F_OK) == 0 && wait_now_ms() < end)
-        wait_sleep_ms(20);
-    assert_int_equal(access(p, F_OK), -1);
+    assert_true(wait_until(path_gone, p, 5000));
     expect_log(id, "sending SIGKILL");
     free(id);
     after(fds0, pid);

@@ -52,6 +52,18 @@ static size_t integer_scores(const char *set)
     return n;
 }
 
+typedef struct score_wait {
+    const char *set;
+    size_t n;
+} score_wait;
+
+/* At least n entries in the set, every score an integer (checked at each poll). */
+static bool scores_in(void *arg)
+{
+    score_wait *w = arg;
+    return integer_scores(w->set) >= w->n;
+}
+
 static berth_engine *start(void)
 {
     berth_engine_config cfg = engine_fixture_config(&rf);
@@ -67,14 +79,7 @@ static void test_retry_scores(void **state)
     (void)state;
     berth_engine *e = start();
     char *id = engine_fixture_launch(e, "FAILS");
-    long long deadline = wait_now_ms() + 10000;
-    size_t seen = 0;
-    while (seen == 0 && wait_now_ms() < deadline) {
-        seen = integer_scores("retry");
-        if (!seen)
-            wait_sleep_ms(5);
-    }
-    assert_true(seen > 0);
+    assert_true(wait_until(scores_in, &(score_wait){"retry", 1}, 10000));
     /* stop finds the entry by the retry_at it saved: the same whole-second score */
     assert_int_equal(berth_engine_stop_job(e, id), 0);
     assert_int_equal(redis_fixture_int(&rf, "ZCARD {t}:retry"), 0);
@@ -101,14 +106,8 @@ static void test_scheduled_scores(void **state)
                                                            .cron_spec = "*/5 * * * * *"},
                                          &st, err, sizeof err), 0);
     berth_stats_free(st);
-    long long deadline = wait_now_ms() + 10000;
-    size_t seen = 0;
-    while (seen < 2 && wait_now_ms() < deadline) {   /* the job and an execution */
-        seen = integer_scores("scheduled");
-        if (seen < 2)
-            wait_sleep_ms(20);
-    }
-    assert_true(seen >= 2);
+    /* the job and an execution */
+    assert_true(wait_until(scores_in, &(score_wait){"scheduled", 2}, 10000));
     berth_engine_stop(e);
     berth_engine_free(e);
 }

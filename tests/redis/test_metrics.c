@@ -61,6 +61,21 @@ static void expect_line(const char *body, const char *line)
         fail_msg("no line '%s' in:\n%s", line, body);
 }
 
+static bool wait_running(void *arg)
+{
+    (void)arg;
+    return atomic_load(&waiting) > 0;
+}
+
+static bool stop_counted(void *arg)
+{
+    (void)arg;
+    hc_resp r = scrape("GET", "/metrics");
+    bool yes = r.body && strstr(r.body, "_task_total{status=\"stop\",type=\"WAIT\"} 1\n");
+    hc_resp_free(&r);
+    return yes;
+}
+
 static void test_counts_and_summaries(void **state)
 {
     (void)state;
@@ -69,10 +84,9 @@ static void test_counts_and_summaries(void **state)
     for (int i = 0; i < 2; i++)
         run_to("FAIL", "Error");
     char *id = engine_fixture_launch(eng, "WAIT");
-    while (atomic_load(&waiting) == 0)
-        wait_sleep_ms(5);
+    assert_true(wait_until(wait_running, NULL, 5000));
     assert_int_equal(berth_engine_stop_job(eng, id), 0);
-    wait_sleep_ms(300);   /* the stopped run returns and is counted */
+    assert_true(wait_until(stop_counted, NULL, 5000));   /* the stopped run returns */
     free(id);
 
     hc_resp r = scrape("GET", "/metrics");

@@ -18,8 +18,9 @@ static redis_fixture rf;
 static pid_t sentinel;
 static int sport;
 
-static int sentinel_knows_master(void)
+static bool sentinel_knows_master(void *arg)
 {
+    (void)arg;
     struct timeval tv = {1, 0};
     redisContext *c = redisConnectWithTimeout("127.0.0.1", sport, tv);
     int ok = 0;
@@ -52,9 +53,7 @@ static int setup(void **state)
         execlp("redis-server", "redis-server", conf, "--sentinel", (char *)NULL);
         _exit(127);
     }
-    for (int i = 0; i < 300 && !sentinel_knows_master(); i++)
-        wait_sleep_ms(10);
-    return sentinel_knows_master() ? 0 : -1;
+    return wait_until(sentinel_knows_master, NULL, 5000) ? 0 : -1;
 }
 
 static int teardown(void **state)

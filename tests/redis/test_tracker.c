@@ -92,6 +92,14 @@ static void test_missing_and_execution(void **state)
     berth_tracker_free(x);
 }
 
+/* The tracker reads Running and the status-retry list is empty (the heartbeat applied it). */
+static bool retry_applied(void *arg)
+{
+    berth_status st = BERTH_STATUS_INVALID;
+    return berth_tracker_status(arg, &st) == 0 && st == BERTH_STATUS_RUNNING &&
+           redis_fixture_int(&rf, "LLEN {t}:berth:status_retry") == 0;
+}
+
 /* UpdateStatusWithRetry: a write that fails while Redis is away is kept, pushed to
  * {t}:berth:status_retry once Redis is back, and applied by the heartbeat. */
 static void test_status_retry_survives_redis_outage(void **state)
@@ -107,16 +115,8 @@ static void test_status_retry_survives_redis_outage(void **state)
     const char *const aof[] = {NULL};
     assert_int_equal(redis_fixture_restart(&rf, aof), 0);   /* comes back empty */
     redis_fixture_int(&rf, "RPUSH {t}:berth:status_retry %s", "eeeeeeeeeeeeeeeeeeeeeeee Stopped 9");
-    long long end = wait_now_ms() + 5000;
+    assert_true(wait_until(retry_applied, tr, 5000));
     berth_status st = BERTH_STATUS_INVALID;
-    while (wait_now_ms() < end) {
-        if (berth_tracker_status(tr, &st) == 0 && st == BERTH_STATUS_RUNNING &&
-            redis_fixture_int(&rf, "LLEN {t}:berth:status_retry") == 0)
-            break;
-        wait_sleep_ms(20);
-    }
-    assert_int_equal(st, BERTH_STATUS_RUNNING);
-    assert_int_equal(redis_fixture_int(&rf, "LLEN {t}:berth:status_retry"), 0);
     berth_tracker *other = NULL;
     assert_int_equal(berth_tracker_new(eng, "eeeeeeeeeeeeeeeeeeeeeeee", &other), 0);
     assert_int_equal(berth_tracker_status(other, &st), 0);

@@ -2,6 +2,7 @@
 #include "wait.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <time.h>
 
 #define POLL_MAX_MS 20   /* the slowest poll: a condition is seen at most this late */
@@ -36,4 +37,26 @@ bool wait_until(wait_pred pred, void *arg, int deadline_ms)
         if (step < POLL_MAX_MS)
             step = step * 2 < POLL_MAX_MS ? step * 2 : POLL_MAX_MS;
     }
+}
+
+typedef struct pid_file {
+    const char *path;
+    long pid;
+} pid_file;
+
+static bool pid_written(void *arg)
+{
+    pid_file *p = arg;
+    FILE *f = fopen(p->path, "r");
+    if (!f || fscanf(f, "%ld", &p->pid) != 1)
+        p->pid = 0;
+    if (f)
+        fclose(f);
+    return p->pid > 0;
+}
+
+long wait_pid_file(const char *path, int deadline_ms)
+{
+    pid_file p = {path, 0};
+    return wait_until(pid_written, &p, deadline_ms) ? p.pid : 0;
 }

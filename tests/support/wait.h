@@ -16,6 +16,10 @@ typedef bool (*wait_pred)(void *arg);
  * once more at the deadline. Returns the last result: true when the condition held. */
 bool wait_until(wait_pred pred, void *arg, int deadline_ms);
 
+/* Waits until the file at path holds a process id (a child writes it when it is up), up
+ * to deadline_ms. Returns the id, or 0 when none was written in time. */
+long wait_pid_file(const char *path, int deadline_ms);
+
 /* CLOCK_MONOTONIC in milliseconds. */
 long long wait_now_ms(void);
 /* A fixed sleep: only before a negative check or to pace a load (see above). */

@@ -13,6 +13,7 @@
 #include "berth/error.h"
 #include "joblog/joblog.h"
 #include "util/alloc.h"
+#include "wait.h"
 
 #define ID1 "0123456789abcdef01234567"
 #define ID2 "89abcdef0123456789abcdef"
@@ -53,6 +54,11 @@ static joblog_set *file_set(const char *base, size_t run_max, berth_log_level le
     char err[128];
     assert_int_equal(joblog_set_new(&c, &s, err, sizeof err), 0);
     return s;
+}
+
+static bool swept(void *arg)
+{
+    return joblog_sweep_passes(arg) > 0;
 }
 
 static char *slurp(const char *path, size_t *len)
@@ -287,8 +293,7 @@ static void test_sweeper(void **state)
     assert_int_equal(symlink(target, link), 0);           /* a symlink: kept */
     joblog_set *s = file_set(dir, 0, BERTH_LOG_DEBUG, 7);
     joblog_set_start(s);                                  /* sweeps once at start */
-    for (int i = 0; i < 200 && joblog_sweep_passes(s) == 0; i++)
-        usleep(10000);
+    assert_true(wait_until(swept, s, 2000));
     assert_int_equal(joblog_sweep_passes(s), 1);
     assert_false(exists(ID1 ".log"));
     assert_false(exists(ID1 "@1700000000.log"));
