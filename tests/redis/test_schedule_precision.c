@@ -17,6 +17,7 @@
 #include "berth/berth.h"
 #include "engine_fixture.h"
 #include "redis_fixture.h"
+#include "wait.h"
 
 #define JOBS 100
 #define SPACING_MS 13
@@ -49,12 +50,7 @@ static int record(berth_ctx *ctx, const char *params, void *ud)
 static berth_engine *start(void)
 {
     berth_engine_config cfg = engine_fixture_config(&rf);
-    berth_engine *e;
-    char err[256];
-    assert_int_equal(berth_engine_new(&cfg, &e, err, sizeof err), 0);
-    assert_int_equal(berth_engine_register(e, &(berth_job_type){.name = "REC", .run = record}), 0);
-    assert_int_equal(berth_engine_start(e), 0);
-    return e;
+    return engine_fixture_start(&cfg, (berth_job_type[]){{.name = "REC", .run = record}, {0}});
 }
 
 static char *launch(berth_engine *e, int i, uint64_t delay, int64_t *run_at)
@@ -94,7 +90,7 @@ static void test_never_early(void **state)
         ids[i] = launch(e, i, 1, &run_at);
         /* run_at on the wire: Harbor's whole seconds, launch second + delay */
         assert_in_range(run_at, before / 1000 + 1, wall_ms() / 1000 + 1);
-        engine_fixture_sleep_ms(SPACING_MS);
+        wait_sleep_ms(SPACING_MS);   /* pacing the launches, not a check */
     }
     for (int i = 0; i < JOBS; i++) {
         assert_true(engine_fixture_wait_status(e, ids[i], "Success", 30000));
@@ -171,19 +167,6 @@ static void test_removed_elsewhere_not_run(void **state)
     berth_engine_free(e);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return redis_fixture_start(&rf, NULL);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    redis_fixture_stop(&rf);
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -191,5 +174,5 @@ int main(void)
         cmocka_unit_test(test_stop_clears_both),
         cmocka_unit_test(test_removed_elsewhere_not_run),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return REDIS_FIXTURE_RUN(&rf, tests);
 }
