@@ -34,7 +34,7 @@ typedef struct berth_type_metrics {
 BERTH_API const char *berth_run_outcome_name(berth_run_outcome o);
 
 /* A snapshot of every registered type. *out (n entries) is the caller's, freed with
- * berth_metrics_free. 0, or BERTH_ESTATE before berth_engine_start. Thread-safe. */
+ * berth_metrics_free. 0, BERTH_ENOMEM, or BERTH_ESTATE before berth_engine_start. Thread-safe. */
 BERTH_API int berth_engine_metrics(berth_engine *e, berth_type_metrics **out, size_t *n);
 BERTH_API void berth_metrics_free(berth_type_metrics *m);   /* NULL is a no-op */
 

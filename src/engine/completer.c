@@ -27,14 +27,17 @@ static double backoff(const berth_engine *e, int fails)
 }
 
 /* The retry entry: the queued JSON with gocraft's fails/err/failed_at updated. Returns
- * NULL (no retry) when the type forbids it or the fails reached max_fails. */
-static char *retry_json(berth_engine *e, run *r, double *retry_at)
+ * NULL (no retry) when the type forbids it or the fails reached max_fails, and NULL with
+ * *nomem set when memory ran out. */
+static char *retry_json(berth_engine *e, run *r, double *retry_at, bool *nomem)
 {
     const jtype *t = r->type;
     if (!t || (t->t.should_retry && !t->t.should_retry(t->t.userdata)))
         return NULL;
-    json_t *j = json_loads(r->raw, 0, NULL);
+    json_error_t jerr;
+    json_t *j = json_loads(r->raw, 0, &jerr);
     if (!json_is_object(j)) {
+        *nomem = !j && json_error_code(&jerr) == json_error_out_of_memory;
         json_decref(j);
         return NULL;
     }
@@ -43,10 +46,11 @@ static char *retry_json(berth_engine *e, run *r, double *retry_at)
     if (fails < (json_int_t)t->t.max_fails) {
         int64_t now = clock_wall_s();
         const char *why = r->errmsg.len ? r->errmsg.p : berth_strerror(r->rc);
-        json_object_set_new(j, "fails", json_integer(fails));
-        json_object_set_new(j, "err", json_string(why));
-        json_object_set_new(j, "failed_at", json_integer(now));
-        out = json_dumps(j, JSON_COMPACT);
+        if (json_object_set_new(j, "fails", json_integer(fails)) == 0 &&
+            json_object_set_new(j, "err", json_string(why)) == 0 &&
+            json_object_set_new(j, "failed_at", json_integer(now)) == 0)
+            out = json_dumps(j, JSON_COMPACT);
+        *nomem = out == NULL;
         *retry_at = (double)clock_wall_ms() / 1000.0 + backoff(e, (int)fails);
     }
     json_decref(j);
@@ -60,7 +64,10 @@ static void add_op(berth_engine *e, rargs *a, const outcome *o)
     case OUTCOME_FINISHED: {
         run *r = o->u.finished;
         double retry_at = 0;
-        char *retry = r->rc != 0 ? retry_json(e, r, &retry_at) : NULL;
+        bool nomem = false;
+        char *retry = r->rc != 0 ? retry_json(e, r, &retry_at, &nomem) : NULL;
+        if (nomem)   /* the batch is refused as a whole and tried again (flush) */
+            a->err = BERTH_ENOMEM;
         rargs_adds(a, r->rc == 0 ? "S" : "E");
         rargs_adds(a, r->id), rargs_adds(a, r->name), rargs_addi(a, r->revision);
         if (retry)
@@ -113,7 +120,7 @@ static bool flush(berth_engine *e, rconn *rc, outcome **batch, size_t n, rargs *
     rargs_addi(a, (long long)n);
     for (size_t i = 0; i < n; i++)
         add_op(e, a, batch[i]);
-    rreply *r = rconn_eval(rc, SCRIPT_FINISH, a);
+    rreply *r = rconn_eval(rc, SCRIPT_FINISH, a);   /* refuses a vector with a->err */
     if (rreply_array(rc, r, n) != 0) {
         BLOG(&e->log, rconn_fail_level(r), "finish batch of %zu failed: %s", n, rc->err);
         rreply_free(r);

@@ -83,8 +83,7 @@ int berth_ctx_checkin(berth_ctx *c, const char *msg)
 {
     if (!msg || !*msg)
         return BERTH_EINVAL;
-    engine_report(c->e, outcome_checkin(c->r, msg));
-    return 0;
+    return engine_report(c->e, outcome_checkin(c->r, msg));
 }
 
 const char *berth_ctx_op_command(const berth_ctx *c)

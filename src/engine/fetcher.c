@@ -2,6 +2,7 @@
  * (fetch.lua) and hands them to the workers. When every queue is empty it blocks on the
  * wake condition, which the subscriber raises when an enqueue publishes on the wake
  * channel (the fetch script marks this node idle, so enqueues know to publish). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -72,7 +73,7 @@ static void build_fetch_args(berth_engine *e, rargs *a, unsigned want)
 #define FETCH_ENTRIES 6
 
 /* One job of the fetch reply (entries i .. i+5), or NULL when the entries have another
- * shape (rc->err says which). */
+ * shape (rc->err says which) or memory ran out (rc->err says so). */
 static run *parse_run(berth_engine *e, rconn *rc, const rreply *reply, size_t i)
 {
     const char *code, *id, *name, *raw;
@@ -86,12 +87,19 @@ static run *parse_run(berth_engine *e, rconn *rc, const rreply *reply, size_t i)
         rreply_integer(rc, rreply_at(reply, i + 5), &unique) != 0)
         return NULL;
     run *r = run_new();
-    r->code = code[0] ? code[0] : '?';
-    r->unique = unique == 1;
-    r->id = berth_strndup(id, idlen);
-    r->name = berth_strndup(name, namelen);
-    r->revision = rev;
-    r->raw = berth_strndup(raw, rawlen);
+    if (r) {
+        r->code = code[0] ? code[0] : '?';
+        r->unique = unique == 1;
+        r->id = berth_strndup(id, idlen);
+        r->name = berth_strndup(name, namelen);
+        r->revision = rev;
+        r->raw = berth_strndup(raw, rawlen);
+    }
+    if (!r || !r->id || !r->name || !r->raw) {
+        run_free(r);
+        snprintf(rc->err, sizeof rc->err, "out of memory for job %.*s", (int)idlen, id);
+        return NULL;
+    }
     r->type = engine_type(e, r->name);
     return r;
 }
@@ -104,11 +112,13 @@ static void release_unique(berth_engine *e, const run *r)
     if (!r->unique)
         return;
     const char *args = json_scan_member(r->raw, "args", &len);
-    char *params = args && !(len == 4 && memcmp(args, "null", 4) == 0) ? berth_strndup(args, len)
-                                                                        : NULL;
+    bool has_args = args && !(len == 4 && memcmp(args, "null", 4) == 0);
+    char *params = has_args ? berth_strndup(args, len) : NULL;
     buf key;
     buf_init(&key, 0);  /* no cap: the key holds the job's own args, already in memory */
-    if (berth_unique_key(e->ns, r->name, params, &key) == 0)
+    if (has_args && !params)
+        engine_report(e, NULL);   /* out of memory: logged, the lock stays to its expiry */
+    else if (berth_unique_key(e->ns, r->name, params, &key) == 0)
         engine_report(e, outcome_unique_release(r->id, buf_release(&key)));
     buf_free(&key);
     berth_free(params);
@@ -122,7 +132,8 @@ static size_t dispatch(berth_engine *e, rconn *rc, const rreply *reply)
     size_t n = 0;
     for (size_t i = 0; i + FETCH_ENTRIES <= rreply_len(reply); i += FETCH_ENTRIES) {
         run *r = parse_run(e, rc, reply, i);
-        if (!r) {   /* the script wrote these entries: only a foreign script gets here */
+        if (!r) {   /* a foreign script's reply, or out of memory: this node does not hold
+                       the run, so its lease runs out and any node requeues it (requeue.lua) */
             BLOG_ERROR(&e->log, "fetch reply entry %zu skipped: %s", i / FETCH_ENTRIES, rc->err);
             continue;
         }

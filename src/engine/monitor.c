@@ -75,8 +75,8 @@ int berth_query_checkins(berth_engine *e, const char *job_id, berth_checkin_list
         return BERTH_EREDIS;
     rreply *r = rconn_read(rc, "LRANGE %sberth:checkins:%s 0 -1", e->prefix, job_id);
     int err = rreply_array(rc, r, RREPLY_ANY) == 0 ? 0 : BERTH_EREDIS;
-    if (err == 0)
-        out->items = berth_calloc(rreply_len(r) + 1, sizeof *out->items);
+    if (err == 0 && !(out->items = berth_calloc(rreply_len(r) + 1, sizeof *out->items)))
+        err = BERTH_ENOMEM;
     for (size_t i = 0; err == 0 && i < rreply_len(r); i++) {
         const char *s = rreply_str(rreply_at(r, i));   /* "<unix s> <message>" */
         const char *sp = s ? strchr(s, ' ') : NULL;
@@ -84,6 +84,8 @@ int berth_query_checkins(berth_engine *e, const char *job_id, berth_checkin_list
             continue;
         out->items[out->n++] = (berth_checkin){.at = strtoll(s, NULL, 10),
                                                .message = berth_strdup(sp + 1)};
+        if (!out->items[out->n - 1].message)
+            err = BERTH_ENOMEM;
     }
     rreply_free(r);
     engine_conn_put(e, rc);
@@ -107,11 +109,12 @@ void berth_parked_list_clear(berth_parked_list *l)
     memset(l, 0, sizeof *l);
 }
 
-/* One stream entry [id, [f1, v1, ...]] into h. */
-static void read_parked(const rreply *entry, berth_parked_hook *h)
+/* One stream entry [id, [f1, v1, ...]] into h: 0 or BERTH_ENOMEM. */
+static int read_parked(const rreply *entry, berth_parked_hook *h)
 {
     const rreply *f = rreply_at(entry, 1);
-    h->event_id = berth_strdup(rreply_str(rreply_at(entry, 0)));
+    if (!(h->event_id = berth_strdup(rreply_str(rreply_at(entry, 0)))))
+        return BERTH_ENOMEM;
     for (size_t i = 0; i + 1 < rreply_len(f); i += 2) {
         const char *k = rreply_str(rreply_at(f, i));
         const rreply *v = rreply_at(f, i + 1);
@@ -120,13 +123,14 @@ static void read_parked(const rreply *entry, berth_parked_hook *h)
         char **dst = !strcmp(k, "j") ? &h->job_id : !strcmp(k, "s") ? &h->status
                    : !strcmp(k, "u") ? &h->url : !strcmp(k, "c") ? &h->check_in
                    : !strcmp(k, "reason") ? &h->reason : NULL;
-        if (dst && !*dst && rreply_str(v))
-            *dst = berth_strdup(rreply_str(v));
+        if (dst && !*dst && rreply_str(v) && !(*dst = berth_strdup(rreply_str(v))))
+            return BERTH_ENOMEM;
         else if (!strcmp(k, "r"))
             h->revision = int_str(v);
         else if (!strcmp(k, "parked_at"))
             h->parked_at = int_str(v);
     }
+    return 0;
 }
 
 int berth_query_parked_hooks(berth_engine *e, unsigned limit, berth_parked_list *out)
@@ -139,12 +143,12 @@ int berth_query_parked_hooks(berth_engine *e, unsigned limit, berth_parked_list 
         return BERTH_EREDIS;
     rreply *r = rconn_read(rc, "XREVRANGE %sberth:hooks:parked + - COUNT %u", e->prefix, limit);
     int err = rreply_array(rc, r, RREPLY_ANY) == 0 ? 0 : BERTH_EREDIS;
-    if (err == 0)
-        out->items = berth_calloc(rreply_len(r) + 1, sizeof *out->items);
+    if (err == 0 && !(out->items = berth_calloc(rreply_len(r) + 1, sizeof *out->items)))
+        err = BERTH_ENOMEM;
     for (size_t i = 0; err == 0 && i < rreply_len(r); i++) {
         const rreply *en = rreply_at(r, i);
         if (rreply_len(en) == 2 && rreply_str(rreply_at(en, 0)))
-            read_parked(en, &out->items[out->n++]);
+            err = read_parked(en, &out->items[out->n++]);
     }
     rreply_free(r);
     engine_conn_put(e, rc);

@@ -7,32 +7,48 @@
 static outcome *make(outcome_op op)
 {
     outcome *o = berth_calloc(1, sizeof *o);
-    o->op = op;
+    if (o)
+        o->op = op;
     return o;
 }
 
 outcome *outcome_finished(run *r)
 {
-    outcome *o = make(OUTCOME_FINISHED);
-    o->u.finished = r;
+    outcome *o = r->finish;
+    r->finish = NULL;
+    *o = (outcome){.op = OUTCOME_FINISHED, .u.finished = r};
     return o;
 }
 
 outcome *outcome_checkin(const run *r, const char *text)
 {
     outcome *o = make(OUTCOME_CHECKIN);
+    if (!o)
+        return NULL;
     o->u.checkin.id = berth_strdup(r->id);
     o->u.checkin.name = berth_strdup(r->name);
     o->u.checkin.revision = r->revision;
     o->u.checkin.text = berth_strdup(text);
+    if (!o->u.checkin.id || !o->u.checkin.name || !o->u.checkin.text) {
+        outcome_free(o);
+        return NULL;
+    }
     return o;
 }
 
 outcome *outcome_unique_release(const char *holder, char *key)
 {
-    outcome *o = make(OUTCOME_UNIQUE_RELEASE);
-    o->u.unique.holder = berth_strdup(holder);
-    o->u.unique.key = key;
+    outcome *o = key ? make(OUTCOME_UNIQUE_RELEASE) : NULL;
+    if (o) {
+        o->u.unique.key = key;
+        o->u.unique.holder = berth_strdup(holder);
+    }
+    if (!o || !o->u.unique.holder) {
+        outcome_free(o);
+        if (!o)
+            berth_free(key);
+        return NULL;
+    }
     return o;
 }
 
@@ -57,9 +73,14 @@ void outcome_free(outcome *o)
     berth_free(o);
 }
 
-void engine_report(berth_engine *e, outcome *o)
+int engine_report(berth_engine *e, outcome *o)
 {
+    if (!o) {
+        BLOG_ERROR(&e->log, "out of memory: a check-in or unique-lock release was dropped");
+        return BERTH_ENOMEM;
+    }
     fifo_push(&e->done, &o->node);
+    return 0;
 }
 
 void outcome_free_node(fnode *n)

@@ -46,13 +46,18 @@ typedef struct outcome {
     } u;
 } outcome;
 
-/* Constructors take ownership of what they are given (the run; the key) and copy the rest. */
+/* Constructors take ownership of what they are given (the run; the key, also on failure)
+ * and copy the rest. outcome_finished never fails: it hands out the message the run was
+ * made with. The others return NULL when memory ran out (or key is NULL). */
 outcome *outcome_finished(struct run *r);
 outcome *outcome_checkin(const struct run *r, const char *text);
 outcome *outcome_unique_release(const char *holder, char *key);
 void outcome_free(outcome *o);   /* NULL-safe; frees a FINISHED outcome's run too */
 
-/* Hands o to the completer (fifo_push on e->done). */
-void engine_report(struct berth_engine *e, outcome *o);
+/* Hands o to the completer (fifo_push on e->done): 0, or with o NULL (a constructor ran out
+ * of memory) logs the drop and returns BERTH_ENOMEM. A dropped check-in is lost (the job's
+ * berth_ctx_checkin returns BERTH_ENOMEM); a dropped unique release leaves the lock until
+ * its 24 h expiry or a stop of the job (enqueue.lua, stop.lua). */
+int engine_report(struct berth_engine *e, outcome *o);
 
 #endif

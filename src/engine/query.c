@@ -29,7 +29,8 @@ static uint64_t clamp_page(uint64_t v)
     return v > BERTH_QUERY_MAX_PAGE ? BERTH_QUERY_MAX_PAGE : v;
 }
 
-/* Loads id's stats onto the end of out; a missing hash is skipped. 0 or BERTH_EREDIS. */
+/* Loads id's stats onto the end of out; a missing hash is skipped. 0, BERTH_EREDIS or
+ * BERTH_ENOMEM. */
 static int add_stats(berth_engine *e, rconn *rc, const char *id, berth_stats_list *out)
 {
     berth_stats *s = NULL;
@@ -37,8 +38,13 @@ static int add_stats(berth_engine *e, rconn *rc, const char *id, berth_stats_lis
     if (err == BERTH_ENOTFOUND)
         return 0;
     if (err)
-        return BERTH_EREDIS;
-    out->items = berth_realloc(out->items, (out->n + 1) * sizeof *out->items);
+        return err == BERTH_ENOMEM ? err : BERTH_EREDIS;
+    berth_stats **items = berth_realloc(out->items, (out->n + 1) * sizeof *out->items);
+    if (!items) {
+        berth_stats_free(s);
+        return BERTH_ENOMEM;
+    }
+    out->items = items;
     out->items[out->n++] = s;
     return 0;
 }
@@ -54,8 +60,9 @@ static int add_all(berth_engine *e, rconn *rc, const rreply *arr, bool after_col
         const char *colon = after_colon ? strrchr(id, ':') : NULL;
         if (colon)
             id = colon + 1;
-        if (*id && add_stats(e, rc, id, out) != 0)
-            return BERTH_EREDIS;
+        int err = *id ? add_stats(e, rc, id, out) : 0;
+        if (err)
+            return err;
     }
     return 0;
 }
@@ -81,21 +88,24 @@ int berth_query_jobs(berth_engine *e, uint64_t cursor, unsigned count, berth_sta
     return err;
 }
 
-/* The stats id of a scheduled entry: the job's id, or <id>@<run_at> for an execution. */
-static char *scheduled_id(const char *job_json, const char *score)
+/* The stats id of a scheduled entry: the job's id, or <id>@<run_at> for an execution.
+ * *out NULL for an entry without an id; BERTH_ENOMEM when memory ran out. */
+static int scheduled_id(const char *job_json, const char *score, char **out)
 {
-    json_t *j = json_loads(job_json, 0, NULL);
+    json_error_t jerr;
+    json_t *j = json_loads(job_json, 0, &jerr);
     const char *id = json_string_value(json_object_get(j, "id"));
-    char *out = NULL;
+    *out = NULL;
     if (id && json_object_get(json_object_get(j, "args"), "_job_kind_periodic_")) {
         size_t n = strlen(id) + 32;
-        out = berth_malloc(n);
-        snprintf(out, n, "%s@%lld", id, (long long)strtod(score, NULL));
+        if ((*out = berth_malloc(n)))
+            snprintf(*out, n, "%s@%lld", id, (long long)strtod(score, NULL));
     } else if (id) {
-        out = berth_strdup(id);
+        *out = berth_strdup(id);
     }
+    bool nomem = (id && !*out) || (!j && json_error_code(&jerr) == json_error_out_of_memory);
     json_decref(j);
-    return out;
+    return nomem ? BERTH_ENOMEM : 0;
 }
 
 static int add_scheduled(berth_engine *e, rconn *rc, const rreply *arr,
@@ -106,8 +116,10 @@ static int add_scheduled(berth_engine *e, rconn *rc, const rreply *arr,
         const char *score = rreply_str(rreply_at(arr, i + 1));
         if (!job || !score)
             continue;
-        char *id = scheduled_id(job, score);
-        int err = id && *id ? add_stats(e, rc, id, out) : 0;
+        char *id = NULL;
+        int err = scheduled_id(job, score, &id);
+        if (err == 0 && id && *id)
+            err = add_stats(e, rc, id, out);
         berth_free(id);
         if (err)
             return err;
@@ -215,24 +227,32 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Splits gocraft's comma-joined job_names into a sorted array. */
-static void split_names(const char *s, berth_pool_info *p)
+/* Splits gocraft's comma-joined job_names into a sorted array: 0 or BERTH_ENOMEM. */
+static int split_names(const char *s, berth_pool_info *p)
 {
     while (s && *s) {
         size_t n = strcspn(s, ",");
         if (n > 0) {
-            p->job_names = berth_realloc(p->job_names, (p->njob_names + 1) * sizeof(char *));
-            p->job_names[p->njob_names++] = berth_strndup(s, n);
+            char **v = berth_realloc(p->job_names, (p->njob_names + 1) * sizeof(char *));
+            if (v)
+                p->job_names = v;
+            char *name = v ? berth_strndup(s, n) : NULL;
+            if (!name)
+                return BERTH_ENOMEM;
+            p->job_names[p->njob_names++] = name;
         }
         s += n + (s[n] == ',');
     }
     if (p->njob_names > 1)
         qsort(p->job_names, p->njob_names, sizeof(char *), cmp_str);
+    return 0;
 }
 
-/* Reads one heartbeat hash into p. Returns 1 when the pool counts (heartbeat_at != 0). */
+/* Reads one heartbeat hash into p. 1 when the pool counts (heartbeat_at != 0), 0 when it
+ * does not, BERTH_ENOMEM. */
 static int read_pool(const rreply *h, berth_pool_info *p)
 {
+    int err = 0;
     for (size_t i = 0; i + 1 < rreply_len(h); i += 2) {
         const char *f = rreply_str(rreply_at(h, i)), *v = rreply_str(rreply_at(h, i + 1));
         if (!f || !v)
@@ -244,11 +264,13 @@ static int read_pool(const rreply *h, berth_pool_info *p)
         else if (strcmp(f, "concurrency") == 0)
             p->concurrency = (unsigned)strtoul(v, NULL, 10);
         else if (strcmp(f, "job_names") == 0 && p->njob_names == 0)
-            split_names(v, p);
+            err = split_names(v, p);
         else if (strcmp(f, "host") == 0 && !p->host)
-            p->host = berth_strdup(v);
+            err = (p->host = berth_strdup(v)) ? 0 : BERTH_ENOMEM;
         else if (strcmp(f, "pid") == 0)
             p->pid = strtol(v, NULL, 10);
+        if (err)
+            return err;
     }
     return p->heartbeat_at != 0;
 }
@@ -263,12 +285,14 @@ static int add_pool(berth_engine *e, rconn *rc, const char *id, berth_pool_list 
     berth_pool_info p = {0};
     int counts = read_pool(h, &p);
     rreply_free(h);
-    if (!counts) {
+    berth_pool_info *items = NULL;
+    if (counts == 1 && (p.pool_id = berth_strdup(id)))
+        items = berth_realloc(out->items, (out->n + 1) * sizeof *out->items);
+    if (!items) {
         pool_info_free(&p);
-        return 0;
+        return counts == 0 ? 0 : BERTH_ENOMEM;
     }
-    p.pool_id = berth_strdup(id);
-    out->items = berth_realloc(out->items, (out->n + 1) * sizeof *out->items);
+    out->items = items;
     out->items[out->n++] = p;
     return 0;
 }
@@ -286,7 +310,8 @@ int berth_query_pools(berth_engine *e, berth_pool_list *out)
     } else {
         const char **ids = berth_calloc(rreply_len(m) + 1, sizeof *ids);
         size_t n = 0;
-        for (size_t i = 0; i < rreply_len(m); i++)
+        err = ids ? 0 : BERTH_ENOMEM;
+        for (size_t i = 0; ids && i < rreply_len(m); i++)
             if (rreply_str(rreply_at(m, i)))
                 ids[n++] = rreply_str(rreply_at(m, i));
         qsort(ids, n, sizeof *ids, cmp_str);

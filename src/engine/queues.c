@@ -51,9 +51,9 @@ int berth_query_queues(berth_engine *e, berth_queue_list *out)
     rreply *r = rconn_eval(rc, SCRIPT_QUEUE, &a);
     int err = BERTH_EREDIS;
     if (rreply_array(rc, r, RREPLY_ANY) == 0 && rreply_len(r) % 6 == 0) {
-        err = 0;
         out->items = berth_calloc(rreply_len(r) / 6 + 1, sizeof *out->items);
-        for (size_t i = 0; i + 6 <= rreply_len(r); i += 6) {
+        err = out->items ? 0 : BERTH_ENOMEM;
+        for (size_t i = 0; err == 0 && i + 6 <= rreply_len(r); i += 6) {
             const char *name;
             size_t len;
             if (rreply_string(NULL, rreply_at(r, i), &name, &len) != 0)
@@ -63,6 +63,8 @@ int berth_query_queues(berth_engine *e, berth_queue_list *out)
                 .running = int_of(rreply_at(r, i + 2)), .oldest_at = int_of(rreply_at(r, i + 3)),
                 .paused = int_of(rreply_at(r, i + 4)) != 0,
                 .max_concurrency = int_of(rreply_at(r, i + 5))};
+            if (!out->items[out->n - 1].name)
+                err = BERTH_ENOMEM;
         }
     }
     rreply_free(r);
@@ -100,7 +102,8 @@ int berth_queue_pause(berth_engine *e, const char *name, bool paused)
     return err;
 }
 
-/* Adds the unique key of a queued job (gocraft JSON with "unique":true) and its id to a. */
+/* Adds the unique key of a queued job (gocraft JSON with "unique":true) and its id to a
+ * (out of memory, a->err: rargs refuses the vector). */
 static void add_unlock(berth_engine *e, rargs *a, const char *id, const char *raw)
 {
     size_t nlen = 0, alen = 0;
@@ -108,12 +111,16 @@ static void add_unlock(berth_engine *e, rargs *a, const char *id, const char *ra
     const char *args = json_scan_member(raw, "args", &alen);
     if (!name || nlen < 2 || name[0] != '"')
         return;
+    bool has_args = args && !(alen == 4 && memcmp(args, "null", 4) == 0);
     char *jname = berth_strndup(name + 1, nlen - 2);
-    char *params = args && !(alen == 4 && memcmp(args, "null", 4) == 0)
-                       ? berth_strndup(args, alen) : NULL;
+    char *params = has_args ? berth_strndup(args, alen) : NULL;
     buf key;
     buf_init(&key, 0);  /* no cap: the key holds the job's own args, already in memory */
-    if (berth_unique_key(e->ns, jname, params, &key) == 0) {
+    int rc = !jname || (has_args && !params) ? BERTH_ENOMEM
+                                             : berth_unique_key(e->ns, jname, params, &key);
+    if (rc == BERTH_ENOMEM || key.err)
+        a->err = BERTH_ENOMEM;
+    else if (rc == 0) {
         rargs_adds(a, key.p);
         rargs_adds(a, id);
     }
@@ -132,8 +139,8 @@ static int unlock(berth_engine *e, rconn *rc, const rreply *r)
         if (id && raw)
             add_unlock(e, &a, id, raw);
     }
-    int err = 0;
-    if (a.argc > 3) {
+    int err = a.err;
+    if (err == 0 && a.argc > 3) {
         rreply *u = rconn_eval(rc, SCRIPT_QUEUE, &a);
         err = rconn_ok(rc, u) ? 0 : BERTH_EREDIS;
         rreply_free(u);

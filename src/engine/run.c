@@ -5,7 +5,12 @@
 run *run_new(void)
 {
     run *r = berth_calloc(1, sizeof *r);
-    buf_init(&r->errmsg, 4096);
+    if (r && !(r->finish = berth_calloc(1, sizeof *r->finish))) {
+        berth_free(r);
+        return NULL;
+    }
+    if (r)
+        buf_init(&r->errmsg, 4096);
     return r;
 }
 
@@ -13,6 +18,7 @@ void run_free(run *r)
 {
     if (!r)
         return;
+    berth_free(r->finish);   /* still here unless the run was finished */
     berth_free(r->id);
     berth_free(r->name);
     berth_free(r->raw);

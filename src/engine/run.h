@@ -36,8 +36,11 @@ typedef struct run {
     atomic_bool handed_back; /* requeued at shutdown: drop its outcome */
     int64_t started_ms;      /* when a worker began running it */
     struct run *lease_prev, *lease_next; /* in the engine's leases while this node holds it */
+    struct outcome *finish;  /* its OUTCOME_FINISHED message, made with the run so that
+                                finishing never allocates (outcome_finished takes it) */
 } run;
 
+/* NULL when memory ran out. */
 run *run_new(void);
 void run_free(run *r);           /* NULL-safe */
 void run_free_node(fnode *n);    /* run_free for a run still in a fifo */

@@ -76,6 +76,8 @@ int berth_engine_metrics(berth_engine *e, berth_type_metrics **out, size_t *n)
     if (!atomic_load(&e->started) || !e->metrics)
         return BERTH_ESTATE;
     berth_type_metrics *t = berth_calloc(e->ntypes ? e->ntypes : 1, sizeof *t);
+    if (!t)
+        return BERTH_ENOMEM;
     for (size_t i = 0; i < e->ntypes; i++) {
         t[i].name = e->types[i].name;
         for (int o = 0; o < BERTH_RUN_OUTCOMES; o++)

@@ -1,6 +1,7 @@
 /* The in-memory status retry list; see status_retry.h. */
 #include "engine/status_retry.h"
 
+#include "berth/error.h"
 #include "util/alloc.h"
 
 void status_retry_init(status_retry *s)
@@ -18,12 +19,19 @@ void status_retry_destroy(status_retry *s)
     pthread_mutex_destroy(&s->mu);
 }
 
-void status_retry_keep(status_retry *s, const char *item)
+int status_retry_keep(status_retry *s, const char *item)
 {
+    char *copy = berth_strdup(item);
     pthread_mutex_lock(&s->mu);
-    s->items = berth_realloc(s->items, (s->n + 1) * sizeof *s->items);
-    s->items[s->n++] = berth_strdup(item);
+    char **items = copy ? berth_realloc(s->items, (s->n + 1) * sizeof *s->items) : NULL;
+    if (items) {
+        s->items = items;
+        s->items[s->n++] = copy;
+    }
     pthread_mutex_unlock(&s->mu);
+    if (!items)
+        berth_free(copy);
+    return items ? 0 : BERTH_ENOMEM;
 }
 
 void status_retry_flush(status_retry *s, rconn *rc, const char *prefix)

@@ -22,7 +22,8 @@ typedef struct status_retry {
 
 void status_retry_init(status_retry *s);
 void status_retry_destroy(status_retry *s);
-void status_retry_keep(status_retry *s, const char *item);
+/* Keeps a copy of item: 0 or BERTH_ENOMEM (nothing kept). */
+int status_retry_keep(status_retry *s, const char *item);
 /* RPUSHes the kept items to {ns}:berth:status_retry (prefix "{ns}:") on rc, newest first,
  * until one fails. */
 void status_retry_flush(status_retry *s, rconn *rc, const char *prefix);

@@ -14,9 +14,12 @@ static char *dup_or_null(const char *s)
     return s ? berth_strdup(s) : NULL;
 }
 
+/* A deep copy of s; NULL when memory ran out. */
 static berth_stats *stats_copy(const berth_stats *s)
 {
     berth_stats *c = berth_calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
     *c = *s;
     c->id = dup_or_null(s->id), c->status = dup_or_null(s->status);
     c->name = dup_or_null(s->name), c->kind = dup_or_null(s->kind);
@@ -25,6 +28,14 @@ static berth_stats *stats_copy(const berth_stats *s)
     c->upstream_job_id = dup_or_null(s->upstream_job_id);
     c->parameters = dup_or_null(s->parameters);
     c->ack.status = dup_or_null(s->ack.status);
+    if ((s->id && !c->id) || (s->status && !c->status) || (s->name && !c->name) ||
+        (s->kind && !c->kind) || (s->ref_link && !c->ref_link) ||
+        (s->cron_spec && !c->cron_spec) || (s->check_in && !c->check_in) ||
+        (s->web_hook_url && !c->web_hook_url) || (s->upstream_job_id && !c->upstream_job_id) ||
+        (s->parameters && !c->parameters) || (s->ack.status && !c->ack.status)) {
+        berth_stats_free(c);
+        return NULL;
+    }
     return c;
 }
 
@@ -33,10 +44,17 @@ int berth_tracker_new(berth_engine *e, const char *job_id, berth_tracker **out)
     if (!e || !job_id || !*job_id)
         return BERTH_EINVAL;
     berth_tracker *t = berth_calloc(1, sizeof *t);
-    t->e = e;
-    t->id = berth_strdup(job_id);
-    t->stats = berth_calloc(1, sizeof *t->stats);
-    t->stats->id = berth_strdup(job_id);
+    if (t) {
+        t->e = e;
+        t->id = berth_strdup(job_id);
+        t->stats = berth_calloc(1, sizeof *t->stats);
+    }
+    if (t && t->stats)
+        t->stats->id = berth_strdup(job_id);
+    if (!t || !t->id || !t->stats || !t->stats->id) {
+        berth_tracker_free(t);
+        return BERTH_ENOMEM;
+    }
     *out = t;
     return 0;
 }
@@ -45,10 +63,13 @@ int berth_tracker_new_with_stats(berth_engine *e, const berth_stats *s, berth_tr
 {
     if (!s || !s->id)
         return BERTH_EINVAL;
-    int rc = berth_tracker_new(e, s->id, out);
+    berth_stats *copy = stats_copy(s);
+    int rc = copy ? berth_tracker_new(e, s->id, out) : BERTH_ENOMEM;
     if (rc == 0) {
         berth_stats_free((*out)->stats);
-        (*out)->stats = stats_copy(s);
+        (*out)->stats = copy;
+    } else {
+        berth_stats_free(copy);
     }
     return rc;
 }

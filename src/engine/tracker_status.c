@@ -9,11 +9,11 @@
 #include "engine/internal.h"
 #include "util/alloc.h"
 
+/* Out of memory the in-memory copy keeps its old status (Redis has the new one). */
 static void set_mem_status(berth_tracker *t, const char *status)
 {
-    berth_free(t->stats->status);
-    t->stats->status = berth_strdup(status);
-    t->stats->update_time = clock_wall_s();
+    if (berth_strdup_to(&t->stats->status, status) == 0)
+        t->stats->update_time = clock_wall_s();
 }
 
 /* status.lua: 0, BERTH_EMISMATCH or BERTH_EREDIS. */
@@ -42,9 +42,8 @@ static void persist_retry(berth_tracker *t, const char *target)
     snprintf(item, sizeof item, "%s %s %lld", t->id, target, (long long)t->stats->revision);
     rconn *rc = engine_conn_get(e);
     rreply *r = rc ? rconn_cmd(rc, "RPUSH %sberth:status_retry %s", e->prefix, item) : NULL;
-    if (!rc || !rconn_ok(rc, r)) {
-        status_retry_keep(&e->retry, item);
-    }
+    if ((!rc || !rconn_ok(rc, r)) && status_retry_keep(&e->retry, item) != 0)
+        BLOG_ERROR(&e->log, "out of memory: status change %s not kept for retry", item);
     rreply_free(r);
     engine_conn_put(e, rc);
 }
@@ -100,8 +99,8 @@ int berth_tracker_checkin(berth_tracker *t, const char *msg)
     if (!msg || !*msg)
         return BERTH_EINVAL;
     int64_t now = clock_wall_s();
-    berth_free(t->stats->check_in);
-    t->stats->check_in = berth_strdup(msg);
+    if (berth_strdup_to(&t->stats->check_in, msg) != 0)
+        return BERTH_ENOMEM;
     t->stats->check_in_at = now;
     t->stats->update_time = now;
     rargs a;

@@ -41,20 +41,21 @@ static void execute(slot *s, run *r)
     }
     berth_ctx ctx;
     ctx_build(&ctx, e, s, r);
-    const char *params = NULL;
-    char *args = NULL;
     /* Parameters are the job JSON's "args" value, cut out without a full parse. */
     size_t len = 0;
     const char *p = json_scan_member(r->raw, "args", &len);
-    if (p && !(len == 4 && memcmp(p, "null", 4) == 0)) {
-        args = berth_strndup(p, len);
-        params = args;
+    bool has_args = p && !(len == 4 && memcmp(p, "null", 4) == 0);
+    char *args = has_args ? berth_strndup(p, len) : NULL;
+    if (has_args && !args) {
+        buf_printf(&r->errmsg, "out of memory reading the job's parameters");
+        r->rc = BERTH_ENOMEM;   /* an Error like any failed run: retried by the type's rule */
+    } else {
+        int64_t t0 = clock_mono_us();
+        r->rc = r->type->t.run(&ctx, args, r->type->t.userdata);
+        int64_t us = clock_mono_us() - t0;
+        note_duration(e, us);
+        count_run(s, r, us);
     }
-    int64_t t0 = clock_mono_us();
-    r->rc = r->type->t.run(&ctx, params, r->type->t.userdata);
-    int64_t us = clock_mono_us() - t0;
-    note_duration(e, us);
-    count_run(s, r, us);
     ctx_close(&ctx);
     berth_free(args);
 }

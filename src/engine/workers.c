@@ -9,46 +9,60 @@
 #include "engine/internal.h"
 #include "util/alloc.h"
 
+static void worker_info_free(berth_worker_info *w)
+{
+    berth_free(w->worker_id);
+    berth_free(w->pool_id);
+    berth_free(w->job_name);
+    berth_free(w->job_id);
+}
+
 void berth_worker_list_clear(berth_worker_list *l)
 {
     if (!l)
         return;
-    for (size_t i = 0; i < l->n; i++) {
-        berth_worker_info *w = &l->items[i];
-        berth_free(w->worker_id);
-        berth_free(w->pool_id);
-        berth_free(w->job_name);
-        berth_free(w->job_id);
-    }
+    for (size_t i = 0; i < l->n; i++)
+        worker_info_free(&l->items[i]);
     berth_free(l->items);
     memset(l, 0, sizeof *l);
 }
 
-static char *str_or_null(const rreply *r)
+/* A copy of a non-empty string reply into *out (else NULL): 0 or BERTH_ENOMEM. */
+static int str_copy(const rreply *r, char **out)
 {
     const char *s;
     size_t len;
-    return rreply_string(NULL, r, &s, &len) == 0 && len > 0 ? berth_strndup(s, len) : NULL;
+    *out = rreply_string(NULL, r, &s, &len) == 0 && len > 0 ? berth_strndup(s, len) : NULL;
+    return *out || rreply_string(NULL, r, &s, &len) != 0 || len == 0 ? 0 : BERTH_ENOMEM;
 }
 
-/* Appends one worker with its observation. */
+/* Appends one worker with its observation: 0, BERTH_EREDIS (appended without it) or
+ * BERTH_ENOMEM. */
 static int add_worker(berth_engine *e, rconn *rc, const char *pool, const char *wid, size_t len,
                       berth_worker_list *out)
 {
     berth_worker_info w = {.worker_id = berth_strndup(wid, len), .pool_id = berth_strdup(pool)};
-    rreply *r = rconn_cmd(rc, "HMGET %sworker:%s job_name job_id started_at", e->prefix,
-                              w.worker_id);
-    int err = 0;
-    if (rreply_array(rc, r, 3) == 0) {
+    int err = w.worker_id && w.pool_id ? 0 : BERTH_ENOMEM;
+    rreply *r = err ? NULL : rconn_cmd(rc, "HMGET %sworker:%s job_name job_id started_at",
+                                       e->prefix, w.worker_id);
+    if (err == 0 && rreply_array(rc, r, 3) == 0) {
         long long started = 0;
-        w.job_name = str_or_null(rreply_at(r, 0));
-        w.job_id = str_or_null(rreply_at(r, 1));
+        err = str_copy(rreply_at(r, 0), &w.job_name);
+        if (err == 0)
+            err = str_copy(rreply_at(r, 1), &w.job_id);
         w.started_at = rreply_integer(NULL, rreply_at(r, 2), &started) == 0 ? started : 0;
-    } else {
+    } else if (err == 0) {
         err = BERTH_EREDIS;
     }
     rreply_free(r);
-    out->items = berth_realloc(out->items, (out->n + 1) * sizeof *out->items);
+    berth_worker_info *items = NULL;
+    if (err != BERTH_ENOMEM)
+        items = berth_realloc(out->items, (out->n + 1) * sizeof *out->items);
+    if (!items) {
+        worker_info_free(&w);
+        return BERTH_ENOMEM;
+    }
+    out->items = items;
     out->items[out->n++] = w;
     return err;
 }
@@ -78,7 +92,7 @@ int berth_query_workers(berth_engine *e, const char *pool_id, berth_worker_list 
     berth_pool_list pools = {0};
     int err = pool_id ? 0 : berth_query_pools(e, &pools);
     rconn *rc = err ? NULL : engine_conn_get(e);
-    if (!rc)
+    if (!rc && err == 0)
         err = BERTH_EREDIS;
     if (rc && pool_id)
         err = add_pool_workers(e, rc, pool_id, out);
