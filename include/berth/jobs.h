@@ -58,4 +58,36 @@ typedef struct berth_jobs_preheat {
  * borrowed and must outlive the engine. */
 BERTH_API int berth_jobs_register_preheat(berth_engine *e, const berth_jobs_preheat *cfg);
 
+/* Settings of the jobs that work on Harbor's database (PURGE_AUDIT_LOG,
+ * AUDIT_LOGS_GDPR_COMPLIANT, EXECUTION_SWEEP, SYSTEM_ARTIFACT_CLEANUP; docs/jobs.md). The
+ * strings are copied by berth_jobs_db_new. */
+typedef struct berth_jobs_db_config {
+    const char *host;            /* NULL or "": ask Harbor core for the settings on every run
+                                    (GET core_url/api/v2.0/internalconfig, Harbor-Secret) */
+    int port;                    /* 0 → 5432 */
+    const char *username;        /* NULL → "postgres" */
+    const char *password;        /* never logged */
+    const char *database;        /* NULL → "registry" */
+    const char *sslmode;         /* NULL → "disable" */
+    int max_open_conns;          /* 0 → 8 per node */
+    int max_idle_conns;          /* 0 → 2 */
+    int statement_timeout_s;     /* 0 → 300; < 0: none */
+    const char *core_url;        /* CORE_URL (also used for nothing else here) */
+    const char *core_secret;     /* JOBSERVICE_SECRET */
+    unsigned max_dangling_hours; /* reaper.max_dangling_hours (EXECUTION_SWEEP); < 168 → 168 */
+    berth_log_fn log;            /* the pool's own lines (reconnects); may be NULL */
+    void *log_userdata;
+} berth_jobs_db_config;
+
+typedef struct berth_jobs_db berth_jobs_db;
+/* The node's database access for these jobs: a pool that connects on first use. 0,
+ * BERTH_ECONFIG (bad explicit settings; err says which) or BERTH_ENOMEM. */
+BERTH_API int berth_jobs_db_new(const berth_jobs_db_config *cfg, berth_jobs_db **out,
+                                char *err, size_t errlen);
+/* After the engine that runs the jobs was freed. NULL is a no-op. */
+BERTH_API void berth_jobs_db_free(berth_jobs_db *d);
+/* Registers the four jobs with Harbor's MaxFails, ShouldRetry, MaxConcurrency and
+ * priority; d is borrowed and must outlive the engine. */
+BERTH_API int berth_jobs_register_db(berth_engine *e, berth_jobs_db *d);
+
 #endif

@@ -55,6 +55,9 @@ typedef struct db_settings {
     int max_idle;              /* kept open between uses; default 2 */
     int statement_timeout_ms;  /* per statement, server side; 0 → none; default 300000 */
     int connect_timeout_s;     /* per connection attempt; default 10 */
+    bool read_only;            /* not a connection setting: Harbor's `read_only`, filled by
+                                  db_settings_from_internalconfig for the registry guard
+                                  (spec §2.7); ignored by the pool and db_settings_equal */
 } db_settings;
 
 #define DB_MAX_OPEN 8          /* Harbor's 0 ("unlimited") becomes this per node */

@@ -32,11 +32,20 @@ static bool lost(db_conn *c)
     return !c->pg || PQstatus(c->pg) == CONNECTION_BAD;
 }
 
-/* The failure of r on c as one scrubbed line. */
+/* The failure of r on c as one scrubbed line: a server error as Harbor's driver (pgx)
+ * prints it, "ERROR: <message> (SQLSTATE <code>)"; otherwise libpq's text. */
 static void why(db_conn *c, const PGresult *r, char *err, size_t errlen)
 {
-    const char *m = r ? PQresultErrorMessage(r) : NULL;
-    if (!m || !*m)
+    const char *sev = r ? PQresultErrorField(r, PG_DIAG_SEVERITY) : NULL;
+    const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    const char *code = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    char line[1024];
+    const char *m = line;
+    if (sev && msg && code)
+        snprintf(line, sizeof line, "%s: %s (SQLSTATE %s)", sev, msg, code);
+    else if (r && *PQresultErrorMessage(r))
+        m = PQresultErrorMessage(r);
+    else
         m = c->pg ? PQerrorMessage(c->pg) : "no connection to the database";
     db__scrub(m, c->password, err, errlen);
 }

@@ -162,6 +162,7 @@ static int fill(json_t *root, db_settings *s, char *err, size_t errlen)
     take_int(root, "postgresql_port", &s->port);
     take_int(root, "postgresql_max_idle_conns", &s->max_idle);
     take_int(root, "postgresql_max_open_conns", &s->max_open);
+    s->read_only = json_is_true(item(root, "read_only"));
     return db_settings_check(s, err, errlen);
 }
 

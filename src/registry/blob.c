@@ -33,6 +33,25 @@ int reg_blob_head(reg_client *c, const char *repo, const char *digest, bool *exi
     return rc;
 }
 
+int reg__delete(reg_client *c, const char *repo, const char *what, const char *digest)
+{
+    char url[REG_URL_MAX];
+    int rc = reg__url(c, url, sizeof url, repo, what, digest);
+    if (rc != 0)
+        return rc;
+    reg_resp r;
+    reg__resp_init(&r, 0);
+    reg_call call = {.method = "DELETE", .url = url};
+    rc = reg__do_ok(c, &call, &r);
+    reg__resp_free(&r);
+    return rc;
+}
+
+int reg_blob_delete(reg_client *c, const char *repo, const char *digest)
+{
+    return reg__delete(c, repo, "blobs", digest);
+}
+
 static const char *const NO_CTYPE[] = {"Content-Type:", NULL};
 
 /* POST an upload (query may be ""); *loc gets the absolute Location. */

@@ -88,6 +88,8 @@ int reg__url(reg_client *c, char *out, size_t outlen, const char *repo, const ch
 /* Makes a Location absolute against the base URL. */
 void reg__absolute(reg_client *c, const char *loc, char *out, size_t outlen);
 bool reg__stopped(reg_client *c);
+/* blob.c: DELETE <base>/v2/<repo>/<what>/<digest>; a status outside 2xx is an error. */
+int reg__delete(reg_client *c, const char *repo, const char *what, const char *digest);
 
 /* auth.c */
 /* The Authorization header line for method+url ("" when none), pinging first if needed.

@@ -265,14 +265,5 @@ int reg_manifest_delete(reg_client *c, const char *repo, const char *ref)
             return reg__fail(c, 0, BERTH_EINVAL, "%s:%s: the registry gave no valid digest",
                              repo, ref);
     }
-    char url[REG_URL_MAX];
-    int rc = reg__url(c, url, sizeof url, repo, "manifests", digest);
-    if (rc != 0)
-        return rc;
-    reg_resp r;
-    reg__resp_init(&r, 0);
-    reg_call call = {.method = "DELETE", .url = url};
-    rc = reg__do_ok(c, &call, &r);
-    reg__resp_free(&r);
-    return rc;
+    return reg__delete(c, repo, "manifests", digest);
 }

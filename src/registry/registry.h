@@ -100,6 +100,9 @@ int reg_manifest_delete(reg_client *c, const char *repo, const char *ref);
 
 /* ---- blobs ----------------------------------------------------------------------------- */
 int reg_blob_head(reg_client *c, const char *repo, const char *digest, bool *exists);
+/* DELETE /v2/<repo>/blobs/<digest>: 0 on 2xx (the registry answers 202); any other status
+ * is an error "http status code: <code>, body: <body>" (a 404 included, as Harbor). */
+int reg_blob_delete(reg_client *c, const char *repo, const char *digest);
 /* POST ?mount=&from=: *mounted only on 201 (a 202 opens an upload that is then cancelled;
  * Harbor's quirk Q7 is not reproduced). */
 int reg_blob_mount(reg_client *c, const char *repo, const char *digest, const char *from,

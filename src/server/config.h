@@ -150,6 +150,18 @@ typedef struct berth_config {
     berth_misfire misfire;       /* berth/berth.h; default ONCE */
     exec_command *jobs;          /* berth.jobs: command jobs (config_jobs.c, docs/own-jobs.md) */
     size_t njobs;
+    struct {                     /* berth.database: Harbor's PostgreSQL for its database jobs
+                                    (docs/config.md); host "" → ask Harbor core */
+        char *host;              /* "" by default; env POSTGRESQL_HOST */
+        int port;                /* 0 → 5432; POSTGRESQL_PORT */
+        char *username;          /* "" → postgres; POSTGRESQL_USERNAME */
+        char *password;          /* POSTGRESQL_PASSWORD; never logged or reported */
+        char *name;              /* `database`; "" → registry; POSTGRESQL_DATABASE */
+        char *sslmode;           /* "" → disable; POSTGRESQL_SSLMODE */
+        int max_open_conns;      /* 0 → 8; POSTGRESQL_MAX_OPEN_CONNS */
+        int max_idle_conns;      /* 0 → 2; POSTGRESQL_MAX_IDLE_CONNS */
+        int statement_timeout_seconds; /* 0 → 300; -1: none */
+    } database;
     char **plugins;              /* berth.plugins: job plugin paths, NULL-terminated or NULL */
     size_t nplugins;
 

@@ -102,8 +102,31 @@ static int apply_pool(berth_config *cfg, const char *const *envp, char *err, siz
     return 0;
 }
 
+/* berth.database from Harbor core's variable names (Berth reads them when no core tells it
+ * the settings); a non-integer number refuses to start, as the port does. */
+static int apply_database(berth_config *cfg, const char *const *envp, char *err, size_t errlen)
+{
+    set(cfg, &cfg->database.host, env_get(envp, "POSTGRESQL_HOST"), 0);
+    set(cfg, &cfg->database.username, env_get(envp, "POSTGRESQL_USERNAME"), 0);
+    set(cfg, &cfg->database.password, env_get(envp, "POSTGRESQL_PASSWORD"), 0);
+    set(cfg, &cfg->database.name, env_get(envp, "POSTGRESQL_DATABASE"), 0);
+    set(cfg, &cfg->database.sslmode, env_get(envp, "POSTGRESQL_SSLMODE"), 0);
+    static const char *const names[] = {"POSTGRESQL_PORT", "POSTGRESQL_MAX_OPEN_CONNS",
+                                        "POSTGRESQL_MAX_IDLE_CONNS"};
+    int *slots[] = {&cfg->database.port, &cfg->database.max_open_conns,
+                    &cfg->database.max_idle_conns};
+    for (size_t i = 0; i < 3; i++) {
+        const char *v = env_get(envp, names[i]);
+        if (v && !parse_int(v, slots[i]))
+            return config_fail(err, errlen, "%s: \"%s\" is not an integer", names[i], v);
+    }
+    return 0;
+}
+
 int config_env_apply(berth_config *cfg, const char *const *envp, char *err, size_t errlen)
 {
     int rc = apply_listener(cfg, envp, err, errlen);
-    return rc ? rc : apply_pool(cfg, envp, err, errlen);
+    if (rc == 0)
+        rc = apply_pool(cfg, envp, err, errlen);
+    return rc ? rc : apply_database(cfg, envp, err, errlen);
 }

@@ -208,6 +208,30 @@ static int check_berth(const berth_config *cfg, char *err, size_t errlen)
     return 0;
 }
 
+static int check_database(const berth_config *cfg, char *err, size_t errlen)
+{
+    int rc = range("berth.database.port", cfg->database.port, 0, 65535, err, errlen);
+    if (rc == 0)
+        rc = range("berth.database.max_open_conns", cfg->database.max_open_conns, 0, 1000, err,
+                   errlen);
+    if (rc == 0)
+        rc = range("berth.database.max_idle_conns", cfg->database.max_idle_conns, 0, 1000, err,
+                   errlen);
+    if (rc == 0)
+        rc = range("berth.database.statement_timeout_seconds",
+                   cfg->database.statement_timeout_seconds, -1, 86400, err, errlen);
+    static const char *const modes[] = {"", "disable", "allow", "prefer", "require",
+                                        "verify-ca", "verify-full"};
+    bool known = false;
+    for (size_t i = 0; i < sizeof modes / sizeof *modes; i++)
+        known = known || strcmp(cfg->database.sslmode, modes[i]) == 0;
+    if (rc == 0 && !known)
+        rc = config_fail(err, errlen, "berth.database.sslmode: must be disable, allow, prefer, "
+                                      "require, verify-ca or verify-full, got \"%s\"",
+                         cfg->database.sslmode);
+    return rc;
+}
+
 int config_validate(berth_config *cfg, char *err, size_t errlen)
 {
     int rc = check_listener(cfg, err, errlen);
@@ -219,5 +243,7 @@ int config_validate(berth_config *cfg, char *err, size_t errlen)
         rc = check_metric(cfg, err, errlen);
     if (rc == 0)
         rc = check_berth(cfg, err, errlen);
+    if (rc == 0)
+        rc = check_database(cfg, err, errlen);
     return rc;
 }

@@ -171,6 +171,18 @@ static const config_field embedded_fields[] = {
 static const config_field hooks_fields[] = {
     INT("retry_hours", berth_config, hooks_retry_hours), END};
 
+static const config_field database_fields[] = {
+    STR("host", berth_config, database.host),
+    INT("port", berth_config, database.port),
+    STR("username", berth_config, database.username),
+    STR("password", berth_config, database.password),
+    STR("database", berth_config, database.name),
+    STR("sslmode", berth_config, database.sslmode),
+    INT("max_open_conns", berth_config, database.max_open_conns),
+    INT("max_idle_conns", berth_config, database.max_idle_conns),
+    INT("statement_timeout_seconds", berth_config, database.statement_timeout_seconds),
+    END};
+
 static const config_field berth_fields[] = {
     STR("data_dir", berth_config, data_dir),
     INT("lease_seconds", berth_config, lease_seconds),
@@ -181,6 +193,7 @@ static const config_field berth_fields[] = {
      .off = offsetof(berth_config, max_memory_fraction)},
     MAP("embedded_redis", embedded_fields),
     MAP("hooks", hooks_fields),
+    MAP("database", database_fields),
     {.key = "misfire", .read = read_misfire, .off = offsetof(berth_config, misfire)},
     {.key = "jobs", .read = config_read_jobs},         /* command jobs: config_jobs.c */
     {.key = "plugins", .read = config_read_plugins},

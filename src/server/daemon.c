@@ -42,6 +42,7 @@ struct daemon {
     dirlock *job_log_lock;       /* the FILE job-log directory */
     int listen_fd;               /* bound before anything starts; the API takes it (> 0) */
     berth_jobs_http http_jobs;   /* WEBHOOK/SLACK settings; outlive the engine */
+    berth_jobs_db *db_jobs;      /* Harbor's database jobs' pool; outlives the engine */
     pthread_mutex_t engine_mu;   /* daemon_hurry vs freeing the engine */
     bool down;                   /* daemon_shutdown ran */
 };
@@ -283,6 +284,29 @@ static unsigned demo_hold_ms(void)
 
 /* Harbor's job types (spec harbor-jobs §1.3), with the settings Harbor reads from its
  * environment; a value that does not parse is logged with Harbor's warning and ignored. */
+/* The database jobs' access (docs/config.md): berth.database when its host is set, else
+ * Harbor core's settings (CORE_URL, JOBSERVICE_SECRET) asked on every run. */
+static int db_jobs_new(daemon_t *d, char *err, size_t errlen)
+{
+    const berth_config *c = d->cfg;
+    berth_jobs_db_config dc = {
+        .host = c->database.host, .port = c->database.port,
+        .username = *c->database.username ? c->database.username : NULL,
+        .password = c->database.password,
+        .database = *c->database.name ? c->database.name : NULL,
+        .sslmode = *c->database.sslmode ? c->database.sslmode : NULL,
+        .max_open_conns = c->database.max_open_conns,
+        .max_idle_conns = c->database.max_idle_conns,
+        .statement_timeout_s = c->database.statement_timeout_seconds,
+        .core_url = getenv("CORE_URL"), .core_secret = getenv("JOBSERVICE_SECRET"),
+        .max_dangling_hours = (unsigned)c->max_dangling_hours,
+        .log = daemon_log_write, .log_userdata = d->log};
+    int rc = berth_jobs_db_new(&dc, &d->db_jobs, err, errlen);
+    if (rc == 0)
+        rc = berth_jobs_register_db(d->engine, d->db_jobs);
+    return rc;
+}
+
 static int register_jobs(daemon_t *d, char *err, size_t errlen)
 {
     char warn[1024];
@@ -297,7 +321,7 @@ static int register_jobs(daemon_t *d, char *err, size_t errlen)
         snprintf(err, errlen, "cannot register the built-in jobs");
         return BERTH_EINVAL;
     }
-    return 0;
+    return db_jobs_new(d, err, errlen);
 }
 
 /* Tests only (the browser test parks hooks in seconds): scales the hook back-off and
@@ -519,6 +543,9 @@ void daemon_shutdown(daemon_t *d)
     if (stop_rc == 0)                /* else a job thread still runs in them: leave them */
         daemon_jobs_free(d->own_jobs);
     d->own_jobs = NULL;
+    if (stop_rc == 0)
+        berth_jobs_db_free(d->db_jobs);
+    d->db_jobs = NULL;
     joblog_set_free(d->joblogs);     /* after the engine: no run writes any more */
     d->joblogs = NULL;
     embedded_redis_stop(d->redis);

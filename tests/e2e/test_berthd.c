@@ -207,7 +207,9 @@ static void expect_harbor_jobs(int port)
 {
     static const char *const names[] = {"DEMO", "SCHEDULER", "IMAGE_REPLICATE", "IMAGE_GC",
                                         "IMAGE_SCAN_ALL", "REPLICATION", "WEBHOOK", "SLACK",
-                                        "P2P_PREHEAT"};
+                                        "P2P_PREHEAT", "PURGE_AUDIT_LOG",
+                                        "AUDIT_LOGS_GDPR_COMPLIANT", "EXECUTION_SWEEP",
+                                        "SYSTEM_ARTIFACT_CLEANUP"};
     hc c;
     hc_init(&c, port);
     hc_resp r = {0};

@@ -333,6 +333,40 @@ static void test_berth_keys(void **state)
     assert_int_equal(cfg.misfire, BERTH_MISFIRE_SKIP);
 }
 
+static void test_database_keys(void **state)
+{
+    (void)state;
+    assert_int_equal(load(MINIMAL), 0);
+    assert_string_equal(cfg.database.host, "");   /* ask Harbor core */
+    assert_int_equal(cfg.database.port, 0);
+    assert_int_equal(load(MINIMAL "berth:\n  database: {host: db.internal, port: 6432, "
+                                  "username: harbor, password: pw, database: reg, sslmode: require,"
+                                  " max_open_conns: 4, max_idle_conns: 1, "
+                                  "statement_timeout_seconds: -1}\n"), 0);
+    assert_string_equal(cfg.database.host, "db.internal");
+    assert_int_equal(cfg.database.port, 6432);
+    assert_string_equal(cfg.database.username, "harbor");
+    assert_string_equal(cfg.database.password, "pw");
+    assert_string_equal(cfg.database.name, "reg");
+    assert_string_equal(cfg.database.sslmode, "require");
+    assert_int_equal(cfg.database.max_open_conns, 4);
+    assert_int_equal(cfg.database.max_idle_conns, 1);
+    assert_int_equal(cfg.database.statement_timeout_seconds, -1);
+    const char *env[] = {"POSTGRESQL_HOST=/run/postgresql", "POSTGRESQL_PORT=5433",
+                         "POSTGRESQL_PASSWORD=from-env", NULL};
+    assert_int_equal(load_env(MINIMAL "berth: {database: {host: x, password: y}}\n", env), 0);
+    assert_string_equal(cfg.database.host, "/run/postgresql");
+    assert_int_equal(cfg.database.port, 5433);
+    assert_string_equal(cfg.database.password, "from-env");
+    expect_error(MINIMAL "berth: {database: {sslmode: sometimes}}\n",
+                 "berth.database.sslmode: must be disable, allow, prefer, require, verify-ca or "
+                 "verify-full, got \"sometimes\"");
+    expect_error(MINIMAL "berth: {database: {port: 70000}}\n",
+                 "berth.database.port: must be 0..65535, got 70000");
+    const char *bad[] = {"POSTGRESQL_PORT=54x", NULL};
+    expect_error_env(MINIMAL, bad, "POSTGRESQL_PORT: \"54x\" is not an integer");
+}
+
 /* ---- environment ---- */
 
 static void test_env_overrides(void **state)
@@ -706,6 +740,7 @@ int main(void)
         cmocka_unit_test_teardown(test_redis_url_normalised, teardown),
         cmocka_unit_test_teardown(test_https_config_forces_https, teardown),
         cmocka_unit_test_teardown(test_berth_keys, teardown),
+        cmocka_unit_test_teardown(test_database_keys, teardown),
         cmocka_unit_test_teardown(test_env_overrides, teardown),
         cmocka_unit_test_teardown(test_env_https, teardown),
         cmocka_unit_test_teardown(test_env_blank_is_unset, teardown),
