@@ -24,6 +24,7 @@
 #include "http_fake.h"
 #include "pg_fixture.h"
 #include "registry_fixture.h"
+#include "wait.h"
 
 #define SECRET "js-secret-for-db-tests"
 
@@ -420,6 +421,11 @@ static void test_database_down_at_start(void **state)
     assert_int_equal(count("SELECT count(*) FROM audit_log_ext"), 5);
 }
 
+static bool listed_all(void *id)
+{
+    return af_count_in_log(id, "listed 3000 candidate") > 0;
+}
+
 static void test_database_down_mid_sweep(void **state)
 {
     (void)state;
@@ -427,10 +433,8 @@ static void test_database_down_mid_sweep(void **state)
     seed_execs("REPLICATION", 1, 3001, "Success", 3, 4000);   /* 3000 candidates */
     setenv("EXECUTION_SWEEP_BATCH_SIZE", "1", 1);
     char *id = launch("EXECUTION_SWEEP", "{\"execution_retain_counts\":{\"REPLICATION\":1}}");
-    long long until = engine_fixture_now_ms() + 30000;
-    while (af_count_in_log(id, "listed 3000 candidate") == 0 && engine_fixture_now_ms() < until)
-        engine_fixture_sleep_ms(20);
-    engine_fixture_sleep_ms(200);   /* some batches done */
+    assert_true(wait_until(listed_all, id, 30000));
+    wait_sleep_ms(200);   /* pacing, not a check: let some batches commit before the outage */
     pgfx_halt(&pg);
     assert_true(engine_fixture_wait_status(af.eng, id, "Error", 30000));
     unsetenv("EXECUTION_SWEEP_BATCH_SIZE");
