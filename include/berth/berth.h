@@ -103,6 +103,9 @@ typedef struct berth_engine_config {
     unsigned grace_ms;           /* berth_engine_stop waits this long for jobs; 0 → 15000 */
     double backoff_scale;        /* retry delay multiplier (tests: 0.001); 0 → 1 */
     unsigned max_update_hours;   /* hung-job threshold; < 24 → 24 (Harbor) */
+    unsigned max_job_duration_s; /* TTL of a worker observation {ns}:worker:<id>, set when
+                                  * it is written (gocraft's MAX_JOB_DURATION_SECONDS);
+                                  * 0 → max_update_hours × 3600 */
     const char *job_log_dir;     /* per-job log files <dir>/<id>.log; NULL → engine log */
     /* Per-job log backends (FILE, REDIS, STD_OUTPUT; berthd builds them from job_loggers,
      * src/joblog/joblog.h). Borrowed: the host frees it after berth_engine_free. When set,

@@ -3,11 +3,13 @@
  * node holds, re-checks running jobs for stops that pub/sub may have missed, and reaps:
  * any node requeues runs whose lease expired (their node died), within one lease (see
  * heartbeat_lease_deadline_ms in internal.h for the arithmetic). */
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "engine/internal.h"
+#include "model/params.h"
 #include "util/alloc.h"
 
 static unsigned interval_ms(const berth_engine *e)
@@ -79,24 +81,70 @@ static void beat(berth_engine *e, rconn *rc)
     buf_free(&wids);
 }
 
-/* Worker observations (gocraft {ns}:worker:<wid>) and the stop re-check, per slot. */
+/* gocraft's observation fields of a run (observer.go writeStatus): job_id is the queued
+ * job's "id", which for a periodic execution is its policy's id (Harbor core looks its task
+ * up by it to stop the job); args is json.Marshal of the queued args, "" when there are
+ * none. Falls back to the effective id for JSON it cannot read. */
+static void observation(const char *raw, const char *eid, buf *jid, buf *args)
+{
+    json_t *j = raw ? json_loads(raw, 0, NULL) : NULL;
+    const char *id = json_string_value(json_object_get(j, "id"));
+    buf_puts(jid, id ? id : eid);
+    json_t *a = json_object_get(j, "args");
+    char *text = json_is_object(a) && json_object_size(a) ? json_dumps(a, JSON_COMPACT) : NULL;
+    if (text && berth_params_compact(text, args) != 0)
+        buf_reset(args);
+    free(text);
+    json_decref(j);
+}
+
+static void observe_run(berth_engine *e, rconn *rc, slot *s, const char *eid, const char *name,
+                        int64_t started_ms, const char *raw)
+{
+    if (s->observed_ms == started_ms)
+        return;
+    buf jid, args;
+    buf_init(&jid, 0);    /* no cap: both bounded by the job JSON they come from */
+    buf_init(&args, 0);
+    observation(raw, eid, &jid, &args);
+    rargs a;
+    rargs_init(&a);
+    rargs_adds(&a, "HSET");
+    rargs_addf(&a, "%sworker:%s", e->prefix, s->worker_id);
+    rargs_adds(&a, "job_name"), rargs_adds(&a, name);
+    rargs_adds(&a, "job_id"), rargs_adds(&a, jid.p ? jid.p : eid);
+    rargs_adds(&a, "started_at"), rargs_addi(&a, started_ms / 1000);
+    rargs_adds(&a, "args"), rargs_adds(&a, args.p ? args.p : "");
+    rreply *r = rconn_argv(rc, &a);
+    if (rconn_ok(rc, r))
+        s->observed_ms = started_ms;
+    rreply_free(r);
+    rargs_free(&a);
+    buf_free(&jid);
+    buf_free(&args);
+    rreply_free(rconn_cmd(rc, "EXPIRE %sworker:%s %u", e->prefix, s->worker_id,
+                          e->cfg.max_job_duration_s));
+}
+
+/* Worker observations (gocraft {ns}:worker:<wid>, written once per run and expiring
+ * MAX_JOB_DURATION_SECONDS later, as gocraft's) and the stop re-check, per slot. */
 static void observe(berth_engine *e, rconn *rc)
 {
     for (unsigned i = 0; i < e->workers.n; i++) {
         char id[160] = "", name[128] = "";
-        long long started = 0;
-        const char *wid = e->workers.v[i].worker_id;
-        if (!slots_peek(&e->workers, i, id, sizeof id, name, sizeof name, &started)) {
-            rreply_free(rconn_cmd(rc, "DEL %sworker:%s", e->prefix, wid));
+        int64_t started_ms = 0;
+        char *raw = NULL;
+        slot *s = &e->workers.v[i];
+        if (!slots_peek(&e->workers, i, id, sizeof id, name, sizeof name, &started_ms, &raw)) {
+            rreply_free(rconn_cmd(rc, "DEL %sworker:%s", e->prefix, s->worker_id));
+            s->observed_ms = 0;
             continue;
         }
-        rreply_free(rconn_cmd(rc, "HSET %sworker:%s job_name %s job_id %s started_at %lld",
-                              e->prefix, wid, name, id, started));
-        rreply_free(rconn_cmd(rc, "EXPIRE %sworker:%s %u", e->prefix, wid,
-                              e->cfg.max_update_hours * 3600));
+        observe_run(e, rc, s, id, name, started_ms, raw);
+        berth_free(raw);
         rreply *st = rconn_cmd(rc, "HGET %sjob_stats:%s status", e->prefix, id);
         if (rreply_str_is(st, "Stopped"))
-            engine_raise_stop(e, &e->workers.v[i]);
+            engine_raise_stop(e, s);
         rreply_free(st);
     }
 }
@@ -143,11 +191,12 @@ static void sweep(berth_engine *e, rconn *rc)
         rreply *r = rconn_eval(rc, SCRIPT_SWEEP, &a);
         rargs_free(&a);
         const char *cursor = NULL;
-        long long hung = 0, dead = 0;
-        bool ok = rreply_array(rc, r, 3) == 0 &&
+        long long hung = 0, dead = 0, requeued = 0;
+        bool ok = rreply_array(rc, r, 4) == 0 &&
                   rreply_string(rc, rreply_at(r, 0), &cursor, NULL) == 0 &&
                   rreply_integer(rc, rreply_at(r, 1), &hung) == 0 &&
-                  rreply_integer(rc, rreply_at(r, 2), &dead) == 0;
+                  rreply_integer(rc, rreply_at(r, 2), &dead) == 0 &&
+                  rreply_integer(rc, rreply_at(r, 3), &requeued) == 0;
         if (ok) {
             snprintf(e->sweep_cursor, sizeof e->sweep_cursor, "%s", cursor);
             if (hung > 0)
@@ -155,6 +204,9 @@ static void sweep(berth_engine *e, rconn *rc)
                           e->cfg.max_update_hours);
             if (dead > 0)
                 BLOG_WARN(&e->log, "removed %lld dead worker pool(s)", dead);
+            if (requeued > 0)
+                BLOG_WARN(&e->log, "requeued %lld job(s) from the in-progress lists of dead "
+                          "gocraft (Harbor) worker pools", requeued);
         }
         rreply_free(r);
         if (!ok || strcmp(e->sweep_cursor, "0") == 0)

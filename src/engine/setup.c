@@ -42,6 +42,8 @@ static int copy_config(berth_engine *e, const berth_engine_config *c)
         e->cfg.backoff_scale = 1.0;
     if (e->cfg.max_update_hours < 24)
         e->cfg.max_update_hours = 24;
+    if (!e->cfg.max_job_duration_s)
+        e->cfg.max_job_duration_s = e->cfg.max_update_hours * 3600;
     e->cfg.job_log_dir = berth_strdup(c->job_log_dir);
     if ((c->job_log_dir && !e->cfg.job_log_dir) ||
         rtarget_from_config(&e->target, c, &e->health) != 0 ||

@@ -135,14 +135,15 @@ void slots_find(slots *p, const char *id, size_t len, void (*fn)(slot *, void *)
 }
 
 bool slots_peek(slots *p, unsigned i, char *id, size_t idlen, char *name, size_t namelen,
-                long long *started)
+                int64_t *started_ms, char **raw)
 {
     pthread_mutex_lock(&p->mu);
     run *r = p->v[i].cur;
     if (r) {
         snprintf(id, idlen, "%s", r->id);
         snprintf(name, namelen, "%s", r->name);
-        *started = r->started_ms / 1000;
+        *started_ms = r->started_ms;
+        *raw = berth_strdup(r->raw);
     }
     pthread_mutex_unlock(&p->mu);
     return r != NULL;

@@ -14,6 +14,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "engine/fifo.h"
 #include "engine/run.h"
@@ -28,6 +29,9 @@ typedef struct slot {
     struct berth_engine *e;
     rconn rc;                /* tracker calls from job code (lazily connected) */
     char worker_id[25];      /* gocraft-style worker id ({ns}:worker:<id>) */
+    int64_t observed_ms;     /* heartbeat thread only: start of the run last written to
+                              * {ns}:worker:<id> (0: idle written), so it is written once per
+                              * run and expires as gocraft's does */
 } slot;
 
 typedef struct slots {
@@ -60,8 +64,9 @@ unsigned slots_wait_room(slots *p, fifo *ready, unsigned batch, bool prefetch,
 bool slots_wait_idle(slots *p, fifo *ready, int ms, const atomic_bool *hurry);
 /* Calls fn under mu for every slot running the job with this id (len bytes). */
 void slots_find(slots *p, const char *id, size_t len, void (*fn)(slot *, void *), void *arg);
-/* Copies what slot i runs (id, name, start in unix seconds); false when it is idle. */
+/* Copies what slot i runs (id, name, start in unix ms, and a copy of its queued JSON for
+ * the caller to berth_free); false when it is idle. */
 bool slots_peek(slots *p, unsigned i, char *id, size_t idlen, char *name, size_t namelen,
-                long long *started);
+                int64_t *started_ms, char **raw);
 
 #endif

@@ -20,8 +20,9 @@ typedef struct policy {
     char id[25];
     char *name;
     char *cron;
-    char *params;          /* compact JSON object text or NULL */
+    char *params;          /* the parameters as Go's json.Marshal writes them, or NULL */
     char *hook;            /* or NULL */
+    long long numeric;     /* score in {ns}:period:policies (Harbor's numeric policy id) */
     cron_schedule sched;
 } policy;
 
@@ -37,6 +38,8 @@ struct period {
     policy *policies;
     size_t npolicies;
     long long version;     /* {ns}:berth:period:version the cache was loaded at; -1 none */
+    long long count, top;  /* ZCARD and highest score of the policies at that load: a
+                            * policy Harbor adds or removes (no version bump) changes them */
     int64_t next_trim;
 };
 

@@ -129,6 +129,8 @@ typedef struct berth_config {
         int port;                /* 1..65535 when enabled */
     } metric;
     int max_update_hours;        /* < 24 → 24 (hung-job threshold) */
+    int max_job_duration_s;      /* env MAX_JOB_DURATION_SECONDS (worker observation TTL);
+                                  * 0 = unset: max_update_hours × 3600, as Harbor sets it */
     int max_dangling_hours;      /* < 168 → 168 */
     int max_retrieve_size_mb;    /* log API tail size; 0 = whole log (negative → 0) */
 

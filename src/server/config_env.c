@@ -123,9 +123,29 @@ static int apply_database(berth_config *cfg, const char *const *envp, char *err,
     return 0;
 }
 
+/* gocraft's MAX_JOB_DURATION_SECONDS: how long a worker observation ({ns}:worker:<id>)
+ * lives after it is written. Unset: Harbor sets it to max_update_hours (0 here: the engine
+ * derives it); not an integer: gocraft's 86400; ≤ 0 makes gocraft's EXPIRE delete the hash
+ * at once, which 1 s stands for. */
+static void apply_worker_observation(berth_config *cfg, const char *const *envp)
+{
+    const char *d = env_get(envp, "MAX_JOB_DURATION_SECONDS");
+    int v = 0;
+    if (!d)
+        return;
+    if (!parse_int(d, &v)) {
+        config_warn(cfg, "MAX_JOB_DURATION_SECONDS: \"%s\" is not an integer; using 86400 "
+                         "as gocraft does", d);
+        v = 86400;
+    }
+    cfg->max_job_duration_s = v < 1 ? 1 : v;
+}
+
 int config_env_apply(berth_config *cfg, const char *const *envp, char *err, size_t errlen)
 {
     int rc = apply_listener(cfg, envp, err, errlen);
+    if (rc == 0)
+        apply_worker_observation(cfg, envp);
     if (rc == 0)
         rc = apply_pool(cfg, envp, err, errlen);
     return rc ? rc : apply_database(cfg, envp, err, errlen);

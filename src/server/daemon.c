@@ -340,6 +340,7 @@ static int make_engine(daemon_t *d, char *err, size_t errlen)
                               .lease_ms = (unsigned)c->lease_seconds * 1000,
                               .grace_ms = (unsigned)c->grace_seconds * 1000,
                               .max_update_hours = (unsigned)c->max_update_hours,
+                              .max_job_duration_s = (unsigned)c->max_job_duration_s,
                               .hook_retry_hours = (unsigned)c->hooks_retry_hours,
                               .hook_backoff_scale = hook_backoff_scale(),
                               .job_log_dir = d->job_log_dir[0] ? d->job_log_dir : NULL,

@@ -99,7 +99,11 @@ end
 
 -- Harbor frees a unique job's lock when the job is picked up or stopped. The lock holds
 -- the id of the job that took it, and only that job may free it: a lock taken since by
--- another job with the same parameters stays.
+-- another job with the same parameters stays. A lock holding '1' was taken by Harbor
+-- (gocraft's enqueue writes '1', not an id): the unique job Harbor queued with it frees it
+-- (docs/compat.md, "Taking over from Harbor").
 local function release_unique(key, holder)
-  if key ~= '' and redis.call('GET', key) == holder then redis.call('DEL', key) end
+  if key == '' then return end
+  local v = redis.call('GET', key)
+  if v == holder or v == '1' then redis.call('DEL', key) end
 end
