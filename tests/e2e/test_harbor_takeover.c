@@ -34,6 +34,7 @@
 #include "hook_receiver.h"
 #include "http_client.h"
 #include "redis_fixture.h"
+#include "wait.h"
 
 #define NS "{" CLUSTER_NS "}:"
 
@@ -264,19 +265,27 @@ static bool is_status(const char *id, const char *want)
     return strcmp(str_of(st, sizeof st, "HGET " NS "job_stats:%s status", id), want) == 0;
 }
 
+typedef struct done_arg {
+    const char *id, *upstream;
+    bool checkin;
+    hook_count c;
+} done_arg;
+
+static bool done_pred(void *arg)
+{
+    done_arg *d = arg;
+    d->c = hooks_of(d->id, d->upstream);
+    return is_status(d->id, "Success") && d->c.success >= 1 && d->c.running >= 1 &&
+           (!d->checkin || d->c.checkin >= 1);
+}
+
 /* Waits up to ms for the job to be Success with one Running and one Success hook (and a
  * check-in for SCHEDULER runs), every hook naming upstream (or none). */
 static bool wait_done(const char *id, const char *upstream, bool checkin, int ms)
 {
-    long long end = cluster_now_ms() + ms;
-    hook_count c;
-    do {
-        c = hooks_of(id, upstream);
-        if (is_status(id, "Success") && c.success >= 1 && c.running >= 1 &&
-            (!checkin || c.checkin >= 1))
-            break;
-        cluster_sleep_ms(200);
-    } while (cluster_now_ms() < end);
+    done_arg d = {.id = id, .upstream = upstream, .checkin = checkin};
+    wait_until(done_pred, &d, ms);
+    hook_count c = d.c;
     if (!(is_status(id, "Success") && c.running == 1 && c.success == 1 && c.other == 0 &&
           c.upstream_ok && (!checkin || c.checkin == 1))) {
         char st[32];
@@ -286,6 +295,15 @@ static bool wait_done(const char *id, const char *upstream, bool checkin, int ms
         return false;
     }
     return true;
+}
+
+/* Milliseconds until the wall-clock second t (0 when it is past). */
+static int due_in_ms(long long t)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    long long ms = t * 1000 - ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+    return ms > 0 ? (int)ms : 0;
 }
 
 /* ---- fixtures ---- */
@@ -465,17 +483,15 @@ static void test_takeover_runs_everything(void **state)
     /* A: the queued and the in-progress executions, Harbor's planned ones, then Berth's */
     char eid[64];
     long long last_a = t0 + 16, last_b = t0 + 14;
-    while (now_s() < last_a + 1)
-        cluster_sleep_ms(200);
     for (long long t = tc; t <= last_a; t += 2) {
         if ((t > tc && t < tq) || (t > tq && t <= t0))
             continue;   /* ran under Harbor */
         snprintf(eid, sizeof eid, POL_A "@%lld", t);
-        assert_true(wait_done(eid, POL_A, true, 15000));
+        assert_true(wait_done(eid, POL_A, true, due_in_ms(t) + 15000));
     }
     for (long long t = t0 + 6; t <= last_b; t++) {
         snprintf(eid, sizeof eid, POL_B "@%lld", t);
-        assert_true(wait_done(eid, POL_B, true, 15000));
+        assert_true(wait_done(eid, POL_B, true, due_in_ms(t) + 15000));
     }
     /* nothing Harbor ran ran again; no fire off the cron */
     snprintf(eid, sizeof eid, POL_A "@%lld", tc - 2);
@@ -534,19 +550,51 @@ static void test_policies_added_while_running(void **state)
             harbor_plan(POL_E2, "SCHEDULER", "*/2 * * * * *", "{\"k\":1.5}", t, now);
         for (long long t = now; t <= now + 12; t++)
             dups += scheduled_for(POL_E2, t) > 1;
-        cluster_sleep_ms(300);
+        wait_sleep_ms(300);   /* paces the Harbor node's rounds */
     }
     assert_int_equal(dups, 0);
     char eid[64];
     for (long long t = a0 + 2 + (a0 & 1); t <= end - 2; t += 2) {
         snprintf(eid, sizeof eid, POL_E2 "@%lld", t);
-        assert_true(wait_done(eid, POL_E2, true, 10000));
+        assert_true(wait_done(eid, POL_E2, true, due_in_ms(t) + 10000));
     }
     for (long long t = a0 + 4; t <= end; t++) {   /* from 4 s after it was written */
         snprintf(eid, sizeof eid, POL_E1 "@%lld", t);
-        assert_true(wait_done(eid, POL_E1, true, 10000));
+        assert_true(wait_done(eid, POL_E1, true, due_in_ms(t) + 10000));
     }
     cluster_stop(&cl, 0);
+}
+
+typedef struct observed {
+    char key[96], job_id[64], args[128];
+} observed;
+
+/* A worker observation of a CHAOS run, found through the pools' worker_ids as core does. */
+static bool find_observation(void *arg)
+{
+    observed *o = arg;
+    redisReply *pools = redisCommand(rc, "SMEMBERS " NS "worker_pools");
+    for (size_t p = 0; pools && p < pools->elements && !*o->job_id; p++) {
+        char wids[256];
+        str_of(wids, sizeof wids, "HGET " NS "worker_pools:%s worker_ids", pools->element[p]->str);
+        for (char *w = wids; *w && !*o->job_id;) {
+            size_t len = strcspn(w, ",");
+            snprintf(o->key, sizeof o->key, NS "worker:%.*s", (int)len, w);
+            w += len + (w[len] == ',');
+            char name[32];
+            if (strcmp(str_of(name, sizeof name, "HGET %s job_name", o->key), "CHAOS") == 0) {
+                str_of(o->job_id, sizeof o->job_id, "HGET %s job_id", o->key);
+                str_of(o->args, sizeof o->args, "HGET %s args", o->key);
+            }
+        }
+    }
+    freeReplyObject(pools);
+    return *o->job_id != 0;
+}
+
+static bool stopped_pred(void *arg)
+{
+    return is_status(arg, "Stopped");
 }
 
 /* Item 6: a periodic execution's worker observation is gocraft's (job_id = the policy id,
@@ -566,28 +614,9 @@ static void test_worker_observation_as_gocraft(void **state)
     assert_int_equal(cluster_post_job(&cli, "{\"job\":{\"name\":\"CHAOS\",\"parameters\":"
                      "{\"ms\":20000},\"metadata\":{\"kind\":\"Periodic\",\"cron_spec\":"
                      "\"* * * * * *\"}}}", pid, sizeof pid), 202);
-    char wkey[96] = "", jid[64] = "", args[128] = "";
-    long long end = cluster_now_ms() + 15000;
-    while (!*jid && cluster_now_ms() < end) {
-        char wids[256];
-        redisReply *pools = redisCommand(rc, "SMEMBERS " NS "worker_pools");
-        for (size_t p = 0; pools && p < pools->elements && !*jid; p++) {
-            str_of(wids, sizeof wids, "HGET " NS "worker_pools:%s worker_ids",
-                   pools->element[p]->str);
-            for (char *w = wids; *w && !*jid;) {
-                size_t len = strcspn(w, ",");
-                snprintf(wkey, sizeof wkey, NS "worker:%.*s", (int)len, w);
-                w += len + (w[len] == ',');
-                char name[32];
-                if (strcmp(str_of(name, sizeof name, "HGET %s job_name", wkey), "CHAOS") == 0) {
-                    str_of(jid, sizeof jid, "HGET %s job_id", wkey);
-                    str_of(args, sizeof args, "HGET %s args", wkey);
-                }
-            }
-        }
-        freeReplyObject(pools);
-        cluster_sleep_ms(100);
-    }
+    observed o = {0};
+    wait_until(find_observation, &o, 15000);
+    const char *wkey = o.key, *jid = o.job_id, *args = o.args;
     assert_string_equal(jid, pid);
     long long t = 0;
     char want[128];
@@ -604,10 +633,7 @@ static void test_worker_observation_as_gocraft(void **state)
     assert_int_equal(r.status, 204);
     hc_resp_free(&r);
     snprintf(eid, sizeof eid, "%s@%lld", pid, t);
-    end = cluster_now_ms() + 3000;
-    while (!is_status(eid, "Stopped") && cluster_now_ms() < end)
-        cluster_sleep_ms(50);
-    assert_true(is_status(eid, "Stopped"));
+    assert_true(wait_until(stopped_pred, eid, 3000));
     hc_cleanup(&cli);
     cluster_stop(&cl, 0);
 }
