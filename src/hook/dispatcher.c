@@ -121,34 +121,46 @@ static long long field_int(const rreply *kv, const char *name)
     return v ? strtoll(v, NULL, 10) : 0;
 }
 
-/* One stream entry [id, [field, value, ...]]; NULL when it has another shape (skipped:
- * without an id it cannot be settled, and another reader would meet it again). */
-static hook_event *event_from(const rreply *entry)
+/* One stream entry [id, [field, value, ...]] into *out: NULL when it has another shape
+ * (skipped: without an id it cannot be settled, and another reader would meet it again).
+ * 0, or BERTH_ENOMEM (*out NULL). */
+static int event_from(const rreply *entry, hook_event **out)
 {
     const char *sid = rreply_str(rreply_at(entry, 0));
+    *out = NULL;
     if (!sid)
-        return NULL;
+        return 0;
     hook_event *e = berth_calloc(1, sizeof *e);
+    if (!e)
+        return BERTH_ENOMEM;
     buf_init(&e->resp, 512);
     snprintf(e->sid, sizeof e->sid, "%s", sid);
     const rreply *kv = rreply_at(entry, 1);
     if (rreply_array(NULL, kv, RREPLY_ANY) != 0) {   /* deleted meanwhile: settle it */
         e->outcome = 'D';
-        return e;
+        *out = e;
+        return 0;
     }
-    e->job = berth_strdup(field(kv, "j"));
-    e->status = berth_strdup(field(kv, "s"));
-    e->url = berth_strdup(field(kv, "u"));
+    const char *job = field(kv, "j"), *status = field(kv, "s"), *url = field(kv, "u");
     const char *c = field(kv, "c");
+    e->job = berth_strdup(job);
+    e->status = berth_strdup(status);
+    e->url = berth_strdup(url);
     e->checkin = c && *c ? berth_strdup(c) : NULL;
     e->revision = field_int(kv, "r");
     e->checkin_at = field_int(kv, "t");
     e->at = field_int(kv, "at");
+    if ((job && !e->job) || (status && !e->status) || (url && !e->url) ||
+        (c && *c && !e->checkin)) {
+        hook_event_free(e);
+        return BERTH_ENOMEM;
+    }
     if (!e->job || !e->status || !e->url)
-        e->outcome = 'D';
+        e->outcome = 'D';   /* malformed: settled without delivery */
     else
         hook_endpoint_key(e->url, e->ep, sizeof e->ep);
-    return e;
+    *out = e;
+    return 0;
 }
 
 /* Reads new events (or, after taking the lead, our own unsettled ones first). Blocks up to
@@ -168,7 +180,15 @@ static void read_events(hook_dispatcher *d)
     if (rconn_ok(&d->rc, r) && rreply_len(r) == 1) {
         const rreply *entries = rreply_at(rreply_at(r, 0), 1);
         for (size_t i = 0; i < rreply_len(entries) && d->n < MAX_EVENTS; i++, got++) {
-            hook_event *ev = event_from(rreply_at(entries, i));
+            hook_event *ev = NULL;
+            if (event_from(rreply_at(entries, i), &ev) != 0) {
+                /* out of memory: the rest stay pending for this node; read them back
+                 * from the last one taken (own_cursor) at the next pass */
+                BLOG_WARN(&d->o.log, "out of memory reading hook events: reading again");
+                d->read_own = true;
+                got++;
+                break;
+            }
             if (!ev)
                 continue;
             d->ev[d->n++] = ev;
@@ -181,11 +201,13 @@ static void read_events(hook_dispatcher *d)
 }
 
 /* Outdated check and payload for events not prepared yet, BATCH per script call.
- * Returns how many it looked at (BATCH means: call again). */
+ * Returns how many it looked at (BATCH means: call again; out of memory it returns 0, and
+ * the events left unprepared wait for the next pass). */
 static size_t prepare_batch(hook_dispatcher *d)
 {
     hook_event *batch[BATCH];
     size_t k = 0;
+    bool nomem = false;
     for (size_t i = 0; i < d->n && k < BATCH; i++)
         if (!d->ev[i]->prepared && !d->ev[i]->outcome)
             batch[k++] = d->ev[i];
@@ -218,16 +240,20 @@ static size_t prepare_batch(hook_dispatcher *d)
         const char *f[n + 1], *v[n + 1];
         for (size_t j = 0; j < n; j++)
             f[j] = rreply_str(rreply_at(h, 2 * j)), v[j] = rreply_str(rreply_at(h, 2 * j + 1));
-        batch[i]->payload = hook_payload(batch[i], f, v, n, d->o.max_payload);
+        int prc = hook_payload(batch[i], f, v, n, d->o.max_payload, &batch[i]->payload);
+        if (prc == BERTH_ENOMEM) {   /* not prepared: the next pass tries again */
+            nomem = true;
+            continue;
+        }
         batch[i]->prepared = true;
         batch[i]->first_ms = batch[i]->next_ms = clock_wall_ms();
-        if (!batch[i]->payload) {
+        if (prc != 0) {
             batch[i]->outcome = 'P';
             snprintf(batch[i]->reason, sizeof batch[i]->reason, "cannot build the payload");
         }
     }
     rreply_free(r);
-    return k;
+    return nomem ? 0 : k;
 }
 
 static void prepare(hook_dispatcher *d)

@@ -8,48 +8,70 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "berth/error.h"
 #include "model/stats_hash.h"
 #include "model/status_change.h"
 #include "util/alloc.h"
 
-static void set(char **dst, const char *v)
+/* 0 or BERTH_ENOMEM (*dst unchanged then). */
+static int set(char **dst, const char *v)
 {
-    berth_free(*dst);
-    *dst = v && *v ? berth_strdup(v) : NULL;
+    return berth_strdup_to(dst, v && *v ? v : NULL);
 }
 
-char *hook_payload(const hook_event *ev, const char *const *fields, const char *const *values,
-                   size_t n, size_t max)
+/* The job's stats for the payload: as stored, with the event's own status, revision and
+ * check-in put back. 0 or BERTH_ENOMEM. */
+static int event_stats(const hook_event *ev, const char *const *fields,
+                       const char *const *values, size_t n, berth_stats **out)
 {
     berth_stats *s = NULL;
-    if (berth_stats_from_hash(fields, values, n, &s) != 0) {
-        s = berth_stats_new();
-        set(&s->id, ev->job);
-    }
-    set(&s->status, ev->status);
-    set(&s->check_in, ev->checkin);
-    s->revision = ev->revision;
-    if (ev->checkin_at)
-        s->check_in_at = ev->checkin_at;
-    if (ev->at)
-        s->update_time = ev->at;
-    if (!s->ref_link && s->id) {
+    int rc = berth_stats_from_hash(fields, values, n, &s);
+    if (rc != 0 && rc != BERTH_ENOMEM)   /* no stats (any more): the event's own fields */
+        rc = (s = berth_stats_new()) ? set(&s->id, ev->job) : BERTH_ENOMEM;
+    if (rc == 0)
+        rc = set(&s->status, ev->status);
+    if (rc == 0)
+        rc = set(&s->check_in, ev->checkin);
+    if (rc == 0 && !s->ref_link && s->id) {
         size_t len = strlen(s->id) + 16;
-        s->ref_link = berth_malloc(len);
-        snprintf(s->ref_link, len, "/api/v1/jobs/%s", s->id);
+        if ((s->ref_link = berth_malloc(len)))
+            snprintf(s->ref_link, len, "/api/v1/jobs/%s", s->id);
+        else
+            rc = BERTH_ENOMEM;
     }
-    buf out;
-    buf_init(&out, 0);  /* no cap: capped below by max (the parameters go when over it) */
-    int rc = berth_status_change_to_json(ev->job, ev->status, ev->checkin, s, &out);
-    if (rc == 0 && max && out.len > max) {   /* too big: the parameters go */
+    if (rc == 0) {
+        s->revision = ev->revision;
+        if (ev->checkin_at)
+            s->check_in_at = ev->checkin_at;
+        if (ev->at)
+            s->update_time = ev->at;
+        *out = s;
+    } else {
+        berth_stats_free(s);
+    }
+    return rc;
+}
+
+int hook_payload(const hook_event *ev, const char *const *fields, const char *const *values,
+                 size_t n, size_t max, char **out)
+{
+    berth_stats *s = NULL;
+    *out = NULL;
+    int rc = event_stats(ev, fields, values, n, &s);
+    buf b;
+    buf_init(&b, 0);  /* no cap: capped below by max (the parameters go when over it) */
+    if (rc == 0)
+        rc = berth_status_change_to_json(ev->job, ev->status, ev->checkin, s, &b);
+    if (rc == 0 && max && b.len > max) {   /* too big: the parameters go */
         set(&s->parameters, NULL);
-        buf_reset(&out);
-        rc = berth_status_change_to_json(ev->job, ev->status, ev->checkin, s, &out);
+        buf_reset(&b);
+        rc = berth_status_change_to_json(ev->job, ev->status, ev->checkin, s, &b);
     }
     berth_stats_free(s);
-    if (rc != 0) {
-        buf_free(&out);
-        return NULL;
-    }
-    return buf_release(&out);
+    if (rc == 0 && !(*out = buf_release(&b)))
+        rc = BERTH_ENOMEM;
+    if (rc != 0)
+        rc = rc == BERTH_ENOMEM || b.err ? BERTH_ENOMEM : BERTH_EINVAL;
+    buf_free(&b);
+    return rc;
 }

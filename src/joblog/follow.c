@@ -78,6 +78,8 @@ int joblog_follow_open(joblog_set *s, const char *id, uint64_t tail_bytes,
     if (!joblog_set_has_getter(s))
         return BERTH_ESTATE;
     joblog_cursor *c = berth_calloc(1, sizeof *c);
+    if (!c)
+        return BERTH_ENOMEM;
     c->s = s;
     c->fd = -1;
     buf_init(&c->key, 0);  /* no cap: the namespace prefix plus a job id (jl_key) */

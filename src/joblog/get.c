@@ -64,11 +64,13 @@ static int redis_get(joblog_set *s, const char *id, uint64_t tail, joblog_data *
         const char *bytes;
         size_t len;
         ok = rreply_string(rc, r, &bytes, &len) == 0;
-        if (ok) {
-            out->bytes = berth_malloc(len + 1);
+        if (ok && (out->bytes = berth_malloc(len + 1))) {
             memcpy(out->bytes, bytes, len);
             out->bytes[len] = '\0';
             out->bytes_len = len;
+        } else if (ok) {
+            snprintf(err, errlen, "out of memory reading the job log");
+            rv = BERTH_ENOMEM;
         }
     }
     if (!ok) {

@@ -123,14 +123,15 @@ typedef struct joblog_data {
  * first (the shared store, in Harbor's DB place), then FILE; a getter that has no log for
  * the id passes to the next. The id must already have passed joblog_bad_id and contain no
  * "/" or "..". 0; BERTH_ENOTFOUND; BERTH_ESTATE when no getter is configured; BERTH_EIO /
- * BERTH_EREDIS with err filled. */
+ * BERTH_EREDIS / BERTH_ENOMEM with err filled. */
 int joblog_get(joblog_set *s, const char *id, uint64_t tail_bytes, joblog_data *out,
                char *err, size_t errlen);
 
 /* A follow cursor: the tail, then bytes as they are appended. */
 typedef struct joblog_cursor joblog_cursor;
 /* Opens a cursor on the first getter that has the log (or, when none has it yet, on the
- * first getter, waiting for it to appear). BERTH_ESTATE when no getter is configured. */
+ * first getter, waiting for it to appear). BERTH_ESTATE when no getter is configured,
+ * BERTH_ENOMEM. */
 int joblog_follow_open(joblog_set *s, const char *id, uint64_t tail_bytes,
                        joblog_cursor **out);
 /* Copies up to n new bytes into dst: > 0 bytes, 0 nothing new yet, < 0 error. */

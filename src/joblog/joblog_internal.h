@@ -53,9 +53,10 @@ int jl_file_write(int fd, const char *p, size_t n);
 bool jl_file_path(const char *dir, const char *id, char *path, size_t pathlen);
 
 /* redis_sink.c: the background flusher. */
-jl_sink *jl_sink_new(joblog_set *s);
+jl_sink *jl_sink_new(joblog_set *s);   /* NULL when memory ran out */
 void jl_sink_free(jl_sink *k);         /* stops the thread after a last flush */
-/* A run's pending buffer for key (the run holds one reference until jl_sink_close). */
+/* A run's pending buffer for key (the run holds one reference until jl_sink_close); NULL
+ * (logged) when memory ran out: that run's lines do not reach Redis. */
 jl_pending *jl_sink_open(jl_sink *k, const char *key);
 /* Queues bytes; false when the pending buffer is full (the bytes are dropped). */
 bool jl_sink_append(jl_sink *k, jl_pending *p, const char *bytes, size_t n);

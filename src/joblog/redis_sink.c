@@ -63,6 +63,8 @@ static void *sink_main(void *arg);
 jl_sink *jl_sink_new(joblog_set *s)
 {
     jl_sink *k = berth_calloc(1, sizeof *k);
+    if (!k)
+        return NULL;
     k->s = s;
     pthread_mutex_init(&k->mu, NULL);
     clock_cond_init(&k->cv);
@@ -88,7 +90,14 @@ static void unref(jl_sink *k, jl_pending *p)   /* caller holds mu */
 jl_pending *jl_sink_open(jl_sink *k, const char *key)
 {
     jl_pending *p = berth_calloc(1, sizeof *p);
-    p->key = berth_strdup(key);
+    if (p && !(p->key = berth_strdup(key))) {
+        berth_free(p);
+        p = NULL;
+    }
+    if (!p) {
+        BLOG_ERROR(&k->s->log, "out of memory: the Redis job log %s gets nothing", key);
+        return NULL;
+    }
     buf_init(&p->data, JL_PENDING_MAX);
     p->refs = 2;
     pthread_mutex_lock(&k->mu);

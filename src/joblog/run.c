@@ -77,6 +77,8 @@ joblog_run *joblog_run_open(joblog_set *s, const char *job_id, int64_t revision,
                             const char *pool_id)
 {
     joblog_run *r = berth_calloc(1, sizeof *r);
+    if (!r)
+        return NULL;   /* the job then logs to the engine's log (context.c) */
     r->s = s;
     pthread_mutex_init(&r->mu, NULL);
     snprintf(r->id, sizeof r->id, "%s", job_id);
@@ -86,10 +88,8 @@ joblog_run *joblog_run_open(joblog_set *s, const char *job_id, int64_t revision,
         r->fd[i] = -1;
         if (s->b[i].kind == JOBLOG_FILE)
             r->fd[i] = jl_file_open(s->b[i].base_dir, job_id, &s->log);
-        else if (s->b[i].kind == JOBLOG_REDIS) {
-            jl_key(s, job_id, &key);
-            r->pend[i] = jl_sink_open(s->sink, key.p);
-        }
+        else if (s->b[i].kind == JOBLOG_REDIS && (jl_key(s, job_id, &key), key.p))
+            r->pend[i] = jl_sink_open(s->sink, key.p);   /* NULL out of memory: skipped */
     }
     buf_free(&key);
     char sep[160];

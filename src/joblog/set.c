@@ -28,12 +28,16 @@ static int check_backend(const joblog_config *c, const joblog_backend_cfg *b, ch
     return 0;
 }
 
-static void copy_backend(joblog_set *s, const joblog_backend_cfg *b)
+/* 0 or BERTH_ENOMEM (joblog_set_free frees what was copied). */
+static int copy_backend(joblog_set *s, const joblog_backend_cfg *b)
 {
     joblog_backend_cfg *d = &s->b[s->nb++];
+    const char *sweep = b->sweep_dir && *b->sweep_dir ? b->sweep_dir : b->base_dir;
     *d = *b;
     d->base_dir = berth_strdup(b->base_dir);
-    d->sweep_dir = berth_strdup(b->sweep_dir && *b->sweep_dir ? b->sweep_dir : b->base_dir);
+    d->sweep_dir = berth_strdup(sweep);
+    if ((b->base_dir && !d->base_dir) || (sweep && !d->sweep_dir))
+        return BERTH_ENOMEM;
     if (b->kind == JOBLOG_FILE && access(b->base_dir, W_OK | X_OK) != 0)
         BLOG_WARN(&s->log, "job log directory %s is not writable: FILE job logs will fail "
                   "(the jobs still run)", b->base_dir);
@@ -42,6 +46,7 @@ static void copy_backend(joblog_set *s, const joblog_backend_cfg *b)
         s->redis_max = b->max_bytes ? b->max_bytes : JOBLOG_REDIS_MAX_DEFAULT;
         s->ttl_cap_s = b->sweep_days > 0 ? b->sweep_days * 86400 : 0;
     }
+    return 0;
 }
 
 int joblog_set_new(const joblog_config *c, joblog_set **out, char *err, size_t errlen)
@@ -57,21 +62,35 @@ int joblog_set_new(const joblog_config *c, joblog_set **out, char *err, size_t e
             return rc;
     }
     joblog_set *s = berth_calloc(1, sizeof *s);
-    s->log = c->log;
-    s->run_max = c->run_max_bytes ? c->run_max_bytes : JOBLOG_RUN_MAX_DEFAULT;
-    for (size_t i = 0; i < c->nbackends; i++)
-        copy_backend(s, &c->backends[i]);
-    const char *ns = c->ns && *c->ns ? c->ns : "berth";
-    size_t n = strlen(ns) + 32;
-    s->key_prefix = berth_malloc(n);
-    snprintf(s->key_prefix, n, "{%s}:berth:joblog:", ns);
-    if (s->has_redis) {
-        rtarget_copy(&s->redis, c->redis);
-        rpool_init(&s->pool, &s->redis, 5000);
-        s->sink = jl_sink_new(s);
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return BERTH_ENOMEM;
     }
     pthread_mutex_init(&s->sw_mu, NULL);
     clock_cond_init(&s->sw_cv);
+    s->log = c->log;
+    s->run_max = c->run_max_bytes ? c->run_max_bytes : JOBLOG_RUN_MAX_DEFAULT;
+    int rc = 0;
+    for (size_t i = 0; i < c->nbackends && rc == 0; i++)
+        rc = copy_backend(s, &c->backends[i]);
+    const char *ns = c->ns && *c->ns ? c->ns : "berth";
+    size_t n = strlen(ns) + 32;
+    if (rc == 0 && (s->key_prefix = berth_malloc(n)))
+        snprintf(s->key_prefix, n, "{%s}:berth:joblog:", ns);
+    else
+        rc = BERTH_ENOMEM;
+    if (s->has_redis) {   /* both made in any case, so that joblog_set_free frees both */
+        int copied = rtarget_copy(&s->redis, c->redis);
+        if (rpool_init(&s->pool, &s->redis, 5000) != 0 || copied != 0)
+            rc = BERTH_ENOMEM;
+        if (rc == 0 && !(s->sink = jl_sink_new(s)))
+            rc = BERTH_ENOMEM;
+    }
+    if (rc != 0) {
+        joblog_set_free(s);
+        snprintf(err, errlen, "out of memory");
+        return rc;
+    }
     *out = s;
     return 0;
 }

@@ -56,8 +56,8 @@ int berth__ack_from_tree(const json_t *o, const char *prefix, bool lossy, berth_
             return rc;
         }
     }
-    if (!a.status)
-        a.status = berth_strdup("");  /* present but empty: Go's non-nil ACK */
+    if (!a.status && !(a.status = berth_strdup("")))  /* present but empty: Go's non-nil ACK */
+        return BERTH_ENOMEM;
     berth_free(out->status);
     *out = a;
     return 0;

@@ -32,7 +32,7 @@ int berth_action_parse(const char *text, size_t len, char **action, char *err, s
         return rc;
     }
     *action = a ? a : berth_strdup("");
-    return 0;
+    return *action ? 0 : BERTH_ENOMEM;
 }
 
 int berth_action_to_json(const char *action, buf *out)

@@ -41,9 +41,7 @@ int berth__json_field_str(const json_t *v, const berth__json_field *f, char **ds
         return 0;
     if (!json_is_string(v))
         return berth__json_field_mismatch(v, NULL, f, err, errlen);
-    berth_free(*dst);
-    *dst = berth_strdup(json_string_value(v));
-    return 0;
+    return berth_strdup_to(dst, json_string_value(v));
 }
 
 int berth__json_field_bool(const json_t *v, const berth__json_field *f, bool *dst, char *err,

@@ -131,7 +131,7 @@ int berth_request_parse(const char *body, size_t len, berth_request **out, char 
     walk w = {.err = err, .errlen = errlen};
     JSON_WRITE_TRY(berth__json_parse(body, len, BERTH_JSON_MAX_DEPTH, &j, &w.lossy, err, errlen));
     w.r = berth_calloc(1, sizeof *w.r);
-    int rc = root(&w, j);
+    int rc = w.r ? root(&w, j) : BERTH_ENOMEM;
     json_decref(j);
     if (rc) {
         berth_request_free(w.r);

@@ -74,7 +74,7 @@ int berth_simple_change_parse(const char *text, size_t len, berth_simple_change 
     bool lossy = false;
     JSON_WRITE_TRY(berth__json_parse(text, len, BERTH_JSON_MAX_DEPTH, &j, &lossy, err, errlen));
     berth_simple_change *c = berth_calloc(1, sizeof *c);
-    int rc = walk(c, j, lossy, err, errlen);
+    int rc = c ? walk(c, j, lossy, err, errlen) : BERTH_ENOMEM;
     json_decref(j);
     if (rc) {
         berth_simple_change_free(c);

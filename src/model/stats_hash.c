@@ -141,8 +141,13 @@ int berth_stats_from_hash(const char *const *fields, const char *const *values, 
 
 /* ---- writing ------------------------------------------------------------------------- */
 
+/* Out of memory (value NULL) the pair is left out and h->nomem set. */
 static void add(berth_stats_hash *h, const char *field, char *value)
 {
+    if (!value) {
+        h->nomem = true;
+        return;
+    }
     h->fields[h->n] = field;
     h->values[h->n++] = value;
 }
@@ -169,12 +174,14 @@ static void add_ack(berth_stats_hash *h, const berth_ack *a)
     buf b;
     buf_init(&b, 0);  /* no cap: three short fields of an ack already in memory */
     berth_ack_to_json(a, &b);
-    add(h, "ack", buf_release(&b));
+    add(h, "ack", buf_release(&b));   /* NULL when b ran out of memory */
 }
 
 int berth_stats_to_hash(const berth_stats *s, berth_stats_hash **out)
 {
     berth_stats_hash *h = berth_calloc(1, sizeof *h);
+    if (!h)
+        return BERTH_ENOMEM;
     add_str(h, "id", s->id, true);
     add_str(h, "name", s->name, true);
     add_str(h, "kind", s->kind, true);
@@ -194,6 +201,10 @@ int berth_stats_to_hash(const berth_stats *s, berth_stats_hash **out)
     add_str(h, "parameters", s->parameters, false);
     add_int(h, "revision", s->revision, true);
     add_ack(h, &s->ack);
+    if (h->nomem) {
+        berth_stats_hash_free(h);
+        return BERTH_ENOMEM;
+    }
     *out = h;
     return 0;
 }

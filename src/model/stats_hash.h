@@ -25,6 +25,7 @@ typedef struct berth_stats_hash {
     size_t n;                                 /* pairs used */
     const char *fields[BERTH_STATS_HASH_MAX]; /* static field names */
     char *values[BERTH_STATS_HASH_MAX];       /* NUL-terminated, owned */
+    bool nomem;                               /* building ran out of memory */
 } berth_stats_hash;
 
 /* The pairs to HSET for s, in spec §5.2 order. Always: id, name, kind, unique, status,
@@ -32,7 +33,7 @@ typedef struct berth_stats_hash {
  * non-zero: ref_link, run_at, cron_spec, web_hook_url, numeric_policy_id, check_in (as the
  * placeholder "[REDUNDANT]", like Harbor), check_in_at, die_at, upstream_job_id,
  * parameters (verbatim; "{}" is kept so the unique key can be rebuilt), ack (when
- * ack.status is set). *out is the caller's: berth_stats_hash_free. Returns 0. */
+ * ack.status is set). *out is the caller's: berth_stats_hash_free. 0 or BERTH_ENOMEM. */
 int berth_stats_to_hash(const berth_stats *s, berth_stats_hash **out);
 /* Frees the values and the struct; NULL is a no-op. */
 void berth_stats_hash_free(berth_stats_hash *h);

@@ -199,7 +199,8 @@ static int ask_sentinel(rconn *rc, const char *host, int port, char *mhost, size
     return ok ? 0 : BERTH_EREDIS;
 }
 
-/* Sets target.host/port from the first sentinel that knows the master. */
+/* Sets target.host/port from the first sentinel that knows the master: 0, BERTH_EREDIS
+ * or BERTH_ENOMEM. */
 static int resolve_master(rconn *rc)
 {
     char mhost[256];
@@ -208,8 +209,10 @@ static int resolve_master(rconn *rc)
         const rhostport *s = &rc->target.sentinels[i];
         if (ask_sentinel(rc, s->host, s->port ? s->port : 26379, mhost, sizeof mhost,
                          &mport) == 0) {
-            berth_free(rc->target.host);
-            rc->target.host = berth_strdup(mhost);
+            if (berth_strdup_to(&rc->target.host, mhost) != 0) {
+                snprintf(rc->err, sizeof rc->err, "out of memory setting up the connection");
+                return BERTH_ENOMEM;
+            }
             rc->target.port = mport;
             return 0;
         }
@@ -229,7 +232,11 @@ int rconn_connect(rconn *rc)
         snprintf(rc->err, sizeof rc->err, "out of memory setting up the connection");
         return BERTH_ENOMEM;
     }
-    if (rc->target.nsentinels > 0 && resolve_master(rc) != 0) {
+    int found = rc->target.nsentinels > 0 ? resolve_master(rc) : 0;
+    rc->nomem = found == BERTH_ENOMEM;
+    if (rc->nomem)
+        return found;
+    if (found != 0) {
         health_lost(rc);
         return BERTH_EREDIS;
     }

@@ -17,6 +17,10 @@ rsub *rsub_open(const rtarget *t, const char *const *channels, size_t n, char *e
                 size_t errlen)
 {
     rsub *s = berth_calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
     rconn_init(&s->rc, t, 0);
     rargs a;
     rargs_init(&a);
