@@ -79,7 +79,8 @@ typedef struct berth_worker_info {
     char *worker_id;
     char *pool_id;
     char *job_name;        /* NULL when the worker is idle */
-    char *job_id;          /* NULL when idle */
+    char *job_id;          /* NULL when idle; a periodic execution's own id (gocraft's
+                            * observation holds its policy's id) */
     int64_t started_at;    /* when the current run started (unix s); 0 when idle */
 } berth_worker_info;
 

@@ -1,7 +1,10 @@
 /* Workers and what they run (berth_query_workers, include/berth/query.h): the pool's
  * heartbeat names its workers (worker_ids, comma-joined), and each busy worker has
- * gocraft's observation hash {ns}:worker:<id> (job_name, job_id, started_at), written by
- * the heartbeat thread of the node that runs it. Read-only. */
+ * gocraft's observation hash {ns}:worker:<id> (job_name, job_id, started_at, args), written
+ * by the heartbeat thread of the node that runs it. gocraft's job_id of a periodic
+ * execution is its policy's id; the job id reported here is the execution's
+ * (<policy>@<the args' _job_kind_periodic_>), so stopping it stops that run, not the
+ * policy. Read-only. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +39,29 @@ static int str_copy(const rreply *r, char **out)
     return *out || rreply_string(NULL, r, &s, &len) != 0 || len == 0 ? 0 : BERTH_ENOMEM;
 }
 
+/* job_id of a periodic execution's observation → <policy>@<fire time> in place. */
+static int execution_id(const rreply *args, char **job_id)
+{
+    static const char mark[] = "\"_job_kind_periodic_\":\"";
+    const char *a = rreply_str(args);
+    const char *m = a && *job_id ? strstr(a, mark) : NULL;
+    if (!m)
+        return 0;
+    m += sizeof mark - 1;
+    size_t n = strspn(m, "0123456789");
+    if (n == 0 || m[n] != '"')
+        return 0;
+    size_t len = strlen(*job_id);
+    char *id = berth_realloc(*job_id, len + n + 2);
+    if (!id)
+        return BERTH_ENOMEM;
+    id[len] = '@';
+    memcpy(id + len + 1, m, n);
+    id[len + n + 1] = 0;
+    *job_id = id;
+    return 0;
+}
+
 /* Appends one worker with its observation: 0, BERTH_EREDIS (appended without it) or
  * BERTH_ENOMEM. */
 static int add_worker(berth_engine *e, rconn *rc, const char *pool, const char *wid, size_t len,
@@ -43,13 +69,15 @@ static int add_worker(berth_engine *e, rconn *rc, const char *pool, const char *
 {
     berth_worker_info w = {.worker_id = berth_strndup(wid, len), .pool_id = berth_strdup(pool)};
     int err = w.worker_id && w.pool_id ? 0 : BERTH_ENOMEM;
-    rreply *r = err ? NULL : rconn_cmd(rc, "HMGET %sworker:%s job_name job_id started_at",
+    rreply *r = err ? NULL : rconn_cmd(rc, "HMGET %sworker:%s job_name job_id started_at args",
                                        e->prefix, w.worker_id);
-    if (err == 0 && rreply_array(rc, r, 3) == 0) {
+    if (err == 0 && rreply_array(rc, r, 4) == 0) {
         long long started = 0;
         err = str_copy(rreply_at(r, 0), &w.job_name);
         if (err == 0)
             err = str_copy(rreply_at(r, 1), &w.job_id);
+        if (err == 0)
+            err = execution_id(rreply_at(r, 3), &w.job_id);
         w.started_at = rreply_integer(NULL, rreply_at(r, 2), &started) == 0 ? started : 0;
     } else if (err == 0) {
         err = BERTH_EREDIS;

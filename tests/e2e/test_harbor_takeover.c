@@ -331,13 +331,14 @@ static int down(void **state)
     return 0;
 }
 
-static void start_berthd(int workers)
+static void start_berthd(int nodes, int workers)
 {
     char url[96];
     snprintf(url, sizeof url, "redis://127.0.0.1:%d/0", rf.port);
-    cluster_opts o = {.nodes = 1, .redis_url = url, .workers = workers, .lease_seconds = 5};
+    cluster_opts o = {.nodes = nodes, .redis_url = url, .workers = workers, .lease_seconds = 5};
     assert_int_equal(cluster_init(&cl, &o), 0);
-    assert_int_equal(cluster_start(&cl, 0), 0);
+    for (int i = 0; i < nodes; i++)
+        assert_int_equal(cluster_start(&cl, i), 0);
 }
 
 #define POL_A "0a0a0a0a0a0a0a0a0a0a0a01"
@@ -465,7 +466,7 @@ static void test_takeover_runs_everything(void **state)
     char wh_params[3][256];
     seed_policies(t0, &tq, &tc);
     seed_jobs(t0, wh_params);
-    start_berthd(8);
+    start_berthd(1, 8);
 
     static const char *ids[] = {"1f1f1f1f1f1f1f1f1f1f1f01", "1f1f1f1f1f1f1f1f1f1f1f02",
                                 "1f1f1f1f1f1f1f1f1f1f1f03", "5c5c5c5c5c5c5c5c5c5c5c01",
@@ -531,14 +532,14 @@ static int scheduled_for(const char *pid, long long t)
     return n;
 }
 
-/* Policies written the Harbor way while berthd runs: E1 with no fire planned (picked up
- * within one planning window), E2 planned by a Harbor node that keeps planning (a rolling
- * upgrade): one scheduled entry and one run per fire. */
+/* Policies written the Harbor way while two berthd nodes run: E1 with no fire planned
+ * (picked up within one planning window), E2 planned by a Harbor node that keeps planning
+ * (a rolling upgrade): one scheduled entry and one run per fire across all three nodes. */
 static void test_policies_added_while_running(void **state)
 {
     (void)state;
     redis_fixture_flush(&rf);
-    start_berthd(4);
+    start_berthd(2, 4);   /* both nodes adopt the policies at once */
     long long a0 = now_s();
     harbor_policy(POL_E1, "SCHEDULER", "* * * * * *", NULL, a0 + 3, a0);
     harbor_policy(POL_E2, "SCHEDULER", "*/2 * * * * *", "{\"k\":1.5}", a0 + 7, a0);
@@ -606,7 +607,7 @@ static void test_worker_observation_as_gocraft(void **state)
     (void)state;
     redis_fixture_flush(&rf);
     setenv("MAX_JOB_DURATION_SECONDS", "3600", 1);
-    start_berthd(2);
+    start_berthd(1, 2);
     unsetenv("MAX_JOB_DURATION_SECONDS");
     hc cli;
     hc_init(&cli, cl.nodes[0].port);
@@ -625,6 +626,14 @@ static void test_worker_observation_as_gocraft(void **state)
     assert_string_equal(args, want);
     long long ttl = int_of("TTL %s", wkey);
     assert_true(ttl > 3500 && ttl <= 3600);
+    /* Berth's own pool list names the execution, so its dashboard stops only that run */
+    char exec_id[96];
+    snprintf(exec_id, sizeof exec_id, "\"job_id\":\"%s@%lld\"", pid, t);
+    hc_resp pools;
+    hc_get(&cli, "/api/v1/pools", CLUSTER_AUTH, &pools);
+    assert_int_equal(pools.status, 200);
+    assert_non_null(strstr(pools.body, exec_id));
+    hc_resp_free(&pools);
     /* Harbor core's stop of the worker's job: the task whose job_id is the worker's */
     char path[96], eid[64];
     snprintf(path, sizeof path, "/api/v1/jobs/%s", jid);

@@ -473,6 +473,29 @@ static void test_env_idle_timeout_not_integer(void **state)
                                          "\"soon\" is not an integer; ignored, keeping 0");
 }
 
+/* gocraft's MAX_JOB_DURATION_SECONDS (worker observation TTL): unset → 0 (the engine
+ * uses max_update_hours), an integer as is, a non-integer → gocraft's 86400 with a warning,
+ * ≤ 0 → 1 s (gocraft's EXPIRE deletes the hash at once). */
+static void test_env_max_job_duration(void **state)
+{
+    (void)state;
+    assert_int_equal(load_env(MINIMAL, NULL), 0);
+    assert_int_equal(cfg.max_job_duration_s, 0);
+    const char *ok[] = {"MAX_JOB_DURATION_SECONDS=3600", NULL};
+    assert_int_equal(load_env(MINIMAL, ok), 0);
+    assert_int_equal(cfg.max_job_duration_s, 3600);
+    assert_int_equal(cfg.nwarnings, 0);
+    const char *bad[] = {"MAX_JOB_DURATION_SECONDS=1.08e+06", NULL};
+    assert_int_equal(load_env(MINIMAL, bad), 0);
+    assert_int_equal(cfg.max_job_duration_s, 86400);
+    assert_int_equal(cfg.nwarnings, 1);
+    assert_string_equal(cfg.warnings[0], "MAX_JOB_DURATION_SECONDS: \"1.08e+06\" is not an "
+                                         "integer; using 86400 as gocraft does");
+    const char *neg[] = {"MAX_JOB_DURATION_SECONDS=-5", NULL};
+    assert_int_equal(load_env(MINIMAL, neg), 0);
+    assert_int_equal(cfg.max_job_duration_s, 1);
+}
+
 /* ---- validation ---- */
 
 static void test_validation_errors(void **state)
@@ -746,6 +769,7 @@ int main(void)
         cmocka_unit_test_teardown(test_env_blank_is_unset, teardown),
         cmocka_unit_test_teardown(test_env_bad_values, teardown),
         cmocka_unit_test_teardown(test_env_idle_timeout_not_integer, teardown),
+        cmocka_unit_test_teardown(test_env_max_job_duration, teardown),
         cmocka_unit_test_teardown(test_validation_errors, teardown),
         cmocka_unit_test_teardown(test_metric_enabled_ok, teardown),
         cmocka_unit_test_teardown(test_syntax_errors, teardown),
