@@ -4,7 +4,8 @@
  * the Registry v2 API (a schema 2 manifest, an OCI manifest, an OCI index of two platforms,
  * a layer larger than the chunk size), jobs launched through berthd's API with a status hook,
  * and every manifest and blob at the destination checked against the source's digest.
- * tests/registry/test_replication_errors.c covers the bad inputs. */
+ * Also a signed schema 1 manifest and an image with a foreign layer, copied between two
+ * real registries. tests/registry/test_replication_errors.c covers the bad inputs. */
 #include "test.h"
 
 #include <jansson.h>
@@ -163,6 +164,33 @@ static void test_copy_with_token_auth(void **state)
     free(id);
 }
 
+/* Against real registries on both sides: docker-registry 2.8 stores schema 1 and foreign
+ * layers once the fixture's config allows them (tests/support/registry_fixture.c). */
+static void test_schema1_and_foreign_layers(void **state)
+{
+    (void)state;
+    char foreign[80];
+    rh_push_schema1_image(&rh.plain, "lib/old", "s1");
+    rh_push_foreign_image(&rh.plain, "lib/old", "win", foreign);
+    char *id = repl_launch(rh_src_image("lib/old", "s1,win"), "docker-registry", &rh.basic,
+                           "mirror/old", false, 0, false);
+    repl_wait(id, "Success", 60000);
+    char want[160];
+    snprintf(want, sizeof want, "the layer %s is a foreign layer, skip", foreign);
+    repl_log_has(id, want);
+    repl_log_has(id, "the manifest of artifact mirror/old:s1 pushed");
+    repl_log_has(id, "the manifest of artifact mirror/old:win pushed");
+    /* byte for byte with the source's digest and content type; the schema 1 layer copied,
+     * the foreign layer absent at the destination */
+    rh_verify(&rh.plain, "lib/old", &rh.basic, "mirror/old", "s1");
+    rh_verify(&rh.plain, "lib/old", &rh.basic, "mirror/old", "win");
+    char ct[128];
+    assert_int_equal(regfx_request(&rh.basic, "HEAD", "/v2/mirror/old/manifests/s1", NULL, NULL,
+                                   NULL, ct), 200);
+    assert_string_equal(ct, "application/vnd.docker.distribution.manifest.v1+prettyjws");
+    free(id);
+}
+
 static char *slurp(const char *path)
 {
     FILE *f = fopen(path, "r");
@@ -208,6 +236,7 @@ int main(void)
         cmocka_unit_test(test_deletion),
         cmocka_unit_test(test_copy_with_token_auth),
         cmocka_unit_test(test_tls),
+        cmocka_unit_test(test_schema1_and_foreign_layers),
     };
     return cmocka_run_group_tests(tests, rh_setup, rh_teardown);
 }

@@ -173,7 +173,11 @@ int regfx_start(reg_fixture *f, rf_auth auth)
     snprintf(cfg, sizeof cfg,
              "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\n"
              "storage:\n  filesystem:\n    rootdirectory: %s/data\n  delete:\n    enabled: true\n"
-             "http:\n  addr: 127.0.0.1:%d\n%s", f->dir, f->port, authtext);
+             "http:\n  addr: 127.0.0.1:%d\n%s"
+             /* schema 1 pushes and foreign-layer URLs are refused by default in 2.8 */
+             "compatibility:\n  schema1:\n    enabled: true\n"
+             "validation:\n  manifests:\n    urls:\n      allow:\n        - ^https?://\n",
+             f->dir, f->port, authtext);
     snprintf(path, sizeof path, "%s/config.yml", f->dir);
     snprintf(log, sizeof log, "%s/registry.log", f->dir);
     if (write_file(path, cfg) != 0)
@@ -310,7 +314,8 @@ static void bearer(reg_fixture *f, const char *repo, char *out, size_t outlen)
 
 /* One request; the caller owns body. */
 static long req(reg_fixture *f, const char *repo, const char *method, const char *url,
-                const char *ctype, const void *data, size_t n, acc *body, hdrs *h)
+                const char *ctype, const void *data, size_t n, acc *body, hdrs *h,
+                const char *accept)
 {
     CURL *c = curl_easy_init();
     struct curl_slist *l = NULL;
@@ -320,10 +325,13 @@ static long req(reg_fixture *f, const char *repo, const char *method, const char
         l = curl_slist_append(l, auth);
     snprintf(ct, sizeof ct, "Content-Type: %s", ctype ? ctype : "");
     l = curl_slist_append(l, ct);
-    l = curl_slist_append(l, "Accept: application/vnd.oci.image.index.v1+json, "
-                             "application/vnd.docker.distribution.manifest.list.v2+json, "
-                             "application/vnd.oci.image.manifest.v1+json, "
-                             "application/vnd.docker.distribution.manifest.v2+json");
+    char acc_line[256];
+    snprintf(acc_line, sizeof acc_line, "Accept: %s", accept ? accept :
+             "application/vnd.oci.image.index.v1+json, "
+             "application/vnd.docker.distribution.manifest.list.v2+json, "
+             "application/vnd.oci.image.manifest.v1+json, "
+             "application/vnd.docker.distribution.manifest.v2+json");
+    l = curl_slist_append(l, acc_line);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, l);
     if (f->auth == RF_TLS)
@@ -357,7 +365,7 @@ void regfx_push_blob(reg_fixture *f, const char *repo, const void *p, size_t n, 
     snprintf(url, sizeof url, "%s/v2/%s/blobs/uploads/", f->url, repo);
     acc a = {0};
     hdrs h = {0};
-    assert_int_equal(req(f, repo, "POST", url, NULL, NULL, 0, &a, &h), 202);
+    assert_int_equal(req(f, repo, "POST", url, NULL, NULL, 0, &a, &h, NULL), 202);
     free(a.p);
     a = (acc){0};
     char put[4096];
@@ -366,7 +374,7 @@ void regfx_push_blob(reg_fixture *f, const char *repo, const void *p, size_t n, 
                  digest);
     else
         snprintf(put, sizeof put, "%s%sdigest=%s", h.loc, strchr(h.loc, '?') ? "&" : "?", digest);
-    long st = req(f, repo, "PUT", put, "application/octet-stream", p, n, &a, &h);
+    long st = req(f, repo, "PUT", put, "application/octet-stream", p, n, &a, &h, NULL);
     if (st != 201)
         fprintf(stderr, "push blob: %ld %s\n", st, a.p ? a.p : "");
     assert_int_equal(st, 201);
@@ -381,7 +389,7 @@ void regfx_push_manifest(reg_fixture *f, const char *repo, const char *ref, cons
     snprintf(url, sizeof url, "%s/v2/%s/manifests/%s", f->url, repo, ref);
     acc a = {0};
     hdrs h = {0};
-    long st = req(f, repo, "PUT", url, media, body, strlen(body), &a, &h);
+    long st = req(f, repo, "PUT", url, media, body, strlen(body), &a, &h, NULL);
     if (st != 201)
         fprintf(stderr, "push manifest: %ld %s\n", st, a.p ? a.p : "");
     assert_int_equal(st, 201);
@@ -391,6 +399,13 @@ void regfx_push_manifest(reg_fixture *f, const char *repo, const char *ref, cons
 long regfx_request(reg_fixture *f, const char *method, const char *path, char **body,
                    size_t *len, char digest[80], char ctype[128])
 {
+    return regfx_request_accept(f, method, path, NULL, body, len, digest, ctype);
+}
+
+long regfx_request_accept(reg_fixture *f, const char *method, const char *path,
+                          const char *accept, char **body, size_t *len, char digest[80],
+                          char ctype[128])
+{
     char url[4096], repo[512] = "";
     snprintf(url, sizeof url, "%s%s", f->url, path);
     const char *r = strncmp(path, "/v2/", 4) == 0 ? path + 4 : "";
@@ -399,7 +414,7 @@ long regfx_request(reg_fixture *f, const char *method, const char *path, char **
         snprintf(repo, sizeof repo, "%.*s", (int)(cut - r), r);
     acc a = {0};
     hdrs h = {0};
-    long st = req(f, repo, method, url, NULL, NULL, 0, &a, &h);
+    long st = req(f, repo, method, url, NULL, NULL, 0, &a, &h, accept);
     if (body)
         *body = a.p ? a.p : calloc(1, 1);
     else

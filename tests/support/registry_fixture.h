@@ -3,7 +3,9 @@
  * file and storage under a fresh temp dir — without auth, with htpasswd Basic auth, or with
  * token auth served by tests/support/token_server.py (a real token server: RS256 JWTs with
  * an x5c chain the registry trusts). Never the system service. Plus helpers that seed and
- * read images through the plain Registry v2 API with libcurl (independent of src/registry). */
+ * read images through the plain Registry v2 API with libcurl (independent of src/registry).
+ * Every instance accepts schema 1 pushes and foreign layers with http(s) URLs, which
+ * distribution 2.8 refuses by default (compatibility.schema1.enabled, validation.manifests.urls). */
 #ifndef BERTH_TEST_REGISTRY_FIXTURE_H
 #define BERTH_TEST_REGISTRY_FIXTURE_H
 
@@ -45,6 +47,11 @@ void regfx_push_manifest(reg_fixture *f, const char *repo, const char *ref, cons
  * (may be NULL) is the caller's to free; digest/ctype get those headers ("" if absent). */
 long regfx_request(reg_fixture *f, const char *method, const char *path, char **body,
                    size_t *len, char digest[80], char ctype[128]);
+
+/* The same with this Accept value instead of the four image types (NULL: those). */
+long regfx_request_accept(reg_fixture *f, const char *method, const char *path,
+                          const char *accept, char **body, size_t *len, char digest[80],
+                          char ctype[128]);
 
 /* The path of a blob's data file in the registry's storage (for tampering tests). */
 void regfx_blob_path(const reg_fixture *f, const char *digest, char *out, size_t outlen);

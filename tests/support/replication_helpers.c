@@ -16,6 +16,8 @@ const char *const rh_tags[RH_NTAGS] = {"v1", "oci", "multi", "dlist"};
 #define MT_OCI "application/vnd.oci.image.manifest.v1+json"
 #define MT_INDEX "application/vnd.oci.image.index.v1+json"
 #define MT_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
+#define MT_S1 "application/vnd.docker.distribution.manifest.v1+prettyjws"
+#define MT_FOREIGN "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
 
 /* ---- seeding ------------------------------------------------------------------------------ */
 
@@ -88,6 +90,50 @@ void rh_push_small_image(reg_fixture *fx, const char *repo, const char *tag, uns
 {
     size_t one[] = {777};
     image(fx, repo, tag, MT_S2, one, 1, seed, digest, NULL);
+}
+
+void rh_push_schema1_image(reg_fixture *fx, const char *repo, const char *tag)
+{
+    /* docker-registry converts a schema 2 image pulled by tag for a client that accepts only
+     * schema 1, signing it with its own key: that signed manifest is pushed back as tag */
+    char ld[80], cd[80], tmp[96], path[512], d[80];
+    blob(fx, repo, 1900, 71, ld);
+    char cfg[512];
+    int cl = snprintf(cfg, sizeof cfg, "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{},"
+                      "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"%s\"]},\"history\":"
+                      "[{\"created\":\"2020-01-01T00:00:00Z\",\"created_by\":\"seed\"}]}", ld);
+    regfx_push_blob(fx, repo, cfg, (size_t)cl, cd);
+    char body[1024];
+    snprintf(body, sizeof body, "{\"schemaVersion\":2,\"mediaType\":\"" MT_S2 "\",\"config\":"
+             "{\"mediaType\":\"application/vnd.docker.container.image.v1+json\",\"size\":%d,"
+             "\"digest\":\"%s\"},\"layers\":[{\"mediaType\":\"application/vnd.docker.image.rootfs."
+             "diff.tar.gzip\",\"size\":1900,\"digest\":\"%s\"}]}", cl, cd, ld);
+    snprintf(tmp, sizeof tmp, "%s-s2-tmp", tag);
+    regfx_push_manifest(fx, repo, tmp, MT_S2, body, d);
+    snprintf(path, sizeof path, "/v2/%s/manifests/%s", repo, tmp);
+    char *s1 = NULL, ct[128];
+    assert_int_equal(regfx_request_accept(fx, "GET", path, MT_S1, &s1, NULL, NULL, ct), 200);
+    assert_string_equal(ct, MT_S1);
+    regfx_push_manifest(fx, repo, tag, MT_S1, s1, d);
+    free(s1);
+}
+
+void rh_push_foreign_image(reg_fixture *fx, const char *repo, const char *tag,
+                           char foreign[80])
+{
+    char cd[80], ld[80], d[80];
+    char cfg[] = "{\"architecture\":\"amd64\",\"os\":\"windows\"}";
+    regfx_push_blob(fx, repo, cfg, strlen(cfg), cd);
+    blob(fx, repo, 2100, 72, ld);
+    regfx_sha256("a base layer that only its URL serves", 37, foreign);
+    char body[2048];
+    snprintf(body, sizeof body, "{\"schemaVersion\":2,\"mediaType\":\"" MT_S2 "\",\"config\":"
+             "{\"mediaType\":\"application/vnd.docker.container.image.v1+json\",\"size\":%zu,"
+             "\"digest\":\"%s\"},\"layers\":[{\"mediaType\":\"" MT_FOREIGN "\",\"size\":37,"
+             "\"digest\":\"%s\",\"urls\":[\"https://example.com/base.tar.gz\"]},{\"mediaType\":"
+             "\"application/vnd.docker.image.rootfs.diff.tar.gzip\",\"size\":2100,\"digest\":"
+             "\"%s\"}]}", strlen(cfg), cd, foreign, ld);
+    regfx_push_manifest(fx, repo, tag, MT_S2, body, d);
 }
 
 int rh_setup(void **state)
@@ -390,10 +436,22 @@ void rh_verify(reg_fixture *src, const char *src_repo, reg_fixture *dst, const c
     assert_int_equal(st, 200);
     assert_string_equal(dd, sd);
     assert_string_equal(dct, sct);
-    assert_int_equal(dl, sl);
-    assert_memory_equal(db, sb, sl);
     json_t *m = json_loadb(sb, sl, 0, NULL);
     assert_non_null(m);
+    if (strcmp(sct, MT_S1) == 0) {
+        /* docker-registry signs a schema 1 manifest afresh on every GET (ECDSA): only its
+         * payload — the digest, and the document without "signatures" — is stable */
+        json_t *dm = json_loadb(db, dl, 0, NULL);
+        assert_non_null(dm);
+        json_object_del(dm, "signatures");
+        json_t *sm = json_deep_copy(m);
+        json_object_del(sm, "signatures");
+        assert_true(json_equal(sm, dm));
+        json_decref(sm), json_decref(dm);
+    } else {
+        assert_int_equal(dl, sl);
+        assert_memory_equal(db, sb, sl);
+    }
     size_t i;
     json_t *d;
     json_array_foreach(json_object_get(m, "manifests"), i, d)
@@ -401,8 +459,19 @@ void rh_verify(reg_fixture *src, const char *src_repo, reg_fixture *dst, const c
     json_t *cfg = json_object_get(m, "config");
     if (cfg)
         verify_blob(dst, dst_repo, json_string_value(json_object_get(cfg, "digest")));
-    json_array_foreach(json_object_get(m, "layers"), i, d)
-        verify_blob(dst, dst_repo, json_string_value(json_object_get(d, "digest")));
+    json_array_foreach(json_object_get(m, "layers"), i, d) {
+        const char *mt = json_string_value(json_object_get(d, "mediaType"));
+        const char *digest = json_string_value(json_object_get(d, "digest"));
+        if (!mt || strcmp(mt, MT_FOREIGN) != 0) {
+            verify_blob(dst, dst_repo, digest);
+            continue;
+        }
+        /* a foreign layer is never copied (Harbor): absent at the destination */
+        snprintf(path, sizeof path, "/v2/%s/blobs/%s", dst_repo, digest);
+        assert_int_equal(regfx_request(dst, "HEAD", path, NULL, NULL, NULL, NULL), 404);
+    }
+    json_array_foreach(json_object_get(m, "fsLayers"), i, d)   /* schema 1 */
+        verify_blob(dst, dst_repo, json_string_value(json_object_get(d, "blobSum")));
     json_decref(m);
     free(sb);
     free(db);

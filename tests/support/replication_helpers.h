@@ -72,4 +72,11 @@ void rh_verify(reg_fixture *src, const char *src_repo, reg_fixture *dst, const c
 void rh_push_small_image(reg_fixture *fx, const char *repo, const char *tag, unsigned seed,
                          char digest[80]);
 
+/* Pushes repo:tag as a signed schema 1 manifest (one layer), made by the registry itself. */
+void rh_push_schema1_image(reg_fixture *fx, const char *repo, const char *tag);
+/* Pushes repo:tag as a schema 2 image with a foreign layer (URL only, not in the registry)
+ * before an ordinary one; foreign gets the foreign layer's digest. */
+void rh_push_foreign_image(reg_fixture *fx, const char *repo, const char *tag,
+                           char foreign[80]);
+
 #endif
