@@ -100,11 +100,11 @@ int reg_blob_mount(reg_client *c, const char *repo, const char *digest, const ch
 
 /* Authorised header list for one side of a pipe (plus extra lines). */
 static int pipe_headers(reg_client *c, const char *method, const char *url,
-                        const char *extra1, const char *extra2, struct curl_slist **out)
+                        const char *extra1, const char *extra2, struct curl_slist **out,
+                        bool *cached)
 {
     char auth[8192];
-    bool cached;
-    int rc = reg__authorize(c, method, url, auth, sizeof auth, &cached);
+    int rc = reg__authorize(c, method, url, auth, sizeof auth, cached);
     if (rc != 0)
         return rc;
     struct curl_slist *l = NULL;
@@ -135,17 +135,26 @@ static int stream(reg_pipe *p, const char *src_repo)
                  (long long)p->range_end);
     p->src_url = src_url;
     p->src_headers = p->dst_headers = NULL;
+    bool src_cached = false, dst_cached = false;
     rc = pipe_headers(p->src, "GET", src_url, "Accept-Encoding: identity",
-                      range[0] ? range : NULL, &p->src_headers);
+                      range[0] ? range : NULL, &p->src_headers, &src_cached);
     if (rc != 0) {
         p->src_failed = true;
         rc = reg__fail(p->dst, reg_client_status(p->src), rc, "%s", reg_client_error(p->src));
     }
     if (rc == 0)
         rc = pipe_headers(p->dst, p->dst_method, p->dst_url, crange[0] ? crange : NULL,
-                          "Content-Type:", &p->dst_headers);
+                          "Content-Type:", &p->dst_headers, &dst_cached);
     if (rc == 0)
         rc = reg__pipe(p);
+    /* A stream is not re-sent on a 401 (its body is gone); a refused cached token is
+     * dropped so that the caller's next attempt fetches a new one (reg__do re-sends). */
+    if (rc != 0 && rc != BERTH_ESTATE && reg_client_status(p->dst) == 401) {
+        if (p->src_failed && src_cached)
+            reg__auth_forget(p->src, "GET", src_url);
+        else if (!p->src_failed && dst_cached)
+            reg__auth_forget(p->dst, p->dst_method, p->dst_url);
+    }
     curl_slist_free_all(p->src_headers);
     curl_slist_free_all(p->dst_headers);
     return rc;

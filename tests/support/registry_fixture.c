@@ -88,17 +88,39 @@ static int wait_http(const char *url, pid_t pid, int ms)
     return ok;
 }
 
-static int token_setup(reg_fixture *f, char *auth, size_t authlen)
+/* A signing key pair <dir>/<prefix>key.pem and <prefix>cert.pem. */
+static int token_keys(reg_fixture *f, const char *prefix)
 {
     char key[256], cert[256];
-    snprintf(key, sizeof key, "%s/key.pem", f->dir);
-    snprintf(cert, sizeof cert, "%s/cert.pem", f->dir);
+    snprintf(key, sizeof key, "%s/%skey.pem", f->dir, prefix);
+    snprintf(cert, sizeof cert, "%s/%scert.pem", f->dir, prefix);
     const char *gen[] = {"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
                          key, "-out", cert, "-days", "2", "-subj", "/CN=berth-token", NULL};
     if (run(gen, NULL) != 0) {
         fprintf(stderr, "registry_fixture: openssl req failed\n");
         return -1;
     }
+    return 0;
+}
+
+/* Copies <dir>/<from> to <dir>/<to> through a temp file and rename (readers never see half). */
+static int copy_in_dir(reg_fixture *f, const char *from, const char *to)
+{
+    char a[256], b[256], t[256];
+    snprintf(a, sizeof a, "%s/%s", f->dir, from);
+    snprintf(b, sizeof b, "%s/%s", f->dir, to);
+    snprintf(t, sizeof t, "%s/%s.tmp", f->dir, to);
+    const char *argv[] = {"cp", a, t, NULL};
+    return run(argv, NULL) == 0 && rename(t, b) == 0 ? 0 : -1;
+}
+
+static int token_setup(reg_fixture *f, char *auth, size_t authlen)
+{
+    char trust[256];
+    snprintf(trust, sizeof trust, "%s/trust.pem", f->dir);
+    /* the token server signs with key.pem/cert.pem; the registry trusts trust.pem */
+    if (token_keys(f, "") != 0 || copy_in_dir(f, "cert.pem", "trust.pem") != 0)
+        return -1;
     f->token_port = redis_fixture_free_port();
     char port[16], script[512], log[256];
     snprintf(port, sizeof port, "%d", f->token_port);
@@ -116,7 +138,7 @@ static int token_setup(reg_fixture *f, char *auth, size_t authlen)
     }
     snprintf(auth, authlen,
              "auth:\n  token:\n    realm: http://127.0.0.1:%d/token\n    service: %s\n"
-             "    issuer: %s\n    rootcertbundle: %s\n", f->token_port, SERVICE, ISSUER, cert);
+             "    issuer: %s\n    rootcertbundle: %s\n", f->token_port, SERVICE, ISSUER, trust);
     return 0;
 }
 
@@ -157,6 +179,8 @@ static int auth_section(reg_fixture *f, char *auth, size_t authlen)
     return 0;
 }
 
+static int serve(reg_fixture *f);
+
 int regfx_start(reg_fixture *f, rf_auth auth)
 {
     memset(f, 0, sizeof *f);
@@ -182,6 +206,15 @@ int regfx_start(reg_fixture *f, rf_auth auth)
     snprintf(log, sizeof log, "%s/registry.log", f->dir);
     if (write_file(path, cfg) != 0)
         return -1;
+    return serve(f);
+}
+
+/* Starts docker-registry on <dir>/config.yml and waits for its first answer. */
+static int serve(reg_fixture *f)
+{
+    char path[256], log[256];
+    snprintf(path, sizeof path, "%s/config.yml", f->dir);
+    snprintf(log, sizeof log, "%s/registry.log", f->dir);
     const char *argv[] = {"docker-registry", "serve", path, NULL};
     f->pid = spawn(argv, log);
     char url[96];
@@ -214,6 +247,18 @@ void regfx_stop(reg_fixture *f)
         run(argv, NULL);
     }
     f->dir[0] = '\0';
+}
+
+int regfx_token_rotate(reg_fixture *f, bool sign_with_new)
+{
+    if (f->auth != RF_TOKEN || token_keys(f, "new-") != 0 ||
+        copy_in_dir(f, "new-cert.pem", "trust.pem") != 0)
+        return -1;
+    if (sign_with_new && (copy_in_dir(f, "new-key.pem", "key.pem") != 0 ||
+                          copy_in_dir(f, "new-cert.pem", "cert.pem") != 0))
+        return -1;
+    reap(&f->pid);   /* the registry reads its trust bundle at start only */
+    return serve(f);
 }
 
 int regfx_token_requests(const reg_fixture *f)

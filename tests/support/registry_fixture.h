@@ -9,6 +9,7 @@
 #ifndef BERTH_TEST_REGISTRY_FIXTURE_H
 #define BERTH_TEST_REGISTRY_FIXTURE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -30,6 +31,11 @@ typedef struct reg_fixture {
 int regfx_start(reg_fixture *f, rf_auth auth);
 /* Stops the children by pid and removes the dir. Safe twice. */
 void regfx_stop(reg_fixture *f);
+/* Token mode: a new signing key pair; the registry is restarted (same port and storage)
+ * trusting only the new certificate, so every token issued so far is refused with 401.
+ * sign_with_new: the token server signs with the new pair from now on; false: it keeps the
+ * old, now untrusted one (its tokens are refused too). 0 or -1. */
+int regfx_token_rotate(reg_fixture *f, bool sign_with_new);
 /* Token requests the token server answered so far (token mode). */
 int regfx_token_requests(const reg_fixture *f);
 

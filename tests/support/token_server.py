@@ -5,7 +5,8 @@ token auth): GET /token?service=..&scope=.. with Basic credentials answers
 the certificate the registry trusts (its rootcertbundle). Wrong credentials get 401.
 Every request is appended to <dir>/token.log (one line: the query) so tests can count
 token fetches. Usage: token_server.py PORT DIR ISSUER SERVICE USER PASS
-(DIR holds key.pem and cert.pem). Listens on 127.0.0.1 only."""
+(DIR holds key.pem and cert.pem, the signing pair, read at every request so that a test can
+rotate it). Listens on 127.0.0.1 only."""
 import base64
 import datetime
 import http.server
@@ -20,9 +21,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 PORT, DIR, ISSUER, SERVICE, USER, PASS = sys.argv[1:7]
-KEY = open(os.path.join(DIR, "key.pem"), "rb").read()
-CERT = x509.load_pem_x509_certificate(open(os.path.join(DIR, "cert.pem"), "rb").read())
-X5C = base64.b64encode(CERT.public_bytes(serialization.Encoding.DER)).decode()
 EXPIRES = int(os.environ.get("TOKEN_EXPIRES_IN", "300"))
 
 
@@ -53,7 +51,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         claims = {"iss": ISSUER, "sub": USER, "aud": SERVICE, "exp": now + EXPIRES,
                   "nbf": now - 30, "iat": now, "jti": str(now) + str(len(access)),
                   "access": access}
-        token = jwt.encode(claims, KEY, algorithm="RS256", headers={"x5c": [X5C]})
+        key = open(os.path.join(DIR, "key.pem"), "rb").read()
+        cert = x509.load_pem_x509_certificate(open(os.path.join(DIR, "cert.pem"), "rb").read())
+        x5c = base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
+        token = jwt.encode(claims, key, algorithm="RS256", headers={"x5c": [x5c]})
         issued = datetime.datetime.fromtimestamp(now, datetime.timezone.utc)
         body = json.dumps({"token": token, "expires_in": EXPIRES,
                            "issued_at": issued.strftime("%Y-%m-%dT%H:%M:%SZ")}).encode()
