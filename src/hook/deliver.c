@@ -1,5 +1,6 @@
 /* libcurl multi for hook delivery; see deliver.h. Harbor's client: POST, no Content-Type,
- * no auth, 30 s total, connections kept alive; success is HTTP 200 exactly. */
+ * no auth, 30 s total, connections kept alive, proxies as Go reads them (util/goproxy.h);
+ * success is HTTP 200 exactly. */
 #include "hook/deliver.h"
 
 #include <curl/curl.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 
 #include "util/alloc.h"
+#include "util/goproxy.h"
 
 #define RESP_CAP 512
 
@@ -65,6 +67,9 @@ int hook_http_send(hook_http *h, hook_event *ev)
     }
     CURL *c = curl_easy_init();
     curl_easy_setopt(c, CURLOPT_URL, ev->url);
+    go_proxy px;   /* Harbor's hook client: http.ProxyFromEnvironment */
+    go_proxy_from_env(&px);
+    go_proxy_apply(c, &px, ev->url);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, ev->payload);

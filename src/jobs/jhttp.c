@@ -8,12 +8,11 @@
 #include <strings.h>
 
 #include "berth/error.h"
+#include "util/goproxy.h"
 
 #define GO_USER_AGENT "Go-http-client/1.1"
 #define DIAL_TIMEOUT_MS 30000L    /* Harbor's shared transport: dial 30 s */
 #define MAX_REDIRECTS 10L         /* Go's default client */
-/* Go never proxies loopback; curl's NOPROXY takes CIDR since 7.86. */
-#define LOOPBACK_NO_PROXY "localhost,127.0.0.0/8,::1"
 
 typedef struct xfer {
     jhttp_resp *out;
@@ -158,19 +157,7 @@ static void url_scheme(const char *url, char *out, size_t outlen)
     out[n] = '\0';
 }
 
-static void set_proxy(CURL *c, const jhttp_req *r, bool https)
-{
-    const char *p = https ? r->https_proxy : r->http_proxy;
-    curl_easy_setopt(c, CURLOPT_PROXY, p ? p : "");   /* "" also stops curl reading env */
-    buf np;
-    buf_init(&np, 0);  /* no cap: a constant plus the caller's no_proxy list */
-    buf_printf(&np, "%s%s%s", LOOPBACK_NO_PROXY, r->no_proxy && *r->no_proxy ? "," : "",
-               r->no_proxy ? r->no_proxy : "");
-    curl_easy_setopt(c, CURLOPT_NOPROXY, np.p);       /* copied by curl */
-    buf_free(&np);
-}
-
-static void set_options(CURL *c, const jhttp_req *r, struct curl_slist *h, xfer *x, bool https,
+static void set_options(CURL *c, const jhttp_req *r, struct curl_slist *h, xfer *x,
                         char *cerr)
 {
     curl_easy_setopt(c, CURLOPT_URL, r->url);
@@ -190,7 +177,8 @@ static void set_options(CURL *c, const jhttp_req *r, struct curl_slist *h, xfer 
         curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "gzip");
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, r->insecure ? 0L : 1L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, r->insecure ? 0L : 2L);
-    set_proxy(c, r, https);
+    go_proxy px = {.http = r->http_proxy, .https = r->https_proxy, .no = r->no_proxy};
+    go_proxy_apply(c, &px, r->url);
     if (strcmp(r->method, "POST") == 0) {
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, r->body ? r->body : "");
@@ -214,7 +202,7 @@ static const char *cause(CURLcode cc, const char *cerr)
     return *cerr ? cerr : curl_easy_strerror(cc);
 }
 
-static int perform(const jhttp_req *r, jhttp_resp *out, bool https, struct curl_slist *h,
+static int perform(const jhttp_req *r, jhttp_resp *out, struct curl_slist *h,
                    char *err, size_t errlen)
 {
     CURL *c = curl_easy_init();
@@ -222,7 +210,7 @@ static int perform(const jhttp_req *r, jhttp_resp *out, bool https, struct curl_
         return BERTH_ENOMEM;
     char cerr[CURL_ERROR_SIZE] = "";
     xfer x = {.out = out, .max = r->max_reply, .ctx = r->ctx};
-    set_options(c, r, h, &x, https, cerr);
+    set_options(c, r, h, &x, cerr);
     CURLcode cc = curl_easy_perform(c);
     const char *eff = NULL;
     curl_easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &eff);
@@ -258,7 +246,7 @@ int jhttp_do(const jhttp_req *r, jhttp_resp *out, char *err, size_t errlen)
     if (rc == BERTH_EINVAL)
         snprintf(err, errlen, "%s \"%s\": %s", jhttp_go_method(r->method), r->url, why);
     else if (rc == 0)
-        rc = perform(r, out, https, h, err, errlen);
+        rc = perform(r, out, h, err, errlen);
     curl_slist_free_all(h);
     return rc == BERTH_EINVAL ? BERTH_EIO : rc;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "berth/jobs.h"
+#include "util/goproxy.h"
 
 #define MAX_RETRY_ENV "JOBSERVICE_WEBHOOK_JOB_MAX_RETRY"
 #define TIMEOUT_ENV "JOBSERVICE_WEBHOOK_JOB_HTTP_CLIENT_TIMEOUT"
@@ -77,23 +78,16 @@ static int timeout(berth_jobs_http *cfg, char *warn, size_t warnlen)
     return 1;
 }
 
-/* Go's httpproxy.FromEnvironment: the upper-case name first, then the lower-case one. */
-static const char *env_any(const char *upper, const char *lower)
-{
-    const char *v = getenv(upper);
-    return v && *v ? v : getenv(lower);
-}
-
 int berth_jobs_http_from_env(berth_jobs_http *cfg, char *warn, size_t warnlen)
 {
     *cfg = (berth_jobs_http){.max_fails = 3, .timeout_ms = 3000, .slack_pause_ms = 1000};
     if (warnlen)
         warn[0] = '\0';
     int n = max_retry(cfg, warn, warnlen) + timeout(cfg, warn, warnlen);
-    /* Go ignores HTTP_PROXY under CGI (REQUEST_METHOD set): httpoxy */
-    const char *cgi = getenv("REQUEST_METHOD");
-    cfg->http_proxy = cgi && *cgi ? NULL : env_any("HTTP_PROXY", "http_proxy");
-    cfg->https_proxy = env_any("HTTPS_PROXY", "https_proxy");
-    cfg->no_proxy = env_any("NO_PROXY", "no_proxy");
+    go_proxy px;
+    go_proxy_from_env(&px);
+    cfg->http_proxy = px.http;
+    cfg->https_proxy = px.https;
+    cfg->no_proxy = px.no;
     return n;
 }

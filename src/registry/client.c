@@ -1,6 +1,6 @@
 /* The registry client's request layer: one reused curl easy handle per client, Harbor's
  * transport settings (spec §2.5: user agent, TLS verify unless insecure, extra CA, whole
- * request timeout, proxies from the environment as curl reads them), headers captured into
+ * request timeout, proxies from the environment as Go reads them: util/goproxy.h), headers captured into
  * a reg_resp, bodies capped, and the one 401 retry of a cached token (§7.4). */
 #include <stdarg.h>
 #include <stdio.h>
@@ -48,6 +48,11 @@ int reg_client_new(const reg_settings *s, reg_client **out, char *err, size_t er
     c->harbor_secret = berth_strdup(s->harbor_secret);
     c->ca_pem = berth_strdup(s->ca_pem && *s->ca_pem ? s->ca_pem : NULL);
     c->insecure = s->insecure;
+    go_proxy px;
+    go_proxy_from_env(&px);
+    c->http_proxy = berth_strdup(px.http && *px.http ? px.http : NULL);
+    c->https_proxy = berth_strdup(px.https && *px.https ? px.https : NULL);
+    c->no_proxy = berth_strdup(px.no && *px.no ? px.no : NULL);
     c->timeout_s = s->timeout_s > 0 ? s->timeout_s : 1800;
     c->stop = s->stop;
     c->stop_ud = s->stop_ud;
@@ -76,6 +81,9 @@ void reg_client_free(reg_client *c)
     berth_free(c->password);
     berth_free(c->harbor_secret);
     berth_free(c->ca_pem);
+    berth_free(c->http_proxy);
+    berth_free(c->https_proxy);
+    berth_free(c->no_proxy);
     berth_free(c);
 }
 
@@ -137,8 +145,11 @@ static size_t on_body(char *p, size_t sz, size_t nm, void *ud)
     return sz * nm;
 }
 
-void reg__setup(reg_client *c, CURL *h, reg_resp *r)
+void reg__setup(reg_client *c, CURL *h, reg_resp *r, const char *url)
 {
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    go_proxy px = {.http = c->http_proxy, .https = c->https_proxy, .no = c->no_proxy};
+    go_proxy_apply(h, &px, url);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "harbor-registry-client");
     curl_easy_setopt(h, CURLOPT_TIMEOUT, c->timeout_s);
@@ -173,14 +184,13 @@ static int send_once(reg_client *c, const reg_call *call, const char *auth, reg_
 {
     CURL *h = c->easy;
     curl_easy_reset(h);
-    reg__setup(c, h, r);
+    reg__setup(c, h, r, call->url);
     struct curl_slist *hl = NULL;
     if (auth && *auth)
         hl = curl_slist_append(hl, auth);
     for (const char *const *p = call->headers; p && *p; p++)
         hl = curl_slist_append(hl, *p);
     hl = curl_slist_append(hl, "Expect:");
-    curl_easy_setopt(h, CURLOPT_URL, call->url);
     if (strcmp(call->method, "HEAD") == 0) {
         curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
     } else if (strcmp(call->method, "GET") == 0) {

@@ -8,6 +8,7 @@
 
 #include "registry/registry.h"
 #include "util/buf.h"
+#include "util/goproxy.h"
 
 #define REG_URL_MAX 4096
 #define REG_TOKENS_MAX 100            /* Harbor's token cache size */
@@ -34,6 +35,7 @@ struct reg_client {
     char *url;                 /* base URL without a trailing '/' */
     char *username, *password, *harbor_secret, *ca_pem;
     bool insecure;
+    char *http_proxy, *https_proxy, *no_proxy;   /* Go's proxy environment, read at creation */
     long timeout_s;
     bool (*stop)(void *ud);
     void *stop_ud;
@@ -75,8 +77,9 @@ int reg__fail(reg_client *c, long status, int rc, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void reg__resp_init(reg_resp *r, size_t body_max);
 void reg__resp_free(reg_resp *r);
-/* Common options of every handle: TLS, timeout, user agent, header capture into r. */
-void reg__setup(reg_client *c, CURL *h, reg_resp *r);
+/* Common options of every handle: the URL and its proxy, TLS, timeout, user agent, header
+ * capture into r. */
+void reg__setup(reg_client *c, CURL *h, reg_resp *r, const char *url);
 /* Sends call, authorised; a 401 to a cached token drops it and sends once more. Fills r
  * (initialised by the caller). 0 once a reply arrived (any status), else BERTH_EIO. */
 int reg__do(reg_client *c, const reg_call *call, reg_resp *r);

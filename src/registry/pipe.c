@@ -273,15 +273,13 @@ int reg__pipe(reg_pipe *p)
         r.md = EVP_MD_CTX_new();
         EVP_DigestInit_ex(r.md, EVP_sha256(), NULL);
     }
-    reg__setup(p->src, r.get, p->src_resp);
-    curl_easy_setopt(r.get, CURLOPT_URL, p->src_url);
+    reg__setup(p->src, r.get, p->src_resp, p->src_url);
     curl_easy_setopt(r.get, CURLOPT_HTTPHEADER, p->src_headers);
     curl_easy_setopt(r.get, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(r.get, CURLOPT_WRITEFUNCTION, on_src);
     curl_easy_setopt(r.get, CURLOPT_WRITEDATA, &r);
     curl_easy_setopt(r.get, CURLOPT_ERRORBUFFER, r.get_err);
-    reg__setup(p->dst, r.put, p->dst_resp);
-    curl_easy_setopt(r.put, CURLOPT_URL, p->dst_url);
+    reg__setup(p->dst, r.put, p->dst_resp, p->dst_url);
     curl_easy_setopt(r.put, CURLOPT_HTTPHEADER, p->dst_headers);
     curl_easy_setopt(r.put, CURLOPT_ERRORBUFFER, r.put_err);
     rc = outcome(&r, drive(&r, m));

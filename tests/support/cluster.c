@@ -45,8 +45,12 @@ static int write_config(const cluster_node *nd, const cluster_opts *o)
                "  redis_pool:\n    namespace: " CLUSTER_NS "\n", nd->port, o->workers);
     if (o->redis_url)
         fprintf(f, "    redis_url: %s\n", o->redis_url);
-    fprintf(f, "job_loggers:\n  - name: STD_OUTPUT\n    level: ERROR\n"
-               "loggers:\n  - name: STD_OUTPUT\n    level: INFO\n"
+    if (o->file_job_logs)
+        fprintf(f, "job_loggers:\n  - name: FILE\n    level: INFO\n    settings:\n"
+                   "      base_dir: %s/joblogs\n", nd->data);
+    else
+        fprintf(f, "job_loggers:\n  - name: STD_OUTPUT\n    level: ERROR\n");
+    fprintf(f, "loggers:\n  - name: STD_OUTPUT\n    level: INFO\n"
                "berth:\n  data_dir: %s\n  listen_address: \"127.0.0.1\"\n"
                "  lease_seconds: %d\n  grace_seconds: 1\n", nd->data, o->lease_seconds);
     if (o->appendfsync)
@@ -66,6 +70,7 @@ int cluster_init(cluster *c, const cluster_opts *o)
     }
     snprintf(c->trace, sizeof c->trace, "%s/trace", c->dir);
     c->n = o->nodes;
+    c->env = o->env;
     for (int i = 0; i < c->n; i++) {
         cluster_node *nd = &c->nodes[i];
         nd->port = redis_fixture_free_port();
@@ -93,6 +98,8 @@ int cluster_start(cluster *c, int i)
         snprintf(bin, sizeof bin, "%s/berthd", getenv("BERTH_BINARY_DIR"));
         setenv("CORE_SECRET", CLUSTER_SECRET, 1);
         setenv("BERTH_CHAOS_TRACE", c->trace, 1);
+        for (const char *const *e = c->env; e && *e; e++)
+            putenv((char *)*e);   /* the child execs at once: the strings outlive it */
         execl(bin, bin, "-c", nd->config, (char *)NULL);
         _exit(127);
     }

@@ -30,6 +30,7 @@ typedef struct cluster {
     char trace[160];      /* the CHAOS jobs' trace file */
     int n;
     cluster_node nodes[CLUSTER_MAX_NODES];
+    const char *const *env;   /* cluster_opts.env */
 } cluster;
 
 typedef struct cluster_opts {
@@ -39,6 +40,10 @@ typedef struct cluster_opts {
     int lease_seconds;
     const char *appendfsync;  /* embedded Redis's AOF policy; NULL: the default */
     const char *extra_berth;  /* more YAML lines under `berth:` (indented 2), or NULL */
+    int file_job_logs;        /* job logs in FILE under each node's data dir, level INFO (for
+                                 GET /api/v1/jobs/<id>/log); else STD_OUTPUT at ERROR */
+    const char *const *env;   /* "NAME=value" entries added to every node's environment,
+                                 NULL-terminated (kept by the caller while nodes start) */
 } cluster_opts;
 
 /* Makes the temp dir and writes every node's config. 0, or -1 with a message on stderr. */
