@@ -1,9 +1,9 @@
-/* Harbor core's launches of REPLICATION, WEBHOOK and SLACK against a real berthd process
- * (label registry): the daemon binary started as an operator would (tests/support/cluster.c,
- * embedded Redis, FILE job logs), launched over its HTTP API with Harbor-Secret and the
- * request shapes of spec harbor-jobservice §14.1 E1 / harbor-jobs §5–§7, each with a
- * status_hook to a real receiver; each job must end with the statuses, status hooks and job
- * log lines Harbor's would.
+/* Harbor core's launches of REPLICATION, WEBHOOK, SLACK and P2P_PREHEAT against a real
+ * berthd process (label registry): the daemon binary started as an operator would
+ * (tests/support/cluster.c, embedded Redis, FILE job logs), launched over its HTTP API with
+ * Harbor-Secret and the request shapes of spec harbor-jobservice §14.1 E1 / harbor-jobs
+ * §5–§7 and §11, each with a status_hook to a real receiver; each job must end with the
+ * statuses, status hooks and job log lines Harbor's would.
  *
  * berthd runs with HTTP_PROXY/HTTPS_PROXY pointing at the tests' proxy
  * (tests/support/fake_proxy.c — a fake, see there why) and NO_PROXY=direct.berth.test, as
@@ -83,14 +83,16 @@ static hc_resp api(const char *method, const char *path, const char *body)
     return r;
 }
 
-/* POST /api/v1/jobs as core does (E1): Generic, not unique, a status hook. */
+/* POST /api/v1/jobs as core does (E1): Generic, a status hook; core launches only
+ * P2P_PREHEAT unique (spec harbor-jobs §1.2). */
 static char *launch(const char *name, json_t *params, int hook_port, int task)
 {
+    bool unique = strcmp(name, "P2P_PREHEAT") == 0;
     char hook[128];
     snprintf(hook, sizeof hook, "http://127.0.0.1:%d/service/notifications/tasks/%d", hook_port,
              task);
     json_t *req = json_pack("{s:{s:s,s:o,s:{s:s,s:b},s:s}}", "job", "name", name, "parameters",
-                            params, "metadata", "kind", "Generic", "unique", 0, "status_hook",
+                            params, "metadata", "kind", "Generic", "unique", unique, "status_hook",
                             hook);
     char *body = json_dumps(req, JSON_COMPACT);
     hc_resp r = api("POST", "/api/v1/jobs", body);
@@ -335,6 +337,39 @@ static void test_loopback_and_no_proxy_are_direct(void **state)
     free(id);
 }
 
+/* P2P_PREHEAT with the Kraken driver (no polling, so it ends at once): the tests' HTTP
+ * receiver answers 200 to Kraken's GET /health and POST /registry/notifications (no Kraken
+ * runs here). The provider is on loopback: preheat never uses a proxy anyway. */
+static void test_preheat(void **state)
+{
+    (void)state;
+    char ep[64];
+    snprintf(ep, sizeof ep, "http://127.0.0.1:%d", hf_port(web));
+    json_t *pv = json_pack("{s:i,s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:b,s:b,s:i}", "id", 1, "name", "k1",
+                           "description", "", "vendor", "kraken", "endpoint", ep, "auth_mode",
+                           "NONE", "status", "Unknown", "enabled", 1, "default", 1, "insecure", 0,
+                           "setup_timestamp", 1700000000);
+    json_t *im = json_pack("{s:s,s:s,s:{s:s},s:s,s:s,s:s}", "type", "image", "url",
+                           "https://harbor.example.com/v2/library/busybox/manifests/latest",
+                           "headers", "Authorization", "Bearer regtoken", "image",
+                           "library/busybox", "tag", "latest", "digest",
+                           "sha256:1111111111111111111111111111111111111111111111111111111111111111");
+    char *p = json_dumps(pv, JSON_COMPACT), *i = json_dumps(im, JSON_COMPACT);
+    size_t before = hf_count(web);
+    char *id = run_job("P2P_PREHEAT", json_pack("{s:s,s:s}", "provider", p, "image", i), 107,
+                       "Success");
+    log_has(id, "Preheating image 'library/busybox:latest@sha256:1111");
+    log_has(id, "Check health of preheat provider instance: Healthy");
+    log_has(id, "Preheating is completed");
+    assert_int_equal(hf_count(web), before + 2);
+    hf_req q;
+    assert_int_equal(hf_get(web, before + 1, &q), 0);
+    assert_string_equal(q.target, "/registry/notifications");
+    hf_req_free(&q);
+    free(id), free(p), free(i);
+    json_decref(pv), json_decref(im);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -343,6 +378,7 @@ int main(void)
         cmocka_unit_test(test_webhook_through_the_proxy),
         cmocka_unit_test(test_slack_through_the_proxy),
         cmocka_unit_test(test_loopback_and_no_proxy_are_direct),
+        cmocka_unit_test(test_preheat),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
