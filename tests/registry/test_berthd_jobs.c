@@ -17,13 +17,13 @@
 #include <jansson.h>
 
 #include "cluster.h"
-#include "engine_fixture.h"
 #include "fake_proxy.h"
 #include "hook_receiver.h"
 #include "http_client.h"
 #include "http_fake.h"
 #include "registry_fixture.h"
 #include "replication_helpers.h"
+#include "wait.h"
 
 static cluster cl;
 static fake_proxy *fp;
@@ -120,27 +120,33 @@ static char *job_log(const char *id)
     return text;
 }
 
+typedef struct status_wait {
+    char path[128], got[32];
+    const char *want;
+} status_wait;
+
+static bool status_is(void *arg)
+{
+    status_wait *w = arg;
+    hc_resp r = api("GET", w->path, NULL);
+    json_t *o = r.status == 200 ? json_loads(r.body, 0, NULL) : NULL;
+    const char *s = json_string_value(json_object_get(json_object_get(o, "job"), "status"));
+    snprintf(w->got, sizeof w->got, "%s", s ? s : "");
+    json_decref(o);
+    hc_resp_free(&r);
+    return strcmp(w->got, w->want) == 0;
+}
+
 static void wait_status(const char *id, const char *want)
 {
-    char path[128], got[32] = "";
-    snprintf(path, sizeof path, "/api/v1/jobs/%s", id);
-    long long end = engine_fixture_now_ms() + 60000;
-    while (strcmp(got, want) != 0 && engine_fixture_now_ms() < end) {
-        hc_resp r = api("GET", path, NULL);
-        json_t *o = r.status == 200 ? json_loads(r.body, 0, NULL) : NULL;
-        const char *s = json_string_value(json_object_get(json_object_get(o, "job"), "status"));
-        snprintf(got, sizeof got, "%s", s ? s : "");
-        json_decref(o);
-        hc_resp_free(&r);
-        if (strcmp(got, want) != 0)
-            engine_fixture_sleep_ms(50);
-    }
-    if (strcmp(got, want) != 0) {
+    status_wait w = {.want = want};
+    snprintf(w.path, sizeof w.path, "/api/v1/jobs/%s", id);
+    if (!wait_until(status_is, &w, 60000)) {
         char *log = job_log(id);
-        fprintf(stderr, "job %s is %s, not %s; its log:\n%s\n", id, got, want, log);
+        fprintf(stderr, "job %s is %s, not %s; its log:\n%s\n", id, w.got, want, log);
         free(log);
     }
-    assert_string_equal(got, want);
+    assert_string_equal(w.got, want);
 }
 
 static void log_has(const char *id, const char *text)
@@ -156,7 +162,7 @@ static void log_has(const char *id, const char *text)
 static void hooks_are(hook_receiver *hr, const char *id, const char *const *statuses, size_t n)
 {
     assert_int_equal(hr_wait(hr, n, 15000), n);
-    engine_fixture_sleep_ms(300);   /* nothing more may follow (negative check) */
+    wait_sleep_ms(300);   /* nothing more may follow (negative check) */
     char *b[8] = {0};
     assert_int_equal(hr_delivered(hr, b, 8), n);
     for (size_t i = 0; i < n; i++) {
@@ -183,6 +189,14 @@ static char *run_job(const char *name, json_t *params, int task, const char *fin
 
 /* ---- the tests ---------------------------------------------------------------------------- */
 
+static bool stats_ok(void *arg)
+{
+    hc_resp *r = arg;
+    hc_resp_free(r);
+    *r = api("GET", "/api/v1/stats", NULL);
+    return r->status == 200;
+}
+
 static void test_job_names(void **state)
 {
     (void)state;
@@ -190,12 +204,7 @@ static void test_job_names(void **state)
                                         "IMAGE_SCAN_ALL", "REPLICATION", "WEBHOOK", "SLACK",
                                         "P2P_PREHEAT"};
     hc_resp r = {0};
-    long long end = engine_fixture_now_ms() + 15000;   /* after the node's first heartbeat */
-    while ((r = api("GET", "/api/v1/stats", NULL)).status != 200 && engine_fixture_now_ms() < end) {
-        hc_resp_free(&r);
-        engine_fixture_sleep_ms(50);
-    }
-    assert_int_equal(r.status, 200);
+    assert_true(wait_until(stats_ok, &r, 15000));   /* after the node's first heartbeat */
     json_t *o = json_loads(r.body, 0, NULL);
     json_t *list = NULL;
     size_t i;
