@@ -23,14 +23,18 @@ static void free_strv(char **v)
     berth_free(v);
 }
 
+/* A NULL-terminated copy of v; NULL when memory ran out. */
 static char **copy_strv(char *const *v)
 {
     size_t n = 0;
     while (v && v[n])
         n++;
     char **out = berth_calloc(n + 1, sizeof *out);
-    for (size_t i = 0; i < n; i++)
-        out[i] = berth_strdup(v[i]);
+    for (size_t i = 0; out && i < n; i++)
+        if (!(out[i] = berth_strdup(v[i]))) {
+            free_strv(out);
+            return NULL;
+        }
     return out;
 }
 
@@ -72,14 +76,22 @@ bool exec_env_forbidden(const char *name)
     return strcasestr(name, "REDIS") != NULL;
 }
 
+static int out_of_memory(char *err, size_t errlen)
+{
+    snprintf(err, errlen, "out of memory");
+    return BERTH_ENOMEM;
+}
+
 /* "NAME" → "NAME=<this process's value>" (skipped when unset); "NAME=v" as given. PATH
- * gets a plain default when the allowlist does not say. */
+ * gets a plain default when the allowlist does not say. 0, BERTH_ECONFIG, BERTH_ENOMEM
+ * (exec_job_free frees what was made). */
 static int resolve_env(exec_job *j, char *err, size_t errlen)
 {
     size_t n = 0;
     while (j->c.env && j->c.env[n])
         n++;
-    j->env = berth_calloc(n + 2, sizeof *j->env);
+    if (!(j->env = berth_calloc(n + 2, sizeof *j->env)))
+        return out_of_memory(err, errlen);
     bool path = false;
     for (size_t i = 0; i < n; i++) {
         const char *e = j->c.env[i];
@@ -92,16 +104,21 @@ static int resolve_env(exec_job *j, char *err, size_t errlen)
         }
         path |= len == 4 && strncmp(e, "PATH", 4) == 0;
         const char *v = e[len] ? NULL : getenv(e);
+        char *entry = NULL;
         if (e[len]) {
-            j->env[j->nenv++] = berth_strdup(e);
+            entry = berth_strdup(e);
         } else if (v) {
             size_t sz = len + strlen(v) + 2;
-            j->env[j->nenv] = berth_malloc(sz);
-            snprintf(j->env[j->nenv++], sz, "%s=%s", e, v);
+            if ((entry = berth_malloc(sz)))
+                snprintf(entry, sz, "%s=%s", e, v);
         }
+        if (entry)
+            j->env[j->nenv++] = entry;
+        else if (e[len] || v)
+            return out_of_memory(err, errlen);
     }
-    if (!path)
-        j->env[j->nenv++] = berth_strdup("PATH=/usr/local/bin:/usr/bin:/bin");
+    if (!path && !(j->env[j->nenv++] = berth_strdup("PATH=/usr/local/bin:/usr/bin:/bin")))
+        return out_of_memory(err, errlen);
     return 0;
 }
 
@@ -116,7 +133,8 @@ static bool job_should_retry(void *ud)
     return ((const exec_job *)ud)->c.should_retry;
 }
 
-static void copy_command(exec_command *d, const exec_command *s)
+/* 0 or BERTH_ENOMEM (exec_command_clear frees what was copied). */
+static int copy_command(exec_command *d, const exec_command *s)
 {
     *d = *s;
     d->name = berth_strdup(s->name);
@@ -124,14 +142,18 @@ static void copy_command(exec_command *d, const exec_command *s)
     d->dir = s->dir && *s->dir ? berth_strdup(s->dir) : NULL;
     d->env = s->env ? copy_strv(s->env) : NULL;
     d->params = s->nparams ? berth_calloc(s->nparams, sizeof *d->params) : NULL;
-    for (size_t i = 0; i < s->nparams; i++) {
+    d->nparams = d->params ? s->nparams : 0;
+    bool ok = d->name && d->argv && (d->dir || !s->dir || !*s->dir) && (d->env || !s->env) &&
+              (d->params || !s->nparams);
+    for (size_t i = 0; i < d->nparams; i++) {
         d->params[i] = s->params[i];
-        d->params[i].key = berth_strdup(s->params[i].key);
+        ok &= (d->params[i].key = berth_strdup(s->params[i].key)) != NULL || !s->params[i].key;
     }
     if (!d->stop_grace_ms)
         d->stop_grace_ms = EXEC_DEFAULT_STOP_GRACE_MS;
     if (!d->max_output_bytes)
         d->max_output_bytes = EXEC_DEFAULT_MAX_OUTPUT;
+    return ok ? 0 : BERTH_ENOMEM;
 }
 
 int exec_job_new(berth_engine *e, const exec_command *c, exec_job **out, char *err,
@@ -143,8 +165,11 @@ int exec_job_new(berth_engine *e, const exec_command *c, exec_job **out, char *e
         return BERTH_EINVAL;
     }
     exec_job *j = berth_calloc(1, sizeof *j);
-    copy_command(&j->c, c);
-    int rc = resolve_env(j, err, errlen);
+    if (!j)
+        return out_of_memory(err, errlen);
+    int rc = copy_command(&j->c, c) != 0 ? out_of_memory(err, errlen) : 0;
+    if (rc == 0)
+        rc = resolve_env(j, err, errlen);
     berth_job_type t = {.name = j->c.name, .max_fails = j->c.max_fails,
                         .max_concurrency = j->c.max_concurrency, .priority = j->c.priority,
                         .should_retry = job_should_retry, .validate = job_validate,

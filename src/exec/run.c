@@ -319,11 +319,14 @@ static int outcome(runner *r)
     return 0;
 }
 
-/* The child's environment: the job's resolved allowlist plus the run's own names. */
+/* The child's environment: the job's resolved allowlist plus the run's own names; NULL
+ * when memory ran out. */
 static const char **run_env(berth_ctx *ctx, const exec_job *j, char own[4][200])
 {
     size_t n = exec_job_nenv(j);
     const char **envp = berth_calloc(n + 5, sizeof *envp);
+    if (!envp)
+        return NULL;
     memcpy(envp, exec_job_env(j), n * sizeof *envp);
     snprintf(own[0], 200, "BERTH_JOB_ID=%s", berth_ctx_job_id(ctx));
     snprintf(own[1], 200, "BERTH_JOB_NAME=%s", exec_job_command(j)->name);
@@ -351,10 +354,15 @@ static void runner_init(runner *r, berth_ctx *ctx, const exec_command *c, const 
 int exec_run(berth_ctx *ctx, const char *params, void *ud)
 {
     const exec_job *j = ud;
-    runner *r = berth_malloc(sizeof *r);
-    runner_init(r, ctx, exec_job_command(j), params);
     char own[4][200], err[512];
-    const char **envp = run_env(ctx, j, own);
+    runner *r = berth_malloc(sizeof *r);
+    const char **envp = r ? run_env(ctx, j, own) : NULL;
+    if (!envp) {
+        berth_free(r);
+        berth_ctx_fail(ctx, "out of memory starting the command");
+        return BERTH_ENOMEM;
+    }
+    runner_init(r, ctx, exec_job_command(j), params);
     exec_spawn_opts o = {.argv = (const char *const *)r->c->argv, .envp = envp,
                          .dir = r->c->dir};
     int rc = exec_proc_spawn(&o, &r->p, err, sizeof err);

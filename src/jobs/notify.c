@@ -44,10 +44,12 @@ static int post(berth_ctx *ctx, const notify_job *job, const json_t *p, buf *err
         buf_printf(err, "error to generate request: %s", why);
         return BERTH_EINVAL;
     }
-    if (job->headers(p, &h, &nh, &keep, why, sizeof why) != 0) {
+    int hrc = job->headers(p, &h, &nh, &keep, why, sizeof why);
+    if (hrc != 0) {
         buf_puts(err, why);
+        berth_free(h);
         json_decref(keep);
-        return BERTH_EINVAL;
+        return hrc == BERTH_ENOMEM ? hrc : BERTH_EINVAL;
     }
     BERTH_JINFO(ctx, "send request to remote endpoint, body: %s", payload);
     const berth_jobs_http *c = job->cfg;

@@ -157,6 +157,8 @@ static int preheat(run *r)
 static int preheat_run(berth_ctx *ctx, const char *params, void *ud)
 {
     run *r = berth_calloc(1, sizeof *r);
+    if (!r)
+        return berth_ctx_fail(ctx, "out of memory starting the preheat");
     r->ctx = ctx;
     r->cfg = ud;
     int rc = ph_params_parse(params, &r->p, r->err, sizeof r->err);   /* validated at launch */

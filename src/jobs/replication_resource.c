@@ -28,7 +28,10 @@ static int str_member(json_t *o, const char *key, const char *where, char **out,
                  berth__json_field_type(v), where, key);
         return BERTH_EINVAL;
     }
-    *out = berth_strdup(json_string_value(v));
+    if (!(*out = berth_strdup(json_string_value(v)))) {
+        snprintf(err, errlen, "out of memory");
+        return BERTH_ENOMEM;
+    }
     return 0;
 }
 
@@ -48,10 +51,19 @@ static int bool_member(json_t *o, const char *key, const char *where, bool *out,
     return 0;
 }
 
-static void push(char ***arr, size_t *n, const char *s)
+/* Appends a copy of s: 0, or BERTH_ENOMEM (err filled, arr unchanged). */
+static int push(char ***arr, size_t *n, const char *s, char *err, size_t errlen)
 {
-    *arr = berth_realloc(*arr, (*n + 1) * sizeof **arr);
-    (*arr)[(*n)++] = berth_strdup(s);
+    char *copy = berth_strdup(s);
+    char **v = copy ? berth_realloc(*arr, (*n + 1) * sizeof **arr) : NULL;
+    if (!v) {
+        berth_free(copy);
+        snprintf(err, errlen, "out of memory");
+        return BERTH_ENOMEM;
+    }
+    *arr = v;
+    (*arr)[(*n)++] = copy;
+    return 0;
 }
 
 /* A JSON array of strings (null/absent: none) appended to arr. */
@@ -77,7 +89,9 @@ static int str_array(json_t *v, const char *what, char ***arr, size_t *n, char *
             snprintf(err, errlen, "too many references (over %d)", MAX_REFS);
             return BERTH_EINVAL;
         }
-        push(arr, n, json_string_value(s));
+        int rc = push(arr, n, json_string_value(s), err, errlen);
+        if (rc != 0)
+            return rc;
     }
     return 0;
 }
@@ -107,11 +121,13 @@ static int parse_artifacts(json_t *arts, repl_resource *r, char *err, size_t err
         char *digest = NULL;
         if ((rc = str_member(a, "digest", "artifacts.", &digest, err, errlen)) != 0)
             return rc;
-        for (size_t k = before; k < r->ntags; k++)
-            push(&r->refs, &r->nrefs, r->tags[k]);
-        if (r->ntags == before && digest && *digest)
-            push(&r->refs, &r->nrefs, digest);
+        for (size_t k = before; k < r->ntags && rc == 0; k++)
+            rc = push(&r->refs, &r->nrefs, r->tags[k], err, errlen);
+        if (rc == 0 && r->ntags == before && digest && *digest)
+            rc = push(&r->refs, &r->nrefs, digest, err, errlen);
         berth_free(digest);
+        if (rc != 0)
+            return rc;
     }
     return 0;
 }

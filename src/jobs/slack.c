@@ -36,8 +36,11 @@ static const jhttp_header content_type = {"Content-Type", "application/json"};
 static int slack_headers(const json_t *params, jhttp_header **out, size_t *n, json_t **keep,
                          char *err, size_t errlen)
 {
-    (void)params, (void)keep, (void)err, (void)errlen;
-    *out = berth_calloc(1, sizeof **out);
+    (void)params, (void)keep;
+    if (!(*out = berth_calloc(1, sizeof **out))) {
+        snprintf(err, errlen, "out of memory");
+        return BERTH_ENOMEM;
+    }
     **out = content_type;
     *n = 1;
     return 0;

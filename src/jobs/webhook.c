@@ -63,11 +63,13 @@ static int count_lines(const json_t *h, size_t *n, char *err, size_t errlen)
 }
 
 /* The lines of h in Go's order (names sorted, a name's values in order); the strings
- * point into h. */
-static void fill_lines(const json_t *h, jhttp_header *out)
+ * point into h. 0 or BERTH_ENOMEM. */
+static int fill_lines(const json_t *h, jhttp_header *out)
 {
     size_t nk = json_object_size(h), n = 0, j = 0;
     const char **keys = berth_calloc(nk ? nk : 1, sizeof *keys);
+    if (!keys)
+        return BERTH_ENOMEM;
     const char *k;
     json_t *v;
     json_object_foreach((json_t *)h, k, v)
@@ -80,6 +82,7 @@ static void fill_lines(const json_t *h, jhttp_header *out)
             out[n++] = (jhttp_header){keys[j], json_is_string(e) ? json_string_value(e) : ""};
     }
     berth_free(keys);
+    return 0;
 }
 
 static int webhook_headers(const json_t *params, jhttp_header **out, size_t *n, json_t **keep,
@@ -104,9 +107,10 @@ static int webhook_headers(const json_t *params, jhttp_header **out, size_t *n, 
         return BERTH_EINVAL;
     }
     int rc = count_lines(*keep, n, err, errlen);
-    if (rc == 0 && *n) {
-        *out = berth_calloc(*n, sizeof **out);
-        fill_lines(*keep, *out);
+    if (rc == 0 && *n && (!(*out = berth_calloc(*n, sizeof **out)) ||
+                          fill_lines(*keep, *out) != 0)) {
+        snprintf(err, errlen, "out of memory");
+        rc = BERTH_ENOMEM;   /* the caller frees *out */
     }
     return rc;
 }

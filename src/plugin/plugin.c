@@ -65,7 +65,15 @@ int plugin_set_load(berth_engine *e, const char *const *paths, size_t n, plugin_
                     char *err, size_t errlen)
 {
     plugin_set *s = berth_calloc(1, sizeof *s);
-    s->handles = n ? berth_calloc(n, sizeof *s->handles) : NULL;
+    if (s && n && !(s->handles = berth_calloc(n, sizeof *s->handles))) {
+        berth_free(s);
+        s = NULL;
+    }
+    if (!s) {
+        *out = NULL;
+        snprintf(err, errlen, "out of memory loading plugins");
+        return BERTH_ENOMEM;
+    }
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         rc = load_one(e, paths[i], &s->handles[s->n], err, errlen);
