@@ -15,6 +15,7 @@
 #include "db/db.h"
 #include "db/db_internal.h"
 #include "http_fake.h"
+#include "jobs/jobs_db.h"
 #include "pg_fixture.h"
 #include "util/alloc.h"
 
@@ -381,6 +382,37 @@ static void test_settings_from_core(void **state)
                      BERTH_ECONFIG);
 }
 
+/* berth_jobs_db with explicit settings (berth.database): core is never asked. */
+static void test_jobs_db_fixed_settings(void **state)
+{
+    (void)state;
+    berth_jobs_db_config c = {.host = "127.0.0.1", .port = pg.port, .password = PG_PASS,
+                              .core_url = "http://127.0.0.1:1", .core_secret = "x"};
+    berth_jobs_db *j = NULL;
+    char err[256];
+    assert_int_equal(berth_jobs_db_new(&c, &j, err, sizeof err), 0);
+    db_pool *p = NULL;
+    bool ro = true;
+    assert_int_equal(jobs_db_pool(j, &p, &ro, err, sizeof err), 0);
+    assert_false(ro);
+    db_conn *conn;
+    assert_int_equal(db_get(p, &conn, err, sizeof err), 0);
+    assert_int_equal(db_exec(conn, "SELECT 1", 0, NULL, NULL, err, sizeof err), 0);
+    db_put(p, conn);
+    berth_jobs_db_free(j);
+    berth_jobs_db_free(NULL);
+    c.sslmode = "often";
+    assert_int_equal(berth_jobs_db_new(&c, &j, err, sizeof err), BERTH_ECONFIG);
+    assert_null(j);
+    assert_non_null(strstr(err, "sslmode"));
+    /* no host and no core: a clear reason at the run */
+    berth_jobs_db_config none = {0};
+    assert_int_equal(berth_jobs_db_new(&none, &j, err, sizeof err), 0);
+    assert_int_equal(jobs_db_pool(j, &p, NULL, err, sizeof err), BERTH_ECONFIG);
+    assert_string_equal(err, "no database settings: neither CORE_URL nor berth.database is set");
+    berth_jobs_db_free(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -393,6 +425,7 @@ int main(void)
         cmocka_unit_test(test_sslmode_honoured),
         cmocka_unit_test(test_pool_cap_and_configure),
         cmocka_unit_test(test_settings_from_core),
+        cmocka_unit_test(test_jobs_db_fixed_settings),
         cmocka_unit_test(test_reconnect_after_restart),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -33,6 +33,7 @@ static http_fake *core;
 static berth_jobs_db *dbj;
 static pthread_mutex_t core_mu = PTHREAD_MUTEX_INITIALIZER;
 static const char *core_password = PG_PASS;   /* what the fake core hands out */
+static bool core_read_only;                    /* Harbor's read_only setting */
 static char core_url[64];
 
 /* ---- the fake of Harbor core -------------------------------------------------------- */
@@ -61,7 +62,8 @@ static void fake_core(const hf_req *req, hf_reply *out, void *ud)
              "\"postgresql_sslmode\":{\"value\":\"disable\",\"editable\":false},"
              "\"postgresql_max_idle_conns\":{\"value\":2,\"editable\":false},"
              "\"postgresql_max_open_conns\":{\"value\":0,\"editable\":false},"
-             "\"read_only\":{\"value\":false,\"editable\":true}}", pg.port, core_password);
+             "\"read_only\":{\"value\":%s,\"editable\":true}}", pg.port, core_password,
+             core_read_only ? "true" : "false");
     pthread_mutex_unlock(&core_mu);
 }
 
@@ -69,6 +71,13 @@ static void set_core_password(const char *pw)
 {
     pthread_mutex_lock(&core_mu);
     core_password = pw;
+    pthread_mutex_unlock(&core_mu);
+}
+
+static void set_core_read_only(bool on)
+{
+    pthread_mutex_lock(&core_mu);
+    core_read_only = on;
     pthread_mutex_unlock(&core_mu);
 }
 
@@ -366,6 +375,18 @@ static void test_system_artifact_cleanup(void **state)
     af_expect_log(id, "Num System artifacts cleaned up: 0, Total space reclaimed: 0.");
     free(id);
     assert_int_equal(count("SELECT count(*) FROM system_artifact"), 2);
+    /* Harbor in read-only mode: no DELETE is sent, the blob and its row stay */
+    sql("DELETE FROM system_artifact WHERE create_time < now() - interval '29 hours'");
+    sql("UPDATE system_artifact SET create_time = now() - interval '40 hours'");
+    set_core_read_only(true);
+    id = run("SYSTEM_ARTIFACT_CLEANUP", "{}", "Success");
+    set_core_read_only(false);
+    af_expect_log(id, "the system is in read only mode, cancel the request");
+    af_expect_log(id, "Num System artifacts cleaned up: 0, Total space reclaimed: 0.");
+    free(id);
+    snprintf(path, sizeof path, "/v2/sys_harb0r/scan_data_export/exp/blobs/%s", d[2]);
+    assert_int_equal(regfx_request(&rf, "HEAD", path, NULL, NULL, NULL, NULL), 200);
+    assert_int_equal(count("SELECT count(*) FROM system_artifact"), 1);
     regfx_stop(&rf);
     unsetenv("REGISTRY_URL");
 }
@@ -451,6 +472,35 @@ static void test_database_down_mid_sweep(void **state)
     assert_int_equal(count("SELECT count(*) FROM task"), left);
 }
 
+static bool saw_stop(void *id)
+{
+    return af_count_in_log(id, "received the stop signal, quit sweep job") > 0;
+}
+
+static void test_sweep_stop_between_batches(void **state)
+{
+    (void)state;
+    pgfx_truncate(&pg);
+    seed_execs("REPLICATION", 1, 3001, "Success", 3, 4000);
+    setenv("EXECUTION_SWEEP_BATCH_SIZE", "1", 1);
+    char *id = launch("EXECUTION_SWEEP", "{\"execution_retain_counts\":{\"REPLICATION\":1}}");
+    assert_true(wait_until(listed_all, id, 30000));
+    char path[128];
+    snprintf(path, sizeof path, "/api/v1/jobs/%s", id);
+    hc_resp r = af_post(path, "{\"action\":\"stop\"}");
+    assert_int_equal(r.status, 204);
+    hc_resp_free(&r);
+    assert_true(engine_fixture_wait_status(af.eng, id, "Stopped", 30000));
+    /* the status is Stopped once the stop is recorded; the run notices it at its next batch */
+    assert_true(wait_until(saw_stop, id, 30000));
+    unsetenv("EXECUTION_SWEEP_BATCH_SIZE");
+    assert_int_equal(af_count_in_log(id, "end to run sweep job"), 0);
+    free(id);
+    long long left = count("SELECT count(*) FROM execution");
+    assert_true(left > 1 && left < 3001);   /* stopped between batches */
+    assert_int_equal(count("SELECT count(*) FROM task"), left);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -465,6 +515,7 @@ int main(void)
         cmocka_unit_test(test_missing_table_rolls_back),
         cmocka_unit_test(test_database_down_at_start),
         cmocka_unit_test(test_database_down_mid_sweep),
+        cmocka_unit_test(test_sweep_stop_between_batches),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
