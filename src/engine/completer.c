@@ -78,6 +78,11 @@ static void add_op(berth_engine *e, rargs *a, const outcome *o)
         free(retry);
         break;
     }
+    case OUTCOME_STARTED:
+        rargs_adds(a, "R");
+        rargs_adds(a, o->u.checkin.id), rargs_adds(a, o->u.checkin.name);
+        rargs_addi(a, o->u.checkin.revision), rargs_adds(a, ""), rargs_adds(a, "");
+        break;
     case OUTCOME_CHECKIN:
         rargs_adds(a, "C");
         rargs_adds(a, o->u.checkin.id), rargs_adds(a, o->u.checkin.name);
@@ -92,13 +97,36 @@ static void add_op(berth_engine *e, rargs *a, const outcome *o)
     }
 }
 
-/* Tells the host (cfg.on_event) about a status or check-in that Redis took ("ok"). */
+static void stop_slot(slot *s, void *arg)
+{
+    engine_raise_stop(arg, s);
+}
+
+static void lost_slot(slot *s, void *arg)
+{
+    atomic_store(&s->cur->handed_back, true);
+    engine_raise_stop(arg, s);
+}
+
+/* Tells the host (cfg.on_event) about a status or check-in that Redis took ("ok"). A run
+ * whose start Redis refused because the job was stopped meanwhile (a stop message that
+ * crossed the start) gets its stop flag raised here; one this node no longer owns (its
+ * lease was reaped while it waited, another node may run it) is stopped and its outcome
+ * dropped. */
 static void notify(berth_engine *e, const outcome *o, const rreply *res)
 {
+    if (o->op == OUTCOME_STARTED && rreply_str_is(res, "Stopped"))
+        slots_find(&e->workers, o->u.checkin.id, strlen(o->u.checkin.id), stop_slot, e);
+    else if (o->op == OUTCOME_STARTED && rreply_str_is(res, "lost"))
+        slots_find(&e->workers, o->u.checkin.id, strlen(o->u.checkin.id), lost_slot, e);
     if (!e->cfg.on_event || o->op == OUTCOME_UNIQUE_RELEASE || !rreply_str_is(res, "ok"))
         return;
     berth_status_event ev = {0};
-    if (o->op == OUTCOME_FINISHED) {
+    if (o->op == OUTCOME_STARTED) {
+        ev.job_id = o->u.checkin.id;
+        ev.revision = o->u.checkin.revision;
+        ev.status = "Running";
+    } else if (o->op == OUTCOME_FINISHED) {
         ev.job_id = o->u.finished->id;
         ev.revision = o->u.finished->revision;
         ev.status = o->u.finished->rc == 0 ? "Success" : "Error";

@@ -1,7 +1,13 @@
 /* The fetcher: one thread per node that takes batches of jobs with one script call
  * (fetch.lua) and hands them to the workers. When every queue is empty it blocks on the
  * wake condition, which the subscriber raises when an enqueue publishes on the wake
- * channel (the fetch script marks this node idle, so enqueues know to publish). */
+ * channel (the fetch script marks this node idle, so enqueues know to publish).
+ *
+ * Prefetched runs (more than the idle workers, for short jobs) stay Pending in Redis until
+ * a worker starts them (worker.c). They must not wait long outside their queue, where a
+ * pause or core's "stop" of the queue cannot reach them: when no worker has taken a run
+ * for STALL_MS while some wait, the fetcher hands them all back to the head of their
+ * queues (requeue.lua), and it does not prefetch while a worker's run is older than that. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +21,7 @@
 /* Prefetch (taking more jobs than idle workers) pays off only for short jobs; for long
  * ones it would mark jobs Running that wait behind a busy worker. */
 #define PREFETCH_MAX_RUN_US 5000
+#define STALL_MS 100
 /* Safety net only: wake-ups come by pub/sub; this bounds the cost of a lost message. */
 #define IDLE_WAIT_MS 2000
 
@@ -45,11 +52,65 @@ void fetcher_type_order(const berth_engine *e, const jtype **out)
     }
 }
 
-/* How many jobs to take now; blocks while every worker is busy. */
+/* How many jobs to take now; blocks while every worker is busy (up to STALL_MS when runs
+ * wait in ready, so that a stall is seen). */
 static unsigned capacity(berth_engine *e)
 {
-    bool prefetch = atomic_load(&e->run_us_ewma) < PREFETCH_MAX_RUN_US;
-    return slots_wait_room(&e->workers, &e->ready, e->cfg.fetch_batch, prefetch, &e->fetching);
+    int64_t now = clock_wall_ms();
+    bool prefetch = atomic_load(&e->run_us_ewma) < PREFETCH_MAX_RUN_US &&
+                    slots_oldest_start_ms(&e->workers) > now - STALL_MS;
+    return slots_wait_room(&e->workers, &e->ready, e->cfg.fetch_batch, prefetch, &e->fetching,
+                           fifo_len(&e->ready) ? STALL_MS : -1);
+}
+
+static bool stalled(berth_engine *e)
+{
+    return fifo_len(&e->ready) > 0 &&
+           clock_mono_ms() - atomic_load(&e->ready_moved_ms) >= STALL_MS;
+}
+
+/* Puts every run still waiting for a worker back at the head of its queue, in order (the
+ * first fetched ends up rightmost, where the next fetch pops). If Redis refuses, the runs
+ * go back to ready: their leases keep them safe meanwhile. */
+static void hand_back_waiting(berth_engine *e, rconn *rc, rargs *a)
+{
+    size_t n = 0, cap = 0;
+    run **v = NULL;
+    fnode *node;
+    while ((node = fifo_pop(&e->ready, 0))) {
+        if (n == cap) {
+            run **nv = berth_realloc(v, (cap = cap ? cap * 2 : 16) * sizeof *v);
+            if (!nv) {   /* no memory to hand back: let it wait, as if not stalled */
+                fifo_push(&e->ready, node);
+                break;
+            }
+            v = nv;
+        }
+        v[n++] = FIFO_ENTRY(node, run, node);
+    }
+    rargs_reset(a);
+    rargs_adds(a, e->prefix);
+    rargs_addi(a, clock_wall_s());
+    rargs_adds(a, "own");
+    rargs_adds(a, e->pool_id);
+    for (size_t i = n; i-- > 0;)
+        rargs_adds(a, v[i]->id);
+    rreply *r = n ? rconn_eval(rc, SCRIPT_REQUEUE, a) : NULL;
+    bool ok = n && rreply_array(rc, r, RREPLY_ANY) == 0;
+    rreply_free(r);
+    for (size_t i = 0; i < n; i++) {
+        if (ok) {
+            leases_remove(&e->held, v[i]);
+            run_free(v[i]);
+        } else {
+            fifo_push(&e->ready, &v[i]->node);
+        }
+    }
+    if (n)
+        BLOG(&e->log, ok ? BERTH_LOG_DEBUG : BERTH_LOG_WARNING, "%zu prefetched runs %s", n,
+             ok ? "handed back to their queues (no worker free)" : "not handed back: retrying");
+    atomic_store(&e->ready_moved_ms, clock_mono_ms());
+    berth_free(v);
 }
 
 static void build_fetch_args(berth_engine *e, rargs *a, unsigned want)
@@ -106,7 +167,7 @@ static run *parse_run(berth_engine *e, rconn *rc, const rreply *reply, size_t i)
 
 /* Harbor releases a unique job's lock when a worker picks the job up; the release rides
  * in the completer's next batch, and deletes the lock only if this job holds it. */
-static void release_unique(berth_engine *e, const run *r)
+void engine_release_unique(berth_engine *e, const run *r)
 {
     size_t len = 0;
     if (!r->unique)
@@ -137,16 +198,14 @@ static size_t dispatch(berth_engine *e, rconn *rc, const rreply *reply)
             BLOG_ERROR(&e->log, "fetch reply entry %zu skipped: %s", i / FETCH_ENTRIES, rc->err);
             continue;
         }
-        release_unique(e, r);
         if (r->code != 'R') {
+            engine_release_unique(e, r);
             BLOG_DEBUG(&e->log, "job %s not run (fetch code %c)", r->id, r->code);
             run_free(r);
             continue;
         }
-        if (e->cfg.on_event) {
-            berth_status_event ev = {.job_id = r->id, .status = "Running", .revision = r->revision};
-            e->cfg.on_event(&ev, e->cfg.event_userdata);
-        }
+        if (fifo_len(&e->ready) == 0)
+            atomic_store(&e->ready_moved_ms, clock_mono_ms());
         leases_add(&e->held, r);
         fifo_push(&e->ready, &r->node);
         n++;
@@ -168,6 +227,8 @@ void *fetcher_main(void *arg)
     rargs_init(&a);
     int backoff_ms = 50;
     while (atomic_load(&e->fetching)) {
+        if (stalled(e))
+            hand_back_waiting(e, &rc, &a);
         unsigned want = capacity(e);
         if (!want || e->ntypes == 0) {
             if (e->ntypes == 0)
@@ -190,7 +251,7 @@ void *fetcher_main(void *arg)
         dispatch(e, &rc, r);
         rreply_free(r);
         if (got == 0)
-            wait_for_wake(e, IDLE_WAIT_MS);
+            wait_for_wake(e, fifo_len(&e->ready) ? STALL_MS : IDLE_WAIT_MS);
     }
     rargs_free(&a);
     rconn_close(&rc);

@@ -9,12 +9,14 @@
  *  2. Due: promoter.c moves due scheduled entries and retries to their queues
  *     (schedule.lua). Enqueues publish on the wake channel when a node is idle.
  *  3. Wake: subscriber.c (store/subscribe.h) raises the fetcher's waker (waker.h).
- *  4. Fetch: fetcher.c runs fetch.lua, which marks up to the free workers' worth of jobs
- *     Running with a lease and reports each job's unique flag; the fetcher records the
- *     leases (leases.h), asks the completer to free unique locks and hands the runs (run.h)
- *     to the workers through the ready queue (fifo.h).
- *  5. Run: worker.c takes a run into its slot (slots.h), builds the job's context
- *     (context.c: job log, stop flag, check-ins, tracker) and calls the type's run function.
+ *  4. Fetch: fetcher.c runs fetch.lua, which takes up to the free workers' worth of jobs
+ *     (more for short jobs: prefetch) with a lease, leaving their status Pending, and
+ *     reports each job's unique flag; the fetcher records the leases (leases.h) and hands
+ *     the runs (run.h) to the workers through the ready queue (fifo.h); runs no worker
+ *     takes for a while go back to their queues.
+ *  5. Run: worker.c takes a run into its slot (slots.h), has the completer mark it Running
+ *     and free its unique lock, builds the job's context (context.c: job log, stop flag,
+ *     check-ins, tracker) and calls the type's run function.
  *  6. Lease: meanwhile heartbeat.c renews the leases; a node that dies stops renewing and
  *     any node requeues its runs (requeue.lua). A stop (control.c, stop.lua) publishes on
  *     the control channel and subscriber.c raises the running job's stop flag.
@@ -82,6 +84,8 @@ struct berth_engine {
     period *periodic;            /* the periodic part (periodic.h); NULL unless enabled */
 
     atomic_uint_fast64_t run_us_ewma; /* recent run time, decides prefetching */
+    atomic_int_fast64_t ready_moved_ms; /* monotonic ms: a worker last took a run, or the
+                                         * fetcher fed an empty ready: stall detection */
 
     pthread_mutex_t tick_mu;     /* timed waits of heartbeat and promoter; shutdown wakes */
     pthread_cond_t tick_cv;
@@ -136,6 +140,8 @@ rconn *engine_conn_get(berth_engine *e);
 int engine_schema_check(berth_engine *e);
 
 const jtype *engine_type(const berth_engine *e, const char *name);
+/* fetcher.c: a worker picked up a unique run: free its lock (through the completer). */
+void engine_release_unique(berth_engine *e, const run *r);
 void engine_wake_fetcher(berth_engine *e);
 
 /* control.c: HGETALL a job's stats on rc. BERTH_ENOTFOUND when absent. */

@@ -1,6 +1,8 @@
 /* The set of runs this node holds; see leases.h. */
 #include "engine/leases.h"
 
+#include <string.h>
+
 void leases_init(leases *l)
 {
     pthread_mutex_init(&l->mu, NULL);
@@ -37,6 +39,20 @@ void leases_remove(leases *l, run *r)
     r->lease_prev = r->lease_next = NULL;
     l->n--;
     pthread_mutex_unlock(&l->mu);
+}
+
+size_t leases_mark_stop(leases *l, const char *id, size_t len)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&l->mu);
+    for (run *r = l->head; r; r = r->lease_next) {
+        if (strlen(r->id) == len && memcmp(r->id, id, len) == 0) {
+            atomic_store(&r->stop_asked, true);
+            n++;
+        }
+    }
+    pthread_mutex_unlock(&l->mu);
+    return n;
 }
 
 size_t leases_ids(leases *l, rargs *a, long long deadline, bool hand_back)

@@ -25,6 +25,9 @@ void leases_init(leases *l);
 void leases_destroy(leases *l);
 void leases_add(leases *l, run *r);
 void leases_remove(leases *l, run *r);
+/* Marks the held runs of job id (len bytes) stop_asked, so a run still waiting for a
+ * worker is never started. Returns how many were marked. */
+size_t leases_mark_stop(leases *l, const char *id, size_t len);
 /* Appends every held run's id to a (each preceded by deadline when deadline >= 0, the ZADD
  * form); with hand_back, marks each run handed back under the lock, so its outcome is
  * dropped however soon its job returns. Returns how many ids were added. */

@@ -36,6 +36,21 @@ outcome *outcome_checkin(const run *r, const char *text)
     return o;
 }
 
+outcome *outcome_started(const run *r)
+{
+    outcome *o = make(OUTCOME_STARTED);
+    if (!o)
+        return NULL;
+    o->u.checkin.id = berth_strdup(r->id);
+    o->u.checkin.name = berth_strdup(r->name);
+    o->u.checkin.revision = r->revision;
+    if (!o->u.checkin.id || !o->u.checkin.name) {
+        outcome_free(o);
+        return NULL;
+    }
+    return o;
+}
+
 outcome *outcome_unique_release(const char *holder, char *key)
 {
     outcome *o = key ? make(OUTCOME_UNIQUE_RELEASE) : NULL;
@@ -61,6 +76,7 @@ void outcome_free(outcome *o)
         run_free(o->u.finished);
         break;
     case OUTCOME_CHECKIN:
+    case OUTCOME_STARTED:
         berth_free(o->u.checkin.id);
         berth_free(o->u.checkin.name);
         berth_free(o->u.checkin.text);
@@ -76,7 +92,7 @@ void outcome_free(outcome *o)
 int engine_report(berth_engine *e, outcome *o)
 {
     if (!o) {
-        BLOG_ERROR(&e->log, "out of memory: a check-in or unique-lock release was dropped");
+        BLOG_ERROR(&e->log, "out of memory: a start (Running), check-in or unique-lock release was dropped");
         return BERTH_ENOMEM;
     }
     fifo_push(&e->done, &o->node);

@@ -5,6 +5,9 @@
  *   OUTCOME_FINISHED        a run ended (worker.c): Success when run.rc is 0, else Error
  *                           with a retry entry when the type allows one; the lease, the
  *                           running entry and the concurrency count are released.
+ *   OUTCOME_STARTED         a worker started a run (worker.c): the status becomes Running
+ *                           and the Running hook is queued now, not at fetch time, so a
+ *                           prefetched job waiting for a worker still reads Pending.
  *   OUTCOME_CHECKIN         a running job checked in (context.c, berth_ctx_checkin).
  *   OUTCOME_UNIQUE_RELEASE  a unique job was picked up (fetcher.c): Harbor frees its lock
  *                           then. The lock key holds the id of the job that took it, and
@@ -25,6 +28,7 @@ struct berth_engine;
 
 typedef enum {
     OUTCOME_FINISHED,
+    OUTCOME_STARTED,
     OUTCOME_CHECKIN,
     OUTCOME_UNIQUE_RELEASE,
 } outcome_op;
@@ -38,7 +42,7 @@ typedef struct outcome {
             char *id, *name;     /* the run's effective id and job name */
             int64_t revision;    /* the run's revision: a later run's check-in is refused */
             char *text;
-        } checkin;               /* CHECKIN: strings owned */
+        } checkin;               /* CHECKIN and STARTED (text NULL): strings owned */
         struct {
             char *holder;        /* the id the lock must hold to be deleted */
             char *key;           /* "{ns}:..." unique key */
@@ -51,6 +55,7 @@ typedef struct outcome {
  * made with. The others return NULL when memory ran out (or key is NULL). */
 outcome *outcome_finished(struct run *r);
 outcome *outcome_checkin(const struct run *r, const char *text);
+outcome *outcome_started(const struct run *r);
 outcome *outcome_unique_release(const char *holder, char *key);
 void outcome_free(outcome *o);   /* NULL-safe; frees a FINISHED outcome's run too */
 

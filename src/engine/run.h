@@ -34,6 +34,7 @@ typedef struct run {
     int rc;                  /* run result, 0 = success */
     buf errmsg;              /* berth_ctx_fail text */
     atomic_bool handed_back; /* requeued at shutdown: drop its outcome */
+    atomic_bool stop_asked;  /* stopped while waiting for a worker: never started */
     int64_t started_ms;      /* when a worker began running it */
     struct run *lease_prev, *lease_next; /* in the engine's leases while this node holds it */
     struct outcome *finish;  /* its OUTCOME_FINISHED message, made with the run so that

@@ -85,9 +85,12 @@ unsigned slots_busy(slots *p)
 }
 
 unsigned slots_wait_room(slots *p, fifo *ready, unsigned batch, bool prefetch,
-                         const atomic_bool *go)
+                         const atomic_bool *go, int ms)
 {
     unsigned want = 0;
+    struct timespec deadline;
+    if (ms >= 0)
+        clock_deadline(&deadline, ms);
     pthread_mutex_lock(&p->mu);
     while (atomic_load(go)) {
         unsigned queued = (unsigned)fifo_len(ready);
@@ -98,10 +101,24 @@ unsigned slots_wait_room(slots *p, fifo *ready, unsigned batch, bool prefetch,
             want = room < batch ? room : batch;
             break;
         }
-        pthread_cond_wait(&p->cv, &p->mu);
+        if (ms < 0)
+            pthread_cond_wait(&p->cv, &p->mu);
+        else if (pthread_cond_timedwait(&p->cv, &p->mu, &deadline) != 0)
+            break;
     }
     pthread_mutex_unlock(&p->mu);
     return want;
+}
+
+int64_t slots_oldest_start_ms(slots *p)
+{
+    int64_t oldest = INT64_MAX;
+    pthread_mutex_lock(&p->mu);
+    for (unsigned i = 0; i < p->n; i++)
+        if (p->v[i].cur && p->v[i].cur->started_ms < oldest)
+            oldest = p->v[i].cur->started_ms;
+    pthread_mutex_unlock(&p->mu);
+    return oldest;
 }
 
 bool slots_wait_idle(slots *p, fifo *ready, int ms, const atomic_bool *hurry)

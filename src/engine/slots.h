@@ -55,10 +55,13 @@ void slots_set(slots *p, slot *s, run *r);
 /* Wakes every waiter on cv after a change it must see; fn (may be NULL) runs under mu. */
 void slots_notify(slots *p, void (*fn)(void *), void *arg);
 unsigned slots_busy(slots *p);
-/* The fetcher: how many runs to take now, waiting while there is no room and *go holds.
+/* The fetcher: how many runs to take now, waiting while there is no room and *go holds,
+ * at most ms (-1: no limit; 0 is returned at the limit).
  * room: idle workers not already fed from ready, or (prefetch) up to batch queued. */
 unsigned slots_wait_room(slots *p, fifo *ready, unsigned batch, bool prefetch,
-                         const atomic_bool *go);
+                         const atomic_bool *go, int ms);
+/* When the oldest run a worker holds started (unix ms); INT64_MAX when all are idle. */
+int64_t slots_oldest_start_ms(slots *p);
 /* Waits up to ms until every worker is idle and ready is empty, or *hurry (may be NULL)
  * is raised. True when all are idle. */
 bool slots_wait_idle(slots *p, fifo *ready, int ms, const atomic_bool *hurry);

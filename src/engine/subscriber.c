@@ -1,6 +1,7 @@
 /* The control subscriber: one blocking pub/sub connection per node. Messages on
  * `{ns}:berth:wake` wake the fetcher (an enqueue found this node idle); messages
- * `stop <id>` on `{ns}:berth:control` raise the stop flag of the local run of that job,
+ * `stop <id>` on `{ns}:berth:control` raise the stop flag of the local run of that job
+ * (or, for a run still waiting for a worker, mark it so that it is never started),
  * so berth_ctx_op_command answers "stop" without a Redis round trip. A lost connection
  * is redialled with back-off; after a reconnect the fetcher is woken in case a wake-up
  * was missed (the heartbeat re-checks stops of running jobs for the same reason). */
@@ -17,8 +18,11 @@ static void stop_slot(slot *s, void *arg)
     BLOG_INFO(&e->log, "stop requested for running job %s", s->cur->id);
 }
 
+/* The run is marked first, then its slot looked for: a worker sets its slot before it
+ * checks the mark (worker.c), so a run is either never started or its flag raised. */
 static void raise_stop(berth_engine *e, const char *id, size_t len)
 {
+    leases_mark_stop(&e->held, id, len);
     slots_find(&e->workers, id, len, stop_slot, e);
 }
 

@@ -1,5 +1,7 @@
-/* Worker threads: take a run from the ready queue, run the job with a fresh context,
- * and pass the outcome to the completer. Workers never talk to Redis on this path. */
+/* Worker threads: take a run from the ready queue, tell the completer it started (Running
+ * and its hook are written then, not when the fetcher took the job), run the job with a
+ * fresh context, and pass the outcome to the completer. Workers never talk to Redis on
+ * this path. A run stopped while it waited for a worker is not started. */
 #include <string.h>
 #include <time.h>
 
@@ -71,9 +73,15 @@ void *worker_main(void *arg)
         run *r = FIFO_ENTRY(n, run, node);
         r->started_ms = clock_wall_ms();   /* published to the heartbeat by the lock */
         atomic_store(&s->stop, atomic_load(&e->system_done));
+        atomic_store(&e->ready_moved_ms, clock_mono_ms());
         set_current(s, r);
-        if (!atomic_load(&r->handed_back))
+        /* after set_current: a stop that marked the run before is seen here, one after
+         * finds the slot (subscriber.c marks the run, then looks for its slot) */
+        if (!atomic_load(&r->handed_back) && !atomic_load(&r->stop_asked)) {
+            engine_report(e, outcome_started(r));
+            engine_release_unique(e, r);
             execute(s, r);
+        }
         /* Leave the slot before the completer can free the run (the subscriber and the
          * heartbeat read slot->cur under the slots lock). */
         set_current(s, NULL);

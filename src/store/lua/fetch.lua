@@ -1,8 +1,11 @@
--- Fetch up to `max` jobs for one node in one round trip and mark them Running.
+-- Fetch up to `max` jobs for one node in one round trip. They are not marked Running here:
+-- a worker may not be free for each yet (prefetch), and a job waiting for one must still
+-- read Pending, so that a stop finds it pending; the worker that starts a run has the
+-- completer mark it Running with its hook (finish.lua op 'R').
 -- ARGV: prefix, now, pool, lease_deadline_ms, max, ntypes, then per type: name, max_concurrency
 --   (types in the priority-weighted order the caller drew).
--- Per job, by stored status (spec §4.4): Pending/Scheduled → Running; Running/Error (crash
--- or retry) → Reset (new revision) then Running; Stopped → skipped; Success → skipped (a
+-- Per job, by stored status (spec §4.4): Pending/Scheduled → taken as is; Running/Error
+-- (crash or retry) → Reset (Pending, new revision); Stopped → skipped; Success → skipped (a
 -- duplicate delivery); no stats → parked in the retry set for the load-retry (caller).
 -- Each taken job gets a lease (zset, score = deadline ms) and a running entry (pool|json)
 -- so any node can requeue it if this node dies.
@@ -30,7 +33,7 @@ for t = 1, ntypes do
     local jname, _, eid, unique = parse_job(raw)
     if not jname or not eid then jname, eid, unique = name, '', false end
     local skey = P .. 'job_stats:' .. eid
-    local st = redis.call('HMGET', skey, 'status', 'revision', 'web_hook_url')
+    local st = redis.call('HMGET', skey, 'status', 'revision')
     local status, rev = st[1], tonumber(st[2]) or 0
     local c = 'R'
     if eid == '' then
@@ -56,15 +59,13 @@ for t = 1, ntypes do
       c = 'K'
     elseif status == 'Running' or status == 'Error' then
       rev = math.max(NOW, rev + 1)
-      redis.call('HSET', skey, 'revision', rev)
+      redis.call('HSET', skey, 'revision', rev, 'status', 'Pending', 'update_time', NOW)
       redis.call('HDEL', skey, 'ack', 'check_in', 'check_in_at')
       redis.call('HSET', P .. 'job_track:inprogress', eid, 2)
     elseif status ~= 'Pending' and status ~= 'Scheduled' then
       c = 'S'
     end
     if c == 'R' then
-      redis.call('HSET', skey, 'status', 'Running', 'update_time', NOW)
-      hook(eid, 'Running', rev, st[3], '', 0)
       leases[#leases + 1] = deadline
       leases[#leases + 1] = eid
       running[#running + 1] = eid

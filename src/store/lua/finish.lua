@@ -1,7 +1,8 @@
 -- Apply the outcomes of many job runs (and check-ins) in one round trip.
 -- ARGV: prefix, now, pool, count, then per op 6 args: op, effective id, name, revision, a, b
 --   op 'S' success, 'E' error (a = retry-at epoch or '' for no retry, b = job JSON for the
---      retry set), 'C' check-in (a = message), 'U' unique-lock release (id = the job that
+--      retry set), 'R' a worker started the run (Running and its hook now, not at fetch),
+--      'C' check-in (a = message), 'U' unique-lock release (id = the job that
 --      must hold the lock, a = key; Harbor releases it when a job is picked up).
 -- For S/E: status CAS to Success/Error (a job stopped meanwhile keeps Stopped: final
 -- statuses never replace each other within a revision), periodic executions marked done,
@@ -19,6 +20,20 @@ for k = 0, n - 1 do
   if op == 'U' then
     release_unique(a, id)
     out[#out + 1] = 'ok'
+  elseif op == 'R' then
+    -- Only the revision fetched, only from Pending/Scheduled, only while the stats exist
+    -- (core's "stop" of a queue deletes them) and only while this node still owns the run
+    -- (its lease may have been reaped while it waited): anything else is reported back; on
+    -- 'Stopped' the engine raises the run's stop flag, on 'lost' it also drops its outcome.
+    local st = redis.call('HMGET', skey, 'status', 'revision')
+    local owner = redis.call('HGET', P .. 'berth:running', id)
+    if not owner or string.sub(owner, 1, #pool + 1) ~= pool .. '|' then
+      out[#out + 1] = 'lost'
+    elseif (st[1] == 'Pending' or st[1] == 'Scheduled') and tonumber(st[2]) == rev then
+      out[#out + 1] = set_status(id, 'Running', rev, '')
+    else
+      out[#out + 1] = st[1] or 'missing'
+    end
   elseif op == 'C' then
     local st = redis.call('HMGET', skey, 'status', 'revision', 'web_hook_url')
     if st[1] and tonumber(st[2]) == rev then

@@ -2,7 +2,8 @@
 -- unfinished runs at shutdown. ARGV: prefix, now, mode, then
 --   mode 'expired': deadline_ms, limit   (any node; runs whose lease ended before deadline)
 --   mode 'own':     pool, id1, id2, ...  (only runs this pool still owns)
--- The stats keep saying Running; the next fetch sees that and Resets with a new revision.
+-- The stats keep saying Running (a started run; the next fetch sees that and Resets with a
+-- new revision) or Pending (a prefetched run no worker had started).
 -- Returns the list of requeued effective ids.
 local mode = ARGV[3]
 local ids = {}
