@@ -193,7 +193,7 @@ static void test_idle_timeout(void **state)
     assert_int_equal(hc_get(&c, "/healthz", NULL, &r), 0);
     assert_int_equal(r.num_connects, 0);
     hc_resp_free(&r);
-    wait_sleep_ms(2500);        /* idle past 1 s: the server closed it */
+    wait_sleep_ms(2500);   /* the test's input: idle 2.5x the 1 s timeout (the server closes) */
     assert_int_equal(hc_get(&c, "/healthz", NULL, &r), 0);
     assert_int_equal(r.status, 200);
     assert_int_equal(r.num_connects, 1);

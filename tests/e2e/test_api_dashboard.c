@@ -10,8 +10,8 @@
 #include "api_fixture.h"
 #include "berth/jobs.h"
 #include "engine_fixture.h"
-#include "wait.h"
 #include "server/ui.h"
+#include "wait.h"
 
 #define DEMO_BODY "{\"job\":{\"name\":\"DEMO\",\"parameters\":{\"image\":\"demo:ui\"},\"metadata\":" \
                   "{\"kind\":\"Generic\"}}}"
@@ -152,6 +152,18 @@ static void test_throughput_and_checkins(void **state)
 
 /* Events parked for real: an engine whose hook retry period is 72 ms, its hooks going to a
  * port nothing listens on. */
+typedef struct parked_wait {
+    berth_engine *e;
+    berth_hook_counts n;
+} parked_wait;
+
+/* The job's 4 events are parked (the hook URL has no listener). */
+static bool four_parked(void *arg)
+{
+    parked_wait *w = arg;
+    return berth_engine_hook_counts(w->e, &w->n) == 0 && w->n.parked >= 4;
+}
+
 static void test_parked_hooks(void **state)
 {
     (void)state;
@@ -174,12 +186,9 @@ static void test_parked_hooks(void **state)
     berth_launch l = {.name = "DEMO", .params_json = "{\"image\":\"demo:p\"}", .status_hook = url};
     berth_stats *st = NULL;
     assert_int_equal(berth_engine_launch(e, &l, &st, err, sizeof err), 0);
-    berth_hook_counts n = {0};
-    for (int i = 0; i < 500 && n.parked < 4; i++) {
-        wait_sleep_ms(20);
-        assert_int_equal(berth_engine_hook_counts(e, &n), 0);
-    }
-    assert_int_equal(n.parked, 4);
+    parked_wait w = {e, {0}};
+    wait_until(four_parked, &w, 10000);
+    assert_int_equal(w.n.parked, 4);
     hc_resp r;
     assert_int_equal(hc_get(&cli, "/api/v1/hooks/parked", API_AUTH, &r), 0);
     assert_int_equal(r.status, 200);

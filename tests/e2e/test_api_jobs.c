@@ -155,7 +155,7 @@ static void test_stop_running_demo(void **state)
     hc_resp r = af_post(path, "{\"action\":\"stop\"}");
     af_expect(&r, 204, "");
     assert_true(engine_fixture_wait_status(af.eng, id, "Stopped", 5000));
-    wait_sleep_ms(1500);   /* the run ends and must not overwrite Stopped */
+    wait_sleep_ms(1500);   /* a negative check: the run ends and must not overwrite Stopped */
     r = af_get(path);
     berth_stats *s = af_parse_stats(&r);
     assert_string_equal(s->status, "Stopped");
@@ -419,8 +419,7 @@ static void test_periodic_policy(void **state)
     char path[128];
     snprintf(path, sizeof path, "/api/v1/jobs/%s/executions", s->id);
     hc_resp_free(&r);
-    wait_sleep_ms(2500);
-    r = af_get(path);
+    r = af_wait_get(path, "\"status\":\"Success\"", 10000);   /* SCHEDULER ran */
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.body, "\"kind\":\"Scheduled\""));
     assert_non_null(strstr(r.body, "\"upstream_job_id\":\""));

@@ -11,9 +11,9 @@
 #include "api_fixture.h"
 #include "berth/jobs.h"
 #include "engine_fixture.h"
-#include "wait.h"
 #include "joblog/joblog.h"
 #include "util/alloc.h"
+#include "wait.h"
 
 typedef struct node {
     char dir[256];

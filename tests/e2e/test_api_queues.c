@@ -22,31 +22,6 @@ static hc_resp af_put(const char *path, const char *body)
     return r;
 }
 
-/* The status of job id (asserts it exists). */
-static void job_status(const char *id, char *out, size_t n)
-{
-    char path[128];
-    snprintf(path, sizeof path, "/api/v1/jobs/%s", id);
-    hc_resp r = af_get(path);
-    assert_int_equal(r.status, 200);
-    berth_stats *s = af_parse_stats(&r);
-    snprintf(out, n, "%s", s->status);
-    berth_stats_free(s);
-    hc_resp_free(&r);
-}
-
-/* Polls until job id has status want, up to ms. */
-static bool wait_status(const char *id, const char *want, int ms)
-{
-    char st[32] = "";
-    for (long long end = wait_now_ms() + ms; wait_now_ms() < end; usleep(20000)) {
-        job_status(id, st, sizeof st);
-        if (strcmp(st, want) == 0)
-            return true;
-    }
-    fprintf(stderr, "job %s: status %s, wanted %s\n", id, st, want);
-    return false;
-}
 
 static long long redis_exists(const char *key)
 {
@@ -136,9 +111,9 @@ static void test_pause_resume(void **state)
     assert_int_equal(redis_fixture_int(&af.rf, "EVAL %s 0",
                      "return redis.call('GET','{t}:jobs:DEMO:paused') == '1' and 1 or 0"), 1);
     char *id = af_launch(DEMO_BODY("false"));
-    usleep(1500 * 1000);   /* a negative check: nothing may take the job meanwhile */
+    wait_sleep_ms(1500);   /* a negative check: nothing may take the job meanwhile */
     char st[32];
-    job_status(id, st, sizeof st);
+    af_job_status(id, st, sizeof st);
     assert_string_equal(st, "Pending");
     char *q = demo_queue();
     if (!strstr(q, "\"waiting\":1,") || !strstr(q, "\"paused\":true"))
@@ -148,11 +123,11 @@ static void test_pause_resume(void **state)
     r = af_put("/api/v1/queues/DEMO", "{\"action\":\"resume\"}");
     af_expect(&r, 200, "{\"queue\":\"DEMO\",\"action\":\"resume\",\"stopped\":0}");
     assert_int_equal(redis_exists("{t}:jobs:DEMO:paused"), 0);
-    assert_true(wait_status(id, "Running", 5000));
+    assert_true(af_wait_status(id, "Running", 5000));
     long long took = wait_now_ms() - t0;
     fprintf(stderr, "resume → Running in %lld ms\n", took);
     assert_true(took < 1500);   /* woken, not found by the 2 s idle poll */
-    assert_true(wait_status(id, "Success", 10000));
+    assert_true(af_wait_status(id, "Success", 10000));
     free(id);
 }
 
@@ -165,12 +140,12 @@ static void test_core_pause_key(void **state)
     assert_non_null(strstr(q, "\"paused\":true"));
     free(q);
     char *id = af_launch(DEMO_BODY("false"));
-    usleep(1200 * 1000);
+    wait_sleep_ms(1200);   /* a negative check: nothing may take the job meanwhile */
     char st[32];
-    job_status(id, st, sizeof st);
+    af_job_status(id, st, sizeof st);
     assert_string_equal(st, "Pending");
     redis_fixture_int(&af.rf, "DEL {t}:jobs:DEMO:paused");
-    assert_true(wait_status(id, "Success", 10000));   /* found by the idle poll */
+    assert_true(af_wait_status(id, "Success", 10000));   /* found by the idle poll */
     free(id);
 }
 
@@ -189,7 +164,7 @@ static void test_stop_pending(void **state)
     assert_int_equal(redis_fixture_int(&af.rf, "LLEN {t}:jobs:DEMO"), 0);
     for (int i = 0; i < 3; i++) {
         char st[32];
-        job_status(ids[i], st, sizeof st);
+        af_job_status(ids[i], st, sizeof st);
         assert_string_equal(st, "Stopped");
         free(ids[i]);
     }
@@ -203,7 +178,7 @@ static void test_stop_pending(void **state)
     af_expect(&r, 200, "{\"queue\":\"all\",\"action\":\"resume\",\"stopped\":0}");
     assert_int_equal(redis_exists("{t}:jobs:DEMO:paused"), 0);
     char st[32];
-    job_status(again, st, sizeof st);
+    af_job_status(again, st, sizeof st);
     assert_string_equal(st, "Stopped");
     free(again);
 }
@@ -234,15 +209,8 @@ static void test_pools_workers(void **state)
     char *id = af_launch(DEMO_BODY("false"));
     char want[64];
     snprintf(want, sizeof want, "\"job_id\":\"%s\"", id);
-    bool seen = false;
-    hc_resp r = {0};
-    for (long long end = wait_now_ms() + 5000; !seen && wait_now_ms() < end; usleep(50000)) {
-        hc_resp_free(&r);
-        r = af_get("/api/v1/pools");
-        assert_int_equal(r.status, 200);
-        seen = strstr(r.body, want) != NULL;
-    }
-    if (!seen)
+    hc_resp r = af_wait_get("/api/v1/pools", want, 5000);
+    if (r.status != 200 || !strstr(r.body, want))
         fail_msg("job %s never shown on a worker: %s", id, r.body);
     char pool[80];
     snprintf(pool, sizeof pool, "[{\"worker_pool_id\":\"%s\"", berth_engine_pool_id(af.eng));
@@ -253,7 +221,7 @@ static void test_pools_workers(void **state)
     snprintf(pid, sizeof pid, "\"pid\":%d,", (int)getpid());
     assert_non_null(strstr(r.body, pid));
     hc_resp_free(&r);
-    assert_true(wait_status(id, "Success", 10000));
+    assert_true(af_wait_status(id, "Success", 10000));
     free(id);
 }
 
@@ -327,7 +295,7 @@ static void test_cli_queues(void **state)
     expect_run(&r, 0, "DEMO: resumed\n", NULL);
     assert_int_equal(redis_exists("{t}:jobs:DEMO:paused"), 0);
     char st[32];
-    job_status(id, st, sizeof st);
+    af_job_status(id, st, sizeof st);
     assert_string_equal(st, "Stopped");
     free(id);
     /* errors: clear message, exit code, nothing changed */

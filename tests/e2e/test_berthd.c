@@ -86,16 +86,12 @@ static pid_t spawn(const char *config, int *errfd)
 
 static int exit_code(pid_t pid, int timeout_ms)
 {
-    int status = 0;
-    long long end = wait_now_ms() + timeout_ms;
-    while (wait_now_ms() < end) {
-        if (waitpid(pid, &status, WNOHANG) == pid)
-            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        wait_sleep_ms(10);
+    int code = wait_exit(pid, timeout_ms);
+    if (code < 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
     }
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-    return -1;
+    return code;
 }
 
 static void read_all(int fd, char *out, size_t len)
@@ -202,6 +198,21 @@ static char *launch_demo(int port)
     return id;
 }
 
+/* GET path until it answers 200 (with needle in the body, unless NULL); r: the last answer. */
+typedef struct get_wait {
+    hc *c;
+    const char *path, *auth, *needle;
+    hc_resp r;
+} get_wait;
+
+static bool get_ok(void *arg)
+{
+    get_wait *g = arg;
+    hc_resp_free(&g->r);
+    return hc_get(g->c, g->path, g->auth, &g->r) == 0 && g->r.status == 200 &&
+           (!g->needle || (g->r.body && strstr(g->r.body, g->needle)));
+}
+
 /* berthd registers Harbor's job names (spec harbor-jobs §1.3): /api/v1/stats lists them. */
 static void expect_harbor_jobs(int port)
 {
@@ -212,16 +223,10 @@ static void expect_harbor_jobs(int port)
                                         "SYSTEM_ARTIFACT_CLEANUP"};
     hc c;
     hc_init(&c, port);
-    hc_resp r = {0};
     /* stats need the node's first heartbeat in Redis: poll for it (slow under sanitizers) */
-    long long deadline = wait_now_ms() + 15000;
-    for (;;) {
-        assert_int_equal(hc_get(&c, "/api/v1/stats", NULL, &r), 0);
-        if (r.status == 200 || wait_now_ms() >= deadline)
-            break;
-        hc_resp_free(&r);
-        wait_sleep_ms(50);
-    }
+    get_wait g = {&c, "/api/v1/stats", NULL, NULL, {0}};
+    wait_until(get_ok, &g, 15000);
+    hc_resp r = g.r;
     assert_int_equal(r.status, 200);
     const char *list = strstr(r.body, "\"job_names\":[");
     assert_non_null(list);
@@ -246,15 +251,9 @@ static bool wait_status(int port, const char *id, const char *status, int ms)
     char path[96], want[64];
     snprintf(path, sizeof path, "/api/v1/jobs/%s", id);
     snprintf(want, sizeof want, "\"status\":\"%s\"", status);
-    bool ok = false;
-    long long end = wait_now_ms() + ms;
-    while (!ok && wait_now_ms() < end) {
-        hc_resp r;
-        ok = hc_get(&c, path, SECRET, &r) == 0 && r.status == 200 && strstr(r.body, want);
-        hc_resp_free(&r);
-        if (!ok)
-            wait_sleep_ms(50);
-    }
+    get_wait g = {&c, path, SECRET, want, {0}};
+    bool ok = wait_until(get_ok, &g, ms);
+    hc_resp_free(&g.r);
     hc_cleanup(&c);
     return ok;
 }
@@ -372,12 +371,19 @@ static void test_ctrl_c_at_terminal(void **state)
     free(id);
 }
 
+typedef struct file_wait {
+    const char *path, *needle;
+} file_wait;
+
+static bool has(void *arg)
+{
+    file_wait *w = arg;
+    return file_has(w->path, w->needle);
+}
+
 static bool wait_file_has(const char *path, const char *needle, int ms)
 {
-    long long end = wait_now_ms() + ms;
-    while (!file_has(path, needle) && wait_now_ms() < end)
-        wait_sleep_ms(20);
-    return file_has(path, needle);
+    return wait_until(has, &(file_wait){path, needle}, ms);
 }
 
 /* Ctrl-C says what shutdown waits for; a second one hands the running job back at once
@@ -555,10 +561,7 @@ static void test_two_nodes_failover(void **state)
     pid_t a = spawn(pa, &fa), b = spawn(pb, &fb);
     assert_true(hc_wait_healthy(porta, 5000) && hc_wait_healthy(portb, 5000));
     /* each node registers its pool with its first heartbeat, which may follow /healthz */
-    long long until = wait_now_ms() + 10000;
-    while (redis_fixture_int(&rf, "SCARD {e2e}:worker_pools") < 2 && wait_now_ms() < until)
-        wait_sleep_ms(20);
-    assert_int_equal(redis_fixture_int(&rf, "SCARD {e2e}:worker_pools"), 2);
+    assert_true(redis_fixture_wait_int(&rf, 2, 10000, "SCARD {e2e}:worker_pools"));
     char *id = launch_demo(porta);
     assert_true(wait_status(portb, id, "Running", 3000));   /* any node answers for any job */
     /* find the node running it: running entry → pool → its heartbeat's pid */
@@ -595,6 +598,33 @@ static size_t sink(char *p, size_t size, size_t n, void *ud)
     return size * n;
 }
 
+typedef struct tls_get {
+    const char *url, *cert;
+    long status;     /* 0 until an answer */
+    buf body;
+} tls_get;
+
+/* One GET over TLS, trusting cert; true once the server answered. */
+static bool tls_answers(void *arg)
+{
+    tls_get *t = arg;
+    buf_reset(&t->body);
+    CURL *c = curl_easy_init();
+    struct curl_slist *h = curl_slist_append(NULL, "Authorization: " SECRET);
+    curl_easy_setopt(c, CURLOPT_URL, t->url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_CAINFO, t->cert);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);   /* CN is localhost, we dial 127.0.0.1 */
+    curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &t->body);
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &t->status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return t->status != 0;
+}
+
 /* protocol https with https_config: the API answers over TLS (≥ 1.2) and not in clear. */
 static void test_https(void **state)
 {
@@ -616,26 +646,11 @@ static void test_https(void **state)
     pid_t pid = spawn(path, &fd);
     char url[96];
     snprintf(url, sizeof url, "https://127.0.0.1:%d/api/v1/jobs/0123456789abcdef01234567", port);
-    long status = 0;
-    buf body;
-    buf_init(&body, 0);
-    for (int i = 0; i < 200 && status == 0; i++) {
-        CURL *c = curl_easy_init();
-        struct curl_slist *h = curl_slist_append(NULL, "Authorization: " SECRET);
-        curl_easy_setopt(c, CURLOPT_URL, url);
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-        curl_easy_setopt(c, CURLOPT_CAINFO, cert);
-        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);   /* CN is localhost, we dial 127.0.0.1 */
-        curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
-        curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
-        if (curl_easy_perform(c) == CURLE_OK)
-            curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-        curl_slist_free_all(h);
-        curl_easy_cleanup(c);
-        if (status == 0)
-            wait_sleep_ms(25);
-    }
+    tls_get t = {url, cert, 0, {0}};
+    buf_init(&t.body, 0);  /* no cap: the reply of a test's own server */
+    wait_until(tls_answers, &t, 10000);   /* berthd is up when it answers */
+    long status = t.status;
+    buf body = t.body;
     assert_int_equal(status, 404);   /* authenticated, routed, answered: over TLS */
     assert_non_null(strstr(body.p, "\"code\":10010"));
     buf_free(&body);

@@ -97,10 +97,7 @@ static void expect_final(const char *id, const char *want)
  * failed (the status is Error after each failed run, before its retry too). */
 static void expect_failed_runs(const char *id, const char *needle, int n)
 {
-    long long end = wait_now_ms() + 15000;
-    int got = 0;
-    while ((got = af_count_in_log(id, needle)) < n && wait_now_ms() < end)
-        wait_sleep_ms(20);
+    int got = af_wait_log_count(id, needle, n, 15000);
     if (got != n) {
         char *log = af_job_log(id);
         fprintf(stderr, "%d runs logged [%s], want %d:\n%s\n", got, needle, n, log);
@@ -108,7 +105,7 @@ static void expect_failed_runs(const char *id, const char *needle, int n)
     }
     assert_int_equal(got, n);
     expect_final(id, "Error");
-    wait_sleep_ms(300);                /* and no run after the last */
+    wait_sleep_ms(300);                /* a negative check: no run after the last */
     assert_int_equal(af_count_in_log(id, needle), n);
     expect_final(id, "Error");
 }
@@ -273,15 +270,12 @@ static void test_webhook_stop_in_flight(void **state)
     snprintf(path, sizeof path, "/api/v1/jobs/%s", id);
     hc_resp r = af_post(path, "{\"action\":\"stop\"}");
     af_expect(&r, 204, "");
-    long long end = t0 + 5000;
-    while (af_count_in_log(id, "stopped before the remote endpoint answered") == 0 &&
-           wait_now_ms() < end)
-        wait_sleep_ms(20);
+    assert_int_equal(af_wait_log_count(id, "stopped before the remote endpoint answered", 1,
+                                       5000), 1);
     long long took = wait_now_ms() - t0;
     fprintf(stderr, "webhook request abandoned %lld ms after the stop\n", took);
     assert_true(took < TIMEOUT_MS);          /* not the client timeout */
-    wait_sleep_ms(200);
-    assert_true(engine_fixture_wait_status(af.eng, id, "Stopped", 100));
+    assert_true(engine_fixture_wait_status(af.eng, id, "Stopped", 5000));
     assert_int_equal(af_count_in_log(id, "start to run webhook job"), 1);
     free(id);
     free(addr);

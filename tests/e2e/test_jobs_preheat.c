@@ -162,7 +162,7 @@ static char *launch(char *provider, char *image)
 static void expect_final(const char *id, const char *want)
 {
     assert_true(engine_fixture_wait_status(af.eng, id, want, 15000));
-    wait_sleep_ms(100);
+    wait_sleep_ms(100);   /* a negative check: no second run follows */
     char *log = af_job_log(id);
     int runs = 0;
     for (const char *p = log; (p = strstr(p, "Preheating image '")); p++)
@@ -193,6 +193,11 @@ static int fake_checks(provider_fake *f)
     int n = f->checks;
     pthread_mutex_unlock(&f->mu);
     return n;
+}
+
+static bool checked(void *arg)
+{
+    return fake_checks(arg) >= 1;
 }
 
 /* ---- Dragonfly ------------------------------------------------------------------------- */
@@ -313,18 +318,15 @@ static void test_dragonfly_stop_while_polling(void **state)
     http_fake *s = start(dragonfly, &f, ep, sizeof ep);
     f.end = DF_FOREVER;
     char *id = launch(provider_doc("dragonfly", ep, "NONE", NULL), image_doc(NULL));
-    long long end = wait_now_ms() + 10000;
-    while (fake_checks(&f) < 1 && wait_now_ms() < end)
-        wait_sleep_ms(10);
-    assert_int_equal(fake_checks(&f) >= 1, 1);
+    assert_true(wait_until(checked, &f, 10000));
     char path[128];
     snprintf(path, sizeof path, "/api/v1/jobs/%s", id);
     hc_resp r = af_post(path, "{\"action\":\"stop\"}");
     af_expect(&r, 204, "");
     assert_true(engine_fixture_wait_status(af.eng, id, "Stopped", 2000));
-    wait_sleep_ms(100);
+    wait_sleep_ms(100);               /* a check in flight at the stop ends */
     int after = fake_checks(&f);
-    wait_sleep_ms(3 * INTERVAL_MS);
+    wait_sleep_ms(3 * INTERVAL_MS);   /* a negative check: no status check after the stop */
     assert_int_equal(fake_checks(&f), after);
     assert_true(engine_fixture_wait_status(af.eng, id, "Stopped", 100));
     free(id);

@@ -138,14 +138,30 @@ static bool status_is(const char *id, const char *want)
     return strstr(out, needle) != NULL;
 }
 
+typedef struct cli_wait {
+    const char *id, *want;
+    const char *cmd, *flag;   /* the CLI command polled, and its flag (may be NULL) */
+    char out[8192];
+} cli_wait;
+
+static bool reached(void *arg)
+{
+    cli_wait *w = arg;
+    return status_is(w->id, w->want);
+}
+
 static void wait_status(const char *id, const char *want, int ms)
 {
-    long long end = wait_now_ms() + ms;
-    while (!status_is(id, want)) {
-        if (wait_now_ms() > end)
-            fail_msg("job %s never reached %s", id, want);
-        wait_sleep_ms(50);
-    }
+    if (!wait_until(reached, &(cli_wait){.id = id, .want = want}, ms))
+        fail_msg("job %s never reached %s", id, want);
+}
+
+/* `berth <cmd> <id> [flag]` until its output holds want; w->out keeps the last output. */
+static bool cli_says(void *arg)
+{
+    cli_wait *w = arg;
+    cli(w->out, sizeof w->out, w->cmd, w->id, w->flag, NULL);
+    return strstr(w->out, w->want) != NULL;
 }
 
 /* ---- the process table ---- */
@@ -191,12 +207,26 @@ static long read_pid(const char *path)
     return pid;
 }
 
+static bool group_gone(void *arg)
+{
+    return in_group(*(long *)arg) == 0;
+}
+
 static void wait_group_gone(long pgrp)
 {
-    long long end = wait_now_ms() + 5000;
-    while (in_group(pgrp) && wait_now_ms() < end)
-        wait_sleep_ms(20);
+    wait_until(group_gone, &pgrp, 5000);
     assert_int_equal(in_group(pgrp), 0);
+}
+
+typedef struct fds_wait {
+    pid_t pid;
+    int want;
+} fds_wait;
+
+static bool fds_back(void *arg)
+{
+    fds_wait *w = arg;
+    return count_fds(w->pid) == w->want;
 }
 
 /* ---- setup ---- */
@@ -297,16 +327,12 @@ static void test_stop_a_child_that_ignores_sigterm(void **state)
     assert_int_equal(cli(out, sizeof out, "get", id, "--watch", NULL), 1);
     expect_has(out, "Stopped");
     wait_group_gone(pg);
-    long long end = wait_now_ms() + 5000;
-    do
-        cli(out, sizeof out, "log", id, NULL);
-    while (!strstr(out, "stopped") && wait_now_ms() < end && (wait_sleep_ms(50), 1));
-    expect_has(out, "stop requested: sending SIGTERM");
-    expect_has(out, "sending SIGKILL");
+    cli_wait w = {.id = id, .want = "stopped", .cmd = "log"};
+    wait_until(cli_says, &w, 5000);
+    expect_has(w.out, "stop requested: sending SIGTERM");
+    expect_has(w.out, "sending SIGKILL");
     assert_true(hc_wait_healthy(cl.nodes[0].port, 2000));
-    end = wait_now_ms() + 3000;
-    while (count_fds(node) != fds0 && wait_now_ms() < end)
-        wait_sleep_ms(20);
+    wait_until(fds_back, &(fds_wait){node, fds0}, 3000);
     assert_int_equal(count_fds(node), fds0);
 }
 
@@ -317,11 +343,10 @@ static void test_delay_and_cron(void **state)
     snprintf(id, sizeof id, "%s", submit("QUICK", "--delay", "1", NULL));
     assert_int_equal(cli(out, sizeof out, "get", id, "--watch", NULL), 0);
     snprintf(policy, sizeof policy, "%s", submit("QUICK", "--cron", "* * * * * *", NULL));
-    long long end = wait_now_ms() + 10000;
-    do
-        cli(out, sizeof out, "executions", policy, "--json", NULL);
-    while (!strstr(out, "\"status\":\"Success\"") && wait_now_ms() < end && (wait_sleep_ms(100), 1));
-    expect_has(out, "\"status\":\"Success\"");
+    cli_wait w = {.id = policy, .want = "\"status\":\"Success\"", .cmd = "executions",
+                  .flag = "--json"};
+    wait_until(cli_says, &w, 10000);
+    expect_has(w.out, "\"status\":\"Success\"");
     assert_int_equal(cli(out, sizeof out, "stop", policy, NULL), 0);
     /* unique: the lock is held until a worker picks the job up (as Harbor), so a delayed
      * job keeps it */

@@ -19,8 +19,8 @@
 
 #include "berth/berth.h"
 #include "engine_fixture.h"
-#include "wait.h"
 #include "exec/command.h"
+#include "wait.h"
 
 static redis_fixture rf;
 static berth_engine *eng;

@@ -10,8 +10,8 @@
 #include "berth/berth.h"
 #include "berth/context.h"
 #include "engine_fixture.h"
-#include "wait.h"
 #include "joblog/joblog.h"
+#include "wait.h"
 
 #define LINE_BYTES 1024
 #define FLOOD_BYTES ((long long)1 << 30)

@@ -9,8 +9,8 @@
 #include "berth/metrics.h"
 #include "engine_fixture.h"
 #include "http_client.h"
-#include "wait.h"
 #include "server/metrics_server.h"
+#include "wait.h"
 
 static redis_fixture rf;
 static berth_engine *eng;

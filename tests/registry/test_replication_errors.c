@@ -202,18 +202,15 @@ static void test_stop_mid_blob(void **state)
     /* 800 → 102,400 bytes/s after the burst: the 2.5 MiB layer would take ~16 s */
     char *id = repl_launch(rh_src_image("lib/app", "v1"), "docker-registry", &rh.basic,
                            "mirror/stopped", false, 800, false);
-    long long end = wait_now_ms() + 30000;
-    while (repl_log_count(id, "copying the blob sha256:") < 3 && wait_now_ms() < end)
-        wait_sleep_ms(20);
-    wait_sleep_ms(1500);   /* well inside the big layer's transfer */
+    assert_true(repl_wait_log_count(id, "copying the blob sha256:", 3, 30000) >= 3);
+    wait_sleep_ms(1500);   /* the test's input: a stop well inside the big layer's transfer */
     char path[128];
     snprintf(path, sizeof path, "/api/v1/jobs/%s", id);
     long long t0 = wait_now_ms();
     hc_resp r = af_post(path, "{\"action\":\"stop\"}");
     assert_int_equal(r.status, 204);
     hc_resp_free(&r);
-    while (repl_log_count(id, "the job is stopped") == 0 && wait_now_ms() < t0 + 5000)
-        wait_sleep_ms(10);
+    assert_int_equal(repl_wait_log_count(id, "the job is stopped", 1, 5000), 1);
     long long took = wait_now_ms() - t0;
     fprintf(stderr, "stop mid-blob: the job saw it after %lld ms\n", took);
     assert_true(took < 1000);

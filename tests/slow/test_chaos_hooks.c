@@ -120,14 +120,15 @@ static long long recorded(redisContext *c)
 }
 
 /* Waits until every job ran to its end and the outbox is empty, up to ms. */
+static bool drained(void *arg)
+{
+    return unfinished() == 0 && (!*(int *)arg || outbox() == 0);
+}
+
 static int wait_drained(int ms, int want_outbox_empty)
 {
-    long long end = cluster_now_ms() + ms;
-    while (cluster_now_ms() < end) {
-        if (unfinished() == 0 && (!want_outbox_empty || outbox() == 0))
-            return 1;
-        wait_sleep_ms(50);
-    }
+    if (wait_until(drained, &want_outbox_empty, ms))
+        return 1;
     fprintf(stderr, "chaos hooks: after %d ms %lld jobs unfinished, %lld events in the outbox "
                     "(dir %s)\n", ms, unfinished(), outbox(), cl.dir);
     return 0;

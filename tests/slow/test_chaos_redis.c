@@ -60,6 +60,13 @@ static pid_t embedded_pid(pid_t berthd)
     return found;
 }
 
+/* The node's supervisor runs a redis-server other than *old. */
+static bool redis_replaced(void *arg)
+{
+    pid_t np = embedded_pid(cl.nodes[0].pid);
+    return np > 0 && np != *(pid_t *)arg;
+}
+
 static void *launcher(void *arg)
 {
     (void)arg;
@@ -140,11 +147,7 @@ static void run(const char *fsync, int sig)
         assert_true(rp > 0);
         assert_int_equal(kill(rp, sig), 0);
         /* wait for the supervisor's new redis-server before the next outage */
-        long long end = cluster_now_ms() + 20000;
-        pid_t np = 0;
-        while (cluster_now_ms() < end && ((np = embedded_pid(cl.nodes[0].pid)) == 0 || np == rp))
-            wait_sleep_ms(20);
-        assert_true(np > 0 && np != rp);
+        assert_true(wait_until(redis_replaced, &rp, 20000));
     }
     pthread_join(th, NULL);
     if (atomic_load(&bad_status))

@@ -7,6 +7,7 @@
 #include "berth/jobs.h"
 #include "engine_fixture.h"
 #include "model/stats_from_json.h"
+#include "wait.h"
 
 api_fixture af;
 int (*api_fixture_extra_jobs)(berth_engine *e);
@@ -163,4 +164,70 @@ int af_count_in_log(const char *id, const char *needle)
         n++;
     free(log);
     return n;
+}
+
+/* ---- waiting through the API ----------------------------------------------------------- */
+
+void af_job_status(const char *id, char *out, size_t outlen)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/api/v1/jobs/%s", id);
+    hc_resp r = af_get(path);
+    assert_int_equal(r.status, 200);
+    berth_stats *s = af_parse_stats(&r);
+    snprintf(out, outlen, "%s", s->status ? s->status : "");
+    berth_stats_free(s);
+    hc_resp_free(&r);
+}
+
+typedef struct api_wait {
+    const char *id, *path, *want;
+    int n, got;
+    char st[32];
+    hc_resp r;
+} api_wait;
+
+static bool status_is(void *arg)
+{
+    api_wait *w = arg;
+    af_job_status(w->id, w->st, sizeof w->st);
+    return strcmp(w->st, w->want) == 0;
+}
+
+bool af_wait_status(const char *id, const char *want, int ms)
+{
+    api_wait w = {.id = id, .want = want};
+    if (wait_until(status_is, &w, ms))
+        return true;
+    fprintf(stderr, "job %s: status %s, wanted %s\n", id, w.st, want);
+    return false;
+}
+
+static bool body_has(void *arg)
+{
+    api_wait *w = arg;
+    hc_resp_free(&w->r);
+    w->r = af_get(w->path);
+    return w->r.status == 200 && w->r.body && strstr(w->r.body, w->want);
+}
+
+hc_resp af_wait_get(const char *path, const char *needle, int ms)
+{
+    api_wait w = {.path = path, .want = needle};
+    wait_until(body_has, &w, ms);
+    return w.r;
+}
+
+static bool log_has(void *arg)
+{
+    api_wait *w = arg;
+    w->got = af_count_in_log(w->id, w->want);
+    return w->got >= w->n;
+}
+
+int af_wait_log_count(const char *id, const char *needle, int n, int ms)
+{
+    api_wait w = {.id = id, .want = needle, .n = n};
+    wait_until(log_has, &w, ms);
+    return w.got;
 }

@@ -59,4 +59,16 @@ int af_count_in_log(const char *id, const char *needle);
 /* POSTs a launch body, asserts 202, returns the job id (the caller frees with free). */
 char *af_launch(const char *body);
 
+/* Waiting through the API (wait_until; each returns as soon as the condition holds):
+ * af_job_status reads GET /api/v1/jobs/{id}'s status into out (asserts it answers 200);
+ * af_wait_status waits until it is want (false, with the last status on stderr, at ms);
+ * af_wait_get GETs path until it answers 200 with needle in the body and returns that
+ * response, or the last one after ms (the caller checks and frees it);
+ * af_wait_log_count waits until needle occurs at least n times in the job's log and
+ * returns the last count. */
+void af_job_status(const char *id, char *out, size_t outlen);
+bool af_wait_status(const char *id, const char *want, int ms);
+hc_resp af_wait_get(const char *path, const char *needle, int ms);
+int af_wait_log_count(const char *id, const char *needle, int n, int ms);
+
 #endif

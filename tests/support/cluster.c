@@ -120,18 +120,15 @@ int cluster_signal(cluster *c, int i, int sig)
     if (!nd->pid)
         return -1;
     kill(nd->pid, sig);
-    int status = 0;
-    long long end = cluster_now_ms() + 15000;
-    while (waitpid(nd->pid, &status, WNOHANG) == 0) {
-        if (cluster_now_ms() > end) {
-            kill(nd->pid, SIGKILL);
-            waitpid(nd->pid, &status, 0);
-            break;
-        }
-        wait_sleep_ms(5);
+    int code = wait_exit(nd->pid, 15000);
+    if (code < 0) {
+        int status = 0;
+        kill(nd->pid, SIGKILL);
+        waitpid(nd->pid, &status, 0);
+        code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     }
     nd->pid = 0;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return code;
 }
 
 void cluster_stop(cluster *c, int keep)

@@ -71,6 +71,7 @@ static void record(http_fake *f, struct MHD_Connection *c, const char *method, c
     pthread_mutex_unlock(&f->mu);
 }
 
+/* A reply's delay (the fake's own behaviour, not a test's wait), cut short by hf_stop. */
 static void wait_or_stop(http_fake *f, int ms)
 {
     long long end = wait_now_ms() + ms;
@@ -191,13 +192,23 @@ size_t hf_count(http_fake *f)
     return n;
 }
 
+typedef struct count_wait {
+    http_fake *f;
+    size_t n, got;
+} count_wait;
+
+static bool counted(void *arg)
+{
+    count_wait *w = arg;
+    w->got = hf_count(w->f);
+    return w->got >= w->n;
+}
+
 size_t hf_wait(http_fake *f, size_t n, int ms)
 {
-    long long end = wait_now_ms() + ms;
-    size_t got;
-    while ((got = hf_count(f)) < n && wait_now_ms() < end)
-        wait_sleep_ms(10);
-    return got;
+    count_wait w = {f, n, 0};
+    wait_until(counted, &w, ms);
+    return w.got;
 }
 
 int hf_get(http_fake *f, size_t i, hf_req *out)

@@ -35,6 +35,24 @@ int redis_fixture_free_port(void)
     return port;
 }
 
+/* The server answers PING, or it exited (then rf->pid is 0). */
+static bool up_or_gone(void *arg)
+{
+    redis_fixture *rf = arg;
+    redisContext *c = redisConnectUnix(rf->sock);
+    bool ok = false;
+    if (c && !c->err) {
+        redisReply *r = redisCommand(c, "PING");
+        ok = r && r->type == REDIS_REPLY_STATUS;
+        freeReplyObject(r);
+    }
+    if (c)
+        redisFree(c);
+    if (!ok && waitpid(rf->pid, NULL, WNOHANG) == rf->pid)
+        rf->pid = 0;
+    return ok || rf->pid == 0;
+}
+
 static int spawn(redis_fixture *rf, const char *const *extra)
 {
     char port[16];
@@ -65,25 +83,7 @@ static int spawn(redis_fixture *rf, const char *const *extra)
         _exit(127);
     }
     rf->pid = pid;
-    for (int i = 0; i < 500; i++) {  /* up to 5 s */
-        redisContext *c = redisConnectUnix(rf->sock);
-        if (c && !c->err) {
-            redisReply *r = redisCommand(c, "PING");
-            int ok = r && r->type == REDIS_REPLY_STATUS;
-            freeReplyObject(r);
-            redisFree(c);
-            if (ok)
-                return 0;
-        } else if (c) {
-            redisFree(c);
-        }
-        if (waitpid(pid, NULL, WNOHANG) == pid) {
-            rf->pid = 0;
-            return -1;
-        }
-        wait_sleep_ms(10);
-    }
-    return -1;
+    return wait_until(up_or_gone, rf, 5000) && rf->pid ? 0 : -1;
 }
 
 int redis_fixture_start(redis_fixture *rf, const char *const *extra_args)
@@ -109,15 +109,10 @@ static void terminate(redis_fixture *rf, int sig)
     if (rf->pid <= 0)
         return;
     kill(rf->pid, sig);
-    for (int i = 0; i < 200; i++) {
-        if (waitpid(rf->pid, NULL, WNOHANG) == rf->pid) {
-            rf->pid = 0;
-            return;
-        }
-        wait_sleep_ms(10);
+    if (wait_exit(rf->pid, 2000) < 0) {
+        kill(rf->pid, SIGKILL);
+        waitpid(rf->pid, NULL, 0);
     }
-    kill(rf->pid, SIGKILL);
-    waitpid(rf->pid, NULL, 0);
     rf->pid = 0;
 }
 

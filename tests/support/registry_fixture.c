@@ -65,27 +65,35 @@ static int write_file(const char *path, const char *text)
     return fclose(f);
 }
 
-/* Any HTTP answer on url within ms. */
+typedef struct http_wait {
+    CURL *c;
+    const char *url;
+    pid_t pid;
+    bool up, gone;
+} http_wait;
+
+/* Any HTTP answer on url, or the server exited. */
+static bool answered_or_gone(void *arg)
+{
+    http_wait *w = arg;
+    curl_easy_reset(w->c);
+    curl_easy_setopt(w->c, CURLOPT_URL, w->url);
+    curl_easy_setopt(w->c, CURLOPT_NOBODY, 1L);
+    curl_easy_setopt(w->c, CURLOPT_TIMEOUT, 2L);
+    curl_easy_setopt(w->c, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(w->c, CURLOPT_SSL_VERIFYHOST, 0L);
+    w->up = curl_easy_perform(w->c) == CURLE_OK;
+    w->gone = !w->up && waitpid(w->pid, NULL, WNOHANG) == w->pid;
+    return w->up || w->gone;
+}
+
+/* Any HTTP answer on url within ms: 0, or -1. */
 static int wait_http(const char *url, pid_t pid, int ms)
 {
-    CURL *c = curl_easy_init();
-    int ok = -1;
-    for (int waited = 0; waited < ms && ok != 0; waited += 50) {
-        curl_easy_reset(c);
-        curl_easy_setopt(c, CURLOPT_URL, url);
-        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-        curl_easy_setopt(c, CURLOPT_TIMEOUT, 2L);
-        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
-        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
-        if (curl_easy_perform(c) == CURLE_OK)
-            ok = 0;
-        else if (waitpid(pid, NULL, WNOHANG) == pid)
-            break;
-        else
-            wait_sleep_ms(50);
-    }
-    curl_easy_cleanup(c);
-    return ok;
+    http_wait w = {curl_easy_init(), url, pid, false, false};
+    wait_until(answered_or_gone, &w, ms);
+    curl_easy_cleanup(w.c);
+    return w.up ? 0 : -1;
 }
 
 /* A signing key pair <dir>/<prefix>key.pem and <prefix>cert.pem. */
@@ -231,10 +239,10 @@ static void reap(pid_t *pid)
     if (*pid <= 0)
         return;
     kill(*pid, SIGTERM);
-    for (int i = 0; i < 200 && waitpid(*pid, NULL, WNOHANG) != *pid; i++)
-        wait_sleep_ms(10);
-    kill(*pid, SIGKILL);
-    waitpid(*pid, NULL, 0);
+    if (wait_exit(*pid, 2000) < 0) {
+        kill(*pid, SIGKILL);
+        waitpid(*pid, NULL, 0);
+    }
     *pid = 0;
 }
 

@@ -346,38 +346,36 @@ static void dump_log(const char *id)
     free(log);
 }
 
-static void status_of(const char *id, char *out, size_t outlen)
-{
-    char path[128];
-    snprintf(path, sizeof path, "/api/v1/jobs/%s", id);
-    hc_resp r = af_get(path);
-    berth_stats *s = af_parse_stats(&r);
-    snprintf(out, outlen, "%s", s->status ? s->status : "");
-    berth_stats_free(s);
-    hc_resp_free(&r);
-}
-
 void repl_wait(const char *id, const char *want, int ms)
 {
-    char st[32] = "";
-    long long end = wait_now_ms() + ms;
-    while (wait_now_ms() < end) {
-        status_of(id, st, sizeof st);
-        if (strcmp(st, want) == 0)
-            return;
-        wait_sleep_ms(50);
-    }
-    fprintf(stderr, "job %s: status %s, want %s\n", id, st, want);
+    if (af_wait_status(id, want, ms))
+        return;
     dump_log(id);
     fail();
 }
 
+typedef struct log_wait {
+    const char *id, *text;
+    int n, got;
+} log_wait;
+
+static bool logged(void *arg)
+{
+    log_wait *w = arg;
+    w->got = repl_log_count(w->id, w->text);
+    return w->got >= w->n;
+}
+
+int repl_wait_log_count(const char *id, const char *text, int n, int ms)
+{
+    log_wait w = {id, text, n, 0};
+    wait_until(logged, &w, ms);
+    return w.got;
+}
+
 void repl_wait_runs(const char *id, const char *text, int runs)
 {
-    long long end = wait_now_ms() + 60000;
-    while (repl_log_count(id, text) < runs && wait_now_ms() < end)
-        wait_sleep_ms(50);
-    if (repl_log_count(id, text) != runs) {
+    if (repl_wait_log_count(id, text, runs, 60000) != runs) {
         fprintf(stderr, "job %s: '%s' %d times, want %d\n", id, text, repl_log_count(id, text),
                 runs);
         dump_log(id);

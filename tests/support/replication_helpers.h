@@ -63,6 +63,8 @@ void repl_wait_runs(const char *id, const char *text, int runs);
 void repl_log_has(const char *id, const char *text);
 void repl_log_lacks(const char *id, const char *text);
 int repl_log_count(const char *id, const char *text);
+/* Waits until text is in the log at least n times, up to ms; returns the last count. */
+int repl_wait_log_count(const char *id, const char *text, int n, int ms);
 
 /* Asserts dst_repo:ref on dst is src_repo:ref of src byte for byte, recursively: every
  * manifest and blob it refers to is at the destination under the source's digest. */

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #define POLL_MAX_MS 20   /* the slowest poll: a condition is seen at most this late */
@@ -59,4 +60,23 @@ long wait_pid_file(const char *path, int deadline_ms)
 {
     pid_file p = {path, 0};
     return wait_until(pid_written, &p, deadline_ms) ? p.pid : 0;
+}
+
+typedef struct child {
+    pid_t pid;
+    int status;
+} child;
+
+static bool exited(void *arg)
+{
+    child *c = arg;
+    return waitpid(c->pid, &c->status, WNOHANG) == c->pid;
+}
+
+int wait_exit(pid_t pid, int deadline_ms)
+{
+    child c = {pid, 0};
+    if (!wait_until(exited, &c, deadline_ms))
+        return -1;
+    return WIFEXITED(c.status) ? WEXITSTATUS(c.status) : 128 + WTERMSIG(c.status);
 }

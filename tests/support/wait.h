@@ -7,6 +7,7 @@
 #define BERTH_TEST_WAIT_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 /* A condition to wait for; arg is the caller's. Called on the caller's thread only. */
 typedef bool (*wait_pred)(void *arg);
@@ -19,6 +20,10 @@ bool wait_until(wait_pred pred, void *arg, int deadline_ms);
 /* Waits until the file at path holds a process id (a child writes it when it is up), up
  * to deadline_ms. Returns the id, or 0 when none was written in time. */
 long wait_pid_file(const char *path, int deadline_ms);
+
+/* Waits up to deadline_ms for the child pid to exit, and reaps it. Returns its exit code,
+ * 128 + the signal that ended it, or -1 when it still runs at the deadline (not reaped). */
+int wait_exit(pid_t pid, int deadline_ms);
 
 /* CLOCK_MONOTONIC in milliseconds. */
 long long wait_now_ms(void);
