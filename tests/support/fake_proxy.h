@@ -4,7 +4,7 @@
  * port, counting what it was asked for.
  *
  * It is a fake, on purpose: it connects every host name to 127.0.0.1 at the requested port.
- * A real proxy (Debian's tinyproxy works here) resolves the names it is given, and these
+ * A real proxy (Debian's tinyproxy installs here) resolves the names it is given, and these
  * tests must use names that are not loopback — Harbor's Go client, and Berth after it, never
  * proxies localhost or a loopback address — while nothing resolves a made-up name offline
  * without editing /etc/hosts. Everything else is the real protocol, and the targets behind
