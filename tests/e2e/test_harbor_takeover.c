@@ -559,6 +559,12 @@ static void test_policies_added_while_running(void **state)
         snprintf(eid, sizeof eid, POL_E2 "@%lld", t);
         assert_true(wait_done(eid, POL_E2, true, due_in_ms(t) + 10000));
     }
+    redisReply *first = redisCommand(rc, "ZRANGE " NS "executions:" POL_E1 " 0 0");
+    if (first && first->type == REDIS_REPLY_ARRAY && first->elements == 1)
+        fprintf(stderr, "adoption: E1 written at %lld, its first execution %s (+%lld s)\n", a0,
+                first->element[0]->str,
+                strtoll(strchr(first->element[0]->str, '@') + 1, NULL, 10) - a0);
+    freeReplyObject(first);
     for (long long t = a0 + 4; t <= end; t++) {   /* from 4 s after it was written */
         snprintf(eid, sizeof eid, POL_E1 "@%lld", t);
         assert_true(wait_done(eid, POL_E1, true, due_in_ms(t) + 10000));
