@@ -24,7 +24,7 @@ check_hiredis_only_in_store() {
   [ -z "$hits" ] || fail "<hiredis/...> included outside src/store/" "$hits"
 }
 
-LIB_DIRS="src/util src/model src/store src/db src/engine src/period src/hook src/joblog src/jobs"
+LIB_DIRS="src/util src/model src/store src/db src/scanner src/engine src/period src/hook src/joblog src/jobs"
 
 # The library never exits, aborts or prints: it returns BERTH_E* codes and logs through the
 # host's callback (STYLE §4). assert() aborts too. Comments are stripped before matching.

@@ -291,3 +291,32 @@ int reg_blob_copy_chunk(reg_client *src, const char *src_repo, reg_client *dst,
     reg__resp_free(&dr);
     return rc;
 }
+
+int reg_blob_put(reg_client *c, const char *repo, const void *data, size_t len,
+                 char digest[REG_DIGEST_MAX])
+{
+    reg__sha256(data, len, digest);
+    bool exists = false;
+    int rc = reg_blob_head(c, repo, digest, &exists);
+    if (rc != 0 || exists)
+        return rc;
+    char loc[REG_URL_MAX], url[REG_URL_MAX + 200];
+    long st;
+    rc = start_upload(c, repo, "", loc, sizeof loc, &st);
+    if (rc != 0)
+        return rc;
+    with_digest(loc, digest, url, sizeof url);
+    const char *hdrs[] = {"Content-Type: application/octet-stream", NULL};
+    reg_resp r;
+    reg__resp_init(&r, 0);
+    reg_call call = {.method = "PUT", .url = url, .headers = hdrs, .body = data,
+                     .body_len = len, .has_body = true};
+    rc = reg__do_ok(c, &call, &r);
+    reg__resp_free(&r);
+    return rc;
+}
+
+void reg_sha256_digest(const void *p, size_t n, char out[REG_DIGEST_MAX])
+{
+    reg__sha256(p, n, out);
+}

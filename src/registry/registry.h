@@ -60,6 +60,8 @@ typedef enum {
 /* Classifies a Content-Type or descriptor mediaType (parameters after ';' ignored). */
 reg_media reg_media_kind(const char *media_type);
 bool reg_media_is_manifest(reg_media m);
+/* "sha256:<hex>" of bytes (a manifest's or blob's digest). */
+void reg_sha256_digest(const void *p, size_t n, char out[REG_DIGEST_MAX]);
 /* True for "<alg>:<hex>" with alg sha256 (64 hex) or sha512 (128 hex), lowercase. */
 bool reg_digest_valid(const char *s);
 
@@ -107,6 +109,11 @@ int reg_blob_delete(reg_client *c, const char *repo, const char *digest);
  * Harbor's quirk Q7 is not reproduced). */
 int reg_blob_mount(reg_client *c, const char *repo, const char *digest, const char *from,
                    bool *mounted);
+
+/* Pushes a small blob held in memory (HEAD first: an existing blob is not sent again; else
+ * POST an upload and PUT ?digest= with the bytes). digest gets "sha256:<hex>" of data. */
+int reg_blob_put(reg_client *c, const char *repo, const void *data, size_t len,
+                 char digest[REG_DIGEST_MAX]);
 
 /* Token bucket of Harbor's speed limit: rate bytes/s, burst bytes. rate 0 = unlimited. */
 typedef struct reg_limiter {
