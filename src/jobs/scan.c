@@ -62,6 +62,19 @@ static long long now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Puts pre in front of the text in s (Harbor's errors.Wrap), truncating its end. */
+static void prefix(char *s, size_t n, const char *pre)
+{
+    size_t pl = strlen(pre), sl = strnlen(s, n - 1);
+    if (pl >= n)
+        return;
+    if (pl + sl >= n)
+        sl = n - 1 - pl;
+    memmove(s + pl, s, sl);
+    memcpy(s, pre, pl);
+    s[pl + sl] = '\0';
+}
+
 static bool stopping(const run *r)
 {
     return berth_ctx_stop_reason(r->ctx) != BERTH_STOP_NONE;
@@ -177,10 +190,9 @@ static void poll_once(run *r, poller *p)
         scan_vuln_free(&v);
     }
     if (rc != 0) {
-        char cause[ERR_MAX];
-        snprintf(cause, sizeof cause, "%s", p->err);
-        snprintf(p->err, sizeof p->err, "scan job: fetch scan report, mimetype %s: %s", p->mime,
-                 cause);
+        char pre[1100];
+        snprintf(pre, sizeof pre, "scan job: fetch scan report, mimetype %s: ", p->mime);
+        prefix(p->err, sizeof p->err, pre);
         p->failed = true;
     }
 }
@@ -234,9 +246,7 @@ static int store_vuln(run *r, const poller *p)
     char uuid[65] = "";
     int rc = scan_vuln_parse(p->report, p->len, &v, r->err, sizeof r->err);
     if (rc != 0) {
-        char cause[ERR_MAX];
-        snprintf(cause, sizeof cause, "%s", r->err);
-        snprintf(r->err, sizeof r->err, "Error when toSchema V1 report to V2: %s", cause);
+        prefix(r->err, sizeof r->err, "Error when toSchema V1 report to V2: ");
     } else if (!r->cfg->db) {
         snprintf(r->err, sizeof r->err, "no database configured (postgresql settings)");
         rc = BERTH_ECONFIG;

@@ -41,6 +41,17 @@ static enum MHD_Result add_header(void *cls, enum MHD_ValueKind kind, const char
     return MHD_YES;
 }
 
+static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *k,
+                               const char *v)
+{
+    (void)kind;
+    char **acc = cls;
+    size_t old = *acc ? strlen(*acc) : 0, add = strlen(k) + strlen(v ? v : "") + 2;
+    *acc = realloc(*acc, old + add + 1);
+    snprintf(*acc + old, add + 1, "%s%s=%s", old ? "&" : "", k, v ? v : "");
+    return MHD_YES;
+}
+
 static void record(http_fake *f, struct MHD_Connection *c, const char *method, const char *url,
                    const mhd_upload *u, hf_req *copy)
 {
@@ -50,6 +61,9 @@ static void record(http_fake *f, struct MHD_Connection *c, const char *method, c
     MHD_get_connection_values(c, MHD_HEADER_KIND, add_header, &r.headers);
     if (!r.headers)
         r.headers = strdup("");
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_arg, &r.query);
+    if (!r.query)
+        r.query = strdup("");
     r.body = malloc(u->len + 1);
     if (u->len)
         memcpy(r.body, u->p, u->len);
@@ -61,6 +75,7 @@ static void record(http_fake *f, struct MHD_Connection *c, const char *method, c
     if (f->n < MAX_REQS) {
         f->reqs[f->n].target = strdup(r.target);
         f->reqs[f->n].headers = strdup(r.headers);
+        f->reqs[f->n].query = strdup(r.query);
         f->reqs[f->n].body = malloc(r.body_len + 1);
         memcpy(f->reqs[f->n].body, r.body, r.body_len + 1);
         f->reqs[f->n].body_len = r.body_len;
@@ -85,6 +100,25 @@ static void wait_or_stop(http_fake *f, int ms)
     }
 }
 
+/* The handler's extra "Name: value\n" lines. */
+static void add_reply_headers(struct MHD_Response *resp, const char *lines)
+{
+    while (lines && *lines) {
+        const char *eol = strchr(lines, '\n'), *colon = strchr(lines, ':');
+        size_t n = eol ? (size_t)(eol - lines) : strlen(lines);
+        if (colon && colon < lines + n) {
+            char name[128], value[384];
+            snprintf(name, sizeof name, "%.*s", (int)(colon - lines), lines);
+            const char *v = colon + 1;
+            while (*v == ' ')
+                v++;
+            snprintf(value, sizeof value, "%.*s", (int)(lines + n - v), v);
+            MHD_add_response_header(resp, name, value);
+        }
+        lines += n + (eol ? 1 : 0);
+    }
+}
+
 static enum MHD_Result answer(http_fake *f, struct MHD_Connection *c, const char *method,
                               const char *url, const mhd_upload *u)
 {
@@ -104,6 +138,7 @@ static enum MHD_Result answer(http_fake *f, struct MHD_Connection *c, const char
         MHD_create_response_from_buffer(strlen(rep->body), rep->body, MHD_RESPMEM_MUST_COPY);
     if (rep->content_type)
         MHD_add_response_header(resp, "Content-Type", rep->content_type);
+    add_reply_headers(resp, rep->headers);
     enum MHD_Result ret = MHD_queue_response(c, rep->status ? (unsigned)rep->status : 200, resp);
     MHD_destroy_response(resp);
     free(rep);
@@ -221,6 +256,7 @@ int hf_get(http_fake *f, size_t i, hf_req *out)
         memcpy(out->method, r->method, sizeof out->method);
         out->target = strdup(r->target);
         out->headers = strdup(r->headers);
+        out->query = strdup(r->query);
         out->body = malloc(r->body_len + 1);
         memcpy(out->body, r->body, r->body_len + 1);
         out->body_len = r->body_len;
@@ -235,6 +271,7 @@ void hf_req_free(hf_req *r)
 {
     free(r->target);
     free(r->headers);
+    free(r->query);
     free(r->body);
     memset(r, 0, sizeof *r);
 }

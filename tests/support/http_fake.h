@@ -15,6 +15,7 @@ typedef struct hf_req {
     char method[16];
     char *target;        /* the request target as sent (a proxy gets the absolute form) */
     char *headers;       /* "Name: value\n" per header line, in arrival order */
+    char *query;         /* the query arguments decoded, "k=v" joined with '&' ("" if none) */
     char *body;          /* NUL-terminated; may hold NUL bytes (see body_len) */
     size_t body_len;
     long long t_ms;      /* arrival, CLOCK_MONOTONIC milliseconds (wait_now_ms) */
@@ -24,6 +25,7 @@ typedef struct hf_reply {
     int status;          /* 0 → 200 */
     char body[8192];     /* sent as is (strlen) */
     const char *content_type;   /* NULL → none */
+    char headers[512];   /* more header lines, "Name: value\n" each (e.g. Refresh-After) */
     int delay_ms;        /* wait before answering (ends early when the server stops) */
     bool drop;           /* close the connection without an answer */
 } hf_reply;
