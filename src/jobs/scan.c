@@ -177,10 +177,8 @@ static void poll_once(run *r, poller *p)
         BERTH_JINFO(r->ctx, "Report with mime type %s is not ready yet, retry after %d "
                     "seconds", p->mime, after);
         p->due = now_ms() + (after < 1 ? 1 : after) * 1000LL;   /* no tight loop on 0 */
-        if (p->due > p->deadline) {
-            snprintf(p->err, sizeof p->err, "check scan report timeout");
-            p->done = p->failed = true;
-        }
+        if (p->due > p->deadline)
+            p->due = p->deadline;        /* then it times out (poll_all) */
         return;
     }
     p->done = true;
@@ -220,6 +218,11 @@ static void poll_all(run *r)
             return;
         if (stopping(r))
             return;
+        if (now_ms() >= next->deadline) {
+            snprintf(next->err, sizeof next->err, "check scan report timeout");
+            next->done = next->failed = true;
+            continue;
+        }
         poll_once(r, next);
     }
 }

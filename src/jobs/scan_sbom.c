@@ -48,8 +48,8 @@ int scan_sbom_content(const char *raw, size_t len, char **sbom, json_t **scanner
         return BERTH_EINVAL;
     }
     json_t *s = json_object_get(doc, "sbom");
-    char *text = s ? json_dumps(s, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY)
-                   : strdup("null");
+    size_t flags = JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15);
+    char *text = s ? json_dumps(s, flags) : strdup("null");
     *sbom = text ? go_escape(text) : NULL;
     free(text);
     json_t *sc = json_object_get(doc, "scanner");

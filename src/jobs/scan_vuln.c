@@ -111,7 +111,8 @@ static int vendor(const json_t *item, scan_item *it, char *err, size_t errlen)
         return BERTH_EINVAL;
     if (!va || json_object_size(va) == 0)
         return 0;
-    it->vendor_attributes = json_dumps(va, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    it->vendor_attributes = json_dumps(va, JSON_COMPACT | JSON_PRESERVE_ORDER |
+                                               JSON_REAL_PRECISION(15));
     const json_t *cv = json_object_get(va, "CVSS");
     const json_t *nvd = json_object_get(json_object_get(cv, "nvd"), "V3Score");
     if (json_is_number(nvd)) {
