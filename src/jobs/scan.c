@@ -28,6 +28,7 @@
 #include "jobs/scan_vuln.h"
 #include "scanner/scanner.h"
 #include "util/alloc.h"
+#include "util/clock.h"
 
 #define HARBOR_FIRST_CHECK_MS 2000u
 #define HARBOR_CHECK_TIMEOUT_MS (30u * 60u * 1000u)
@@ -54,13 +55,6 @@ typedef struct run {
     time_t started;
     char err[ERR_MAX];
 } run;
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Puts pre in front of the text in s (Harbor's errors.Wrap), truncating its end. */
 static void prefix(char *s, size_t n, const char *pre)
@@ -176,7 +170,7 @@ static void poll_once(run *r, poller *p)
     if (rc == SCANNER_NOT_READY) {
         BERTH_JINFO(r->ctx, "Report with mime type %s is not ready yet, retry after %d "
                     "seconds", p->mime, after);
-        p->due = now_ms() + (after < 1 ? 1 : after) * 1000LL;   /* no tight loop on 0 */
+        p->due = clock_mono_ms() + (after < 1 ? 1 : after) * 1000LL;   /* no tight loop on 0 */
         if (p->due > p->deadline)
             p->due = p->deadline;        /* then it times out (poll_all) */
         return;
@@ -198,7 +192,7 @@ static void poll_once(run *r, poller *p)
 /* Step 8: every report type polled on its own schedule until done, failed or stopped. */
 static void poll_all(run *r)
 {
-    long long t0 = now_ms();
+    long long t0 = clock_mono_ms();
     unsigned tmo = r->cfg->report_timeout_ms ? r->cfg->report_timeout_ms
                                              : HARBOR_CHECK_TIMEOUT_MS;
     for (size_t i = 0; i < r->p.nmimes; i++) {
@@ -213,12 +207,12 @@ static void poll_all(run *r)
                 next = &r->pl[i];
         if (!next)
             return;
-        long long wait = next->due - now_ms();
+        long long wait = next->due - clock_mono_ms();
         if (wait > 0 && berth_ctx_sleep(r->ctx, (unsigned)wait))
             return;
         if (stopping(r))
             return;
-        if (now_ms() >= next->deadline) {
+        if (clock_mono_ms() >= next->deadline) {
             snprintf(next->err, sizeof next->err, "check scan report timeout");
             next->done = next->failed = true;
             continue;
@@ -304,7 +298,7 @@ static int sbom_push(run *r, const poller *p, char digest[REG_DIGEST_MAX], json_
     if (rc == 0)
         rc = sbom_client(r, &c);
     if (rc == 0) {
-        rfc3339(time(NULL), created, sizeof created);
+        rfc3339((time_t)clock_wall_s(), created, sizeof created);
         scan_subject sub = {r->p.mime_type, r->p.size, r->p.digest};
         rc = scan_sbom_push(c, r->p.repository, sbom, &sub, created, digest);
         if (rc != 0)
@@ -332,7 +326,7 @@ static int store_sbom(run *r, const poller *p)
     if (rc == 0 && stopping(r))
         rc = SCANNER_STOPPED;
     if (rc == 0) {
-        time_t now = time(NULL);
+        time_t now = (time_t)clock_wall_s();
         rfc3339(r->started, start, sizeof start);
         rfc3339(now, end, sizeof end);
         char *sum = scan_sbom_summary((long long)(now - r->started), start, end, digest,
@@ -386,7 +380,7 @@ static int scan_run(berth_ctx *ctx, const char *params, void *ud)
     run *r = berth_calloc(1, sizeof *r);
     r->ctx = ctx;
     r->cfg = ud;
-    r->started = time(NULL);
+    r->started = (time_t)clock_wall_s();
     int rc = scan_params_parse(params, &r->p, r->err, sizeof r->err);  /* validated at launch */
     rc = rc != 0 ? fail(r, "job validate", r->err) : scan(r);
     if (rc == SCANNER_STOPPED) {

@@ -14,7 +14,7 @@
 #include "db/db.h"
 
 typedef struct scan_config {
-    db *db;                      /* Harbor's database; NULL → every run fails clearly */
+    db_pool *db;                      /* Harbor's database; NULL → every run fails clearly */
     const char *core_url;        /* token service base (`core_url`); NULL → env CORE_URL */
     unsigned first_check_ms;     /* wait before the first report request; Harbor 2000 */
     unsigned report_timeout_ms;  /* polling of one report type gives up after this; 0 →

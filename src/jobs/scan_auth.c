@@ -35,6 +35,7 @@ void scan_query_escape(const char *s, char *out, size_t outlen)
 static char *basic(const scan_params *p)
 {
     buf plain, out;
+    /* no cap: a robot name and secret from the job parameters (capped by the engine) */
     buf_init(&plain, 0);
     buf_init(&out, 0);
     buf_printf(&plain, "%s:%s", p->robot_name, p->robot_secret);
@@ -65,7 +66,7 @@ static int token_of(const jhttp_resp *resp, char **auth, char *err, size_t errle
         rc = BERTH_EINVAL;
     } else {
         buf b;
-        buf_init(&b, 0);
+        buf_init(&b, 0);  /* no cap: a token from a reply read under TOKEN_REPLY_MAX */
         buf_printf(&b, "Bearer %s", t);
         *auth = strdup(b.p);
         buf_free(&b);
@@ -81,7 +82,7 @@ static int bearer(const scan_params *p, const char *core, berth_ctx *ctx, char *
     snprintf(scope, sizeof scope, "repository:%s:pull", p->repository);
     scan_query_escape(scope, sc_esc, sizeof sc_esc);
     buf url;
-    buf_init(&url, 0);
+    buf_init(&url, 0);  /* no cap: the core URL and an escaped repository name */
     buf_printf(&url, "%s/service/token?scope=%s&service=harbor-registry", core, sc_esc);
     char *b = basic(p);
     jhttp_header h[] = {{"Authorization", b}};

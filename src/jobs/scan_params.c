@@ -7,9 +7,10 @@
 #include <string.h>
 
 #include "berth/error.h"
-#include "jobs/jparams.h"
+#include "jobs/job_params.h"
 #include "jobs/preheat_client.h"
-#include "model/jsonin.h"
+#include "model/json_field.h"
+#include "model/json_parse.h"
 #include "util/alloc.h"
 
 /* params[key] must be a JSON string holding a JSON object (Go: FromJSON into a struct). */
@@ -23,7 +24,7 @@ static int inner_doc(const json_t *params, const char *key, json_t **out, char *
     }
     if (!json_is_string(v)) {
         snprintf(err, errlen, "malformed job parameter '%s', expecting string but got %s", key,
-                 jparams_go_type(v));
+                 job_params_go_type(v));
         return BERTH_EINVAL;
     }
     if (json_string_length(v) == 0) {
@@ -31,14 +32,14 @@ static int inner_doc(const json_t *params, const char *key, json_t **out, char *
         return BERTH_EINVAL;
     }
     char why[512];
-    if (berth__jsonin_load(json_string_value(v), json_string_length(v), BERTH_JSON_MAX_DEPTH,
+    if (berth__json_parse(json_string_value(v), json_string_length(v), BERTH_JSON_MAX_DEPTH,
                            out, NULL, why, sizeof why) != 0) {
         snprintf(err, errlen, "%s", why);
         return BERTH_EINVAL;
     }
     if (!json_is_object(*out)) {
         snprintf(err, errlen, "json: cannot unmarshal %s into Go value of type %s",
-                 berth__jsonin_type(*out), key);
+                 berth__json_field_type(*out), key);
         return BERTH_EINVAL;
     }
     return 0;
@@ -46,7 +47,7 @@ static int inner_doc(const json_t *params, const char *key, json_t **out, char *
 
 typedef struct sfield {
     const char *name;
-    jparams_kind kind;
+    job_params_kind kind;
     void *out;
 } sfield;
 
@@ -56,7 +57,7 @@ static int fields(const json_t *doc, const char *go_struct, const sfield *f, siz
     for (size_t i = 0; i < n; i++) {
         char path[96];
         snprintf(path, sizeof path, "%s.%s", go_struct, f[i].name);
-        int rc = jparams_go_field(doc, f[i].name, path, f[i].kind, f[i].out, err, errlen);
+        int rc = job_params_go_field(doc, f[i].name, path, f[i].kind, f[i].out, err, errlen);
         if (rc != 0)
             return rc;
     }
@@ -67,10 +68,11 @@ static int registration(scan_params *p, char *err, size_t errlen)
 {
     scan_reg *r = &p->reg;
     const char *url = "";
-    sfield f[] = {{"uuid", JPARAMS_STRING, &r->uuid}, {"name", JPARAMS_STRING, &r->name},
-                  {"url", JPARAMS_STRING, &url}, {"auth", JPARAMS_STRING, &r->auth},
-                  {"access_credential", JPARAMS_STRING, &r->credential},
-                  {"skip_certVerify", JPARAMS_BOOL, &r->skip_cert_verify}};
+    sfield f[] = {{"uuid", JOB_PARAMS_STRING, &r->uuid},
+                  {"name", JOB_PARAMS_STRING, &r->name},
+                  {"url", JOB_PARAMS_STRING, &url}, {"auth", JOB_PARAMS_STRING, &r->auth},
+                  {"access_credential", JOB_PARAMS_STRING, &r->credential},
+                  {"skip_certVerify", JOB_PARAMS_BOOL, &r->skip_cert_verify}};
     int rc = inner_doc(p->params, "registration", &p->reg_doc, err, errlen);
     if (rc == 0)
         rc = fields(p->reg_doc, "Registration", f, sizeof f / sizeof *f, err, errlen);
@@ -97,16 +99,17 @@ static int scan_request(scan_params *p, char *err, size_t errlen)
     int rc = inner_doc(p->params, "scanRequest", &p->req_doc, err, errlen);
     if (rc != 0)
         return rc;
-    const json_t *reg = jparams_field(p->req_doc, "registry");
-    const json_t *art = jparams_field(p->req_doc, "artifact");
-    const json_t *caps = jparams_field(p->req_doc, "enabled_capabilities");
+    const json_t *reg = job_params_field(p->req_doc, "registry");
+    const json_t *art = job_params_field(p->req_doc, "artifact");
+    const json_t *caps = job_params_field(p->req_doc, "enabled_capabilities");
     const char *type = "";
-    sfield rf[] = {{"url", JPARAMS_STRING, &p->registry_url},
-                   {"insecure", JPARAMS_BOOL, &p->registry_insecure}};
-    sfield af[] = {{"repository", JPARAMS_STRING, &p->repository},
-                   {"tag", JPARAMS_STRING, &p->tag}, {"digest", JPARAMS_STRING, &p->digest},
-                   {"mime_type", JPARAMS_STRING, &p->mime_type},
-                   {"size", JPARAMS_INT64, &p->size}};
+    sfield rf[] = {{"url", JOB_PARAMS_STRING, &p->registry_url},
+                   {"insecure", JOB_PARAMS_BOOL, &p->registry_insecure}};
+    sfield af[] = {{"repository", JOB_PARAMS_STRING, &p->repository},
+                   {"tag", JOB_PARAMS_STRING, &p->tag},
+                   {"digest", JOB_PARAMS_STRING, &p->digest},
+                   {"mime_type", JOB_PARAMS_STRING, &p->mime_type},
+                   {"size", JOB_PARAMS_INT64, &p->size}};
     p->registry_url = p->repository = p->tag = p->digest = p->mime_type = "";
     if ((reg && !json_is_object(reg)) || (art && !json_is_object(art)) ||
         (caps && !json_is_array(caps))) {
@@ -118,8 +121,8 @@ static int scan_request(scan_params *p, char *err, size_t errlen)
         (art && fields(art, "ScanRequest.artifact", af, 5, err, errlen) != 0))
         return BERTH_EINVAL;
     const json_t *c0 = caps ? json_array_get(caps, 0) : NULL;
-    if (c0 && jparams_go_field(c0, "type", "ScanRequest.enabled_capabilities.type",
-                               JPARAMS_STRING, &type, err, errlen) != 0)
+    if (c0 && job_params_go_field(c0, "type", "ScanRequest.enabled_capabilities.type",
+                               JOB_PARAMS_STRING, &type, err, errlen) != 0)
         return BERTH_EINVAL;
     if (!*p->registry_url) {
         snprintf(err, errlen, "scan request: invalid registry");
@@ -146,7 +149,7 @@ static int mime_types(scan_params *p, char *err, size_t errlen)
     }
     if (!json_is_array(v)) {
         snprintf(err, errlen, "malformed job parameter 'mimeTypes', expecting []any but got %s",
-                 jparams_go_type(v));
+                 job_params_go_type(v));
         return BERTH_EINVAL;
     }
     p->nmimes = json_array_size(v);
@@ -154,7 +157,7 @@ static int mime_types(scan_params *p, char *err, size_t errlen)
     for (size_t i = 0; i < p->nmimes; i++) {
         const json_t *m = json_array_get(v, i);
         if (!json_is_string(m)) {
-            snprintf(err, errlen, "expect string but got %s", jparams_go_type(m));
+            snprintf(err, errlen, "expect string but got %s", job_params_go_type(m));
             return BERTH_EINVAL;
         }
         p->mimes[i] = json_string_value(m);
@@ -168,8 +171,8 @@ static int mime_types(scan_params *p, char *err, size_t errlen)
 
 static int robot_and_auth(scan_params *p, char *err, size_t errlen)
 {
-    sfield f[] = {{"name", JPARAMS_STRING, &p->robot_name},
-                  {"secret", JPARAMS_STRING, &p->robot_secret}};
+    sfield f[] = {{"name", JOB_PARAMS_STRING, &p->robot_name},
+                  {"secret", JOB_PARAMS_STRING, &p->robot_secret}};
     int rc = inner_doc(p->params, "robotAccount", &p->robot_doc, err, errlen);
     if (rc == 0)
         rc = fields(p->robot_doc, "Robot", f, 2, err, errlen);
@@ -182,7 +185,7 @@ static int robot_and_auth(scan_params *p, char *err, size_t errlen)
     }
     if (!json_is_string(a)) {
         snprintf(err, errlen, "malformed job parameter 'authType', expecting string but got %s",
-                 jparams_go_type(a));
+                 job_params_go_type(a));
         return BERTH_EINVAL;
     }
     const char *t = json_string_value(a);
@@ -197,7 +200,7 @@ static int robot_and_auth(scan_params *p, char *err, size_t errlen)
 int scan_params_parse(const char *params_json, scan_params *p, char *err, size_t errlen)
 {
     memset(p, 0, sizeof *p);
-    int rc = jparams_load(params_json, &p->params, err, errlen);
+    int rc = job_params_load(params_json, &p->params, err, errlen);
     if (rc != 0)
         return rc;
     if (!p->params) {

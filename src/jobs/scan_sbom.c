@@ -6,7 +6,8 @@
 #include <string.h>
 
 #include "berth/error.h"
-#include "model/jsonin.h"
+#include "model/json_field.h"
+#include "model/json_parse.h"
 #include "util/buf.h"
 
 /* Go's json.Marshal escapes these inside strings (HTML safety); outside strings they never
@@ -14,7 +15,7 @@
 static char *go_escape(const char *s)
 {
     buf b;
-    buf_init(&b, 0);
+    buf_init(&b, 0);  /* no cap: re-encoding a document read under the report cap */
     buf_puts(&b, "");
     for (const char *p = s; *p; p++) {
         if (*p == '<')
@@ -40,7 +41,7 @@ int scan_sbom_content(const char *raw, size_t len, char **sbom, json_t **scanner
     *scanner = NULL;
     json_t *doc = NULL;
     char why[512];
-    if (berth__jsonin_load(raw, len, BERTH_JSON_MAX_DEPTH, &doc, NULL, why, sizeof why) != 0 ||
+    if (berth__json_parse(raw, len, BERTH_JSON_MAX_DEPTH, &doc, NULL, why, sizeof why) != 0 ||
         !json_is_object(doc)) {
         snprintf(err, errlen, "%s", doc ? "json: cannot unmarshal into Go value of type "
                                           "sbom.Report" : why);

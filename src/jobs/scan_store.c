@@ -34,7 +34,7 @@ typedef struct vuln_tx {
 static char *item_key(const char *cve, const char *pkg, const char *ver)
 {
     buf b;
-    buf_init(&b, 0);
+    buf_init(&b, 0);  /* no cap: 3 fields of an item */
     buf_printf(&b, "%s\x1f%s\x1f%s", cve, pkg, ver);
     return buf_release(&b);
 }
@@ -48,7 +48,7 @@ static int rec_cmp(const void *a, const void *b)
 static char *cve_array(const scan_vuln_report *r)
 {
     buf b;
-    buf_init(&b, 0);
+    buf_init(&b, 0);  /* no cap: ids of a capped report */
     buf_puts(&b, "{");
     for (size_t i = 0; i < r->n; i++) {
         buf_puts(&b, i ? ",\"" : "\"");
@@ -206,7 +206,7 @@ static int links(db_conn *c, vuln_tx *t, char *err, size_t errlen)
     for (size_t at = 0; rc == 0 && at < n; at += LINK_BATCH) {
         size_t m = n - at < LINK_BATCH ? n - at : LINK_BATCH;
         buf sql;
-        buf_init(&sql, 0);
+        buf_init(&sql, 0);  /* no cap: LINK_BATCH rows */
         buf_puts(&sql, "INSERT INTO report_vulnerability_record (report_uuid, vuln_record_id) "
                  "VALUES ");
         for (size_t j = 0; j < m; j++) {
@@ -255,7 +255,7 @@ static int vuln_tx_fn(db_conn *c, void *ud, char *err, size_t errlen)
     return rc;
 }
 
-int scan_store_vuln(db *d, const char *digest, const char *reg_uuid, const char *mime,
+int scan_store_vuln(db_pool *d, const char *digest, const char *reg_uuid, const char *mime,
                     const scan_vuln_report *r, char report_uuid[65], char *err, size_t errlen)
 {
     report_uuid[0] = '\0';
@@ -285,7 +285,7 @@ static int one(db_conn *c, const char *sql, int n, const char *const *p, db_res 
     return rc;
 }
 
-int scan_store_sbom_find(db *d, const char *repo, const char *digest, const char *reg_uuid,
+int scan_store_sbom_find(db_pool *d, const char *repo, const char *digest, const char *reg_uuid,
                          int64_t *row_id, char report_uuid[65], char *err, size_t errlen)
 {
     db_conn *c = NULL;
@@ -319,7 +319,7 @@ int scan_store_sbom_find(db *d, const char *repo, const char *digest, const char
     return rc;
 }
 
-int scan_store_sbom_save(db *d, int64_t row_id, const char *summary, char *err, size_t errlen)
+int scan_store_sbom_save(db_pool *d, int64_t row_id, const char *summary, char *err, size_t errlen)
 {
     db_conn *c = NULL;
     int rc = db_get(d, &c, err, errlen);

@@ -18,16 +18,16 @@
 /* Stores r as the report of (digest, registration uuid, mime). The placeholder's uuid goes
  * into report_uuid (for the log). 0, or a BERTH_E* code with Harbor's text in err
  * (`no report found to update data`, the database's error). */
-int scan_store_vuln(db *d, const char *digest, const char *reg_uuid, const char *mime,
+int scan_store_vuln(db_pool *d, const char *digest, const char *reg_uuid, const char *mime,
                     const scan_vuln_report *r, char report_uuid[65], char *err, size_t errlen);
 
 /* The placeholder sbom_report row of the artifact repo@digest scanned by reg_uuid:
  * *row_id, its uuid in report_uuid. Errors: `artifact <repo>@<digest> not found`,
  * `no report found to update data`, the database's error. */
-int scan_store_sbom_find(db *d, const char *repo, const char *digest, const char *reg_uuid,
+int scan_store_sbom_find(db_pool *d, const char *repo, const char *digest, const char *reg_uuid,
                          int64_t *row_id, char report_uuid[65], char *err, size_t errlen);
 /* sbom_report.report of row_id = summary (JSON text). */
-int scan_store_sbom_save(db *d, int64_t row_id, const char *summary, char *err,
+int scan_store_sbom_save(db_pool *d, int64_t row_id, const char *summary, char *err,
                          size_t errlen);
 
 #endif

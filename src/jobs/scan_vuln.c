@@ -7,8 +7,9 @@
 #include <string.h>
 
 #include "berth/error.h"
-#include "jobs/jparams.h"
-#include "model/jsonin.h"
+#include "jobs/job_params.h"
+#include "model/json_field.h"
+#include "model/json_parse.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 
@@ -47,14 +48,14 @@ static int sev_index(const char *norm)
 static int joined(const json_t *item, const char *key, const char *sep, char **out, char *err,
                   size_t errlen)
 {
-    const json_t *a = jparams_field(item, key);
+    const json_t *a = job_params_field(item, key);
     buf b;
-    buf_init(&b, 0);
+    buf_init(&b, 0);  /* no cap: strings of a report already read under its cap */
     buf_puts(&b, "");
     if (a && !json_is_array(a)) {
         snprintf(err, errlen, "json: cannot unmarshal %s into Go struct field "
                  "VulnerabilityItem.vulnerabilities.%s of type []string",
-                 berth__jsonin_type(a), key);
+                 berth__json_field_type(a), key);
         buf_free(&b);
         return BERTH_EINVAL;
     }
@@ -63,7 +64,7 @@ static int joined(const json_t *item, const char *key, const char *sep, char **o
         if (!json_is_string(s)) {
             snprintf(err, errlen, "json: cannot unmarshal %s into Go struct field "
                      "VulnerabilityItem.vulnerabilities.%s of type string",
-                     berth__jsonin_type(s), key);
+                     berth__json_field_type(s), key);
             buf_free(&b);
             return BERTH_EINVAL;
         }
@@ -75,16 +76,16 @@ static int joined(const json_t *item, const char *key, const char *sep, char **o
 
 static int cvss(const json_t *item, scan_item *it, char *err, size_t errlen)
 {
-    const json_t *c = jparams_field(item, "preferred_cvss");
+    const json_t *c = job_params_field(item, "preferred_cvss");
     if (!c)
         return 0;
     if (!json_is_object(c)) {
         snprintf(err, errlen, "json: cannot unmarshal %s into Go struct field "
                  "VulnerabilityItem.vulnerabilities.preferred_cvss of type vuln.CVSS",
-                 berth__jsonin_type(c));
+                 berth__json_field_type(c));
         return BERTH_EINVAL;
     }
-    const json_t *v3 = jparams_field(c, "score_v3"), *v2 = jparams_field(c, "score_v2");
+    const json_t *v3 = job_params_field(c, "score_v3"), *v2 = job_params_field(c, "score_v2");
     if ((v3 && !json_is_number(v3)) || (v2 && !json_is_number(v2))) {
         snprintf(err, errlen, "json: cannot unmarshal a score of preferred_cvss into Go value "
                  "of type float64");
@@ -93,10 +94,10 @@ static int cvss(const json_t *item, scan_item *it, char *err, size_t errlen)
     it->has_v3 = v3 != NULL, it->has_v2 = v2 != NULL;
     it->score_v3 = v3 ? json_number_value(v3) : 0;
     it->score_v2 = v2 ? json_number_value(v2) : 0;
-    if (jparams_go_field(c, "vector_v3", "CVSS.vector_v3", JPARAMS_STRING, &it->vector_v3, err,
-                         errlen) ||
-        jparams_go_field(c, "vector_v2", "CVSS.vector_v2", JPARAMS_STRING, &it->vector_v2, err,
-                         errlen))
+    if (job_params_go_field(c, "vector_v3", "CVSS.vector_v3", JOB_PARAMS_STRING,
+                            &it->vector_v3, err, errlen) ||
+        job_params_go_field(c, "vector_v2", "CVSS.vector_v2", JOB_PARAMS_STRING,
+                            &it->vector_v2, err, errlen))
         return BERTH_EINVAL;
     it->has_cvss = it->has_v3 || it->has_v2 || *it->vector_v3 || *it->vector_v2;
     return 0;
@@ -106,8 +107,8 @@ static int cvss(const json_t *item, scan_item *it, char *err, size_t errlen)
 static int vendor(const json_t *item, scan_item *it, char *err, size_t errlen)
 {
     const json_t *va = NULL;
-    if (jparams_go_field(item, "vendor_attributes", "VulnerabilityItem.vendor_attributes",
-                         JPARAMS_MAP_ANY, &va, err, errlen) != 0)
+    if (job_params_go_field(item, "vendor_attributes", "VulnerabilityItem.vendor_attributes",
+                         JOB_PARAMS_MAP_ANY, &va, err, errlen) != 0)
         return BERTH_EINVAL;
     if (!va || json_object_size(va) == 0)
         return 0;
@@ -136,7 +137,7 @@ static int item(const json_t *o, scan_item *it, char *err, size_t errlen)
 {
     if (!json_is_object(o)) {
         snprintf(err, errlen, "json: cannot unmarshal %s into Go value of type "
-                 "vuln.VulnerabilityItem", berth__jsonin_type(o));
+                 "vuln.VulnerabilityItem", berth__json_field_type(o));
         return BERTH_EINVAL;
     }
     const char *sev = "";
@@ -147,7 +148,7 @@ static int item(const json_t *o, scan_item *it, char *err, size_t errlen)
     for (size_t i = 0; i < sizeof s / sizeof *s; i++) {
         char path[96];
         snprintf(path, sizeof path, "VulnerabilityItem.%s", s[i].k);
-        if (jparams_go_field(o, s[i].k, path, JPARAMS_STRING, s[i].out, err, errlen) != 0)
+        if (job_params_go_field(o, s[i].k, path, JOB_PARAMS_STRING, s[i].out, err, errlen) != 0)
             return BERTH_EINVAL;
     }
     it->severity = scan_severity_normalise(sev);
@@ -188,14 +189,14 @@ int scan_vuln_parse(const char *raw, size_t len, scan_vuln_report *r, char *err,
         return BERTH_EINVAL;
     }
     char why[512];
-    if (berth__jsonin_load(raw, len, BERTH_JSON_MAX_DEPTH, &r->doc, NULL, why, sizeof why)) {
+    if (berth__json_parse(raw, len, BERTH_JSON_MAX_DEPTH, &r->doc, NULL, why, sizeof why)) {
         snprintf(err, errlen, "%s", why);
         return BERTH_EINVAL;
     }
     const json_t *vs = json_object_get(r->doc, "vulnerabilities");
     if (!json_is_object(r->doc) || (vs && !json_is_array(vs) && !json_is_null(vs))) {
         snprintf(err, errlen, "json: cannot unmarshal %s into Go value of type vuln.Report",
-                 json_is_object(r->doc) ? "vulnerabilities" : berth__jsonin_type(r->doc));
+                 json_is_object(r->doc) ? "vulnerabilities" : berth__json_field_type(r->doc));
         return BERTH_EINVAL;
     }
     r->n = json_array_size(vs);

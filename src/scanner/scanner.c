@@ -49,7 +49,7 @@ int scanner_auth_parse(const char *s, scanner_auth *out, char *err, size_t errle
 static char *auth_line(const scanner_settings *s)
 {
     buf b;
-    buf_init(&b, 0);
+    buf_init(&b, 0);  /* no cap: a registration credential */
     if (s->auth == SCANNER_AUTH_BASIC) {
         size_t n = strlen(s->credential);
         unsigned char *enc = berth_malloc(4 * (n / 3 + 1) + 1);
@@ -87,7 +87,7 @@ int scanner_new(const scanner_settings *s, scanner **out, char *err, size_t errl
     while (n && u[n - 1] == '/')
         n--;
     buf b;
-    buf_init(&b, 0);
+    buf_init(&b, 0);  /* no cap: the URL + "/api/v1" */
     buf_printf(&b, "%.*s/api/v1", (int)n, u);
     c->base = buf_release(&b);
     c->auth_header = auth_line(s);
@@ -183,15 +183,16 @@ static void set_proxy(scanner *c, const char *url)
     const char *p = !strncmp(url, "https://", 8) ? c->s.https_proxy : c->s.http_proxy;
     curl_easy_setopt(c->easy, CURLOPT_PROXY, p ? p : "");   /* "" ignores curl's env */
     buf np;
-    buf_init(&np, 0);
+    buf_init(&np, 0);  /* no cap: NO_PROXY of the env */
     buf_printf(&np, "localhost,127.0.0.1,::1%s%s", c->s.no_proxy && *c->s.no_proxy ? "," : "",
                c->s.no_proxy ? c->s.no_proxy : "");
     curl_easy_setopt(c->easy, CURLOPT_NOPROXY, np.p);
     buf_free(&np);               /* curl copies string options */
 }
 
-/* One request (a POST when body is set, else a GET); 0 once any reply arrived (r->status), SCANNER_STOPPED, BERTH_ETOOBIG (body
- * over the cap) or BERTH_EIO with Go's url.Error wording. */
+/* One request (a POST when body is set, else a GET); 0 once any reply arrived
+ * (r->status), SCANNER_STOPPED, BERTH_ETOOBIG (body over the cap) or BERTH_EIO with Go's
+ * url.Error wording. */
 static int send_req(scanner *c, const char *url, const char *const *hdrs, const char *body,
                     reply *r, char *err, size_t errlen)
 {
@@ -247,7 +248,7 @@ static int send_req(scanner *c, const char *url, const char *const *hdrs, const 
 static void reply_init(reply *r, scanner *c)
 {
     memset(r, 0, sizeof *r);
-    buf_init(&r->body, 0);
+    buf_init(&r->body, c->s.max_reply);
     r->c = c;
 }
 

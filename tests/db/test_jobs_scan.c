@@ -54,7 +54,7 @@ typedef struct adapter {
 
 static pg_fixture pg;
 static reg_fixture rg;
-static db *pool;
+static db_pool *pool;
 static http_fake *ad_srv, *core_srv;
 static adapter ad = {.mu = PTHREAD_MUTEX_INITIALIZER};
 static char ad_url[64], core_url[64];
@@ -139,7 +139,8 @@ static void seed_image(void)
     snprintf(body, sizeof body, "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.docker."
              "distribution.manifest.v2+json\",\"config\":{\"mediaType\":\"application/vnd.docker."
              "container.image.v1+json\",\"size\":%zu,\"digest\":\"%s\"},\"layers\":[{\"mediaType\":"
-             "\"application/vnd.docker.image.rootfs.diff.tar.gzip\",\"size\":11,\"digest\":\"%s\"}]}",
+             "\"application/vnd.docker.image.rootfs.diff.tar.gzip\",\"size\":11,"
+             "\"digest\":\"%s\"}]}",
              strlen(conf), cfg_d, layer_d);
     regfx_push_manifest(&rg, REPO, "1.25", "application/vnd.docker.distribution.manifest.v2+json",
                         body, subject_digest);
@@ -429,7 +430,8 @@ static void test_sbom_accessory(void **state)
     ad_get(0, &sub);
     ad_get(2, &rep);
     assert_non_null(strstr(sub.body, "{\"type\":\"sbom\",\"produces_mime_types\":[\"" SBOM_MIME
-                           "\"],\"parameters\":{\"sbom_media_types\":[\"application/spdx+json\"]}}"));
+                           "\"],\"parameters\":{\"sbom_media_types\":[\"application/"
+                           "spdx+json\"]}}"));
     assert_string_equal(rep.query, "sbom_media_type=application/spdx+json");
     assert_int_equal(hf_header_count(&rep, "Accept", SBOM_MIME), 1);
     hf_req_free(&sub), hf_req_free(&rep);
