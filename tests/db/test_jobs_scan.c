@@ -32,6 +32,7 @@
 #include "jobs/scan.h"
 #include "pg_fixture.h"
 #include "registry_fixture.h"
+#include "wait.h"
 
 #define VULN_MIME "application/vnd.security.vulnerability.report; version=1.1"
 #define SBOM_MIME "application/vnd.security.sbom.report+json; version=1.0"
@@ -259,7 +260,7 @@ static void expect_final(const char *id, const char *want)
         const char *e = strstr(log, "[ERROR]");
         fail_msg("job %s did not end %s; first error: %.600s", id, want, e ? e : "(none)");
     }
-    engine_fixture_sleep_ms(50);
+    wait_sleep_ms(50);
 }
 
 static const char REPORT[] =
@@ -517,10 +518,10 @@ static void test_never_ready(void **state)
 {
     (void)state;
     set_mode(AD_NEVER);
-    long long t0 = engine_fixture_now_ms();
+    long long t0 = wait_now_ms();
     char *id = launch("Basic", "vulnerability", VULN_MIME);
     expect_fault(id, "check scan report timeout");
-    long long took = engine_fixture_now_ms() - t0;
+    long long took = wait_now_ms() - t0;
     fprintf(stderr, "never-ready adapter given up after %lld ms (timeout %u ms)\n", took,
             TIMEOUT_MS);
     assert_true(took >= TIMEOUT_MS - 1000);
@@ -581,19 +582,19 @@ static void test_stop_within_a_second(void **state)
     ad.refresh_after = 100;
     pthread_mutex_unlock(&ad.mu);
     char *id = launch("Basic", "vulnerability", VULN_MIME);
-    long long end = engine_fixture_now_ms() + 10000;
-    while (ad_count() < 2 && engine_fixture_now_ms() < end)
-        engine_fixture_sleep_ms(10);
+    long long end = wait_now_ms() + 10000;
+    while (ad_count() < 2 && wait_now_ms() < end)
+        wait_sleep_ms(10);
     assert_int_equal(ad_count(), 2);    /* submitted, told to wait 100 s */
     char path[128];
     snprintf(path, sizeof path, "/api/v1/jobs/%s", id);
-    long long t0 = engine_fixture_now_ms();
+    long long t0 = wait_now_ms();
     hc_resp r = af_post(path, "{\"action\":\"stop\"}");
     af_expect(&r, 204, "");
     while (af_count_in_log(id, "scan job being stopped") == 0 &&
-           engine_fixture_now_ms() < t0 + 5000)
-        engine_fixture_sleep_ms(20);
-    long long took = engine_fixture_now_ms() - t0;
+           wait_now_ms() < t0 + 5000)
+        wait_sleep_ms(20);
+    long long took = wait_now_ms() - t0;
     fprintf(stderr, "stop honoured after %lld ms\n", took);
     if (took >= 1000) {
         char *log = af_job_log(id);

@@ -10,13 +10,12 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "berth/error.h"
 #include "http_fake.h"
 #include "scanner/scanner.h"
 #include "util/alloc.h"
+#include "wait.h"
 
 typedef struct adapter {
     pthread_mutex_t mu;
@@ -270,16 +269,9 @@ static void test_cap(void **state)
     assert_int_equal(report(x, &after, warn, sizeof warn), 0);
 }
 
-static long long ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void *set_stop(void *ud)
 {
-    usleep(200 * 1000);
+    wait_sleep_ms(200);
     atomic_store((atomic_bool *)ud, true);
     return NULL;
 }
@@ -291,16 +283,16 @@ static void test_timeout_and_stop(void **state)
     x->a.delay_ms = 3000;
     char warn[256];
     int after;
-    long long t0 = ms();
+    long long t0 = wait_now_ms();
     assert_int_equal(report(x, &after, warn, sizeof warn), BERTH_EIO);
     assert_non_null(strstr(x->err, "Client.Timeout exceeded"));
-    assert_true(ms() - t0 < 2000);
+    assert_true(wait_now_ms() - t0 < 2000);
     open_client(x, SCANNER_AUTH_NONE, NULL, 10000, 0);
     pthread_t th;
     pthread_create(&th, NULL, set_stop, &x->stop);
-    t0 = ms();
+    t0 = wait_now_ms();
     assert_int_equal(report(x, &after, warn, sizeof warn), SCANNER_STOPPED);
-    long long took = ms() - t0;
+    long long took = wait_now_ms() - t0;
     pthread_join(th, NULL);
     if (took > 1200)
         fail_msg("stop took %lld ms", took);
