@@ -89,5 +89,11 @@ BERTH_API void berth_jobs_db_free(berth_jobs_db *d);
 /* Registers the four jobs with Harbor's MaxFails, ShouldRetry, MaxConcurrency and
  * priority; d is borrowed and must outlive the engine. */
 BERTH_API int berth_jobs_register_db(berth_engine *e, berth_jobs_db *d);
+/* IMAGE_SCAN (Harbor's scan job, docs/jobs.md): a Pluggable Scanner API adapter scans one
+ * artifact; its vulnerability report goes into Harbor's report tables through d, an SBOM is
+ * pushed to the registry as an accessory. Harbor's MaxFails 1, no retry, no concurrency
+ * limit, priority 1000, and Harbor's timeouts. d is borrowed and must outlive the engine;
+ * the token service is $CORE_URL/service/token. */
+BERTH_API int berth_jobs_register_scan(berth_engine *e, berth_jobs_db *d);
 
 #endif

@@ -21,6 +21,7 @@
 #include "berth/error.h"
 #include "berth/job.h"
 #include "jobs/jhttp.h"
+#include "jobs/jobs_db.h"
 #include "jobs/scan_auth.h"
 #include "jobs/scan_params.h"
 #include "jobs/scan_sbom.h"
@@ -34,7 +35,6 @@
 #define HARBOR_CHECK_TIMEOUT_MS (30u * 60u * 1000u)
 #define ERR_MAX 4096
 
-static const scan_config harbor = {.first_check_ms = HARBOR_FIRST_CHECK_MS};
 
 typedef struct poller {
     const char *mime;
@@ -237,6 +237,17 @@ static int poll_result(run *r)
     return berth_ctx_fail(r->ctx, "%s", r->err);
 }
 
+/* The database for this run (settings fixed, or asked of core now). */
+static int pool_of(run *r, db_pool **pool)
+{
+    *pool = NULL;
+    if (!r->cfg->db) {
+        snprintf(r->err, sizeof r->err, "no database configured (postgresql settings)");
+        return BERTH_ECONFIG;
+    }
+    return jobs_db_pool(r->cfg->db, pool, NULL, r->err, sizeof r->err);
+}
+
 static int store_vuln(run *r, const poller *p)
 {
     scan_vuln_report v;
@@ -244,11 +255,11 @@ static int store_vuln(run *r, const poller *p)
     int rc = scan_vuln_parse(p->report, p->len, &v, r->err, sizeof r->err);
     if (rc != 0) {
         prefix(r->err, sizeof r->err, "Error when toSchema V1 report to V2: ");
-    } else if (!r->cfg->db) {
-        snprintf(r->err, sizeof r->err, "no database configured (postgresql settings)");
-        rc = BERTH_ECONFIG;
     } else {
-        rc = scan_store_vuln(r->cfg->db, r->p.digest, r->p.reg.uuid, p->mime, &v, uuid,
+        db_pool *pool;
+        rc = pool_of(r, &pool);
+        if (rc == 0)
+            rc = scan_store_vuln(pool, r->p.digest, r->p.reg.uuid, p->mime, &v, uuid,
                              r->err, sizeof r->err);
     }
     size_t n = v.n;
@@ -316,11 +327,11 @@ static int store_sbom(run *r, const poller *p)
     int64_t row = 0;
     char uuid[65] = "", digest[REG_DIGEST_MAX] = "", start[64], end[64];
     json_t *who = NULL;
-    int rc = r->cfg->db ? scan_store_sbom_find(r->cfg->db, r->p.repository, r->p.digest,
-                                               r->p.reg.uuid, &row, uuid, r->err, sizeof r->err)
-                        : BERTH_ECONFIG;
-    if (!r->cfg->db)
-        snprintf(r->err, sizeof r->err, "no database configured (postgresql settings)");
+    db_pool *pool;
+    int rc = pool_of(r, &pool);
+    if (rc == 0)
+        rc = scan_store_sbom_find(pool, r->p.repository, r->p.digest, r->p.reg.uuid, &row, uuid,
+                                  r->err, sizeof r->err);
     if (rc == 0)
         rc = sbom_push(r, p, digest, &who);
     if (rc == 0 && stopping(r))
@@ -331,7 +342,7 @@ static int store_sbom(run *r, const poller *p)
         rfc3339(now, end, sizeof end);
         char *sum = scan_sbom_summary((long long)(now - r->started), start, end, digest,
                                       r->p.repository, who);
-        rc = scan_store_sbom_save(r->cfg->db, row, sum, r->err, sizeof r->err);
+        rc = scan_store_sbom_save(pool, row, sum, r->err, sizeof r->err);
         free(sum);
     }
     json_decref(who);
@@ -375,11 +386,11 @@ static int scan(run *r)
     return rc ? rc : store(r);
 }
 
-static int scan_run(berth_ctx *ctx, const char *params, void *ud)
+static int scan_run(berth_ctx *ctx, const char *params, const scan_config *cfg)
 {
     run *r = berth_calloc(1, sizeof *r);
     r->ctx = ctx;
-    r->cfg = ud;
+    r->cfg = cfg;
     r->started = (time_t)clock_wall_s();
     int rc = scan_params_parse(params, &r->p, r->err, sizeof r->err);  /* validated at launch */
     rc = rc != 0 ? fail(r, "job validate", r->err) : scan(r);
@@ -396,11 +407,33 @@ static int scan_run(berth_ctx *ctx, const char *params, void *ud)
     return rc;
 }
 
-int scan_register(berth_engine *e, const scan_config *cfg)
+/* userdata: a scan_config (tests, embedders). */
+static int scan_run_cfg(berth_ctx *ctx, const char *params, void *ud)
+{
+    return scan_run(ctx, params, ud);
+}
+
+/* userdata: the node's berth_jobs_db; every other setting is Harbor's. */
+static int scan_run_harbor(berth_ctx *ctx, const char *params, void *ud)
+{
+    scan_config cfg = {.db = ud, .first_check_ms = HARBOR_FIRST_CHECK_MS};
+    return scan_run(ctx, params, &cfg);
+}
+
+static int reg(berth_engine *e, int (*run_fn)(berth_ctx *, const char *, void *), void *ud)
 {
     berth_job_type t = {.name = "IMAGE_SCAN", .max_fails = 1, .max_concurrency = 0,
                         .priority = 1000, .should_retry = scan_should_retry,
-                        .validate = scan_validate, .run = scan_run,
-                        .userdata = (void *)(cfg ? cfg : &harbor)};
+                        .validate = scan_validate, .run = run_fn, .userdata = ud};
     return berth_engine_register(e, &t);
+}
+
+int scan_register(berth_engine *e, const scan_config *cfg)
+{
+    return reg(e, scan_run_cfg, (void *)cfg);
+}
+
+int berth_jobs_register_scan(berth_engine *e, berth_jobs_db *d)
+{
+    return reg(e, scan_run_harbor, d);
 }

@@ -3,18 +3,20 @@
  * report tables, an SBOM also pushed to the registry as an accessory of the artifact.
  * Registered with Harbor's MaxFails 1, no retry, no concurrency limit, priority 1000.
  *
- * The settings below are Harbor's values by default; tests shorten the waits. The database
- * pool is berthd's (src/db) and must outlive the engine; cfg is borrowed likewise. */
+ * The settings below are Harbor's values by default; tests shorten the waits. berthd
+ * registers it with berth_jobs_register_scan (include/berth/jobs.h): Harbor's values and
+ * the node's berth_jobs_db, whose settings are fixed or asked of core on every run. */
 #ifndef BERTH_JOBS_SCAN_H
 #define BERTH_JOBS_SCAN_H
 
 #include <stddef.h>
 
 #include "berth/berth.h"
-#include "db/db.h"
+#include "berth/jobs.h"
 
 typedef struct scan_config {
-    db_pool *db;                      /* Harbor's database; NULL → every run fails clearly */
+    berth_jobs_db *db;           /* Harbor's database (its pool, configured per run); NULL →
+                                    every run that must store fails clearly */
     const char *core_url;        /* token service base (`core_url`); NULL → env CORE_URL */
     unsigned first_check_ms;     /* wait before the first report request; Harbor 2000 */
     unsigned report_timeout_ms;  /* polling of one report type gives up after this; 0 →
@@ -24,7 +26,7 @@ typedef struct scan_config {
     long registry_timeout_s;     /* SBOM accessory push; 0 → Harbor's 30 min */
 } scan_config;
 
-/* IMAGE_SCAN with cfg (borrowed; must outlive the engine). */
+/* IMAGE_SCAN with cfg (borrowed; it and cfg->db must outlive the engine). */
 int scan_register(berth_engine *e, const scan_config *cfg);
 
 #endif

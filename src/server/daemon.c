@@ -304,6 +304,8 @@ static int db_jobs_new(daemon_t *d, char *err, size_t errlen)
     int rc = berth_jobs_db_new(&dc, &d->db_jobs, err, errlen);
     if (rc == 0)
         rc = berth_jobs_register_db(d->engine, d->db_jobs);
+    if (rc == 0)
+        rc = berth_jobs_register_scan(d->engine, d->db_jobs);
     return rc;
 }
 

@@ -55,7 +55,7 @@ typedef struct adapter {
 
 static pg_fixture pg;
 static reg_fixture rg;
-static db_pool *pool;
+static berth_jobs_db *dbj;
 static http_fake *ad_srv, *core_srv;
 static adapter ad = {.mu = PTHREAD_MUTEX_INITIALIZER};
 static char ad_url[64], core_url[64];
@@ -151,10 +151,11 @@ static void seed_image(void)
 static int group_setup(void **state)
 {
     assert_int_equal(pgfx_start(&pg), 0);
-    db_settings s;
-    pgfx_settings(&pg, &s);
-    assert_int_equal(db_new(&s, NULL, NULL, &pool), 0);
-    db_settings_clear(&s);
+    /* berthd's `berth.database` path: fixed settings (core's internalconfig is test_db_jobs') */
+    berth_jobs_db_config dc = {.host = "127.0.0.1", .port = pg.port, .username = PG_USER,
+                               .password = PG_PASS, .database = PG_DB};
+    char err[256];
+    assert_int_equal(berth_jobs_db_new(&dc, &dbj, err, sizeof err), 0);
     assert_int_equal(regfx_start(&rg, RF_BASIC), 0);
     seed_image();
     ad_srv = hf_start(NULL, NULL, adapter_h, NULL);
@@ -163,7 +164,7 @@ static int group_setup(void **state)
     assert_non_null(core_srv);
     snprintf(ad_url, sizeof ad_url, "http://127.0.0.1:%d/", hf_port(ad_srv));
     snprintf(core_url, sizeof core_url, "http://127.0.0.1:%d", hf_port(core_srv));
-    cfg = (scan_config){.db = pool, .core_url = core_url, .first_check_ms = 100,
+    cfg = (scan_config){.db = dbj, .core_url = core_url, .first_check_ms = 100,
                         .report_timeout_ms = TIMEOUT_MS, .http_timeout_ms = 3000,
                         .report_max = REPORT_CAP, .registry_timeout_s = 30};
     api_fixture_extra_jobs = reg_jobs;
@@ -175,7 +176,7 @@ static int group_teardown(void **state)
     int rc = api_fixture_teardown(state);
     hf_stop(ad_srv);
     hf_stop(core_srv);
-    db_free(pool);
+    berth_jobs_db_free(dbj);
     regfx_stop(&rg);
     pgfx_stop(&pg);
     return rc;
