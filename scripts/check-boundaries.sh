@@ -118,9 +118,20 @@ check_buf_caps() {
   [ -z "$hits" ] || fail "buf_init(..., 0) without a cap or a \"no cap:\" comment saying why" "$hits"
 }
 
+# Tests wait through tests/support/wait.h (wait_until polls with a deadline; wait_sleep_ms
+# is the one fixed sleep, for negative checks, a test's input or pacing): no other sleep
+# call in tests/, so a fixed sleep before a positive check has nowhere to hide.
+check_test_sleeps() {
+  local hits
+  hits=$(grep -rnE --include='*.c' '(^|[^_[:alnum:]."])(usleep|nanosleep|sleep)[[:space:]]*\(' tests |
+         grep -v '^tests/support/wait\.c:')
+  [ -z "$hits" ] || fail "sleep outside tests/support/wait.c (use wait_until, or wait_sleep_ms for a negative check)" "$hits"
+}
+
 check_hiredis_only_in_store
 check_library_never_exits_or_prints
 check_exports
 check_test_asserts_on_test_thread
 check_buf_caps
+check_test_sleeps
 exit $status

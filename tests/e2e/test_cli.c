@@ -24,6 +24,7 @@
 #include "cli_run.h"
 #include "util/alloc.h"
 #include "util/buf.h"
+#include "wait.h"
 
 extern char **environ;
 
@@ -177,7 +178,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     rule ru = {.status = 404, .body = "404 page not found\n"};
     pick(method, r->uri, &ru);
     if (ru.delay_ms)
-        usleep((useconds_t)ru.delay_ms * 1000);
+        wait_sleep_ms(ru.delay_ms);   /* the fake server's slow reply, not a check */
     struct MHD_Response *resp = make_response(&ru);
     if (ru.hname)
         MHD_add_response_header(resp, ru.hname, ru.hvalue);

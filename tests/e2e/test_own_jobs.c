@@ -152,7 +152,7 @@ static bool reached(void *arg)
 
 static void wait_status(const char *id, const char *want, int ms)
 {
-    if (!wait_until(reached, &(cli_wait){.id = id, .want = want}, ms))
+    if (!wait_until_every(reached, &(cli_wait){.id = id, .want = want}, ms, 50))
         fail_msg("job %s never reached %s", id, want);
 }
 
@@ -328,7 +328,7 @@ static void test_stop_a_child_that_ignores_sigterm(void **state)
     expect_has(out, "Stopped");
     wait_group_gone(pg);
     cli_wait w = {.id = id, .want = "stopped", .cmd = "log"};
-    wait_until(cli_says, &w, 5000);
+    wait_until_every(cli_says, &w, 5000, 50);   /* one CLI process per poll */
     expect_has(w.out, "stop requested: sending SIGTERM");
     expect_has(w.out, "sending SIGKILL");
     assert_true(hc_wait_healthy(cl.nodes[0].port, 2000));
@@ -345,7 +345,7 @@ static void test_delay_and_cron(void **state)
     snprintf(policy, sizeof policy, "%s", submit("QUICK", "--cron", "* * * * * *", NULL));
     cli_wait w = {.id = policy, .want = "\"status\":\"Success\"", .cmd = "executions",
                   .flag = "--json"};
-    wait_until(cli_says, &w, 10000);
+    wait_until_every(cli_says, &w, 10000, 50);
     expect_has(w.out, "\"status\":\"Success\"");
     assert_int_equal(cli(out, sizeof out, "stop", policy, NULL), 0);
     /* unique: the lock is held until a worker picks the job up (as Harbor), so a delayed

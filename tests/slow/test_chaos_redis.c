@@ -93,21 +93,28 @@ static void *launcher(void *arg)
     return NULL;
 }
 
+typedef struct drain_wait {
+    const char *sock;
+    int stuck;   /* accepted jobs not Success at the last poll */
+} drain_wait;
+
+static bool all_success(void *arg)
+{
+    drain_wait *w = arg;
+    redisContext *c = redisConnectUnix(w->sock);
+    int ok = c && !c->err ? cluster_count_status(c, ids, pl.jobs, "Success") : -1;
+    w->stuck = ok < 0 ? pl.jobs : pl.jobs - ok;
+    if (c)
+        redisFree(c);
+    return w->stuck == 0;
+}
+
 /* Polls until every accepted job is Success; returns how many are not, after ms. */
 static int wait_drained(const char *sock, int ms)
 {
-    long long end = cluster_now_ms() + ms;
-    int stuck = pl.jobs;
-    while (stuck && cluster_now_ms() < end) {
-        redisContext *c = redisConnectUnix(sock);
-        int ok = c && !c->err ? cluster_count_status(c, ids, pl.jobs, "Success") : -1;
-        stuck = ok < 0 ? pl.jobs : pl.jobs - ok;
-        if (c)
-            redisFree(c);
-        if (stuck)
-            wait_sleep_ms(250);
-    }
-    return stuck;
+    drain_wait w = {sock, pl.jobs};
+    wait_until_every(all_success, &w, ms, 250);   /* reads every job's status */
+    return w.stuck;
 }
 
 /* Jobs that ran more than once (a finish Redis did not take in time is re-run: at least

@@ -1,13 +1,14 @@
 /* libcurl-based test client; see http_client.h. */
 #include "http_client.h"
 
-#include <time.h>
 
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "wait.h"
 
 typedef struct sink {
     char *p;
@@ -158,20 +159,19 @@ void hc_resp_free(hc_resp *r)
     memset(r, 0, sizeof *r);
 }
 
+static bool healthy(void *arg)
+{
+    hc_resp r;
+    bool ok = hc_get(arg, "/healthz", NULL, &r) == 0 && r.status == 200;
+    hc_resp_free(&r);
+    return ok;
+}
+
 int hc_wait_healthy(int port, int ms)
 {
     hc c;
     hc_init(&c, port);
-    int ok = 0;
-    for (int waited = 0; waited <= ms && !ok; waited += 25) {
-        hc_resp r;
-        ok = hc_get(&c, "/healthz", NULL, &r) == 0 && r.status == 200;
-        hc_resp_free(&r);
-        if (!ok) {
-            struct timespec ts = {0, 25000000L};
-            nanosleep(&ts, NULL);
-        }
-    }
+    int ok = wait_until(healthy, &c, ms);
     hc_cleanup(&c);
     return ok;
 }

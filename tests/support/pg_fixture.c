@@ -19,16 +19,28 @@
 #include "redis_fixture.h"
 #include "test.h"
 #include "util/alloc.h"
+#include "wait.h"
 
 #define PG_BIN "/usr/lib/postgresql/15/bin"
 
 static uid_t nobody_uid;
 static gid_t nobody_gid;
 
-static void msleep(int ms)
+typedef struct pg_wait {
+    pg_fixture *f;
+    const char *conninfo;
+} pg_wait;
+
+/* postgres answers, or it exited (then f->pid is 0). */
+static bool up_or_gone(void *arg)
 {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
+    pg_wait *w = arg;
+    int st;
+    if (waitpid(w->f->pid, &st, WNOHANG) == w->f->pid) {
+        w->f->pid = 0;
+        return true;
+    }
+    return PQping(w->conninfo) == PQPING_OK;
 }
 
 /* In the child: drop to nobody when root, log to logfile, die with the parent. */
@@ -129,17 +141,9 @@ static int launch(pg_fixture *f)
     f->pid = spawn(f, log, argv);
     char ci[256];
     conninfo(f, "postgres", ci, sizeof ci);
-    for (int i = 0; i < 600; i++) {   /* 60 s: a loaded 2-core machine */
-        int st;
-        if (waitpid(f->pid, &st, WNOHANG) == f->pid) {
-            f->pid = 0;
-            return -1;
-        }
-        if (PQping(ci) == PQPING_OK)
-            return 0;
-        msleep(100);
-    }
-    return -1;
+    pg_wait w = {f, ci};
+    /* 60 s: a loaded 2-core machine */
+    return wait_until_every(up_or_gone, &w, 60000, 100) && f->pid ? 0 : -1;
 }
 
 static int start_server(pg_fixture *f, bool new_port)
@@ -151,7 +155,7 @@ static int start_server(pg_fixture *f, bool new_port)
             return 0;
         pgfx_halt(f);
         if (!new_port)
-            msleep(500);   /* same port: let the old socket go */
+            wait_sleep_ms(500);   /* same port: let the old socket go */
     }
     fprintf(stderr, "pg_fixture: postgres did not start\n");
     show_log(f, "postgres.log");
@@ -227,15 +231,10 @@ void pgfx_halt(pg_fixture *f)
     if (f->pid <= 0)
         return;
     kill(f->pid, SIGINT);   /* fast shutdown: disconnects clients, stops at once */
-    for (int i = 0; i < 300; i++) {
-        if (waitpid(f->pid, NULL, WNOHANG) == f->pid) {
-            f->pid = 0;
-            return;
-        }
-        msleep(100);
+    if (wait_exit(f->pid, 30000) < 0) {
+        kill(f->pid, SIGKILL);
+        waitpid(f->pid, NULL, 0);
     }
-    kill(f->pid, SIGKILL);
-    waitpid(f->pid, NULL, 0);
     f->pid = 0;
 }
 

@@ -24,7 +24,7 @@ void wait_sleep_ms(int ms)
         ;
 }
 
-bool wait_until(wait_pred pred, void *arg, int deadline_ms)
+bool wait_until_every(wait_pred pred, void *arg, int deadline_ms, int every_ms)
 {
     long long end = wait_now_ms() + deadline_ms;
     int step = 1;
@@ -35,9 +35,14 @@ bool wait_until(wait_pred pred, void *arg, int deadline_ms)
         if (left <= 0)
             return false;
         wait_sleep_ms(step < left ? step : (int)left);
-        if (step < POLL_MAX_MS)
-            step = step * 2 < POLL_MAX_MS ? step * 2 : POLL_MAX_MS;
+        if (step < every_ms)
+            step = step * 2 < every_ms ? step * 2 : every_ms;
     }
+}
+
+bool wait_until(wait_pred pred, void *arg, int deadline_ms)
+{
+    return wait_until_every(pred, arg, deadline_ms, POLL_MAX_MS);
 }
 
 typedef struct pid_file {

@@ -16,6 +16,9 @@ typedef bool (*wait_pred)(void *arg);
  * 20 ms) until it returns true or deadline_ms milliseconds have passed; pred is called
  * once more at the deadline. Returns the last result: true when the condition held. */
 bool wait_until(wait_pred pred, void *arg, int deadline_ms);
+/* The same with polls at most every_ms apart (from 1 ms up): for a costly pred (a process
+ * spawned or a whole job set read per call) that should not run every 20 ms. */
+bool wait_until_every(wait_pred pred, void *arg, int deadline_ms, int every_ms);
 
 /* Waits until the file at path holds a process id (a child writes it when it is up), up
  * to deadline_ms. Returns the id, or 0 when none was written in time. */
