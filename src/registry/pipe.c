@@ -213,6 +213,8 @@ static int drive(pipe_run *r, CURLM *m)
             add_put(r, m);
         if (r->put_done && !r->src_done)
             return 0;   /* the destination answered before the end: stop reading */
+        if (r->src_done && r->put_done)
+            break;      /* not one more poll: it idled 100 ms at the end of every blob */
         poke(r);
         curl_multi_poll(m, NULL, 0, 100, NULL);
     }
