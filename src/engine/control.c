@@ -66,9 +66,10 @@ int berth_engine_stop_job(berth_engine *e, const char *job_id)
 {
     if (!job_id || !*job_id)
         return BERTH_EINVAL;
-    rconn *rc = engine_conn_get(e);
-    if (!rc)
-        return BERTH_EREDIS;
+    rconn *rc = NULL;
+    int taken = engine_conn_take(e, &rc);   /* BERTH_EREDIS or BERTH_ENOMEM */
+    if (taken)
+        return taken;
     berth_stats *s = NULL;
     int err = engine_load_stats(e, rc, job_id, &s);
     if (is_policy(e, err, s)) {

@@ -5,9 +5,10 @@
 
 int berth_engine_hook_counts(berth_engine *e, berth_hook_counts *out)
 {
-    rconn *rc = engine_conn_get(e);
-    if (!rc)
-        return BERTH_EREDIS;
+    rconn *rc = NULL;
+    int taken = engine_conn_take(e, &rc);   /* BERTH_EREDIS or BERTH_ENOMEM */
+    if (taken)
+        return taken;
     hook_counts c;
     int err = hook_counts_read(rc, e->prefix, &c);
     engine_conn_put(e, rc);
@@ -20,9 +21,10 @@ int berth_engine_hook_replay(berth_engine *e, long limit, long long *moved)
 {
     if (limit <= 0)
         return BERTH_EINVAL;
-    rconn *rc = engine_conn_get(e);
-    if (!rc)
-        return BERTH_EREDIS;
+    rconn *rc = NULL;
+    int taken = engine_conn_take(e, &rc);   /* BERTH_EREDIS or BERTH_ENOMEM */
+    if (taken)
+        return taken;
     int err = hook_replay(rc, e->prefix, limit, moved);
     engine_conn_put(e, rc);
     return err;

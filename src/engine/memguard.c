@@ -96,9 +96,10 @@ static void store(berth_engine *e, const reading *in, int64_t now)
 /* INFO memory → r. 0 or BERTH_EREDIS. */
 static int read_redis(berth_engine *e, reading *r)
 {
-    rconn *rc = engine_conn_get(e);
-    if (!rc)
-        return BERTH_EREDIS;
+    rconn *rc = NULL;
+    int taken = engine_conn_take(e, &rc);   /* BERTH_EREDIS or BERTH_ENOMEM */
+    if (taken)
+        return taken;
     rreply *rep = rconn_read(rc, "INFO memory");
     int err = BERTH_EREDIS;
     const char *info;

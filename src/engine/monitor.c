@@ -36,9 +36,10 @@ int berth_query_throughput(berth_engine *e, unsigned minutes, berth_minute *out)
 {
     if (minutes == 0 || minutes > BERTH_THROUGHPUT_MAX_MINUTES || !out)
         return BERTH_EINVAL;
-    rconn *rc = engine_conn_get(e);
-    if (!rc)
-        return BERTH_EREDIS;
+    rconn *rc = NULL;
+    int taken = engine_conn_take(e, &rc);   /* BERTH_EREDIS or BERTH_ENOMEM */
+    if (taken)
+        return taken;
     int64_t now = clock_wall_s(), last = now - now % 60;
     int err = 0;
     for (unsigned i = 0; i < minutes && err == 0; i++) {
@@ -70,9 +71,10 @@ int berth_query_checkins(berth_engine *e, const char *job_id, berth_checkin_list
     memset(out, 0, sizeof *out);
     if (!job_id || !*job_id)
         return BERTH_EINVAL;
-    rconn *rc = engine_conn_get(e);
-    if (!rc)
-        return BERTH_EREDIS;
+    rconn *rc = NULL;
+    int taken = engine_conn_take(e, &rc);   /* BERTH_EREDIS or BERTH_ENOMEM */
+    if (taken)
+        return taken;
     rreply *r = rconn_read(rc, "LRANGE %sberth:checkins:%s 0 -1", e->prefix, job_id);
     int err = rreply_array(rc, r, RREPLY_ANY) == 0 ? 0 : BERTH_EREDIS;
     if (err == 0 && !(out->items = berth_calloc(rreply_len(r) + 1, sizeof *out->items)))
@@ -138,9 +140,10 @@ int berth_query_parked_hooks(berth_engine *e, unsigned limit, berth_parked_list 
     memset(out, 0, sizeof *out);
     if (limit == 0 || limit > 1000)
         return BERTH_EINVAL;
-    rconn *rc = engine_conn_get(e);
-    if (!rc)
-        return BERTH_EREDIS;
+    rconn *rc = NULL;
+    int taken = engine_conn_take(e, &rc);   /* BERTH_EREDIS or BERTH_ENOMEM */
+    if (taken)
+        return taken;
     rreply *r = rconn_read(rc, "XREVRANGE %sberth:hooks:parked + - COUNT %u", e->prefix, limit);
     int err = rreply_array(rc, r, RREPLY_ANY) == 0 ? 0 : BERTH_EREDIS;
     if (err == 0 && !(out->items = berth_calloc(rreply_len(r) + 1, sizeof *out->items)))

@@ -70,9 +70,10 @@ static int add_all(berth_engine *e, rconn *rc, const rreply *arr, bool after_col
 int berth_query_jobs(berth_engine *e, uint64_t cursor, unsigned count, berth_stats_list *out)
 {
     memset(out, 0, sizeof *out);
-    rconn *rc = engine_conn_get(e);
-    if (!rc)
-        return BERTH_EREDIS;
+    rconn *rc = NULL;
+    int taken = engine_conn_take(e, &rc);   /* BERTH_EREDIS or BERTH_ENOMEM */
+    if (taken)
+        return taken;
     rreply *r = rconn_read(rc, "SCAN %llu MATCH %sjob_stats:* COUNT %llu",
                               (unsigned long long)cursor, e->prefix,
                               (unsigned long long)clamp_page(count));
@@ -139,9 +140,10 @@ static int64_t int_reply(rconn *rc, rreply *r, int *err)
 int berth_query_scheduled(berth_engine *e, uint64_t page, berth_stats_list *out)
 {
     memset(out, 0, sizeof *out);
-    rconn *rc = engine_conn_get(e);
-    if (!rc)
-        return BERTH_EREDIS;
+    rconn *rc = NULL;
+    int taken = engine_conn_take(e, &rc);   /* BERTH_EREDIS or BERTH_ENOMEM */
+    if (taken)
+        return taken;
     int err = 0;
     out->total = int_reply(rc, rconn_read(rc, "ZCARD %sscheduled", e->prefix), &err);
     uint64_t skip = (page ? page : 1) - 1;   /* pages before this one */
@@ -175,9 +177,10 @@ int berth_query_executions(berth_engine *e, const char *policy_id, uint64_t page
                            uint64_t size, bool non_dead_only, berth_stats_list *out)
 {
     memset(out, 0, sizeof *out);
-    rconn *rc = engine_conn_get(e);
-    if (!rc)
-        return BERTH_EREDIS;
+    rconn *rc = NULL;
+    int taken = engine_conn_take(e, &rc);   /* BERTH_EREDIS or BERTH_ENOMEM */
+    if (taken)
+        return taken;
     int err = 0;
     rreply *tr = non_dead_only
                          ? rconn_read(rc, "ZCOUNT %sexecutions:%s 0 +inf", e->prefix, policy_id)
@@ -300,9 +303,10 @@ static int add_pool(berth_engine *e, rconn *rc, const char *id, berth_pool_list 
 int berth_query_pools(berth_engine *e, berth_pool_list *out)
 {
     memset(out, 0, sizeof *out);
-    rconn *rc = engine_conn_get(e);
-    if (!rc)
-        return BERTH_EREDIS;
+    rconn *rc = NULL;
+    int taken = engine_conn_take(e, &rc);   /* BERTH_EREDIS or BERTH_ENOMEM */
+    if (taken)
+        return taken;
     rreply *m = rconn_read(rc, "SMEMBERS %sworker_pools", e->prefix);
     int err = 0;
     if (rreply_array(rc, m, RREPLY_ANY) != 0) {

@@ -43,13 +43,14 @@ static void args_start(berth_engine *e, rargs *a, const char *action)
 int berth_query_queues(berth_engine *e, berth_queue_list *out)
 {
     memset(out, 0, sizeof *out);
-    rconn *rc = engine_conn_get(e);
-    if (!rc)
-        return BERTH_EREDIS;
+    rconn *rc = NULL;
+    int taken = engine_conn_take(e, &rc);   /* BERTH_EREDIS or BERTH_ENOMEM */
+    if (taken)
+        return taken;
     rargs a;
     args_start(e, &a, "list");
     rreply *r = rconn_eval(rc, SCRIPT_QUEUE, &a);
-    int err = BERTH_EREDIS;
+    int err = r ? BERTH_EREDIS : rconn_fail_code(rc);
     if (rreply_array(rc, r, RREPLY_ANY) == 0 && rreply_len(r) % 6 == 0) {
         out->items = berth_calloc(rreply_len(r) / 6 + 1, sizeof *out->items);
         err = out->items ? 0 : BERTH_ENOMEM;
@@ -73,10 +74,13 @@ int berth_query_queues(berth_engine *e, berth_queue_list *out)
     return err;
 }
 
-/* 'ok' → 0, 'unknown' → BERTH_ENOTFOUND, anything else BERTH_EREDIS. */
+/* 'ok' → 0, 'unknown' → BERTH_ENOTFOUND, no reply for want of memory BERTH_ENOMEM,
+ * anything else BERTH_EREDIS. */
 static int status_of(rconn *rc, const rreply *r)
 {
     const char *s;
+    if (!r)
+        return rconn_fail_code(rc);
     if (rreply_string(rc, r, &s, NULL) != 0)
         return BERTH_EREDIS;
     if (strcmp(s, "unknown") == 0)
@@ -88,9 +92,10 @@ int berth_queue_pause(berth_engine *e, const char *name, bool paused)
 {
     if (!name || !*name)
         return BERTH_EINVAL;
-    rconn *rc = engine_conn_get(e);
-    if (!rc)
-        return BERTH_EREDIS;
+    rconn *rc = NULL;
+    int taken = engine_conn_take(e, &rc);   /* BERTH_EREDIS or BERTH_ENOMEM */
+    if (taken)
+        return taken;
     rargs a;
     args_start(e, &a, paused ? "pause" : "resume");
     rargs_adds(&a, name);
@@ -142,7 +147,7 @@ static int unlock(berth_engine *e, rconn *rc, const rreply *r)
     int err = a.err;
     if (err == 0 && a.argc > 3) {
         rreply *u = rconn_eval(rc, SCRIPT_QUEUE, &a);
-        err = rconn_ok(rc, u) ? 0 : BERTH_EREDIS;
+        err = rconn_ok(rc, u) ? 0 : u ? BERTH_EREDIS : rconn_fail_code(rc);
         rreply_free(u);
     }
     rargs_free(&a);
@@ -179,9 +184,10 @@ int berth_queue_stop_pending(berth_engine *e, const char *name, long long *stopp
         *stopped = 0;
     if (!name || !*name)
         return BERTH_EINVAL;
-    rconn *rc = engine_conn_get(e);
-    if (!rc)
-        return BERTH_EREDIS;
+    rconn *rc = NULL;
+    int conn = engine_conn_take(e, &rc);   /* BERTH_EREDIS or BERTH_ENOMEM */
+    if (conn)
+        return conn;
     rreply *len = rconn_cmd(rc, "LLEN %sjobs:%s", e->prefix, name);
     long long left = -1;
     if (rreply_integer(rc, len, &left) != 0)

@@ -11,9 +11,10 @@
 
 int engine_schema_check(berth_engine *e)
 {
-    rconn *rc = engine_conn_get(e);
-    if (!rc)
-        return BERTH_EREDIS;
+    rconn *rc = NULL;
+    int taken = engine_conn_take(e, &rc);   /* BERTH_EREDIS or BERTH_ENOMEM */
+    if (taken)
+        return taken;
     char why[256];
     int verr = rserver_version_check(rc, why, sizeof why);
     if (verr != 0) {

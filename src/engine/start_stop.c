@@ -19,9 +19,10 @@
  * type's max_concurrency (gocraft writes these at pool start). One pipelined round trip. */
 static int announce_types(berth_engine *e)
 {
-    rconn *rc = engine_conn_get(e);
-    if (!rc)
-        return BERTH_EREDIS;
+    rconn *rc = NULL;
+    int taken = engine_conn_take(e, &rc);   /* BERTH_EREDIS or BERTH_ENOMEM */
+    if (taken)
+        return taken;
     int err = 0;
     for (size_t i = 0; i < e->ntypes; i++) {
         rreply *r = rconn_cmd(rc, "SADD %sknown_jobs %s", e->prefix, e->types[i].name);

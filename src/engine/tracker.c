@@ -90,9 +90,10 @@ const berth_stats *berth_tracker_job(const berth_tracker *t)
 
 int berth_tracker_load(berth_tracker *t)
 {
-    rconn *rc = engine_conn_get(t->e);
-    if (!rc)
-        return BERTH_EREDIS;
+    rconn *rc = NULL;
+    int taken = engine_conn_take(t->e, &rc);   /* BERTH_EREDIS or BERTH_ENOMEM */
+    if (taken)
+        return taken;
     berth_stats *s = NULL;
     int err = engine_load_stats(t->e, rc, t->id, &s);
     engine_conn_put(t->e, rc);

@@ -111,9 +111,11 @@ int berth_tracker_checkin(berth_tracker *t, const char *msg)
     rargs_addi(&a, 1);
     rargs_adds(&a, "C"), rargs_adds(&a, t->id), rargs_adds(&a, t->stats->name);
     rargs_addi(&a, t->stats->revision), rargs_adds(&a, msg), rargs_adds(&a, "");
-    rconn *rc = engine_conn_get(t->e);
-    rreply *r = rc ? rconn_eval(rc, SCRIPT_FINISH, &a) : NULL;
-    int err = rc && rconn_ok(rc, r) ? 0 : BERTH_EREDIS;
+    rconn *rc = NULL;
+    int err = engine_conn_take(t->e, &rc);
+    rreply *r = err ? NULL : rconn_eval(rc, SCRIPT_FINISH, &a);
+    if (err == 0 && !rconn_ok(rc, r))
+        err = rc->nomem ? BERTH_ENOMEM : BERTH_EREDIS;
     rreply_free(r);
     engine_conn_put(t->e, rc);
     rargs_free(&a);

@@ -92,6 +92,7 @@ void rargs_reset(rargs *a)
     for (int i = 0; i < a->argc; i++)
         berth_free(a->argv[i]);
     a->argc = 0;
+    a->err = 0;   /* an empty vector again: a loop that reuses it must not stay refused */
 }
 
 void rargs_free(rargs *a)
