@@ -82,6 +82,11 @@ int hook_http_send(hook_http *h, hook_event *ev)
     curl_easy_setopt(c, CURLOPT_WRITEDATA, ev);
     curl_easy_setopt(c, CURLOPT_PRIVATE, ev);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "berth-hook/0.1");
+    /* Go's http.Client (Harbor's hook client) follows up to 10 redirects: 307/308 repeat
+     * the POST, 301/302/303 turn it into a GET without a body; curl does the same. */
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
+    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     ev->easy = c;
     ev->hdrs = none;          /* must outlive the transfer */
     ev->inflight = true;

@@ -44,6 +44,9 @@ void hook_event_free(hook_event *e)
         return;
     berth_free(e->job), berth_free(e->status), berth_free(e->url), berth_free(e->checkin);
     berth_free(e->payload);
+    for (size_t i = 0; i < e->nsnap; i++)
+        berth_free(e->snap[i]);
+    berth_free(e->snap);
     buf_free(&e->resp);
     berth_free(e);
 }
@@ -121,6 +124,31 @@ static long long field_int(const rreply *kv, const char *name)
     return v ? strtoll(v, NULL, 10) : 0;
 }
 
+/* The 'h.<field>' entries of a stream entry: the stats as they were when the event was
+ * recorded (_lib.lua hook()). 0 or BERTH_ENOMEM. */
+static int snapshot_from(const rreply *kv, hook_event *e)
+{
+    size_t n = 0;
+    for (size_t i = 0; i + 1 < rreply_len(kv); i += 2) {
+        const char *f = rreply_str(rreply_at(kv, i));
+        n += f && strncmp(f, "h.", 2) == 0;
+    }
+    if (n == 0)
+        return 0;
+    if (!(e->snap = berth_calloc(2 * n, sizeof *e->snap)))
+        return BERTH_ENOMEM;
+    for (size_t i = 0; i + 1 < rreply_len(kv); i += 2) {
+        const char *f = rreply_str(rreply_at(kv, i)), *v = rreply_str(rreply_at(kv, i + 1));
+        if (!f || strncmp(f, "h.", 2) != 0)
+            continue;
+        e->snap[e->nsnap++] = berth_strdup(f + 2);
+        e->snap[e->nsnap++] = berth_strdup(v ? v : "");
+        if (!e->snap[e->nsnap - 2] || !e->snap[e->nsnap - 1])
+            return BERTH_ENOMEM;
+    }
+    return 0;
+}
+
 /* One stream entry [id, [field, value, ...]] into *out: NULL when it has another shape
  * (skipped: without an id it cannot be settled, and another reader would meet it again).
  * 0, or BERTH_ENOMEM (*out NULL). */
@@ -151,7 +179,7 @@ static int event_from(const rreply *entry, hook_event **out)
     e->checkin_at = field_int(kv, "t");
     e->at = field_int(kv, "at");
     if ((job && !e->job) || (status && !e->status) || (url && !e->url) ||
-        (c && *c && !e->checkin)) {
+        (c && *c && !e->checkin) || snapshot_from(kv, e) != 0) {
         hook_event_free(e);
         return BERTH_ENOMEM;
     }
@@ -236,10 +264,21 @@ static size_t prepare_batch(hook_dispatcher *d)
             batch[i]->outcome = 'D';   /* outdated, or a shape no script of ours writes */
             continue;
         }
-        size_t n = rreply_len(h) / 2;
-        const char *f[n + 1], *v[n + 1];
-        for (size_t j = 0; j < n; j++)
-            f[j] = rreply_str(rreply_at(h, 2 * j)), v[j] = rreply_str(rreply_at(h, 2 * j + 1));
+        /* the metadata: the stats recorded with the event (plus the parameters, which it
+         * leaves out, from the hash while it lasts); events recorded before snapshots: the
+         * hash as it is now */
+        size_t n = rreply_len(h) / 2, ns = batch[i]->nsnap / 2;
+        const char *f[n + ns + 1], *v[n + ns + 1];
+        size_t m = 0;
+        for (size_t j = 0; j < ns; j++, m++)
+            f[m] = batch[i]->snap[2 * j], v[m] = batch[i]->snap[2 * j + 1];
+        for (size_t j = 0; j < n; j++) {
+            const char *hf = rreply_str(rreply_at(h, 2 * j));
+            if (ns && !rreply_str_is(rreply_at(h, 2 * j), "parameters"))
+                continue;
+            f[m] = hf, v[m++] = rreply_str(rreply_at(h, 2 * j + 1));
+        }
+        n = m;
         int prc = hook_payload(batch[i], f, v, n, d->o.max_payload, &batch[i]->payload);
         if (prc == BERTH_ENOMEM) {   /* not prepared: the next pass tries again */
             nomem = true;

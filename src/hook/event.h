@@ -13,6 +13,8 @@ typedef struct hook_event {
     char sid[48];           /* stream entry id */
     char *job, *status, *url, *checkin;   /* owned */
     int64_t revision, checkin_at, at;
+    char **snap;            /* the stats when the event was recorded: name, value, ... */
+    size_t nsnap;           /* entries in snap (twice the fields); 0: an older event */
     char *payload;          /* JSON body, built once prepared; owned */
     bool prepared;
     bool inflight;

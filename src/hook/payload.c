@@ -19,6 +19,17 @@ static int set(char **dst, const char *v)
     return berth_strdup_to(dst, v && *v ? v : NULL);
 }
 
+/* The check_in field recorded with a status event, or NULL (the stats hash's own
+ * "[REDUNDANT]" placeholder is not a message). */
+static const char *last_checkin(const char *const *fields, const char *const *values, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (fields[i] && values[i] && strcmp(fields[i], "check_in") == 0 &&
+            strcmp(values[i], "[REDUNDANT]") != 0)
+            return values[i];
+    return NULL;
+}
+
 /* The job's stats for the payload: as stored, with the event's own status, revision and
  * check-in put back. 0 or BERTH_ENOMEM. */
 static int event_stats(const hook_event *ev, const char *const *fields,
@@ -30,8 +41,10 @@ static int event_stats(const hook_event *ev, const char *const *fields,
         rc = (s = berth_stats_new()) ? set(&s->id, ev->job) : BERTH_ENOMEM;
     if (rc == 0)
         rc = set(&s->status, ev->status);
-    if (rc == 0)
+    if (rc == 0 && ev->checkin && *ev->checkin)
         rc = set(&s->check_in, ev->checkin);
+    else if (rc == 0)   /* the run's last check-in, recorded with the event (_lib.lua hook) */
+        rc = set(&s->check_in, last_checkin(fields, values, n));
     if (rc == 0 && !s->ref_link && s->id) {
         size_t len = strlen(s->id) + 16;
         if ((s->ref_link = berth_malloc(len)))
@@ -41,7 +54,7 @@ static int event_stats(const hook_event *ev, const char *const *fields,
     }
     if (rc == 0) {
         s->revision = ev->revision;
-        if (ev->checkin_at)
+        if (ev->checkin_at && ev->checkin && *ev->checkin)
             s->check_in_at = ev->checkin_at;
         if (ev->at)
             s->update_time = ev->at;

@@ -7,6 +7,7 @@
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -25,10 +26,31 @@ struct hook_receiver {
 };
 
 
-static enum MHD_Result answer(hook_receiver *r, struct MHD_Connection *c, mhd_upload *u)
+static enum MHD_Result redirect(hook_receiver *r, struct MHD_Connection *c)
+{
+    char loc[64];
+    pthread_mutex_lock(&r->mu);
+    r->attempts++;
+    snprintf(loc, sizeof loc, "http://127.0.0.1:%d/redirected", r->port);
+    pthread_mutex_unlock(&r->mu);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+    MHD_add_response_header(resp, "Location", loc);
+    enum MHD_Result ret = MHD_queue_response(c, 307, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static enum MHD_Result answer(hook_receiver *r, struct MHD_Connection *c, const char *url,
+                              mhd_upload *u)
 {
     pthread_mutex_lock(&r->mu);
     hr_mode m = r->mode;
+    if (m == HR_REDIRECT && strcmp(url, "/redirected") != 0) {
+        pthread_mutex_unlock(&r->mu);
+        return redirect(r, c);
+    }
+    if (m == HR_REDIRECT)
+        m = HR_OK;
     r->attempts++;
     if (m == HR_OK && r->n == r->cap && r->cap < MAX_BODIES) {
         char **more = realloc(r->bodies, (r->cap ? r->cap * 2 : 1024) * sizeof *more);
@@ -59,11 +81,11 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
                                  const char *method, const char *version, const char *data,
                                  size_t *size, void **state)
 {
-    (void)url, (void)method, (void)version;
+    (void)method, (void)version;
     mhd_upload *u = NULL;
     if (!mhd_upload_step(state, data, size, &u))
         return MHD_YES;
-    return answer(cls, c, u);
+    return answer(cls, c, url, u);
 }
 
 static struct MHD_Daemon *listen_on(hook_receiver *r, int port)

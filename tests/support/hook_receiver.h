@@ -6,7 +6,10 @@
 
 #include <stddef.h>
 
-typedef enum { HR_OK, HR_FAIL, HR_HANG, HR_RESET } hr_mode;
+/* HR_REDIRECT: a request to any path but /redirected is answered 307 with a Location on
+ * /redirected of this receiver (counted as an attempt, not recorded); one to /redirected
+ * is recorded and answered 200, as HR_OK. */
+typedef enum { HR_OK, HR_FAIL, HR_HANG, HR_RESET, HR_REDIRECT } hr_mode;
 
 typedef struct hook_receiver hook_receiver;
 

@@ -17,7 +17,12 @@ local function cas_allowed(stored, srev, target, rev)
 end
 
 -- Append a status event to the durable hook outbox (delivered by the hook dispatcher),
--- in the same script as the change it reports. Bounded: at HOOK_OUTBOX_MAX undelivered
+-- in the same script as the change it reports. The event carries the job's stats as they
+-- are now (fields 'h.<name>', all but the parameters and the ack), so its metadata is the
+-- job's at the event, as Harbor's tracker sends it, even if the stats hash has expired or
+-- been deleted by the time the event is delivered. A status event of a run that checked in
+-- also carries the last check-in message (Harbor's tracker keeps it in memory; the stats
+-- hash does not hold it, Berth's check-in list does: {ns}:berth:checkins:<id>). Bounded: at HOOK_OUTBOX_MAX undelivered
 -- events new ones are counted in {ns}:berth:hooks:dropped instead (the oldest, already
 -- waiting, are kept; docs/hooks.md).
 local HOOK_OUTBOX_MAX = 1000000
@@ -28,8 +33,26 @@ local function hook(id, status, rev, url, checkin, checkin_at)
       redis.call('INCR', P .. 'berth:hooks:dropped')
       return
     end
-    redis.call('XADD', key, '*', 'j', id, 's', status, 'r', rev, 'u', url, 'c', checkin or '',
-               't', checkin_at or 0, 'at', NOW)
+    local args = {'j', id, 's', status, 'r', rev, 'u', url, 'c', checkin or '',
+                  't', checkin_at or 0, 'at', NOW}
+    local h = redis.call('HGETALL', P .. 'job_stats:' .. id)
+    local last_at = false
+    for f = 1, #h, 2 do
+      if h[f] ~= 'parameters' and h[f] ~= 'ack' and h[f] ~= 'check_in' then
+        args[#args + 1] = 'h.' .. h[f]
+        args[#args + 1] = h[f + 1]
+      end
+      if h[f] == 'check_in_at' then last_at = h[f + 1] end
+    end
+    if (checkin or '') == '' and last_at then
+      local last = redis.call('LINDEX', P .. 'berth:checkins:' .. id, 0)
+      local at, msg = string.match(last or '', '^(%d+) (.*)$')
+      if at == last_at then
+        args[#args + 1] = 'h.check_in'
+        args[#args + 1] = msg
+      end
+    end
+    redis.call('XADD', key, '*', unpack(args))
   end
 end
 

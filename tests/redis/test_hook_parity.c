@@ -1,0 +1,182 @@
+/* Hook parity with Harbor's tracker (issue 13 item 7), against a real HTTP receiver on a
+ * real redis-server:
+ *  - a status event after check-ins carries the last check-in message and its time in its
+ *    metadata (Harbor's tracker holds them in memory), while the top-level check_in stays
+ *    empty; a new run (Reset) starts without one;
+ *  - the metadata is the job's stats when the event was recorded: the stats hash deleted
+ *    before the events are read for delivery (expired, or removed by core, while no node
+ *    delivered hooks) still leaves name, kind and
+ *    upstream_job_id in the payload (upstream_job_id is written into a Generic job's hash
+ *    by the test, standing in for a periodic execution's);
+ *  - a receiver answering 307 is followed to the new location, as Go's client does. */
+#include "test.h"
+
+#include <jansson.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "berth/berth.h"
+#include "engine_fixture.h"
+#include "hook_receiver.h"
+#include "wait.h"
+
+static redis_fixture rf;
+
+/* A JSON string's text, "(none)" when absent (cmocka compares it then fails cleanly). */
+static const char *str_of(const json_t *j)
+{
+    const char *s = json_string_value(j);
+    return s ? s : "(none)";
+}
+static atomic_bool release_job;
+
+static int checkins_then_wait(berth_ctx *ctx, const char *params, void *ud)
+{
+    (void)params, (void)ud;
+    berth_ctx_checkin(ctx, "progress data: %30");
+    berth_ctx_checkin(ctx, "progress data: %60");
+    while (!atomic_load(&release_job) && !berth_ctx_sleep(ctx, 5))
+        ;
+    return 0;
+}
+
+static berth_engine *start_with(bool hooks)
+{
+    berth_engine_config c = engine_fixture_config(&rf);
+    c.hook_backoff_scale = 0.01;
+    c.hooks_disabled = !hooks;
+    return engine_fixture_start(&c, (berth_job_type[]){{.name = "HOOKED",
+                                                         .run = checkins_then_wait}, {0}});
+}
+
+static berth_engine *start(void)
+{
+    atomic_store(&release_job, false);
+    redis_fixture_flush(&rf);
+    return start_with(true);
+}
+
+static char *launch(berth_engine *e, hook_receiver *hr)
+{
+    char url[128], err[256];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/service/notifications/tasks/7", hr_port(hr));
+    berth_stats *st = NULL;
+    assert_int_equal(berth_engine_launch(e, &(berth_launch){.name = "HOOKED",
+                                                           .params_json = "{\"image\":\"x\"}",
+                                                           .status_hook = url},
+                                         &st, err, sizeof err), 0);
+    char *id = strdup(st->id);
+    berth_stats_free(st);
+    return id;
+}
+
+/* The delivered payload with this status and no top-level check_in (a status event), or
+ * NULL; the caller decrefs it. */
+static json_t *status_event(hook_receiver *hr, const char *status)
+{
+    char *b[32] = {0};
+    size_t n = hr_delivered(hr, b, 32);
+    json_t *found = NULL;
+    for (size_t i = 0; i < n && i < 32; i++) {
+        json_t *j = json_loads(b[i], 0, NULL);
+        const char *st = json_string_value(json_object_get(j, "status"));
+        if (!found && st && strcmp(st, status) == 0 && !json_object_get(j, "check_in"))
+            found = json_incref(j);
+        json_decref(j);
+        free(b[i]);
+    }
+    return found;
+}
+
+static void test_last_checkin_in_metadata(void **state)
+{
+    (void)state;
+    hook_receiver *hr = hr_start();
+    berth_engine *e = start();
+    char *id = launch(e, hr);
+    assert_int_equal(hr_wait(hr, 3, 10000), 3);   /* Running, two check-ins */
+    atomic_store(&release_job, true);
+    assert_int_equal(hr_wait(hr, 4, 10000), 4);
+    json_t *ev = status_event(hr, "Success");
+    assert_non_null(ev);
+    json_t *m = json_object_get(ev, "metadata");
+    assert_string_equal(str_of(json_object_get(m, "check_in")), "progress data: %60");
+    assert_true(json_integer_value(json_object_get(m, "check_in_at")) > 0);
+    json_decref(ev);
+    ev = status_event(hr, "Running");   /* before any check-in: none carried */
+    assert_non_null(ev);
+    assert_null(json_object_get(json_object_get(ev, "metadata"), "check_in"));
+    json_decref(ev);
+    free(id);
+    berth_engine_stop(e);
+    berth_engine_free(e);
+    hr_stop(hr);
+}
+
+/* The events are recorded by a node that delivers no hooks; the stats hash is deleted; a
+ * node that delivers hooks starts only then (as when the leader died before sending). */
+static void test_metadata_survives_deleted_stats(void **state)
+{
+    (void)state;
+    hook_receiver *hr = hr_start();
+    atomic_store(&release_job, false);
+    redis_fixture_flush(&rf);
+    berth_engine *e = start_with(false);
+    char *id = launch(e, hr);
+    assert_true(engine_fixture_wait_status(e, id, "Running", 10000));
+    assert_true(redis_fixture_int(&rf, "HSET {t}:job_stats:%s upstream_job_id c0ffee00c0ffee00c0ffee00",
+                                  id) == 1);
+    atomic_store(&release_job, true);
+    assert_true(engine_fixture_wait_status(e, id, "Success", 10000));
+    berth_engine_stop(e);
+    berth_engine_free(e);
+    assert_int_equal(redis_fixture_int(&rf, "DEL {t}:job_stats:%s", id), 1);
+    e = start_with(true);
+    assert_int_equal(hr_wait(hr, 4, 20000), 4);
+    json_t *ev = status_event(hr, "Success");
+    assert_non_null(ev);
+    json_t *m = json_object_get(ev, "metadata");
+    assert_string_equal(str_of(json_object_get(m, "upstream_job_id")),
+                        "c0ffee00c0ffee00c0ffee00");
+    assert_string_equal(str_of(json_object_get(m, "name")), "HOOKED");
+    assert_string_equal(str_of(json_object_get(m, "kind")), "Generic");
+    assert_string_equal(str_of(json_object_get(m, "status")), "Success");
+    assert_string_equal(str_of(json_object_get(m, "check_in")), "progress data: %60");
+    json_decref(ev);
+    free(id);
+    berth_engine_stop(e);
+    berth_engine_free(e);
+    hr_stop(hr);
+}
+
+static void test_redirect_followed(void **state)
+{
+    (void)state;
+    hook_receiver *hr = hr_start();
+    hr_set_mode(hr, HR_REDIRECT);
+    berth_engine *e = start();
+    atomic_store(&release_job, true);
+    char *id = launch(e, hr);
+    assert_int_equal(hr_wait(hr, 4, 10000), 4);   /* each redirected once, then 200 */
+    assert_true(hr_attempts(hr) >= 8);
+    json_t *ev = status_event(hr, "Success");
+    assert_non_null(ev);
+    assert_string_equal(str_of(json_object_get(ev, "job_id")), id);
+    json_decref(ev);
+    free(id);
+    berth_engine_stop(e);
+    berth_engine_free(e);
+    hr_stop(hr);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_last_checkin_in_metadata),
+        cmocka_unit_test(test_metadata_survives_deleted_stats),
+        cmocka_unit_test(test_redirect_followed),
+    };
+    return REDIS_FIXTURE_RUN(&rf, tests);
+}
