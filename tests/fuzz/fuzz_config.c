@@ -13,13 +13,8 @@
 #include <string.h>
 
 #include "berth/error.h"
+#include "fuzz_check.h"
 #include "server/config.h"
-
-#define CHECK(c) \
-    do { \
-        if (!(c)) \
-            abort(); \
-    } while (0)
 
 static void check_loaded(const berth_config *c)
 {

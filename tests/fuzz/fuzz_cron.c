@@ -11,13 +11,8 @@
 #include <string.h>
 
 #include "berth/error.h"
+#include "fuzz_check.h"
 #include "period/cron.h"
-
-#define CHECK(c) \
-    do { \
-        if (!(c)) \
-            abort(); \
-    } while (0)
 
 static bool valid_utf8(const unsigned char *p)
 {

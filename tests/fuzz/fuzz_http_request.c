@@ -23,6 +23,7 @@
 
 #include "berth/error.h"
 #include "berth/period.h"
+#include "fuzz_check.h"
 #include "model/action.h"
 #include "model/api_error.h"
 #include "model/params.h"
@@ -31,12 +32,6 @@
 #include "server/auth.h"
 #include "server/router.h"
 #include "util/alloc.h"
-
-#define CHECK(c) \
-    do { \
-        if (!(c)) \
-            abort(); \
-    } while (0)
 
 #define SECRET "fuzz-secret"
 #define MAX_HEADERS 32

@@ -14,15 +14,10 @@
 #include "berth/berth.h"
 #include "berth/error.h"
 #include "berth/jobs.h"
+#include "fuzz_check.h"
 #include "jobs/jhttp.h"
 #include "jobs/preheat_client.h"
 #include "jobs/preheat_params.h"
-
-#define CHECK(c) \
-    do { \
-        if (!(c)) \
-            abort(); \
-    } while (0)
 
 static berth_engine *engine(void)
 {

@@ -17,16 +17,11 @@
 
 #include "berth/error.h"
 #include "berth/period.h"
+#include "fuzz_check.h"
 #include "model/action.h"
 #include "model/params.h"
 #include "model/request.h"
 #include "util/alloc.h"
-
-#define CHECK(c) \
-    do { \
-        if (!(c)) \
-            abort(); \
-    } while (0)
 
 static bool known(const char *name, void *ud)
 {

@@ -11,14 +11,9 @@
 #include <string.h>
 
 #include "berth/error.h"
+#include "fuzz_check.h"
 #include "registry/registry.h"
 #include "util/alloc.h"
-
-#define CHECK(c) \
-    do { \
-        if (!(c)) \
-            abort(); \
-    } while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

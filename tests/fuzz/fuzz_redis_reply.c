@@ -20,6 +20,7 @@
 
 #include "berth/error.h"
 #include "berth/memguard.h"
+#include "fuzz_check.h"
 #include "model/ack.h"
 #include "model/id.h"
 #include "model/params.h"
@@ -30,12 +31,6 @@
 #include "store/redis.h"
 #include "util/alloc.h"
 #include "util/json_scan.h"
-
-#define CHECK(c) \
-    do { \
-        if (!(c)) \
-            abort(); \
-    } while (0)
 
 static void encode_stats(const berth_stats *s)
 {

@@ -9,13 +9,8 @@
 #include <string.h>
 
 #include "berth/error.h"
+#include "fuzz_check.h"
 #include "jobs/replication.h"
-
-#define CHECK(c) \
-    do { \
-        if (!(c)) \
-            abort(); \
-    } while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
