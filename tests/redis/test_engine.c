@@ -140,7 +140,7 @@ static void test_should_retry_false_runs_once(void **state)
     assert_int_equal(berth_engine_start(e), 0);
     char *id = launch(e, NULL, false, NULL);
     assert_true(engine_fixture_wait_status(e, id, "Error", 5000));
-    wait_sleep_ms(300);
+    wait_sleep_ms(300);   /* a negative check: no second run */
     assert_int_equal(atomic_load(&p.runs), 1);
     berth_engine_free(e);
     free(id);
@@ -160,7 +160,7 @@ static void test_unique_and_paused(void **state)
     rc = berth_engine_launch(e, &dup, NULL, err, sizeof err);
     assert_int_equal(rc, BERTH_EDUP);
     assert_non_null(strstr(err, id)); /* names the job holding the key */
-    wait_sleep_ms(200);
+    wait_sleep_ms(200);   /* a negative check: the paused queue is not fetched from */
     assert_int_equal(atomic_load(&p.runs), 0); /* paused queues are not fetched from */
     assert_int_equal(redis_fixture_int(&rf, "EXISTS {t}:unique:PROBE:{\"x\":1}\n"), 1);
     redis_fixture_int(&rf, "DEL {t}:jobs:PROBE:paused");
@@ -188,7 +188,7 @@ static void test_scheduled_runs_after_delay(void **state)
     assert_string_equal(s->status, "Scheduled");
     assert_true(s->run_at >= s->enqueue_time + 2);
     assert_int_equal(redis_fixture_int(&rf, "ZCARD {t}:scheduled"), 1);
-    wait_sleep_ms(300);
+    wait_sleep_ms(300);   /* a negative check: not run before its time */
     assert_int_equal(atomic_load(&p.runs), 0);
     assert_true(engine_fixture_wait_status(e, s->id, "Success", 5000));
     berth_launch bad = {.name = "PROBE", .kind = "Scheduled"};
@@ -256,7 +256,7 @@ static void test_picked_before_stats_saved(void **state)
     assert_int_equal(berth_engine_start(e), 0);
     const char *id = "00112233445566778899aabb";
     redis_fixture_int(&rf, "LPUSH {t}:jobs:PROBE {\"name\":\"PROBE\",\"id\":\"%s\",\"t\":1,\"args\":null}", id);
-    wait_sleep_ms(1200);
+    wait_sleep_ms(1200);   /* a negative check: the unknown-stats job is never run */
     assert_int_equal(atomic_load(&p.runs), 0);
     berth_stats st = {.id = (char *)id, .name = "PROBE", .kind = "Generic", .status = "Pending"};
     berth_tracker *t = NULL;
@@ -291,7 +291,7 @@ static void test_self_stop_and_duplicate_delivery(void **state)
                                                                .userdata = &p}, {0}});
     char *id = launch(self_engine, NULL, false, NULL);
     assert_true(engine_fixture_wait_status(self_engine, id, "Stopped", 5000));
-    wait_sleep_ms(200);
+    wait_sleep_ms(200);   /* a negative check: Stopped is not overwritten */
     char st[32];
     engine_fixture_status(self_engine, id, st, sizeof st);
     assert_string_equal(st, "Stopped");

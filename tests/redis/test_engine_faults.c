@@ -121,7 +121,7 @@ static void test_stop_pending(void **state)
     redis_fixture_int(&rf, "DEL {t}:jobs:PROBE:paused");
     char *other = launch(e, NULL, 0);  /* wakes the fetcher; the stopped job is skipped */
     assert_true(engine_fixture_wait_status(e, other, "Success", 5000));
-    wait_sleep_ms(100);
+    wait_sleep_ms(100);   /* a negative check: the stopped job never runs */
     assert_int_equal(runs_of(id), 0);
     assert_int_equal(redis_fixture_int(&rf, "LLEN {t}:jobs:PROBE"), 0);
     berth_engine_free(e);
@@ -167,7 +167,7 @@ static void test_stop_running_within_a_second(void **state)
     fprintf(stderr, "stop reached the running job in %lld ms\n", took);
     assert_true(atomic_load(&p.returned_ms) > 0 && took < 1000);
     assert_int_equal(atomic_load(&p.stopped_seen), 1);
-    wait_sleep_ms(100);
+    wait_sleep_ms(100);   /* a negative check: Stopped is not overwritten */
     char st[32];
     engine_fixture_status(e, id, st, sizeof st); /* the job returned success: still Stopped */
     assert_string_equal(st, "Stopped");
@@ -212,7 +212,7 @@ static void test_kill9_requeues_within_lease(void **state)
     berth_stats *after = NULL;
     assert_int_equal(berth_engine_get_stats(e, id, &after), 0);
     assert_true(after->revision > before->revision);
-    wait_sleep_ms(300);
+    wait_sleep_ms(300);   /* a negative check: no third run */
     assert_int_equal(runs_of(id), 2); /* exactly once more */
     berth_stats_free(before);
     berth_stats_free(after);

@@ -64,7 +64,7 @@ static void test_stop_gives_up_and_hands_back(void **state)
     /* stop of the job itself: recorded, but the job does not notice */
     assert_int_equal(berth_engine_stop_job(e, id), 0);
     assert_true(engine_fixture_wait_status(e, id, "Stopped", 2000));
-    wait_sleep_ms(300);
+    wait_sleep_ms(300);   /* a negative check: the job is not run again */
     assert_int_equal(atomic_load(&started_runs), 1);
 
     long long t0 = wait_now_ms();

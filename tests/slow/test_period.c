@@ -87,7 +87,7 @@ static void test_three_nodes_no_duplicates(void **state)
         n[i] = start_node(BERTH_MISFIRE_ONCE, 1000, true);
     char *pid = launch_policy(&n[0], "*/1 * * * * *");
     long long t0 = wait_now_ms();
-    wait_sleep_ms(63000);
+    wait_sleep_ms(63000);   /* the test's input: three nodes fire for 63 s */
     long long secs = (wait_now_ms() - t0) / 1000;
     for (int i = 0; i < 3; i++)
         stop_node(&n[i]);
@@ -131,7 +131,7 @@ static long long after_downtime(berth_misfire m, int back)
     long long now = (long long)time(NULL);
     redis_fixture_int(&rf, "HSET {t}:berth:period:fired %s %lld", pid, now - 20);
     assert_int_equal(berth_engine_start(n.e), 0);
-    wait_sleep_ms(1500);
+    wait_sleep_ms(1500);   /* the test's input: a 1.5 s window of fires to count */
     stop_node(&n);
     long long got = fires_until(pid, now - back);
     free(pid);
@@ -172,7 +172,7 @@ static void test_unschedule_while_running(void **state)
     assert_true(redis_fixture_int(&rf, "ZCOUNT {t}:executions:%s -1 -1", pid) <= 1);
     assert_int_equal(redis_fixture_int(&rf, "ZCARD {t}:period:policies"), 0);
     assert_int_equal(redis_fixture_int(&rf, "ZCARD {t}:scheduled"), 0);
-    wait_sleep_ms(2500);
+    wait_sleep_ms(2500);   /* a negative check: no fire after the unschedule */
     assert_int_equal(redis_fixture_int(&rf, "ZCARD {t}:executions:%s", pid), planned); /* no new fires */
     assert_true(atomic_load(&runs) <= 4);
     assert_int_equal(berth_engine_stop_job(n.e, pid), 0);         /* stats remain: idempotent */
@@ -231,7 +231,7 @@ static void test_bad_cron_and_retention(void **state)
                          0);
     assert_int_equal(redis_fixture_int(&rf, "ZCARD {t}:period:policies"), 0);
     char *pid = launch_policy(&n, "* * * * * *");
-    wait_sleep_ms(8000);
+    wait_sleep_ms(8000);   /* the test's input: 8 s of fires (trimmed every 5 s) */
     long long done = redis_fixture_int(&rf, "ZCOUNT {t}:executions:%s -1 -1", pid);
     fprintf(stderr, "finished executions kept: %lld (keep 3)\n", done);
     assert_true(done <= 3 + 5);  /* trimmed every 5 s */
