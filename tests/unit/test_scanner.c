@@ -137,7 +137,9 @@ static void test_metadata_and_paths(void **state)
                                      "response+json; version=1.0"), 1);
     hf_req_free(&q);
 
+    pthread_mutex_lock(&x->a.mu);   /* the fake reads it on its threads */
     snprintf(x->a.report_body, sizeof x->a.report_body, "{\"vulnerabilities\":[]}");
+    pthread_mutex_unlock(&x->a.mu);
     char *rep = NULL, warn[256];
     size_t len = 0;
     int after = -1;
@@ -200,10 +202,12 @@ static void test_submit_errors(void **state)
         {202, "{\"id\":\"\"}", "v1 client: submit scan: invalid scan request id"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        pthread_mutex_lock(&x->a.mu);   /* the fake reads it on its threads */
         x->a.submit_status = cases[i].status;
         snprintf(x->a.submit_body, sizeof x->a.submit_body, "%s", cases[i].body);
         if (!cases[i].body[0])
             snprintf(x->a.submit_body, sizeof x->a.submit_body, "-");
+        pthread_mutex_unlock(&x->a.mu);
         int rc = scanner_submit(x->c, "{}", id, sizeof id, x->err, sizeof x->err);
         assert_true(rc < 0);
         if (strncmp(x->err, cases[i].want, strlen(cases[i].want)) != 0)
@@ -226,27 +230,37 @@ static void test_not_ready(void **state)
     fx *x = *state;
     char warn[256];
     int after;
+    pthread_mutex_lock(&x->a.mu);   /* the fake reads it on its threads */
     x->a.report_status = 302;
     snprintf(x->a.refresh, sizeof x->a.refresh, "3");
+    pthread_mutex_unlock(&x->a.mu);
     size_t before = hf_count(x->f);
     assert_int_equal(report(x, &after, warn, sizeof warn), SCANNER_NOT_READY);
     assert_int_equal(after, 3);
     assert_string_equal(warn, "");
     assert_int_equal(hf_count(x->f), before + 1);       /* Location: /elsewhere not followed */
+    pthread_mutex_lock(&x->a.mu);   /* the fake reads it on its threads */
     snprintf(x->a.refresh, sizeof x->a.refresh, "soon");
+    pthread_mutex_unlock(&x->a.mu);
     assert_int_equal(report(x, &after, warn, sizeof warn), SCANNER_NOT_READY);
     assert_int_equal(after, 5);
     assert_string_equal(warn, "Parse `Refresh-After` error: strconv.ParseInt: parsing \"soon\": "
                               "invalid syntax");
+    pthread_mutex_lock(&x->a.mu);   /* the fake reads it on its threads */
     snprintf(x->a.refresh, sizeof x->a.refresh, "300");
+    pthread_mutex_unlock(&x->a.mu);
     assert_int_equal(report(x, &after, warn, sizeof warn), SCANNER_NOT_READY);
     assert_int_equal(after, 5);
     assert_non_null(strstr(warn, "value out of range"));
+    pthread_mutex_lock(&x->a.mu);   /* the fake reads it on its threads */
     x->a.refresh[0] = '\0';
+    pthread_mutex_unlock(&x->a.mu);
     assert_int_equal(report(x, &after, warn, sizeof warn), SCANNER_NOT_READY);
     assert_int_equal(after, 5);
+    pthread_mutex_lock(&x->a.mu);   /* the fake reads it on its threads */
     x->a.report_status = 404;
     snprintf(x->a.report_body, sizeof x->a.report_body, "{\"error\":{\"message\":\"no scan\"}}");
+    pthread_mutex_unlock(&x->a.mu);
     assert_int_equal(report(x, &after, warn, sizeof warn), BERTH_EIO);
     assert_string_equal(x->err, "no scan: general response handler: unexpected status code: "
                                 "404, expected: 200");
@@ -259,13 +273,17 @@ static void test_cap(void **state)
 {
     fx *x = *state;
     open_client(x, SCANNER_AUTH_NONE, NULL, 0, 1000);
+    pthread_mutex_lock(&x->a.mu);   /* the fake reads it on its threads */
     memset(x->a.report_body, 'x', 3000);
     x->a.report_body[3000] = '\0';
+    pthread_mutex_unlock(&x->a.mu);
     char warn[256];
     int after;
     assert_int_equal(report(x, &after, warn, sizeof warn), BERTH_ETOOBIG);
     assert_non_null(strstr(x->err, "reply larger than the cap of 1000 bytes"));
+    pthread_mutex_lock(&x->a.mu);   /* the fake reads it on its threads */
     x->a.report_body[999] = '\0';
+    pthread_mutex_unlock(&x->a.mu);
     assert_int_equal(report(x, &after, warn, sizeof warn), 0);
 }
 
@@ -280,7 +298,9 @@ static void test_timeout_and_stop(void **state)
 {
     fx *x = *state;
     open_client(x, SCANNER_AUTH_NONE, NULL, 300, 0);
+    pthread_mutex_lock(&x->a.mu);   /* the fake reads it on its threads */
     x->a.delay_ms = 3000;
+    pthread_mutex_unlock(&x->a.mu);
     char warn[256];
     int after;
     long long t0 = wait_now_ms();
@@ -296,7 +316,9 @@ static void test_timeout_and_stop(void **state)
     pthread_join(th, NULL);
     if (took > 1200)
         fail_msg("stop took %lld ms", took);
+    pthread_mutex_lock(&x->a.mu);   /* the fake reads it on its threads */
     x->a.delay_ms = 0;
+    pthread_mutex_unlock(&x->a.mu);
 }
 
 static void test_bad_settings(void **state)
