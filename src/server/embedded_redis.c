@@ -201,17 +201,27 @@ int embedded_redis_start(const embedded_redis_opts *o, embedded_redis **out, cha
         return BERTH_ECONFIG;
     }
     embedded_redis *r = berth_calloc(1, sizeof *r);
+    if (!r) {
+        free(abs);
+        snprintf(err, errlen, "out of memory");
+        return BERTH_ENOMEM;
+    }
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->cv, NULL);
     r->server = berth_strdup(o->server_path ? o->server_path : "redis-server");
     r->dir = berth_strdup(abs);
     free(abs);
-    size_t n = strlen(r->dir) + 16;
-    r->sock = berth_malloc(n);
-    snprintf(r->sock, n, "%s/redis.sock", r->dir);
+    size_t n = r->dir ? strlen(r->dir) + 16 : 0;
+    if ((r->sock = r->dir ? berth_malloc(n) : NULL))
+        snprintf(r->sock, n, "%s/redis.sock", r->dir);
     r->fsync = berth_strdup(fs);
     r->log = o->log, r->log_ud = o->log_userdata;
-    pthread_mutex_init(&r->mu, NULL);
-    pthread_cond_init(&r->cv, NULL);
-    pthread_create(&r->thread, NULL, supervise, r);
+    if (!r->server || !r->sock || !r->fsync ||
+        pthread_create(&r->thread, NULL, supervise, r) != 0) {
+        snprintf(err, errlen, "out of memory starting the embedded redis-server");
+        free_redis(r);
+        return BERTH_ENOMEM;
+    }
     pthread_mutex_lock(&r->mu);
     while (!r->started)
         pthread_cond_wait(&r->cv, &r->mu);
