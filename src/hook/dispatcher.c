@@ -228,7 +228,10 @@ static void read_events(hook_dispatcher *d)
     rreply_free(r);
 }
 
-/* Outdated check and payload for events not prepared yet, BATCH per script call.
+/* Outdated check and payload for events not prepared yet, BATCH per script call. As in
+ * Harbor, an event's first attempt is made whatever the ack says, and the outdated check
+ * is made before each retry: a failed event is unprepared again (schedule), its payload
+ * kept, and checked here once it is due.
  * Returns how many it looked at (BATCH means: call again; out of memory it returns 0, and
  * the events left unprepared wait for the next pass). */
 static size_t prepare_batch(hook_dispatcher *d)
@@ -236,8 +239,10 @@ static size_t prepare_batch(hook_dispatcher *d)
     hook_event *batch[BATCH];
     size_t k = 0;
     bool nomem = false;
+    int64_t now = clock_wall_ms();
     for (size_t i = 0; i < d->n && k < BATCH; i++)
-        if (!d->ev[i]->prepared && !d->ev[i]->outcome)
+        if (!d->ev[i]->prepared && !d->ev[i]->outcome &&
+            (!d->ev[i]->payload || d->ev[i]->next_ms <= now))
             batch[k++] = d->ev[i];
     if (k == 0)
         return 0;
@@ -259,9 +264,15 @@ static size_t prepare_batch(hook_dispatcher *d)
     for (size_t i = 0; i < k; i++) {
         const rreply *one = rreply_at(r, i), *h = rreply_at(one, 1);
         long long outdated = 0;
+        bool retry = batch[i]->payload != NULL;
         if (rreply_array(&d->rc, one, 2) != 0 ||
-            rreply_integer(&d->rc, rreply_at(one, 0), &outdated) != 0 || outdated == 1) {
-            batch[i]->outcome = 'D';   /* outdated, or a shape no script of ours writes */
+            rreply_integer(&d->rc, rreply_at(one, 0), &outdated) != 0 ||
+            (retry && outdated == 1)) {
+            batch[i]->outcome = 'D';   /* outdated retry, or a shape no script of ours writes */
+            continue;
+        }
+        if (retry) {
+            batch[i]->prepared = true;
             continue;
         }
         /* the metadata: the stats recorded with the event (plus the parameters, which it
@@ -351,6 +362,7 @@ static void schedule(hook_dispatcher *d)
                       e->status, e->attempts, e->reason);
         } else {
             e->next_ms = now + backoff_ms(d, e->attempts);
+            e->prepared = false;   /* the outdated check again once it is due */
         }
     }
 }
@@ -370,7 +382,8 @@ static void note_answers(hook_dispatcher *d, int64_t now)
 
 static bool waiting(const hook_event *e, int64_t now)
 {
-    return !e->outcome && !e->inflight && e->prepared && e->attempts > 0 && e->next_ms > now;
+    /* in back-off it is unprepared (checked again when due), its payload built */
+    return !e->outcome && !e->inflight && e->payload && e->attempts > 0 && e->next_ms > now;
 }
 
 /* A receiver that is back: its events waiting in back-off go at once, oldest first, each

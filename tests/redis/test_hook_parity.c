@@ -8,7 +8,11 @@
  *    delivered hooks) still leaves name, kind and
  *    upstream_job_id in the payload (upstream_job_id is written into a Generic job's hash
  *    by the test, standing in for a periodic execution's);
- *  - a receiver answering 307 is followed to the new location, as Go's client does. */
+ *  - a receiver answering 307 is followed to the new location, as Go's client does;
+ *  - the "outdated" check is made only before a retry, as Harbor: an event whose first
+ *    attempt comes after a newer ack is still sent once; a failed one is dropped before its
+ *    retry when a newer ack appeared meanwhile. (The ack is written by the test, standing
+ *    in for one another node or run wrote.) */
 #include "test.h"
 
 #include <jansson.h>
@@ -171,12 +175,73 @@ static void test_redirect_followed(void **state)
     hr_stop(hr);
 }
 
+/* Counts delivered payloads of job id. */
+static size_t delivered_of(hook_receiver *hr, const char *id)
+{
+    char *b[32] = {0};
+    size_t n = hr_delivered(hr, b, 32), hits = 0;
+    for (size_t i = 0; i < n && i < 32; i++) {
+        hits += strstr(b[i], id) != NULL;
+        free(b[i]);
+    }
+    return hits;
+}
+
+static void test_outdated_only_before_retry(void **state)
+{
+    (void)state;
+    hook_receiver *hr = hr_start();
+    atomic_store(&release_job, true);
+    redis_fixture_flush(&rf);
+    berth_engine *e = start_with(false);   /* records the events, delivers none */
+    char *id = launch(e, hr);
+    assert_true(engine_fixture_wait_status(e, id, "Success", 10000));
+    berth_engine_stop(e);
+    berth_engine_free(e);
+    /* an ack newer than every event, before any was sent: each still goes once */
+    assert_true(redis_fixture_int(&rf, "HSET {t}:job_stats:%s ack "
+                                  "{\"status\":\"Success\",\"revision\":9999999999,\"check_in_at\":0}",
+                                  id) >= 0);
+    e = start_with(true);
+    assert_int_equal(hr_wait(hr, 4, 10000), 4);
+    assert_int_equal(delivered_of(hr, id), 4);
+    /* a second job whose first attempt fails; a newer ack appears before the retry */
+    hr_set_mode(hr, HR_FAIL);
+    char *id2 = launch(e, hr);
+    assert_int_equal(hr_wait_attempts(hr, 5, 10000), 5);
+    assert_true(redis_fixture_int(&rf, "HSET {t}:job_stats:%s ack "
+                                  "{\"status\":\"Success\",\"revision\":9999999999,\"check_in_at\":0}",
+                                  id2) >= 0);
+    hr_set_mode(hr, HR_OK);
+    assert_true(engine_fixture_wait_status(e, id2, "Success", 10000));
+    assert_true(redis_fixture_wait_int(&rf, 0, 20000, "XLEN {t}:berth:hooks"));
+    /* the failed Running event was dropped before its retry; the later events of the job
+     * (check-ins, Success) had their first attempt after the ack and went once each */
+    assert_int_equal(delivered_of(hr, id2), 3);
+    char *b[32] = {0};
+    size_t n = hr_delivered(hr, b, 32);
+    for (size_t i = 0; i < n && i < 32; i++) {
+        json_t *j = json_loads(b[i], 0, NULL);
+        bool bare_running = strstr(b[i], id2) && !strcmp(str_of(json_object_get(j, "status")), "Running") &&
+                            !json_object_get(j, "check_in");
+        json_decref(j);
+        free(b[i]);
+        assert_false(bare_running);
+    }
+    free(id);
+    free(id2);
+    berth_engine_stop(e);
+    berth_engine_free(e);
+    hr_stop(hr);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_last_checkin_in_metadata),
         cmocka_unit_test(test_metadata_survives_deleted_stats),
         cmocka_unit_test(test_redirect_followed),
+        cmocka_unit_test(test_outdated_only_before_retry),
     };
     return REDIS_FIXTURE_RUN(&rf, tests);
 }
