@@ -318,7 +318,8 @@ int berth_query_pools(berth_engine *e, berth_pool_list *out)
         for (size_t i = 0; ids && i < rreply_len(m); i++)
             if (rreply_str(rreply_at(m, i)))
                 ids[n++] = rreply_str(rreply_at(m, i));
-        qsort(ids, n, sizeof *ids, cmp_str);
+        if (n > 1)
+            qsort(ids, n, sizeof *ids, cmp_str);
         for (size_t i = 0; i < n && err == 0; i++)
             err = add_pool(e, rc, ids[i], out);
         berth_free(ids);
