@@ -301,7 +301,7 @@ static void test_embedded_lifecycle(void **state)
     int fd;
     long long t0 = wait_now_ms();
     pid_t pid = spawn(path, &fd);
-    assert_true(hc_wait_healthy(port, 5000));
+    assert_true(hc_wait_healthy(port, 15000));
     fprintf(stderr, "berthd (embedded redis) answered after %lld ms\n", wait_now_ms() - t0);
     expect_embedded_config(port, sock);
     expect_harbor_jobs(port);
@@ -359,7 +359,7 @@ static void test_ctrl_c_at_terminal(void **state)
     own_group = true;
     pid_t pid = spawn(path, &fd);
     own_group = false;
-    assert_true(hc_wait_healthy(port, 5000));
+    assert_true(hc_wait_healthy(port, 15000));
     char *id = launch_demo(port);
     assert_true(wait_status(port, id, "Running", 3000));
     assert_int_equal(kill(-pid, SIGINT), 0);     /* what the terminal does */
@@ -403,7 +403,7 @@ static void test_second_ctrl_c(void **state)
     pid_t pid = spawn(path, &fd);
     own_group = false;
     hold_ms = "4000";
-    assert_true(hc_wait_healthy(port, 5000));
+    assert_true(hc_wait_healthy(port, 15000));
     char *id = launch_demo(port);
     snprintf(jlog, sizeof jlog, "%s/jobs/%s.log", data, id);
     assert_true(wait_status(port, id, "Running", 3000));
@@ -448,7 +448,7 @@ static void test_two_on_one_data_dir(void **state)
     snprintf(sock, sizeof sock, "%s/redis/redis.sock", data);
     int fd, fd2;
     pid_t first = spawn(path, &fd);
-    assert_true(hc_wait_healthy(port, 5000));
+    assert_true(hc_wait_healthy(port, 15000));
     snprintf(path2, sizeof path2, "%s/one2.yml", tmp);
     int port2 = redis_fixture_free_port();
     write_config(path2, port2, NULL, "127.0.0.1", data, 30);   /* same data dir */
@@ -480,7 +480,7 @@ static void test_two_on_one_port(void **state)
     int port = embedded_node("p1", path, data);
     int fd, fd2;
     pid_t first = spawn(path, &fd);
-    assert_true(hc_wait_healthy(port, 5000));
+    assert_true(hc_wait_healthy(port, 15000));
     snprintf(path2, sizeof path2, "%s/p2.yml", tmp);
     snprintf(data2, sizeof data2, "%s/p2", tmp);
     write_config(path2, port, NULL, "127.0.0.1", data2, 30);   /* same port */
@@ -518,7 +518,7 @@ static void test_shared_redis_refusals(void **state)
     write_config(pb, portb, url, "127.0.0.1", data, 30);   /* same job-log base_dir */
     int fa, fb;
     pid_t a = spawn(pa, &fa);
-    assert_true(hc_wait_healthy(porta, 5000));
+    assert_true(hc_wait_healthy(porta, 15000));
     pid_t b = spawn(pb, &fb);
     assert_int_equal(exit_code(b, 5000), 1);
     read_all(fb, err, sizeof err);
@@ -559,7 +559,7 @@ static void test_two_nodes_failover(void **state)
     write_config(pb, portb, url, "127.0.0.1", db, 2);
     int fa, fb;
     pid_t a = spawn(pa, &fa), b = spawn(pb, &fb);
-    assert_true(hc_wait_healthy(porta, 5000) && hc_wait_healthy(portb, 5000));
+    assert_true(hc_wait_healthy(porta, 15000) && hc_wait_healthy(portb, 15000));
     /* each node registers its pool with its first heartbeat, which may follow /healthz */
     assert_true(redis_fixture_wait_int(&rf, 2, 10000, "SCARD {e2e}:worker_pools"));
     char *id = launch_demo(porta);

@@ -231,7 +231,7 @@ static void test_daemon_never_logs_secrets(void **state)
     int port = redis_fixture_free_port();
     write_config(path, port, url, data);
     pid_t pid = spawn(path, data);
-    assert_true(hc_wait_healthy(port, 5000));
+    assert_true(hc_wait_healthy(port, 15000));
     requests(port);
     /* Redis goes away and comes back: reconnect errors are logged, the password is not */
     redis_fixture_kill(&rf);
@@ -261,7 +261,7 @@ static void test_embedded_redis_unix_only(void **state)
     int port = redis_fixture_free_port();
     write_config(path, port, NULL, data);
     pid_t pid = spawn(path, data);
-    assert_true(hc_wait_healthy(port, 5000));
+    assert_true(hc_wait_healthy(port, 15000));
     struct stat st;
     assert_int_equal(stat(dir, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0700);

@@ -171,7 +171,7 @@ int hc_wait_healthy(int port, int ms)
 {
     hc c;
     hc_init(&c, port);
-    int ok = wait_until(healthy, &c, ms);
+    int ok = wait_until_every(healthy, &c, ms, 25);
     hc_cleanup(&c);
     return ok;
 }

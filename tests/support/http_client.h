@@ -36,7 +36,9 @@ int hc_post(hc *c, const char *path, const char *auth, const char *body, hc_resp
 /* Value of response header name (case-insensitive) copied into out, or NULL if absent. */
 const char *hc_header(const hc_resp *r, const char *name, char *out, size_t outlen);
 void hc_resp_free(hc_resp *r);
-/* Polls GET /healthz on 127.0.0.1:port every 25 ms until it answers 200 or ms pass. */
+/* Polls GET /healthz on 127.0.0.1:port (wait_until_every, 25 ms) until it answers 200 or
+ * ms pass; 1 when it did. Deadlines are upper bounds: a slow (sanitized, loaded) start
+ * only waits longer. */
 int hc_wait_healthy(int port, int ms);
 
 #endif
