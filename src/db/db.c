@@ -54,7 +54,7 @@ int db_new(const db_settings *s, berth_log_fn log, void *log_ud, db_pool **out)
     db_pool *d = berth_calloc(1, sizeof *d);
     if (!d)
         return BERTH_ENOMEM;
-    d->idle = berth_calloc(DB_IDLE_CAP, sizeof *d->idle);
+    d->idle = berth_calloc(DB_IDLE_CAP, sizeof *d->idle);   /* checked below */
     d->log = (berth_logger){.fn = log, .userdata = log_ud, .min = BERTH_LOG_DEBUG};
     pthread_mutex_init(&d->mu, NULL);
     pthread_cond_init(&d->freed, NULL);

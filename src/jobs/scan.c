@@ -378,7 +378,8 @@ static int scan(run *r)
     int rc = submit(r);
     if (rc != 0)
         return rc;
-    r->pl = berth_calloc(r->p.nmimes + 1, sizeof *r->pl);
+    if (!(r->pl = berth_calloc(r->p.nmimes + 1, sizeof *r->pl)))
+        return berth_ctx_fail(r->ctx, "scan job: out of memory");
     poll_all(r);
     if (stopping(r))
         return SCANNER_STOPPED;
@@ -389,6 +390,8 @@ static int scan(run *r)
 static int scan_run(berth_ctx *ctx, const char *params, const scan_config *cfg)
 {
     run *r = berth_calloc(1, sizeof *r);
+    if (!r)
+        return berth_ctx_fail(ctx, "scan job: out of memory");
     r->ctx = ctx;
     r->cfg = cfg;
     r->started = (time_t)clock_wall_s();

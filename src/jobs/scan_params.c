@@ -153,7 +153,10 @@ static int mime_types(scan_params *p, char *err, size_t errlen)
         return BERTH_EINVAL;
     }
     p->nmimes = json_array_size(v);
-    p->mimes = berth_calloc(p->nmimes + 1, sizeof *p->mimes);
+    if (!(p->mimes = berth_calloc(p->nmimes + 1, sizeof *p->mimes))) {
+        snprintf(err, errlen, "out of memory");
+        return BERTH_ENOMEM;
+    }
     for (size_t i = 0; i < p->nmimes; i++) {
         const json_t *m = json_array_get(v, i);
         if (!json_is_string(m)) {

@@ -91,7 +91,11 @@ static int read_records(db_conn *c, vuln_tx *t, char *err, size_t errlen)
     if (rc != 0)
         return rc;
     t->nrecs = (size_t)db_res_rows(t->rows);
-    t->recs = berth_calloc(t->nrecs + 1, sizeof *t->recs);
+    if (!(t->recs = berth_calloc(t->nrecs + 1, sizeof *t->recs))) {
+        t->nrecs = 0;   /* nothing to free per record */
+        snprintf(err, errlen, "out of memory");
+        return BERTH_ENOMEM;
+    }
     for (size_t i = 0; i < t->nrecs; i++) {
         int row = (int)i;
         t->recs[i] = (rec){item_key(db_res_value(t->rows, row, 1), db_res_value(t->rows, row, 2),
@@ -266,6 +270,10 @@ int scan_store_vuln(db_pool *d, const char *digest, const char *reg_uuid, const 
     vuln_tx t = {.digest = digest, .reg_uuid = reg_uuid, .mime = mime, .r = r,
                  .report_uuid = report_uuid};
     t.ids = berth_calloc(r->n + 1, sizeof *t.ids);
+    if (!t.ids) {
+        snprintf(err, errlen, "out of memory");
+        return BERTH_ENOMEM;
+    }
     int rc = db_tx(d, vuln_tx_fn, &t, err, errlen);
     for (size_t i = 0; i < t.nrecs; i++)
         berth_free(t.recs[i].key);

@@ -200,7 +200,11 @@ int scan_vuln_parse(const char *raw, size_t len, scan_vuln_report *r, char *err,
         return BERTH_EINVAL;
     }
     r->n = json_array_size(vs);
-    r->items = berth_calloc(r->n + 1, sizeof *r->items);
+    if (!(r->items = berth_calloc(r->n + 1, sizeof *r->items))) {
+        r->n = 0;   /* the free loop walks n items */
+        snprintf(err, errlen, "out of memory");
+        return BERTH_ENOMEM;
+    }
     for (size_t i = 0; i < r->n; i++) {
         if (item(json_array_get(vs, i), &r->items[i], err, errlen) != 0)
             return BERTH_EINVAL;

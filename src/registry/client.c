@@ -27,6 +27,16 @@ long reg_client_status(const reg_client *c) { return c->status; }
 const char *reg_client_url(const reg_client *c) { return c->url; }
 bool reg__stopped(reg_client *c) { return c->stop && c->stop(c->stop_ud); }
 
+/* *slot = a copy of s, or NULL when s is NULL (or empty and empty_is_null). false: out of
+ * memory. */
+static bool copy_setting(char **slot, const char *s, bool empty_is_null)
+{
+    *slot = NULL;
+    if (!s || (empty_is_null && !*s))
+        return true;
+    return (*slot = berth_strdup(s)) != NULL;
+}
+
 int reg_client_new(const reg_settings *s, reg_client **out, char *err, size_t errlen)
 {
     *out = NULL;
@@ -39,20 +49,24 @@ int reg_client_new(const reg_settings *s, reg_client **out, char *err, size_t er
         return BERTH_EINVAL;
     }
     reg_client *c = berth_calloc(1, sizeof *c);
-    c->url = berth_strdup(s->url);
+    go_proxy px;
+    go_proxy_from_env(&px);
+    if (!c || !copy_setting(&c->url, s->url, false) ||
+        !copy_setting(&c->username, s->username, true) ||
+        !copy_setting(&c->password, s->password ? s->password : "", false) ||
+        !copy_setting(&c->harbor_secret, s->harbor_secret, false) ||
+        !copy_setting(&c->ca_pem, s->ca_pem, true) ||
+        !copy_setting(&c->http_proxy, px.http, true) ||
+        !copy_setting(&c->https_proxy, px.https, true) ||
+        !copy_setting(&c->no_proxy, px.no, true)) {
+        reg_client_free(c);
+        snprintf(err, errlen, "out of memory");
+        return BERTH_ENOMEM;
+    }
     size_t n = strlen(c->url);
     while (n > 0 && c->url[n - 1] == '/')
         c->url[--n] = '\0';
-    c->username = berth_strdup(s->username && *s->username ? s->username : NULL);
-    c->password = berth_strdup(s->password ? s->password : "");
-    c->harbor_secret = berth_strdup(s->harbor_secret);
-    c->ca_pem = berth_strdup(s->ca_pem && *s->ca_pem ? s->ca_pem : NULL);
     c->insecure = s->insecure;
-    go_proxy px;
-    go_proxy_from_env(&px);
-    c->http_proxy = berth_strdup(px.http && *px.http ? px.http : NULL);
-    c->https_proxy = berth_strdup(px.https && *px.https ? px.https : NULL);
-    c->no_proxy = berth_strdup(px.no && *px.no ? px.no : NULL);
     c->timeout_s = s->timeout_s > 0 ? s->timeout_s : 1800;
     c->stop = s->stop;
     c->stop_ud = s->stop_ud;

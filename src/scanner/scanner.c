@@ -53,6 +53,10 @@ static char *auth_line(const scanner_settings *s)
     if (s->auth == SCANNER_AUTH_BASIC) {
         size_t n = strlen(s->credential);
         unsigned char *enc = berth_malloc(4 * (n / 3 + 1) + 1);
+        if (!enc) {
+            buf_free(&b);
+            return NULL;
+        }
         EVP_EncodeBlock(enc, (const unsigned char *)s->credential, (int)n);
         buf_printf(&b, "Authorization: Basic %s", enc);
         berth_free(enc);
@@ -83,6 +87,8 @@ int scanner_new(const scanner_settings *s, scanner **out, char *err, size_t errl
         return BERTH_EINVAL;
     }
     scanner *c = berth_calloc(1, sizeof *c);
+    if (!c)
+        return BERTH_ENOMEM;
     size_t n = strlen(u);
     while (n && u[n - 1] == '/')
         n--;
@@ -98,7 +104,8 @@ int scanner_new(const scanner_settings *s, scanner **out, char *err, size_t errl
     if (!c->s.max_reply)
         c->s.max_reply = SCANNER_REPLY_MAX;
     c->easy = curl_easy_init();
-    if (!c->easy) {
+    /* auth_line is NULL for SCANNER_AUTH_NONE, or when out of memory */
+    if (!c->easy || !c->base || (s->auth != SCANNER_AUTH_NONE && !c->auth_header)) {
         scanner_free(c);
         return BERTH_ENOMEM;
     }

@@ -70,7 +70,9 @@ static bool returned(void *arg)
     return atomic_load(&((probe *)arg)->returned_ms) != 0;
 }
 
-/* The killed child's job (its id in "victim", 40 bytes of room) has started once. */
+/* The killed child's job (its id in "victim", 40 bytes of room) has started once and is
+ * recorded Running (a worker's start reaches Redis with the completer's next batch, a few
+ * ms after the job's code began). */
 static bool victim_running(void *arg)
 {
     char *id = arg;
@@ -79,9 +81,14 @@ static bool victim_running(void *arg)
     if (r && r->type == REDIS_REPLY_STRING)
         snprintf(id, 64, "%s", r->str);
     freeReplyObject(r);
+    bool running = false;
+    if (id[0] && c && (r = redisCommand(c, "HGET {t}:job_stats:%s status", id))) {
+        running = r->type == REDIS_REPLY_STRING && strcmp(r->str, "Running") == 0;
+        freeReplyObject(r);
+    }
     if (c)
         redisFree(c);
-    return id[0] && runs_of(id) == 1;
+    return running && runs_of(id) == 1;
 }
 
 typedef struct launch_try {
