@@ -324,8 +324,15 @@ static void test_huge_body(void **state)
     char *big = malloc(2 << 20);
     memset(big, ' ', 2 << 20);
     before = snap();
-    assert_int_equal(hc_do(&c, "POST", "/api/v1/jobs", API_AUTH, big, 2 << 20, 0, &r), 0);
-    expect_json_error(&r, 413, 10000);
+    /* The server answers 413 from the Content-Length and closes without reading the body;
+     * a client still sending can meet the close first (TCP reset: "Failed sending data to
+     * the peer", seen under TSan). Either way the launch is refused and nothing changes. */
+    if (hc_do(&c, "POST", "/api/v1/jobs", API_AUTH, big, 2 << 20, 0, &r) == 0) {
+        expect_json_error(&r, 413, 10000);
+    } else {
+        fprintf(stderr, "2 MiB launch: the server closed the connection during the upload\n");
+        hc_resp_free(&r);
+    }
     expect_unchanged(before);
     free(big);
     free(body);
