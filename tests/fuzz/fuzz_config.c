@@ -76,9 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > 1 << 16)
         return 0;
-    char *text = malloc(size + 1);
-    memcpy(text, data, size);
-    text[size] = '\0';
+    char *text = fuzz_text(data, size);
     load(text, size, NULL);
     static const char *const env[] = {"JOB_SERVICE_PORT=8080", "JOB_SERVICE_POOL_WORKERS=3",
                                       "JOB_SERVICE_POOL_REDIS_NAMESPACE=fz", NULL};
