@@ -20,25 +20,11 @@ outcome *outcome_finished(run *r)
     return o;
 }
 
-outcome *outcome_checkin(const run *r, const char *text)
+/* A message about run r (its id, name and revision copied: the run may be gone by the time
+ * the completer reads it). NULL when out of memory. */
+static outcome *about_run(outcome_op op, const run *r)
 {
-    outcome *o = make(OUTCOME_CHECKIN);
-    if (!o)
-        return NULL;
-    o->u.checkin.id = berth_strdup(r->id);
-    o->u.checkin.name = berth_strdup(r->name);
-    o->u.checkin.revision = r->revision;
-    o->u.checkin.text = berth_strdup(text);
-    if (!o->u.checkin.id || !o->u.checkin.name || !o->u.checkin.text) {
-        outcome_free(o);
-        return NULL;
-    }
-    return o;
-}
-
-outcome *outcome_started(const run *r)
-{
-    outcome *o = make(OUTCOME_STARTED);
+    outcome *o = make(op);
     if (!o)
         return NULL;
     o->u.checkin.id = berth_strdup(r->id);
@@ -49,6 +35,21 @@ outcome *outcome_started(const run *r)
         return NULL;
     }
     return o;
+}
+
+outcome *outcome_checkin(const run *r, const char *text)
+{
+    outcome *o = about_run(OUTCOME_CHECKIN, r);
+    if (o && !(o->u.checkin.text = berth_strdup(text))) {
+        outcome_free(o);
+        return NULL;
+    }
+    return o;
+}
+
+outcome *outcome_started(const run *r)
+{
+    return about_run(OUTCOME_STARTED, r);
 }
 
 outcome *outcome_unique_release(const char *holder, char *key)
