@@ -115,15 +115,19 @@ static void observe_run(berth_engine *e, rconn *rc, slot *s, const char *eid, co
     rargs_adds(&a, "job_id"), rargs_adds(&a, jid.p ? jid.p : eid);
     rargs_adds(&a, "started_at"), rargs_addi(&a, started_ms / 1000);
     rargs_adds(&a, "args"), rargs_adds(&a, args.p ? args.p : "");
-    rreply *r = rconn_argv(rc, &a);
-    if (rconn_ok(rc, r))
+    /* one transaction: a reader (core's dashboard) never sees the observation without
+     * its expiry, and a crash between the two cannot leave one that never expires */
+    rreply_free(rconn_cmd(rc, "MULTI"));
+    rreply_free(rconn_argv(rc, &a));
+    rreply_free(rconn_cmd(rc, "EXPIRE %sworker:%s %u", e->prefix, s->worker_id,
+                          e->cfg.max_job_duration_s));
+    rreply *r = rconn_cmd(rc, "EXEC");
+    if (rconn_ok(rc, r) && rreply_len(r) == 2)
         s->observed_ms = started_ms;
     rreply_free(r);
     rargs_free(&a);
     buf_free(&jid);
     buf_free(&args);
-    rreply_free(rconn_cmd(rc, "EXPIRE %sworker:%s %u", e->prefix, s->worker_id,
-                          e->cfg.max_job_duration_s));
 }
 
 /* Worker observations (gocraft {ns}:worker:<wid>, written once per run and expiring

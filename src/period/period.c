@@ -137,6 +137,16 @@ static void load_policies(period *p, rconn *rc, long long version, long long cou
     p->top = top;
 }
 
+/* The execution's JSON up to its args: {"name":..,"id":..,"t":..,"args": */
+static int execution_head(const policy *pol, int64_t t, buf *out)
+{
+    JSON_WRITE_TRY(buf_puts(out, "{\"name\":"));
+    JSON_WRITE_TRY(berth__json_write_cstr(out, pol->name));
+    JSON_WRITE_TRY(buf_puts(out, ",\"id\":"));
+    JSON_WRITE_TRY(berth__json_write_cstr(out, pol->id));
+    return buf_printf(out, ",\"t\":%lld,\"args\":", (long long)t);
+}
+
 /* gocraft's Job as Harbor's enqueuer serializes an execution (json.Marshal: name, id = the
  * policy id, t = the fire time, args = the parameters plus "_job_kind_periodic_":"<t>",
  * keys sorted): byte for byte what a Harbor node writes for the same fire. */
@@ -151,15 +161,10 @@ static int execution_json(const policy *pol, int64_t t, buf *out)
     }
     char *text = json_dumps(args, JSON_COMPACT);
     json_decref(args);
-    int rc = text ? 0 : BERTH_ENOMEM;
-    JSON_WRITE_TRY(buf_puts(out, "{\"name\":"));
-    JSON_WRITE_TRY(berth__json_write_cstr(out, pol->name));
-    JSON_WRITE_TRY(buf_puts(out, ",\"id\":"));
-    JSON_WRITE_TRY(berth__json_write_cstr(out, pol->id));
-    JSON_WRITE_TRY(buf_printf(out, ",\"t\":%lld,\"args\":", (long long)t));
+    int rc = text ? execution_head(pol, t, out) : BERTH_ENOMEM;
     if (rc == 0)
         rc = berth_params_compact(text, out);
-    free(text);
+    free(text);   /* every path: the head may fail after text was made */
     return rc ? rc : buf_puts(out, "}");
 }
 
