@@ -6,6 +6,7 @@
 
 #include "cli/report.h"
 #include "util/buf.h"
+#include "util/internal_tls.h"
 
 /* Error bodies are kept up to this size when the 2xx body goes to a sink. */
 #define CLIENT_ERROR_BODY_MAX ((size_t)64 << 10)
@@ -142,6 +143,7 @@ static void set_options(client *c, const char *method, const char *url, const ch
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "berth/" BERTH_VERSION);
+    internal_tls_apply(h, NULL);   /* berthd may require a client certificate */
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->cfg->timeout_ms);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, stream ? 0L : c->cfg->timeout_ms);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);

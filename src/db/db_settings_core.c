@@ -12,6 +12,7 @@
 #include "db/db.h"
 #include "util/alloc.h"
 #include "util/buf.h"
+#include "util/internal_tls.h"
 
 #define REPLY_MAX (4 * 1024 * 1024)   /* core's whole configuration is a few KB */
 
@@ -38,6 +39,7 @@ static int get(const char *url, const char *auth, long timeout_ms, buf *body, lo
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, body);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    internal_tls_apply(h, NULL);   /* core over internal TLS */
     CURLcode cc = curl_easy_perform(h);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
     curl_easy_cleanup(h);

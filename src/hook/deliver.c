@@ -9,6 +9,7 @@
 
 #include "util/alloc.h"
 #include "util/goproxy.h"
+#include "util/internal_tls.h"
 
 #define RESP_CAP 512
 
@@ -87,6 +88,7 @@ int hook_http_send(hook_http *h, hook_event *ev)
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
     curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    internal_tls_apply(c, NULL);   /* core may require berthd's certificate */
     ev->easy = c;
     ev->hdrs = none;          /* must outlive the transfer */
     ev->inflight = true;

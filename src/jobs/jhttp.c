@@ -9,6 +9,7 @@
 
 #include "berth/error.h"
 #include "util/goproxy.h"
+#include "util/internal_tls.h"
 
 #define GO_USER_AGENT "Go-http-client/1.1"
 #define DIAL_TIMEOUT_MS 30000L    /* Harbor's shared transport: dial 30 s */
@@ -177,6 +178,8 @@ static void set_options(CURL *c, const jhttp_req *r, struct curl_slist *h, xfer 
         curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "gzip");
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, r->insecure ? 0L : 1L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, r->insecure ? 0L : 2L);
+    if (r->internal_tls)
+        internal_tls_apply(c, NULL);
     go_proxy px = {.http = r->http_proxy, .https = r->https_proxy, .no = r->no_proxy};
     go_proxy_apply(c, &px, r->url);
     if (strcmp(r->method, "POST") == 0) {

@@ -39,6 +39,8 @@ typedef struct jhttp_req {
     const jhttp_header *headers; /* the complete header set, in order; names/values checked */
     size_t n_headers;
     bool insecure;               /* do not verify the server's certificate */
+    bool internal_tls;           /* present berthd's certificate and trust the internal CA
+                                    (util/internal_tls.h): a call to a Harbor component */
     long timeout_ms;             /* whole request; <= 0: none (Go's zero Timeout) */
     const char *http_proxy;      /* for http:// URLs; NULL or "": direct */
     const char *https_proxy;     /* for https:// URLs */

@@ -53,9 +53,11 @@ static int post(berth_ctx *ctx, const notify_job *job, const json_t *p, buf *err
     }
     BERTH_JINFO(ctx, "send request to remote endpoint, body: %s", payload);
     const berth_jobs_http *c = job->cfg;
+    bool insecure = job_params_true(p, "skip_cert_verify");
+    /* Harbor's shared secure transport carries the internal certificate, its insecure
+     * one does not (common/http/transport.go) */
     jhttp_req r = {.method = "POST", .url = address, .body = payload, .body_len = plen,
-                   .headers = h, .n_headers = nh,
-                   .insecure = job_params_true(p, "skip_cert_verify"),
+                   .headers = h, .n_headers = nh, .insecure = insecure, .internal_tls = !insecure,
                    .timeout_ms = c->timeout_ms, .http_proxy = c->http_proxy,
                    .https_proxy = c->https_proxy, .no_proxy = c->no_proxy,
                    .max_reply = REPLY_CAP, .ctx = ctx};

@@ -87,7 +87,7 @@ static int bearer(const scan_params *p, const char *core, berth_ctx *ctx, char *
     char *b = basic(p);
     jhttp_header h[] = {{"Authorization", b}};
     jhttp_req req = {.method = "GET", .url = url.p, .headers = h, .n_headers = 1,
-                     .insecure = true, .timeout_ms = TOKEN_TIMEOUT_MS,
+                     .insecure = true, .internal_tls = true, .timeout_ms = TOKEN_TIMEOUT_MS,
                      .max_reply = TOKEN_REPLY_MAX, .ctx = ctx};
     jhttp_resp resp;
     int rc = jhttp_do(&req, &resp, err, errlen);

@@ -11,6 +11,7 @@
 #include "berth/error.h"
 #include "registry/internal.h"
 #include "util/alloc.h"
+#include "util/internal_tls.h"
 
 int reg__fail(reg_client *c, long status, int rc, const char *fmt, ...)
 {
@@ -179,6 +180,8 @@ void reg__setup(reg_client *c, CURL *h, reg_resp *r, const char *url)
     } else if (c->insecure) {
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+    } else {           /* Harbor's shared secure transport: the internal certificate */
+        internal_tls_apply(h, NULL);
     }
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, r);

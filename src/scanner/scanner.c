@@ -14,6 +14,7 @@
 #include "berth/error.h"
 #include "util/alloc.h"
 #include "util/buf.h"
+#include "util/internal_tls.h"
 
 #define URL_MAX 4096
 #define ID_MAX 256
@@ -219,6 +220,7 @@ static int send_req(scanner *c, const char *url, const char *const *hdrs, const 
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->s.timeout_ms);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, c->s.insecure ? 0L : 1L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, c->s.insecure ? 0L : 2L);
+    internal_tls_apply(h, NULL);   /* an adapter inside Harbor may require berthd's certificate */
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, r);

@@ -72,13 +72,15 @@ int api_server_start(const api_ctx *ctx, const char *host, int port, api_server 
     s->ctx.ns = s->ns = berth_strdup(ctx->ns);
     s->ctx.job_log_dir = s->job_log_dir = berth_strdup(ctx->job_log_dir);
     s->ctx.tls_cert_pem = s->ctx.tls_key_pem = NULL;   /* the HTTP server keeps its own copies */
+    s->ctx.tls_client_ca_pem = NULL;
     http_config hc = {.host = host, .port = port, .threads = ctx->threads,
                       .max_connections = ctx->max_connections,
                       .read_timeout_s = ctx->read_timeout_s,
                       .idle_timeout_s = ctx->idle_timeout_s, .max_body = ctx->max_body,
                       .handler = on_request, .ctx = s, .log = ctx->log,
                       .log_userdata = ctx->log_userdata, .tls_cert_pem = ctx->tls_cert_pem,
-                      .tls_key_pem = ctx->tls_key_pem, .listen_fd = ctx->listen_fd};
+                      .tls_key_pem = ctx->tls_key_pem,
+                      .tls_client_ca_pem = ctx->tls_client_ca_pem, .listen_fd = ctx->listen_fd};
     int rc = http_server_start(&hc, &s->http, err, errlen);
     if (rc != 0) {
         api_server_stop(s);

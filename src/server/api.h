@@ -38,6 +38,8 @@ typedef struct api_ctx {
     unsigned idle_timeout_s;     /* keep-alive idle; 0 → 60 */
     const char *tls_cert_pem;    /* both set → HTTPS; PEM text (copied) */
     const char *tls_key_pem;
+    const char *tls_client_ca_pem; /* with TLS: client certificates required and verified
+                                    against these PEM CAs (http.h); NULL: not asked */
     int listen_fd;               /* > 0: serve on this socket bound early (listener.h), owned
                                     by the server from the call on; 0: bind host:port */
     berth_log_fn log;            /* server messages; NULL → dropped */

@@ -17,6 +17,7 @@
 #include "server/api.h"
 #include "server/metrics_server.h"
 #include "server/daemon_jobs.h"
+#include "server/daemon_tls.h"
 #include "server/daemon_log.h"
 #include "server/dirlock.h"
 #include "server/embedded_redis.h"
@@ -373,29 +374,8 @@ static int make_engine(daemon_t *d, char *err, size_t errlen)
 static int precheck(const berth_config *c, bool have_secret, char *host, size_t hostlen,
                     char *err, size_t errlen)
 {
-    return daemon_listen_address(c->listen_address, have_secret, host, hostlen, err, errlen);
-}
-
-/* Reads a PEM file (at most 1 MiB) into a new string; NULL with err filled on failure. */
-static char *read_pem(const char *key, const char *path, char *err, size_t errlen)
-{
-    FILE *f = fopen(path, "r");
-    buf b;
-    buf_init(&b, 1 << 20);
-    char chunk[4096];
-    size_t n;
-    int rc = f ? 0 : BERTH_EIO;
-    while (rc == 0 && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        rc = buf_append(&b, chunk, n);
-    if (f)
-        fclose(f);
-    if (rc != 0 || b.len == 0) {
-        snprintf(err, errlen, "https_config.%s: cannot read %s%s", key, path,
-                 rc == BERTH_ETOOBIG ? " (over 1 MiB)" : "");
-        buf_free(&b);
-        return NULL;
-    }
-    return buf_release(&b);
+    int rc = daemon_listen_address(c->listen_address, have_secret, host, hostlen, err, errlen);
+    return rc == 0 ? daemon_tls_check(c, err, errlen) : rc;
 }
 
 static int start_api(daemon_t *d, const char *secret, const char *host, char *err,
@@ -403,16 +383,10 @@ static int start_api(daemon_t *d, const char *secret, const char *host, char *er
 {
     const berth_config *c = d->cfg;
     bool have_secret = secret && *secret;
-    int rc = 0;
-    char *cert = NULL, *key = NULL;
-    if (strcmp(c->protocol, "https") == 0) {
-        cert = read_pem("cert", c->https.cert, err, errlen);
-        key = cert ? read_pem("key", c->https.key, err, errlen) : NULL;
-        if (!key) {
-            berth_free(cert);
-            return BERTH_ECONFIG;
-        }
-    }
+    daemon_tls tls;
+    int rc = daemon_tls_load(c, &tls, err, errlen);
+    if (rc != 0)
+        return rc;
     api_ctx ctx = {.engine = d->engine, .secret = secret,
                    .listen_fd = d->listen_fd,
                    .redis_url = *c->pool.redis_url ? c->pool.redis_url : d->embedded_url,
@@ -422,13 +396,14 @@ static int start_api(daemon_t *d, const char *secret, const char *host, char *er
                    .max_body = (size_t)c->max_body_bytes,
                    .max_memory_fraction = c->max_memory_fraction,
                    .log = daemon_log_write, .log_userdata = d->log,
-                   .tls_cert_pem = cert, .tls_key_pem = key};
+                   .tls_cert_pem = tls.cert, .tls_key_pem = tls.key,
+                   .tls_client_ca_pem = tls.client_ca};
     rc = api_server_start(&ctx, host, c->port, &d->api, err, errlen);
     d->listen_fd = 0;            /* the server owns it now, started or not */
-    if (key)
-        explicit_bzero(key, strlen(key));
-    berth_free(cert);
-    berth_free(key);
+    if (rc == 0 && tls.client_ca)
+        LOG(d, BERTH_LOG_INFO, "mTLS enabled: clients need a certificate signed by a CA of %s",
+            tls.client_ca_path);
+    daemon_tls_free(&tls);
     if (rc == 0)
         LOG(d, BERTH_LOG_INFO, "berthd listening on %s://%s:%d%s", c->protocol, host,
             api_server_port(d->api),

@@ -19,6 +19,7 @@
  * The socket shut down is always the connection's own: MHD sends the CLOSED notification,
  * which takes the watch out of the list under `mu`, before it closes the socket, and the
  * watchdog shuts down sockets only under `mu`, of watches in the list. */
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -94,6 +95,21 @@ static void watch_set(http_server *s, struct MHD_Connection *conn, int64_t deadl
     pthread_mutex_unlock(&s->mu);
 }
 
+/* Go's RequireAndVerifyClientCert: MHD only asks for a certificate (trust set) and leaves
+ * its check to the handler; here GnuTLS is told, before the handshake starts, to require one
+ * and verify it against the trusted CAs, so a client without a valid certificate fails the
+ * handshake and never reaches a handler. */
+static void require_client_cert(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    gnutls_session_t tls = ci ? (gnutls_session_t)ci->tls_session : NULL;
+    if (!tls)
+        return;   /* not TLS */
+    gnutls_certificate_server_set_request(tls, GNUTLS_CERT_REQUIRE);
+    gnutls_session_set_verify_cert(tls, NULL, 0);
+}
+
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                           enum MHD_ConnectionNotificationCode code)
 {
@@ -112,6 +128,8 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         pthread_mutex_unlock(&s->mu);
         *socket_context = w;
         watch_set(s, conn, clock_mono_ms() + (int64_t)s->cfg.read_timeout_s * 1000, false);
+        if (s->cfg.tls_client_ca_pem)
+            require_client_cert(conn);
     } else if (w) {            /* CLOSED: before MHD closes the socket */
         pthread_mutex_lock(&s->mu);
         if (w->prev)
@@ -378,6 +396,7 @@ static void free_tls(http_server *s)
         explicit_bzero(key, strlen(key));   /* the private key does not linger in freed memory */
     berth_free(key);
     berth_free((char *)s->cfg.tls_cert_pem);
+    berth_free((char *)s->cfg.tls_client_ca_pem);
 }
 
 /* Harbor: TLS 1.2 minimum, ECDHE with AES-GCM or ChaCha20 (GnuTLS priority syntax). */
@@ -400,6 +419,15 @@ static struct MHD_Daemon *start_daemon(http_server *s, const struct sockaddr_sto
         s->cfg.listen_fd > 0 ? (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, s->cfg.listen_fd, NULL}
                              : (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, (void *)ss},
         {MHD_OPTION_END, 0, NULL}};
+    /* TLS: none (the list ends at once), or key, certificate, priorities and the client CAs */
+    const http_config *c = &s->cfg;
+    struct MHD_OptionItem tls_opts[] = {
+        {tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, (void *)c->tls_key_pem},
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)c->tls_cert_pem},
+        {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)TLS_PRIORITIES},
+        {c->tls_client_ca_pem ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0,
+         (void *)c->tls_client_ca_pem},
+        {MHD_OPTION_END, 0, NULL}};
     return MHD_start_daemon(
         flags, (uint16_t)port, NULL, NULL, on_access, s,
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,   /* first, or MHD warns on stderr */
@@ -410,10 +438,7 @@ static struct MHD_Daemon *start_daemon(http_server *s, const struct sockaddr_sto
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
-        /* without TLS the list ends here: MHD stops reading at MHD_OPTION_END */
-        tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, s->cfg.tls_key_pem,
-        MHD_OPTION_HTTPS_MEM_CERT, s->cfg.tls_cert_pem,
-        MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
+        MHD_OPTION_ARRAY, tls_opts,
         MHD_OPTION_END);
 }
 
@@ -437,6 +462,7 @@ int http_server_start(const http_config *cfg, http_server **out, char *err, size
     s->cfg.host = NULL;
     s->cfg.tls_cert_pem = berth_strdup(cfg->tls_cert_pem);  /* MHD keeps the pointers */
     s->cfg.tls_key_pem = berth_strdup(cfg->tls_key_pem);
+    s->cfg.tls_client_ca_pem = cfg->tls_cert_pem ? berth_strdup(cfg->tls_client_ca_pem) : NULL;
     apply_defaults(&s->cfg);
     struct sockaddr_storage ss;
     socklen_t sslen = 0;

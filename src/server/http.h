@@ -106,6 +106,9 @@ typedef struct http_config {
     void *log_userdata;
     const char *tls_cert_pem;  /* both set → HTTPS (TLS ≥ 1.2) with this PEM certificate chain */
     const char *tls_key_pem;   /* and this PEM private key; copied */
+    const char *tls_client_ca_pem; /* with TLS: every client must present a certificate
+                                  signed by one of these PEM CAs, or its handshake fails
+                                  (Harbor's INTERNAL_VERIFY_CLIENT_CERT); copied; NULL: none */
     int listen_fd;             /* > 0: serve on this bound, listening socket (listener.h),
                                   which the server then owns (closed on failure and at stop);
                                   host and port must name its address. 0: bind host:port */

@@ -5,6 +5,8 @@
 #include "wait.h"
 
 #include <arpa/inet.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -23,9 +25,10 @@ struct http_fake {
     hf_handler handler;
     void *ud;
     char *cert_pem, *key_pem;   /* TLS material, kept for the daemon's life */
-    pthread_mutex_t mu;         /* guards reqs, n and stopping */
+    char *ca_pem;               /* hf_start_mtls: trusted CAs of client certificates */
+    pthread_mutex_t mu;         /* guards reqs, n, refused and stopping */
     hf_req *reqs;
-    size_t n;
+    size_t n, refused;
     bool stopping;
 };
 
@@ -52,10 +55,32 @@ static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *k
     return MHD_YES;
 }
 
+/* The verified client certificate's CN into cn; false when there is none or it does not
+ * verify against the trusted CAs. */
+static bool client_verified(struct MHD_Connection *c, char *cn, size_t cnlen)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    gnutls_session_t s = ci ? (gnutls_session_t)ci->tls_session : NULL;
+    unsigned status = 1, n = 0;
+    if (!s || gnutls_certificate_verify_peers2(s, &status) < 0 || status != 0)
+        return false;
+    const gnutls_datum_t *der = gnutls_certificate_get_peers(s, &n);
+    gnutls_x509_crt_t crt;
+    if (!der || n == 0 || gnutls_x509_crt_init(&crt) < 0)
+        return false;
+    size_t len = cnlen;
+    bool ok = gnutls_x509_crt_import(crt, &der[0], GNUTLS_X509_FMT_DER) >= 0 &&
+              gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0, cn, &len) >= 0;
+    gnutls_x509_crt_deinit(crt);
+    return ok;
+}
+
 static void record(http_fake *f, struct MHD_Connection *c, const char *method, const char *url,
-                   const mhd_upload *u, hf_req *copy)
+                   const mhd_upload *u, const char *cn, hf_req *copy)
 {
     hf_req r = {0};
+    snprintf(r.client_cn, sizeof r.client_cn, "%s", cn);
     snprintf(r.method, sizeof r.method, "%s", method);
     r.target = strdup(url);
     MHD_get_connection_values(c, MHD_HEADER_KIND, add_header, &r.headers);
@@ -81,6 +106,7 @@ static void record(http_fake *f, struct MHD_Connection *c, const char *method, c
         f->reqs[f->n].body_len = r.body_len;
         f->reqs[f->n].t_ms = r.t_ms;
         memcpy(f->reqs[f->n].method, r.method, sizeof r.method);
+        memcpy(f->reqs[f->n].client_cn, r.client_cn, sizeof r.client_cn);
         f->n++;
     }
     pthread_mutex_unlock(&f->mu);
@@ -122,8 +148,15 @@ static void add_reply_headers(struct MHD_Response *resp, const char *lines)
 static enum MHD_Result answer(http_fake *f, struct MHD_Connection *c, const char *method,
                               const char *url, const mhd_upload *u)
 {
+    char cn[128] = "";
+    if (f->ca_pem && !client_verified(c, cn, sizeof cn)) {
+        pthread_mutex_lock(&f->mu);
+        f->refused++;
+        pthread_mutex_unlock(&f->mu);
+        return MHD_NO;     /* dropped: the client sees the connection close */
+    }
     hf_req req;
-    record(f, c, method, url, u, &req);
+    record(f, c, method, url, u, cn, &req);
     hf_reply *rep = calloc(1, sizeof *rep);
     if (f->handler)
         f->handler(&req, rep, f->ud);
@@ -170,6 +203,12 @@ static char *slurp(const char *path)
 
 http_fake *hf_start(const char *cert, const char *key, hf_handler handler, void *ud)
 {
+    return hf_start_mtls(cert, key, NULL, handler, ud);
+}
+
+http_fake *hf_start_mtls(const char *cert, const char *key, const char *ca, hf_handler handler,
+                         void *ud)
+{
     http_fake *f = calloc(1, sizeof *f);
     pthread_mutex_init(&f->mu, NULL);
     f->reqs = calloc(MAX_REQS, sizeof *f->reqs);
@@ -179,13 +218,16 @@ http_fake *hf_start(const char *cert, const char *key, hf_handler handler, void 
     if (cert) {
         f->cert_pem = slurp(cert);
         f->key_pem = slurp(key);
+        f->ca_pem = ca ? slurp(ca) : NULL;   /* a trust list makes MHD ask for a certificate */
         flags |= MHD_USE_TLS;
     }
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     f->d = MHD_start_daemon(flags, 0, NULL, NULL, on_access, f, MHD_OPTION_NOTIFY_COMPLETED,
                             mhd_upload_done, f, MHD_OPTION_SOCK_ADDR, &sa,
                             cert ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, f->key_pem,
-                            MHD_OPTION_HTTPS_MEM_CERT, f->cert_pem, MHD_OPTION_END);
+                            MHD_OPTION_HTTPS_MEM_CERT, f->cert_pem,
+                            f->ca_pem ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, f->ca_pem,
+                            MHD_OPTION_END);
     const union MHD_DaemonInfo *i =
         f->d ? MHD_get_daemon_info(f->d, MHD_DAEMON_INFO_BIND_PORT) : NULL;
     f->port = i ? i->port : 0;
@@ -210,6 +252,7 @@ void hf_stop(http_fake *f)
     free(f->reqs);
     free(f->cert_pem);
     free(f->key_pem);
+    free(f->ca_pem);
     pthread_mutex_destroy(&f->mu);
     free(f);
 }
@@ -217,6 +260,14 @@ void hf_stop(http_fake *f)
 int hf_port(const http_fake *f)
 {
     return f->port;
+}
+
+size_t hf_refused(http_fake *f)
+{
+    pthread_mutex_lock(&f->mu);
+    size_t n = f->refused;
+    pthread_mutex_unlock(&f->mu);
+    return n;
 }
 
 size_t hf_count(http_fake *f)
@@ -261,6 +312,7 @@ int hf_get(http_fake *f, size_t i, hf_req *out)
         memcpy(out->body, r->body, r->body_len + 1);
         out->body_len = r->body_len;
         out->t_ms = r->t_ms;
+        memcpy(out->client_cn, r->client_cn, sizeof out->client_cn);
         rc = 0;
     }
     pthread_mutex_unlock(&f->mu);

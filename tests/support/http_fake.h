@@ -1,6 +1,7 @@
 /* A scriptable HTTP(S) server for tests of jobs that call out (webhook and Slack receivers,
  * the Dragonfly- and Kraken-shaped preheat fakes, a forward proxy): libmicrohttpd on a free
- * loopback port, plain or TLS (GnuTLS, with a PEM key pair such as hf_make_cert makes).
+ * loopback port, plain or TLS (GnuTLS, with a PEM key pair such as hf_make_cert makes),
+ * optionally requiring client certificates (hf_start_mtls).
  * It records every request — method, target, headers in arrival order, body — and answers
  * each with what the test's handler says (status, body, content type, a delay). The
  * handler runs on the server's threads: it must only read the request and its own state
@@ -19,6 +20,7 @@ typedef struct hf_req {
     char *body;          /* NUL-terminated; may hold NUL bytes (see body_len) */
     size_t body_len;
     long long t_ms;      /* arrival, CLOCK_MONOTONIC milliseconds (wait_now_ms) */
+    char client_cn[128]; /* hf_start_mtls: the CN of the client's verified certificate */
 } hf_req;
 
 typedef struct hf_reply {
@@ -37,6 +39,14 @@ typedef struct http_fake http_fake;
 /* Starts a server; cert/key are PEM file paths for TLS, or NULL for plain HTTP. handler
  * NULL → 200 with an empty body. NULL if it could not start. */
 http_fake *hf_start(const char *cert, const char *key, hf_handler handler, void *ud);
+/* hf_start over TLS asking every client for a certificate, checked by the fake itself
+ * (GnuTLS, against the CAs of the PEM file ca) on each request, as a Harbor component with
+ * INTERNAL_VERIFY_CLIENT_CERT on: a request without one, or with one that does not verify,
+ * is dropped unanswered and unrecorded, and counted by hf_refused. */
+http_fake *hf_start_mtls(const char *cert, const char *key, const char *ca, hf_handler handler,
+                         void *ud);
+/* Requests hf_start_mtls's check dropped. */
+size_t hf_refused(http_fake *f);
 /* Stops (ending delayed answers) and frees; NULL is a no-op. */
 void hf_stop(http_fake *f);
 int hf_port(const http_fake *f);
