@@ -11,6 +11,7 @@
 /* Longest piece of server text put on an error line. */
 #define REPORT_TEXT_MAX 400
 
+__attribute__((format(printf, 1, 0)))
 static void vline(const char *fmt, va_list ap)
 {
     fputs("berth: ", stderr);

@@ -37,6 +37,7 @@ struct embedded_redis {
     unsigned restarts;
 };
 
+__attribute__((format(printf, 3, 4)))
 static void say(embedded_redis *r, berth_log_level lvl, const char *fmt, ...)
 {
     if (!r->log)

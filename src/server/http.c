@@ -363,6 +363,8 @@ const char *http_req_header(const http_req *req, const char *name)
     return MHD_lookup_connection_value(req->conn_, MHD_HEADER_KIND, name);
 }
 
+/* MHD's own format strings: the attribute tells the compiler so */
+__attribute__((format(printf, 2, 0)))
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     http_server *s = cls;

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <sys/wait.h>
 
+__attribute__((format(printf, 3, 0)))
 static int vrun(char *out, size_t outlen, const char *fmt, va_list ap, char *cmd, size_t cmdlen)
 {
     int n = vsnprintf(cmd, cmdlen, fmt, ap);
