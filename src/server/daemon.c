@@ -403,6 +403,8 @@ static int start_api(daemon_t *d, const char *secret, const char *host, char *er
     if (rc == 0 && tls.client_ca)
         LOG(d, BERTH_LOG_INFO, "mTLS enabled: clients need a certificate signed by a CA of %s",
             tls.client_ca_path);
+    if (rc == 0 && daemon_tls_warning(c))
+        LOG(d, BERTH_LOG_WARNING, "%s", daemon_tls_warning(c));
     daemon_tls_free(&tls);
     if (rc == 0)
         LOG(d, BERTH_LOG_INFO, "berthd listening on %s://%s:%d%s", c->protocol, host,

@@ -102,6 +102,16 @@ int daemon_tls_load(const berth_config *c, daemon_tls *out, char *err, size_t er
     return 0;
 }
 
+const char *daemon_tls_warning(const berth_config *c)
+{
+    internal_tls t;
+    internal_tls_from_env(&t);
+    if (t.verify_client && !https(c))
+        return "INTERNAL_VERIFY_CLIENT_CERT is true but berthd serves http: clients are not "
+               "asked for certificates (as Harbor); berthd still presents its own";
+    return NULL;
+}
+
 void daemon_tls_free(daemon_tls *t)
 {
     if (t->key)

@@ -28,4 +28,7 @@ int daemon_tls_load(const berth_config *c, daemon_tls *out, char *err, size_t er
 
 void daemon_tls_free(daemon_tls *t);
 
+/* A line for the log when the settings do less than they seem to, else NULL. */
+const char *daemon_tls_warning(const berth_config *c);
+
 #endif

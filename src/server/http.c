@@ -373,6 +373,12 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     size_t n = strlen(msg);
     while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = '\0';
+    /* MHD says this of every failed handshake; with client certificates required the
+     * usual cause is a client without a trusted one, which the operator needs to read */
+    if (s->cfg.tls_client_ca_pem && strstr(msg, "handshake message out of context"))
+        snprintf(msg, sizeof msg, "TLS handshake failed: the client sent no certificate "
+                 "signed by a trusted CA (INTERNAL_VERIFY_CLIENT_CERT), or shares no TLS "
+                 "version or cipher with berthd");
     if (s->cfg.log)
         s->cfg.log(BERTH_LOG_WARNING, __FILE__, __LINE__, msg, s->cfg.log_userdata);
 }

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "http_client.h"
+#include "cli_run.h"
 #include "http_fake.h"
 #include "redis_fixture.h"
 #include "wait.h"
@@ -199,6 +200,26 @@ static void expect_refused(int port, const char *cert, const char *key)
     }
 }
 
+/* The berth CLI reaches an mTLS berthd with the same variables, and not without them. */
+static void expect_cli(int port)
+{
+    char addr[64], crt[160], key[160], ca[160];
+    snprintf(addr, sizeof addr, "https://127.0.0.1:%d", port);
+    snprintf(crt, sizeof crt, "INTERNAL_TLS_CERT_PATH=%s/core.crt", tmp);
+    snprintf(key, sizeof key, "INTERNAL_TLS_KEY_PATH=%s/core.key", tmp);
+    snprintf(ca, sizeof ca, "INTERNAL_TLS_TRUST_CA_PATH=%s/ca.crt", tmp);
+    const char *const env[] = {"INTERNAL_TLS_ENABLED=true", crt, key, ca, NULL};
+    cli_run_out r = cli_run_env(env, NULL, ARGS("--addr", addr, "--secret", "tls-secret", "stats"));
+    if (r.code != 0)
+        fprintf(stderr, "berth: %s\n", r.err.p ? r.err.p : "");
+    assert_int_equal(r.code, 0);
+    cli_run_free(&r);
+    const char *const no_cert[] = {"INTERNAL_TLS_ENABLED=true", ca, NULL};   /* trusts, no cert */
+    r = cli_run_env(no_cert, NULL, ARGS("--addr", addr, "--secret", "tls-secret", "stats"));
+    assert_int_not_equal(r.code, 0);
+    cli_run_free(&r);
+}
+
 static void test_client_cert_required(void **state)
 {
     (void)state;
@@ -213,6 +234,7 @@ static void test_client_cert_required(void **state)
     expect_refused(port, "other.crt", "other.key");    /* self-signed, untrusted */
     ok.tls12 = true;
     assert_true(get_stats(&ok));                      /* the CA's client, TLS 1.2 too */
+    expect_cli(port);
     stop(pid, fd);
 }
 
