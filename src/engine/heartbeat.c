@@ -172,7 +172,8 @@ static void reap(berth_engine *e, rconn *rc)
     rargs_free(&a);
 }
 
-/* Hung jobs and dead pools (sweep.lua): a pass of up to 10 pages per tick, a new pass a
+/* Harbor's reaper sync (unacknowledged hooks sent again, lost status writes, hung jobs) and
+ * dead pools (sweep.lua): a pass of up to 10 pages per tick, a new pass a
  * minute after the last one ended, the first right at start. */
 #define SWEEP_PAGE 100
 #define SWEEP_PAGES_PER_TICK 10
@@ -195,17 +196,25 @@ static void sweep(berth_engine *e, rconn *rc)
         rreply *r = rconn_eval(rc, SCRIPT_SWEEP, &a);
         rargs_free(&a);
         const char *cursor = NULL;
-        long long hung = 0, dead = 0, requeued = 0;
-        bool ok = rreply_array(rc, r, 4) == 0 &&
+        long long hung = 0, dead = 0, requeued = 0, refired = 0, synced = 0;
+        bool ok = rreply_array(rc, r, 6) == 0 &&
                   rreply_string(rc, rreply_at(r, 0), &cursor, NULL) == 0 &&
                   rreply_integer(rc, rreply_at(r, 1), &hung) == 0 &&
                   rreply_integer(rc, rreply_at(r, 2), &dead) == 0 &&
-                  rreply_integer(rc, rreply_at(r, 3), &requeued) == 0;
+                  rreply_integer(rc, rreply_at(r, 3), &requeued) == 0 &&
+                  rreply_integer(rc, rreply_at(r, 4), &refired) == 0 &&
+                  rreply_integer(rc, rreply_at(r, 5), &synced) == 0;
         if (ok) {
             snprintf(e->sweep_cursor, sizeof e->sweep_cursor, "%s", cursor);
             if (hung > 0)
                 BLOG_WARN(&e->log, "marked %lld hung job(s) Error (no update for %u h)", hung,
                           e->cfg.max_update_hours);
+            if (refired > 0)
+                BLOG_INFO(&e->log, "sent the status hook of %lld job(s) again (their status was "
+                          "never acknowledged)", refired);
+            if (synced > 0)
+                BLOG_WARN(&e->log, "set the status of %lld job(s) from their hook ack (a status "
+                          "write was lost)", synced);
             if (dead > 0)
                 BLOG_WARN(&e->log, "removed %lld dead worker pool(s)", dead);
             if (requeued > 0)

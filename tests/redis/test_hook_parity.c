@@ -16,7 +16,6 @@
 #include "test.h"
 
 #include <jansson.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +23,7 @@
 #include "berth/berth.h"
 #include "engine_fixture.h"
 #include "hook_receiver.h"
+#include "hooked_job.h"
 #include "wait.h"
 
 static redis_fixture rf;
@@ -34,46 +34,20 @@ static const char *str_of(const json_t *j)
     const char *s = json_string_value(j);
     return s ? s : "(none)";
 }
-static atomic_bool release_job;
-
-static int checkins_then_wait(berth_ctx *ctx, const char *params, void *ud)
-{
-    (void)params, (void)ud;
-    berth_ctx_checkin(ctx, "progress data: %30");
-    berth_ctx_checkin(ctx, "progress data: %60");
-    while (!atomic_load(&release_job) && !berth_ctx_sleep(ctx, 5))
-        ;
-    return 0;
-}
-
 static berth_engine *start_with(bool hooks)
 {
     berth_engine_config c = engine_fixture_config(&rf);
     c.hook_backoff_scale = 0.01;
     c.hooks_disabled = !hooks;
     return engine_fixture_start(&c, (berth_job_type[]){{.name = "HOOKED",
-                                                         .run = checkins_then_wait}, {0}});
+                                                         .run = hooked_job_run}, {0}});
 }
 
 static berth_engine *start(void)
 {
-    atomic_store(&release_job, false);
+    hooked_job_release(false);
     redis_fixture_flush(&rf);
     return start_with(true);
-}
-
-static char *launch(berth_engine *e, hook_receiver *hr)
-{
-    char url[128], err[256];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/service/notifications/tasks/7", hr_port(hr));
-    berth_stats *st = NULL;
-    assert_int_equal(berth_engine_launch(e, &(berth_launch){.name = "HOOKED",
-                                                           .params_json = "{\"image\":\"x\"}",
-                                                           .status_hook = url},
-                                         &st, err, sizeof err), 0);
-    char *id = strdup(st->id);
-    berth_stats_free(st);
-    return id;
 }
 
 /* The delivered payload with this status and no top-level check_in (a status event), or
@@ -99,9 +73,9 @@ static void test_last_checkin_in_metadata(void **state)
     (void)state;
     hook_receiver *hr = hr_start();
     berth_engine *e = start();
-    char *id = launch(e, hr);
+    char *id = hooked_job_launch(e, hr);
     assert_int_equal(hr_wait(hr, 3, 10000), 3);   /* Running, two check-ins */
-    atomic_store(&release_job, true);
+    hooked_job_release(true);
     assert_int_equal(hr_wait(hr, 4, 10000), 4);
     json_t *ev = status_event(hr, "Success");
     assert_non_null(ev);
@@ -125,14 +99,14 @@ static void test_metadata_survives_deleted_stats(void **state)
 {
     (void)state;
     hook_receiver *hr = hr_start();
-    atomic_store(&release_job, false);
+    hooked_job_release(false);
     redis_fixture_flush(&rf);
     berth_engine *e = start_with(false);
-    char *id = launch(e, hr);
+    char *id = hooked_job_launch(e, hr);
     assert_true(engine_fixture_wait_status(e, id, "Running", 10000));
     assert_true(redis_fixture_int(&rf, "HSET {t}:job_stats:%s upstream_job_id c0ffee00c0ffee00c0ffee00",
                                   id) == 1);
-    atomic_store(&release_job, true);
+    hooked_job_release(true);
     assert_true(engine_fixture_wait_status(e, id, "Success", 10000));
     berth_engine_stop(e);
     berth_engine_free(e);
@@ -161,8 +135,8 @@ static void test_redirect_followed(void **state)
     hook_receiver *hr = hr_start();
     hr_set_mode(hr, HR_REDIRECT);
     berth_engine *e = start();
-    atomic_store(&release_job, true);
-    char *id = launch(e, hr);
+    hooked_job_release(true);
+    char *id = hooked_job_launch(e, hr);
     assert_int_equal(hr_wait(hr, 4, 10000), 4);   /* each redirected once, then 200 */
     assert_true(hr_attempts(hr) >= 8);
     json_t *ev = status_event(hr, "Success");
@@ -191,10 +165,10 @@ static void test_outdated_only_before_retry(void **state)
 {
     (void)state;
     hook_receiver *hr = hr_start();
-    atomic_store(&release_job, true);
+    hooked_job_release(true);
     redis_fixture_flush(&rf);
     berth_engine *e = start_with(false);   /* records the events, delivers none */
-    char *id = launch(e, hr);
+    char *id = hooked_job_launch(e, hr);
     assert_true(engine_fixture_wait_status(e, id, "Success", 10000));
     berth_engine_stop(e);
     berth_engine_free(e);
@@ -207,7 +181,7 @@ static void test_outdated_only_before_retry(void **state)
     assert_int_equal(delivered_of(hr, id), 4);
     /* a second job whose first attempt fails; a newer ack appears before the retry */
     hr_set_mode(hr, HR_FAIL);
-    char *id2 = launch(e, hr);
+    char *id2 = hooked_job_launch(e, hr);
     assert_int_equal(hr_wait_attempts(hr, 5, 10000), 5);
     assert_true(redis_fixture_int(&rf, "HSET {t}:job_stats:%s ack "
                                   "{\"status\":\"Success\",\"revision\":9999999999,\"check_in_at\":0}",

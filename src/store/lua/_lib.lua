@@ -16,44 +16,77 @@ local function cas_allowed(stored, srev, target, rev)
   return srev == rev and (code(stored) < code(target) or stored == target)
 end
 
+-- Harbor's hook ack (spec §9.4) of a stats hash: {status, revision, check_in_at} or nil
+-- when there is none (an ack that does not decode reads as an empty one, older than any
+-- revision). ack_put writes it as Harbor's HookAckScript does (the same cjson table, so
+-- the same bytes).
+local function ack_get(skey)
+  local v = redis.call('HGET', skey, 'ack')
+  if not v then return nil end
+  local ok, a = pcall(cjson.decode, v)
+  if not ok or type(a) ~= 'table' then a = {} end
+  return {status = tostring(a.status or ''), revision = tonumber(a.revision) or 0,
+          check_in_at = tonumber(a.check_in_at) or 0}
+end
+
+local function ack_put(skey, status, rev, cat)
+  redis.call('HSET', skey, 'ack', cjson.encode({['status'] = status, ['revision'] = rev,
+                                                ['check_in_at'] = cat}))
+end
+
 -- Append a status event to the durable hook outbox (delivered by the hook dispatcher),
 -- in the same script as the change it reports. The event carries the job's stats as they
--- are now (fields 'h.<name>', all but the parameters and the ack), so its metadata is the
--- job's at the event, as Harbor's tracker sends it, even if the stats hash has expired or
--- been deleted by the time the event is delivered. A status event of a run that checked in
--- also carries the last check-in message (Harbor's tracker keeps it in memory; the stats
--- hash does not hold it, Berth's check-in list does: {ns}:berth:checkins:<id>). Bounded: at HOOK_OUTBOX_MAX undelivered
--- events new ones are counted in {ns}:berth:hooks:dropped instead (the oldest, already
--- waiting, are kept; docs/hooks.md).
+-- are now (fields 'h.<name>', all but the parameters), so its metadata is the job's at
+-- the event, as Harbor's tracker sends it, even if the stats hash has expired or been
+-- deleted by the time the event is delivered. Which tracker Harbor sends it from decides
+-- two fields (`loaded`):
+--  * a run's events (Running, check-ins, its final status: loaded false) come from the
+--    tracker its worker loaded before the run started, when the job had no ack (a fresh
+--    job) or only its previous revision's, which Berth has dropped at the reset: no `ack`;
+--    and that tracker holds the run's last check-in message (Berth's check-in list,
+--    {ns}:berth:checkins:<id>, has it; the stats hash does not);
+--  * an API stop, an unschedule and the sweep (loaded true) load the stats first: `ack`
+--    is the stored one, and there is no check-in message (Load blanks it).
+-- 't' is the event's check_in_at as its metadata says (the check-in's time, or the job's
+-- last check-in): Harbor acks that value and compares it in its outdated check.
+-- Bounded: at HOOK_OUTBOX_MAX undelivered events new ones are counted in
+-- {ns}:berth:hooks:dropped instead (the oldest, already waiting, are kept; docs/hooks.md).
 local HOOK_OUTBOX_MAX = 1000000
-local function hook(id, status, rev, url, checkin, checkin_at)
-  if url and url ~= '' then
-    local key = P .. 'berth:hooks'
-    if redis.call('XLEN', key) >= HOOK_OUTBOX_MAX then
-      redis.call('INCR', P .. 'berth:hooks:dropped')
-      return
-    end
-    local args = {'j', id, 's', status, 'r', rev, 'u', url, 'c', checkin or '',
-                  't', checkin_at or 0, 'at', NOW}
-    local h = redis.call('HGETALL', P .. 'job_stats:' .. id)
-    local last_at = false
-    for f = 1, #h, 2 do
-      if h[f] ~= 'parameters' and h[f] ~= 'ack' and h[f] ~= 'check_in' then
-        args[#args + 1] = 'h.' .. h[f]
-        args[#args + 1] = h[f + 1]
-      end
-      if h[f] == 'check_in_at' then last_at = h[f + 1] end
-    end
-    if (checkin or '') == '' and last_at then
-      local last = redis.call('LINDEX', P .. 'berth:checkins:' .. id, 0)
-      local at, msg = string.match(last or '', '^(%d+) (.*)$')
-      if at == last_at then
-        args[#args + 1] = 'h.check_in'
-        args[#args + 1] = msg
-      end
-    end
-    redis.call('XADD', key, '*', unpack(args))
+local function hook(id, status, rev, url, checkin, checkin_at, loaded)
+  if not url or url == '' then return end
+  local key = P .. 'berth:hooks'
+  if redis.call('XLEN', key) >= HOOK_OUTBOX_MAX then
+    redis.call('INCR', P .. 'berth:hooks:dropped')
+    return
   end
+  local skey = P .. 'job_stats:' .. id
+  local h = redis.call('HGETALL', skey)
+  local snap, last_at = {}, false
+  for f = 1, #h, 2 do
+    if h[f] ~= 'parameters' and h[f] ~= 'ack' and h[f] ~= 'check_in' then
+      snap[#snap + 1] = 'h.' .. h[f]
+      snap[#snap + 1] = h[f + 1]
+    end
+    if h[f] == 'check_in_at' then last_at = h[f + 1] end
+  end
+  local cat = tonumber(checkin_at) or 0
+  if cat == 0 then cat = tonumber(last_at) or 0 end
+  local args = {'j', id, 's', status, 'r', rev, 'u', url, 'c', checkin or '', 't', cat, 'at', NOW}
+  for i = 1, #snap do args[#args + 1] = snap[i] end
+  local a = loaded and ack_get(skey)
+  if a then
+    args[#args + 1] = 'h.ack'
+    args[#args + 1] = cjson.encode(a)
+  end
+  if not loaded and (checkin or '') == '' and last_at then
+    local last = redis.call('LINDEX', P .. 'berth:checkins:' .. id, 0)
+    local at, msg = string.match(last or '', '^(%d+) (.*)$')
+    if at == last_at then
+      args[#args + 1] = 'h.check_in'
+      args[#args + 1] = msg
+    end
+  end
+  redis.call('XADD', key, '*', unpack(args))
 end
 
 -- Final-status bookkeeping: TTL on the stats, in-progress counter (spec §5.5). A job with
@@ -72,17 +105,24 @@ local function finalize(skey, id, status, url)
   end
 end
 
--- Status compare-and-set with all its side effects. Returns 'ok' or the stored status
--- (false when the hash is missing and the write was refused, which cannot happen).
-local function set_status(id, target, rev, checkin)
+-- Status compare-and-set with its bookkeeping, without a hook (Harbor's
+-- UpdateStatusWithRetry). Returns 'ok' or the stored status (false when the hash is
+-- missing and the write was refused, which cannot happen), and the hook URL.
+local function write_status(id, target, rev)
   local skey = P .. 'job_stats:' .. id
   local st = redis.call('HMGET', skey, 'status', 'revision', 'web_hook_url')
   local stored, srev = st[1], tonumber(st[2]) or 0
-  if not cas_allowed(stored, srev, target, rev) then return stored end
+  if not cas_allowed(stored, srev, target, rev) then return stored, st[3] end
   redis.call('HSET', skey, 'status', target, 'update_time', NOW)
   if is_final(target) then finalize(skey, id, target, st[3]) end
-  hook(id, target, rev, st[3], checkin, 0)
-  return 'ok'
+  return 'ok', st[3]
+end
+
+-- Status compare-and-set with all its side effects, the hook included (`loaded`: see hook()).
+local function set_status(id, target, rev, checkin, loaded)
+  local res, url = write_status(id, target, rev)
+  if res == 'ok' then hook(id, target, rev, url, checkin, 0, loaded) end
+  return res
 end
 
 -- Wake idle fetchers (they subscribe to the wake channel) only when one is idle, so a

@@ -1,5 +1,7 @@
 -- Settle hook events. ARGV: prefix, now, count, then 7 per event:
 --   stream id, job id, status, revision, check_in_at, outcome, reason
+--   (check_in_at: the event's metadata check_in_at, the check-in's time or the job's last
+--   check-in, which Harbor's agent acks)
 -- outcome 'A' delivered: Harbor's ack (spec §9.4) is written when allowed (an ack exists
 --   and (its revision is older, or same revision and its status code <= the event's, or
 --   same revision and check_in_at != 0); or no ack and the stored revision <= the event's),
@@ -15,18 +17,15 @@ for k = 0, n - 1 do
   local rev, cat, outcome, reason = tonumber(ARGV[b + 3]), tonumber(ARGV[b + 4]), ARGV[b + 5], ARGV[b + 6]
   if outcome == 'A' then
     local skey = P .. 'job_stats:' .. id
-    local st = redis.call('HMGET', skey, 'ack', 'revision')
+    local a = ack_get(skey)
     local allowed
-    if st[1] then
-      local ok, a = pcall(cjson.decode, st[1])
-      a = ok and type(a) == 'table' and a or {}
-      local arev = tonumber(a.revision) or 0
-      allowed = arev < rev or (arev == rev and (code(a.status) <= code(status) or cat ~= 0))
+    if a then
+      allowed = a.revision < rev or (a.revision == rev and (code(a.status) <= code(status) or cat ~= 0))
     else
-      allowed = (tonumber(st[2]) or 0) <= rev
+      allowed = (tonumber(redis.call('HGET', skey, 'revision')) or 0) <= rev
     end
     if allowed and redis.call('EXISTS', skey) == 1 then
-      redis.call('HSET', skey, 'ack', cjson.encode({status = status, revision = rev, check_in_at = cat}))
+      ack_put(skey, status, rev, cat)
       if is_final(status) then
         local ip = P .. 'job_track:inprogress'
         if redis.call('HINCRBY', ip, id, -1) <= 0 then redis.call('HDEL', ip, id) end

@@ -11,16 +11,12 @@ for k = 0, n - 1 do
   local id, status, rev, cat = ARGV[b + 1], ARGV[b + 2], tonumber(ARGV[b + 3]), tonumber(ARGV[b + 4])
   local skey = P .. 'job_stats:' .. id
   local old = 0
-  local ack = redis.call('HGET', skey, 'ack')
-  if ack then
-    local ok, a = pcall(cjson.decode, ack)
-    if ok and type(a) == 'table' then
-      local arev = tonumber(a.revision) or 0
-      if arev > rev then old = 1
-      elseif arev == rev then
-        local ac, ec = code(a.status), code(status)
-        if ac > ec or (ac == ec and (tonumber(a.check_in_at) or 0) >= cat) then old = 1 end
-      end
+  local a = ack_get(skey)
+  if a then
+    if a.revision > rev then old = 1
+    elseif a.revision == rev then
+      local ac, ec = code(a.status), code(status)
+      if ac > ec or (ac == ec and a.check_in_at >= cat) then old = 1 end
     end
   end
   out[#out + 1] = {old, redis.call('HGETALL', skey)}

@@ -16,7 +16,7 @@ if not n then
   end
 end
 if not n and not st[1] then return 'missing' end
-if st[1] and not is_final(st[1]) then set_status(pid, 'Stopped', tonumber(st[2]) or 0, '') end
+if st[1] and not is_final(st[1]) then set_status(pid, 'Stopped', tonumber(st[2]) or 0, '', true) end
 for _, eid in ipairs(redis.call('ZRANGEBYSCORE', P .. 'executions:' .. pid, 0, '+inf')) do
   local es = redis.call('HMGET', P .. 'job_stats:' .. eid, 'status', 'revision', 'run_at')
   if es[1] == 'Scheduled' and es[3] then
@@ -26,7 +26,7 @@ for _, eid in ipairs(redis.call('ZRANGEBYSCORE', P .. 'executions:' .. pid, 0, '
     end
   end
   if es[1] == 'Pending' or es[1] == 'Scheduled' or es[1] == 'Running' then
-    set_status(eid, 'Stopped', tonumber(es[2]) or 0, '')
+    set_status(eid, 'Stopped', tonumber(es[2]) or 0, '', true)
     redis.call('PUBLISH', P .. 'berth:control', 'stop ' .. eid)
   end
 end

@@ -56,7 +56,7 @@ local function stop_one(eid)
     rev = rev + 1
     redis.call('HSET', skey, 'revision', rev)
   end
-  return set_status(eid, 'Stopped', rev, '') == 'ok'
+  return set_status(eid, 'Stopped', rev, '', true) == 'ok'
 end
 
 local function stop(qkey, max)

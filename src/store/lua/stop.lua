@@ -29,12 +29,12 @@ if st[1] == 'Error' then
   -- Berth removes the retry and records Stopped as the outcome of a new revision.
   if drop('retry', st[4]) == 0 then return 'final' end
   rev = rev + 1
-  set_status(id, 'Stopped', rev, '')
+  set_status(id, 'Stopped', rev, '', true)
   redis.call('HSET', skey, 'revision', rev)
 elseif is_final(st[1]) then
   return 'final'
 end
-set_status(id, 'Stopped', rev, '')
+set_status(id, 'Stopped', rev, '', true)
 drop('scheduled', st[3])
 drop('retry', st[4])
 release_unique(ukey, id)
