@@ -180,11 +180,54 @@ static berth_stats *reply_stats(const berth_launch *l, const prepared *p, int64_
     return s;
 }
 
-/* Runs enqueue.lua for n prepared jobs; results[i] = 0 or BERTH_EDUP (holder in holders[i]).
- * BERTH_EREDIS when Redis cannot be reached or refuses the script; for a refusal (an error
- * reply: OOM past maxmemory, a read-only replica...) why gets Redis's text, else "". */
+/* Runs enqueue.lua with a (its header: prefix, now, count n, then n jobs) and returns its
+ * reply, an array of n answers, or NULL with *err: BERTH_ENOMEM, or BERTH_EREDIS when Redis
+ * cannot be reached or refuses the script; for a refusal (an error reply: OOM past
+ * maxmemory, a read-only replica...) why gets Redis's text, else "". The script is one
+ * atomic call: every job in it is written, or none. */
+static rreply *run_script(berth_engine *e, const rargs *a, size_t n, int *err, char *why,
+                          size_t whylen)
+{
+    if (a->err) {
+        *err = BERTH_ENOMEM;
+        return NULL;
+    }
+    rconn *rc = NULL;
+    *err = engine_conn_take(e, &rc);
+    rreply *r = rc ? rconn_eval(rc, SCRIPT_ENQUEUE, a) : NULL;
+    if (whylen)
+        why[0] = '\0';
+    if (*err == BERTH_ENOMEM || (rc && !r && rc->nomem)) {
+        *err = BERTH_ENOMEM;
+    } else if (!rc || rreply_array(rc, r, n) != 0) {
+        /* an outage is said once by rhealth, and the API logs each refused request */
+        BLOG(&e->log, r ? BERTH_LOG_ERROR : BERTH_LOG_DEBUG, "enqueue failed: %s",
+             rc ? rc->err : "no redis connection");
+        if (rreply_is_error(r) && whylen)
+            snprintf(why, whylen, "%s", rc->err);
+        *err = BERTH_EREDIS;
+    }
+    engine_conn_put(e, rc);
+    if (*err) {
+        rreply_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+/* Job i's answer in the script's reply: 0, or BERTH_EDUP with the holder's id. */
+static int job_result(const rreply *r, size_t i, char holder[128])
+{
+    const char *res = rreply_str(rreply_at(r, i));
+    res = res ? res : "";
+    if (holder)
+        snprintf(holder, 128, "%s", strncmp(res, "dup:", 4) == 0 ? res + 4 : "");
+    return strncmp(res, "dup", 3) == 0 ? BERTH_EDUP : 0;
+}
+
+/* Runs enqueue.lua for n prepared jobs; results[i] = 0 or BERTH_EDUP. */
 static int submit(berth_engine *e, const berth_launch *ls, const prepared *ps, size_t n,
-                  int64_t now, int *results, char (*holders)[128], char *why, size_t whylen)
+                  int64_t now, int *results)
 {
     rargs a;
     rargs_init(&a);
@@ -193,37 +236,95 @@ static int submit(berth_engine *e, const berth_launch *ls, const prepared *ps, s
     rargs_addi(&a, (long long)n);
     for (size_t i = 0; i < n; i++)
         add_job(e, &a, &ls[i], &ps[i], now);
-    if (a.err) {
-        rargs_free(&a);
-        return BERTH_ENOMEM;
-    }
-    rconn *rc = NULL;
-    int err = engine_conn_take(e, &rc);
-    rreply *r = rc ? rconn_eval(rc, SCRIPT_ENQUEUE, &a) : NULL;
-    if (whylen)
-        why[0] = '\0';
-    if (err == BERTH_ENOMEM || (rc && !r && rc->nomem)) {
-        err = BERTH_ENOMEM;
-    } else if (!rc || rreply_array(rc, r, n) != 0) {
-        /* an outage is said once by rhealth, and the API logs each refused request */
-        BLOG(&e->log, r ? BERTH_LOG_ERROR : BERTH_LOG_DEBUG, "enqueue failed: %s",
-             rc ? rc->err : "no redis connection");
-        if (rreply_is_error(r) && whylen)
-            snprintf(why, whylen, "%s", rc->err);
-        err = BERTH_EREDIS;
-    } else {
-        for (size_t i = 0; i < n; i++) {
-            const char *res = rreply_str(rreply_at(r, i));
-            res = res ? res : "";
-            results[i] = strncmp(res, "dup", 3) == 0 ? BERTH_EDUP : 0;
-            if (holders)
-                snprintf(holders[i], sizeof holders[i], "%s", strncmp(res, "dup:", 4) == 0 ? res + 4 : "");
-        }
-    }
+    int err = 0;
+    rreply *r = run_script(e, &a, n, &err, NULL, 0);
+    for (size_t i = 0; r && i < n; i++)
+        results[i] = job_result(r, i, NULL);
     rreply_free(r);
-    engine_conn_put(e, rc);
     rargs_free(&a);
     return err;
+}
+
+/* One single launch waiting in the coalescer (coalesce.h). Its caller builds its part of
+ * the script's arguments before it queues, so the sender only joins the parts. */
+typedef struct launch_wait {
+    coalesce_item item;   /* first: the coalescer's item pointer is the launch_wait's */
+    rargs args;           /* this job's arguments (add_job) */
+    int rc;               /* the batch's: 0, BERTH_EREDIS or BERTH_ENOMEM */
+    int result;           /* 0 or BERTH_EDUP */
+    char holder[128];     /* the unique key's holder when BERTH_EDUP */
+    char why[256];        /* Redis's refusal, when it refused the script */
+} launch_wait;
+
+/* The batch's arguments: the header, owned by a, then every waiter's strings, borrowed
+ * (send_waits gives them back before freeing a). */
+static void join_waits(berth_engine *e, coalesce_item **items, size_t n, rargs *a)
+{
+    rargs_init(a);
+    rargs_adds(a, e->prefix);
+    rargs_addi(a, clock_wall_s());
+    rargs_addi(a, (long long)n);
+    size_t total = (size_t)a->argc;
+    for (size_t i = 0; i < n; i++) {
+        const rargs *w = &((launch_wait *)items[i])->args;
+        if (w->err)
+            a->err = w->err;
+        total += (size_t)w->argc;
+    }
+    char **argv = a->err ? NULL : berth_realloc(a->argv, total * sizeof *argv);
+    if (argv)
+        a->argv = argv;
+    size_t *lens = argv ? berth_realloc(a->lens, total * sizeof *lens) : NULL;
+    if (lens)
+        a->lens = lens;
+    if (!argv || !lens) {
+        a->err = a->err ? a->err : BERTH_ENOMEM;
+        return;
+    }
+    a->cap = (int)total;
+    for (size_t i = 0; i < n; i++) {
+        const rargs *w = &((launch_wait *)items[i])->args;
+        memcpy(a->argv + a->argc, w->argv, (size_t)w->argc * sizeof *argv);
+        memcpy(a->lens + a->argc, w->lens, (size_t)w->argc * sizeof *lens);
+        a->argc += w->argc;
+    }
+}
+
+/* coalesce_send_fn: one script call for the waiting launches; each gets its own answer,
+ * or all get the same failure (the script is atomic: nothing of the batch was written, or
+ * the connection broke after it ran in full). */
+static void send_waits(coalesce_item **items, size_t n, void *ud)
+{
+    berth_engine *e = ud;
+    rargs a;
+    join_waits(e, items, n, &a);
+    int err = 0;
+    char why[256] = "";
+    rreply *r = run_script(e, &a, n, &err, why, sizeof why);
+    for (size_t i = 0; i < n; i++) {
+        launch_wait *w = (launch_wait *)items[i];
+        w->rc = err;
+        snprintf(w->why, sizeof w->why, "%s", why);
+        w->result = r ? job_result(r, i, w->holder) : 0;
+    }
+    rreply_free(r);
+    a.argc = 3;   /* only the header is a's own */
+    rargs_free(&a);
+}
+
+/* Sends one prepared launch through the coalescer; 0 or BERTH_EDUP in *result. */
+static int submit_one(berth_engine *e, const berth_launch *l, const prepared *p, int64_t now,
+                      int *result, char holder[128], char *why, size_t whylen)
+{
+    launch_wait w = {.rc = 0};
+    rargs_init(&w.args);
+    add_job(e, &w.args, l, p, now);
+    coalesce_run(&e->launches, &w.item, send_waits, e);
+    *result = w.result;
+    snprintf(holder, 128, "%s", w.holder);
+    snprintf(why, whylen, "%s", w.why);
+    rargs_free(&w.args);
+    return w.rc;
 }
 
 /* Periodic launches store a policy, through the periodic part (periodic.h). */
@@ -247,7 +348,7 @@ int berth_engine_launch(berth_engine *e, const berth_launch *l, berth_stats **ou
     int64_t now = clock_wall_s();
     int result = 0;
     char holder[1][128] = {""}, why[256] = "";
-    if (rc == 0 && (rc = submit(e, l, &p, 1, now, &result, holder, why, sizeof why)) ==
+    if (rc == 0 && (rc = submit_one(e, l, &p, now, &result, holder[0], why, sizeof why)) ==
                        BERTH_ENOMEM)
         snprintf(err, errlen, "out of memory building the launch");
     if (rc == BERTH_EREDIS && why[0])     /* Redis answered, with a refusal: say which */
@@ -287,7 +388,7 @@ int berth_engine_launch_batch(berth_engine *e, const berth_launch *ls, size_t n,
     for (; i < n && rc == 0; i++)
         rc = prepare(e, &ls[i], &ps[i], err, sizeof err);
     if (rc == 0)
-        rc = submit(e, ls, ps, n, clock_wall_s(), res, NULL, NULL, 0);
+        rc = submit(e, ls, ps, n, clock_wall_s(), res);
     for (size_t k = 0; k < n; k++) {
         if (ids_out && rc == 0)
             memcpy(ids_out[k], ps[k].id, 25);

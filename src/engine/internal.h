@@ -30,8 +30,9 @@
  * The handle holds its parts by value, each with one owner and its own lock (the rule is at
  * the top of each part's header): the worker pool (slots.h), the runs this node holds
  * (leases.h), the API connection pool (store/pool.h), the status-retry list
- * (status_retry.h), the fetcher's waker (waker.h), the two queues (fifo.h) and the memory
- * reading (memguard.h); it owns its periodic part (periodic.h) by pointer. The fields
+ * (status_retry.h), the fetcher's waker (waker.h), the two queues (fifo.h), the memory
+ * reading (memguard.h) and the launch coalescer (coalesce.h); it owns its periodic part
+ * (periodic.h) by pointer. The fields
  * below the parts are set before the threads start and read-only after, or atomic, or say
  * their rule. docs/design-notes.md draws the map. */
 #ifndef BERTH_ENGINE_INTERNAL_H
@@ -43,6 +44,7 @@
 #include "berth/berth.h"
 #include "berth/metrics.h"
 #include "berth/tracker.h"
+#include "engine/coalesce.h"
 #include "engine/fifo.h"
 #include "engine/leases.h"
 #include "engine/memguard.h"
@@ -81,6 +83,7 @@ struct berth_engine {
     status_retry retry;          /* status changes waiting for Redis to come back */
     rpool pool;                  /* API callers' connections (store/pool.h) */
     memguard_cache memguard;     /* the last Redis memory reading */
+    coalescer launches;          /* single launches sharing script calls (coalesce.h) */
     period *periodic;            /* the periodic part (periodic.h); NULL unless enabled */
 
     atomic_uint_fast64_t run_us_ewma; /* recent run time, decides prefetching */

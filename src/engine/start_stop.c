@@ -229,6 +229,7 @@ void berth_engine_free(berth_engine *e)
     waker_destroy(&e->wake);
     status_retry_destroy(&e->retry);
     memguard_cache_destroy(&e->memguard);
+    coalesce_destroy(&e->launches);
     pthread_mutex_destroy(&e->tick_mu);
     pthread_cond_destroy(&e->tick_cv);
     pthread_mutex_destroy(&e->stop_mu);

@@ -23,7 +23,9 @@ for k = 1, n do
   local first = i + 6
   i = first + tonumber(ARGV[i + 5]) * 2
   if ukey ~= '' and not redis.call('SET', ukey, id, 'NX', 'EX', 86400) then
-    out[k] = 'dup:' .. (redis.call('GET', ukey) or '')
+    -- pcall: a key of another type there must not fail the batch half-written
+    local holder = redis.pcall('GET', ukey)
+    out[k] = 'dup:' .. (type(holder) == 'string' and holder or '')
   else
     redis.call('HSET', P .. 'job_stats:' .. id, unpack(ARGV, first, i - 1))
     track[#track + 1] = id

@@ -1,0 +1,45 @@
+/* The coalescer: concurrent single launches (API threads calling berth_engine_launch at
+ * once) share one enqueue script call instead of one round trip each — a group commit.
+ * A caller whose launch finds no batch in flight sends at once (a lone launch waits for
+ * nobody, so light load pays nothing); launches that arrive while a batch is in flight
+ * queue up, and the first of them sends them all together when that batch is answered.
+ *
+ * Owner: each item belongs to its caller, on its stack, until coalesce_run returns; the
+ * caller that sends a batch (the leader) writes every item's outcome through the send
+ * function. Lock rule: mu guards the pending list, busy and every item's done flag; send
+ * runs without it. */
+#ifndef BERTH_ENGINE_COALESCE_H
+#define BERTH_ENGINE_COALESCE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define COALESCE_MAX 256   /* launches per script call: bounds one script's run time */
+
+typedef struct coalesce_item {
+    struct coalesce_item *next;
+    bool done;               /* its batch was answered (or failed): the outcome is written */
+} coalesce_item;
+
+/* Sends items[0..n) as one batch and writes each one's outcome into the struct that
+ * embeds it. Runs on the leader's thread without the lock. */
+typedef void (*coalesce_send_fn)(coalesce_item **items, size_t n, void *ud);
+
+typedef struct coalescer {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;       /* broadcast when a batch is answered */
+    coalesce_item *head, *tail;  /* waiting to be sent, in arrival order */
+    bool busy;               /* a batch is in flight */
+} coalescer;
+
+void coalesce_init(coalescer *c);
+void coalesce_destroy(coalescer *c);
+/* Launches waiting for a batch (not the one in flight): for tests and monitoring. */
+size_t coalesce_pending(coalescer *c);
+/* True while a batch is being sent (tests). */
+bool coalesce_in_flight(coalescer *c);
+/* Returns once it has been sent, alone or in a batch, by this thread or another. */
+void coalesce_run(coalescer *c, coalesce_item *it, coalesce_send_fn send, void *ud);
+
+#endif

@@ -1,0 +1,179 @@
+/* The launch coalescer (src/engine/coalesce.c) alone: a lone launch is sent at once and
+ * alone; launches that arrive while a batch is in flight are sent together, each with its
+ * own outcome; more than COALESCE_MAX waiting go in several batches, none lost. The send
+ * function here stands in for the enqueue script (tests/redis/test_enqueue_coalesce.c runs
+ * the real one): it records the batches and can hold one in flight until the test
+ * releases it, which is how the test knows that the others queued behind it. */
+#include "test.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "engine/coalesce.h"
+#include "wait.h"
+
+#define MAXB 64
+
+typedef struct job {
+    coalesce_item item;   /* first, as in enqueue.c */
+    int value;            /* what the caller asks */
+    int answer;           /* what the sender wrote back: value * 10 */
+    int batch;            /* which batch it went in */
+} job;
+
+static coalescer co;
+static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
+static bool hold;            /* the next batch waits in send until released */
+static atomic_bool holding;  /* a batch is waiting in send */
+static atomic_int batches;
+static size_t sizes[MAXB];
+static atomic_int overlaps;   /* a send ran while another ran: must stay 0 */
+static atomic_int in_send;
+
+static void fake_send(coalesce_item **items, size_t n, void *ud)
+{
+    (void)ud;
+    if (atomic_fetch_add(&in_send, 1) != 0)
+        atomic_fetch_add(&overlaps, 1);
+    int b = atomic_fetch_add(&batches, 1);
+    if (b < MAXB)
+        sizes[b] = n;
+    pthread_mutex_lock(&gate_mu);
+    if (hold) {
+        hold = false;
+        atomic_store(&holding, true);
+        while (atomic_load(&holding))
+            pthread_cond_wait(&gate_cv, &gate_mu);
+    }
+    pthread_mutex_unlock(&gate_mu);
+    for (size_t i = 0; i < n; i++) {
+        job *j = (job *)items[i];
+        j->answer = j->value * 10;
+        j->batch = b;
+    }
+    atomic_fetch_sub(&in_send, 1);
+}
+
+static void release(void)
+{
+    pthread_mutex_lock(&gate_mu);
+    atomic_store(&holding, false);
+    pthread_cond_broadcast(&gate_cv);
+    pthread_mutex_unlock(&gate_mu);
+}
+
+static void *launcher(void *arg)
+{
+    job *j = arg;
+    coalesce_run(&co, &j->item, fake_send, NULL);
+    return NULL;
+}
+
+static bool is_holding(void *arg)
+{
+    (void)arg;
+    return atomic_load(&holding);
+}
+
+static size_t want_pending;
+static bool pending_reached(void *arg)
+{
+    (void)arg;
+    return coalesce_pending(&co) == want_pending;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    coalesce_init(&co);
+    atomic_store(&batches, 0);
+    atomic_store(&overlaps, 0);
+    hold = false;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    coalesce_destroy(&co);
+    return 0;
+}
+
+static void lone_launch_is_sent_at_once(void **state)
+{
+    (void)state;
+    job j = {.value = 7};
+    coalesce_run(&co, &j.item, fake_send, NULL);
+    assert_int_equal(atomic_load(&batches), 1);
+    assert_int_equal(sizes[0], 1);
+    assert_int_equal(j.answer, 70);
+    assert_true(j.item.done);
+    assert_int_equal(coalesce_pending(&co), 0);
+}
+
+/* One launch in flight (held in send), n more arrive: they wait, and all go in one batch
+ * when the first is answered, each with its own answer. */
+static void run_behind_one_in_flight(size_t n, size_t *nbatches)
+{
+    static job jobs[COALESCE_MAX + 8];
+    static pthread_t th[COALESCE_MAX + 8];
+    assert_true(n + 1 <= COALESCE_MAX + 8);
+    hold = true;
+    jobs[0] = (job){.value = 1};
+    assert_int_equal(pthread_create(&th[0], NULL, launcher, &jobs[0]), 0);
+    assert_true(wait_until(is_holding, NULL, 10000));
+    for (size_t i = 1; i <= n; i++) {
+        jobs[i] = (job){.value = (int)i + 1};
+        assert_int_equal(pthread_create(&th[i], NULL, launcher, &jobs[i]), 0);
+    }
+    want_pending = n;
+    assert_true(wait_until(pending_reached, NULL, 10000));
+    for (size_t i = 0; i <= n; i++)
+        assert_int_equal(jobs[i].answer, 0);   /* nothing answered while held */
+    release();
+    for (size_t i = 0; i <= n; i++)
+        pthread_join(th[i], NULL);
+    for (size_t i = 0; i <= n; i++) {
+        assert_int_equal(jobs[i].answer, ((int)i + 1) * 10);
+        assert_true(jobs[i].item.done);
+    }
+    assert_int_equal(jobs[0].batch, 0);
+    assert_int_equal(coalesce_pending(&co), 0);
+    assert_int_equal(atomic_load(&overlaps), 0);
+    *nbatches = (size_t)atomic_load(&batches);
+}
+
+static void waiting_launches_share_one_batch(void **state)
+{
+    (void)state;
+    size_t nb = 0;
+    run_behind_one_in_flight(20, &nb);
+    assert_int_equal(nb, 2);
+    assert_int_equal(sizes[0], 1);
+    assert_int_equal(sizes[1], 20);
+}
+
+static void past_the_cap_several_batches(void **state)
+{
+    (void)state;
+    size_t n = COALESCE_MAX + 5, nb = 0;
+    run_behind_one_in_flight(n, &nb);
+    assert_int_equal(nb, 3);   /* the held one, then MAX, then 5 */
+    size_t total = 0;
+    for (size_t b = 1; b < nb; b++) {
+        assert_true(sizes[b] <= COALESCE_MAX);
+        total += sizes[b];
+    }
+    assert_int_equal(total, n);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(lone_launch_is_sent_at_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(waiting_launches_share_one_batch, setup, teardown),
+        cmocka_unit_test_setup_teardown(past_the_cap_several_batches, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
