@@ -257,13 +257,14 @@ typedef struct launch_wait {
 } launch_wait;
 
 /* The batch's arguments: the header, owned by a, then every waiter's strings, borrowed
- * (send_waits gives them back before freeing a). */
-static void join_waits(berth_engine *e, coalesce_item **items, size_t n, rargs *a)
+ * (send_waits gives them back before freeing a). Returns how many entries a owns. */
+static int join_waits(berth_engine *e, coalesce_item **items, size_t n, rargs *a)
 {
     rargs_init(a);
     rargs_adds(a, e->prefix);
     rargs_addi(a, clock_wall_s());
     rargs_addi(a, (long long)n);
+    int own = a->argc;
     size_t total = (size_t)a->argc;
     for (size_t i = 0; i < n; i++) {
         const rargs *w = &((launch_wait *)items[i])->args;
@@ -279,7 +280,7 @@ static void join_waits(berth_engine *e, coalesce_item **items, size_t n, rargs *
         a->lens = lens;
     if (!argv || !lens) {
         a->err = a->err ? a->err : BERTH_ENOMEM;
-        return;
+        return own;
     }
     a->cap = (int)total;
     for (size_t i = 0; i < n; i++) {
@@ -288,6 +289,7 @@ static void join_waits(berth_engine *e, coalesce_item **items, size_t n, rargs *
         memcpy(a->lens + a->argc, w->lens, (size_t)w->argc * sizeof *lens);
         a->argc += w->argc;
     }
+    return own;
 }
 
 /* coalesce_send_fn: one script call for the waiting launches; each gets its own answer,
@@ -297,7 +299,7 @@ static void send_waits(coalesce_item **items, size_t n, void *ud)
 {
     berth_engine *e = ud;
     rargs a;
-    join_waits(e, items, n, &a);
+    int own = join_waits(e, items, n, &a);
     int err = 0;
     char why[256] = "";
     rreply *r = run_script(e, &a, n, &err, why, sizeof why);
@@ -308,7 +310,7 @@ static void send_waits(coalesce_item **items, size_t n, void *ud)
         w->result = r ? job_result(r, i, w->holder) : 0;
     }
     rreply_free(r);
-    a.argc = 3;   /* only the header is a's own */
+    a.argc = own;   /* only the header is a's own */
     rargs_free(&a);
 }
 
