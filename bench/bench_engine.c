@@ -2,7 +2,8 @@
  * redis-server (no persistence, unix socket), and report what issue 3 asks for:
  * enqueue rates, drain rate with full status tracking, enqueue→start latency at light
  * load, script calls per job, Redis bytes per queued job and process RSS.
- * Usage: bench_engine [jobs] [workers]   (defaults 200000, 4) */
+ * Usage: bench_engine [jobs] [workers] [fetch batch]   (defaults 200000, 4, 256; 0 → the
+ * engine's default) */
 #include <hiredis/hiredis.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -58,6 +59,22 @@ static long long info_field(redis_fixture *rf, const char *section, const char *
     return v;
 }
 
+/* redis-server's CPU time (user + system, s): robust on a loaded machine, unlike rates. */
+static double redis_cpu_s(redis_fixture *rf)
+{
+    redisContext *c = redisConnectUnix(rf->sock);
+    redisReply *r = redisCommand(c, "INFO cpu");
+    double v = 0;
+    const char *p;
+    if (r && r->str && (p = strstr(r->str, "used_cpu_sys:")))
+        v += atof(p + strlen("used_cpu_sys:"));
+    if (r && r->str && (p = strstr(r->str, "used_cpu_user:")))
+        v += atof(p + strlen("used_cpu_user:"));
+    freeReplyObject(r);
+    redisFree(c);
+    return v;
+}
+
 static long rss_kib(void)
 {
     FILE *f = fopen("/proc/self/status", "r");
@@ -71,12 +88,12 @@ static long rss_kib(void)
     return kib;
 }
 
-static berth_engine *make_engine(redis_fixture *rf, unsigned workers)
+static berth_engine *make_engine(redis_fixture *rf, unsigned workers, unsigned fetch_batch)
 {
     berth_engine_config c = engine_fixture_config(rf);
     c.workers = workers;
     c.lease_ms = 30000;
-    c.fetch_batch = 256;
+    c.fetch_batch = fetch_batch;
     c.on_event = on_event;
     berth_engine *e = NULL;
     char err[256];
@@ -104,11 +121,12 @@ int main(int argc, char **argv)
 {
     long n = argc > 1 ? atol(argv[1]) : 200000;
     unsigned workers = argc > 2 ? (unsigned)atoi(argv[2]) : 4;
+    unsigned fetch_batch = argc > 3 ? (unsigned)atoi(argv[3]) : 256;
     redis_fixture rf;
     const char *args[] = {"--appendonly", "no", NULL};
     if (redis_fixture_start(&rf, args) != 0)
         return 1;
-    berth_engine *e = make_engine(&rf, workers);
+    berth_engine *e = make_engine(&rf, workers, fetch_batch);
     char err[256];
 
     /* 1. enqueue, one launch per round trip */
@@ -136,6 +154,7 @@ int main(int argc, char **argv)
     /* 3. drain everything with full status tracking */
     long long evalsha0 = info_field(&rf, "commandstats", "cmdstat_evalsha:calls=");
     long long cmds0 = info_field(&rf, "stats", "total_commands_processed:");
+    double cpu0 = redis_cpu_s(&rf);
     t0 = real_us();
     berth_engine_start(e);
     while (atomic_load(&finished) < n && secs_since(t0) < 300) {
@@ -145,6 +164,14 @@ int main(int argc, char **argv)
     double drain_s = secs_since(t0);
     long long evalsha1 = info_field(&rf, "commandstats", "cmdstat_evalsha:calls=");
     long long cmds1 = info_field(&rf, "stats", "total_commands_processed:");
+    double cpu1 = redis_cpu_s(&rf);
+    if (getenv("BENCH_CMDSTATS")) {   /* the per-command counts of the drain (debugging) */
+        redisContext *c = redisConnectUnix(rf.sock);
+        redisReply *r = redisCommand(c, "INFO commandstats");
+        fprintf(stderr, "%s\n", r && r->str ? r->str : "");
+        freeReplyObject(r);
+        redisFree(c);
+    }
     long drained = atomic_load(&finished);
 
     /* 4. latency at 200 jobs/s */
@@ -196,13 +223,15 @@ int main(int argc, char **argv)
     hr_stop(hr);
     redis_fixture_stop(&rf);
 
-    printf("jobs                         %ld (workers %u)\n", n, workers);
+    printf("jobs                         %ld (workers %u, fetch batch %u)\n", n, workers,
+           fetch_batch);
     printf("enqueue, single launches     %.0f jobs/s\n", single_rate);
     printf("enqueue, batches of 256      %.0f jobs/s\n", batch_rate);
     printf("drain, full status tracking  %.0f jobs/s (%ld jobs in %.2f s)\n",
            (double)drained / drain_s, drained, drain_s);
     printf("script calls per job (drain) %.4f\n", (double)(evalsha1 - evalsha0) / (double)drained);
     printf("client commands per job      %.4f\n", (double)(cmds1 - cmds0) / (double)drained);
+    printf("redis CPU per drained job    %.2f us\n", (cpu1 - cpu0) * 1e6 / (double)drained);
     printf("redis bytes per queued job   %.0f\n", (double)(mem1 - mem0) / (double)batched);
     printf("enqueue->start latency       p50 %.3f ms, p99 %.3f ms (%ld jobs at 200/s)\n",
            got ? lat_us[got / 2] / 1000.0 : -1.0, got ? lat_us[got * 99 / 100] / 1000.0 : -1.0,

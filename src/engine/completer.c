@@ -57,31 +57,39 @@ static char *retry_json(berth_engine *e, run *r, double *retry_at, bool *nomem)
     return out;
 }
 
-/* The wire form of one outcome for finish.lua: op, effective id, name, revision, a, b. */
+/* The op of a run's end: S or E, or RS / RE when its start is written with it. */
+static void add_finished(berth_engine *e, rargs *a, const outcome *o)
+{
+    run *r = o->u.finished;
+    double retry_at = 0;
+    bool nomem = false;
+    char *retry = r->rc != 0 ? retry_json(e, r, &retry_at, &nomem) : NULL;
+    if (nomem)   /* the batch is refused as a whole and tried again (flush) */
+        a->err = BERTH_ENOMEM;
+    rargs_adds(a, o->merged ? (r->rc == 0 ? "RS" : "RE") : (r->rc == 0 ? "S" : "E"));
+    rargs_adds(a, r->id), rargs_adds(a, r->name), rargs_addi(a, r->revision);
+    if (retry)
+        rargs_addf(a, "%.3f", retry_at);
+    else
+        rargs_adds(a, "");
+    rargs_adds(a, retry ? retry : "");
+    free(retry);
+}
+
+/* The wire form of one outcome for finish.lua: op, effective id, name, revision, a, b. A
+ * merged STARTED adds nothing: its FINISHED carries it. */
 static void add_op(berth_engine *e, rargs *a, const outcome *o)
 {
     switch (o->op) {
-    case OUTCOME_FINISHED: {
-        run *r = o->u.finished;
-        double retry_at = 0;
-        bool nomem = false;
-        char *retry = r->rc != 0 ? retry_json(e, r, &retry_at, &nomem) : NULL;
-        if (nomem)   /* the batch is refused as a whole and tried again (flush) */
-            a->err = BERTH_ENOMEM;
-        rargs_adds(a, r->rc == 0 ? "S" : "E");
-        rargs_adds(a, r->id), rargs_adds(a, r->name), rargs_addi(a, r->revision);
-        if (retry)
-            rargs_addf(a, "%.3f", retry_at);
-        else
-            rargs_adds(a, "");
-        rargs_adds(a, retry ? retry : "");
-        free(retry);
+    case OUTCOME_FINISHED:
+        add_finished(e, a, o);
         break;
-    }
     case OUTCOME_STARTED:
+        if (o->merged)
+            break;
         rargs_adds(a, "R");
-        rargs_adds(a, o->u.checkin.id), rargs_adds(a, o->u.checkin.name);
-        rargs_addi(a, o->u.checkin.revision), rargs_adds(a, ""), rargs_adds(a, "");
+        rargs_adds(a, o->u.started->id), rargs_adds(a, o->u.started->name);
+        rargs_addi(a, o->u.started->revision), rargs_adds(a, ""), rargs_adds(a, "");
         break;
     case OUTCOME_CHECKIN:
         rargs_adds(a, "C");
@@ -115,16 +123,17 @@ static void lost_slot(slot *s, void *arg)
  * dropped. */
 static void notify(berth_engine *e, const outcome *o, const rreply *res)
 {
-    if (o->op == OUTCOME_STARTED && rreply_str_is(res, "Stopped"))
-        slots_find(&e->workers, o->u.checkin.id, strlen(o->u.checkin.id), stop_slot, e);
-    else if (o->op == OUTCOME_STARTED && rreply_str_is(res, "lost"))
-        slots_find(&e->workers, o->u.checkin.id, strlen(o->u.checkin.id), lost_slot, e);
+    const run *started = o->op == OUTCOME_STARTED ? o->u.started : NULL;
+    if (started && !o->merged && rreply_str_is(res, "Stopped"))
+        slots_find(&e->workers, started->id, strlen(started->id), stop_slot, e);
+    else if (started && !o->merged && rreply_str_is(res, "lost"))
+        slots_find(&e->workers, started->id, strlen(started->id), lost_slot, e);
     if (!e->cfg.on_event || o->op == OUTCOME_UNIQUE_RELEASE || !rreply_str_is(res, "ok"))
         return;
     berth_status_event ev = {0};
-    if (o->op == OUTCOME_STARTED) {
-        ev.job_id = o->u.checkin.id;
-        ev.revision = o->u.checkin.revision;
+    if (started) {
+        ev.job_id = started->id;
+        ev.revision = started->revision;
         ev.status = "Running";
     } else if (o->op == OUTCOME_FINISHED) {
         ev.job_id = o->u.finished->id;
@@ -145,29 +154,74 @@ static bool flush(berth_engine *e, rconn *rc, outcome **batch, size_t n, rargs *
     rargs_adds(a, e->prefix);
     rargs_addi(a, clock_wall_s());
     rargs_adds(a, e->pool_id);
-    rargs_addi(a, (long long)n);
+    size_t ops = n;
+    for (size_t i = 0; i < n; i++)
+        ops -= batch[i]->op == OUTCOME_STARTED && batch[i]->merged;
+    rargs_addi(a, (long long)ops);
     for (size_t i = 0; i < n; i++)
         add_op(e, a, batch[i]);
     rreply *r = rconn_eval(rc, SCRIPT_FINISH, a);   /* refuses a vector with a->err */
-    if (rreply_array(rc, r, n) != 0) {
+    if (rreply_array(rc, r, n) != 0) {   /* a merged op answers twice: still n answers */
         BLOG(&e->log, rconn_fail_level(r), "finish batch of %zu failed: %s", n, rc->err);
         rreply_free(r);
         return false;
     }
-    for (size_t i = 0; i < n; i++)
-        notify(e, batch[i], rreply_at(r, i));
+    /* answers in op order; a merged op's are its start's, then its end's */
+    for (size_t i = 0, k = 0; i < n; i++) {
+        const outcome *o = batch[i];
+        if (o->op == OUTCOME_STARTED && o->merged)
+            continue;
+        if (o->op == OUTCOME_FINISHED && o->merged)
+            notify(e, o->u.finished->start_batched, rreply_at(r, k++));
+        notify(e, o, rreply_at(r, k++));
+    }
     rreply_free(r);
     return true;
 }
 
-/* The runs of finished outcomes no longer hold a lease here; free the batch. */
+/* The runs of finished outcomes no longer hold a lease here; free the batch (in order: a
+ * run outlives its STARTED, which comes first), then wake the fetcher if it waits for
+ * fewer held runs. */
 static void release(berth_engine *e, outcome **batch, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
+        if (batch[i]->op == OUTCOME_STARTED)
+            batch[i]->u.started->start_batched = NULL;
         if (batch[i]->op == OUTCOME_FINISHED)
             leases_remove(&e->held, batch[i]->u.finished);
         outcome_free(batch[i]);
     }
+    slots_notify(&e->workers, NULL, NULL);
+}
+
+/* Adds o to the batch; a FINISHED whose run's STARTED waits in the batch is merged with it
+ * (one op: Running, then the final status, from one read of the stats), unless the run
+ * checked in: its check-in ops lie between the two and must see Running. */
+static void join(outcome **batch, size_t *have, outcome *o)
+{
+    if (o->op == OUTCOME_STARTED)
+        o->u.started->start_batched = o;
+    else if (o->op == OUTCOME_FINISHED && o->u.finished->start_batched &&
+             !atomic_load(&o->u.finished->checked_in))
+        o->merged = o->u.finished->start_batched->merged = true;
+    batch[(*have)++] = o;
+}
+
+/* A handed-back run's outcome is dropped, and with it its STARTED if that is still in the
+ * batch (it points at the run). */
+static void drop(berth_engine *e, outcome **batch, size_t *have, outcome *o)
+{
+    run *r = o->u.finished;
+    for (size_t i = 0; r->start_batched && i < *have; i++) {
+        if (batch[i] == r->start_batched) {
+            memmove(&batch[i], &batch[i + 1], (*have - i - 1) * sizeof *batch);
+            (*have)--;
+            outcome_free(r->start_batched);
+            r->start_batched = NULL;
+        }
+    }
+    leases_remove(&e->held, r);
+    outcome_free(o);
 }
 
 /* A run handed back at shutdown was requeued and will run again elsewhere: its outcome
@@ -184,12 +238,10 @@ static size_t collect(berth_engine *e, outcome **batch, size_t have)
     fnode *n = have ? NULL : fifo_pop(&e->done, -1);
     while (n || (have < BATCH_MAX && (n = fifo_pop(&e->done, 0)))) {
         outcome *o = FIFO_ENTRY(n, outcome, node);
-        if (handed_back(o)) {
-            leases_remove(&e->held, o->u.finished);
-            outcome_free(o);
-        } else {
-            batch[have++] = o;
-        }
+        if (handed_back(o))
+            drop(e, batch, &have, o);
+        else
+            join(batch, &have, o);
         n = NULL;
         if (have >= BATCH_MAX)
             break;

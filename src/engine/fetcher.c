@@ -52,14 +52,41 @@ void fetcher_type_order(const berth_engine *e, const jtype **out)
     }
 }
 
+/* The fetch batch adapts to the backlog: it doubles (up to BATCH_GROWTH times the
+ * configured one) while fetches come back full, so that a long queue is drained with few
+ * script calls, and halves back while they come back mostly empty, so that a light load
+ * does not prefetch more than it needs. */
+#define BATCH_GROWTH 8
+#define BATCH_CEILING 1024
+/* Most runs held at once (fetched, not yet written back by the completer): room for two
+ * fetches in flight and two completer batches, beyond one per worker. */
+#define HELD_MAX(e, batch) ((size_t)(e)->workers.n + 2 * (size_t)(batch) + 2 * 256)
+
+static unsigned batch_max(const berth_engine *e)
+{
+    unsigned m = e->cfg.fetch_batch * BATCH_GROWTH;
+    return m > BATCH_CEILING ? (e->cfg.fetch_batch > BATCH_CEILING ? e->cfg.fetch_batch
+                                                                     : BATCH_CEILING) : m;
+}
+
+static unsigned adapt_batch(const berth_engine *e, unsigned batch, size_t want, size_t got)
+{
+    if (got >= want && want >= batch && batch < batch_max(e))
+        return batch * 2 < batch_max(e) ? batch * 2 : batch_max(e);
+    if (got * 4 < want && batch > e->cfg.fetch_batch)
+        return batch / 2 > e->cfg.fetch_batch ? batch / 2 : e->cfg.fetch_batch;
+    return batch;
+}
+
 /* How many jobs to take now; blocks while every worker is busy (up to STALL_MS when runs
- * wait in ready, so that a stall is seen). */
-static unsigned capacity(berth_engine *e)
+ * wait in ready, so that a stall is seen) or this node holds HELD_MAX runs. */
+static unsigned capacity(berth_engine *e, unsigned batch)
 {
     int64_t now = clock_wall_ms();
     bool prefetch = atomic_load(&e->run_us_ewma) < PREFETCH_MAX_RUN_US &&
                     slots_oldest_start_ms(&e->workers) > now - STALL_MS;
-    return slots_wait_room(&e->workers, &e->ready, e->cfg.fetch_batch, prefetch, &e->fetching,
+    return slots_wait_room(&e->workers, &e->ready, batch, prefetch, &e->held.n,
+                           HELD_MAX(e, batch_max(e)), &e->fetching,
                            fifo_len(&e->ready) ? STALL_MS : -1);
 }
 
@@ -226,10 +253,11 @@ void *fetcher_main(void *arg)
     rargs a;
     rargs_init(&a);
     int backoff_ms = 50;
+    unsigned batch = e->cfg.fetch_batch;
     while (atomic_load(&e->fetching)) {
         if (stalled(e))
             hand_back_waiting(e, &rc, &a);
-        unsigned want = capacity(e);
+        unsigned want = capacity(e, batch);
         if (!want || e->ntypes == 0) {
             if (e->ntypes == 0)
                 wait_for_wake(e, IDLE_WAIT_MS);
@@ -248,6 +276,7 @@ void *fetcher_main(void *arg)
         }
         backoff_ms = 50;
         size_t got = rreply_len(r) / FETCH_ENTRIES;
+        batch = adapt_batch(e, batch, want, got);
         dispatch(e, &rc, r);
         rreply_free(r);
         if (got == 0)

@@ -7,7 +7,7 @@ void leases_init(leases *l)
 {
     pthread_mutex_init(&l->mu, NULL);
     l->head = NULL;
-    l->n = 0;
+    atomic_init(&l->n, 0);
 }
 
 void leases_destroy(leases *l)
@@ -23,7 +23,7 @@ void leases_add(leases *l, run *r)
     if (l->head)
         l->head->lease_prev = r;
     l->head = r;
-    l->n++;
+    atomic_fetch_add(&l->n, 1);
     pthread_mutex_unlock(&l->mu);
 }
 
@@ -37,7 +37,7 @@ void leases_remove(leases *l, run *r)
     if (r->lease_next)
         r->lease_next->lease_prev = r->lease_prev;
     r->lease_prev = r->lease_next = NULL;
-    l->n--;
+    atomic_fetch_sub(&l->n, 1);
     pthread_mutex_unlock(&l->mu);
 }
 

@@ -4,11 +4,13 @@
  * Owner: the fetcher adds a run when fetch.lua gave it a lease, the completer removes it
  * once its outcome is written (or dropped); the heartbeat and shutdown only read the ids.
  * Runs are linked through their lease_prev/lease_next fields; the runs themselves belong to
- * whoever holds them (run.h). Lock rule: mu guards head, n and every run's lease links. */
+ * whoever holds them (run.h). Lock rule: mu guards head, n and every run's lease links
+ * (n is atomic so that it can be read without mu). */
 #ifndef BERTH_ENGINE_LEASES_H
 #define BERTH_ENGINE_LEASES_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -18,7 +20,8 @@
 typedef struct leases {
     pthread_mutex_t mu;
     run *head;
-    size_t n;
+    atomic_size_t n;         /* written under mu; read without it (the fetcher's bound on
+                                the runs it holds, slots_wait_room) */
 } leases;
 
 void leases_init(leases *l);

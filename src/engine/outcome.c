@@ -20,7 +20,7 @@ outcome *outcome_finished(run *r)
     return o;
 }
 
-/* A message about run r (its id, name and revision copied: the run may be gone by the time
+/* A check-in of run r (its id, name and revision copied: the run may be gone by the time
  * the completer reads it). NULL when out of memory. */
 static outcome *about_run(outcome_op op, const run *r)
 {
@@ -37,8 +37,9 @@ static outcome *about_run(outcome_op op, const run *r)
     return o;
 }
 
-outcome *outcome_checkin(const run *r, const char *text)
+outcome *outcome_checkin(run *r, const char *text)
 {
+    atomic_store(&r->checked_in, true);   /* before the message: see run.h */
     outcome *o = about_run(OUTCOME_CHECKIN, r);
     if (o && !(o->u.checkin.text = berth_strdup(text))) {
         outcome_free(o);
@@ -47,9 +48,12 @@ outcome *outcome_checkin(const run *r, const char *text)
     return o;
 }
 
-outcome *outcome_started(const run *r)
+outcome *outcome_started(run *r)
 {
-    return about_run(OUTCOME_STARTED, r);
+    outcome *o = r->start;
+    r->start = NULL;
+    *o = (outcome){.op = OUTCOME_STARTED, .u.started = r};
+    return o;
 }
 
 outcome *outcome_unique_release(const char *holder, char *key)
@@ -76,8 +80,9 @@ void outcome_free(outcome *o)
     case OUTCOME_FINISHED:
         run_free(o->u.finished);
         break;
+    case OUTCOME_STARTED:     /* the run belongs to its FINISHED message */
+        break;
     case OUTCOME_CHECKIN:
-    case OUTCOME_STARTED:
         berth_free(o->u.checkin.id);
         berth_free(o->u.checkin.name);
         berth_free(o->u.checkin.text);

@@ -7,7 +7,11 @@
  *                           running entry and the concurrency count are released.
  *   OUTCOME_STARTED         a worker started a run (worker.c): the status becomes Running
  *                           and the Running hook is queued now, not at fetch time, so a
- *                           prefetched job waiting for a worker still reads Pending.
+ *                           prefetched job waiting for a worker still reads Pending. It
+ *                           points at the run, which stays alive until the run's FINISHED
+ *                           (always queued after it) is written; when both are in one
+ *                           batch, with no check-in of the run between, they are written
+ *                           as one op (completer.c).
  *   OUTCOME_CHECKIN         a running job checked in (context.c, berth_ctx_checkin).
  *   OUTCOME_UNIQUE_RELEASE  a unique job was picked up (fetcher.c): Harbor frees its lock
  *                           then. The lock key holds the id of the job that took it, and
@@ -19,6 +23,7 @@
 #ifndef BERTH_ENGINE_OUTCOME_H
 #define BERTH_ENGINE_OUTCOME_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "engine/fifo.h"
@@ -36,13 +41,16 @@ typedef enum {
 typedef struct outcome {
     fnode node;                  /* in engine->done */
     outcome_op op;
+    bool merged;                 /* completer only: a STARTED and the FINISHED of the same
+                                    run, written together as one op */
     union {
         struct run *finished;    /* FINISHED: the run, owned by the message */
+        struct run *started;     /* STARTED: the run, not owned (see above) */
         struct {
             char *id, *name;     /* the run's effective id and job name */
             int64_t revision;    /* the run's revision: a later run's check-in is refused */
             char *text;
-        } checkin;               /* CHECKIN and STARTED (text NULL): strings owned */
+        } checkin;               /* CHECKIN: strings owned */
         struct {
             char *holder;        /* the id the lock must hold to be deleted */
             char *key;           /* "{ns}:..." unique key */
@@ -51,11 +59,12 @@ typedef struct outcome {
 } outcome;
 
 /* Constructors take ownership of what they are given (the run; the key, also on failure)
- * and copy the rest. outcome_finished never fails: it hands out the message the run was
- * made with. The others return NULL when memory ran out (or key is NULL). */
+ * and copy the rest. outcome_finished and outcome_started never fail (no allocation on
+ * the hot path): they hand out the messages the run was made with, each once. The others
+ * return NULL when memory ran out (or key is NULL). */
 outcome *outcome_finished(struct run *r);
-outcome *outcome_checkin(const struct run *r, const char *text);
-outcome *outcome_started(const struct run *r);
+outcome *outcome_started(struct run *r);
+outcome *outcome_checkin(struct run *r, const char *text);
 outcome *outcome_unique_release(const char *holder, char *key);
 void outcome_free(outcome *o);   /* NULL-safe; frees a FINISHED outcome's run too */
 

@@ -5,7 +5,9 @@
 run *run_new(void)
 {
     run *r = berth_calloc(1, sizeof *r);
-    if (r && !(r->finish = berth_calloc(1, sizeof *r->finish))) {
+    if (r && (!(r->finish = berth_calloc(1, sizeof *r->finish)) ||
+              !(r->start = berth_calloc(1, sizeof *r->start)))) {
+        berth_free(r->finish);
         berth_free(r);
         return NULL;
     }
@@ -19,6 +21,7 @@ void run_free(run *r)
     if (!r)
         return;
     berth_free(r->finish);   /* still here unless the run was finished */
+    berth_free(r->start);    /* still here unless the run was started */
     berth_free(r->id);
     berth_free(r->name);
     berth_free(r->raw);

@@ -35,10 +35,16 @@ typedef struct run {
     buf errmsg;              /* berth_ctx_fail text */
     atomic_bool handed_back; /* requeued at shutdown: drop its outcome */
     atomic_bool stop_asked;  /* stopped while waiting for a worker: never started */
+    atomic_bool checked_in;  /* the job checked in: its start is never merged with its end
+                                (the check-in's op must come between them) */
     int64_t started_ms;      /* when a worker began running it */
     struct run *lease_prev, *lease_next; /* in the engine's leases while this node holds it */
     struct outcome *finish;  /* its OUTCOME_FINISHED message, made with the run so that
                                 finishing never allocates (outcome_finished takes it) */
+    struct outcome *start;   /* its OUTCOME_STARTED message, likewise (outcome_started) */
+    struct outcome *start_batched; /* completer only: its STARTED message while that sits
+                                in the completer's unwritten batch (a FINISHED joining the
+                                same batch is written with it as one op) */
 } run;
 
 /* NULL when memory ran out. */

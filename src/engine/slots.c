@@ -85,7 +85,8 @@ unsigned slots_busy(slots *p)
 }
 
 unsigned slots_wait_room(slots *p, fifo *ready, unsigned batch, bool prefetch,
-                         const atomic_bool *go, int ms)
+                         const atomic_size_t *held, size_t held_max, const atomic_bool *go,
+                         int ms)
 {
     unsigned want = 0;
     struct timespec deadline;
@@ -97,6 +98,9 @@ unsigned slots_wait_room(slots *p, fifo *ready, unsigned batch, bool prefetch,
         unsigned room = p->idle > queued ? p->idle - queued : 0;
         if (prefetch && queued < batch)
             room = batch - queued;
+        size_t h = atomic_load(held);
+        if (room > 0 && h + room > held_max)
+            room = h < held_max ? (unsigned)(held_max - h) : 0;
         if (room > 0) {
             want = room < batch ? room : batch;
             break;

@@ -57,9 +57,13 @@ void slots_notify(slots *p, void (*fn)(void *), void *arg);
 unsigned slots_busy(slots *p);
 /* The fetcher: how many runs to take now, waiting while there is no room and *go holds,
  * at most ms (-1: no limit; 0 is returned at the limit).
- * room: idle workers not already fed from ready, or (prefetch) up to batch queued. */
+ * room: idle workers not already fed from ready, or (prefetch) up to batch queued; never
+ * more than takes the runs this node holds (*held: fetched, not yet written back) to
+ * held_max, so that a completer slower than the workers bounds what waits in memory
+ * (whoever lowers *held broadcasts cv: slots_notify). */
 unsigned slots_wait_room(slots *p, fifo *ready, unsigned batch, bool prefetch,
-                         const atomic_bool *go, int ms);
+                         const atomic_size_t *held, size_t held_max, const atomic_bool *go,
+                         int ms);
 /* When the oldest run a worker holds started (unix ms); INT64_MAX when all are idle. */
 int64_t slots_oldest_start_ms(slots *p);
 /* Waits up to ms until every worker is idle and ready is empty, or *hurry (may be NULL)

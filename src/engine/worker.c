@@ -78,7 +78,7 @@ void *worker_main(void *arg)
         /* after set_current: a stop that marked the run before is seen here, one after
          * finds the slot (subscriber.c marks the run, then looks for its slot) */
         if (!atomic_load(&r->handed_back) && !atomic_load(&r->stop_asked)) {
-            engine_report(e, outcome_started(r));
+            engine_report(e, outcome_started(r));   /* never NULL: made with the run */
             engine_release_unique(e, r);
             execute(s, r);
         }

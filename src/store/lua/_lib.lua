@@ -93,10 +93,20 @@ end
 -- no hook URL can never be acked, so its in-progress entry goes at once (Harbor leaks it).
 -- Each final status is also counted per minute ({ns}:berth:throughput:<minute start>, a hash
 -- status → count kept 65 min) for the dashboard's throughput and failures.
+-- A script that finalizes many jobs may set TALLY = {} first and call tally_flush() at its
+-- end: the per-minute counts are then written once per status, not once per job.
+local TALLY = nil
+local function count_final(status, c)
+  local tkey = P .. 'berth:throughput:' .. (NOW - NOW % 60)
+  if redis.call('HINCRBY', tkey, status, c) == c then redis.call('EXPIRE', tkey, 3900) end
+end
+local function tally_flush()
+  for status, c in pairs(TALLY or {}) do count_final(status, c) end
+  TALLY = nil
+end
 local function finalize(skey, id, status, url)
   redis.call('EXPIRE', skey, status == 'Error' and 604800 or 86400)
-  local tkey = P .. 'berth:throughput:' .. (NOW - NOW % 60)
-  if redis.call('HINCRBY', tkey, status, 1) == 1 then redis.call('EXPIRE', tkey, 3900) end
+  if TALLY then TALLY[status] = (TALLY[status] or 0) + 1 else count_final(status, 1) end
   local ip = P .. 'job_track:inprogress'
   if not url or url == '' then
     redis.call('HDEL', ip, id)
@@ -108,9 +118,10 @@ end
 -- Status compare-and-set with its bookkeeping, without a hook (Harbor's
 -- UpdateStatusWithRetry). Returns 'ok' or the stored status (false when the hash is
 -- missing and the write was refused, which cannot happen), and the hook URL.
-local function write_status(id, target, rev)
+-- st: the stats' status, revision and web_hook_url if the caller has just read them.
+local function write_status(id, target, rev, st)
   local skey = P .. 'job_stats:' .. id
-  local st = redis.call('HMGET', skey, 'status', 'revision', 'web_hook_url')
+  st = st or redis.call('HMGET', skey, 'status', 'revision', 'web_hook_url')
   local stored, srev = st[1], tonumber(st[2]) or 0
   if not cas_allowed(stored, srev, target, rev) then return stored, st[3] end
   redis.call('HSET', skey, 'status', target, 'update_time', NOW)
@@ -119,8 +130,8 @@ local function write_status(id, target, rev)
 end
 
 -- Status compare-and-set with all its side effects, the hook included (`loaded`: see hook()).
-local function set_status(id, target, rev, checkin, loaded)
-  local res, url = write_status(id, target, rev)
+local function set_status(id, target, rev, checkin, loaded, st)
+  local res, url = write_status(id, target, rev, st)
   if res == 'ok' then hook(id, target, rev, url, checkin, 0, loaded) end
   return res
 end

@@ -2,16 +2,74 @@
 -- ARGV: prefix, now, pool, count, then per op 6 args: op, effective id, name, revision, a, b
 --   op 'S' success, 'E' error (a = retry-at epoch or '' for no retry, b = job JSON for the
 --      retry set), 'R' a worker started the run (Running and its hook now, not at fetch),
+--      'RS' / 'RE' a run that started and ended within one batch: 'R' then 'S' / 'E' (a, b
+--      as for 'E') from one read of the stats, hooks queued in that order,
 --      'C' check-in (a = message), 'U' unique-lock release (id = the job that
 --      must hold the lock, a = key; Harbor releases it when a job is picked up).
 -- For S/E: status CAS to Success/Error (a job stopped meanwhile keeps Stopped: final
 -- statuses never replace each other within a revision), periodic executions marked done,
 -- the retry entry added, and the lease + running entry + concurrency count released,
 -- but only if this node still owns the run (a reaped run may be running elsewhere).
--- Returns one entry per op: 'ok' or the stored status that refused the change.
+-- Returns one entry per op ('RS' / 'RE': two, the start's then the end's): 'ok' or the
+-- stored status that refused the change ('lost' for a start this node no longer owns).
 local pool, n = ARGV[3], tonumber(ARGV[4])
 local out = {}
 local released = {}
+TALLY = {}
+
+local function owner_ok(id)
+  local owner = redis.call('HGET', P .. 'berth:running', id)
+  return owner and string.sub(owner, 1, #pool + 1) == pool .. '|'
+end
+
+-- A start: only the revision fetched, only from Pending/Scheduled, only while the stats
+-- exist (core's "stop" of a queue deletes them) and only while this node still owns the
+-- run (its lease may have been reaped while it waited). st: status, revision, hook URL.
+-- Returns 'ok' or why not; with quiet (a run that has already ended, whose final status
+-- follows in the same op) the Running write is skipped when no hook needs to see it.
+local function start(id, rev, st, quiet)
+  if not owner_ok(id) then return 'lost' end
+  if (st[1] ~= 'Pending' and st[1] ~= 'Scheduled') or tonumber(st[2]) ~= rev then
+    return st[1] or 'missing'
+  end
+  if quiet and (st[3] or '') == '' then
+    st[1] = 'Running'
+    return 'ok'
+  end
+  local res = set_status(id, 'Running', rev, '', false, st)
+  if res == 'ok' then st[1] = 'Running' end
+  return res
+end
+
+-- An end: the status CAS, a periodic execution marked done, the retry entry, and this
+-- node's hold on the run released.
+local function finish(op, id, name, rev, a, extra, st)
+  local skey = P .. 'job_stats:' .. id
+  local res = set_status(id, op == 'S' and 'Success' or 'Error', rev, '', false, st)
+  local at = string.find(id, '@', 1, true)
+  if at then
+    redis.call('ZADD', P .. 'executions:' .. string.sub(id, 1, at - 1), 'XX', -1, id)
+  end
+  if op == 'E' and a ~= '' and res == 'ok' then
+    -- gocraft and Harbor core read {ns}:retry scores as int64: whole seconds, rounded
+    -- down as gocraft's now + back-off is. retry_at is the same score (stop finds the
+    -- entry by it).
+    local retry_at = math.floor(tonumber(a))
+    redis.call('ZADD', P .. 'retry', retry_at, extra)
+    redis.call('HSET', skey, 'retry_at', retry_at)
+  end
+  if owner_ok(id) then
+    redis.call('HDEL', P .. 'berth:running', id)
+    redis.call('ZREM', P .. 'berth:leases', id)
+    released[name] = (released[name] or 0) + 1
+  end
+  return res
+end
+
+local function read(skey)
+  return redis.call('HMGET', skey, 'status', 'revision', 'web_hook_url')
+end
+
 for k = 0, n - 1 do
   local b = 5 + k * 6
   local op, id, name, rev, a, extra = ARGV[b], ARGV[b + 1], ARGV[b + 2], tonumber(ARGV[b + 3]),
@@ -21,19 +79,11 @@ for k = 0, n - 1 do
     release_unique(a, id)
     out[#out + 1] = 'ok'
   elseif op == 'R' then
-    -- Only the revision fetched, only from Pending/Scheduled, only while the stats exist
-    -- (core's "stop" of a queue deletes them) and only while this node still owns the run
-    -- (its lease may have been reaped while it waited): anything else is reported back; on
-    -- 'Stopped' the engine raises the run's stop flag, on 'lost' it also drops its outcome.
-    local st = redis.call('HMGET', skey, 'status', 'revision')
-    local owner = redis.call('HGET', P .. 'berth:running', id)
-    if not owner or string.sub(owner, 1, #pool + 1) ~= pool .. '|' then
-      out[#out + 1] = 'lost'
-    elseif (st[1] == 'Pending' or st[1] == 'Scheduled') and tonumber(st[2]) == rev then
-      out[#out + 1] = set_status(id, 'Running', rev, '')
-    else
-      out[#out + 1] = st[1] or 'missing'
-    end
+    out[#out + 1] = start(id, rev, read(skey), false)
+  elseif op == 'RS' or op == 'RE' then
+    local st = read(skey)
+    out[#out + 1] = start(id, rev, st, true)
+    out[#out + 1] = finish(string.sub(op, 2), id, name, rev, a, extra, st)
   elseif op == 'C' then
     local st = redis.call('HMGET', skey, 'status', 'revision', 'web_hook_url')
     if st[1] and tonumber(st[2]) == rev then
@@ -50,31 +100,12 @@ for k = 0, n - 1 do
       out[#out + 1] = st[1] or 'missing'
     end
   else
-    if op == 'S' or op == 'E' then
-      out[#out + 1] = set_status(id, op == 'S' and 'Success' or 'Error', rev, '')
-      local at = string.find(id, '@', 1, true)
-      if at then
-        redis.call('ZADD', P .. 'executions:' .. string.sub(id, 1, at - 1), 'XX', -1, id)
-      end
-      if op == 'E' and a ~= '' and out[#out] == 'ok' then
-        -- gocraft and Harbor core read {ns}:retry scores as int64: whole seconds, rounded
-        -- down as gocraft's now + back-off is. retry_at is the same score (stop finds the
-        -- entry by it).
-        local retry_at = math.floor(tonumber(a))
-        redis.call('ZADD', P .. 'retry', retry_at, extra)
-        redis.call('HSET', skey, 'retry_at', retry_at)
-      end
-    end
-    local owner = redis.call('HGET', P .. 'berth:running', id)
-    if owner and string.sub(owner, 1, #pool + 1) == pool .. '|' then
-      redis.call('HDEL', P .. 'berth:running', id)
-      redis.call('ZREM', P .. 'berth:leases', id)
-      released[name] = (released[name] or 0) + 1
-    end
+    out[#out + 1] = finish(op, id, name, rev, a, extra, nil)
   end
 end
 for name, c in pairs(released) do
   redis.call('DECRBY', P .. 'jobs:' .. name .. ':lock', c)
   redis.call('HINCRBY', P .. 'jobs:' .. name .. ':lock_info', pool, -c)
 end
+tally_flush()
 return out

@@ -1,0 +1,243 @@
+/* The drain path's scripts on a real redis-server, called as the fetcher and the completer
+ * call them (issue 18): a run that ends before its start was written goes as one op
+ * (finish.lua 'RS' / 'RE') and must still leave exactly what two ops leave — the Running
+ * hook event, then the final one, in that order, each with the stats as they were then;
+ * a stop that crossed the run keeps Stopped and queues no further hook; the lease and the
+ * concurrency count are released either way. And end to end: an engine draining jobs with
+ * status hooks (recorded in the outbox, not delivered) queues Running before Success for
+ * every job, whichever way the completer batched them. */
+#include "test.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "berth/berth.h"
+#include "engine_fixture.h"
+#include "store/redis.h"
+#include "util/clock.h"
+#include "wait.h"
+
+static redis_fixture rf;
+
+#define POOL "testpool00000000000000aa"
+
+static berth_engine *engine_unstarted(void)
+{
+    redis_fixture_flush(&rf);
+    berth_engine_config c = engine_fixture_config(&rf);
+    c.hooks_disabled = true;   /* events stay in the outbox, where the test reads them */
+    return engine_fixture_new(&c, (berth_job_type[]){{.name = "NOOP",
+                                                      .run = engine_fixture_noop}, {0}});
+}
+
+static char *launch(berth_engine *e, const char *hook)
+{
+    char err[256];
+    berth_stats *st = NULL;
+    assert_int_equal(berth_engine_launch(e, &(berth_launch){.name = "NOOP", .status_hook = hook},
+                                         &st, err, sizeof err), 0);
+    char *id = strdup(st->id);
+    berth_stats_free(st);
+    return id;
+}
+
+static void conn(rconn *rc, rtarget *t)
+{
+    berth_engine_config c = engine_fixture_config(&rf);
+    assert_int_equal(rtarget_from_config(t, &c, NULL), 0);
+    rconn_init(rc, t, 5000);
+}
+
+/* fetch.lua for POOL, as the fetcher calls it; returns the revision of the one job taken. */
+static long long fetch_one(rconn *rc, const char *id)
+{
+    rargs a;
+    rargs_init(&a);
+    rargs_adds(&a, "{t}:");
+    rargs_addi(&a, clock_wall_s());
+    rargs_adds(&a, POOL);
+    rargs_addi(&a, clock_wall_ms() + 60000);
+    rargs_addi(&a, 1);
+    rargs_addi(&a, 1);
+    rargs_adds(&a, "NOOP");
+    rargs_addi(&a, 0);
+    rreply *r = rconn_eval(rc, SCRIPT_FETCH, &a);
+    assert_int_equal(rreply_array(rc, r, 6), 0);
+    assert_true(rreply_str_is(rreply_at(r, 0), "R"));
+    assert_true(rreply_str_is(rreply_at(r, 1), id));
+    long long rev = 0;
+    assert_int_equal(rreply_integer(rc, rreply_at(r, 3), &rev), 0);
+    rreply_free(r);
+    rargs_free(&a);
+    return rev;
+}
+
+/* finish.lua with one op; the answers go to out (two for a merged op). */
+static void finish_op(rconn *rc, const char *op, const char *id, long long rev, char out[2][16])
+{
+    rargs a;
+    rargs_init(&a);
+    rargs_adds(&a, "{t}:");
+    rargs_addi(&a, clock_wall_s());
+    rargs_adds(&a, POOL);
+    rargs_addi(&a, 1);
+    rargs_adds(&a, op), rargs_adds(&a, id), rargs_adds(&a, "NOOP"), rargs_addi(&a, rev);
+    rargs_adds(&a, ""), rargs_adds(&a, "");
+    rreply *r = rconn_eval(rc, SCRIPT_FINISH, &a);
+    size_t want = strlen(op) == 2 ? 2 : 1;
+    assert_int_equal(rreply_array(rc, r, want), 0);
+    for (size_t i = 0; i < want; i++)
+        snprintf(out[i], 16, "%s", rreply_str(rreply_at(r, i)) ? rreply_str(rreply_at(r, i)) : "?");
+    rreply_free(r);
+    rargs_free(&a);
+}
+
+/* The outbox's events of job id, oldest first: "status/h.status" each, comma-joined. */
+static void events_of(rconn *rc, const char *id, char *out, size_t len)
+{
+    out[0] = 0;
+    rreply *r = rconn_cmd(rc, "XRANGE {t}:berth:hooks - +");
+    assert_int_equal(rreply_array(rc, r, RREPLY_ANY), 0);
+    for (size_t i = 0; i < rreply_len(r); i++) {
+        const rreply *f = rreply_at(rreply_at(r, i), 1);
+        const char *j = NULL, *s = NULL, *hs = NULL;
+        for (size_t k = 0; k + 1 < rreply_len(f); k += 2) {
+            const char *name = rreply_str(rreply_at(f, k)), *v = rreply_str(rreply_at(f, k + 1));
+            if (strcmp(name, "j") == 0)
+                j = v;
+            else if (strcmp(name, "s") == 0)
+                s = v;
+            else if (strcmp(name, "h.status") == 0)
+                hs = v;
+        }
+        if (j && strcmp(j, id) == 0)
+            snprintf(out + strlen(out), len - strlen(out), "%s%s/%s", out[0] ? "," : "",
+                     s ? s : "?", hs ? hs : "?");
+    }
+    rreply_free(r);
+}
+
+static long long rint_(const char *fmt, const char *id)
+{
+    return redis_fixture_int(&rf, fmt, id);
+}
+
+/* Nothing of the run is held any more: no lease, no concurrency count. */
+static void assert_released(void)
+{
+    assert_int_equal(redis_fixture_int(&rf, "ZCARD {t}:berth:leases"), 0);
+    assert_int_equal(redis_fixture_int(&rf, "INCRBY {t}:jobs:NOOP:lock 0"), 0);
+    assert_int_equal(redis_fixture_int(&rf, "HINCRBY {t}:jobs:NOOP:lock_info " POOL " 0"), 0);
+}
+
+/* One job launched (with a hook when hook is not NULL) and fetched by POOL, and the
+ * connection the test calls the scripts on. */
+typedef struct one {
+    berth_engine *e;
+    char *id;
+    rconn rc;
+    rtarget t;
+    long long rev;
+    char out[2][16];     /* finish.lua's answers */
+} one;
+
+static void one_fetched(one *o, const char *hook)
+{
+    o->e = engine_unstarted();
+    o->id = launch(o->e, hook);
+    conn(&o->rc, &o->t);
+    o->rev = fetch_one(&o->rc, o->id);
+}
+
+/* The job's status is want, its events are events, and nothing of it is held. */
+static void one_check_free(one *o, const char *want, const char *events)
+{
+    char st[32], ev[256];
+    engine_fixture_status(o->e, o->id, st, sizeof st);
+    assert_string_equal(st, want);
+    events_of(&o->rc, o->id, ev, sizeof ev);
+    assert_string_equal(ev, events);
+    assert_released();
+    rconn_close(&o->rc);
+    rtarget_free(&o->t);
+    free(o->id);
+    berth_engine_free(o->e);
+}
+
+static void test_start_and_end_in_one_op(void **state)
+{
+    (void)state;
+    one o;
+    one_fetched(&o, "http://127.0.0.1:9/hook");
+    finish_op(&o.rc, "RS", o.id, o.rev, o.out);
+    assert_string_equal(o.out[0], "ok");
+    assert_string_equal(o.out[1], "ok");
+    assert_true(rint_("TTL {t}:job_stats:%s", o.id) > 0);
+    one_check_free(&o, "Success", "Running/Running,Success/Success");
+}
+
+static void test_one_op_without_hook(void **state)
+{
+    (void)state;
+    one o;
+    one_fetched(&o, NULL);
+    finish_op(&o.rc, "RE", o.id, o.rev, o.out);
+    assert_string_equal(o.out[0], "ok");
+    assert_string_equal(o.out[1], "ok");
+    assert_int_equal(rint_("HEXISTS {t}:job_track:inprogress %s", o.id), 0);
+    assert_int_equal(redis_fixture_int(&rf, "XLEN {t}:berth:hooks"), 0);
+    one_check_free(&o, "Error", "");
+}
+
+/* A stop that reached Redis between the fetch and the op: Stopped stays, and no event
+ * follows the stop's own. */
+static void test_one_op_after_stop(void **state)
+{
+    (void)state;
+    one o;
+    one_fetched(&o, "http://127.0.0.1:9/hook");
+    assert_int_equal(berth_engine_stop_job(o.e, o.id), 0);
+    finish_op(&o.rc, "RS", o.id, o.rev, o.out);
+    assert_string_equal(o.out[0], "Stopped");
+    assert_string_equal(o.out[1], "Stopped");
+    one_check_free(&o, "Stopped", "Stopped/Stopped");
+}
+
+/* End to end: every job's events are Running then Success, whatever the batching. */
+static void test_drain_hooks_in_order(void **state)
+{
+    (void)state;
+    enum { N = 300 };
+    berth_engine *e = engine_unstarted();
+    char *ids[N];
+    for (int i = 0; i < N; i++)
+        ids[i] = launch(e, "http://127.0.0.1:9/hook");
+    assert_int_equal(berth_engine_start(e), 0);
+    assert_true(redis_fixture_wait_int(&rf, 2 * N, 30000, "XLEN {t}:berth:hooks"));
+    rconn rc;
+    rtarget t;
+    conn(&rc, &t);
+    for (int i = 0; i < N; i++) {
+        char ev[256];
+        events_of(&rc, ids[i], ev, sizeof ev);
+        assert_string_equal(ev, "Running/Running,Success/Success");
+        free(ids[i]);
+    }
+    assert_true(redis_fixture_wait_int(&rf, 0, 10000, "ZCARD {t}:berth:leases"));
+    rconn_close(&rc);
+    rtarget_free(&t);
+    berth_engine_stop(e);
+    berth_engine_free(e);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_start_and_end_in_one_op),
+        cmocka_unit_test(test_one_op_without_hook),
+        cmocka_unit_test(test_one_op_after_stop),
+        cmocka_unit_test(test_drain_hooks_in_order),
+    };
+    return REDIS_FIXTURE_RUN(&rf, tests);
+}
