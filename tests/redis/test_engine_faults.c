@@ -265,6 +265,17 @@ static void record_event(const berth_status_event *ev, void *ud)
     pthread_mutex_unlock(&events_mu);
 }
 
+/* The Success event has been told: the host hears of a status after Redis took it, so a
+ * reader that saw the status may be a moment ahead of the callback. */
+static bool success_told(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&events_mu);
+    bool told = strstr(events, "Success") != NULL;
+    pthread_mutex_unlock(&events_mu);
+    return told;
+}
+
 static void test_demo_checkins_and_hook_outbox(void **state)
 {
     (void)state;
@@ -293,6 +304,7 @@ static void test_demo_checkins_and_hook_outbox(void **state)
     assert_null(done->check_in); /* never returned by a read (spec §2.6) */
     /* Running, two check-ins, Success: four events, in order */
     assert_int_equal(redis_fixture_int(&rf, "XLEN {t}:berth:hooks"), 4);
+    assert_true(wait_until(success_told, NULL, 5000));
     pthread_mutex_lock(&events_mu);
     assert_string_equal(events, "Running,progress data: %30,progress data: %60,Success");
     pthread_mutex_unlock(&events_mu);
