@@ -229,25 +229,39 @@ static void test_hung_unacked_resent_before_failed(void **state)
     hook_receiver *hr = hr_start();
     char url[128];
     hooked_job_url(hr, url, sizeof url);
-    const char *id = "0123456789abcdef01234567";
+    const char *id = "0123456789abcdef01234567", *bad = "0123456789abcdef0123456b";
+    const char *young = "0123456789abcdef0123456c";
     seed(id, "Running", 1700000000, 1700000000, NULL, 0, url, 2);
+    /* an ack that does not decode counts as none */
+    seed(bad, "Running", 1700000000, 1700000000, "not-json", 0, url, 2);
+    /* unacknowledged but changed 10 s ago: its own event may still be on its way */
+    seed(young, "Running", 1700000000, (long long)time(NULL) - 10, NULL, 0, url, 2);
     berth_engine *e = start(0.01);
-    assert_int_equal(hr_wait(hr, 1, 10000), 1);
+    assert_int_equal(hr_wait(hr, 2, 10000), 2);
     assert_true(redis_fixture_wait_int(&rf, 1, 10000, "HEXISTS {t}:job_stats:%s ack", id));
-    assert_int_equal(events(hr, "Running", false, NULL), 1);
+    assert_true(redis_fixture_wait_int(&rf, 1, 10000, "EVAL %s 1 {t}:job_stats:%s Running "
+                                       "1700000000 0", HARBOR_ACK_IS, bad));
+    assert_int_equal(events(hr, "Running", false, NULL), 2);
     char st[32];
     engine_fixture_status(e, id, st, sizeof st);
     assert_string_equal(st, "Running");
     assert_true(harbor_ack_is(id, "Running", 1700000000, 0));
+    /* once an hour per job; the young one (same page, same script call) left alone */
+    assert_true(redis_fixture_int(&rf, "TTL {t}:berth:refired:%s", id) > 3500);
+    assert_int_equal(redis_fixture_int(&rf, "EXISTS {t}:berth:refired:%s", young), 0);
+    assert_int_equal(redis_fixture_int(&rf, "HEXISTS {t}:job_stats:%s ack", young), 0);
     stop(e);
     e = start(0.01);   /* the next pass */
     assert_true(engine_fixture_wait_status(e, id, "Error", 10000));
-    assert_int_equal(hr_wait(hr, 2, 10000), 2);
+    assert_true(engine_fixture_wait_status(e, bad, "Error", 10000));
+    assert_int_equal(hr_wait(hr, 4, 10000), 4);
     json_t *ev = NULL;
-    assert_int_equal(events(hr, "Error", false, &ev), 1);
+    assert_int_equal(events(hr, "Error", false, &ev), 2);
     json_t *ack = json_object_get(json_object_get(ev, "metadata"), "ack");
     assert_string_equal(json_string_value(json_object_get(ack, "status")), "Running");
     json_decref(ev);
+    engine_fixture_status(e, young, st, sizeof st);
+    assert_string_equal(st, "Running");
     stop(e);
     hr_stop(hr);
 }
