@@ -8,6 +8,9 @@
  *     trusts only the CA, requires client certificates and checks them itself
  *     (tests/support/http_fake.h, hf_start_mtls); it sees berthd's certificate. berthd trusts the
  *     receiver through INTERNAL_TLS_TRUST_CA_PATH (the CA is in no system store here).
+ *   - the library's other calls to Harbor components (core's internalconfig, a scanner
+ *     adapter, the token service through jhttp, a registry) present it too, in this process,
+ *     only while the variables say so.
  *   - bad settings (a missing file, a key that is no key, a key of another certificate, an
  *     unset path, a CA file without a certificate) refuse the start: exit 2, one line
  *     naming the setting and the file. */
@@ -21,13 +24,18 @@
 
 #include "http_client.h"
 #include "cli_run.h"
+#include "db/db.h"
 #include "http_fake.h"
+#include "jobs/jhttp.h"
 #include "redis_fixture.h"
+#include "registry/registry.h"
+#include "scanner/scanner.h"
 #include "wait.h"
 
 #define SECRET "Harbor-Secret tls-secret"
 
 static char tmp[64];
+static pid_t child;   /* the berthd of the running test: killed by after_each if it failed */
 
 static void pathf(char *out, size_t len, const char *name)
 {
@@ -119,6 +127,7 @@ static pid_t spawn(const char *config, const char *const *env, int *errfd)
     }
     close(p[1]);
     *errfd = p[0];
+    child = pid;
     return pid;
 }
 
@@ -135,8 +144,24 @@ static int exit_code(pid_t pid, int timeout_ms)
 static void stop(pid_t pid, int fd)
 {
     kill(pid, SIGTERM);
+    child = 0;
     assert_int_equal(exit_code(pid, 15000), 0);
     close(fd);
+}
+
+static int after_each(void **state)
+{
+    (void)state;
+    if (child > 0) {
+        kill(child, SIGKILL);
+        waitpid(child, NULL, 0);
+    }
+    child = 0;
+    static const char *const vars[] = {"INTERNAL_TLS_ENABLED", "INTERNAL_TLS_CERT_PATH",
+                                       "INTERNAL_TLS_KEY_PATH", "INTERNAL_TLS_TRUST_CA_PATH"};
+    for (size_t i = 0; i < 4; i++)   /* test_library_calls_present_cert's, if it failed */
+        unsetenv(vars[i]);
+    return 0;
 }
 
 /* ---- an HTTPS client of berthd ------------------------------------------------------- */
@@ -364,6 +389,84 @@ static void test_receiver_refuses_anonymous(void **state)
     hf_stop(rx);
 }
 
+/* ---- the other outgoing calls, in this process ---------------------------------------- */
+
+static void set_internal_tls(bool on)
+{
+    char v[160];
+    if (!on) {   /* all of them: the berthd children of later tests inherit them */
+        after_each(NULL);
+        return;
+    }
+    setenv("INTERNAL_TLS_ENABLED", "true", 1);
+    pathf(v, sizeof v, "berthd.crt");
+    setenv("INTERNAL_TLS_CERT_PATH", v, 1);
+    pathf(v, sizeof v, "berthd.key");
+    setenv("INTERNAL_TLS_KEY_PATH", v, 1);
+    pathf(v, sizeof v, "ca.crt");
+    setenv("INTERNAL_TLS_TRUST_CA_PATH", v, 1);
+}
+
+/* One call of each client to base (what they answer does not matter here). */
+static void call_each(const char *base)
+{
+    char err[512], url[160];
+    db_settings ds;
+    memset(&ds, 0, sizeof ds);
+    db_settings_fetch(base, "s", 5000, &ds, err, sizeof err);   /* core's internalconfig */
+    db_settings_clear(&ds);
+    scanner *sc = NULL;
+    scanner_settings ss = {.url = base, .auth = SCANNER_AUTH_NONE, .timeout_ms = 5000};
+    assert_int_equal(scanner_new(&ss, &sc, err, sizeof err), 0);
+    json_t *meta = NULL;
+    scanner_metadata(sc, &meta, err, sizeof err);                 /* scanner adapter */
+    json_decref(meta);
+    scanner_free(sc);
+    snprintf(url, sizeof url, "%s/service/token", base);
+    jhttp_req jr = {.method = "GET", .url = url, .insecure = true, .internal_tls = true,
+                    .timeout_ms = 5000, .max_reply = 4096};
+    jhttp_resp resp;
+    jhttp_do(&jr, &resp, err, sizeof err);                        /* token service */
+    jhttp_resp_free(&resp);
+    reg_client *rc = NULL;
+    reg_settings rs = {.url = base, .harbor_secret = "s", .timeout_s = 5};
+    assert_int_equal(reg_client_new(&rs, &rc, err, sizeof err), 0);
+    bool exists = false;
+    reg_blob_head(rc, "library/x", "sha256:0000000000000000000000000000000000000000000000000000000000000000", &exists);
+    reg_client_free(rc);                                          /* registry */
+}
+
+static void test_library_calls_present_cert(void **state)
+{
+    (void)state;
+    char crt[128], key[128], ca[128], base[64];
+    pathf(crt, sizeof crt, "receiver.crt");
+    pathf(key, sizeof key, "receiver.key");
+    pathf(ca, sizeof ca, "ca.crt");
+    http_fake *rx = hf_start_mtls(crt, key, ca, NULL, NULL);
+    assert_non_null(rx);
+    snprintf(base, sizeof base, "https://127.0.0.1:%d", hf_port(rx));
+    set_internal_tls(false);        /* off: no certificate, the internal CA not trusted */
+    call_each(base);
+    assert_int_equal(hf_count(rx), 0);
+    set_internal_tls(true);
+    call_each(base);
+    set_internal_tls(false);
+    const char *want[] = {"/api/v2.0/internalconfig", "/api/v1/metadata", "/service/token",
+                          "/v2/library/x/blobs/"};
+    assert_int_equal(hf_count(rx), 4);
+    for (size_t i = 0; i < 4; i++) {
+        hf_req r;
+        assert_int_equal(hf_get(rx, i, &r), 0);
+        if (strncmp(r.target, want[i], strlen(want[i])) != 0)
+            fprintf(stderr, "request %zu: %s\n", i, r.target);
+        assert_int_equal(strncmp(r.target, want[i], strlen(want[i])), 0);
+        assert_string_equal(r.client_cn, "berthd");
+        hf_req_free(&r);
+    }
+    hf_stop(rx);
+}
+
 /* ---- bad settings ------------------------------------------------------------------------ */
 
 static void expect_refusal(bool https, const char *const *env, const char *needle)
@@ -373,6 +476,7 @@ static void expect_refusal(bool https, const char *const *env, const char *needl
     int fd;
     pid_t pid = spawn(cfg, env, &fd);
     assert_int_equal(exit_code(pid, 15000), 2);
+    child = 0;
     size_t n = 0;
     ssize_t r;
     while (n + 1 < sizeof err && (r = read(fd, err + n, sizeof err - 1 - n)) > 0)
@@ -428,11 +532,12 @@ int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_client_cert_required),
-        cmocka_unit_test(test_no_verify_no_cert_needed),
-        cmocka_unit_test(test_receiver_refuses_anonymous),
-        cmocka_unit_test(test_outgoing_calls_present_cert),
-        cmocka_unit_test(test_bad_settings),
+        cmocka_unit_test_teardown(test_client_cert_required, after_each),
+        cmocka_unit_test_teardown(test_no_verify_no_cert_needed, after_each),
+        cmocka_unit_test_teardown(test_receiver_refuses_anonymous, after_each),
+        cmocka_unit_test_teardown(test_outgoing_calls_present_cert, after_each),
+        cmocka_unit_test_teardown(test_library_calls_present_cert, after_each),
+        cmocka_unit_test_teardown(test_bad_settings, after_each),
     };
     int rc = cmocka_run_group_tests(tests, setup, teardown);
     curl_global_cleanup();
