@@ -279,6 +279,19 @@ static void test_no_verify_no_cert_needed(void **state)
 
 /* ---- berthd's outgoing calls present its certificate --------------------------------- */
 
+/* The receiver a Harbor component with INTERNAL_VERIFY_CLIENT_CERT would be: the CA's
+ * certificate, client certificates of the CA required (http_fake.h). */
+static http_fake *start_receiver(void)
+{
+    char crt[128], key[128], ca[128];
+    pathf(crt, sizeof crt, "receiver.crt");
+    pathf(key, sizeof key, "receiver.key");
+    pathf(ca, sizeof ca, "ca.crt");
+    http_fake *rx = hf_start_mtls(crt, key, ca, NULL, NULL);
+    assert_non_null(rx);
+    return rx;
+}
+
 static char *launch(int port, const char *name, const char *params, const char *hook)
 {
     char body[1024];
@@ -322,12 +335,7 @@ static bool got_success(void *arg)
 static void test_outgoing_calls_present_cert(void **state)
 {
     (void)state;
-    char crt[128], key[128], ca[128];
-    pathf(crt, sizeof crt, "receiver.crt");
-    pathf(key, sizeof key, "receiver.key");
-    pathf(ca, sizeof ca, "ca.crt");
-    http_fake *rx = hf_start_mtls(crt, key, ca, NULL, NULL);
-    assert_non_null(rx);
+    http_fake *rx = start_receiver();
     char cfg[128];
     int port = write_config("hooks", false, cfg, sizeof cfg);
     const char *const env[] = {
@@ -370,12 +378,9 @@ static void test_outgoing_calls_present_cert(void **state)
 static void test_receiver_refuses_anonymous(void **state)
 {
     (void)state;
-    char crt[128], key[128], ca[128], url[96];
-    pathf(crt, sizeof crt, "receiver.crt");
-    pathf(key, sizeof key, "receiver.key");
+    char ca[128], url[96];
     pathf(ca, sizeof ca, "ca.crt");
-    http_fake *rx = hf_start_mtls(crt, key, ca, NULL, NULL);
-    assert_non_null(rx);
+    http_fake *rx = start_receiver();
     snprintf(url, sizeof url, "https://127.0.0.1:%d/x", hf_port(rx));
     CURL *h = curl_easy_init();
     curl_easy_setopt(h, CURLOPT_URL, url);
@@ -439,12 +444,8 @@ static void call_each(const char *base)
 static void test_library_calls_present_cert(void **state)
 {
     (void)state;
-    char crt[128], key[128], ca[128], base[64];
-    pathf(crt, sizeof crt, "receiver.crt");
-    pathf(key, sizeof key, "receiver.key");
-    pathf(ca, sizeof ca, "ca.crt");
-    http_fake *rx = hf_start_mtls(crt, key, ca, NULL, NULL);
-    assert_non_null(rx);
+    char base[64];
+    http_fake *rx = start_receiver();
     snprintf(base, sizeof base, "https://127.0.0.1:%d", hf_port(rx));
     set_internal_tls(false);        /* off: no certificate, the internal CA not trusted */
     call_each(base);
