@@ -327,11 +327,13 @@ static int register_jobs(daemon_t *d, char *err, size_t errlen)
     return db_jobs_new(d, err, errlen);
 }
 
-/* Tests only (the browser test parks hooks in seconds): scales the hook back-off and
- * retry period; unset or not in (0, 1] → 1, the real ones. */
-static double hook_backoff_scale(void)
+/* Tests only: BERTH_HOOK_BACKOFF_SCALE scales the hook back-off and retry period (the
+ * browser test parks hooks in seconds), BERTH_RETRY_BACKOFF_SCALE a failed job's retry
+ * delay (a retry after a database outage within the test); unset or not in (0, 1] → 1,
+ * the real ones. */
+static double backoff_scale(const char *env)
 {
-    const char *v = getenv("BERTH_HOOK_BACKOFF_SCALE");
+    const char *v = getenv(env);
     double s = v && *v ? strtod(v, NULL) : 1;
     return s > 0 && s <= 1 ? s : 1;
 }
@@ -345,7 +347,8 @@ static int make_engine(daemon_t *d, char *err, size_t errlen)
                               .max_update_hours = (unsigned)c->max_update_hours,
                               .max_job_duration_s = (unsigned)c->max_job_duration_s,
                               .hook_retry_hours = (unsigned)c->hooks_retry_hours,
-                              .hook_backoff_scale = hook_backoff_scale(),
+                              .hook_backoff_scale = backoff_scale("BERTH_HOOK_BACKOFF_SCALE"),
+                              .backoff_scale = backoff_scale("BERTH_RETRY_BACKOFF_SCALE"),
                               .job_log_dir = d->job_log_dir[0] ? d->job_log_dir : NULL,
                               .log = daemon_log_write, .log_userdata = d->log,
                               .log_level = daemon_log_min_level(d->log),

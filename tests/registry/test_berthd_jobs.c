@@ -73,13 +73,8 @@ static int teardown(void **state)
 
 static hc_resp api(const char *method, const char *path, const char *body)
 {
-    hc c;
-    hc_init(&c, cl.nodes[0].port);
-    hc_resp r = {0};
-    int rc = strcmp(method, "POST") == 0 ? hc_post(&c, path, CLUSTER_AUTH, body, &r)
-                                          : hc_get(&c, path, CLUSTER_AUTH, &r);
-    assert_int_equal(rc, 0);
-    hc_cleanup(&c);
+    hc_resp r = cluster_api(&cl, 0, method, path, body);
+    assert_int_not_equal(r.status, 0);
     return r;
 }
 
@@ -112,41 +107,18 @@ static char *launch(const char *name, json_t *params, int hook_port, int task)
 
 static char *job_log(const char *id)
 {
-    char path[128];
-    snprintf(path, sizeof path, "/api/v1/jobs/%s/log", id);
-    hc_resp r = api("GET", path, NULL);
-    char *text = strdup(r.status == 200 && r.body ? r.body : "");
-    hc_resp_free(&r);
-    return text;
-}
-
-typedef struct status_wait {
-    char path[128], got[32];
-    const char *want;
-} status_wait;
-
-static bool status_is(void *arg)
-{
-    status_wait *w = arg;
-    hc_resp r = api("GET", w->path, NULL);
-    json_t *o = r.status == 200 ? json_loads(r.body, 0, NULL) : NULL;
-    const char *s = json_string_value(json_object_get(json_object_get(o, "job"), "status"));
-    snprintf(w->got, sizeof w->got, "%s", s ? s : "");
-    json_decref(o);
-    hc_resp_free(&r);
-    return strcmp(w->got, w->want) == 0;
+    return cluster_job_log(&cl, 0, id);
 }
 
 static void wait_status(const char *id, const char *want)
 {
-    status_wait w = {.want = want};
-    snprintf(w.path, sizeof w.path, "/api/v1/jobs/%s", id);
-    if (!wait_until(status_is, &w, 60000)) {
+    char got[32];
+    if (!cluster_wait_status(&cl, 0, id, want, 60000, got, sizeof got)) {
         char *log = job_log(id);
-        fprintf(stderr, "job %s is %s, not %s; its log:\n%s\n", id, w.got, want, log);
+        fprintf(stderr, "job %s is %s, not %s; its log:\n%s\n", id, got, want, log);
         free(log);
     }
-    assert_string_equal(w.got, want);
+    assert_string_equal(got, want);
 }
 
 static void log_has(const char *id, const char *text)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <hiredis/hiredis.h>
+#include <jansson.h>
 
 #include "redis_fixture.h"
 #include "wait.h"
@@ -188,6 +189,58 @@ long cluster_post_job(hc *cli, const char *body, char *id, size_t idlen)
         status = -202;   /* accepted without an id: the caller's assertion reports it */
     hc_resp_free(&r);
     return status;
+}
+
+hc_resp cluster_api(cluster *c, int i, const char *method, const char *path, const char *body)
+{
+    hc cli;
+    hc_init(&cli, c->nodes[i].port);
+    hc_resp r = {0};
+    int rc = body ? hc_post(&cli, path, CLUSTER_AUTH, body, &r)
+                  : hc_do(&cli, method, path, CLUSTER_AUTH, NULL, 0, 0, &r);
+    if (rc != 0)
+        r.status = 0;
+    hc_cleanup(&cli);
+    return r;
+}
+
+typedef struct status_wait {
+    cluster *c;
+    int node;
+    char path[128], got[32];
+    const char *want;
+} status_wait;
+
+static bool status_is(void *arg)
+{
+    status_wait *w = arg;
+    hc_resp r = cluster_api(w->c, w->node, "GET", w->path, NULL);
+    json_t *o = r.status == 200 && r.body ? json_loads(r.body, 0, NULL) : NULL;
+    const char *s = json_string_value(json_object_get(json_object_get(o, "job"), "status"));
+    snprintf(w->got, sizeof w->got, "%s", s ? s : "");
+    json_decref(o);
+    hc_resp_free(&r);
+    return strcmp(w->got, w->want) == 0;
+}
+
+int cluster_wait_status(cluster *c, int i, const char *id, const char *want, int ms, char *got,
+                        size_t gotlen)
+{
+    status_wait w = {.c = c, .node = i, .want = want};
+    snprintf(w.path, sizeof w.path, "/api/v1/jobs/%s", id);
+    bool ok = wait_until(status_is, &w, ms);
+    snprintf(got, gotlen, "%s", w.got);
+    return ok;
+}
+
+char *cluster_job_log(cluster *c, int i, const char *id)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/api/v1/jobs/%s/log", id);
+    hc_resp r = cluster_api(c, i, "GET", path, NULL);
+    char *text = strdup(r.status == 200 && r.body ? r.body : "");
+    hc_resp_free(&r);
+    return text;
 }
 
 static int run_cmp(const void *a, const void *b)

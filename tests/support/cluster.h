@@ -80,6 +80,15 @@ long cluster_launch(hc *cli, unsigned ms, const char *extra_json, char *id, size
 /* Posts a whole launch request body (any kind: a status hook, a Periodic policy) the same
  * way; same return and id as cluster_launch. */
 long cluster_post_job(hc *cli, const char *body, char *id, size_t idlen);
+/* A GET or POST (body) to node i's API with CLUSTER_AUTH; status 0 on a transport error.
+ * Free with hc_resp_free. */
+hc_resp cluster_api(cluster *c, int i, const char *method, const char *path, const char *body);
+/* Waits up to ms until node i's API reports job id with status want; true when it did.
+ * got receives the last status seen ("" when the job could not be read). */
+int cluster_wait_status(cluster *c, int i, const char *id, const char *want, int ms, char *got,
+                        size_t gotlen);
+/* The job's log as node i serves it (GET /api/v1/jobs/<id>/log), malloc'd; "" when none. */
+char *cluster_job_log(cluster *c, int i, const char *id);
 /* The first node whose log has a line containing needle (e.g. a pool id), or -1. */
 int cluster_find_log(const cluster *c, const char *needle);
 
