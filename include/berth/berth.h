@@ -86,8 +86,10 @@ typedef struct berth_periodic_config {
 
 typedef struct berth_engine_config {
     /* Redis: unix socket if redis_unix is set, else the sentinels' master if
-     * redis_nsentinels > 0, else TCP host:port. The engine copies every string (and the
-     * sentinel array) it keeps: the caller may free them after berth_engine_new. */
+     * redis_nsentinels > 0, else the Redis Cluster master that serves the namespace's slot
+     * if redis_ncluster > 0, else TCP host:port. The engine copies every string (and the
+     * sentinel and cluster arrays) it keeps: the caller may free them after
+     * berth_engine_new. */
     const char *redis_host;      /* default "127.0.0.1" */
     int redis_port;              /* default 6379 */
     const char *redis_unix;
@@ -96,6 +98,8 @@ typedef struct berth_engine_config {
     const berth_hostport *redis_sentinels; /* find the master through these Sentinels, */
     size_t redis_nsentinels;               /* asked in order at every dial */
     const char *redis_master;    /* the master's name, with redis_sentinels */
+    const berth_hostport *redis_cluster;   /* Redis Cluster seed nodes (port 0 → 6379), */
+    size_t redis_ncluster;                 /* asked for the slot's owner at every dial */
     const char *ns;              /* namespace without braces; default "berth" */
     unsigned workers;            /* worker threads; 0 → 10 */
     unsigned fetch_batch;        /* most jobs one fetch takes; 0 → 64 */

@@ -22,6 +22,8 @@ static int copy_config(berth_engine *e, const berth_engine_config *c)
     e->cfg.redis_host = e->cfg.redis_unix = e->cfg.redis_password = e->cfg.redis_master = NULL;
     e->cfg.redis_sentinels = NULL;
     e->cfg.redis_nsentinels = 0;
+    e->cfg.redis_cluster = NULL;
+    e->cfg.redis_ncluster = 0;
     e->cfg.ns = e->cfg.job_log_dir = e->cfg.pool_id = NULL;
     e->ns = berth_strdup(c->ns && *c->ns ? c->ns : "berth");
     size_t n = e->ns ? strlen(e->ns) + 4 : 0;

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "berth/error.h"
+#include "store/cluster.h"
 #include "util/alloc.h"
 #include "util/clock.h"
 
@@ -34,57 +35,86 @@ const char *rconn_script_source(script_id id)
     return sources[id];
 }
 
+/* Copies n borrowed host:port pairs into *to (port 0 → dflt), counting in *count. */
+static int copy_hosts(rhostport **to, size_t *count, const rhostport *from, size_t n, int dflt)
+{
+    *to = NULL;
+    *count = 0;
+    if (n && !(*to = berth_calloc(n, sizeof **to)))
+        return BERTH_ENOMEM;
+    for (size_t i = 0; i < n; i++, (*count)++) {
+        if (!((*to)[i].host = berth_strdup(from[i].host)))
+            return BERTH_ENOMEM;
+        (*to)[i].port = from[i].port ? from[i].port : dflt;
+    }
+    return 0;
+}
+
 /* Copies the strings of a target whose strings are borrowed (*t as given) into owned
  * ones. On failure *t holds what was copied so far: rtarget_free frees it. */
-static int own_strings(rtarget *t, const rhostport *sentinels)
+static int own_strings(rtarget *t)
 {
     const char *from[] = {t->host, t->unix_path, t->password, t->master};
     char **to[] = {&t->host, &t->unix_path, &t->password, &t->master};
-    size_t n = t->nsentinels;
+    const rhostport *sentinels = t->sentinels, *nodes = t->nodes;
+    size_t nsentinels = t->nsentinels, nnodes = t->nnodes;
     t->host = t->unix_path = t->password = t->master = NULL;
-    t->sentinels = NULL;
-    t->nsentinels = 0;
+    t->sentinels = t->nodes = NULL;
+    t->nsentinels = t->nnodes = 0;
     int rc = 0;
     for (size_t i = 0; i < 4; i++)
         if (rc == 0 && from[i] && !(*to[i] = berth_strdup(from[i])))
             rc = BERTH_ENOMEM;
-    if (rc == 0 && n && !(t->sentinels = berth_calloc(n, sizeof *t->sentinels)))
-        rc = BERTH_ENOMEM;
-    for (size_t i = 0; rc == 0 && i < n; i++, t->nsentinels++)
-        if (!(t->sentinels[i].host = berth_strdup(sentinels[i].host)))
-            rc = BERTH_ENOMEM;
-        else
-            t->sentinels[i].port = sentinels[i].port ? sentinels[i].port : 26379;
+    if (rc == 0)
+        rc = copy_hosts(&t->sentinels, &t->nsentinels, sentinels, nsentinels, 26379);
+    if (rc == 0)
+        rc = copy_hosts(&t->nodes, &t->nnodes, nodes, nnodes, 6379);
     return rc;
 }
 
 int rtarget_copy(rtarget *dst, const rtarget *src)
 {
     *dst = *src;
-    return own_strings(dst, src->sentinels);
+    return own_strings(dst);
+}
+
+/* The borrowed host:port pairs of a config list, in a new array (NULL when n is 0). */
+static rhostport *borrow_hosts(const berth_hostport *list, size_t n, bool *nomem)
+{
+    rhostport *h = n ? berth_calloc(n, sizeof *h) : NULL;
+    *nomem = *nomem || (n && !h);
+    for (size_t i = 0; h && i < n; i++)
+        h[i] = (rhostport){(char *)list[i].host, list[i].port};
+    return h;
 }
 
 int rtarget_from_config(rtarget *t, const berth_engine_config *c, rhealth *health)
 {
-    size_t n = c->redis_sentinels ? c->redis_nsentinels : 0;
-    rhostport *s = n ? berth_calloc(n, sizeof *s) : NULL;
-    if (n && !s) {
-        *t = (rtarget){0};
-        return BERTH_ENOMEM;
-    }
-    for (size_t i = 0; i < n; i++)   /* borrowed for the copy below */
-        s[i] = (rhostport){(char *)c->redis_sentinels[i].host, c->redis_sentinels[i].port};
-    *t = (rtarget){.host = (char *)(c->redis_host ? c->redis_host : "127.0.0.1"),
-                   .port = c->redis_port ? c->redis_port : 6379,
+    bool nomem = false;
+    size_t ns = c->redis_sentinels ? c->redis_nsentinels : 0;
+    size_t nc = c->redis_cluster ? c->redis_ncluster : 0;
+    rhostport *s = borrow_hosts(c->redis_sentinels, ns, &nomem);
+    rhostport *n = borrow_hosts(c->redis_cluster, nc, &nomem);
+    char prefix[256];
+    int plen = snprintf(prefix, sizeof prefix, "{%s}:", c->ns && *c->ns ? c->ns : "berth");
+    *t = (rtarget){.host = (char *)(nc ? n[0].host : c->redis_host ? c->redis_host : "127.0.0.1"),
+                   .port = nc ? (n[0].port ? n[0].port : 6379) : c->redis_port ? c->redis_port : 6379,
                    .unix_path = (char *)c->redis_unix,
                    .password = (char *)c->redis_password,
                    .db = c->redis_db,
                    .sentinels = s,
-                   .nsentinels = n,
+                   .nsentinels = ns,
                    .master = (char *)c->redis_master,
+                   .nodes = n,
+                   .nnodes = nc,
+                   .slot = rcluster_slot(prefix, plen < (int)sizeof prefix ? (size_t)plen
+                                                                            : sizeof prefix - 1),
                    .health = health};
-    int rc = own_strings(t, s);
+    int rc = nomem ? BERTH_ENOMEM : own_strings(t);
+    if (nomem)
+        *t = (rtarget){0};
     berth_free(s);
+    berth_free(n);
     return rc;
 }
 
@@ -96,6 +126,9 @@ void rtarget_free(rtarget *t)
     for (size_t i = 0; i < t->nsentinels; i++)
         berth_free(t->sentinels[i].host);
     berth_free(t->sentinels);
+    for (size_t i = 0; i < t->nnodes; i++)
+        berth_free(t->nodes[i].host);
+    berth_free(t->nodes);
     berth_free(t->master);
     *t = (rtarget){0};
 }
@@ -232,7 +265,9 @@ int rconn_connect(rconn *rc)
         snprintf(rc->err, sizeof rc->err, "out of memory setting up the connection");
         return BERTH_ENOMEM;
     }
-    int found = rc->target.nsentinels > 0 ? resolve_master(rc) : 0;
+    int found = rc->target.nsentinels > 0 ? resolve_master(rc)
+                : rc->target.nnodes > 0   ? rcluster_find_owner(rc)
+                                          : 0;
     rc->nomem = found == BERTH_ENOMEM;
     if (rc->nomem)
         return found;
@@ -292,34 +327,120 @@ static rreply *checked(rconn *rc, void *reply)
     return reply;
 }
 
-rreply *rconn_cmd(rconn *rc, const char *fmt, ...)
+/* Sends one formatted command on rc (dialling first) and reads its reply. */
+static redisReply *exchange(rconn *rc, const char *cmd, size_t len)
 {
     if (rconn_connect(rc) != 0)
         return NULL;
-    va_list ap;
-    va_start(ap, fmt);
-    void *r = redisvCommand(rc->c, fmt, ap);
-    va_end(ap);
-    return checked(rc, r);
+    void *r = NULL;
+    if (redisAppendFormattedCommand(rc->c, cmd, len) == REDIS_OK)
+        redisGetReply(rc->c, &r);
+    return (redisReply *)checked(rc, r);
 }
 
-rreply *rconn_read(rconn *rc, const char *fmt, ...)
+static int load_script(rconn *rc, script_id id);
+
+/* ASK: the slot is moving and this one command goes, after ASKING, to the node that
+ * imports it, on a connection of its own (the slot's owner does not change until the
+ * move ends with a MOVED). A script that node has not loaded yet is loaded there. */
+static redisReply *asked(rconn *rc, const rredirect *rd, const char *cmd, size_t len,
+                         int script)
 {
-    bool was_open = rc->c != NULL;
-    void *r = NULL;
-    for (int attempt = 0; attempt < 2 && !r; attempt++) {
-        if (attempt > 0 && !was_open)
+    rtarget t = {.host = (char *)rd->host, .port = rd->port, .password = rc->target.password,
+                 .db = rc->target.db, .slot = rc->target.slot}; /* borrowed: copied below */
+    rconn other;
+    rconn_init(&other, &t, rc->timeout_ms);
+    redisReply *r = NULL;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        redisReply *ok = (redisReply *)rconn_cmd(&other, "ASKING");
+        bool asking = ok && ok->type != REDIS_REPLY_ERROR;
+        freeReplyObject(ok);
+        r = asking ? exchange(&other, cmd, len) : NULL;
+        if (script < 0 || !r || r->type != REDIS_REPLY_ERROR ||
+            strncmp(r->str, "NOSCRIPT", 8) != 0 || attempt > 0)
             break;
-        if (rconn_connect(rc) != 0)
+        freeReplyObject(r);
+        r = NULL;
+        if (load_script(&other, (script_id)script) != 0)
+            break;
+    }
+    if (!r)
+        snprintf(rc->err, sizeof rc->err, "ASK to %.100s:%d: %.120s", rd->host, rd->port, other.err);
+    rc->nomem = !r && other.nomem;
+    rconn_close(&other);
+    return r;
+}
+
+#define MAX_REDIRECTS 5
+
+/* exchange, in a cluster following the redirections (cluster.h). script: the script the
+ * command runs (an ASK target may have to load it), or -1. */
+static redisReply *routed(rconn *rc, const char *cmd, size_t len, int script)
+{
+    redisReply *r = exchange(rc, cmd, len);
+    rredirect rd;
+    for (int hops = 0; r && rc->target.nnodes && r->type == REDIS_REPLY_ERROR; hops++) {
+        if (rcluster_transient(r->str)) {   /* did not run: as if Redis were away */
+            broke(rc, r->str);
+            freeReplyObject(r);
             return NULL;
-        va_list ap;
-        va_start(ap, fmt);
-        r = checked(rc, redisvCommand(rc->c, fmt, ap));
-        va_end(ap);
+        }
+        if (hops == MAX_REDIRECTS || !rcluster_redirect(r->str, &rd))
+            break;
+        freeReplyObject(r);
+        if (rd.ask)
+            return asked(rc, &rd, cmd, len, script);
+        if (berth_strdup_to(&rc->target.host, rd.host) != 0) {
+            drop(rc, "out of memory following a MOVED");
+            rc->nomem = true;
+            return NULL;
+        }
+        rc->target.port = rd.port;
+        broke(rc, "the namespace's slot moved");  /* pooled siblings point there too */
+        r = exchange(rc, cmd, len);
     }
     return r;
 }
 
+/* The formatted command, or NULL (out of memory or a bad format) with rc->err set. */
+static char *formatted(rconn *rc, int len, char *cmd)
+{
+    rc->nomem = len < 0;
+    if (len < 0)
+        snprintf(rc->err, sizeof rc->err, "out of memory building the command");
+    return len < 0 ? NULL : cmd;
+}
+
+rreply *rconn_cmd(rconn *rc, const char *fmt, ...)
+{
+    char *cmd = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    int len = redisvFormatCommand(&cmd, fmt, ap);
+    va_end(ap);
+    if (!formatted(rc, len, cmd))
+        return NULL;
+    redisReply *r = routed(rc, cmd, (size_t)len, -1);
+    redisFreeCommand(cmd);
+    return (rreply *)r;
+}
+
+rreply *rconn_read(rconn *rc, const char *fmt, ...)
+{
+    char *cmd = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    int len = redisvFormatCommand(&cmd, fmt, ap);
+    va_end(ap);
+    if (!formatted(rc, len, cmd))
+        return NULL;
+    bool was_open = rc->c != NULL;
+    redisReply *r = routed(rc, cmd, (size_t)len, -1);
+    if (!r && was_open && !rc->nomem)   /* broke under the call: once more */
+        r = routed(rc, cmd, (size_t)len, -1);
+    redisFreeCommand(cmd);
+    return (rreply *)r;
+}
 
 /* A vector that could not be built completely is never sent. */
 static bool vector_ok(rconn *rc, const rargs *a)
@@ -335,11 +456,24 @@ int rconn_fail_code(const rconn *rc)
     return rc->nomem ? BERTH_ENOMEM : BERTH_EREDIS;
 }
 
+/* Formats argv[0..argc) and sends it, routed. */
+static redisReply *send_argv(rconn *rc, int argc, const char **argv, const size_t *lens,
+                             int script)
+{
+    char *cmd = NULL;
+    int len = redisFormatCommandArgv(&cmd, argc, argv, lens);
+    if (!formatted(rc, len, cmd))
+        return NULL;
+    redisReply *r = routed(rc, cmd, (size_t)len, script);
+    redisFreeCommand(cmd);
+    return r;
+}
+
 rreply *rconn_argv(rconn *rc, const rargs *a)
 {
-    if (!vector_ok(rc, a) || rconn_connect(rc) != 0)
+    if (!vector_ok(rc, a))
         return NULL;
-    return checked(rc, redisCommandArgv(rc->c, a->argc, (const char **)a->argv, a->lens));
+    return (rreply *)send_argv(rc, a->argc, (const char **)a->argv, a->lens, -1);
 }
 
 static int load_script(rconn *rc, script_id id)
@@ -354,9 +488,13 @@ static int load_script(rconn *rc, script_id id)
     return ok ? 0 : BERTH_EREDIS;
 }
 
+/* EVALSHA sha 0 ARGV…; in a cluster EVALSHA sha 1 <prefix> ARGV…: every script's ARGV[1]
+ * is the namespace's "{ns}:" prefix, declared as the one key so that a node that does
+ * not serve the slot answers MOVED or ASK instead of running it. */
 static redisReply *evalsha(rconn *rc, script_id id, const rargs *a)
 {
-    int argc = a->argc + 3;
+    bool keyed = rc->target.nnodes > 0 && a->argc > 0;
+    int head = keyed ? 4 : 3, argc = a->argc + head;
     const char **argv = berth_malloc((size_t)argc * sizeof *argv);
     size_t *lens = berth_malloc((size_t)argc * sizeof *lens);
     if (!argv || !lens) {
@@ -368,10 +506,12 @@ static redisReply *evalsha(rconn *rc, script_id id, const rargs *a)
     }
     argv[0] = "EVALSHA", lens[0] = 7;
     argv[1] = rc->sha[id], lens[1] = 40;
-    argv[2] = "0", lens[2] = 1;
+    argv[2] = keyed ? "1" : "0", lens[2] = 1;
+    if (keyed)
+        argv[3] = a->argv[0], lens[3] = a->lens[0];
     for (int i = 0; i < a->argc; i++)
-        argv[i + 3] = a->argv[i], lens[i + 3] = a->lens[i];
-    redisReply *r = (redisReply *)checked(rc, redisCommandArgv(rc->c, argc, argv, lens));
+        argv[i + head] = a->argv[i], lens[i + head] = a->lens[i];
+    redisReply *r = send_argv(rc, argc, argv, lens, (int)id);
     berth_free(argv);
     berth_free(lens);
     return r;

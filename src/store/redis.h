@@ -5,7 +5,12 @@
  * NULL replies (BERTH_EREDIS) while Redis is away and back off themselves.
  * Scripts run by EVALSHA; a NOSCRIPT answer (Redis restarted) reloads them once.
  * With sentinels, every dial asks them for the current master first, so a failover is
- * followed by the next reconnect. */
+ * followed by the next reconnect. In a Redis Cluster (target.nnodes > 0), every dial asks
+ * the cluster which master serves the namespace's slot (cluster.h), scripts declare the
+ * namespace's prefix as their one key so that a node that does not serve it redirects
+ * them, and MOVED (redial the new owner) and ASK (ASKING, then the command once on the
+ * other node) are followed inside each call; CLUSTERDOWN and TRYAGAIN come back as a
+ * connection failure (NULL: the command did not run; the caller backs off and retries). */
 #ifndef BERTH_STORE_REDIS_H
 #define BERTH_STORE_REDIS_H
 
@@ -46,6 +51,9 @@ typedef struct rtarget {
     rhostport *sentinels; /* ask these, in order, for master's address at every dial */
     size_t nsentinels;
     char *master;        /* the sentinel master name (with sentinels) */
+    rhostport *nodes;    /* Redis Cluster seed nodes: ask them for the slot's owner */
+    size_t nnodes;       /* > 0: cluster mode (host/port: the last known owner) */
+    int slot;            /* cluster mode: the namespace's hash slot */
     rhealth *health;     /* shared by every copy, not owned; NULL: outages are not logged */
 } rtarget;
 
@@ -67,7 +75,8 @@ typedef struct rconn {
 } rconn;
 
 /* An owned target for the Redis that an engine config names, its defaults applied
- * (127.0.0.1:6379; sentinel port 26379); free with rtarget_free. */
+ * (127.0.0.1:6379; sentinel port 26379; cluster node port 6379, the slot of "{ns}:");
+ * free with rtarget_free. */
 int rtarget_from_config(rtarget *t, const berth_engine_config *c, rhealth *health);
 /* Copies a target (all strings duplicated); free with rtarget_free. Both: 0, or
  * BERTH_ENOMEM with the partial copy still to be freed with rtarget_free. */
