@@ -338,34 +338,21 @@ static redisReply *exchange(rconn *rc, const char *cmd, size_t len)
     return (redisReply *)checked(rc, r);
 }
 
-static int load_script(rconn *rc, script_id id);
-
 /* ASK: the slot is moving and this one command goes, after ASKING, to the node that
  * imports it, on a connection of its own (the slot's owner does not change until the
- * move ends with a MOVED). A script that node has not loaded yet is loaded there. */
-static redisReply *asked(rconn *rc, const rredirect *rd, const char *cmd, size_t len,
-                         int script)
+ * move ends with a MOVED). */
+static redisReply *asked(rconn *rc, const rredirect *rd, const char *cmd, size_t len)
 {
     rtarget t = {.host = (char *)rd->host, .port = rd->port, .password = rc->target.password,
                  .db = rc->target.db, .slot = rc->target.slot}; /* borrowed: copied below */
     rconn other;
     rconn_init(&other, &t, rc->timeout_ms);
-    redisReply *r = NULL;
-    for (int attempt = 0; attempt < 2; attempt++) {
-        redisReply *ok = (redisReply *)rconn_cmd(&other, "ASKING");
-        bool asking = ok && ok->type != REDIS_REPLY_ERROR;
-        freeReplyObject(ok);
-        r = asking ? exchange(&other, cmd, len) : NULL;
-        if (script < 0 || !r || r->type != REDIS_REPLY_ERROR ||
-            strncmp(r->str, "NOSCRIPT", 8) != 0 || attempt > 0)
-            break;
-        freeReplyObject(r);
-        r = NULL;
-        if (load_script(&other, (script_id)script) != 0)
-            break;
-    }
+    redisReply *ok = (redisReply *)rconn_cmd(&other, "ASKING");
+    redisReply *r = ok && ok->type != REDIS_REPLY_ERROR ? exchange(&other, cmd, len) : NULL;
+    freeReplyObject(ok);
     if (!r)
-        snprintf(rc->err, sizeof rc->err, "ASK to %.100s:%d: %.120s", rd->host, rd->port, other.err);
+        snprintf(rc->err, sizeof rc->err, "ASK to %.100s:%d: %.120s", rd->host, rd->port,
+                 other.err);
     rc->nomem = !r && other.nomem;
     rconn_close(&other);
     return r;
@@ -373,9 +360,11 @@ static redisReply *asked(rconn *rc, const rredirect *rd, const char *cmd, size_t
 
 #define MAX_REDIRECTS 5
 
-/* exchange, in a cluster following the redirections (cluster.h). script: the script the
- * command runs (an ASK target may have to load it), or -1. */
-static redisReply *routed(rconn *rc, const char *cmd, size_t len, int script)
+/* exchange, in a cluster following the redirections (cluster.h). A script is not sent
+ * after an ASK: its namespace is half on each node while the slot moves (one slot holds
+ * it all), and a script would see half of it; it fails as if Redis were away (the
+ * caller backs off and retries) until the move ends with a MOVED. */
+static redisReply *routed(rconn *rc, const char *cmd, size_t len, bool script)
 {
     redisReply *r = exchange(rc, cmd, len);
     rredirect rd;
@@ -388,8 +377,12 @@ static redisReply *routed(rconn *rc, const char *cmd, size_t len, int script)
         if (hops == MAX_REDIRECTS || !rcluster_redirect(r->str, &rd))
             break;
         freeReplyObject(r);
+        if (rd.ask && script) {
+            drop(rc, "ASK for a script: the namespace's slot is moving to another node");
+            return NULL;
+        }
         if (rd.ask)
-            return asked(rc, &rd, cmd, len, script);
+            return asked(rc, &rd, cmd, len);
         if (berth_strdup_to(&rc->target.host, rd.host) != 0) {
             drop(rc, "out of memory following a MOVED");
             rc->nomem = true;
@@ -420,7 +413,7 @@ rreply *rconn_cmd(rconn *rc, const char *fmt, ...)
     va_end(ap);
     if (!formatted(rc, len, cmd))
         return NULL;
-    redisReply *r = routed(rc, cmd, (size_t)len, -1);
+    redisReply *r = routed(rc, cmd, (size_t)len, false);
     redisFreeCommand(cmd);
     return (rreply *)r;
 }
@@ -435,9 +428,9 @@ rreply *rconn_read(rconn *rc, const char *fmt, ...)
     if (!formatted(rc, len, cmd))
         return NULL;
     bool was_open = rc->c != NULL;
-    redisReply *r = routed(rc, cmd, (size_t)len, -1);
+    redisReply *r = routed(rc, cmd, (size_t)len, false);
     if (!r && was_open && !rc->nomem)   /* broke under the call: once more */
-        r = routed(rc, cmd, (size_t)len, -1);
+        r = routed(rc, cmd, (size_t)len, false);
     redisFreeCommand(cmd);
     return (rreply *)r;
 }
@@ -458,7 +451,7 @@ int rconn_fail_code(const rconn *rc)
 
 /* Formats argv[0..argc) and sends it, routed. */
 static redisReply *send_argv(rconn *rc, int argc, const char **argv, const size_t *lens,
-                             int script)
+                             bool script)
 {
     char *cmd = NULL;
     int len = redisFormatCommandArgv(&cmd, argc, argv, lens);
@@ -473,7 +466,7 @@ rreply *rconn_argv(rconn *rc, const rargs *a)
 {
     if (!vector_ok(rc, a))
         return NULL;
-    return (rreply *)send_argv(rc, a->argc, (const char **)a->argv, a->lens, -1);
+    return (rreply *)send_argv(rc, a->argc, (const char **)a->argv, a->lens, false);
 }
 
 static int load_script(rconn *rc, script_id id)
@@ -511,7 +504,7 @@ static redisReply *evalsha(rconn *rc, script_id id, const rargs *a)
         argv[3] = a->argv[0], lens[3] = a->lens[0];
     for (int i = 0; i < a->argc; i++)
         argv[i + head] = a->argv[i], lens[i + head] = a->lens[i];
-    redisReply *r = send_argv(rc, argc, argv, lens, (int)id);
+    redisReply *r = send_argv(rc, argc, argv, lens, true);
     berth_free(argv);
     berth_free(lens);
     return r;
