@@ -53,6 +53,7 @@ typedef enum config_redis_kind {
     CONFIG_REDIS_NONE = 0,       /* no URL: embedded mode */
     CONFIG_REDIS_TCP,            /* redis:// or rediss:// */
     CONFIG_REDIS_SENTINEL,       /* redis+sentinel:// or rediss+sentinel:// */
+    CONFIG_REDIS_CLUSTER,        /* redis+cluster:// (Berth's): Redis Cluster seed nodes */
     CONFIG_REDIS_UNIX,           /* unix:// */
 } config_redis_kind;
 
@@ -61,7 +62,7 @@ typedef struct config_hostport {
     int port;
 } config_hostport;
 
-#define CONFIG_MAX_SENTINELS 64   /* sentinel hosts one URL may list */
+#define CONFIG_MAX_SENTINELS 64   /* sentinel (or cluster seed) hosts one URL may list */
 
 /* A parsed Redis URL. All strings owned; free with config_redis_addr_free. */
 typedef struct config_redis_addr {
@@ -69,7 +70,8 @@ typedef struct config_redis_addr {
     bool tls;                    /* rediss:// or rediss+sentinel:// */
     char *username;              /* NULL when the URL has none; percent-decoded */
     char *password;              /* NULL when the URL has none; percent-decoded */
-    config_hostport *hosts;      /* TCP: one (port default 6379); sentinel: ≥ 1 (26379) */
+    config_hostport *hosts;      /* TCP: one (port default 6379); sentinel: ≥ 1 (26379);
+                                  * cluster: ≥ 1 seed nodes (6379) */
     size_t nhosts;
     char *master;                /* sentinel master name; NULL otherwise */
     char *path;                  /* unix socket path; NULL otherwise */
@@ -78,7 +80,8 @@ typedef struct config_redis_addr {
 } config_redis_addr;
 
 /* Parses redis://[user:pass@]host[:port][/db], rediss://…,
- * redis+sentinel://[user:pass@]h1[:p1],h2[:p2]/master[/db], rediss+sentinel://…, and
+ * redis+sentinel://[user:pass@]h1[:p1],h2[:p2]/master[/db], rediss+sentinel://…,
+ * redis+cluster://[user:pass@]h1[:p1],h2[:p2][/] (database 0 only), and
  * unix://[:pass@]/path/to.sock[?db=N], each with an optional ?idle_timeout_seconds=N
  * (unix also ?db=N&password=…). 0, or BERTH_ECONFIG with a message (which never repeats
  * the password) and *out zeroed. */

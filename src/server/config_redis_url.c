@@ -5,6 +5,8 @@
  *   rediss://…                                      the same over TLS
  *   redis+sentinel://[user:pass@]h1[:p1],h2[:p2]/master[/db]    ports 26379
  *   rediss+sentinel://…
+ *   redis+cluster://[user:pass@]h1[:p1],h2[:p2][/]           ports 6379 (Berth's: seed nodes of
+ *                                                            a Redis Cluster; database 0 only)
  *   unix://[:pass@]/path/to.sock
  * each with an optional query: idle_timeout_seconds=N (Harbor's), db=N, password=P; other
  * query keys are ignored, as Go's Redis clients ignore them. User and password are
@@ -28,6 +30,8 @@ static const struct {
     {"rediss://", CONFIG_REDIS_TCP, true},
     {"redis+sentinel://", CONFIG_REDIS_SENTINEL, false},
     {"rediss+sentinel://", CONFIG_REDIS_SENTINEL, true},
+    {"redis+cluster://", CONFIG_REDIS_CLUSTER, false},
+    {"rediss+cluster://", CONFIG_REDIS_CLUSTER, true},
     {"unix://", CONFIG_REDIS_UNIX, false},
 };
 
@@ -124,10 +128,11 @@ static int hosts(const char *s, size_t n, config_redis_addr *a, char *err, size_
     size_t count = 1;
     for (size_t i = 0; i < n; i++)
         count += s[i] == ',';
-    if (count > 1 && !sentinel)
-        return config_fail(err, errlen, "several hosts need redis+sentinel://");
+    if (count > 1 && !sentinel && a->kind != CONFIG_REDIS_CLUSTER)
+        return config_fail(err, errlen, "several hosts need redis+sentinel:// or redis+cluster://");
     if (count > CONFIG_MAX_SENTINELS)
-        return config_fail(err, errlen, "more than %d sentinel hosts", CONFIG_MAX_SENTINELS);
+        return config_fail(err, errlen, "more than %d %s hosts", CONFIG_MAX_SENTINELS,
+                           sentinel ? "sentinel" : "cluster");
     a->hosts = berth_calloc(count, sizeof *a->hosts);
     for (const char *p = s, *end = s + n; a->nhosts < count; a->nhosts++) {
         const char *comma = memchr(p, ',', (size_t)(end - p));
@@ -159,6 +164,15 @@ static int url_path(const char *s, size_t n, config_redis_addr *a, char *err, si
     }
     if (n > 0 && !parse_num(s, n, INT_MAX, &a->db))
         return config_fail(err, errlen, "invalid database number \"%.*s\"", (int)n, s);
+    return 0;
+}
+
+/* After the query too (?db=N): a Redis Cluster has database 0 only. */
+static int cluster_db(const config_redis_addr *a, char *err, size_t errlen)
+{
+    if (a->kind == CONFIG_REDIS_CLUSTER && a->db != 0)
+        return config_fail(err, errlen, "a Redis Cluster has database 0 only (redis+cluster://"
+                                        "h1:p1,h2:p2/)");
     return 0;
 }
 
@@ -245,7 +259,7 @@ int config_parse_redis_url(const char *url, config_redis_addr *out, char *err,
             return config_fail(err, errlen, "missing scheme (use redis://host:port)");
         return config_fail(err, errlen,
                            "unsupported scheme \"%.*s\" (use redis://, rediss://, "
-                           "redis+sentinel://, rediss+sentinel:// or unix://)",
+                           "redis+sentinel://, rediss+sentinel://, redis+cluster:// or unix://)",
                            (int)(sep - url) > 32 ? 32 : (int)(sep - url), url);
     }
     out->kind = schemes[i].kind;
@@ -261,6 +275,8 @@ int config_parse_redis_url(const char *url, config_redis_addr *out, char *err,
         rc = parse_net(s, n, out, err, errlen);
     if (rc == 0)
         rc = query(qcopy, out, err, errlen);
+    if (rc == 0)
+        rc = cluster_db(out, err, errlen);
     berth_free(qcopy);
     if (rc != 0)
         config_redis_addr_free(out);

@@ -38,7 +38,7 @@ struct daemon {
     char job_log_dir[1024];
     char redis_dir[1024];
     char embedded_url[1100];     /* unix://<socket>: what GET /api/v1/config reports */
-    berth_hostport sentinels[CONFIG_MAX_SENTINELS]; /* borrows cfg's hosts */
+    berth_hostport sentinels[CONFIG_MAX_SENTINELS]; /* sentinels or cluster seeds: cfg's hosts */
     dirlock *data_lock;          /* berth.data_dir, with the embedded Redis */
     dirlock *job_log_lock;       /* the FILE job-log directory */
     int listen_fd;               /* bound before anything starts; the API takes it (> 0) */
@@ -249,6 +249,14 @@ static int redis_target(daemon_t *d, berth_engine_config *ec, char *err, size_t 
         ec->redis_master = r->master;
         ec->redis_password = r->password;
         ec->redis_db = r->db;
+        return 0;
+    }
+    if (r->kind == CONFIG_REDIS_CLUSTER) {
+        for (size_t i = 0; i < r->nhosts; i++) /* the URL parser allows at most that many */
+            d->sentinels[i] = (berth_hostport){r->hosts[i].host, r->hosts[i].port};
+        ec->redis_cluster = d->sentinels;   /* one list or the other, never both */
+        ec->redis_ncluster = r->nhosts;
+        ec->redis_password = r->password;
         return 0;
     }
     ec->redis_unix = r->kind == CONFIG_REDIS_UNIX ? r->path : NULL;

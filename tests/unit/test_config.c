@@ -452,7 +452,7 @@ static void test_env_bad_values(void **state)
     expect_error_env(MINIMAL, url,
                      "worker_pool.redis_pool.redis_url (from JOB_SERVICE_POOL_REDIS_URL): "
                      "unsupported scheme \"http\" (use redis://, rediss://, "
-                     "redis+sentinel://, rediss+sentinel:// or unix://)");
+                     "redis+sentinel://, rediss+sentinel://, redis+cluster:// or unix://)");
     /* another backend: the redis_pool variables are not read, and the backend is refused */
     const char *backend[] = {"JOB_SERVICE_POOL_BACKEND=kafka",
                              "JOB_SERVICE_POOL_REDIS_NAMESPACE=x", NULL};

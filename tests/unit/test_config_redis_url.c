@@ -118,6 +118,29 @@ static void test_sentinel(void **state)
     assert_int_equal(a.db, 0);
 }
 
+/* Berth's redis+cluster://: seed nodes of a Redis Cluster, default port 6379. */
+static void test_cluster(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("redis+cluster://:pw@n1:7000,n2,[::3]:7002/"), 0);
+    assert_int_equal(a.kind, CONFIG_REDIS_CLUSTER);
+    assert_false(a.tls);
+    assert_string_equal(a.password, "pw");
+    assert_int_equal(a.nhosts, 3);
+    assert_string_equal(a.hosts[0].host, "n1");
+    assert_int_equal(a.hosts[0].port, 7000);
+    assert_string_equal(a.hosts[1].host, "n2");
+    assert_int_equal(a.hosts[1].port, 6379);
+    assert_string_equal(a.hosts[2].host, "::3");
+    assert_int_equal(a.hosts[2].port, 7002);
+    assert_null(a.master);
+    assert_int_equal(a.db, 0);
+    assert_int_equal(parse("redis+cluster://n1/0"), 0);
+    assert_int_equal(a.nhosts, 1);
+    assert_int_equal(parse("rediss+cluster://n1"), 0);
+    assert_true(a.tls);
+}
+
 static void test_unix(void **state)
 {
     (void)state;
@@ -149,7 +172,7 @@ static void test_errors(void **state)
 {
     (void)state;
     expect_error("http://h:6379", "unsupported scheme \"http\" (use redis://, rediss://, "
-                                  "redis+sentinel://, rediss+sentinel:// or unix://)");
+                                  "redis+sentinel://, rediss+sentinel://, redis+cluster:// or unix://)");
     expect_error("redis-host:6379", "missing scheme (use redis://host:port)");
     expect_error("", "missing scheme (use redis://host:port)");
     expect_error("redis://", "missing host");
@@ -160,7 +183,13 @@ static void test_errors(void **state)
     expect_error("redis://h:", "invalid port (must be a number in 1..65535)");
     expect_error("redis://h/db1", "invalid database number \"db1\"");
     expect_error("redis://h/1/2", "invalid database number \"1/2\"");
-    expect_error("redis://h1,h2", "several hosts need redis+sentinel://");
+    expect_error("redis://h1,h2", "several hosts need redis+sentinel:// or redis+cluster://");
+    expect_error("redis+cluster://h1,h2/3", "a Redis Cluster has database 0 only "
+                                            "(redis+cluster://h1:p1,h2:p2/)");
+    expect_error("redis+cluster://h1?db=1", "a Redis Cluster has database 0 only "
+                                            "(redis+cluster://h1:p1,h2:p2/)");
+    expect_error("redis+cluster://h1,,h2", "missing host");
+    expect_error("redis+cluster://h1:0", "invalid port (must be a number in 1..65535)");
     expect_error("redis+sentinel://s1,s2", "missing the master name "
                                            "(redis+sentinel://host:port/<master>[/db])");
     expect_error("redis+sentinel://s1,,s2/m", "missing host");
@@ -208,6 +237,7 @@ int main(void)
         cmocka_unit_test_teardown(test_tls_and_auth, teardown),
         cmocka_unit_test_teardown(test_ipv6, teardown),
         cmocka_unit_test_teardown(test_sentinel, teardown),
+        cmocka_unit_test_teardown(test_cluster, teardown),
         cmocka_unit_test_teardown(test_unix, teardown),
         cmocka_unit_test_teardown(test_query, teardown),
         cmocka_unit_test_teardown(test_errors, teardown),
