@@ -23,7 +23,8 @@ int engine_load_stats(berth_engine *e, rconn *rc, const char *id, berth_stats **
         fields[i] = rreply_str(rreply_at(r, 2 * i));
         values[i] = rreply_str(rreply_at(r, 2 * i + 1));
     }
-    int rc2 = fields && values ? berth_stats_from_hash(fields, values, n, out) : BERTH_ENOMEM;
+    int rc2 = fields && values ? berth_stats_from_hash_id(id, fields, values, n, out)
+                               : BERTH_ENOMEM;
     berth_free(fields);
     berth_free(values);
     rreply_free(r);

@@ -132,21 +132,25 @@ static void add_job(berth_engine *e, rargs *a, const berth_launch *l, const prep
     rargs_addi(a, p->scheduled ? p->due_ms : 0);
     int nf_at = a->argc;
     rargs_addi(a, 0);
-    int nf = 8;
-    rargs_adds(a, "id"), rargs_adds(a, p->id);
-    rargs_adds(a, "name"), rargs_adds(a, p->type->name);
-    rargs_adds(a, "kind"), rargs_adds(a, p->scheduled ? BERTH_KIND_SCHEDULED : BERTH_KIND_GENERIC);
-    rargs_adds(a, "unique"), rargs_adds(a, l->unique ? "1" : "0");
+    /* The stats in Berth's compact layout (docs/redis-schema.md, "Stats hash fields"): no
+     * id, kind only when not Generic, unique only when true, short names n/e/p; stats_hset
+     * in _lib.lua splits a value over 64 bytes. */
+    int nf = 5;
+    rargs_adds(a, "n"), rargs_adds(a, p->type->name);
     rargs_adds(a, "status"), rargs_adds(a, p->scheduled ? "Scheduled" : "Pending");
-    rargs_adds(a, "enqueue_time"), rargs_addi(a, now);
+    rargs_adds(a, "e"), rargs_addi(a, now);
     rargs_adds(a, "update_time"), rargs_addi(a, now);
     rargs_adds(a, "revision"), rargs_addi(a, now);
+    if (l->unique)
+        rargs_adds(a, "unique"), rargs_adds(a, "1"), nf++;
+    if (p->scheduled)
+        rargs_adds(a, "kind"), rargs_adds(a, BERTH_KIND_SCHEDULED), nf++;
     if (p->scheduled)
         rargs_adds(a, "run_at"), rargs_addi(a, p->run_at), nf++;
     if (l->status_hook && *l->status_hook)
         rargs_adds(a, "web_hook_url"), rargs_adds(a, l->status_hook), nf++;
     if (p->params)
-        rargs_adds(a, "parameters"), rargs_adds(a, p->params), nf++;
+        rargs_adds(a, "p"), rargs_adds(a, p->params), nf++;
     char tmp[16];
     snprintf(tmp, sizeof tmp, "%d", nf);
     rargs_set(a, nf_at, tmp);

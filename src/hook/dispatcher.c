@@ -14,6 +14,7 @@
 #include "hook/deliver.h"
 #include "hook/hook.h"
 #include "hook/payload.h"
+#include "model/stats_hash.h"
 #include "util/alloc.h"
 #include "util/clock.h"
 
@@ -285,7 +286,7 @@ static size_t prepare_batch(hook_dispatcher *d)
             f[m] = batch[i]->snap[2 * j], v[m] = batch[i]->snap[2 * j + 1];
         for (size_t j = 0; j < n; j++) {
             const char *hf = rreply_str(rreply_at(h, 2 * j));
-            if (ns && !rreply_str_is(rreply_at(h, 2 * j), "parameters"))
+            if (ns && !berth_stats_field_is_params(hf))
                 continue;
             f[m] = hf, v[m++] = rreply_str(rreply_at(h, 2 * j + 1));
         }

@@ -36,7 +36,7 @@ static int event_stats(const hook_event *ev, const char *const *fields,
                        const char *const *values, size_t n, berth_stats **out)
 {
     berth_stats *s = NULL;
-    int rc = berth_stats_from_hash(fields, values, n, &s);
+    int rc = berth_stats_from_hash_id(ev->job, fields, values, n, &s);
     if (rc != 0 && rc != BERTH_ENOMEM)   /* no stats (any more): the event's own fields */
         rc = (s = berth_stats_new()) ? set(&s->id, ev->job) : BERTH_ENOMEM;
     if (rc == 0)

@@ -1,6 +1,10 @@
 /* berth_stats ↔ the stats hash; see stats_hash.h.
  *
- * Reading mirrors Harbor's tracker Load (strconv with errors ignored). Writing is Berth's
+ * Reading mirrors Harbor's tracker Load (strconv with errors ignored), for both layouts:
+ * Harbor's, and Berth's compact one (written by stats_hset() in src/store/lua/_lib.lua,
+ * docs/redis-schema.md): short names n/e/p for name/enqueue_time/parameters, values over
+ * 64 bytes in pieces "<field>#1", "<field>#2"..., the ack as "<status> <revision>
+ * <check_in_at>", and id, kind Generic and unique false left out. Writing is Berth's
  * choice: empty optional fields are not stored at all (Harbor writes "" and "0"), which
  * reads back the same through Load and saves memory per job. */
 #include "model/stats_hash.h"
@@ -65,10 +69,31 @@ static int set_params(char **dst, const char *v)
     return rc;
 }
 
+/* Berth's "<status> <revision> <check_in_at>"; 0 or BERTH_EINVAL (not that form). */
+static int compact_ack(const char *v, berth_ack *out)
+{
+    size_t sl = strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
+    char *end = NULL;
+    if (v[sl] != ' ')
+        return BERTH_EINVAL;
+    long long rev = strtoll(v + sl + 1, &end, 10);
+    if (end == v + sl + 1 || *end != ' ')
+        return BERTH_EINVAL;
+    const char *c = end + 1;
+    long long cat = strtoll(c, &end, 10);
+    if (end == c || *end)
+        return BERTH_EINVAL;
+    if (!(out->status = berth_strndup(v, sl)))
+        return BERTH_ENOMEM;
+    out->revision = rev;
+    out->check_in_at = cat;
+    return 0;
+}
+
 static void set_ack(berth_ack *a, const char *v)
 {
     berth_ack fresh = {0};
-    if (berth_ack_parse(v, &fresh) != 0)
+    if (compact_ack(v, &fresh) != 0 && berth_ack_parse(v, &fresh) != 0)
         return;
     berth_free(a->status);
     *a = fresh;
@@ -79,7 +104,7 @@ static int apply_str(berth_stats *s, const char *f, const char *v)
 {
     char **dst = !strcmp(f, "id") ? &s->id
                : !strcmp(f, "status") ? &s->status
-               : !strcmp(f, "name") ? &s->name
+               : !strcmp(f, "name") || !strcmp(f, "n") ? &s->name
                : !strcmp(f, "kind") ? &s->kind
                : !strcmp(f, "ref_link") ? &s->ref_link
                : !strcmp(f, "cron_spec") ? &s->cron_spec
@@ -93,7 +118,7 @@ static int apply_str(berth_stats *s, const char *f, const char *v)
 
 static bool apply_int(berth_stats *s, const char *f, const char *v)
 {
-    int64_t *dst = !strcmp(f, "enqueue_time") ? &s->enqueue_time
+    int64_t *dst = !strcmp(f, "enqueue_time") || !strcmp(f, "e") ? &s->enqueue_time
                  : !strcmp(f, "update_time") ? &s->update_time
                  : !strcmp(f, "run_at") ? &s->run_at
                  : !strcmp(f, "check_in_at") ? &s->check_in_at
@@ -113,7 +138,7 @@ static int apply(berth_stats *s, const char *f, const char *v)
         return rc < 0 ? rc : 0;
     if (!strcmp(f, "unique"))
         s->unique = go_parse_bool(v);
-    else if (!strcmp(f, "parameters"))
+    else if (!strcmp(f, "parameters") || !strcmp(f, "p"))
         return set_params(&s->parameters, v);
     else if (!strcmp(f, "ack"))
         set_ack(&s->ack, v);
@@ -121,16 +146,95 @@ static int apply(berth_stats *s, const char *f, const char *v)
     return 0;
 }
 
+/* The piece number of "<base>#<k>" (k >= 1) and the base's length, or 0 for any other
+ * field name. */
+static size_t piece_of(const char *f, size_t *baselen)
+{
+    const char *h = strchr(f, '#');
+    if (!h || h == f || h[1] < '1' || h[1] > '9' || strspn(h + 1, "0123456789") != strlen(h + 1))
+        return 0;
+    *baselen = (size_t)(h - f);
+    return (size_t)strtoul(h + 1, NULL, 10);
+}
+
+/* Joins the pieces of the field whose piece 1 is fields[at] (pieces 1, 2, ... up to the
+ * first one missing) and applies the whole value. 0 or BERTH_ENOMEM. */
+static int apply_pieces(berth_stats *s, const char *const *fields, const char *const *values,
+                        size_t n, size_t at, size_t baselen)
+{
+    buf b;
+    buf_init(&b, 0);  /* no cap: the pieces are already in memory */
+    char name[64];
+    if (baselen >= sizeof name)
+        return 0;     /* not a field Berth writes */
+    memcpy(name, fields[at], baselen);
+    name[baselen] = '\0';
+    for (size_t k = 1, found = 1; found; k++) {
+        found = 0;
+        for (size_t i = 0; i < n && !found; i++) {
+            size_t bl = 0;
+            if (fields[i] && values[i] && piece_of(fields[i], &bl) == k && bl == baselen &&
+                !strncmp(fields[i], name, baselen)) {
+                buf_append(&b, values[i], strlen(values[i]));
+                found = 1;
+            }
+        }
+    }
+    int rc = b.err ? BERTH_ENOMEM : 0;
+    if (rc == 0 && buf_append(&b, "", 1) == 0)
+        rc = apply(s, name, b.p);
+    buf_free(&b);
+    return rc;
+}
+
+/* Berth's layout leaves out what it can derive: the id (the key's), kind Generic, and
+ * unique false (already the default). A hash is Berth's when it has the short name "n". */
+static int derive(berth_stats *s, const char *id, const char *const *fields, size_t n)
+{
+    bool berth = false;
+    for (size_t i = 0; i < n && !berth; i++)
+        berth = fields[i] && !strcmp(fields[i], "n");
+    if (!berth)
+        return 0;
+    if (!s->id && id && *id && berth_strdup_to(&s->id, id) != 0)
+        return BERTH_ENOMEM;
+    if (!s->kind && berth_strdup_to(&s->kind, BERTH_KIND_GENERIC) != 0)
+        return BERTH_ENOMEM;
+    return 0;
+}
+
+bool berth_stats_field_is_params(const char *f)
+{
+    size_t bl = 0;
+    return f && (!strcmp(f, "parameters") || !strcmp(f, "p") ||
+                 (piece_of(f, &bl) && bl == 1 && f[0] == 'p'));
+}
+
 int berth_stats_from_hash(const char *const *fields, const char *const *values, size_t n,
                           berth_stats **out)
+{
+    return berth_stats_from_hash_id(NULL, fields, values, n, out);
+}
+
+int berth_stats_from_hash_id(const char *id, const char *const *fields,
+                             const char *const *values, size_t n, berth_stats **out)
 {
     if (n == 0)
         return BERTH_ENOTFOUND;
     berth_stats *s = berth_stats_new();
     int rc = s ? 0 : BERTH_ENOMEM;
-    for (size_t i = 0; rc == 0 && i < n; i++)
-        if (fields[i] && values[i])
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        size_t bl = 0;
+        if (!fields[i] || !values[i])
+            continue;
+        size_t k = piece_of(fields[i], &bl);
+        if (k == 0)
             rc = apply(s, fields[i], values[i]);
+        else if (k == 1)
+            rc = apply_pieces(s, fields, values, n, i, bl);
+    }
+    if (rc == 0)
+        rc = derive(s, id, fields, n);
     if (rc != 0) {
         berth_stats_free(s);
         return rc;

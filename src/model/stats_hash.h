@@ -1,6 +1,7 @@
 /* The Redis-hash form of a job's stats, key {ns}:job_stats:<id> (spec §5.2): every value a
- * string, unique as "1"/"0", integers in decimal, parameters as JSON text, ack as
- * {"status":"..","revision":N,"check_in_at":N}. See docs/api.md, "Redis stats hash". */
+ * string, unique as "1"/"0", integers in decimal, parameters as JSON text. Harbor writes the
+ * ack as {"status":"..","revision":N,"check_in_at":N}; Berth writes its compact layout
+ * (src/store/lua/_lib.lua stats_hset, docs/redis-schema.md "Stats hash"), read here too. */
 #ifndef BERTH_MODEL_STATS_HASH_H
 #define BERTH_MODEL_STATS_HASH_H
 
@@ -17,6 +18,17 @@
  * missing hash) → BERTH_ENOTFOUND. *out is the caller's (berth_stats_free). */
 int berth_stats_from_hash(const char *const *fields, const char *const *values, size_t n,
                           berth_stats **out);
+/* The same for the hash of job id (NULL: unknown), in either layout: Harbor's, or Berth's
+ * compact one (short names n/e/p, values over 64 bytes in pieces "<field>#<k>", the ack as
+ * "<status> <revision> <check_in_at>", id/kind Generic/unique false derived; see
+ * docs/redis-schema.md). A piece of a value is applied as the joined value, in the field's
+ * place among the others (a later duplicate still wins). */
+int berth_stats_from_hash_id(const char *id, const char *const *fields,
+                             const char *const *values, size_t n, berth_stats **out);
+
+/* True for a field that holds the parameters or a piece of them, in either layout
+ * ("parameters", "p", "p#<k>"); false for NULL. */
+bool berth_stats_field_is_params(const char *field);
 
 /* Field/value pairs for HSET. fields point at static names; values are owned by the struct.
  * n is at most BERTH_STATS_HASH_MAX. */

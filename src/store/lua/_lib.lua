@@ -16,22 +16,122 @@ local function cas_allowed(stored, srev, target, rev)
   return srev == rev and (code(stored) < code(target) or stored == target)
 end
 
+-- ---- The stats hash {ns}:job_stats:<id> (docs/redis-schema.md, "Stats hash") ----------
+-- Every stats hash must stay in Redis's compact listpack encoding whatever happens to the
+-- job: Redis converts a hash to a hashtable for good as soon as one value is longer than
+-- hash-max-listpack-value (64 by default; Berth never changes a shared server's config),
+-- which costs about three times the memory for the job's whole TTL. So:
+--  * a value longer than STATS_PIECE bytes is kept in pieces 'f#1', 'f#2', ... (each at
+--    most STATS_PIECE bytes, the field 'f' itself absent); stats_long() joins them. A value
+--    of more than STATS_MAX_PIECES pieces (3 KiB) is stored whole: the hash must also stay
+--    under hash-max-listpack-entries (128), and for such a job the hashtable's overhead is
+--    a small part of its size;
+--  * what can be derived is not stored: 'id' (the key's), 'kind' Generic, 'unique' false,
+--    Harbor's 'check_in' placeholder;
+--  * fields only Berth's C reader reads get short names (STATS_SHORT);
+--  * the ack is "<status> <revision> <check_in_at>" (ack_put), not Harbor's JSON, which is
+--    66 bytes once check_in_at is set.
+-- The C reader (src/model/stats_hash.c) reads this layout and Harbor's.
+local STATS_PIECE = 64
+local STATS_MAX_PIECES = 48
+local STATS_SHORT = {name = 'n', enqueue_time = 'e', parameters = 'p'}
+local STATS_DERIVED = {id = true, check_in = true}
+-- fields the hook snapshot leaves out (the parameters in either name, the ack, check_in)
+local NOT_SNAPSHOT = {parameters = true, p = true, ack = true, check_in = true}
+
+-- The value of field f stored in pieces (nil when there is none).
+local function stats_long(skey, f)
+  local parts, i = {}, 1
+  while true do
+    local v = redis.call('HGET', skey, f .. '#' .. i)
+    if not v then break end
+    parts[i] = v
+    i = i + 1
+  end
+  return i > 1 and table.concat(parts) or nil
+end
+
+-- status, revision and hook URL (whole, even when in pieces) of a stats hash, for the
+-- status writers.
+local function stats_head(skey)
+  local st = redis.call('HMGET', skey, 'status', 'revision', 'web_hook_url', 'web_hook_url#1')
+  if st[4] then st[3] = stats_long(skey, 'web_hook_url') end
+  st[4] = nil
+  return st
+end
+
+-- Drops the pieces of field f of an existing hash (before f is written again).
+local function stats_drop_pieces(skey, f)
+  local i = 1
+  while redis.call('HDEL', skey, f .. '#' .. i) == 1 do i = i + 1 end
+end
+
+-- HSET of the stats fields list[from..to] (f1, v1, f2, v2, ...; Harbor's names or Berth's)
+-- in Berth's layout. fresh: the hash is new (no pieces or old names to clean up). A fresh
+-- hash whose fields are already Berth's and short (what enqueue.c sends) is one plain HSET.
+local function stats_hset(skey, fields, from, to, fresh)
+  if fresh then
+    local plain = true
+    for i = from, to, 2 do
+      local f, v = fields[i], tostring(fields[i + 1])
+      if #v > STATS_PIECE or STATS_SHORT[f] or STATS_DERIVED[f] or
+         (f == 'kind' and v == 'Generic') or (f == 'unique' and v == '0') then
+        plain = false
+        break
+      end
+    end
+    if plain then
+      if to > from then redis.call('HSET', skey, unpack(fields, from, to)) end
+      return
+    end
+  end
+  local out = {}
+  for i = from, to, 2 do
+    local f, v = fields[i], tostring(fields[i + 1])
+    if STATS_DERIVED[f] or (f == 'kind' and v == 'Generic') or (f == 'unique' and v == '0') then
+      if not fresh then redis.call('HDEL', skey, f) end
+    else
+      local short = STATS_SHORT[f]
+      if short then
+        if not fresh then redis.call('HDEL', skey, f) end
+        f = short
+      end
+      if not fresh then stats_drop_pieces(skey, f) end
+      if #v <= STATS_PIECE or #v > STATS_PIECE * STATS_MAX_PIECES then
+        out[#out + 1] = f
+        out[#out + 1] = v
+      else
+        if not fresh then redis.call('HDEL', skey, f) end
+        local k = 1
+        for at = 1, #v, STATS_PIECE do
+          out[#out + 1] = f .. '#' .. k
+          out[#out + 1] = string.sub(v, at, at + STATS_PIECE - 1)
+          k = k + 1
+        end
+      end
+    end
+  end
+  if #out > 0 then redis.call('HSET', skey, unpack(out)) end
+end
+
 -- Harbor's hook ack (spec §9.4) of a stats hash: {status, revision, check_in_at} or nil
 -- when there is none (an ack that does not decode reads as an empty one, older than any
--- revision). ack_put writes it as Harbor's HookAckScript does (the same cjson table, so
--- the same bytes).
+-- revision). Reads Berth's "<status> <revision> <check_in_at>" and Harbor's JSON.
 local function ack_get(skey)
   local v = redis.call('HGET', skey, 'ack')
   if not v then return nil end
+  local s, r, c = string.match(v, '^(%a*) (%-?%d+) (%-?%d+)$')
+  if s then return {status = s, revision = tonumber(r), check_in_at = tonumber(c)} end
   local ok, a = pcall(cjson.decode, v)
   if not ok or type(a) ~= 'table' then a = {} end
   return {status = tostring(a.status or ''), revision = tonumber(a.revision) or 0,
           check_in_at = tonumber(a.check_in_at) or 0}
 end
 
+-- Writes the ack as "<status> <revision> <check_in_at>": at most 9 + 2 × 20 + 2 bytes,
+-- always in the compact encoding (Harbor's JSON is 66 bytes once check_in_at is set).
 local function ack_put(skey, status, rev, cat)
-  redis.call('HSET', skey, 'ack', cjson.encode({['status'] = status, ['revision'] = rev,
-                                                ['check_in_at'] = cat}))
+  redis.call('HSET', skey, 'ack', string.format('%s %d %d', status, rev, cat))
 end
 
 -- Append a status event to the durable hook outbox (delivered by the hook dispatcher),
@@ -63,7 +163,7 @@ local function hook(id, status, rev, url, checkin, checkin_at, loaded)
   local h = redis.call('HGETALL', skey)
   local snap, last_at = {}, false
   for f = 1, #h, 2 do
-    if h[f] ~= 'parameters' and h[f] ~= 'ack' and h[f] ~= 'check_in' then
+    if not NOT_SNAPSHOT[h[f]] and not string.find(h[f], '^p#') then
       snap[#snap + 1] = 'h.' .. h[f]
       snap[#snap + 1] = h[f + 1]
     end
@@ -104,8 +204,23 @@ local function tally_flush()
   for status, c in pairs(TALLY or {}) do count_final(status, c) end
   TALLY = nil
 end
+-- The TTLs are the namespace's setting {ns}:berth:stats_ttl ("<Success/Stopped> <Error>"
+-- seconds, written by every engine at start from its config), read once per script call;
+-- absent or bad → Harbor's 1 day and 7 days.
+local STATS_TTL
+local function stats_ttl(status)
+  if not STATS_TTL then
+    local v = redis.call('GET', P .. 'berth:stats_ttl') or ''
+    local ok, err = string.match(v, '^(%d+) (%d+)$')
+    STATS_TTL = {tonumber(ok) or 86400, tonumber(err) or 604800}
+    if STATS_TTL[1] < 1 then STATS_TTL[1] = 86400 end
+    if STATS_TTL[2] < 1 then STATS_TTL[2] = 604800 end
+  end
+  return status == 'Error' and STATS_TTL[2] or STATS_TTL[1]
+end
+
 local function finalize(skey, id, status, url)
-  redis.call('EXPIRE', skey, status == 'Error' and 604800 or 86400)
+  redis.call('EXPIRE', skey, stats_ttl(status))
   if TALLY then TALLY[status] = (TALLY[status] or 0) + 1 else count_final(status, 1) end
   local ip = P .. 'job_track:inprogress'
   if not url or url == '' then
@@ -121,7 +236,7 @@ end
 -- st: the stats' status, revision and web_hook_url if the caller has just read them.
 local function write_status(id, target, rev, st)
   local skey = P .. 'job_stats:' .. id
-  st = st or redis.call('HMGET', skey, 'status', 'revision', 'web_hook_url')
+  st = st or stats_head(skey)
   local stored, srev = st[1], tonumber(st[2]) or 0
   if not cas_allowed(stored, srev, target, rev) then return stored, st[3] end
   redis.call('HSET', skey, 'status', target, 'update_time', NOW)

@@ -27,7 +27,7 @@ for k = 1, n do
     local holder = redis.pcall('GET', ukey)
     out[k] = 'dup:' .. (type(holder) == 'string' and holder or '')
   else
-    redis.call('HSET', P .. 'job_stats:' .. id, unpack(ARGV, first, i - 1))
+    stats_hset(P .. 'job_stats:' .. id, ARGV, first, i - 1, true)
     track[#track + 1] = id
     track[#track + 1] = '2'
     if due ~= '0' then

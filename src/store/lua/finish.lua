@@ -67,7 +67,7 @@ local function finish(op, id, name, rev, a, extra, st)
 end
 
 local function read(skey)
-  return redis.call('HMGET', skey, 'status', 'revision', 'web_hook_url')
+  return stats_head(skey)   -- the URL whole, even when stored in pieces (_lib.lua)
 end
 
 for k = 0, n - 1 do
@@ -85,7 +85,7 @@ for k = 0, n - 1 do
     out[#out + 1] = start(id, rev, st, true)
     out[#out + 1] = finish(string.sub(op, 2), id, name, rev, a, extra, st)
   elseif op == 'C' then
-    local st = redis.call('HMGET', skey, 'status', 'revision', 'web_hook_url')
+    local st = read(skey)
     if st[1] and tonumber(st[2]) == rev then
       redis.call('HSET', skey, 'check_in_at', NOW, 'update_time', NOW)
       -- the newest 20 check-ins, for operators (Harbor keeps none; the stats hash has only

@@ -12,7 +12,7 @@ redis.call('HSET', P .. 'berth:period:index', id, n)
 redis.call('HSET', P .. 'berth:period:fired', id, NOW)
 local fields = {'numeric_policy_id', n}
 for i = 6, #ARGV do fields[#fields + 1] = ARGV[i] end
-redis.call('HSET', P .. 'job_stats:' .. id, unpack(fields))
+stats_hset(P .. 'job_stats:' .. id, fields, 1, #fields, false)
 redis.call('HSET', P .. 'job_track:inprogress', id, 2)
 redis.call('INCR', P .. 'berth:period:version')
 return n

@@ -29,7 +29,7 @@ for i = 10, #ARGV - 1, 2 do
                     'revision', NOW, 'run_at', ARGV[i], 'cron_spec', cron, 'upstream_job_id', pid}
     if hook ~= '' then fields[#fields + 1] = 'web_hook_url'; fields[#fields + 1] = hook end
     if params ~= '' then fields[#fields + 1] = 'parameters'; fields[#fields + 1] = params end
-    redis.call('HSET', P .. 'job_stats:' .. eid, unpack(fields))
+    stats_hset(P .. 'job_stats:' .. eid, fields, 1, #fields, false)
     redis.call('HSET', P .. 'job_track:inprogress', eid, 2)
     redis.call('ZADD', P .. 'executions:' .. pid, 'NX', t, eid)
     redis.call('ZADD', P .. 'scheduled', t, ARGV[i + 1])

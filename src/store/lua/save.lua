@@ -17,7 +17,7 @@ fields[#fields + 1] = 'revision'
 fields[#fields + 1] = rev
 fields[#fields + 1] = 'update_time'
 fields[#fields + 1] = NOW
-redis.call('HSET', skey, unpack(fields))
+stats_hset(skey, fields, 1, #fields, false)
 redis.call('HSET', P .. 'job_track:inprogress', id, 2)
 if upstream ~= '' then
   redis.call('ZADD', P .. 'executions:' .. upstream, 'NX', run_at, id)
