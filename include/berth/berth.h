@@ -110,6 +110,10 @@ typedef struct berth_engine_config {
     unsigned max_job_duration_s; /* TTL of a worker observation {ns}:worker:<id>, set when
                                   * it is written (gocraft's MAX_JOB_DURATION_SECONDS);
                                   * 0 → max_update_hours × 3600 */
+    unsigned stats_ttl_s;        /* how long the stats of a Success or Stopped job are kept;
+                                  * 0 → 86400 (Harbor's day). A namespace's setting: every
+                                  * engine writes it to {ns}:berth:stats_ttl at start */
+    unsigned stats_error_ttl_s;  /* the same for an Error job; 0 → 604800 (Harbor's week) */
     const char *job_log_dir;     /* per-job log files <dir>/<id>.log; NULL → engine log */
     /* Per-job log backends (FILE, REDIS, STD_OUTPUT; berthd builds them from job_loggers,
      * src/joblog/joblog.h). Borrowed: the host frees it after berth_engine_free. When set,

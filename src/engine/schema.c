@@ -4,10 +4,27 @@
  * start, writes it on a fresh namespace, and refuses one written by a newer Berth without
  * changing anything. A layout change bumps BERTH_SCHEMA_VERSION and migrates older data.
  * The same first look refuses a Redis older than Berth's commands need (store/server_version.h). */
+#include <stdio.h>
+
 #include "engine/internal.h"
 #include "store/server_version.h"
 
-#define BERTH_SCHEMA_VERSION 1
+/* 2: Berth's compact stats hashes (docs/redis-schema.md, "Stats hash"). Layout 2 reads
+ * layout 1's hashes (Harbor's field names) as they are: nothing to migrate, the key is
+ * raised so that a Berth that writes layout 1 refuses to start next to it. */
+#define BERTH_SCHEMA_VERSION 2
+
+/* The finished-stats TTLs of the namespace ({ns}:berth:stats_ttl, read by finalize() in
+ * src/store/lua/_lib.lua): this engine's config, written at every start. 0 or BERTH_EREDIS. */
+static int write_stats_ttl(berth_engine *e, rconn *rc)
+{
+    char v[48];
+    snprintf(v, sizeof v, "%u %u", e->cfg.stats_ttl_s, e->cfg.stats_error_ttl_s);
+    rreply *r = rconn_cmd(rc, "SET %sberth:stats_ttl %s", e->prefix, v);
+    int err = rconn_ok(rc, r) ? 0 : BERTH_EREDIS;
+    rreply_free(r);
+    return err;
+}
 
 int engine_schema_check(berth_engine *e)
 {
@@ -39,7 +56,14 @@ int engine_schema_check(berth_engine *e)
                    "the other nodes run; docs/operations.md)", e->prefix, have,
                    BERTH_SCHEMA_VERSION);
         err = BERTH_ESCHEMA;
-    } else if (err == BERTH_EREDIS) {
+    } else if (!err && have < BERTH_SCHEMA_VERSION) {
+        rreply_free(r);
+        r = rconn_cmd(rc, "SET %sberth:schema %d", e->prefix, BERTH_SCHEMA_VERSION);
+        err = rconn_ok(rc, r) ? 0 : BERTH_EREDIS;
+    }
+    if (!err)
+        err = write_stats_ttl(e, rc);
+    if (err == BERTH_EREDIS) {
         BLOG_ERROR(&e->log, "cannot check the layout version in redis: %s", rc->err);
     }
     rreply_free(r);

@@ -42,6 +42,10 @@ static int copy_config(berth_engine *e, const berth_engine_config *c)
         e->cfg.grace_ms = 15000;
     if (e->cfg.backoff_scale <= 0)
         e->cfg.backoff_scale = 1.0;
+    if (!e->cfg.stats_ttl_s)
+        e->cfg.stats_ttl_s = 86400;
+    if (!e->cfg.stats_error_ttl_s)
+        e->cfg.stats_error_ttl_s = 604800;
     if (e->cfg.max_update_hours < 24)
         e->cfg.max_update_hours = 24;
     if (!e->cfg.max_job_duration_s)

@@ -152,6 +152,8 @@ typedef struct berth_config {
         char *appendfsync;       /* "always", "everysec" (default) or "no" */
     } embedded_redis;
     int hooks_retry_hours;       /* default 24; undelivered hook events expire after this */
+    int stats_ttl_hours;         /* default 24 (Harbor): stats of a Success/Stopped job */
+    int stats_error_ttl_hours;   /* default 168 (Harbor): stats of an Error job */
     berth_misfire misfire;       /* berth/berth.h; default ONCE */
     exec_command *jobs;          /* berth.jobs: command jobs (config_jobs.c, docs/own-jobs.md) */
     size_t njobs;

@@ -195,6 +195,11 @@ static int check_berth(const berth_config *cfg, char *err, size_t errlen)
         rc = range("berth.grace_seconds", cfg->grace_seconds, 0, 3600, err, errlen);
     if (rc == 0)
         rc = range("berth.hooks.retry_hours", cfg->hooks_retry_hours, 1, 8760, err, errlen);
+    if (rc == 0)
+        rc = range("berth.stats.ttl_hours", cfg->stats_ttl_hours, 1, 8760, err, errlen);
+    if (rc == 0)
+        rc = range("berth.stats.error_ttl_hours", cfg->stats_error_ttl_hours, 1, 8760, err,
+                   errlen);
     if (rc != 0)
         return rc;
     double mf = cfg->max_memory_fraction;

@@ -171,6 +171,11 @@ static const config_field embedded_fields[] = {
 static const config_field hooks_fields[] = {
     INT("retry_hours", berth_config, hooks_retry_hours), END};
 
+static const config_field stats_fields[] = {
+    INT("ttl_hours", berth_config, stats_ttl_hours),
+    INT("error_ttl_hours", berth_config, stats_error_ttl_hours),
+    END};
+
 static const config_field database_fields[] = {
     STR("host", berth_config, database.host),
     INT("port", berth_config, database.port),
@@ -193,6 +198,7 @@ static const config_field berth_fields[] = {
      .off = offsetof(berth_config, max_memory_fraction)},
     MAP("embedded_redis", embedded_fields),
     MAP("hooks", hooks_fields),
+    MAP("stats", stats_fields),
     MAP("database", database_fields),
     {.key = "misfire", .read = read_misfire, .off = offsetof(berth_config, misfire)},
     {.key = "jobs", .read = config_read_jobs},         /* command jobs: config_jobs.c */
@@ -225,6 +231,8 @@ static void berth_defaults(berth_config *cfg)
     cfg->max_body_bytes = 1048576;
     cfg->max_memory_fraction = 0.9;
     cfg->hooks_retry_hours = 24;
+    cfg->stats_ttl_hours = 24;
+    cfg->stats_error_ttl_hours = 168;
     cfg->misfire = BERTH_MISFIRE_ONCE;
 }
 

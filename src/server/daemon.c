@@ -355,6 +355,8 @@ static int make_engine(daemon_t *d, char *err, size_t errlen)
                               .max_update_hours = (unsigned)c->max_update_hours,
                               .max_job_duration_s = (unsigned)c->max_job_duration_s,
                               .hook_retry_hours = (unsigned)c->hooks_retry_hours,
+                              .stats_ttl_s = (unsigned)c->stats_ttl_hours * 3600,
+                              .stats_error_ttl_s = (unsigned)c->stats_error_ttl_hours * 3600,
                               .hook_backoff_scale = backoff_scale("BERTH_HOOK_BACKOFF_SCALE"),
                               .backoff_scale = backoff_scale("BERTH_RETRY_BACKOFF_SCALE"),
                               .job_log_dir = d->job_log_dir[0] ? d->job_log_dir : NULL,

@@ -48,17 +48,25 @@ static void test_fresh_then_newer(void **state)
     char v[32];
     assert_int_equal(start_engine(), 0);
     get_schema(v, sizeof v);
-    assert_string_equal(v, "1");                 /* written on a fresh namespace */
+    assert_string_equal(v, "2");                 /* written on a fresh namespace */
     assert_int_equal(start_engine(), 0);          /* and accepted again */
 
+    /* layout 1 (Harbor's field names) is read as it is: raised to 2, nothing migrated */
     redis_fixture_flush(&rf);
-    redis_fixture_int(&rf, "SET {t}:berth:schema 2");
+    redis_fixture_int(&rf, "SET {t}:berth:schema 1");
+    assert_int_equal(start_engine(), 0);
+    get_schema(v, sizeof v);
+    assert_string_equal(v, "2");
+
+    redis_fixture_flush(&rf);
+    redis_fixture_int(&rf, "SET {t}:berth:schema 3");
     logged[0] = '\0';
     assert_int_equal(start_engine(), BERTH_ESCHEMA);
-    assert_non_null(strstr(logged, "layout version 2, this Berth writes version 1"));
+    assert_non_null(strstr(logged, "layout version 3, this Berth writes version 2"));
     assert_non_null(strstr(logged, "refusing to start"));
     get_schema(v, sizeof v);
-    assert_string_equal(v, "2");                 /* unchanged */
+    assert_string_equal(v, "3");                 /* unchanged */
+    assert_int_equal(redis_fixture_int(&rf, "EXISTS {t}:berth:stats_ttl"), 0);
     assert_int_equal(redis_fixture_int(&rf, "EXISTS {t}:known_jobs"), 0);
     assert_non_null(strstr(berth_strerror(BERTH_ESCHEMA), "newer Berth"));
 }

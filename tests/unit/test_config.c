@@ -185,6 +185,8 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.max_body_bytes, 1048576);
     assert_int_equal(cfg.grace_seconds, 15);
     assert_int_equal(cfg.hooks_retry_hours, 24);
+    assert_int_equal(cfg.stats_ttl_hours, 24);          /* Harbor's day */
+    assert_int_equal(cfg.stats_error_ttl_hours, 168);   /* and week */
     assert_int_equal(cfg.misfire, BERTH_MISFIRE_ONCE);
     assert_int_equal(cfg.max_update_hours, 24);
     assert_int_equal(cfg.max_dangling_hours, 168);
@@ -316,6 +318,7 @@ static void test_berth_keys(void **state)
                                   "  listen_address: \"::1\"\n  max_body_bytes: 4096\n"
                                   "  grace_seconds: 0\n  misfire: all\n"
                                   "  hooks: {retry_hours: 2}\n"
+                                  "  stats: {ttl_hours: 1, error_ttl_hours: 8760}\n"
                                   "  embedded_redis: {server_path: /opt/redis-server,"
                                   " appendfsync: always}\n"),
                      0);
@@ -326,6 +329,8 @@ static void test_berth_keys(void **state)
     assert_int_equal(cfg.grace_seconds, 0);
     assert_int_equal(cfg.misfire, BERTH_MISFIRE_ALL);
     assert_int_equal(cfg.hooks_retry_hours, 2);
+    assert_int_equal(cfg.stats_ttl_hours, 1);
+    assert_int_equal(cfg.stats_error_ttl_hours, 8760);
     assert_string_equal(cfg.embedded_redis.server_path, "/opt/redis-server");
     assert_string_equal(cfg.embedded_redis.appendfsync, "always");
     assert_true(cfg.embedded_redis.enabled);
@@ -550,6 +555,10 @@ static void test_validation_errors(void **state)
         {MINIMAL "berth: {grace_seconds: -1}\n", "berth.grace_seconds: must be 0..3600, got -1"},
         {MINIMAL "berth: {hooks: {retry_hours: 0}}\n",
          "berth.hooks.retry_hours: must be 1..8760, got 0"},
+        {MINIMAL "berth: {stats: {ttl_hours: 0}}\n", "berth.stats.ttl_hours: must be 1..8760, got 0"},
+        {MINIMAL "berth: {stats: {error_ttl_hours: 8761}}\n",
+         "berth.stats.error_ttl_hours: must be 1..8760, got 8761"},
+        {MINIMAL "berth: {stats: {ttl_hours: -5}}\n", "berth.stats.ttl_hours: must be 1..8760, got -5"},
         {MINIMAL "berth: {embedded_redis: {appendfsync: sometimes}}\n",
          "berth.embedded_redis.appendfsync: must be always, everysec or no, got \"sometimes\""},
         {MINIMAL "berth: {misfire: twice}\n",

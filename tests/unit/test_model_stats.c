@@ -347,6 +347,53 @@ static void test_hash_load(void **state)
     assert_int_equal(berth_stats_from_hash(NULL, NULL, 0, &s), BERTH_ENOTFOUND);
 }
 
+/* Berth's compact layout (docs/redis-schema.md) reads as the same stats as Harbor's. */
+static void test_hash_load_compact(void **state)
+{
+    (void)state;
+    const char *url = "http://core.example.com:8080/service/notifications/tasks/"
+                      "1234567890/long/enough/to/need/two/pieces";
+    char p1[65], p2[65];
+    snprintf(p1, sizeof p1, "%.64s", url);
+    snprintf(p2, sizeof p2, "%s", url + 64);
+    const char *f[] = {"n", "status", "e", "update_time", "revision", "web_hook_url#2",
+                       "p", "ack", "web_hook_url#1", "check_in_at"};
+    const char *v[] = {"DEMO", "Success", "1700000000", "1700000100", "1700000000", p2,
+                       "{\"a\":1}", "Success 1700000000 1700000050", p1, "1700000050"};
+    berth_stats *s = NULL;
+    assert_int_equal(berth_stats_from_hash_id("abc", f, v, 10, &s), 0);
+    assert_string_equal(s->id, "abc");               /* the key's */
+    assert_string_equal(s->kind, "Generic");         /* derived */
+    assert_false(s->unique);
+    assert_string_equal(s->name, "DEMO");
+    assert_int_equal(s->enqueue_time, 1700000000);
+    assert_string_equal(s->parameters, "{\"a\":1}");
+    assert_string_equal(s->web_hook_url, url);       /* pieces joined in order */
+    assert_string_equal(s->ack.status, "Success");
+    assert_int_equal(s->ack.revision, 1700000000);
+    assert_int_equal(s->ack.check_in_at, 1700000050);
+    berth_stats_free(s);
+    /* a hash in Harbor's layout keeps its own id and kind; nothing is derived */
+    const char *hf[] = {"id", "name", "kind", "status"};
+    const char *hv[] = {"harbor-id", "DEMO", "Periodic", "Pending"};
+    assert_int_equal(berth_stats_from_hash_id("abc", hf, hv, 4, &s), 0);
+    assert_string_equal(s->id, "harbor-id");
+    assert_string_equal(s->kind, "Periodic");
+    berth_stats_free(s);
+    const char *bf[] = {"status", "ack"};   /* no "n": not Berth's, id/kind not made up */
+    const char *bv[] = {"Pending", "Running x 1"};  /* neither form: dropped */
+    assert_int_equal(berth_stats_from_hash_id("abc", bf, bv, 2, &s), 0);
+    assert_null(s->id);
+    assert_null(s->kind);
+    assert_null(s->ack.status);
+    berth_stats_free(s);
+    assert_true(berth_stats_field_is_params("p#3"));
+    assert_true(berth_stats_field_is_params("parameters"));
+    assert_false(berth_stats_field_is_params("pp#1"));
+    assert_false(berth_stats_field_is_params("p#0"));
+    assert_false(berth_stats_field_is_params(NULL));
+}
+
 static void test_hash_load_lenient(void **state)
 {
     (void)state;
@@ -499,6 +546,7 @@ int main(void)
         cmocka_unit_test(test_hash_load_lenient),
         cmocka_unit_test(test_hash_write_minimal),
         cmocka_unit_test(test_hash_round_trip),
+        cmocka_unit_test(test_hash_load_compact),
         cmocka_unit_test(test_hash_keeps_empty_params),
         cmocka_unit_test(test_ack),
     };
