@@ -69,20 +69,25 @@ static int set_params(char **dst, const char *v)
     return rc;
 }
 
-/* Berth's "<status> <revision> <check_in_at>"; 0 or BERTH_EINVAL (not that form). */
+/* Berth's "<status> <revision>" or "<status> <revision> <+/-delta>" (check_in_at =
+ * revision + delta; absent: 0); 0, BERTH_EINVAL (not that form) or BERTH_ENOMEM. */
 static int compact_ack(const char *v, berth_ack *out)
 {
     size_t sl = strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
     char *end = NULL;
-    if (v[sl] != ' ')
+    if (v[sl] != ' ' || (v[sl + 1] != '-' && (v[sl + 1] < '0' || v[sl + 1] > '9')))
         return BERTH_EINVAL;
-    long long rev = strtoll(v + sl + 1, &end, 10);
-    if (end == v + sl + 1 || *end != ' ')
+    long long rev = strtoll(v + sl + 1, &end, 10), cat = 0;
+    if (end == v + sl + 1 || (*end && *end != ' '))
         return BERTH_EINVAL;
-    const char *c = end + 1;
-    long long cat = strtoll(c, &end, 10);
-    if (end == c || *end)
-        return BERTH_EINVAL;
+    if (*end) {
+        const char *d = end + 1;
+        if ((*d != '+' && *d != '-') || d[1] < '0' || d[1] > '9')
+            return BERTH_EINVAL;
+        long long delta = strtoll(d, &end, 10);
+        if (*end || __builtin_add_overflow(rev, delta, &cat))
+            return BERTH_EINVAL;
+    }
     if (!(out->status = berth_strndup(v, sl)))
         return BERTH_ENOMEM;
     out->revision = rev;

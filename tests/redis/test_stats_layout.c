@@ -116,8 +116,10 @@ static void rewrite_as_harbor(const char *id)
     const char *ack = json_string_value(json_object_get(m, "ack"));
     if (ack) {
         char st[16];
-        long long rev, cat;
-        assert_int_equal(sscanf(ack, "%15s %lld %lld", st, &rev, &cat), 3);
+        long long rev, cat = 0;   /* "<status> <revision> [<check_in_at - revision>]" */
+        int got = sscanf(ack, "%15s %lld %lld", st, &rev, &cat);
+        assert_true(got >= 2);
+        cat = got == 3 ? rev + cat : 0;
         char *j = NULL;
         assert_true(asprintf(&j, "{\"status\":\"%s\",\"revision\":%lld,\"check_in_at\":%lld}",
                              st, rev, cat) > 0);
@@ -304,7 +306,15 @@ static void test_finished_job_memory(void **state)
     assert_true(wait_until(no_hooks_pending, e, 15000));
     encoding_is_listpack(id);
     long long bytes = redis_fixture_int(&rf, "MEMORY USAGE {t}:job_stats:%s", id);
-    assert_in_range(bytes, 1, 300);
+    if (bytes < 1 || bytes > 300) {   /* show what the hash holds */
+        redisContext *c = conn();
+        redisReply *h = redisCommand(c, "HGETALL {t}:job_stats:%s", id);
+        for (size_t i = 0; h && i + 1 < h->elements; i += 2)
+            fprintf(stderr, "  %s = %s\n", h->element[i]->str, h->element[i + 1]->str);
+        freeReplyObject(h);
+        redisFree(c);
+        fail_msg("finished job's stats take %lld bytes (at most 300)", bytes);
+    }
     berth_engine_free(e);
     hr_stop(hr);
     free(id);

@@ -359,7 +359,7 @@ static void test_hash_load_compact(void **state)
     const char *f[] = {"n", "status", "e", "update_time", "revision", "web_hook_url#2",
                        "p", "ack", "web_hook_url#1", "check_in_at"};
     const char *v[] = {"DEMO", "Success", "1700000000", "1700000100", "1700000000", p2,
-                       "{\"a\":1}", "Success 1700000000 1700000050", p1, "1700000050"};
+                       "{\"a\":1}", "Success 1700000000 +50", p1, "1700000050"};
     berth_stats *s = NULL;
     assert_int_equal(berth_stats_from_hash_id("abc", f, v, 10, &s), 0);
     assert_string_equal(s->id, "abc");               /* the key's */
@@ -381,11 +381,18 @@ static void test_hash_load_compact(void **state)
     assert_string_equal(s->kind, "Periodic");
     berth_stats_free(s);
     const char *bf[] = {"status", "ack"};   /* no "n": not Berth's, id/kind not made up */
-    const char *bv[] = {"Pending", "Running x 1"};  /* neither form: dropped */
+    const char *bv[] = {"Pending", "Running 5 7"};  /* neither form (no sign): dropped */
     assert_int_equal(berth_stats_from_hash_id("abc", bf, bv, 2, &s), 0);
     assert_null(s->id);
     assert_null(s->kind);
     assert_null(s->ack.status);
+    berth_stats_free(s);
+    const char *af[] = {"n", "ack"};
+    const char *av[] = {"DEMO", "Running 1700000000"};   /* no check-in */
+    assert_int_equal(berth_stats_from_hash_id("abc", af, av, 2, &s), 0);
+    assert_string_equal(s->ack.status, "Running");
+    assert_int_equal(s->ack.revision, 1700000000);
+    assert_int_equal(s->ack.check_in_at, 0);
     berth_stats_free(s);
     assert_true(berth_stats_field_is_params("p#3"));
     assert_true(berth_stats_field_is_params("parameters"));

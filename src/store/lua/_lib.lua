@@ -29,8 +29,8 @@ end
 --  * what can be derived is not stored: 'id' (the key's), 'kind' Generic, 'unique' false,
 --    Harbor's 'check_in' placeholder;
 --  * fields only Berth's C reader reads get short names (STATS_SHORT);
---  * the ack is "<status> <revision> <check_in_at>" (ack_put), not Harbor's JSON, which is
---    66 bytes once check_in_at is set.
+--  * the ack is "<status> <revision> [<check_in_at - revision>]" (ack_put), not Harbor's
+--    JSON, which is 66 bytes once check_in_at is set.
 -- The C reader (src/model/stats_hash.c) reads this layout and Harbor's.
 local STATS_PIECE = 64
 local STATS_MAX_PIECES = 48
@@ -120,18 +120,24 @@ end
 local function ack_get(skey)
   local v = redis.call('HGET', skey, 'ack')
   if not v then return nil end
-  local s, r, c = string.match(v, '^(%a*) (%-?%d+) (%-?%d+)$')
-  if s then return {status = s, revision = tonumber(r), check_in_at = tonumber(c)} end
+  local s, r, d = string.match(v, '^(%a*) (%-?%d+)(.*)$')
+  if s and (d == '' or string.match(d, '^ [%+%-]%d+$')) then
+    r = tonumber(r)
+    return {status = s, revision = r, check_in_at = d == '' and 0 or r + tonumber(string.sub(d, 2))}
+  end
   local ok, a = pcall(cjson.decode, v)
   if not ok or type(a) ~= 'table' then a = {} end
   return {status = tostring(a.status or ''), revision = tonumber(a.revision) or 0,
           check_in_at = tonumber(a.check_in_at) or 0}
 end
 
--- Writes the ack as "<status> <revision> <check_in_at>": at most 9 + 2 × 20 + 2 bytes,
--- always in the compact encoding (Harbor's JSON is 66 bytes once check_in_at is set).
+-- Writes the ack as "<status> <revision>" when check_in_at is 0, else "<status> <revision>
+-- <check_in_at - revision, signed>" (e.g. "Success 1765000000 +42"): at most 9 + 2 × 21 + 2
+-- bytes, always in the compact encoding (Harbor's JSON is 66 bytes once check_in_at is set).
 local function ack_put(skey, status, rev, cat)
-  redis.call('HSET', skey, 'ack', string.format('%s %d %d', status, rev, cat))
+  local v = cat == 0 and string.format('%s %d', status, rev)
+            or string.format('%s %d %+d', status, rev, cat - rev)
+  redis.call('HSET', skey, 'ack', v)
 end
 
 -- Append a status event to the durable hook outbox (delivered by the hook dispatcher),
