@@ -234,6 +234,50 @@ static void test_moved_and_ask_on_a_connection(void **state)
     rconn_close(&conn);
 }
 
+static berth_engine *self_engine;
+
+static int self_stop(berth_ctx *ctx, const char *params, void *ud)
+{
+    berth_engine_stop_job(self_engine, berth_ctx_job_id(ctx));
+    berth_ctx_sleep(ctx, 10000);    /* returns when the stop message arrives */
+    return berth_ctx_op_command(ctx) ? 0 : berth_ctx_fail(ctx, "stop never arrived");
+}
+
+typedef struct numsub_wait {
+    int node;
+    char chan[96];
+} numsub_wait;
+
+static bool subscribed(void *arg)
+{
+    numsub_wait *w = arg;
+    return redis_cluster_numsub(&rc, w->node, w->chan) == 1;
+}
+
+/* The engine's control subscriber listens on the master that serves its namespace, and a
+ * stop published by a script there reaches the run: the job ends Stopped. */
+static void test_control_channel_on_the_owner(void **state)
+{
+    (void)state;
+    int m[3];
+    masters(m);
+    char ns[32];
+    ns_on(m[1], "control", ns, sizeof ns);
+    const berth_job_type types[] = {{.name = "SELFSTOP", .run = self_stop}, {0}};
+    berth_engine_config c = cluster_config(ns);
+    self_engine = engine_fixture_start(&c, types);
+    numsub_wait w = {.node = m[1]};
+    snprintf(w.chan, sizeof w.chan, "{%s}:berth:control", ns);
+    assert_true(wait_until(subscribed, &w, 10000));
+    for (int n = 0; n < RCLUSTER_NODES; n++)
+        if (n != m[1])
+            assert_int_equal(redis_cluster_numsub(&rc, n, w.chan), 0);
+    char *id = engine_fixture_launch(self_engine, "SELFSTOP");
+    assert_true(engine_fixture_wait_status(self_engine, id, "Stopped", 15000));
+    free(id);
+    berth_engine_free(self_engine);
+}
+
 static atomic_int ran;
 
 static int paced(berth_ctx *ctx, const char *params, void *ud)
@@ -335,6 +379,7 @@ int main(void)
         cmocka_unit_test(test_redirect_parsing),
         cmocka_unit_test(test_no_seed_answers),
         cmocka_unit_test(test_three_namespaces_three_masters),
+        cmocka_unit_test(test_control_channel_on_the_owner),
         cmocka_unit_test(test_moved_and_ask_on_a_connection),
         cmocka_unit_test(test_reshard_mid_drain),
         cmocka_unit_test(test_master_killed_mid_drain),

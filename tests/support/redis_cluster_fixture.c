@@ -127,6 +127,17 @@ int redis_cluster_replica_of(redis_cluster *c, int m)
     return -1;
 }
 
+long long redis_cluster_numsub(redis_cluster *c, int i, const char *channel)
+{
+    redisReply *r = node_cmd(c, i, "PUBSUB NUMSUB %s", channel);
+    long long n = r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+                          r->element[1]->type == REDIS_REPLY_INTEGER
+                      ? r->element[1]->integer
+                      : -1;
+    freeReplyObject(r);
+    return n;
+}
+
 int redis_cluster_keyslot(redis_cluster *c, const char *key)
 {
     for (int i = 0; i < RCLUSTER_NODES; i++)

@@ -39,6 +39,8 @@ int redis_cluster_keyslot(redis_cluster *c, const char *key);
  * the move stops after IMPORTING/MIGRATING (keys not moved): finish it with
  * redis_cluster_move_slot again. 0 or -1. */
 int redis_cluster_move_slot(redis_cluster *c, int slot, int dst, bool stop_half);
+/* Subscribers node i has on channel (PUBSUB NUMSUB: in a cluster, that node's own), or -1. */
+long long redis_cluster_numsub(redis_cluster *c, int i, const char *channel);
 /* Runs a command on node i and returns its integer reply, or -1 (redis_fixture_int). */
 #define redis_cluster_int(c, i, ...) redis_fixture_int(&(c)->node[(i)], __VA_ARGS__)
 
