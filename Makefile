@@ -2,7 +2,7 @@
 PRESET ?= release
 BUILD   = build/$(PRESET)
 
-.PHONY: all deps build run test test-asan test-tsan test-chaos bench bench-replication fuzz install deb clean
+.PHONY: all deps build run test test-asan test-tsan test-chaos bench bench-replication bench-cluster fuzz install deb clean
 
 all: build
 
@@ -41,6 +41,10 @@ bench: build
 # REPLICATION against skopeo copy between local registries (50, 200, 500 MiB images; minutes).
 bench-replication: build
 	@bench/replication.sh $(BUILD)
+
+# 3 namespaces on a 3-master Redis Cluster against 1 namespace on 1 Redis (drain, Redis CPU).
+bench-cluster: build
+	@bench/cluster.sh $(BUILD)
 
 # libFuzzer targets (tests/fuzz/fuzz_*.c) built with clang in build/fuzz, each run for
 # FUZZ_SECONDS on a working copy of its committed seed corpus; crashes land in

@@ -58,8 +58,8 @@ static int ns_slot(const char *ns)
     return rcluster_slot(key, strlen(key));
 }
 
-/* The three masters (asserted), found from the slots redis-cli gives each (0, 5461,
- * 10922). */
+/* The three masters (asserted), found from the owners of slots 0, 5461, 10922 and 16383
+ * (redis-cli gives each master a third, but which third is which node is its choice). */
 static void masters(int out[3])
 {
     int n = 0;
