@@ -5,7 +5,7 @@ set -euo pipefail
 
 PKGS=(build-essential cmake ninja-build pkg-config
       libhiredis-dev libjansson-dev libyaml-dev libmicrohttpd-dev libgnutls28-dev
-      libcurl4-openssl-dev libcmocka-dev redis-server curl python3 openssl
+      libcurl4-openssl-dev libcmocka-dev redis-server redis-tools curl python3 openssl
       clang libclang-rt-14-dev    # clang + libFuzzer runtime: make fuzz
       libssl-dev                  # SHA-256 of blobs and manifests (src/registry)
       # REPLICATION's tests and benchmark: real registries, htpasswd, the test token
