@@ -14,6 +14,7 @@
 #include "berth/berth.h"
 #include "engine_fixture.h"
 #include "hook_receiver.h"
+#include "joblog/joblog.h"
 #include "redis_fixture.h"
 
 static atomic_long finished;
@@ -115,6 +116,166 @@ static int cmp_ll(const void *a, const void *b)
 static double secs_since(long long t0)
 {
     return (double)(real_us() - t0) / 1e6;
+}
+
+/* ---- Redis memory per finished job, drain with hooks and REDIS job logs ---------------- */
+
+/* What the stats helpers measure (issue 18 targets 4 and 7), printed at the end. */
+static struct {
+    double hash_plain, all_plain;   /* finished job, no hook: MEMORY USAGE / used_memory */
+    double hash_hooked, all_hooked; /* with a status hook, a check-in and the acks */
+    long logged_n;                  /* drain with hooks and REDIS job logs */
+    double logged_rate, logged_cpu_us;
+} fin;
+
+static atomic_long fin_done;
+
+/* A job that checks in when its parameters ask for it and writes three job-log lines. */
+static int fin_run(berth_ctx *ctx, const char *params, void *ud)
+{
+    (void)ud;
+    if (params && strstr(params, "checkin"))
+        berth_ctx_checkin(ctx, "progress data: %50");
+    for (int i = 0; i < 3; i++)
+        BERTH_JINFO(ctx, "step %d of 3", i + 1);
+    return 0;
+}
+
+static void fin_event(const berth_status_event *ev, void *ud)
+{
+    (void)ud;
+    if (ev->status && strcmp(ev->status, "Success") == 0)
+        atomic_fetch_add(&fin_done, 1);
+}
+
+/* An engine of n workers on its own namespace, with the FIN job type; not started. */
+static berth_engine *fin_engine(redis_fixture *rf, const char *ns, joblog_set *logs)
+{
+    berth_engine_config c = engine_fixture_config(rf);
+    c.ns = ns;
+    c.workers = 4;
+    c.lease_ms = 30000;
+    c.on_event = fin_event;
+    c.job_logs = logs;
+    return engine_fixture_new(&c, (berth_job_type[]){{.name = "FIN", .run = fin_run}, {0}});
+}
+
+/* Launches n jobs (batches of 256), starts e and waits until all succeeded and, with hooks,
+ * every event was delivered and acked. Returns the seconds from the start. */
+static double fin_drain(berth_engine *e, const berth_launch *l, long n)
+{
+    berth_launch batch[256];
+    for (int i = 0; i < 256; i++)
+        batch[i] = *l;
+    atomic_store(&fin_done, 0);
+    for (long done = 0; done < n; done += 256)
+        berth_engine_launch_batch(e, batch, (size_t)(n - done < 256 ? n - done : 256), NULL, NULL);
+    long long t0 = real_us();
+    berth_engine_start(e);
+    while (atomic_load(&fin_done) < n && secs_since(t0) < 300) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    double s = secs_since(t0);
+    berth_hook_counts hc = {.pending = 1};
+    while (l->status_hook && secs_since(t0) < 300 &&
+           (berth_engine_hook_counts(e, &hc) != 0 || hc.pending > 0)) {
+        struct timespec ts = {0, 5000000};
+        nanosleep(&ts, NULL);
+    }
+    return s;
+}
+
+/* Average MEMORY USAGE of the namespace's stats hashes. */
+static double stats_hash_bytes(redis_fixture *rf, const char *ns)
+{
+    redisContext *c = redisConnectUnix(rf->sock);
+    unsigned long long cursor = 0, keys = 0, bytes = 0;
+    do {
+        redisReply *r = redisCommand(c, "SCAN %llu MATCH {%s}:job_stats:* COUNT 1000", cursor, ns);
+        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+            freeReplyObject(r);
+            break;
+        }
+        cursor = strtoull(r->element[0]->str, NULL, 10);
+        for (size_t i = 0; i < r->element[1]->elements; i++) {
+            redisReply *m = redisCommand(c, "MEMORY USAGE %s SAMPLES 0", r->element[1]->element[i]->str);
+            if (m && m->type == REDIS_REPLY_INTEGER)
+                bytes += (unsigned long long)m->integer, keys++;
+            freeReplyObject(m);
+        }
+        freeReplyObject(r);
+    } while (cursor != 0);
+    redisFree(c);
+    return keys ? (double)bytes / (double)keys : 0;
+}
+
+/* Redis bytes a finished job keeps for its TTL: its stats hash (MEMORY USAGE), and all it
+ * leaves (used_memory before the launches and after the drain, its hooks settled: the
+ * stats hash, its expiry entry, the check-in list {ns}:berth:checkins:<id>, ...). */
+static void fin_memory(redis_fixture *rf, const char *ns, const berth_launch *l, long n,
+                       double *hash, double *all)
+{
+    berth_engine *e = fin_engine(rf, ns, NULL);
+    long long mem0 = info_field(rf, "memory", "used_memory:");
+    fin_drain(e, l, n);
+    berth_engine_stop(e);   /* its threads' buffers out of the picture */
+    long long mem1 = info_field(rf, "memory", "used_memory:");
+    *hash = stats_hash_bytes(rf, ns);
+    *all = (double)(mem1 - mem0) / (double)n;
+    berth_engine_free(e);
+}
+
+/* The hidden costs on: every job has a status hook (delivered and acked) and writes three
+ * lines to the REDIS job log. */
+static void fin_logged_drain(redis_fixture *rf, hook_receiver *hr, long n)
+{
+    rtarget t = {.unix_path = rf->sock};
+    joblog_backend_cfg b = {.kind = JOBLOG_REDIS, .level = BERTH_LOG_INFO};
+    joblog_set *logs = NULL;
+    char err[256];
+    if (joblog_set_new(&(joblog_config){.backends = &b, .nbackends = 1, .redis = &t, .ns = "hl"},
+                       &logs, err, sizeof err) != 0) {
+        fprintf(stderr, "job logs: %s\n", err);
+        return;
+    }
+    joblog_set_start(logs);
+    berth_engine *e = fin_engine(rf, "hl", logs);
+    char url[96];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/hook", hr_port(hr));
+    double cpu0 = redis_cpu_s(rf);
+    double s = fin_drain(e, &(berth_launch){.name = "FIN", .params_json = "{\"k\":1}",
+                                           .status_hook = url}, n);
+    fin.logged_n = n;
+    fin.logged_rate = (double)n / s;
+    fin.logged_cpu_us = (redis_cpu_s(rf) - cpu0) * 1e6 / (double)n;
+    berth_engine_free(e);
+    joblog_set_free(logs);
+}
+
+static void bench_finished(redis_fixture *rf, long n)
+{
+    hook_receiver *hr = hr_start();
+    char url[96];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/hook", hr_port(hr));
+    long m = n < 5000 ? n : 5000;
+    fin_memory(rf, "fp", &(berth_launch){.name = "FIN", .params_json = "{\"k\":1}"}, m,
+               &fin.hash_plain, &fin.all_plain);
+    fin_memory(rf, "fh", &(berth_launch){.name = "FIN", .params_json = "{\"k\":1,\"checkin\":1}",
+                                         .status_hook = url}, m,
+               &fin.hash_hooked, &fin.all_hooked);
+    fin_logged_drain(rf, hr, n);
+    hr_stop(hr);
+}
+
+static void print_finished(void)
+{
+    printf("redis bytes per finished job %.0f (stats hash; %.0f with its expiry and the rest it "
+           "leaves)\n", fin.hash_plain, fin.all_plain);
+    printf("  with hook and check-in     %.0f (stats hash; %.0f with the check-in list and the "
+           "rest)\n", fin.hash_hooked, fin.all_hooked);
+    printf("drain, hooks + REDIS job log %.0f jobs/s (%ld jobs, 3 log lines each; redis CPU "
+           "%.2f us per job)\n", fin.logged_rate, fin.logged_n, fin.logged_cpu_us);
 }
 
 int main(int argc, char **argv)
@@ -221,6 +382,7 @@ int main(int argc, char **argv)
     size_t delivered = hr_delivered(hr, NULL, 0);
     berth_engine_free(e);
     hr_stop(hr);
+    bench_finished(&rf, n / 10);
     redis_fixture_stop(&rf);
 
     printf("jobs                         %ld (workers %u, fetch batch %u)\n", n, workers,
@@ -241,6 +403,7 @@ int main(int argc, char **argv)
            (double)hn / hook_drain_s, hn);
     printf("hook events delivered        %zu of %zu in %.2f s (%.0f events/s, one leader)\n",
            delivered, want, hook_all_s, (double)delivered / hook_all_s);
+    print_finished();
     free(lat_us);
     return drained == n ? 0 : 1;
 }
