@@ -5,6 +5,7 @@
  * Usage: bench_engine [jobs] [workers] [fetch batch]   (defaults 200000, 4, 256; 0 → the
  * engine's default) */
 #include <hiredis/hiredis.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,6 +90,20 @@ static long rss_kib(void)
     return kib;
 }
 
+/* An engine on c with the NOOP job registered (exits on failure). */
+static berth_engine *new_engine(const berth_engine_config *c)
+{
+    berth_engine *e = NULL;
+    char err[256];
+    if (berth_engine_new(c, &e, err, sizeof err) != 0) {
+        fprintf(stderr, "engine: %s\n", err);
+        exit(1);
+    }
+    berth_job_type t = {.name = "NOOP", .run = noop};
+    berth_engine_register(e, &t);
+    return e;
+}
+
 static berth_engine *make_engine(redis_fixture *rf, unsigned workers, unsigned fetch_batch)
 {
     berth_engine_config c = engine_fixture_config(rf);
@@ -96,15 +111,7 @@ static berth_engine *make_engine(redis_fixture *rf, unsigned workers, unsigned f
     c.lease_ms = 30000;
     c.fetch_batch = fetch_batch;
     c.on_event = on_event;
-    berth_engine *e = NULL;
-    char err[256];
-    if (berth_engine_new(&c, &e, err, sizeof err) != 0) {
-        fprintf(stderr, "engine: %s\n", err);
-        exit(1);
-    }
-    berth_job_type t = {.name = "NOOP", .run = noop};
-    berth_engine_register(e, &t);
-    return e;
+    return new_engine(&c);
 }
 
 static int cmp_ll(const void *a, const void *b)
@@ -278,6 +285,68 @@ static void print_finished(void)
            "%.2f us per job)\n", fin.logged_rate, fin.logged_n, fin.logged_cpu_us);
 }
 
+/* The enqueue part: rates, and redis-server's CPU per enqueued job (the figure that holds
+ * on a loaded machine). */
+typedef struct enq_result {
+    double rate;           /* jobs/s */
+    double redis_us;       /* redis-server CPU per job */
+    double per_call;       /* jobs per enqueue script call */
+} enq_result;
+
+typedef struct enq_meter {
+    long long t0, calls0;
+    double cpu0;
+} enq_meter;
+
+static enq_meter enq_start(redis_fixture *rf)
+{
+    return (enq_meter){real_us(), info_field(rf, "commandstats", "cmdstat_evalsha:calls="),
+                       redis_cpu_s(rf)};
+}
+
+static enq_result enq_stop(redis_fixture *rf, const enq_meter *m, long jobs)
+{
+    double s = secs_since(m->t0);
+    long long calls = info_field(rf, "commandstats", "cmdstat_evalsha:calls=") - m->calls0;
+    return (enq_result){(double)jobs / s, (redis_cpu_s(rf) - m->cpu0) * 1e6 / (double)jobs,
+                        calls > 0 ? (double)jobs / (double)calls : 0};
+}
+
+typedef struct launcher_arg {
+    berth_engine *e;
+    long n;
+} launcher_arg;
+
+static void *launcher(void *arg)
+{
+    launcher_arg *a = arg;
+    berth_launch l = {.name = "NOOP", .params_json = "{\"k\":1}"};
+    char err[256];
+    for (long i = 0; i < a->n; i++)
+        berth_engine_launch(a->e, &l, NULL, err, sizeof err);
+    return NULL;
+}
+
+/* Single launches from several threads at once (as berthd's HTTP threads make them): they
+ * share enqueue scripts (engine/coalesce.h). A producer-only engine on its own namespace,
+ * so the drain below does not see these jobs. */
+static enq_result enqueue_concurrent(redis_fixture *rf, long jobs, int threads)
+{
+    berth_engine_config c = engine_fixture_config(rf);
+    c.ns = "bench_coalesced";
+    berth_engine *e = new_engine(&c);
+    pthread_t th[64];
+    launcher_arg a = {e, jobs / threads};
+    enq_meter m = enq_start(rf);
+    for (int i = 0; i < threads; i++)
+        pthread_create(&th[i], NULL, launcher, &a);
+    for (int i = 0; i < threads; i++)
+        pthread_join(th[i], NULL);
+    enq_result r = enq_stop(rf, &m, a.n * threads);
+    berth_engine_free(e);
+    return r;
+}
+
 int main(int argc, char **argv)
 {
     long n = argc > 1 ? atol(argv[1]) : 200000;
@@ -293,10 +362,10 @@ int main(int argc, char **argv)
     /* 1. enqueue, one launch per round trip */
     long single = n / 10;
     berth_launch l = {.name = "NOOP", .params_json = "{\"k\":1}"};
-    long long t0 = real_us();
+    enq_meter em = enq_start(&rf);
     for (long i = 0; i < single; i++)
         berth_engine_launch(e, &l, NULL, err, sizeof err);
-    double single_rate = (double)single / secs_since(t0);
+    enq_result single_r = enq_stop(&rf, &em, single);
 
     /* 2. enqueue in batches of 256, measuring Redis memory per queued job */
     long long mem0 = info_field(&rf, "memory", "used_memory:");
@@ -304,19 +373,20 @@ int main(int argc, char **argv)
     berth_launch batch[256];
     for (int i = 0; i < 256; i++)
         batch[i] = l;
-    t0 = real_us();
+    em = enq_start(&rf);
     for (long done = 0; done < batched; done += 256) {
         long k = batched - done < 256 ? batched - done : 256;
         berth_engine_launch_batch(e, batch, (size_t)k, NULL, NULL);
     }
-    double batch_rate = (double)batched / secs_since(t0);
+    enq_result batch_r = enq_stop(&rf, &em, batched);
     long long mem1 = info_field(&rf, "memory", "used_memory:");
+    enq_result conc_r = enqueue_concurrent(&rf, single, 8);
 
     /* 3. drain everything with full status tracking */
     long long evalsha0 = info_field(&rf, "commandstats", "cmdstat_evalsha:calls=");
     long long cmds0 = info_field(&rf, "stats", "total_commands_processed:");
     double cpu0 = redis_cpu_s(&rf);
-    t0 = real_us();
+    long long t0 = real_us();
     berth_engine_start(e);
     while (atomic_load(&finished) < n && secs_since(t0) < 300) {
         struct timespec ts = {0, 1000000};
@@ -387,8 +457,12 @@ int main(int argc, char **argv)
 
     printf("jobs                         %ld (workers %u, fetch batch %u)\n", n, workers,
            fetch_batch);
-    printf("enqueue, single launches     %.0f jobs/s\n", single_rate);
-    printf("enqueue, batches of 256      %.0f jobs/s\n", batch_rate);
+    printf("enqueue, single launches     %.0f jobs/s (redis CPU %.1f us per job)\n",
+           single_r.rate, single_r.redis_us);
+    printf("enqueue, batches of 256      %.0f jobs/s (redis CPU %.1f us per job)\n",
+           batch_r.rate, batch_r.redis_us);
+    printf("enqueue, 8 threads single    %.0f jobs/s (redis CPU %.1f us per job, %.1f jobs "
+           "per script call: coalesced)\n", conc_r.rate, conc_r.redis_us, conc_r.per_call);
     printf("drain, full status tracking  %.0f jobs/s (%ld jobs in %.2f s)\n",
            (double)drained / drain_s, drained, drain_s);
     printf("script calls per job (drain) %.4f\n", (double)(evalsha1 - evalsha0) / (double)drained);

@@ -6,7 +6,7 @@ void coalesce_init(coalescer *c)
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
     c->head = c->tail = NULL;
-    c->busy = false;
+    c->in_flight = 0;
 }
 
 void coalesce_destroy(coalescer *c)
@@ -41,17 +41,17 @@ void coalesce_run(coalescer *c, coalesce_item *it, coalesce_send_fn send, void *
     c->tail = it;
     /* Wait while another batch is in flight; when it is answered, either ours was in it
      * (done) or we are still pending and one of the pending callers leads next. */
-    while (!it->done && c->busy)
+    while (!it->done && c->in_flight >= COALESCE_IN_FLIGHT)
         pthread_cond_wait(&c->cv, &c->mu);
     while (!it->done) {   /* lead: send what is pending (ours among the first COALESCE_MAX) */
-        c->busy = true;
+        c->in_flight++;
         size_t n = take(c, batch);
         pthread_mutex_unlock(&c->mu);
         send(batch, n, ud);
         pthread_mutex_lock(&c->mu);
         for (size_t i = 0; i < n; i++)
             batch[i]->done = true;
-        c->busy = false;
+        c->in_flight--;
         pthread_cond_broadcast(&c->cv);
     }
     pthread_mutex_unlock(&c->mu);
@@ -70,7 +70,7 @@ size_t coalesce_pending(coalescer *c)
 bool coalesce_in_flight(coalescer *c)
 {
     pthread_mutex_lock(&c->mu);
-    bool busy = c->busy;
+    bool busy = c->in_flight > 0;
     pthread_mutex_unlock(&c->mu);
     return busy;
 }

@@ -6,7 +6,7 @@
  *
  * Owner: each item belongs to its caller, on its stack, until coalesce_run returns; the
  * caller that sends a batch (the leader) writes every item's outcome through the send
- * function. Lock rule: mu guards the pending list, busy and every item's done flag; send
+ * function. Lock rule: mu guards the pending list, in_flight and every item's done flag; send
  * runs without it. */
 #ifndef BERTH_ENGINE_COALESCE_H
 #define BERTH_ENGINE_COALESCE_H
@@ -16,6 +16,10 @@
 #include <stddef.h>
 
 #define COALESCE_MAX 256   /* launches per script call: bounds one script's run time */
+/* Batches sent at once. One: measured with 8 launching threads, Redis spent 18 µs per job
+ * with one batch in flight, 23 µs with two, 38 µs with eight (= no coalescing), and Redis's
+ * CPU is what every node shares; a lone launch is sent at once either way. */
+#define COALESCE_IN_FLIGHT 1
 
 typedef struct coalesce_item {
     struct coalesce_item *next;
@@ -30,7 +34,7 @@ typedef struct coalescer {
     pthread_mutex_t mu;
     pthread_cond_t cv;       /* broadcast when a batch is answered */
     coalesce_item *head, *tail;  /* waiting to be sent, in arrival order */
-    bool busy;               /* a batch is in flight */
+    unsigned in_flight;      /* batches being sent (at most COALESCE_IN_FLIGHT) */
 } coalescer;
 
 void coalesce_init(coalescer *c);
