@@ -73,11 +73,12 @@ static void add_finished(berth_engine *e, rargs *a, const outcome *o)
     else
         rargs_adds(a, "");
     rargs_adds(a, retry ? retry : "");
+    rargs_addi(a, (long long)r->batch);
     free(retry);
 }
 
-/* The wire form of one outcome for finish.lua: op, effective id, name, revision, a, b. A
- * merged STARTED adds nothing: its FINISHED carries it. */
+/* The wire form of one outcome for finish.lua: op, effective id, name, revision, a, b,
+ * fetch batch. A merged STARTED adds nothing: its FINISHED carries it. */
 static void add_op(berth_engine *e, rargs *a, const outcome *o)
 {
     switch (o->op) {
@@ -90,17 +91,18 @@ static void add_op(berth_engine *e, rargs *a, const outcome *o)
         rargs_adds(a, "R");
         rargs_adds(a, o->u.started->id), rargs_adds(a, o->u.started->name);
         rargs_addi(a, o->u.started->revision), rargs_adds(a, ""), rargs_adds(a, "");
+        rargs_addi(a, (long long)o->u.started->batch);
         break;
     case OUTCOME_CHECKIN:
         rargs_adds(a, "C");
         rargs_adds(a, o->u.checkin.id), rargs_adds(a, o->u.checkin.name);
         rargs_addi(a, o->u.checkin.revision), rargs_adds(a, o->u.checkin.text);
-        rargs_adds(a, "");
+        rargs_adds(a, ""), rargs_addi(a, 0);
         break;
     case OUTCOME_UNIQUE_RELEASE:
         rargs_adds(a, "U");
         rargs_adds(a, o->u.unique.holder), rargs_adds(a, ""), rargs_addi(a, 0);
-        rargs_adds(a, o->u.unique.key), rargs_adds(a, "");
+        rargs_adds(a, o->u.unique.key), rargs_adds(a, ""), rargs_addi(a, 0);
         break;
     }
 }
@@ -147,13 +149,17 @@ static void notify(berth_engine *e, const outcome *o, const rreply *res)
     e->cfg.on_event(&ev, e->cfg.event_userdata);
 }
 
-/* Writes one batch; returns true when Redis took it. */
-static bool flush(berth_engine *e, rconn *rc, outcome **batch, size_t n, rargs *a)
+/* Writes one batch, numbered number (the same when it is sent again, so that finish.lua
+ * releases nothing twice if an earlier attempt was applied but its reply lost); returns
+ * true when Redis took it. */
+static bool flush(berth_engine *e, rconn *rc, outcome **batch, size_t n, uint64_t number,
+                  rargs *a)
 {
     rargs_reset(a);
     rargs_adds(a, e->prefix);
     rargs_addi(a, clock_wall_s());
     rargs_adds(a, e->pool_id);
+    rargs_addi(a, (long long)number);
     size_t ops = n;
     for (size_t i = 0; i < n; i++)
         ops -= batch[i]->op == OUTCOME_STARTED && batch[i]->merged;
@@ -258,15 +264,19 @@ void *completer_main(void *arg)
     rargs_init(&a);
     outcome *batch[BATCH_MAX];
     size_t n = 0;
+    uint64_t number = 0;
     int backoff_ms = 50;
     for (;;) {
-        n = collect(e, batch, n);
+        if (n == 0) {   /* a batch Redis did not take is sent again as it was */
+            n = collect(e, batch, 0);
+            number++;
+        }
         if (n == 0) {
             if (!atomic_load(&e->running) && fifo_len(&e->done) == 0)
                 break;
             continue;
         }
-        if (flush(e, &rc, batch, n, &a)) {
+        if (flush(e, &rc, batch, n, number, &a)) {
             release(e, batch, n);
             n = 0;
             backoff_ms = 50;

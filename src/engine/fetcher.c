@@ -120,8 +120,10 @@ static void hand_back_waiting(berth_engine *e, rconn *rc, rargs *a)
     rargs_addi(a, clock_wall_s());
     rargs_adds(a, "own");
     rargs_adds(a, e->pool_id);
-    for (size_t i = n; i-- > 0;)
+    for (size_t i = n; i-- > 0;) {
+        rargs_addi(a, (long long)v[i]->batch);
         rargs_adds(a, v[i]->id);
+    }
     rreply *r = n ? rconn_eval(rc, SCRIPT_REQUEUE, a) : NULL;
     bool ok = n && rreply_array(rc, r, RREPLY_ANY) == 0;
     rreply_free(r);
@@ -140,7 +142,7 @@ static void hand_back_waiting(berth_engine *e, rconn *rc, rargs *a)
     berth_free(v);
 }
 
-static void build_fetch_args(berth_engine *e, rargs *a, unsigned want)
+static void build_fetch_args(berth_engine *e, rargs *a, unsigned want, uint64_t batch)
 {
     const jtype *order[e->ntypes ? e->ntypes : 1];
     fetcher_type_order(e, order);
@@ -155,6 +157,7 @@ static void build_fetch_args(berth_engine *e, rargs *a, unsigned want)
         rargs_adds(a, order[i]->name);
         rargs_addi(a, order[i]->t.max_concurrency);
     }
+    rargs_addi(a, (long long)batch);
 }
 
 /* Entries per job in fetch.lua's reply: code, effective id, name, revision, JSON, unique. */
@@ -215,7 +218,7 @@ void engine_release_unique(berth_engine *e, const run *r)
 /* Hands fetched runs to the workers; skipped ones (stopped, already done, stats missing)
  * are dropped here: they hold no lease and have nothing to write, but a unique one still
  * gives its lock back. Returns the number of runs handed out. */
-static size_t dispatch(berth_engine *e, rconn *rc, const rreply *reply)
+static size_t dispatch(berth_engine *e, rconn *rc, const rreply *reply, uint64_t batch)
 {
     size_t n = 0;
     for (size_t i = 0; i + FETCH_ENTRIES <= rreply_len(reply); i += FETCH_ENTRIES) {
@@ -233,6 +236,7 @@ static size_t dispatch(berth_engine *e, rconn *rc, const rreply *reply)
         }
         if (fifo_len(&e->ready) == 0)
             atomic_store(&e->ready_moved_ms, clock_mono_ms());
+        r->batch = batch;
         leases_add(&e->held, r);
         fifo_push(&e->ready, &r->node);
         n++;
@@ -254,6 +258,7 @@ void *fetcher_main(void *arg)
     rargs_init(&a);
     int backoff_ms = 50;
     unsigned batch = e->cfg.fetch_batch;
+    uint64_t fetches = 0;   /* numbers this node's fetch batches (their leases) */
     while (atomic_load(&e->fetching)) {
         if (stalled(e))
             hand_back_waiting(e, &rc, &a);
@@ -264,7 +269,7 @@ void *fetcher_main(void *arg)
             continue;
         }
         waker_clear(&e->wake);   /* this fetch sees everything enqueued so far */
-        build_fetch_args(e, &a, want);
+        build_fetch_args(e, &a, want, ++fetches);
         rreply *r = rconn_eval(&rc, SCRIPT_FETCH, &a);
         if (rreply_array(&rc, r, RREPLY_ANY) != 0) {
             BLOG(&e->log, rconn_fail_level(r), "fetch failed (retrying in %d ms): %s", backoff_ms,
@@ -277,7 +282,7 @@ void *fetcher_main(void *arg)
         backoff_ms = 50;
         size_t got = rreply_len(r) / FETCH_ENTRIES;
         batch = adapt_batch(e, batch, want, got);
-        dispatch(e, &rc, r);
+        dispatch(e, &rc, r, fetches);
         rreply_free(r);
         if (got == 0)
             wait_for_wake(e, fifo_len(&e->ready) ? STALL_MS : IDLE_WAIT_MS);

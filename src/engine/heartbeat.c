@@ -33,7 +33,7 @@ static bool renew_leases(berth_engine *e, rconn *rc)
     rargs_addf(&a, "%sberth:leases", e->prefix);
     rargs_adds(&a, "XX");
     long long deadline = heartbeat_lease_deadline_ms(e);
-    leases_ids(&e->held, &a, deadline, false);
+    leases_batches(&e->held, &a, e->pool_id, deadline, false);
     bool ok = true;
     if (a.argc > 3) {
         rreply *r = rconn_argv(rc, &a);
@@ -161,7 +161,7 @@ static void reap(berth_engine *e, rconn *rc)
     rargs_addi(&a, clock_wall_s());
     rargs_adds(&a, "expired");
     rargs_addi(&a, clock_wall_ms());
-    rargs_addi(&a, 500);
+    rargs_addi(&a, 500);   /* fetch batches */
     rreply *r = rconn_eval(rc, SCRIPT_REQUEUE, &a);
     if (rreply_array(rc, r, RREPLY_ANY) == 0 && rreply_len(r) > 0) {
         const char *first = rreply_str(rreply_at(r, 0));
@@ -235,9 +235,9 @@ void heartbeat_hand_back(berth_engine *e)
     rargs_init(&a);
     rargs_adds(&a, e->prefix);
     rargs_addi(&a, clock_wall_s());
-    rargs_adds(&a, "own");
+    rargs_adds(&a, "batches");
     rargs_adds(&a, e->pool_id);
-    leases_ids(&e->held, &a, -1, true);
+    leases_batches(&e->held, &a, e->pool_id, -1, true);
     rconn *rc = a.argc > 4 ? engine_conn_get(e) : NULL;
     if (rc) {
         rreply *r = rconn_eval(rc, SCRIPT_REQUEUE, &a);

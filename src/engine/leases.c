@@ -55,16 +55,24 @@ size_t leases_mark_stop(leases *l, const char *id, size_t len)
     return n;
 }
 
-size_t leases_ids(leases *l, rargs *a, long long deadline, bool hand_back)
+size_t leases_batches(leases *l, rargs *a, const char *pool, long long deadline, bool hand_back)
 {
     size_t n = 0;
+    uint64_t last = 0;   /* fetch numbers start at 1 */
     pthread_mutex_lock(&l->mu);
-    for (run *r = l->head; r; r = r->lease_next, n++) {
+    for (run *r = l->head; r; r = r->lease_next) {
         if (hand_back)
             atomic_store(&r->handed_back, true);
-        if (deadline >= 0)
+        if (r->batch == last)   /* runs of one fetch sit together: most repeats go here */
+            continue;
+        last = r->batch;
+        n++;
+        if (deadline >= 0) {
             rargs_addi(a, deadline);
-        rargs_adds(a, r->id);
+            rargs_addf(a, "%s:%llu", pool, (unsigned long long)r->batch);
+        } else {
+            rargs_addi(a, (long long)r->batch);
+        }
     }
     pthread_mutex_unlock(&l->mu);
     return n;

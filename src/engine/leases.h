@@ -1,5 +1,6 @@
-/* The runs this node holds a lease on: fetched and not yet finished. The heartbeat renews
- * their leases (leases.lua deadlines in {ns}:berth:leases), and shutdown hands them back.
+/* The runs this node holds a lease on: fetched and not yet finished. A run's lease is its
+ * fetch batch's (fetch.lua: '<pool>:<batch>' in {ns}:berth:leases); the heartbeat renews
+ * the batches of the held runs, and shutdown hands them back.
  *
  * Owner: the fetcher adds a run when fetch.lua gave it a lease, the completer removes it
  * once its outcome is written (or dropped); the heartbeat and shutdown only read the ids.
@@ -31,9 +32,12 @@ void leases_remove(leases *l, run *r);
 /* Marks the held runs of job id (len bytes) stop_asked, so a run still waiting for a
  * worker is never started. Returns how many were marked. */
 size_t leases_mark_stop(leases *l, const char *id, size_t len);
-/* Appends every held run's id to a (each preceded by deadline when deadline >= 0, the ZADD
- * form); with hand_back, marks each run handed back under the lock, so its outcome is
- * dropped however soon its job returns. Returns how many ids were added. */
-size_t leases_ids(leases *l, rargs *a, long long deadline, bool hand_back);
+/* Appends the fetch batches of the held runs to a (their leases: a run's lease is its
+ * fetch batch's, fetch.lua), each once or nearly (a repeat is harmless): with deadline >= 0
+ * as ZADD members of {ns}:berth:leases ("<deadline> <pool>:<batch>"), else the batch
+ * numbers alone (requeue.lua 'batches'). With hand_back, marks each run handed back under
+ * the lock, so its outcome is dropped however soon its job returns. Returns how many
+ * batches were added. */
+size_t leases_batches(leases *l, rargs *a, const char *pool, long long deadline, bool hand_back);
 
 #endif

@@ -29,6 +29,8 @@ typedef struct run {
     char *id;                /* effective job id */
     char *name;
     int64_t revision;
+    uint64_t batch;          /* the number of the fetch that took it: its lease is that
+                                fetch batch's (fetch.lua) */
     char *raw;               /* job JSON as queued */
     const jtype *type;       /* NULL for an unknown name */
     int rc;                  /* run result, 0 = success */

@@ -108,9 +108,11 @@ int berth_tracker_checkin(berth_tracker *t, const char *msg)
     rargs_adds(&a, t->e->prefix);
     rargs_addi(&a, now);
     rargs_adds(&a, t->e->pool_id);
+    rargs_addi(&a, 0);   /* no completer batch: a check-in releases nothing */
     rargs_addi(&a, 1);
     rargs_adds(&a, "C"), rargs_adds(&a, t->id), rargs_adds(&a, t->stats->name);
     rargs_addi(&a, t->stats->revision), rargs_adds(&a, msg), rargs_adds(&a, "");
+    rargs_addi(&a, 0);
     rconn *rc = NULL;
     int err = engine_conn_take(t->e, &rc);
     rreply *r = err ? NULL : rconn_eval(rc, SCRIPT_FINISH, &a);

@@ -564,12 +564,13 @@ static void test_two_nodes_failover(void **state)
     assert_true(redis_fixture_wait_int(&rf, 2, 10000, "SCARD {e2e}:worker_pools"));
     char *id = launch_demo(porta);
     assert_true(wait_status(portb, id, "Running", 3000));   /* any node answers for any job */
-    /* find the node running it: running entry → pool → its heartbeat's pid */
+    /* find the node running it: its fetch batch's lease (the only one) → pool → its
+     * heartbeat's pid */
     redisContext *c = redisConnectUnix(rf.sock);
-    redisReply *r = redisCommand(c, "HGET {e2e}:berth:running %s", id);
-    assert_true(r && r->type == REDIS_REPLY_STRING);
+    redisReply *r = redisCommand(c, "ZRANGE {e2e}:berth:leases 0 0");
+    assert_true(r && r->type == REDIS_REPLY_ARRAY && r->elements == 1);
     char pool[32];
-    snprintf(pool, sizeof pool, "%.24s", r->str);
+    snprintf(pool, sizeof pool, "%.24s", r->element[0]->str);
     freeReplyObject(r);
     r = redisCommand(c, "HGET {e2e}:worker_pools:%s pid", pool);
     pid_t runner = (pid_t)atoi(r->str);

@@ -8,6 +8,7 @@
  * every job, whichever way the completer batched them. */
 #include "test.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,29 +50,47 @@ static void conn(rconn *rc, rtarget *t)
     rconn_init(rc, t, 5000);
 }
 
-/* fetch.lua for POOL, as the fetcher calls it; returns the revision of the one job taken. */
-static long long fetch_one(rconn *rc, const char *id)
+/* fetch.lua for POOL as the fetcher calls it (fetch batch 1, lease until deadline_ms):
+ * up to max jobs, their ids and revisions into ids/revs (NULL: not kept). Returns how many
+ * it took to run. */
+static size_t fetch(rconn *rc, size_t max, long long deadline_ms, char ids[][25], long long *revs)
 {
     rargs a;
     rargs_init(&a);
     rargs_adds(&a, "{t}:");
     rargs_addi(&a, clock_wall_s());
     rargs_adds(&a, POOL);
-    rargs_addi(&a, clock_wall_ms() + 60000);
-    rargs_addi(&a, 1);
+    rargs_addi(&a, deadline_ms);
+    rargs_addi(&a, (long long)max);
     rargs_addi(&a, 1);
     rargs_adds(&a, "NOOP");
     rargs_addi(&a, 0);
+    rargs_addi(&a, 1);   /* fetch batch number */
     rreply *r = rconn_eval(rc, SCRIPT_FETCH, &a);
-    assert_int_equal(rreply_array(rc, r, 6), 0);
-    assert_true(rreply_str_is(rreply_at(r, 0), "R"));
-    assert_true(rreply_str_is(rreply_at(r, 1), id));
-    long long rev = 0;
-    assert_int_equal(rreply_integer(rc, rreply_at(r, 3), &rev), 0);
+    if (rreply_array(rc, r, RREPLY_ANY) != 0)
+        fail_msg("fetch.lua: %s", rc->err);
+    size_t n = 0;
+    for (size_t i = 0; i + 6 <= rreply_len(r); i += 6, n++) {
+        assert_true(rreply_str_is(rreply_at(r, i), "R"));
+        if (ids)
+            snprintf(ids[n], 25, "%s", rreply_str(rreply_at(r, i + 1)));
+        assert_int_equal(rreply_integer(rc, rreply_at(r, i + 3), &revs[n]), 0);
+    }
     rreply_free(r);
     rargs_free(&a);
+    return n;
+}
+
+static long long fetch_one(rconn *rc, const char *id)
+{
+    char got[1][25];
+    long long rev = 0;
+    assert_int_equal(fetch(rc, 1, clock_wall_ms() + 60000, got, &rev), 1);
+    assert_string_equal(got[0], id);
     return rev;
 }
+
+static long long flushes;   /* the completer's batch numbers */
 
 /* finish.lua with one op; the answers go to out (two for a merged op). */
 static void finish_op(rconn *rc, const char *op, const char *id, long long rev, char out[2][16])
@@ -81,9 +100,10 @@ static void finish_op(rconn *rc, const char *op, const char *id, long long rev, 
     rargs_adds(&a, "{t}:");
     rargs_addi(&a, clock_wall_s());
     rargs_adds(&a, POOL);
+    rargs_addi(&a, ++flushes);   /* completer batch number */
     rargs_addi(&a, 1);
     rargs_adds(&a, op), rargs_adds(&a, id), rargs_adds(&a, "NOOP"), rargs_addi(&a, rev);
-    rargs_adds(&a, ""), rargs_adds(&a, "");
+    rargs_adds(&a, ""), rargs_adds(&a, ""), rargs_addi(&a, 1);
     rreply *r = rconn_eval(rc, SCRIPT_FINISH, &a);
     size_t want = strlen(op) == 2 ? 2 : 1;
     assert_int_equal(rreply_array(rc, r, want), 0);
@@ -204,6 +224,86 @@ static void test_one_op_after_stop(void **state)
     one_check_free(&o, "Stopped", "Stopped/Stopped");
 }
 
+/* A node dies holding a fetch batch of six runs (the scripts called as its fetcher and
+ * completer would): two it finished, one it started, one was stopped meanwhile, two still
+ * waited for a worker. Its lease is over; a live engine's reaper gives the batch up: the
+ * started and the waiting runs run again (once each), the finished and the stopped do not,
+ * and the concurrency counts, the batch record and its lease are gone. */
+static atomic_int runs_of[6];
+
+static int count_run(berth_ctx *ctx, const char *params, void *ud)
+{
+    (void)ctx, (void)ud;
+    const char *p = params ? strstr(params, "\"i\":") : NULL;
+    int i = p ? atoi(p + 4) : -1;
+    if (i >= 0 && i < 6)
+        atomic_fetch_add(&runs_of[i], 1);
+    return 0;
+}
+
+static void test_dead_node_batch_given_up(void **state)
+{
+    (void)state;
+    redis_fixture_flush(&rf);
+    berth_engine_config c = engine_fixture_config(&rf);
+    berth_engine *e = engine_fixture_new(&c, (berth_job_type[]){{.name = "NOOP",
+                                                                  .run = count_run}, {0}});
+    char err[256], ids[6][25];
+    for (int i = 0; i < 6; i++) {
+        atomic_store(&runs_of[i], 0);
+        char params[16];
+        snprintf(params, sizeof params, "{\"i\":%d}", i);
+        berth_stats *st = NULL;
+        assert_int_equal(berth_engine_launch(e, &(berth_launch){.name = "NOOP",
+                                                               .params_json = params},
+                                             &st, err, sizeof err), 0);
+        berth_stats_free(st);
+    }
+    rconn rc;
+    rtarget t;
+    conn(&rc, &t);
+    long long revs[6];
+    assert_int_equal(fetch(&rc, 6, clock_wall_ms() - 1, ids, revs), 6);   /* lease over */
+    int of[6];   /* ids[k] is job of[k] (launch order: the list pops the first launched) */
+    for (int k = 0; k < 6; k++) {
+        char *p = NULL;
+        berth_stats *st = NULL;
+        assert_int_equal(berth_engine_get_stats(e, ids[k], &st), 0);
+        p = strstr(st->parameters ? st->parameters : "", "\"i\":");
+        assert_non_null(p);
+        of[k] = atoi(p + 4);
+        berth_stats_free(st);
+    }
+    char out[2][16];
+    finish_op(&rc, "S", ids[0], revs[0], out);
+    assert_string_equal(out[0], "ok");
+    finish_op(&rc, "S", ids[1], revs[1], out);
+    finish_op(&rc, "R", ids[2], revs[2], out);
+    assert_string_equal(out[0], "ok");
+    assert_int_equal(berth_engine_stop_job(e, ids[3]), 0);
+    assert_int_equal(redis_fixture_int(&rf, "INCRBY {t}:jobs:NOOP:lock 0"), 4);
+    assert_int_equal(berth_engine_start(e), 0);   /* its heartbeat reaps at once */
+    for (int k = 2; k < 6; k++)
+        if (k != 3)
+            assert_true(engine_fixture_wait_status(e, ids[k], "Success", 10000));
+    assert_true(redis_fixture_wait_int(&rf, 0, 10000, "ZCARD {t}:berth:leases"));
+    berth_engine_stop(e);
+    int want[6] = {0, 0, 1, 0, 1, 1};
+    for (int k = 0; k < 6; k++)
+        assert_int_equal(atomic_load(&runs_of[of[k]]), want[k]);
+    char st[32];
+    engine_fixture_status(e, ids[3], st, sizeof st);
+    assert_string_equal(st, "Stopped");
+    engine_fixture_status(e, ids[0], st, sizeof st);
+    assert_string_equal(st, "Success");
+    assert_released();
+    assert_int_equal(redis_fixture_int(&rf, "EVAL %s 0 {t}:berth:batch:*",
+                                       "return #redis.call('KEYS', ARGV[1])"), 0);
+    rconn_close(&rc);
+    rtarget_free(&t);
+    berth_engine_free(e);
+}
+
 /* End to end: every job's events are Running then Success, whatever the batching. */
 static void test_drain_hooks_in_order(void **state)
 {
@@ -237,6 +337,7 @@ int main(void)
         cmocka_unit_test(test_start_and_end_in_one_op),
         cmocka_unit_test(test_one_op_without_hook),
         cmocka_unit_test(test_one_op_after_stop),
+        cmocka_unit_test(test_dead_node_batch_given_up),
         cmocka_unit_test(test_drain_hooks_in_order),
     };
     return REDIS_FIXTURE_RUN(&rf, tests);

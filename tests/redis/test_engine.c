@@ -108,7 +108,8 @@ static void test_generic_success(void **state)
     assert_true(ttl > 86000 && ttl <= 86400);
     assert_int_equal(redis_fixture_int(&rf, "HEXISTS {t}:job_track:inprogress %s", id), 0);
     assert_int_equal(redis_fixture_int(&rf, "ZCARD {t}:berth:leases"), 0);
-    assert_int_equal(redis_fixture_int(&rf, "HLEN {t}:berth:running"), 0);
+    assert_int_equal(redis_fixture_int(&rf, "EVAL %s 0 {t}:berth:batch:*",
+                                       "return #redis.call('KEYS', ARGV[1])"), 0);
     assert_int_equal(redis_fixture_int(&rf, "SISMEMBER {t}:known_jobs PROBE"), 1);
     berth_engine_free(e);
     free(id);

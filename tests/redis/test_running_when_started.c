@@ -140,7 +140,8 @@ static void test_stop_waiting_job(void **state)
     /* nothing left held: no lease, no running entry, no concurrency count */
     assert_true(engine_fixture_wait_status(e, blk, "Success", 10000));
     assert_true(redis_fixture_wait_int(&rf, 0, 5000, "ZCARD {t}:berth:leases"));
-    assert_int_equal(redis_fixture_int(&rf, "HLEN {t}:berth:running"), 0);
+    assert_int_equal(redis_fixture_int(&rf, "EVAL %s 0 {t}:berth:batch:*",
+                                       "return #redis.call('KEYS', ARGV[1])"), 0);
     for (int i = 0; i < FAST_N; i++)
         free(ids[i]);
     free(blk);

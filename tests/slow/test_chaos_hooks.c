@@ -93,11 +93,13 @@ static int redis_str(redisContext *c, char *out, size_t outlen, const char *fmt,
     return ok;
 }
 
-/* Jobs (accepted or not answered) not yet finished: queued, running or scheduled again. */
+/* Jobs (accepted or not answered) not yet finished: queued, held by a node (0 when no
+ * fetch batch is left), or scheduled again. */
 static long long unfinished(void)
 {
     return redis_fixture_int(&rf, "LLEN {" CLUSTER_NS "}:jobs:CHAOS") +
-           redis_fixture_int(&rf, "HLEN {" CLUSTER_NS "}:berth:running") +
+           redis_fixture_int(&rf, "EVAL %s 0 {" CLUSTER_NS "}:berth:batch:*",
+                             "return #redis.call('KEYS', ARGV[1])") +
            redis_fixture_int(&rf, "ZCARD {" CLUSTER_NS "}:retry");
 }
 

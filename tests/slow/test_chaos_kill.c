@@ -221,7 +221,8 @@ static void test_kill9_while_draining(void **state)
                 stuck, pl.jobs, drained_ms, cl.dir);
     assert_int_equal(done, pl.jobs);
     long keys = scan_all_final(c);
-    assert_int_equal(redis_fixture_int(&rf, "HLEN {" CLUSTER_NS "}:berth:running"), 0);
+    assert_int_equal(redis_fixture_int(&rf, "EVAL %s 0 {" CLUSTER_NS "}:berth:batch:*",
+                                       "return #redis.call('KEYS', ARGV[1])"), 0);
     assert_int_equal(redis_fixture_int(&rf, "LLEN {" CLUSTER_NS "}:jobs:CHAOS"), 0);
     trace_figures f = check_trace(kills, nkills);
     fprintf(stderr, "chaos kill -9: %d jobs accepted (%ld in redis, %d launches retried), "

@@ -3,19 +3,25 @@
 -- read Pending, so that a stop finds it pending; the worker that starts a run has the
 -- completer mark it Running with its hook (finish.lua op 'R').
 -- ARGV: prefix, now, pool, lease_deadline_ms, max, ntypes, then per type: name, max_concurrency
---   (types in the priority-weighted order the caller drew).
+--   (types in the priority-weighted order the caller drew), then the batch number (the
+--   caller's count of its fetches).
 -- Per job, by stored status (spec §4.4): Pending/Scheduled → taken as is; Running/Error
 -- (crash or retry) → Reset (Pending, new revision); Stopped → skipped; Success → skipped (a
 -- duplicate delivery); no stats → parked in the retry set for the load-retry (caller).
--- Each taken job gets a lease (zset, score = deadline ms) and a running entry (pool|json)
--- so any node can requeue it if this node dies.
+-- The jobs taken to run share one lease, the batch's: {ns}:berth:leases holds
+-- '<pool>:<batch>' (score = deadline ms) and {ns}:berth:batch:<pool>:<batch> what any node
+-- needs to requeue them if this node dies: 'pool', 'jobs' (per job '<revision>|<effective
+-- id>|<JSON>', NUL-separated), 'left' (runs not yet written back), 'n:<name>' (the same per
+-- job name, for the concurrency counts) and 'f' (the last completer batch applied,
+-- finish.lua). One write per fetch instead of a lease and a running entry per job.
 -- Returns a flat array, 6 entries per job: code, effective id, name, revision, json, unique
 --   code: 'R' run, 'S' skip (stopped), 'K' skip (already succeeded), 'W' stats missing
 --   (parked for a later try), 'D' dropped (unparsable job or stats never appeared)
 --   unique: 1 when the job was launched unique (its lock is released when picked up), else 0
 local pool, deadline, max, ntypes = ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
+local batch = ARGV[7 + ntypes * 2]
 local out = {}
-local leases, running = {}, {}
+local held, record = {}, {}
 local taken = 0
 for t = 1, ntypes do
   if taken >= max then break end
@@ -66,10 +72,7 @@ for t = 1, ntypes do
       c = 'S'
     end
     if c == 'R' then
-      leases[#leases + 1] = deadline
-      leases[#leases + 1] = eid
-      running[#running + 1] = eid
-      running[#running + 1] = pool .. '|' .. raw
+      held[#held + 1] = rev .. '|' .. eid .. '|' .. raw
       runs = runs + 1
     end
     out[#out + 1] = c
@@ -83,11 +86,15 @@ for t = 1, ntypes do
   if runs > 0 then
     redis.call('INCRBY', qkey .. ':lock', runs)
     redis.call('HINCRBY', qkey .. ':lock_info', pool, runs)
+    record[#record + 1] = 'n:' .. name
+    record[#record + 1] = runs
   end
 end
-if #leases > 0 then
-  redis.call('ZADD', P .. 'berth:leases', unpack(leases))
-  redis.call('HSET', P .. 'berth:running', unpack(running))
+if #held > 0 then
+  local bid = pool .. ':' .. batch
+  redis.call('HSET', P .. 'berth:batch:' .. bid, 'pool', pool, 'left', #held, 'f', 0,
+             'jobs', table.concat(held, '\0'), unpack(record))
+  redis.call('ZADD', P .. 'berth:leases', deadline, bid)
 end
 if taken == 0 then
   redis.call('SADD', P .. 'berth:idle', pool)

@@ -1,5 +1,7 @@
 -- Apply the outcomes of many job runs (and check-ins) in one round trip.
--- ARGV: prefix, now, pool, count, then per op 6 args: op, effective id, name, revision, a, b
+-- ARGV: prefix, now, pool, flush (the completer's number for this batch of ops, the same
+--   when it sends the batch again), count, then per op 7 args: op, effective id, name,
+--   revision, a, b, fetch batch (the number of the fetch that took the run; 0 for C, U)
 --   op 'S' success, 'E' error (a = retry-at epoch or '' for no retry, b = job JSON for the
 --      retry set), 'R' a worker started the run (Running and its hook now, not at fetch),
 --      'RS' / 'RE' a run that started and ended within one batch: 'R' then 'S' / 'E' (a, b
@@ -8,27 +10,37 @@
 --      must hold the lock, a = key; Harbor releases it when a job is picked up).
 -- For S/E: status CAS to Success/Error (a job stopped meanwhile keeps Stopped: final
 -- statuses never replace each other within a revision), periodic executions marked done,
--- the retry entry added, and the lease + running entry + concurrency count released,
--- but only if this node still owns the run (a reaped run may be running elsewhere).
+-- the retry entry added, and the run's hold released — the fetch batch's count of runs
+-- left (the batch and its lease go with the last) and the concurrency count — but only if
+-- this node still holds the fetch batch (a reaped batch's runs may run elsewhere; the
+-- reaper released its counts) and only once per completer batch ('f' in the fetch batch's
+-- record: a batch sent again after a lost reply releases nothing twice).
 -- Returns one entry per op ('RS' / 'RE': two, the start's then the end's): 'ok' or the
--- stored status that refused the change ('lost' for a start this node no longer owns).
-local pool, n = ARGV[3], tonumber(ARGV[4])
+-- stored status that refused the change ('lost' for a start this node no longer holds).
+local pool, flush, n = ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
 local out = {}
-local released = {}
 TALLY = {}
 
-local function owner_ok(id)
-  local owner = redis.call('HGET', P .. 'berth:running', id)
-  return owner and string.sub(owner, 1, #pool + 1) == pool .. '|'
+-- The fetch batches this call touches: held (their record exists), whether this call's
+-- releases were already applied, and what it releases from each.
+local held = {}
+local function batch_of(b)
+  local h = held[b]
+  if not h then
+    local f = redis.call('HGET', P .. 'berth:batch:' .. pool .. ':' .. b, 'f')
+    h = {held = f ~= false, replay = f ~= false and tonumber(f) >= flush, n = 0, names = {}}
+    held[b] = h
+  end
+  return h
 end
 
 -- A start: only the revision fetched, only from Pending/Scheduled, only while the stats
--- exist (core's "stop" of a queue deletes them) and only while this node still owns the
+-- exist (core's "stop" of a queue deletes them) and only while this node still holds the
 -- run (its lease may have been reaped while it waited). st: status, revision, hook URL.
 -- Returns 'ok' or why not; with quiet (a run that has already ended, whose final status
 -- follows in the same op) the Running write is skipped when no hook needs to see it.
-local function start(id, rev, st, quiet)
-  if not owner_ok(id) then return 'lost' end
+local function start(id, rev, st, quiet, b)
+  if not batch_of(b).held then return 'lost' end
   if (st[1] ~= 'Pending' and st[1] ~= 'Scheduled') or tonumber(st[2]) ~= rev then
     return st[1] or 'missing'
   end
@@ -41,9 +53,9 @@ local function start(id, rev, st, quiet)
   return res
 end
 
--- An end: the status CAS, a periodic execution marked done, the retry entry, and this
--- node's hold on the run released.
-local function finish(op, id, name, rev, a, extra, st)
+-- An end: the status CAS, a periodic execution marked done, the retry entry, and the
+-- run's hold counted for release.
+local function finish(op, id, name, rev, a, extra, st, b)
   local skey = P .. 'job_stats:' .. id
   local res = set_status(id, op == 'S' and 'Success' or 'Error', rev, '', false, st)
   local at = string.find(id, '@', 1, true)
@@ -58,12 +70,36 @@ local function finish(op, id, name, rev, a, extra, st)
     redis.call('ZADD', P .. 'retry', retry_at, extra)
     redis.call('HSET', skey, 'retry_at', retry_at)
   end
-  if owner_ok(id) then
-    redis.call('HDEL', P .. 'berth:running', id)
-    redis.call('ZREM', P .. 'berth:leases', id)
-    released[name] = (released[name] or 0) + 1
+  local h = batch_of(b)
+  if h.held and not h.replay then
+    h.n = h.n + 1
+    h.names[name] = (h.names[name] or 0) + 1
   end
   return res
+end
+
+-- Releases what the ended runs held: per fetch batch its counts (the record and its lease
+-- go with its last run), per job name the concurrency count.
+local function release()
+  local names = {}
+  for b, h in pairs(held) do
+    if h.n > 0 then
+      local bid = pool .. ':' .. b
+      local bkey = P .. 'berth:batch:' .. bid
+      if redis.call('HINCRBY', bkey, 'left', -h.n) <= 0 then
+        redis.call('DEL', bkey)
+        redis.call('ZREM', P .. 'berth:leases', bid)
+      else
+        redis.call('HSET', bkey, 'f', flush)
+        for name, c in pairs(h.names) do redis.call('HINCRBY', bkey, 'n:' .. name, -c) end
+      end
+      for name, c in pairs(h.names) do names[name] = (names[name] or 0) + c end
+    end
+  end
+  for name, c in pairs(names) do
+    redis.call('DECRBY', P .. 'jobs:' .. name .. ':lock', c)
+    redis.call('HINCRBY', P .. 'jobs:' .. name .. ':lock_info', pool, -c)
+  end
 end
 
 local function read(skey)
@@ -71,19 +107,20 @@ local function read(skey)
 end
 
 for k = 0, n - 1 do
-  local b = 5 + k * 6
-  local op, id, name, rev, a, extra = ARGV[b], ARGV[b + 1], ARGV[b + 2], tonumber(ARGV[b + 3]),
-                                      ARGV[b + 4], ARGV[b + 5]
+  local i = 6 + k * 7
+  local op, id, name, rev, a, extra = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3]),
+                                      ARGV[i + 4], ARGV[i + 5]
+  local b = ARGV[i + 6]
   local skey = P .. 'job_stats:' .. id
   if op == 'U' then
     release_unique(a, id)
     out[#out + 1] = 'ok'
   elseif op == 'R' then
-    out[#out + 1] = start(id, rev, read(skey), false)
+    out[#out + 1] = start(id, rev, read(skey), false, b)
   elseif op == 'RS' or op == 'RE' then
     local st = read(skey)
-    out[#out + 1] = start(id, rev, st, true)
-    out[#out + 1] = finish(string.sub(op, 2), id, name, rev, a, extra, st)
+    out[#out + 1] = start(id, rev, st, true, b)
+    out[#out + 1] = finish(string.sub(op, 2), id, name, rev, a, extra, st, b)
   elseif op == 'C' then
     local st = read(skey)
     if st[1] and tonumber(st[2]) == rev then
@@ -100,12 +137,9 @@ for k = 0, n - 1 do
       out[#out + 1] = st[1] or 'missing'
     end
   else
-    out[#out + 1] = finish(op, id, name, rev, a, extra, nil)
+    out[#out + 1] = finish(op, id, name, rev, a, extra, nil, b)
   end
 end
-for name, c in pairs(released) do
-  redis.call('DECRBY', P .. 'jobs:' .. name .. ':lock', c)
-  redis.call('HINCRBY', P .. 'jobs:' .. name .. ':lock_info', pool, -c)
-end
+release()
 tally_flush()
 return out
