@@ -128,6 +128,30 @@ static void test_no_seed_answers(void **state)
     berth_engine_free(e);
 }
 
+/* A seed that is a plain Redis, not a cluster node: the dial fails saying so, and the
+ * engine refuses to start without writing anything there. */
+static void test_seed_not_a_cluster(void **state)
+{
+    (void)state;
+    redis_fixture plain;
+    assert_int_equal(redis_fixture_start(&plain, NULL), 0);
+    berth_hostport one[] = {{"127.0.0.1", plain.port}};
+    berth_engine_config c = {.ns = "plain", .redis_cluster = one, .redis_ncluster = 1};
+    rtarget t;
+    assert_int_equal(rtarget_from_config(&t, &c, NULL), 0);
+    rconn conn;
+    rconn_init(&conn, &t, 2000);
+    rtarget_free(&t);
+    assert_int_equal(rconn_connect(&conn), BERTH_EREDIS);
+    assert_non_null(strstr(conn.err, "cluster support disabled"));
+    rconn_close(&conn);
+    berth_engine *e = engine_fixture_new(&c, NULL);
+    assert_int_equal(berth_engine_start(e), BERTH_EREDIS);
+    berth_engine_free(e);
+    assert_int_equal(redis_fixture_int(&plain, "DBSIZE"), 0);
+    redis_fixture_stop(&plain);
+}
+
 #define PER_NS 200
 
 /* Three namespaces on the three masters, one engine each, in one process: every job
@@ -378,6 +402,7 @@ int main(void)
         cmocka_unit_test(test_slot_as_redis_computes_it),
         cmocka_unit_test(test_redirect_parsing),
         cmocka_unit_test(test_no_seed_answers),
+        cmocka_unit_test(test_seed_not_a_cluster),
         cmocka_unit_test(test_three_namespaces_three_masters),
         cmocka_unit_test(test_control_channel_on_the_owner),
         cmocka_unit_test(test_moved_and_ask_on_a_connection),
