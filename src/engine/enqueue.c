@@ -325,6 +325,10 @@ static int submit_one(berth_engine *e, const berth_launch *l, const prepared *p,
     launch_wait w = {.rc = 0};
     rargs_init(&w.args);
     add_job(e, &w.args, l, p, now);
+    if (w.args.err) {   /* fails alone: it never joins, and so never fails, others' batch */
+        rargs_free(&w.args);
+        return BERTH_ENOMEM;
+    }
     coalesce_run(&e->launches, &w.item, send_waits, e);
     *result = w.result;
     snprintf(holder, 128, "%s", w.holder);
