@@ -163,7 +163,9 @@ static size_t piece_of(const char *f, size_t *baselen)
 }
 
 /* Joins the pieces of the field whose piece 1 is fields[at] (pieces 1, 2, ... up to the
- * first one missing) and applies the whole value. 0 or BERTH_ENOMEM. */
+ * first one missing, at most MAX_PIECES: a listpack hash has at most 128 entries, Berth
+ * writes at most 48 pieces) and applies the whole value. 0 or BERTH_ENOMEM. */
+#define MAX_PIECES 128
 static int apply_pieces(berth_stats *s, const char *const *fields, const char *const *values,
                         size_t n, size_t at, size_t baselen)
 {
@@ -174,7 +176,7 @@ static int apply_pieces(berth_stats *s, const char *const *fields, const char *c
         return 0;     /* not a field Berth writes */
     memcpy(name, fields[at], baselen);
     name[baselen] = '\0';
-    for (size_t k = 1, found = 1; found; k++) {
+    for (size_t k = 1, found = 1; found && k <= MAX_PIECES; k++) {
         found = 0;
         for (size_t i = 0; i < n && !found; i++) {
             size_t bl = 0;
