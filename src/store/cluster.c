@@ -124,7 +124,10 @@ int rcluster_find_owner(rconn *rc)
     char host[256];
     int port = 0;
     rtarget *t = &rc->target;
-    bool found = t->host && ask_node(rc, t->host, t->port, host, sizeof host, &port) == 0;
+    /* The last owner first, unless it is still the first seed (asked next anyway): a dead
+     * first seed is then tried once per dial, not twice. */
+    bool again = t->nnodes && t->port == t->nodes[0].port && strcmp(t->host, t->nodes[0].host) == 0;
+    bool found = !again && ask_node(rc, t->host, t->port, host, sizeof host, &port) == 0;
     for (size_t i = 0; !found && i < t->nnodes; i++)
         found = ask_node(rc, t->nodes[i].host, t->nodes[i].port, host, sizeof host, &port) == 0;
     if (!found) {
