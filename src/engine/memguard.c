@@ -2,7 +2,7 @@
  *
  * The reading (used_memory, maxmemory) is cached per engine so that a busy API far from the
  * limit pays one INFO round trip per BERTH_MEMGUARD_REFRESH_MS or per MAX_REUSE launches,
- * whichever comes first, not one per launch; near the limit every launch reads afresh. So a
+ * whichever comes first, not one per launch (a Redis without maxmemory: per refresh period); near the limit every launch reads afresh. So a
  * burst can pass the refusal point by at most what MAX_REUSE launches add before it is
  * seen, which the (1 - fraction) × maxmemory headroom absorbs. The cache is a field of the
  * engine (engine/memguard.h), so two engines never share a reading. */
@@ -73,8 +73,10 @@ static bool cached(berth_engine *e, double fraction, int64_t now, reading *out)
     memguard_cache *c = &e->memguard;
     pthread_mutex_lock(&c->mu);
     bool near = c->max && (double)c->used >= NEAR * fraction * (double)c->max;
+    /* without maxmemory no launch can pass a limit: only time makes a reading stale (an
+     * operator's CONFIG SET maxmemory is seen within BERTH_MEMGUARD_REFRESH_MS) */
     bool hit = c->have && !near && now - c->at_ms < BERTH_MEMGUARD_REFRESH_MS &&
-               c->reused < MAX_REUSE;
+               (c->reused < MAX_REUSE || c->max == 0);
     c->reused += hit;
     *out = (reading){c->used, c->max};
     pthread_mutex_unlock(&c->mu);

@@ -13,6 +13,7 @@
 #include "engine_fixture.h"
 #include "http_client.h"
 #include "redis_fixture.h"
+#include "wait.h"
 #include "server/api.h"
 #include "server/config.h"
 
@@ -246,6 +247,38 @@ static void test_engines_do_not_share_readings(void **state)
     redis_fixture_stop(&other);
 }
 
+/* INFO calls redis-server counted so far (INFO commandstats, cmdstat_info). */
+static long long info_calls(redis_fixture *f)
+{
+    return redis_fixture_int(f, "EVAL %s 0", "local s = redis.call('INFO', 'commandstats') "
+                             "return tonumber(string.match(s, 'cmdstat_info:calls=(%d+)') or 0)");
+}
+
+/* A Redis without maxmemory can never be full: the guard reads it once per refresh period
+ * (BERTH_MEMGUARD_REFRESH_MS), not once per MAX_REUSE launches (it sent an INFO every 8
+ * launches, several thousand a second on a busy API). */
+static void test_no_limit_reads_by_time(void **state)
+{
+    (void)state;
+    redis_fixture other;
+    assert_int_equal(redis_fixture_start(&other, NULL), 0);
+    berth_engine *e = NULL;
+    char err[256] = "";
+    berth_engine_config c = engine_fixture_config(&other);
+    assert_int_equal(berth_engine_new(&c, &e, err, sizeof err), 0);
+    long long before = info_calls(&other);
+    long long t0 = wait_now_ms();
+    for (int i = 0; i < 400; i++)
+        assert_int_equal(berth_engine_memory_ok(e, 0.9, err, sizeof err), 0);
+    long long periods = (wait_now_ms() - t0) / BERTH_MEMGUARD_REFRESH_MS + 1;
+    long long sent = info_calls(&other) - before - 1;   /* the counting call's own INFO */
+    fprintf(stderr, "400 checks in %lld refresh periods: %lld INFO\n", periods, sent);
+    assert_true(sent >= 1 && sent <= periods + 1);
+    assert_true(sent < 400 / 8);
+    berth_engine_free(e);
+    redis_fixture_stop(&other);
+}
+
 static int engine_up(void **state)
 {
     (void)state;
@@ -272,6 +305,7 @@ int main(void)
         cmocka_unit_test(test_info_parse),
         cmocka_unit_test(test_config_key),
         cmocka_unit_test(test_engines_do_not_share_readings),
+        cmocka_unit_test(test_no_limit_reads_by_time),
         cmocka_unit_test_setup_teardown(test_refuses_before_oom, engine_up, engine_down),
         cmocka_unit_test_setup_teardown(test_without_guard_redis_ooms, engine_up, engine_down),
     };
