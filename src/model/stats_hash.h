@@ -40,7 +40,9 @@ typedef struct berth_stats_hash {
     bool nomem;                               /* building ran out of memory */
 } berth_stats_hash;
 
-/* The pairs to HSET for s, in spec §5.2 order. Always: id, name, kind, unique, status,
+/* The pairs of s in Harbor's layout (layout 1), in spec §5.2 order: what a Harbor job service
+ * writes, for writers that want Harbor's bytes (tests seeding a takeover). Berth's own scripts
+ * write its compact layout through stats_hset() in src/store/lua/_lib.lua instead. Always: id, name, kind, unique, status,
  * enqueue_time, update_time, revision (NULL strings written as ""). Only when non-empty /
  * non-zero: ref_link, run_at, cron_spec, web_hook_url, numeric_policy_id, check_in (as the
  * placeholder "[REDUNDANT]", like Harbor), check_in_at, die_at, upstream_job_id,
