@@ -71,7 +71,7 @@ static unsigned batch_max(const berth_engine *e)
 
 static unsigned adapt_batch(const berth_engine *e, unsigned batch, size_t want, size_t got)
 {
-    if (got >= want && want >= batch && batch < batch_max(e))
+    if (got >= want && want >= batch / 2 && batch < batch_max(e))
         return batch * 2 < batch_max(e) ? batch * 2 : batch_max(e);
     if (got * 4 < want && batch > e->cfg.fetch_batch)
         return batch / 2 > e->cfg.fetch_batch ? batch / 2 : e->cfg.fetch_batch;

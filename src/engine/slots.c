@@ -96,7 +96,7 @@ unsigned slots_wait_room(slots *p, fifo *ready, unsigned batch, bool prefetch,
     while (atomic_load(go)) {
         unsigned queued = (unsigned)fifo_len(ready);
         unsigned room = p->idle > queued ? p->idle - queued : 0;
-        if (prefetch && queued < batch)
+        if (prefetch && queued <= batch / 2)   /* refill at half: few, full fetches */
             room = batch - queued;
         size_t h = atomic_load(held);
         if (room > 0 && h + room > held_max)

@@ -57,7 +57,9 @@ void slots_notify(slots *p, void (*fn)(void *), void *arg);
 unsigned slots_busy(slots *p);
 /* The fetcher: how many runs to take now, waiting while there is no room and *go holds,
  * at most ms (-1: no limit; 0 is returned at the limit).
- * room: idle workers not already fed from ready, or (prefetch) up to batch queued; never
+ * room: idle workers not already fed from ready, or (prefetch, once at most batch/2 wait)
+ * up to batch queued — a fetch as soon as one run was taken would take a few jobs per
+ * script call, each paying the call's fixed cost; never
  * more than takes the runs this node holds (*held: fetched, not yet written back) to
  * held_max, so that a completer slower than the workers bounds what waits in memory
  * (whoever lowers *held broadcasts cv: slots_notify). */
