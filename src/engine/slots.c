@@ -61,7 +61,12 @@ void slots_set(slots *p, slot *s, run *r)
         p->idle--;
     else
         p->idle++;
-    pthread_cond_broadcast(&p->cv);
+    /* Only an end can be waited for: a start makes no room (one idle worker less for one
+     * queued run less) and makes nobody idle; a prefetching fetcher waiting for the ready
+     * queue to drain is woken by the next end, a completer write or its STALL_MS wait.
+     * Waking it at every start cost a context switch per job. */
+    if (!r)
+        pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
 }
 
