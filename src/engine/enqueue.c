@@ -100,8 +100,11 @@ static int prepare(berth_engine *e, const berth_launch *l, prepared *p, char *er
     }
     berth_id_new(p->id);
     if (p->scheduled) {
-        p->due_ms = clock_wall_ms() + (int64_t)l->schedule_delay * 1000;
-        p->run_at = p->due_ms / 1000;
+        /* run_at is Harbor's: the launch second + delay. The due time is rounded up to the
+         * ms: a caller reading the clock a moment before launching must never see its job
+         * start before its own now + delay (the promoter compares whole ms). */
+        p->run_at = clock_wall_ms() / 1000 + (int64_t)l->schedule_delay;
+        p->due_ms = clock_wall_ms_up() + (int64_t)l->schedule_delay * 1000;
     }
     return 0;
 }

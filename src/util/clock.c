@@ -20,6 +20,13 @@ int64_t clock_wall_ms(void)
     return ms_of(CLOCK_REALTIME);
 }
 
+int64_t clock_wall_ms_up(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + (ts.tv_nsec + 999999) / 1000000;
+}
+
 int64_t clock_mono_ms(void)
 {
     return ms_of(CLOCK_MONOTONIC);

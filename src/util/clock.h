@@ -14,6 +14,7 @@
 
 int64_t clock_wall_s(void);      /* unix seconds */
 int64_t clock_wall_ms(void);     /* unix milliseconds */
+int64_t clock_wall_ms_up(void);  /* unix milliseconds rounded up: never before now */
 int64_t clock_mono_ms(void);     /* monotonic milliseconds (an arbitrary origin) */
 int64_t clock_mono_us(void);     /* monotonic microseconds */
 
