@@ -16,6 +16,7 @@
 #include <curl/curl.h>
 
 #include "berth/version.h"
+#include "berthd_proc.h"
 #include "engine_fixture.h"
 #include "http_client.h"
 #include "redis_fixture.h"
@@ -64,34 +65,10 @@ static bool own_group;   /* spawn berthd as the leader of a new process group (a
 
 static pid_t spawn(const char *config, int *errfd)
 {
-    int p[2];
-    assert_int_equal(pipe(p), 0);
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (own_group)
-            setpgid(0, 0);
-        dup2(p[1], 2);
-        close(p[0]);
-        char bin[512];
-        snprintf(bin, sizeof bin, "%s/berthd", getenv("BERTH_BINARY_DIR"));
-        setenv("CORE_SECRET", "e2e-secret", 1);
-        setenv("BERTH_DEMO_HOLD_MS", hold_ms, 1);
-        execl(bin, bin, "-c", config, (char *)NULL);
-        _exit(127);
-    }
-    close(p[1]);
-    *errfd = p[0];
-    return pid;
-}
-
-static int exit_code(pid_t pid, int timeout_ms)
-{
-    int code = wait_exit(pid, timeout_ms);
-    if (code < 0) {
-        kill(pid, SIGKILL);
-        waitpid(pid, NULL, 0);
-    }
-    return code;
+    const char *argv[] = {"-c", config, NULL};
+    berthd_proc_opts o = {.argv = argv, .secret = "e2e-secret", .hold_ms = hold_ms,
+                          .out = BERTHD_INHERIT, .err = BERTHD_PIPE, .own_group = own_group};
+    return berthd_spawn(&o, errfd);
 }
 
 static void read_all(int fd, char *out, size_t len)
@@ -113,7 +90,7 @@ static void expect_refusal(const char *yaml_extra, const char *needle)
     fclose(f);
     int fd;
     pid_t pid = spawn(path, &fd);
-    assert_int_equal(exit_code(pid, 5000), 2);
+    assert_int_equal(berthd_reap(pid, 5000), 2);
     read_all(fd, err, sizeof err);
     if (!strstr(err, needle))
         fprintf(stderr, "stderr was: %s\n", err);
@@ -125,22 +102,12 @@ static void expect_refusal(const char *yaml_extra, const char *needle)
 /* berthd with one argument (or none: NULL), stdout in out; returns the exit code. */
 static int run_arg(const char *arg, char *out, size_t len)
 {
-    int p[2];
-    assert_int_equal(pipe(p), 0);
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(p[1], 1);
-        close(p[0]);
-        int devnull = open("/dev/null", O_WRONLY);
-        dup2(devnull, 2);
-        char bin[512];
-        snprintf(bin, sizeof bin, "%s/berthd", getenv("BERTH_BINARY_DIR"));
-        execl(bin, bin, arg, (char *)NULL);
-        _exit(127);
-    }
-    close(p[1]);
-    read_all(p[0], out, len);
-    return exit_code(pid, 5000);
+    const char *argv[] = {arg, NULL};
+    berthd_proc_opts o = {.argv = argv, .out = BERTHD_PIPE, .err = BERTHD_NULL};
+    int fd;
+    pid_t pid = berthd_spawn(&o, &fd);
+    read_all(fd, out, len);
+    return berthd_reap(pid, 5000);
 }
 
 /* --version prints the project version (berth/version.h is generated from CMake's
@@ -170,18 +137,12 @@ static void test_refusals(void **state)
     int fd;
     char err[2048];
     unsetenv("CORE_SECRET");
-    pid_t pid = fork();
-    if (pid == 0) {   /* no secret, all interfaces */
-        char bin[512];
-        snprintf(bin, sizeof bin, "%s/berthd", getenv("BERTH_BINARY_DIR"));
-        int devnull = open("/dev/null", 1);
-        dup2(devnull, 1);
-        execl(bin, bin, "-c", path, (char *)NULL);
-        _exit(127);
-    }
-    assert_int_equal(exit_code(pid, 5000), 2);
-    (void)fd;
-    (void)err;
+    const char *argv[] = {"-c", path, NULL};   /* no secret, all interfaces */
+    berthd_proc_opts o = {.argv = argv, .out = BERTHD_NULL, .err = BERTHD_PIPE};
+    assert_int_equal(berthd_reap(berthd_spawn(&o, &fd), 5000), 2);
+    read_all(fd, err, sizeof err);
+    close(fd);
+    assert_non_null(strstr(err, "refusing to listen on 0.0.0.0 without CORE_SECRET"));
 }
 
 static char *launch_demo(int port)
@@ -322,7 +283,7 @@ static void test_embedded_lifecycle(void **state)
     assert_true(c && !c->err);
     redisFree(c);
     kill(pid, SIGTERM);
-    assert_int_equal(exit_code(pid, 10000), 0);
+    assert_int_equal(berthd_reap(pid, 10000), 0);
     c = redisConnectUnix(sock);
     assert_true(!c || c->err);                  /* the embedded redis stopped with berthd */
     if (c)
@@ -363,7 +324,7 @@ static void test_ctrl_c_at_terminal(void **state)
     char *id = launch_demo(port);
     assert_true(wait_status(port, id, "Running", 3000));
     assert_int_equal(kill(-pid, SIGINT), 0);     /* what the terminal does */
-    assert_int_equal(exit_code(pid, 10000), 0);
+    assert_int_equal(berthd_reap(pid, 10000), 0);
     assert_true(file_has(log, "handed 1 unfinished job(s) back"));
     assert_false(file_has(log, "lost the connection to redis"));
     assert_false(file_has(log, "restarting"));
@@ -413,7 +374,7 @@ static void test_second_ctrl_c(void **state)
     assert_true(file_has(log, "waiting up to 60 s (grace_seconds) for 1 running job(s)"));
     long long t0 = wait_now_ms();
     assert_int_equal(kill(-pid, SIGINT), 0);
-    assert_int_equal(exit_code(pid, 10000), 0);
+    assert_int_equal(berthd_reap(pid, 10000), 0);
     fprintf(stderr, "second Ctrl-C: berthd exited %lld ms later (grace 60 s)\n",
             wait_now_ms() - t0);
     assert_true(file_has(log, "handed 1 unfinished job(s) back"));
@@ -453,7 +414,7 @@ static void test_two_on_one_data_dir(void **state)
     int port2 = redis_fixture_free_port();
     write_config(path2, port2, NULL, "127.0.0.1", data, 30);   /* same data dir */
     pid_t second = spawn(path2, &fd2);
-    assert_int_equal(exit_code(second, 5000), 1);
+    assert_int_equal(berthd_reap(second, 5000), 1);
     read_all(fd2, err, sizeof err);
     char want[160];
     snprintf(want, sizeof want, "berth.data_dir %s is in use by another berthd (pid %d",
@@ -466,7 +427,7 @@ static void test_two_on_one_data_dir(void **state)
     char *id = launch_demo(port);                 /* and it still runs jobs */
     assert_true(wait_status(port, id, "Running", 3000));
     kill(first, SIGTERM);
-    assert_int_equal(exit_code(first, 10000), 0);
+    assert_int_equal(berthd_reap(first, 10000), 0);
     close(fd);
     free(id);
 }
@@ -485,7 +446,7 @@ static void test_two_on_one_port(void **state)
     snprintf(data2, sizeof data2, "%s/p2", tmp);
     write_config(path2, port, NULL, "127.0.0.1", data2, 30);   /* same port */
     pid_t second = spawn(path2, &fd2);
-    assert_int_equal(exit_code(second, 5000), 1);
+    assert_int_equal(berthd_reap(second, 5000), 1);
     read_all(fd2, err, sizeof err);
     char want[160];
     snprintf(want, sizeof want, "cannot listen on 127.0.0.1:%d: address in use by pid %d "
@@ -497,7 +458,7 @@ static void test_two_on_one_port(void **state)
     assert_int_not_equal(access(redis_dir, F_OK), 0);   /* no Redis was started */
     assert_true(hc_wait_healthy(port, 1000));
     kill(first, SIGTERM);
-    assert_int_equal(exit_code(first, 10000), 0);
+    assert_int_equal(berthd_reap(first, 10000), 0);
     close(fd);
 }
 
@@ -520,7 +481,7 @@ static void test_shared_redis_refusals(void **state)
     pid_t a = spawn(pa, &fa);
     assert_true(hc_wait_healthy(porta, 15000));
     pid_t b = spawn(pb, &fb);
-    assert_int_equal(exit_code(b, 5000), 1);
+    assert_int_equal(berthd_reap(b, 5000), 1);
     read_all(fb, err, sizeof err);
     snprintf(want, sizeof want, "job log directory %s/jobs is in use by another berthd (pid %d",
              data, (int)a);
@@ -528,13 +489,13 @@ static void test_shared_redis_refusals(void **state)
         fprintf(stderr, "stderr was: %s\n", err);
     assert_non_null(strstr(err, want));
     kill(a, SIGTERM);
-    assert_int_equal(exit_code(a, 10000), 0);
+    assert_int_equal(berthd_reap(a, 10000), 0);
     close(fa);
 
     redis_fixture_flush(&rf);
     redis_fixture_int(&rf, "SET {e2e}:berth:schema 99");
     pid_t c = spawn(pa, &fa);
-    assert_int_equal(exit_code(c, 10000), 1);
+    assert_int_equal(berthd_reap(c, 10000), 1);
     read_all(fa, err, sizeof err);
     if (!strstr(err, "written by a newer Berth"))
         fprintf(stderr, "stderr was: %s\n", err);
@@ -583,10 +544,10 @@ static void test_two_nodes_failover(void **state)
     assert_true(wait_status(survivor, id, "Success", 15000));
     fprintf(stderr, "job of the killed node finished on the other %lld ms after the kill "
                     "(lease 2 s, DEMO hold 4 s)\n", wait_now_ms() - killed);
-    exit_code(runner, 1000);
+    berthd_reap(runner, 1000);
     pid_t other = runner == a ? b : a;
     kill(other, SIGTERM);
-    assert_int_equal(exit_code(other, 10000), 0);
+    assert_int_equal(berthd_reap(other, 10000), 0);
     close(fa), close(fb);
     free(id);
     redis_fixture_stop(&rf);
@@ -663,7 +624,7 @@ static void test_https(void **state)
     hc_resp_free(&r);
     hc_cleanup(&plain);
     kill(pid, SIGTERM);
-    assert_int_equal(exit_code(pid, 10000), 0);
+    assert_int_equal(berthd_reap(pid, 10000), 0);
     close(fd);
 }
 

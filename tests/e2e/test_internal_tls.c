@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "berthd_proc.h"
 #include "http_client.h"
 #include "cli_run.h"
 #include "db/db.h"
@@ -100,52 +101,32 @@ static int write_config(const char *name, bool https, char *path, size_t pathlen
  * "@x"), stderr on *errfd. */
 static pid_t spawn(const char *config, const char *const *env, int *errfd)
 {
-    int p[2];
-    assert_int_equal(pipe(p), 0);
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(p[1], 2);
-        close(p[0]);
-        int devnull = open("/dev/null", O_WRONLY);
-        dup2(devnull, 1);
-        setenv("CORE_SECRET", "tls-secret", 1);
-        setenv("BERTH_DEMO_HOLD_MS", "50", 1);
-        for (size_t i = 0; env && env[i]; i++) {
-            char name[64], value[256];
-            const char *eq = strchr(env[i], '=');
-            snprintf(name, sizeof name, "%.*s", (int)(eq - env[i]), env[i]);
-            if (eq[1] == '@')
-                snprintf(value, sizeof value, "%s/%s", tmp, eq + 2);
-            else
-                snprintf(value, sizeof value, "%s", eq + 1);
-            setenv(name, value, 1);
-        }
-        char bin[512];
-        snprintf(bin, sizeof bin, "%s/berthd", getenv("BERTH_BINARY_DIR"));
-        execl(bin, bin, "-c", config, (char *)NULL);
-        _exit(127);
+    char expanded[8][320];
+    const char *list[9];
+    size_t n = 0;
+    for (; env && env[n] && n < 8; n++) {
+        const char *eq = strchr(env[n], '=');
+        if (eq[1] == '@')
+            snprintf(expanded[n], sizeof expanded[n], "%.*s%s/%s", (int)(eq + 1 - env[n]),
+                     env[n], tmp, eq + 2);
+        else
+            snprintf(expanded[n], sizeof expanded[n], "%s", env[n]);
+        list[n] = expanded[n];
     }
-    close(p[1]);
-    *errfd = p[0];
-    child = pid;
-    return pid;
-}
-
-static int exit_code(pid_t pid, int timeout_ms)
-{
-    int code = wait_exit(pid, timeout_ms);
-    if (code < 0) {
-        kill(pid, SIGKILL);
-        waitpid(pid, NULL, 0);
-    }
-    return code;
+    assert_true(!env || !env[n]);
+    list[n] = NULL;
+    const char *argv[] = {"-c", config, NULL};
+    berthd_proc_opts o = {.argv = argv, .secret = "tls-secret", .hold_ms = "50", .env = list,
+                          .out = BERTHD_NULL, .err = BERTHD_PIPE};
+    child = berthd_spawn(&o, errfd);
+    return child;
 }
 
 static void stop(pid_t pid, int fd)
 {
     kill(pid, SIGTERM);
     child = 0;
-    assert_int_equal(exit_code(pid, 15000), 0);
+    assert_int_equal(berthd_reap(pid, 15000), 0);
     close(fd);
 }
 
@@ -476,7 +457,7 @@ static void expect_refusal(bool https, const char *const *env, const char *needl
     write_config("bad", https, cfg, sizeof cfg);
     int fd;
     pid_t pid = spawn(cfg, env, &fd);
-    assert_int_equal(exit_code(pid, 15000), 2);
+    assert_int_equal(berthd_reap(pid, 15000), 2);
     child = 0;
     size_t n = 0;
     ssize_t r;

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "api_fixture.h"
+#include "berthd_proc.h"
 #include "engine_fixture.h"
 #include "server/auth.h"
 #include "server/daemon.h"
@@ -151,28 +152,20 @@ static pid_t spawn(const char *config, const char *data)
     char errpath[256];
     snprintf(errpath, sizeof errpath, "%s/stderr", data);
     mkdir(data, 0700);
-    pid_t pid = fork();
-    if (pid == 0) {
-        int fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        dup2(fd, 2);
-        dup2(fd, 1);
-        char bin[512];
-        snprintf(bin, sizeof bin, "%s/berthd", getenv("BERTH_BINARY_DIR"));
-        setenv("CORE_SECRET", SECRET, 1);
-        setenv("BERTH_DEMO_HOLD_MS", "100", 1);
-        execl(bin, bin, "-c", config, (char *)NULL);
-        _exit(127);
-    }
+    int fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    const char *argv[] = {"-c", config, NULL};
+    berthd_proc_opts o = {.argv = argv, .secret = SECRET, .hold_ms = "100",
+                          .out = fd, .err = fd};
+    pid_t pid = berthd_spawn(&o, NULL);
+    close(fd);
     return pid;
 }
 
 static void stop(pid_t pid)
 {
     kill(pid, SIGTERM);
-    if (wait_exit(pid, 10000) < 0) {
-        kill(pid, SIGKILL);
-        waitpid(pid, NULL, 0);
-    }
+    berthd_reap(pid, 10000);
 }
 
 /* Is needle anywhere under dir? Matches are printed. */
