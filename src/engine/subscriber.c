@@ -1,6 +1,7 @@
-/* The control subscriber: one blocking pub/sub connection per node. Messages on
- * `{ns}:berth:wake` wake the fetcher (an enqueue found this node idle); messages
- * `stop <id>` on `{ns}:berth:control` raise the stop flag of the local run of that job
+/* The control subscriber: one blocking pub/sub connection per node (shard channels on a
+ * Redis Cluster, subscribe.h). Messages on `{ns}:berth:wake` wake the fetcher (an enqueue
+ * found this node idle); messages `stop <id>` on `{ns}:berth:control` raise the stop flag
+ * of the local run of that job
  * (or, for a run still waiting for a worker, mark it so that it is never started),
  * so berth_ctx_op_command answers "stop" without a Redis round trip. A lost connection
  * is redialled with back-off; after a reconnect the fetcher is woken in case a wake-up

@@ -57,6 +57,11 @@ int rserver_version_check(rconn *rc, char *msg, size_t msglen)
         snprintf(msg, msglen, "Redis %d.%d.%d is too old: Berth needs Redis " RSERVER_MIN_TEXT
                  " or newer (" RSERVER_NEEDS ")", v[0], v[1], v[2]);
         err = BERTH_EVERSION;
+    } else if (!err && rc->target.nnodes > 0 && v[0] < RSERVER_CLUSTER_MIN_MAJOR) {
+        snprintf(msg, msglen, "Redis %d.%d.%d is too old for a Redis Cluster: Berth needs "
+                 "Redis %d.0 or newer there (" RSERVER_CLUSTER_NEEDS ")", v[0], v[1], v[2],
+                 RSERVER_CLUSTER_MIN_MAJOR);
+        err = BERTH_EVERSION;
     }
     rreply_free(r);
     return err;

@@ -3,7 +3,8 @@
  * takes over unsettled stream entries with XAUTOCLAIM: both arrived in Redis 6.2, and on an
  * older server they fail at the first fetch or hook, long after start. So the engine asks
  * INFO server once when it starts and refuses an older Redis with a message naming both
- * versions (docs/config.md "Redis"). Stateless; the rconn is the caller's. */
+ * versions (docs/config.md "Redis"); a Redis Cluster needs 7.0 (shard channels).
+ * Stateless; the rconn is the caller's. */
 #ifndef BERTH_STORE_SERVER_VERSION_H
 #define BERTH_STORE_SERVER_VERSION_H
 
@@ -15,6 +16,10 @@
 #define RSERVER_MIN_MINOR 2
 #define RSERVER_MIN_TEXT "6.2"
 #define RSERVER_NEEDS "RPOP with a count, XAUTOCLAIM"
+/* In a Redis Cluster the wake-ups and stops are shard channels (SSUBSCRIBE, SPUBLISH),
+ * which arrived in Redis 7.0. */
+#define RSERVER_CLUSTER_MIN_MAJOR 7
+#define RSERVER_CLUSTER_NEEDS "SSUBSCRIBE, SPUBLISH"
 
 /* Reads redis_version from the text of INFO server into v (major, minor, patch; a missing
  * patch is 0). 0, or BERTH_EINVAL when the field is absent or not a dotted number. */

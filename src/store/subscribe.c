@@ -24,7 +24,7 @@ rsub *rsub_open(const rtarget *t, const char *const *channels, size_t n, char *e
     rconn_init(&s->rc, t, 0);
     rargs a;
     rargs_init(&a);
-    rargs_adds(&a, "SUBSCRIBE");
+    rargs_adds(&a, s->rc.target.nnodes > 0 ? "SSUBSCRIBE" : "SUBSCRIBE");
     for (size_t i = 0; i < n; i++)
         rargs_adds(&a, channels[i]);
     rreply *r = rconn_argv(&s->rc, &a);    /* the first confirmation; the rest are skipped */
@@ -49,7 +49,10 @@ int rsub_next(rsub *s, const char **chan, const char **body, size_t *len)
             return BERTH_EREDIS;
         s->last = m;
         const rreply *kind = rreply_at(m, 0);
-        if (rreply_array(NULL, m, 3) == 0 && rreply_str_is(kind, "message") &&
+        if (rreply_array(NULL, m, 3) == 0 && rreply_str_is(kind, "sunsubscribe"))
+            return BERTH_EREDIS;   /* the slot moved away: subscribe at its new owner */
+        if (rreply_array(NULL, m, 3) == 0 &&
+            (rreply_str_is(kind, "message") || rreply_str_is(kind, "smessage")) &&
             rreply_string(NULL, rreply_at(m, 1), chan, NULL) == 0 &&
             rreply_string(NULL, rreply_at(m, 2), body, len) == 0)
             return 0;

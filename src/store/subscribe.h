@@ -1,5 +1,11 @@
 /* A pub/sub subscription: one blocking connection that waits for messages on a fixed set
  * of channels. Used by the engine's control subscriber (wake-ups and stop commands).
+ * On a Redis Cluster (t->nnodes > 0) the channels are shard channels (SSUBSCRIBE, Redis
+ * 7.0), all in the namespace's slot, subscribed on the master that serves it: the scripts
+ * SPUBLISH there (_lib.lua publish), and the cluster keeps those messages within the
+ * slot's shard instead of broadcasting them to every node. When the slot moves away the
+ * node ends the subscription (a "sunsubscribe" push), which rsub_next reports as a lost
+ * connection so that the caller subscribes again at the new owner.
  *
  * Owned by the thread that opened it, which alone calls rsub_next and rsub_close; another
  * thread may call rsub_interrupt to make a blocked rsub_next return (shutdown), under a
@@ -13,14 +19,15 @@
 
 typedef struct rsub rsub;
 
-/* Dials t (no timeout) and subscribes to the n channels. NULL when Redis cannot be
- * reached or refuses (err gets why). */
+/* Dials t (no timeout) and subscribes to the n channels (shard channels in a cluster).
+ * NULL when Redis cannot be reached or refuses (err gets why). */
 rsub *rsub_open(const rtarget *t, const char *const *channels, size_t n, char *err,
                 size_t errlen);
 /* Waits for the next message. 0 with *chan and *body (body is *len bytes, not
  * NUL-terminated) valid until the next call; BERTH_EREDIS when the connection is gone
- * (or was interrupted): close it and open another. Replies that are not messages (such
- * as subscribe confirmations, or anything of an unexpected shape) are skipped. */
+ * (or was interrupted, or a cluster moved the slot away): close it and open another.
+ * Replies that are not messages (such as subscribe confirmations, or anything of an
+ * unexpected shape) are skipped. */
 int rsub_next(rsub *s, const char **chan, const char **body, size_t *len);
 /* Shuts the socket down so a blocked rsub_next returns; safe from another thread. */
 void rsub_interrupt(rsub *s);

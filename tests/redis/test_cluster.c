@@ -275,11 +275,12 @@ typedef struct numsub_wait {
 static bool subscribed(void *arg)
 {
     numsub_wait *w = arg;
-    return redis_cluster_numsub(&rc, w->node, w->chan) == 1;
+    return redis_cluster_numsub(&rc, w->node, w->chan, true) == 1;
 }
 
-/* The engine's control subscriber listens on the master that serves its namespace, and a
- * stop published by a script there reaches the run: the job ends Stopped. */
+/* The engine's control subscriber listens (a shard channel) on the master that serves its
+ * namespace, and a stop published by a script there reaches the run: the job ends
+ * Stopped. */
 static void test_control_channel_on_the_owner(void **state)
 {
     (void)state;
@@ -295,11 +296,68 @@ static void test_control_channel_on_the_owner(void **state)
     assert_true(wait_until(subscribed, &w, 10000));
     for (int n = 0; n < RCLUSTER_NODES; n++)
         if (n != m[1])
-            assert_int_equal(redis_cluster_numsub(&rc, n, w.chan), 0);
+            assert_int_equal(redis_cluster_numsub(&rc, n, w.chan, true), 0);
     char *id = engine_fixture_launch(self_engine, "SELFSTOP");
     assert_true(engine_fixture_wait_status(self_engine, id, "Stopped", 15000));
     free(id);
     berth_engine_free(self_engine);
+}
+
+typedef struct idle_wait {
+    int node;
+    char key[96];
+} idle_wait;
+
+static bool idle(void *arg)
+{
+    idle_wait *w = arg;
+    return redis_cluster_int(&rc, w->node, "SCARD %s", w->key) > 0;
+}
+
+#define BUS_PUB "cluster_stats_messages_publish_received"
+#define BUS_SHARD "cluster_stats_messages_publishshard_received"
+
+/* A wake-up stays in its shard: the launch into an idle namespace publishes on the wake
+ * channel as a shard message, which only the slot's replica receives over the cluster bus
+ * (a plain PUBLISH would reach all five other nodes), and it wakes the idle engine, which
+ * runs the job. */
+static void test_wakeup_stays_in_its_shard(void **state)
+{
+    (void)state;
+    int m[3];
+    masters(m);
+    char ns[32];
+    ns_on(m[2], "shard", ns, sizeof ns);
+    int replica = redis_cluster_replica_of(&rc, m[2]);
+    assert_true(replica >= 0);
+    const berth_job_type noop[] = {{.name = "NOOP", .run = engine_fixture_noop}, {0}};
+    berth_engine_config c = cluster_config(ns);
+    berth_engine *e = engine_fixture_start(&c, noop);
+    numsub_wait w = {.node = m[2]};
+    snprintf(w.chan, sizeof w.chan, "{%s}:berth:wake", ns);
+    assert_true(wait_until(subscribed, &w, 10000));
+    idle_wait iw = {.node = m[2]};
+    snprintf(iw.key, sizeof iw.key, "{%s}:berth:idle", ns);
+    assert_true(wait_until(idle, &iw, 10000));
+    long long pub[RCLUSTER_NODES], shard[RCLUSTER_NODES];
+    for (int n = 0; n < RCLUSTER_NODES; n++) {
+        pub[n] = redis_cluster_info_stat(&rc, n, BUS_PUB);
+        shard[n] = redis_cluster_info_stat(&rc, n, BUS_SHARD);
+        assert_true(pub[n] >= 0 && shard[n] >= 0);
+        assert_int_equal(redis_cluster_numsub(&rc, n, w.chan, false), 0);
+    }
+    char *id = engine_fixture_launch(e, "NOOP");
+    assert_true(engine_fixture_wait_status(e, id, "Success", 15000));
+    free(id);
+    for (int n = 0; n < RCLUSTER_NODES; n++) {
+        long long dshard = redis_cluster_info_stat(&rc, n, BUS_SHARD) - shard[n];
+        assert_int_equal(redis_cluster_info_stat(&rc, n, BUS_PUB), pub[n]);
+        if (n == replica)
+            assert_true(dshard >= 1);
+        else
+            assert_int_equal(dshard, 0);
+    }
+    berth_engine_free(e);
 }
 
 static atomic_int ran;
@@ -405,6 +463,7 @@ int main(void)
         cmocka_unit_test(test_seed_not_a_cluster),
         cmocka_unit_test(test_three_namespaces_three_masters),
         cmocka_unit_test(test_control_channel_on_the_owner),
+        cmocka_unit_test(test_wakeup_stays_in_its_shard),
         cmocka_unit_test(test_moved_and_ask_on_a_connection),
         cmocka_unit_test(test_reshard_mid_drain),
         cmocka_unit_test(test_master_killed_mid_drain),

@@ -127,13 +127,27 @@ int redis_cluster_replica_of(redis_cluster *c, int m)
     return -1;
 }
 
-long long redis_cluster_numsub(redis_cluster *c, int i, const char *channel)
+long long redis_cluster_numsub(redis_cluster *c, int i, const char *channel, bool shard)
 {
-    redisReply *r = node_cmd(c, i, "PUBSUB NUMSUB %s", channel);
+    redisReply *r = node_cmd(c, i, shard ? "PUBSUB SHARDNUMSUB %s" : "PUBSUB NUMSUB %s",
+                             channel);
     long long n = r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
                           r->element[1]->type == REDIS_REPLY_INTEGER
                       ? r->element[1]->integer
                       : -1;
+    freeReplyObject(r);
+    return n;
+}
+
+long long redis_cluster_info_stat(redis_cluster *c, int i, const char *field)
+{
+    redisReply *r = node_cmd(c, i, "CLUSTER INFO");
+    const char *at = r && r->type == REDIS_REPLY_STRING ? r->str : NULL;
+    size_t flen = strlen(field);
+    /* the field starts a line: "x_<field>:" must not match */
+    while (at && (at = strstr(at, field)) && (at != r->str && at[-1] != '\n'))
+        at += flen;
+    long long n = !r ? -1 : at && at[flen] == ':' ? strtoll(at + flen + 1, NULL, 10) : 0;
     freeReplyObject(r);
     return n;
 }

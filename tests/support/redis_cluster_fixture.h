@@ -39,8 +39,13 @@ int redis_cluster_keyslot(redis_cluster *c, const char *key);
  * the move stops after IMPORTING/MIGRATING (keys not moved): finish it with
  * redis_cluster_move_slot again. 0 or -1. */
 int redis_cluster_move_slot(redis_cluster *c, int slot, int dst, bool stop_half);
-/* Subscribers node i has on channel (PUBSUB NUMSUB: in a cluster, that node's own), or -1. */
-long long redis_cluster_numsub(redis_cluster *c, int i, const char *channel);
+/* Subscribers node i has on channel (PUBSUB NUMSUB, or SHARDNUMSUB for a shard channel:
+ * in a cluster, that node's own), or -1. */
+long long redis_cluster_numsub(redis_cluster *c, int i, const char *channel, bool shard);
+/* A counter of node i's CLUSTER INFO (e.g. "cluster_stats_messages_publish_received"): its
+ * value, 0 when the node does not list it (a counter Redis shows once it moved), -1 when
+ * the node does not answer. */
+long long redis_cluster_info_stat(redis_cluster *c, int i, const char *field);
 /* Runs a command on node i and returns its integer reply, or -1 (redis_fixture_int). */
 #define redis_cluster_int(c, i, ...) redis_fixture_int(&(c)->node[(i)], __VA_ARGS__)
 

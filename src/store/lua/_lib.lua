@@ -259,9 +259,18 @@ end
 
 -- Wake idle fetchers (they subscribe to the wake channel) only when one is idle, so a
 -- busy system pays nothing for wake-ups.
+-- A message to the namespace's subscribers. On a Redis Cluster (the caller declared the
+-- prefix as the script's one key: redis.c evalsha) it is SPUBLISH, a shard channel of the
+-- namespace's slot, which the cluster delivers within that slot's shard only; a plain
+-- PUBLISH there is broadcast over the cluster bus to every node. On a single Redis, plain
+-- PUBLISH (shard channels need Redis 7, and Berth supports older ones there).
+local function publish(channel, msg)
+  redis.call(#KEYS > 0 and 'SPUBLISH' or 'PUBLISH', P .. channel, msg)
+end
+
 local function wake()
   if redis.call('SCARD', P .. 'berth:idle') > 0 then
-    redis.call('PUBLISH', P .. 'berth:wake', '1')
+    publish('berth:wake', '1')
   end
 end
 

@@ -27,7 +27,7 @@ for _, eid in ipairs(redis.call('ZRANGEBYSCORE', P .. 'executions:' .. pid, 0, '
   end
   if es[1] == 'Pending' or es[1] == 'Scheduled' or es[1] == 'Running' then
     set_status(eid, 'Stopped', tonumber(es[2]) or 0, '', true)
-    redis.call('PUBLISH', P .. 'berth:control', 'stop ' .. eid)
+    publish('berth:control', 'stop ' .. eid)
   end
 end
 if n then redis.call('ZREMRANGEBYSCORE', P .. 'period:policies', n, n) end

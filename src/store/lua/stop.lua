@@ -38,5 +38,5 @@ set_status(id, 'Stopped', rev, '', true)
 drop('scheduled', st[3])
 drop('retry', st[4])
 release_unique(ukey, id)
-redis.call('PUBLISH', P .. 'berth:control', 'stop ' .. id)
+publish('berth:control', 'stop ' .. id)
 return 'ok'
