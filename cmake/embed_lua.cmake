@@ -1,6 +1,7 @@
 # Turns every src/store/lua/<name>.lua into `const char berth_lua_<name>[]` in one C file,
 # so scripts live as readable .lua files but ship inside libberth. Files whose name starts
-# with "_" are libraries: their text is prepended to every script (Redis has no require).
+# with "_" are libraries: their text is prepended to every script (Redis has no require),
+# except to a script whose text starts with "-- standalone" (it defines what it uses).
 file(GLOB scripts ${DIR}/*.lua)
 list(SORT scripts)
 set(prelude "")
@@ -16,7 +17,11 @@ foreach(f ${scripts})
   get_filename_component(name ${f} NAME_WE)
   if(NOT name MATCHES "^_")
     file(READ ${f} text)
-    string(HEX "${prelude}${text}" hex)
+    if(text MATCHES "^-- standalone")
+      string(HEX "${text}" hex)
+    else()
+      string(HEX "${prelude}${text}" hex)
+    endif()
     string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
     string(APPEND out "extern const char berth_lua_${name}[];\n")
     string(APPEND out "const char berth_lua_${name}[] = {${bytes}0x00};\n")

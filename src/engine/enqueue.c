@@ -115,6 +115,31 @@ static void prepared_free(prepared *p)
     berth_free(p->ukey);
 }
 
+/* Stats values over STATS_PIECE bytes are stored in pieces "<field>#1", "<field>#2"...
+ * (at most STATS_PIECE bytes each), a value of more than STATS_MAX_PIECES pieces whole: the
+ * same rule as stats_hset in src/store/lua/_lib.lua, applied here so that enqueue.lua's
+ * HSET takes the fields as they come (docs/redis-schema.md, "Stats hash"). */
+#define STATS_PIECE 64
+#define STATS_MAX_PIECES 48
+
+/* Adds the stats field f = v (len bytes) in Berth's layout; returns the pairs added. */
+static int add_field(rargs *a, const char *f, const char *v, size_t len)
+{
+    if (len <= STATS_PIECE || len > (size_t)STATS_PIECE * STATS_MAX_PIECES) {
+        rargs_adds(a, f);
+        rargs_add(a, v, len);
+        return 1;
+    }
+    int k = 0;
+    for (size_t at = 0; at < len; at += STATS_PIECE) {
+        char name[64];
+        snprintf(name, sizeof name, "%s#%d", f, ++k);
+        rargs_adds(a, name);
+        rargs_add(a, v + at, len - at < STATS_PIECE ? len - at : STATS_PIECE);
+    }
+    return k;
+}
+
 static void add_job(berth_engine *e, rargs *a, const berth_launch *l, const prepared *p,
                     int64_t now)
 {
@@ -136,10 +161,9 @@ static void add_job(berth_engine *e, rargs *a, const berth_launch *l, const prep
     int nf_at = a->argc;
     rargs_addi(a, 0);
     /* The stats in Berth's compact layout (docs/redis-schema.md, "Stats hash fields"): no
-     * id, kind only when not Generic, unique only when true, short names n/e/p; stats_hset
-     * in _lib.lua splits a value over 64 bytes. */
-    int nf = 5;
-    rargs_adds(a, "n"), rargs_adds(a, p->type->name);
+     * id, kind only when not Generic, unique only when true, short names n/e/p, values over
+     * 64 bytes in pieces. */
+    int nf = 4 + add_field(a, "n", p->type->name, strlen(p->type->name));
     rargs_adds(a, "status"), rargs_adds(a, p->scheduled ? "Scheduled" : "Pending");
     rargs_adds(a, "e"), rargs_addi(a, now);
     rargs_adds(a, "update_time"), rargs_addi(a, now);
@@ -151,9 +175,10 @@ static void add_job(berth_engine *e, rargs *a, const berth_launch *l, const prep
     if (p->scheduled)
         rargs_adds(a, "run_at"), rargs_addi(a, p->run_at), nf++;
     if (l->status_hook && *l->status_hook)
-        rargs_adds(a, "web_hook_url"), rargs_adds(a, l->status_hook), nf++;
+        nf += add_field(a, "web_hook_url", l->status_hook,
+                        strlen(l->status_hook));
     if (p->params)
-        rargs_adds(a, "p"), rargs_adds(a, p->params), nf++;
+        nf += add_field(a, "p", p->params, strlen(p->params));
     char tmp[16];
     snprintf(tmp, sizeof tmp, "%d", nf);
     rargs_set(a, nf_at, tmp);

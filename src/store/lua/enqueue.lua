@@ -1,7 +1,11 @@
+-- standalone: this script gets no _lib prelude (cmake/embed_lua.cmake). It runs once per
+-- launch, and the prelude's ~30 closures and tables, built at every call, were a fifth of
+-- Redis's instructions for a one-job call (docs/design-notes.md, "Enqueue cost per job").
 -- Enqueue one or more jobs atomically with their stats (spec §2.5, §3.9).
 -- ARGV: prefix, now, count, then per job:
 --   name, id, job_json, unique_key ('' = not unique), due_ms (0 = queue now),
---   nfields, field1, value1, ... (the stats hash)
+--   nfields, field1, value1, ... (the stats hash, already in Berth's compact layout:
+--   enqueue.c splits values over 64 bytes into pieces as stats_hset in _lib.lua would)
 -- A Scheduled job goes into {ns}:scheduled with a whole-second score gocraft can read,
 -- rounded up so that no reader of that set starts it early, and into Berth's own
 -- {ns}:berth:scheduled_ms at its exact due time, which Berth's promoter goes by
@@ -13,6 +17,7 @@
 -- Cost: one HSET per job (its stats hash); the in-progress entries and the queue pushes
 -- of the whole batch go in one HSET and one LPUSH per queue (in the jobs' order, so the
 -- list is the same as with one LPUSH per job), which is what makes a batch cheap for Redis.
+local P = ARGV[1]
 local n = tonumber(ARGV[3])
 local i = 4
 local out = {}
@@ -27,7 +32,7 @@ for k = 1, n do
     local holder = redis.pcall('GET', ukey)
     out[k] = 'dup:' .. (type(holder) == 'string' and holder or '')
   else
-    stats_hset(P .. 'job_stats:' .. id, ARGV, first, i - 1, true)
+    redis.call('HSET', P .. 'job_stats:' .. id, unpack(ARGV, first, i - 1))
     track[#track + 1] = id
     track[#track + 1] = '2'
     if due ~= '0' then
@@ -46,7 +51,7 @@ for k = 1, n do
     out[k] = 'ok'
   end
 end
--- Lua's unpack has a limit of a few thousand values: send long lists in slices.
+-- Lua's unpack has a limit of a few thousand values: long lists go in slices.
 local function call_sliced(cmd, key, list)
   for s = 1, #list, 2000 do
     redis.call(cmd, key, unpack(list, s, math.min(s + 1999, #list)))
@@ -54,5 +59,9 @@ local function call_sliced(cmd, key, list)
 end
 if #track > 0 then call_sliced('HSET', P .. 'job_track:inprogress', track) end
 for _, name in ipairs(names) do call_sliced('LPUSH', P .. 'jobs:' .. name, queues[name]) end
-if #names > 0 then wake() end
+-- Wake idle fetchers, only when one is idle: wake() and publish() in _lib.lua (a shard
+-- channel on a Redis Cluster, where the caller declares the prefix as the one key).
+if #names > 0 and redis.call('SCARD', P .. 'berth:idle') > 0 then
+  redis.call(#KEYS > 0 and 'SPUBLISH' or 'PUBLISH', P .. 'berth:wake', '1')
+end
 return out
