@@ -163,17 +163,29 @@ static void build_fetch_args(berth_engine *e, rargs *a, unsigned want, uint64_t 
 /* Entries per job in fetch.lua's reply: code, effective id, name, revision, JSON, unique. */
 #define FETCH_ENTRIES 6
 
+/* The revision entry: the stats' text as stored (fetch.lua does not convert it). Read as
+ * Lua's tonumber() would, a value that is no number as 0, as the scripts compare it. */
+static long long parse_revision(rconn *rc, const rreply *e)
+{
+    long long v = 0;
+    if (rreply_is_error(e) || rreply_integer(rc, e, &v) == 0)
+        return v;
+    const char *s = rreply_str(e);
+    char *end = NULL;
+    double d = s ? strtod(s, &end) : 0;
+    return s && end != s && *end == '\0' && d >= -9.2e18 && d <= 9.2e18 ? (long long)d : 0;
+}
+
 /* One job of the fetch reply (entries i .. i+5), or NULL when the entries have another
  * shape (rc->err says which) or memory ran out (rc->err says so). */
 static run *parse_run(berth_engine *e, rconn *rc, const rreply *reply, size_t i)
 {
     const char *code, *id, *name, *raw;
     size_t idlen, namelen, rawlen;
-    long long rev, unique;
+    long long unique;
     if (rreply_string(rc, rreply_at(reply, i), &code, NULL) != 0 ||
         rreply_string(rc, rreply_at(reply, i + 1), &id, &idlen) != 0 ||
         rreply_string(rc, rreply_at(reply, i + 2), &name, &namelen) != 0 ||
-        rreply_integer(rc, rreply_at(reply, i + 3), &rev) != 0 ||
         rreply_string(rc, rreply_at(reply, i + 4), &raw, &rawlen) != 0 ||
         rreply_integer(rc, rreply_at(reply, i + 5), &unique) != 0)
         return NULL;
@@ -183,7 +195,7 @@ static run *parse_run(berth_engine *e, rconn *rc, const rreply *reply, size_t i)
         r->unique = unique == 1;
         r->id = berth_strndup(id, idlen);
         r->name = berth_strndup(name, namelen);
-        r->revision = rev;
+        r->revision = parse_revision(rc, rreply_at(reply, i + 3));
         r->raw = berth_strndup(raw, rawlen);
     }
     if (!r || !r->id || !r->name || !r->raw) {

@@ -4,16 +4,25 @@
 -- Status codes and the compare-and-set rule are Harbor's (spec §3.4, §5.3).
 local P = ARGV[1]
 local NOW = tonumber(ARGV[2])
+-- now as the text redis.call takes: a Lua number passed to redis.call is formatted with
+-- sprintf on every call (a large part of a drain script's cost).
+local NOWS = tostring(NOW)
 local CODES = {Pending = 0, Scheduled = 1, Running = 2, Stopped = 3, Error = 3, Success = 3}
 
 local function code(s) return CODES[s] or 0 end
 local function is_final(s) return s == 'Stopped' or s == 'Error' or s == 'Success' end
 
 -- Allowed if the writer's revision is newer, or same revision and the status moves forward
--- (or is set again). A missing hash counts as code 0, revision 0.
+-- (or is set again). A missing hash counts as code 0, revision 0. The revisions may be
+-- numbers or their decimal text (as read from the hash or ARGV): equal texts need no
+-- conversion, which is most calls (strtod is costly in a script).
 local function cas_allowed(stored, srev, target, rev)
-  if srev < rev then return true end
-  return srev == rev and (code(stored) < code(target) or stored == target)
+  if srev ~= rev then
+    srev, rev = tonumber(srev) or 0, tonumber(rev) or 0
+    if srev < rev then return true end
+    if srev ~= rev then return false end
+  end
+  return code(stored) < code(target) or stored == target
 end
 
 -- ---- The stats hash {ns}:job_stats:<id> (docs/redis-schema.md, "Stats hash") ----------
@@ -212,27 +221,41 @@ local function tally_flush()
 end
 -- The TTLs are the namespace's setting {ns}:berth:stats_ttl ("<Success/Stopped> <Error>"
 -- seconds, written by every engine at start from its config), read once per script call;
--- absent or bad → Harbor's 1 day and 7 days.
+-- absent or bad → Harbor's 1 day and 7 days. Kept as text (see NOWS).
 local STATS_TTL
 local function stats_ttl(status)
   if not STATS_TTL then
     local v = redis.call('GET', P .. 'berth:stats_ttl') or ''
     local ok, err = string.match(v, '^(%d+) (%d+)$')
-    STATS_TTL = {tonumber(ok) or 86400, tonumber(err) or 604800}
-    if STATS_TTL[1] < 1 then STATS_TTL[1] = 86400 end
-    if STATS_TTL[2] < 1 then STATS_TTL[2] = 604800 end
+    ok, err = tonumber(ok) or 0, tonumber(err) or 0
+    STATS_TTL = {tostring(ok >= 1 and ok or 86400), tostring(err >= 1 and err or 604800)}
   end
   return status == 'Error' and STATS_TTL[2] or STATS_TTL[1]
+end
+
+-- A script that finalizes many jobs may set IP_DONE = {} first and call ip_done_flush() at
+-- its end: the in-progress entries of jobs without a hook then go with one HDEL per call,
+-- not one per job (the same keys go within the same atomic script).
+local IP_DONE = nil
+local function ip_done_flush()
+  local ip = P .. 'job_track:inprogress'
+  for at = 1, #(IP_DONE or {}), 4000 do
+    redis.call('HDEL', ip, unpack(IP_DONE, at, math.min(at + 3999, #IP_DONE)))
+  end
+  IP_DONE = nil
 end
 
 local function finalize(skey, id, status, url)
   redis.call('EXPIRE', skey, stats_ttl(status))
   if TALLY then TALLY[status] = (TALLY[status] or 0) + 1 else count_final(status, 1) end
-  local ip = P .. 'job_track:inprogress'
   if not url or url == '' then
-    redis.call('HDEL', ip, id)
-  elseif redis.call('HINCRBY', ip, id, -1) <= 0 then
-    redis.call('HDEL', ip, id)
+    if IP_DONE then
+      IP_DONE[#IP_DONE + 1] = id
+    else
+      redis.call('HDEL', P .. 'job_track:inprogress', id)
+    end
+  elseif redis.call('HINCRBY', P .. 'job_track:inprogress', id, -1) <= 0 then
+    redis.call('HDEL', P .. 'job_track:inprogress', id)
   end
 end
 
@@ -240,19 +263,19 @@ end
 -- UpdateStatusWithRetry). Returns 'ok' or the stored status (false when the hash is
 -- missing and the write was refused, which cannot happen), and the hook URL.
 -- st: the stats' status, revision and web_hook_url if the caller has just read them.
-local function write_status(id, target, rev, st)
-  local skey = P .. 'job_stats:' .. id
+local function write_status(id, target, rev, st, skey)
+  skey = skey or P .. 'job_stats:' .. id
   st = st or stats_head(skey)
-  local stored, srev = st[1], tonumber(st[2]) or 0
-  if not cas_allowed(stored, srev, target, rev) then return stored, st[3] end
-  redis.call('HSET', skey, 'status', target, 'update_time', NOW)
+  local stored = st[1]
+  if not cas_allowed(stored, st[2], target, rev) then return stored, st[3] end
+  redis.call('HSET', skey, 'status', target, 'update_time', NOWS)
   if is_final(target) then finalize(skey, id, target, st[3]) end
   return 'ok', st[3]
 end
 
 -- Status compare-and-set with all its side effects, the hook included (`loaded`: see hook()).
-local function set_status(id, target, rev, checkin, loaded, st)
-  local res, url = write_status(id, target, rev, st)
+local function set_status(id, target, rev, checkin, loaded, st, skey)
+  local res, url = write_status(id, target, rev, st, skey)
   if res == 'ok' then hook(id, target, rev, url, checkin, 0, loaded) end
   return res
 end

@@ -14,15 +14,16 @@
 -- id>|<JSON>', NUL-separated), 'left' (runs not yet written back), 'n:<name>' (the same per
 -- job name, for the concurrency counts) and 'f' (the last completer batch applied,
 -- finish.lua). One write per fetch instead of a lease and a running entry per job.
--- Returns a flat array, 6 entries per job: code, effective id, name, revision, json, unique
+-- Returns a flat array, 6 entries per job: code, effective id, name, revision (text), json,
+--   unique
 --   code: 'R' run, 'S' skip (stopped), 'K' skip (already succeeded), 'W' stats missing
 --   (parked for a later try), 'D' dropped (unparsable job or stats never appeared)
 --   unique: 1 when the job was launched unique (its lock is released when picked up), else 0
 local pool, deadline, max, ntypes = ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
 local batch = ARGV[7 + ntypes * 2]
 local out = {}
-local held, record = {}, {}
-local taken = 0
+local held, record = {}, {}   -- held: the batch record's 'jobs' in pieces (one concat)
+local taken, nheld = 0, 0
 for t = 1, ntypes do
   if taken >= max then break end
   local name, maxc = ARGV[5 + t * 2], tonumber(ARGV[6 + t * 2])
@@ -40,7 +41,8 @@ for t = 1, ntypes do
     if not jname or not eid then jname, eid, unique = name, '', false end
     local skey = P .. 'job_stats:' .. eid
     local st = redis.call('HMGET', skey, 'status', 'revision')
-    local status, rev = st[1], tonumber(st[2]) or 0
+    -- the revision stays text unless it changes: numbers cost a strtod and a sprintf here
+    local status, rev = st[1], st[2] or '0'
     local c = 'R'
     if eid == '' then
       c = 'D'
@@ -64,15 +66,18 @@ for t = 1, ntypes do
     elseif status == 'Success' then
       c = 'K'
     elseif status == 'Running' or status == 'Error' then
-      rev = math.max(NOW, rev + 1)
-      redis.call('HSET', skey, 'revision', rev, 'status', 'Pending', 'update_time', NOW)
+      rev = tostring(math.max(NOW, (tonumber(rev) or 0) + 1))
+      redis.call('HSET', skey, 'revision', rev, 'status', 'Pending', 'update_time', NOWS)
       redis.call('HDEL', skey, 'ack', 'check_in', 'check_in_at')
       redis.call('HSET', P .. 'job_track:inprogress', eid, 2)
     elseif status ~= 'Pending' and status ~= 'Scheduled' then
       c = 'S'
     end
     if c == 'R' then
-      held[#held + 1] = rev .. '|' .. eid .. '|' .. raw
+      local h = #held
+      if h > 0 then h = h + 1; held[h] = '\0' end
+      held[h + 1], held[h + 2], held[h + 3], held[h + 4], held[h + 5] = rev, '|', eid, '|', raw
+      nheld = nheld + 1
       runs = runs + 1
     end
     out[#out + 1] = c
@@ -90,10 +95,10 @@ for t = 1, ntypes do
     record[#record + 1] = runs
   end
 end
-if #held > 0 then
+if nheld > 0 then
   local bid = pool .. ':' .. batch
-  redis.call('HSET', P .. 'berth:batch:' .. bid, 'pool', pool, 'left', #held, 'f', 0,
-             'jobs', table.concat(held, '\0'), unpack(record))
+  redis.call('HSET', P .. 'berth:batch:' .. bid, 'pool', pool, 'left', nheld, 'f', 0,
+             'jobs', table.concat(held), unpack(record))
   redis.call('ZADD', P .. 'berth:leases', deadline, bid)
 end
 if taken == 0 then

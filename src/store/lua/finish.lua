@@ -20,6 +20,7 @@
 local pool, flush, n = ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
 local out = {}
 TALLY = {}
+IP_DONE = {}
 
 -- The fetch batches this call touches: held (their record exists), whether this call's
 -- releases were already applied, and what it releases from each.
@@ -37,27 +38,28 @@ end
 -- A start: only the revision fetched, only from Pending/Scheduled, only while the stats
 -- exist (core's "stop" of a queue deletes them) and only while this node still holds the
 -- run (its lease may have been reaped while it waited). st: status, revision, hook URL.
+-- rev: the fetched revision as ARGV's text (compared as text first: see cas_allowed).
 -- Returns 'ok' or why not; with quiet (a run that has already ended, whose final status
 -- follows in the same op) the Running write is skipped when no hook needs to see it.
-local function start(id, rev, st, quiet, b)
+local function start(id, skey, rev, st, quiet, b)
   if not batch_of(b).held then return 'lost' end
-  if (st[1] ~= 'Pending' and st[1] ~= 'Scheduled') or tonumber(st[2]) ~= rev then
+  if (st[1] ~= 'Pending' and st[1] ~= 'Scheduled') or
+     (st[2] ~= rev and tonumber(st[2]) ~= tonumber(rev)) then
     return st[1] or 'missing'
   end
   if quiet and (st[3] or '') == '' then
     st[1] = 'Running'
     return 'ok'
   end
-  local res = set_status(id, 'Running', rev, '', false, st)
+  local res = set_status(id, 'Running', rev, '', false, st, skey)
   if res == 'ok' then st[1] = 'Running' end
   return res
 end
 
 -- An end: the status CAS, a periodic execution marked done, the retry entry, and the
 -- run's hold counted for release.
-local function finish(op, id, name, rev, a, extra, st, b)
-  local skey = P .. 'job_stats:' .. id
-  local res = set_status(id, op == 'S' and 'Success' or 'Error', rev, '', false, st)
+local function finish(op, id, skey, name, rev, a, extra, st, b)
+  local res = set_status(id, op == 'S' and 'Success' or 'Error', rev, '', false, st, skey)
   local at = string.find(id, '@', 1, true)
   if at then
     redis.call('ZADD', P .. 'executions:' .. string.sub(id, 1, at - 1), 'XX', -1, id)
@@ -68,7 +70,7 @@ local function finish(op, id, name, rev, a, extra, st, b)
     -- entry by it).
     local retry_at = math.floor(tonumber(a))
     redis.call('ZADD', P .. 'retry', retry_at, extra)
-    redis.call('HSET', skey, 'retry_at', retry_at)
+    redis.call('HSET', skey, 'retry_at', retry_at)   -- rare: a number is fine
   end
   local h = batch_of(b)
   if h.held and not h.replay then
@@ -108,7 +110,7 @@ end
 
 for k = 0, n - 1 do
   local i = 6 + k * 7
-  local op, id, name, rev, a, extra = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3]),
+  local op, id, name, rev, a, extra = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3],
                                       ARGV[i + 4], ARGV[i + 5]
   local b = ARGV[i + 6]
   local skey = P .. 'job_stats:' .. id
@@ -116,15 +118,15 @@ for k = 0, n - 1 do
     release_unique(a, id)
     out[#out + 1] = 'ok'
   elseif op == 'R' then
-    out[#out + 1] = start(id, rev, read(skey), false, b)
+    out[#out + 1] = start(id, skey, rev, read(skey), false, b)
   elseif op == 'RS' or op == 'RE' then
     local st = read(skey)
-    out[#out + 1] = start(id, rev, st, true, b)
-    out[#out + 1] = finish(string.sub(op, 2), id, name, rev, a, extra, st, b)
+    out[#out + 1] = start(id, skey, rev, st, true, b)
+    out[#out + 1] = finish(op == 'RS' and 'S' or 'E', id, skey, name, rev, a, extra, st, b)
   elseif op == 'C' then
     local st = read(skey)
-    if st[1] and tonumber(st[2]) == rev then
-      redis.call('HSET', skey, 'check_in_at', NOW, 'update_time', NOW)
+    if st[1] and (st[2] == rev or tonumber(st[2]) == tonumber(rev)) then
+      redis.call('HSET', skey, 'check_in_at', NOWS, 'update_time', NOWS)
       -- the newest 20 check-ins, for operators (Harbor keeps none; the stats hash has only
       -- check_in_at); they live as long as a failed job's stats
       local ckey = P .. 'berth:checkins:' .. id
@@ -137,9 +139,10 @@ for k = 0, n - 1 do
       out[#out + 1] = st[1] or 'missing'
     end
   else
-    out[#out + 1] = finish(op, id, name, rev, a, extra, nil, b)
+    out[#out + 1] = finish(op, id, skey, name, rev, a, extra, nil, b)
   end
 end
 release()
 tally_flush()
+ip_done_flush()
 return out
