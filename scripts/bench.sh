@@ -12,36 +12,4 @@ echo "redis: $(redis-server --version | awk '{print $3}')"
 echo "command jobs (/bin/true) against a no-op built-in and bare posix_spawn:"
 "$BUILD/bench_command" "${BENCH_COMMAND_JOBS:-20000}" "${BENCH_COMMAND_WORKERS:-8}"
 
-if ! command -v wrk >/dev/null; then
-  echo "installing wrk for the HTTP benchmark"
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
-  $SUDO apt-get install -y -qq wrk >/dev/null
-fi
-DIR=$(mktemp -d /tmp/berth-bench-XXXXXX)
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-redis-server --port 0 --unixsocket "$DIR/r.sock" --save "" --appendonly no --daemonize yes \
-  --logfile "$DIR/r.log" --dir "$DIR" --pidfile "$DIR/r.pid"
-for _ in $(seq 100); do [ -S "$DIR/r.sock" ] && break; sleep 0.05; done
-cat > "$DIR/cfg.yml" <<CFG
-protocol: http
-port: $PORT
-worker_pool:
-  workers: 4
-  backend: redis
-  redis_pool:
-    redis_url: unix://$DIR/r.sock
-    namespace: bench
-loggers:
-  - name: STD_OUTPUT
-    level: WARNING
-berth:
-  listen_address: 127.0.0.1
-CFG
-redis-cli -s "$DIR/r.sock" set '{bench}:jobs:SCHEDULER:paused' 1 >/dev/null
-CORE_SECRET=bench "$BUILD/berthd" -c "$DIR/cfg.yml" > "$DIR/berthd.log" 2>&1 &
-BPID=$!
-trap 'kill $BPID 2>/dev/null; redis-cli -s "$DIR/r.sock" shutdown nosave >/dev/null 2>&1; rm -rf "$DIR"' EXIT
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.05; done
-echo "launches over HTTP (wrk, 2 threads, 32 connections, 10 s):"
-wrk -t2 -c32 -d10s -s bench/http_launch.lua "http://127.0.0.1:$PORT/api/v1/jobs" | grep -E 'Requests/sec|Latency|requests in'
-echo "jobs queued: $(redis-cli -s "$DIR/r.sock" llen '{bench}:jobs:SCHEDULER')"
+scripts/bench_http.sh "$BUILD"

@@ -189,6 +189,18 @@ typedef struct berth_launch {
  * periodic part is not enabled. Works before berth_engine_start. Thread-safe. */
 BERTH_API int berth_engine_launch(berth_engine *e, const berth_launch *l, berth_stats **out,
                                   char *err, size_t errlen);
+/* The answer of berth_engine_launch_async: rc, err and stats as berth_engine_launch gives
+ * them (stats only when rc is 0, and then the callee's to free; err valid during the call). */
+typedef void (*berth_launch_done_fn)(int rc, berth_stats *stats, const char *err, void *ud);
+/* berth_engine_launch without waiting: the launch is checked on the calling thread and then
+ * queued for the engine's launch sender thread, which sends it with the other launches
+ * waiting (one script call for up to 256) and calls done. done is called exactly once: on
+ * the calling thread, before this returns, when the launch fails before reaching Redis (bad
+ * name or parameters, memory) or is Periodic (stored at once); else on the sender thread,
+ * possibly before this returns. Launches queued when berth_engine_free is called are sent
+ * and answered first. Thread-safe. */
+BERTH_API void berth_engine_launch_async(berth_engine *e, const berth_launch *l,
+                                         berth_launch_done_fn done, void *ud);
 /* Enqueues n jobs in one round trip; ids_out (n × 25 bytes, may be NULL) gets their ids.
  * results[i] (may be NULL) gets 0 or BERTH_EDUP. Returns 0 or the first hard error. */
 BERTH_API int berth_engine_launch_batch(berth_engine *e, const berth_launch *ls, size_t n,

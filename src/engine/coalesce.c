@@ -1,16 +1,22 @@
 /* Group commit of single launches; see coalesce.h. */
 #include "engine/coalesce.h"
 
+#include <errno.h>
+
 void coalesce_init(coalescer *c)
 {
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
+    pthread_cond_init(&c->scv, NULL);
     c->head = c->tail = NULL;
     c->in_flight = 0;
+    c->sender_running = c->sender_stop = false;
 }
 
 void coalesce_destroy(coalescer *c)
 {
+    coalesce_stop(c);
+    pthread_cond_destroy(&c->scv);
     pthread_cond_destroy(&c->cv);
     pthread_mutex_destroy(&c->mu);
 }
@@ -28,33 +34,106 @@ static size_t take(coalescer *c, coalesce_item **batch)
     return n;
 }
 
-void coalesce_run(coalescer *c, coalesce_item *it, coalesce_send_fn send, void *ud)
+/* Sends one batch of what is pending and writes the outcomes: sets done for coalesce_run's
+ * items, calls on_done for coalesce_submit's (in arrival order, without the lock: they
+ * may free their item). Called and returns with mu held. */
+static void lead(coalescer *c, coalesce_send_fn send, void *ud)
 {
     coalesce_item *batch[COALESCE_MAX];
+    c->in_flight++;
+    size_t n = take(c, batch);
+    pthread_mutex_unlock(&c->mu);
+    send(batch, n, ud);
+    pthread_mutex_lock(&c->mu);
+    size_t nasync = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (batch[i]->on_done)
+            batch[nasync++] = batch[i];
+        else
+            batch[i]->done = true;
+    }
+    c->in_flight--;
+    pthread_cond_broadcast(&c->cv);
+    if (c->head)
+        pthread_cond_signal(&c->scv);
+    if (nasync) {
+        pthread_mutex_unlock(&c->mu);
+        for (size_t i = 0; i < nasync; i++)
+            batch[i]->on_done(batch[i]);
+        pthread_mutex_lock(&c->mu);
+    }
+}
+
+static void append(coalescer *c, coalesce_item *it)
+{
     it->next = NULL;
     it->done = false;
-    pthread_mutex_lock(&c->mu);
     if (c->tail)
         c->tail->next = it;
     else
         c->head = it;
     c->tail = it;
+}
+
+void coalesce_run(coalescer *c, coalesce_item *it, coalesce_send_fn send, void *ud)
+{
+    it->on_done = NULL;
+    pthread_mutex_lock(&c->mu);
+    append(c, it);
     /* Wait while another batch is in flight; when it is answered, either ours was in it
      * (done) or we are still pending and one of the pending callers leads next. */
     while (!it->done && c->in_flight >= COALESCE_IN_FLIGHT)
         pthread_cond_wait(&c->cv, &c->mu);
-    while (!it->done) {   /* lead: send what is pending (ours among the first COALESCE_MAX) */
-        c->in_flight++;
-        size_t n = take(c, batch);
-        pthread_mutex_unlock(&c->mu);
-        send(batch, n, ud);
-        pthread_mutex_lock(&c->mu);
-        for (size_t i = 0; i < n; i++)
-            batch[i]->done = true;
-        c->in_flight--;
-        pthread_cond_broadcast(&c->cv);
+    while (!it->done)     /* lead: send what is pending (ours among the first COALESCE_MAX) */
+        lead(c, send, ud);
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* The sender thread: leads whenever items are pending and no batch is in flight; at stop
+ * it sends what is still pending first. */
+static void *sender_main(void *arg)
+{
+    coalescer *c = arg;
+    pthread_mutex_lock(&c->mu);
+    for (;;) {
+        while ((!c->head && !c->sender_stop) || (c->head && c->in_flight >= COALESCE_IN_FLIGHT))
+            pthread_cond_wait(&c->scv, &c->mu);
+        if (!c->head)
+            break;                  /* stopping, and nothing left */
+        lead(c, c->send, c->send_ud);
     }
     pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+int coalesce_submit(coalescer *c, coalesce_item *it, coalesce_send_fn send, void *ud)
+{
+    pthread_mutex_lock(&c->mu);
+    int rc = c->sender_stop ? ESHUTDOWN : 0;
+    if (rc == 0 && !c->sender_running) {
+        c->send = send;
+        c->send_ud = ud;
+        rc = pthread_create(&c->sender, NULL, sender_main, c);
+        c->sender_running = rc == 0;
+    }
+    if (rc == 0) {
+        append(c, it);
+        if (c->in_flight < COALESCE_IN_FLIGHT)
+            pthread_cond_signal(&c->scv);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
+void coalesce_stop(coalescer *c)
+{
+    pthread_mutex_lock(&c->mu);
+    bool join = c->sender_running && !c->sender_stop;
+    c->sender_stop = true;
+    pthread_cond_signal(&c->scv);
+    pthread_mutex_unlock(&c->mu);
+    if (join)
+        pthread_join(c->sender, NULL);
 }
 
 size_t coalesce_pending(coalescer *c)

@@ -24,6 +24,10 @@
 typedef struct coalesce_item {
     struct coalesce_item *next;
     bool done;               /* its batch was answered (or failed): the outcome is written */
+    /* Asynchronous items (coalesce_submit): called once the outcome is written, on the
+     * thread that sent the batch, without the lock; the item may be freed by it. NULL for
+     * coalesce_run's items. */
+    void (*on_done)(struct coalesce_item *it);
 } coalesce_item;
 
 /* Sends items[0..n) as one batch and writes each one's outcome into the struct that
@@ -35,6 +39,12 @@ typedef struct coalescer {
     pthread_cond_t cv;       /* broadcast when a batch is answered */
     coalesce_item *head, *tail;  /* waiting to be sent, in arrival order */
     unsigned in_flight;      /* batches being sent (at most COALESCE_IN_FLIGHT) */
+    /* The sender thread of asynchronous items (coalesce_submit), started by the first one */
+    pthread_cond_t scv;      /* wakes the sender: an item queued, a batch answered, stop */
+    pthread_t sender;
+    bool sender_running, sender_stop;
+    coalesce_send_fn send;   /* the sender's send function and its ud */
+    void *send_ud;
 } coalescer;
 
 void coalesce_init(coalescer *c);
@@ -45,5 +55,14 @@ size_t coalesce_pending(coalescer *c);
 bool coalesce_in_flight(coalescer *c);
 /* Returns once it has been sent, alone or in a batch, by this thread or another. */
 void coalesce_run(coalescer *c, coalesce_item *it, coalesce_send_fn send, void *ud);
+/* Queues it without waiting (a launch held by a suspended HTTP request: no thread waits
+ * for it). The coalescer's sender thread, started here the first time, sends it in the next
+ * batch (with coalesce_run's items too) and then calls it->on_done. send and ud must be the
+ * same on every call. 0, or an errno value when the sender thread cannot start or is
+ * stopped (on_done is then never called). */
+int coalesce_submit(coalescer *c, coalesce_item *it, coalesce_send_fn send, void *ud);
+/* Sends what is still queued, then stops the sender thread; later coalesce_submit calls
+ * fail. Before coalesce_destroy, while send still works. */
+void coalesce_stop(coalescer *c);
 
 #endif

@@ -346,23 +346,43 @@ static void send_waits(coalesce_item **items, size_t n, void *ud)
     rargs_free(&a);
 }
 
-/* Sends one prepared launch through the coalescer; 0 or BERTH_EDUP in *result. */
-static int submit_one(berth_engine *e, const berth_launch *l, const prepared *p, int64_t now,
-                      int *result, char holder[128], char *why, size_t whylen)
+/* Builds w's part of the script's arguments: 0, or BERTH_ENOMEM (the launch then fails
+ * alone: it never joins, and so never fails, others' batch). */
+static int wait_init(berth_engine *e, launch_wait *w, const berth_launch *l, const prepared *p,
+                     int64_t now)
 {
-    launch_wait w = {.rc = 0};
-    rargs_init(&w.args);
-    add_job(e, &w.args, l, p, now);
-    if (w.args.err) {   /* fails alone: it never joins, and so never fails, others' batch */
-        rargs_free(&w.args);
-        return BERTH_ENOMEM;
+    memset(w, 0, sizeof *w);
+    rargs_init(&w->args);
+    add_job(e, &w->args, l, p, now);
+    return w->args.err ? BERTH_ENOMEM : 0;
+}
+
+/* A sent launch's answer for its caller: 0 with *out (when out is not NULL), or the error
+ * with err filled. */
+static int launch_answer(berth_engine *e, const berth_launch *l, const prepared *p,
+                         int64_t now, const launch_wait *w, berth_stats **out, char *err,
+                         size_t errlen)
+{
+    int rc = w->rc;
+    if (rc == BERTH_ENOMEM)
+        snprintf(err, errlen, "out of memory building the launch");
+    else if (rc == BERTH_EREDIS && w->why[0])   /* Redis answered, with a refusal: say which */
+        snprintf(err, errlen, "redis refused the launch: %s", w->why);
+    else if (rc == BERTH_EREDIS)
+        snprintf(err, errlen, "redis is unavailable");
+    if (rc == 0 && w->result == BERTH_EDUP) {
+        snprintf(err, errlen, "job '%s' can not be enqueued: a unique job with the same "
+                 "parameters is already queued (%s)", l->name, w->holder[0] ? w->holder : "?");
+        rc = BERTH_EDUP;
     }
-    coalesce_run(&e->launches, &w.item, send_waits, e);
-    *result = w.result;
-    snprintf(holder, 128, "%s", w.holder);
-    snprintf(why, whylen, "%s", w.why);
-    rargs_free(&w.args);
-    return w.rc;
+    if (rc == 0 && p->scheduled)
+        engine_tick_wake(e);
+    /* The job is queued; only the copy for the caller failed, and the caller learns it. */
+    if (rc == 0 && out && !(*out = reply_stats(l, p, now))) {
+        snprintf(err, errlen, "out of memory (the job %s was launched)", p->id);
+        rc = BERTH_ENOMEM;
+    }
+    return rc;
 }
 
 /* Periodic launches store a policy, through the periodic part (periodic.h). */
@@ -384,29 +404,88 @@ int berth_engine_launch(berth_engine *e, const berth_launch *l, berth_stats **ou
     prepared p;
     int rc = prepare(e, l, &p, err, errlen);
     int64_t now = clock_wall_s();
-    int result = 0;
-    char holder[1][128] = {""}, why[256] = "";
-    if (rc == 0 && (rc = submit_one(e, l, &p, now, &result, holder[0], why, sizeof why)) ==
-                       BERTH_ENOMEM)
+    launch_wait w = {.rc = 0};
+    if (rc == 0 && (rc = wait_init(e, &w, l, &p, now)) != 0)
         snprintf(err, errlen, "out of memory building the launch");
-    if (rc == BERTH_EREDIS && why[0])     /* Redis answered, with a refusal: say which */
-        snprintf(err, errlen, "redis refused the launch: %s", why);
-    else if (rc == BERTH_EREDIS)
-        snprintf(err, errlen, "redis is unavailable");
-    if (rc == 0 && result == BERTH_EDUP) {
-        snprintf(err, errlen, "job '%s' can not be enqueued: a unique job with the same "
-                 "parameters is already queued (%s)", l->name, holder[0][0] ? holder[0] : "?");
-        rc = BERTH_EDUP;
-    }
-    if (rc == 0 && p.scheduled)
-        engine_tick_wake(e);
-    /* The job is queued; only the copy for the caller failed, and the caller learns it. */
-    if (rc == 0 && out && !(*out = reply_stats(l, &p, now))) {
-        snprintf(err, errlen, "out of memory (the job %s was launched)", p.id);
-        rc = BERTH_ENOMEM;
-    }
+    else if (rc == 0)
+        coalesce_run(&e->launches, &w.item, send_waits, e);
+    if (rc == 0)
+        rc = launch_answer(e, l, &p, now, &w, out, err, errlen);
+    rargs_free(&w.args);
     prepared_free(&p);
     return rc;
+}
+
+/* One asynchronous launch (berth_engine_launch_async), from its submission to its answer:
+ * what launch_answer needs, owned here, since the caller's berth_launch is gone by then. */
+typedef struct launch_async {
+    launch_wait w;        /* first: the coalescer's item pointer is the launch_async's */
+    berth_engine *e;
+    prepared p;
+    bool unique;
+    char *hook;           /* the status hook URL, or NULL */
+    int64_t now;
+    berth_launch_done_fn done;
+    void *ud;
+} launch_async;
+
+static void async_free(launch_async *a)
+{
+    rargs_free(&a->w.args);
+    prepared_free(&a->p);
+    berth_free(a->hook);
+    berth_free(a);
+}
+
+/* coalesce_item.on_done: on the coalescer's sender thread, once the batch is answered. */
+static void async_done(coalesce_item *it)
+{
+    launch_async *a = (launch_async *)it;
+    berth_launch l = {.name = a->p.type->name, .unique = a->unique, .status_hook = a->hook};
+    berth_stats *s = NULL;
+    char err[1024] = "";
+    int rc = launch_answer(a->e, &l, &a->p, a->now, &a->w, &s, err, sizeof err);
+    berth_launch_done_fn done = a->done;
+    void *ud = a->ud;
+    async_free(a);
+    done(rc, s, err, ud);
+}
+
+void berth_engine_launch_async(berth_engine *e, const berth_launch *l, berth_launch_done_fn done,
+                               void *ud)
+{
+    char err[1024] = "";
+    berth_stats *s = NULL;
+    if (l && l->kind && strcmp(l->kind, BERTH_KIND_PERIODIC) == 0) {
+        int rc = launch_periodic(e, l, &s, err, sizeof err);
+        done(rc, s, err, ud);
+        return;
+    }
+    launch_async *a = berth_calloc(1, sizeof *a);
+    int rc = a ? prepare(e, l, &a->p, err, sizeof err) : BERTH_ENOMEM;
+    if (a && rc == 0) {
+        a->e = e;
+        a->unique = l->unique;
+        a->now = clock_wall_s();
+        a->done = done;
+        a->ud = ud;
+        bool hook = l->status_hook && *l->status_hook;
+        if ((hook && !(a->hook = berth_strdup(l->status_hook))) ||
+            wait_init(e, &a->w, l, &a->p, a->now) != 0)
+            rc = BERTH_ENOMEM;
+        a->w.item.on_done = async_done;    /* wait_init cleared it */
+    }
+    if (rc == 0 && coalesce_submit(&e->launches, &a->w.item, send_waits, e) != 0) {
+        rc = BERTH_ESTATE;
+        snprintf(err, sizeof err, "the engine is stopping: launches are no longer taken");
+    }
+    if (rc == 0)
+        return;                            /* async_done answers */
+    if (rc == BERTH_ENOMEM && !err[0])
+        snprintf(err, sizeof err, "out of memory building the launch");
+    if (a)
+        async_free(a);
+    done(rc, NULL, err, ud);
 }
 
 int berth_engine_launch_batch(berth_engine *e, const berth_launch *ls, size_t n,

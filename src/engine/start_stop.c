@@ -210,6 +210,7 @@ void berth_engine_free(berth_engine *e)
     if (!e)
         return;
     berth_engine_stop(e);
+    coalesce_stop(&e->launches);   /* answers the asynchronous launches still queued */
     if (e->stuck)
         return;  /* a worker still runs job code that may touch e: leak rather than crash */
     period_free(e->periodic);

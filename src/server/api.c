@@ -37,16 +37,6 @@ static const route routes[] = {
     {"GET", "/api/v1/hooks/parked", api_hooks_parked},
 };
 
-static void log_failure(const api_server *s, const http_req *req, const http_resp *resp)
-{
-    if (!s->ctx.log || resp->status < 500)
-        return;
-    char msg[512];
-    snprintf(msg, sizeof msg, "Serve http request '%s %.200s' error: %d %.200s", req->method,
-             req->uri, resp->status, resp->body.p ? resp->body.p : "");
-    s->ctx.log(BERTH_LOG_ERROR, __FILE__, __LINE__, msg, s->ctx.log_userdata);
-}
-
 static void on_request(const http_req *req, http_resp *resp, void *ctx)
 {
     api_server *s = ctx;
@@ -54,7 +44,7 @@ static void on_request(const http_req *req, http_resp *resp, void *ctx)
         ui_serve(req, resp);   /* static files, no data: no secret needed (ui.h) */
     else if (auth_request(req, s->ctx.secret, resp))
         router_dispatch(routes, sizeof routes / sizeof routes[0], req, resp, &s->ctx);
-    log_failure(s, req, resp);
+    api_log_failure(&s->ctx, req, resp);   /* a deferred answer logs its own */
 }
 
 int api_server_start(const api_ctx *ctx, const char *host, int port, api_server **out,

@@ -45,6 +45,9 @@ void api_error(http_resp *resp, int code, const char *details);
 /* The same with an explicit HTTP status and message (NULL = Harbor's for code). */
 void api_error_full(http_resp *resp, int status, int code, const char *message,
                     const char *details);
+/* Logs a 5xx answer as Harbor does ("Serve http request ... error"); for the handlers'
+ * answers (api.c) and the deferred ones (a launch answered after its batch). */
+void api_log_failure(const api_ctx *c, const http_req *req, const http_resp *resp);
 /* 200-style JSON reply of one stats object {"job":{...}} (never check_in). */
 void api_reply_stats(http_resp *resp, int status, const berth_stats *s);
 

@@ -51,7 +51,45 @@ static void launch_failed(http_resp *resp, const char *name, int rc, const char 
     }
 }
 
-static void launch(const api_ctx *c, const berth_request *r, http_resp *resp)
+/* A launch waiting for its batch script, its HTTP request deferred (http.h): the engine's
+ * answer is kept here until the request's HTTP thread builds the response. */
+typedef struct pending_launch {
+    const api_ctx *c;
+    http_defer *d;
+    char *name;              /* for the duplicate's text */
+    int rc;
+    berth_stats *stats;
+    char err[ERRLEN];
+} pending_launch;
+
+/* berth_launch_done_fn: on the engine's launch sender thread (or inline on a failure). */
+static void launch_done(int rc, berth_stats *s, const char *err, void *ud)
+{
+    pending_launch *p = ud;
+    p->rc = rc;
+    p->stats = s;
+    snprintf(p->err, sizeof p->err, "%s", err ? err : "");
+    http_defer_ready(p->d);
+}
+
+/* http_answer_fn: on the request's HTTP thread, once the launch is answered. */
+static void launch_answer(const http_req *req, http_resp *resp, void *arg)
+{
+    pending_launch *p = arg;
+    if (p->rc == 0)
+        api_reply_stats(resp, 202, p->stats);
+    else
+        launch_failed(resp, p->name, p->rc, p->err);
+    api_log_failure(p->c, req, resp);
+    berth_stats_free(p->stats);
+    berth_free(p->name);
+    berth_free(p);
+}
+
+/* The launch goes to the engine without holding this HTTP thread (its request deferred)
+ * when it can: else (a Periodic policy, the server stopping, no memory) it waits here. */
+static void launch(const api_ctx *c, const http_req *req, const berth_request *r,
+                   http_resp *resp)
 {
     berth_launch l = {.name = r->name, .params_json = r->parameters, .kind = r->kind,
                       .schedule_delay = r->schedule_delay, .unique = r->unique,
@@ -63,6 +101,17 @@ static void launch(const api_ctx *c, const berth_request *r, http_resp *resp)
         api_error_full(resp, 503, BERTH_API_LAUNCH, NULL, err);   /* back-pressure */
         return;
     }
+    bool periodic = strcmp(r->kind, BERTH_KIND_PERIODIC) == 0;
+    pending_launch *p = periodic ? NULL : berth_calloc(1, sizeof *p);
+    if (p && (p->name = berth_strdup(r->name)) &&
+        (p->d = http_req_defer(req, launch_answer, p))) {
+        p->c = c;
+        berth_engine_launch_async(c->engine, &l, launch_done, p);
+        return;
+    }
+    if (p)
+        berth_free(p->name);
+    berth_free(p);
     int rc = berth_engine_launch(c->engine, &l, &s, err, sizeof err);
     if (rc == 0)
         api_reply_stats(resp, 202, s);
@@ -95,7 +144,7 @@ void api_launch(const http_req *req, http_resp *resp, void *ctx)
     else if (strcmp(r->kind, BERTH_KIND_PERIODIC) == 0 && !berth_engine_periodic(c->engine))
         api_error(resp, BERTH_API_BAD_REQUEST, "periodic jobs are not enabled on this node");
     else
-        launch(c, r, resp);
+        launch(c, req, r, resp);
     berth_request_free(r);
 }
 

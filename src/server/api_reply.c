@@ -1,4 +1,5 @@
 /* Reply and query helpers of the API handlers; see api_internal.h. */
+#include <stdio.h>
 #include <string.h>
 
 #include "model/action.h"
@@ -21,6 +22,16 @@ void api_error_full(http_resp *resp, int status, int code, const char *message,
 void api_error(http_resp *resp, int code, const char *details)
 {
     api_error_full(resp, berth_api_error_http_status(code), code, NULL, details);
+}
+
+void api_log_failure(const api_ctx *c, const http_req *req, const http_resp *resp)
+{
+    if (!c->log || resp->status < 500)
+        return;
+    char msg[512];
+    snprintf(msg, sizeof msg, "Serve http request '%s %.200s' error: %d %.200s", req->method,
+             req->uri, resp->status, resp->body.p ? resp->body.p : "");
+    c->log(BERTH_LOG_ERROR, __FILE__, __LINE__, msg, c->log_userdata);
 }
 
 void api_reply_stats(http_resp *resp, int status, const berth_stats *s)

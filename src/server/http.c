@@ -18,7 +18,18 @@
  * has started gets read_timeout_s from its request line.
  * The socket shut down is always the connection's own: MHD sends the CLOSED notification,
  * which takes the watch out of the list under `mu`, before it closes the socket, and the
- * watchdog shuts down sockets only under `mu`, of watches in the list. */
+ * watchdog shuts down sockets only under `mu`, of watches in the list.
+ *
+ * Deferred answers (http.h). The request's state goes from deferred (the handler called
+ * http_req_defer) to ready (http_defer_ready, any thread) and, if the handler returned before
+ * it was ready, through suspended (MHD_suspend_connection from the access callback, the only
+ * place MHD allows it). `ready` and `suspended` are read and written under `amu`, so exactly
+ * one of the two threads sees the other's step: the HTTP thread suspends only a request not
+ * yet ready, the readying thread resumes only a suspended one. MHD forbids stopping with a
+ * suspended connection, so `held` counts deferred requests until their request-completed
+ * callback and `resuming` the MHD_resume_connection calls still running; http_server_stop
+ * waits for both to reach zero (new requests meanwhile are not deferred) before
+ * MHD_stop_daemon. */
 #include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <netdb.h>
@@ -60,14 +71,29 @@ struct http_server {
     watch *watches;
     int64_t wake_ms;           /* when the watchdog wakes next (INT64_MAX: when woken) */
     bool stopping;
+    /* deferred answers (top of file); amu guards the fields below it and every reqstate's
+     * ready and suspended */
+    pthread_mutex_t amu;
+    pthread_cond_t acv;        /* signalled when held or resuming drops to 0 while closing */
+    unsigned held;             /* deferred requests not yet completed */
+    unsigned resuming;         /* MHD_resume_connection calls under way */
+    bool closing;              /* http_server_stop has begun: no more deferrals */
 };
 
 typedef struct reqstate {
+    http_server *srv;
+    struct MHD_Connection *conn;
     char *uri;                 /* raw request target */
     buf body;                  /* capped at cfg.max_body */
     bool started;              /* the access callback has seen the headers */
     bool too_big;              /* body passed the cap: the rest is dropped, 413 at the end */
     int64_t deadline_ms;       /* the body must be complete by then */
+    http_answer_fn answer;     /* deferred (http_req_defer): fills the response when ready */
+    void *answer_arg;
+    bool deferred;             /* http_req_defer was called (HTTP thread only) */
+    bool answered;             /* answer has run (HTTP thread only) */
+    bool ready;                /* http_defer_ready was called (under srv->amu) */
+    bool suspended;            /* the connection is suspended for it (under srv->amu) */
 } reqstate;
 
 /* ---- header deadlines (top of file) ---- */
@@ -224,6 +250,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     /* the request line is in: the rest of the headers within the read timeout */
     watch_set(s, conn, clock_mono_ms() + (int64_t)s->cfg.read_timeout_s * 1000, true);
     reqstate *st = berth_calloc(1, sizeof *st);
+    st->srv = s;
+    st->conn = conn;
     st->uri = berth_strdup(uri ? uri : "");
     buf_init(&st->body, s->cfg.max_body);
     return st;
@@ -234,6 +262,20 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
     http_server *s = cls;
     reqstate *st = *con_cls;
+    if (st && st->deferred) {
+        if (!st->answered) {  /* the client left while it waited: answer only to free it */
+            http_req req = {.method = "", .path = "", .uri = st->uri, .body = "",
+                            .conn_ = conn, .state_ = st};
+            http_resp r;
+            http_resp_init(&r);
+            st->answer(&req, &r, st->answer_arg);
+            http_resp_clear(&r);
+        }
+        pthread_mutex_lock(&s->amu);
+        if (--s->held == 0 && s->closing)
+            pthread_cond_broadcast(&s->acv);
+        pthread_mutex_unlock(&s->amu);
+    }
     if (st) {
         berth_free(st->uri);
         buf_free(&st->body);
@@ -320,18 +362,90 @@ static enum MHD_Result on_upload(reqstate *st, const char *data, size_t *size)
     return clock_mono_ms() > st->deadline_ms ? MHD_NO : MHD_YES;
 }
 
+/* The deferred request's answer, now that it is ready; on the request's HTTP thread. */
+static enum MHD_Result send_answer(struct MHD_Connection *conn, reqstate *st, http_req *req)
+{
+    http_resp resp;
+    http_resp_init(&resp);
+    st->answered = true;
+    st->answer(req, &resp, st->answer_arg);
+    enum MHD_Result ret = send_resp(conn, &resp);
+    http_resp_clear(&resp);
+    return ret;
+}
+
+/* After a handler deferred: answer now if the answer is ready already, else suspend the
+ * connection until http_defer_ready resumes it. */
+static enum MHD_Result after_defer(http_server *s, struct MHD_Connection *conn, reqstate *st,
+                                   http_req *req)
+{
+    pthread_mutex_lock(&s->amu);
+    bool ready = st->ready;
+    if (!ready) {
+        MHD_suspend_connection(conn);
+        st->suspended = true;
+    }
+    pthread_mutex_unlock(&s->amu);
+    return ready ? send_answer(conn, st, req) : MHD_YES;
+}
+
 static enum MHD_Result dispatch(http_server *s, struct MHD_Connection *conn, reqstate *st,
                                 const char *url, const char *method)
 {
     http_req req = {.method = method, .path = url, .uri = st->uri,
                     .body = st->body.p ? st->body.p : "", .body_len = st->body.len,
-                    .conn_ = conn};
+                    .conn_ = conn, .state_ = st};
+    if (st->deferred)          /* resumed: the answer is ready */
+        return st->answered ? MHD_YES : send_answer(conn, st, &req);
     http_resp resp;
     http_resp_init(&resp);
     s->cfg.handler(&req, &resp, s->cfg.ctx);
+    if (st->deferred) {
+        http_resp_clear(&resp);
+        return after_defer(s, conn, st, &req);
+    }
     enum MHD_Result ret = send_resp(conn, &resp);
     http_resp_clear(&resp);
     return ret;
+}
+
+http_defer *http_req_defer(const http_req *req, http_answer_fn answer, void *arg)
+{
+    reqstate *st = req->state_;
+    http_server *s = st->srv;
+    pthread_mutex_lock(&s->amu);
+    bool ok = !s->closing && !st->deferred;
+    if (ok)
+        s->held++;
+    pthread_mutex_unlock(&s->amu);
+    if (!ok)
+        return NULL;
+    st->deferred = true;
+    st->answer = answer;
+    st->answer_arg = arg;
+    return (http_defer *)st;
+}
+
+void http_defer_ready(http_defer *d)
+{
+    reqstate *st = (reqstate *)d;
+    http_server *s = st->srv;
+    struct MHD_Connection *conn = st->conn;
+    pthread_mutex_lock(&s->amu);
+    st->ready = true;
+    bool resume = st->suspended;
+    if (resume)
+        s->resuming++;
+    pthread_mutex_unlock(&s->amu);
+    if (!resume)
+        return;   /* the HTTP thread answers when its handler returns */
+    /* st may be gone from here (the resumed request completes on its thread); s is not,
+     * as http_server_stop waits for resuming to drop to 0 */
+    MHD_resume_connection(conn);
+    pthread_mutex_lock(&s->amu);
+    if (--s->resuming == 0 && s->closing)
+        pthread_cond_broadcast(&s->acv);
+    pthread_mutex_unlock(&s->amu);
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
@@ -413,7 +527,7 @@ static void free_tls(http_server *s)
 
 static struct MHD_Daemon *start_daemon(http_server *s, const struct sockaddr_storage *ss)
 {
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     bool tls = s->cfg.tls_cert_pem && s->cfg.tls_key_pem;
     if (tls)
         flags |= MHD_USE_TLS;
@@ -472,6 +586,8 @@ int http_server_start(const http_config *cfg, http_server **out, char *err, size
     s->cfg.tls_key_pem = berth_strdup(cfg->tls_key_pem);
     s->cfg.tls_client_ca_pem = cfg->tls_cert_pem ? berth_strdup(cfg->tls_client_ca_pem) : NULL;
     apply_defaults(&s->cfg);
+    pthread_mutex_init(&s->amu, NULL);
+    pthread_cond_init(&s->acv, NULL);
     struct sockaddr_storage ss;
     socklen_t sslen = 0;
     int rc = listener_resolve(cfg->host, cfg->port, &ss, &sslen, err, errlen);
@@ -506,6 +622,8 @@ fail:
     if (cfg->listen_fd > 0)
         close(cfg->listen_fd);
     free_tls(s);
+    pthread_cond_destroy(&s->acv);
+    pthread_mutex_destroy(&s->amu);
     berth_free(s);
     return rc;
 }
@@ -519,8 +637,17 @@ void http_server_stop(http_server *s)
 {
     if (!s)
         return;
+    /* MHD must not stop with a suspended connection: first every deferred request is
+     * answered (its work ends on its own: http.h) and completed */
+    pthread_mutex_lock(&s->amu);
+    s->closing = true;
+    while (s->held > 0 || s->resuming > 0)
+        pthread_cond_wait(&s->acv, &s->amu);
+    pthread_mutex_unlock(&s->amu);
     MHD_stop_daemon(s->d);
     watchdog_stop(s);
     free_tls(s);
+    pthread_cond_destroy(&s->acv);
+    pthread_mutex_destroy(&s->amu);
     berth_free(s);
 }

@@ -17,7 +17,8 @@
  * max_connections are refused by MHD.
  *
  * Handlers run on MHD's threads, several at a time: they must be thread-safe and should not
- * block for long (each blocks the other connections of its thread). */
+ * block for long (each blocks the other connections of its thread); one that waits for
+ * other work defers its answer (http_req_defer below). */
 #ifndef BERTH_SERVER_HTTP_H
 #define BERTH_SERVER_HTTP_H
 
@@ -37,6 +38,7 @@ typedef struct http_req {
     size_t body_len;
     const char *job_id;     /* the {job_id} path segment when the router matched one */
     void *conn_;            /* internal: the MHD connection */
+    void *state_;           /* internal: the wrapper's request state */
 } http_req;
 
 /* Query argument (decoded; the first when repeated), or NULL when absent or valueless. */
@@ -92,6 +94,23 @@ void http_resp_stream(http_resp *r, int status, http_stream_read_fn read,
 
 typedef void (*http_handler_fn)(const http_req *req, http_resp *resp, void *ctx);
 
+/* Deferred answers: a handler whose answer waits for work done elsewhere (a launch waiting
+ * for its batch script) calls http_req_defer and returns. The wrapper then suspends the
+ * connection (MHD_suspend_connection): no HTTP thread waits, the thread serves its other
+ * connections. When the work is done, any thread calls http_defer_ready once; the wrapper
+ * resumes the connection and calls answer(req, resp, arg) on its HTTP thread to fill the
+ * response, which it then sends (resp is filled as by a handler). answer is called exactly
+ * once per deferral, also when the client has gone meanwhile (its response is then
+ * dropped), so it may free arg. A suspended request has no timeout (MHD's rule): the work
+ * must end. http_server_stop waits for every deferred request to be answered before it
+ * closes the connections, so the work must end without the server's help.
+ * NULL when the server is stopping: the handler then answers at once. */
+typedef struct http_defer http_defer;
+typedef void (*http_answer_fn)(const http_req *req, http_resp *resp, void *arg);
+http_defer *http_req_defer(const http_req *req, http_answer_fn answer, void *arg);
+/* Any thread, once per deferral: the answer is ready (see http_req_defer). */
+void http_defer_ready(http_defer *d);
+
 typedef struct http_config {
     const char *host;          /* numeric address or name; NULL or "" → all interfaces */
     int port;                  /* 0 → an ephemeral port (see http_server_port) */
@@ -121,7 +140,8 @@ typedef struct http_server http_server;
 int http_server_start(const http_config *cfg, http_server **out, char *err, size_t errlen);
 /* The bound port (the real one when cfg.port was 0). */
 int http_server_port(const http_server *s);
-/* Closes the listener and every connection after running handlers return; frees s.
+/* Waits until every deferred request is answered (new ones are answered at once meanwhile),
+ * then closes the listener and every connection after running handlers return; frees s.
  * NULL is a no-op. */
 void http_server_stop(http_server *s);
 

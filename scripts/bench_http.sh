@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The HTTP part of `make bench` (scripts/bench.sh): berthd on a private redis-server without
+# persistence, wrk posting Generic launches for ${HTTP_BENCH_SECONDS:-10} s on 32 keep-alive
+# connections (the queue is paused so only launching is measured), then one launch at a time
+# at a light, paced rate for the latency of one launch (bench/http_paced.c).
+set -euo pipefail
+BUILD=${1:-build/release}
+if ! command -v wrk >/dev/null; then
+  echo "installing wrk for the HTTP benchmark"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  $SUDO apt-get install -y -qq wrk >/dev/null
+fi
+DIR=$(mktemp -d /tmp/berth-bench-XXXXXX)
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+redis-server --port 0 --unixsocket "$DIR/r.sock" --save "" --appendonly no --daemonize yes \
+  --logfile "$DIR/r.log" --dir "$DIR" --pidfile "$DIR/r.pid"
+for _ in $(seq 100); do [ -S "$DIR/r.sock" ] && break; sleep 0.05; done
+cat > "$DIR/cfg.yml" <<CFG
+protocol: http
+port: $PORT
+worker_pool:
+  workers: 4
+  backend: redis
+  redis_pool:
+    redis_url: unix://$DIR/r.sock
+    namespace: bench
+loggers:
+  - name: STD_OUTPUT
+    level: WARNING
+berth:
+  listen_address: 127.0.0.1
+CFG
+redis-cli -s "$DIR/r.sock" set '{bench}:jobs:SCHEDULER:paused' 1 >/dev/null
+CORE_SECRET=bench "$BUILD/berthd" -c "$DIR/cfg.yml" > "$DIR/berthd.log" 2>&1 &
+BPID=$!
+trap 'kill $BPID 2>/dev/null; redis-cli -s "$DIR/r.sock" shutdown nosave >/dev/null 2>&1; rm -rf "$DIR"' EXIT
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.05; done
+echo "launches over HTTP (wrk, 2 threads, 32 connections, ${HTTP_BENCH_SECONDS:-10} s):"
+wrk -t2 -c32 -d"${HTTP_BENCH_SECONDS:-10}"s -s bench/http_launch.lua "http://127.0.0.1:$PORT/api/v1/jobs" | grep -E 'Requests/sec|Latency|requests in'
+echo "jobs queued: $(redis-cli -s "$DIR/r.sock" llen '{bench}:jobs:SCHEDULER')"
