@@ -1,7 +1,8 @@
 /* The fetcher: one thread per node that takes batches of jobs with one script call
- * (fetch.lua) and hands them to the workers. When every queue is empty it blocks on the
- * wake condition, which the subscriber raises when an enqueue publishes on the wake
- * channel (the fetch script marks this node idle, so enqueues know to publish).
+ * (fetch.lua) and hands them to the workers. When a fetch comes back short (every queue
+ * empty) it sleeps in its waker, subscribed to the wake channel itself, so that an
+ * enqueue's publish wakes this thread directly (the fetch script marked this node idle,
+ * so enqueues know to publish).
  *
  * Prefetched runs (more than the idle workers, for short jobs) stay Pending in Redis until
  * a worker starts them (worker.c). They must not wait long outside their queue, where a
@@ -271,7 +272,13 @@ void *fetcher_main(void *arg)
     int backoff_ms = 50;
     unsigned batch = e->cfg.fetch_batch;
     uint64_t fetches = 0;   /* numbers this node's fetch batches (their leases) */
+    buf chan;
+    buf_init(&chan, 0);   /* no cap: the namespace prefix plus a constant */
+    buf_printf(&chan, "%sberth:wake", e->prefix);
     while (atomic_load(&e->fetching)) {
+        /* subscribed before the fetch that may mark this node idle: no wake-up is missed */
+        if (chan.p)
+            waker_listen(&e->wake, &e->target, chan.p);
         if (stalled(e))
             hand_back_waiting(e, &rc, &a);
         unsigned want = capacity(e, batch);
@@ -296,9 +303,11 @@ void *fetcher_main(void *arg)
         batch = adapt_batch(e, batch, want, got);
         dispatch(e, &rc, r, fetches);
         rreply_free(r);
-        if (got == 0)
+        if (got < want)   /* fetch.lua found every queue short and marked this node idle */
             wait_for_wake(e, fifo_len(&e->ready) ? STALL_MS : IDLE_WAIT_MS);
     }
+    waker_unlisten(&e->wake);
+    buf_free(&chan);
     rargs_free(&a);
     rconn_close(&rc);
     return NULL;

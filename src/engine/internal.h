@@ -8,7 +8,7 @@
  *     (period/policy.c), whose executions period/period.c fires into the scheduled zset.
  *  2. Due: promoter.c moves due scheduled entries and retries to their queues
  *     (schedule.lua). Enqueues publish on the wake channel when a node is idle.
- *  3. Wake: subscriber.c (store/subscribe.h) raises the fetcher's waker (waker.h).
+ *  3. Wake: the fetcher, asleep in its waker (waker.h), is subscribed to the wake channel.
  *  4. Fetch: fetcher.c runs fetch.lua, which takes up to the free workers' worth of jobs
  *     (more for short jobs: prefetch) with a lease, leaving their status Pending, and
  *     reports each job's unique flag; the fetcher records the leases (leases.h) and hands
@@ -129,6 +129,7 @@ void outcome_free_node(fnode *n);
 
 /* Waits up to ms on tick_cv unless the engine is stopping. */
 void engine_tick_wait(berth_engine *e, int ms);
+void engine_tick_wait_us(berth_engine *e, int64_t us);   /* the same, to the microsecond */
 /* wakeups.c: raise a slot's stop flag (or, with s NULL, system_done and every slot's) and
  * wake the jobs sleeping in berth_ctx_sleep so they see it at once. */
 void engine_raise_stop(berth_engine *e, slot *s);

@@ -1,6 +1,8 @@
 /* The promoter thread: moves due Scheduled jobs and due retries into their queues
  * (schedule.lua, batched), then sleeps until the earliest remaining due time, to the
- * millisecond (a Scheduled job never starts before launch time + delay). It wakes
+ * microsecond: an entry is due once the wall clock reaches its millisecond, and waking a
+ * whole millisecond late (a wait in ms rounded up) made every scheduled start late by
+ * 1–2 ms (a Scheduled job never starts before launch time + delay either way). It wakes
  * at least once a second because other nodes may add earlier entries (Harbor's
  * requeuers poll every second too); a local Scheduled launch wakes it at once. */
 #include <stdlib.h>
@@ -8,10 +10,10 @@
 #include "engine/internal.h"
 
 #define BATCH 500
-#define MAX_WAIT_MS 1000
+#define MAX_WAIT_US 1000000
 
-/* One pass; returns ms until the next due entry (capped), 0 to go again at once. */
-static int pass(berth_engine *e, rconn *rc)
+/* One pass; returns µs until the next due entry (capped), 0 to go again at once. */
+static int64_t pass(berth_engine *e, rconn *rc)
 {
     rargs a;
     rargs_init(&a);
@@ -22,7 +24,7 @@ static int pass(berth_engine *e, rconn *rc)
     rargs_addi(&a, now_ms);
     rreply *r = rconn_eval(rc, SCRIPT_SCHEDULE, &a);
     rargs_free(&a);
-    int wait = MAX_WAIT_MS;
+    int64_t wait = MAX_WAIT_US;
     long long moved = 0;
     double due = 0;
     const char *next = rreply_str(rreply_at(r, 1));   /* "" when nothing is scheduled */
@@ -31,8 +33,9 @@ static int pass(berth_engine *e, rconn *rc)
     } else if (moved >= BATCH) {
         wait = 0;
     } else if (next && *next && rreply_number(rc, rreply_at(r, 1), &due) == 0) {
-        double left = due - (double)clock_wall_ms();
-        wait = left <= 0 ? 0 : left < MAX_WAIT_MS ? (int)left + 1 : MAX_WAIT_MS;
+        /* due is a whole ms (schedule.lua moves scores <= now in ms): wake at its start */
+        double left = due * 1000.0 - (double)clock_wall_us();
+        wait = left <= 0 ? 0 : left < MAX_WAIT_US ? (int64_t)left : MAX_WAIT_US;
     }
     rreply_free(r);
     return wait;
@@ -44,9 +47,9 @@ void *promoter_main(void *arg)
     rconn rc;
     rconn_init(&rc, &e->target, 5000);
     while (atomic_load(&e->running)) {
-        int wait = pass(e, &rc);
+        int64_t wait = pass(e, &rc);
         if (wait > 0)
-            engine_tick_wait(e, wait);
+            engine_tick_wait_us(e, wait);
     }
     rconn_close(&rc);
     return NULL;

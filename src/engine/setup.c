@@ -2,6 +2,7 @@
  * part among them when enabled), registering job types and reading the registry. Starting
  * and stopping the threads: start_stop.c. */
 #include <curl/curl.h>
+#include <errno.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
@@ -101,11 +102,17 @@ int berth_engine_new(const berth_engine_config *cfg, berth_engine **out, char *e
     }
     e->curl_inited = true;
     snprintf(e->sweep_cursor, sizeof e->sweep_cursor, "0");
+    if (waker_init(&e->wake) != 0) {
+        curl_global_cleanup();
+        berth_free(e);
+        snprintf(err, errlen, "cannot make an eventfd for the fetcher's wake-ups: %s",
+                 strerror(errno));
+        return BERTH_EIO;
+    }
     fifo_init(&e->ready);
     fifo_init(&e->done);
     slots_init(&e->workers);
     leases_init(&e->held);
-    waker_init(&e->wake);
     status_retry_init(&e->retry);
     memguard_cache_init(&e->memguard);
     coalesce_init(&e->launches);

@@ -1,11 +1,11 @@
 /* The control subscriber: one blocking pub/sub connection per node (shard channels on a
- * Redis Cluster, subscribe.h). Messages on `{ns}:berth:wake` wake the fetcher (an enqueue
- * found this node idle); messages `stop <id>` on `{ns}:berth:control` raise the stop flag
- * of the local run of that job
+ * Redis Cluster, subscribe.h). Messages `stop <id>` on `{ns}:berth:control` raise the stop
+ * flag of the local run of that job
  * (or, for a run still waiting for a worker, mark it so that it is never started),
  * so berth_ctx_op_command answers "stop" without a Redis round trip. A lost connection
- * is redialled with back-off; after a reconnect the fetcher is woken in case a wake-up
- * was missed (the heartbeat re-checks stops of running jobs for the same reason). */
+ * is redialled with back-off (the heartbeat re-checks stops of running jobs in case one
+ * was missed). Wake-ups on `{ns}:berth:wake` are not read here: the fetcher subscribes
+ * to them itself (waker.h), one thread hop less between an enqueue and its start. */
 #include <string.h>
 #include <time.h>
 
@@ -32,27 +32,21 @@ static void handle(berth_engine *e, const char *chan, const char *body, size_t l
     size_t plen = strlen(e->prefix);
     if (strncmp(chan, e->prefix, plen) != 0)
         return;
-    if (strcmp(chan + plen, "berth:wake") == 0)
-        engine_wake_fetcher(e);
-    else if (strcmp(chan + plen, "berth:control") == 0 && len > 5 &&
+    if (strcmp(chan + plen, "berth:control") == 0 && len > 5 &&
              memcmp(body, "stop ", 5) == 0)
         raise_stop(e, body + 5, len - 5);
 }
 
 static rsub *dial(berth_engine *e)
 {
-    buf wake, control;
-    /* no cap: the namespace prefix plus a constant */
-    buf_init(&wake, 0);
-    buf_init(&control, 0);
-    buf_printf(&wake, "%sberth:wake", e->prefix);
+    buf control;
+    buf_init(&control, 0);   /* no cap: the namespace prefix plus a constant */
     buf_printf(&control, "%sberth:control", e->prefix);
-    const char *chans[2] = {wake.p, control.p};
+    const char *chans[1] = {control.p};
     char err[256];
-    rsub *s = rsub_open(&e->target, chans, 2, err, sizeof err);
+    rsub *s = control.p ? rsub_open(&e->target, chans, 1, err, sizeof err) : NULL;
     if (!s)
-        BLOG_DEBUG(&e->log, "subscribe failed: %s", err);   /* rhealth said it */
-    buf_free(&wake);
+        BLOG_DEBUG(&e->log, "subscribe failed: %s", control.p ? err : "out of memory");
     buf_free(&control);
     return s;
 }
@@ -72,7 +66,6 @@ void *subscriber_main(void *arg)
         pthread_mutex_lock(&e->sub_mu);
         e->sub = s;
         pthread_mutex_unlock(&e->sub_mu);
-        engine_wake_fetcher(e);
         const char *chan, *body;
         size_t len;
         while (atomic_load(&e->running) && rsub_next(s, &chan, &body, &len) == 0)

@@ -10,8 +10,13 @@ void engine_wake_fetcher(berth_engine *e)
 
 void engine_tick_wait(berth_engine *e, int ms)
 {
+    engine_tick_wait_us(e, (int64_t)ms * 1000);
+}
+
+void engine_tick_wait_us(berth_engine *e, int64_t us)
+{
     struct timespec deadline;
-    clock_deadline(&deadline, ms);
+    clock_deadline_us(&deadline, us);
     pthread_mutex_lock(&e->tick_mu);
     if (atomic_load(&e->running))
         pthread_cond_timedwait(&e->tick_cv, &e->tick_mu, &deadline);

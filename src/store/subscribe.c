@@ -8,8 +8,10 @@
 #include "berth/error.h"
 #include "util/alloc.h"
 
+#define DIAL_TIMEOUT_MS 5000
+
 struct rsub {
-    rconn rc;           /* timeout 0: blocks until a message comes */
+    rconn rc;           /* no read timeout once subscribed: blocks until a message comes */
     rreply *last;       /* the message the caller is reading */
 };
 
@@ -21,7 +23,8 @@ rsub *rsub_open(const rtarget *t, const char *const *channels, size_t n, char *e
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    rconn_init(&s->rc, t, 0);
+    /* a dial that cannot hang (a blackholed address); the subscription then blocks */
+    rconn_init(&s->rc, t, DIAL_TIMEOUT_MS);
     rargs a;
     rargs_init(&a);
     rargs_adds(&a, s->rc.target.nnodes > 0 ? "SSUBSCRIBE" : "SUBSCRIBE");
@@ -36,6 +39,7 @@ rsub *rsub_open(const rtarget *t, const char *const *channels, size_t n, char *e
         rsub_close(s);
         return NULL;
     }
+    redisSetTimeout(s->rc.c, (struct timeval){0, 0});
     return s;
 }
 
@@ -57,6 +61,26 @@ int rsub_next(rsub *s, const char **chan, const char **body, size_t *len)
             rreply_string(NULL, rreply_at(m, 2), body, len) == 0)
             return 0;
     }
+}
+
+int rsub_fd(const rsub *s)
+{
+    return s->rc.c ? s->rc.c->fd : -1;
+}
+
+int rsub_drain(rsub *s)
+{
+    if (!s->rc.c || redisBufferRead(s->rc.c) != REDIS_OK)
+        return BERTH_EREDIS;
+    void *m = NULL;
+    bool moved = false;
+    while (redisGetReplyFromReader(s->rc.c, &m) == REDIS_OK && m) {
+        /* the slot moved away (rsub_next): as good as a lost connection */
+        moved |= rreply_array(NULL, m, 3) == 0 && rreply_str_is(rreply_at(m, 0), "sunsubscribe");
+        freeReplyObject(m);
+        m = NULL;
+    }
+    return s->rc.c->err || moved ? BERTH_EREDIS : 0;
 }
 
 void rsub_interrupt(rsub *s)

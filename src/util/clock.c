@@ -32,18 +32,33 @@ int64_t clock_mono_ms(void)
     return ms_of(CLOCK_MONOTONIC);
 }
 
-int64_t clock_mono_us(void)
+static int64_t us_of(clockid_t id)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t clock_mono_us(void)
+{
+    return us_of(CLOCK_MONOTONIC);
+}
+
+int64_t clock_wall_us(void)
+{
+    return us_of(CLOCK_REALTIME);
 }
 
 void clock_deadline(struct timespec *ts, int64_t ms)
 {
+    clock_deadline_us(ts, ms * 1000);
+}
+
+void clock_deadline_us(struct timespec *ts, int64_t us)
+{
     clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += (time_t)(ms / 1000);
-    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+    ts->tv_sec += (time_t)(us / 1000000);
+    ts->tv_nsec += (long)(us % 1000000) * 1000L;
     if (ts->tv_nsec >= 1000000000L) {
         ts->tv_sec++;
         ts->tv_nsec -= 1000000000L;

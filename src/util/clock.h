@@ -17,9 +17,12 @@ int64_t clock_wall_ms(void);     /* unix milliseconds */
 int64_t clock_wall_ms_up(void);  /* unix milliseconds rounded up: never before now */
 int64_t clock_mono_ms(void);     /* monotonic milliseconds (an arbitrary origin) */
 int64_t clock_mono_us(void);     /* monotonic microseconds */
+int64_t clock_wall_us(void);     /* unix microseconds */
 
 /* The monotonic time ms milliseconds from now, as pthread_cond_timedwait takes it. */
 void clock_deadline(struct timespec *ts, int64_t ms);
+/* The same, us microseconds from now (a wait for a due time to the millisecond). */
+void clock_deadline_us(struct timespec *ts, int64_t us);
 /* A condition variable whose timed waits use the monotonic clock. */
 void clock_cond_init(pthread_cond_t *cv);
 /* Sleeps ms milliseconds (resumed after a signal; <= 0 returns at once). */

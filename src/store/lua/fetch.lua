@@ -101,7 +101,9 @@ if nheld > 0 then
              'jobs', table.concat(held), unpack(record))
   redis.call('ZADD', P .. 'berth:leases', deadline, bid)
 end
-if taken == 0 then
+-- Fewer than asked: every queue is drained, paused or at its concurrency limit, so the
+-- caller sleeps until an enqueue wakes it (no second, empty fetch to learn it).
+if taken < max then
   redis.call('SADD', P .. 'berth:idle', pool)
 else
   redis.call('SREM', P .. 'berth:idle', pool)

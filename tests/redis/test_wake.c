@@ -1,0 +1,209 @@
+/* The fetcher's wake-up path on a real redis-server: an idle engine starts a job launched
+ * by another process's engine (the wake travels over Redis pub/sub) without waiting for its
+ * 2 s safety poll; the fetcher holds its own subscription to the wake channel (the control
+ * subscriber does not) and takes it up again after Redis drops it; and a burst launched
+ * into an idle engine costs one fetch, not a second empty one to learn that the queue is
+ * empty (counted in Redis's SLOWLOG, which logs every command at a threshold of 0).
+ * Latency targets are not asserted here (a shared machine): make bench measures them. */
+#include "test.h"
+
+#include <hiredis/hiredis.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "berth/berth.h"
+#include "engine_fixture.h"
+#include "redis_fixture.h"
+#include "wait.h"
+
+#define ROUNDS 20
+#define POLL_MS 2000   /* the fetcher's safety poll while idle (fetcher.c IDLE_WAIT_MS) */
+#define BURST 50
+
+static redis_fixture rf;
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static long long started_ms[ROUNDS];   /* wait_now_ms() at the start of job i; 0: not yet */
+static int burst_runs;                 /* runs of jobs with i -1 */
+
+static int record(berth_ctx *ctx, const char *params, void *ud)
+{
+    (void)ctx, (void)ud;
+    long long now = wait_now_ms();
+    const char *p = params ? strstr(params, "\"i\":") : NULL;
+    int i = p ? atoi(p + 4) : -1;
+    pthread_mutex_lock(&mu);
+    if (i >= 0 && i < ROUNDS)
+        started_ms[i] = now;
+    else if (i == -1)
+        burst_runs++;
+    pthread_mutex_unlock(&mu);
+    return 0;
+}
+
+static const berth_job_type types[] = {{.name = "REC", .run = record}, {0}};
+
+/* The worker engine (started) and the producer engine (never started: its launches reach
+ * the worker only through Redis, as another process's would). */
+static berth_engine *worker_engine(void)
+{
+    berth_engine_config cfg = engine_fixture_config(&rf);
+    return engine_fixture_start(&cfg, types);
+}
+
+static berth_engine *producer_engine(void)
+{
+    berth_engine_config cfg = engine_fixture_config(&rf);
+    return engine_fixture_new(&cfg, types);
+}
+
+static bool started(void *arg)
+{
+    int i = *(int *)arg;
+    pthread_mutex_lock(&mu);
+    bool yes = started_ms[i] != 0;
+    pthread_mutex_unlock(&mu);
+    return yes;
+}
+
+/* Launches job i from p once the worker is idle; returns its start - launch in ms. */
+static long long launch_and_time(berth_engine *p, int i)
+{
+    assert_true(redis_fixture_wait_int(&rf, 1, 10000, "SCARD {t}:berth:idle"));
+    char params[32], err[256];
+    snprintf(params, sizeof params, "{\"i\":%d}", i);
+    long long t0 = wait_now_ms();
+    assert_int_equal(berth_engine_launch(p, &(berth_launch){.name = "REC", .params_json = params},
+                                         NULL, err, sizeof err), 0);
+    assert_true(wait_until(started, &i, 3 * POLL_MS));
+    pthread_mutex_lock(&mu);
+    long long ms = started_ms[i] - t0;
+    pthread_mutex_unlock(&mu);
+    return ms;
+}
+
+/* Subscribers of the namespace's wake channel (PUBSUB NUMSUB answers [channel, n]). */
+static long long wake_subscribers(void)
+{
+    redisContext *c = redisConnectUnix(rf.sock);
+    assert_non_null(c);
+    redisReply *r = redisCommand(c, "PUBSUB NUMSUB {t}:berth:wake");
+    long long n = r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 ? r->element[1]->integer
+                                                                         : -1;
+    freeReplyObject(r);
+    redisFree(c);
+    return n;
+}
+
+static bool one_wake_subscriber(void *arg)
+{
+    (void)arg;
+    return wake_subscribers() == 1;
+}
+
+/* With only the safety poll, a start would come a uniform 0–2 s after the launch: twenty
+ * starts all within half of it would be chance once in a million. */
+static void test_idle_start_is_prompt(void **state)
+{
+    (void)state;
+    redis_fixture_flush(&rf);
+    memset(started_ms, 0, sizeof started_ms);
+    berth_engine *w = worker_engine(), *p = producer_engine();
+    long long sum = 0, max = 0;
+    for (int i = 0; i < ROUNDS; i++) {
+        long long ms = launch_and_time(p, i);
+        assert_true(ms < POLL_MS / 2);
+        sum += ms;
+        max = ms > max ? ms : max;
+    }
+    printf("idle start after a launch from another engine: mean %.1f ms, max %lld ms\n",
+           (double)sum / ROUNDS, max);
+    berth_engine_free(p);
+    berth_engine_stop(w);
+    berth_engine_free(w);
+}
+
+/* The fetcher is the wake channel's only subscriber, and subscribes again (then fetches,
+ * so nothing published meanwhile is missed) when Redis drops the connection. */
+static void test_wake_subscription_survives_a_kill(void **state)
+{
+    (void)state;
+    redis_fixture_flush(&rf);
+    memset(started_ms, 0, sizeof started_ms);
+    berth_engine *w = worker_engine(), *p = producer_engine();
+    assert_true(wait_until(one_wake_subscriber, NULL, 10000));
+    assert_true(redis_fixture_int(&rf, "CLIENT KILL TYPE pubsub") >= 2);   /* control too */
+    assert_true(wait_until(one_wake_subscriber, NULL, 10000));
+    for (int i = 0; i < 3; i++)
+        assert_true(launch_and_time(p, i) < POLL_MS / 2);
+    berth_engine_free(p);
+    berth_engine_stop(w);
+    berth_engine_free(w);
+}
+
+/* Fetch calls in the SLOWLOG since its reset: EVALSHA <sha> 1 <prefix> <now> <pool>
+ * <deadline> <max> <ntypes> <name> ... — the only script with the job type at argument 9. */
+static long long fetch_calls(redisContext *c)
+{
+    redisReply *r = redisCommand(c, "SLOWLOG GET -1");
+    assert_non_null(r);
+    assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+    long long n = 0;
+    for (size_t i = 0; i < r->elements; i++) {
+        const redisReply *args = r->element[i]->elements > 3 ? r->element[i]->element[3] : NULL;
+        if (args && args->type == REDIS_REPLY_ARRAY && args->elements > 9 &&
+            strcasecmp(args->element[0]->str, "EVALSHA") == 0 &&
+            strcmp(args->element[9]->str, "REC") == 0)
+            n++;
+    }
+    freeReplyObject(r);
+    return n;
+}
+
+static bool burst_ran(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&mu);
+    bool all = burst_runs == BURST;
+    pthread_mutex_unlock(&mu);
+    return all;
+}
+
+static void test_burst_after_idle_is_one_fetch(void **state)
+{
+    (void)state;
+    redis_fixture_flush(&rf);
+    burst_runs = 0;
+    berth_engine *w = worker_engine(), *p = producer_engine();
+    assert_true(redis_fixture_wait_int(&rf, 1, 10000, "SCARD {t}:berth:idle"));
+    redisContext *c = redisConnectUnix(rf.sock);
+    assert_non_null(c);
+    freeReplyObject(redisCommand(c, "CONFIG SET slowlog-max-len 100000"));
+    freeReplyObject(redisCommand(c, "CONFIG SET slowlog-log-slower-than 0"));
+    freeReplyObject(redisCommand(c, "SLOWLOG RESET"));
+    berth_launch burst[BURST];
+    for (int i = 0; i < BURST; i++)
+        burst[i] = (berth_launch){.name = "REC", .params_json = "{\"i\":-1}"};
+    assert_int_equal(berth_engine_launch_batch(p, burst, BURST, NULL, NULL), 0);
+    assert_true(wait_until(burst_ran, NULL, 10000));
+    /* one fetch took all 50 (the fetch batch is 64) and, having come back short, marked
+     * the node idle itself: no second fetch to find the queue empty */
+    assert_int_equal(fetch_calls(c), 1);
+    assert_int_equal(redis_fixture_int(&rf, "SCARD {t}:berth:idle"), 1);
+    freeReplyObject(redisCommand(c, "CONFIG SET slowlog-log-slower-than 10000"));
+    redisFree(c);
+    berth_engine_free(p);
+    berth_engine_stop(w);
+    berth_engine_free(w);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_idle_start_is_prompt),
+        cmocka_unit_test(test_wake_subscription_survives_a_kill),
+        cmocka_unit_test(test_burst_after_idle_is_one_fetch),
+    };
+    return REDIS_FIXTURE_RUN(&rf, tests);
+}
