@@ -254,8 +254,16 @@ local function finalize(skey, id, status, url)
     else
       redis.call('HDEL', P .. 'job_track:inprogress', id)
     end
-  elseif redis.call('HINCRBY', P .. 'job_track:inprogress', id, -1) <= 0 then
-    redis.call('HDEL', P .. 'job_track:inprogress', id)
+  else
+    -- -1: the job had no entry (stopped while queued: the entry is written at its fetch),
+    -- and its final hook still waits for its ack, which the sweep must be able to chase
+    local ip = P .. 'job_track:inprogress'
+    local left = redis.call('HINCRBY', ip, id, -1)
+    if left == -1 then
+      redis.call('HSET', ip, id, 1)
+    elseif left <= 0 then
+      redis.call('HDEL', ip, id)
+    end
   end
 end
 

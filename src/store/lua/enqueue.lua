@@ -9,19 +9,19 @@
 -- A Scheduled job goes into {ns}:scheduled with a whole-second score gocraft can read,
 -- rounded up so that no reader of that set starts it early, and into Berth's own
 -- {ns}:berth:scheduled_ms at its exact due time, which Berth's promoter goes by
--- (schedule.lua).
+-- (schedule.lua); it gets its {ns}:job_track:inprogress entry now, as from Harbor.
+-- A job queued now gets no in-progress entry: fetch.lua writes it when the job is taken to
+-- run (75 bytes less per queued job; docs/design-notes.md, docs/compat.md).
 -- Saving stats and queueing in one script means no worker can pick a job before its
 -- stats exist (Harbor's load-retry race cannot happen for jobs Berth enqueues).
 -- The unique key holds the id of the job that took it, so a duplicate can name it.
 -- Returns one 'ok' or 'dup:<holder id>' per job.
--- Cost: one HSET per job (its stats hash); the in-progress entries and the queue pushes
--- of the whole batch go in one HSET and one LPUSH per queue (in the jobs' order, so the
--- list is the same as with one LPUSH per job), which is what makes a batch cheap for Redis.
+-- Cost: one HSET per job (its stats hash); the queue pushes of the whole batch go in one
+-- LPUSH per queue (in the jobs' order, so the list is the same as with one LPUSH per job).
 local P = ARGV[1]
 local n = tonumber(ARGV[3])
 local i = 4
 local out = {}
-local track = {}          -- id, 2, id, 2, ... for job_track:inprogress
 local queues, names = {}, {}  -- queue name -> job JSONs in launch order; names in first-seen order
 for k = 1, n do
   local name, id, json, ukey, due = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
@@ -33,10 +33,9 @@ for k = 1, n do
     out[k] = 'dup:' .. (type(holder) == 'string' and holder or '')
   else
     redis.call('HSET', P .. 'job_stats:' .. id, unpack(ARGV, first, i - 1))
-    track[#track + 1] = id
-    track[#track + 1] = '2'
     if due ~= '0' then
       local due_ms = tonumber(due)
+      redis.call('HSET', P .. 'job_track:inprogress', id, 2)
       redis.call('ZADD', P .. 'scheduled', math.ceil(due_ms / 1000), json)
       redis.call('ZADD', P .. 'berth:scheduled_ms', due_ms, json)
     else
@@ -51,14 +50,12 @@ for k = 1, n do
     out[k] = 'ok'
   end
 end
--- Lua's unpack has a limit of a few thousand values: long lists go in slices.
-local function call_sliced(cmd, key, list)
-  for s = 1, #list, 2000 do
-    redis.call(cmd, key, unpack(list, s, math.min(s + 1999, #list)))
+for _, name in ipairs(names) do
+  local q = queues[name]
+  for s = 1, #q, 2000 do   -- unpack takes a few thousand values at most
+    redis.call('LPUSH', P .. 'jobs:' .. name, unpack(q, s, math.min(s + 1999, #q)))
   end
 end
-if #track > 0 then call_sliced('HSET', P .. 'job_track:inprogress', track) end
-for _, name in ipairs(names) do call_sliced('LPUSH', P .. 'jobs:' .. name, queues[name]) end
 -- Wake idle fetchers, only when one is idle: wake() and publish() in _lib.lua (a shard
 -- channel on a Redis Cluster, where the caller declares the prefix as the one key).
 if #names > 0 and redis.call('SCARD', P .. 'berth:idle') > 0 then

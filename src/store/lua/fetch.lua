@@ -23,6 +23,7 @@ local pool, deadline, max, ntypes = ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumbe
 local batch = ARGV[7 + ntypes * 2]
 local out = {}
 local held, record = {}, {}   -- held: the batch record's 'jobs' in pieces (one concat)
+local track = {}   -- eid, 2, ... for job_track:inprogress (see below)
 local taken, nheld = 0, 0
 for t = 1, ntypes do
   if taken >= max then break end
@@ -69,11 +70,12 @@ for t = 1, ntypes do
       rev = tostring(math.max(NOW, (tonumber(rev) or 0) + 1))
       redis.call('HSET', skey, 'revision', rev, 'status', 'Pending', 'update_time', NOWS)
       redis.call('HDEL', skey, 'ack', 'check_in', 'check_in_at')
-      redis.call('HSET', P .. 'job_track:inprogress', eid, 2)
     elseif status ~= 'Pending' and status ~= 'Scheduled' then
       c = 'S'
     end
     if c == 'R' then
+      track[#track + 1] = eid
+      track[#track + 1] = 2
       local h = #held
       if h > 0 then h = h + 1; held[h] = '\0' end
       held[h + 1], held[h + 2], held[h + 3], held[h + 4], held[h + 5] = rev, '|', eid, '|', raw
@@ -94,6 +96,11 @@ for t = 1, ntypes do
     record[#record + 1] = 'n:' .. name
     record[#record + 1] = runs
   end
+end
+-- A queued job has no in-progress entry (enqueue.lua): Harbor's reaper and the sweep look
+-- at a job from its first run on, so each job taken to run gets it here, one HSET per fetch.
+for s = 1, #track, 2000 do   -- unpack takes a few thousand values at most
+  redis.call('HSET', P .. 'job_track:inprogress', unpack(track, s, math.min(s + 1999, #track)))
 end
 if nheld > 0 then
   local bid = pool .. ':' .. batch
