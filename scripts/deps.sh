@@ -8,6 +8,7 @@ PKGS=(build-essential cmake ninja-build pkg-config
       libcurl4-openssl-dev libcmocka-dev redis-server redis-tools curl python3 openssl
       clang libclang-rt-14-dev    # clang + libFuzzer runtime: make fuzz
       libssl-dev                  # SHA-256 of blobs and manifests (src/registry)
+      lua5.1                      # luac5.1: tests/checks/check_lua_globals.sh
       # REPLICATION's tests and benchmark: real registries, htpasswd, the test token
       # server (Debian's /usr/bin/python3 with jwt + cryptography), skopeo for bench/
       docker-registry apache2-utils python3-jwt python3-cryptography skopeo
