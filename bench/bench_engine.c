@@ -134,17 +134,19 @@ static struct {
     long logged_n;                  /* drain with hooks and REDIS job logs */
     double logged_rate, logged_cpu_us;
     double hooked_rate, hooked_cpu_us;  /* the same with hooks only, for comparison */
+    double quiet_rate, quiet_cpu_us;    /* hooks + REDIS job log, jobs that write no line */
 } fin;
 
 static atomic_long fin_done;
 
-/* A job that checks in when its parameters ask for it and writes three job-log lines. */
+/* A job that checks in when its parameters ask for it and writes three job-log lines
+ * (none when they ask for quiet). */
 static int fin_run(berth_ctx *ctx, const char *params, void *ud)
 {
     (void)ud;
     if (params && strstr(params, "checkin"))
         berth_ctx_checkin(ctx, "progress data: %50");
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 3 && !(params && strstr(params, "quiet")); i++)
         BERTH_JINFO(ctx, "step %d of 3", i + 1);
     return 0;
 }
@@ -168,6 +170,20 @@ static berth_engine *fin_engine(redis_fixture *rf, const char *ns, joblog_set *l
     return engine_fixture_new(&c, (berth_job_type[]){{.name = "FIN", .run = fin_run}, {0}});
 }
 
+/* With BENCH_CMDSTATS set: resets redis-server's command counts, or prints them (what a
+ * drain cost, command by command). */
+static void fin_cmdstats(redis_fixture *rf, bool print)
+{
+    if (!getenv("BENCH_CMDSTATS"))
+        return;
+    redisContext *c = redisConnectUnix(rf->sock);
+    redisReply *r = redisCommand(c, print ? "INFO commandstats" : "CONFIG RESETSTAT");
+    if (print)
+        fprintf(stderr, "%s\n", r && r->str ? r->str : "");
+    freeReplyObject(r);
+    redisFree(c);
+}
+
 /* Launches n jobs (batches of 256), starts e and waits until all succeeded and, with hooks,
  * every event was delivered and acked. Returns the seconds from the start to the last
  * Success; *cpu_us (if not NULL) gets redis-server's CPU per job over that time. */
@@ -180,6 +196,7 @@ static double fin_drain(redis_fixture *rf, berth_engine *e, const berth_launch *
     atomic_store(&fin_done, 0);
     for (long done = 0; done < n; done += 256)
         berth_engine_launch_batch(e, batch, (size_t)(n - done < 256 ? n - done : 256), NULL, NULL);
+    fin_cmdstats(rf, false);
     double cpu0 = redis_cpu_s(rf);
     long long t0 = real_us();
     berth_engine_start(e);
@@ -188,6 +205,7 @@ static double fin_drain(redis_fixture *rf, berth_engine *e, const berth_launch *
         nanosleep(&ts, NULL);
     }
     double s = secs_since(t0);
+    fin_cmdstats(rf, true);
     if (cpu_us)
         *cpu_us = (redis_cpu_s(rf) - cpu0) * 1e6 / (double)n;
     berth_hook_counts hc = {.pending = 1};
@@ -241,12 +259,12 @@ static void fin_memory(redis_fixture *rf, const char *ns, const berth_launch *l,
 
 /* Every job has a status hook (delivered and acked), with or without the REDIS job log. */
 static double fin_hooked_drain(redis_fixture *rf, hook_receiver *hr, const char *ns,
-                               joblog_set *logs, long n, double *cpu_us)
+                               joblog_set *logs, const char *params, long n, double *cpu_us)
 {
     berth_engine *e = fin_engine(rf, ns, logs);
     char url[96];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/hook", hr_port(hr));
-    double s = fin_drain(rf, e, &(berth_launch){.name = "FIN", .params_json = "{\"k\":1}",
+    double s = fin_drain(rf, e, &(berth_launch){.name = "FIN", .params_json = params,
                                                .status_hook = url}, n, cpu_us);
     berth_engine_free(e);
     return (double)n / s;
@@ -256,7 +274,7 @@ static double fin_hooked_drain(redis_fixture *rf, hook_receiver *hr, const char 
  * lines to the REDIS job log; and the same without the job log. */
 static void fin_logged_drain(redis_fixture *rf, hook_receiver *hr, long n)
 {
-    fin.hooked_rate = fin_hooked_drain(rf, hr, "hh", NULL, n, &fin.hooked_cpu_us);
+    fin.hooked_rate = fin_hooked_drain(rf, hr, "hh", NULL, "{\"k\":1}", n, &fin.hooked_cpu_us);
     rtarget t = {.unix_path = rf->sock};
     joblog_backend_cfg b = {.kind = JOBLOG_REDIS, .level = BERTH_LOG_INFO};
     joblog_set *logs = NULL;
@@ -268,8 +286,17 @@ static void fin_logged_drain(redis_fixture *rf, hook_receiver *hr, long n)
     }
     joblog_set_start(logs);
     fin.logged_n = n;
-    fin.logged_rate = fin_hooked_drain(rf, hr, "hl", logs, n, &fin.logged_cpu_us);
+    fin.logged_rate = fin_hooked_drain(rf, hr, "hl", logs, "{\"k\":1}", n, &fin.logged_cpu_us);
     joblog_set_free(logs);
+    logs = NULL;   /* the same set on another namespace, for jobs that write nothing */
+    joblog_set_new(&(joblog_config){.backends = &b, .nbackends = 1, .redis = &t, .ns = "hq"},
+                   &logs, err, sizeof err);
+    if (logs) {
+        joblog_set_start(logs);
+        fin.quiet_rate = fin_hooked_drain(rf, hr, "hq", logs, "{\"quiet\":1}", n,
+                                          &fin.quiet_cpu_us);
+        joblog_set_free(logs);
+    }
 }
 
 static void bench_finished(redis_fixture *rf, long n)
@@ -298,6 +325,8 @@ static void print_finished(void)
            fin.logged_n, fin.logged_cpu_us);
     printf("  hooks only, same jobs      %.0f jobs/s (redis CPU %.2f us per job)\n",
            fin.hooked_rate, fin.hooked_cpu_us);
+    printf("  hooks + REDIS job log, jobs writing no line %.0f jobs/s (redis CPU %.2f us per "
+           "job)\n", fin.quiet_rate, fin.quiet_cpu_us);
 }
 
 /* The enqueue part: rates, and redis-server's CPU per enqueued job (the figure that holds
@@ -371,6 +400,14 @@ int main(int argc, char **argv)
     const char *args[] = {"--appendonly", "no", NULL};
     if (redis_fixture_start(&rf, args) != 0)
         return 1;
+    if (getenv("BENCH_ONLY") && strcmp(getenv("BENCH_ONLY"), "joblog") == 0) {
+        hook_receiver *hr = hr_start();   /* only the hooks + job log drains (n jobs each) */
+        fin_logged_drain(&rf, hr, n);
+        hr_stop(hr);
+        redis_fixture_stop(&rf);
+        print_finished();
+        return 0;
+    }
     berth_engine *e = make_engine(&rf, workers, fetch_batch);
     char err[256];
 

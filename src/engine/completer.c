@@ -9,6 +9,7 @@
 #include <sys/random.h>
 
 #include "engine/internal.h"
+#include "joblog/joblog.h"
 #include "util/alloc.h"
 #include "util/clock.h"
 #include "util/json_scan.h"
@@ -255,6 +256,23 @@ static size_t collect(berth_engine *e, outcome **batch, size_t have)
     return have;
 }
 
+/* Once a run's final status is visible, GET .../log must return every line it wrote: wait
+ * for the REDIS job-log lines a FINISHED run left on their way (the sink writes them when
+ * the run ends, many runs per EVAL, so they are usually in Redis already). Bounded: after
+ * 1 s for the batch the status is written anyway (the sink keeps retrying and reports; docs/logs.md). */
+static void settle_job_logs(outcome **batch, size_t n)
+{
+    int64_t until = clock_mono_ms() + 1000;   /* one bound for the whole batch */
+    for (size_t i = 0; i < n; i++) {
+        run *r = batch[i]->op == OUTCOME_FINISHED ? batch[i]->u.finished : NULL;
+        if (r && r->log_unsent) {
+            int64_t left = until - clock_mono_ms();
+            joblog_run_settle(r->log_unsent, left > 0 ? (int)left : 0);
+            r->log_unsent = NULL;
+        }
+    }
+}
+
 void *completer_main(void *arg)
 {
     berth_engine *e = arg;
@@ -276,6 +294,7 @@ void *completer_main(void *arg)
                 break;
             continue;
         }
+        settle_job_logs(batch, n);
         if (flush(e, &rc, batch, n, number, &a)) {
             release(e, batch, n);
             n = 0;

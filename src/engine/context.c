@@ -39,9 +39,12 @@ void ctx_build(berth_ctx *c, berth_engine *e, slot *s, run *r)
     c->log = open_job_log(c, e, r);
 }
 
+/* The run's REDIS log lines are not waited for here: the completer settles them before it
+ * writes the final status (run.log_unsent), so the worker takes its next job at once. A
+ * job_log_dir set is FILE only: nothing is left unsent when it is freed. */
 void ctx_close(berth_ctx *c)
 {
-    joblog_run_close(c->log, c->r->rc == 0);
+    c->r->log_unsent = joblog_run_end(c->log, c->r->rc == 0);
     joblog_set_free(c->own_logs);
     berth_tracker_free(c->tracker);
     c->log = NULL;

@@ -1,5 +1,6 @@
 /* Making and freeing runs; see run.h. */
 #include "engine/internal.h"
+#include "joblog/joblog.h"
 #include "util/alloc.h"
 
 run *run_new(void)
@@ -26,6 +27,7 @@ void run_free(run *r)
     berth_free(r->name);
     berth_free(r->raw);
     buf_free(&r->errmsg);
+    joblog_run_settle(r->log_unsent, 0);   /* a run dropped unwritten (handed back) */
     berth_free(r);
 }
 

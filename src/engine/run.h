@@ -47,6 +47,9 @@ typedef struct run {
     struct outcome *start_batched; /* completer only: its STARTED message while that sits
                                 in the completer's unwritten batch (a FINISHED joining the
                                 same batch is written with it as one op) */
+    struct joblog_run *log_unsent; /* its job log's last lines still on their way to Redis
+                                (joblog_run_end): the completer settles them before it
+                                writes the final status; NULL when there are none */
 } run;
 
 /* NULL when memory ran out. */

@@ -7,17 +7,20 @@
  *   joblog_set_start(s);                          // Redis flusher + sweeper threads
  *   joblog_run *r = joblog_run_open(s, id, revision, pool_id);   // per run (worker thread)
  *   joblog_run_write(r, BERTH_LOG_INFO, __FILE__, __LINE__, "text");
- *   joblog_run_close(r, ok);
+ *   joblog_run_close(r, ok);                      // or _end now, _settle before the status
  *   joblog_set_free(s);                           // after every run closed
  *
  * Backends:
- *   FILE       <base_dir>/<id>.log, mode 0600, opened O_APPEND|O_NOFOLLOW per run: a retry
+ *   FILE       <base_dir>/<id>.log, mode 0600, opened O_APPEND|O_NOFOLLOW at a run's first
+ *              line (a run that writes none opens nothing): a retry
  *              appends after a separator naming its revision (Harbor overwrites from byte 0).
  *              Ids reach a path only after joblog_id_safe.
  *   REDIS      {ns}:berth:joblog:<id>, a string; lines are buffered per run in memory and a
  *              background thread appends every run's new bytes in one EVAL every 200 ms
  *              (never a round trip per line, never on the job's thread). The key is capped
- *              (max_bytes) and expires 7 d after each write, 1 d after a successful run.
+ *              (max_bytes) and expires 7 d after each write, 1 d after a successful run. A
+              run's last bytes are written when it ends, batched with other runs' (the
+              worker does not wait; the completer waits before the final status).
  *   STD_OUTPUT the process's stdout or stderr; no getter, no sweeper.
  * Every line is `<RFC3339 UTC> [<LEVEL>] [<file>:<line>]: <message>\n` and goes to every
  * backend whose level it reaches. A run stops taking lines after run_max_bytes and writes one
@@ -87,16 +90,29 @@ bool joblog_id_safe(const char *id);
 
 /* ---- writing (one run) ---------------------------------------------------------------- */
 
-/* Opens the run's backends and writes the separator `---- run of revision <rev> on <pool>
- * ----`. Never fails: a backend that cannot open is reported and skipped; a run with no
- * backend left still accepts (and drops) lines. The run is the caller's: joblog_run_close. */
+/* A run's writer. Nothing is opened yet: the first line opens the backends and writes the
+ * separator `---- run of revision <rev> on <pool> ----` before itself, so a run that writes
+ * no line leaves no file and no key. Never fails but out of memory (NULL): a backend that
+ * cannot open is reported and skipped; a run with no backend left still accepts (and
+ * drops) lines. The run is the caller's: joblog_run_close, or joblog_run_end then
+ * joblog_run_settle. */
 joblog_run *joblog_run_open(joblog_set *s, const char *job_id, int64_t revision,
                             const char *pool_id);
 /* One line; msg need not end with '\n'. */
 void joblog_run_write(joblog_run *r, berth_log_level lvl, const char *file, int line,
                       const char *msg);
-/* Flushes (the Redis part waits at most about 1 s), closes and frees. ok: the run
- * succeeded (its Redis key then expires with the stats after 1 d, else 7 d). NULL no-op. */
+/* Ends the run without waiting: FILE descriptors are closed, the REDIS bytes not written
+ * yet are handed to the flusher, which writes them at once, batched with those of every
+ * other run that ended meanwhile. ok: the run succeeded (its Redis key then expires with
+ * the stats after 1 d, else 7 d). Returns r when bytes of it are still on their way to
+ * Redis: the caller must then joblog_run_settle(r) (the engine's completer does, before it
+ * writes the run's final status); else frees r and returns NULL. NULL → NULL. */
+joblog_run *joblog_run_end(joblog_run *r, bool ok);
+/* Waits up to wait_ms (0: not at all) for the bytes joblog_run_end left on their way, then
+ * frees r. True when they reached Redis (or, after a long outage, were given up and
+ * reported; docs/logs.md), false when wait_ms passed first. NULL → true. */
+bool joblog_run_settle(joblog_run *r, int wait_ms);
+/* joblog_run_end, then joblog_run_settle with 1 s. NULL no-op. */
 void joblog_run_close(joblog_run *r, bool ok);
 /* How many lines the run dropped (cap reached or a backend full); for tests. */
 size_t joblog_run_dropped(const joblog_run *r);

@@ -60,8 +60,14 @@ void jl_sink_free(jl_sink *k);         /* stops the thread after a last flush */
 jl_pending *jl_sink_open(jl_sink *k, const char *key);
 /* Queues bytes; false when the pending buffer is full (the bytes are dropped). */
 bool jl_sink_append(jl_sink *k, jl_pending *p, const char *bytes, size_t n);
-/* Marks the run finished and waits up to wait_ms for its bytes to reach Redis. */
-void jl_sink_close(jl_sink *k, jl_pending *p, bool ok, int wait_ms);
+/* Marks the run ended (ok: its key's TTL becomes JL_TTL_OK) and wakes the flusher, which
+ * writes it with the other ended runs at once; never waits. True when bytes of it are not
+ * in Redis yet (then jl_sink_wait for them). */
+bool jl_sink_end(jl_sink *k, jl_pending *p, bool ok);
+/* After jl_sink_end: waits up to wait_ms (0: not at all) for the run's last bytes to be
+ * written and lets go of p (the run's reference). True when they were written (or given
+ * up after a long outage: see redis_sink.c); false on timeout. */
+bool jl_sink_wait(jl_sink *k, jl_pending *p, int wait_ms);
 
 /* sweep.c */
 void jl_sweeper_start(joblog_set *s);

@@ -1,17 +1,28 @@
-/* REDIS backend writer: runs append lines to their own pending buffer under the sink's lock
- * (memory only, never a round trip); one thread wakes every 200 ms (or when a run closes),
- * takes every pending buffer and writes them all with one EVAL: per key, APPEND up to the
- * key's byte cap (whole lines, then one notice) and EXPIRE. So a job never waits for Redis
- * while it runs; at close it waits at most about a second for its last bytes.
+/* REDIS backend writer ("sink"). A run's lines go to its own pending buffer under the
+ * sink's lock (memory only, never a round trip). One thread writes every pending buffer
+ * with one EVAL per flush: per key, APPEND up to the key's byte cap (whole lines, then one
+ * notice) and EXPIRE. It flushes every 200 ms, and at once when a run has ended, taking
+ * every run that ended meanwhile into the same EVAL (a group commit: one script call for
+ * many runs, however many workers end at once).
+ *
+ * A run that ends does not wait here: jl_sink_end only marks it, and whoever must not go
+ * on before its lines are in Redis (the engine's completer, before it writes the run's
+ * final status) calls jl_sink_wait. A run that never wrote a line never has a pending
+ * buffer (run.c opens it at the first line), so it costs the sink nothing.
  *
  * The script is sent with EVAL rather than living in src/store/lua: it touches only this
  * module's keys and is a few hundred bytes per flush, not per line.
  *
- * Ownership: a jl_pending is referenced by its run (until jl_sink_close) and by the sink
- * (until flushed after close); the last one to let go frees it, under mu. A run's buffer
- * holds at most JL_PENDING_MAX bytes between flushes (more is dropped and reported once).
- * If Redis is down, the bytes of that flush are lost and the failure is reported once per
- * outage; the FILE backend, if configured, still has them. */
+ * Ownership: a jl_pending is referenced by its run (until jl_sink_wait) and by the sink
+ * (until its last bytes are written after the end); the last one to let go frees it,
+ * under mu. A run's buffer holds at most JL_PENDING_MAX unsent bytes (more is dropped and
+ * reported once).
+ *
+ * Redis down: a flush that fails puts its bytes back in front of each buffer (within the
+ * buffer's cap; what does not fit is dropped and counted) and is retried every 200 ms, so
+ * an outage shorter than JL_GIVE_UP_MS loses nothing. After that long, the bytes of runs
+ * that have ended are dropped (reported with their count) so that their waiters and the
+ * memory are released; running runs keep their newest bytes up to the cap. */
 #include <stdio.h>
 #include <string.h>
 
@@ -19,25 +30,33 @@
 #include "util/alloc.h"
 #include "util/clock.h"
 
+#define JL_BATCH_MAX 512        /* keys per EVAL; more wait for the next one */
+#define JL_FLUSH_MS 200
+#define JL_GIVE_UP_MS 60000
+
 struct jl_pending {
     jl_pending *next;            /* in sink->head; guarded by sink->mu, as is every field */
     char *key;
     buf data;                    /* not yet sent */
     int refs;                    /* run + sink */
-    bool closing, ok, done;      /* closed by the run; flushed after close */
+    bool ended, ok, done;        /* ended by the run; done: written (or given up) after */
+    bool in_flight;              /* bytes of it are in the EVAL being sent */
     size_t dropped;              /* lines refused because data was full */
 };
 
 struct jl_sink {
     joblog_set *s;
     pthread_mutex_t mu;
-    pthread_cond_t cv;           /* wakes the thread (close, stop) */
-    pthread_cond_t done_cv;      /* a closing run was flushed */
+    pthread_cond_t cv;           /* wakes the thread (end, stop) */
+    pthread_cond_t done_cv;      /* an ended run was written */
     jl_pending *head;
     bool stop, running;
     pthread_t th;
     rconn rc;                    /* the thread's own connection */
     bool down;                   /* the last flush failed (reported once) */
+    int64_t down_since_ms;
+    size_t lost;                 /* bytes dropped during this outage */
+    bool gave_up;                /* ended runs' bytes were dropped in this outage (said) */
 };
 
 static const char script[] =
@@ -54,7 +73,7 @@ static const char script[] =
     "      redis.call('APPEND', k, c)\n"
     "    end\n"
     "  end\n"
-    "  if redis.call('EXISTS', k) == 1 then redis.call('EXPIRE', k, ttl) end\n"
+    "  redis.call('EXPIRE', k, ttl)\n"
     "end\n"
     "return #KEYS\n";
 
@@ -123,106 +142,163 @@ bool jl_sink_append(jl_sink *k, jl_pending *p, const char *bytes, size_t n)
     return ok;
 }
 
-void jl_sink_close(jl_sink *k, jl_pending *p, bool ok, int wait_ms)
+bool jl_sink_end(jl_sink *k, jl_pending *p, bool ok)
+{
+    pthread_mutex_lock(&k->mu);
+    p->ended = true;
+    p->ok = ok;
+    bool unsent = p->data.len > 0 || p->in_flight;
+    pthread_cond_signal(&k->cv);
+    pthread_mutex_unlock(&k->mu);
+    return unsent;
+}
+
+bool jl_sink_wait(jl_sink *k, jl_pending *p, int wait_ms)
 {
     struct timespec dl;
     clock_deadline(&dl, wait_ms);
     pthread_mutex_lock(&k->mu);
-    p->closing = true;
-    p->ok = ok;
-    pthread_cond_signal(&k->cv);
-    while (!p->done && k->running &&
+    while (!p->done && k->running && wait_ms > 0 &&
            pthread_cond_timedwait(&k->done_cv, &k->mu, &dl) == 0)
         ;
+    bool done = p->done;
     unref(k, p);
     pthread_mutex_unlock(&k->mu);
+    return done;
 }
 
-/* One batch: the keys and their chunks taken from the pending buffers. */
+/* One flush: the keys of the EVAL and, per key, where its bytes are in the vector. */
 typedef struct batch {
     rargs a;
-    jl_pending *closed[256];     /* closing runs whose bytes are in this batch */
-    size_t nclosed, nkeys;
+    jl_pending *p[JL_BATCH_MAX];
+    int argi[JL_BATCH_MAX];      /* index of p[i]'s bytes in a */
+    bool ended[JL_BATCH_MAX];    /* p[i] had ended when taken: written means done */
+    size_t n;
 } batch;
 
 static int ttl_for(const jl_sink *k, const jl_pending *p)
 {
-    int ttl = p->closing && p->ok ? JL_TTL_OK : JL_TTL_RUNNING;
+    int ttl = p->ended && p->ok ? JL_TTL_OK : JL_TTL_RUNNING;
     return k->s->ttl_cap_s > 0 && k->s->ttl_cap_s < ttl ? k->s->ttl_cap_s : ttl;
 }
 
-/* Moves pending bytes into b (caller holds mu). Keys first, then the ARGV pairs. */
+/* Moves pending bytes into b (caller holds mu): EVAL, script, numkeys, the keys, then
+ * ARGV: the cap, the notice, and a TTL and the bytes per key. */
 static void take(jl_sink *k, batch *b)
 {
-    rargs keys;
-    rargs_init(&keys);
     rargs_init(&b->a);
-    b->nkeys = b->nclosed = 0;
+    b->n = 0;
+    for (jl_pending *p = k->head; p && b->n < JL_BATCH_MAX; p = p->next)
+        if (!p->done && (p->data.len > 0 || p->ended))
+            b->p[b->n++] = p;
+    if (b->n == 0)
+        return;
     char note[256];
     joblog_format(note, sizeof note, time(NULL), BERTH_LOG_WARNING, __FILE__, __LINE__,
                   "this job's log reached its cap in Redis; later lines are dropped");
     rargs_adds(&b->a, "EVAL");
     rargs_adds(&b->a, script);
-    rargs_addi(&b->a, 0);        /* numkeys, set below */
-    rargs_addf(&keys, "%zu", k->s->redis_max);
-    rargs_adds(&keys, note);
-    for (jl_pending *p = k->head; p && b->nclosed < 256; p = p->next) {
-        if (p->done || (p->data.len == 0 && !p->closing))
-            continue;
-        rargs_add(&b->a, p->key, strlen(p->key));
-        rargs_addi(&keys, ttl_for(k, p));
-        rargs_add(&keys, p->data.p ? p->data.p : "", p->data.len);
+    rargs_addf(&b->a, "%zu", b->n);
+    for (size_t i = 0; i < b->n; i++)
+        rargs_adds(&b->a, b->p[i]->key);
+    rargs_addf(&b->a, "%zu", k->s->redis_max);
+    rargs_adds(&b->a, note);
+    for (size_t i = 0; i < b->n; i++) {
+        jl_pending *p = b->p[i];
+        rargs_addi(&b->a, ttl_for(k, p));
+        b->argi[i] = b->a.argc;
+        rargs_add(&b->a, p->data.p ? p->data.p : "", p->data.len);
         buf_reset(&p->data);
-        b->nkeys++;
-        if (p->closing) {
-            b->closed[b->nclosed++] = p;
-            p->refs++;           /* kept until the batch is settled */
-        }
+        b->ended[i] = p->ended;
+        p->in_flight = true;
     }
-    char nk[24];
-    snprintf(nk, sizeof nk, "%zu", b->nkeys);
-    rargs_set(&b->a, 2, nk);
-    for (int i = 0; i < keys.argc; i++)
-        rargs_add(&b->a, keys.argv[i], keys.lens[i]);
-    rargs_free(&keys);
 }
 
-static void send_batch(jl_sink *k, batch *b)
+static bool send_batch(jl_sink *k, batch *b)
 {
     rreply *r = rconn_argv(&k->rc, &b->a);
     bool ok = rconn_ok(&k->rc, r);
     rreply_free(r);
-    if (!ok && !k->down)
-        BLOG_ERROR(&k->s->log, "cannot write job logs to Redis: %s (lines of this moment "
-                   "are lost; the jobs keep running)", k->rc.err);
-    else if (ok && k->down)
-        BLOG_INFO(&k->s->log, "job logs reach Redis again");
+    if (!ok && !k->down) {
+        BLOG_ERROR(&k->s->log, "cannot write job logs to Redis: %s (the lines are kept and "
+                   "retried every %d ms; the jobs keep running)", k->rc.err, JL_FLUSH_MS);
+        k->down_since_ms = clock_mono_ms();
+    } else if (ok && k->down) {
+        BLOG_INFO(&k->s->log, "job logs reach Redis again (%zu bytes of job logs were lost "
+                  "during the outage)", k->lost);
+        k->lost = 0;
+        k->gave_up = false;
+    }
     k->down = !ok;
+    return ok;
+}
+
+/* A failed flush: p's bytes go back in front of what it gathered since (caller holds
+ * mu). What does not fit in the buffer's cap is dropped, and so are an ended run's bytes
+ * once Redis has been away for JL_GIVE_UP_MS. */
+static void put_back(jl_sink *k, jl_pending *p, const char *bytes, size_t n)
+{
+    bool give_up = p->ended && clock_mono_ms() - k->down_since_ms >= JL_GIVE_UP_MS;
+    buf both;
+    buf_init(&both, JL_PENDING_MAX);
+    if (!give_up && buf_append(&both, bytes, n) == 0 &&
+        buf_append(&both, p->data.p ? p->data.p : "", p->data.len) == 0) {
+        buf_free(&p->data);
+        p->data = both;
+        return;
+    }
+    buf_free(&both);
+    k->lost += n;
+    if (give_up) {
+        if (!k->gave_up)
+            BLOG_ERROR(&k->s->log, "Redis has been away for %d s: the job-log lines of runs "
+                       "that ended are dropped (their final status is not held back any "
+                       "more)", JL_GIVE_UP_MS / 1000);
+        k->gave_up = true;
+        k->lost += p->data.len;
+        buf_reset(&p->data);
+        p->done = true;          /* its waiter goes on; the sink lets go below */
+    }
+}
+
+/* Settles a batch after its EVAL (caller holds mu): ended runs whose last bytes were
+ * written are done and the sink lets go of them. */
+static void settle(jl_sink *k, batch *b, bool ok)
+{
+    bool any = false;
+    for (size_t i = 0; i < b->n; i++) {
+        jl_pending *p = b->p[i];
+        p->in_flight = false;
+        if (!ok)
+            put_back(k, p, b->a.argv[b->argi[i]], b->a.lens[b->argi[i]]);
+        else if (b->ended[i])
+            p->done = true;
+        if (p->done) {
+            any = true;
+            unref(k, p);         /* the sink's reference */
+        }
+    }
+    if (any)
+        pthread_cond_broadcast(&k->done_cv);
 }
 
 static void flush_once(jl_sink *k)   /* called with mu held; releases it around I/O */
 {
     batch b;
     take(k, &b);
-    if (b.nkeys > 0) {
+    if (b.n > 0) {
         pthread_mutex_unlock(&k->mu);
-        send_batch(k, &b);
+        bool ok = send_batch(k, &b);
         pthread_mutex_lock(&k->mu);
+        settle(k, &b, ok);
     }
-    for (size_t i = 0; i < b.nclosed; i++) {
-        b.closed[i]->done = true;
-        unref(k, b.closed[i]);   /* the batch's reference */
-        unref(k, b.closed[i]);   /* the sink's reference */
-    }
-    if (b.nclosed)
-        pthread_cond_broadcast(&k->done_cv);
     rargs_free(&b.a);
 }
 
-static bool has_closing(const jl_sink *k)
+static bool has_ended(const jl_sink *k)
 {
     for (const jl_pending *p = k->head; p; p = p->next)
-        if (p->closing && !p->done)
+        if (p->ended && !p->done)
             return true;
     return false;
 }
@@ -232,9 +308,9 @@ static void *sink_main(void *arg)
     jl_sink *k = arg;
     pthread_mutex_lock(&k->mu);
     while (!k->stop) {
-        if (!has_closing(k)) {
+        if (k->down || !has_ended(k)) {   /* Redis away: retry at the flush pace */
             struct timespec dl;
-            clock_deadline(&dl, 200);
+            clock_deadline(&dl, JL_FLUSH_MS);
             pthread_cond_timedwait(&k->cv, &k->mu, &dl);
         }
         flush_once(k);
@@ -255,7 +331,7 @@ void jl_sink_free(jl_sink *k)
     pthread_mutex_unlock(&k->mu);
     if (was)
         pthread_join(k->th, NULL);
-    while (k->head) {            /* runs never closed: free what is left */
+    while (k->head) {            /* runs never waited for: free what is left */
         k->head->refs = 1;
         unref(k, k->head);
     }

@@ -1,7 +1,13 @@
 /* One run's log writer: formats each line once and hands it to every backend of the set
  * whose level it reaches. FILE lines are written at once (one write(2)); REDIS lines are
  * queued for the flusher thread; STD_OUTPUT lines are one fwrite. The run's byte cap is
- * checked here: past it one notice is written and later lines are only counted. */
+ * checked here: past it one notice is written and later lines are only counted.
+ *
+ * Nothing is opened before the first line: the backends (the FILE's open(2), the REDIS
+ * pending buffer) and the separator naming the revision come with it, so a run that writes
+ * no line costs no system call and no Redis command. At the end, FILE descriptors close
+ * at once; the REDIS bytes are handed to the flusher without waiting (joblog_run_end), and
+ * whoever must know them written waits for them (joblog_run_settle). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -15,6 +21,9 @@ struct joblog_run {
     joblog_set *s;
     pthread_mutex_t mu;              /* serialises writes of this run */
     char id[64];
+    char pool[64];
+    int64_t revision;
+    bool opened;                     /* the backends were opened (first line) */
     int fd[JOBLOG_MAX_BACKENDS];     /* FILE backends: open fd or -1 */
     jl_pending *pend[JOBLOG_MAX_BACKENDS];  /* REDIS backends */
     bool dead[JOBLOG_MAX_BACKENDS];  /* backend failed during this run */
@@ -82,23 +91,32 @@ joblog_run *joblog_run_open(joblog_set *s, const char *job_id, int64_t revision,
     r->s = s;
     pthread_mutex_init(&r->mu, NULL);
     snprintf(r->id, sizeof r->id, "%s", job_id);
+    snprintf(r->pool, sizeof r->pool, "%s", pool_id ? pool_id : "?");
+    r->revision = revision;
+    for (size_t i = 0; i < JOBLOG_MAX_BACKENDS; i++)
+        r->fd[i] = -1;
+    return r;
+}
+
+/* Opens the backends and writes the separator, before the run's first line. A backend that
+ * cannot open is reported and skipped. Caller holds r->mu. */
+static void open_backends(joblog_run *r)
+{
+    joblog_set *s = r->s;
+    r->opened = true;
     buf key;
     buf_init(&key, 0);  /* no cap: the namespace prefix plus a job id (jl_key) */
     for (size_t i = 0; i < s->nb; i++) {
-        r->fd[i] = -1;
         if (s->b[i].kind == JOBLOG_FILE)
-            r->fd[i] = jl_file_open(s->b[i].base_dir, job_id, &s->log);
-        else if (s->b[i].kind == JOBLOG_REDIS && (jl_key(s, job_id, &key), key.p))
+            r->fd[i] = jl_file_open(s->b[i].base_dir, r->id, &s->log);
+        else if (s->b[i].kind == JOBLOG_REDIS && (jl_key(s, r->id, &key), key.p))
             r->pend[i] = jl_sink_open(s->sink, key.p);   /* NULL out of memory: skipped */
     }
     buf_free(&key);
     char sep[160];
     int n = snprintf(sep, sizeof sep, "---- run of revision %" PRId64 " on %s ----\n",
-                     revision, pool_id ? pool_id : "?");
-    pthread_mutex_lock(&r->mu);
+                     r->revision, r->pool);
     emit(r, BERTH_LOG_FATAL, sep, (size_t)n);
-    pthread_mutex_unlock(&r->mu);
-    return r;
 }
 
 void joblog_run_write(joblog_run *r, berth_log_level lvl, const char *file, int line,
@@ -107,6 +125,8 @@ void joblog_run_write(joblog_run *r, berth_log_level lvl, const char *file, int 
     char text[4096];
     size_t n = joblog_format(text, sizeof text, time(NULL), lvl, file, line, msg ? msg : "");
     pthread_mutex_lock(&r->mu);
+    if (!r->opened)
+        open_backends(r);
     if (r->bytes + n > r->s->run_max) {
         r->dropped++;
         if (!r->capped) {
@@ -125,18 +145,43 @@ void joblog_run_write(joblog_run *r, berth_log_level lvl, const char *file, int 
     pthread_mutex_unlock(&r->mu);
 }
 
-void joblog_run_close(joblog_run *r, bool ok)
+joblog_run *joblog_run_end(joblog_run *r, bool ok)
 {
     if (!r)
-        return;
+        return NULL;
+    bool unsent = false;
     for (size_t i = 0; i < r->s->nb; i++) {
         if (r->fd[i] >= 0)
             close(r->fd[i]);
-        if (r->pend[i])
-            jl_sink_close(r->s->sink, r->pend[i], ok, 1000);
+        r->fd[i] = -1;
+        if (r->pend[i] && !jl_sink_end(r->s->sink, r->pend[i], ok)) {
+            jl_sink_wait(r->s->sink, r->pend[i], 0);   /* all in Redis: let go now */
+            r->pend[i] = NULL;
+        }
+        unsent = unsent || r->pend[i];
     }
+    if (unsent)
+        return r;
+    joblog_run_settle(r, 0);
+    return NULL;
+}
+
+bool joblog_run_settle(joblog_run *r, int wait_ms)
+{
+    if (!r)
+        return true;
+    bool written = true;
+    for (size_t i = 0; i < r->s->nb; i++)
+        if (r->pend[i] && !jl_sink_wait(r->s->sink, r->pend[i], wait_ms))
+            written = false;
     pthread_mutex_destroy(&r->mu);
     berth_free(r);
+    return written;
+}
+
+void joblog_run_close(joblog_run *r, bool ok)
+{
+    joblog_run_settle(joblog_run_end(r, ok), 1000);
 }
 
 size_t joblog_run_dropped(const joblog_run *r)

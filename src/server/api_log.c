@@ -6,7 +6,8 @@
  * ?follow=true streams instead: the same tail, then new bytes as the job writes them
  * (chunked), until the job's status is final (checked every 300 ms; the log is polled every
  * 100 ms on the HTTP thread), then the last bytes and the end. A job that has stats but no
- * log yet (still pending) is waited for; neither stats nor log → 404. */
+ * log yet (still pending) is waited for; neither stats nor log → 404. A job that started
+ * but wrote no line has no log (src/joblog/run.c): that answers 200 and an empty body. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -102,12 +103,29 @@ static void start_follow(const api_ctx *c, joblog_set *set, joblog_set *own, con
     http_resp_stream(resp, 200, follow_read, follow_done, f);
 }
 
+/* A job whose run started has a log in Harbor (its FILE logger creates the file when the
+ * run starts, its DB logger writes a row when the run ends), if empty; a Berth run that
+ * writes no line leaves none (joblog.h), so "no log" for such a job is an empty log. */
+static bool job_started(berth_engine *e, const char *id)
+{
+    berth_stats *s = NULL;
+    berth_status st = berth_engine_get_stats(e, id, &s) == 0 ? berth_status_parse(s->status)
+                                                             : BERTH_STATUS_INVALID;
+    berth_stats_free(s);
+    return st != BERTH_STATUS_INVALID && st != BERTH_STATUS_PENDING &&
+           st != BERTH_STATUS_SCHEDULED;
+}
+
 static void send_tail(const api_ctx *c, joblog_set *set, const char *id, http_resp *resp)
 {
     joblog_data d;
     char err[256] = "";
     uint64_t tail = (uint64_t)(c->max_retrieve_bytes > 0 ? c->max_retrieve_bytes : 0);
     int rc = joblog_get(set, id, tail, &d, err, sizeof err);
+    if (rc == BERTH_ENOTFOUND && job_started(c->engine, id)) {
+        http_resp_text(resp, 200, "");   /* it ran and wrote nothing: Harbor's empty log */
+        return;
+    }
     if (rc == BERTH_ENOTFOUND) {
         api_error(resp, BERTH_API_NOT_FOUND, id);
         return;
