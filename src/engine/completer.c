@@ -258,16 +258,18 @@ static size_t collect(berth_engine *e, outcome **batch, size_t have)
 
 /* Once a run's final status is visible, GET .../log must return every line it wrote: wait
  * for the REDIS job-log lines a FINISHED run left on their way (the sink writes them when
- * the run ends, many runs per EVAL, so they are usually in Redis already). Bounded: after
- * 1 s for the batch the status is written anyway (the sink keeps retrying and reports; docs/logs.md). */
-static void settle_job_logs(outcome **batch, size_t n)
+ * the run ends, many runs per EVAL, so they are usually in Redis already). Bounded by 1 s
+ * per attempt of the batch: if Redis refuses the lines that long the status is written
+ * anyway — it will most likely be refused too, and the next attempt waits again, so when
+ * Redis takes writes again the lines, retried every 200 ms, go first (docs/logs.md). */
+static void wait_job_logs(outcome **batch, size_t n)
 {
-    int64_t until = clock_mono_ms() + 1000;   /* one bound for the whole batch */
+    int64_t until = clock_mono_ms() + 1000;
     for (size_t i = 0; i < n; i++) {
         run *r = batch[i]->op == OUTCOME_FINISHED ? batch[i]->u.finished : NULL;
-        if (r && r->log_unsent) {
-            int64_t left = until - clock_mono_ms();
-            joblog_run_settle(r->log_unsent, left > 0 ? (int)left : 0);
+        int64_t left = until - clock_mono_ms();
+        if (r && r->log_unsent && joblog_run_wait(r->log_unsent, left > 0 ? (int)left : 0)) {
+            joblog_run_free(r->log_unsent);
             r->log_unsent = NULL;
         }
     }
@@ -294,7 +296,7 @@ void *completer_main(void *arg)
                 break;
             continue;
         }
-        settle_job_logs(batch, n);
+        wait_job_logs(batch, n);
         if (flush(e, &rc, batch, n, number, &a)) {
             release(e, batch, n);
             n = 0;

@@ -27,7 +27,7 @@ void run_free(run *r)
     berth_free(r->name);
     berth_free(r->raw);
     buf_free(&r->errmsg);
-    joblog_run_settle(r->log_unsent, 0);   /* a run dropped unwritten (handed back) */
+    joblog_run_free(r->log_unsent);   /* the sink writes what is left without it */
     berth_free(r);
 }
 

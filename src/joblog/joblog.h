@@ -7,7 +7,7 @@
  *   joblog_set_start(s);                          // Redis flusher + sweeper threads
  *   joblog_run *r = joblog_run_open(s, id, revision, pool_id);   // per run (worker thread)
  *   joblog_run_write(r, BERTH_LOG_INFO, __FILE__, __LINE__, "text");
- *   joblog_run_close(r, ok);                      // or _end now, _settle before the status
+ *   joblog_run_close(r, ok);                      // or _end now, _wait + _free later
  *   joblog_set_free(s);                           // after every run closed
  *
  * Backends:
@@ -95,7 +95,7 @@ bool joblog_id_safe(const char *id);
  * no line leaves no file and no key. Never fails but out of memory (NULL): a backend that
  * cannot open is reported and skipped; a run with no backend left still accepts (and
  * drops) lines. The run is the caller's: joblog_run_close, or joblog_run_end then
- * joblog_run_settle. */
+ * joblog_run_wait and joblog_run_free. */
 joblog_run *joblog_run_open(joblog_set *s, const char *job_id, int64_t revision,
                             const char *pool_id);
 /* One line; msg need not end with '\n'. */
@@ -105,14 +105,17 @@ void joblog_run_write(joblog_run *r, berth_log_level lvl, const char *file, int 
  * yet are handed to the flusher, which writes them at once, batched with those of every
  * other run that ended meanwhile. ok: the run succeeded (its Redis key then expires with
  * the stats after 1 d, else 7 d). Returns r when bytes of it are still on their way to
- * Redis: the caller must then joblog_run_settle(r) (the engine's completer does, before it
- * writes the run's final status); else frees r and returns NULL. NULL → NULL. */
+ * Redis — the caller then waits for them with joblog_run_wait (the engine's completer
+ * does, before it writes the run's final status) and frees r with joblog_run_free — else
+ * frees r and returns NULL. NULL → NULL. */
 joblog_run *joblog_run_end(joblog_run *r, bool ok);
-/* Waits up to wait_ms (0: not at all) for the bytes joblog_run_end left on their way, then
- * frees r. True when they reached Redis (or, after a long outage, were given up and
- * reported; docs/logs.md), false when wait_ms passed first. NULL → true. */
-bool joblog_run_settle(joblog_run *r, int wait_ms);
-/* joblog_run_end, then joblog_run_settle with 1 s. NULL no-op. */
+/* After joblog_run_end: waits up to wait_ms (0: not at all) for the run's last bytes. True
+ * when they reached Redis (or, after a long outage, were given up and reported;
+ * docs/logs.md); false when wait_ms passed first: call again later. NULL → true. */
+bool joblog_run_wait(joblog_run *r, int wait_ms);
+/* Frees a run (after joblog_run_end; its unwritten bytes stay with the flusher). NULL ok. */
+void joblog_run_free(joblog_run *r);
+/* joblog_run_end, joblog_run_wait with 1 s, joblog_run_free. NULL no-op. */
 void joblog_run_close(joblog_run *r, bool ok);
 /* How many lines the run dropped (cap reached or a backend full); for tests. */
 size_t joblog_run_dropped(const joblog_run *r);

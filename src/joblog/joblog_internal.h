@@ -65,9 +65,10 @@ bool jl_sink_append(jl_sink *k, jl_pending *p, const char *bytes, size_t n);
  * in Redis yet (then jl_sink_wait for them). */
 bool jl_sink_end(jl_sink *k, jl_pending *p, bool ok);
 /* After jl_sink_end: waits up to wait_ms (0: not at all) for the run's last bytes to be
- * written and lets go of p (the run's reference). True when they were written (or given
- * up after a long outage: see redis_sink.c); false on timeout. */
+ * written. True when they were (or were given up after a long outage: redis_sink.c). */
 bool jl_sink_wait(jl_sink *k, jl_pending *p, int wait_ms);
+/* The run lets go of p (after jl_sink_end; the sink writes what is left without it). */
+void jl_sink_let_go(jl_sink *k, jl_pending *p);
 
 /* sweep.c */
 void jl_sweeper_start(joblog_set *s);

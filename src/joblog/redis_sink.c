@@ -13,7 +13,7 @@
  * The script is sent with EVAL rather than living in src/store/lua: it touches only this
  * module's keys and is a few hundred bytes per flush, not per line.
  *
- * Ownership: a jl_pending is referenced by its run (until jl_sink_wait) and by the sink
+ * Ownership: a jl_pending is referenced by its run (until jl_sink_let_go) and by the sink
  * (until its last bytes are written after the end); the last one to let go frees it,
  * under mu. A run's buffer holds at most JL_PENDING_MAX unsent bytes (more is dropped and
  * reported once).
@@ -162,9 +162,15 @@ bool jl_sink_wait(jl_sink *k, jl_pending *p, int wait_ms)
            pthread_cond_timedwait(&k->done_cv, &k->mu, &dl) == 0)
         ;
     bool done = p->done;
-    unref(k, p);
     pthread_mutex_unlock(&k->mu);
     return done;
+}
+
+void jl_sink_let_go(jl_sink *k, jl_pending *p)
+{
+    pthread_mutex_lock(&k->mu);
+    unref(k, p);
+    pthread_mutex_unlock(&k->mu);
 }
 
 /* One flush: the keys of the EVAL and, per key, where its bytes are in the vector. */

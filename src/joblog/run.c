@@ -7,7 +7,7 @@
  * pending buffer) and the separator naming the revision come with it, so a run that writes
  * no line costs no system call and no Redis command. At the end, FILE descriptors close
  * at once; the REDIS bytes are handed to the flusher without waiting (joblog_run_end), and
- * whoever must know them written waits for them (joblog_run_settle). */
+ * whoever must know them written waits for them (joblog_run_wait). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -16,6 +16,7 @@
 
 #include "joblog/joblog_internal.h"
 #include "util/alloc.h"
+#include "util/clock.h"
 
 struct joblog_run {
     joblog_set *s;
@@ -155,33 +156,50 @@ joblog_run *joblog_run_end(joblog_run *r, bool ok)
             close(r->fd[i]);
         r->fd[i] = -1;
         if (r->pend[i] && !jl_sink_end(r->s->sink, r->pend[i], ok)) {
-            jl_sink_wait(r->s->sink, r->pend[i], 0);   /* all in Redis: let go now */
+            jl_sink_let_go(r->s->sink, r->pend[i]);   /* all in Redis already */
             r->pend[i] = NULL;
         }
         unsent = unsent || r->pend[i];
     }
     if (unsent)
         return r;
-    joblog_run_settle(r, 0);
+    joblog_run_free(r);
     return NULL;
 }
 
-bool joblog_run_settle(joblog_run *r, int wait_ms)
+bool joblog_run_wait(joblog_run *r, int wait_ms)
 {
     if (!r)
         return true;
+    int64_t until = clock_mono_ms() + wait_ms;
     bool written = true;
-    for (size_t i = 0; i < r->s->nb; i++)
-        if (r->pend[i] && !jl_sink_wait(r->s->sink, r->pend[i], wait_ms))
+    for (size_t i = 0; i < r->s->nb; i++) {
+        int64_t left = until - clock_mono_ms();
+        if (r->pend[i] && !jl_sink_wait(r->s->sink, r->pend[i], left > 0 ? (int)left : 0))
             written = false;
+    }
+    return written;
+}
+
+void joblog_run_free(joblog_run *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->s->nb; i++) {
+        if (r->fd[i] >= 0)
+            close(r->fd[i]);
+        if (r->pend[i])
+            jl_sink_let_go(r->s->sink, r->pend[i]);
+    }
     pthread_mutex_destroy(&r->mu);
     berth_free(r);
-    return written;
 }
 
 void joblog_run_close(joblog_run *r, bool ok)
 {
-    joblog_run_settle(joblog_run_end(r, ok), 1000);
+    r = joblog_run_end(r, ok);
+    joblog_run_wait(r, 1000);
+    joblog_run_free(r);
 }
 
 size_t joblog_run_dropped(const joblog_run *r)

@@ -125,6 +125,30 @@ static void test_file_retries_append(void **state)
     joblog_follow_close(NULL);
 }
 
+/* A run that writes nothing opens nothing: no file, nothing left to wait for. */
+static void test_quiet_run_opens_nothing(void **state)
+{
+    (void)state;
+    joblog_set *s = file_set(dir, 0, BERTH_LOG_DEBUG, 0);
+    char path[128];
+    snprintf(path, sizeof path, "%s/" ID1 ".log", dir);
+    assert_null(joblog_run_end(joblog_run_open(s, ID1, 1, "p"), true));
+    struct stat st;
+    assert_int_not_equal(stat(path, &st), 0);
+    joblog_run *r = joblog_run_open(s, ID1, 2, "p");
+    joblog_run_write(r, BERTH_LOG_INFO, "a.c", 1, "one line");
+    assert_int_equal(stat(path, &st), 0);              /* the first line opened it */
+    assert_null(joblog_run_end(r, true));              /* FILE only: nothing unsent */
+    size_t len = 0;
+    char *text = slurp(path, &len);
+    assert_non_null(strstr(text, "---- run of revision 2 on p ----\n"));
+    assert_null(strstr(text, "revision 1"));
+    free(text);
+    assert_true(joblog_run_wait(NULL, 0));
+    joblog_run_free(NULL);
+    joblog_set_free(s);
+}
+
 static void test_levels_and_cap(void **state)
 {
     (void)state;
@@ -313,6 +337,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_format),
         cmocka_unit_test_setup_teardown(test_file_retries_append, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_quiet_run_opens_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_levels_and_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unsafe_id_and_bad_dir, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_disk, setup, teardown),
