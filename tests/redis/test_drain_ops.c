@@ -224,6 +224,124 @@ static void test_one_op_after_stop(void **state)
     one_check_free(&o, "Stopped", "Stopped/Stopped");
 }
 
+/* The common op (a run without a hook that started and succeeded) is written inline by
+ * finish.lua: it must leave what the general path leaves — Success with its TTL, no
+ * in-progress entry, the per-minute count, no event, nothing held. Three in one call: the
+ * in-progress entries go with one HDEL at the end of the call. */
+static void finish_rs3(rconn *rc, char ids[][25], const long long *revs, char out[6][16])
+{
+    rargs a;
+    rargs_init(&a);
+    rargs_adds(&a, "{t}:");
+    rargs_addi(&a, clock_wall_s());
+    rargs_adds(&a, POOL);
+    rargs_addi(&a, ++flushes);
+    rargs_addi(&a, 3);
+    for (int k = 0; k < 3; k++) {
+        rargs_adds(&a, "RS"), rargs_adds(&a, ids[k]), rargs_adds(&a, "NOOP");
+        rargs_addi(&a, revs[k]), rargs_adds(&a, ""), rargs_adds(&a, ""), rargs_addi(&a, 1);
+    }
+    rreply *r = rconn_eval(rc, SCRIPT_FINISH, &a);
+    assert_int_equal(rreply_array(rc, r, 6), 0);
+    for (size_t i = 0; i < 6; i++)
+        snprintf(out[i], 16, "%s", rreply_str(rreply_at(r, i)) ? rreply_str(rreply_at(r, i)) : "?");
+    rreply_free(r);
+    rargs_free(&a);
+}
+
+static void test_success_inline_without_hook(void **state)
+{
+    (void)state;
+    berth_engine *e = engine_unstarted();
+    char *launched[3];
+    for (int k = 0; k < 3; k++)
+        launched[k] = launch(e, NULL);
+    rconn rc;
+    rtarget t;
+    conn(&rc, &t);
+    char ids[3][25], out[6][16];
+    long long revs[3];
+    assert_int_equal(fetch(&rc, 3, clock_wall_ms() + 60000, ids, revs), 3);
+    for (int k = 0; k < 3; k++)
+        assert_int_equal(rint_("HEXISTS {t}:job_track:inprogress %s", ids[k]), 1);
+    long long minute = clock_wall_s() - clock_wall_s() % 60;
+    finish_rs3(&rc, ids, revs, out);
+    for (int i = 0; i < 6; i++)
+        assert_string_equal(out[i], "ok");
+    for (int k = 0; k < 3; k++) {
+        char st[32];
+        engine_fixture_status(e, ids[k], st, sizeof st);
+        assert_string_equal(st, "Success");
+        long long ttl = rint_("TTL {t}:job_stats:%s", ids[k]);
+        assert_true(ttl > 86000 && ttl <= 86400);
+        assert_int_equal(rint_("HEXISTS {t}:job_track:inprogress %s", ids[k]), 0);
+        free(launched[k]);
+    }
+    /* the minute may have turned between the read and the call: one of the two counts 3 */
+    long long c0 = redis_fixture_int(&rf, "HINCRBY {t}:berth:throughput:%lld Success 0", minute);
+    long long c1 = redis_fixture_int(&rf, "HINCRBY {t}:berth:throughput:%lld Success 0",
+                                     minute + 60);
+    assert_int_equal(c0 + c1, 3);
+    assert_int_equal(redis_fixture_int(&rf, "XLEN {t}:berth:hooks"), 0);
+    assert_released();
+    rconn_close(&rc);
+    rtarget_free(&t);
+    berth_engine_free(e);
+}
+
+/* The inline path takes nothing but a waiting job at the fetched revision: a stop that
+ * crossed the run (no hook) keeps Stopped, and a revision that moved on is refused. */
+static void test_inline_refuses_stopped_or_other_revision(void **state)
+{
+    (void)state;
+    one o;
+    one_fetched(&o, NULL);
+    assert_int_equal(berth_engine_stop_job(o.e, o.id), 0);
+    finish_op(&o.rc, "RS", o.id, o.rev, o.out);
+    assert_string_equal(o.out[0], "Stopped");
+    assert_string_equal(o.out[1], "Stopped");
+    one_check_free(&o, "Stopped", "");
+
+    one_fetched(&o, NULL);
+    redis_fixture_int(&rf, "HSET {t}:job_stats:%s revision %lld", o.id, o.rev + 1);
+    finish_op(&o.rc, "RS", o.id, o.rev, o.out);
+    assert_string_equal(o.out[0], "Pending");   /* the start is refused: not this run */
+    char st[32];
+    engine_fixture_status(o.e, o.id, st, sizeof st);
+    assert_string_equal(st, "Pending");
+    rconn_close(&o.rc);
+    rtarget_free(&o.t);
+    free(o.id);
+    berth_engine_free(o.e);
+}
+
+/* Revisions are compared as text first and as numbers when the texts differ: a revision
+ * stored in another spelling of the same number ("<rev>.0", "0<rev>": another writer's
+ * formatting) is the same revision, through the fetcher's reading of it and finish.lua. */
+static void test_revision_other_spelling(void **state)
+{
+    (void)state;
+    one o;
+    one_fetched(&o, NULL);
+    redis_fixture_int(&rf, "HSET {t}:job_stats:%s revision 0%lld", o.id, o.rev);
+    finish_op(&o.rc, "RS", o.id, o.rev, o.out);
+    assert_string_equal(o.out[0], "ok");
+    assert_string_equal(o.out[1], "ok");
+    one_check_free(&o, "Success", "");
+
+    /* end to end: the engine reads "<rev>.0" from fetch.lua's reply and finishes the run */
+    berth_engine *e = engine_unstarted();
+    char *id = launch(e, NULL);
+    long long rev = rint_("HGET {t}:job_stats:%s revision", id);
+    redis_fixture_int(&rf, "HSET {t}:job_stats:%s revision %lld.0", id, rev);
+    assert_int_equal(berth_engine_start(e), 0);
+    assert_true(engine_fixture_wait_status(e, id, "Success", 10000));
+    assert_true(redis_fixture_wait_int(&rf, 0, 10000, "ZCARD {t}:berth:leases"));
+    berth_engine_stop(e);
+    free(id);
+    berth_engine_free(e);
+}
+
 /* A node dies holding a fetch batch of six runs (the scripts called as its fetcher and
  * completer would): two it finished, one it started, one was stopped meanwhile, two still
  * waited for a worker. Its lease is over; a live engine's reaper gives the batch up: the
@@ -337,6 +455,9 @@ int main(void)
         cmocka_unit_test(test_start_and_end_in_one_op),
         cmocka_unit_test(test_one_op_without_hook),
         cmocka_unit_test(test_one_op_after_stop),
+        cmocka_unit_test(test_success_inline_without_hook),
+        cmocka_unit_test(test_inline_refuses_stopped_or_other_revision),
+        cmocka_unit_test(test_revision_other_spelling),
         cmocka_unit_test(test_dead_node_batch_given_up),
         cmocka_unit_test(test_drain_hooks_in_order),
     };

@@ -61,9 +61,9 @@ local function stats_long(skey, f)
 end
 
 -- status, revision and hook URL (whole, even when in pieces) of a stats hash, for the
--- status writers.
-local function stats_head(skey)
-  local st = redis.call('HMGET', skey, 'status', 'revision', 'web_hook_url', 'web_hook_url#1')
+-- status writers. st: this HMGET when the caller has made it already.
+local function stats_head(skey, st)
+  st = st or redis.call('HMGET', skey, 'status', 'revision', 'web_hook_url', 'web_hook_url#1')
   if st[4] then st[3] = stats_long(skey, 'web_hook_url') end
   st[4] = nil
   return st

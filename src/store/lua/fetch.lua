@@ -22,7 +22,7 @@
 local pool, deadline, max, ntypes = ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
 local batch = ARGV[7 + ntypes * 2]
 local out = {}
-local held, record = {}, {}   -- held: the batch record's 'jobs' in pieces (one concat)
+local held, record = {}, {}
 local track = {}   -- eid, 2, ... for job_track:inprogress (see below)
 local taken, nheld = 0, 0
 for t = 1, ntypes do
@@ -75,11 +75,10 @@ for t = 1, ntypes do
     end
     if c == 'R' then
       track[#track + 1] = eid
-      track[#track + 1] = 2
-      local h = #held
-      if h > 0 then h = h + 1; held[h] = '\0' end
-      held[h + 1], held[h + 2], held[h + 3], held[h + 4], held[h + 5] = rev, '|', eid, '|', raw
+      track[#track + 1] = '2'   -- text: a number is sprintf'd by every redis.call
       nheld = nheld + 1
+      held[nheld] = rev .. '|' .. eid .. '|' .. raw   -- one piece a job: table.concat's
+                                                       -- cost is per piece
       runs = runs + 1
     end
     out[#out + 1] = c
@@ -105,7 +104,7 @@ end
 if nheld > 0 then
   local bid = pool .. ':' .. batch
   redis.call('HSET', P .. 'berth:batch:' .. bid, 'pool', pool, 'left', nheld, 'f', 0,
-             'jobs', table.concat(held), unpack(record))
+             'jobs', table.concat(held, '\0'), unpack(record))
   redis.call('ZADD', P .. 'berth:leases', deadline, bid)
 end
 -- Fewer than asked: every queue is drained, paused or at its concurrency limit, so the
