@@ -12,7 +12,9 @@
  * GET /api/v1/config, GET /healthz; Berth's own: GET /api/v1/hooks, POST /api/v1/hooks/replay,
  * GET /api/v1/queues, PUT /api/v1/queues/{name}, GET /api/v1/pools, GET /api/v1/policies.
  * Every request but exactly /api/v1/stats and /healthz is
- * authenticated first (auth.h). Deliberate differences from Harbor: docs/compat.md. */
+ * authenticated first (auth.h). With tenants (api_ctx.tenants), /ns/<name>/<route> is
+ * <route> answered by that namespace's engine; a name not served is 404 (docs/api.md).
+ * Deliberate differences from Harbor: docs/compat.md. */
 #ifndef BERTH_SERVER_API_H
 #define BERTH_SERVER_API_H
 
@@ -21,8 +23,17 @@
 #include "berth/berth.h"
 #include "berth/period.h"
 
+/* One more namespace the server answers for, under the path prefix /ns/<name> (its
+ * routes are the table's, the prefix stripped); the unprefixed routes are ctx.engine's. */
+typedef struct api_tenant {
+    const char *name;            /* the namespace (no braces); copied */
+    berth_engine *engine;        /* borrowed, as engine below */
+} api_tenant;
+
 typedef struct api_ctx {
     berth_engine *engine;        /* borrowed; started, and outliving the server */
+    const api_tenant *tenants;   /* more namespaces (copied at start); NULL when none */
+    size_t ntenants;
     const char *secret;          /* CORE_SECRET; NULL or "" → every authed request is 401 */
     const char *redis_url;       /* /api/v1/config RedisURL; NULL → 500/10001 "no configuration" */
     const char *ns;              /* /api/v1/config Namespace (without braces) */

@@ -121,6 +121,7 @@ void config_free(berth_config *cfg)
     config_loggers_free(cfg->job_loggers, cfg->njob_loggers);
     config_loggers_free(cfg->loggers, cfg->nloggers);
     config_jobs_free(cfg);
+    config_tenants_free(cfg);
     for (size_t i = 0; i < cfg->nwarnings; i++)
         berth_free(cfg->warnings[i]);
     berth_free(cfg->warnings);

@@ -90,6 +90,15 @@ int config_parse_redis_url(const char *url, config_redis_addr *out, char *err,
 void config_redis_addr_free(config_redis_addr *a);  /* NULL is a no-op; leaves *a zeroed */
 
 
+/* One more namespace (tenant) this berthd serves besides worker_pool.redis_pool.namespace
+ * (`berth.namespaces`, docs/config.md "Several namespaces"). */
+typedef struct config_tenant {
+    char *name;                  /* the namespace, raw (no braces); [A-Za-z0-9_.-], ≤ 64 */
+    int workers;                 /* 0/absent → worker_pool.workers */
+} config_tenant;
+
+#define CONFIG_MAX_TENANTS 64     /* entries of berth.namespaces */
+
 /* Which settings came from the environment (berth_config.env_overrides bits). */
 enum {
     CONFIG_ENV_PROTOCOL = 1u << 0,
@@ -171,6 +180,8 @@ typedef struct berth_config {
     } database;
     char **plugins;              /* berth.plugins: job plugin paths, NULL-terminated or NULL */
     size_t nplugins;
+    config_tenant *tenants;      /* berth.namespaces: served besides pool.ns (config_tenants.c) */
+    size_t ntenants;
 
     /* --- diagnostics --- */
     unsigned env_overrides;      /* CONFIG_ENV_* bits of the settings the environment set */

@@ -78,4 +78,5 @@ void config_defaults_apply(berth_config *cfg)
     default_str(&cfg->embedded_redis.appendfsync, "everysec");
     if (!cfg->embedded_redis.enabled_explicit)
         cfg->embedded_redis.enabled = cfg->pool.redis_url[0] == '\0';
+    config_tenants_defaults(cfg);
 }

@@ -116,6 +116,13 @@ int config_read_plugins(config_walk *w, const yaml_node_t *n, const config_field
                         void *base, const char *path);
 void config_jobs_free(berth_config *cfg);
 
+/* `berth.namespaces` (config_tenants.c): workers 0 → worker_pool.workers (step 3); the
+ * checks (step 4): names valid, not the default namespace, not repeated, at most
+ * CONFIG_MAX_TENANTS; two namespaces in one cluster hash slot are a warning. */
+void config_tenants_defaults(berth_config *cfg);
+int config_tenants_check(berth_config *cfg, char *err, size_t errlen);
+void config_tenants_free(berth_config *cfg);
+
 /* ---- messages and memory (config.c) ---- */
 
 /* Writes one line into err and returns BERTH_ECONFIG. */

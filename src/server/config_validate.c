@@ -250,5 +250,7 @@ int config_validate(berth_config *cfg, char *err, size_t errlen)
         rc = check_berth(cfg, err, errlen);
     if (rc == 0)
         rc = check_database(cfg, err, errlen);
+    if (rc == 0)
+        rc = config_tenants_check(cfg, err, errlen);
     return rc;
 }

@@ -188,6 +188,16 @@ static const config_field database_fields[] = {
     INT("statement_timeout_seconds", berth_config, database.statement_timeout_seconds),
     END};
 
+static void tenant_init(void *elem)
+{
+    ((config_tenant *)elem)->name = berth_strdup("");
+}
+
+static const config_field tenant_fields[] = {
+    STR("name", config_tenant, name),
+    UINT("workers", config_tenant, workers),
+    END};
+
 static const config_field berth_fields[] = {
     STR("data_dir", berth_config, data_dir),
     INT("lease_seconds", berth_config, lease_seconds),
@@ -203,6 +213,9 @@ static const config_field berth_fields[] = {
     {.key = "misfire", .read = read_misfire, .off = offsetof(berth_config, misfire)},
     {.key = "jobs", .read = config_read_jobs},         /* command jobs: config_jobs.c */
     {.key = "plugins", .read = config_read_plugins},
+    {.key = "namespaces", .read = config_read_seq, .off = offsetof(berth_config, tenants),
+     .sub = tenant_fields, .elem_size = sizeof(config_tenant),
+     .count_off = offsetof(berth_config, ntenants), .init = tenant_init},
     END};
 
 static const config_field top_fields[] = {

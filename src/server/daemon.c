@@ -26,15 +26,28 @@
 #include "util/buf.h"
 #include "util/clock.h"
 
+/* One namespace served: worker_pool's (tenant 0, which Harbor's API addresses) or one of
+ * berth.namespaces (under /ns/<name>). Each has its own engine, so its own connections to
+ * the master that serves its slot, workers, subscriber and periodic enqueuer; what it
+ * borrows (job logs, jobs' settings) is freed after its engine. */
+typedef struct tenant {
+    const char *ns;              /* cfg's */
+    unsigned workers;
+    berth_engine *engine;
+    joblog_set *joblogs;         /* job_loggers; outlives the engine */
+    daemon_jobs *own_jobs;       /* berth.jobs and berth.plugins; outlive the engine */
+    berth_jobs_db *db_jobs;      /* Harbor's database jobs' pool; outlives the engine */
+    int stop_rc;                 /* berth_engine_stop's, at shutdown */
+} tenant;
+
 struct daemon {
     const berth_config *cfg;
     daemon_log *log;
     embedded_redis *redis;
-    berth_engine *engine;
+    tenant *tenant;              /* 1 + cfg->ntenants; [0] is worker_pool's namespace */
+    size_t ntenants;
     api_server *api;
     metrics_server *metrics;     /* when metric.enabled */
-    joblog_set *joblogs;         /* job_loggers; outlives the engine */
-    daemon_jobs *own_jobs;       /* berth.jobs and berth.plugins; outlive the engine */
     char job_log_dir[1024];
     char redis_dir[1024];
     char embedded_url[1100];     /* unix://<socket>: what GET /api/v1/config reports */
@@ -42,9 +55,8 @@ struct daemon {
     dirlock *data_lock;          /* berth.data_dir, with the embedded Redis */
     dirlock *job_log_lock;       /* the FILE job-log directory */
     int listen_fd;               /* bound before anything starts; the API takes it (> 0) */
-    berth_jobs_http http_jobs;   /* WEBHOOK/SLACK settings; outlive the engine */
-    berth_jobs_db *db_jobs;      /* Harbor's database jobs' pool; outlives the engine */
-    pthread_mutex_t engine_mu;   /* daemon_hurry vs freeing the engine */
+    berth_jobs_http http_jobs;   /* WEBHOOK/SLACK settings; outlive the engines */
+    pthread_mutex_t engine_mu;   /* daemon_hurry vs freeing the engines */
     bool down;                   /* daemon_shutdown ran */
 };
 
@@ -158,13 +170,14 @@ static bool size_setting(const config_map *m, const char *key, size_t *out)
     return true;
 }
 
-/* One job_loggers entry as a backend; 1 when the entry is skipped (DB). */
-static int job_backend(daemon_t *d, size_t i, joblog_backend_cfg *b, size_t *run_max,
-                       char *err, size_t errlen)
+/* One job_loggers entry as a backend; 1 when the entry is skipped (DB). Only the first
+ * namespace's set sweeps (sweep): the FILE directory is shared by all. */
+static int job_backend(daemon_t *d, size_t i, bool sweep, joblog_backend_cfg *b,
+                       size_t *run_max, char *err, size_t errlen)
 {
     const config_logger *lg = &d->cfg->job_loggers[i];
     *b = (joblog_backend_cfg){.level = lg->level,
-                              .sweep_days = lg->has_sweeper ? lg->sweeper_duration : 0};
+                              .sweep_days = lg->has_sweeper && sweep ? lg->sweeper_duration : 0};
     size_t cap = 0;
     if (!size_setting(&lg->settings, "max_run_bytes", &cap) ||
         !size_setting(&lg->settings, "max_bytes", &b->max_bytes)) {
@@ -193,26 +206,27 @@ static int job_backend(daemon_t *d, size_t i, joblog_backend_cfg *b, size_t *run
 }
 
 /* The job-log backend set from job_loggers, on the engine's Redis (ec's target). */
-static int job_log_set(daemon_t *d, berth_engine_config *ec, char *err, size_t errlen)
+static int job_log_set(daemon_t *d, tenant *t, berth_engine_config *ec, char *err,
+                       size_t errlen)
 {
     joblog_backend_cfg b[JOBLOG_MAX_BACKENDS];
     size_t n = 0, run_max = 0;
     for (size_t i = 0; i < d->cfg->njob_loggers && n < JOBLOG_MAX_BACKENDS; i++) {
-        int rc = job_backend(d, i, &b[n], &run_max, err, errlen);
+        int rc = job_backend(d, i, t == &d->tenant[0], &b[n], &run_max, err, errlen);
         if (rc < 0)
             return rc;
         n += rc == 0;
     }
-    rtarget t;
-    rtarget_from_config(&t, ec, NULL);
+    rtarget rt;
+    rtarget_from_config(&rt, ec, NULL);
     joblog_config jc = {.backends = b, .nbackends = n, .run_max_bytes = run_max,
-                        .redis = &t, .ns = ec->ns,
+                        .redis = &rt, .ns = ec->ns,
                         .log = {daemon_log_write, d->log, BERTH_LOG_DEBUG}};
-    int rc = joblog_set_new(&jc, &d->joblogs, err, errlen);
-    rtarget_free(&t);
+    int rc = joblog_set_new(&jc, &t->joblogs, err, errlen);
+    rtarget_free(&rt);
     if (rc == 0) {
-        joblog_set_start(d->joblogs);
-        ec->job_logs = d->joblogs;
+        joblog_set_start(t->joblogs);
+        ec->job_logs = t->joblogs;
     }
     return rc;
 }
@@ -221,6 +235,10 @@ static int job_log_set(daemon_t *d, berth_engine_config *ec, char *err, size_t e
 static int redis_target(daemon_t *d, berth_engine_config *ec, char *err, size_t errlen)
 {
     const config_redis_addr *r = &d->cfg->pool.redis;
+    if (r->kind == CONFIG_REDIS_NONE && d->redis) {   /* started for the first namespace */
+        ec->redis_unix = embedded_redis_socket(d->redis);
+        return 0;
+    }
     if (r->kind == CONFIG_REDIS_NONE) {
         snprintf(d->redis_dir, sizeof d->redis_dir, "%s/redis", d->cfg->data_dir);
         int rc = dirlock_make_dirs(d->cfg->data_dir, err, errlen);
@@ -268,11 +286,11 @@ static int redis_target(daemon_t *d, berth_engine_config *ec, char *err, size_t 
 }
 
 /* Redis may still be coming up (a shared one): retry with back-off, logging once. */
-static int start_engine(daemon_t *d, char *err, size_t errlen)
+static int start_engine(daemon_t *d, tenant *t, char *err, size_t errlen)
 {
     int backoff = 100, rc = 0;
     for (int tries = 0; tries < 60; tries++) {
-        rc = berth_engine_start(d->engine);
+        rc = berth_engine_start(t->engine);
         if (rc != BERTH_EREDIS)
             break;
         if (tries == 0)
@@ -281,7 +299,9 @@ static int start_engine(daemon_t *d, char *err, size_t errlen)
         backoff = backoff < 2000 ? backoff * 2 : 2000;
     }
     if (rc != 0)
-        snprintf(err, errlen, "cannot start the engine: %s", berth_strerror(rc));
+        snprintf(err, errlen, "cannot start the engine: %s%s%s%s", berth_strerror(rc),
+                 d->cfg->ntenants ? " (namespace " : "", d->cfg->ntenants ? t->ns : "",
+                 d->cfg->ntenants ? ")" : "");
     return rc;
 }
 
@@ -295,7 +315,7 @@ static unsigned demo_hold_ms(void)
  * environment; a value that does not parse is logged with Harbor's warning and ignored. */
 /* The database jobs' access (docs/config.md): berth.database when its host is set, else
  * Harbor core's settings (CORE_URL, JOBSERVICE_SECRET) asked on every run. */
-static int db_jobs_new(daemon_t *d, char *err, size_t errlen)
+static int db_jobs_new(daemon_t *d, tenant *t, char *err, size_t errlen)
 {
     const berth_config *c = d->cfg;
     berth_jobs_db_config dc = {
@@ -310,29 +330,30 @@ static int db_jobs_new(daemon_t *d, char *err, size_t errlen)
         .core_url = getenv("CORE_URL"), .core_secret = getenv("JOBSERVICE_SECRET"),
         .max_dangling_hours = (unsigned)c->max_dangling_hours,
         .log = daemon_log_write, .log_userdata = d->log};
-    int rc = berth_jobs_db_new(&dc, &d->db_jobs, err, errlen);
+    int rc = berth_jobs_db_new(&dc, &t->db_jobs, err, errlen);
     if (rc == 0)
-        rc = berth_jobs_register_db(d->engine, d->db_jobs);
+        rc = berth_jobs_register_db(t->engine, t->db_jobs);
     if (rc == 0)
-        rc = berth_jobs_register_scan(d->engine, d->db_jobs);
+        rc = berth_jobs_register_scan(t->engine, t->db_jobs);
     return rc;
 }
 
-static int register_jobs(daemon_t *d, char *err, size_t errlen)
+/* Every namespace runs the same job types (the settings read once, for the first). */
+static int register_jobs(daemon_t *d, tenant *t, char *err, size_t errlen)
 {
     char warn[1024];
-    if (berth_jobs_http_from_env(&d->http_jobs, warn, sizeof warn) > 0)
+    if (t == &d->tenant[0] && berth_jobs_http_from_env(&d->http_jobs, warn, sizeof warn) > 0)
         LOG(d, BERTH_LOG_WARNING, "%s", warn);
-    if (berth_jobs_register_demo(d->engine, demo_hold_ms()) != 0 ||
-        berth_jobs_register_scheduler(d->engine) != 0 ||
-        berth_jobs_register_replication(d->engine) != 0 ||
-        berth_jobs_register_webhook(d->engine, &d->http_jobs) != 0 ||
-        berth_jobs_register_slack(d->engine, &d->http_jobs) != 0 ||
-        berth_jobs_register_preheat(d->engine, NULL) != 0) {
+    berth_engine *e = t->engine;
+    if (berth_jobs_register_demo(e, demo_hold_ms()) != 0 ||
+        berth_jobs_register_scheduler(e) != 0 || berth_jobs_register_replication(e) != 0 ||
+        berth_jobs_register_webhook(e, &d->http_jobs) != 0 ||
+        berth_jobs_register_slack(e, &d->http_jobs) != 0 ||
+        berth_jobs_register_preheat(e, NULL) != 0) {
         snprintf(err, errlen, "cannot register the built-in jobs");
         return BERTH_EINVAL;
     }
-    return db_jobs_new(d, err, errlen);
+    return db_jobs_new(d, t, err, errlen);
 }
 
 /* Tests only: BERTH_HOOK_BACKOFF_SCALE scales the hook back-off and retry period (the
@@ -346,10 +367,10 @@ static double backoff_scale(const char *env)
     return s > 0 && s <= 1 ? s : 1;
 }
 
-static int make_engine(daemon_t *d, char *err, size_t errlen)
+static int make_engine(daemon_t *d, tenant *t, char *err, size_t errlen)
 {
     const berth_config *c = d->cfg;
-    berth_engine_config ec = {.ns = c->pool.ns, .workers = (unsigned)c->pool.workers,
+    berth_engine_config ec = {.ns = t->ns, .workers = t->workers,
                               .lease_ms = (unsigned)c->lease_seconds * 1000,
                               .grace_ms = (unsigned)c->grace_seconds * 1000,
                               .max_update_hours = (unsigned)c->max_update_hours,
@@ -365,21 +386,47 @@ static int make_engine(daemon_t *d, char *err, size_t errlen)
                               .periodic = {.enabled = true, .misfire = c->misfire}};
     int rc = redis_target(d, &ec, err, errlen);
     if (rc == 0)
-        rc = job_log_set(d, &ec, err, errlen);
+        rc = job_log_set(d, t, &ec, err, errlen);
     if (rc == 0)
-        rc = berth_engine_new(&ec, &d->engine, err, errlen);
+        rc = berth_engine_new(&ec, &t->engine, err, errlen);
     if (rc == 0)
-        rc = register_jobs(d, err, errlen);
+        rc = register_jobs(d, t, err, errlen);
     const char *trace = getenv("BERTH_CHAOS_TRACE");   /* the chaos tests' job, off by default */
-    if (rc == 0 && trace && *trace && berth_jobs_register_chaos(d->engine, trace) != 0) {
+    if (rc == 0 && trace && *trace && berth_jobs_register_chaos(t->engine, trace) != 0) {
         snprintf(err, errlen, "cannot open the chaos trace %s", trace);
         rc = BERTH_EINVAL;
     }
     if (rc == 0)
-        rc = daemon_jobs_register(d->engine, c, daemon_log_write, d->log, &d->own_jobs, err,
+        rc = daemon_jobs_register(t->engine, c, daemon_log_write, d->log, &t->own_jobs, err,
                                   errlen);
     if (rc == 0)
-        rc = start_engine(d, err, errlen);   /* the periodic enqueuer with it */
+        rc = start_engine(d, t, err, errlen);   /* the periodic enqueuer with it */
+    return rc;
+}
+
+/* One engine per namespace: worker_pool's, then berth.namespaces in order. */
+static int make_engines(daemon_t *d, char *err, size_t errlen)
+{
+    const berth_config *c = d->cfg;
+    d->tenant = berth_calloc(1 + c->ntenants, sizeof *d->tenant);
+    if (!d->tenant) {
+        snprintf(err, errlen, "out of memory");
+        return BERTH_ENOMEM;
+    }
+    d->tenant[0] = (tenant){.ns = c->pool.ns, .workers = (unsigned)c->pool.workers};
+    for (size_t i = 0; i < c->ntenants; i++)
+        d->tenant[i + 1] = (tenant){.ns = c->tenants[i].name,
+                                    .workers = (unsigned)c->tenants[i].workers};
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < 1 + c->ntenants; i++) {
+        pthread_mutex_lock(&d->engine_mu);   /* daemon_hurry reads the count */
+        d->ntenants = i + 1;
+        pthread_mutex_unlock(&d->engine_mu);
+        rc = make_engine(d, &d->tenant[i], err, errlen);
+        if (rc == 0 && c->ntenants)
+            LOG(d, BERTH_LOG_INFO, "namespace %s: %u workers%s", d->tenant[i].ns,
+                d->tenant[i].workers, i ? "" : " (Harbor's API)");
+    }
     return rc;
 }
 
@@ -400,7 +447,11 @@ static int start_api(daemon_t *d, const char *secret, const char *host, char *er
     int rc = daemon_tls_load(c, &tls, err, errlen);
     if (rc != 0)
         return rc;
-    api_ctx ctx = {.engine = d->engine, .secret = secret,
+    api_tenant more[CONFIG_MAX_TENANTS];
+    for (size_t i = 1; i < d->ntenants; i++)
+        more[i - 1] = (api_tenant){d->tenant[i].ns, d->tenant[i].engine};
+    api_ctx ctx = {.engine = d->tenant[0].engine, .secret = secret,
+                   .tenants = more, .ntenants = d->ntenants - 1,
                    .listen_fd = d->listen_fd,
                    .redis_url = *c->pool.redis_url ? c->pool.redis_url : d->embedded_url,
                    .ns = c->pool.ns, .idle_timeout_second = c->pool.idle_timeout_second,
@@ -432,7 +483,12 @@ static int start_metrics(daemon_t *d, const char *host, char *err, size_t errlen
     const berth_config *c = d->cfg;
     if (!c->metric.enabled)
         return 0;
-    metrics_ctx mc = {.engine = d->engine, .path = c->metric.path,
+    metrics_tenant more[CONFIG_MAX_TENANTS];
+    for (size_t i = 1; i < d->ntenants; i++)
+        more[i - 1] = (metrics_tenant){d->tenant[i].ns, d->tenant[i].engine,
+                                       d->tenant[i].workers};
+    metrics_ctx mc = {.engine = d->tenant[0].engine, .ns = c->pool.ns, .path = c->metric.path,
+                      .tenants = more, .ntenants = d->ntenants - 1,
                       .workers = (unsigned)c->pool.workers, .log = daemon_log_write,
                       .log_userdata = d->log};
     int rc = metrics_server_start(&mc, host, c->metric.port, &d->metrics, err, errlen);
@@ -468,7 +524,7 @@ int daemon_start(const berth_config *cfg, const char *secret, daemon_t **out, ch
     if (rc == 0)
         rc = job_logs(d, err, errlen);
     if (rc == 0)
-        rc = make_engine(d, err, errlen);
+        rc = make_engines(d, err, errlen);
     if (rc == 0)
         rc = start_api(d, secret, host, err, errlen);
     if (rc == 0)
@@ -495,7 +551,9 @@ void daemon_reopen_logs(daemon_t *d)
 /* The shutdown line says what it waits for, and how not to. */
 static void say_shutdown(daemon_t *d)
 {
-    unsigned n = d->engine ? berth_engine_running_jobs(d->engine) : 0;
+    unsigned n = 0;
+    for (size_t i = 0; i < d->ntenants; i++)
+        n += d->tenant[i].engine ? berth_engine_running_jobs(d->tenant[i].engine) : 0;
     if (n == 0)
         LOG(d, BERTH_LOG_INFO, "berthd shutting down (no job running)");
     else
@@ -507,11 +565,54 @@ static void say_shutdown(daemon_t *d)
 void daemon_hurry(daemon_t *d)
 {
     pthread_mutex_lock(&d->engine_mu);
-    if (d->engine) {
-        berth_engine_hurry(d->engine);
+    bool any = false;
+    for (size_t i = 0; i < d->ntenants; i++)
+        if (d->tenant[i].engine) {
+            berth_engine_hurry(d->tenant[i].engine);
+            any = true;
+        }
+    if (any)
         LOG(d, BERTH_LOG_INFO, "second stop signal: handing running jobs back now");
-    }
     pthread_mutex_unlock(&d->engine_mu);
+}
+
+static void *stop_one(void *arg)
+{
+    tenant *t = arg;
+    t->stop_rc = berth_engine_stop(t->engine);
+    return NULL;
+}
+
+/* Every engine at once, so that the whole stop waits one grace period, not one per
+ * namespace (one in this thread when a thread cannot be made). Then frees them and what
+ * they borrowed, unless a job thread still runs in it (berth_engine_stop's BERTH_ESTATE). */
+static void stop_engines(daemon_t *d)
+{
+    pthread_t th[1 + CONFIG_MAX_TENANTS];
+    bool started[1 + CONFIG_MAX_TENANTS] = {false};
+    for (size_t i = 0; i < d->ntenants; i++)
+        if (d->tenant[i].engine)
+            started[i] = pthread_create(&th[i], NULL, stop_one, &d->tenant[i]) == 0;
+    for (size_t i = 0; i < d->ntenants; i++)
+        if (started[i])
+            pthread_join(th[i], NULL);
+        else if (d->tenant[i].engine)
+            stop_one(&d->tenant[i]);
+    for (size_t i = 0; i < d->ntenants; i++) {
+        tenant *t = &d->tenant[i];
+        pthread_mutex_lock(&d->engine_mu);
+        berth_engine_free(t->engine);
+        t->engine = NULL;
+        pthread_mutex_unlock(&d->engine_mu);
+        if (t->stop_rc == 0)             /* else a job thread still runs in them: leave them */
+            daemon_jobs_free(t->own_jobs);
+        if (t->stop_rc == 0)
+            berth_jobs_db_free(t->db_jobs);
+        t->own_jobs = NULL;
+        t->db_jobs = NULL;
+        joblog_set_free(t->joblogs);     /* after the engine: no run writes any more */
+        t->joblogs = NULL;
+    }
 }
 
 void daemon_shutdown(daemon_t *d)
@@ -519,28 +620,14 @@ void daemon_shutdown(daemon_t *d)
     if (!d || d->down)
         return;
     d->down = true;
-    bool had_engine = d->engine != NULL;
+    bool had_engine = d->ntenants && d->tenant[0].engine;
     if (d->log && d->api)
         say_shutdown(d);
     api_server_stop(d->api);
     d->api = NULL;
     metrics_server_stop(d->metrics);
     d->metrics = NULL;
-    int stop_rc = 0;
-    if (d->engine)   /* the long part: daemon_hurry may cut it short */
-        stop_rc = berth_engine_stop(d->engine);
-    pthread_mutex_lock(&d->engine_mu);
-    berth_engine_free(d->engine);
-    d->engine = NULL;
-    pthread_mutex_unlock(&d->engine_mu);
-    if (stop_rc == 0)                /* else a job thread still runs in them: leave them */
-        daemon_jobs_free(d->own_jobs);
-    d->own_jobs = NULL;
-    if (stop_rc == 0)
-        berth_jobs_db_free(d->db_jobs);
-    d->db_jobs = NULL;
-    joblog_set_free(d->joblogs);     /* after the engine: no run writes any more */
-    d->joblogs = NULL;
+    stop_engines(d);   /* the long part: daemon_hurry may cut it short */
     embedded_redis_stop(d->redis);
     d->redis = NULL;
     if (d->listen_fd > 0)
@@ -558,6 +645,7 @@ void daemon_stop(daemon_t *d)
     if (!d)
         return;
     daemon_shutdown(d);
+    berth_free(d->tenant);
     daemon_log_free(d->log);
     pthread_mutex_destroy(&d->engine_mu);
     berth_free(d);

@@ -15,8 +15,8 @@
 
 struct metrics_server {
     http_server *http;
-    berth_engine *engine;
-    unsigned workers;
+    metrics_tenant *all;     /* the engine, then the tenants; names owned */
+    size_t nall;             /* 1: no namespace label (Harbor's output) */
     char *path;
 };
 
@@ -39,31 +39,68 @@ static void label(buf *b, const char *v)
     }
 }
 
-static void info(buf *b, const char *p, berth_engine *e, unsigned workers)
+/* One namespace's engine and its metrics snapshot (ns NULL: no namespace label). */
+typedef struct snap {
+    const char *ns;
+    berth_engine *e;
+    unsigned workers;
+    berth_type_metrics *t;
+    size_t n;
+} snap;
+
+/* `namespace="<ns>",` opening a label set, when there is a namespace to name. */
+static void ns_label(buf *b, const char *ns)
+{
+    if (!ns)
+        return;
+    buf_puts(b, "namespace=\"");
+    label(b, ns);
+    buf_puts(b, "\",");
+}
+
+static void info(buf *b, const char *p, const snap *s, size_t ns)
 {
     char host[256] = "";
     gethostname(host, sizeof host - 1);
-    buf_printf(b, "# HELP %sinfo the information of jobservice\n# TYPE %sinfo gauge\n"
-                  "%sinfo{node=\"", p, p, p);
-    label(b, host);
-    buf_printf(b, "\",pool=\"%s\",workers=\"%u\"} 1\n", berth_engine_pool_id(e), workers);
+    buf_printf(b, "# HELP %sinfo the information of jobservice\n# TYPE %sinfo gauge\n", p, p);
+    for (size_t k = 0; k < ns; k++) {
+        buf_printf(b, "%sinfo{", p);
+        ns_label(b, s[k].ns);
+        buf_puts(b, "node=\"");
+        label(b, host);
+        buf_printf(b, "\",pool=\"%s\",workers=\"%u\"} 1\n", berth_engine_pool_id(s[k].e),
+                   s[k].workers);
+    }
 }
 
+static void summary(buf *b, const char *p, const char *ns, const berth_type_metrics *t,
+                    size_t n);
+
 /* Only the (type, outcome) pairs that have runs, as a Go CounterVec shows them. */
-static void tasks(buf *b, const char *p, const berth_type_metrics *t, size_t n)
+static void tasks(buf *b, const char *p, const snap *s, size_t ns)
 {
     buf_printf(b, "# HELP %stask_total The number of processed tasks\n"
                   "# TYPE %stask_total counter\n", p, p);
-    for (size_t i = 0; i < n; i++)
-        for (int o = 0; o < BERTH_RUN_OUTCOMES; o++)
-            if (t[i].by[o].count) {
-                buf_printf(b, "%stask_total{status=\"%s\",type=\"", p,
-                           berth_run_outcome_name((berth_run_outcome)o));
-                label(b, t[i].name);
-                buf_printf(b, "\"} %llu\n", (unsigned long long)t[i].by[o].count);
-            }
+    for (size_t k = 0; k < ns; k++)
+        for (size_t i = 0; i < s[k].n; i++)
+            for (int o = 0; o < BERTH_RUN_OUTCOMES; o++)
+                if (s[k].t[i].by[o].count) {
+                    buf_printf(b, "%stask_total{", p);
+                    ns_label(b, s[k].ns);
+                    buf_printf(b, "status=\"%s\",type=\"",
+                               berth_run_outcome_name((berth_run_outcome)o));
+                    label(b, s[k].t[i].name);
+                    buf_printf(b, "\"} %llu\n", (unsigned long long)s[k].t[i].by[o].count);
+                }
     buf_printf(b, "# HELP %stask_process_time_seconds The time duration of the task processing "
                   "time\n# TYPE %stask_process_time_seconds summary\n", p, p);
+    for (size_t k = 0; k < ns; k++)
+        summary(b, p, s[k].ns, s[k].t, s[k].n);
+}
+
+static void summary(buf *b, const char *p, const char *ns, const berth_type_metrics *t,
+                    size_t n)
+{
     for (size_t i = 0; i < n; i++)
         for (int o = 0; o < BERTH_RUN_OUTCOMES; o++) {
             const berth_run_metrics *m = &t[i].by[o];
@@ -72,15 +109,19 @@ static void tasks(buf *b, const char *p, const berth_type_metrics *t, size_t n)
             const double q[3] = {m->q50, m->q90, m->q99};
             const char *qn[3] = {"0.5", "0.9", "0.99"};
             for (int k = 0; k < 3; k++) {
-                buf_printf(b, "%stask_process_time_seconds{status=\"%s\",type=\"", p,
+                buf_printf(b, "%stask_process_time_seconds{", p);
+                ns_label(b, ns);
+                buf_printf(b, "status=\"%s\",type=\"",
                            berth_run_outcome_name((berth_run_outcome)o));
                 label(b, t[i].name);
                 buf_printf(b, "\",quantile=\"%s\"} %.6f\n", qn[k], q[k]);
             }
             const char *suffix[2] = {"sum", "count"};
             for (int k = 0; k < 2; k++) {
-                buf_printf(b, "%stask_process_time_seconds_%s{status=\"%s\",type=\"", p,
-                           suffix[k], berth_run_outcome_name((berth_run_outcome)o));
+                buf_printf(b, "%stask_process_time_seconds_%s{", p, suffix[k]);
+                ns_label(b, ns);
+                buf_printf(b, "status=\"%s\",type=\"",
+                           berth_run_outcome_name((berth_run_outcome)o));
                 label(b, t[i].name);
                 if (k == 0)
                     buf_printf(b, "\"} %.6f\n", m->sum_seconds);
@@ -159,18 +200,32 @@ static void process(buf *b)
                   "process_virtual_memory_bytes %llu\n", stat_field(stat, 23));
 }
 
-void metrics_render(berth_engine *e, unsigned workers, buf *b)
+/* n engines; labelled says whether their series get a namespace label. */
+static void render(const metrics_tenant *all, size_t n, bool labelled, buf *b)
 {
     char p[128];
     prefix(p, sizeof p);
-    info(b, p, e, workers);
-    berth_type_metrics *t = NULL;
-    size_t n = 0;
-    if (berth_engine_metrics(e, &t, &n) == 0)
-        tasks(b, p, t, n);
-    berth_metrics_free(t);
+    snap s[1 + METRICS_MAX_TENANTS];
+    n = n < sizeof s / sizeof s[0] ? n : sizeof s / sizeof s[0];
+    bool ok = true;
+    for (size_t k = 0; k < n; k++) {
+        s[k] = (snap){labelled ? all[k].ns : NULL, all[k].engine, all[k].workers, NULL, 0};
+        ok = ok && berth_engine_metrics(s[k].e, &s[k].t, &s[k].n) == 0;
+    }
+    info(b, p, s, n);
+    if (ok)
+        tasks(b, p, s, n);
+    for (size_t k = 0; k < n; k++)
+        berth_metrics_free(s[k].t);
     process(b);
 }
+
+void metrics_render(berth_engine *e, unsigned workers, buf *b)
+{
+    metrics_tenant one = {NULL, e, workers};
+    render(&one, 1, false, b);
+}
+
 
 static void handle(const http_req *req, http_resp *resp, void *ctx)
 {
@@ -186,15 +241,21 @@ static void handle(const http_req *req, http_resp *resp, void *ctx)
     }
     resp->status = 200;
     http_resp_header(resp, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-    metrics_render(m->engine, m->workers, &resp->body);
+    render(m->all, m->nall, m->nall > 1, &resp->body);
 }
 
 int metrics_server_start(const metrics_ctx *ctx, const char *host, int port,
                          metrics_server **out, char *err, size_t errlen)
 {
     metrics_server *m = berth_calloc(1, sizeof *m);
-    m->engine = ctx->engine;
-    m->workers = ctx->workers;
+    size_t more = ctx->tenants ? ctx->ntenants : 0;
+    m->all = berth_calloc(1 + more, sizeof *m->all);
+    m->all[0] = (metrics_tenant){berth_strdup(ctx->ns ? ctx->ns : ""), ctx->engine,
+                                 ctx->workers};
+    for (size_t i = 0; i < more; i++)
+        m->all[i + 1] = (metrics_tenant){berth_strdup(ctx->tenants[i].ns),
+                                         ctx->tenants[i].engine, ctx->tenants[i].workers};
+    m->nall = 1 + more;
     m->path = berth_strdup(ctx->path && *ctx->path ? ctx->path : "/metrics");
     http_config hc = {.host = host, .port = port, .threads = 1, .max_connections = 64,
                       .max_body = 1024, .handler = handle, .ctx = m, .log = ctx->log,
@@ -218,6 +279,9 @@ void metrics_server_stop(metrics_server *m)
     if (!m)
         return;
     http_server_stop(m->http);
+    for (size_t i = 0; i < m->nall; i++)
+        berth_free((char *)m->all[i].ns);
+    berth_free(m->all);
     berth_free(m->path);
     berth_free(m);
 }

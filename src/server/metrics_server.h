@@ -14,8 +14,21 @@
 #include "berth/log.h"
 #include "util/buf.h"
 
+/* One more namespace's engine (berthd's berth.namespaces): with any, every series gets a
+ * namespace="<ns>" label, worker_pool's namespace included (ns below). */
+#define METRICS_MAX_TENANTS 64   /* tenants rendered past this are left out */
+
+typedef struct metrics_tenant {
+    const char *ns;          /* copied */
+    berth_engine *engine;    /* started */
+    unsigned workers;
+} metrics_tenant;
+
 typedef struct metrics_ctx {
     berth_engine *engine;    /* started */
+    const char *ns;          /* engine's namespace: its label when there are tenants */
+    const metrics_tenant *tenants;   /* copied; NULL when none */
+    size_t ntenants;
     const char *path;        /* e.g. "/metrics"; copied */
     unsigned workers;        /* the configured worker count (harbor_jobservice_info) */
     berth_log_fn log;        /* the HTTP layer's messages; may be NULL */

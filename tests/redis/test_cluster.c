@@ -41,14 +41,8 @@ static int teardown(void **state)
 /* A namespace (written into ns) whose slot master m serves, found by asking the nodes. */
 static void ns_on(int m, const char *base, char *ns, size_t len)
 {
-    for (int i = 0; i < 10000; i++) {
-        char key[96];
-        snprintf(ns, len, "%s%d", base, i);
-        snprintf(key, sizeof key, "{%s}:", ns);
-        if (redis_cluster_owner(&rc, redis_cluster_keyslot(&rc, key)) == m)
-            return;
-    }
-    fail_msg("no namespace on node %d", m);
+    if (!redis_cluster_ns_on(&rc, m, base, ns, len))
+        fail_msg("no namespace on node %d", m);
 }
 
 static int ns_slot(const char *ns)
@@ -62,16 +56,7 @@ static int ns_slot(const char *ns)
  * (redis-cli gives each master a third, but which third is which node is its choice). */
 static void masters(int out[3])
 {
-    int n = 0;
-    for (int slot = 0; slot < RCLUSTER_SLOTS && n < 3; slot += 5461) {
-        int o = redis_cluster_owner(&rc, slot);
-        bool seen = false;
-        for (int j = 0; j < n; j++)
-            seen = seen || out[j] == o;
-        if (o >= 0 && !seen)
-            out[n++] = o;
-    }
-    assert_int_equal(n, 3);
+    assert_int_equal(redis_cluster_masters(&rc, out), 3);
 }
 
 static berth_engine_config cluster_config(const char *ns)

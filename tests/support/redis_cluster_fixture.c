@@ -152,6 +152,32 @@ long long redis_cluster_info_stat(redis_cluster *c, int i, const char *field)
     return n;
 }
 
+int redis_cluster_masters(redis_cluster *c, int out[3])
+{
+    int n = 0;
+    for (int slot = 0; slot < 16384 && n < 3; slot += 5461) {
+        int o = redis_cluster_owner(c, slot);
+        bool seen = false;
+        for (int j = 0; j < n; j++)
+            seen = seen || out[j] == o;
+        if (o >= 0 && !seen)
+            out[n++] = o;
+    }
+    return n;
+}
+
+bool redis_cluster_ns_on(redis_cluster *c, int m, const char *base, char *ns, size_t len)
+{
+    for (int i = 0; i < 10000; i++) {
+        char key[128];
+        snprintf(ns, len, "%s%d", base, i);
+        snprintf(key, sizeof key, "{%s}:", ns);
+        if (redis_cluster_owner(c, redis_cluster_keyslot(c, key)) == m)
+            return true;
+    }
+    return false;
+}
+
 int redis_cluster_keyslot(redis_cluster *c, const char *key)
 {
     for (int i = 0; i < RCLUSTER_NODES; i++)

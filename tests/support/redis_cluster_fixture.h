@@ -32,6 +32,12 @@ int redis_cluster_owner(redis_cluster *c, int slot);
 int redis_cluster_node_at(const redis_cluster *c, int port);
 /* A live node that replicates master m, or -1. */
 int redis_cluster_replica_of(redis_cluster *c, int m);
+/* The three masters (into out; how many were found), from the owners of slots 0, 5461,
+ * 10922 and 16383: redis-cli gives each master a third, but which is its choice. */
+int redis_cluster_masters(redis_cluster *c, int out[3]);
+/* A namespace "<base><n>" (into ns) whose slot ("{ns}:") master m serves; false if none
+ * of the first 10000 is. */
+bool redis_cluster_ns_on(redis_cluster *c, int m, const char *base, char *ns, size_t len);
 /* The slot of key, as a node computes it (CLUSTER KEYSLOT), or -1. */
 int redis_cluster_keyslot(redis_cluster *c, const char *key);
 /* Moves slot, with its keys, from its owner to node dst, as `redis-cli --cluster
