@@ -41,6 +41,7 @@ struct jl_pending {
     int refs;                    /* run + sink */
     bool ended, ok, done;        /* ended by the run; done: written (or given up) after */
     bool in_flight;              /* bytes of it are in the EVAL being sent */
+    bool full;                   /* its key reached the cap: later bytes are dropped */
     size_t dropped;              /* lines refused because data was full */
 };
 
@@ -59,23 +60,31 @@ struct jl_sink {
     bool gave_up;                /* ended runs' bytes were dropped in this outage (said) */
 };
 
+/* Per key: APPEND (its reply is the new length, so no STRLEN first: each redis.call costs
+ * a few µs) and EXPIRE. A chunk that takes the key past the cap is taken back: the key
+ * keeps its old bytes and the chunk's whole lines up to the cap, then one notice (none if
+ * the key was already full). The reply lists the keys that are full, whose later bytes
+ * the sink drops instead of sending. */
 static const char script[] =
-    "local max, notice = tonumber(ARGV[1]), ARGV[2]\n"
+    "local max, notice, full = tonumber(ARGV[1]), ARGV[2], {}\n"
     "for i, k in ipairs(KEYS) do\n"
-    "  local ttl, c = tonumber(ARGV[1 + 2 * i]), ARGV[2 + 2 * i]\n"
+    "  local c = ARGV[2 + 2 * i]\n"
     "  if #c > 0 then\n"
-    "    local len = redis.call('STRLEN', k)\n"
-    "    if len < max then\n"
-    "      if len + #c > max then\n"
-    "        local p = string.match(string.sub(c, 1, max - len), '^.*()\\n')\n"
-    "        c = (p and string.sub(c, 1, p) or '') .. notice\n"
+    "    local len = redis.call('APPEND', k, c)\n"
+    "    if len > max then\n"
+    "      local old = len - #c\n"
+    "      local v = old > 0 and redis.call('GETRANGE', k, 0, old - 1) or ''\n"
+    "      if old < max then\n"
+    "        local p = string.match(string.sub(c, 1, max - old), '^.*()\\n')\n"
+    "        v = v .. (p and string.sub(c, 1, p) or '') .. notice\n"
     "      end\n"
-    "      redis.call('APPEND', k, c)\n"
+    "      redis.call('SET', k, v)\n"
+    "      full[#full + 1] = i\n"
     "    end\n"
     "  end\n"
-    "  redis.call('EXPIRE', k, ttl)\n"
+    "  redis.call('EXPIRE', k, ARGV[1 + 2 * i])\n"
     "end\n"
-    "return #KEYS\n";
+    "return full\n";
 
 static void *sink_main(void *arg);
 
@@ -134,8 +143,8 @@ jl_pending *jl_sink_open(jl_sink *k, const char *key)
 bool jl_sink_append(jl_sink *k, jl_pending *p, const char *bytes, size_t n)
 {
     pthread_mutex_lock(&k->mu);
-    bool ok = buf_append(&p->data, bytes, n) == 0;
-    if (!ok && p->dropped++ == 0)
+    bool ok = !p->full && buf_append(&p->data, bytes, n) == 0;
+    if (!ok && !p->full && p->dropped++ == 0)
         BLOG_ERROR(&k->s->log, "job log %s: Redis is not keeping up; lines are being dropped",
                    p->key);
     pthread_mutex_unlock(&k->mu);
@@ -179,6 +188,7 @@ typedef struct batch {
     jl_pending *p[JL_BATCH_MAX];
     int argi[JL_BATCH_MAX];      /* index of p[i]'s bytes in a */
     bool ended[JL_BATCH_MAX];    /* p[i] had ended when taken: written means done */
+    bool full[JL_BATCH_MAX];     /* the script found p[i]'s key full */
     size_t n;
 } batch;
 
@@ -216,14 +226,22 @@ static void take(jl_sink *k, batch *b)
         rargs_add(&b->a, p->data.p ? p->data.p : "", p->data.len);
         buf_reset(&p->data);
         b->ended[i] = p->ended;
+        b->full[i] = false;
         p->in_flight = true;
     }
 }
 
+/* Sends b; true when Redis took it. The keys the script reports full are marked (their
+ * pendings stay alive while the batch holds them: the sink's reference). */
 static bool send_batch(jl_sink *k, batch *b)
 {
     rreply *r = rconn_argv(&k->rc, &b->a);
-    bool ok = rconn_ok(&k->rc, r);
+    bool ok = rconn_ok(&k->rc, r) && rreply_array(&k->rc, r, RREPLY_ANY) == 0;
+    for (size_t i = 0; ok && i < rreply_len(r); i++) {
+        long long at = 0;
+        if (rreply_integer(NULL, rreply_at(r, i), &at) == 0 && at >= 1 && (size_t)at <= b->n)
+            b->full[at - 1] = true;
+    }
     rreply_free(r);
     if (!ok && !k->down) {
         BLOG_ERROR(&k->s->log, "cannot write job logs to Redis: %s (the lines are kept and "
@@ -279,6 +297,10 @@ static void settle(jl_sink *k, batch *b, bool ok)
             put_back(k, p, b->a.argv[b->argi[i]], b->a.lens[b->argi[i]]);
         else if (b->ended[i])
             p->done = true;
+        if (ok && b->full[i]) {
+            p->full = true;      /* what it gathered meanwhile is over the cap too */
+            buf_reset(&p->data);
+        }
         if (p->done) {
             any = true;
             unref(k, p);         /* the sink's reference */
