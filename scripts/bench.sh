@@ -3,7 +3,9 @@
 # (bench/bench_command.c), then launches over HTTP: berthd
 # on a private redis-server without persistence, wrk posting Generic launches for 10 s on
 # 32 keep-alive connections (the queue is paused so only launching is measured).
-# Figures and the machine: docs/benchmarks.md.
+# Figures and the machine: docs/benchmarks.md. BENCH_ONLY=joblog runs only the drains with
+# status hooks and the REDIS job log (bench_engine's last part); BENCH_CMDSTATS=1 prints
+# redis-server's command counts for each drain.
 set -euo pipefail
 BUILD=${1:-build/release}
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
