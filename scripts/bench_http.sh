@@ -38,3 +38,5 @@ for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && 
 echo "launches over HTTP (wrk, 2 threads, 32 connections, ${HTTP_BENCH_SECONDS:-10} s):"
 wrk -t2 -c32 -d"${HTTP_BENCH_SECONDS:-10}"s -s bench/http_launch.lua "http://127.0.0.1:$PORT/api/v1/jobs" | grep -E 'Requests/sec|Latency|requests in'
 echo "jobs queued: $(redis-cli -s "$DIR/r.sock" llen '{bench}:jobs:SCHEDULER')"
+echo "latency of one launch at a light load (bench/http_paced.c, one keep-alive connection):"
+"$BUILD/http_paced" "$PORT" bench "${HTTP_PACED_RATE:-200}" "${HTTP_PACED_COUNT:-2000}"

@@ -117,9 +117,12 @@ int coalesce_submit(coalescer *c, coalesce_item *it, coalesce_send_fn send, void
         c->sender_running = rc == 0;
     }
     if (rc == 0) {
+        /* Alone (nothing in flight, nothing waiting): sent at once from this thread, as
+         * coalesce_run would, so a launch at light load pays no thread hand-off */
+        bool alone = !c->head && c->in_flight < COALESCE_IN_FLIGHT;
         append(c, it);
-        if (c->in_flight < COALESCE_IN_FLIGHT)
-            pthread_cond_signal(&c->scv);
+        if (alone)
+            lead(c, send, ud);
     }
     pthread_mutex_unlock(&c->mu);
     return rc;

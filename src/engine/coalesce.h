@@ -4,10 +4,12 @@
  * nobody, so light load pays nothing); launches that arrive while a batch is in flight
  * queue up, and the first of them sends them all together when that batch is answered.
  *
- * Owner: each item belongs to its caller, on its stack, until coalesce_run returns; the
- * caller that sends a batch (the leader) writes every item's outcome through the send
- * function. Lock rule: mu guards the pending list, in_flight and every item's done flag; send
- * runs without it. */
+ * Owner: each item belongs to its caller, on its stack, until coalesce_run returns (or,
+ * queued by coalesce_submit, until its on_done is called); the caller that sends a batch
+ * (the leader: a coalesce_run caller, a lone coalesce_submit caller, or the sender thread)
+ * writes every item's outcome through the send function. Lock rule: mu guards the pending
+ * list, in_flight, the sender's fields and every item's done flag; send and on_done run
+ * without it. */
 #ifndef BERTH_ENGINE_COALESCE_H
 #define BERTH_ENGINE_COALESCE_H
 
@@ -55,11 +57,13 @@ size_t coalesce_pending(coalescer *c);
 bool coalesce_in_flight(coalescer *c);
 /* Returns once it has been sent, alone or in a batch, by this thread or another. */
 void coalesce_run(coalescer *c, coalesce_item *it, coalesce_send_fn send, void *ud);
-/* Queues it without waiting (a launch held by a suspended HTTP request: no thread waits
- * for it). The coalescer's sender thread, started here the first time, sends it in the next
- * batch (with coalesce_run's items too) and then calls it->on_done. send and ud must be the
- * same on every call. 0, or an errno value when the sender thread cannot start or is
- * stopped (on_done is then never called). */
+/* Queues it without waiting for a batch in flight (a launch held by a suspended HTTP
+ * request: no thread waits for it). The coalescer's sender thread, started here the first
+ * time, sends it in the next batch (with coalesce_run's items too) and then calls
+ * it->on_done. A lone item (no batch in flight, none waiting) is sent at once by the
+ * calling thread, as coalesce_run would, and on_done runs before this returns. send and ud
+ * must be the same on every call. 0, or an errno value when the sender thread cannot start
+ * or is stopped (on_done is then never called). */
 int coalesce_submit(coalescer *c, coalesce_item *it, coalesce_send_fn send, void *ud);
 /* Sends what is still queued, then stops the sender thread; later coalesce_submit calls
  * fail. Before coalesce_destroy, while send still works. */

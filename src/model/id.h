@@ -11,7 +11,7 @@
 /* Longest execution id: 24 hex + '@' + 19 digits, plus the NUL. */
 #define BERTH_EXEC_ID_SIZE 45
 
-/* Fills out with 24 hex chars + NUL from getrandom(2). */
+/* Fills out with 24 hex chars + NUL from getrandom(2) (read ahead per thread: id.c). */
 void berth_id_new(char out[25]);
 /* Exactly 24 lowercase hex chars. */
 bool berth_id_valid(const char *id);

@@ -12,6 +12,7 @@
 
 #include "berth/error.h"
 #include "store/cluster.h"
+#include "store/resp.h"
 #include "util/alloc.h"
 #include "util/clock.h"
 
@@ -454,11 +455,11 @@ static redisReply *send_argv(rconn *rc, int argc, const char **argv, const size_
                              bool script)
 {
     char *cmd = NULL;
-    int len = redisFormatCommandArgv(&cmd, argc, argv, lens);
-    if (!formatted(rc, len, cmd))
+    long len = resp_format_argv(&cmd, argc, argv, lens);   /* no sprintf per argument */
+    if (!formatted(rc, len < 0 ? -1 : 0, cmd))
         return NULL;
     redisReply *r = routed(rc, cmd, (size_t)len, script);
-    redisFreeCommand(cmd);
+    berth_free(cmd);
     return r;
 }
 

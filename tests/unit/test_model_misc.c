@@ -2,6 +2,9 @@
  * SimpleStatusChange and the job action body (§2.7). */
 #include "test.h"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "berth/error.h"
 #include "berth/job.h"
 #include "model/action.h"
@@ -31,6 +34,34 @@ static void test_ids(void **state)
     assert_false(berth_id_valid("../../etc/passwd"));
     assert_false(berth_id_valid(""));
     assert_false(berth_id_valid(NULL));
+}
+
+/* Ids come from random bytes read ahead per thread (id.c): a forked child must not hand
+ * out the bytes its parent read ahead — its next id differs from the parent's next one. */
+static void test_ids_after_fork(void **state)
+{
+    (void)state;
+    char first[25], parent_next[25], child_next[25] = "";
+    berth_id_new(first);   /* the parent has read ahead now */
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char id[25];
+        berth_id_new(id);
+        _exit(write(fds[1], id, 25) == 25 ? 0 : 1);
+    }
+    close(fds[1]);
+    assert_int_equal(read(fds[0], child_next, 25), 25);
+    close(fds[0]);
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    berth_id_new(parent_next);
+    assert_true(berth_id_valid(child_next));
+    assert_string_not_equal(child_next, parent_next);
+    assert_string_not_equal(child_next, first);
 }
 
 /* 200 fresh ids: all distinct, even in their first 8 characters (a time- or counter-based
@@ -333,6 +364,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ids),
         cmocka_unit_test(test_ids_look_random),
+        cmocka_unit_test(test_ids_after_fork),
         cmocka_unit_test(test_execution_ids),
         cmocka_unit_test(test_api_error_messages),
         cmocka_unit_test(test_api_error_bodies),
