@@ -123,15 +123,20 @@ static void single(long jobs, berth_engine_config base)
 /* A namespace whose slot master m serves (asking the cluster), into ns. */
 static void ns_on(redis_cluster *c, int m, char *ns, size_t len)
 {
-    for (int i = 0; i < 100000; i++) {
-        char key[64];
-        snprintf(ns, len, "bench%d", i);
-        snprintf(key, sizeof key, "{%s}:", ns);
-        if (redis_cluster_owner(c, redis_cluster_keyslot(c, key)) == m)
-            return;
-    }
+    if (redis_cluster_ns_on(c, m, "bench", ns, len))
+        return;
     fprintf(stderr, "no namespace on node %d\n", m);
     exit(1);
+}
+
+/* Pub/sub messages the nodes received over the cluster bus (plain and shard). */
+static void bus_messages(redis_cluster *c, long long out[2])
+{
+    out[0] = out[1] = 0;
+    for (int i = 0; i < RCLUSTER_NODES; i++) {
+        out[0] += redis_cluster_info_stat(c, i, "cluster_stats_messages_publish_received");
+        out[1] += redis_cluster_info_stat(c, i, "cluster_stats_messages_publishshard_received");
+    }
 }
 
 static void cluster(long per_ns, berth_engine_config base)
@@ -156,6 +161,8 @@ static void cluster(long per_ns, berth_engine_config base)
         e[i] = engine_for(base, per_ns);
     }
     double cpu0[RCLUSTER_NODES], cpu[RCLUSTER_NODES];
+    long long bus0[2], bus[2];
+    bus_messages(&c, bus0);
     for (int i = 0; i < RCLUSTER_NODES; i++)
         cpu0[i] = redis_cpu_s(&c.node[i]);
     long total = per_ns * nm;
@@ -173,7 +180,10 @@ static void cluster(long per_ns, berth_engine_config base)
            masters * 1e6 / (double)total);
     for (int j = 0; j < nm; j++)
         printf(" %.1f", cpu[m[j]] * 1e6 / (double)per_ns);
-    printf("), %.1f µs/job on the replicas\n", replicas * 1e6 / (double)total);
+    bus_messages(&c, bus);
+    printf("), %.1f µs/job on the replicas; pub/sub messages over the cluster bus: %lld "
+           "plain, %lld shard\n", replicas * 1e6 / (double)total, bus[0] - bus0[0],
+           bus[1] - bus0[1]);
     redis_cluster_stop(&c);
 }
 
