@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "berthd_proc.h"
+#include "cli_run.h"
 #include "http_client.h"
 #include "redis_cluster_fixture.h"
 #include "store/cluster.h"
@@ -225,6 +226,8 @@ static void drain_through_failover(hc *c, char ns[3][32], const int m[3])
 
 /* Harbor's routes on worker_pool's namespace, the same under /ns/<name> for the others,
  * each tenant's jobs only through its own prefix, unknown names 404. */
+static char tenant1_job[40];
+
 static void check_routes(hc *c, char ns[3][32], const int m[3])
 {
     char id[3][40], path[192];
@@ -239,6 +242,7 @@ static void check_routes(hc *c, char ns[3][32], const int m[3])
         snprintf(path, sizeof path, "%s/api/v1/stats", prefix);
         assert_int_equal(get_status(c, path), 200);
     }
+    snprintf(tenant1_job, sizeof tenant1_job, "%s", id[1]);
     snprintf(path, sizeof path, "/api/v1/jobs/%s", id[1]);   /* tenant 1's, asked of 0 */
     assert_int_equal(get_status(c, path), 404);
     snprintf(path, sizeof path, "/ns/%s/api/v1/jobs/%s", ns[2], id[0]);
@@ -278,6 +282,25 @@ static void check_metrics(char ns[3][32])
     hc_cleanup(&m);
 }
 
+/* The berth CLI reaches a tenant with the prefix in its address: tenant 1's job is there,
+ * and not in worker_pool's namespace. */
+static void check_cli(int port, char ns[3][32], const char *id)
+{
+    char addr[128];
+    snprintf(addr, sizeof addr, "http://127.0.0.1:%d/ns/%s", port, ns[1]);
+    cli_run_out r = cli_run_env(NULL, NULL, ARGS("--addr", addr, "--secret", SECRET, "get", id));
+    if (r.code != 0)
+        fprintf(stderr, "berth get: %d %s %s\n", r.code, r.out.p ? r.out.p : "",
+                r.err.p ? r.err.p : "");
+    assert_int_equal(r.code, 0);
+    assert_non_null(strstr(r.out.p, "Success"));
+    cli_run_free(&r);
+    snprintf(addr, sizeof addr, "http://127.0.0.1:%d", port);
+    r = cli_run_env(NULL, NULL, ARGS("--addr", addr, "--secret", SECRET, "get", id));
+    assert_int_not_equal(r.code, 0);
+    cli_run_free(&r);
+}
+
 static void test_one_berthd_three_namespaces(void **state)
 {
     (void)state;
@@ -296,6 +319,7 @@ static void test_one_berthd_three_namespaces(void **state)
     hc c;
     hc_init(&c, port);
     check_routes(&c, ns, m);
+    check_cli(port, ns, tenant1_job);
     drain_through_failover(&c, ns, m);
     check_metrics(ns);
     hc_cleanup(&c);
