@@ -119,19 +119,25 @@ static void lost_slot(slot *s, void *arg)
     engine_raise_stop(arg, s);
 }
 
+static bool is(const char *answer, const char *want)
+{
+    return answer && strcmp(answer, want) == 0;
+}
+
 /* Tells the host (cfg.on_event) about a status or check-in that Redis took ("ok"). A run
  * whose start Redis refused because the job was stopped meanwhile (a stop message that
  * crossed the start) gets its stop flag raised here; one this node no longer owns (its
  * lease was reaped while it waited, another node may run it) is stopped and its outcome
- * dropped. */
-static void notify(berth_engine *e, const outcome *o, const rreply *res)
+ * dropped. res: finish.lua's answer for the op (NULL when it was no text). */
+
+static void notify(berth_engine *e, const outcome *o, const char *res)
 {
     const run *started = o->op == OUTCOME_STARTED ? o->u.started : NULL;
-    if (started && !o->merged && rreply_str_is(res, "Stopped"))
+    if (started && !o->merged && is(res, "Stopped"))
         slots_find(&e->workers, started->id, strlen(started->id), stop_slot, e);
-    else if (started && !o->merged && rreply_str_is(res, "lost"))
+    else if (started && !o->merged && is(res, "lost"))
         slots_find(&e->workers, started->id, strlen(started->id), lost_slot, e);
-    if (!e->cfg.on_event || o->op == OUTCOME_UNIQUE_RELEASE || !rreply_str_is(res, "ok"))
+    if (!e->cfg.on_event || o->op == OUTCOME_UNIQUE_RELEASE || !is(res, "ok"))
         return;
     berth_status_event ev = {0};
     if (started) {
@@ -168,7 +174,10 @@ static bool flush(berth_engine *e, rconn *rc, outcome **batch, size_t n, uint64_
     for (size_t i = 0; i < n; i++)
         add_op(e, a, batch[i]);
     rreply *r = rconn_eval(rc, SCRIPT_FINISH, a);   /* refuses a vector with a->err */
-    if (rreply_array(rc, r, n) != 0) {   /* a merged op answers twice: still n answers */
+    long long oks = -1;   /* finish.lua answers n (a count) when every answer is "ok" */
+    bool all_ok = r && !rreply_is_error(r) && rreply_len(r) == 0 &&
+                  rreply_integer(rc, r, &oks) == 0 && oks == (long long)n;
+    if (!all_ok && rreply_array(rc, r, n) != 0) {   /* a merged op answers twice: n answers */
         BLOG(&e->log, rconn_fail_level(r), "finish batch of %zu failed: %s", n, rc->err);
         rreply_free(r);
         return false;
@@ -179,8 +188,8 @@ static bool flush(berth_engine *e, rconn *rc, outcome **batch, size_t n, uint64_
         if (o->op == OUTCOME_STARTED && o->merged)
             continue;
         if (o->op == OUTCOME_FINISHED && o->merged)
-            notify(e, o->u.finished->start_batched, rreply_at(r, k++));
-        notify(e, o, rreply_at(r, k++));
+            notify(e, o->u.finished->start_batched, all_ok ? "ok" : rreply_str(rreply_at(r, k++)));
+        notify(e, o, all_ok ? "ok" : rreply_str(rreply_at(r, k++)));
     }
     rreply_free(r);
     return true;

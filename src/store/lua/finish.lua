@@ -16,7 +16,8 @@
 -- reaper released its counts) and only once per completer batch ('f' in the fetch batch's
 -- record: a batch sent again after a lost reply releases nothing twice).
 -- Returns one entry per op ('RS' / 'RE': two, the start's then the end's): 'ok' or the
--- stored status that refused the change ('lost' for a start this node no longer holds).
+-- stored status that refused the change ('lost' for a start this node no longer holds);
+-- when every entry would be 'ok', their number instead.
 local pool, flush, n = ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
 local out = {}
 TALLY = {}
@@ -175,4 +176,9 @@ end
 release()
 tally_flush()
 ip_done_flush()
-return out
+-- Every answer 'ok' (the common case): their count instead of the list, so that neither
+-- Redis nor the client builds a reply entry per op.
+for i = 1, #out do
+  if out[i] ~= 'ok' then return out end
+end
+return #out
