@@ -267,17 +267,23 @@ static size_t collect(berth_engine *e, outcome **batch, size_t have)
 
 /* Once a run's final status is visible, GET .../log must return every line it wrote: wait
  * for the REDIS job-log lines a FINISHED run left on their way (the sink writes them when
- * the run ends, many runs per EVAL, so they are usually in Redis already). Bounded by 1 s
- * per attempt of the batch: if Redis refuses the lines that long the status is written
- * anyway — it will most likely be refused too, and the next attempt waits again, so when
- * Redis takes writes again the lines, retried every 200 ms, go first (docs/logs.md). */
-static void wait_job_logs(outcome **batch, size_t n)
+ * the run ends, many runs per EVAL, so they are usually in Redis already). Not bounded by
+ * a time here: while the sink cannot write, Redis refuses writes (finish.lua would fail
+ * too), and the sink itself gives an ended run's lines up after 60 s of failures (then
+ * the wait ends at once), so the wait is bounded there (docs/logs.md). A stopping engine
+ * waits one second per batch at most. */
+static void wait_job_logs(berth_engine *e, outcome **batch, size_t n)
 {
-    int64_t until = clock_mono_ms() + 1000;
+    int64_t stopping_until = 0;   /* stopping: one second for the whole batch */
     for (size_t i = 0; i < n; i++) {
         run *r = batch[i]->op == OUTCOME_FINISHED ? batch[i]->u.finished : NULL;
-        int64_t left = until - clock_mono_ms();
-        if (r && r->log_unsent && joblog_run_wait(r->log_unsent, left > 0 ? (int)left : 0)) {
+        while (r && r->log_unsent && !joblog_run_wait(r->log_unsent, 200)) {
+            if (!atomic_load(&e->running) && !stopping_until)
+                stopping_until = clock_mono_ms() + 1000;
+            if (stopping_until && clock_mono_ms() >= stopping_until)
+                break;
+        }
+        if (r && r->log_unsent) {
             joblog_run_free(r->log_unsent);
             r->log_unsent = NULL;
         }
@@ -305,7 +311,7 @@ void *completer_main(void *arg)
                 break;
             continue;
         }
-        wait_job_logs(batch, n);
+        wait_job_logs(e, batch, n);
         if (flush(e, &rc, batch, n, number, &a)) {
             release(e, batch, n);
             n = 0;

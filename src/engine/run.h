@@ -48,9 +48,9 @@ typedef struct run {
                                 in the completer's unwritten batch (a FINISHED joining the
                                 same batch is written with it as one op) */
     struct joblog_run *log_unsent; /* its job log's last lines still on their way to Redis
-                                (joblog_run_end): the completer waits for them before each
-                                attempt to write the final status; NULL when there are none
-                                or they are written (freed with the run) */
+                                (joblog_run_end): the completer waits for them before it
+                                writes the final status; NULL when there are none or they
+                                are written (freed with the run) */
 } run;
 
 /* NULL when memory ran out. */
