@@ -161,8 +161,9 @@ static void build_fetch_args(berth_engine *e, rargs *a, unsigned want, uint64_t 
     rargs_addi(a, (long long)batch);
 }
 
-/* Entries per job in fetch.lua's reply: code, effective id, name, revision, JSON, unique. */
-#define FETCH_ENTRIES 6
+/* Entries per job in fetch.lua's reply: code (lower case when the job was launched
+ * unique), effective id, name, revision, JSON. */
+#define FETCH_ENTRIES 5
 
 /* The revision entry: the stats' text as stored (fetch.lua does not convert it). Read as
  * Lua's tonumber() would, a value that is no number as 0, as the scripts compare it. */
@@ -183,17 +184,15 @@ static run *parse_run(berth_engine *e, rconn *rc, const rreply *reply, size_t i)
 {
     const char *code, *id, *name, *raw;
     size_t idlen, namelen, rawlen;
-    long long unique;
     if (rreply_string(rc, rreply_at(reply, i), &code, NULL) != 0 ||
         rreply_string(rc, rreply_at(reply, i + 1), &id, &idlen) != 0 ||
         rreply_string(rc, rreply_at(reply, i + 2), &name, &namelen) != 0 ||
-        rreply_string(rc, rreply_at(reply, i + 4), &raw, &rawlen) != 0 ||
-        rreply_integer(rc, rreply_at(reply, i + 5), &unique) != 0)
+        rreply_string(rc, rreply_at(reply, i + 4), &raw, &rawlen) != 0)
         return NULL;
     run *r = run_new();
     if (r) {
-        r->code = code[0] ? code[0] : '?';
-        r->unique = unique == 1;
+        r->unique = code[0] >= 'a' && code[0] <= 'z';
+        r->code = code[0] ? (char)(r->unique ? code[0] - 'a' + 'A' : code[0]) : '?';
         r->id = berth_strndup(id, idlen);
         r->name = berth_strndup(name, namelen);
         r->revision = parse_revision(rc, rreply_at(reply, i + 3));

@@ -70,7 +70,7 @@ static size_t fetch(rconn *rc, size_t max, long long deadline_ms, char ids[][25]
     if (rreply_array(rc, r, RREPLY_ANY) != 0)
         fail_msg("fetch.lua: %s", rc->err);
     size_t n = 0;
-    for (size_t i = 0; i + 6 <= rreply_len(r); i += 6, n++) {
+    for (size_t i = 0; i + 5 <= rreply_len(r); i += 5, n++) {
         assert_true(rreply_str_is(rreply_at(r, i), "R"));
         if (ids)
             snprintf(ids[n], 25, "%s", rreply_str(rreply_at(r, i + 1)));
@@ -362,6 +362,38 @@ static void test_revision_other_spelling(void **state)
     berth_engine_free(e);
 }
 
+/* fetch.lua tells a job launched unique by its code in lower case ("r": run it, and release
+ * its lock), a plain one in upper case; five entries per job. */
+static void test_fetch_code_tells_unique(void **state)
+{
+    (void)state;
+    berth_engine *e = engine_unstarted();
+    char err[256];
+    berth_stats *st = NULL;
+    assert_int_equal(berth_engine_launch(e, &(berth_launch){.name = "NOOP", .unique = true,
+                                                           .params_json = "{\"u\":1}"},
+                                         &st, err, sizeof err), 0);
+    berth_stats_free(st);
+    free(launch(e, NULL));
+    rconn rc;
+    rtarget t;
+    conn(&rc, &t);
+    rargs a;
+    rargs_init(&a);
+    rargs_adds(&a, "{t}:"), rargs_addi(&a, clock_wall_s()), rargs_adds(&a, POOL);
+    rargs_addi(&a, clock_wall_ms() + 60000), rargs_addi(&a, 2), rargs_addi(&a, 1);
+    rargs_adds(&a, "NOOP"), rargs_addi(&a, 0), rargs_addi(&a, 1);
+    rreply *r = rconn_eval(&rc, SCRIPT_FETCH, &a);
+    assert_int_equal(rreply_array(&rc, r, 10), 0);
+    assert_true(rreply_str_is(rreply_at(r, 0), "r"));   /* the first launched pops first */
+    assert_true(rreply_str_is(rreply_at(r, 5), "R"));
+    rreply_free(r);
+    rargs_free(&a);
+    rconn_close(&rc);
+    rtarget_free(&t);
+    berth_engine_free(e);
+}
+
 /* A node dies holding a fetch batch of six runs (the scripts called as its fetcher and
  * completer would): two it finished, one it started, one was stopped meanwhile, two still
  * waited for a worker. Its lease is over; a live engine's reaper gives the batch up: the
@@ -478,6 +510,7 @@ int main(void)
         cmocka_unit_test(test_success_inline_without_hook),
         cmocka_unit_test(test_inline_refuses_stopped_or_other_revision),
         cmocka_unit_test(test_revision_other_spelling),
+        cmocka_unit_test(test_fetch_code_tells_unique),
         cmocka_unit_test(test_dead_node_batch_given_up),
         cmocka_unit_test(test_drain_hooks_in_order),
     };

@@ -14,14 +14,14 @@
 -- id>|<JSON>', NUL-separated), 'left' (runs not yet written back), 'n:<name>' (the same per
 -- job name, for the concurrency counts) and 'f' (the last completer batch applied,
 -- finish.lua). One write per fetch instead of a lease and a running entry per job.
--- Returns a flat array, 6 entries per job: code, effective id, name, revision (text), json,
---   unique
+-- Returns a flat array, 5 entries per job: code, effective id, name, revision (text), json
 --   code: 'R' run, 'S' skip (stopped), 'K' skip (already succeeded), 'W' stats missing
---   (parked for a later try), 'D' dropped (unparsable job or stats never appeared)
---   unique: 1 when the job was launched unique (its lock is released when picked up), else 0
+--   (parked for a later try), 'D' dropped (unparsable job or stats never appeared); in lower
+--   case when the job was launched unique (its lock is released when picked up)
 local pool, deadline, max, ntypes = ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
 local batch = ARGV[7 + ntypes * 2]
 local out = {}
+local UNIQUE_CODE = {R = 'r', S = 's', K = 'k', W = 'w', D = 'd'}
 local held, record = {}, {}
 local track = {}   -- eid, 2, ... for job_track:inprogress (see below)
 local taken, nheld = 0, 0
@@ -81,12 +81,11 @@ for t = 1, ntypes do
                                                        -- cost is per piece
       runs = runs + 1
     end
-    out[#out + 1] = c
+    out[#out + 1] = unique and UNIQUE_CODE[c] or c
     out[#out + 1] = eid
     out[#out + 1] = jname
     out[#out + 1] = rev
     out[#out + 1] = raw
-    out[#out + 1] = unique and 1 or 0
     taken = taken + 1
   end
   if runs > 0 then
