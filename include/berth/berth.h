@@ -203,8 +203,12 @@ typedef void (*berth_launch_done_fn)(int rc, berth_stats *stats, const char *err
  * and answered first. Thread-safe. */
 BERTH_API void berth_engine_launch_async(berth_engine *e, const berth_launch *l,
                                          berth_launch_done_fn done, void *ud);
-/* Enqueues n jobs in one round trip; ids_out (n × 25 bytes, may be NULL) gets their ids.
- * results[i] (may be NULL) gets 0 or BERTH_EDUP. Returns 0 or the first hard error. */
+/* Enqueues n jobs; ids_out (n × 25 bytes, may be NULL) gets their ids. Every job is checked
+ * first: a bad one (BERTH_EUNKNOWN, BERTH_EINVAL) queues none. The jobs then go in parts
+ * of 128, pipelined (the next part is sent while Redis runs the last), each part written
+ * whole or not at all. results[i] (may be NULL) gets 0 (queued), BERTH_EDUP, or the error
+ * of a part that failed (its jobs are not queued, or unknown when the connection broke
+ * before its answer). Returns 0 or the first hard error. */
 BERTH_API int berth_engine_launch_batch(berth_engine *e, const berth_launch *ls, size_t n,
                                         char (*ids_out)[25], int *results);
 /* Loads a job's stats. BERTH_ENOTFOUND if none. Caller frees *out with berth_stats_free. */

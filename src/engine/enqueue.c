@@ -257,24 +257,126 @@ static int job_result(const rreply *r, size_t i, char holder[128])
     return strncmp(res, "dup", 3) == 0 ? BERTH_EDUP : 0;
 }
 
-/* Runs enqueue.lua for n prepared jobs; results[i] = 0 or BERTH_EDUP. */
-static int submit(berth_engine *e, const berth_launch *ls, const prepared *ps, size_t n,
-                  int64_t now, int *results)
+/* The header and jobs [from, to) of one enqueue.lua call. */
+static void build_part(berth_engine *e, rargs *a, const berth_launch *ls, const prepared *ps,
+                       size_t from, size_t to, int64_t now)
+{
+    rargs_init(a);
+    rargs_adds(a, e->prefix);
+    rargs_addi(a, now);
+    rargs_addi(a, (long long)(to - from));
+    for (size_t i = from; i < to; i++)
+        add_job(e, a, &ls[i], &ps[i], now);
+}
+
+/* Runs enqueue.lua for n prepared jobs as one call; results[i] = 0 or BERTH_EDUP. */
+static int submit_whole(berth_engine *e, const berth_launch *ls, const prepared *ps, size_t n,
+                        int64_t now, int *results)
 {
     rargs a;
-    rargs_init(&a);
-    rargs_adds(&a, e->prefix);
-    rargs_addi(&a, now);
-    rargs_addi(&a, (long long)n);
-    for (size_t i = 0; i < n; i++)
-        add_job(e, &a, &ls[i], &ps[i], now);
+    build_part(e, &a, ls, ps, 0, n, now);
     int err = 0;
     rreply *r = run_script(e, &a, n, &err, NULL, 0);
-    for (size_t i = 0; r && i < n; i++)
-        results[i] = job_result(r, i, NULL);
+    for (size_t i = 0; i < n; i++)
+        results[i] = r ? job_result(r, i, NULL) : err;
     rreply_free(r);
     rargs_free(&a);
     return err;
+}
+
+/* Jobs per script call of a pipelined batch: small enough that the client builds the
+ * next part while Redis runs this one (and a part's script stays short), large enough
+ * that the call's fixed cost is spread (Redis spends ~40k instructions per call). */
+#define PART 128
+
+/* Reads part [from, to)'s reply into results: 0, BERTH_EREDIS (results of the part set to
+ * it), or 1 when the script cache was flushed (the part did not run: send it again). */
+static int recv_part(berth_engine *e, rconn *rc, size_t from, size_t to, int *results)
+{
+    rreply *r = rconn_eval_recv(rc);
+    int err = 0;
+    if (r && rreply_is_error(r) && strncmp(rreply_error(r), "NOSCRIPT", 8) == 0) {
+        err = 1;   /* the script is loaded again once nothing is pending (a SCRIPT LOAD now
+                    * would read a pending call's reply as its own) */
+    } else if (rreply_array(rc, r, to - from) != 0) {
+        BLOG(&e->log, rconn_fail_level(r), "enqueue failed: %s", rc->err);
+        err = BERTH_EREDIS;
+    }
+    for (size_t i = from; i < to; i++)
+        results[i] = err == 0 ? job_result(r, i - from, NULL) : BERTH_EREDIS;
+    rreply_free(r);
+    return err;
+}
+
+/* Sends the batch in parts of PART jobs, each part's call written before the previous
+ * one's reply is read, so that building a part overlaps Redis running the last one. Each
+ * part is atomic; a part that fails fails its own jobs (BERTH_EREDIS in results), and a
+ * broken connection every part not yet answered. A part refused with NOSCRIPT did not run
+ * and is sent again once the others are answered. Returns the first failure or 0. */
+static int submit_pipelined(berth_engine *e, rconn *rc, const berth_launch *ls,
+                            const prepared *ps, size_t n, int64_t now, int *results)
+{
+    size_t nparts = (n + PART - 1) / PART, sent = 0, got = 0;
+    int first = 0;
+    bool again = false;
+    while (got < nparts) {
+        if (sent < nparts && sent < got + 2) {   /* at most two parts in flight */
+            rargs a;
+            size_t from = sent * PART, to = from + PART < n ? from + PART : n;
+            int err = BERTH_EREDIS;
+            /* after a broken connection the rest is not sent (on a new one) either: the
+             * caller gets a batch that stops at the break, not one with holes */
+            if (!first || rconn_connected(rc)) {
+                build_part(e, &a, ls, ps, from, to, now);
+                err = rconn_eval_send(rc, SCRIPT_ENQUEUE, &a);
+                rargs_free(&a);
+            }
+            if (err) {   /* nothing of this part was sent; the rest is not tried */
+                for (size_t i = from; i < n; i++)
+                    results[i] = err;
+                nparts = sent;
+                first = first ? first : err;
+                continue;
+            }
+            sent++;
+            continue;
+        }
+        size_t from = got * PART, to = from + PART < n ? from + PART : n;
+        int err = recv_part(e, rc, from, to, results);
+        again = again || err == 1;
+        if (err == 1)
+            results[from] = 1;   /* marks the part to send again (no job result is 1) */
+        else if (err && !first)
+            first = err;
+        got++;
+    }
+    if (again)
+        rc->sha[SCRIPT_ENQUEUE][0] = '\0';
+    for (size_t p = 0; again && p * PART < n; p++) {
+        size_t from = p * PART, to = from + PART < n ? from + PART : n;
+        if (results[from] == 1) {
+            int err = submit_whole(e, ls + from, ps + from, to - from, now, results + from);
+            first = first ? first : err;
+        }
+    }
+    return first;
+}
+
+/* Runs enqueue.lua for n prepared jobs; results[i] = 0 or BERTH_EDUP, or BERTH_EREDIS for
+ * the jobs of a part that failed. */
+static int submit(berth_engine *e, const berth_launch *ls, const prepared *ps, size_t n,
+                  int64_t now, int *results)
+{
+    if (n <= PART)
+        return submit_whole(e, ls, ps, n, now, results);
+    rconn *rc = NULL;
+    int err = engine_conn_take(e, &rc);
+    if (!err && rconn_pipelines(rc))
+        err = submit_pipelined(e, rc, ls, ps, n, now, results);
+    else if (!err)   /* a Redis Cluster: one call at a time (redirections are followed) */
+        err = -1;
+    engine_conn_put(e, rc);
+    return err == -1 ? submit_whole(e, ls, ps, n, now, results) : err;
 }
 
 /* One single launch waiting in the coalescer (coalesce.h). Its caller builds its part of
@@ -504,10 +606,11 @@ int berth_engine_launch_batch(berth_engine *e, const berth_launch *ls, size_t n,
     size_t i = 0;
     for (; i < n && rc == 0; i++)
         rc = prepare(e, &ls[i], &ps[i], err, sizeof err);
-    if (rc == 0)
+    bool submitted = rc == 0;   /* then results say which jobs were queued */
+    if (submitted)
         rc = submit(e, ls, ps, n, clock_wall_s(), res);
     for (size_t k = 0; k < n; k++) {
-        if (ids_out && rc == 0)
+        if (ids_out && submitted)
             memcpy(ids_out[k], ps[k].id, 25);
         if (k < i)
             prepared_free(&ps[k]);

@@ -484,19 +484,20 @@ static int load_script(rconn *rc, script_id id)
 
 /* EVALSHA sha 0 ARGV…; in a cluster EVALSHA sha 1 <prefix> ARGV…: every script's ARGV[1]
  * is the namespace's "{ns}:" prefix, declared as the one key so that a node that does
- * not serve the slot answers MOVED or ASK instead of running it. */
-static redisReply *evalsha(rconn *rc, script_id id, const rargs *a)
+ * not serve the slot answers MOVED or ASK instead of running it. The vectors go to argvp
+ * and lensp (the caller frees them; the strings are borrowed); returns their length, or -1
+ * (out of memory, rc->err set). */
+static int eval_argv(rconn *rc, script_id id, const rargs *a, const char ***argvp,
+                     size_t **lensp)
 {
     bool keyed = rc->target.nnodes > 0 && a->argc > 0;
     int head = keyed ? 4 : 3, argc = a->argc + head;
-    const char **argv = berth_malloc((size_t)argc * sizeof *argv);
-    size_t *lens = berth_malloc((size_t)argc * sizeof *lens);
+    const char **argv = *argvp = berth_malloc((size_t)argc * sizeof *argv);
+    size_t *lens = *lensp = berth_malloc((size_t)argc * sizeof *lens);
     if (!argv || !lens) {
-        berth_free(argv);
-        berth_free(lens);
         snprintf(rc->err, sizeof rc->err, "out of memory building the command");
         rc->nomem = true;
-        return NULL;
+        return -1;
     }
     argv[0] = "EVALSHA", lens[0] = 7;
     argv[1] = rc->sha[id], lens[1] = 40;
@@ -505,10 +506,63 @@ static redisReply *evalsha(rconn *rc, script_id id, const rargs *a)
         argv[3] = a->argv[0], lens[3] = a->lens[0];
     for (int i = 0; i < a->argc; i++)
         argv[i + head] = a->argv[i], lens[i + head] = a->lens[i];
-    redisReply *r = send_argv(rc, argc, argv, lens, true);
+    return argc;
+}
+
+static redisReply *evalsha(rconn *rc, script_id id, const rargs *a)
+{
+    const char **argv = NULL;
+    size_t *lens = NULL;
+    int argc = eval_argv(rc, id, a, &argv, &lens);
+    redisReply *r = argc < 0 ? NULL : send_argv(rc, argc, argv, lens, true);
     berth_free(argv);
     berth_free(lens);
     return r;
+}
+
+bool rconn_pipelines(const rconn *rc)
+{
+    return rc->target.nnodes == 0;
+}
+
+int rconn_eval_send(rconn *rc, script_id id, const rargs *a)
+{
+    if (!vector_ok(rc, a))
+        return BERTH_ENOMEM;
+    if (rconn_connect(rc) != 0 || (!rc->sha[id][0] && load_script(rc, id) != 0))
+        return rconn_fail_code(rc);
+    const char **argv = NULL;
+    size_t *lens = NULL;
+    int argc = eval_argv(rc, id, a, &argv, &lens), done = 0;
+    char *cmd = NULL;
+    long len = argc < 0 ? -1 : resp_format_argv(&cmd, argc, argv, lens);
+    int err = formatted(rc, len < 0 ? -1 : 0, cmd) ? 0 : BERTH_ENOMEM;
+    if (!err && redisAppendFormattedCommand(rc->c, cmd, (size_t)len) != REDIS_OK) {
+        snprintf(rc->err, sizeof rc->err, "out of memory building the command");
+        rc->nomem = true;
+        err = BERTH_ENOMEM;
+    }
+    berth_free(cmd);
+    /* written now, so that Redis runs it while the caller builds the next call */
+    while (!err && !done && redisBufferWrite(rc->c, &done) != REDIS_OK)
+        err = BERTH_EREDIS;
+    if (err == BERTH_EREDIS)
+        broke(rc, rc->c->errstr[0] ? rc->c->errstr : "connection lost");
+    berth_free(argv);
+    berth_free(lens);
+    return err;
+}
+
+rreply *rconn_eval_recv(rconn *rc)
+{
+    if (!rc->c) {
+        if (!rc->err[0])
+            snprintf(rc->err, sizeof rc->err, "connection lost");
+        return NULL;
+    }
+    void *r = NULL;
+    redisGetReply(rc->c, &r);
+    return checked(rc, r);
 }
 
 rreply *rconn_eval(rconn *rc, script_id id, const rargs *a)

@@ -105,6 +105,19 @@ rreply *rconn_eval(rconn *rc, script_id id, const rargs *a);
  * first attempt may have been applied before the connection broke. */
 rreply *rconn_read(rconn *rc, const char *fmt, ...);
 
+/* Pipelined script calls (bulk enqueue: the client builds the next call while Redis runs
+ * the last one). rconn_eval_send dials, loads the script if needed, and writes the call to
+ * the socket without reading its reply: 0, or BERTH_EREDIS/BERTH_ENOMEM (nothing sent).
+ * rconn_eval_recv reads the replies in the order the calls were sent (NULL: the connection
+ * broke, rc->err says why; every call still pending is lost with it, and whether a call
+ * whose reply was lost ran is unknown). While calls are pending rc is for nothing else.
+ * A reply may be NOSCRIPT (the script cache was flushed after the load): that call did not
+ * run. Not on a Redis Cluster (rconn_pipelines false): a redirection cannot be followed in
+ * the middle of a pipeline, so a caller sends one call at a time there (rconn_eval). */
+bool rconn_pipelines(const rconn *rc);
+int rconn_eval_send(rconn *rc, script_id id, const rargs *a);
+rreply *rconn_eval_recv(rconn *rc);
+
 /* Script source text (for tests and SCRIPT LOAD). */
 const char *rconn_script_source(script_id id);
 

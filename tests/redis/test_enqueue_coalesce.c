@@ -49,10 +49,7 @@ static void *launcher(void *arg)
 
 static redisReply *cmd(const char *fmt, const char *arg)
 {
-    redisContext *c = redisConnectUnix(rf.sock);
-    assert_non_null(c);
-    redisReply *r = redisCommand(c, fmt, arg);
-    redisFree(c);
+    redisReply *r = redis_fixture_cmd(&rf, fmt, arg);
     assert_non_null(r);
     return r;
 }

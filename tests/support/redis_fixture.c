@@ -155,6 +155,21 @@ static long long vint(redis_fixture *rf, const char *fmt, va_list ap)
     return v;
 }
 
+redisReply *redis_fixture_cmd(redis_fixture *rf, const char *fmt, ...)
+{
+    redisContext *c = redisConnectUnix(rf->sock);
+    redisReply *r = NULL;
+    if (c && !c->err) {
+        va_list ap;
+        va_start(ap, fmt);
+        r = redisvCommand(c, fmt, ap);
+        va_end(ap);
+    }
+    if (c)
+        redisFree(c);
+    return r;
+}
+
 long long redis_fixture_int(redis_fixture *rf, const char *fmt, ...)
 {
     va_list ap;
