@@ -14,15 +14,25 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "engine/run.h"
 #include "store/args.h"
+
+/* Stops that found no held run, remembered briefly: a fetch can take a job just before its
+ * stop (the job still Pending) and its reply reach the fetcher after the subscriber looked
+ * for the run, so leases_add marks a run whose stop came first. */
+#define LEASES_STOPS 16
+#define LEASES_STOP_ID 64
 
 typedef struct leases {
     pthread_mutex_t mu;
     run *head;
     atomic_size_t n;         /* written under mu; read without it (the fetcher's bound on
                                 the runs it holds, slots_wait_room) */
+    char stops[LEASES_STOPS][LEASES_STOP_ID];   /* ring of ids ("" free), under mu */
+    int64_t stops_ms[LEASES_STOPS];             /* when each came (monotonic ms) */
+    unsigned stops_next, stops_live;            /* next slot; entries not "" */
 } leases;
 
 void leases_init(leases *l);
@@ -30,7 +40,9 @@ void leases_destroy(leases *l);
 void leases_add(leases *l, run *r);
 void leases_remove(leases *l, run *r);
 /* Marks the held runs of job id (len bytes) stop_asked, so a run still waiting for a
- * worker is never started. Returns how many were marked. */
+ * worker is never started; with none held, remembers the stop for a few seconds so that a
+ * run of that job added meanwhile (its fetch ran before the stop) is marked when added.
+ * Returns how many were marked. */
 size_t leases_mark_stop(leases *l, const char *id, size_t len);
 /* Appends the fetch batches of the held runs to a (their leases: a run's lease is its
  * fetch batch's, fetch.lua), each once or nearly (a repeat is harmless): with deadline >= 0
