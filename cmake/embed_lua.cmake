@@ -8,9 +8,11 @@
 #
 # A definition is a line of the library starting with "local " at column 0, up to the
 # next such line (so the comment above a definition rides with the one before it: it is
-# only text). "Uses" means the name occurs as a whole word anywhere in the script or in a
-# used definition, comments included: a false match only adds a definition, never drops
-# one. Top-level lines that define nothing are not allowed in a library.
+# only text). "Uses" means the name occurs as a whole word in the code of the script or of
+# a used definition, comments ("--" to the end of the line) left out. A false match only
+# adds a definition; a miss ("--" inside a string before a use on the same line) would
+# drop one, which tests/checks/check_lua_globals.sh catches. Top-level lines that define
+# nothing are not allowed in a library.
 file(GLOB scripts ${DIR}/*.lua)
 list(SORT scripts)
 
@@ -44,8 +46,10 @@ foreach(f ${scripts})
     if(NOT def MATCHES "^\nlocal (function )?([A-Za-z_][A-Za-z0-9_]*)")
       message(FATAL_ERROR "${f}: cannot name the definition starting: ${def}")
     endif()
-    set(def_text_${ndefs} "${def}")
     list(APPEND def_names ${CMAKE_MATCH_2})
+    set(def_text_${ndefs} "${def}")
+    string(REGEX REPLACE "--[^\n]*" "" code "${def}")
+    set(def_code_${ndefs} "${code}")
     math(EXPR ndefs "${ndefs} + 1")
   endwhile()
 endforeach()
@@ -63,7 +67,7 @@ endfunction()
 # Sets ${out} to the prelude for a script: the used definitions, in the library's order.
 function(prelude_for text out)
   set(need "")
-  set(scan "${text}")   # text whose uses are not yet followed
+  string(REGEX REPLACE "--[^\n]*" "" scan "${text}")   # code whose uses are not yet followed
   while(NOT scan STREQUAL "")
     set(found "")
     foreach(i RANGE ${last})
@@ -75,7 +79,7 @@ function(prelude_for text out)
       uses("${scan}" ${name} hit)
       if(hit)
         list(APPEND need ${i})
-        string(APPEND found "${def_text_${i}}")
+        string(APPEND found "${def_code_${i}}")
       endif()
     endforeach()
     set(scan "${found}")

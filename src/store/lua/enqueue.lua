@@ -1,6 +1,7 @@
--- standalone: this script gets no _lib prelude (cmake/embed_lua.cmake). It runs once per
--- launch, and the prelude's ~30 closures and tables, built at every call, were a fifth of
--- Redis's instructions for a one-job call (docs/design-notes.md, "Enqueue cost per job").
+-- It runs once per launch, so it uses only a few _lib definitions (P, wake and publish:
+-- cmake/embed_lua.cmake prepends just those); the whole library's closures and tables,
+-- built at every call, were a fifth of Redis's instructions for a one-job call
+-- (docs/design-notes.md, "Enqueue cost per job").
 -- Enqueue one or more jobs atomically with their stats (spec §2.5, §3.9).
 -- ARGV: prefix, now, count, then per job:
 --   name, id, job_json, unique_key ('' = not unique), due_ms (0 = queue now),
@@ -18,7 +19,6 @@
 -- Returns one 'ok' or 'dup:<holder id>' per job.
 -- Cost: one HSET per job (its stats hash); the queue pushes of the whole batch go in one
 -- LPUSH per queue (in the jobs' order, so the list is the same as with one LPUSH per job).
-local P = ARGV[1]
 local n = tonumber(ARGV[3])
 local i = 4
 local out = {}
@@ -56,9 +56,5 @@ for _, name in ipairs(names) do
     redis.call('LPUSH', P .. 'jobs:' .. name, unpack(q, s, math.min(s + 1999, #q)))
   end
 end
--- Wake idle fetchers, only when one is idle: wake() and publish() in _lib.lua (a shard
--- channel on a Redis Cluster, where the caller declares the prefix as the one key).
-if #names > 0 and redis.call('SCARD', P .. 'berth:idle') > 0 then
-  redis.call(#KEYS > 0 and 'SPUBLISH' or 'PUBLISH', P .. 'berth:wake', '1')
-end
+if #names > 0 then wake() end
 return out
