@@ -117,12 +117,12 @@ int coalesce_submit(coalescer *c, coalesce_item *it, coalesce_send_fn send, void
         c->sender_running = rc == 0;
     }
     if (rc == 0) {
-        /* Alone (nothing in flight, nothing waiting): sent at once from this thread, as
-         * coalesce_run would, so a launch at light load pays no thread hand-off */
-        bool alone = !c->head && c->in_flight < COALESCE_IN_FLIGHT;
+        /* Never sent from this thread: the caller is an HTTP thread that also serves
+         * other connections, and a script held by a slow or paused Redis would stall them
+         * all. A batch in flight signals the sender when it is answered (lead). */
         append(c, it);
-        if (alone)
-            lead(c, send, ud);
+        if (c->in_flight < COALESCE_IN_FLIGHT)
+            pthread_cond_signal(&c->scv);
     }
     pthread_mutex_unlock(&c->mu);
     return rc;

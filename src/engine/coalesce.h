@@ -60,9 +60,8 @@ void coalesce_run(coalescer *c, coalesce_item *it, coalesce_send_fn send, void *
 /* Queues it without waiting for a batch in flight (a launch held by a suspended HTTP
  * request: no thread waits for it). The coalescer's sender thread, started here the first
  * time, sends it in the next batch (with coalesce_run's items too) and then calls
- * it->on_done. A lone item (no batch in flight, none waiting) is sent at once by the
- * calling thread, as coalesce_run would, and on_done runs before this returns. send and ud
- * must be the same on every call. 0, or an errno value when the sender thread cannot start
+ * it->on_done, never on the calling thread (an HTTP thread must not wait on Redis: its
+ * other connections would wait with it). send and ud must be the same on every call. 0, or an errno value when the sender thread cannot start
  * or is stopped (on_done is then never called). */
 int coalesce_submit(coalescer *c, coalesce_item *it, coalesce_send_fn send, void *ud);
 /* Sends what is still queued, then stops the sender thread; later coalesce_submit calls

@@ -113,6 +113,23 @@ static bool pending_is(void *arg)
     return coalesce_pending(&(watched ? watched : af.eng)->launches) == *(size_t *)arg;
 }
 
+/* Redis holds a script call under the pause: a client whose EVALSHA is postponed (flag b
+ * in CLIENT LIST), so killing the connections now loses a command already sent, not one
+ * about to be. */
+static bool script_held(void *arg)
+{
+    (void)arg;
+    redisReply *r = rcmd("CLIENT LIST%s", "");
+    bool held = false;
+    char *save = NULL;
+    for (char *l = strtok_r(r->str, "\n", &save); l && !held; l = strtok_r(NULL, "\n", &save)) {
+        const char *f = strstr(l, " flags=");
+        held = f && strstr(l, " cmd=evalsha") && memchr(f + 7, 'b', strcspn(f + 7, " "));
+    }
+    freeReplyObject(r);
+    return held;
+}
+
 /* Pauses Redis, starts cs[0] and waits until its script is held, then cs[1..n) and waits
  * until all their first launches wait in the coalescer behind it. */
 static void start_behind_pause(client *cs, pthread_t *th, size_t n)
@@ -213,9 +230,13 @@ static void test_unique_duplicates(void **state)
     pthread_t th[N];
     for (int i = 0; i < N; i++)
         cs[i] = (client){.port = api_server_port(af.api), .n = 1, .key = 7, .unique = true};
+    /* The queue paused: the accepted job must not run (and end, freeing its unique key)
+     * before the batch behind it is sent. */
+    ok_cmd("SET %s 1", "{t}:jobs:SCHEDULER:paused");   /* the API's pause, on a flushed Redis */
     start_behind_pause(cs, th, N);
     ok_cmd("CLIENT UNPAUSE%s", "");
     join_all(th, N);
+    ok_cmd("DEL %s", "{t}:jobs:SCHEDULER:paused");
     int ok = 0;
     const char *holder = NULL;
     for (int i = 0; i < N; i++)
@@ -339,6 +360,8 @@ static void test_gone_and_slow_clients(void **state)
     assert_int_equal(job_exists(id), 1);
     assert_true(took < 5000);   /* far below the 15 s read timeout the stalled ones hold */
     free(id);
+    long long made = 2 + 1 + 8;   /* and the 8 whole ones, before the next test flushes */
+    assert_true(wait_until(stats_are, &made, 20000));
     for (int i = 0; i < 16; i++)
         close(slow[i]);
 }
@@ -357,6 +380,7 @@ static void test_redis_lost_while_waiting(void **state)
     for (int i = 0; i < N; i++)
         cs[i] = (client){.port = api_server_port(af.api), .n = 1, .key = 500 + i};
     start_behind_pause(cs, th, N);
+    assert_true(wait_until(script_held, NULL, 10000));
     ok_cmd("CLIENT KILL TYPE %s", "normal");
     ok_cmd("CLIENT UNPAUSE%s", "");
     join_all(th, N);
