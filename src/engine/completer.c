@@ -129,7 +129,6 @@ static bool is(const char *answer, const char *want)
  * crossed the start) gets its stop flag raised here; one this node no longer owns (its
  * lease was reaped while it waited, another node may run it) is stopped and its outcome
  * dropped. res: finish.lua's answer for the op (NULL when it was no text). */
-
 static void notify(berth_engine *e, const outcome *o, const char *res)
 {
     const run *started = o->op == OUTCOME_STARTED ? o->u.started : NULL;
