@@ -62,20 +62,12 @@ static void *client_main(void *arg)
 
 static redisReply *rcmd(const char *fmt, const char *arg)
 {
-    redisContext *c = redisConnectUnix(af.rf.sock);
-    assert_non_null(c);
-    redisReply *r = redisCommand(c, fmt, arg);
-    redisFree(c);
+    redisReply *r = redis_fixture_cmd(&af.rf, fmt, arg);
     assert_non_null(r);
     return r;
 }
 
-static void ok_cmd(const char *fmt, const char *arg)
-{
-    redisReply *r = rcmd(fmt, arg);
-    assert_int_not_equal(r->type, REDIS_REPLY_ERROR);
-    freeReplyObject(r);
-}
+#define ok_cmd(fmt, arg) redis_fixture_ok(&af.rf, fmt, arg)
 
 /* Script calls Redis ran with a key of namespace ns since the slow log was reset (every
  * command is logged: slowlog-log-slower-than 0); the fixture's started engine runs its own

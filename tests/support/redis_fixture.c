@@ -170,6 +170,20 @@ redisReply *redis_fixture_cmd(redis_fixture *rf, const char *fmt, ...)
     return r;
 }
 
+void redis_fixture_ok(redis_fixture *rf, const char *fmt, ...)
+{
+    redisContext *c = redisConnectUnix(rf->sock);
+    assert_true(c && !c->err);
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = redisvCommand(c, fmt, ap);
+    va_end(ap);
+    redisFree(c);
+    assert_non_null(r);
+    assert_int_not_equal(r->type, REDIS_REPLY_ERROR);
+    freeReplyObject(r);
+}
+
 long long redis_fixture_int(redis_fixture *rf, const char *fmt, ...)
 {
     va_list ap;

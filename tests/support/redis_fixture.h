@@ -27,6 +27,8 @@ int redis_fixture_restart(redis_fixture *rf, const char *const *extra_args);
 /* Runs one command (printf-style, hiredis syntax) on a connection of its own and returns
  * its reply (the caller frees it with freeReplyObject), or NULL when it could not. */
 struct redisReply *redis_fixture_cmd(redis_fixture *rf, const char *fmt, ...);
+/* The same for a command that must succeed: fails the test on no reply or an error reply. */
+void redis_fixture_ok(redis_fixture *rf, const char *fmt, ...);
 /* Runs one command (printf-style, hiredis syntax) and returns its integer reply, or -1. */
 long long redis_fixture_int(redis_fixture *rf, const char *fmt, ...);
 /* Polls that command (wait_until) until its integer reply is want, up to deadline_ms.
