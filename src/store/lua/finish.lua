@@ -58,14 +58,21 @@ local function start(id, skey, rev, st, quiet, b)
 end
 
 -- An end: the status CAS, a periodic execution marked done, the retry entry, and the
--- run's hold counted for release.
+-- run's hold counted for release. An end already applied — the stats hold this final
+-- status at this revision: only this run's end writes it, so it is an earlier attempt of
+-- this batch whose reply was lost — answers 'ok' and writes no second hook event or retry
+-- entry (the CAS alone would let the same status through again).
 local function finish(op, id, skey, name, rev, a, extra, st, b)
-  local res = set_status(id, op == 'S' and 'Success' or 'Error', rev, '', false, st, skey)
+  local target = op == 'S' and 'Success' or 'Error'
+  st = st or stats_head(skey)
+  local res = 'ok'
+  local again = st[1] == target and (st[2] == rev or tonumber(st[2]) == tonumber(rev))
+  if not again then res = set_status(id, target, rev, '', false, st, skey) end
   local at = string.find(id, '@', 1, true)
   if at then
     redis.call('ZADD', P .. 'executions:' .. string.sub(id, 1, at - 1), 'XX', -1, id)
   end
-  if op == 'E' and a ~= '' and res == 'ok' then
+  if op == 'E' and a ~= '' and res == 'ok' and not again then
     -- gocraft and Harbor core read {ns}:retry scores as int64: whole seconds, rounded
     -- down as gocraft's now + back-off is. retry_at is the same score (stop finds the
     -- entry by it).
