@@ -3,7 +3,8 @@
  * 2 s safety poll; the fetcher holds its own subscription to the wake channel (the control
  * subscriber does not) and takes it up again after Redis drops it; and a burst launched
  * into an idle engine costs one fetch, not a second empty one to learn that the queue is
- * empty (counted in Redis's SLOWLOG, which logs every command at a threshold of 0).
+ * empty (counted in Redis's SLOWLOG, which logs every command at a threshold of 0); jobs
+ * launched into a paused queue wake no fetcher, and the queue's resume does.
  * Latency targets are not asserted here (a shared machine): make bench measures them. */
 #include "test.h"
 
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "berth/berth.h"
+#include "berth/queue.h"
 #include "engine_fixture.h"
 #include "redis_fixture.h"
 #include "wait.h"
@@ -198,12 +200,64 @@ static void test_burst_after_idle_is_one_fetch(void **state)
     berth_engine_free(w);
 }
 
+/* PUBLISH calls on the wake channel in the SLOWLOG since its reset. */
+static long long wake_publishes(redisContext *c)
+{
+    redisReply *r = redisCommand(c, "SLOWLOG GET -1");
+    assert_non_null(r);
+    assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+    long long n = 0;
+    for (size_t i = 0; i < r->elements; i++) {
+        const redisReply *args = r->element[i]->elements > 3 ? r->element[i]->element[3] : NULL;
+        if (args && args->type == REDIS_REPLY_ARRAY && args->elements == 3 &&
+            strcasecmp(args->element[0]->str, "PUBLISH") == 0 &&
+            strcmp(args->element[1]->str, "{t}:berth:wake") == 0)
+            n++;
+    }
+    freeReplyObject(r);
+    return n;
+}
+
+/* An idle node is not woken for jobs it cannot take: launches into a paused queue publish
+ * nothing (a fetch would find nothing and mark the node idle again); the resume wakes it
+ * and every job runs. */
+static void test_paused_queue_wakes_no_fetcher(void **state)
+{
+    (void)state;
+    redis_fixture_flush(&rf);
+    burst_runs = 0;
+    berth_engine *w = worker_engine(), *p = producer_engine();
+    assert_true(redis_fixture_wait_int(&rf, 1, 10000, "SCARD {t}:berth:idle"));
+    assert_int_equal(berth_queue_pause(p, "REC", true), 0);
+    redisContext *c = redisConnectUnix(rf.sock);
+    assert_non_null(c);
+    freeReplyObject(redisCommand(c, "CONFIG SET slowlog-max-len 100000"));
+    freeReplyObject(redisCommand(c, "CONFIG SET slowlog-log-slower-than 0"));
+    freeReplyObject(redisCommand(c, "SLOWLOG RESET"));
+    char err[256];
+    for (int i = 0; i < BURST; i++)
+        assert_int_equal(berth_engine_launch(p, &(berth_launch){.name = "REC",
+                                             .params_json = "{\"i\":-1}"}, NULL, err,
+                                             sizeof err), 0);
+    assert_int_equal(wake_publishes(c), 0);
+    assert_int_equal(redis_fixture_int(&rf, "LLEN {t}:jobs:REC"), BURST);
+    assert_int_equal(berth_queue_pause(p, "REC", false), 0);
+    assert_true(wait_until(burst_ran, NULL, 10000));
+    assert_int_equal(wake_publishes(c), 1);   /* the resume's */
+    freeReplyObject(redisCommand(c, "CONFIG SET slowlog-log-slower-than 10000"));
+    redisFree(c);
+    berth_engine_free(p);
+    berth_engine_stop(w);
+    berth_engine_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_idle_start_is_prompt),
         cmocka_unit_test(test_wake_subscription_survives_a_kill),
         cmocka_unit_test(test_burst_after_idle_is_one_fetch),
+        cmocka_unit_test(test_paused_queue_wakes_no_fetcher),
     };
     return REDIS_FIXTURE_RUN(&rf, tests);
 }

@@ -56,5 +56,12 @@ for _, name in ipairs(names) do
     redis.call('LPUSH', P .. 'jobs:' .. name, unpack(q, s, math.min(s + 1999, #q)))
   end
 end
-if #names > 0 then wake() end
+-- A paused queue cannot be fetched from: its jobs wake no fetcher (a node that fetched
+-- would find nothing and mark itself idle again); queue.lua's resume wakes them.
+for _, name in ipairs(names) do
+  if redis.call('EXISTS', P .. 'jobs:' .. name .. ':paused') == 0 then
+    wake()
+    break
+  end
+end
 return out
