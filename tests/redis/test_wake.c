@@ -144,9 +144,8 @@ static void test_wake_subscription_survives_a_kill(void **state)
     berth_engine_free(w);
 }
 
-/* Fetch calls in the SLOWLOG since its reset: EVALSHA <sha> 1 <prefix> <now> <pool>
- * <deadline> <max> <ntypes> <name> ... — the only script with the job type at argument 9. */
-static long long fetch_calls(redisContext *c)
+/* Commands in the SLOWLOG since its reset for which is(args) holds. */
+static long long slowlog_count(redisContext *c, bool (*is)(const redisReply *args))
 {
     redisReply *r = redisCommand(c, "SLOWLOG GET -1");
     assert_non_null(r);
@@ -154,13 +153,42 @@ static long long fetch_calls(redisContext *c)
     long long n = 0;
     for (size_t i = 0; i < r->elements; i++) {
         const redisReply *args = r->element[i]->elements > 3 ? r->element[i]->element[3] : NULL;
-        if (args && args->type == REDIS_REPLY_ARRAY && args->elements > 9 &&
-            strcasecmp(args->element[0]->str, "EVALSHA") == 0 &&
-            strcmp(args->element[9]->str, "REC") == 0)
+        if (args && args->type == REDIS_REPLY_ARRAY && is(args))
             n++;
     }
     freeReplyObject(r);
     return n;
+}
+
+/* A fetch call: EVALSHA <sha> 1 <prefix> <now> <pool> <deadline> <max> <ntypes> <name> ...
+ * — the only script with the job type at argument 9. */
+static bool is_fetch(const redisReply *args)
+{
+    return args->elements > 9 && strcasecmp(args->element[0]->str, "EVALSHA") == 0 &&
+           strcmp(args->element[9]->str, "REC") == 0;
+}
+
+static bool is_wake(const redisReply *args)
+{
+    return args->elements == 3 && strcasecmp(args->element[0]->str, "PUBLISH") == 0 &&
+           strcmp(args->element[1]->str, "{t}:berth:wake") == 0;
+}
+
+/* Every command from now on goes to the SLOWLOG (threshold 0), which starts empty. */
+static redisContext *slowlog_start(void)
+{
+    redisContext *c = redisConnectUnix(rf.sock);
+    assert_non_null(c);
+    freeReplyObject(redisCommand(c, "CONFIG SET slowlog-max-len 100000"));
+    freeReplyObject(redisCommand(c, "CONFIG SET slowlog-log-slower-than 0"));
+    freeReplyObject(redisCommand(c, "SLOWLOG RESET"));
+    return c;
+}
+
+static void slowlog_stop(redisContext *c)
+{
+    freeReplyObject(redisCommand(c, "CONFIG SET slowlog-log-slower-than 10000"));
+    redisFree(c);
 }
 
 static bool burst_ran(void *arg)
@@ -179,11 +207,7 @@ static void test_burst_after_idle_is_one_fetch(void **state)
     burst_runs = 0;
     berth_engine *w = worker_engine(), *p = producer_engine();
     assert_true(redis_fixture_wait_int(&rf, 1, 10000, "SCARD {t}:berth:idle"));
-    redisContext *c = redisConnectUnix(rf.sock);
-    assert_non_null(c);
-    freeReplyObject(redisCommand(c, "CONFIG SET slowlog-max-len 100000"));
-    freeReplyObject(redisCommand(c, "CONFIG SET slowlog-log-slower-than 0"));
-    freeReplyObject(redisCommand(c, "SLOWLOG RESET"));
+    redisContext *c = slowlog_start();
     berth_launch burst[BURST];
     for (int i = 0; i < BURST; i++)
         burst[i] = (berth_launch){.name = "REC", .params_json = "{\"i\":-1}"};
@@ -191,31 +215,12 @@ static void test_burst_after_idle_is_one_fetch(void **state)
     assert_true(wait_until(burst_ran, NULL, 10000));
     /* one fetch took all 50 (the fetch batch is 64) and, having come back short, marked
      * the node idle itself: no second fetch to find the queue empty */
-    assert_int_equal(fetch_calls(c), 1);
+    assert_int_equal(slowlog_count(c, is_fetch), 1);
     assert_int_equal(redis_fixture_int(&rf, "SCARD {t}:berth:idle"), 1);
-    freeReplyObject(redisCommand(c, "CONFIG SET slowlog-log-slower-than 10000"));
-    redisFree(c);
+    slowlog_stop(c);
     berth_engine_free(p);
     berth_engine_stop(w);
     berth_engine_free(w);
-}
-
-/* PUBLISH calls on the wake channel in the SLOWLOG since its reset. */
-static long long wake_publishes(redisContext *c)
-{
-    redisReply *r = redisCommand(c, "SLOWLOG GET -1");
-    assert_non_null(r);
-    assert_int_equal(r->type, REDIS_REPLY_ARRAY);
-    long long n = 0;
-    for (size_t i = 0; i < r->elements; i++) {
-        const redisReply *args = r->element[i]->elements > 3 ? r->element[i]->element[3] : NULL;
-        if (args && args->type == REDIS_REPLY_ARRAY && args->elements == 3 &&
-            strcasecmp(args->element[0]->str, "PUBLISH") == 0 &&
-            strcmp(args->element[1]->str, "{t}:berth:wake") == 0)
-            n++;
-    }
-    freeReplyObject(r);
-    return n;
 }
 
 /* An idle node is not woken for jobs it cannot take: launches into a paused queue publish
@@ -229,23 +234,18 @@ static void test_paused_queue_wakes_no_fetcher(void **state)
     berth_engine *w = worker_engine(), *p = producer_engine();
     assert_true(redis_fixture_wait_int(&rf, 1, 10000, "SCARD {t}:berth:idle"));
     assert_int_equal(berth_queue_pause(p, "REC", true), 0);
-    redisContext *c = redisConnectUnix(rf.sock);
-    assert_non_null(c);
-    freeReplyObject(redisCommand(c, "CONFIG SET slowlog-max-len 100000"));
-    freeReplyObject(redisCommand(c, "CONFIG SET slowlog-log-slower-than 0"));
-    freeReplyObject(redisCommand(c, "SLOWLOG RESET"));
+    redisContext *c = slowlog_start();
     char err[256];
     for (int i = 0; i < BURST; i++)
         assert_int_equal(berth_engine_launch(p, &(berth_launch){.name = "REC",
                                              .params_json = "{\"i\":-1}"}, NULL, err,
                                              sizeof err), 0);
-    assert_int_equal(wake_publishes(c), 0);
+    assert_int_equal(slowlog_count(c, is_wake), 0);
     assert_int_equal(redis_fixture_int(&rf, "LLEN {t}:jobs:REC"), BURST);
     assert_int_equal(berth_queue_pause(p, "REC", false), 0);
     assert_true(wait_until(burst_ran, NULL, 10000));
-    assert_int_equal(wake_publishes(c), 1);   /* the resume's */
-    freeReplyObject(redisCommand(c, "CONFIG SET slowlog-log-slower-than 10000"));
-    redisFree(c);
+    assert_int_equal(slowlog_count(c, is_wake), 1);   /* the resume's */
+    slowlog_stop(c);
     berth_engine_free(p);
     berth_engine_stop(w);
     berth_engine_free(w);
