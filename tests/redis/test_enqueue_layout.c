@@ -3,8 +3,8 @@
  *  - the stats hash in Berth's compact layout with values over 64 bytes in pieces, built
  *    by enqueue.c (the script HSETs the fields as they come): the boundaries 64/65 bytes and
  *    48/49 pieces are exact, and the engine reads every value back whole;
- *  - a job queued now has no {ns}:job_track:inprogress entry; the fetch that takes it to
- *    run writes it (fetch.lua) and its final status removes it;
+ *  - a job queued now has no {ns}:job_track:inprogress entry; its Running write (finish.lua)
+ *    writes it and its final status removes it;
  *  - a queued job stopped with a hook URL gets an entry at 1, so the sweep can chase the
  *    Stopped hook's ack (finalize in _lib.lua);
  *  - the sweep does not fail a job waiting in its queue past max_update_hours (it has no
@@ -156,7 +156,7 @@ static void queued_job_gets_its_entry_when_taken_to_run(void **state)
     assert_int_equal(redis_fixture_int(&rf, "LLEN {t}:jobs:HOLD"), 1);
     assert_int_equal(berth_engine_start(e), 0);
     assert_true(engine_fixture_wait_status(e, id, "Running", 10000));
-    assert_int_equal(inprogress(id), 2);           /* taken to run: the fetch wrote it */
+    assert_int_equal(inprogress(id), 2);           /* Running: written with it */
     atomic_store(&release_runs, 1);
     assert_true(engine_fixture_wait_status(e, id, "Success", 10000));
     assert_true(redis_fixture_wait_int(&rf, 0, 10000, "HEXISTS {t}:job_track:inprogress %s", id));

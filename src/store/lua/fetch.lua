@@ -23,7 +23,6 @@ local batch = ARGV[7 + ntypes * 2]
 local out = {}
 local UNIQUE_CODE = {R = 'r', S = 's', K = 'k', W = 'w', D = 'd'}
 local held, record = {}, {}
-local track = {}   -- eid, 2, ... for job_track:inprogress (see below)
 local taken, nheld = 0, 0
 for t = 1, ntypes do
   if taken >= max then break end
@@ -74,8 +73,6 @@ for t = 1, ntypes do
       c = 'S'
     end
     if c == 'R' then
-      track[#track + 1] = eid
-      track[#track + 1] = '2'   -- text: a number is sprintf'd by every redis.call
       nheld = nheld + 1
       held[nheld] = rev .. '|' .. eid .. '|' .. raw   -- one piece a job: table.concat's
                                                        -- cost is per piece
@@ -94,11 +91,6 @@ for t = 1, ntypes do
     record[#record + 1] = 'n:' .. name
     record[#record + 1] = runs
   end
-end
--- A queued job has no in-progress entry (enqueue.lua): Harbor's reaper and the sweep look
--- at a job from its first run on, so each job taken to run gets it here, one HSET per fetch.
-for s = 1, #track, 2000 do   -- unpack takes a few thousand values at most
-  redis.call('HSET', P .. 'job_track:inprogress', unpack(track, s, math.min(s + 1999, #track)))
 end
 if nheld > 0 then
   local bid = pool .. ':' .. batch

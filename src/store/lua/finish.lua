@@ -53,7 +53,12 @@ local function start(id, skey, rev, st, quiet, b)
     return 'ok'
   end
   local res = set_status(id, 'Running', rev, '', false, st, skey)
-  if res == 'ok' then st[1] = 'Running' end
+  if res == 'ok' then
+    st[1] = 'Running'
+    -- the job's in-progress entry comes with its first Running (Harbor's reaper and the
+    -- sweep watch a run from there; a run that was never seen Running needs none)
+    redis.call('HSET', P .. 'job_track:inprogress', id, '2')
+  end
   return res
 end
 
@@ -124,7 +129,9 @@ local function fast_success(id, skey, name, rev, b, st)
     return false
   end
   redis.call('HSET', skey, 'status', 'Success', 'update_time', NOWS)
-  finalize(skey, id, 'Success', nil)
+  -- finalize() without the in-progress entry: a run never seen Running has none (start())
+  redis.call('EXPIRE', skey, stats_ttl('Success'))
+  TALLY.Success = (TALLY.Success or 0) + 1
   local at = string.find(id, '@', 1, true)
   if at then
     redis.call('ZADD', P .. 'executions:' .. string.sub(id, 1, at - 1), 'XX', -1, id)
