@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "berth/berth.h"
@@ -454,6 +455,65 @@ static enq_result enqueue_concurrent(redis_fixture *rf, long jobs, int threads)
     return r;
 }
 
+/* ---- the drain at several worker counts (BENCH_ONLY=sweep) ----------------------------- */
+
+/* One drain of n no-op jobs queued beforehand, by an engine of `workers` workers and fetch
+ * batch `fb` (0: the engine's default): jobs/s, and per job this process's CPU (the
+ * engine's threads; the main thread only polls every millisecond), its context switches
+ * (voluntary: a thread slept; involuntary: preempted) and redis-server's CPU. */
+static void sweep_drain(redis_fixture *rf, unsigned workers, unsigned fb, long n)
+{
+    redisContext *c = redisConnectUnix(rf->sock);
+    freeReplyObject(redisCommand(c, "FLUSHALL"));
+    redisFree(c);
+    berth_engine *e = make_engine(rf, workers, fb);
+    berth_launch l = {.name = "NOOP", .params_json = "{\"k\":1}"}, batch[256];
+    for (int i = 0; i < 256; i++)
+        batch[i] = l;
+    for (long done = 0; done < n; done += 256)
+        berth_engine_launch_batch(e, batch, (size_t)(n - done < 256 ? n - done : 256), NULL, NULL);
+    long base = atomic_load(&finished);
+    struct rusage u0, u1;
+    getrusage(RUSAGE_SELF, &u0);
+    double cpu0 = redis_cpu_s(rf);
+    long long t0 = real_us();
+    berth_engine_start(e);
+    while (atomic_load(&finished) < base + n && secs_since(t0) < 300) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    double s = secs_since(t0);
+    getrusage(RUSAGE_SELF, &u1);
+    double rcpu = redis_cpu_s(rf) - cpu0;
+    long got = atomic_load(&finished) - base;
+    berth_engine_free(e);
+    double us = (double)(u1.ru_utime.tv_sec - u0.ru_utime.tv_sec + u1.ru_stime.tv_sec -
+                         u0.ru_stime.tv_sec) * 1e6 +
+                (double)(u1.ru_utime.tv_usec - u0.ru_utime.tv_usec + u1.ru_stime.tv_usec -
+                         u0.ru_stime.tv_usec);
+    printf("workers %2u batch %3u  %7.0f jobs/s  worker CPU %5.2f us/job  ctx switches "
+           "%.3f vol + %.3f invol per job  redis CPU %5.2f us/job\n", workers, fb,
+           (double)got / s, us / (double)got, (double)(u1.ru_nvcsw - u0.ru_nvcsw) / (double)got,
+           (double)(u1.ru_nivcsw - u0.ru_nivcsw) / (double)got, rcpu * 1e6 / (double)got);
+    fflush(stdout);
+}
+
+/* BENCH_SWEEP lists "workers/batch" pairs (default: the defaults, 4 and 32 workers, and the
+ * hand-tuned 4 workers with batch 256). */
+static void sweep(redis_fixture *rf, long n)
+{
+    const char *list = getenv("BENCH_SWEEP") ? getenv("BENCH_SWEEP") : "10/64 4/64 32/64 4/256";
+    for (const char *p = list; *p;) {
+        unsigned w = 0, b = 0;
+        int used = 0;
+        if (sscanf(p, "%u/%u%n", &w, &b, &used) != 2)
+            break;
+        sweep_drain(rf, w, b, n);
+        p += used;
+        p += strspn(p, " ,");
+    }
+}
+
 int main(int argc, char **argv)
 {
     long n = argc > 1 ? atol(argv[1]) : 200000;
@@ -469,6 +529,11 @@ int main(int argc, char **argv)
         hr_stop(hr);
         redis_fixture_stop(&rf);
         print_finished();
+        return 0;
+    }
+    if (getenv("BENCH_ONLY") && strcmp(getenv("BENCH_ONLY"), "sweep") == 0) {
+        sweep(&rf, n);
+        redis_fixture_stop(&rf);
         return 0;
     }
     berth_engine *e = make_engine(&rf, workers, fetch_batch);

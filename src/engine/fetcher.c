@@ -23,6 +23,10 @@
  * ones it would mark jobs Running that wait behind a busy worker. */
 #define PREFETCH_MAX_RUN_US 5000
 #define STALL_MS 100
+/* While runs wait in ready, the fetcher looks every KICK_MS whether the oldest has waited
+ * the ready queue's spread (setup.c) for the workers awake (all busy with long runs): then
+ * it wakes another (fifo_attend). Short runs stay with the few workers already awake. */
+#define KICK_MS 1
 /* Safety net only: wake-ups come by pub/sub; this bounds the cost of a lost message. */
 #define IDLE_WAIT_MS 2000
 
@@ -88,7 +92,7 @@ static unsigned capacity(berth_engine *e, unsigned batch)
                     slots_oldest_start_ms(&e->workers) > now - STALL_MS;
     return slots_wait_room(&e->workers, &e->ready, batch, prefetch, &e->held.n,
                            HELD_MAX(e, batch_max(e)), &e->fetching,
-                           fifo_len(&e->ready) ? STALL_MS : -1);
+                           fifo_len(&e->ready) ? KICK_MS : -1);
 }
 
 static bool stalled(berth_engine *e)
@@ -233,6 +237,7 @@ void engine_release_unique(berth_engine *e, const run *r)
 static size_t dispatch(berth_engine *e, rconn *rc, const rreply *reply, uint64_t batch)
 {
     size_t n = 0;
+    int64_t now_us = clock_mono_us();
     for (size_t i = 0; i + FETCH_ENTRIES <= rreply_len(reply); i += FETCH_ENTRIES) {
         run *r = parse_run(e, rc, reply, i);
         if (!r) {   /* a foreign script's reply, or out of memory: this node does not hold
@@ -250,15 +255,36 @@ static size_t dispatch(berth_engine *e, rconn *rc, const rreply *reply, uint64_t
             atomic_store(&e->ready_moved_ms, clock_mono_ms());
         r->batch = batch;
         leases_add(&e->held, r);
-        fifo_push(&e->ready, &r->node);
+        r->node.at_us = now_us;
+        fifo_push_quiet(&e->ready, &r->node);
         n++;
     }
+    fifo_attend(&e->ready, now_us);   /* a worker for them if none is awake */
     return n;
 }
 
-static void wait_for_wake(berth_engine *e, int ms)
+static bool wait_for_wake(berth_engine *e, int ms)
 {
-    waker_wait(&e->wake, ms, &e->fetching);
+    return waker_wait(&e->wake, ms, &e->fetching);
+}
+
+/* Another worker for runs that waited too long (fifo.h: the spread rule). */
+static void kick_ready(berth_engine *e)
+{
+    if (fifo_len(&e->ready))
+        fifo_attend(&e->ready, clock_mono_us());
+}
+
+/* wait_for_wake, in slices of KICK_MS while runs wait in ready, kicking between them. */
+static void wait_kicking(berth_engine *e, int ms)
+{
+    int64_t end = clock_mono_ms() + ms;
+    for (int64_t now = clock_mono_ms(); now < end; now = clock_mono_ms()) {
+        bool slice = fifo_len(&e->ready) > 0 && end - now > KICK_MS;
+        if (wait_for_wake(e, slice ? KICK_MS : (int)(end - now)))
+            return;
+        kick_ready(e);
+    }
 }
 
 void *fetcher_main(void *arg)
@@ -278,6 +304,7 @@ void *fetcher_main(void *arg)
         /* subscribed before the fetch that may mark this node idle: no wake-up is missed */
         if (chan.p)
             waker_listen(&e->wake, &e->target, chan.p);
+        kick_ready(e);
         if (stalled(e))
             hand_back_waiting(e, &rc, &a);
         unsigned want = capacity(e, batch);
@@ -303,8 +330,11 @@ void *fetcher_main(void *arg)
         dispatch(e, &rc, r, fetches);
         rreply_free(r);
         if (got < want)   /* fetch.lua found every queue short and marked this node idle */
-            wait_for_wake(e, fifo_len(&e->ready) ? STALL_MS : IDLE_WAIT_MS);
+            wait_kicking(e, fifo_len(&e->ready) ? STALL_MS : IDLE_WAIT_MS);
     }
+    /* no kicks from here on: every sleeping worker takes what is left in ready (the
+     * engine is stopping; those not needed sleep again) */
+    fifo_wake(&e->ready, e->workers.n);
     waker_unlisten(&e->wake);
     buf_free(&chan);
     rargs_free(&a);

@@ -110,6 +110,9 @@ int berth_engine_new(const berth_engine_config *cfg, berth_engine **out, char *e
         return BERTH_EIO;
     }
     fifo_init(&e->ready);
+    /* short runs stay with the workers awake; a run that waited 1 ms for them wakes another
+     * (fifo.h, the fetcher's KICK_MS) */
+    fifo_set_spread(&e->ready, 1000);
     fifo_init(&e->done);
     slots_init(&e->workers);
     leases_init(&e->held);

@@ -15,6 +15,10 @@ void slots_init(slots *p)
     clock_cond_init(&p->cv);
     p->v = NULL;
     p->n = p->idle = 0;
+    p->idle_waiters = 0;
+    p->room_waiting = false;
+    p->room_queued = 0;
+    p->room_ready = NULL;
 }
 
 int slots_alloc(slots *p, unsigned n, berth_engine *e, const rtarget *t)
@@ -62,10 +66,13 @@ void slots_set(slots *p, slot *s, run *r)
     else
         p->idle++;
     /* Only an end can be waited for: a start makes no room (one idle worker less for one
-     * queued run less) and makes nobody idle; a prefetching fetcher waiting for the ready
-     * queue to drain is woken by the next end, a completer write or its STALL_MS wait.
-     * Waking it at every start cost a context switch per job. */
-    if (!r)
+     * queued run less) and makes nobody idle. An end wakes the fetcher only when it made
+     * the room the fetcher waits for; a prefetching fetcher is otherwise woken by a
+     * completer write or its timed wait. Waking it at every start, then at every end,
+     * cost a context switch per job. */
+    if (!r && (p->idle_waiters ||
+               (p->room_waiting && (p->idle > fifo_len(p->room_ready) ||
+                                    fifo_len(p->room_ready) <= p->room_queued))))
         pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
 }
@@ -110,9 +117,13 @@ unsigned slots_wait_room(slots *p, fifo *ready, unsigned batch, bool prefetch,
             want = room < batch ? room : batch;
             break;
         }
-        if (ms < 0)
-            pthread_cond_wait(&p->cv, &p->mu);
-        else if (pthread_cond_timedwait(&p->cv, &p->mu, &deadline) != 0)
+        p->room_waiting = true;
+        p->room_queued = prefetch ? batch / 2 : 0;
+        p->room_ready = ready;
+        int rc = ms < 0 ? pthread_cond_wait(&p->cv, &p->mu)
+                        : pthread_cond_timedwait(&p->cv, &p->mu, &deadline);
+        p->room_waiting = false;
+        if (rc != 0)
             break;
     }
     pthread_mutex_unlock(&p->mu);
@@ -141,8 +152,12 @@ bool slots_wait_idle(slots *p, fifo *ready, int ms, const atomic_bool *hurry)
         for (unsigned i = 0; i < p->n; i++)
             idle &= p->v[i].cur == NULL;
         idle &= fifo_len(ready) == 0;
-        if (idle || (hurry && atomic_load(hurry)) ||
-            pthread_cond_timedwait(&p->cv, &p->mu, &deadline) != 0)
+        if (idle || (hurry && atomic_load(hurry)))
+            break;
+        p->idle_waiters++;
+        int rc = pthread_cond_timedwait(&p->cv, &p->mu, &deadline);
+        p->idle_waiters--;
+        if (rc != 0)
             break;
     }
     pthread_mutex_unlock(&p->mu);

@@ -41,6 +41,12 @@ typedef struct slots {
     slot *v;                 /* fixed from start */
     unsigned n;
     unsigned idle;           /* workers not running a run */
+    /* What the waiters on cv wait for, so that a run's end wakes only one that can go on
+     * (waking the fetcher at every end cost a context switch per job): */
+    unsigned idle_waiters;   /* in slots_wait_idle */
+    bool room_waiting;       /* the fetcher in slots_wait_room, for idle > queued or ... */
+    size_t room_queued;      /* ... queued <= room_queued (prefetch refill) */
+    fifo *room_ready;        /* ... queued = fifo_len(room_ready) */
 } slots;
 
 void slots_init(slots *p);

@@ -70,7 +70,7 @@ void waker_unlisten(waker *w)
     w->sub = NULL;
 }
 
-void waker_wait(waker *w, int ms, const atomic_bool *go)
+bool waker_wait(waker *w, int ms, const atomic_bool *go)
 {
     if (!w->sub) {
         int64_t left = w->redial_ms - clock_mono_ms();
@@ -92,6 +92,8 @@ void waker_wait(waker *w, int ms, const atomic_bool *go)
         waker_unlisten(w);   /* the next round subscribes again, then fetches */
         w->redial_ms = 0;
     }
-    atomic_store(&w->raised, false);   /* the eventfd is read when readable, so a count left by
-                                        * a raise racing a clear costs one spurious wake */
+    /* the eventfd is read when readable, so a count left by a raise racing a clear costs
+     * one spurious wake */
+    bool raised = atomic_exchange(&w->raised, false);
+    return n > 0 || raised || !atomic_load(go);
 }

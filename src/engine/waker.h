@@ -39,7 +39,8 @@ void waker_clear(waker *w);
 bool waker_listen(waker *w, const rtarget *t, const char *chan);
 void waker_unlisten(waker *w);
 /* Waits up to ms for a raise or a wake message while *go holds; consumes both. Without a
- * subscription it waits no longer than until the next subscribe attempt. */
-void waker_wait(waker *w, int ms, const atomic_bool *go);
+ * subscription it waits no longer than until the next subscribe attempt. True when woken
+ * (a raise, a message, or *go dropped), false when the time ran out. */
+bool waker_wait(waker *w, int ms, const atomic_bool *go);
 
 #endif

@@ -66,6 +66,7 @@ void *worker_main(void *arg)
 {
     slot *s = arg;
     berth_engine *e = s->e;
+    fifo_popper(&e->ready, 1);
     while (atomic_load(&e->running)) {
         fnode *n = fifo_pop(&e->ready, -1);
         if (!n)
@@ -87,5 +88,6 @@ void *worker_main(void *arg)
         set_current(s, NULL);
         engine_report(e, outcome_finished(r));
     }
+    fifo_popper(&e->ready, -1);
     return NULL;
 }
