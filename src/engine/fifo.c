@@ -22,6 +22,7 @@ void fifo_init(fifo *q)
     q->sleepers = NULL;
     q->nsleepers = q->waking = q->poppers = 0;
     q->spread_us = 0;
+    q->wakes = 0;
 }
 
 void fifo_destroy(fifo *q, void (*free_node)(fnode *))
@@ -60,6 +61,7 @@ static void wake_top(fifo *q)
     q->nsleepers--;
     s->woken = true;
     q->waking++;
+    q->wakes++;
     pthread_cond_signal(&s->cv);
 }
 

@@ -43,6 +43,7 @@ typedef struct fifo {
     unsigned waking;         /* woken, not yet back from their wait */
     unsigned poppers;        /* threads that pop (fifo_popper): awake = poppers - nsleepers */
     int64_t spread_us;       /* 0: every push wakes a popper when one is needed */
+    unsigned long wakes;     /* wake-ups sent, for tests */
 } fifo;
 
 void fifo_init(fifo *q);
