@@ -1,5 +1,5 @@
 /* The workers' hand-off (src/engine/fifo.c, worker.c, fetcher.c) on a real redis-server.
- * Short runs are handed to the few workers awake and the others sleep (the drain's speed);
+ * Short runs are handed to the few workers awake and the others wait idle (the drain's speed);
  * these tests hold the other side of that bargain:
  *  - slow jobs use every worker at once: 10 (and 32) jobs that each block until all of them
  *    run, on an engine of as many workers with the default fetch batch, all start;
