@@ -123,6 +123,18 @@ local function stats_hset(skey, fields, from, to, fresh)
   if #out > 0 then redis.call('HSET', skey, unpack(out)) end
 end
 
+-- A job untouched since its launch has no 'e' and no 'update_time': both equal its revision
+-- then (enqueue.c leaves them out: 32 bytes less per queued job), and the readers take the
+-- revision for them (src/model/stats_hash.c, sweep.lua). So a script that changes a job's
+-- revision calls this first, with the stored revision: it writes the enqueue time that
+-- revision stood for (the script writes update_time itself). Harbor's layout keeps its
+-- 'enqueue_time'. The scripts that call it run at a reset, a retry, a stop or a given-up
+-- lease, never per drained job.
+local function keep_e(skey, rev)
+  local t = redis.call('HMGET', skey, 'e', 'enqueue_time')
+  if rev and not t[1] and not t[2] then redis.call('HSET', skey, 'e', rev) end
+end
+
 -- Harbor's hook ack (spec §9.4) of a stats hash: {status, revision, check_in_at} or nil
 -- when there is none (an ack that does not decode reads as an empty one, older than any
 -- revision). Reads Berth's "<status> <revision> <check_in_at>" and Harbor's JSON.

@@ -66,6 +66,7 @@ for t = 1, ntypes do
     elseif status == 'Success' then
       c = 'K'
     elseif status == 'Running' or status == 'Error' then
+      keep_e(skey, st[2])
       rev = tostring(math.max(NOW, (tonumber(rev) or 0) + 1))
       redis.call('HSET', skey, 'revision', rev, 'status', 'Pending', 'update_time', NOWS)
       redis.call('HDEL', skey, 'ack', 'check_in', 'check_in_at')
