@@ -163,11 +163,19 @@ static void add_job(berth_engine *e, rargs *a, const berth_launch *l, const prep
     /* The stats in Berth's compact layout (docs/redis-schema.md, "Stats hash fields"): no
      * id, kind only when not Generic, unique only when true, short names n/e/p, values over
      * 64 bytes in pieces. */
-    int nf = 4 + add_field(a, "n", p->type->name, strlen(p->type->name));
+    int nf = 2 + add_field(a, "n", p->type->name, strlen(p->type->name));
     rargs_adds(a, "status"), rargs_adds(a, p->scheduled ? "Scheduled" : "Pending");
-    rargs_adds(a, "e"), rargs_addi(a, now);
-    rargs_adds(a, "update_time"), rargs_addi(a, now);
     rargs_adds(a, "revision"), rargs_addi(a, now);
+    /* A job queued now gets no `e` and no `update_time`: both equal its revision until a
+     * script changes that, and the readers take the revision for them (keep_e in _lib.lua,
+     * stats_hash.c): the listpack drops from the 96- to the 64-byte class. A Scheduled job
+     * keeps both: it has an in-progress entry from now on, and Harbor's reaper reads its
+     * update_time (docs/compat.md). */
+    if (p->scheduled) {
+        rargs_adds(a, "e"), rargs_addi(a, now);
+        rargs_adds(a, "update_time"), rargs_addi(a, now);
+        nf += 2;
+    }
     if (l->unique)
         rargs_adds(a, "unique"), rargs_adds(a, "1"), nf++;
     if (p->scheduled)

@@ -194,15 +194,30 @@ static int apply_pieces(berth_stats *s, const char *const *fields, const char *c
     return rc;
 }
 
-/* Berth's layout leaves out what it can derive: the id (the key's), kind Generic, and
- * unique false (already the default). A hash is Berth's when it has the short name "n". */
-static int derive(berth_stats *s, const char *id, const char *const *fields, size_t n)
+/* Whether the hash has field f (its value may be anything). */
+static bool has_field(const char *const *fields, const char *const *values, size_t n,
+                      const char *f)
 {
-    bool berth = false;
-    for (size_t i = 0; i < n && !berth; i++)
-        berth = fields[i] && !strcmp(fields[i], "n");
-    if (!berth)
+    for (size_t i = 0; i < n; i++)
+        if (fields[i] && values[i] && !strcmp(fields[i], f))
+            return true;
+    return false;
+}
+
+/* Berth's layout leaves out what it can derive: the id (the key's), kind Generic, unique
+ * false (already the default), and while a job is untouched since its launch its enqueue
+ * time and update_time, which equal its revision then (enqueue.c; every script that
+ * changes a revision writes `e` first: keep_e in src/store/lua/_lib.lua, and every status
+ * write writes update_time). A hash is Berth's when it has the short name "n". */
+static int derive(berth_stats *s, const char *id, const char *const *fields,
+                  const char *const *values, size_t n)
+{
+    if (!has_field(fields, values, n, "n"))
         return 0;
+    if (!has_field(fields, values, n, "e") && !has_field(fields, values, n, "enqueue_time"))
+        s->enqueue_time = s->revision;
+    if (!has_field(fields, values, n, "update_time"))
+        s->update_time = s->revision;
     if (!s->id && id && *id && berth_strdup_to(&s->id, id) != 0)
         return BERTH_ENOMEM;
     if (!s->kind && berth_strdup_to(&s->kind, BERTH_KIND_GENERIC) != 0)
@@ -241,7 +256,7 @@ int berth_stats_from_hash_id(const char *id, const char *const *fields,
             rc = apply_pieces(s, fields, values, n, i, bl);
     }
     if (rc == 0)
-        rc = derive(s, id, fields, n);
+        rc = derive(s, id, fields, values, n);
     if (rc != 0) {
         berth_stats_free(s);
         return rc;

@@ -17,6 +17,7 @@
 #include "berth/berth.h"
 #include "engine_fixture.h"
 #include "redis_fixture.h"
+#include "util/clock.h"
 #include "wait.h"
 
 static redis_fixture rf;
@@ -190,8 +191,10 @@ static void sweep_leaves_a_long_queued_job_alone(void **state)
     berth_engine_config cfg = engine_fixture_config(&rf);
     berth_engine *e = engine_fixture_new(&cfg, types);
     char *queued = launch(e, &(berth_launch){.name = "HOLD"});
-    /* queued two days ago, its queue paused so that it stays queued */
-    assert_int_equal(redis_fixture_int(&rf, "HSET {t}:job_stats:%s update_time 1", queued), 0);
+    /* queued long ago, its queue paused so that it stays queued (a queued job has no
+     * update_time: its revision stands for it) */
+    assert_int_equal(redis_fixture_int(&rf, "HSET {t}:job_stats:%s revision 1", queued), 0);
+    assert_int_equal(redis_fixture_int(&rf, "HEXISTS {t}:job_stats:%s update_time", queued), 0);
     redis_fixture_int(&rf, "SET {t}:jobs:HOLD:paused 1");
     assert_int_equal(redis_fixture_int(&rf, "EXISTS {t}:jobs:HOLD:paused"), 1);
     /* a hung Running job in the in-progress hash: once it is Error, the sweep has run */
@@ -199,9 +202,16 @@ static void sweep_leaves_a_long_queued_job_alone(void **state)
     redis_fixture_int(&rf, "HSET {t}:job_stats:%s n HOLD status Running revision 5 "
                       "update_time 1", hung);
     redis_fixture_int(&rf, "HSET {t}:job_track:inprogress %s 2", hung);
+    /* running since now, with no update_time: the sweep takes its revision for it */
+    const char *fresh = "0123456789abcdef0123fe5h";
+    redis_fixture_int(&rf, "HSET {t}:job_stats:%s n HOLD status Running revision %lld", fresh,
+                      (long long)clock_wall_s());
+    redis_fixture_int(&rf, "HSET {t}:job_track:inprogress %s 2", fresh);
     assert_int_equal(berth_engine_start(e), 0);
     assert_true(engine_fixture_wait_status(e, hung, "Error", 10000));
     char st[32];
+    engine_fixture_status(e, fresh, st, sizeof st);
+    assert_string_equal(st, "Running");        /* not hung: its revision is recent */
     engine_fixture_status(e, queued, st, sizeof st);
     assert_string_equal(st, "Pending");        /* waiting is not hung */
     assert_int_equal(redis_fixture_int(&rf, "DEL {t}:jobs:HOLD:paused"), 1);

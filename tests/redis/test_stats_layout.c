@@ -85,7 +85,9 @@ static char *get_json(berth_engine *e, const char *id)
 static const char *const SHORT[][2] = {{"n", "name"}, {"e", "enqueue_time"}, {"p", "parameters"}};
 
 /* Rewrites the job's hash in Harbor's layout, converted here independently of the
- * library: pieces joined, short names long, id/kind/unique written, the ack as JSON. */
+ * library: pieces joined, short names long, id/kind/unique written, the ack as JSON, and
+ * enqueue_time and update_time, which Berth leaves out while they equal the revision
+ * (a job untouched since its launch), written as that revision. */
 static void rewrite_as_harbor(const char *id)
 {
     redisContext *c = conn();
@@ -113,6 +115,12 @@ static void rewrite_as_harbor(const char *id)
         json_object_set_new(m, "kind", json_string("Generic"));
     if (!json_object_get(m, "unique"))
         json_object_set_new(m, "unique", json_string("0"));
+    json_t *revision = json_object_get(m, "revision");
+    assert_non_null(revision);
+    if (!json_object_get(m, "enqueue_time"))
+        json_object_set(m, "enqueue_time", revision);
+    if (!json_object_get(m, "update_time"))
+        json_object_set(m, "update_time", revision);
     const char *ack = json_string_value(json_object_get(m, "ack"));
     if (ack) {
         char st[16];

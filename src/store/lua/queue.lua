@@ -52,9 +52,14 @@ local function stop_one(eid)
   if not st[1] or is_final(st[1]) and st[1] ~= 'Error' then return false end
   local rev = tonumber(st[2]) or 0
   if st[1] == 'Error' then
-    -- a failed run requeued for its retry: Stopped is the outcome of a new revision (stop.lua)
+    -- a failed run requeued for its retry: Stopped is the outcome of a new revision
+    -- (stop.lua), written with it: the revision stored first would refuse the status
+    -- (same revision, Error and Stopped both final)
+    keep_e(skey, st[2])
     rev = rev + 1
+    local ok = set_status(eid, 'Stopped', rev, '', true) == 'ok'
     redis.call('HSET', skey, 'revision', rev)
+    return ok
   end
   return set_status(eid, 'Stopped', rev, '', true) == 'ok'
 end

@@ -22,6 +22,7 @@ local out = {}
 
 local function new_revision_if_waiting(skey, st)
   if st[1] == 'Pending' or st[1] == 'Scheduled' then
+    keep_e(skey, st[2])
     local rev = math.max(NOW, (tonumber(st[2]) or 0) + 1)
     redis.call('HSET', skey, 'revision', rev, 'update_time', NOW)
     redis.call('HDEL', skey, 'ack', 'check_in', 'check_in_at')

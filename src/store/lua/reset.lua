@@ -5,6 +5,7 @@
 local skey = P .. 'job_stats:' .. ARGV[3]
 local rev = redis.call('HGET', skey, 'revision')
 if not rev and redis.call('EXISTS', skey) == 0 then return false end
+keep_e(skey, rev)
 rev = math.max(NOW, (tonumber(rev) or 0) + 1)
 redis.call('HSET', skey, 'status', 'Pending', 'revision', rev, 'update_time', NOW)
 redis.call('HDEL', skey, 'ack', 'check_in', 'check_in_at')

@@ -28,6 +28,7 @@ if st[1] == 'Error' then
   -- A failed run waiting for its retry: Harbor ignores stop here and the retry runs;
   -- Berth removes the retry and records Stopped as the outcome of a new revision.
   if drop('retry', st[4]) == 0 then return 'final' end
+  keep_e(skey, st[2])
   rev = rev + 1
   set_status(id, 'Stopped', rev, '', true)
   redis.call('HSET', skey, 'revision', rev)
