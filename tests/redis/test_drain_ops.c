@@ -273,11 +273,10 @@ static void test_one_op_after_stop(void **state)
     one_check_free(&o, "Stopped", "Stopped/Stopped");
 }
 
-/* The common op (a run without a hook that started and succeeded) is written inline by
- * finish.lua: it must leave what the general path leaves — Success with its TTL, no
- * in-progress entry, the per-minute count, no event, nothing held. Three in one call: the
- * in-progress entries go with one HDEL at the end of the call. */
-static void finish_rs3(rconn *rc, char ids[][25], const long long *revs, char out[6][16])
+/* finish.lua with one group of merged successes ('G', as the completer sends the common
+ * op) of k runs of fetch batch 1; their 2k answers go to out. */
+static void finish_group(rconn *rc, size_t k, char ids[][25], const long long *revs,
+                         char out[][16])
 {
     rargs a;
     rargs_init(&a);
@@ -285,20 +284,20 @@ static void finish_rs3(rconn *rc, char ids[][25], const long long *revs, char ou
     rargs_addi(&a, clock_wall_s());
     rargs_adds(&a, POOL);
     rargs_addi(&a, ++flushes);
-    rargs_addi(&a, 3);
-    for (int k = 0; k < 3; k++) {
-        rargs_adds(&a, "RS"), rargs_adds(&a, ids[k]), rargs_adds(&a, "NOOP");
-        rargs_addi(&a, revs[k]), rargs_adds(&a, ""), rargs_adds(&a, ""), rargs_addi(&a, 1);
-    }
+    rargs_addi(&a, 1);
+    rargs_adds(&a, "G"), rargs_addi(&a, 1), rargs_adds(&a, "NOOP"), rargs_addi(&a, (long long)k);
+    for (size_t i = 0; i < k; i++)
+        rargs_adds(&a, ids[i]), rargs_addi(&a, revs[i]);
     rreply *r = rconn_eval(rc, SCRIPT_FINISH, &a);
-    long long oks = 0;   /* every answer ok: the count, not six entries */
-    assert_int_equal(rreply_integer(rc, r, &oks), 0);
-    assert_int_equal(oks, 6);
-    answers(rc, r, 6, out);
+    answers(rc, r, 2 * k, out);
     rreply_free(r);
     rargs_free(&a);
 }
 
+/* The common op (a run without a hook that started and succeeded) is written inline by
+ * finish.lua, three runs in one group: it must leave what the general path leaves —
+ * Success with its TTL, no in-progress entry, the per-minute count, no event, nothing
+ * held. */
 static void test_success_inline_without_hook(void **state)
 {
     (void)state;
@@ -315,7 +314,7 @@ static void test_success_inline_without_hook(void **state)
     for (int k = 0; k < 3; k++)   /* taken, not yet seen Running: no in-progress entry */
         assert_int_equal(rint_("HEXISTS {t}:job_track:inprogress %s", ids[k]), 0);
     long long minute = clock_wall_s() - clock_wall_s() % 60;
-    finish_rs3(&rc, ids, revs, out);
+    finish_group(&rc, 3, ids, revs, out);
     for (int i = 0; i < 6; i++)
         assert_string_equal(out[i], "ok");
     for (int k = 0; k < 3; k++) {
@@ -363,6 +362,43 @@ static void test_inline_refuses_stopped_or_other_revision(void **state)
     rtarget_free(&o.t);
     free(o.id);
     berth_engine_free(o.e);
+}
+
+/* A group whose runs are not all the common case: each run that is not (stopped meanwhile,
+ * a hook URL, another revision) takes the general path with its own answers, in order, and
+ * the others are still written inline; every run's hold is released. */
+static void test_group_mixed(void **state)
+{
+    (void)state;
+    berth_engine *e = engine_unstarted();
+    char *launched[4] = {launch(e, NULL), launch(e, NULL), launch(e, "http://127.0.0.1:9/hook"),
+                         launch(e, NULL)};
+    rconn rc;
+    rtarget t;
+    conn(&rc, &t);
+    char ids[4][25], out[8][16], st[32], ev[256];
+    long long revs[4];
+    assert_int_equal(fetch(&rc, 4, clock_wall_ms() + 60000, ids, revs), 4);
+    assert_int_equal(berth_engine_stop_job(e, ids[1]), 0);
+    redis_fixture_int(&rf, "HSET {t}:job_stats:%s revision %lld", ids[3], revs[3] + 1);
+    finish_group(&rc, 4, ids, revs, out);
+    const char *want[8] = {"ok", "ok", "Stopped", "Stopped", "ok", "ok", "Pending", "Pending"};
+    const char *status[4] = {"Success", "Stopped", "Success", "Pending"};
+    const char *events[4] = {"", "", "Running/Running,Success/Success", ""};
+    for (int k = 0; k < 4; k++) {
+        assert_string_equal(out[2 * k], want[2 * k]);
+        assert_string_equal(out[2 * k + 1], want[2 * k + 1]);
+        engine_fixture_status(e, ids[k], st, sizeof st);
+        assert_string_equal(st, status[k]);
+        events_of(&rc, ids[k], ev, sizeof ev);
+        assert_string_equal(ev, events[k]);
+        free(launched[k]);
+    }
+    assert_int_equal(rint_("HINCRBY {t}:job_track:inprogress %s 0", ids[2]), 1);   /* the ack */
+    assert_released();
+    rconn_close(&rc);
+    rtarget_free(&t);
+    berth_engine_free(e);
 }
 
 /* Revisions are compared as text first and as numbers when the texts differ: a revision
@@ -505,6 +541,49 @@ static void test_dead_node_batch_given_up(void **state)
 }
 
 /* End to end: every job's events are Running then Success, whatever the batching. */
+/* The completer sends runs that started and succeeded within its batch as groups ('G', the
+ * call's eighth argument after the script's sha and key count when a batch starts with
+ * one): an engine draining jobs without hooks leaves every job Success, no in-progress
+ * entry and nothing held, and some finish.lua call (in SLOWLOG, threshold 0) held a group. */
+static void test_drain_sends_groups(void **state)
+{
+    (void)state;
+    enum { N = 200 };
+    berth_engine *e = engine_unstarted();
+    char *ids[N];
+    for (int i = 0; i < N; i++)
+        ids[i] = launch(e, NULL);
+    redis_fixture_ok(&rf, "CONFIG SET slowlog-max-len 100000");
+    redis_fixture_ok(&rf, "CONFIG SET slowlog-log-slower-than 0");
+    redis_fixture_ok(&rf, "SLOWLOG RESET");
+    assert_int_equal(berth_engine_start(e), 0);
+    for (int i = 0; i < N; i++)
+        assert_true(engine_fixture_wait_status(e, ids[i], "Success", 10000));
+    assert_true(redis_fixture_wait_int(&rf, 0, 10000, "ZCARD {t}:berth:leases"));
+    rconn rc;
+    rtarget t;
+    conn(&rc, &t);
+    rreply *r = rconn_cmd(&rc, "SLOWLOG GET -1");
+    assert_int_equal(rreply_array(&rc, r, RREPLY_ANY), 0);
+    size_t groups = 0;
+    for (size_t i = 0; i < rreply_len(r); i++) {
+        const rreply *args = rreply_at(rreply_at(r, i), 3);
+        groups += rreply_len(args) > 9 && rreply_str_is(rreply_at(args, 0), "EVALSHA") &&
+                  rreply_str_is(rreply_at(args, 8), "G");
+    }
+    rreply_free(r);
+    redis_fixture_ok(&rf, "CONFIG SET slowlog-log-slower-than 10000");
+    assert_true(groups > 0);
+    assert_int_equal(redis_fixture_int(&rf, "HLEN {t}:job_track:inprogress"), 0);
+    assert_released();
+    for (int i = 0; i < N; i++)
+        free(ids[i]);
+    rconn_close(&rc);
+    rtarget_free(&t);
+    berth_engine_stop(e);
+    berth_engine_free(e);
+}
+
 static void test_drain_hooks_in_order(void **state)
 {
     (void)state;
@@ -539,10 +618,12 @@ int main(void)
         cmocka_unit_test(test_one_op_after_stop),
         cmocka_unit_test(test_success_inline_without_hook),
         cmocka_unit_test(test_inprogress_entry_from_running),
+        cmocka_unit_test(test_group_mixed),
         cmocka_unit_test(test_inline_refuses_stopped_or_other_revision),
         cmocka_unit_test(test_revision_other_spelling),
         cmocka_unit_test(test_fetch_code_tells_unique),
         cmocka_unit_test(test_dead_node_batch_given_up),
+        cmocka_unit_test(test_drain_sends_groups),
         cmocka_unit_test(test_drain_hooks_in_order),
     };
     return REDIS_FIXTURE_RUN(&rf, tests);

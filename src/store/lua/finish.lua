@@ -1,7 +1,9 @@
 -- Apply the outcomes of many job runs (and check-ins) in one round trip.
 -- ARGV: prefix, now, pool, flush (the completer's number for this batch of ops, the same
---   when it sends the batch again), count, then per op 7 args: op, effective id, name,
---   revision, a, b, fetch batch (the number of the fetch that took the run; 0 for C, U)
+--   when it sends the batch again), count (of ops), then per op 7 args: op, effective id,
+--   name, revision, a, b, fetch batch (the number of the fetch that took the run; 0 for C,
+--   U) — or a group of successes: 'G', fetch batch, name, k, then k × (effective id,
+--   revision) (success_group below)
 --   op 'S' success, 'E' error (a = retry-at epoch or '' for no retry, b = job JSON for the
 --      retry set), 'R' a worker started the run (Running and its hook now, not at fetch),
 --      'RS' / 'RE' a run that started and ended within one batch: 'R' then 'S' / 'E' (a, b
@@ -15,9 +17,9 @@
 -- this node still holds the fetch batch (a reaped batch's runs may run elsewhere; the
 -- reaper released its counts) and only once per completer batch ('f' in the fetch batch's
 -- record: a batch sent again after a lost reply releases nothing twice).
--- Returns one entry per op ('RS' / 'RE': two, the start's then the end's): 'ok' or the
--- stored status that refused the change ('lost' for a start this node no longer holds);
--- when every entry would be 'ok', their number instead.
+-- Returns one entry per op ('RS' / 'RE' and each run of a 'G': two, the start's then the
+-- end's): 'ok' or the stored status that refused the change ('lost' for a start this node
+-- no longer holds); when every entry would be 'ok', their number instead.
 local pool, flush, n = ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
 local out = {}
 TALLY = {}
@@ -117,38 +119,54 @@ local function release()
   end
 end
 
--- The common op inline: a run without a hook URL that started and succeeded, read Pending
--- or Scheduled at the fetched revision, in a fetch batch this node holds. It writes what
--- start() + finish() would (no Running write: no hook needs to see it; Success by the same
--- CAS rule, finalize, the periodic execution, the hold release) with one read and without
--- their calls. st: stats_head's HMGET, as read. Returns false, having written nothing, for
--- anything else.
-local function fast_success(id, skey, name, rev, b, st)
-  local s, h = st[1], batch_of(b)
-  if (s ~= 'Pending' and s ~= 'Scheduled') or st[2] ~= rev or st[3] or st[4] or not h.held then
-    return false
-  end
-  redis.call('HSET', skey, 'status', 'Success', 'update_time', NOWS)
-  -- finalize() without the in-progress entry: a run never seen Running has none (start())
-  redis.call('EXPIRE', skey, stats_ttl('Success'))
-  TALLY.Success = (TALLY.Success or 0) + 1
-  local at = string.find(id, '@', 1, true)
-  if at then
-    redis.call('ZADD', P .. 'executions:' .. string.sub(id, 1, at - 1), 'XX', -1, id)
-  end
-  if not h.replay then
-    h.n = h.n + 1
-    h.names[name] = (h.names[name] or 0) + 1
-  end
-  return true
-end
-
 local function read(skey, st)
   return stats_head(skey, st)   -- the URL whole, even when stored in pieces (_lib.lua)
 end
 
-for k = 0, n - 1 do
-  local i = 6 + k * 7
+-- The common op, many at a time: 'G', fetch batch, job name, count, then per run its
+-- effective id and fetched revision — runs of one name and one fetch batch that started
+-- and succeeded within this completer batch, none a periodic execution (the completer
+-- groups consecutive ones). Each is 'RS' with a = b = '', and answers as 'RS' does (two
+-- entries). A run without a hook URL, read Pending or Scheduled at its fetched revision,
+-- in a fetch batch this node holds, is written inline from the one HMGET: no Running write
+-- (no hook needs to see it, the script is atomic), Success by the same CAS rule, its TTL,
+-- no in-progress entry (never seen Running: start()); its count, the per-minute tally and
+-- the hold release once per group. Anything else takes the general path, unchanged.
+-- Returns the index of the next op.
+local function success_group(i)
+  local b, name, k = ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+  local h, ttl, fast = batch_of(b), stats_ttl('Success'), 0
+  local last = i + 2 + k * 2
+  for j = i + 4, last, 2 do
+    local id, rev = ARGV[j], ARGV[j + 1]
+    local skey = P .. 'job_stats:' .. id
+    local st = redis.call('HMGET', skey, 'status', 'revision', 'web_hook_url', 'web_hook_url#1')
+    local s = st[1]
+    if (s == 'Pending' or s == 'Scheduled') and st[2] == rev and not st[3] and not st[4] and
+       h.held then
+      redis.call('HSET', skey, 'status', 'Success', 'update_time', NOWS)
+      redis.call('EXPIRE', skey, ttl)
+      fast = fast + 1
+      out[#out + 1] = 'ok'
+      out[#out + 1] = 'ok'
+    else
+      st = read(skey, st)
+      out[#out + 1] = start(id, skey, rev, st, true, b)
+      out[#out + 1] = finish('S', id, skey, name, rev, '', '', st, b)
+    end
+  end
+  if fast > 0 then
+    TALLY.Success = (TALLY.Success or 0) + fast
+    if not h.replay then
+      h.n = h.n + fast
+      h.names[name] = (h.names[name] or 0) + fast
+    end
+  end
+  return last + 2
+end
+
+-- One op of seven arguments at ARGV[i] (see the header). Returns the index of the next op.
+local function one_op(i)
   local op, id, name, rev, a, extra = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3],
                                       ARGV[i + 4], ARGV[i + 5]
   local b = ARGV[i + 6]
@@ -159,15 +177,9 @@ for k = 0, n - 1 do
   elseif op == 'R' then
     out[#out + 1] = start(id, skey, rev, read(skey), false, b)
   elseif op == 'RS' or op == 'RE' then
-    local st = redis.call('HMGET', skey, 'status', 'revision', 'web_hook_url', 'web_hook_url#1')
-    if op == 'RS' and fast_success(id, skey, name, rev, b, st) then
-      out[#out + 1] = 'ok'
-      out[#out + 1] = 'ok'
-    else
-      st = read(skey, st)
-      out[#out + 1] = start(id, skey, rev, st, true, b)
-      out[#out + 1] = finish(op == 'RS' and 'S' or 'E', id, skey, name, rev, a, extra, st, b)
-    end
+    local st = read(skey)
+    out[#out + 1] = start(id, skey, rev, st, true, b)
+    out[#out + 1] = finish(op == 'RS' and 'S' or 'E', id, skey, name, rev, a, extra, st, b)
   elseif op == 'C' then
     local st = read(skey)
     if st[1] and (st[2] == rev or tonumber(st[2]) == tonumber(rev)) then
@@ -186,6 +198,12 @@ for k = 0, n - 1 do
   else
     out[#out + 1] = finish(op, id, skey, name, rev, a, extra, nil, b)
   end
+  return i + 7
+end
+
+local i = 6
+for _ = 1, n do
+  if ARGV[i] == 'G' then i = success_group(i) else i = one_op(i) end
 end
 release()
 tally_flush()
