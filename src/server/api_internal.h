@@ -50,6 +50,12 @@ void api_error_full(http_resp *resp, int status, int code, const char *message,
 void api_log_failure(const api_ctx *c, const http_req *req, const http_resp *resp);
 /* 200-style JSON reply of one stats object {"job":{...}} (never check_in). */
 void api_reply_stats(http_resp *resp, int status, const berth_stats *s);
+/* The 202 of a Generic or Scheduled launch: the same bytes as api_reply_stats, written
+ * from a fixed template without re-reading the parameters. params is the launch request's
+ * "parameters" as the request parser re-encoded them (Go's encoding, which is what
+ * api_reply_stats writes for the stored ones), or NULL for none; stats of another shape
+ * go to api_reply_stats. */
+void api_reply_launched(http_resp *resp, const berth_stats *s, const char *params);
 
 /* The {"action":".."} body (model/action.h) into *action (the caller's, berth_free). False
  * after answering 400/10001 for a body that is not one. */

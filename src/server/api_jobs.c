@@ -57,6 +57,7 @@ typedef struct pending_launch {
     const api_ctx *c;
     http_defer *d;
     char *name;              /* for the duplicate's text */
+    char *params;            /* the request's parameters, Go-encoded, for the reply */
     int rc;
     berth_stats *stats;
     char err[ERRLEN];
@@ -77,18 +78,19 @@ static void launch_answer(const http_req *req, http_resp *resp, void *arg)
 {
     pending_launch *p = arg;
     if (p->rc == 0)
-        api_reply_stats(resp, 202, p->stats);
+        api_reply_launched(resp, p->stats, p->params);
     else
         launch_failed(resp, p->name, p->rc, p->err);
     api_log_failure(p->c, req, resp);
     berth_stats_free(p->stats);
     berth_free(p->name);
+    berth_free(p->params);
     berth_free(p);
 }
 
 /* The launch goes to the engine without holding this HTTP thread (its request deferred)
  * when it can: else (a Periodic policy, the server stopping, no memory) it waits here. */
-static void launch(const api_ctx *c, const http_req *req, const berth_request *r,
+static void launch(const api_ctx *c, const http_req *req, berth_request *r,
                    http_resp *resp)
 {
     berth_launch l = {.name = r->name, .params_json = r->parameters, .kind = r->kind,
@@ -106,6 +108,8 @@ static void launch(const api_ctx *c, const http_req *req, const berth_request *r
     if (p && (p->name = berth_strdup(r->name)) &&
         (p->d = http_req_defer(req, launch_answer, p))) {
         p->c = c;
+        p->params = r->parameters;   /* the reply's (l borrows it until the call returns) */
+        r->parameters = NULL;
         berth_engine_launch_async(c->engine, &l, launch_done, p);
         return;
     }
@@ -114,7 +118,7 @@ static void launch(const api_ctx *c, const http_req *req, const berth_request *r
     berth_free(p);
     int rc = berth_engine_launch(c->engine, &l, &s, err, sizeof err);
     if (rc == 0)
-        api_reply_stats(resp, 202, s);
+        api_reply_launched(resp, s, r->parameters);   /* a Periodic policy: the general writer */
     else
         launch_failed(resp, r->name, rc, err);
     berth_stats_free(s);
