@@ -82,6 +82,30 @@ static void test_numbers(void **state)
     check_num(-0.0, "-0");
 }
 
+/* Integers below 2^53 take a shortcut (their digits, no shortest-form search): the same
+ * text as Go's, which for them is the exact integer ("%.0f"); from 2^53 on the search. */
+static void test_integers(void **state)
+{
+    (void)state;
+    check_num(9007199254740991.0, "9007199254740991");
+    check_num(-9007199254740991.0, "-9007199254740991");
+    check_num(9007199254740992.0, "9007199254740992");
+    check_num(1e15, "1000000000000000");
+    check_num(123456789012.0, "123456789012");
+    check_num(-7.0, "-7");
+    check_num(100.0, "100");
+    check_num(1e21 - 65536 * 2, "999999999999999900000");   /* shortest digits, not exact */
+    double v = 1;
+    for (int i = 0; i < 2000; i++) {
+        char want[64];
+        snprintf(want, sizeof want, "%.0f", v);
+        check_num(v, want);
+        check_num(-v, (snprintf(want, sizeof want, "%.0f", -v), want));
+        v = v * 1.0173 + 1;
+        v = v >= 9007199254740992.0 ? (double)i : (double)(uint64_t)v;
+    }
+}
+
 static void test_numbers_not_json(void **state)
 {
     (void)state;
@@ -247,7 +271,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_brief_examples),  cmocka_unit_test(test_absent_and_empty),
-        cmocka_unit_test(test_numbers),         cmocka_unit_test(test_numbers_not_json),
+        cmocka_unit_test(test_numbers),         cmocka_unit_test(test_integers),
+        cmocka_unit_test(test_numbers_not_json),
         cmocka_unit_test(test_numbers_in_json), cmocka_unit_test(test_strings),
         cmocka_unit_test(test_invalid_utf8),    cmocka_unit_test(test_nested),
         cmocka_unit_test(test_bad_input),       cmocka_unit_test(test_unique_key),
