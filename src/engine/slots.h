@@ -5,8 +5,9 @@
  * runs up to raise stop flags and to publish what each worker does; shutdown waits for
  * every slot to be idle. A slot's stop flag is atomic and raised through engine_raise_stop,
  * which wakes jobs asleep in berth_ctx_sleep.
- * Lock rule: mu guards every slot's cur and idle; cv is broadcast whenever a worker becomes
- * idle and by anything a waiter on cv must see (fetching stopped, berth_engine_hurry, the
+ * Lock rule: mu guards every slot's cur, idle and the waiters' fields; cv is broadcast when
+ * a worker becomes idle and a waiter can go on (one in slots_wait_idle, or the fetcher's
+ * room), and by anything a waiter on cv must see (fetching stopped, berth_engine_hurry, the
  * completer lowering the held runs). */
 #ifndef BERTH_ENGINE_SLOTS_H
 #define BERTH_ENGINE_SLOTS_H
