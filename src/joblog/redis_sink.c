@@ -22,7 +22,14 @@
  * buffer's cap; what does not fit is dropped and counted) and is retried every 200 ms, so
  * an outage shorter than JL_GIVE_UP_MS loses nothing. After that long, the bytes of runs
  * that have ended are dropped (reported with their count) so that their waiters and the
- * memory are released; running runs keep their newest bytes up to the cap. */
+ * memory are released; running runs keep their newest bytes up to the cap.
+ *
+ * One bad key fails only its own run: a key that holds another type (WRONGTYPE: something
+ * else wrote it) refuses that run's lines, reported once, and the run is done at once (its
+ * final status is not held); the other keys of the flush are written. Any other error
+ * inside the script (OOM under maxmemory) stops it at that key, and the script says where:
+ * the keys before it were written and are settled, the rest put back — a script stopped
+ * half-way is not sent again whole, which would write its first keys' lines twice. */
 #include <stdio.h>
 #include <string.h>
 
@@ -63,14 +70,24 @@ struct jl_sink {
 /* Per key: APPEND (its reply is the new length, so no STRLEN first: each redis.call costs
  * a few µs) and EXPIRE. A chunk that takes the key past the cap is taken back: the key
  * keeps its old bytes and the chunk's whole lines up to the cap, then one notice (none if
- * the key was already full). The reply lists the keys that are full, whose later bytes
- * the sink drops instead of sending. */
+ * the key was already full). The reply lists the keys that are full (i), whose later
+ * bytes the sink drops instead of sending, and the keys of another type (-i, left as
+ * they are); an APPEND that fails otherwise ends the script with 0, i and the error:
+ * key i and the keys after it were not written. */
 static const char script[] =
     "local max, notice, full = tonumber(ARGV[1]), ARGV[2], {}\n"
     "for i, k in ipairs(KEYS) do\n"
     "  local c = ARGV[2 + 2 * i]\n"
-    "  if #c > 0 then\n"
-    "    local len = redis.call('APPEND', k, c)\n"
+    "  local len = #c > 0 and redis.pcall('APPEND', k, c) or 0\n"
+    "  if type(len) == 'table' then\n"
+    "    if not string.find(len.err, 'WRONGTYPE', 1, true) then\n"
+    "      full[#full + 1] = 0\n"
+    "      full[#full + 1] = i\n"
+    "      full[#full + 1] = len.err\n"
+    "      return full\n"
+    "    end\n"
+    "    full[#full + 1] = -i\n"
+    "  else\n"
     "    if len > max then\n"
     "      local old = len - #c\n"
     "      local v = old > 0 and redis.call('GETRANGE', k, 0, old - 1) or ''\n"
@@ -81,8 +98,8 @@ static const char script[] =
     "      redis.call('SET', k, v)\n"
     "      full[#full + 1] = i\n"
     "    end\n"
+    "    redis.call('EXPIRE', k, ARGV[1 + 2 * i])\n"
     "  end\n"
-    "  redis.call('EXPIRE', k, ARGV[1 + 2 * i])\n"
     "end\n"
     "return full\n";
 
@@ -189,7 +206,9 @@ typedef struct batch {
     int argi[JL_BATCH_MAX];      /* index of p[i]'s bytes in a */
     bool ended[JL_BATCH_MAX];    /* p[i] had ended when taken: written means done */
     bool full[JL_BATCH_MAX];     /* the script found p[i]'s key full */
+    bool wrong[JL_BATCH_MAX];    /* p[i]'s key holds another type: its lines are refused */
     size_t n;
+    size_t failed_from;          /* p[failed_from..n) were not written (n: all were) */
 } batch;
 
 static int ttl_for(const jl_sink *k, const jl_pending *p)
@@ -226,23 +245,47 @@ static void take(jl_sink *k, batch *b)
         rargs_add(&b->a, p->data.p ? p->data.p : "", p->data.len);
         buf_reset(&p->data);
         b->ended[i] = p->ended;
-        b->full[i] = false;
+        b->full[i] = b->wrong[i] = false;
         p->in_flight = true;
     }
 }
 
-/* Sends b; true when Redis took it. The keys the script reports full are marked (their
+/* Reads the script's reply into b: the keys it found full or of another type, and where
+ * it stopped (b->failed_from; the error's text into k->rc.err). */
+static void read_answer(jl_sink *k, batch *b, const rreply *r)
+{
+    for (size_t i = 0; i < rreply_len(r); i++) {
+        long long at = 0;
+        if (rreply_integer(NULL, rreply_at(r, i), &at) != 0)
+            continue;
+        if (at == 0) {           /* stopped: 0, the key it stopped at, the error */
+            long long from = 0;
+            rreply_integer(NULL, rreply_at(r, i + 1), &from);
+            b->failed_from = from >= 1 && (size_t)from <= b->n ? (size_t)from - 1 : 0;
+            const char *why = rreply_str(rreply_at(r, i + 2));
+            snprintf(k->rc.err, sizeof k->rc.err, "%s", why ? why : "the script stopped");
+            return;
+        }
+        if (at >= 1 && (size_t)at <= b->n)
+            b->full[at - 1] = true;
+        else if (at <= -1 && (size_t)-at <= b->n)
+            b->wrong[-at - 1] = true;
+    }
+}
+
+/* Sends b; b->failed_from says which keys Redis did not take (0: none was, the call
+ * failed or its reply was lost). The keys the script reports full are marked (their
  * pendings stay alive while the batch holds them: the sink's reference). */
-static bool send_batch(jl_sink *k, batch *b)
+static void send_batch(jl_sink *k, batch *b)
 {
     rreply *r = rconn_argv(&k->rc, &b->a);
-    bool ok = rconn_ok(&k->rc, r) && rreply_array(&k->rc, r, RREPLY_ANY) == 0;
-    for (size_t i = 0; ok && i < rreply_len(r); i++) {
-        long long at = 0;
-        if (rreply_integer(NULL, rreply_at(r, i), &at) == 0 && at >= 1 && (size_t)at <= b->n)
-            b->full[at - 1] = true;
+    b->failed_from = 0;
+    if (rconn_ok(&k->rc, r) && rreply_array(&k->rc, r, RREPLY_ANY) == 0) {
+        b->failed_from = b->n;
+        read_answer(k, b, r);
     }
     rreply_free(r);
+    bool ok = b->failed_from == b->n;
     if (!ok && !k->down) {
         BLOG_ERROR(&k->s->log, "cannot write job logs to Redis: %s (the lines are kept and "
                    "retried every %d ms; the jobs keep running)", k->rc.err, JL_FLUSH_MS);
@@ -254,7 +297,6 @@ static bool send_batch(jl_sink *k, batch *b)
         k->gave_up = false;
     }
     k->down = !ok;
-    return ok;
 }
 
 /* A failed flush: p's bytes go back in front of what it gathered since (caller holds
@@ -285,19 +327,33 @@ static void put_back(jl_sink *k, jl_pending *p, const char *bytes, size_t n)
     }
 }
 
+/* A key of another type (caller holds mu): p's lines are refused for good — its bytes
+ * and later ones dropped (as for a full key) — and said once per run. */
+static void refuse(jl_sink *k, jl_pending *p, size_t n)
+{
+    BLOG_ERROR(&k->s->log, "job log %s holds a value that is not a string: this run's lines "
+               "are dropped (%zu bytes and what it writes later)", p->key, n + p->data.len);
+    p->full = true;
+    buf_reset(&p->data);
+}
+
 /* Settles a batch after its EVAL (caller holds mu): ended runs whose last bytes were
- * written are done and the sink lets go of them. */
-static void settle(jl_sink *k, batch *b, bool ok)
+ * written (or refused) are done and the sink lets go of them; the bytes of the keys Redis
+ * did not take go back. */
+static void settle(jl_sink *k, batch *b)
 {
     bool any = false;
     for (size_t i = 0; i < b->n; i++) {
         jl_pending *p = b->p[i];
+        size_t n = b->a.lens[b->argi[i]];
         p->in_flight = false;
-        if (!ok)
-            put_back(k, p, b->a.argv[b->argi[i]], b->a.lens[b->argi[i]]);
+        if (i >= b->failed_from)
+            put_back(k, p, b->a.argv[b->argi[i]], n);
         else if (b->ended[i])
             p->done = true;
-        if (ok && b->full[i]) {
+        if (i < b->failed_from && b->wrong[i])
+            refuse(k, p, n);
+        if (i < b->failed_from && b->full[i]) {
             p->full = true;      /* what it gathered meanwhile is over the cap too */
             buf_reset(&p->data);
         }
@@ -316,9 +372,9 @@ static void flush_once(jl_sink *k)   /* called with mu held; releases it around 
     take(k, &b);
     if (b.n > 0) {
         pthread_mutex_unlock(&k->mu);
-        bool ok = send_batch(k, &b);
+        send_batch(k, &b);
         pthread_mutex_lock(&k->mu);
-        settle(k, &b, ok);
+        settle(k, &b);
     }
     rargs_free(&b.a);
 }

@@ -27,6 +27,7 @@
 #include "berth/context.h"
 #include "engine_fixture.h"
 #include "hook_receiver.h"
+#include "joblog_check.h"
 #include "joblog/joblog.h"
 #include "wait.h"
 
@@ -247,14 +248,6 @@ static char *get_log(const char *id, long *status)
     return body;
 }
 
-static int count(const char *hay, const char *needle)
-{
-    int n = 0;
-    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
-        n++;
-    return n;
-}
-
 /* The job id of a Success hook body, or "" (a Running hook). */
 static void success_id(const char *body, char *id, size_t idlen)
 {
@@ -298,7 +291,7 @@ static void test_lines_visible_with_final_status(void **state)
             char *log = get_log(id, &status);
             char want[64];
             snprintf(want, sizeof want, "]: last line of %s\n", id);
-            if (status != 200 || !strstr(log, want) || count(log, "]: line ") != NLINES - 1)
+            if (status != 200 || !strstr(log, want) || jl_count(log, "]: line ") != NLINES - 1)
                 fail_msg("job %s: Success hook received but log incomplete (%ld):\n%s", id,
                          status, log);
             free(log);
@@ -313,21 +306,6 @@ static void test_lines_visible_with_final_status(void **state)
     assert_int_equal(checked, HTTP_CHECKS);
     assert_int_equal(atomic_load(&ev_success), NJOBS);   /* the event saw them all ... */
     assert_int_equal(atomic_load(&ev_missing), 0);       /* ... each with its last line */
-}
-
-typedef struct key_has {
-    const char *id, *needle;
-} key_has;
-
-static bool key_holds(void *arg)
-{
-    key_has *k = arg;
-    redisContext *c = redisConnectUnix(rf.sock);
-    redisReply *r = c ? redisCommand(c, "GET {t}:berth:joblog:%s", k->id) : NULL;
-    bool ok = r && r->type == REDIS_REPLY_STRING && strstr(r->str, k->needle);
-    freeReplyObject(r);
-    redisFree(c);
-    return ok;
 }
 
 /* Runs a command that must answer OK. */
@@ -345,7 +323,7 @@ static void test_redis_refusing_holds_the_status_back(void **state)
     (void)state;
     atomic_store(&gate_open, false);
     char *id = engine_fixture_launch(eng, "GATED");
-    assert_true(wait_until(key_holds, &(key_has){id, "]: gated line 1\n"}, 10000));
+    assert_true(wait_until(jl_key_holds, &(jl_key_has){&rf, id, "]: gated line 1\n"}, 10000));
     assert_true(engine_fixture_wait_status(eng, id, "Running", 10000));
     /* Redis refuses every write now (OOM errors), the job's lines and its status alike */
     redis_do("CONFIG SET maxmemory 1");
@@ -358,7 +336,7 @@ static void test_redis_refusing_holds_the_status_back(void **state)
     char st[32];
     engine_fixture_status(eng, id, st, sizeof st);
     assert_string_equal(st, "Running");
-    assert_false(key_holds(&(key_has){id, "gated line 2"}));
+    assert_false(jl_key_holds(&(jl_key_has){&rf, id, "gated line 2"}));
     pthread_mutex_lock(&said_mu);
     assert_int_equal(said_cannot, cannot0 + 1);   /* said once for the outage */
     pthread_mutex_unlock(&said_mu);
@@ -367,17 +345,7 @@ static void test_redis_refusing_holds_the_status_back(void **state)
     long status = 0;
     char *log = get_log(id, &status);
     assert_int_equal(status, 200);
-    const char *prev = log;
-    for (int i = 1; i <= 5; i++) {                /* every line once, in order */
-        char want[32];
-        snprintf(want, sizeof want, "]: gated line %d\n", i);
-        if (count(log, want) != 1)
-            fail_msg("line %d is there %d times in:\n%s", i, count(log, want), log);
-        const char *at = strstr(log, want);
-        assert_true(at >= prev);
-        prev = at;
-    }
-    assert_int_equal(count(log, "---- run of revision "), 1);
+    jl_assert_lines(log, "gated line", 5);   /* every line once, in order */
     pthread_mutex_lock(&said_mu);
     assert_true(said_again >= 1);
     pthread_mutex_unlock(&said_mu);
@@ -455,7 +423,7 @@ static void test_bounds(void **state)
     redisReply *g = redisCommand(c, "GET {b}:berth:joblog:%s", id);
     assert_int_equal(g->type, REDIS_REPLY_STRING);
     assert_true(g->len <= 20000 + 256);                        /* the cap, then one notice */
-    assert_int_equal(count(g->str, "reached its cap in Redis"), 1);
+    assert_int_equal(jl_count(g->str, "reached its cap in Redis"), 1);
     const char *line = strstr(g->str, "]: hhhh");
     const char *end = line ? strchr(line, '\n') : NULL;
     assert_non_null(end);
