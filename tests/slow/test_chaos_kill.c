@@ -5,8 +5,14 @@
  * during the kills, to whichever node is up. Afterwards: every accepted job is Success,
  * no job anywhere is left Pending or Running, every run a killed node lost started again
  * within one lease under a new revision, and no job ran again unless its node died.
- * Sizes: BERTH_CHAOS_SCALE=full (make test-chaos) drains 10,000 jobs; the default (CI)
- * drains 3,000. Prints: jobs, kills, lost runs, max requeue delay, lost jobs (0). */
+ * A second run freezes a random node instead (SIGSTOP for longer than a lease, then
+ * SIGCONT): the other nodes take its runs over within a lease while it sleeps, and when it
+ * wakes its runs go on and end — their late ends must change nothing (the jobs run again
+ * under a higher revision) and release nothing a second time: every job Success, no fetch
+ * batch left, and the queue's running count (`jobs:CHAOS:lock`) back at 0 (after the kills
+ * too).
+ * Sizes: BERTH_CHAOS_SCALE=full (make test-chaos) drains 10,000 jobs per run; the default
+ * (CI) 3,000. Prints: jobs, kills (freezes), lost runs, max requeue delay, lost jobs (0). */
 #include "test.h"
 
 #include <hiredis/hiredis.h>
@@ -114,7 +120,7 @@ static long scan_all_final(redisContext *c)
     return keys;
 }
 
-/* The kill of pid between from and to (ms), or NULL. */
+/* The kill (or freeze) of pid between from and to (ms), or NULL. */
 static const kill_rec *kill_of(const kill_rec *kills, int nkills, int pid, long long from,
                                long long to)
 {
@@ -170,11 +176,33 @@ static trace_figures check_trace(const kill_rec *kills, int nkills)
     return f;
 }
 
-static void test_kill9_while_draining(void **state)
+/* Node i's disruption: killed (SIGKILL, every third time SIGTERM) and started again after
+ * a short time down, or frozen past its lease and woken. Returns the signal. */
+static int disrupt(int i, int nth, bool freeze, unsigned *seed, kill_rec *rec)
 {
-    (void)state;
+    atomic_store(&up[i], 0);
+    int sig = freeze ? SIGSTOP : nth % 3 == 2 ? SIGTERM : SIGKILL;
+    *rec = (kill_rec){cl.nodes[i].pid, cluster_now_ms(), sig};
+    if (freeze) {
+        assert_int_equal(kill(cl.nodes[i].pid, SIGSTOP), 0);
+        wait_sleep_ms(LEASE_S * 1000 + 500 + (int)(rand_r(seed) % 1500));   /* past its lease */
+        assert_int_equal(kill(cl.nodes[i].pid, SIGCONT), 0);
+    } else {
+        assert_int_equal(cluster_signal(&cl, i, sig), sig == SIGTERM ? 0 : 128 + SIGKILL);
+        wait_sleep_ms(300 + (int)(rand_r(seed) % 700));    /* down 0.3-1 s */
+        assert_int_equal(cluster_start(&cl, i), 0);
+    }
+    atomic_store(&up[i], 1);
+    return sig;
+}
+
+static void drain_while_disrupted(bool freeze)
+{
     pl = cluster_full_scale() ? (plan){10000, 450, 16} : (plan){3000, 400, 16};
     ids = calloc((size_t)pl.jobs, sizeof *ids);
+    atomic_store(&accepted, 0);
+    atomic_store(&refused, 0);
+    atomic_store(&bad_status, 0);
     assert_int_equal(redis_fixture_start(&rf, NULL), 0);
     char url[96];
     snprintf(url, sizeof url, "redis://127.0.0.1:%d/0", rf.port);
@@ -201,15 +229,8 @@ static void test_kill9_while_draining(void **state)
         if ((n == pl.jobs && stuck == 0) || atomic_load(&bad_status))
             break;
         int i = (int)(rand_r(&seed) % NODES);
-        atomic_store(&up[i], 0);
-        int sig = nkills % 3 == 2 ? SIGTERM : SIGKILL;
-        kills[nkills] = (kill_rec){cl.nodes[i].pid, cluster_now_ms(), sig};
-        assert_int_equal(cluster_signal(&cl, i, sig), sig == SIGTERM ? 0 : 128 + SIGKILL);
-        nterms += sig == SIGTERM;
+        nterms += disrupt(i, nkills, freeze, &seed, &kills[nkills]) == SIGTERM;
         nkills += nkills < 255;
-        wait_sleep_ms(300 + (int)(rand_r(&seed) % 700));    /* down 0.3-1 s */
-        assert_int_equal(cluster_start(&cl, i), 0);
-        atomic_store(&up[i], 1);
     }
     long long drained_ms = cluster_now_ms() - t0;
     pthread_join(th, NULL);
@@ -224,15 +245,19 @@ static void test_kill9_while_draining(void **state)
     assert_int_equal(redis_fixture_int(&rf, "EVAL %s 0 {" CLUSTER_NS "}:berth:batch:*",
                                        "return #redis.call('KEYS', ARGV[1])"), 0);
     assert_int_equal(redis_fixture_int(&rf, "LLEN {" CLUSTER_NS "}:jobs:CHAOS"), 0);
+    /* nothing released twice or kept: the running count is back at 0 */
+    assert_int_equal(redis_fixture_int(&rf, "EVAL %s 0", "return tonumber(redis.call('GET', "
+                                       "'{" CLUSTER_NS "}:jobs:CHAOS:lock') or '0')"), 0);
     trace_figures f = check_trace(kills, nkills);
-    fprintf(stderr, "chaos kill -9: %d jobs accepted (%ld in redis, %d launches retried), "
-                    "%d kills (%d of them SIGTERM), %d runs lost with their node and re-run (+%d ended but not yet "
+    fprintf(stderr, "chaos %s: %d jobs accepted (%ld in redis, %d launches retried), "
+                    "%d %s (%d of them SIGTERM), %d runs lost with their node and re-run (+%d ended but not yet "
                     "recorded), max requeue delay %lld ms (lease %d ms), drained in %lld ms, "
                     "lost jobs 0\n",
-            pl.jobs, keys, atomic_load(&refused), nkills, nterms, f.lost_runs, f.unrecorded,
+            freeze ? "freeze" : "kill -9", pl.jobs, keys, atomic_load(&refused), nkills,
+            freeze ? "freezes" : "kills", nterms, f.lost_runs, f.unrecorded,
             f.max_delay, LEASE_S * 1000, drained_ms);
     assert_true(nkills >= 2);
-    assert_true(f.lost_runs > 0);                 /* the kills did hit running jobs */
+    assert_true(f.lost_runs + f.unrecorded > 0);  /* the kills did hit running jobs */
     assert_true(f.max_delay <= LEASE_S * 1000);   /* the promise: within one lease */
     redisFree(c);
     cluster_stop(&cl, 0);
@@ -240,10 +265,23 @@ static void test_kill9_while_draining(void **state)
     free(ids);
 }
 
+static void test_kill9_while_draining(void **state)
+{
+    (void)state;
+    drain_while_disrupted(false);
+}
+
+static void test_freeze_while_draining(void **state)
+{
+    (void)state;
+    drain_while_disrupted(true);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kill9_while_draining),
+        cmocka_unit_test(test_freeze_while_draining),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
