@@ -234,7 +234,8 @@ void engine_release_unique(berth_engine *e, const run *r)
 /* Hands fetched runs to the workers; skipped ones (stopped, already done, stats missing)
  * are dropped here: they hold no lease and have nothing to write, but a unique one still
  * gives its lock back. Returns the number of runs handed out. */
-static size_t dispatch(berth_engine *e, rconn *rc, const rreply *reply, uint64_t batch)
+static size_t dispatch(berth_engine *e, rconn *rc, const rreply *reply, uint64_t batch,
+                       int64_t sent_us)
 {
     size_t n = 0;
     int64_t now_us = clock_mono_us();
@@ -254,6 +255,7 @@ static size_t dispatch(berth_engine *e, rconn *rc, const rreply *reply, uint64_t
         if (fifo_len(&e->ready) == 0)
             atomic_store(&e->ready_moved_ms, clock_mono_ms());
         r->batch = batch;
+        r->fetched_us = sent_us;
         leases_add(&e->held, r);
         r->node.at_us = now_us;
         fifo_push_quiet(&e->ready, &r->node);
@@ -315,6 +317,7 @@ void *fetcher_main(void *arg)
         }
         waker_clear(&e->wake);   /* this fetch sees everything enqueued so far */
         build_fetch_args(e, &a, want, ++fetches);
+        int64_t sent_us = clock_mono_us();
         rreply *r = rconn_eval(&rc, SCRIPT_FETCH, &a);
         if (rreply_array(&rc, r, RREPLY_ANY) != 0) {
             BLOG(&e->log, rconn_fail_level(r), "fetch failed (retrying in %d ms): %s", backoff_ms,
@@ -327,7 +330,7 @@ void *fetcher_main(void *arg)
         backoff_ms = 50;
         size_t got = rreply_len(r) / FETCH_ENTRIES;
         batch = adapt_batch(e, batch, want, got);
-        dispatch(e, &rc, r, fetches);
+        dispatch(e, &rc, r, fetches, sent_us);
         rreply_free(r);
         if (got < want)   /* fetch.lua found every queue short and marked this node idle */
             wait_kicking(e, fifo_len(&e->ready) ? STALL_MS : IDLE_WAIT_MS);

@@ -23,6 +23,45 @@ int64_t heartbeat_lease_deadline_ms(const berth_engine *e)
     return clock_wall_ms() + e->cfg.lease_ms * 3 / 5;
 }
 
+/* 1 when r's batch still holds its lease (renewed here if its deadline has passed), 0
+ * when a node reaped it, -1 when Redis cannot say. */
+static int lease_alive(berth_engine *e, rconn *rc, const run *r)
+{
+    char bid[160];
+    snprintf(bid, sizeof bid, "%s:%llu", e->pool_id, (unsigned long long)r->batch);
+    rreply *rep = rconn_cmd(rc, "ZSCORE %sberth:leases %s", e->prefix, bid);
+    double deadline = 0;
+    int alive = !rconn_ok(rc, rep) ? -1 : rreply_is_nil(rep) ? 0
+                : rreply_number(rc, rep, &deadline) != 0 ? -1 : 1;
+    rreply_free(rep);
+    if (alive == 1 && deadline <= (double)clock_wall_ms()) {
+        /* expired, not reaped yet: renew it unless a reaper is faster (the new deadline
+         * is later than the old one, so CH counts it) */
+        long long changed = 0;
+        rep = rconn_cmd(rc, "ZADD %sberth:leases XX CH %lld %s", e->prefix,
+                        (long long)heartbeat_lease_deadline_ms(e), bid);
+        alive = !rconn_ok(rc, rep) || rreply_integer(rc, rep, &changed) != 0 ? -1
+                : changed == 1;
+        rreply_free(rep);
+    }
+    return alive;
+}
+
+bool heartbeat_lease_confirm(berth_engine *e, const run *r)
+{
+    int64_t waited_us = clock_mono_us() - r->fetched_us;
+    if (waited_us < (int64_t)e->cfg.lease_ms * 400)   /* two fifths of the lease, in µs */
+        return true;
+    rconn *rc = NULL;
+    int alive = engine_conn_take(e, &rc) == 0 ? lease_alive(e, rc, r) : -1;
+    engine_conn_put(e, rc);
+    if (alive != 1)
+        BLOG_WARN(&e->log, "job %s not started: it waited %lld ms for a worker and its lease "
+                  "%s; it runs again from its queue", r->id, (long long)(waited_us / 1000),
+                  alive == 0 ? "was taken over by another node" : "could not be confirmed");
+    return alive == 1;
+}
+
 /* Returns false when Redis did not take the renewal: then this node's own leases may
  * look expired, and it must not reap them (they are alive; the next tick renews them). */
 static bool renew_leases(berth_engine *e, rconn *rc)

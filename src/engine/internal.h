@@ -172,6 +172,13 @@ void engine_metrics_note(berth_engine *e, const jtype *t, berth_run_outcome o, i
  * so a dead node's run is requeued at most four fifths of lease_ms after the death while
  * a live node may renew two fifths late without losing its runs. */
 int64_t heartbeat_lease_deadline_ms(const berth_engine *e);
+/* heartbeat.c: may run r start now? Yes at once when it was fetched less than two fifths
+ * of lease_ms ago (its fetch's deadline has not passed, so no node can have reaped it).
+ * Else — the node was frozen or swamped while the run waited — only if its batch's lease
+ * is still in Redis, which this renews (one ZADD XX CH, on a pooled connection): a reaped
+ * batch's job is queued again or already ran elsewhere, and a run started now would run
+ * a second time, after the fact. False also when Redis cannot say. */
+bool heartbeat_lease_confirm(berth_engine *e, const run *r);
 /* heartbeat.c: give back this node's unfinished runs now (shutdown). */
 void heartbeat_hand_back(berth_engine *e);
 /* fetcher.c: draws the priority-weighted type order into out (ntypes entries). */

@@ -40,6 +40,8 @@ typedef struct run {
     atomic_bool checked_in;  /* the job checked in: its start is never merged with its end
                                 (the check-in's op must come between them) */
     int64_t started_ms;      /* when a worker began running it */
+    int64_t fetched_us;      /* monotonic µs when the fetch that took it was sent: its
+                                lease's deadline counts from about then */
     struct run *lease_prev, *lease_next; /* in the engine's leases while this node holds it */
     struct outcome *finish;  /* its OUTCOME_FINISHED message, made with the run so that
                                 finishing never allocates (outcome_finished takes it) */

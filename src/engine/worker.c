@@ -1,7 +1,9 @@
 /* Worker threads: take a run from the ready queue, tell the completer it started (Running
  * and its hook are written then, not when the fetcher took the job), run the job with a
  * fresh context, and pass the outcome to the completer. Workers never talk to Redis on
- * this path. A run stopped while it waited for a worker is not started. */
+ * this path, except for a run that waited longer than its lease is sure to last
+ * (heartbeat_lease_confirm): one that another node took over meanwhile is not started. A
+ * run stopped while it waited for a worker is not started either. */
 #include <string.h>
 #include <time.h>
 
@@ -78,6 +80,9 @@ void *worker_main(void *arg)
         set_current(s, r);
         /* after set_current: a stop that marked the run before is seen here, one after
          * finds the slot (subscriber.c marks the run, then looks for its slot) */
+        if (!atomic_load(&r->handed_back) && !atomic_load(&r->stop_asked) &&
+            !heartbeat_lease_confirm(e, r))
+            atomic_store(&r->handed_back, true);   /* not started; its outcome dropped */
         if (!atomic_load(&r->handed_back) && !atomic_load(&r->stop_asked)) {
             engine_report(e, outcome_started(r));   /* never NULL: made with the run */
             engine_release_unique(e, r);

@@ -1,6 +1,7 @@
 /* A relay to a real redis-server that breaks a connection at an exact command; see
  * redis_relay.h. */
 #include "redis_relay.h"
+#include "wait.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -32,6 +33,7 @@ struct redis_relay {
     bool armed;
     rr_mode mode;
     int skip;
+    int delay_ms;
     char *needles[MAX_NEEDLES + 1];
     int cuts;
 };
@@ -122,13 +124,13 @@ static bool matches(const redis_relay *r, const char *p, size_t n)
 }
 
 /* What a pump does with one message. */
-typedef enum { PASS, PASS_THEN_CUT, STOP } verdict;
+typedef enum { PASS, PASS_LATE, PASS_THEN_CUT, STOP } verdict;
 
 /* One request from the client (caller holds mu). */
 static verdict on_request(rr_conn *c, const char *p, size_t n)
 {
     redis_relay *r = c->r;
-    if (r->armed && matches(r, p, n) && r->skip-- <= 0) {
+    if (r->armed && r->mode != RR_DELAY_REPLY && matches(r, p, n) && r->skip-- <= 0) {
         r->armed = false;
         r->cuts++;
         if (r->mode == RR_DROP_REPLY) {
@@ -148,10 +150,15 @@ static verdict on_request(rr_conn *c, const char *p, size_t n)
  * refused request's connection is cut once the replies before it were delivered. */
 static verdict on_reply(rr_conn *c, const char *p, size_t n)
 {
-    (void)p, (void)n;
+    redis_relay *r = c->r;
     if (c->drop_at >= 0 && c->replies == c->drop_at)
         return STOP;
     c->replies++;
+    if (r->armed && r->mode == RR_DELAY_REPLY && matches(r, p, n)) {
+        r->armed = false;
+        r->cuts++;
+        return PASS_LATE;
+    }
     return c->refuse_at >= 0 && c->replies >= c->refuse_at ? PASS_THEN_CUT : PASS;
 }
 
@@ -170,6 +177,8 @@ static void pump(rr_conn *c, int from, int to, verdict (*decide)(rr_conn *, cons
             pthread_mutex_lock(&c->r->mu);
             verdict v = decide(c, b + off, (size_t)k);
             pthread_mutex_unlock(&c->r->mu);
+            if (v == PASS_LATE)
+                wait_sleep_ms(c->r->delay_ms);   /* the stall itself (see RR_DELAY_REPLY) */
             if (v == STOP || !write_all(to, b + off, (size_t)k) || v == PASS_THEN_CUT)
                 goto drain;
         }
@@ -303,6 +312,14 @@ void rr_arm(redis_relay *r, rr_mode mode, int skip, const char *const *needles)
     r->skip = skip;
     r->armed = true;
     pthread_mutex_unlock(&r->mu);
+}
+
+void rr_arm_delay(redis_relay *r, int delay_ms, const char *const *needles)
+{
+    pthread_mutex_lock(&r->mu);
+    r->delay_ms = delay_ms;   /* before the rule is armed */
+    pthread_mutex_unlock(&r->mu);
+    rr_arm(r, RR_DELAY_REPLY, 0, needles);
 }
 
 int rr_cuts(redis_relay *r)

@@ -12,7 +12,11 @@
  *                  pipelined calls);
  *   RR_DROP_REPLY  the request is forwarded and runs, its reply is thrown away and the
  *                  connection is cut (a reply lost after the call was applied).
- * One shot: after the cut the relay forwards everything again (the client's next
+ *   RR_DELAY_REPLY the needles are looked for in Redis's replies instead, and the first
+ *                  reply that holds them all is delivered late (rr_arm_delay): a client
+ *                  that stalls between sending a call and reading its answer (a frozen
+ *                  process, a long pause), the call having run on time.
+ * One shot: after the cut (or the late reply) the relay forwards everything again (the client's next
  * connection works). Connections whose replies are not one per request (pub/sub) pass
  * through; do not arm needles that match their requests.
  *
@@ -24,7 +28,7 @@
 
 typedef struct redis_relay redis_relay;
 
-typedef enum { RR_REFUSE, RR_DROP_REPLY } rr_mode;
+typedef enum { RR_REFUSE, RR_DROP_REPLY, RR_DELAY_REPLY } rr_mode;
 
 /* Listens on a free loopback port and relays each connection to 127.0.0.1:redis_port.
  * NULL if it cannot listen. */
@@ -33,7 +37,9 @@ int rr_port(const redis_relay *r);
 /* Arms the relay (see above). needles: up to 4 byte strings, NULL-terminated list; each
  * must occur in the request's bytes (its RESP encoding: argument texts appear as-is). */
 void rr_arm(redis_relay *r, rr_mode mode, int skip, const char *const *needles);
-/* Connections cut so far by an armed rule. */
+/* Arms RR_DELAY_REPLY: the first reply holding every needle waits delay_ms. */
+void rr_arm_delay(redis_relay *r, int delay_ms, const char *const *needles);
+/* Connections cut (or replies delayed) so far by an armed rule. */
 int rr_cuts(redis_relay *r);
 /* Cuts every connection, joins every thread, frees. NULL is a no-op. */
 void rr_stop(redis_relay *r);
