@@ -220,6 +220,76 @@ static void sweep_leaves_a_long_queued_job_alone(void **state)
     berth_engine_free(e);
 }
 
+/* HGETALL of job id's stats as "f=v;..." in stored order, its id replaced by ID and the
+ * revision by REV (caller frees). */
+static char *stats_text(const char *id)
+{
+    redisReply *r = redis_fixture_cmd(&rf, "HGETALL {t}:job_stats:%s", id);
+    assert_true(r && r->type == REDIS_REPLY_ARRAY && r->elements > 0);
+    char *out = calloc(1, 4096);
+    assert_non_null(out);
+    for (size_t i = 0; i + 1 < r->elements; i += 2) {
+        const char *f = r->element[i]->str, *v = r->element[i + 1]->str;
+        size_t at = strlen(out);
+        snprintf(out + at, 4096 - at, "%s=%s;", f,
+                 !strcmp(f, "revision") ? "REV" : !strcmp(v, id) ? "ID" : v);
+    }
+    freeReplyObject(r);
+    return out;
+}
+
+/* The queue entry of job id in {t}:jobs:HOLD with its id and "t" replaced (caller frees). */
+static char *entry_text(const char *id)
+{
+    redisReply *r = redis_fixture_cmd(&rf, "LRANGE {t}:jobs:HOLD 0 -1");
+    assert_true(r && r->type == REDIS_REPLY_ARRAY);
+    char *out = NULL;
+    for (size_t i = 0; i < r->elements && !out; i++) {
+        const char *e = r->element[i]->str, *at = strstr(e, id), *t = strstr(e, "\"t\":");
+        if (!at || !t || t < at)
+            continue;
+        assert_true(asprintf(&out, "%.*sID%.*sT%s", (int)(at - e), e,
+                             (int)(t + 4 - (at + strlen(id))), at + strlen(id),
+                             t + 4 + strspn(t + 4, "0123456789")) > 0);
+    }
+    freeReplyObject(r);
+    assert_non_null(out);
+    return out;
+}
+
+/* enqueue.lua writes a lone job queued now (the one-call launch) on a path of its own:
+ * the same stats hash (fields, order, values) and the same queue entry as the batch loop
+ * writes for the same job, for every shape of stats a launch can have. */
+static void lone_launch_writes_what_a_batch_writes(void **state)
+{
+    (void)state;
+    redis_fixture_flush(&rf);
+    berth_engine_config cfg = engine_fixture_config(&rf);
+    berth_engine *e = engine_fixture_new(&cfg, types);   /* not started: the jobs stay queued */
+    char *longp = params_of(200);
+    const berth_launch shapes[] = {
+        {.name = "HOLD"},
+        {.name = "HOLD", .params_json = "{\"k\":1}"},
+        {.name = "HOLD", .params_json = longp, .status_hook = "http://127.0.0.1:1/hook"},
+    };
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        char *alone = launch(e, &shapes[k]);
+        berth_launch two[2] = {shapes[k], shapes[k]};
+        char ids[2][25];
+        int results[2] = {-1, -1};
+        assert_int_equal(berth_engine_launch_batch(e, two, 2, ids, results), 0);
+        assert_int_equal(results[0], 0);
+        char *a = stats_text(alone), *b = stats_text(ids[0]);
+        assert_string_equal(a, b);
+        char *qa = entry_text(alone), *qb = entry_text(ids[0]);
+        assert_string_equal(qa, qb);
+        free(a), free(b), free(qa), free(qb), free(alone);
+    }
+    assert_int_equal(redis_fixture_int(&rf, "LLEN {t}:jobs:HOLD"), 9);
+    free(longp);
+    berth_engine_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -227,6 +297,7 @@ int main(void)
         cmocka_unit_test(queued_job_gets_its_entry_when_taken_to_run),
         cmocka_unit_test(queued_job_stopped_with_a_hook_keeps_an_entry_for_its_ack),
         cmocka_unit_test(sweep_leaves_a_long_queued_job_alone),
+        cmocka_unit_test(lone_launch_writes_what_a_batch_writes),
     };
     return REDIS_FIXTURE_RUN(&rf, tests);
 }
