@@ -143,9 +143,7 @@ static size_t add_group(rargs *a, outcome **batch, size_t i, size_t n)
     return i;
 }
 
-/* The batch's ops in its order (their answers come back in it): groups of common
- * successes, the rest one op each. Returns the number of ops. */
-static long long add_ops(berth_engine *e, rargs *a, outcome **batch, size_t n)
+long long finish_ops_add(berth_engine *e, rargs *a, outcome **batch, size_t n)
 {
     long long ops = 0;
     for (size_t i = 0; i < n; ops++) {
@@ -222,7 +220,7 @@ static bool flush(berth_engine *e, rconn *rc, outcome **batch, size_t n, uint64_
     int ops_at = a->argc;
     rargs_addi(a, 0);
     char ops[24];
-    snprintf(ops, sizeof ops, "%lld", add_ops(e, a, batch, n));
+    snprintf(ops, sizeof ops, "%lld", finish_ops_add(e, a, batch, n));
     rargs_set(a, ops_at, ops);
     rreply *r = rconn_eval(rc, SCRIPT_FINISH, a);   /* refuses a vector with a->err */
     long long oks = -1;   /* finish.lua answers n (a count) when every answer is "ok" */

@@ -24,12 +24,14 @@
 #define BERTH_ENGINE_OUTCOME_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "engine/fifo.h"
 
 struct run;
 struct berth_engine;
+struct rargs;
 
 typedef enum {
     OUTCOME_FINISHED,
@@ -73,5 +75,12 @@ void outcome_free(outcome *o);   /* NULL-safe; frees a FINISHED outcome's run to
  * berth_ctx_checkin returns BERTH_ENOMEM); a dropped unique release leaves the lock until
  * its 24 h expiry or a stop of the job (enqueue.lua, stop.lua). */
 int engine_report(struct berth_engine *e, outcome *o);
+
+/* Appends the ops of batch[0..n) for finish.lua to a (completer.c), in the batch's order
+ * (finish.lua answers in it): a group ('G') for each run of consecutive FINISHED messages
+ * that were merged with their STARTED, succeeded and are not periodic executions, of one
+ * job name and fetch batch; one op for each other message (a merged STARTED adds none).
+ * Returns the number of ops. */
+long long finish_ops_add(struct berth_engine *e, struct rargs *a, outcome **batch, size_t n);
 
 #endif
