@@ -473,6 +473,7 @@ static void sweep_drain(redis_fixture *rf, unsigned workers, unsigned fb, long n
     for (long done = 0; done < n; done += 256)
         berth_engine_launch_batch(e, batch, (size_t)(n - done < 256 ? n - done : 256), NULL, NULL);
     long base = atomic_load(&finished);
+    long long calls0 = info_field(rf, "commandstats", "cmdstat_evalsha:calls=");
     struct rusage u0, u1;
     getrusage(RUSAGE_SELF, &u0);
     double cpu0 = redis_cpu_s(rf);
@@ -485,6 +486,7 @@ static void sweep_drain(redis_fixture *rf, unsigned workers, unsigned fb, long n
     double s = secs_since(t0);
     getrusage(RUSAGE_SELF, &u1);
     double rcpu = redis_cpu_s(rf) - cpu0;
+    long long calls = info_field(rf, "commandstats", "cmdstat_evalsha:calls=") - calls0;
     long got = atomic_load(&finished) - base;
     berth_engine_free(e);
     double us = (double)(u1.ru_utime.tv_sec - u0.ru_utime.tv_sec + u1.ru_stime.tv_sec -
@@ -492,9 +494,11 @@ static void sweep_drain(redis_fixture *rf, unsigned workers, unsigned fb, long n
                 (double)(u1.ru_utime.tv_usec - u0.ru_utime.tv_usec + u1.ru_stime.tv_usec -
                          u0.ru_stime.tv_usec);
     printf("workers %2u batch %3u  %7.0f jobs/s  worker CPU %5.2f us/job  ctx switches "
-           "%.3f vol + %.3f invol per job  redis CPU %5.2f us/job\n", workers, fb,
-           (double)got / s, us / (double)got, (double)(u1.ru_nvcsw - u0.ru_nvcsw) / (double)got,
-           (double)(u1.ru_nivcsw - u0.ru_nivcsw) / (double)got, rcpu * 1e6 / (double)got);
+           "%.3f vol + %.3f invol per job  redis CPU %5.2f us/job  %.4f script calls/job\n",
+           workers, fb, (double)got / s, us / (double)got,
+           (double)(u1.ru_nvcsw - u0.ru_nvcsw) / (double)got,
+           (double)(u1.ru_nivcsw - u0.ru_nivcsw) / (double)got, rcpu * 1e6 / (double)got,
+           (double)calls / (double)got);
     fflush(stdout);
 }
 
