@@ -3,6 +3,9 @@
 # persistence, wrk posting Generic launches for ${HTTP_BENCH_SECONDS:-10} s on 32 keep-alive
 # connections (the queue is paused so only launching is measured), then one launch at a time
 # at a light, paced rate for the latency of one launch (bench/http_paced.c).
+# What runs: redis-server, berthd (its HTTP threads: one per CPU, at most 4, or
+# HTTP_BENCH_THREADS; its coalescer's sender; its fetcher, idle: a paused queue wakes no
+# fetcher) and wrk, all on this machine's cores.
 set -euo pipefail
 BUILD=${1:-build/release}
 if ! command -v wrk >/dev/null; then
@@ -29,13 +32,14 @@ loggers:
     level: WARNING
 berth:
   listen_address: 127.0.0.1
+  http_threads: ${HTTP_BENCH_THREADS:-0}
 CFG
 redis-cli -s "$DIR/r.sock" set '{bench}:jobs:SCHEDULER:paused' 1 >/dev/null
 CORE_SECRET=bench "$BUILD/berthd" -c "$DIR/cfg.yml" > "$DIR/berthd.log" 2>&1 &
 BPID=$!
 trap 'kill $BPID 2>/dev/null; redis-cli -s "$DIR/r.sock" shutdown nosave >/dev/null 2>&1; rm -rf "$DIR"' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.05; done
-echo "launches over HTTP (wrk, 2 threads, 32 connections, ${HTTP_BENCH_SECONDS:-10} s):"
+echo "launches over HTTP (wrk, 2 threads, 32 connections, ${HTTP_BENCH_SECONDS:-10} s; berthd http_threads ${HTTP_BENCH_THREADS:-0} (0: one per CPU, at most 4), $(nproc) CPUs):"
 wrk -t2 -c32 -d"${HTTP_BENCH_SECONDS:-10}"s -s bench/http_launch.lua "http://127.0.0.1:$PORT/api/v1/jobs" | grep -E 'Requests/sec|Latency|requests in'
 echo "jobs queued: $(redis-cli -s "$DIR/r.sock" llen '{bench}:jobs:SCHEDULER')"
 echo "latency of one launch at a light load (bench/http_paced.c, one keep-alive connection):"

@@ -43,7 +43,7 @@ typedef struct api_ctx {
     size_t max_body;             /* request body cap; 0 → 1 MiB (413 past it) */
     double max_memory_fraction;  /* launches get 503 once Redis used_memory reaches this share
                                     of maxmemory (berth/memguard.h); 0 → no check */
-    unsigned threads;            /* HTTP threads; 0 → 4 */
+    unsigned threads;            /* HTTP threads; 0 → one per CPU, at most 4 (http.h) */
     unsigned max_connections;    /* 0 → 1024 */
     unsigned read_timeout_s;     /* 0 → 15 */
     unsigned idle_timeout_s;     /* keep-alive idle; 0 → 60 */

@@ -151,6 +151,7 @@ typedef struct berth_config {
     int lease_seconds;           /* default 30; a dead node's jobs come back after this */
     char *listen_address;        /* IP literal; "" = loopback without CORE_SECRET, else all */
     int64_t max_body_bytes;      /* default 1048576; cap on an HTTP request body */
+    int http_threads;            /* default 0: one per CPU, at most 4 (http.h) */
     int grace_seconds;           /* default 15; shutdown wait for running jobs */
     double max_memory_fraction;  /* default 0.9; launches refused past this share of Redis
                                     maxmemory (include/berth/memguard.h); 0 disables */

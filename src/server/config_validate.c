@@ -192,6 +192,8 @@ static int check_berth(const berth_config *cfg, char *err, size_t errlen)
     if (rc == 0)
         rc = range("berth.max_body_bytes", cfg->max_body_bytes, 1024, 1LL << 30, err, errlen);
     if (rc == 0)
+        rc = range("berth.http_threads", cfg->http_threads, 0, 64, err, errlen);
+    if (rc == 0)
         rc = range("berth.grace_seconds", cfg->grace_seconds, 0, 3600, err, errlen);
     if (rc == 0)
         rc = range("berth.hooks.retry_hours", cfg->hooks_retry_hours, 1, 8760, err, errlen);

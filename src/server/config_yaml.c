@@ -203,6 +203,7 @@ static const config_field berth_fields[] = {
     INT("lease_seconds", berth_config, lease_seconds),
     STR("listen_address", berth_config, listen_address),
     I64("max_body_bytes", berth_config, max_body_bytes, config_read_i64),
+    INT("http_threads", berth_config, http_threads),
     INT("grace_seconds", berth_config, grace_seconds),
     {.key = "max_memory_fraction", .read = config_read_number,
      .off = offsetof(berth_config, max_memory_fraction)},

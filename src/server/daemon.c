@@ -457,7 +457,7 @@ static int start_api(daemon_t *d, const char *secret, const char *host, char *er
                    .ns = c->pool.ns, .idle_timeout_second = c->pool.idle_timeout_second,
                    .job_log_dir = d->job_log_dir[0] ? d->job_log_dir : NULL,
                    .max_retrieve_bytes = (long)c->max_retrieve_size_mb << 20,
-                   .max_body = (size_t)c->max_body_bytes,
+                   .max_body = (size_t)c->max_body_bytes, .threads = (unsigned)c->http_threads,
                    .max_memory_fraction = c->max_memory_fraction,
                    .log = daemon_log_write, .log_userdata = d->log,
                    .tls_cert_pem = tls.cert, .tls_key_pem = tls.key,

@@ -499,8 +499,10 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 static void apply_defaults(http_config *c)
 {
-    if (!c->threads)
-        c->threads = 4;
+    if (!c->threads) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        c->threads = cpus < 1 ? 1 : cpus > 4 ? 4 : (unsigned)cpus;
+    }
     if (!c->max_connections)
         c->max_connections = 1024;
     if (!c->read_timeout_s)

@@ -114,7 +114,9 @@ void http_defer_ready(http_defer *d);
 typedef struct http_config {
     const char *host;          /* numeric address or name; NULL or "" → all interfaces */
     int port;                  /* 0 → an ephemeral port (see http_server_port) */
-    unsigned threads;          /* epoll threads; 0 → 4 */
+    unsigned threads;          /* epoll threads; 0 → one per online CPU, at most 4: more
+                                  threads than cores cost wake-ups (docs/design-notes.md,
+                                  "HTTP launches") */
     unsigned max_connections;  /* 0 → 1024 */
     unsigned read_timeout_s;   /* 0 → 15 (Harbor's read/write timeouts) */
     unsigned idle_timeout_s;   /* 0 → 60 (Harbor's idle timeout) */

@@ -183,6 +183,7 @@ static void test_defaults(void **state)
     assert_string_equal(cfg.listen_address, "");
     assert_int_equal(cfg.lease_seconds, 30);
     assert_int_equal(cfg.max_body_bytes, 1048576);
+    assert_int_equal(cfg.http_threads, 0);
     assert_int_equal(cfg.grace_seconds, 15);
     assert_int_equal(cfg.hooks_retry_hours, 24);
     assert_int_equal(cfg.stats_ttl_hours, 24);          /* Harbor's day */
@@ -316,6 +317,7 @@ static void test_berth_keys(void **state)
     (void)state;
     assert_int_equal(load(MINIMAL "berth:\n  data_dir: /srv/berth\n  lease_seconds: 10\n"
                                   "  listen_address: \"::1\"\n  max_body_bytes: 4096\n"
+                                  "  http_threads: 2\n"
                                   "  grace_seconds: 0\n  misfire: all\n"
                                   "  hooks: {retry_hours: 2}\n"
                                   "  stats: {ttl_hours: 1, error_ttl_hours: 8760}\n"
@@ -326,6 +328,7 @@ static void test_berth_keys(void **state)
     assert_int_equal(cfg.lease_seconds, 10);
     assert_string_equal(cfg.listen_address, "::1");
     assert_int_equal(cfg.max_body_bytes, 4096);
+    assert_int_equal(cfg.http_threads, 2);
     assert_int_equal(cfg.grace_seconds, 0);
     assert_int_equal(cfg.misfire, BERTH_MISFIRE_ALL);
     assert_int_equal(cfg.hooks_retry_hours, 2);
@@ -552,6 +555,8 @@ static void test_validation_errors(void **state)
         {MINIMAL "berth: {lease_seconds: 0}\n", "berth.lease_seconds: must be 1..3600, got 0"},
         {MINIMAL "berth: {max_body_bytes: 100}\n",
          "berth.max_body_bytes: must be 1024..1073741824, got 100"},
+        {MINIMAL "berth: {http_threads: 65}\n", "berth.http_threads: must be 0..64, got 65"},
+        {MINIMAL "berth: {http_threads: -1}\n", "berth.http_threads: must be 0..64, got -1"},
         {MINIMAL "berth: {grace_seconds: -1}\n", "berth.grace_seconds: must be 0..3600, got -1"},
         {MINIMAL "berth: {hooks: {retry_hours: 0}}\n",
          "berth.hooks.retry_hours: must be 1..8760, got 0"},

@@ -1,11 +1,18 @@
 /* Unit tests of the API's pure pieces: gorilla/mux's path cleaning (Go's path.Clean with
  * the trailing slash kept), Harbor-Secret checks with Go's TrimSpace, the auth exemption,
- * and route matching through router_dispatch with a fake handler. */
+ * route matching through router_dispatch with a fake handler, and the HTTP server's thread
+ * count (its threads counted in /proc/self/task by MHD's thread name). */
 #include "test.h"
 
+#include <dirent.h>
+#include <stdio.h>
+#include <unistd.h>
+
 #include "server/auth.h"
+#include "server/http.h"
 #include "server/router.h"
 #include "util/alloc.h"
+#include "wait.h"
 
 static void test_clean_path(void **state)
 {
@@ -125,6 +132,57 @@ static void test_router(void **state)
     assert_int_equal(calls, 2);
 }
 
+static void answer_204(const http_req *req, http_resp *resp, void *ctx)
+{
+    (void)req, (void)ctx;
+    resp->status = 204;
+}
+
+/* Threads of this process named as libmicrohttpd names its own (MHD-worker, MHD-single). */
+static int mhd_threads(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    assert_non_null(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        char path[300], name[64] = "";
+        snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+        FILE *f = e->d_name[0] != '.' ? fopen(path, "r") : NULL;
+        if (f && fgets(name, sizeof name, f) && strncmp(name, "MHD-", 4) == 0)
+            n++;
+        if (f)
+            fclose(f);
+    }
+    closedir(d);
+    return n;
+}
+
+/* MHD names a worker from inside it, after MHD_start_daemon may have returned. */
+static bool mhd_threads_are(void *want)
+{
+    return mhd_threads() == *(int *)want;
+}
+
+/* threads 0: one per online CPU, at most 4; else as many as asked. */
+static void test_thread_count(void **state)
+{
+    (void)state;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    int want_default = cpus < 1 ? 1 : cpus > 4 ? 4 : (int)cpus;
+    const unsigned asked[] = {0, 3, 1};
+    for (size_t i = 0; i < sizeof asked / sizeof asked[0]; i++) {
+        http_config cfg = {.host = "127.0.0.1", .threads = asked[i], .handler = answer_204};
+        http_server *s = NULL;
+        char err[256] = "";
+        assert_int_equal(http_server_start(&cfg, &s, err, sizeof err), 0);
+        int want = asked[i] ? (int)asked[i] : want_default, none = 0;
+        if (!wait_until(mhd_threads_are, &want, 5000))
+            fail_msg("%d HTTP threads for threads = %u, want %d", mhd_threads(), asked[i], want);
+        http_server_stop(s);
+        assert_true(wait_until(mhd_threads_are, &none, 5000));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -132,6 +190,7 @@ int main(void)
         cmocka_unit_test(test_auth_check),
         cmocka_unit_test(test_auth_exempt),
         cmocka_unit_test(test_router),
+        cmocka_unit_test(test_thread_count),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
