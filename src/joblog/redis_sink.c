@@ -29,7 +29,10 @@
  * final status is not held); the other keys of the flush are written. Any other error
  * inside the script (OOM under maxmemory) stops it at that key, and the script says where:
  * the keys before it were written and are settled, the rest put back — a script stopped
- * half-way is not sent again whole, which would write its first keys' lines twice. */
+ * half-way is not sent again whole, which would write its first keys' lines twice. An
+ * EVAL whose answer never came (the connection broke: Redis may or may not have run it)
+ * is sent again with, per key, how many of its first bytes may be there already; the
+ * script skips them when the key ends with them, so a lost answer writes nothing twice. */
 #include <stdio.h>
 #include <string.h>
 
@@ -50,6 +53,8 @@ struct jl_pending {
     bool in_flight;              /* bytes of it are in the EVAL being sent */
     bool full;                   /* its key reached the cap: later bytes are dropped */
     size_t dropped;              /* lines refused because data was full */
+    size_t maybe;                /* data's first maybe bytes went out in an EVAL whose
+                                    answer was lost: Redis may hold them already */
 };
 
 struct jl_sink {
@@ -73,11 +78,21 @@ struct jl_sink {
  * the key was already full). The reply lists the keys that are full (i), whose later
  * bytes the sink drops instead of sending, and the keys of another type (-i, left as
  * they are); an APPEND that fails otherwise ends the script with 0, i and the error:
- * key i and the keys after it were not written. */
+ * key i and the keys after it were not written. A key's TTL argument "<ttl> <m>" says
+ * that the chunk's first m bytes may be in the key already (an earlier attempt's answer
+ * was lost): they are left out if the key ends with them. */
 static const char script[] =
     "local max, notice, full = tonumber(ARGV[1]), ARGV[2], {}\n"
     "for i, k in ipairs(KEYS) do\n"
-    "  local c = ARGV[2 + 2 * i]\n"
+    "  local t, c = ARGV[1 + 2 * i], ARGV[2 + 2 * i]\n"
+    "  local sp = string.find(t, ' ', 1, true)\n"
+    "  if sp then\n"
+    "    local m = tonumber(string.sub(t, sp + 1))\n"
+    "    t = string.sub(t, 1, sp - 1)\n"
+    "    if redis.pcall('GETRANGE', k, -m, -1) == string.sub(c, 1, m) then\n"
+    "      c = string.sub(c, m + 1)\n"
+    "    end\n"
+    "  end\n"
     "  local len = #c > 0 and redis.pcall('APPEND', k, c) or 0\n"
     "  if type(len) == 'table' then\n"
     "    if not string.find(len.err, 'WRONGTYPE', 1, true) then\n"
@@ -98,7 +113,7 @@ static const char script[] =
     "      redis.call('SET', k, v)\n"
     "      full[#full + 1] = i\n"
     "    end\n"
-    "    redis.call('EXPIRE', k, ARGV[1 + 2 * i])\n"
+    "    redis.call('EXPIRE', k, t)\n"
     "  end\n"
     "end\n"
     "return full\n";
@@ -209,6 +224,7 @@ typedef struct batch {
     bool wrong[JL_BATCH_MAX];    /* p[i]'s key holds another type: its lines are refused */
     size_t n;
     size_t failed_from;          /* p[failed_from..n) were not written (n: all were) */
+    bool answered;               /* Redis answered: what failed_from says is sure */
 } batch;
 
 static int ttl_for(const jl_sink *k, const jl_pending *p)
@@ -240,7 +256,10 @@ static void take(jl_sink *k, batch *b)
     rargs_adds(&b->a, note);
     for (size_t i = 0; i < b->n; i++) {
         jl_pending *p = b->p[i];
-        rargs_addi(&b->a, ttl_for(k, p));
+        if (p->maybe)
+            rargs_addf(&b->a, "%d %zu", ttl_for(k, p), p->maybe);
+        else
+            rargs_addi(&b->a, ttl_for(k, p));
         b->argi[i] = b->a.argc;
         rargs_add(&b->a, p->data.p ? p->data.p : "", p->data.len);
         buf_reset(&p->data);
@@ -280,6 +299,7 @@ static void send_batch(jl_sink *k, batch *b)
 {
     rreply *r = rconn_argv(&k->rc, &b->a);
     b->failed_from = 0;
+    b->answered = r != NULL;
     if (rconn_ok(&k->rc, r) && rreply_array(&k->rc, r, RREPLY_ANY) == 0) {
         b->failed_from = b->n;
         read_answer(k, b, r);
@@ -301,8 +321,8 @@ static void send_batch(jl_sink *k, batch *b)
 
 /* A failed flush: p's bytes go back in front of what it gathered since (caller holds
  * mu). What does not fit in the buffer's cap is dropped, and so are an ended run's bytes
- * once Redis has been away for JL_GIVE_UP_MS. */
-static void put_back(jl_sink *k, jl_pending *p, const char *bytes, size_t n)
+ * once Redis has been away for JL_GIVE_UP_MS. True when they went back. */
+static bool put_back(jl_sink *k, jl_pending *p, const char *bytes, size_t n)
 {
     bool give_up = p->ended && clock_mono_ms() - k->down_since_ms >= JL_GIVE_UP_MS;
     buf both;
@@ -311,7 +331,7 @@ static void put_back(jl_sink *k, jl_pending *p, const char *bytes, size_t n)
         buf_append(&both, p->data.p ? p->data.p : "", p->data.len) == 0) {
         buf_free(&p->data);
         p->data = both;
-        return;
+        return true;
     }
     buf_free(&both);
     k->lost += n;
@@ -325,6 +345,7 @@ static void put_back(jl_sink *k, jl_pending *p, const char *bytes, size_t n)
         buf_reset(&p->data);
         p->done = true;          /* its waiter goes on; the sink lets go below */
     }
+    return false;
 }
 
 /* A key of another type (caller holds mu): p's lines are refused for good — its bytes
@@ -347,10 +368,15 @@ static void settle(jl_sink *k, batch *b)
         jl_pending *p = b->p[i];
         size_t n = b->a.lens[b->argi[i]];
         p->in_flight = false;
-        if (i >= b->failed_from)
-            put_back(k, p, b->a.argv[b->argi[i]], n);
-        else if (b->ended[i])
-            p->done = true;
+        if (i >= b->failed_from) {
+            bool back = put_back(k, p, b->a.argv[b->argi[i]], n);
+            /* unanswered: all it sent may be in Redis; refused: what may be there is what
+             * may have been there before (the front of what it sent) */
+            p->maybe = !back ? 0 : !b->answered ? n : p->maybe;
+        } else {
+            p->maybe = 0;
+            p->done = b->ended[i] || p->done;
+        }
         if (i < b->failed_from && b->wrong[i])
             refuse(k, p, n);
         if (i < b->failed_from && b->full[i]) {

@@ -7,7 +7,10 @@
  *   - redis-server killed with SIGKILL (AOF, appendfsync always) while a run writes, and
  *     started again: every line written before the kill, during the outage and after the
  *     restart is in the key once and in order, and the run's final status follows as soon
- *     as Redis is back.
+ *     as Redis is back;
+ *   - an EVAL of the sink that Redis ran but whose answer was lost (a relay between the
+ *     sink and redis-server, tests/support/redis_relay.h, drops it and cuts the
+ *     connection): the sink sends those lines again, and they are in the key once.
  * Real parts: a redis-server child, the engine with its job-log set, runs held at gates. */
 #include "test.h"
 
@@ -20,6 +23,7 @@
 #include "joblog/joblog.h"
 #include "joblog_check.h"
 #include "redis_fixture.h"
+#include "redis_relay.h"
 #include "wait.h"
 
 static const char *const aof[] = {"--appendonly", "yes", "--appendfsync", "always", NULL};
@@ -161,11 +165,51 @@ static void redis_killed_and_restarted(void **state)
     free(id);
 }
 
+static void lost_answer_writes_nothing_twice(void **state)
+{
+    (void)state;
+    redis_fixture_flush(&rf);
+    atomic_store(&stage, 0);
+    redis_relay *relay = rr_start(rf.port);
+    assert_non_null(relay);
+    rtarget t = {.host = "127.0.0.1", .port = rr_port(relay)};
+    joblog_backend_cfg b = {.kind = JOBLOG_REDIS, .level = BERTH_LOG_DEBUG};
+    joblog_set *set = NULL;
+    char err[256];
+    assert_int_equal(joblog_set_new(&(joblog_config){.backends = &b, .nbackends = 1,
+                                                     .redis = &t, .ns = "t",
+                                                     .log = {.fn = on_log,
+                                                             .min = BERTH_LOG_DEBUG}},
+                                    &set, err, sizeof err), 0);
+    joblog_set_start(set);
+    berth_engine_config c = engine_fixture_config(&rf);
+    c.job_logs = set;
+    berth_engine *e =
+        engine_fixture_start(&c, (berth_job_type[]){{.name = "RELAYED", .run = gated_run}, {0}});
+    char *id = engine_fixture_launch(e, "RELAYED");
+    assert_true(wait_until(jl_key_holds, &(jl_key_has){&rf, id, "]: gated line 1\n"}, 10000));
+    int again0 = atomic_load(&said_again);
+    /* the flush with lines 2 and 3 runs in Redis; its answer is lost */
+    rr_arm(relay, RR_DROP_REPLY, 0, (const char *const[]){"gated line 2", NULL});
+    atomic_store(&stage, 1);
+    assert_true(wait_said(&said_again, again0 + 1, 10000));   /* sent again, answered */
+    assert_int_equal(rr_cuts(relay), 1);
+    assert_true(wait_until(jl_key_holds, &(jl_key_has){&rf, id, "]: gated line 3\n"}, 10000));
+    atomic_store(&stage, 2);
+    assert_true(engine_fixture_wait_status(e, id, "Success", 10000));
+    assert_lines(id, 5);
+    berth_engine_free(e);
+    joblog_set_free(set);
+    rr_stop(relay);
+    free(id);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(wrong_type_fails_its_own_run_only),
         cmocka_unit_test(redis_killed_and_restarted),
+        cmocka_unit_test(lost_answer_writes_nothing_twice),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
