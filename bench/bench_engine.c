@@ -31,10 +31,17 @@ static long long real_us(void)
     return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* BENCH_JOB_US (sweep only): each job waits that long, as one waiting on I/O would. */
+static long job_wait_us;
+
 static int noop(berth_ctx *ctx, const char *params, void *ud)
 {
     (void)ctx;
     (void)ud;
+    if (job_wait_us > 0) {
+        struct timespec ts = {job_wait_us / 1000000, (job_wait_us % 1000000) * 1000};
+        nanosleep(&ts, NULL);
+    }
     const char *p = params ? strstr(params, "\"t0\":") : NULL;
     if (p) {
         long i = atomic_fetch_add(&nlat, 1);
@@ -503,10 +510,11 @@ static void sweep_drain(redis_fixture *rf, unsigned workers, unsigned fb, long n
 }
 
 /* BENCH_SWEEP lists "workers/batch" pairs (default: the defaults, 4 and 32 workers, and the
- * hand-tuned 4 workers with batch 256). */
+ * hand-tuned 4 workers with batch 256); BENCH_JOB_US makes every job wait that long. */
 static void sweep(redis_fixture *rf, long n)
 {
     const char *list = getenv("BENCH_SWEEP") ? getenv("BENCH_SWEEP") : "10/64 4/64 32/64 4/256";
+    job_wait_us = getenv("BENCH_JOB_US") ? atol(getenv("BENCH_JOB_US")) : 0;
     for (const char *p = list; *p;) {
         unsigned w = 0, b = 0;
         int used = 0;

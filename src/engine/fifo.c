@@ -95,7 +95,7 @@ void fifo_push_quiet(fifo *q, fnode *n)
 /* Under mu: fifo_attend's rule. */
 static bool attend(fifo *q, int64_t now_us)
 {
-    if (!q->head || !q->sleepers || q->waking > 0)
+    if (!q->head || !q->sleepers || atomic_load(&q->len) <= q->waking)
         return false;
     bool nobody_awake = q->poppers <= q->nsleepers;
     if (!nobody_awake && (now_us < 0 || now_us - q->head->at_us < q->spread_us))
@@ -180,7 +180,8 @@ fnode *fifo_pop(fifo *q, int ms)
     if (!n && !q->closed && ms != 0)
         n = sleep_for_node(q, ms);
     /* the node behind this one waited too long for the poppers awake: wake another */
-    if (n && ms != 0 && q->spread_us > 0 && q->head && q->sleepers && q->waking == 0)
+    if (n && ms != 0 && q->spread_us > 0 && q->head && q->sleepers &&
+        atomic_load(&q->len) > q->waking)
         attend(q, clock_mono_us());
     pthread_mutex_unlock(&q->mu);
     return n;

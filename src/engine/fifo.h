@@ -58,8 +58,8 @@ void fifo_popper(fifo *q, int delta);
 void fifo_push(fifo *q, fnode *n);
 /* Appends n and wakes nobody: the caller calls fifo_attend after its pushes. */
 void fifo_push_quiet(fifo *q, fnode *n);
-/* Wakes one sleeping popper when nodes wait, nobody is on the way, and no popper is awake
- * or the head has waited spread_us (now_us: monotonic µs). True when it woke one. */
+/* Wakes one sleeping popper when more nodes wait than poppers on their way, and no popper
+ * is awake or the head has waited spread_us (now_us: monotonic µs). True when it woke one. */
 bool fifo_attend(fifo *q, int64_t now_us);
 /* Wakes up to n sleeping poppers (a stopping engine: every queued run must be taken). */
 void fifo_wake(fifo *q, unsigned n);
