@@ -147,9 +147,12 @@ static void add_job(berth_engine *e, rargs *a, const berth_launch *l, const prep
     buf_init(&json, 0);  /* no cap: name, id and the parameters just read */
     /* The unique flag goes before the parameters: fetch.lua reads it from the head
      * (parse_job in _lib.lua) without decoding them. */
-    buf_printf(&json, "{\"name\":\"%s\",\"id\":\"%s\",\"t\":%lld,%s\"args\":%s}",
-               p->type->name, p->id, (long long)now, l->unique ? "\"unique\":true," : "",
-               p->params ? p->params : "null");
+    /* appended piece by piece: printf was a sixth of the client's instructions per launch */
+    buf_puts(&json, "{\"name\":\""), buf_puts(&json, p->type->name);
+    buf_puts(&json, "\",\"id\":\""), buf_puts(&json, p->id);
+    buf_puts(&json, "\",\"t\":"), buf_puti(&json, now);
+    buf_puts(&json, l->unique ? ",\"unique\":true,\"args\":" : ",\"args\":");
+    buf_puts(&json, p->params ? p->params : "null"), buf_puts(&json, "}");
     rargs_adds(a, p->type->name);
     rargs_adds(a, p->id);
     if (json.err) /* the vector is refused as a whole (args.h) */
@@ -260,8 +263,10 @@ static int job_result(const rreply *r, size_t i, char holder[128])
 {
     const char *res = rreply_str(rreply_at(r, i));
     res = res ? res : "";
-    if (holder)
-        snprintf(holder, 128, "%s", strncmp(res, "dup:", 4) == 0 ? res + 4 : "");
+    if (holder && strncmp(res, "dup:", 4) == 0)
+        snprintf(holder, 128, "%s", res + 4);
+    else if (holder)
+        holder[0] = '\0';
     return strncmp(res, "dup", 3) == 0 ? BERTH_EDUP : 0;
 }
 
@@ -448,7 +453,10 @@ static void send_waits(coalesce_item **items, size_t n, void *ud)
     for (size_t i = 0; i < n; i++) {
         launch_wait *w = (launch_wait *)items[i];
         w->rc = err;
-        snprintf(w->why, sizeof w->why, "%s", why);
+        if (why[0])
+            snprintf(w->why, sizeof w->why, "%s", why);
+        else
+            w->why[0] = '\0';
         w->result = r ? job_result(r, i, w->holder) : 0;
     }
     rreply_free(r);

@@ -8,6 +8,7 @@
 
 #include "berth/error.h"
 #include "util/alloc.h"
+#include "util/buf.h"
 
 void rargs_init(rargs *a)
 {
@@ -60,16 +61,10 @@ void rargs_adds(rargs *a, const char *s)
  * several times as much as the rest of the append. */
 void rargs_addi(rargs *a, long long v)
 {
-    char tmp[24];   /* 20 digits and a sign */
-    char *p = tmp + sizeof tmp;
-    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-    do {
-        *--p = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0)
-        *--p = '-';
-    rargs_add(a, p, (size_t)(tmp + sizeof tmp - p));
+    char tmp[BUF_DECIMAL_MAX];
+    size_t n = 0;
+    const char *p = buf_decimal(tmp, v, &n);
+    rargs_add(a, p, n);
 }
 
 void rargs_addf(rargs *a, const char *fmt, ...)

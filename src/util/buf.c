@@ -52,6 +52,28 @@ int buf_puts(buf *b, const char *s)
     return buf_append(b, s, strlen(s));
 }
 
+char *buf_decimal(char tmp[BUF_DECIMAL_MAX], long long v, size_t *len)
+{
+    char *p = tmp + BUF_DECIMAL_MAX;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    *len = (size_t)(tmp + BUF_DECIMAL_MAX - p);
+    return p;
+}
+
+int buf_puti(buf *b, long long v)
+{
+    char tmp[BUF_DECIMAL_MAX];
+    size_t n = 0;
+    const char *p = buf_decimal(tmp, v, &n);
+    return buf_append(b, p, n);
+}
+
 int buf_printf(buf *b, const char *fmt, ...)
 {
     va_list ap;

@@ -21,6 +21,12 @@ void buf_init(buf *b, size_t max);
  * BERTH_ENOMEM (sticky, see err). */
 int buf_append(buf *b, const void *data, size_t n);
 int buf_puts(buf *b, const char *s);
+/* Appends v in decimal (as printf's %lld, without its cost: a launch appends a few). */
+int buf_puti(buf *b, long long v);
+/* Writes v in decimal at the end of tmp (not NUL-terminated) and returns where it starts;
+ * *len gets its length. The digits of buf_puti, for callers without a buf. */
+#define BUF_DECIMAL_MAX 24   /* 20 digits and a sign, rounded up */
+char *buf_decimal(char tmp[BUF_DECIMAL_MAX], long long v, size_t *len);
 int buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_reset(buf *b);  /* len = 0, keeps memory */
 /* Hands the data to the caller (free with berth_free; "" when nothing was appended) and

@@ -1,6 +1,8 @@
 /* Unit tests for src/util: capped buffer, allocation hooks, log levels, error strings. */
 #include "test.h"
 
+#include <limits.h>
+
 #include "berth/error.h"
 #include "util/alloc.h"
 #include "util/buf.h"
@@ -26,6 +28,29 @@ static void test_buf_cap(void **state)
     berth_free(s);
     buf_free(&b);
     buf_free(&b); /* double free of an empty buf is a no-op */
+}
+
+/* buf_puti writes what printf's %lld writes, at the edges of long long too. */
+static void test_buf_puti(void **state)
+{
+    (void)state;
+    const long long vs[] = {0, 7, -1, 10, -10, 1234567890123LL, LLONG_MAX, LLONG_MIN};
+    buf b, want;
+    buf_init(&b, 0);
+    buf_init(&want, 0);
+    for (size_t i = 0; i < sizeof vs / sizeof vs[0]; i++) {
+        assert_int_equal(buf_puti(&b, vs[i]), 0);
+        assert_int_equal(buf_puts(&b, ","), 0);
+        assert_int_equal(buf_printf(&want, "%lld,", vs[i]), 0);
+    }
+    assert_string_equal(b.p, want.p);
+    buf_free(&b);
+    buf_free(&want);
+    buf_init(&b, 3);   /* the cap holds: nothing of a number that does not fit */
+    assert_int_equal(buf_puti(&b, 12), 0);
+    assert_int_equal(buf_puti(&b, 345), BERTH_ETOOBIG);
+    assert_string_equal(b.p, "12");
+    buf_free(&b);
 }
 
 static void test_buf_grows(void **state)
@@ -100,6 +125,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_buf_cap),
+        cmocka_unit_test(test_buf_puti),
         cmocka_unit_test(test_buf_grows),
         cmocka_unit_test(test_alloc_hooks),
         cmocka_unit_test(test_log),
