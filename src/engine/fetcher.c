@@ -166,8 +166,42 @@ static void build_fetch_args(berth_engine *e, rargs *a, unsigned want, uint64_t 
 }
 
 /* Entries per job in fetch.lua's reply: code (lower case when the job was launched
- * unique), effective id, name, revision, JSON. */
-#define FETCH_ENTRIES 5
+ * unique; followed by "\0<effective id>\0<name>" unless the JSON has Berth's head),
+ * revision, JSON. */
+#define FETCH_ENTRIES 3
+
+/* The effective id and name of a fetched job: after its code when fetch.lua sent them,
+ * else cut from the JSON's head '{"name":"<name>","id":"<id>"' (fetch.lua sends none only
+ * for that head). Returns 0, or -1 when the entries have neither. */
+static int job_names(const char *code, size_t codelen, const char *raw, size_t rawlen,
+                     const char **id, size_t *idlen, const char **name, size_t *namelen)
+{
+    static const char NAME[] = "{\"name\":\"", ID[] = "\",\"id\":\"";
+    const char *p, *q, *end;
+    if (codelen > 1) {   /* "<code>\0<id>\0<name>" */
+        p = code + 2, end = code + codelen;
+        q = code[1] == '\0' ? memchr(p, '\0', (size_t)(end - p)) : NULL;
+        if (!q)
+            return -1;
+        *id = p, *idlen = (size_t)(q - p);
+        *name = q + 1, *namelen = (size_t)(end - q - 1);
+        return 0;
+    }
+    end = raw + rawlen;
+    if (rawlen < sizeof NAME - 1 || memcmp(raw, NAME, sizeof NAME - 1) != 0)
+        return -1;
+    p = raw + sizeof NAME - 1;
+    q = memchr(p, '"', (size_t)(end - p));
+    if (!q || (size_t)(end - q) < sizeof ID - 1 || memcmp(q, ID, sizeof ID - 1) != 0)
+        return -1;
+    *name = p, *namelen = (size_t)(q - p);
+    p = q + sizeof ID - 1;
+    q = memchr(p, '"', (size_t)(end - p));
+    if (!q)
+        return -1;
+    *id = p, *idlen = (size_t)(q - p);
+    return 0;
+}
 
 /* The revision entry: the stats' text as stored (fetch.lua does not convert it). Read as
  * Lua's tonumber() would, a value that is no number as 0, as the scripts compare it. */
@@ -182,24 +216,26 @@ static long long parse_revision(rconn *rc, const rreply *e)
     return s && end != s && *end == '\0' && d >= -9.2e18 && d <= 9.2e18 ? (long long)d : 0;
 }
 
-/* One job of the fetch reply (entries i .. i+5), or NULL when the entries have another
+/* One job of the fetch reply (entries i .. i+2), or NULL when the entries have another
  * shape (rc->err says which) or memory ran out (rc->err says so). */
 static run *parse_run(berth_engine *e, rconn *rc, const rreply *reply, size_t i)
 {
-    const char *code, *id, *name, *raw;
-    size_t idlen, namelen, rawlen;
-    if (rreply_string(rc, rreply_at(reply, i), &code, NULL) != 0 ||
-        rreply_string(rc, rreply_at(reply, i + 1), &id, &idlen) != 0 ||
-        rreply_string(rc, rreply_at(reply, i + 2), &name, &namelen) != 0 ||
-        rreply_string(rc, rreply_at(reply, i + 4), &raw, &rawlen) != 0)
+    const char *code, *id = NULL, *name = NULL, *raw;
+    size_t codelen, idlen = 0, namelen = 0, rawlen;
+    if (rreply_string(rc, rreply_at(reply, i), &code, &codelen) != 0 ||
+        rreply_string(rc, rreply_at(reply, i + 2), &raw, &rawlen) != 0)
         return NULL;
+    if (codelen == 0 || job_names(code, codelen, raw, rawlen, &id, &idlen, &name, &namelen)) {
+        snprintf(rc->err, sizeof rc->err, "no code, job id or name in a fetch reply entry");
+        return NULL;
+    }
     run *r = run_new();
     if (r) {
         r->unique = code[0] >= 'a' && code[0] <= 'z';
         r->code = code[0] ? (char)(r->unique ? code[0] - 'a' + 'A' : code[0]) : '?';
         r->id = berth_strndup(id, idlen);
         r->name = berth_strndup(name, namelen);
-        r->revision = parse_revision(rc, rreply_at(reply, i + 3));
+        r->revision = parse_revision(rc, rreply_at(reply, i + 1));
         r->raw = berth_strndup(raw, rawlen);
     }
     if (!r || !r->id || !r->name || !r->raw) {

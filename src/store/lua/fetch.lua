@@ -14,10 +14,13 @@
 -- id>|<JSON>', NUL-separated), 'left' (runs not yet written back), 'n:<name>' (the same per
 -- job name, for the concurrency counts) and 'f' (the last completer batch applied,
 -- finish.lua). One write per fetch instead of a lease and a running entry per job.
--- Returns a flat array, 5 entries per job: code, effective id, name, revision (text), json
+-- Returns a flat array, 3 entries per job: code, revision (text), json
 --   code: 'R' run, 'S' skip (stopped), 'K' skip (already succeeded), 'W' stats missing
 --   (parked for a later try), 'D' dropped (unparsable job or stats never appeared); in lower
---   case when the job was launched unique (its lock is released when picked up)
+--   case when the job was launched unique (its lock is released when picked up); followed
+--   by '\0<effective id>\0<name>' unless the JSON starts '{"name":"<name>","id":"<id>"'
+--   with the queue's name (Berth's head: the client reads both there). Two reply entries
+--   less per job than sending them apart: each costs a Lua append and a reply element.
 local pool, deadline, max, ntypes = ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
 local batch = ARGV[7 + ntypes * 2]
 local out = {}
@@ -27,7 +30,7 @@ local taken, nheld = 0, 0
 for t = 1, ntypes do
   if taken >= max then break end
   local name, maxc = ARGV[5 + t * 2], tonumber(ARGV[6 + t * 2])
-  local qkey = P .. 'jobs:' .. name
+  local qkey, qhead = P .. 'jobs:' .. name, '{"name":"' .. name .. '","id":"'
   local want = max - taken
   if redis.call('EXISTS', qkey .. ':paused') == 1 then want = 0 end
   if want > 0 and maxc > 0 then
@@ -37,8 +40,8 @@ for t = 1, ntypes do
   local jobs = want > 0 and redis.call('RPOP', qkey, want) or false
   local runs = 0
   for _, raw in ipairs(jobs or {}) do
-    local jname, _, eid, unique = parse_job(raw)
-    if not jname or not eid then jname, eid, unique = name, '', false end
+    local jname, _, eid, unique, known = parse_job(raw, name, qhead)
+    if not jname or not eid then jname, eid, unique, known = name, '', false, false end
     local skey = P .. 'job_stats:' .. eid
     local st = redis.call('HMGET', skey, 'status', 'revision')
     -- the revision stays text unless it changes: numbers cost a strtod and a sprintf here
@@ -79,9 +82,9 @@ for t = 1, ntypes do
                                                        -- cost is per piece
       runs = runs + 1
     end
-    out[#out + 1] = unique and UNIQUE_CODE[c] or c
-    out[#out + 1] = eid
-    out[#out + 1] = jname
+    c = unique and UNIQUE_CODE[c] or c
+    -- the id and name only when the client cannot cut them from the JSON's head
+    out[#out + 1] = known and c or c .. '\0' .. eid .. '\0' .. jname
     out[#out + 1] = rev
     out[#out + 1] = raw
     taken = taken + 1
