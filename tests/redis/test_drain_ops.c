@@ -430,6 +430,19 @@ static void test_revision_other_spelling(void **state)
     berth_engine_free(e);
 }
 
+/* fetch.lua's whole reply for up to two NOOP jobs (fetch batch 1, a lease of a minute). */
+static rreply *fetch_two(rconn *rc)
+{
+    rargs a;
+    rargs_init(&a);
+    rargs_adds(&a, "{t}:"), rargs_addi(&a, clock_wall_s()), rargs_adds(&a, POOL);
+    rargs_addi(&a, clock_wall_ms() + 60000), rargs_addi(&a, 2), rargs_addi(&a, 1);
+    rargs_adds(&a, "NOOP"), rargs_addi(&a, 0), rargs_addi(&a, 1);
+    rreply *r = rconn_eval(rc, SCRIPT_FETCH, &a);
+    rargs_free(&a);
+    return r;
+}
+
 /* fetch.lua tells a job launched unique by its code in lower case ("r": run it, and release
  * its lock), a plain one in upper case; three entries per job. */
 static void test_fetch_code_tells_unique(void **state)
@@ -446,17 +459,11 @@ static void test_fetch_code_tells_unique(void **state)
     rconn rc;
     rtarget t;
     conn(&rc, &t);
-    rargs a;
-    rargs_init(&a);
-    rargs_adds(&a, "{t}:"), rargs_addi(&a, clock_wall_s()), rargs_adds(&a, POOL);
-    rargs_addi(&a, clock_wall_ms() + 60000), rargs_addi(&a, 2), rargs_addi(&a, 1);
-    rargs_adds(&a, "NOOP"), rargs_addi(&a, 0), rargs_addi(&a, 1);
-    rreply *r = rconn_eval(&rc, SCRIPT_FETCH, &a);
+    rreply *r = fetch_two(&rc);
     assert_int_equal(rreply_array(&rc, r, 6), 0);
     assert_true(rreply_str_is(rreply_at(r, 0), "r"));   /* the first launched pops first */
     assert_true(rreply_str_is(rreply_at(r, 3), "R"));
     rreply_free(r);
-    rargs_free(&a);
     rconn_close(&rc);
     rtarget_free(&t);
     berth_engine_free(e);
@@ -494,12 +501,7 @@ static void test_fetch_reply_forms(void **state)
     rconn rc;
     rtarget t;
     conn(&rc, &t);
-    rargs a;
-    rargs_init(&a);
-    rargs_adds(&a, "{t}:"), rargs_addi(&a, clock_wall_s()), rargs_adds(&a, POOL);
-    rargs_addi(&a, clock_wall_ms() + 60000), rargs_addi(&a, 2), rargs_addi(&a, 1);
-    rargs_adds(&a, "NOOP"), rargs_addi(&a, 0), rargs_addi(&a, 1);
-    rreply *r = rconn_eval(&rc, SCRIPT_FETCH, &a);
+    rreply *r = fetch_two(&rc);
     assert_int_equal(rreply_array(&rc, r, 6), 0);
     assert_true(rreply_str_is(rreply_at(r, 0), "R"));
     const char *code = NULL;
@@ -511,7 +513,6 @@ static void test_fetch_reply_forms(void **state)
     assert_memory_equal(code, want, len);
     assert_true(rreply_str_is(rreply_at(r, 5), json));
     rreply_free(r);
-    rargs_free(&a);
     /* the engine reads both: give the batch up (its lease over) and let it run them */
     redis_fixture_int(&rf, "ZADD {t}:berth:leases 1 " POOL ":1");
     assert_int_equal(berth_engine_start(e), 0);
