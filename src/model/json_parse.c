@@ -72,17 +72,20 @@ static void multibyte(scan *s)
     }
 }
 
+/* Plain bytes are copied in runs (from..i), not one append each. */
 static int run(scan *s)
 {
     bool in_str = false;
+    size_t from = s->i;
     while (s->i < s->n) {
         unsigned char c = (unsigned char)s->p[s->i];
-        if (c >= 0x80) {
-            multibyte(s);
-            continue;
-        }
-        if (in_str && c == '\\') {
-            escape(s);
+        if (c >= 0x80 || (in_str && c == '\\')) {
+            buf_append(&s->out, s->p + from, s->i - from);
+            if (c >= 0x80)
+                multibyte(s);
+            else
+                escape(s);
+            from = s->i;
             continue;
         }
         if (c == '"') {
@@ -93,9 +96,9 @@ static int run(scan *s)
         } else if (!in_str && (c == '}' || c == ']')) {
             s->depth--;
         }
-        buf_append(&s->out, &c, 1);
         s->i++;
     }
+    buf_append(&s->out, s->p + from, s->i - from);
     return 0;
 }
 
