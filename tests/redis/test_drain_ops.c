@@ -231,6 +231,27 @@ static void test_one_op_without_hook(void **state)
     one_check_free(&o, "Error", "");
 }
 
+/* finish.lua with one group of merged successes ('G', as the completer sends the common
+ * op) of k runs of fetch batch 1; their 2k answers go to out. */
+static void finish_group(rconn *rc, size_t k, char ids[][25], const long long *revs,
+                         char out[][16])
+{
+    rargs a;
+    rargs_init(&a);
+    rargs_adds(&a, "{t}:");
+    rargs_addi(&a, clock_wall_s());
+    rargs_adds(&a, POOL);
+    rargs_addi(&a, ++flushes);
+    rargs_addi(&a, 1);
+    rargs_adds(&a, "G"), rargs_addi(&a, 1), rargs_adds(&a, "NOOP"), rargs_addi(&a, (long long)k);
+    for (size_t i = 0; i < k; i++)
+        rargs_adds(&a, ids[i]), rargs_addi(&a, revs[i]);
+    rreply *r = rconn_eval(rc, SCRIPT_FINISH, &a);
+    answers(rc, r, 2 * k, out);
+    rreply_free(r);
+    rargs_free(&a);
+}
+
 /* The in-progress entry comes with a run's first Running write (Harbor's reaper and the
  * sweep watch a run from there), not with the fetch: a start written alone ('R') writes
  * it (2), its end takes it away (no hook) or leaves 1 for the final hook's ack; a run
@@ -259,6 +280,22 @@ static void test_inprogress_entry_from_running(void **state)
     finish_op(&o.rc, "RS", o.id, o.rev, o.out);
     assert_int_equal(rint_("HINCRBY {t}:job_track:inprogress %s 0", o.id), 1);
     one_check_free(&o, "Success", "Running/Running,Success/Success");
+
+    /* a crashed run (Running, its entry 2) fetched again is Reset to Pending without its
+     * entry; run again without a hook and merged, it ends with none */
+    o.e = engine_unstarted();
+    o.id = launch(o.e, NULL);
+    conn(&o.rc, &o.t);
+    redis_fixture_int(&rf, "HSET {t}:job_stats:%s status Running", o.id);
+    redis_fixture_int(&rf, "HSET {t}:job_track:inprogress %s 2", o.id);
+    char ids[1][25], out[2][16];
+    long long revs[1];
+    assert_int_equal(fetch(&o.rc, 1, clock_wall_ms() + 60000, ids, revs), 1);
+    assert_int_equal(rint_("HEXISTS {t}:job_track:inprogress %s", o.id), 0);
+    finish_group(&o.rc, 1, ids, revs, out);
+    assert_string_equal(out[1], "ok");
+    assert_int_equal(rint_("HEXISTS {t}:job_track:inprogress %s", o.id), 0);
+    one_check_free(&o, "Success", "");
 }
 
 /* A stop that reached Redis between the fetch and the op: Stopped stays, and no event
@@ -275,26 +312,6 @@ static void test_one_op_after_stop(void **state)
     one_check_free(&o, "Stopped", "Stopped/Stopped");
 }
 
-/* finish.lua with one group of merged successes ('G', as the completer sends the common
- * op) of k runs of fetch batch 1; their 2k answers go to out. */
-static void finish_group(rconn *rc, size_t k, char ids[][25], const long long *revs,
-                         char out[][16])
-{
-    rargs a;
-    rargs_init(&a);
-    rargs_adds(&a, "{t}:");
-    rargs_addi(&a, clock_wall_s());
-    rargs_adds(&a, POOL);
-    rargs_addi(&a, ++flushes);
-    rargs_addi(&a, 1);
-    rargs_adds(&a, "G"), rargs_addi(&a, 1), rargs_adds(&a, "NOOP"), rargs_addi(&a, (long long)k);
-    for (size_t i = 0; i < k; i++)
-        rargs_adds(&a, ids[i]), rargs_addi(&a, revs[i]);
-    rreply *r = rconn_eval(rc, SCRIPT_FINISH, &a);
-    answers(rc, r, 2 * k, out);
-    rreply_free(r);
-    rargs_free(&a);
-}
 
 /* The common op (a run without a hook that started and succeeded) is written inline by
  * finish.lua, three runs in one group: it must leave what the general path leaves —

@@ -73,6 +73,8 @@ for t = 1, ntypes do
       rev = tostring(math.max(NOW, (tonumber(rev) or 0) + 1))
       redis.call('HSET', skey, 'revision', rev, 'status', 'Pending', 'update_time', NOWS)
       redis.call('HDEL', skey, 'ack', 'check_in', 'check_in_at')
+      -- Pending again: its in-progress entry comes with its next Running (finish.lua)
+      redis.call('HDEL', P .. 'job_track:inprogress', eid)
     elseif status ~= 'Pending' and status ~= 'Scheduled' then
       c = 'S'
     end
