@@ -14,6 +14,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <hiredis/hiredis.h>
+
 #include "api_fixture.h"
 #include "engine_fixture.h"
 #include "wait.h"
@@ -41,6 +43,16 @@ static snapshot snap(void)
     return (snapshot){n, af_count_stats()};
 }
 
+/* Every key, to name the one a failed check found added. */
+static void print_keys(void)
+{
+    redisReply *k = redis_fixture_cmd(&af.rf, "KEYS *");
+    for (size_t i = 0; k && i < k->elements; i++)
+        fprintf(stderr, "  key %s\n", k->element[i]->str);
+    if (k)
+        freeReplyObject(k);
+}
+
 /* The server is alive and Redis holds nothing new: the same job stats and no more keys.
  * (DBSIZE may drop: the engine's housekeeping removes the transient keys of jobs that
  * finished before the snapshot; nothing in these cases may add one.) */
@@ -50,9 +62,11 @@ static void expect_unchanged(snapshot before)
     assert_int_equal(hc_get(&af.cli, "/healthz", NULL, &r), 0);
     af_expect(&r, 200, "ok\n");
     snapshot now = snap();
-    if (now.dbsize > before.dbsize || now.stats != before.stats)
+    if (now.dbsize > before.dbsize || now.stats != before.stats) {
         fprintf(stderr, "redis changed: dbsize %lld → %lld, stats %lld → %lld\n",
                 before.dbsize, now.dbsize, before.stats, now.stats);
+        print_keys();
+    }
     assert_true(now.dbsize <= before.dbsize);
     assert_int_equal(now.stats, before.stats);
 }

@@ -173,6 +173,11 @@ static void run(const char *fsync, int sig)
     if (stuck)
         cluster_stop(&cl, 1);
     assert_int_equal(stuck, 0);
+    if (lost_lines > pl.outages || back_lines > pl.outages || warn_lines > pl.outages * 3) {
+        fprintf(stderr, "redis deaths the supervisor saw: %d; the warnings:\n",
+                cluster_log_count(&cl, 0, "embedded redis-server exited"));
+        cluster_log_print(&cl, 0, "[WARNING]");
+    }
     /* said once per outage (each connection that notices says nothing more), not a loop */
     assert_in_range(lost_lines, 1, pl.outages);
     assert_in_range(back_lines, 1, pl.outages);

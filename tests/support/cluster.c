@@ -147,17 +147,33 @@ void cluster_stop(cluster *c, int keep)
         fprintf(stderr, "cluster: cannot remove %s\n", c->dir);
 }
 
-int cluster_log_count(const cluster *c, int i, const char *needle)
+/* Counts node i's log lines holding needle, copying them to out when it is not NULL. */
+static int log_lines(const cluster *c, int i, const char *needle, FILE *out)
 {
     FILE *f = fopen(c->nodes[i].log, "r");
     if (!f)
         return 0;
     char line[4096];
     int n = 0;
-    while (fgets(line, sizeof line, f))
-        n += strstr(line, needle) != NULL;
+    while (fgets(line, sizeof line, f)) {
+        if (!strstr(line, needle))
+            continue;
+        n++;
+        if (out)
+            fputs(line, out);
+    }
     fclose(f);
     return n;
+}
+
+int cluster_log_count(const cluster *c, int i, const char *needle)
+{
+    return log_lines(c, i, needle, NULL);
+}
+
+void cluster_log_print(const cluster *c, int i, const char *needle)
+{
+    log_lines(c, i, needle, stderr);
 }
 
 int cluster_find_log(const cluster *c, const char *needle)

@@ -58,6 +58,8 @@ int cluster_signal(cluster *c, int i, int sig);
 void cluster_stop(cluster *c, int keep);
 /* Number of lines of node i's log containing needle. */
 int cluster_log_count(const cluster *c, int i, const char *needle);
+/* Copies node i's log lines holding needle to stderr (a failed check names what it saw). */
+void cluster_log_print(const cluster *c, int i, const char *needle);
 
 /* One run of a CHAOS job as its trace tells it. */
 typedef struct chaos_run {
