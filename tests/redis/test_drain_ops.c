@@ -357,6 +357,36 @@ static void test_success_inline_without_hook(void **state)
     berth_engine_free(e);
 }
 
+/* A Scheduled job has its in-progress entry from its launch (enqueue.lua, as Harbor's):
+ * the inline success, which writes no Running, must still drop it (finalize did). */
+static void test_inline_success_of_scheduled(void **state)
+{
+    (void)state;
+    berth_engine *e = engine_unstarted();
+    char *launched = launch(e, NULL);
+    /* what a delayed launch leaves once the promoter moved it to its queue */
+    redis_fixture_ok(&rf, "HSET {t}:job_stats:%s status Scheduled", launched);
+    redis_fixture_ok(&rf, "HSET {t}:job_track:inprogress %s 2", launched);
+    rconn rc;
+    rtarget t;
+    conn(&rc, &t);
+    char ids[1][25], out[2][16];
+    long long revs[1];
+    assert_int_equal(fetch(&rc, 1, clock_wall_ms() + 60000, ids, revs), 1);
+    finish_group(&rc, 1, ids, revs, out);
+    assert_string_equal(out[0], "ok");
+    assert_string_equal(out[1], "ok");
+    char st[32];
+    engine_fixture_status(e, ids[0], st, sizeof st);
+    assert_string_equal(st, "Success");
+    assert_int_equal(rint_("HEXISTS {t}:job_track:inprogress %s", ids[0]), 0);
+    assert_released();
+    free(launched);
+    rconn_close(&rc);
+    rtarget_free(&t);
+    berth_engine_free(e);
+}
+
 /* The inline path takes nothing but a waiting job at the fetched revision: a stop that
  * crossed the run (no hook) keeps Stopped, and a revision that moved on is refused. */
 static void test_inline_refuses_stopped_or_other_revision(void **state)
@@ -665,6 +695,7 @@ int main(void)
         cmocka_unit_test(test_one_op_after_stop),
         cmocka_unit_test(test_success_inline_without_hook),
         cmocka_unit_test(test_inprogress_entry_from_running),
+        cmocka_unit_test(test_inline_success_of_scheduled),
         cmocka_unit_test(test_group_mixed),
         cmocka_unit_test(test_inline_refuses_stopped_or_other_revision),
         cmocka_unit_test(test_revision_other_spelling),

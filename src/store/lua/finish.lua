@@ -131,7 +131,8 @@ end
 -- in a fetch batch this node holds, is written inline from the one HMGET: no Running write
 -- (no hook needs to see it, the script is atomic), Success by the same CAS rule, its TTL,
 -- no in-progress entry (never seen Running: start()); its count, the per-minute tally and
--- the hold release once per group. Anything else takes the general path, unchanged.
+-- the hold release once per group (a Scheduled job's entry from its launch is dropped).
+-- Anything else takes the general path, unchanged.
 -- Returns the index of the next op.
 local function success_group(i)
   local b, name, k = ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
@@ -146,6 +147,8 @@ local function success_group(i)
        h.held then
       redis.call('HSET', skey, 'status', 'Success', 'update_time', NOWS)
       redis.call('EXPIRE', skey, ttl)
+      -- a Scheduled job has had its in-progress entry since its launch (enqueue.lua)
+      if s == 'Scheduled' then redis.call('HDEL', P .. 'job_track:inprogress', id) end
       fast = fast + 1
       out[#out + 1] = 'ok'
       out[#out + 1] = 'ok'
