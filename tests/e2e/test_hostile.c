@@ -2,9 +2,9 @@
  * past MHD's connection memory, slow-sent headers, JSON nested 10,000 deep, a 900 KiB
  * body of huge arrays, invalid UTF-8, integers past 64 bits, unknown fields, path
  * traversal and overlong ids on every {job_id} route, parameters that cannot form a
- * unique key, -0 in parameters. After each case the server still answers /healthz and Redis holds exactly
- * what it held before (its keys but the heartbeat's worker observations, and the stats count), except where a job was accepted on
- * purpose. The fixture (redis-server, engine with DEMO and SCHEDULER, server on port 0):
+ * unique key, -0 in parameters. After each case the server still answers /healthz and
+ * Redis holds exactly what it held before (its keys but the heartbeat's worker
+ * observations, and the stats count), except where a job was accepted on purpose. The fixture (redis-server, engine with DEMO and SCHEDULER, server on port 0):
  * tests/support/api_fixture.c. Findings are recorded in docs/reliability.md. */
 #include "test.h"
 
