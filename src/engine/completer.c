@@ -137,9 +137,7 @@ static size_t add_group(rargs *a, outcome **batch, size_t i, size_t n)
         rargs_adds(a, o->u.finished->id), rargs_addi(a, o->u.finished->revision);
         k++;
     }
-    char count[24];
-    snprintf(count, sizeof count, "%lld", k);
-    rargs_set(a, count_at, count);
+    rargs_seti(a, count_at, k);
     return i;
 }
 
@@ -219,9 +217,7 @@ static bool flush(berth_engine *e, rconn *rc, outcome **batch, size_t n, uint64_
     rargs_addi(a, (long long)number);
     int ops_at = a->argc;
     rargs_addi(a, 0);
-    char ops[24];
-    snprintf(ops, sizeof ops, "%lld", finish_ops_add(e, a, batch, n));
-    rargs_set(a, ops_at, ops);
+    rargs_seti(a, ops_at, finish_ops_add(e, a, batch, n));
     rreply *r = rconn_eval(rc, SCRIPT_FINISH, a);   /* refuses a vector with a->err */
     long long oks = -1;   /* finish.lua answers n (a count) when every answer is "ok" */
     bool all_ok = r && !rreply_is_error(r) && rreply_len(r) == 0 &&

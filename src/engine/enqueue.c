@@ -190,9 +190,7 @@ static void add_job(berth_engine *e, rargs *a, const berth_launch *l, const prep
                         strlen(l->status_hook));
     if (p->params)
         nf += add_field(a, "p", p->params, strlen(p->params));
-    char tmp[16];
-    snprintf(tmp, sizeof tmp, "%d", nf);
-    rargs_set(a, nf_at, tmp);
+    rargs_seti(a, nf_at, nf);
     buf_free(&json);
 }
 

@@ -437,9 +437,7 @@ static void settle(hook_dispatcher *d)
         rargs_free(&a);
         return;
     }
-    char num[16];
-    snprintf(num, sizeof num, "%d", k);
-    rargs_set(&a, at_count, num);
+    rargs_seti(&a, at_count, k);
     rreply *r = eval(d, SCRIPT_HOOK_DONE, &a);
     rargs_free(&a);
     if (!r)

@@ -91,6 +91,13 @@ void rargs_set(rargs *a, int i, const char *s)
         a->lens[i] = strlen(s);
 }
 
+void rargs_seti(rargs *a, int i, long long v)
+{
+    char num[24];
+    snprintf(num, sizeof num, "%lld", v);
+    rargs_set(a, i, num);
+}
+
 void rargs_reset(rargs *a)
 {
     for (int i = 0; i < a->argc; i++)

@@ -24,6 +24,8 @@ void rargs_addi(rargs *a, long long v);
 void rargs_addf(rargs *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Overwrite entry i (must exist) with a new string. */
 void rargs_set(rargs *a, int i, const char *s);
+/* Overwrite entry i (must exist) with v's digits: a count known only after its entries. */
+void rargs_seti(rargs *a, int i, long long v);
 void rargs_reset(rargs *a);  /* argc = 0 and err cleared, keeps capacity */
 void rargs_free(rargs *a);
 
