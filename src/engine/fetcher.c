@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "engine/fetch_names.h"
 #include "engine/internal.h"
 #include "model/params.h"
 #include "util/alloc.h"
@@ -170,39 +171,6 @@ static void build_fetch_args(berth_engine *e, rargs *a, unsigned want, uint64_t 
  * revision, JSON. */
 #define FETCH_ENTRIES 3
 
-/* The effective id and name of a fetched job: after its code when fetch.lua sent them,
- * else cut from the JSON's head '{"name":"<name>","id":"<id>"' (fetch.lua sends none only
- * for that head). Returns 0, or -1 when the entries have neither. */
-static int job_names(const char *code, size_t codelen, const char *raw, size_t rawlen,
-                     const char **id, size_t *idlen, const char **name, size_t *namelen)
-{
-    static const char NAME[] = "{\"name\":\"", ID[] = "\",\"id\":\"";
-    const char *p, *q, *end;
-    if (codelen > 1) {   /* "<code>\0<id>\0<name>" */
-        p = code + 2, end = code + codelen;
-        q = code[1] == '\0' ? memchr(p, '\0', (size_t)(end - p)) : NULL;
-        if (!q)
-            return -1;
-        *id = p, *idlen = (size_t)(q - p);
-        *name = q + 1, *namelen = (size_t)(end - q - 1);
-        return 0;
-    }
-    end = raw + rawlen;
-    if (rawlen < sizeof NAME - 1 || memcmp(raw, NAME, sizeof NAME - 1) != 0)
-        return -1;
-    p = raw + sizeof NAME - 1;
-    q = memchr(p, '"', (size_t)(end - p));
-    if (!q || (size_t)(end - q) < sizeof ID - 1 || memcmp(q, ID, sizeof ID - 1) != 0)
-        return -1;
-    *name = p, *namelen = (size_t)(q - p);
-    p = q + sizeof ID - 1;
-    q = memchr(p, '"', (size_t)(end - p));
-    if (!q)
-        return -1;
-    *id = p, *idlen = (size_t)(q - p);
-    return 0;
-}
-
 /* The revision entry: the stats' text as stored (fetch.lua does not convert it). Read as
  * Lua's tonumber() would, a value that is no number as 0, as the scripts compare it. */
 static long long parse_revision(rconn *rc, const rreply *e)
@@ -225,7 +193,7 @@ static run *parse_run(berth_engine *e, rconn *rc, const rreply *reply, size_t i)
     if (rreply_string(rc, rreply_at(reply, i), &code, &codelen) != 0 ||
         rreply_string(rc, rreply_at(reply, i + 2), &raw, &rawlen) != 0)
         return NULL;
-    if (codelen == 0 || job_names(code, codelen, raw, rawlen, &id, &idlen, &name, &namelen)) {
+    if (fetch_names(code, codelen, raw, rawlen, &id, &idlen, &name, &namelen)) {
         snprintf(rc->err, sizeof rc->err, "no code, job id or name in a fetch reply entry");
         return NULL;
     }
