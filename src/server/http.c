@@ -529,7 +529,10 @@ static void free_tls(http_server *s)
 
 static struct MHD_Daemon *start_daemon(http_server *s, const struct sockaddr_storage *ss)
 {
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+    /* poll, not epoll: with epoll MHD takes a suspended connection out of its epoll set and
+     * puts it back after the resume (two epoll_ctl and an EAGAIN read per deferred launch);
+     * poll has no set to change (docs/design-notes.md, "HTTP launches, round three") */
+    unsigned flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     bool tls = s->cfg.tls_cert_pem && s->cfg.tls_key_pem;
     if (tls)
         flags |= MHD_USE_TLS;

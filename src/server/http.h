@@ -1,8 +1,9 @@
 /* The HTTP server: a thin wrapper over libmicrohttpd so that request handlers are plain
  * functions `void handler(const http_req *req, http_resp *resp, void *ctx)`.
  *
- * How it works (http.c): MHD runs `threads` epoll threads (MHD_USE_EPOLL_INTERNAL_THREAD
- * with a thread pool); each connection stays on one of them. For every request the wrapper
+ * How it works (http.c): MHD runs `threads` poll(2) threads (MHD_USE_POLL_INTERNAL_THREAD
+ * with a thread pool; not epoll: docs/design-notes.md, "HTTP launches, round three"); each
+ * connection stays on one of them. For every request the wrapper
  * reads the whole body across MHD's calls into a capped buf and calls the handler once, on
  * MHD's final call, then queues the response (answering earlier would make MHD close the
  * keep-alive connection: ARCHITECTURE §2). A body over max_body gets 413 with Harbor's error
@@ -114,7 +115,7 @@ void http_defer_ready(http_defer *d);
 typedef struct http_config {
     const char *host;          /* numeric address or name; NULL or "" → all interfaces */
     int port;                  /* 0 → an ephemeral port (see http_server_port) */
-    unsigned threads;          /* epoll threads; 0 → one per online CPU, at most 4: more
+    unsigned threads;          /* MHD's threads; 0 → one per online CPU, at most 4: more
                                   threads than cores cost wake-ups (docs/design-notes.md,
                                   "HTTP launches") */
     unsigned max_connections;  /* 0 → 1024 */
