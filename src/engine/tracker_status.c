@@ -76,16 +76,19 @@ int berth_tracker_stop(berth_tracker *t) { return transition(t, BERTH_STATUS_STO
 int berth_tracker_fail(berth_tracker *t) { return transition(t, BERTH_STATUS_ERROR); }
 int berth_tracker_succeed(berth_tracker *t) { return transition(t, BERTH_STATUS_SUCCESS); }
 
+/* No status with a revision is Pending: a Generic job untouched since its launch stores
+ * none (stats_status in src/store/lua/_lib.lua); no revision either is no job. */
 int berth_tracker_status(berth_tracker *t, berth_status *out)
 {
     rconn *rc = engine_conn_get(t->e);
-    rreply *r = rc ? rconn_read(rc, "HGET %sjob_stats:%s status", t->e->prefix, t->id) : NULL;
+    rreply *r = rc ? rconn_read(rc, "HMGET %sjob_stats:%s status revision", t->e->prefix,
+                                t->id) : NULL;
     int err = BERTH_EREDIS;
-    const char *s = NULL;
-    if (rc && rconn_ok(rc, r)) {
+    if (rc && rreply_array(rc, r, 2) == 0) {
+        const char *s = rreply_str(rreply_at(r, 0));
         err = BERTH_ENOTFOUND;
-        if (rreply_string(rc, r, &s, NULL) == 0) {
-            *out = berth_status_parse(s);
+        if (s || rreply_str(rreply_at(r, 1))) {
+            *out = s ? berth_status_parse(s) : BERTH_STATUS_PENDING;
             err = *out == BERTH_STATUS_INVALID ? BERTH_EINVAL : 0;
         }
     }

@@ -205,10 +205,12 @@ static bool has_field(const char *const *fields, const char *const *values, size
 }
 
 /* Berth's layout leaves out what it can derive: the id (the key's), kind Generic, unique
- * false (already the default), and while a job is untouched since its launch its enqueue
- * time and update_time, which equal its revision then (enqueue.c; every script that
- * changes a revision writes `e` first: keep_e in src/store/lua/_lib.lua, and every status
- * write writes update_time). A hash is Berth's when it has the short name "n". */
+ * false (already the default), and while a job is untouched since its launch its status,
+ * Pending then, and its enqueue time and update_time, which equal its revision then
+ * (enqueue.c; every status change writes the status and update_time, and every script
+ * that changes a revision writes `e` first: keep_e in src/store/lua/_lib.lua). The status
+ * follows the scripts' rule (stats_status in _lib.lua): none with a revision is Pending.
+ * A hash is Berth's when it has the short name "n". */
 static int derive(berth_stats *s, const char *id, const char *const *fields,
                   const char *const *values, size_t n)
 {
@@ -218,6 +220,9 @@ static int derive(berth_stats *s, const char *id, const char *const *fields,
         s->enqueue_time = s->revision;
     if (!has_field(fields, values, n, "update_time"))
         s->update_time = s->revision;
+    if (!s->status && has_field(fields, values, n, "revision") &&
+        berth_strdup_to(&s->status, berth_status_name(BERTH_STATUS_PENDING)) != 0)
+        return BERTH_ENOMEM;
     if (!s->id && id && *id && berth_strdup_to(&s->id, id) != 0)
         return BERTH_ENOMEM;
     if (!s->kind && berth_strdup_to(&s->kind, BERTH_KIND_GENERIC) != 0)

@@ -60,10 +60,19 @@ local function stats_long(skey, f)
   return i > 1 and table.concat(parts) or nil
 end
 
+-- The status of a stats hash from an HMGET of 'status', 'revision' (and more): a Generic
+-- job untouched since its launch stores none (enqueue.c: its listpack falls into the
+-- allocator's next class down, 16 bytes less per queued job), and none means Pending; a
+-- hash without a revision is no job at all (false), whatever else it holds. Every reader
+-- of the status goes by this rule (fetch.lua, finish.lua's inline success and sweep.lua
+-- spell it out on their hot paths); every writer that changes the status writes it.
+local function stats_status(st) return st[1] or (st[2] and 'Pending') end
+
 -- status, revision and hook URL (whole, even when in pieces) of a stats hash, for the
 -- status writers. st: this HMGET when the caller has made it already.
 local function stats_head(skey, st)
   st = st or redis.call('HMGET', skey, 'status', 'revision', 'web_hook_url', 'web_hook_url#1')
+  st[1] = stats_status(st)
   if st[4] then st[3] = stats_long(skey, 'web_hook_url') end
   st[4] = nil
   return st

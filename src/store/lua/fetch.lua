@@ -44,8 +44,9 @@ for t = 1, ntypes do
     if not jname or not eid then jname, eid, unique, known = name, '', false, false end
     local skey = P .. 'job_stats:' .. eid
     local st = redis.call('HMGET', skey, 'status', 'revision')
-    -- the revision stays text unless it changes: numbers cost a strtod and a sprintf here
-    local status, rev = st[1], st[2] or '0'
+    -- the revision stays text unless it changes: numbers cost a strtod and a sprintf here;
+    -- no status but a revision: Pending, untouched since its launch (stats_status)
+    local status, rev = st[1] or (st[2] and 'Pending'), st[2] or '0'
     local c = 'R'
     if eid == '' then
       c = 'D'

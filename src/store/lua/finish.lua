@@ -142,7 +142,7 @@ local function success_group(i)
     local id, rev = ARGV[j], ARGV[j + 1]
     local skey = P .. 'job_stats:' .. id
     local st = redis.call('HMGET', skey, 'status', 'revision', 'web_hook_url', 'web_hook_url#1')
-    local s = st[1]
+    local s = st[1] or (st[2] and 'Pending')   -- none: untouched since its launch (stats_status)
     if (s == 'Pending' or s == 'Scheduled') and st[2] == rev and not st[3] and not st[4] and
        h.held then
       redis.call('HSET', skey, 'status', 'Success', 'update_time', NOWS)

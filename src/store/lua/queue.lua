@@ -49,6 +49,7 @@ end
 local function stop_one(eid)
   local skey = P .. 'job_stats:' .. eid
   local st = redis.call('HMGET', skey, 'status', 'revision')
+  st[1] = stats_status(st)
   if not st[1] or is_final(st[1]) and st[1] ~= 'Error' then return false end
   local rev = tonumber(st[2]) or 0
   if st[1] == 'Error' then

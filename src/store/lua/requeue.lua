@@ -50,6 +50,7 @@ end
 local function requeue(e, expired)
   local skey = P .. 'job_stats:' .. e.id
   local st = redis.call('HMGET', skey, 'status', 'revision')
+  st[1] = stats_status(st)
   if tonumber(st[2]) ~= e.rev or (st[1] ~= 'Pending' and st[1] ~= 'Scheduled' and
                                   st[1] ~= 'Running') then
     return

@@ -6,6 +6,7 @@
 local id, ukey = ARGV[3], ARGV[4]
 local skey = P .. 'job_stats:' .. id
 local st = redis.call('HMGET', skey, 'status', 'revision', 'run_at', 'retry_at')
+st[1] = stats_status(st)
 if not st[1] then return 'missing' end
 local gid = string.match(id, '^([^@]+)') or id
 -- A Scheduled job Berth launched sits at run_at rounded up (run_at or run_at + 1) and in

@@ -50,8 +50,10 @@ for i = 1, #fields, 2 do
   local id = fields[i]
   local skey = P .. 'job_stats:' .. id
   local st = redis.call('HMGET', skey, 'status', 'update_time', 'revision', 'check_in_at', 'web_hook_url')
-  -- no update_time: untouched since its launch, its revision is its update time (keep_e)
-  local status, updated, rev, url = st[1], tonumber(st[2] or st[3]) or 0, tonumber(st[3]) or 0, st[5]
+  -- no update_time: untouched since its launch, its revision is its update time (keep_e);
+  -- no status but a revision: Pending, untouched since its launch (stats_status)
+  local status, updated, rev, url = st[1] or (st[3] and 'Pending'), tonumber(st[2] or st[3]) or 0,
+                                    tonumber(st[3]) or 0, st[5]
   local a = status and ack_get(skey)
   local diff = 0
   if status and url and url ~= '' and (a or (status ~= 'Pending' and status ~= 'Scheduled')) then
