@@ -166,18 +166,19 @@ static void add_job(berth_engine *e, rargs *a, const berth_launch *l, const prep
     /* The stats in Berth's compact layout (docs/redis-schema.md, "Stats hash fields"): no
      * id, kind only when not Generic, unique only when true, short names n/e/p, values over
      * 64 bytes in pieces. */
-    int nf = 2 + add_field(a, "n", p->type->name, strlen(p->type->name));
-    rargs_adds(a, "status"), rargs_adds(a, p->scheduled ? "Scheduled" : "Pending");
+    int nf = 1 + add_field(a, "n", p->type->name, strlen(p->type->name));
     rargs_adds(a, "revision"), rargs_addi(a, now);
-    /* A job queued now gets no `e` and no `update_time`: both equal its revision until a
-     * script changes that, and the readers take the revision for them (keep_e in _lib.lua,
-     * stats_hash.c): the listpack drops from the 96- to the 64-byte class. A Scheduled job
-     * keeps both: it has an in-progress entry from now on, and Harbor's reaper reads its
-     * update_time (docs/compat.md). */
+    /* A job queued now gets no status, no `e` and no `update_time`: it is Pending, and both
+     * times equal its revision, until a script changes that; the readers take Pending and
+     * the revision for them (stats_status and keep_e in _lib.lua, stats_hash.c). Its
+     * listpack falls from the 96- to the 48-byte class (docs/design-notes.md, "Enqueue
+     * cost per job"). A Scheduled job keeps all three: it has an in-progress entry from
+     * now on, and Harbor's reaper reads its status and update_time (docs/compat.md). */
     if (p->scheduled) {
+        rargs_adds(a, "status"), rargs_adds(a, "Scheduled");
         rargs_adds(a, "e"), rargs_addi(a, now);
         rargs_adds(a, "update_time"), rargs_addi(a, now);
-        nf += 2;
+        nf += 3;
     }
     if (l->unique)
         rargs_adds(a, "unique"), rargs_adds(a, "1"), nf++;
@@ -188,7 +189,9 @@ static void add_job(berth_engine *e, rargs *a, const berth_launch *l, const prep
     if (l->status_hook && *l->status_hook)
         nf += add_field(a, "web_hook_url", l->status_hook,
                         strlen(l->status_hook));
-    if (p->params)
+    /* Empty parameters read back as absent (GET leaves them out, as Go's omitempty), so
+     * `{}` is not stored; a unique job's are: its lock's key is made from them. */
+    if (p->params && (l->unique || strcmp(p->params, "{}") != 0))
         nf += add_field(a, "p", p->params, strlen(p->params));
     rargs_seti(a, nf_at, nf);
     buf_free(&json);

@@ -130,14 +130,15 @@ static void killed_connection_fails_every_part(void **state)
     berth_engine_free(e);
 }
 
-/* A job of the batch exists whole: its stats hash Pending and its one entry in the queue
- * (q: the queue's entries). */
+/* A job of the batch exists whole: its stats hash (a revision and no status: Pending,
+ * stats_status in _lib.lua) and its one entry in the queue (q: the queue's entries). */
 static void assert_whole(const char *id, const redisReply *q)
 {
-    redisReply *r = redis_fixture_cmd(&rf, "HGET {t}:job_stats:%s status", id);
+    redisReply *r = redis_fixture_cmd(&rf, "HMGET {t}:job_stats:%s status revision", id);
     assert_non_null(r);
-    assert_int_equal(r->type, REDIS_REPLY_STRING);
-    assert_string_equal(r->str, "Pending");
+    assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+    assert_int_equal(r->element[0]->type, REDIS_REPLY_NIL);
+    assert_int_equal(r->element[1]->type, REDIS_REPLY_STRING);
     freeReplyObject(r);
     int in_queue = 0;
     for (size_t i = 0; i < q->elements; i++)
