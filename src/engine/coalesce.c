@@ -11,6 +11,14 @@ void coalesce_init(coalescer *c)
     c->head = c->tail = NULL;
     c->in_flight = 0;
     c->sender_running = c->sender_stop = false;
+    c->idle = NULL;
+}
+
+void coalesce_set_idle(coalescer *c, coalesce_idle_fn idle)
+{
+    pthread_mutex_lock(&c->mu);
+    c->idle = idle;
+    pthread_mutex_unlock(&c->mu);
 }
 
 void coalesce_destroy(coalescer *c)
@@ -90,7 +98,9 @@ void coalesce_run(coalescer *c, coalesce_item *it, coalesce_send_fn send, void *
 }
 
 /* The sender thread: leads whenever items are pending and no batch is in flight; at stop
- * it sends what is still pending first. */
+ * it sends what is still pending first. After a batch, when nothing waits and it is not
+ * stopping, it runs the idle work (a launch that arrives meanwhile waits for it: one short
+ * round trip, and only when the idle work has something to do). */
 static void *sender_main(void *arg)
 {
     coalescer *c = arg;
@@ -101,6 +111,12 @@ static void *sender_main(void *arg)
         if (!c->head)
             break;                  /* stopping, and nothing left */
         lead(c, c->send, c->send_ud);
+        coalesce_idle_fn idle = c->idle;
+        if (!c->head && !c->sender_stop && idle) {
+            pthread_mutex_unlock(&c->mu);
+            idle(c->send_ud);
+            pthread_mutex_lock(&c->mu);
+        }
     }
     pthread_mutex_unlock(&c->mu);
     return NULL;

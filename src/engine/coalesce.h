@@ -35,6 +35,10 @@ typedef struct coalesce_item {
 /* Sends items[0..n) as one batch and writes each one's outcome into the struct that
  * embeds it. Runs on the leader's thread without the lock. */
 typedef void (*coalesce_send_fn)(coalesce_item **items, size_t n, void *ud);
+/* Run by the sender thread when a batch is answered and nothing waits, with the send
+ * function's ud, without the lock: work that would otherwise cost a launch a round trip on
+ * its own thread (the memory back-pressure reading), done while no launch waits for it. */
+typedef void (*coalesce_idle_fn)(void *ud);
 
 typedef struct coalescer {
     pthread_mutex_t mu;
@@ -47,10 +51,13 @@ typedef struct coalescer {
     bool sender_running, sender_stop;
     coalesce_send_fn send;   /* the sender's send function and its ud */
     void *send_ud;
+    coalesce_idle_fn idle;   /* NULL: none (set before the first coalesce_submit) */
 } coalescer;
 
 void coalesce_init(coalescer *c);
 void coalesce_destroy(coalescer *c);
+/* The sender's idle work (coalesce_idle_fn); before the first coalesce_submit. */
+void coalesce_set_idle(coalescer *c, coalesce_idle_fn idle);
 /* Launches waiting for a batch (not the one in flight): for tests and monitoring. */
 size_t coalesce_pending(coalescer *c);
 /* True while a batch is being sent (tests). */

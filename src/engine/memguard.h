@@ -1,6 +1,6 @@
 /* The engine's cached Redis memory reading for launch back-pressure (berth/memguard.h).
  * Each engine has its own (two engines never share readings, whatever their pool ids).
- * Owner: memguard.c, called by API threads. Lock rule: mu guards every other field. */
+ * Owner: memguard.c, called by API threads and the launch coalescer's sender thread. Lock rule: mu guards every other field. */
 #ifndef BERTH_ENGINE_MEMGUARD_H
 #define BERTH_ENGINE_MEMGUARD_H
 
@@ -18,5 +18,8 @@ typedef struct memguard_cache {
 
 void memguard_cache_init(memguard_cache *c);
 void memguard_cache_destroy(memguard_cache *c);
+/* Takes a fresh reading if the cached one is due (memguard.c): the launch coalescer's idle
+ * work, on its sender thread; engine is the berth_engine. */
+void memguard_refresh(void *engine);
 
 #endif

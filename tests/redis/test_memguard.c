@@ -3,13 +3,17 @@
  * API refuses them with 503 (Harbor's error body, code 10003) — never with Redis's OOM
  * error — and take them again once memory is freed; maxmemory 0 means no limit. Without
  * the guard (fraction 0) the same launches end in Redis OOM errors (500, with Redis's text in
- * the details), which is what the guard exists to prevent. Also: the INFO parser and the berth.max_memory_fraction key. */
+ * the details), which is what the guard exists to prevent. Also: the INFO parser and the berth.max_memory_fraction key,
+ * and the refresh the launch coalescer's sender makes after a batch (the INFO round trip off
+ * the launch's path). */
 #include "test.h"
 
 #include <hiredis/hiredis.h>
+#include <stdatomic.h>
 
 #include "berth/berth.h"
 #include "berth/memguard.h"
+#include "engine/internal.h"
 #include "engine_fixture.h"
 #include "http_client.h"
 #include "redis_fixture.h"
@@ -279,6 +283,68 @@ static void test_no_limit_reads_by_time(void **state)
     redis_fixture_stop(&other);
 }
 
+static atomic_int launched;
+
+static void launch_done(int rc, berth_stats *st, const char *err, void *ud)
+{
+    (void)err;
+    (void)ud;
+    berth_stats_free(st);
+    atomic_fetch_add(&launched, rc == 0 ? 1 : 1000);
+}
+
+static bool launched_reached(void *arg)
+{
+    return atomic_load(&launched) >= *(int *)arg;
+}
+
+/* Launches one job asynchronously and waits for its answer. The sender runs its idle work
+ * after a batch and before it sends the next, so once the next launch is answered the
+ * previous one's idle work is over. */
+static void launch_one(berth_engine *e, int nth)
+{
+    berth_launch l = {.name = "FILL", .kind = BERTH_KIND_GENERIC};
+    berth_engine_launch_async(e, &l, launch_done, NULL);
+    assert_true(wait_until(launched_reached, &nth, 10000));
+    assert_int_equal(atomic_load(&launched), nth);
+}
+
+/* The sender thread refreshes a reading that is half way to stale after a batch, so that
+ * an API thread does not pay the INFO round trip on a launch's path; with back-pressure
+ * off (no check ever took a reading) it reads nothing. */
+static void test_sender_refreshes_reading(void **state)
+{
+    (void)state;
+    redis_fixture other;
+    assert_int_equal(redis_fixture_start(&other, NULL), 0);
+    berth_engine *e = NULL;
+    char err[256] = "";
+    berth_engine_config c = engine_fixture_config(&other);
+    assert_int_equal(berth_engine_new(&c, &e, err, sizeof err), 0);
+    assert_int_equal(berth_engine_register(e, &(berth_job_type){.name = "FILL",
+                                                               .run = engine_fixture_noop}), 0);
+    atomic_store(&launched, 0);
+    long long before = info_calls(&other);
+    launch_one(e, 1);
+    launch_one(e, 2);      /* the first one's idle work is over: it read nothing */
+    assert_int_equal(info_calls(&other) - before, 1);   /* the counting call's own */
+    assert_int_equal(berth_engine_memory_ok(e, 0.9, err, sizeof err), 0);  /* a reading */
+    pthread_mutex_lock(&e->memguard.mu);
+    e->memguard.at_ms -= BERTH_MEMGUARD_REFRESH_MS / 2 + 1;   /* half way to stale */
+    int64_t backdated = e->memguard.at_ms;
+    pthread_mutex_unlock(&e->memguard.mu);
+    before = info_calls(&other);
+    launch_one(e, 3);
+    launch_one(e, 4);      /* the third one's idle work is over: it read afresh */
+    assert_true(info_calls(&other) - before >= 2);
+    pthread_mutex_lock(&e->memguard.mu);
+    int64_t at = e->memguard.at_ms;
+    pthread_mutex_unlock(&e->memguard.mu);
+    assert_true(at > backdated);
+    berth_engine_free(e);
+    redis_fixture_stop(&other);
+}
+
 static int engine_up(void **state)
 {
     (void)state;
@@ -306,6 +372,7 @@ int main(void)
         cmocka_unit_test(test_config_key),
         cmocka_unit_test(test_engines_do_not_share_readings),
         cmocka_unit_test(test_no_limit_reads_by_time),
+        cmocka_unit_test(test_sender_refreshes_reading),
         cmocka_unit_test_setup_teardown(test_refuses_before_oom, engine_up, engine_down),
         cmocka_unit_test_setup_teardown(test_without_guard_redis_ooms, engine_up, engine_down),
     };

@@ -3,7 +3,9 @@
  * own outcome; more than COALESCE_MAX waiting go in several batches, none lost. The send
  * function here stands in for the enqueue script (tests/redis/test_enqueue_coalesce.c runs
  * the real one): it records the batches and can hold one in flight until the test
- * releases it, which is how the test knows that the others queued behind it. */
+ * releases it, which is how the test knows that the others queued behind it. The sender
+ * thread's idle work (coalesce_set_idle) runs after a batch only when nothing waits, and
+ * never for coalesce_run's own batches. */
 #include "test.h"
 
 #include <pthread.h>
@@ -168,12 +170,70 @@ static void past_the_cap_several_batches(void **state)
     assert_int_equal(total, n);
 }
 
+static atomic_int idles, idle_saw_waiting, async_done;
+
+static void on_idle(void *ud)
+{
+    (void)ud;
+    if (coalesce_pending(&co) != 0 || atomic_load(&in_send) != 0)
+        atomic_fetch_add(&idle_saw_waiting, 1);
+    atomic_fetch_add(&idles, 1);
+}
+
+static void on_async_done(coalesce_item *it)
+{
+    (void)it;
+    atomic_fetch_add(&async_done, 1);
+}
+
+static bool int_reached(void *arg)
+{
+    atomic_int *v = arg;
+    return atomic_load(v) >= 1 + (v == &async_done ? 3 : 0);
+}
+
+/* One asynchronous launch held in flight, three queued behind it: the idle work runs once,
+ * after the second batch (after the first the three still waited), with nothing waiting;
+ * a synchronous caller's own batch runs none. */
+static void idle_work_only_when_nothing_waits(void **state)
+{
+    (void)state;
+    coalesce_set_idle(&co, on_idle);
+    atomic_store(&idles, 0);
+    atomic_store(&idle_saw_waiting, 0);
+    atomic_store(&async_done, 0);
+    static job jobs[4];
+    hold = true;
+    for (int i = 0; i < 4; i++) {
+        jobs[i] = (job){.value = i + 1, .item.on_done = on_async_done};
+        assert_int_equal(coalesce_submit(&co, &jobs[i].item, fake_send, NULL), 0);
+        if (i == 0)
+            assert_true(wait_until(is_holding, NULL, 10000));
+    }
+    want_pending = 3;
+    assert_true(wait_until(pending_reached, NULL, 10000));
+    assert_int_equal(atomic_load(&idles), 0);
+    release();
+    assert_true(wait_until(int_reached, &async_done, 10000));
+    assert_true(wait_until(int_reached, &idles, 10000));
+    assert_int_equal(atomic_load(&batches), 2);
+    assert_int_equal(atomic_load(&idles), 1);
+    assert_int_equal(atomic_load(&idle_saw_waiting), 0);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(jobs[i].answer, (i + 1) * 10);
+    job lone = {.value = 9};
+    coalesce_run(&co, &lone.item, fake_send, NULL);
+    assert_int_equal(lone.answer, 90);
+    assert_int_equal(atomic_load(&idles), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(lone_launch_is_sent_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(waiting_launches_share_one_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(past_the_cap_several_batches, setup, teardown),
+        cmocka_unit_test_setup_teardown(idle_work_only_when_nothing_waits, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
