@@ -258,6 +258,17 @@ static long long info_calls(redis_fixture *f)
                              "return tonumber(string.match(s, 'cmdstat_info:calls=(%d+)') or 0)");
 }
 
+/* A new engine (not started) on a new redis-server without maxmemory, started in *other. */
+static berth_engine *engine_on_new_redis(redis_fixture *other)
+{
+    assert_int_equal(redis_fixture_start(other, NULL), 0);
+    berth_engine *e = NULL;
+    char err[256] = "";
+    berth_engine_config c = engine_fixture_config(other);
+    assert_int_equal(berth_engine_new(&c, &e, err, sizeof err), 0);
+    return e;
+}
+
 /* A Redis without maxmemory can never be full: the guard reads it once per refresh period
  * (BERTH_MEMGUARD_REFRESH_MS), not once per MAX_REUSE launches (it sent an INFO every 8
  * launches, several thousand a second on a busy API). */
@@ -265,11 +276,8 @@ static void test_no_limit_reads_by_time(void **state)
 {
     (void)state;
     redis_fixture other;
-    assert_int_equal(redis_fixture_start(&other, NULL), 0);
-    berth_engine *e = NULL;
+    berth_engine *e = engine_on_new_redis(&other);
     char err[256] = "";
-    berth_engine_config c = engine_fixture_config(&other);
-    assert_int_equal(berth_engine_new(&c, &e, err, sizeof err), 0);
     long long before = info_calls(&other);
     long long t0 = wait_now_ms();
     for (int i = 0; i < 400; i++)
@@ -316,11 +324,8 @@ static void test_sender_refreshes_reading(void **state)
 {
     (void)state;
     redis_fixture other;
-    assert_int_equal(redis_fixture_start(&other, NULL), 0);
-    berth_engine *e = NULL;
+    berth_engine *e = engine_on_new_redis(&other);
     char err[256] = "";
-    berth_engine_config c = engine_fixture_config(&other);
-    assert_int_equal(berth_engine_new(&c, &e, err, sizeof err), 0);
     assert_int_equal(berth_engine_register(e, &(berth_job_type){.name = "FILL",
                                                                .run = engine_fixture_noop}), 0);
     atomic_store(&launched, 0);
