@@ -22,7 +22,8 @@ void fifo_init(fifo *q)
     q->sleepers = NULL;
     q->nsleepers = q->waking = q->poppers = 0;
     q->spread_us = 0;
-    q->wakes = 0;
+    q->watcher = NULL;
+    q->wakes = q->watches = 0;
 }
 
 void fifo_destroy(fifo *q, void (*free_node)(fnode *))
@@ -60,6 +61,8 @@ static void wake_top(fifo *q)
     q->sleepers = s->next;
     q->nsleepers--;
     s->woken = true;
+    if (q->watcher == s)   /* it takes a node now; a pop behind it names the next watcher */
+        q->watcher = NULL;
     q->waking++;
     q->wakes++;
     pthread_cond_signal(&s->cv);
@@ -92,14 +95,28 @@ void fifo_push_quiet(fifo *q, fnode *n)
     pthread_mutex_unlock(&q->mu);
 }
 
+/* Under mu, nodes waiting that no popper is on its way for, none due yet: the top sleeper
+ * is asked to watch the head (fifo.h) unless one already does. One signal per episode of
+ * waiting runs, not per push: a watcher stays one until nothing is left to watch. */
+static void watch(fifo *q)
+{
+    if (q->watcher || q->spread_us <= 0)
+        return;
+    q->watcher = q->sleepers;
+    q->watches++;
+    pthread_cond_signal(&q->watcher->cv);
+}
+
 /* Under mu: fifo_attend's rule. */
 static bool attend(fifo *q, int64_t now_us)
 {
     if (!q->head || !q->sleepers || atomic_load(&q->len) <= q->waking)
         return false;
     bool nobody_awake = q->poppers <= q->nsleepers;
-    if (!nobody_awake && (now_us < 0 || now_us - q->head->at_us < q->spread_us))
+    if (!nobody_awake && (now_us < 0 || now_us - q->head->at_us < q->spread_us)) {
+        watch(q);
         return false;
+    }
     wake_top(q);
     return true;
 }
@@ -144,8 +161,54 @@ static void unlink_sleeper(fifo *q, fsleeper *s)
     }
 }
 
+/* Under mu, s the watcher: true when the head has waited spread_us and still no popper is
+ * on its way for it (the watcher takes it); else *due_us is when it will have, or -1 when
+ * nothing is left to watch. */
+static bool watch_due(fifo *q, int64_t *due_us)
+{
+    if (!q->head || atomic_load(&q->len) <= q->waking) {
+        *due_us = -1;
+        return false;
+    }
+    *due_us = q->head->at_us + q->spread_us;
+    return clock_mono_us() >= *due_us;
+}
+
+static bool before(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/* Under mu, s on the sleepers: waits until woken, the caller's deadline (NULL: none)
+ * passes (ETIMEDOUT), or, s being the watcher, the head falls due (0, s not woken). */
+static int wait_sleeping(fifo *q, fsleeper *s, const struct timespec *deadline)
+{
+    int rc = 0;
+    while (!s->woken && rc == 0) {   /* fifo_close wakes every sleeper too */
+        const struct timespec *until = deadline;
+        struct timespec due;
+        int64_t due_us = -1;
+        if (q->watcher == s && watch_due(q, &due_us))
+            return 0;
+        if (q->watcher == s && due_us < 0)
+            q->watcher = NULL;       /* nothing left to watch: sleep as the others do */
+        if (due_us >= 0) {
+            due.tv_sec = (time_t)(due_us / 1000000);
+            due.tv_nsec = (long)(due_us % 1000000) * 1000L;
+            if (!until || before(&due, until))
+                until = &due;
+        }
+        rc = until ? pthread_cond_timedwait(&s->cv, &q->mu, until)
+                   : pthread_cond_wait(&s->cv, &q->mu);
+        if (rc == ETIMEDOUT && until != deadline)
+            rc = 0;                  /* the watch's own deadline: look again */
+    }
+    return rc;
+}
+
 /* Under mu, the queue empty: sleeps on its own condition variable at the top of the
- * sleepers until a node is taken, the queue is closed, or ms pass (-1: no limit). */
+ * sleepers until a node is taken, the queue is closed, or ms pass (-1: no limit). A
+ * watcher (fifo.h) that sees the head fall due takes it itself. */
 static fnode *sleep_for_node(fifo *q, int ms)
 {
     struct timespec deadline;
@@ -160,9 +223,9 @@ static fnode *sleep_for_node(fifo *q, int ms)
         s.next = q->sleepers;
         q->sleepers = &s;
         q->nsleepers++;
-        while (!s.woken && rc == 0)   /* fifo_close wakes every sleeper too */
-            rc = ms < 0 ? pthread_cond_wait(&s.cv, &q->mu)
-                        : pthread_cond_timedwait(&s.cv, &q->mu, &deadline);
+        rc = wait_sleeping(q, &s, ms >= 0 ? &deadline : NULL);
+        if (q->watcher == &s)
+            q->watcher = NULL;
         if (s.woken)
             q->waking--;
         else

@@ -14,7 +14,12 @@
  * with fifo_push_quiet wakes nobody, fifo_attend wakes one popper when none is awake or
  * when the head has waited spread_us, and a popper that takes a node does the same check
  * for the node behind it — so short runs are handed to the few workers already awake and
- * slow ones spread over all of them (docs/design-notes.md, "Engine hot path").
+ * slow ones spread over all of them (docs/design-notes.md, "Engine hot path"). The spread
+ * does not depend on a pusher or a popper coming back: when attend finds nodes waiting
+ * that are not due yet, the top sleeper becomes the watcher, sleeping with a deadline at
+ * the head's spread_us; at it, if the head still waits, the watcher takes it itself (a
+ * fetcher blocked in a slow Redis call while the awake workers run long jobs delays
+ * nothing). An idle queue has no watcher: every sleeper waits without a deadline.
  * Lock rule: mu guards every field but len, which is written under mu and read anywhere;
  * nothing else is done under it. */
 #ifndef BERTH_ENGINE_FIFO_H
@@ -43,7 +48,9 @@ typedef struct fifo {
     unsigned waking;         /* woken, not yet back from their wait */
     unsigned poppers;        /* threads that pop (fifo_popper): awake = poppers - nsleepers */
     int64_t spread_us;       /* 0: every push wakes a popper when one is needed */
+    fsleeper *watcher;       /* the sleeper watching the head's spread, or NULL */
     unsigned long wakes;     /* wake-ups sent, for tests */
+    unsigned long watches;   /* watchers named, for tests */
 } fifo;
 
 void fifo_init(fifo *q);

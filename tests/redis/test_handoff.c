@@ -5,7 +5,10 @@
  *    run, on an engine of as many workers with the default fetch batch, all start;
  *  - short jobs queued behind a worker stuck in a long run are taken by another worker (the
  *    fetcher's kick), while the long run still runs;
- *  - a stopping engine hands back runs that wait for a worker and never starts them. */
+ *  - a stopping engine hands back runs that wait for a worker and never starts them;
+ *  - a run queued in the node behind a worker in a long run starts on another worker while
+ *    the fetcher is blocked in a slow Redis call (a relay holds its next fetch's reply):
+ *    the ready queue's watcher, not the fetcher's kick (src/engine/fifo.h). */
 #include "test.h"
 
 #include <pthread.h>
@@ -16,6 +19,7 @@
 
 #include "berth/berth.h"
 #include "engine_fixture.h"
+#include "redis_relay.h"
 #include "wait.h"
 
 static redis_fixture rf;
@@ -55,9 +59,20 @@ static int fast(berth_ctx *ctx, const char *params, void *ud)
     return 0;
 }
 
+/* LONG or FAST by its parameters, so that both kinds share one queue (one order). */
+static atomic_int mixed_fast_runs, held_runs;
+static int mixed(berth_ctx *ctx, const char *params, void *ud)
+{
+    if (params && strstr(params, "\"long\""))
+        return long_run(ctx, params, ud);
+    atomic_fetch_add(params && strstr(params, "held-") ? &held_runs : &mixed_fast_runs, 1);
+    return 0;
+}
+
 static const berth_job_type types[] = {{.name = "GATHER", .run = gather},
                                        {.name = "LONG", .run = long_run},
-                                       {.name = "FAST", .run = fast}, {0}};
+                                       {.name = "FAST", .run = fast},
+                                       {.name = "MIXED", .run = mixed}, {0}};
 
 static berth_engine *start(unsigned workers, unsigned grace_ms)
 {
@@ -173,6 +188,62 @@ static void test_stop_hands_back_waiting_runs(void **state)
     free(id);
 }
 
+static bool reply_held(void *arg)
+{
+    return rr_cuts(arg) >= 1;
+}
+
+/* Two workers, fetch batch 2, Redis through a relay. One launch queues LONG, FAST and a
+ * third job (in that order, one queue): the first fetch takes LONG and FAST, full, so the
+ * fetcher fetches again at once, and the relay holds that fetch's reply (the one carrying
+ * the third job) for HOLD_MS. One worker is in LONG, FAST waits in ready, the fetcher is
+ * blocked in Redis: FAST must start on the other worker meanwhile (the spread rule's 1 ms),
+ * not when the reply comes back. The third job not having run proves the reply was still
+ * held. Without the watcher FAST waits the whole HOLD_MS. */
+#define HOLD_MS 4000
+static void test_queued_run_starts_while_fetcher_blocked(void **state)
+{
+    (void)state;
+    atomic_store(&mixed_fast_runs, 0), atomic_store(&held_runs, 0);
+    atomic_store(&release_long, false);
+    redis_fixture_flush(&rf);
+    redis_relay *relay = rr_start(rf.port);
+    assert_non_null(relay);
+    berth_engine_config c = engine_fixture_config(&rf), cl = c;
+    c.redis_unix = NULL;
+    c.redis_host = "127.0.0.1";
+    c.redis_port = rr_port(relay);
+    c.workers = 2;
+    c.fetch_batch = 2;
+    c.lease_ms = 30000;
+    berth_engine *e = engine_fixture_start(&c, types);
+    berth_engine *launcher = engine_fixture_new(&cl, types);   /* not through the relay */
+    char tag[48], held[80];
+    snprintf(tag, sizeof tag, "held-%lld", wait_now_ms());
+    snprintf(held, sizeof held, "{\"tag\":\"%s\"}", tag);
+    rr_arm_delay(relay, HOLD_MS, (const char *const[]){tag, NULL});
+    berth_launch l[3] = {{.name = "MIXED", .params_json = "{\"long\":1}"},
+                         {.name = "MIXED", .params_json = "{\"fast\":1}"},
+                         {.name = "MIXED", .params_json = held}};
+    char ids[3][25];
+    int results[3];
+    assert_int_equal(berth_engine_launch_batch(launcher, l, 3, ids, results), 0);
+    assert_true(wait_until(reply_held, relay, 10000));
+    bool started = wait_until(reached, &(count_at_least){&mixed_fast_runs, 1}, HOLD_MS * 3 / 4);
+    int held_seen = atomic_load(&held_runs);
+    if (!started || held_seen)
+        fprintf(stderr, "FAST started: %d, the held job ran: %d (the fetch reply held %d ms)\n",
+                started, held_seen, HOLD_MS);
+    assert_true(started);
+    assert_int_equal(held_seen, 0);   /* FAST started while the reply was still held */
+    atomic_store(&release_long, true);
+    for (int i = 0; i < 3; i++)
+        assert_true(engine_fixture_wait_status(e, ids[i], "Success", 3 * HOLD_MS));
+    berth_engine_free(e);
+    berth_engine_free(launcher);
+    rr_stop(relay);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -180,6 +251,7 @@ int main(void)
         cmocka_unit_test(test_slow_jobs_use_all_32_workers),
         cmocka_unit_test(test_short_jobs_pass_a_stuck_worker),
         cmocka_unit_test(test_stop_hands_back_waiting_runs),
+        cmocka_unit_test(test_queued_run_starts_while_fetcher_blocked),
     };
     return REDIS_FIXTURE_RUN(&rf, tests);
 }

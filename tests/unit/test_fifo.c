@@ -4,6 +4,9 @@
  *  - a push wakes one sleeper, the most recently idle one; the others are never woken;
  *  - the spread rule: a node queued behind an awake popper wakes nobody until it waited
  *    spread_us, then one sleeper;
+ *  - the watcher: with nobody calling attend again (a fetcher blocked in Redis), a sleeper
+ *    takes a node queued behind an awake popper once it waited spread_us; a watch whose
+ *    node was taken meanwhile ends, and the sleeper sleeps on without a deadline;
  *  - close wakes every sleeper and pops return NULL once it is empty. */
 #include "test.h"
 
@@ -210,7 +213,8 @@ static void test_spread_rule(void **state)
     assert_true(wait_until(sleepers_are, &(count_want){&q, 1}, 10000));
     fifo_popper(&q, 1);   /* this thread: a popper awake (as a worker in a run) */
     item it = {.seen = 7};
-    it.node.at_us = clock_mono_us();
+    /* far ahead: the watcher named below waits for that; this test gives attend its now */
+    it.node.at_us = clock_mono_us() + 600 * 1000000LL;
     fifo_push_quiet(&q, &it.node);
     assert_false(fifo_attend(&q, it.node.at_us + 999));
     assert_int_equal(atomic_load(&a.got), -1);
@@ -231,6 +235,105 @@ static void test_spread_rule(void **state)
     assert_true(wait_until(popped_are, &(got_want){&a, 1, 1}, 10000));
     assert_int_equal(atomic_load(&a.got), 8);
     pthread_join(t, NULL);
+    fifo_destroy(&q, NULL);
+}
+
+/* ---- the watcher ------------------------------------------------------------------------ */
+
+typedef struct timed_sleeper {
+    fifo *q;
+    atomic_int got;              /* as sleeper_arg's */
+    _Atomic int64_t popped_us;   /* when its pop returned */
+} timed_sleeper;
+
+static void *timed_sleeper_main(void *arg)
+{
+    timed_sleeper *a = arg;
+    fifo_popper(a->q, 1);
+    fnode *n = fifo_pop(a->q, -1);
+    atomic_store(&a->popped_us, clock_mono_us());
+    atomic_store(&a->got, n ? (int)FIFO_ENTRY(n, item, node)->seen : -2);
+    fifo_popper(a->q, -1);
+    return NULL;
+}
+
+static bool timed_popped(void *arg)
+{
+    return atomic_load(&((timed_sleeper *)arg)->got) != -1;
+}
+
+static bool no_watcher(void *arg)
+{
+    fifo *q = arg;
+    pthread_mutex_lock(&q->mu);
+    bool none = q->watcher == NULL;
+    pthread_mutex_unlock(&q->mu);
+    return none;
+}
+
+static void start_timed_sleeper(fifo *q, timed_sleeper *a, pthread_t *t)
+{
+    *a = (timed_sleeper){.q = q};
+    atomic_init(&a->got, -1);
+    atomic_init(&a->popped_us, 0);
+    assert_int_equal(pthread_create(t, NULL, timed_sleeper_main, a), 0);
+    assert_true(wait_until(sleepers_are, &(count_want){q, 1}, 10000));
+}
+
+/* This thread is the awake popper (a worker in a long run); one node is pushed quietly and
+ * attended once while it is fresh, and nothing else happens: the sleeper takes it, not
+ * before it waited spread_us. Without the watcher it would sleep until the next attend. */
+static void test_watcher_takes_due_head(void **state)
+{
+    (void)state;
+    fifo q;
+    fifo_init(&q);
+    fifo_set_spread(&q, 1000);
+    timed_sleeper a;
+    pthread_t t;
+    start_timed_sleeper(&q, &a, &t);
+    fifo_popper(&q, 1);
+    item it = {.seen = 5};
+    it.node.at_us = clock_mono_us();
+    fifo_push_quiet(&q, &it.node);
+    assert_false(fifo_attend(&q, it.node.at_us));   /* fresh, a popper awake: nobody woken */
+    assert_true(wait_until(timed_popped, &a, 10000));
+    assert_int_equal(atomic_load(&a.got), 5);
+    assert_true(atomic_load(&a.popped_us) >= it.node.at_us + 1000);
+    pthread_join(t, NULL);
+    assert_int_equal(q.watches, 1);
+    assert_int_equal(q.wakes, 0);   /* it woke itself: no wake-up was sent */
+    assert_null(q.watcher);
+    fifo_popper(&q, -1);
+    fifo_destroy(&q, NULL);
+}
+
+/* The watched node is taken by the awake popper before it falls due: the watch ends and the
+ * sleeper sleeps on (without a deadline: an idle queue costs nothing) until the close. */
+static void test_watch_ends_when_node_taken(void **state)
+{
+    (void)state;
+    fifo q;
+    fifo_init(&q);
+    fifo_set_spread(&q, 20000);
+    timed_sleeper a;
+    pthread_t t;
+    start_timed_sleeper(&q, &a, &t);
+    fifo_popper(&q, 1);
+    item it = {.seen = 6};
+    it.node.at_us = clock_mono_us();
+    fifo_push_quiet(&q, &it.node);
+    assert_false(fifo_attend(&q, it.node.at_us));
+    assert_ptr_equal(fifo_pop(&q, 0), &it.node);   /* the awake popper takes it */
+    assert_true(wait_until(no_watcher, &q, 10000));
+    assert_int_equal(atomic_load(&a.got), -1);
+    assert_true(sleepers_are(&(count_want){&q, 1}));
+    fifo_close(&q);
+    assert_true(wait_until(timed_popped, &a, 10000));
+    assert_int_equal(atomic_load(&a.got), -2);
+    pthread_join(t, NULL);
+    assert_int_equal(q.watches, 1);
+    fifo_popper(&q, -1);
     fifo_destroy(&q, NULL);
 }
 
@@ -259,6 +362,8 @@ int main(void)
         cmocka_unit_test(test_no_lost_wakeup_lazy),
         cmocka_unit_test(test_push_wakes_most_recent_sleeper),
         cmocka_unit_test(test_spread_rule),
+        cmocka_unit_test(test_watcher_takes_due_head),
+        cmocka_unit_test(test_watch_ends_when_node_taken),
         cmocka_unit_test(test_timed_pop_leaves_no_sleeper),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
