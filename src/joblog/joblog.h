@@ -49,6 +49,7 @@ typedef struct joblog_run joblog_run;
 typedef enum { JOBLOG_FILE = 1, JOBLOG_REDIS, JOBLOG_STDOUT } joblog_kind;
 
 #define JOBLOG_RUN_MAX_DEFAULT ((size_t)4 << 20)    /* per-run cap */
+#define JOBLOG_GIVE_UP_MS_DEFAULT 60000             /* REDIS outage before ended runs give up */
 #define JOBLOG_REDIS_MAX_DEFAULT ((size_t)8 << 20)  /* per-job Redis key cap */
 #define JOBLOG_MAX_BACKENDS 8
 
@@ -71,6 +72,9 @@ typedef struct joblog_config {
     const rtarget *redis;     /* required with a REDIS backend; copied */
     const char *ns;           /* namespace without braces; NULL → "berth" */
     berth_logger log;         /* the set's own errors (unwritable dir, Redis down, sweeps) */
+    int give_up_ms;           /* REDIS: how long Redis may be away before the bytes of runs
+                                 that ended are dropped; 0 → JOBLOG_GIVE_UP_MS_DEFAULT
+                                 (berthd keeps the default: a knob for tests) */
 } joblog_config;
 
 /* Builds a set (no threads, no I/O but a warning when a FILE base_dir is not writable).

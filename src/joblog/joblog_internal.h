@@ -25,6 +25,7 @@ struct berth_joblogs {
     berth_logger log;
     int ttl_cap_s;                /* REDIS sweep_days in seconds; 0 = none */
     size_t redis_max;             /* REDIS key cap */
+    int give_up_ms;               /* REDIS outage after which ended runs' bytes are dropped */
     jl_sink *sink;                /* NULL without a REDIS backend */
 
     rpool pool;                   /* getter connections, when has_redis */

@@ -20,9 +20,11 @@
  *
  * Redis down: a flush that fails puts its bytes back in front of each buffer (within the
  * buffer's cap; what does not fit is dropped and counted) and is retried every 200 ms, so
- * an outage shorter than JL_GIVE_UP_MS loses nothing. After that long, the bytes of runs
- * that have ended are dropped (reported with their count) so that their waiters and the
- * memory are released; running runs keep their newest bytes up to the cap.
+ * an outage shorter than the set's give_up_ms (60 s) loses nothing. After that long, the
+ * bytes of runs that have ended are dropped so that their waiters and the memory are
+ * released: the first such run of an outage is reported with its key and byte count, and
+ * the outage's total when Redis is back (or at the stop, if it never came back). Running
+ * runs keep their newest bytes up to the cap.
  *
  * One bad key fails only its own run: a key that holds another type (WRONGTYPE: something
  * else wrote it) refuses that run's lines, reported once, and the run is done at once (its
@@ -42,7 +44,6 @@
 
 #define JL_BATCH_MAX 512        /* keys per EVAL; more wait for the next one */
 #define JL_FLUSH_MS 200
-#define JL_GIVE_UP_MS 60000
 
 struct jl_pending {
     jl_pending *next;            /* in sink->head; guarded by sink->mu, as is every field */
@@ -323,15 +324,33 @@ static void send_batch(jl_sink *k, batch *b)
     k->down = !ok;
 }
 
+/* An ended run's bytes given up (caller holds mu): dropped and counted; the first run of
+ * an outage is said with its key and bytes (the total comes when Redis is back). */
+static void give_up(jl_sink *k, jl_pending *p, size_t n)
+{
+    size_t bytes = n + p->data.len;
+    if (!k->gave_up)
+        BLOG_ERROR(&k->s->log, "Redis has been away for %g s: the job-log lines of runs that "
+                   "ended are dropped (their final status is not held back any more), %zu "
+                   "bytes of %s first", k->s->give_up_ms / 1000.0, bytes, p->key);
+    k->gave_up = true;
+    k->lost += bytes;
+    buf_reset(&p->data);
+    p->done = true;              /* its waiter goes on; the sink lets go (settle) */
+}
+
 /* A failed flush: p's bytes go back in front of what it gathered since (caller holds
  * mu). What does not fit in the buffer's cap is dropped, and so are an ended run's bytes
- * once Redis has been away for JL_GIVE_UP_MS. True when they went back. */
+ * once Redis has been away for give_up_ms. True when they went back. */
 static bool put_back(jl_sink *k, jl_pending *p, const char *bytes, size_t n)
 {
-    bool give_up = p->ended && clock_mono_ms() - k->down_since_ms >= JL_GIVE_UP_MS;
+    if (p->ended && clock_mono_ms() - k->down_since_ms >= k->s->give_up_ms) {
+        give_up(k, p, n);
+        return false;
+    }
     buf both;
     buf_init(&both, JL_PENDING_MAX);
-    if (!give_up && buf_append(&both, bytes, n) == 0 &&
+    if (buf_append(&both, bytes, n) == 0 &&
         buf_append(&both, p->data.p ? p->data.p : "", p->data.len) == 0) {
         buf_free(&p->data);
         p->data = both;
@@ -339,16 +358,6 @@ static bool put_back(jl_sink *k, jl_pending *p, const char *bytes, size_t n)
     }
     buf_free(&both);
     k->lost += n;
-    if (give_up) {
-        if (!k->gave_up)
-            BLOG_ERROR(&k->s->log, "Redis has been away for %d s: the job-log lines of runs "
-                       "that ended are dropped (their final status is not held back any "
-                       "more)", JL_GIVE_UP_MS / 1000);
-        k->gave_up = true;
-        k->lost += p->data.len;
-        buf_reset(&p->data);
-        p->done = true;          /* its waiter goes on; the sink lets go below */
-    }
     return false;
 }
 
@@ -430,6 +439,12 @@ static void *sink_main(void *arg)
         flush_once(k);
     }
     flush_once(k);               /* what runs wrote last */
+    size_t unsent = 0;           /* freed by jl_sink_free: lost with the outage's own */
+    for (const jl_pending *p = k->head; p; p = p->next)
+        unsent += p->data.len;
+    if (k->down && k->lost + unsent > 0)
+        BLOG_ERROR(&k->s->log, "%zu bytes of job logs were lost: Redis was still away at the "
+                   "stop", k->lost + unsent);
     pthread_mutex_unlock(&k->mu);
     return NULL;
 }

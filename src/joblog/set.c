@@ -70,6 +70,7 @@ int joblog_set_new(const joblog_config *c, joblog_set **out, char *err, size_t e
     clock_cond_init(&s->sw_cv);
     s->log = c->log;
     s->run_max = c->run_max_bytes ? c->run_max_bytes : JOBLOG_RUN_MAX_DEFAULT;
+    s->give_up_ms = c->give_up_ms > 0 ? c->give_up_ms : JOBLOG_GIVE_UP_MS_DEFAULT;
     int rc = 0;
     for (size_t i = 0; i < c->nbackends && rc == 0; i++)
         rc = copy_backend(s, &c->backends[i]);
