@@ -271,41 +271,56 @@ static bool no_watcher(void *arg)
     return none;
 }
 
-static void start_timed_sleeper(fifo *q, timed_sleeper *a, pthread_t *t)
+/* A queue with spread_us, one sleeper (a), this thread an awake popper (a worker in a long
+ * run), and node it pushed quietly and attended once while fresh: nobody is woken, the
+ * sleeper is named the watcher. */
+typedef struct watch_scene {
+    fifo q;
+    timed_sleeper a;
+    pthread_t t;
+    item it;
+} watch_scene;
+
+static void watch_scene_start(watch_scene *w, int64_t spread_us, int seen)
 {
-    *a = (timed_sleeper){.q = q};
-    atomic_init(&a->got, -1);
-    atomic_init(&a->popped_us, 0);
-    assert_int_equal(pthread_create(t, NULL, timed_sleeper_main, a), 0);
-    assert_true(wait_until(sleepers_are, &(count_want){q, 1}, 10000));
+    fifo_init(&w->q);
+    fifo_set_spread(&w->q, spread_us);
+    w->a = (timed_sleeper){.q = &w->q};
+    atomic_init(&w->a.got, -1);
+    atomic_init(&w->a.popped_us, 0);
+    assert_int_equal(pthread_create(&w->t, NULL, timed_sleeper_main, &w->a), 0);
+    assert_true(wait_until(sleepers_are, &(count_want){&w->q, 1}, 10000));
+    fifo_popper(&w->q, 1);
+    w->it = (item){.seen = seen};
+    w->it.node.at_us = clock_mono_us();
+    fifo_push_quiet(&w->q, &w->it.node);
+    assert_false(fifo_attend(&w->q, w->it.node.at_us));
 }
 
-/* This thread is the awake popper (a worker in a long run); one node is pushed quietly and
- * attended once while it is fresh, and nothing else happens: the sleeper takes it, not
- * before it waited spread_us. Without the watcher it would sleep until the next attend. */
+/* Joins the sleeper once it popped (or got NULL) and checks the watchers named and the
+ * wake-ups sent. */
+static void watch_scene_end(watch_scene *w, unsigned long watches, unsigned long wakes)
+{
+    assert_true(wait_until(timed_popped, &w->a, 10000));
+    pthread_join(w->t, NULL);
+    assert_int_equal(w->q.watches, watches);
+    assert_int_equal(w->q.wakes, wakes);
+    assert_null(w->q.watcher);
+    fifo_popper(&w->q, -1);
+    fifo_destroy(&w->q, NULL);
+}
+
+/* Nothing happens after the attend: the sleeper takes the node, not before it waited
+ * spread_us. Without the watcher it would sleep until the next attend. */
 static void test_watcher_takes_due_head(void **state)
 {
     (void)state;
-    fifo q;
-    fifo_init(&q);
-    fifo_set_spread(&q, 1000);
-    timed_sleeper a;
-    pthread_t t;
-    start_timed_sleeper(&q, &a, &t);
-    fifo_popper(&q, 1);
-    item it = {.seen = 5};
-    it.node.at_us = clock_mono_us();
-    fifo_push_quiet(&q, &it.node);
-    assert_false(fifo_attend(&q, it.node.at_us));   /* fresh, a popper awake: nobody woken */
-    assert_true(wait_until(timed_popped, &a, 10000));
-    assert_int_equal(atomic_load(&a.got), 5);
-    assert_true(atomic_load(&a.popped_us) >= it.node.at_us + 1000);
-    pthread_join(t, NULL);
-    assert_int_equal(q.watches, 1);
-    assert_int_equal(q.wakes, 0);   /* it woke itself: no wake-up was sent */
-    assert_null(q.watcher);
-    fifo_popper(&q, -1);
-    fifo_destroy(&q, NULL);
+    watch_scene w;
+    watch_scene_start(&w, 1000, 5);
+    assert_true(wait_until(timed_popped, &w.a, 10000));
+    assert_int_equal(atomic_load(&w.a.got), 5);
+    assert_true(atomic_load(&w.a.popped_us) >= w.it.node.at_us + 1000);
+    watch_scene_end(&w, 1, 0);   /* it woke itself: no wake-up was sent */
 }
 
 /* The watched node is taken by the awake popper before it falls due: the watch ends and the
@@ -313,28 +328,16 @@ static void test_watcher_takes_due_head(void **state)
 static void test_watch_ends_when_node_taken(void **state)
 {
     (void)state;
-    fifo q;
-    fifo_init(&q);
-    fifo_set_spread(&q, 20000);
-    timed_sleeper a;
-    pthread_t t;
-    start_timed_sleeper(&q, &a, &t);
-    fifo_popper(&q, 1);
-    item it = {.seen = 6};
-    it.node.at_us = clock_mono_us();
-    fifo_push_quiet(&q, &it.node);
-    assert_false(fifo_attend(&q, it.node.at_us));
-    assert_ptr_equal(fifo_pop(&q, 0), &it.node);   /* the awake popper takes it */
-    assert_true(wait_until(no_watcher, &q, 10000));
-    assert_int_equal(atomic_load(&a.got), -1);
-    assert_true(sleepers_are(&(count_want){&q, 1}));
-    fifo_close(&q);
-    assert_true(wait_until(timed_popped, &a, 10000));
-    assert_int_equal(atomic_load(&a.got), -2);
-    pthread_join(t, NULL);
-    assert_int_equal(q.watches, 1);
-    fifo_popper(&q, -1);
-    fifo_destroy(&q, NULL);
+    watch_scene w;
+    watch_scene_start(&w, 20000, 6);
+    assert_ptr_equal(fifo_pop(&w.q, 0), &w.it.node);   /* the awake popper takes it */
+    assert_true(wait_until(no_watcher, &w.q, 10000));
+    assert_int_equal(atomic_load(&w.a.got), -1);
+    assert_true(sleepers_are(&(count_want){&w.q, 1}));
+    fifo_close(&w.q);
+    assert_true(wait_until(timed_popped, &w.a, 10000));
+    assert_int_equal(atomic_load(&w.a.got), -2);
+    watch_scene_end(&w, 1, 1);   /* the close's */
 }
 
 /* A timed pop returns NULL at its deadline and leaves no sleeper behind. */
