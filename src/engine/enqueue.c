@@ -173,12 +173,16 @@ static void add_job(berth_engine *e, rargs *a, const berth_launch *l, const prep
      * the revision for them (stats_status and keep_e in _lib.lua, stats_hash.c). Its
      * listpack falls from the 96- to the 48-byte class (docs/design-notes.md, "Enqueue
      * cost per job"). A Scheduled job keeps all three: it has an in-progress entry from
-     * now on, and Harbor's reaper reads its status and update_time (docs/compat.md). */
+     * now on, and Harbor's reaper reads its status and update_time (docs/compat.md). While
+     * Harbor nodes beat in the namespace, the status is written too (harbor_nodes.c). */
     if (p->scheduled) {
         rargs_adds(a, "status"), rargs_adds(a, "Scheduled");
         rargs_adds(a, "e"), rargs_addi(a, now);
         rargs_adds(a, "update_time"), rargs_addi(a, now);
         nf += 3;
+    } else if (atomic_load_explicit(&e->harbor_nodes, memory_order_relaxed)) {
+        /* a Harbor node could fetch it, and it fails a job without a status */
+        rargs_adds(a, "status"), rargs_adds(a, "Pending"), nf++;
     }
     if (l->unique)
         rargs_adds(a, "unique"), rargs_adds(a, "1"), nf++;

@@ -113,7 +113,7 @@ static void beat(berth_engine *e, rconn *rc)
     rreply_free(rconn_cmd(rc, "SADD %sworker_pools %s", e->prefix, e->pool_id));
     rreply_free(rconn_cmd(rc,
         "HSET %sworker_pools:%s heartbeat_at %lld started_at %lld job_names %s concurrency %u "
-        "worker_ids %s host %s pid %d", e->prefix, e->pool_id, (long long)clock_wall_s(),
+        "worker_ids %s host %s pid %d berth 1", e->prefix, e->pool_id, (long long)clock_wall_s(),
         (long long)e->started_at, names.p ? names.p : "", e->workers.n, wids.p ? wids.p : "", host,
         (int)getpid()));
     buf_free(&names);
@@ -305,6 +305,7 @@ void *heartbeat_main(void *arg)
     while (atomic_load(&e->running)) {
         bool renewed = renew_leases(e, &rc);
         beat(e, &rc);
+        harbor_nodes_check(e, &rc);
         observe(e, &rc);
         if (renewed)
             reap(e, &rc);

@@ -102,6 +102,8 @@ struct berth_engine {
     atomic_bool system_done;     /* jobs' system context cancelled */
     atomic_bool started;
     atomic_bool hurry;           /* berth_engine_hurry: stop hands running jobs back now */
+    atomic_bool harbor_nodes;    /* a Harbor pool beats in the namespace: launches write
+                                    their status (harbor_nodes.c) */
     bool stuck;                  /* stop gave up on a job that ignored stop: never free */
     bool curl_inited;            /* curl_global_init succeeded: cleanup at free */
 
@@ -153,6 +155,8 @@ int engine_load_stats(berth_engine *e, rconn *rc, const char *id, berth_stats **
 
 /* tracker_status.c: retry persisted status changes (heartbeat). */
 void engine_retry_status(berth_engine *e, rconn *rc);
+/* Sets e->harbor_nodes from {ns}:worker_pools (harbor_nodes.c); heartbeat thread. */
+void harbor_nodes_check(berth_engine *e, rconn *rc);
 
 void *fetcher_main(void *e);
 void *worker_main(void *slot);

@@ -7,8 +7,10 @@
  * what it does for a stored Pending — GET, the job list, the tracker, stop, queue stop,
  * fetch, the inline success, a given-up lease, reset, the sweep's hung-job rule — and
  * every writer that changes the status writes it. A hash with no revision is still no job
- * (fetch parks its queue entry for the load-retry). Empty parameters (`{}`) are not stored
- * either, but a unique job's are (its lock's key is made from them). */
+ * (fetch parks its queue entry for the load-retry). While a Harbor node's pool beats in the
+ * namespace, launches write the status again (a Harbor node fails a job without one:
+ * src/engine/harbor_nodes.c). Empty parameters (`{}`) are not stored either, but a unique
+ * job's are (its lock's key is made from them). */
 #include "test.h"
 
 #include <stdio.h>
@@ -24,6 +26,7 @@
 #include "engine_fixture.h"
 #include "store/redis.h"
 #include "util/clock.h"
+#include "wait.h"
 
 static redis_fixture rf;
 
@@ -420,6 +423,56 @@ static void no_revision_is_no_job(void **state)
     world_close(&w);
 }
 
+/* A launch stores its status when the engine's last heartbeat found a live Harbor pool. */
+static bool launch_stores_status(void *arg)
+{
+    char *id = launch(arg);
+    bool stored = has(id, "status");
+    free(id);
+    return stored;
+}
+
+static bool launch_stores_none(void *arg)
+{
+    return !launch_stores_status(arg);
+}
+
+/* While a Harbor pool (no `berth` mark in its heartbeat hash) beats in the namespace,
+ * launches write status Pending again (a Harbor node fails a job without one); another
+ * Berth pool, or a Harbor pool whose heartbeat is old, does not count. */
+static void harbor_pool_brings_the_status_back(void **state)
+{
+    (void)state;
+    berth_engine *e = engine_unstarted();
+    long long now = clock_wall_s();
+    redis_fixture_ok(&rf, "SADD {t}:worker_pools otherberthpool000000000");
+    redis_fixture_ok(&rf, "HSET {t}:worker_pools:otherberthpool000000000 heartbeat_at %lld "
+                     "job_names NOOP berth 1", now);
+    assert_int_equal(berth_engine_start(e), 0);
+    assert_int_equal(berth_queue_pause(e, "NOOP", true), 0);   /* launched jobs stay queued */
+    /* Berth's own heartbeat carries the mark: two marked pools, the other one and ours */
+    assert_true(redis_fixture_wait_int(&rf, 2, 10000, "EVAL %s 0",
+                                       "local n = 0 for _, p in ipairs(redis.call('SMEMBERS', "
+                                       "'{t}:worker_pools')) do if redis.call('HGET', "
+                                       "'{t}:worker_pools:' .. p, 'berth') then n = n + 1 end "
+                                       "end return n"));
+    assert_true(launch_stores_none(e));
+    redis_fixture_ok(&rf, "SADD {t}:worker_pools harborpool00000000000000");
+    redis_fixture_ok(&rf, "HSET {t}:worker_pools:harborpool00000000000000 heartbeat_at %lld "
+                     "started_at %lld job_names NOOP concurrency 10", now, now);
+    assert_true(wait_until(launch_stores_status, e, 10000));
+    char *id = launch(e);
+    char st[32];
+    stored_status(id, st, sizeof st);
+    assert_string_equal(st, "Pending");
+    free(id);
+    redis_fixture_ok(&rf, "HSET {t}:worker_pools:harborpool00000000000000 heartbeat_at %lld",
+                     now - 120);
+    assert_true(wait_until(launch_stores_none, e, 10000));
+    berth_engine_stop(e);
+    berth_engine_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -432,6 +485,7 @@ int main(void)
         cmocka_unit_test(tracker_writes_from_unstored_pending),
         cmocka_unit_test(sweep_takes_it_for_pending),
         cmocka_unit_test(no_revision_is_no_job),
+        cmocka_unit_test(harbor_pool_brings_the_status_back),
     };
     return REDIS_FIXTURE_RUN(&rf, tests);
 }
