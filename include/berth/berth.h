@@ -178,6 +178,11 @@ typedef struct berth_launch {
     const char *cron_spec;       /* six-field cron, Periodic only */
     bool unique;
     const char *status_hook;     /* hook URL or NULL */
+    bool params_go_encoded;      /* params_json is Go's compact encoding of an object as
+                                    berthd's API re-encodes a request's parameters: when it
+                                    is already the form the engine stores, the engine takes
+                                    it without parsing it again. Set it only for such text:
+                                    it is then not checked. */
 } berth_launch;
 
 /* Enqueues one job and saves its stats atomically. On success *out (if out is not NULL)

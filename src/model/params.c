@@ -40,6 +40,28 @@ int berth_params_signed_zeros(const char *text, size_t len, buf *out)
     return buf_append(out, text + from, len - from);
 }
 
+bool berth_params_stored_as_is(const char *text, size_t len)
+{
+    bool in_str = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (c == '\\')
+            return false;
+        if (c == '"')
+            in_str = !in_str;        /* no escapes: every quote opens or closes a string */
+        else if (in_str)
+            continue;
+        else if (c == 't' || c == 'n')
+            i += 3;                  /* true, null: their letters are not a number's */
+        else if (c == 'f')
+            i += 4;                  /* false */
+        else if (c == '.' || c == 'e' || c == 'E' || (c == '-' && i + 1 < len &&
+                                                        text[i + 1] == '0'))
+            return false;
+    }
+    return true;
+}
+
 /* Parses parameter text as Go does into an interface{} value. 0, BERTH_EINVAL or
  * BERTH_ENOMEM. */
 static int load(const char *params_json, json_t **j)

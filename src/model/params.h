@@ -12,6 +12,8 @@
 #ifndef BERTH_MODEL_PARAMS_H
 #define BERTH_MODEL_PARAMS_H
 
+#include <stdbool.h>
+
 #include "util/buf.h"
 
 /* Appends the canonical form (with "\n") of params_json to out; nothing for no parameters.
@@ -27,6 +29,13 @@ int berth_params_format_number(double v, buf *out);
  * jansson reads it as the integer 0 and loses the sign, but keeps it for -0.0. 0, or
  * BERTH_ETOOBIG at out's cap. */
 int berth_params_signed_zeros(const char *text, size_t len, buf *out);
+/* True when text, Go's compact encoding of a JSON object as the request parser writes it
+ * (berth__json_write_value: no whitespace, valid UTF-8, sorted unique keys), is byte for
+ * byte what the engine stores for it — jansson's compact form of it, or the text itself
+ * when an integer passes int64: it holds no escape and no number with a fraction, an
+ * exponent or a negative zero (those jansson writes otherwise: 0.1 as 0.10000000000000001,
+ * "\u003c" as "<", -0 as -0.0). Not a validator: for other text the answer means nothing. */
+bool berth_params_stored_as_is(const char *text, size_t len);
 /* Appends {ns}:unique:<name>:<canonical> — ns without braces (they are added here).
  * Same errors as berth_params_canonical; on error out may hold a partial key. */
 int berth_unique_key(const char *ns, const char *name, const char *params_json, buf *out);

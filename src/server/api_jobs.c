@@ -95,7 +95,7 @@ static void launch(const api_ctx *c, const http_req *req, berth_request *r,
 {
     berth_launch l = {.name = r->name, .params_json = r->parameters, .kind = r->kind,
                       .schedule_delay = r->schedule_delay, .unique = r->unique,
-                      .status_hook = r->status_hook};
+                      .status_hook = r->status_hook, .params_go_encoded = true};
     berth_stats *s = NULL;
     char err[ERRLEN] = "";
     l.cron_spec = r->cron_spec;

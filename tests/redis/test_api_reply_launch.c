@@ -47,13 +47,8 @@ static void assert_same_reply(const berth_stats *s, const char *params)
 /* Parses body as api_launch does, launches it, and compares the two replies. */
 static void check_body(berth_engine *e, const char *body)
 {
-    buf b;
-    buf_init(&b, 0);
-    assert_int_equal(berth_params_signed_zeros(body, strlen(body), &b), 0);
-    berth_request *r = NULL;
+    berth_request *r = engine_fixture_parse_launch(body);
     char err[512] = "";
-    assert_int_equal(berth_request_parse(b.p, b.len, &r, err, sizeof err), 0);
-    buf_free(&b);
     berth_launch l = {.name = r->name, .params_json = r->parameters, .kind = r->kind,
                       .schedule_delay = r->schedule_delay, .unique = r->unique,
                       .status_hook = r->status_hook};

@@ -2,6 +2,8 @@
 #include "test.h"
 
 #include "engine_fixture.h"
+#include "model/params.h"
+#include "model/request.h"
 #include "wait.h"
 
 #include <stdio.h>
@@ -83,4 +85,18 @@ char *engine_fixture_launch(berth_engine *e, const char *name)
     char *id = strdup(st->id);
     berth_stats_free(st);
     return id;
+}
+
+berth_request *engine_fixture_parse_launch(const char *body)
+{
+    buf b;
+    buf_init(&b, 0);
+    assert_int_equal(berth_params_signed_zeros(body, strlen(body), &b), 0);
+    berth_request *r = NULL;
+    char err[512] = "";
+    int rc = berth_request_parse(b.p, b.len, &r, err, sizeof err);
+    buf_free(&b);
+    if (rc != 0)
+        fail_msg("parse of %s: %s", body, err);
+    return r;
 }

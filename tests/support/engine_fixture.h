@@ -24,5 +24,8 @@ void engine_fixture_status(berth_engine *e, const char *id, char *out, size_t ou
 /* Launches a Generic job of type name without parameters (asserts it was accepted) and
  * returns its id; the caller frees it with free. */
 char *engine_fixture_launch(berth_engine *e, const char *name);
+/* The launch body parsed as api_launch parses it (Go's -0, then the request parser),
+ * asserted to succeed; the caller frees it with berth_request_free. */
+struct berth_request *engine_fixture_parse_launch(const char *body);
 
 #endif

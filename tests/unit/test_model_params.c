@@ -267,6 +267,30 @@ static void test_compact_and_cap(void **state)
     buf_free(&b);
 }
 
+/* The API's re-encoded parameters the engine takes as they are: only text whose jansson
+ * compact form is itself (the engine's stored form; test_launch_params_once compares the
+ * bytes stored both ways through a real engine). */
+static void test_stored_as_is(void **state)
+{
+    (void)state;
+    static const char *const same[] = {
+        "{}", "{\"k\":1}", "{\"a\":[1,-2,{\"b\":null,\"c\":true,\"d\":false}],\"e\":[]}",
+        "{\"s\":\"e.E-0 1.5e3 true\"}", "{\"caf\xc3\xa9\":\"\xe2\x82\xac\"}",
+        "{\"big\":12345678901234567000,\"max\":9223372036854775807,\"n\":-9}",
+        "{\"f\":false,\"n\":null,\"t\":true,\"z\":0}",
+    };
+    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++)
+        if (!berth_params_stored_as_is(same[i], strlen(same[i])))
+            fail_msg("%s: should be stored as it is", same[i]);
+    static const char *const other[] = {
+        "{\"r\":0.1}", "{\"r\":1e+21}", "{\"r\":1E-7}", "{\"z\":-0}", "{\"a\":[1,-0]}",
+        "{\"s\":\"\\u003c\"}", "{\"s\":\"a\\nb\"}", "{\"\\\"\":1}", "{\"t\":true,\"r\":2.5}",
+    };
+    for (size_t i = 0; i < sizeof other / sizeof other[0]; i++)
+        if (berth_params_stored_as_is(other[i], strlen(other[i])))
+            fail_msg("%s: jansson writes it otherwise", other[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -277,6 +301,7 @@ int main(void)
         cmocka_unit_test(test_invalid_utf8),    cmocka_unit_test(test_nested),
         cmocka_unit_test(test_bad_input),       cmocka_unit_test(test_unique_key),
         cmocka_unit_test(test_compact_and_cap), cmocka_unit_test(test_negative_zero),
+        cmocka_unit_test(test_stored_as_is),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
