@@ -233,13 +233,14 @@ static void test_one_op_without_hook(void **state)
 
 /* finish.lua with one group of merged successes ('G', as the completer sends the common
  * op) of k runs of fetch batch 1; their 2k answers go to out. */
-static void finish_group(rconn *rc, size_t k, char ids[][25], const long long *revs,
-                         char out[][16])
+/* finish.lua's group op for k runs of fetch batch 1, with the caller's clock at now. */
+static void finish_group_at(rconn *rc, long long now, size_t k, char ids[][25],
+                            const long long *revs, char out[][16])
 {
     rargs a;
     rargs_init(&a);
     rargs_adds(&a, "{t}:");
-    rargs_addi(&a, clock_wall_s());
+    rargs_addi(&a, now);
     rargs_adds(&a, POOL);
     rargs_addi(&a, ++flushes);
     rargs_addi(&a, 1);
@@ -250,6 +251,12 @@ static void finish_group(rconn *rc, size_t k, char ids[][25], const long long *r
     answers(rc, r, 2 * k, out);
     rreply_free(r);
     rargs_free(&a);
+}
+
+static void finish_group(rconn *rc, size_t k, char ids[][25], const long long *revs,
+                         char out[][16])
+{
+    finish_group_at(rc, clock_wall_s(), k, ids, revs, out);
 }
 
 /* The in-progress entry comes with a run's first Running write (Harbor's reaper and the
@@ -351,6 +358,42 @@ static void test_success_inline_without_hook(void **state)
                                      minute + 60);
     assert_int_equal(c0 + c1, 3);
     assert_int_equal(redis_fixture_int(&rf, "XLEN {t}:berth:hooks"), 0);
+    assert_released();
+    rconn_close(&rc);
+    rtarget_free(&t);
+    berth_engine_free(e);
+}
+
+/* The inline success gives each stats hash the namespace's configured TTL as an absolute
+ * deadline (PEXPIREAT) from Redis's own clock: a node whose clock is a day behind still
+ * sets the TTL the setting says, not one a day short. */
+static void test_inline_success_ttl_setting(void **state)
+{
+    (void)state;
+    berth_engine *e = engine_unstarted();
+    char *launched[2];
+    for (int k = 0; k < 2; k++)
+        launched[k] = launch(e, NULL);
+    redis_fixture_int(&rf, "EVAL %s 0", "redis.call('SET', '{t}:berth:stats_ttl', '3600 7200')"
+                                         " return 0");
+    rconn rc;
+    rtarget t;
+    conn(&rc, &t);
+    char ids[2][25], out[4][16];
+    long long revs[2];
+    assert_int_equal(fetch(&rc, 2, clock_wall_ms() + 60000, ids, revs), 2);
+    finish_group_at(&rc, clock_wall_s() - 86400, 2, ids, revs, out);
+    for (int i = 0; i < 4; i++)
+        assert_string_equal(out[i], "ok");
+    for (int k = 0; k < 2; k++) {
+        char st[32];
+        engine_fixture_status(e, ids[k], st, sizeof st);
+        assert_string_equal(st, "Success");
+        long long pttl = rint_("PTTL {t}:job_stats:%s", ids[k]);
+        assert_true(pttl > 3600000 - 60000 && pttl <= 3600000);
+        free(launched[k]);
+    }
+    redis_fixture_int(&rf, "DEL {t}:berth:stats_ttl");
     assert_released();
     rconn_close(&rc);
     rtarget_free(&t);
@@ -696,6 +739,7 @@ int main(void)
         cmocka_unit_test(test_success_inline_without_hook),
         cmocka_unit_test(test_inprogress_entry_from_running),
         cmocka_unit_test(test_inline_success_of_scheduled),
+        cmocka_unit_test(test_inline_success_ttl_setting),
         cmocka_unit_test(test_group_mixed),
         cmocka_unit_test(test_inline_refuses_stopped_or_other_revision),
         cmocka_unit_test(test_revision_other_spelling),

@@ -129,14 +129,14 @@ end
 -- groups consecutive ones). Each is 'RS' with a = b = '', and answers as 'RS' does (two
 -- entries). A run without a hook URL, read Pending or Scheduled at its fetched revision,
 -- in a fetch batch this node holds, is written inline from the one HMGET: no Running write
--- (no hook needs to see it, the script is atomic), Success by the same CAS rule, its TTL,
--- no in-progress entry (never seen Running: start()); its count, the per-minute tally and
+-- (no hook needs to see it, the script is atomic), Success by the same CAS rule, its TTL
+-- (as an absolute deadline: stats_expire_at), no in-progress entry (never seen Running: start()); its count, the per-minute tally and
 -- the hold release once per group (a Scheduled job's entry from its launch is dropped).
 -- Anything else takes the general path, unchanged.
 -- Returns the index of the next op.
 local function success_group(i)
   local b, name, k = ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
-  local h, ttl, fast = batch_of(b), stats_ttl('Success'), 0
+  local h, at, fast = batch_of(b), stats_expire_at('Success'), 0
   local last = i + 2 + k * 2
   for j = i + 4, last, 2 do
     local id, rev = ARGV[j], ARGV[j + 1]
@@ -146,7 +146,7 @@ local function success_group(i)
     if (s == 'Pending' or s == 'Scheduled') and st[2] == rev and not st[3] and not st[4] and
        h.held then
       redis.call('HSET', skey, 'status', 'Success', 'update_time', NOWS)
-      redis.call('EXPIRE', skey, ttl)
+      redis.call('PEXPIREAT', skey, at)
       -- a Scheduled job has had its in-progress entry since its launch (enqueue.lua)
       if s == 'Scheduled' then redis.call('HDEL', P .. 'job_track:inprogress', id) end
       fast = fast + 1
