@@ -197,14 +197,14 @@ BERTH_API int berth_engine_launch(berth_engine *e, const berth_launch *l, berth_
 /* The answer of berth_engine_launch_async: rc, err and stats as berth_engine_launch gives
  * them (stats only when rc is 0, and then the callee's to free; err valid during the call). */
 typedef void (*berth_launch_done_fn)(int rc, berth_stats *stats, const char *err, void *ud);
-/* berth_engine_launch without waiting for other launches' script calls: the launch is
- * checked on the calling thread; when no launch is being sent it is sent at once from the
- * calling thread (done is then called before this returns), else it is queued for the
- * engine's launch sender thread, which sends it with the other launches waiting (one script
- * call for up to 256) and calls done. done is called exactly once: on the calling thread,
- * before this returns, when the launch fails before reaching Redis (bad name or parameters,
- * memory), is Periodic (stored at once) or was sent at once; else on the sender thread,
- * possibly before this returns. Launches queued when berth_engine_free is called are sent
+/* berth_engine_launch without waiting for Redis: the launch is checked on the calling
+ * thread; when no launch is being sent its script call is written at once from the calling
+ * thread (without waiting for anything: on an open connection only) and the reply is read
+ * by the engine's launch sender thread; else it is queued for that thread, which sends it
+ * with the other launches waiting (one script call for up to 256). done is called exactly
+ * once: on the calling thread, before this returns, when the launch fails before reaching
+ * Redis (bad name or parameters, memory) or is Periodic (stored at once, waiting for
+ * Redis); else on the sender thread, possibly before this returns. Launches queued when berth_engine_free is called are sent
  * and answered first. Thread-safe. */
 BERTH_API void berth_engine_launch_async(berth_engine *e, const berth_launch *l,
                                          berth_launch_done_fn done, void *ud);

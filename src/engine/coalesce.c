@@ -12,6 +12,18 @@ void coalesce_init(coalescer *c)
     c->in_flight = 0;
     c->sender_running = c->sender_stop = false;
     c->idle = NULL;
+    c->start = NULL;
+    c->finish = NULL;
+    c->started = NULL;
+    c->started_h = NULL;
+}
+
+void coalesce_set_start(coalescer *c, coalesce_start_fn start, coalesce_finish_fn finish)
+{
+    pthread_mutex_lock(&c->mu);
+    c->start = start;
+    c->finish = finish;
+    pthread_mutex_unlock(&c->mu);
 }
 
 void coalesce_set_idle(coalescer *c, coalesce_idle_fn idle)
@@ -42,17 +54,11 @@ static size_t take(coalescer *c, coalesce_item **batch)
     return n;
 }
 
-/* Sends one batch of what is pending and writes the outcomes: sets done for coalesce_run's
- * items, calls on_done for coalesce_submit's (in arrival order, without the lock: they
- * may free their item). Called and returns with mu held. */
-static void lead(coalescer *c, coalesce_send_fn send, void *ud)
+/* A batch in flight is answered: sets done for coalesce_run's items, calls on_done for
+ * coalesce_submit's (in arrival order, without the lock: they may free their item).
+ * Called and returns with mu held. */
+static void answered(coalescer *c, coalesce_item **batch, size_t n)
 {
-    coalesce_item *batch[COALESCE_MAX];
-    c->in_flight++;
-    size_t n = take(c, batch);
-    pthread_mutex_unlock(&c->mu);
-    send(batch, n, ud);
-    pthread_mutex_lock(&c->mu);
     size_t nasync = 0;
     for (size_t i = 0; i < n; i++) {
         if (batch[i]->on_done)
@@ -62,14 +68,41 @@ static void lead(coalescer *c, coalesce_send_fn send, void *ud)
     }
     c->in_flight--;
     pthread_cond_broadcast(&c->cv);
-    if (c->head)
-        pthread_cond_signal(&c->scv);
+    if (c->head || c->sender_stop)
+        pthread_cond_signal(&c->scv);   /* the sender may go on (or end) */
     if (nasync) {
         pthread_mutex_unlock(&c->mu);
         for (size_t i = 0; i < nasync; i++)
             batch[i]->on_done(batch[i]);
         pthread_mutex_lock(&c->mu);
     }
+}
+
+/* Sends one batch of what is pending and writes the outcomes (answered). Called and
+ * returns with mu held. */
+static void lead(coalescer *c, coalesce_send_fn send, void *ud)
+{
+    coalesce_item *batch[COALESCE_MAX];
+    c->in_flight++;
+    size_t n = take(c, batch);
+    pthread_mutex_unlock(&c->mu);
+    send(batch, n, ud);
+    pthread_mutex_lock(&c->mu);
+    answered(c, batch, n);
+}
+
+/* The sender's part of a lone launch that coalesce_submit started: its reply. Called and
+ * returns with mu held. */
+static void finish_started(coalescer *c)
+{
+    coalesce_item *it = c->started;
+    void *h = c->started_h;
+    c->started = NULL;
+    c->started_h = NULL;
+    pthread_mutex_unlock(&c->mu);
+    c->finish(&it, 1, c->send_ud, h);
+    pthread_mutex_lock(&c->mu);
+    answered(c, &it, 1);
 }
 
 static void append(coalescer *c, coalesce_item *it)
@@ -97,22 +130,35 @@ void coalesce_run(coalescer *c, coalesce_item *it, coalesce_send_fn send, void *
     pthread_mutex_unlock(&c->mu);
 }
 
-/* The sender thread: leads whenever items are pending and no batch is in flight; at stop
- * it sends what is still pending first. After a batch, when nothing waits and it is not
- * stopping, it runs the idle work (a launch that arrives meanwhile waits for it: one short
- * round trip, and only when the idle work has something to do). */
+/* Whether the sender has something to do: a started lone launch to finish, a batch to
+ * send, or its end (stopping, nothing waiting, nothing in flight: a lone launch being
+ * started is in flight and still needs it). Called with mu held. */
+static bool sender_woken(const coalescer *c)
+{
+    return c->started || (c->head && c->in_flight < COALESCE_IN_FLIGHT) ||
+           (c->sender_stop && !c->head && c->in_flight == 0);
+}
+
+/* The sender thread: finishes a started lone launch, leads whenever items are pending and
+ * no batch is in flight; at stop it sends what is still pending first. After a batch,
+ * when nothing waits and it is not stopping, it runs the idle work (a launch that arrives
+ * meanwhile waits for it: one short round trip, and only when the idle work has something
+ * to do). */
 static void *sender_main(void *arg)
 {
     coalescer *c = arg;
     pthread_mutex_lock(&c->mu);
     for (;;) {
-        while ((!c->head && !c->sender_stop) || (c->head && c->in_flight >= COALESCE_IN_FLIGHT))
+        while (!sender_woken(c))
             pthread_cond_wait(&c->scv, &c->mu);
-        if (!c->head)
+        if (c->started)
+            finish_started(c);
+        else if (c->head)
+            lead(c, c->send, c->send_ud);
+        else
             break;                  /* stopping, and nothing left */
-        lead(c, c->send, c->send_ud);
         coalesce_idle_fn idle = c->idle;
-        if (!c->head && !c->sender_stop && idle) {
+        if (!c->head && !c->started && !c->sender_stop && idle) {
             pthread_mutex_unlock(&c->mu);
             idle(c->send_ud);
             pthread_mutex_lock(&c->mu);
@@ -120,6 +166,30 @@ static void *sender_main(void *arg)
     }
     pthread_mutex_unlock(&c->mu);
     return NULL;
+}
+
+/* A lone launch (nothing in flight or waiting): start writes its call here, in flight
+ * meanwhile so that nobody else sends, and hands it to the sender. False (nothing sent,
+ * in flight again as before) when start could not. Called and returns with mu held. */
+static bool start_lone(coalescer *c, coalesce_item *it)
+{
+    if (!c->start || c->head || c->in_flight > 0 || c->started)
+        return false;
+    c->in_flight++;
+    it->next = NULL;
+    it->done = false;
+    coalesce_start_fn start = c->start;
+    pthread_mutex_unlock(&c->mu);
+    void *h = start(&it, 1, c->send_ud);
+    pthread_mutex_lock(&c->mu);
+    if (h) {
+        c->started = it;
+        c->started_h = h;
+    } else {
+        c->in_flight--;
+        pthread_cond_broadcast(&c->cv);   /* coalesce_run callers that waited meanwhile */
+    }
+    return h != NULL;
 }
 
 int coalesce_submit(coalescer *c, coalesce_item *it, coalesce_send_fn send, void *ud)
@@ -133,11 +203,14 @@ int coalesce_submit(coalescer *c, coalesce_item *it, coalesce_send_fn send, void
         c->sender_running = rc == 0;
     }
     if (rc == 0) {
-        /* Never sent from this thread: the caller is an HTTP thread that also serves
+        /* Never waited for on this thread: the caller is an HTTP thread that also serves
          * other connections, and a script held by a slow or paused Redis would stall them
-         * all. A batch in flight signals the sender when it is answered (lead). */
-        append(c, it);
-        if (c->in_flight < COALESCE_IN_FLIGHT)
+         * all. A lone launch is written here (start_lone: nothing it does waits for Redis)
+         * and its reply read by the sender; else it waits for the sender, which a batch in
+         * flight signals when it is answered. */
+        if (!start_lone(c, it))
+            append(c, it);
+        if (c->started || c->in_flight < COALESCE_IN_FLIGHT)
             pthread_cond_signal(&c->scv);
     }
     pthread_mutex_unlock(&c->mu);

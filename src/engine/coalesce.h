@@ -6,10 +6,11 @@
  *
  * Owner: each item belongs to its caller, on its stack, until coalesce_run returns (or,
  * queued by coalesce_submit, until its on_done is called); the caller that sends a batch
- * (the leader: a coalesce_run caller, a lone coalesce_submit caller, or the sender thread)
- * writes every item's outcome through the send function. Lock rule: mu guards the pending
- * list, in_flight, the sender's fields and every item's done flag; send and on_done run
- * without it. */
+ * (the leader: a coalesce_run caller or the sender thread) writes every item's outcome
+ * through the send function; a lone coalesce_submit caller writes its call (start) and the
+ * sender reads the reply and writes the outcome (finish), the hand-over under mu. Lock
+ * rule: mu guards the pending list, in_flight, the sender's fields, the started launch
+ * and every item's done flag; send, start, finish, idle and on_done run without it. */
 #ifndef BERTH_ENGINE_COALESCE_H
 #define BERTH_ENGINE_COALESCE_H
 
@@ -39,6 +40,13 @@ typedef void (*coalesce_send_fn)(coalesce_item **items, size_t n, void *ud);
  * function's ud, without the lock: work that would otherwise cost a launch a round trip on
  * its own thread (the memory back-pressure reading), done while no launch waits for it. */
 typedef void (*coalesce_idle_fn)(void *ud);
+/* A lone launch's hand-off without the thread hop in front of Redis: start writes the
+ * batch's script call on the submitting thread without waiting for anything (no dial, no
+ * reply: NULL when it cannot, and then nothing was sent and the batch goes the usual way),
+ * and returns what finish needs; finish, on the sender thread, reads the reply and writes
+ * the outcomes like send. The sender's wake-up then overlaps Redis's work. */
+typedef void *(*coalesce_start_fn)(coalesce_item **items, size_t n, void *ud);
+typedef void (*coalesce_finish_fn)(coalesce_item **items, size_t n, void *ud, void *started);
 
 typedef struct coalescer {
     pthread_mutex_t mu;
@@ -52,12 +60,18 @@ typedef struct coalescer {
     coalesce_send_fn send;   /* the sender's send function and its ud */
     void *send_ud;
     coalesce_idle_fn idle;   /* NULL: none (set before the first coalesce_submit) */
+    coalesce_start_fn start; /* NULL: a lone launch is sent by the sender too */
+    coalesce_finish_fn finish;
+    coalesce_item *started;  /* a lone launch written by coalesce_submit, to be finished */
+    void *started_h;         /* start's result for it */
 } coalescer;
 
 void coalesce_init(coalescer *c);
 void coalesce_destroy(coalescer *c);
 /* The sender's idle work (coalesce_idle_fn); before the first coalesce_submit. */
 void coalesce_set_idle(coalescer *c, coalesce_idle_fn idle);
+/* The lone launch's start and finish (both or neither); before the first coalesce_submit. */
+void coalesce_set_start(coalescer *c, coalesce_start_fn start, coalesce_finish_fn finish);
 /* Launches waiting for a batch (not the one in flight): for tests and monitoring. */
 size_t coalesce_pending(coalescer *c);
 /* True while a batch is being sent (tests). */
@@ -68,8 +82,10 @@ void coalesce_run(coalescer *c, coalesce_item *it, coalesce_send_fn send, void *
  * request: no thread waits for it). The coalescer's sender thread, started here the first
  * time, sends it in the next batch (with coalesce_run's items too) and then calls
  * it->on_done, never on the calling thread (an HTTP thread must not wait on Redis: its
- * other connections would wait with it). send and ud must be the same on every call. 0, or an errno value when the sender thread cannot start
- * or is stopped (on_done is then never called). */
+ * other connections would wait with it). A lone launch (nothing in flight, nothing
+ * waiting) is written by start on the calling thread when one is set, and only its reply
+ * is left to the sender. send and ud must be the same on every call. 0, or an errno value
+ * when the sender thread cannot start or is stopped (on_done is then never called). */
 int coalesce_submit(coalescer *c, coalesce_item *it, coalesce_send_fn send, void *ud);
 /* Sends what is still queued, then stops the sender thread; later coalesce_submit calls
  * fail. Before coalesce_destroy, while send still works. */

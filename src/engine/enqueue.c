@@ -244,6 +244,9 @@ static berth_stats *reply_stats(const berth_launch *l, const prepared *p, int64_
  * cannot be reached or refuses the script; for a refusal (an error reply: OOM past
  * maxmemory, a read-only replica...) why gets Redis's text, else "". The script is one
  * atomic call: every job in it is written, or none. */
+static rreply *script_reply(berth_engine *e, rconn *rc, rreply *r, size_t n, int *err,
+                            char *why, size_t whylen);
+
 static rreply *run_script(berth_engine *e, const rargs *a, size_t n, int *err, char *why,
                           size_t whylen)
 {
@@ -254,6 +257,14 @@ static rreply *run_script(berth_engine *e, const rargs *a, size_t n, int *err, c
     rconn *rc = NULL;
     *err = engine_conn_take(e, &rc);
     rreply *r = rc ? rconn_eval(rc, SCRIPT_ENQUEUE, a) : NULL;
+    return script_reply(e, rc, r, n, err, why, whylen);
+}
+
+/* run_script's reading of the script's reply r on rc (NULL when rc or the call failed;
+ * *err the take's code), which gives rc back to the pool. */
+static rreply *script_reply(berth_engine *e, rconn *rc, rreply *r, size_t n, int *err,
+                            char *why, size_t whylen)
+{
     if (whylen)
         why[0] = '\0';
     if (*err == BERTH_ENOMEM || (rc && !r && rc->nomem)) {
@@ -455,6 +466,18 @@ static int join_waits(berth_engine *e, coalesce_item **items, size_t n, rargs *a
     return own;
 }
 
+/* Each waiting launch's outcome from the batch's reply r (NULL: err, why for all). */
+static void write_outcomes(coalesce_item **items, size_t n, const rreply *r, int err,
+                           const char *why)
+{
+    for (size_t i = 0; i < n; i++) {
+        launch_wait *w = (launch_wait *)items[i];
+        w->rc = err;
+        snprintf(w->why, sizeof w->why, "%s", why);
+        w->result = r ? job_result(r, i, w->holder) : 0;
+    }
+}
+
 /* coalesce_send_fn: one script call for the waiting launches; each gets its own answer,
  * or all get the same failure (the script is atomic: nothing of the batch was written, or
  * the connection broke after it ran in full). */
@@ -466,18 +489,76 @@ static void send_waits(coalesce_item **items, size_t n, void *ud)
     int err = 0;
     char why[256] = "";
     rreply *r = run_script(e, &a, n, &err, why, sizeof why);
-    for (size_t i = 0; i < n; i++) {
-        launch_wait *w = (launch_wait *)items[i];
-        w->rc = err;
-        if (why[0])
-            snprintf(w->why, sizeof w->why, "%s", why);
-        else
-            w->why[0] = '\0';
-        w->result = r ? job_result(r, i, w->holder) : 0;
-    }
+    write_outcomes(items, n, r, err, why);
     rreply_free(r);
     a.argc = own;   /* only the header is a's own */
     rargs_free(&a);
+}
+
+/* A lone launch's script call, written by the launching thread (start_waits) and read by
+ * the coalescer's sender (finish_waits). */
+typedef struct lone_call {
+    rconn *rc;
+    rargs a;
+    int own;     /* entries of a that are its own (join_waits) */
+} lone_call;
+
+static void lone_free(lone_call *l)
+{
+    l->a.argc = l->own;
+    rargs_free(&l->a);
+    berth_free(l);
+}
+
+/* coalesce_start_fn: writes the call on an idle connection whose script is loaded, so that
+ * nothing here waits for Redis (no dial, no SCRIPT LOAD, no reply); NULL (nothing sent)
+ * without one, on a Redis Cluster (a redirection is followed by waiting for a reply), or
+ * when the write fails. */
+static void *start_waits(coalesce_item **items, size_t n, void *ud)
+{
+    berth_engine *e = ud;
+    rconn *rc = rpool_take_idle(&e->pool);
+    bool ready = rc && rconn_pipelines(rc) && rc->sha[SCRIPT_ENQUEUE][0];
+    lone_call *l = ready ? berth_malloc(sizeof *l) : NULL;
+    if (!l) {
+        engine_conn_put(e, rc);
+        return NULL;
+    }
+    l->rc = rc;
+    l->own = join_waits(e, items, n, &l->a);
+    if (l->a.err || rconn_eval_send(rc, SCRIPT_ENQUEUE, &l->a) != 0) {
+        engine_conn_put(e, rc);   /* a broken one is closed */
+        lone_free(l);
+        return NULL;
+    }
+    return l;
+}
+
+/* coalesce_finish_fn: reads the call's reply and writes the outcomes as send_waits does; a
+ * NOSCRIPT reply (the script cache was flushed: the call did not run) sends it once more
+ * the usual way, which loads the script again. */
+static void finish_waits(coalesce_item **items, size_t n, void *ud, void *started)
+{
+    berth_engine *e = ud;
+    lone_call *l = started;
+    rreply *r = rconn_eval_recv(l->rc);
+    if (r && rreply_is_error(r) && strncmp(rreply_error(r), "NOSCRIPT", 8) == 0) {
+        rreply_free(r);
+        r = rconn_eval(l->rc, SCRIPT_ENQUEUE, &l->a);
+    }
+    int err = 0;
+    char why[256];
+    r = script_reply(e, l->rc, r, n, &err, why, sizeof why);
+    write_outcomes(items, n, r, err, why);
+    rreply_free(r);
+    lone_free(l);
+}
+
+void engine_launches_init(berth_engine *e)
+{
+    coalesce_init(&e->launches);
+    coalesce_set_idle(&e->launches, memguard_refresh);   /* the INFO read off launch paths */
+    coalesce_set_start(&e->launches, start_waits, finish_waits);
 }
 
 /* Builds w's part of the script's arguments: 0, or BERTH_ENOMEM (the launch then fails

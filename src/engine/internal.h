@@ -149,6 +149,8 @@ const jtype *engine_type(const berth_engine *e, const char *name);
 /* fetcher.c: a worker picked up a unique run: free its lock (through the completer). */
 void engine_release_unique(berth_engine *e, const run *r);
 void engine_wake_fetcher(berth_engine *e);
+/* The launch coalescer of e, with its idle work and its lone-launch start (enqueue.c). */
+void engine_launches_init(berth_engine *e);
 
 /* control.c: HGETALL a job's stats on rc. BERTH_ENOTFOUND when absent. */
 int engine_load_stats(berth_engine *e, rconn *rc, const char *id, berth_stats **out);

@@ -118,8 +118,7 @@ int berth_engine_new(const berth_engine_config *cfg, berth_engine **out, char *e
     leases_init(&e->held);
     status_retry_init(&e->retry);
     memguard_cache_init(&e->memguard);
-    coalesce_init(&e->launches);
-    coalesce_set_idle(&e->launches, memguard_refresh);   /* the INFO read off launch paths */
+    engine_launches_init(e);
     pthread_mutex_init(&e->tick_mu, NULL);
     clock_cond_init(&e->tick_cv);
     pthread_mutex_init(&e->stop_mu, NULL);

@@ -45,6 +45,14 @@ static rconn *take_idle(rpool *p)
     return rc;
 }
 
+rconn *rpool_take_idle(rpool *p)
+{
+    rconn *rc;
+    while ((rc = take_idle(p)) && !rconn_fresh(rc))
+        conn_free(rc);
+    return rc;
+}
+
 rconn *rpool_get(rpool *p, char *err, size_t errlen)
 {
     rconn *rc = NULL;
@@ -53,10 +61,9 @@ rconn *rpool_get(rpool *p, char *err, size_t errlen)
 
 int rpool_take(rpool *p, rconn **out, char *err, size_t errlen)
 {
-    rconn *rc;
     *out = NULL;
-    while ((rc = take_idle(p)) && !rconn_fresh(rc))
-        conn_free(rc);          /* stale: dialled before an outage, or closed by Redis */
+    rconn *rc = rpool_take_idle(p);   /* a stale one (dialled before an outage, or closed by
+                                       * Redis) is closed */
     if (!rc && (rc = berth_malloc(sizeof *rc)))
         rconn_init(rc, &p->target, p->timeout_ms);
     int code = rc ? rconn_connect(rc) : BERTH_ENOMEM;

@@ -37,6 +37,10 @@ void rpool_destroy(rpool *p);   /* closes the idle connections; none may be borr
 rconn *rpool_get(rpool *p, char *err, size_t errlen);
 /* The same, saying why: 0, BERTH_EREDIS or BERTH_ENOMEM. */
 int rpool_take(rpool *p, rconn **out, char *err, size_t errlen);
+/* An idle connection that is still open, without dialling or waiting for Redis (for a
+ * thread that must not block: the one that writes a lone launch's script call), or NULL:
+ * none idle. Put back with rpool_put. */
+rconn *rpool_take_idle(rpool *p);
 /* Gives rc back (NULL-safe); a broken or stale one is closed instead of kept. */
 void rpool_put(rpool *p, rconn *rc);
 

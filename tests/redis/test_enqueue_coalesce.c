@@ -5,11 +5,15 @@
  * To know that launches really went in one batch, the first launch is held in Redis by
  * CLIENT PAUSE WRITE (Redis delays the EVALSHA, as it would under a slow script) while the
  * others arrive; the test waits until the coalescer holds them (coalesce_pending), then
- * unpauses and counts the script calls Redis ran (INFO commandstats). */
+ * unpauses and counts the script calls Redis ran (INFO commandstats).
+ * A lone asynchronous launch (berth_engine_launch_async) is written by the caller and its
+ * reply read by the coalescer's sender: the caller does not wait for a paused Redis, and a
+ * flushed script cache (NOSCRIPT) costs the launch nothing but a second call. */
 #include "test.h"
 
 #include <hiredis/hiredis.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "berth/berth.h"
 #include "engine/internal.h"
@@ -273,6 +277,90 @@ static void big_batch_goes_in_whole(void **state)
     berth_engine_free(e);
 }
 
+typedef struct async_launch {
+    atomic_int done;      /* 1 once answered */
+    int rc;
+    char id[25];
+} async_launch;
+
+static void on_launched(int rc, berth_stats *st, const char *err, void *ud)
+{
+    (void)err;
+    async_launch *a = ud;
+    a->rc = rc;
+    snprintf(a->id, sizeof a->id, "%s", rc == 0 && st ? st->id : "");
+    berth_stats_free(st);
+    atomic_store(&a->done, 1);
+}
+
+static bool answered(void *arg)
+{
+    return atomic_load(&((async_launch *)arg)->done) == 1;
+}
+
+static void launch_async(berth_engine *e, async_launch *a)
+{
+    *a = (async_launch){.rc = -1};
+    berth_launch l = {.name = "NOOP", .params_json = "{\"k\":1}"};
+    berth_engine_launch_async(e, &l, on_launched, a);
+}
+
+/* Launches a[0] and waits for its answer (it loads the script on a connection that is
+ * left idle after). */
+static void first_launch(berth_engine *e, async_launch *a)
+{
+    launch_async(e, &a[0]);
+    assert_true(wait_until(answered, &a[0], 10000));
+    assert_int_equal(a[0].rc, 0);
+}
+
+/* a[1] is answered: both jobs are whole. */
+static void both_whole(async_launch *a)
+{
+    assert_true(wait_until(answered, &a[1], 10000));
+    assert_int_equal(a[1].rc, 0);
+    char ids[2][25];
+    memcpy(ids[0], a[0].id, 25);
+    memcpy(ids[1], a[1].id, 25);
+    assert_whole((const char (*)[25])ids, 2);
+}
+
+/* Redis paused: the lone launch's caller is back at once (it only wrote the call), the
+ * answer comes once Redis runs the script, and the job is whole. */
+static void lone_async_launch_does_not_wait_for_redis(void **state)
+{
+    (void)state;
+    redis_fixture_flush(&rf);
+    berth_engine *e = engine();
+    static async_launch a[2];
+    first_launch(e, a);
+    ok_cmd("CLIENT PAUSE %s WRITE", "20000");
+    long long t0 = wait_now_ms();
+    launch_async(e, &a[1]);
+    long long took = wait_now_ms() - t0;
+    assert_false(answered(&a[1]));  /* Redis is paused: it cannot have run */
+    assert_true(took < 5000);
+    ok_cmd("CLIENT UNPAUSE%s", "");
+    both_whole(a);
+    berth_engine_free(e);
+}
+
+/* The script cache flushed after a lone launch's connection loaded it: the call written
+ * with the cached digest is refused (NOSCRIPT, it did not run) and sent once more; the
+ * launch succeeds and its job is queued once. */
+static void lone_async_launch_after_script_flush(void **state)
+{
+    (void)state;
+    redis_fixture_flush(&rf);
+    berth_engine *e = engine();
+    static async_launch a[2];
+    first_launch(e, a);
+    ok_cmd("SCRIPT FLUSH%s", "");
+    launch_async(e, &a[1]);
+    both_whole(a);
+    berth_engine_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -281,6 +369,8 @@ int main(void)
         cmocka_unit_test(refused_batch_fails_every_caller),
         cmocka_unit_test(big_batch_goes_in_whole),
         cmocka_unit_test(redis_dying_fails_every_waiting_caller),
+        cmocka_unit_test(lone_async_launch_does_not_wait_for_redis),
+        cmocka_unit_test(lone_async_launch_after_script_flush),
     };
     return REDIS_FIXTURE_RUN(&rf, tests);
 }

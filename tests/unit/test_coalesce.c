@@ -5,7 +5,10 @@
  * the real one): it records the batches and can hold one in flight until the test
  * releases it, which is how the test knows that the others queued behind it. The sender
  * thread's idle work (coalesce_set_idle) runs after a batch only when nothing waits, and
- * never for coalesce_run's own batches. */
+ * never for coalesce_run's own batches. A lone asynchronous launch is started (written) on
+ * the submitting thread and finished (its reply) on the sender; while it is in flight the
+ * others queue and go in one batch after it; a start that cannot send leaves the launch to
+ * the usual batch, and a stop never leaves a started launch unfinished. */
 #include "test.h"
 
 #include <pthread.h>
@@ -227,6 +230,148 @@ static void idle_work_only_when_nothing_waits(void **state)
     assert_int_equal(atomic_load(&idles), 1);
 }
 
+static pthread_t submitter;
+static atomic_int starts, start_elsewhere, finishes, finish_here, bad_finish;
+static atomic_bool start_fails, finish_hold, finish_holding;
+
+static void *fake_start(coalesce_item **items, size_t n, void *ud)
+{
+    (void)ud;
+    atomic_fetch_add(&starts, 1);
+    if (!pthread_equal(pthread_self(), submitter))
+        atomic_fetch_add(&start_elsewhere, 1);
+    if (atomic_load(&start_fails) || n != 1)
+        return NULL;
+    return items[0];    /* any non-NULL handle: finish checks it is its item */
+}
+
+static void fake_finish(coalesce_item **items, size_t n, void *ud, void *started)
+{
+    atomic_fetch_add(&finishes, 1);
+    if (pthread_equal(pthread_self(), submitter))
+        atomic_fetch_add(&finish_here, 1);
+    if (n != 1 || started != items[0])
+        atomic_fetch_add(&bad_finish, 1);   /* asserted on the test's thread */
+    pthread_mutex_lock(&gate_mu);
+    if (atomic_load(&finish_hold)) {
+        atomic_store(&finish_hold, false);
+        atomic_store(&finish_holding, true);
+        while (atomic_load(&finish_holding))
+            pthread_cond_wait(&gate_cv, &gate_mu);
+    }
+    pthread_mutex_unlock(&gate_mu);
+    job *j = (job *)items[0];
+    j->answer = j->value * 100;   /* not fake_send's * 10: which path answered shows */
+}
+
+static bool finish_is_holding(void *arg)
+{
+    (void)arg;
+    return atomic_load(&finish_holding);
+}
+
+static void release_finish(void)
+{
+    pthread_mutex_lock(&gate_mu);
+    atomic_store(&finish_holding, false);
+    pthread_cond_broadcast(&gate_cv);
+    pthread_mutex_unlock(&gate_mu);
+}
+
+static int setup_start(void **state)
+{
+    setup(state);
+    coalesce_set_start(&co, fake_start, fake_finish);
+    submitter = pthread_self();
+    atomic_store(&starts, 0);
+    atomic_store(&start_elsewhere, 0);
+    atomic_store(&finishes, 0);
+    atomic_store(&finish_here, 0);
+    atomic_store(&bad_finish, 0);
+    atomic_store(&start_fails, false);
+    atomic_store(&finish_hold, false);
+    atomic_store(&async_done, 0);
+    return 0;
+}
+
+static void *stop_main(void *arg)
+{
+    (void)arg;
+    coalesce_stop(&co);
+    return NULL;
+}
+
+static bool done_reached(void *arg)
+{
+    return atomic_load(&async_done) >= *(int *)arg;
+}
+
+/* A lone launch: started on this thread, finished on the sender, answered once; no batch
+ * sent. While it is held in flight, three more queue and go in one batch after it. */
+static void lone_launch_started_here_finished_by_sender(void **state)
+{
+    (void)state;
+    static job jobs[4];
+    atomic_store(&finish_hold, true);
+    jobs[0] = (job){.value = 1, .item.on_done = on_async_done};
+    assert_int_equal(coalesce_submit(&co, &jobs[0].item, fake_send, NULL), 0);
+    assert_true(wait_until(finish_is_holding, NULL, 10000));
+    for (int i = 1; i < 4; i++) {
+        jobs[i] = (job){.value = i + 1, .item.on_done = on_async_done};
+        assert_int_equal(coalesce_submit(&co, &jobs[i].item, fake_send, NULL), 0);
+    }
+    assert_int_equal(coalesce_pending(&co), 3);   /* the lone one in flight: they queue */
+    assert_int_equal(atomic_load(&async_done), 0);
+    release_finish();
+    int want = 4;
+    assert_true(wait_until(done_reached, &want, 10000));
+    assert_int_equal(atomic_load(&starts), 1);
+    assert_int_equal(atomic_load(&start_elsewhere), 0);
+    assert_int_equal(atomic_load(&finishes), 1);
+    assert_int_equal(atomic_load(&finish_here), 0);
+    assert_int_equal(atomic_load(&bad_finish), 0);
+    assert_int_equal(jobs[0].answer, 100);
+    assert_int_equal(atomic_load(&batches), 1);   /* the three, together */
+    assert_int_equal(sizes[0], 3);
+    for (int i = 1; i < 4; i++)
+        assert_int_equal(jobs[i].answer, (i + 1) * 10);
+    assert_int_equal(atomic_load(&overlaps), 0);
+}
+
+/* start cannot send: the launch goes to the sender's batch, answered once. */
+static void failed_start_falls_back_to_a_batch(void **state)
+{
+    (void)state;
+    atomic_store(&start_fails, true);
+    static job j;
+    j = (job){.value = 4, .item.on_done = on_async_done};
+    assert_int_equal(coalesce_submit(&co, &j.item, fake_send, NULL), 0);
+    int want = 1;
+    assert_true(wait_until(done_reached, &want, 10000));
+    assert_int_equal(atomic_load(&starts), 1);
+    assert_int_equal(atomic_load(&finishes), 0);
+    assert_int_equal(atomic_load(&batches), 1);
+    assert_int_equal(j.answer, 40);
+}
+
+/* Stopping while a started launch is held in flight: the stop waits for its answer. */
+static void stop_finishes_a_started_launch(void **state)
+{
+    (void)state;
+    static job j;
+    atomic_store(&finish_hold, true);
+    j = (job){.value = 5, .item.on_done = on_async_done};
+    assert_int_equal(coalesce_submit(&co, &j.item, fake_send, NULL), 0);
+    assert_true(wait_until(finish_is_holding, NULL, 10000));
+    pthread_t stopper;
+    assert_int_equal(pthread_create(&stopper, NULL, stop_main, NULL), 0);
+    release_finish();
+    pthread_join(stopper, NULL);
+    assert_int_equal(atomic_load(&async_done), 1);
+    assert_int_equal(j.answer, 500);
+    assert_int_not_equal(coalesce_submit(&co, &j.item, fake_send, NULL), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -234,6 +379,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(waiting_launches_share_one_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(past_the_cap_several_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(idle_work_only_when_nothing_waits, setup, teardown),
+        cmocka_unit_test_setup_teardown(lone_launch_started_here_finished_by_sender,
+                                        setup_start, teardown),
+        cmocka_unit_test_setup_teardown(failed_start_falls_back_to_a_batch, setup_start,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(stop_finishes_a_started_launch, setup_start, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
