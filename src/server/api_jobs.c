@@ -131,11 +131,17 @@ void api_launch(const http_req *req, http_resp *resp, void *ctx)
     char err[ERRLEN] = "";
     /* Go reads the number -0 as a negative zero and keeps it in the parameters (and their
      * unique key); the request parser would read the integer 0. Spelled -0.0 it keeps the
-     * sign (and a -0 schedule_delay is refused, as by Go). */
+     * sign (and a -0 schedule_delay is refused, as by Go). A body without a '-' (most)
+     * is parsed as it is, without the copy. */
     buf body;
     buf_init(&body, 0);  /* no cap: req->body (under max_body) plus ".0" after each -0 */
-    berth_params_signed_zeros(req->body, req->body_len, &body);
-    int rc = berth_request_parse(body.p ? body.p : "", body.len, &r, err, sizeof err);
+    const char *text = req->body;
+    size_t len = req->body_len;
+    if (memchr(text, '-', len)) {
+        berth_params_signed_zeros(text, len, &body);
+        text = body.p ? body.p : "", len = body.len;
+    }
+    int rc = berth_request_parse(text, len, &r, err, sizeof err);
     buf_free(&body);
     if (rc != 0) {
         api_error_full(resp, 400, BERTH_API_JSON, NULL, err);
