@@ -1,10 +1,10 @@
 /* Launching jobs: builds the gocraft job JSON and the stats hash and hands both to
  * enqueue.lua, so a job and its stats appear together (one round trip, batched for
- * launch_batch). Parameters are parsed here to reject bad JSON and to build the
- * unique key, unless they come from the API's parser already in the form stored
- * (params_go_encoded); the queue keeps them as compact text. */
-#include <jansson.h>
+ * launch_batch). Parameters are read by berth_params_stored (parsed, to reject bad JSON,
+ * unless they come from the API's parser already in the form stored: params_go_encoded)
+ * and build the unique key; the queue keeps them as compact text. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine/internal.h"
@@ -21,50 +21,6 @@ typedef struct prepared {
     int64_t run_at;      /* Harbor's run_at: enqueue second + delay (whole seconds, wire) */
     int64_t due_ms;      /* when it may start: enqueue time in ms + delay */
 } prepared;
-
-/* Checks that text is a JSON object and sets *out to the text to store (malloc'd): jansson's
- * compact form, or the caller's text where that would turn integers past int64 into reals.
- * The number -0 is read as Go reads it, a negative zero (stored as -0.0), not as 0. Text
- * the API re-encoded (go_encoded) that is that form already is taken as it is: a second
- * parse of every launch's parameters was a tenth of berthd's instructions per launch. */
-static int read_params(const char *text, bool go_encoded, char **out, char *err,
-                       size_t errlen)
-{
-    if (go_encoded && berth_params_stored_as_is(text, strlen(text))) {
-        if (!(*out = strdup(text))) {
-            snprintf(err, errlen, "out of memory reading the parameters");
-            return BERTH_ENOMEM;
-        }
-        return 0;
-    }
-    buf t;
-    buf_init(&t, 0);  /* no cap: the caller's text plus ".0" after each -0 */
-    berth_params_signed_zeros(text, strlen(text), &t);
-    if (t.err) {
-        snprintf(err, errlen, "out of memory reading the parameters");
-        return BERTH_ENOMEM;
-    }
-    const char *in = t.p ? t.p : "";
-    json_error_t jerr;
-    json_t *j = json_loads(in, JSON_REJECT_DUPLICATES, &jerr);
-    bool big = false;
-    if (!j) {   /* integers past int64 are valid JSON (Go reads them as float64) */
-        j = json_loads(in, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, &jerr);
-        big = j != NULL;
-    }
-    int rc = 0;
-    if (!json_is_object(j)) {
-        snprintf(err, errlen, "parameters must be a JSON object: %s",
-                 j ? "not an object" : jerr.text);
-        rc = BERTH_EINVAL;
-    } else if (!(*out = big ? strdup(in) : json_dumps(j, JSON_COMPACT))) {
-        snprintf(err, errlen, "out of memory reading the parameters");
-        rc = BERTH_ENOMEM;
-    }
-    json_decref(j);
-    buf_free(&t);
-    return rc;
-}
 
 static int prepare(berth_engine *e, const berth_launch *l, prepared *p, char *err, size_t errlen)
 {
@@ -92,7 +48,8 @@ static int prepare(berth_engine *e, const berth_launch *l, prepared *p, char *er
     }
     int rc = 0;
     if (l->params_json && strcmp(l->params_json, "null") != 0 &&
-        (rc = read_params(l->params_json, l->params_go_encoded, &p->params, err, errlen)) != 0)
+        (rc = berth_params_stored(l->params_json, l->params_go_encoded, &p->params, err,
+                                 errlen)) != 0)
         return rc;
     if (l->unique) {
         buf k;

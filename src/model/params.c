@@ -2,6 +2,8 @@
 #include "model/params.h"
 
 #include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "berth/error.h"
@@ -115,4 +117,46 @@ int berth_unique_key(const char *ns, const char *name, const char *params_json, 
 {
     int rc = buf_printf(out, "{%s}:unique:%s:", ns ? ns : "", name ? name : "");
     return rc ? rc : berth_params_canonical(params_json, out);
+}
+
+/* Text the API re-encoded (go_encoded) that is the stored form already is taken as it is:
+ * a second parse of every launch's parameters was a tenth of berthd's instructions per
+ * launch. */
+int berth_params_stored(const char *text, bool go_encoded, char **out, char *err,
+                        size_t errlen)
+{
+    if (go_encoded && berth_params_stored_as_is(text, strlen(text))) {
+        if (!(*out = strdup(text))) {
+            snprintf(err, errlen, "out of memory reading the parameters");
+            return BERTH_ENOMEM;
+        }
+        return 0;
+    }
+    buf t;
+    buf_init(&t, 0);  /* no cap: the caller's text plus ".0" after each -0 */
+    berth_params_signed_zeros(text, strlen(text), &t);
+    if (t.err) {
+        snprintf(err, errlen, "out of memory reading the parameters");
+        return BERTH_ENOMEM;
+    }
+    const char *in = t.p ? t.p : "";
+    json_error_t jerr;
+    json_t *j = json_loads(in, JSON_REJECT_DUPLICATES, &jerr);
+    bool big = false;
+    if (!j) {   /* integers past int64 are valid JSON (Go reads them as float64) */
+        j = json_loads(in, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, &jerr);
+        big = j != NULL;
+    }
+    int rc = 0;
+    if (!json_is_object(j)) {
+        snprintf(err, errlen, "parameters must be a JSON object: %s",
+                 j ? "not an object" : jerr.text);
+        rc = BERTH_EINVAL;
+    } else if (!(*out = big ? strdup(in) : json_dumps(j, JSON_COMPACT))) {
+        snprintf(err, errlen, "out of memory reading the parameters");
+        rc = BERTH_ENOMEM;
+    }
+    json_decref(j);
+    buf_free(&t);
+    return rc;
 }

@@ -36,6 +36,14 @@ int berth_params_signed_zeros(const char *text, size_t len, buf *out);
  * exponent or a negative zero (those jansson writes otherwise: 0.1 as 0.10000000000000001,
  * "\u003c" as "<", -0 as -0.0). Not a validator: for other text the answer means nothing. */
 bool berth_params_stored_as_is(const char *text, size_t len);
+/* Checks that text is a JSON object and sets *out (malloc'd, free with free) to the text the
+ * engine stores for it: jansson's compact form, or the text itself where that would turn
+ * integers past int64 into reals; the number -0 read as Go reads it, a negative zero (stored
+ * as -0.0). With go_encoded (text from the request parser) and text that is already that
+ * form (berth_params_stored_as_is), the text without a parse. 0, BERTH_EINVAL with a message
+ * for text that is not an object, BERTH_ENOMEM. */
+int berth_params_stored(const char *text, bool go_encoded, char **out, char *err,
+                        size_t errlen);
 /* Appends {ns}:unique:<name>:<canonical> — ns without braces (they are added here).
  * Same errors as berth_params_canonical; on error out may hold a partial key. */
 int berth_unique_key(const char *ns, const char *name, const char *params_json, buf *out);
