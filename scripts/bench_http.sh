@@ -6,6 +6,8 @@
 # What runs: redis-server, berthd (its HTTP threads: one per CPU, at most 4, or
 # HTTP_BENCH_THREADS; its coalescer's sender; its fetcher, idle: a paused queue wakes no
 # fetcher) and wrk, all on this machine's cores.
+# The paced part prints p50, p90, p99, p99.9 and the maximum; HTTP_PACED_RATE and
+# HTTP_PACED_COUNT change its pace and size, HTTP_PACED_DUMP=FILE keeps every latency.
 set -euo pipefail
 BUILD=${1:-build/release}
 if ! command -v wrk >/dev/null; then
