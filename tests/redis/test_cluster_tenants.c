@@ -150,12 +150,34 @@ static bool succeeded(void *arg)
     return ok;
 }
 
+/* What a failed wait saw: the job's stats hash on every node still up, and berthd's log
+ * lines that name the job or warn (a rare failure under load must say why). */
+static void dump_job(const char *id)
+{
+    char cmd[512];
+    for (int i = 0; i < RCLUSTER_NODES; i++) {
+        if (rc.node[i].pid == 0)
+            continue;
+        snprintf(cmd, sizeof cmd, "redis-cli -p %d --scan --pattern '*job_stats:%s' | "
+                 "xargs -r -n1 redis-cli -p %d HGETALL | tr '\\n' ' ' >&2; echo >&2",
+                 rc.node[i].port, id, rc.node[i].port);
+        fprintf(stderr, "node %d: ", i);
+        if (system(cmd) != 0)
+            fprintf(stderr, "(no answer)\n");
+    }
+    snprintf(cmd, sizeof cmd, "grep -E '%s|WARN|ERROR' %s/berthd.log | tail -40 >&2", id, tmp);
+    if (system(cmd) != 0)
+        fprintf(stderr, "(no log lines)\n");
+}
+
 static void expect_success(hc *c, const char *prefix, const char *id, int ms)
 {
     status_wait w = {c, ""};
     snprintf(w.path, sizeof w.path, "%s/api/v1/jobs/%s", prefix, id);
-    if (!wait_until(succeeded, &w, ms))
+    if (!wait_until(succeeded, &w, ms)) {
+        dump_job(id);
         fail_msg("%s never answered Success", w.path);
+    }
 }
 
 static long get_status(hc *c, const char *path)
