@@ -142,14 +142,18 @@ void rconn_init(rconn *rc, const rtarget *t, int timeout_ms)
     rc->timeout_ms = timeout_ms;
 }
 
-/* A dial failed: the first failure of an outage says so. */
-static void health_lost(rconn *rc)
+/* A dial failed: the first failure of an outage says so, unless Redis came back since the
+ * dial began (backs0: h->backs then): a dial held up in a slow connect, or a thread
+ * preempted between its failed connect and here, would otherwise declare a second outage
+ * after "redis is back". */
+static void health_lost(rconn *rc, unsigned backs0)
 {
     rhealth *h = rc->target.health;
     bool up = false;
     if (h)
         atomic_fetch_add(&h->gen, 1);
-    if (!h || !atomic_compare_exchange_strong(&h->down, &up, true))
+    if (!h || atomic_load(&h->backs) != backs0 ||
+        !atomic_compare_exchange_strong(&h->down, &up, true))
         return;
     atomic_store(&h->down_since_ms, clock_mono_ms());
     BLOG_WARN(&h->log, "lost the connection to redis: %s; retrying with back-off (launches "
@@ -163,6 +167,7 @@ static void health_back(rconn *rc)
     bool down = true;
     if (!h || !atomic_compare_exchange_strong(&h->down, &down, false))
         return;
+    atomic_fetch_add(&h->backs, 1);
     BLOG_WARN(&h->log, "redis is back after %lld ms", clock_mono_ms() - atomic_load(&h->down_since_ms));
 }
 
@@ -266,6 +271,7 @@ int rconn_connect(rconn *rc)
         snprintf(rc->err, sizeof rc->err, "out of memory setting up the connection");
         return BERTH_ENOMEM;
     }
+    unsigned backs0 = rc->target.health ? atomic_load(&rc->target.health->backs) : 0;
     int found = rc->target.nsentinels > 0 ? resolve_master(rc)
                 : rc->target.nnodes > 0   ? rcluster_find_owner(rc)
                                           : 0;
@@ -273,7 +279,7 @@ int rconn_connect(rconn *rc)
     if (rc->nomem)
         return found;
     if (found != 0) {
-        health_lost(rc);
+        health_lost(rc, backs0);
         return BERTH_EREDIS;
     }
     struct timeval tv = {rc->timeout_ms / 1000, (rc->timeout_ms % 1000) * 1000};
@@ -285,7 +291,7 @@ int rconn_connect(rconn *rc)
                                : redisConnect(rc->target.host, rc->target.port);
     if (!rc->c || rc->c->err) {
         drop(rc, rc->c ? rc->c->errstr : "cannot allocate redis context");
-        health_lost(rc);
+        health_lost(rc, backs0);
         return BERTH_EREDIS;
     }
     if (rc->timeout_ms)

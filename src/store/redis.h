@@ -34,6 +34,8 @@ typedef struct rhealth {
     atomic_bool down;
     _Atomic long long down_since_ms;
     atomic_uint gen;
+    atomic_uint backs;   /* outages ended: a dial that failed but began before the last
+                            one ended is stale (it says nothing), not a new outage */
     berth_logger log;
 } rhealth;
 
