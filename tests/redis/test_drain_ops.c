@@ -680,6 +680,85 @@ static void test_dead_node_batch_given_up(void **state)
     berth_engine_free(e);
 }
 
+/* requeue.lua with the mode and arguments given (a node's hand-back, 'own', or the
+ * reaper's 'expired'); returns the number of jobs it requeued. */
+static size_t requeue(rconn *rc, const char *mode, const char *const *args, size_t n)
+{
+    rargs a;
+    rargs_init(&a);
+    rargs_adds(&a, "{t}:");
+    rargs_addi(&a, clock_wall_s());
+    rargs_adds(&a, mode);
+    for (size_t i = 0; i < n; i++)
+        rargs_adds(&a, args[i]);
+    rreply *r = rconn_eval(rc, SCRIPT_REQUEUE, &a);
+    if (rreply_array(rc, r, RREPLY_ANY) != 0)
+        fail_msg("requeue.lua: %s", rc->err);
+    size_t got = rreply_len(r);
+    rreply_free(r);
+    rargs_free(&a);
+    return got;
+}
+
+/* The batch record keeps the jobs' JSON and their revisions apart ('json', 'revs': no
+ * string built per job at fetch); requeue.lua reads the id from the JSON. A run handed
+ * back ('own') leaves the record holding the others, which the reaper still requeues; a
+ * record in the older layout ('jobs': '<rev>|<id>|<JSON>' per run, written by a Berth
+ * before this one) is requeued as well. */
+static void test_batch_record_requeued(void **state)
+{
+    (void)state;
+    berth_engine *e = engine_unstarted();
+    char *launched[3];
+    for (int k = 0; k < 3; k++)
+        launched[k] = launch(e, NULL);
+    rconn rc;
+    rtarget t;
+    conn(&rc, &t);
+    char ids[3][25];
+    long long revs[3];
+    assert_int_equal(fetch(&rc, 3, clock_wall_ms() - 1, ids, revs), 3);   /* lease over */
+    const char *bkey = "{t}:berth:batch:" POOL ":1";
+    assert_int_equal(redis_fixture_int(&rf, "HEXISTS %s jobs", bkey), 0);
+    char want[64];
+    snprintf(want, sizeof want, "%lld %lld %lld", revs[0], revs[1], revs[2]);
+    rreply *r = rconn_cmd(&rc, "HGET %s revs", bkey);
+    assert_true(rreply_str_is(r, want));
+    rreply_free(r);
+    /* hand back the second run: requeued, and the record keeps the first and the third */
+    assert_int_equal(requeue(&rc, "own", (const char *[]){POOL, "1", ids[1]}, 3), 1);
+    assert_int_equal(redis_fixture_int(&rf, "LLEN {t}:jobs:NOOP"), 1);
+    assert_int_equal(redis_fixture_int(&rf, "HINCRBY %s left 0", bkey), 2);
+    snprintf(want, sizeof want, "%lld %lld", revs[0], revs[2]);
+    r = rconn_cmd(&rc, "HGET %s revs", bkey);
+    assert_true(rreply_str_is(r, want));
+    rreply_free(r);
+    /* the same record as an older Berth wrote it: the reaper requeues both runs left */
+    assert_int_equal(redis_fixture_int(&rf, "EVAL %s 1 %s", "local k = KEYS[1] "
+        "local j = {} local n = 0 "
+        "for raw in string.gmatch(redis.call('HGET', k, 'json'), '[^%z]+') do "
+        "  local r = string.match(raw, '\"id\":\"([^\"]+)') "
+        "  n = n + 1 j[n] = r end "
+        "local revs = {} for v in string.gmatch(redis.call('HGET', k, 'revs'), '%S+') do "
+        "  revs[#revs + 1] = v end "
+        "local raws = {} for raw in string.gmatch(redis.call('HGET', k, 'json'), '[^%z]+') do "
+        "  raws[#raws + 1] = raw end "
+        "local old = {} for i = 1, n do old[i] = revs[i] .. '|' .. j[i] .. '|' .. raws[i] end "
+        "redis.call('HDEL', k, 'json', 'revs') "
+        "redis.call('HSET', k, 'jobs', table.concat(old, '\\0')) return n", bkey), 2);
+    char deadline[32];
+    snprintf(deadline, sizeof deadline, "%lld", (long long)clock_wall_ms());
+    assert_int_equal(requeue(&rc, "expired", (const char *[]){deadline, "10"}, 2), 2);
+    assert_int_equal(redis_fixture_int(&rf, "LLEN {t}:jobs:NOOP"), 3);
+    assert_int_equal(redis_fixture_int(&rf, "EXISTS %s", bkey), 0);
+    assert_released();
+    for (int k = 0; k < 3; k++)
+        free(launched[k]);
+    rconn_close(&rc);
+    rtarget_free(&t);
+    berth_engine_free(e);
+}
+
 /* An engine draining jobs without hooks (the completer sends most of them as groups, which
  * of them depends on timing: test_finish_ops checks the grouping) leaves every job Success,
  * no in-progress entry and nothing held. */
@@ -746,6 +825,7 @@ int main(void)
         cmocka_unit_test(test_fetch_code_tells_unique),
         cmocka_unit_test(test_fetch_reply_forms),
         cmocka_unit_test(test_dead_node_batch_given_up),
+        cmocka_unit_test(test_batch_record_requeued),
         cmocka_unit_test(test_drain_without_hooks),
         cmocka_unit_test(test_drain_hooks_in_order),
     };

@@ -29,12 +29,28 @@ local function new_revision_if_waiting(skey, st)
   end
 end
 
--- A batch record's jobs: list of {rev, id, raw} in fetch order.
-local function entries(blob)
-  local list, pos = {}, 1
-  while blob and pos <= #blob do
-    local stop = string.find(blob, '\0', pos, true) or (#blob + 1)
-    local e = string.sub(blob, pos, stop - 1)
+-- A batch record's jobs (fetch.lua): list of {rev, id, name, raw} in fetch order, from its
+-- 'json' (NUL-separated) and 'revs' (space-separated); the effective id and the name are
+-- the JSON's (parse_job, as the fetch read them; a JSON that does not parse keeps id '', so
+-- requeue() finds no stats for it and leaves it). A record written by an older Berth holds
+-- 'jobs' instead ('<revision>|<effective id>|<JSON>' per job), read as well so that such a
+-- node's batches are still requeued after an upgrade.
+local function entries(json, revs, old)
+  local list, pos, rpos = {}, 1, 1
+  revs = revs or ''
+  while json and pos <= #json do
+    local stop = string.find(json, '\0', pos, true) or (#json + 1)
+    local rstop = string.find(revs, ' ', rpos, true) or (#revs + 1)
+    local raw = string.sub(json, pos, stop - 1)
+    local name, _, eid = parse_job(raw)
+    list[#list + 1] = {rev = tonumber(string.sub(revs, rpos, rstop - 1)), id = eid or '',
+                       name = name, raw = raw}
+    pos, rpos = stop + 1, rstop + 1
+  end
+  pos = 1
+  while old and pos <= #old do
+    local stop = string.find(old, '\0', pos, true) or (#old + 1)
+    local e = string.sub(old, pos, stop - 1)
     local a = string.find(e, '|', 1, true)
     local b = a and string.find(e, '|', a + 1, true)
     if b then
@@ -55,7 +71,7 @@ local function requeue(e, expired)
                                   st[1] ~= 'Running') then
     return
   end
-  local name = parse_job(e.raw)
+  local name = e.name or parse_job(e.raw)
   if not name then
     redis.call('ZADD', P .. 'dead', NOW, e.raw)
     return
@@ -79,7 +95,7 @@ local function give_up(bid, expired)
   local h = redis.call('HGETALL', bkey)
   local rec = {}
   for f = 1, #h, 2 do rec[h[f]] = h[f + 1] end
-  for _, e in ipairs(entries(rec.jobs)) do requeue(e, expired) end
+  for _, e in ipairs(entries(rec.json, rec.revs, rec.jobs)) do requeue(e, expired) end
   for f, v in pairs(rec) do
     local name = string.match(f, '^n:(.*)$')
     if name and tonumber(v) > 0 then unlock(name, rec.pool, tonumber(v)) end
@@ -96,13 +112,15 @@ local function hand_back(pool)
     local r = recs[b]
     if not r then
       local bkey = P .. 'berth:batch:' .. pool .. ':' .. b
-      r = {key = bkey, list = entries(redis.call('HGET', bkey, 'jobs') or nil), n = 0, names = {}}
+      local f = redis.call('HMGET', bkey, 'json', 'revs', 'jobs')
+      r = {key = bkey, list = entries(f[1] or nil, f[2] or nil, f[3] or nil), n = 0,
+           names = {}, old = f[3] ~= false}
       recs[b] = r
     end
     for k, e in ipairs(r.list) do
       if e.id == id then
         requeue(e, false)
-        local name = parse_job(e.raw)
+        local name = e.name or parse_job(e.raw)
         if name then r.names[name] = (r.names[name] or 0) + 1 end
         r.n = r.n + 1
         table.remove(r.list, k)
@@ -117,9 +135,10 @@ local function hand_back(pool)
         redis.call('DEL', r.key)
         redis.call('ZREM', P .. 'berth:leases', pool .. ':' .. b)
       else
-        local jobs = {}
-        for k, e in ipairs(r.list) do jobs[k] = e.rev .. '|' .. e.id .. '|' .. e.raw end
-        redis.call('HSET', r.key, 'jobs', table.concat(jobs, '\0'))
+        local json, revs = {}, {}
+        for k, e in ipairs(r.list) do json[k], revs[k] = e.raw, e.rev end
+        redis.call('HSET', r.key, 'json', table.concat(json, '\0'), 'revs', table.concat(revs, ' '))
+        if r.old then redis.call('HDEL', r.key, 'jobs') end
         for name, c in pairs(r.names) do redis.call('HINCRBY', r.key, 'n:' .. name, -c) end
       end
     end
