@@ -21,7 +21,20 @@
 -- end's): 'ok' or the stored status that refused the change ('lost' for a start this node
 -- no longer holds); when every entry would be 'ok', their number instead.
 local pool, flush, n = ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
-local out = {}
+-- The answers, in op order. While every answer is 'ok' (the common call) they are only
+-- counted: no table entry per answer, and the reply is that count (see the end).
+local out, oks = nil, 0
+local function answer(a)
+  if not out then
+    if a == 'ok' then
+      oks = oks + 1
+      return
+    end
+    out = {}
+    for k = 1, oks do out[k] = 'ok' end
+  end
+  out[#out + 1] = a
+end
 TALLY = {}
 IP_DONE = {}
 
@@ -150,12 +163,11 @@ local function success_group(i)
       -- a Scheduled job has had its in-progress entry since its launch (enqueue.lua)
       if s == 'Scheduled' then redis.call('HDEL', P .. 'job_track:inprogress', id) end
       fast = fast + 1
-      out[#out + 1] = 'ok'
-      out[#out + 1] = 'ok'
+      if out then answer('ok') answer('ok') else oks = oks + 2 end
     else
       st = read(skey, st)
-      out[#out + 1] = start(id, skey, rev, st, true, b)
-      out[#out + 1] = finish('S', id, skey, name, rev, '', '', st, b)
+      answer(start(id, skey, rev, st, true, b))
+      answer(finish('S', id, skey, name, rev, '', '', st, b))
     end
   end
   if fast > 0 then
@@ -176,13 +188,13 @@ local function one_op(i)
   local skey = P .. 'job_stats:' .. id
   if op == 'U' then
     release_unique(a, id)
-    out[#out + 1] = 'ok'
+    answer('ok')
   elseif op == 'R' then
-    out[#out + 1] = start(id, skey, rev, read(skey), false, b)
+    answer(start(id, skey, rev, read(skey), false, b))
   elseif op == 'RS' or op == 'RE' then
     local st = read(skey)
-    out[#out + 1] = start(id, skey, rev, st, true, b)
-    out[#out + 1] = finish(op == 'RS' and 'S' or 'E', id, skey, name, rev, a, extra, st, b)
+    answer(start(id, skey, rev, st, true, b))
+    answer(finish(op == 'RS' and 'S' or 'E', id, skey, name, rev, a, extra, st, b))
   elseif op == 'C' then
     local st = read(skey)
     if st[1] and (st[2] == rev or tonumber(st[2]) == tonumber(rev)) then
@@ -194,12 +206,12 @@ local function one_op(i)
       redis.call('LTRIM', ckey, 0, 19)
       redis.call('EXPIRE', ckey, 604800)
       hook(id, st[1], rev, st[3], a, NOW)
-      out[#out + 1] = 'ok'
+      answer('ok')
     else
-      out[#out + 1] = st[1] or 'missing'
+      answer(st[1] or 'missing')
     end
   else
-    out[#out + 1] = finish(op, id, skey, name, rev, a, extra, nil, b)
+    answer(finish(op, id, skey, name, rev, a, extra, nil, b))
   end
   return i + 7
 end
@@ -213,7 +225,4 @@ tally_flush()
 ip_done_flush()
 -- Every answer 'ok' (the common case): their count instead of the list, so that neither
 -- Redis nor the client builds a reply entry per op.
-for i = 1, #out do
-  if out[i] ~= 'ok' then return out end
-end
-return #out
+return out or oks
