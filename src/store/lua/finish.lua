@@ -143,8 +143,9 @@ end
 -- entries). A run without a hook URL, read Pending or Scheduled at its fetched revision,
 -- in a fetch batch this node holds, is written inline from the one HMGET: no Running write
 -- (no hook needs to see it, the script is atomic), Success by the same CAS rule, its TTL
--- (as an absolute deadline: stats_expire_at), no in-progress entry (never seen Running: start()); its count, the per-minute tally and
--- the hold release once per group (a Scheduled job's entry from its launch is dropped).
+-- (as an absolute deadline: stats_expire_at), no in-progress entry (never seen Running:
+-- start()); its count, the per-minute tally and the hold release once per group (a
+-- Scheduled job's entry from its launch is dropped).
 -- Anything else takes the general path, unchanged.
 -- Returns the index of the next op.
 local function success_group(i)
