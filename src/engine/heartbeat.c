@@ -110,12 +110,14 @@ static void beat(berth_engine *e, rconn *rc)
         buf_printf(&wids, "%s%s", i ? "," : "", e->workers.v[i].worker_id);
     char host[256] = "";
     gethostname(host, sizeof host - 1);
-    rreply_free(rconn_cmd(rc, "SADD %sworker_pools %s", e->prefix, e->pool_id));
+    /* The hash before the set entry: a sweep (any node's) that finds a pool in the set
+     * without its hash takes it for dead and removes it, locks and all (sweep.lua). */
     rreply_free(rconn_cmd(rc,
         "HSET %sworker_pools:%s heartbeat_at %lld started_at %lld job_names %s concurrency %u "
         "worker_ids %s host %s pid %d berth 1", e->prefix, e->pool_id, (long long)clock_wall_s(),
         (long long)e->started_at, names.p ? names.p : "", e->workers.n, wids.p ? wids.p : "", host,
         (int)getpid()));
+    rreply_free(rconn_cmd(rc, "SADD %sworker_pools %s", e->prefix, e->pool_id));
     buf_free(&names);
     buf_free(&wids);
 }
