@@ -34,13 +34,20 @@ static const char *str_of(const json_t *j)
     const char *s = json_string_value(j);
     return s ? s : "(none)";
 }
-static berth_engine *start_with(bool hooks)
+/* scale: Harbor's hook back-off times this (its first retry comes 2 s × 0.5–1.5 × scale
+ * after a failed attempt) */
+static berth_engine *start_scaled(bool hooks, double scale)
 {
     berth_engine_config c = engine_fixture_config(&rf);
-    c.hook_backoff_scale = 0.01;
+    c.hook_backoff_scale = scale;
     c.hooks_disabled = !hooks;
     return engine_fixture_start(&c, (berth_job_type[]){{.name = "HOOKED",
                                                          .run = hooked_job_run}, {0}});
+}
+
+static berth_engine *start_with(bool hooks)
+{
+    return start_scaled(hooks, 0.01);
 }
 
 static berth_engine *start(void)
@@ -176,7 +183,9 @@ static void test_outdated_only_before_retry(void **state)
     assert_true(redis_fixture_int(&rf, "HSET {t}:job_stats:%s ack "
                                   "{\"status\":\"Success\",\"revision\":9999999999,\"check_in_at\":0}",
                                   id) >= 0);
-    e = start_with(true);
+    /* the first retry 0.5–1.5 s after a failure: time for the test to write the ack below
+     * before it (at 10–30 ms a loaded CI machine saw the retry first) */
+    e = start_scaled(true, 0.5);
     assert_int_equal(hr_wait(hr, 4, 10000), 4);
     assert_int_equal(delivered_of(hr, id), 4);
     /* a second job whose first attempt fails; a newer ack appears before the retry */
