@@ -25,11 +25,7 @@ static redis_fixture rf;
 
 static berth_engine *engine_unstarted(void)
 {
-    redis_fixture_flush(&rf);
-    berth_engine_config c = engine_fixture_config(&rf);
-    c.hooks_disabled = true;   /* events stay in the outbox, where the test reads them */
-    return engine_fixture_new(&c, (berth_job_type[]){{.name = "NOOP",
-                                                      .run = engine_fixture_noop}, {0}});
+    return engine_fixture_noop_unstarted(&rf);
 }
 
 static char *launch(berth_engine *e, const char *hook)

@@ -35,11 +35,7 @@ static redis_fixture rf;
 
 static berth_engine *engine_unstarted(void)
 {
-    redis_fixture_flush(&rf);
-    berth_engine_config c = engine_fixture_config(&rf);
-    c.hooks_disabled = true;
-    return engine_fixture_new(&c, (berth_job_type[]){{.name = "NOOP",
-                                                      .run = engine_fixture_noop}, {0}});
+    return engine_fixture_noop_unstarted(&rf);
 }
 
 static char *launch_params(berth_engine *e, const char *params, bool unique)

@@ -38,6 +38,15 @@ berth_engine *engine_fixture_new(const berth_engine_config *cfg, const berth_job
     return e;
 }
 
+berth_engine *engine_fixture_noop_unstarted(redis_fixture *rf)
+{
+    redis_fixture_flush(rf);
+    berth_engine_config c = engine_fixture_config(rf);
+    c.hooks_disabled = true;
+    return engine_fixture_new(&c, (berth_job_type[]){{.name = "NOOP",
+                                                      .run = engine_fixture_noop}, {0}});
+}
+
 berth_engine *engine_fixture_start(const berth_engine_config *cfg, const berth_job_type *types)
 {
     berth_engine *e = engine_fixture_new(cfg, types);

@@ -14,6 +14,9 @@ int engine_fixture_noop(berth_ctx *ctx, const char *params, void *ud);
 /* berth_engine_new on cfg with the job types of types registered (the list ends with an
  * entry without a name; NULL: none), each step asserted. Not started. */
 berth_engine *engine_fixture_new(const berth_engine_config *cfg, const berth_job_type *types);
+/* rf flushed, then an engine (not started) with hooks off (events stay in the outbox) and
+ * one job type, NOOP (engine_fixture_noop). */
+berth_engine *engine_fixture_noop_unstarted(redis_fixture *rf);
 /* engine_fixture_new, then berth_engine_start asserted to succeed. */
 berth_engine *engine_fixture_start(const berth_engine_config *cfg, const berth_job_type *types);
 /* Waits (wait_until) until the job's status equals want, up to timeout_ms.
