@@ -87,6 +87,11 @@ void joblog_set_start(joblog_set *s);
 void joblog_set_free(joblog_set *s);
 /* True when a backend with a getter (FILE or REDIS) is configured. */
 bool joblog_set_has_getter(const joblog_set *s);
+/* The REDIS backend's losses since the set was made: bytes and lines that runs wrote and
+ * that never reached Redis because it was away or not keeping up (given up after
+ * give_up_ms, a full buffer, unsent at the stop) or because the key held another type. A
+ * key's own cap is not a loss. False (both 0) without a REDIS backend. Thread-safe. */
+bool joblog_set_drops(joblog_set *s, uint64_t *bytes, uint64_t *lines);
 
 /* True for a name that may become a file name: a job id (24 lowercase hex) or an
  * execution id (<24 hex>@<digits>). */

@@ -70,6 +70,8 @@ bool jl_sink_end(jl_sink *k, jl_pending *p, bool ok);
 bool jl_sink_wait(jl_sink *k, jl_pending *p, int wait_ms);
 /* The run lets go of p (after jl_sink_end; the sink writes what is left without it). */
 void jl_sink_let_go(jl_sink *k, jl_pending *p);
+/* The bytes and lines lost since the sink was made (redis_sink.c says which count). */
+void jl_sink_drops(jl_sink *k, uint64_t *bytes, uint64_t *lines);
 
 /* sweep.c */
 void jl_sweeper_start(joblog_set *s);

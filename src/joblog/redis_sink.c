@@ -26,6 +26,11 @@
  * the outage's total when Redis is back (or at the stop, if it never came back). Running
  * runs keep their newest bytes up to the cap.
  *
+ * Losses are counted for /metrics (joblog_set_drops): every byte and line a run wrote that
+ * never reaches Redis because Redis was away or not keeping up (a full buffer, a give-up,
+ * the stop during an outage) or its key holds another type. A key's own cap (max_bytes)
+ * is a limit, said in the key, not a loss: not counted.
+ *
  * One bad key fails only its own run: a key that holds another type (WRONGTYPE: something
  * else wrote it) refuses that run's lines, reported once, and the run is done at once (its
  * final status is not held); the other keys of the flush are written. Any other error
@@ -53,6 +58,7 @@ struct jl_pending {
     bool ended, ok, done;        /* ended by the run; done: written (or given up) after */
     bool in_flight;              /* bytes of it are in the EVAL being sent */
     bool full;                   /* its key reached the cap: later bytes are dropped */
+    bool refused;                /* its key holds another type: later bytes are lost too */
     size_t dropped;              /* lines refused because data was full */
     size_t maybe;                /* data's first maybe bytes went out in an EVAL whose
                                     answer was lost: Redis may hold them already */
@@ -71,7 +77,18 @@ struct jl_sink {
     int64_t down_since_ms;
     size_t lost;                 /* bytes dropped during this outage */
     bool gave_up;                /* ended runs' bytes were dropped in this outage (said) */
+    uint64_t drop_bytes;         /* since the start: bytes and lines lost (header) */
+    uint64_t drop_lines;
 };
+
+/* Counts bytes[0..n) as lost: n bytes and the lines they hold (caller holds mu). */
+static void count_lost(jl_sink *k, const char *bytes, size_t n)
+{
+    k->drop_bytes += n;
+    for (const char *q = bytes, *end = bytes + n; (q = memchr(q, '\n', (size_t)(end - q)));
+         q++)
+        k->drop_lines++;
+}
 
 /* Per key: APPEND (its reply is the new length, so no STRLEN first: each redis.call costs
  * a few µs) and EXPIRE. A chunk that takes the key past the cap is taken back: the key
@@ -176,6 +193,8 @@ bool jl_sink_append(jl_sink *k, jl_pending *p, const char *bytes, size_t n)
 {
     pthread_mutex_lock(&k->mu);
     bool ok = !p->full && buf_append(&p->data, bytes, n) == 0;
+    if (!ok && (!p->full || p->refused))
+        count_lost(k, bytes, n);
     if (!ok && !p->full && p->dropped++ == 0)
         BLOG_ERROR(&k->s->log, "job log %s: Redis is not keeping up; lines are being dropped",
                    p->key);
@@ -326,7 +345,7 @@ static void send_batch(jl_sink *k, batch *b)
 
 /* An ended run's bytes given up (caller holds mu): dropped and counted; the first run of
  * an outage is said with its key and bytes (the total comes when Redis is back). */
-static void give_up(jl_sink *k, jl_pending *p, size_t n)
+static void give_up(jl_sink *k, jl_pending *p, const char *sent, size_t n)
 {
     size_t bytes = n + p->data.len;
     if (!k->gave_up)
@@ -335,6 +354,8 @@ static void give_up(jl_sink *k, jl_pending *p, size_t n)
                    "bytes of %s first", k->s->give_up_ms / 1000.0, bytes, p->key);
     k->gave_up = true;
     k->lost += bytes;
+    count_lost(k, sent, n);
+    count_lost(k, p->data.p ? p->data.p : "", p->data.len);
     buf_reset(&p->data);
     p->done = true;              /* its waiter goes on; the sink lets go (settle) */
 }
@@ -345,7 +366,7 @@ static void give_up(jl_sink *k, jl_pending *p, size_t n)
 static bool put_back(jl_sink *k, jl_pending *p, const char *bytes, size_t n)
 {
     if (p->ended && clock_mono_ms() - k->down_since_ms >= k->s->give_up_ms) {
-        give_up(k, p, n);
+        give_up(k, p, bytes, n);
         return false;
     }
     buf both;
@@ -358,16 +379,19 @@ static bool put_back(jl_sink *k, jl_pending *p, const char *bytes, size_t n)
     }
     buf_free(&both);
     k->lost += n;
+    count_lost(k, bytes, n);
     return false;
 }
 
 /* A key of another type (caller holds mu): p's lines are refused for good — its bytes
  * and later ones dropped (as for a full key) — and said once per run. */
-static void refuse(jl_sink *k, jl_pending *p, size_t n)
+static void refuse(jl_sink *k, jl_pending *p, const char *sent, size_t n)
 {
     BLOG_ERROR(&k->s->log, "job log %s holds a value that is not a string: this run's lines "
                "are dropped (%zu bytes and what it writes later)", p->key, n + p->data.len);
-    p->full = true;
+    count_lost(k, sent, n);
+    count_lost(k, p->data.p ? p->data.p : "", p->data.len);
+    p->full = p->refused = true;
     buf_reset(&p->data);
 }
 
@@ -391,7 +415,7 @@ static void settle(jl_sink *k, batch *b)
             p->done = b->ended[i] || p->done;
         }
         if (i < b->failed_from && b->wrong[i])
-            refuse(k, p, n);
+            refuse(k, p, b->a.argv[b->argi[i]], n);
         if (i < b->failed_from && b->full[i]) {
             p->full = true;      /* what it gathered meanwhile is over the cap too */
             buf_reset(&p->data);
@@ -440,13 +464,23 @@ static void *sink_main(void *arg)
     }
     flush_once(k);               /* what runs wrote last */
     size_t unsent = 0;           /* freed by jl_sink_free: lost with the outage's own */
-    for (const jl_pending *p = k->head; p; p = p->next)
+    for (const jl_pending *p = k->head; p; p = p->next) {
         unsent += p->data.len;
+        count_lost(k, p->data.p ? p->data.p : "", p->data.len);
+    }
     if (k->down && k->lost + unsent > 0)
         BLOG_ERROR(&k->s->log, "%zu bytes of job logs were lost: Redis was still away at the "
                    "stop", k->lost + unsent);
     pthread_mutex_unlock(&k->mu);
     return NULL;
+}
+
+void jl_sink_drops(jl_sink *k, uint64_t *bytes, uint64_t *lines)
+{
+    pthread_mutex_lock(&k->mu);
+    *bytes = k->drop_bytes;
+    *lines = k->drop_lines;
+    pthread_mutex_unlock(&k->mu);
 }
 
 void jl_sink_free(jl_sink *k)

@@ -134,6 +134,15 @@ bool joblog_set_has_getter(const joblog_set *s)
     return false;
 }
 
+bool joblog_set_drops(joblog_set *s, uint64_t *bytes, uint64_t *lines)
+{
+    *bytes = *lines = 0;
+    if (!s || !s->sink)
+        return false;
+    jl_sink_drops(s->sink, bytes, lines);
+    return true;
+}
+
 rconn *jl_conn_get(joblog_set *s, char *err, size_t errlen)
 {
     return rpool_get(&s->pool, err, errlen);

@@ -9,7 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "berth/context.h"
 #include "berth/metrics.h"
+#include "joblog/joblog.h"
 #include "server/http.h"
 #include "util/alloc.h"
 
@@ -200,6 +202,33 @@ static void process(buf *b)
                   "process_virtual_memory_bytes %llu\n", stat_field(stat, 23));
 }
 
+/* Berth's own: what the REDIS job-log backend lost (joblog_set_drops), per namespace whose
+ * engine has one; nothing at all without (Harbor's output stays Harbor's). */
+static void joblog_drops(buf *b, const snap *s, size_t ns)
+{
+    static const char *const fam[2][2] = {
+        {"berth_joblog_dropped_bytes_total", "Job-log bytes that never reached Redis."},
+        {"berth_joblog_dropped_lines_total", "Job-log lines that never reached Redis."}};
+    uint64_t v[1 + METRICS_MAX_TENANTS][2];
+    bool has[1 + METRICS_MAX_TENANTS], any = false;
+    for (size_t k = 0; k < ns; k++)
+        any |= has[k] = joblog_set_drops(berth_engine_job_logs(s[k].e), &v[k][0], &v[k][1]);
+    for (int f = 0; any && f < 2; f++) {
+        buf_printf(b, "# HELP %s %s\n# TYPE %s counter\n", fam[f][0], fam[f][1], fam[f][0]);
+        for (size_t k = 0; k < ns; k++) {
+            if (!has[k])
+                continue;
+            buf_puts(b, fam[f][0]);
+            if (s[k].ns) {
+                buf_puts(b, "{namespace=\"");
+                label(b, s[k].ns);
+                buf_puts(b, "\"}");
+            }
+            buf_printf(b, " %llu\n", (unsigned long long)v[k][f]);
+        }
+    }
+}
+
 /* n engines; labelled says whether their series get a namespace label. */
 static void render(const metrics_tenant *all, size_t n, bool labelled, buf *b)
 {
@@ -217,6 +246,7 @@ static void render(const metrics_tenant *all, size_t n, bool labelled, buf *b)
         tasks(b, p, s, n);
     for (size_t k = 0; k < n; k++)
         berth_metrics_free(s[k].t);
+    joblog_drops(b, s, n);
     process(b);
 }
 

@@ -5,12 +5,15 @@
  *     before; the report names the run's key and exactly the bytes of the lines it dropped,
  *     and when Redis is back the outage's total is that same count. The line flushed before
  *     the kill is in the key once (AOF, appendfsync always); a run still running through
- *     the outage keeps its lines and they arrive once Redis is back.
+ *     the outage keeps its lines and they arrive once Redis is back. berthd's /metrics
+ *     (src/server/metrics_server.c, over HTTP, for an engine configured with the set) counts
+ *     exactly those bytes and lines in berth_joblog_dropped_{bytes,lines}_total, 0 before.
  *   - a flush script stopped at a key other than the first: three runs flush together and
  *     the second key's APPEND fails (the key sits at proto-max-bulk-len: "string exceeds
  *     maximum allowed size", an error the script does not skip the way it skips WRONGTYPE).
  *     The key before it is written once; it and the keys after it are retried and written
- *     once the key is mended; every run's lines are in its key once each, in order. */
+ *     once the key is mended; every run's lines are in its key once each, in order.
+ *     Nothing is lost there: the dropped counters do not move. */
 #include "test.h"
 
 #include <hiredis/hiredis.h>
@@ -21,15 +24,20 @@
 #include <string.h>
 #include <time.h>
 
+#include "berth/berth.h"
+#include "engine_fixture.h"
+#include "http_client.h"
 #include "joblog/joblog.h"
 #include "joblog_check.h"
 #include "redis_fixture.h"
+#include "server/metrics_server.h"
 #include "wait.h"
 
 #define GIVE_UP_MS 1500
 
 static const char *const aof[] = {"--appendonly", "yes", "--appendfsync", "always", NULL};
 static redis_fixture rf;
+static redis_fixture ef;   /* the engine's own Redis, which stays up while rf is killed */
 
 /* What the set said through its logger (one text, lines appended). */
 static pthread_mutex_t said_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -90,6 +98,48 @@ static joblog_set *new_set(int give_up_ms)
     return s;
 }
 
+/* The set served as berthd serves it: an engine configured with it, its /metrics. */
+typedef struct served {
+    berth_engine *e;
+    metrics_server *m;
+} served;
+
+static served serve(joblog_set *s)
+{
+    berth_engine_config c = engine_fixture_config(&ef);
+    c.job_logs = s;
+    served v = {engine_fixture_start(&c, NULL), NULL};
+    char err[256];
+    assert_int_equal(metrics_server_start(&(metrics_ctx){.engine = v.e, .path = "/metrics",
+                                                         .workers = c.workers},
+                                          "127.0.0.1", 0, &v.m, err, sizeof err), 0);
+    return v;
+}
+
+static void unserve(served *v)
+{
+    metrics_server_stop(v->m);
+    berth_engine_free(v->e);
+}
+
+/* The value of the sample `name ` in one scrape of v's /metrics over HTTP; -1 if absent. */
+static long long scraped(const served *v, const char *name)
+{
+    hc cli;
+    hc_init(&cli, metrics_server_port(v->m));
+    hc_resp r;
+    hc_do(&cli, "GET", "/metrics", NULL, NULL, 0, 0, &r);
+    hc_cleanup(&cli);
+    char needle[96];
+    snprintf(needle, sizeof needle, "\n%s ", name);
+    const char *at = r.status == 200 ? strstr(r.body, needle) : NULL;
+    long long n = at ? strtoll(at + strlen(needle), NULL, 10) : -1;
+    if (!at)
+        fprintf(stderr, "no %s in /metrics (%ld):\n%s", name, r.status, r.body);
+    hc_resp_free(&r);
+    return n;
+}
+
 /* Writes "<prefix> <n>" to r; returns the line's length as the run formats it. */
 static size_t line(joblog_run *r, const char *prefix, int n)
 {
@@ -125,6 +175,9 @@ static void give_up_after_the_set_time(void **state)
     (void)state;
     redis_fixture_flush(&rf);
     joblog_set *s = new_set(GIVE_UP_MS);
+    served v = serve(s);
+    assert_int_equal(scraped(&v, "berth_joblog_dropped_bytes_total"), 0);
+    assert_int_equal(scraped(&v, "berth_joblog_dropped_lines_total"), 0);
     const char *ended = "aaaaaaaaaaaaaaaaaaaaaaa1", *kept = "aaaaaaaaaaaaaaaaaaaaaaa2";
     joblog_run *a = joblog_run_open(s, ended, 1, "pool"), *k = joblog_run_open(s, kept, 1, "pool");
     assert_non_null(a);
@@ -153,6 +206,8 @@ static void give_up_after_the_set_time(void **state)
     assert_non_null(strstr(gave, ended));
     assert_int_equal(said_bytes(gave, "more), "), dropped);
     free(gave);
+    assert_int_equal(scraped(&v, "berth_joblog_dropped_bytes_total"), (long long)dropped);
+    assert_int_equal(scraped(&v, "berth_joblog_dropped_lines_total"), 2);
     /* Redis back: the running run's next flush succeeds and the total is said */
     assert_int_equal(redis_fixture_restart(&rf, aof), 0);
     line(k, "kept line", 3);
@@ -166,6 +221,8 @@ static void give_up_after_the_set_time(void **state)
     assert_null(strstr(log, "given line 2"));
     free(log);
     assert_key_lines(kept, "kept line", 3);    /* running through the outage: all of it */
+    assert_int_equal(scraped(&v, "berth_joblog_dropped_bytes_total"), (long long)dropped);
+    unserve(&v);
     joblog_set_free(s);
 }
 
@@ -174,6 +231,7 @@ static void script_stopped_at_second_key(void **state)
     (void)state;
     redis_fixture_flush(&rf);
     joblog_set *s = new_set(0);
+    served v = serve(s);
     /* opened in this order, they are flushed newest first: c, b, a (b is the second key) */
     const char *ids[3] = {"bbbbbbbbbbbbbbbbbbbbbbb1", "bbbbbbbbbbbbbbbbbbbbbbb2",
                           "bbbbbbbbbbbbbbbbbbbbbbb3"};
@@ -216,6 +274,9 @@ static void script_stopped_at_second_key(void **state)
         joblog_run_close(r[i], true);
         assert_key_lines(ids[i], "stop line", 3);   /* once each, in order */
     }
+    assert_int_equal(scraped(&v, "berth_joblog_dropped_bytes_total"), 0);   /* all retried */
+    assert_int_equal(scraped(&v, "berth_joblog_dropped_lines_total"), 0);
+    unserve(&v);
     joblog_set_free(s);
 }
 
@@ -228,7 +289,10 @@ int main(void)
         cmocka_unit_test(give_up_after_the_set_time),
         cmocka_unit_test(script_stopped_at_second_key),
     };
-    int rc = redis_fixture_start(&rf, aof) == 0 ? cmocka_run_group_tests(tests, NULL, NULL) : 1;
+    int rc = redis_fixture_start(&rf, aof) == 0 && redis_fixture_start(&ef, NULL) == 0
+                 ? cmocka_run_group_tests(tests, NULL, NULL)
+                 : 1;
+    redis_fixture_stop(&ef);
     redis_fixture_stop(&rf);
     return rc;
 }
