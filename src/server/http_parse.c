@@ -3,13 +3,13 @@
  * to a Go server before Berth.
  *
  * The head is read in two steps. First the end of the head is found: the first empty line
- * after a non-empty one. That scan resumes where the last call stopped (*scanned, always
- * the start of a line), so a head trickling in a byte at a time is read once; whether the
- * lines before *scanned were all empty (still the leading empty lines RFC 9112 §2.2 lets a
- * server skip) is read from the one line just before it, because a non-empty line followed
- * by an empty one would already have ended the head. Then the complete head is parsed and
- * checked line by line without writing; only when every check passed are the NULs written,
- * so an error leaves the caller's bytes as they were.
+ * after a non-empty one. That scan resumes where the last call stopped (*scanned), so a
+ * head trickling in a byte at a time is read about once; whether the lines before a line
+ * start were all empty (the leading empty lines RFC 9112 §2.2 lets a server skip) is read
+ * from the one line just before it, because a non-empty line followed by an empty one
+ * would already have ended the head. Then the complete head is parsed and checked line by
+ * line without writing; only when every check passed are the NULs written, so an error
+ * leaves the caller's bytes as they were.
  *
  * Choices, each Go's unless said otherwise:
  *   - lines end in CR LF or a bare LF; a CR anywhere else is malformed (400);
@@ -85,25 +85,30 @@ static bool prev_line_empty(const char *buf, size_t at)
     return buf[at - 2] == '\r' && (at == 2 || buf[at - 3] == '\n');
 }
 
-/* Scans whole lines from *scanned for the empty line that ends the head: its end goes
- * to *end and 1 is returned; 0 when lim bytes hold none (then *scanned is the start of
- * the last, incomplete line). */
+/* Scans lines from *scanned for the empty line that ends the head: its end goes to *end
+ * and 1 is returned; 0 when lim bytes hold none. Then *scanned is left at the last byte
+ * (the start of the unfinished line when that has at most one byte), so the next call
+ * reads each byte once more at most: resuming inside a line means the line has bytes
+ * before the resume point, and a line with a byte before its last can only be empty as
+ * "\r" plus the LF still to come, which the one-byte rule keeps at the line's start. */
 static int find_head_end(const char *buf, size_t lim, size_t *scanned, size_t *end)
 {
     size_t pos = *scanned;
+    bool inside = pos > 0 && buf[pos - 1] != '\n';
     for (;;) {
         const char *nl = memchr(buf + pos, '\n', lim - pos);
         if (!nl) {
-            *scanned = pos;
+            *scanned = lim > pos + 1 ? lim - 1 : pos;
             return 0;
         }
         size_t eol = (size_t)(nl - buf);
-        bool empty = eol == pos || (eol == pos + 1 && buf[pos] == '\r');
+        bool empty = !inside && (eol == pos || (eol == pos + 1 && buf[pos] == '\r'));
         if (empty && pos > 0 && !prev_line_empty(buf, pos)) {
             *end = eol + 1;
             return 1;
         }
         pos = eol + 1;
+        inside = false;
     }
 }
 

@@ -61,7 +61,7 @@ static int parse_split(const char *in, size_t len, const size_t *at, size_t n, c
         int rc = http_parse_head(buf, have, MAX_HEAD, &scanned, h);
         if (rc != HTTP_PARSE_MORE)
             return rc;
-        CHECK(memcmp(buf, in, have) == 0 && scanned <= have);
+        CHECK(memcmp(buf, in, have) == 0 && scanned <= have && scanned + 1 >= have);
     }
     (void)len;
     return HTTP_PARSE_MORE;
