@@ -86,6 +86,40 @@ static int spawn(redis_fixture *rf, const char *const *extra)
     return wait_until(up_or_gone, rf, 5000) && rf->pid ? 0 : -1;
 }
 
+/* A free port the server can take (redis_fixture.h): a cluster node (--cluster-enabled) also listens on its
+ * port + 10000 (the cluster bus), so redis-server refuses a port above 55535 and exits at
+ * once — a fifth of the kernel's ephemeral range (32768–60999); five such picks in a row
+ * failed a loaded run of test_cluster_tenants's set-up. -1 when none was found. */
+int redis_fixture_port_for(const char *const *extra)
+{
+    int max = 65535;
+    for (int i = 0; extra && extra[i]; i++)
+        if (strcmp(extra[i], "--cluster-enabled") == 0)
+            max = 65535 - 10000;
+    for (int tries = 0; tries < 100; tries++) {
+        int port = redis_fixture_free_port();
+        if (port > 0 && port <= max)
+            return port;
+    }
+    return -1;
+}
+
+/* The end of the server's own log, after a failed start (why it exited). */
+static void print_log_tail(const redis_fixture *rf)
+{
+    char path[160], text[1024];
+    snprintf(path, sizeof path, "%s/redis.log", rf->dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    if (fseek(f, -(long)(sizeof text - 1), SEEK_END) != 0)
+        rewind(f);
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    fprintf(stderr, "redis_fixture: the end of %s:\n%s\n", path, text);
+}
+
 int redis_fixture_start(redis_fixture *rf, const char *const *extra_args)
 {
     memset(rf, 0, sizeof *rf);
@@ -96,11 +130,12 @@ int redis_fixture_start(redis_fixture *rf, const char *const *extra_args)
     }
     snprintf(rf->sock, sizeof rf->sock, "%s/redis.sock", rf->dir);
     for (int attempt = 0; attempt < 5; attempt++) {
-        rf->port = redis_fixture_free_port();
+        rf->port = redis_fixture_port_for(extra_args);
         if (rf->port > 0 && spawn(rf, extra_args) == 0)
             return 0;
     }
     fprintf(stderr, "redis_fixture: could not start redis-server in %s\n", rf->dir);
+    print_log_tail(rf);
     return -1;
 }
 

@@ -37,6 +37,9 @@ bool redis_fixture_wait_int(redis_fixture *rf, long long want, int deadline_ms,
                             const char *fmt, ...);
 /* A loopback TCP port that was free a moment ago (for servers a test starts itself). */
 int redis_fixture_free_port(void);
+/* A free port for a redis-server started with extra_args (redis_fixture_start's pick): one
+ * whose cluster bus (port + 10000) exists when they hold --cluster-enabled. -1 if none. */
+int redis_fixture_port_for(const char *const *extra_args);
 /* FLUSHALL between tests. */
 void redis_fixture_flush(redis_fixture *rf);
 
