@@ -14,8 +14,6 @@
 #include "util/clock.h"
 #include "util/json_scan.h"
 
-#define BATCH_MAX 256
-
 /* Retry delay after `fails` failures (gocraft: fails⁴ + 15 + rand(30)·(fails+1) s), scaled. */
 static double backoff(const berth_engine *e, int fails)
 {
@@ -292,19 +290,19 @@ static bool handed_back(const outcome *o)
     return o->op == OUTCOME_FINISHED && atomic_load(&o->u.finished->handed_back);
 }
 
-/* Takes up to BATCH_MAX outcomes from the queue (waiting for the first when the batch is
- * empty), dropping those of handed-back runs. */
+/* Takes up to COMPLETER_BATCH_MAX outcomes from the queue (waiting for the first when the
+ * batch is empty), dropping those of handed-back runs. */
 static size_t collect(berth_engine *e, outcome **batch, size_t have)
 {
     fnode *n = have ? NULL : fifo_pop(&e->done, -1);
-    while (n || (have < BATCH_MAX && (n = fifo_pop(&e->done, 0)))) {
+    while (n || (have < COMPLETER_BATCH_MAX && (n = fifo_pop(&e->done, 0)))) {
         outcome *o = FIFO_ENTRY(n, outcome, node);
         if (handed_back(o))
             drop(e, batch, &have, o);
         else
             join(batch, &have, o);
         n = NULL;
-        if (have >= BATCH_MAX)
+        if (have >= COMPLETER_BATCH_MAX)
             break;
     }
     return have;
@@ -342,7 +340,7 @@ void *completer_main(void *arg)
     rconn_init(&rc, &e->target, 5000);
     rargs a;
     rargs_init(&a);
-    outcome *batch[BATCH_MAX];
+    outcome *batch[COMPLETER_BATCH_MAX];
     size_t n = 0;
     uint64_t number = 0;
     int backoff_ms = 50;

