@@ -2,7 +2,9 @@
  *
  * jansson parses the document (through json_parse, which makes it accept what Go accepts);
  * three small walkers then apply the members of the root, of "job" and of "metadata" in
- * document order, each through json_field so that a wrong type gets Go's error text. */
+ * document order, each through json_field so that a wrong type gets Go's error text. The
+ * common body Harbor core sends is read first by launch_scan.c, without jansson; whatever
+ * it declines comes here. */
 #include "model/request.h"
 
 #include <stdio.h>
@@ -12,6 +14,7 @@
 #include "model/json_field.h"
 #include "model/json_parse.h"
 #include "model/json_write.h"
+#include "model/launch_scan.h"
 #include "util/alloc.h"
 
 void berth_request_free(berth_request *r)
@@ -124,8 +127,8 @@ static int root(walk *w, const json_t *j)
     return 0;
 }
 
-int berth_request_parse(const char *body, size_t len, berth_request **out, char *err,
-                        size_t errlen)
+int berth__request_parse_json(const char *body, size_t len, berth_request **out, char *err,
+                              size_t errlen)
 {
     json_t *j = NULL;
     walk w = {.err = err, .errlen = errlen};
@@ -139,4 +142,12 @@ int berth_request_parse(const char *body, size_t len, berth_request **out, char 
     }
     *out = w.r;
     return 0;
+}
+
+int berth_request_parse(const char *body, size_t len, berth_request **out, char *err,
+                        size_t errlen)
+{
+    if (berth__launch_scan(body, len, out) == 0)
+        return 0;
+    return berth__request_parse_json(body, len, out, err, errlen);
 }

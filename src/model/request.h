@@ -20,6 +20,11 @@
 int berth_request_parse(const char *body, size_t len, berth_request **out, char *err,
                         size_t errlen);
 
+/* berth_request_parse without the fast scanner in front (launch_scan.h): jansson only.
+ * For the differential fuzz target and tests. */
+int berth__request_parse_json(const char *body, size_t len, berth_request **out, char *err,
+                              size_t errlen);
+
 /* Harbor's launch checks (spec §2.5 step 2), first failure wins, exact detail texts:
  *   empty job request is not allowed
  *   name of job must be specified                  (blank after Go's TrimSpace)
