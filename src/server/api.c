@@ -123,7 +123,8 @@ int api_server_start(const api_ctx *ctx, const char *host, int port, api_server 
                       .handler = on_request, .ctx = s, .log = ctx->log,
                       .log_userdata = ctx->log_userdata, .tls_cert_pem = ctx->tls_cert_pem,
                       .tls_key_pem = ctx->tls_key_pem,
-                      .tls_client_ca_pem = ctx->tls_client_ca_pem, .listen_fd = ctx->listen_fd};
+                      .tls_client_ca_pem = ctx->tls_client_ca_pem, .listen_fd = ctx->listen_fd,
+                      .server = ctx->http_server};
     int rc = http_server_start(&hc, &s->http, err, errlen);
     if (rc != 0) {
         api_server_stop(s);

@@ -44,6 +44,7 @@ typedef struct api_ctx {
     double max_memory_fraction;  /* launches get 503 once Redis used_memory reaches this share
                                     of maxmemory (berth/memguard.h); 0 → no check */
     unsigned threads;            /* HTTP threads; 0 → one per CPU, at most 4 (http.h) */
+    int http_server;             /* HTTP_SERVER_* (http.h): which server answers plain HTTP */
     unsigned max_connections;    /* 0 → 1024 */
     unsigned read_timeout_s;     /* 0 → 15 */
     unsigned idle_timeout_s;     /* keep-alive idle; 0 → 60 */

@@ -89,7 +89,7 @@ void config_loggers_free(config_logger *l, size_t n)
 }
 
 /* Every top-level string of cfg, for init and free. */
-#define CONFIG_NSTRINGS 16
+#define CONFIG_NSTRINGS 17
 static void string_slots(berth_config *cfg, char **slots[CONFIG_NSTRINGS])
 {
     char **all[CONFIG_NSTRINGS] = {
@@ -97,7 +97,8 @@ static void string_slots(berth_config *cfg, char **slots[CONFIG_NSTRINGS])
         &cfg->pool.redis_url, &cfg->pool.ns, &cfg->metric.path, &cfg->data_dir,
         &cfg->listen_address, &cfg->embedded_redis.server_path,
         &cfg->embedded_redis.appendfsync, &cfg->database.host, &cfg->database.username,
-        &cfg->database.password, &cfg->database.name, &cfg->database.sslmode};
+        &cfg->database.password, &cfg->database.name, &cfg->database.sslmode,
+        &cfg->http_server};
     memcpy(slots, all, sizeof all);
 }
 

@@ -110,6 +110,7 @@ enum {
     CONFIG_ENV_REDIS_URL = 1u << 6,
     CONFIG_ENV_NAMESPACE = 1u << 7,
     CONFIG_ENV_IDLE_TIMEOUT = 1u << 8,
+    CONFIG_ENV_HTTP_SERVER = 1u << 9,
 };
 
 /* The whole configuration. After a successful load every char * is non-NULL ("" when not
@@ -152,6 +153,7 @@ typedef struct berth_config {
     char *listen_address;        /* IP literal; "" = loopback without CORE_SECRET, else all */
     int64_t max_body_bytes;      /* default 1048576; cap on an HTTP request body */
     int http_threads;            /* default 0: one per CPU, at most 4 (http.h) */
+    char *http_server;           /* "builtin" (default) or "libmicrohttpd"; env BERTH_HTTP_SERVER */
     int grace_seconds;           /* default 15; shutdown wait for running jobs */
     double max_memory_fraction;  /* default 0.9; launches refused past this share of Redis
                                     maxmemory (include/berth/memguard.h); 0 disables */

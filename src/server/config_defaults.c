@@ -74,6 +74,7 @@ void config_defaults_apply(berth_config *cfg)
 {
     harbor_defaults(cfg);
     default_str(&cfg->data_dir, "/var/lib/berth");
+    default_str(&cfg->http_server, "builtin");
     default_str(&cfg->embedded_redis.server_path, "redis-server");
     default_str(&cfg->embedded_redis.appendfsync, "everysec");
     if (!cfg->embedded_redis.enabled_explicit)

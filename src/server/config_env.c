@@ -52,6 +52,7 @@ static int apply_listener(berth_config *cfg, const char *const *envp, char *err,
                           size_t errlen)
 {
     set(cfg, &cfg->protocol, env_get(envp, "JOB_SERVICE_PROTOCOL"), CONFIG_ENV_PROTOCOL);
+    set(cfg, &cfg->http_server, env_get(envp, "BERTH_HTTP_SERVER"), CONFIG_ENV_HTTP_SERVER);
     const char *p = env_get(envp, "JOB_SERVICE_PORT");
     if (p) {
         if (!parse_int(p, &cfg->port))

@@ -193,6 +193,11 @@ static int check_berth(const berth_config *cfg, char *err, size_t errlen)
         rc = range("berth.max_body_bytes", cfg->max_body_bytes, 1024, 1LL << 30, err, errlen);
     if (rc == 0)
         rc = range("berth.http_threads", cfg->http_threads, 0, 64, err, errlen);
+    if (rc == 0 && strcmp(cfg->http_server, "builtin") != 0 &&
+        strcmp(cfg->http_server, "libmicrohttpd") != 0)
+        rc = config_fail(err, errlen, "berth.http_server%s: must be builtin or libmicrohttpd, "
+                         "got \"%s\"", cfg->env_overrides & CONFIG_ENV_HTTP_SERVER
+                         ? " (from BERTH_HTTP_SERVER)" : "", cfg->http_server);
     if (rc == 0)
         rc = range("berth.grace_seconds", cfg->grace_seconds, 0, 3600, err, errlen);
     if (rc == 0)

@@ -204,6 +204,7 @@ static const config_field berth_fields[] = {
     STR("listen_address", berth_config, listen_address),
     I64("max_body_bytes", berth_config, max_body_bytes, config_read_i64),
     INT("http_threads", berth_config, http_threads),
+    STR("http_server", berth_config, http_server),
     INT("grace_seconds", berth_config, grace_seconds),
     {.key = "max_memory_fraction", .read = config_read_number,
      .off = offsetof(berth_config, max_memory_fraction)},

@@ -1,5 +1,6 @@
 /* berthd's assembly; see daemon.h. */
 #include "server/daemon.h"
+#include "server/http.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -458,6 +459,8 @@ static int start_api(daemon_t *d, const char *secret, const char *host, char *er
                    .job_log_dir = d->job_log_dir[0] ? d->job_log_dir : NULL,
                    .max_retrieve_bytes = (long)c->max_retrieve_size_mb << 20,
                    .max_body = (size_t)c->max_body_bytes, .threads = (unsigned)c->http_threads,
+                   .http_server = strcmp(c->http_server, "libmicrohttpd") == 0
+                                      ? HTTP_SERVER_MHD : HTTP_SERVER_BUILTIN,
                    .max_memory_fraction = c->max_memory_fraction,
                    .log = daemon_log_write, .log_userdata = d->log,
                    .tls_cert_pem = tls.cert, .tls_key_pem = tls.key,

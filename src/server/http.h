@@ -1,25 +1,27 @@
-/* The HTTP server: a thin wrapper over libmicrohttpd so that request handlers are plain
- * functions `void handler(const http_req *req, http_resp *resp, void *ctx)`.
+/* The HTTP server, so that request handlers are plain functions
+ * `void handler(const http_req *req, http_resp *resp, void *ctx)`.
  *
- * How it works (http.c): MHD runs `threads` poll(2) threads (MHD_USE_POLL_INTERNAL_THREAD
- * with a thread pool; not epoll: docs/design-notes.md, "HTTP launches, round three"); each
- * connection stays on one of them. For every request the wrapper
- * reads the whole body across MHD's calls into a capped buf and calls the handler once, on
- * MHD's final call, then queues the response (answering earlier would make MHD close the
- * keep-alive connection: ARCHITECTURE §2). A body over max_body gets 413 with Harbor's error
- * JSON (code 10000): at once when Content-Length announces it (MHD then closes the
- * connection), else after the rest of the upload was read and dropped.
+ * Two backends serve this interface (http.c chooses, http_backend.h): berthd's own event
+ * loop for plain HTTP (http_loop.c: `threads` epoll threads sharing the listening socket,
+ * docs/design-notes.md "HTTP launches, round four"), and libmicrohttpd (http_mhd.c) for
+ * HTTPS and when http_config.server asks for it (berth.http_server: libmicrohttpd). Both
+ * behave as described here. For every request the server reads the whole body into a
+ * capped buffer and calls the handler once, then sends the response; a connection stays on
+ * one thread. A body over max_body gets 413 with Harbor's error JSON (code 10000): at once
+ * when Content-Length announces it (the connection is then closed), else after the rest of
+ * the upload was read and dropped (the connection is kept). Request heads over 32 KiB
+ * (libmicrohttpd's connection memory) are refused with 431.
  *
  * Timeouts: a connection idle between requests is closed after idle_timeout_s; while a
  * request is being read or its response written, a stall of read_timeout_s closes it. The
  * request headers must be complete within read_timeout_s of the connection opening (of the
  * request line, for a later request on a kept-alive connection) however steadily they
  * trickle in, and the whole body within read_timeout_s of the headers. Connections past
- * max_connections are refused by MHD.
+ * max_connections are closed at once.
  *
- * Handlers run on MHD's threads, several at a time: they must be thread-safe and should not
- * block for long (each blocks the other connections of its thread); one that waits for
- * other work defers its answer (http_req_defer below). */
+ * Handlers run on the server's threads, several at a time: they must be thread-safe and
+ * should not block for long (each blocks the other connections of its thread); one that
+ * waits for other work defers its answer (http_req_defer below). */
 #ifndef BERTH_SERVER_HTTP_H
 #define BERTH_SERVER_HTTP_H
 
@@ -38,8 +40,8 @@ typedef struct http_req {
     const char *body;       /* the whole body, NUL-terminated ("" when none) */
     size_t body_len;
     const char *job_id;     /* the {job_id} path segment when the router matched one */
-    void *conn_;            /* internal: the MHD connection */
-    void *state_;           /* internal: the wrapper's request state */
+    void *conn_;            /* internal: the backend's connection */
+    void *state_;           /* internal: the backend's request state (http_backend.h) */
 } http_req;
 
 /* Query argument (decoded; the first when repeated), or NULL when absent or valueless. */
@@ -97,13 +99,12 @@ typedef void (*http_handler_fn)(const http_req *req, http_resp *resp, void *ctx)
 
 /* Deferred answers: a handler whose answer waits for work done elsewhere (a launch waiting
  * for its batch script) calls http_req_defer and returns. The wrapper then suspends the
- * connection (MHD_suspend_connection): no HTTP thread waits, the thread serves its other
- * connections. When the work is done, any thread calls http_defer_ready once; the wrapper
- * resumes the connection and calls answer(req, resp, arg) on its HTTP thread to fill the
+ * connection (no HTTP thread waits, the thread serves its other connections). When the work
+ * is done, any thread calls http_defer_ready once; the server calls answer(req, resp, arg)
+ * on the connection's HTTP thread to fill the
  * response, which it then sends (resp is filled as by a handler). answer is called exactly
  * once per deferral, also when the client has gone meanwhile (its response is then
- * dropped), so it may free arg. A suspended request has no timeout (MHD's rule): the work
- * must end. http_server_stop waits for every deferred request to be answered before it
+ * dropped), so it may free arg. A deferred request has no timeout: the work must end. http_server_stop waits for every deferred request to be answered before it
  * closes the connections, so the work must end without the server's help.
  * NULL when the server is stopping: the handler then answers at once. */
 typedef struct http_defer http_defer;
@@ -115,7 +116,7 @@ void http_defer_ready(http_defer *d);
 typedef struct http_config {
     const char *host;          /* numeric address or name; NULL or "" → all interfaces */
     int port;                  /* 0 → an ephemeral port (see http_server_port) */
-    unsigned threads;          /* MHD's threads; 0 → one per online CPU, at most 4: more
+    unsigned threads;          /* HTTP threads; 0 → one per online CPU, at most 4: more
                                   threads than cores cost wake-ups (docs/design-notes.md,
                                   "HTTP launches") */
     unsigned max_connections;  /* 0 → 1024 */
@@ -124,7 +125,7 @@ typedef struct http_config {
     size_t max_body;           /* 0 → 1 MiB */
     http_handler_fn handler;   /* called once per complete request */
     void *ctx;                 /* passed to handler */
-    berth_log_fn log;          /* MHD's messages; NULL → dropped */
+    berth_log_fn log;          /* the server's messages; NULL → dropped */
     void *log_userdata;
     const char *tls_cert_pem;  /* both set → HTTPS (TLS ≥ 1.2) with this PEM certificate chain */
     const char *tls_key_pem;   /* and this PEM private key; copied */
@@ -134,7 +135,14 @@ typedef struct http_config {
     int listen_fd;             /* > 0: serve on this bound, listening socket (listener.h),
                                   which the server then owns (closed on failure and at stop);
                                   host and port must name its address. 0: bind host:port */
+    int server;                /* HTTP_SERVER_*: which backend serves plain HTTP */
 } http_config;
+
+#define HTTP_SERVER_DEFAULT 0    /* the environment's BERTH_HTTP_SERVER (builtin or
+                                    libmicrohttpd), else HTTP_SERVER_DEFAULT_IS */
+#define HTTP_SERVER_BUILTIN 1    /* berthd's own event loop (http_loop.c) */
+#define HTTP_SERVER_MHD 2        /* libmicrohttpd (http_mhd.c); HTTPS always uses it */
+#define HTTP_SERVER_DEFAULT_IS HTTP_SERVER_BUILTIN
 
 typedef struct http_server http_server;
 

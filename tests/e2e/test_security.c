@@ -45,6 +45,13 @@ static void expect_401(hc *c, const char *method, const char *path, const char *
     hc_resp r;
     const char *body = strcmp(method, "POST") == 0 ? "{\"action\":\"stop\"}" : NULL;
     assert_int_equal(hc_do(c, method, path, auth, body, body ? strlen(body) : 0, 0, &r), 0);
+    /* A control character in a header value: berthd's own server refuses the request as
+     * Go's net/http does (400 and the connection closed); libmicrohttpd passed it on. */
+    if (auth && strchr(auth, '\x01') && r.status == 400) {
+        assert_string_equal(r.body, "400 Bad Request");
+        hc_resp_free(&r);
+        return;
+    }
     if (r.status != 401)
         fprintf(stderr, "%s %s (auth %s) → %ld %s\n", method, path, auth ? auth : "none",
                 r.status, r.body);

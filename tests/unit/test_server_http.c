@@ -1,7 +1,7 @@
 /* Unit tests of the API's pure pieces: gorilla/mux's path cleaning (Go's path.Clean with
  * the trailing slash kept), Harbor-Secret checks with Go's TrimSpace, the auth exemption,
  * route matching through router_dispatch with a fake handler, and the HTTP server's thread
- * count (its threads counted in /proc/self/task by MHD's thread name). */
+ * count (its threads counted in /proc/self/task by their names). */
 #include "test.h"
 
 #include <dirent.h>
@@ -138,7 +138,8 @@ static void answer_204(const http_req *req, http_resp *resp, void *ctx)
     resp->status = 204;
 }
 
-/* Threads of this process named as libmicrohttpd names its own (MHD-worker, MHD-single). */
+/* Threads of this process named as the HTTP servers name theirs: libmicrohttpd's MHD-worker
+ * and MHD-single, berthd's own loop's berth-http. */
 static int mhd_threads(void)
 {
     DIR *d = opendir("/proc/self/task");
@@ -148,7 +149,7 @@ static int mhd_threads(void)
         char path[300], name[64] = "";
         snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
         FILE *f = e->d_name[0] != '.' ? fopen(path, "r") : NULL;
-        if (f && fgets(name, sizeof name, f) && strncmp(name, "MHD-", 4) == 0)
+        if (f && fgets(name, sizeof name, f) && (strncmp(name, "MHD-", 4) == 0 || strncmp(name, "berth-http", 10) == 0))
             n++;
         if (f)
             fclose(f);
@@ -163,15 +164,15 @@ static bool mhd_threads_are(void *want)
     return mhd_threads() == *(int *)want;
 }
 
-/* threads 0: one per online CPU, at most 4; else as many as asked. */
-static void test_thread_count(void **state)
+/* threads 0: one per online CPU, at most 4; else as many as asked; both servers. */
+static void thread_count(int server)
 {
-    (void)state;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     int want_default = cpus < 1 ? 1 : cpus > 4 ? 4 : (int)cpus;
     const unsigned asked[] = {0, 3, 1};
     for (size_t i = 0; i < sizeof asked / sizeof asked[0]; i++) {
-        http_config cfg = {.host = "127.0.0.1", .threads = asked[i], .handler = answer_204};
+        http_config cfg = {.host = "127.0.0.1", .threads = asked[i], .handler = answer_204,
+                           .server = server};
         http_server *s = NULL;
         char err[256] = "";
         assert_int_equal(http_server_start(&cfg, &s, err, sizeof err), 0);
@@ -181,6 +182,13 @@ static void test_thread_count(void **state)
         http_server_stop(s);
         assert_true(wait_until(mhd_threads_are, &none, 5000));
     }
+}
+
+static void test_thread_count(void **state)
+{
+    (void)state;
+    thread_count(HTTP_SERVER_BUILTIN);
+    thread_count(HTTP_SERVER_MHD);
 }
 
 int main(void)

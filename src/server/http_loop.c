@@ -1,0 +1,429 @@
+/* berthd's own HTTP/1.1 server for plain HTTP (http.h; the design and its measurements:
+ * docs/design-notes.md, "HTTP launches, round four: an event loop of our own").
+ *
+ * `threads` loop threads share the one listening socket, each with it in its own epoll set
+ * (EPOLLEXCLUSIVE: a new connection wakes one thread, which accepts it and keeps it). A
+ * connection's socket is non-blocking and edge-triggered, registered once for reading and
+ * writing: no epoll_ctl per request. Requests are read with http_parse.h into the
+ * connection's buffer and the handler runs on the thread (http_loop_conn.c); responses go
+ * out with writev, sendfile or chunked stream writes (http_loop_write.c).
+ *
+ * Deferred answers: http_defer_ready (any thread) puts the connection on its thread's ready
+ * list under the thread's mutex and writes the thread's eventfd only when the list was
+ * empty, so a batch of launches answered together costs one wake-up per thread; the thread
+ * runs the answers. The eventfd write happens under the mutex: the thread cannot run the
+ * answer (and http_server_stop cannot free the thread) before the write is done.
+ *
+ * Timeouts: each connection has one deadline (its phase's, http.h); every LOOP_SWEEP_MS a
+ * thread closes its connections past theirs. No watchdog thread. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "berth/error.h"
+#include "server/http_loop.h"
+#include "server/listener.h"
+#include "util/alloc.h"
+#include "util/clock.h"
+
+/* ---- accepting ---- */
+
+static void conn_add(lthread *t, int fd)
+{
+    lconn *c = berth_calloc(1, sizeof *c);
+    c->ops = &loop_ops;
+    c->t = t;
+    c->fd = fd;
+    c->phase = LP_HEAD;
+    c->can_write = true;
+    c->deadline_ms = t->now_ms + (int64_t)t->srv->cfg.read_timeout_s * 1000;
+    http_resp_init(&c->resp);
+    c->next = t->conns;
+    if (t->conns)
+        t->conns->prev = c;
+    t->conns = c;
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = c};
+    if (epoll_ctl(t->ep, EPOLL_CTL_ADD, fd, &ev) != 0)
+        lconn_close(c);
+}
+
+static void on_accept(lthread *t)
+{
+    loop_server *s = t->srv;
+    for (int i = 0; i < 16; i++) {
+        int fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            return;        /* EAGAIN (another thread took it), or a transient error */
+        if (atomic_fetch_add(&s->nconns, 1) >= s->cfg.max_connections) {
+            atomic_fetch_sub(&s->nconns, 1);
+            close(fd);     /* over the limit: closed at once, as libmicrohttpd did */
+            continue;
+        }
+        int one = 1;       /* a response is one write: nothing to gain from Nagle */
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        conn_add(t, fd);
+    }
+}
+
+/* ---- closing ---- */
+
+void lconn_close(lconn *c)
+{
+    lthread *t = c->t;
+    if (c->fd < 0)
+        return;
+    close(c->fd);      /* also leaves the epoll set */
+    c->fd = -1;
+    atomic_fetch_sub(&t->srv->nconns, 1);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        t->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    if (c->stream_retry_ms) {
+        c->stream_retry_ms = 0;
+        t->streams_waiting--;
+    }
+    if (c->phase == LP_DEFERRED)
+        return;        /* its answer runs when ready, then frees it (lconn_answer) */
+    c->rnext = t->dead;
+    t->dead = c;
+}
+
+static void conn_free(lconn *c)
+{
+    lconn_end_request(c);
+    lconn_resp_free(c);
+    berth_free(c->out);
+    berth_free(c->in);
+    berth_free(c);
+}
+
+static void free_dead(lthread *t)
+{
+    while (t->dead) {
+        lconn *c = t->dead;
+        t->dead = c->rnext;
+        conn_free(c);
+    }
+}
+
+/* ---- timeouts ---- */
+
+static void sweep(lthread *t)
+{
+    t->next_sweep_ms = t->now_ms + LOOP_SWEEP_MS;
+    for (lconn *c = t->conns, *next; c; c = next) {
+        next = c->next;
+        if (c->stream_retry_ms && c->stream_retry_ms <= t->now_ms) {
+            c->stream_retry_ms = 0;
+            t->streams_waiting--;
+            c->can_write = true;
+            lconn_run(c);
+        } else if (c->deadline_ms && c->deadline_ms <= t->now_ms) {
+            if (c->phase == LP_HEAD)
+                t->header_cuts++;
+            lconn_close(c);
+        }
+    }
+    const http_config *cfg = &t->srv->cfg;
+    if (t->header_cuts && cfg->log) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "closed %u connection(s): request headers not complete "
+                 "within %u s", t->header_cuts, cfg->read_timeout_s);
+        cfg->log(BERTH_LOG_INFO, __FILE__, __LINE__, msg, cfg->log_userdata);
+    }
+    t->header_cuts = 0;
+}
+
+/* epoll_wait's timeout: until the next sweep while anything can time out */
+static int wait_ms(const lthread *t)
+{
+    if (!t->conns)
+        return -1;
+    int64_t until = t->next_sweep_ms;
+    if (t->streams_waiting && t->now_ms + LOOP_STREAM_RETRY_MS < until)
+        until = t->now_ms + LOOP_STREAM_RETRY_MS;
+    return until <= t->now_ms ? 0 : (int)(until - t->now_ms);
+}
+
+/* ---- deferred answers ---- */
+
+static void run_ready(lthread *t)
+{
+    uint64_t v;
+    (void)!read(t->efd, &v, sizeof v);
+    pthread_mutex_lock(&t->mu);
+    lconn *list = t->ready;
+    t->ready = t->ready_tail = NULL;
+    pthread_mutex_unlock(&t->mu);
+    while (list) {
+        lconn *c = list;
+        list = c->rnext;
+        c->rnext = NULL;
+        lconn_answer(c);
+        if (c->fd >= 0 && c->hup)
+            lconn_close(c);
+        else if (c->fd >= 0)
+            lconn_run(c);
+    }
+}
+
+static http_defer *loop_defer(const http_req *req, http_answer_fn answer, void *arg)
+{
+    lconn *c = req->state_;
+    loop_server *s = c->t->srv;
+    pthread_mutex_lock(&s->mu);
+    bool ok = !s->closing && !c->deferred;
+    if (ok)
+        s->held++;
+    pthread_mutex_unlock(&s->mu);
+    if (!ok)
+        return NULL;
+    c->deferred = true;
+    c->answer = answer;
+    c->answer_arg = arg;
+    return (http_defer *)c;
+}
+
+static void loop_ready(http_defer *d)
+{
+    lconn *c = (lconn *)d;
+    lthread *t = c->t;
+    pthread_mutex_lock(&t->mu);
+    c->ready = true;
+    if (c->waiting) {          /* the handler has returned: the thread runs the answer */
+        c->waiting = false;
+        c->rnext = NULL;
+        bool wake = !t->ready;
+        if (t->ready_tail)
+            t->ready_tail->rnext = c;
+        else
+            t->ready = c;
+        t->ready_tail = c;
+        if (wake) {
+            uint64_t one = 1;
+            (void)!write(t->efd, &one, sizeof one);
+        }
+    }
+    pthread_mutex_unlock(&t->mu);
+}
+
+void loop_answered(loop_server *s)
+{
+    pthread_mutex_lock(&s->mu);
+    if (--s->held == 0 && s->closing)
+        pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* ---- the loop ---- */
+
+static void on_event(lconn *c, uint32_t ev)
+{
+    if (c->fd < 0)
+        return;
+    if (ev & (EPOLLHUP | EPOLLERR)) {
+        c->hup = true;
+        if (c->phase != LP_DEFERRED) {
+            lconn_close(c);
+            return;
+        }
+    }
+    if (ev & (EPOLLIN | EPOLLRDHUP))
+        c->can_read = true;
+    if (ev & EPOLLOUT)
+        c->can_write = true;
+    if (c->phase != LP_DEFERRED)
+        lconn_run(c);
+}
+
+static void *loop_main(void *arg)
+{
+    lthread *t = arg;
+    struct epoll_event evs[64];
+    t->now_ms = clock_mono_ms();
+    t->next_sweep_ms = t->now_ms + LOOP_SWEEP_MS;
+    while (!atomic_load(&t->stop)) {
+        int n = epoll_wait(t->ep, evs, 64, wait_ms(t));
+        t->now_ms = clock_mono_ms();
+        for (int i = 0; i < n; i++) {
+            void *p = evs[i].data.ptr;
+            if (!p)
+                on_accept(t);
+            else if (p == t)
+                run_ready(t);
+            else
+                on_event(p, evs[i].events);
+        }
+        if (t->now_ms >= t->next_sweep_ms ||
+            (t->streams_waiting && t->now_ms >= t->next_sweep_ms - LOOP_SWEEP_MS +
+                                                    LOOP_STREAM_RETRY_MS))
+            sweep(t);
+        free_dead(t);
+    }
+    return NULL;
+}
+
+/* ---- start and stop ---- */
+
+static int thread_init(loop_server *s, lthread *t, char *err, size_t errlen)
+{
+    t->srv = s;
+    pthread_mutex_init(&t->mu, NULL);
+    t->ep = epoll_create1(EPOLL_CLOEXEC);
+    t->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    struct epoll_event lev = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = NULL};
+    struct epoll_event wev = {.events = EPOLLIN, .data.ptr = t};
+    if (t->ep < 0 || t->efd < 0 || epoll_ctl(t->ep, EPOLL_CTL_ADD, s->lfd, &lev) != 0 ||
+        epoll_ctl(t->ep, EPOLL_CTL_ADD, t->efd, &wev) != 0) {
+        snprintf(err, errlen, "cannot set up the HTTP event loop: %s", strerror(errno));
+        return BERTH_EIO;
+    }
+    int rc = pthread_create(&t->th, NULL, loop_main, t);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot start an HTTP thread: %s", strerror(rc));
+        return BERTH_EIO;
+    }
+    pthread_setname_np(t->th, "berth-http");
+    t->running = true;
+    return 0;
+}
+
+static void thread_fini(lthread *t)
+{
+    if (t->running) {
+        atomic_store(&t->stop, true);
+        uint64_t one = 1;
+        (void)!write(t->efd, &one, sizeof one);
+        pthread_join(t->th, NULL);
+    }
+    while (t->conns)          /* nothing is deferred any more (http_server_stop) */
+        lconn_close(t->conns);
+    free_dead(t);
+    if (t->ep >= 0)
+        close(t->ep);
+    if (t->efd >= 0)
+        close(t->efd);
+    pthread_mutex_destroy(&t->mu);
+}
+
+static void server_free(loop_server *s)
+{
+    for (unsigned i = 0; i < s->nthreads; i++)
+        thread_fini(&s->threads[i]);
+    berth_free(s->threads);
+    if (s->lfd >= 0)
+        close(s->lfd);
+    pthread_cond_destroy(&s->cv);
+    pthread_mutex_destroy(&s->mu);
+    berth_free(s);
+}
+
+static int open_listener(loop_server *s, const http_config *cfg, char *err, size_t errlen)
+{
+    s->lfd = cfg->listen_fd > 0 ? cfg->listen_fd : listener_bind(cfg->host, cfg->port, err, errlen);
+    if (s->lfd < 0) {
+        int rc = s->lfd;
+        s->lfd = -1;
+        return rc;
+    }
+    int fl = fcntl(s->lfd, F_GETFL);
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (fl < 0 || fcntl(s->lfd, F_SETFL, fl | O_NONBLOCK) != 0 ||
+        getsockname(s->lfd, (struct sockaddr *)&ss, &len) != 0) {
+        snprintf(err, errlen, "cannot use the listening socket: %s", strerror(errno));
+        return BERTH_EIO;
+    }
+    s->port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
+                                       : ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    return 0;
+}
+
+int http_loop_start(const http_config *cfg, http_server **out, char *err, size_t errlen)
+{
+    loop_server *s = berth_calloc(1, sizeof *s);
+    s->ops = &loop_ops;
+    s->cfg = *cfg;
+    s->cfg.host = NULL;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    int rc = open_listener(s, cfg, err, errlen);
+    if (rc == 0) {
+        s->threads = berth_calloc(cfg->threads, sizeof *s->threads);
+        for (unsigned i = 0; i < cfg->threads; i++)
+            s->threads[i].ep = s->threads[i].efd = -1;
+        for (; s->nthreads < cfg->threads && rc == 0; s->nthreads++)
+            rc = thread_init(s, &s->threads[s->nthreads], err, errlen);
+    }
+    if (rc != 0) {
+        server_free(s);
+        return rc;
+    }
+    *out = (http_server *)s;
+    return 0;
+}
+
+static int loop_port(const http_server *hs)
+{
+    return ((const loop_server *)hs)->port;
+}
+
+static void loop_stop(http_server *hs)
+{
+    loop_server *s = (loop_server *)hs;
+    pthread_mutex_lock(&s->mu);
+    s->closing = true;
+    while (s->held > 0)
+        pthread_cond_wait(&s->cv, &s->mu);
+    pthread_mutex_unlock(&s->mu);
+    server_free(s);
+}
+
+/* ---- the request's headers and query ---- */
+
+typedef struct lstr {
+    struct lstr *next;
+    char s[];
+} lstr;
+
+static const char *loop_query(const http_req *req, const char *name)
+{
+    lconn *c = req->state_;
+    size_t n = strlen(c->head.target) + 1;
+    lstr *v = berth_malloc(sizeof *v + n);
+    if (!http_target_query(c->head.target, name, v->s, n)) {
+        berth_free(v);
+        return NULL;
+    }
+    v->next = c->strs;         /* freed with the request */
+    c->strs = v;
+    return v->s;
+}
+
+void lconn_free_strs(lconn *c)
+{
+    while (c->strs) {
+        lstr *v = c->strs;
+        c->strs = v->next;
+        berth_free(v);
+    }
+}
+
+static const char *loop_header(const http_req *req, const char *name)
+{
+    lconn *c = req->state_;
+    return http_head_get(&c->head, name);
+}
+
+const http_ops loop_ops = {.query = loop_query, .header = loop_header, .defer = loop_defer,
+                           .ready = loop_ready, .port = loop_port, .stop = loop_stop};
