@@ -8,6 +8,10 @@
  *   http_floor mhd-poll[-resume] ...  the same two with poll(2) in place of epoll
  *   http_floor epoll PORT THREADS      a hand-written epoll HTTP/1.1 server (keep-alive,
  *                                      Content-Length bodies only): the floor of any server
+ *   http_floor berth[-defer] ...       berthd's HTTP layer (http.h) on its own event loop,
+ *                                      answering in the handler or deferred and readied
+ *                                      from another thread in batches, as a launch is
+ *   http_floor berth-mhd[-defer] ...   the same http.h layer on libmicrohttpd
  *
  * Runs until killed. Not shipped; a benchmark tool, so it prints and exits on errors. */
 #include <errno.h>
@@ -24,6 +28,8 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "server/http.h"
 
 /* The size of berthd's 202 to bench/http_launch.lua's body (234 bytes). */
 static const char BODY[] =
@@ -248,10 +254,80 @@ static void run_epoll(int port, unsigned threads)
     pause();
 }
 
+/* ---- berthd's http.h ---- */
+
+typedef struct dpending {
+    http_defer *d;
+    struct dpending *next;
+} dpending;
+
+static dpending *dqueue;
+static bool berth_defer;
+
+static void berth_answer(const http_req *hr, http_resp *resp, void *arg)
+{
+    (void)hr, (void)arg;
+    resp->status = 202;
+    http_resp_header(resp, "Content-Type", "application/json");
+    buf_append(&resp->body, BODY, sizeof BODY - 1);
+}
+
+/* Readies whatever waits, a batch per wake-up, as the coalescer's sender does. */
+static void *readier(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        pthread_mutex_lock(&pmu);
+        while (!dqueue)
+            pthread_cond_wait(&pcv, &pmu);
+        dpending *p = dqueue;
+        dqueue = NULL;
+        pthread_mutex_unlock(&pmu);
+        while (p) {
+            dpending *next = p->next;
+            http_defer_ready(p->d);
+            free(p);
+            p = next;
+        }
+    }
+    return NULL;
+}
+
+static void berth_handler(const http_req *hr, http_resp *resp, void *ctx)
+{
+    (void)ctx;
+    http_defer *d = berth_defer ? http_req_defer(hr, berth_answer, NULL) : NULL;
+    if (!d) {
+        berth_answer(hr, resp, NULL);
+        return;
+    }
+    dpending *p = malloc(sizeof *p);
+    p->d = d;
+    pthread_mutex_lock(&pmu);
+    p->next = dqueue;
+    dqueue = p;
+    pthread_cond_signal(&pcv);
+    pthread_mutex_unlock(&pmu);
+}
+
+static void run_berth(int port, unsigned threads, int server)
+{
+    pthread_t t;
+    if (berth_defer && pthread_create(&t, NULL, readier, NULL) != 0)
+        die("pthread_create");
+    http_config cfg = {.host = "127.0.0.1", .port = port, .threads = threads,
+                       .handler = berth_handler, .server = server};
+    http_server *s;
+    char err[256];
+    if (http_server_start(&cfg, &s, err, sizeof err) != 0)
+        die(err);
+    pause();
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 4) {
-        fprintf(stderr, "usage: %s mhd|mhd-resume|mhd-poll|mhd-poll-resume|epoll PORT THREADS\n", argv[0]);
+        fprintf(stderr, "usage: %s mhd|mhd-resume|mhd-poll|mhd-poll-resume|epoll|berth[-mhd][-defer] PORT THREADS\n", argv[0]);
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
@@ -259,6 +335,9 @@ int main(int argc, char **argv)
     unsigned threads = (unsigned)atoi(argv[3]);
     if (strcmp(argv[1], "epoll") == 0) {
         run_epoll(port, threads);
+    } else if (strncmp(argv[1], "berth", 5) == 0) {
+        berth_defer = strstr(argv[1], "defer") != NULL;
+        run_berth(port, threads, strstr(argv[1], "mhd") ? HTTP_SERVER_MHD : HTTP_SERVER_BUILTIN);
     } else {
         resume_mode = strstr(argv[1], "resume") != NULL;
         poll_mode = strncmp(argv[1], "mhd-poll", 8) == 0;

@@ -3,7 +3,8 @@
 # scripts/bench_http.sh's command (2 threads, 32 keep-alive connections, the same launch body)
 # against servers that answer a fixed 202 of a launch reply's size without Redis or parsing:
 # libmicrohttpd as berthd runs it (epoll, or poll), with and without a suspend + resume from
-# another thread per request, and a hand-written epoll server. Prints the rate and the CPU
+# another thread per request, a hand-written epoll server, and berthd's http.h layer on its
+# own event loop and on libmicrohttpd, answering at once or deferred (berth*). Prints the rate and the CPU
 # per request of the server and of wrk (from /proc and time(1): robust under load, the rate
 # is not); wrk's CPU from bash's `time`. Usage: scripts/bench_http_floor.sh [build dir] [server threads].
 set -euo pipefail
@@ -14,7 +15,7 @@ HZ=$(getconf CLK_TCK)
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 echo "HTTP floor (wrk 2 threads, 32 connections, ${SECONDS_} s; server threads $THREADS, $(nproc) CPUs):"
-for mode in ${HTTP_FLOOR_MODES:-mhd mhd-resume mhd-poll mhd-poll-resume epoll}; do
+for mode in ${HTTP_FLOOR_MODES:-mhd mhd-resume mhd-poll mhd-poll-resume epoll berth berth-defer berth-mhd-defer}; do
   PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   "$BUILD/http_floor" "$mode" "$PORT" "$THREADS" &
   SPID=$!

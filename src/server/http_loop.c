@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -250,6 +251,12 @@ static void *loop_main(void *arg)
 {
     lthread *t = arg;
     struct epoll_event evs[64];
+    /* a write to a client that has gone fails with EPIPE here, never kills the process
+     * (writev and sendfile have no MSG_NOSIGNAL; the host may not ignore SIGPIPE) */
+    sigset_t pipe;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe, NULL);
     t->now_ms = clock_mono_ms();
     t->next_sweep_ms = t->now_ms + LOOP_SWEEP_MS;
     while (!atomic_load(&t->stop)) {

@@ -243,11 +243,11 @@ static void dispatch(lconn *c)
         return;
     }
     http_resp_clear(&r);
+    c->phase = LP_DEFERRED;
     pthread_mutex_lock(&c->t->mu);
     bool ready = c->ready;
     c->waiting = !ready;
     pthread_mutex_unlock(&c->t->mu);
-    c->phase = LP_DEFERRED;
     if (ready)
         lconn_answer(c);
 }
