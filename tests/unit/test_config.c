@@ -184,6 +184,7 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.lease_seconds, 30);
     assert_int_equal(cfg.max_body_bytes, 1048576);
     assert_int_equal(cfg.http_threads, 0);
+    assert_string_equal(cfg.http_server, "builtin");
     assert_int_equal(cfg.grace_seconds, 15);
     assert_int_equal(cfg.hooks_retry_hours, 24);
     assert_int_equal(cfg.stats_ttl_hours, 24);          /* Harbor's day */
@@ -312,12 +313,26 @@ static void test_https_config_forces_https(void **state)
                  "https_config.cert: cannot use \"/nonexistent.crt\": No such file or directory");
 }
 
+/* berth.http_server from the environment: it overrides the file, and is checked as the
+ * file is. */
+static void test_http_server_env(void **state)
+{
+    (void)state;
+    /* the environment overrides the file, and is checked as the file is */
+    const char *const env[] = {"BERTH_HTTP_SERVER=builtin", NULL};
+    assert_int_equal(load_env(MINIMAL "berth: {http_server: libmicrohttpd}\n", env), 0);
+    assert_string_equal(cfg.http_server, "builtin");
+    const char *const bad[] = {"BERTH_HTTP_SERVER=nginx", NULL};
+    expect_error_env(MINIMAL, bad, "berth.http_server (from BERTH_HTTP_SERVER): must be "
+                                   "builtin or libmicrohttpd, got \"nginx\"");
+}
+
 static void test_berth_keys(void **state)
 {
     (void)state;
     assert_int_equal(load(MINIMAL "berth:\n  data_dir: /srv/berth\n  lease_seconds: 10\n"
                                   "  listen_address: \"::1\"\n  max_body_bytes: 4096\n"
-                                  "  http_threads: 2\n"
+                                  "  http_threads: 2\n  http_server: libmicrohttpd\n"
                                   "  grace_seconds: 0\n  misfire: all\n"
                                   "  hooks: {retry_hours: 2}\n"
                                   "  stats: {ttl_hours: 1, error_ttl_hours: 8760}\n"
@@ -329,6 +344,7 @@ static void test_berth_keys(void **state)
     assert_string_equal(cfg.listen_address, "::1");
     assert_int_equal(cfg.max_body_bytes, 4096);
     assert_int_equal(cfg.http_threads, 2);
+    assert_string_equal(cfg.http_server, "libmicrohttpd");
     assert_int_equal(cfg.grace_seconds, 0);
     assert_int_equal(cfg.misfire, BERTH_MISFIRE_ALL);
     assert_int_equal(cfg.hooks_retry_hours, 2);
@@ -558,6 +574,8 @@ static void test_validation_errors(void **state)
         {MINIMAL "berth: {http_threads: 65}\n", "berth.http_threads: must be 0..64, got 65"},
         {MINIMAL "berth: {http_threads: -1}\n", "berth.http_threads: must be 0..64, got -1"},
         {MINIMAL "berth: {grace_seconds: -1}\n", "berth.grace_seconds: must be 0..3600, got -1"},
+        {MINIMAL "berth: {http_server: mhd}\n",
+         "berth.http_server: must be builtin or libmicrohttpd, got \"mhd\""},
         {MINIMAL "berth: {hooks: {retry_hours: 0}}\n",
          "berth.hooks.retry_hours: must be 1..8760, got 0"},
         {MINIMAL "berth: {stats: {ttl_hours: 0}}\n", "berth.stats.ttl_hours: must be 1..8760, got 0"},
@@ -777,6 +795,7 @@ int main(void)
         cmocka_unit_test_teardown(test_redis_url_normalised, teardown),
         cmocka_unit_test_teardown(test_https_config_forces_https, teardown),
         cmocka_unit_test_teardown(test_berth_keys, teardown),
+        cmocka_unit_test_teardown(test_http_server_env, teardown),
         cmocka_unit_test_teardown(test_database_keys, teardown),
         cmocka_unit_test_teardown(test_env_overrides, teardown),
         cmocka_unit_test_teardown(test_env_https, teardown),
