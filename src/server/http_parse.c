@@ -54,7 +54,13 @@ static bool is_tchar(unsigned char c)
 {
     if ((c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z'))
         return true;
-    return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+    switch (c) {
+    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
+    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
+        return true;
+    default:
+        return false;
+    }
 }
 
 static bool is_value_byte(unsigned char c)
@@ -130,15 +136,15 @@ typedef struct head_ctx {
     bool has_te, te_ok, conn_close, conn_keep;
 } head_ctx;
 
-/* Cuts the next line (the head is complete, so it has its LF): 0, or -400 for a CR that
- * does not end it. */
-static int take_line(head_ctx *x, line *l)
+/* Cuts the next line (the head is complete, so it has its LF). A CR left inside the line
+ * is refused by the checks of whatever the line holds (no token, target or value byte is
+ * a CR). */
+static void take_line(head_ctx *x, line *l)
 {
     char *nl = memchr(x->pos, '\n', (size_t)(x->head_end - x->pos));
     l->p = x->pos;
     l->end = nl > x->pos && nl[-1] == '\r' ? nl - 1 : nl;
     x->pos = nl + 1;
-    return memchr(l->p, '\r', (size_t)(l->end - l->p)) ? -400 : 0;
 }
 
 /* ---- the request line -------------------------------------------------------------- */
@@ -269,21 +275,37 @@ static int note_cl(head_ctx *x, const char *v, const char *end)
     return 0;
 }
 
-/* What the fields that frame the message or the connection say. */
+/* What the fields that frame the message or the connection say (most fields are none of
+ * them: the length and first letter rule them out before any comparison). */
 static int note_field(head_ctx *x, const char *name, size_t nlen, const char *v,
                       const char *end)
 {
-    if (span_ieq(name, nlen, "Content-Length"))
-        return note_cl(x, v, end);
-    if (span_ieq(name, nlen, "Transfer-Encoding"))
-        note_te(x, v, end);
-    else if (span_ieq(name, nlen, "Host"))
-        x->nhost++;
-    else if (span_ieq(name, nlen, "Connection")) {
-        x->conn_close |= list_has(v, end, "close");
-        x->conn_keep |= list_has(v, end, "keep-alive");
-    } else if (span_ieq(name, nlen, "Expect"))
-        x->out->expect_continue |= list_has(v, end, "100-continue");
+    switch (nlen) {
+    case 4:
+        if (span_ieq(name, nlen, "Host"))
+            x->nhost++;
+        break;
+    case 6:
+        if (span_ieq(name, nlen, "Expect"))
+            x->out->expect_continue |= list_has(v, end, "100-continue");
+        break;
+    case 10:
+        if (span_ieq(name, nlen, "Connection")) {
+            x->conn_close |= list_has(v, end, "close");
+            x->conn_keep |= list_has(v, end, "keep-alive");
+        }
+        break;
+    case 14:
+        if (span_ieq(name, nlen, "Content-Length"))
+            return note_cl(x, v, end);
+        break;
+    case 17:
+        if (span_ieq(name, nlen, "Transfer-Encoding"))
+            note_te(x, v, end);
+        break;
+    default:
+        break;
+    }
     return 0;
 }
 
@@ -353,11 +375,14 @@ static int parse_head(char *buf, size_t head_len, http_head *out)
     *out = (http_head){.head_len = head_len};
     while (*x.pos == '\n' || (x.pos[0] == '\r' && x.pos[1] == '\n'))
         x.pos += *x.pos == '\n' ? 1 : 2;
-    int rc = take_line(&x, &l);
-    if (rc == 0)
-        rc = parse_request_line(&x, &l);
-    while (rc == 0 && (rc = take_line(&x, &l)) == 0 && l.p != l.end)
+    take_line(&x, &l);
+    int rc = parse_request_line(&x, &l);
+    while (rc == 0) {
+        take_line(&x, &l);
+        if (l.p == l.end)
+            break;
         rc = parse_field(&x, &l);
+    }
     if (rc == 0)
         rc = check_framing(&x);
     if (rc != 0)

@@ -6,6 +6,8 @@
  *     (resuming with *scanned, as the event loop does) give the same result, the same
  *     offsets of every string and the same rewritten bytes; every prefix before the end
  *     answers MORE and writes nothing;
+ *   - no method, target, field name or value handed out holds a CR, an LF or another
+ *     control byte (a tab inside a value aside);
  *   - the decoded path equals what libmicrohttpd's own MHD_http_unescape makes of it (the
  *     string MHD handed Berth before), and query lookups stay inside their buffer;
  *   - the bytes after the head (or the whole input when there is no head) decoded as a
@@ -65,6 +67,22 @@ static int parse_split(const char *in, size_t len, const size_t *at, size_t n, c
     }
     (void)len;
     return HTTP_PARSE_MORE;
+}
+
+/* No string handed out holds a line end or a control byte (HTAB inside values aside). */
+static void check_clean(const http_head *h)
+{
+    for (const char *p = h->method; *p; p++)
+        CHECK((unsigned char)*p > 0x20 && *p != 0x7f);
+    for (const char *p = h->target; *p; p++)
+        CHECK((unsigned char)*p > 0x20 && *p != 0x7f);
+    for (size_t i = 0; i < h->nhdr; i++) {
+        CHECK(h->hdr[i].name[0] != '\0');
+        for (const char *p = h->hdr[i].name; *p; p++)
+            CHECK((unsigned char)*p > 0x20 && *p != 0x7f && *p != ':');
+        for (const char *p = h->hdr[i].value; *p; p++)
+            CHECK(*p == '\t' || ((unsigned char)*p >= 0x20 && *p != 0x7f));
+    }
 }
 
 static void check_target(const http_head *h)
@@ -148,6 +166,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (r1 == HTTP_PARSE_DONE && len) {
         same_head(&h1, whole, &h2, split);
         CHECK(h1.head_len <= len && h1.head_len <= MAX_HEAD);
+        check_clean(&h1);
         check_target(&h1);
     }
     size_t off = r1 == HTTP_PARSE_DONE ? h1.head_len : 0;
