@@ -156,7 +156,7 @@ static void *run_askers(void *arg)
         ask(&c, a, 3 + 2 * i, "/healthz");
         hc_cleanup(&c);
     }
-    a->done_at = wait_now_ms();
+    __atomic_store_n(&a->done_at, wait_now_ms(), __ATOMIC_RELEASE);
     return NULL;
 }
 
