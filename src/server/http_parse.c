@@ -518,10 +518,12 @@ int http_chunked_decode(http_chunked *c, char *buf, size_t len, size_t *consumed
                 c->state = CK_DATA_CR;
             continue;
         }
-        bool counted = c->state != CK_DATA_CR && c->state != CK_DATA_LF;
-        if (counted && ++c->line > CHUNK_LINE_MAX + 2)
+        unsigned char b = (unsigned char)buf[i++];
+        bool counted = c->state != CK_DATA_CR && c->state != CK_DATA_LF && b != '\r' &&
+                       b != '\n';   /* a line's own bytes, not its end */
+        if (counted && ++c->line > CHUNK_LINE_MAX)
             return -400;
-        int next = framing_byte(c, (unsigned char)buf[i++]);
+        int next = framing_byte(c, b);
         if (next < 0)
             return next;
         c->state = next;

@@ -415,6 +415,12 @@ static void test_chunked(void **state)
     chunked_bad(longline);
     long_body(longline, "0\r\nX: ", 'v', 4100, "\r\n\r\n");
     chunked_bad(longline);
+    long_body(longline, "5;", 'e', 4094, "\nhello\r\n0\r\n\r\n");   /* exactly 4 KiB */
+    chunked_ok(longline, "hello", 0);
+    long_body(longline, "5;", 'e', 4095, "\nhello\r\n0\r\n\r\n");   /* one byte more */
+    chunked_bad(longline);
+    long_body(longline, "0\r\nX: ", 'v', 4093, "\r\n\r\n");          /* exactly 4 KiB */
+    chunked_ok(longline, "", 0);
     long_body(longline, "5;", 'e', 4000, "\r\nhello\r\n0\r\n\r\n");
     chunked_ok(longline, "hello", 0);
 }
