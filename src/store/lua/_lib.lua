@@ -339,6 +339,12 @@ local function wake()
   end
 end
 
+-- string.find and string.match as locals for parse_job, which a fetch runs per job: read
+-- through the globals (string, then its field) at every use they cost Redis about 0.9k
+-- instructions per fetched job (callgrind, four uses).
+local str_find = string.find
+local str_match = string.match
+
 -- Job JSON (gocraft layout): Berth writes {"name":..,"id":..,"t":..,"args":..} and, for a
 -- unique job, {"name":..,"id":..,"t":..,"unique":true,"args":..} (the flag before the
 -- parameters, so that the head alone tells it, whatever the parameters hold). Anything
@@ -353,20 +359,20 @@ end
 local HEAD = '^{"name":"([^"\\]*)","id":"([^"\\]*)","t":%d+,'
 local function parse_job(raw, qname, qhead)
   local name, id, unique, known
-  if qhead and string.find(raw, qhead, 1, true) == 1 then
+  if qhead and str_find(raw, qhead, 1, true) == 1 then
     name, known = qname, true
-    id = string.match(raw, '^([^"\\]*)","t":%d+,"args":', #qhead + 1)
+    id = str_match(raw, '^([^"\\]*)","t":%d+,"args":', #qhead + 1)
     unique = not id
     if unique then
-      id = string.match(raw, '^([^"\\]*)","t":%d+,"unique":true,"args":', #qhead + 1)
+      id = str_match(raw, '^([^"\\]*)","t":%d+,"unique":true,"args":', #qhead + 1)
     end
   else
-    name, id = string.match(raw, HEAD .. '"args":')
+    name, id = str_match(raw, HEAD .. '"args":')
     unique = not name
-    if unique then name, id = string.match(raw, HEAD .. '"unique":true,"args":') end
+    if unique then name, id = str_match(raw, HEAD .. '"unique":true,"args":') end
   end
-  if id and not string.find(raw, ',"unique":true}', -15, true) and
-     not string.find(raw, '_job_kind_periodic_', 1, true) then
+  if id and not str_find(raw, ',"unique":true}', -15, true) and
+     not str_find(raw, '_job_kind_periodic_', 1, true) then
     return name, id, id, unique, known
   end
   local ok, j = pcall(cjson.decode, raw)

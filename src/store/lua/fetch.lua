@@ -27,6 +27,9 @@
 local pool, deadline, max, ntypes = ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
 local batch = ARGV[7 + ntypes * 2]
 local out, nout = {}, 0
+-- redis.call as a local: read through the globals (redis, then its field) at every use it
+-- costs Redis about 0.2k instructions a time (callgrind)
+local call, SKEY = redis.call, P .. 'job_stats:'
 local UNIQUE_CODE = {R = 'r', S = 's', K = 'k', W = 'w', D = 'd'}
 local held, revs, record = {}, {}, {}
 local taken, nheld = 0, 0
@@ -45,8 +48,8 @@ for t = 1, ntypes do
   for _, raw in ipairs(jobs or {}) do
     local jname, _, eid, unique, known = parse_job(raw, name, qhead)
     if not jname or not eid then jname, eid, unique, known = name, '', false, false end
-    local skey = P .. 'job_stats:' .. eid
-    local st = redis.call('HMGET', skey, 'status', 'revision')
+    local skey = SKEY .. eid
+    local st = call('HMGET', skey, 'status', 'revision')
     -- the revision stays text unless it changes: numbers cost a strtod and a sprintf here;
     -- no status but a revision: Pending, untouched since its launch (stats_status)
     local status, rev = st[1] or (st[2] and 'Pending'), st[2] or '0'

@@ -152,15 +152,18 @@ local function success_group(i)
   local b, name, k = ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
   local h, at, fast = batch_of(b), stats_expire_at('Success'), 0
   local last = i + 2 + k * 2
+  -- redis.call as a local: read through the globals (redis, then its field) at every use
+  -- it costs Redis about 0.2k instructions a time (callgrind)
+  local call, SKEY = redis.call, P .. 'job_stats:'
   for j = i + 4, last, 2 do
     local id, rev = ARGV[j], ARGV[j + 1]
-    local skey = P .. 'job_stats:' .. id
-    local st = redis.call('HMGET', skey, 'status', 'revision', 'web_hook_url', 'web_hook_url#1')
+    local skey = SKEY .. id
+    local st = call('HMGET', skey, 'status', 'revision', 'web_hook_url', 'web_hook_url#1')
     local s = st[1] or (st[2] and 'Pending')   -- none: untouched since its launch (stats_status)
     if (s == 'Pending' or s == 'Scheduled') and st[2] == rev and not st[3] and not st[4] and
        h.held then
-      redis.call('HSET', skey, 'status', 'Success', 'update_time', NOWS)
-      redis.call('PEXPIREAT', skey, at)
+      call('HSET', skey, 'status', 'Success', 'update_time', NOWS)
+      call('PEXPIREAT', skey, at)
       -- a Scheduled job has had its in-progress entry since its launch (enqueue.lua)
       if s == 'Scheduled' then redis.call('HDEL', P .. 'job_track:inprogress', id) end
       fast = fast + 1
