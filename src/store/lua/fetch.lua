@@ -43,9 +43,10 @@ for t = 1, ntypes do
     local busy = tonumber(redis.call('GET', qkey .. ':lock') or '0')
     want = math.min(want, maxc - busy)
   end
-  local jobs = want > 0 and redis.call('RPOP', qkey, want) or false
+  local jobs = want > 0 and redis.call('RPOP', qkey, want) or {}
   local runs = 0
-  for _, raw in ipairs(jobs or {}) do
+  for k = 1, #jobs do   -- not ipairs: no iterator function called per job
+    local raw = jobs[k]
     local jname, _, eid, unique, known = parse_job(raw, name, qhead)
     if not jname or not eid then jname, eid, unique, known = name, '', false, false end
     local skey = SKEY .. eid
