@@ -2,7 +2,10 @@
  * docs/design-notes.md, "HTTP launches, round four: an event loop of our own").
  *
  * `threads` loop threads share the one listening socket, each with it in its own epoll set
- * (EPOLLEXCLUSIVE: a new connection wakes one thread, which accepts it and keeps it). A
+ * (EPOLLEXCLUSIVE: a new connection wakes one thread, which accepts it). The thread that
+ * accepts deals the connections out in turn, handing the others' over through their
+ * eventfd: whichever thread is awake would otherwise take a whole burst of clients (wrk's
+ * 32 connections went 5:1 to one thread), leaving the other cores' threads idle. A
  * connection's socket is non-blocking and edge-triggered, registered once for reading and
  * writing: no epoll_ctl per request. Requests are read with http_parse.h into the
  * connection's buffer and the handler runs on the thread (http_loop_conn.c); responses go
@@ -55,6 +58,20 @@ static void conn_add(lthread *t, int fd)
         lconn_close(c);
 }
 
+/* Gives fd to thread u (another loop thread), which adds it when its eventfd wakes it. */
+static void hand_over(lthread *u, int fd)
+{
+    pthread_mutex_lock(&u->mu);
+    if (u->nhanded == u->handed_cap) {
+        u->handed_cap = u->handed_cap ? 2 * u->handed_cap : 16;
+        u->handed = berth_realloc(u->handed, u->handed_cap * sizeof *u->handed);
+    }
+    u->handed[u->nhanded++] = fd;
+    uint64_t one = 1;          /* under mu, as loop_ready: u outlives the write */
+    (void)!write(u->efd, &one, sizeof one);
+    pthread_mutex_unlock(&u->mu);
+}
+
 static void on_accept(lthread *t)
 {
     loop_server *s = t->srv;
@@ -69,7 +86,11 @@ static void on_accept(lthread *t)
         }
         int one = 1;       /* a response is one write: nothing to gain from Nagle */
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        conn_add(t, fd);
+        lthread *u = &s->threads[atomic_fetch_add(&s->next_thread, 1) % s->nthreads];
+        if (u == t)
+            conn_add(t, fd);
+        else
+            hand_over(u, fd);
     }
 }
 
@@ -165,7 +186,18 @@ static void run_ready(lthread *t)
     pthread_mutex_lock(&t->mu);
     lconn *list = t->ready;
     t->ready = t->ready_tail = NULL;
+    int handed[16];
+    size_t nh = t->nhanded < 16 ? t->nhanded : 16;
+    memcpy(handed, t->handed, nh * sizeof *handed);
+    memmove(t->handed, t->handed + nh, (t->nhanded - nh) * sizeof *handed);
+    t->nhanded -= nh;
+    if (t->nhanded) {          /* more than 16: come back for the rest */
+        uint64_t one = 1;
+        (void)!write(t->efd, &one, sizeof one);
+    }
     pthread_mutex_unlock(&t->mu);
+    for (size_t i = 0; i < nh; i++)
+        conn_add(t, handed[i]);
     while (list) {
         lconn *c = list;
         list = c->rnext;
@@ -282,10 +314,10 @@ static void *loop_main(void *arg)
 
 /* ---- start and stop ---- */
 
-static int thread_init(loop_server *s, lthread *t, char *err, size_t errlen)
+/* The thread's epoll set and eventfd; every thread is set up before any runs, since the
+ * first to run may hand a connection to any other. */
+static int thread_setup(loop_server *s, lthread *t, char *err, size_t errlen)
 {
-    t->srv = s;
-    pthread_mutex_init(&t->mu, NULL);
     t->ep = epoll_create1(EPOLL_CLOEXEC);
     t->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     struct epoll_event lev = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = NULL};
@@ -295,6 +327,11 @@ static int thread_init(loop_server *s, lthread *t, char *err, size_t errlen)
         snprintf(err, errlen, "cannot set up the HTTP event loop: %s", strerror(errno));
         return BERTH_EIO;
     }
+    return 0;
+}
+
+static int thread_run(lthread *t, char *err, size_t errlen)
+{
     int rc = pthread_create(&t->th, NULL, loop_main, t);
     if (rc != 0) {
         snprintf(err, errlen, "cannot start an HTTP thread: %s", strerror(rc));
@@ -305,17 +342,27 @@ static int thread_init(loop_server *s, lthread *t, char *err, size_t errlen)
     return 0;
 }
 
+static void thread_join(lthread *t)
+{
+    if (!t->running)
+        return;
+    atomic_store(&t->stop, true);
+    uint64_t one = 1;
+    (void)!write(t->efd, &one, sizeof one);
+    pthread_join(t->th, NULL);
+}
+
+/* After every thread has stopped (none can hand it a connection any more). */
 static void thread_fini(lthread *t)
 {
-    if (t->running) {
-        atomic_store(&t->stop, true);
-        uint64_t one = 1;
-        (void)!write(t->efd, &one, sizeof one);
-        pthread_join(t->th, NULL);
-    }
     while (t->conns)          /* nothing is deferred any more (http_server_stop) */
         lconn_close(t->conns);
     free_dead(t);
+    for (size_t i = 0; i < t->nhanded; i++) {
+        close(t->handed[i]);
+        atomic_fetch_sub(&t->srv->nconns, 1);
+    }
+    berth_free(t->handed);
     if (t->ep >= 0)
         close(t->ep);
     if (t->efd >= 0)
@@ -325,6 +372,8 @@ static void thread_fini(lthread *t)
 
 static void server_free(loop_server *s)
 {
+    for (unsigned i = 0; i < s->nthreads; i++)
+        thread_join(&s->threads[i]);
     for (unsigned i = 0; i < s->nthreads; i++)
         thread_fini(&s->threads[i]);
     berth_free(s->threads);
@@ -367,10 +416,17 @@ int http_loop_start(const http_config *cfg, http_server **out, char *err, size_t
     int rc = open_listener(s, cfg, err, errlen);
     if (rc == 0) {
         s->threads = berth_calloc(cfg->threads, sizeof *s->threads);
-        for (unsigned i = 0; i < cfg->threads; i++)
-            s->threads[i].ep = s->threads[i].efd = -1;
-        for (; s->nthreads < cfg->threads && rc == 0; s->nthreads++)
-            rc = thread_init(s, &s->threads[s->nthreads], err, errlen);
+        s->nthreads = cfg->threads;
+        for (unsigned i = 0; i < s->nthreads; i++) {
+            lthread *t = &s->threads[i];
+            t->srv = s;
+            t->ep = t->efd = -1;
+            pthread_mutex_init(&t->mu, NULL);
+        }
+        for (unsigned i = 0; i < s->nthreads && rc == 0; i++)
+            rc = thread_setup(s, &s->threads[i], err, errlen);
+        for (unsigned i = 0; i < s->nthreads && rc == 0; i++)
+            rc = thread_run(&s->threads[i], err, errlen);
     }
     if (rc != 0) {
         server_free(s);

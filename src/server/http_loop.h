@@ -87,6 +87,8 @@ typedef struct lthread {
     atomic_bool stop;
     pthread_mutex_t mu;        /* guards ready and every lconn's ready/waiting/rnext */
     lconn *ready, *ready_tail; /* deferred answers ready to run (under mu) */
+    int *handed;               /* sockets accepted by another thread for this one (under mu) */
+    size_t nhanded, handed_cap;
     lconn *conns;              /* open connections */
     lconn *dead;               /* closed, freed at the end of the iteration */
     unsigned streams_waiting;  /* connections with stream_retry_ms set */
@@ -101,6 +103,7 @@ struct loop_server {
     http_config cfg;           /* copy (defaults applied); cfg.host not kept */
     int lfd, port;
     atomic_uint nconns;
+    atomic_uint next_thread;   /* round robin of new connections over the threads */
     lthread *threads;
     unsigned nthreads;
     pthread_mutex_t mu;        /* guards held and closing */
