@@ -4,8 +4,9 @@
  * backend set. A FILE log is sent from its descriptor (no copy in memory).
  *
  * ?follow=true streams instead: the same tail, then new bytes as the job writes them
- * (chunked), until the job's status is final (checked every 300 ms; the log is polled every
- * 100 ms on the HTTP thread), then the last bytes and the end. A job that has stats but no
+ * (chunked), until the job's status is final (checked every 300 ms; the log is read again
+ * whenever the HTTP server asks, every HTTP_STREAM_RETRY_MS while there is nothing), then the
+ * last bytes and the end. A job that has stats but no
  * log yet (still pending) is waited for; neither stats nor log → 404. A job that started
  * but wrote no line has no log (src/joblog/run.c): that answers 200 and an empty body. */
 #include <stdio.h>
@@ -20,7 +21,6 @@
 #include "util/alloc.h"
 #include "util/clock.h"
 
-#define FOLLOW_POLL_MS 100
 #define FOLLOW_STATUS_MS 300
 
 typedef struct follow {
@@ -47,7 +47,7 @@ static int job_final(berth_engine *e, const char *id)
 static long follow_read(void *cls, char *dst, size_t max)
 {
     follow *f = cls;
-    for (int waited = 0;; waited = 1) {
+    for (;;) {
         ssize_t n = joblog_follow_read(f->cur, dst, max);
         if (n != 0)
             return n > 0 ? (long)n : HTTP_STREAM_ERROR;
@@ -61,9 +61,7 @@ static long follow_read(void *cls, char *dst, size_t max)
             if (f->final)
                 continue;        /* one more read for the last lines */
         }
-        if (waited)
-            return HTTP_STREAM_AGAIN;
-        clock_sleep_ms(FOLLOW_POLL_MS);
+        return HTTP_STREAM_AGAIN;    /* the server asks again later (http.h) */
     }
 }
 

@@ -82,15 +82,18 @@ void http_resp_file(http_resp *r, int status, int fd, uint64_t off, uint64_t len
 
 /* Streamed bodies (a log followed while the job runs), sent with chunked encoding
  * (HTTP/1.0 clients get the body up to a closed connection). read fills dst with up to max
- * bytes and returns how many (> 0); HTTP_STREAM_AGAIN when nothing is ready yet (it is called
- * again at once: it should first wait a little, at most ~100 ms, as it runs on an HTTP thread
- * whose other connections wait meanwhile); HTTP_STREAM_END at the end; HTTP_STREAM_ERROR to
+ * bytes and returns how many (> 0); HTTP_STREAM_AGAIN when nothing is ready yet (read must
+ * not wait: it runs on an HTTP thread whose other connections wait meanwhile; the server
+ * asks again about HTTP_STREAM_RETRY_MS later — the event loop with a timer, the
+ * libmicrohttpd backend by waiting that long on its thread, as libmicrohttpd would ask
+ * again at once); HTTP_STREAM_END at the end; HTTP_STREAM_ERROR to
  * drop the connection. done(cls) is called exactly once: when the response ends or the
  * client goes away, or by http_resp_clear if it is never sent. While a stream is sent the
  * connection has no inactivity timeout: the stream decides when it ends. */
 #define HTTP_STREAM_AGAIN 0
 #define HTTP_STREAM_END (-1)
 #define HTTP_STREAM_ERROR (-2)
+#define HTTP_STREAM_RETRY_MS 50
 typedef long (*http_stream_read_fn)(void *cls, char *dst, size_t max);
 void http_resp_stream(http_resp *r, int status, http_stream_read_fn read,
                       void (*done)(void *cls), void *cls);

@@ -22,7 +22,7 @@
 #define LOOP_MAX_HEAD (32 * 1024)
 #define LOOP_IN_START 4096            /* a connection's first read buffer */
 #define LOOP_LINGER_MS 1000           /* reading and dropping after a close we start */
-#define LOOP_STREAM_RETRY_MS 20       /* a stream that had nothing is asked again after */
+#define LOOP_STREAM_RETRY_MS HTTP_STREAM_RETRY_MS  /* a stream that had nothing: asked again */
 #define LOOP_SWEEP_MS 250             /* timeouts are checked this often */
 
 enum lphase {

@@ -1,11 +1,13 @@
 /* Streamed response bodies on libmicrohttpd: MHD_create_response_from_callback with an
  * unknown size (chunked encoding). MHD calls the reader when the socket can take more; a
- * reader with nothing to send returns 0 and MHD asks again, so the stream's own read waits
- * briefly before saying "nothing yet" (http.h). MHD calls the free callback once, whether
- * the stream ended or the client left. */
+ * reader with nothing to send returns 0 and MHD asks again at once, so a stream that says
+ * "nothing yet" is asked again here after HTTP_STREAM_RETRY_MS on MHD's thread (http.h;
+ * berthd's own event loop waits with a timer instead). MHD calls the free callback once,
+ * whether the stream ended or the client left. */
 #include "server/http_stream.h"
 
 #include "util/alloc.h"
+#include "util/clock.h"
 
 void http_resp_stream(http_resp *r, int status, http_stream_read_fn read,
                       void (*done)(void *cls), void *cls)
@@ -32,6 +34,10 @@ static ssize_t on_read(void *cls, uint64_t pos, char *dst, size_t max)
     struct http_stream *s = cls;
     (void)pos;
     long n = s->read(s->cls, dst, max);
+    if (n == HTTP_STREAM_AGAIN) {
+        clock_sleep_ms(HTTP_STREAM_RETRY_MS);
+        n = s->read(s->cls, dst, max);
+    }
     if (n == HTTP_STREAM_END)
         return MHD_CONTENT_READER_END_OF_STREAM;
     if (n < 0)
