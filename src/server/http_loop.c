@@ -188,9 +188,11 @@ static void run_ready(lthread *t)
     t->ready = t->ready_tail = NULL;
     int handed[16];
     size_t nh = t->nhanded < 16 ? t->nhanded : 16;
-    memcpy(handed, t->handed, nh * sizeof *handed);
-    memmove(t->handed, t->handed + nh, (t->nhanded - nh) * sizeof *handed);
-    t->nhanded -= nh;
+    if (nh) {
+        memcpy(handed, t->handed, nh * sizeof *handed);
+        memmove(t->handed, t->handed + nh, (t->nhanded - nh) * sizeof *handed);
+        t->nhanded -= nh;
+    }
     if (t->nhanded) {          /* more than 16: come back for the rest */
         uint64_t one = 1;
         (void)!write(t->efd, &one, sizeof one);
