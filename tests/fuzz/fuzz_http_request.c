@@ -5,8 +5,9 @@
  * (api_query_uint/bool), the error replies that echo the job id, and the body parsers of
  * the two POST routes (launch request + validation, job action).
  *
- * The seam: http.c (libmicrohttpd glue) is not linked. This file supplies http_req_query
- * and http_req_header over the parsed input, and percent-decodes the path with MHD's own
+ * The seam: http.c and its two servers (http_mhd.c, http_loop*.c) are not linked. This
+ * file supplies http_req_query and http_req_header over the parsed input, and
+ * percent-decodes the path with MHD's own
  * MHD_http_unescape as MHD does before calling Berth. Route handlers are stubs that record
  * the match, then the handler's pure part runs here (the engine needs Redis).
  *
