@@ -439,6 +439,13 @@ static int precheck(const berth_config *c, bool have_secret, char *host, size_t 
     return rc == 0 ? daemon_tls_check(c, err, errlen) : rc;
 }
 
+/* berth.http_server as http.h's HTTP_SERVER_*: the API and the metrics endpoint are served
+ * alike (HTTPS always by libmicrohttpd) */
+static int http_server_of(const berth_config *c)
+{
+    return strcmp(c->http_server, "libmicrohttpd") == 0 ? HTTP_SERVER_MHD : HTTP_SERVER_BUILTIN;
+}
+
 static int start_api(daemon_t *d, const char *secret, const char *host, char *err,
                      size_t errlen)
 {
@@ -459,8 +466,7 @@ static int start_api(daemon_t *d, const char *secret, const char *host, char *er
                    .job_log_dir = d->job_log_dir[0] ? d->job_log_dir : NULL,
                    .max_retrieve_bytes = (long)c->max_retrieve_size_mb << 20,
                    .max_body = (size_t)c->max_body_bytes, .threads = (unsigned)c->http_threads,
-                   .http_server = strcmp(c->http_server, "libmicrohttpd") == 0
-                                      ? HTTP_SERVER_MHD : HTTP_SERVER_BUILTIN,
+                   .http_server = http_server_of(c),
                    .max_memory_fraction = c->max_memory_fraction,
                    .log = daemon_log_write, .log_userdata = d->log,
                    .tls_cert_pem = tls.cert, .tls_key_pem = tls.key,
@@ -492,8 +498,8 @@ static int start_metrics(daemon_t *d, const char *host, char *err, size_t errlen
                                        d->tenant[i].workers};
     metrics_ctx mc = {.engine = d->tenant[0].engine, .ns = c->pool.ns, .path = c->metric.path,
                       .tenants = more, .ntenants = d->ntenants - 1,
-                      .workers = (unsigned)c->pool.workers, .log = daemon_log_write,
-                      .log_userdata = d->log};
+                      .workers = (unsigned)c->pool.workers, .http_server = http_server_of(c),
+                      .log = daemon_log_write, .log_userdata = d->log};
     int rc = metrics_server_start(&mc, host, c->metric.port, &d->metrics, err, errlen);
     if (rc == 0)
         LOG(d, BERTH_LOG_INFO, "metrics on http://%s:%d%s", host,

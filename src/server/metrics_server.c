@@ -289,7 +289,7 @@ int metrics_server_start(const metrics_ctx *ctx, const char *host, int port,
     m->path = berth_strdup(ctx->path && *ctx->path ? ctx->path : "/metrics");
     http_config hc = {.host = host, .port = port, .threads = 1, .max_connections = 64,
                       .max_body = 1024, .handler = handle, .ctx = m, .log = ctx->log,
-                      .log_userdata = ctx->log_userdata};
+                      .log_userdata = ctx->log_userdata, .server = ctx->http_server};
     int rc = http_server_start(&hc, &m->http, err, errlen);
     if (rc != 0) {
         metrics_server_stop(m);

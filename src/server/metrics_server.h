@@ -31,6 +31,7 @@ typedef struct metrics_ctx {
     size_t ntenants;
     const char *path;        /* e.g. "/metrics"; copied */
     unsigned workers;        /* the configured worker count (harbor_jobservice_info) */
+    int http_server;         /* HTTP_SERVER_* (http.h): berthd's choice, as for the API */
     berth_log_fn log;        /* the HTTP layer's messages; may be NULL */
     void *log_userdata;
 } metrics_ctx;
