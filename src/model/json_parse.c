@@ -12,6 +12,7 @@
 #include "berth/error.h"
 #include "model/json_write.h"
 #include "util/buf.h"
+#include "util/hex.h"
 
 typedef struct scan {
     const char *p;   /* input */
@@ -26,11 +27,9 @@ static int hex4(const char *p, size_t n)
     if (n < 6 || p[0] != '\\' || p[1] != 'u')
         return -1;
     for (int k = 2; k < 6; k++) {
-        int c = (unsigned char)p[k], d;
-        if (c >= '0' && c <= '9') d = c - '0';
-        else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
-        else return -1;
+        int d = hex_digit((unsigned char)p[k]);
+        if (d < 0)
+            return -1;
         v = v * 16 + d;
     }
     return v;

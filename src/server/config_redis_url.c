@@ -20,6 +20,7 @@
 #include "berth/error.h"
 #include "server/config_internal.h"
 #include "util/alloc.h"
+#include "util/hex.h"
 
 static const struct {
     const char *prefix;
@@ -52,14 +53,6 @@ static bool parse_num(const char *s, size_t n, int max, int *out)
     return true;
 }
 
-static int hexval(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
-}
-
 /* Percent-decodes s[0..n) into a new string, or NULL if an escape is malformed. */
 static char *pct_decode(const char *s, size_t n)
 {
@@ -68,7 +61,8 @@ static char *pct_decode(const char *s, size_t n)
         int hi, lo;
         if (s[i] != '%') {
             *o++ = s[i];
-        } else if (i + 2 < n && (hi = hexval(s[i + 1])) >= 0 && (lo = hexval(s[i + 2])) >= 0) {
+        } else if (i + 2 < n && (hi = hex_digit((unsigned char)s[i + 1])) >= 0 &&
+                   (lo = hex_digit((unsigned char)s[i + 2])) >= 0) {
             *o++ = (char)(hi * 16 + lo);
             i += 2;
         } else {

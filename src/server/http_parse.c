@@ -45,6 +45,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util/hex.h"
+
 #define CHUNK_LINE_MAX 4096
 #define CL_MAX 0x7fffffffffffffffULL
 
@@ -66,14 +68,6 @@ static bool is_tchar(unsigned char c)
 static bool is_value_byte(unsigned char c)
 {
     return c == '\t' || (c >= 0x20 && c != 0x7f);
-}
-
-static int hex_val(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c |= 0x20;
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
 static bool span_ieq(const char *s, size_t n, const char *lit)
@@ -442,7 +436,7 @@ static int size_line_end(http_chunked *c)
 /* One byte of a size line: the next state, or -400. */
 static int size_byte(http_chunked *c, unsigned char b)
 {
-    int h = hex_val(b);
+    int h = hex_digit(b);
     if (c->state == CK_SIZE0 || c->state == CK_SIZE) {
         if (h >= 0) {
             if (c->left > (UINT64_MAX >> 4))
@@ -541,8 +535,8 @@ static size_t unescape(const char *s, const char *end, char *dst, bool plus)
     size_t w = 0;
     while (s < end) {
         int hi, lo;
-        if (*s == '%' && end - s >= 3 && (hi = hex_val((unsigned char)s[1])) >= 0 &&
-            (lo = hex_val((unsigned char)s[2])) >= 0) {
+        if (*s == '%' && end - s >= 3 && (hi = hex_digit((unsigned char)s[1])) >= 0 &&
+            (lo = hex_digit((unsigned char)s[2])) >= 0) {
             dst[w++] = (char)(hi << 4 | lo);
             s += 3;
         } else {
@@ -569,8 +563,8 @@ static bool arg_name_is(const char *p, const char *end, const char *name)
         int hi, lo;
         char c = *p == '+' ? ' ' : *p;
         size_t step = 1;
-        if (*p == '%' && end - p >= 3 && (hi = hex_val((unsigned char)p[1])) >= 0 &&
-            (lo = hex_val((unsigned char)p[2])) >= 0)
+        if (*p == '%' && end - p >= 3 && (hi = hex_digit((unsigned char)p[1])) >= 0 &&
+            (lo = hex_digit((unsigned char)p[2])) >= 0)
             c = (char)(hi << 4 | lo), step = 3;
         if (*name++ != c || c == '\0')
             return false;
