@@ -7,20 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/internal.h"
+#include "engine/enqueue.h"
 #include "model/id.h"
 #include "model/params.h"
 #include "util/alloc.h"
-
-typedef struct prepared {
-    char id[25];
-    const jtype *type;
-    char *params;        /* compact JSON object text, or NULL */
-    char *ukey;          /* unique key or NULL */
-    bool scheduled;
-    int64_t run_at;      /* Harbor's run_at: enqueue second + delay (whole seconds, wire) */
-    int64_t due_ms;      /* when it may start: enqueue time in ms + delay */
-} prepared;
 
 static int prepare(berth_engine *e, const berth_launch *l, prepared *p, char *err, size_t errlen)
 {
@@ -376,20 +366,8 @@ static int submit(berth_engine *e, const berth_launch *ls, const prepared *ps, s
     return err == -1 ? submit_whole(e, ls, ps, n, now, results) : err;
 }
 
-/* One single launch waiting in the coalescer (coalesce.h). Its caller builds its part of
- * the script's arguments before it queues, so the sender only joins the parts. */
-typedef struct launch_wait {
-    coalesce_item item;   /* first: the coalescer's item pointer is the launch_wait's */
-    rargs args;           /* this job's arguments (add_job) */
-    int rc;               /* the batch's: 0, BERTH_EREDIS or BERTH_ENOMEM */
-    int result;           /* 0 or BERTH_EDUP */
-    char holder[128];     /* the unique key's holder when BERTH_EDUP */
-    char why[256];        /* Redis's refusal, when it refused the script */
-} launch_wait;
-
-/* The batch's arguments: the header, owned by a, then every waiter's strings, borrowed
- * (send_waits gives them back before freeing a). Returns how many entries a owns. */
-static int join_waits(berth_engine *e, coalesce_item **items, size_t n, rargs *a)
+/* enqueue.h; send_waits gives the borrowed strings back before freeing a. */
+int enqueue_join(berth_engine *e, coalesce_item **items, size_t n, rargs *a)
 {
     rargs_init(a);
     rargs_adds(a, e->prefix);
@@ -423,9 +401,8 @@ static int join_waits(berth_engine *e, coalesce_item **items, size_t n, rargs *a
     return own;
 }
 
-/* Each waiting launch's outcome from the batch's reply r (NULL: err, why for all). */
-static void write_outcomes(coalesce_item **items, size_t n, const rreply *r, int err,
-                           const char *why)
+void enqueue_outcomes(coalesce_item **items, size_t n, const rreply *r, int err,
+                      const char *why)
 {
     for (size_t i = 0; i < n; i++) {
         launch_wait *w = (launch_wait *)items[i];
@@ -442,11 +419,11 @@ static void send_waits(coalesce_item **items, size_t n, void *ud)
 {
     berth_engine *e = ud;
     rargs a;
-    int own = join_waits(e, items, n, &a);
+    int own = enqueue_join(e, items, n, &a);
     int err = 0;
     char why[256] = "";
     rreply *r = run_script(e, &a, n, &err, why, sizeof why);
-    write_outcomes(items, n, r, err, why);
+    enqueue_outcomes(items, n, r, err, why);
     rreply_free(r);
     a.argc = own;   /* only the header is a's own */
     rargs_free(&a);
@@ -482,7 +459,7 @@ static void *start_waits(coalesce_item **items, size_t n, void *ud)
         return NULL;
     }
     l->rc = rc;
-    l->own = join_waits(e, items, n, &l->a);
+    l->own = enqueue_join(e, items, n, &l->a);
     if (l->a.err || rconn_eval_send(rc, SCRIPT_ENQUEUE, &l->a) != 0) {
         engine_conn_put(e, rc);   /* a broken one is closed */
         lone_free(l);
@@ -506,7 +483,7 @@ static void finish_waits(coalesce_item **items, size_t n, void *ud, void *starte
     int err = 0;
     char why[256];
     r = script_reply(e, l->rc, r, n, &err, why, sizeof why);
-    write_outcomes(items, n, r, err, why);
+    enqueue_outcomes(items, n, r, err, why);
     rreply_free(r);
     lone_free(l);
 }
@@ -557,9 +534,14 @@ static int launch_answer(berth_engine *e, const berth_launch *l, const prepared 
     return rc;
 }
 
+bool enqueue_is_periodic(const berth_launch *l)
+{
+    return l && l->kind && strcmp(l->kind, BERTH_KIND_PERIODIC) == 0;
+}
+
 /* Periodic launches store a policy, through the periodic part (periodic.h). */
-static int launch_periodic(berth_engine *e, const berth_launch *l, berth_stats **out, char *err,
-                           size_t errlen)
+int enqueue_periodic(berth_engine *e, const berth_launch *l, berth_stats **out, char *err,
+                     size_t errlen)
 {
     if (!e->periodic) {
         snprintf(err, errlen, "periodic jobs are not enabled on this node");
@@ -571,8 +553,8 @@ static int launch_periodic(berth_engine *e, const berth_launch *l, berth_stats *
 int berth_engine_launch(berth_engine *e, const berth_launch *l, berth_stats **out, char *err,
                         size_t errlen)
 {
-    if (l && l->kind && strcmp(l->kind, BERTH_KIND_PERIODIC) == 0)
-        return launch_periodic(e, l, out, err, errlen);
+    if (enqueue_is_periodic(l))
+        return enqueue_periodic(e, l, out, err, errlen);
     prepared p;
     int rc = prepare(e, l, &p, err, errlen);
     int64_t now = clock_wall_s();
@@ -588,20 +570,7 @@ int berth_engine_launch(berth_engine *e, const berth_launch *l, berth_stats **ou
     return rc;
 }
 
-/* One asynchronous launch (berth_engine_launch_async), from its submission to its answer:
- * what launch_answer needs, owned here, since the caller's berth_launch is gone by then. */
-typedef struct launch_async {
-    launch_wait w;        /* first: the coalescer's item pointer is the launch_async's */
-    berth_engine *e;
-    prepared p;
-    bool unique;
-    char *hook;           /* the status hook URL, or NULL */
-    int64_t now;
-    berth_launch_done_fn done;
-    void *ud;
-} launch_async;
-
-static void async_free(launch_async *a)
+static void async_free(enqueue_async *a)
 {
     rargs_free(&a->w.args);
     prepared_free(&a->p);
@@ -609,10 +578,8 @@ static void async_free(launch_async *a)
     berth_free(a);
 }
 
-/* coalesce_item.on_done: on the coalescer's sender thread, once the batch is answered. */
-static void async_done(coalesce_item *it)
+void enqueue_async_done(enqueue_async *a)
 {
-    launch_async *a = (launch_async *)it;
     berth_launch l = {.name = a->p.type->name, .unique = a->unique, .status_hook = a->hook};
     berth_stats *s = NULL;
     char err[1024] = "";
@@ -623,18 +590,19 @@ static void async_done(coalesce_item *it)
     done(rc, s, err, ud);
 }
 
-void berth_engine_launch_async(berth_engine *e, const berth_launch *l, berth_launch_done_fn done,
-                               void *ud)
+/* coalesce_item.on_done: on the coalescer's sender thread, once the batch is answered. */
+static void async_done(coalesce_item *it)
 {
-    char err[1024] = "";
-    berth_stats *s = NULL;
-    if (l && l->kind && strcmp(l->kind, BERTH_KIND_PERIODIC) == 0) {
-        int rc = launch_periodic(e, l, &s, err, sizeof err);
-        done(rc, s, err, ud);
-        return;
-    }
-    launch_async *a = berth_calloc(1, sizeof *a);
-    int rc = a ? prepare(e, l, &a->p, err, sizeof err) : BERTH_ENOMEM;
+    enqueue_async_done((enqueue_async *)it);
+}
+
+int enqueue_async_new(berth_engine *e, const berth_launch *l, berth_launch_done_fn done,
+                      void *ud, enqueue_async **out, char *err, size_t errlen)
+{
+    if (errlen)
+        err[0] = '\0';
+    enqueue_async *a = berth_calloc(1, sizeof *a);
+    int rc = a ? prepare(e, l, &a->p, err, errlen) : BERTH_ENOMEM;
     if (a && rc == 0) {
         a->e = e;
         a->unique = l->unique;
@@ -647,17 +615,40 @@ void berth_engine_launch_async(berth_engine *e, const berth_launch *l, berth_lau
             rc = BERTH_ENOMEM;
         a->w.item.on_done = async_done;    /* wait_init cleared it */
     }
-    if (rc == 0 && coalesce_submit(&e->launches, &a->w.item, send_waits, e) != 0) {
-        rc = BERTH_ESTATE;
-        snprintf(err, sizeof err, "the engine is stopping: launches are no longer taken");
-    }
-    if (rc == 0)
-        return;                            /* async_done answers */
-    if (rc == BERTH_ENOMEM && !err[0])
-        snprintf(err, sizeof err, "out of memory building the launch");
-    if (a)
+    if (rc == BERTH_ENOMEM && errlen && !err[0])
+        snprintf(err, errlen, "out of memory building the launch");
+    if (rc != 0 && a)
         async_free(a);
-    done(rc, NULL, err, ud);
+    *out = rc == 0 ? a : NULL;
+    return rc;
+}
+
+void enqueue_async_submit(enqueue_async *a)
+{
+    if (coalesce_submit(&a->e->launches, &a->w.item, send_waits, a->e) == 0)
+        return;                            /* async_done answers */
+    berth_launch_done_fn done = a->done;
+    void *ud = a->ud;
+    async_free(a);
+    done(BERTH_ESTATE, NULL, "the engine is stopping: launches are no longer taken", ud);
+}
+
+void berth_engine_launch_async(berth_engine *e, const berth_launch *l, berth_launch_done_fn done,
+                               void *ud)
+{
+    char err[1024] = "";
+    berth_stats *s = NULL;
+    if (enqueue_is_periodic(l)) {
+        int rc = enqueue_periodic(e, l, &s, err, sizeof err);
+        done(rc, s, err, ud);
+        return;
+    }
+    enqueue_async *a = NULL;
+    int rc = enqueue_async_new(e, l, done, ud, &a, err, sizeof err);
+    if (rc == 0)
+        enqueue_async_submit(a);
+    else
+        done(rc, NULL, err, ud);
 }
 
 int berth_engine_launch_batch(berth_engine *e, const berth_launch *ls, size_t n,

@@ -2,7 +2,8 @@
  * engine/periodic.h lends it).
  *
  * A job from launch to its final status, and the file of each step:
- *  1. Launch: enqueue.c validates the request and runs enqueue.lua, which writes the stats
+ *  1. Launch: enqueue.c validates the request and runs enqueue.lua (launcher.c: from a
+ *     host's event loop, on its thread), which writes the stats
  *     hash, takes the unique lock and queues the job JSON (the list jobs:<name>, or the
  *     scheduled zset for a delay) in one script. A Periodic launch stores a policy instead
  *     (period/policy.c), whose executions period/period.c fires into the scheduled zset.

@@ -113,23 +113,41 @@ static int read_redis(berth_engine *e, reading *r)
     return err;
 }
 
-/* The coalescer's idle work (setup.c): after a batch of launches the sender thread takes a
- * fresh reading when the cached one is half way to stale (by time, or by its reuse count
- * when Redis has a limit), so that at a steady launch rate the API threads find it fresh
- * and do not pay the INFO round trip on a launch's path (at 200 launches/s it was 2 % of
- * the launches, enough to set their p99). Nothing is read before the first check took a
- * reading (back-pressure off: never); near the limit every check still reads for itself. */
-void memguard_refresh(void *engine)
+/* Whether the cached reading is half way to stale (by time, or by its reuse count when
+ * Redis has a limit): then the coalescer's sender (memguard_refresh) or a launcher
+ * (memguard_due, memguard_store_info) takes a fresh one off the launch path, so that at a
+ * steady launch rate the API threads find it fresh and do not pay the INFO round trip on
+ * a launch's path (at 200 launches/s it was 2 % of the launches, enough to set their
+ * p99). Nothing is read before the first check took a reading (back-pressure off: never);
+ * near the limit every check still reads for itself. */
+bool memguard_due(berth_engine *e)
 {
-    berth_engine *e = engine;
     memguard_cache *c = &e->memguard;
     int64_t now = clock_wall_ms();
     pthread_mutex_lock(&c->mu);
     bool due = c->have && (now - c->at_ms >= BERTH_MEMGUARD_REFRESH_MS / 2 ||
                            (c->max && c->reused >= MAX_REUSE / 2));
     pthread_mutex_unlock(&c->mu);
+    return due;
+}
+
+void memguard_store_info(berth_engine *e, const rreply *r, int64_t at_ms)
+{
+    reading rd;
+    const char *info;
+    size_t len;
+    if (rreply_string(NULL, r, &info, &len) == 0 &&
+        berth_memory_info_parse(info, len, &rd.used, &rd.max) == 0)
+        store(e, &rd, at_ms);
+}
+
+/* The coalescer's idle work (setup.c), on its sender thread. */
+void memguard_refresh(void *engine)
+{
+    berth_engine *e = engine;
+    int64_t now = clock_wall_ms();
     reading r;
-    if (due && read_redis(e, &r) == 0)
+    if (memguard_due(e) && read_redis(e, &r) == 0)
         store(e, &r, now);
 }
 

@@ -193,6 +193,11 @@ static void broke(rconn *rc, const char *why)
     drop(rc, why);
 }
 
+void rconn_broke(rconn *rc, const char *why)
+{
+    broke(rc, why);
+}
+
 static int handshake(rconn *rc)
 {
     redisReply *r = NULL;
@@ -493,8 +498,8 @@ static int load_script(rconn *rc, script_id id)
  * not serve the slot answers MOVED or ASK instead of running it. The vectors go to argvp
  * and lensp (the caller frees them; the strings are borrowed); returns their length, or -1
  * (out of memory, rc->err set). */
-static int eval_argv(rconn *rc, script_id id, const rargs *a, const char ***argvp,
-                     size_t **lensp)
+int rconn_eval_argv(rconn *rc, script_id id, const rargs *a, const char ***argvp,
+                    size_t **lensp)
 {
     bool keyed = rc->target.nnodes > 0 && a->argc > 0;
     int head = keyed ? 4 : 3, argc = a->argc + head;
@@ -519,7 +524,7 @@ static redisReply *evalsha(rconn *rc, script_id id, const rargs *a)
 {
     const char **argv = NULL;
     size_t *lens = NULL;
-    int argc = eval_argv(rc, id, a, &argv, &lens);
+    int argc = rconn_eval_argv(rc, id, a, &argv, &lens);
     redisReply *r = argc < 0 ? NULL : send_argv(rc, argc, argv, lens, true);
     berth_free(argv);
     berth_free(lens);
@@ -539,7 +544,7 @@ int rconn_eval_send(rconn *rc, script_id id, const rargs *a)
         return rconn_fail_code(rc);
     const char **argv = NULL;
     size_t *lens = NULL;
-    int argc = eval_argv(rc, id, a, &argv, &lens), done = 0;
+    int argc = rconn_eval_argv(rc, id, a, &argv, &lens), done = 0;
     char *cmd = NULL;
     long len = argc < 0 ? -1 : resp_format_argv(&cmd, argc, argv, lens);
     int err = formatted(rc, len < 0 ? -1 : 0, cmd) ? 0 : BERTH_ENOMEM;

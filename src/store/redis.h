@@ -120,6 +120,14 @@ bool rconn_pipelines(const rconn *rc);
 int rconn_eval_send(rconn *rc, script_id id, const rargs *a);
 rreply *rconn_eval_recv(rconn *rc);
 
+/* For store/'s own non-blocking calls (nbio.h). rconn_broke gives up an open connection
+ * that broke (closed, its outage generation moved, why in rc->err). rconn_eval_argv builds
+ * the EVALSHA vector of script id with a (borrowed strings: free the two arrays, not the
+ * strings): its length, or -1 (out of memory, rc->err set). */
+void rconn_broke(rconn *rc, const char *why);
+int rconn_eval_argv(rconn *rc, script_id id, const rargs *a, const char ***argvp,
+                    size_t **lensp);
+
 /* Script source text (for tests and SCRIPT LOAD). */
 const char *rconn_script_source(script_id id);
 
