@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -37,15 +38,62 @@ static bool room(rargs *a)
     return true;
 }
 
+/* First size of a vector's text: a single launch's dozen entries fit (about 170 bytes). */
+#define TEXT_FIRST 256
+
+/* Room for n more bytes of text; false (and a->err set) when memory ran out. The block is
+ * copied to a new one, not realloc'ed, so that the entries pointing into the old one can
+ * be moved by their offset while it is still valid. */
+static bool text_room(rargs *a, size_t n)
+{
+    if (a->room - a->used >= n)
+        return true;
+    size_t room = a->room ? a->room : TEXT_FIRST;
+    while (room - a->used < n) {
+        if (room > SIZE_MAX / 2) {
+            a->err = BERTH_ENOMEM;
+            return false;
+        }
+        room *= 2;
+    }
+    char *text = berth_malloc(room);
+    if (!text) {
+        a->err = BERTH_ENOMEM;
+        return false;
+    }
+    if (a->used)
+        memcpy(text, a->text, a->used);
+    uintptr_t lo = (uintptr_t)a->text, hi = lo + a->used;
+    for (int i = 0; i < a->argc; i++) {
+        uintptr_t at = (uintptr_t)a->argv[i];
+        if (at >= lo && at < hi)   /* its own; a borrowed entry stays where it is */
+            a->argv[i] = text + (at - lo);
+    }
+    berth_free(a->text);
+    a->text = text;
+    a->room = room;
+    return true;
+}
+
+/* Copies s (len bytes) to the end of the text and returns the copy, or NULL (a->err). */
+static char *text_put(rargs *a, const char *s, size_t len)
+{
+    if (len >= SIZE_MAX - a->room || !text_room(a, len + 1))
+        return NULL;
+    char *copy = a->text + a->used;
+    memcpy(copy, s, len);
+    copy[len] = '\0';
+    a->used += len + 1;
+    return copy;
+}
+
 void rargs_add(rargs *a, const char *s, size_t len)
 {
-    char *copy = room(a) ? berth_malloc(len + 1) : NULL;
+    char *copy = room(a) ? text_put(a, s, len) : NULL;
     if (!copy) {
         a->err = BERTH_ENOMEM;
         return;
     }
-    memcpy(copy, s, len);
-    copy[len] = '\0';
     a->argv[a->argc] = copy;
     a->lens[a->argc] = len;
     a->argc++;
@@ -81,34 +129,41 @@ void rargs_addf(rargs *a, const char *fmt, ...)
     rargs_add(a, tmp, (size_t)n);
 }
 
-void rargs_set(rargs *a, int i, const char *s)
+/* Entry i (which must exist) becomes a copy of s (len bytes). */
+static void set_entry(rargs *a, int i, const char *s, size_t len)
 {
     if (a->err || i >= a->argc)
         return;
-    if (berth_strdup_to(&a->argv[i], s) != 0)
-        a->err = BERTH_ENOMEM;
-    else
-        a->lens[i] = strlen(s);
+    char *copy = text_put(a, s, len);
+    if (!copy)
+        return;
+    a->argv[i] = copy;
+    a->lens[i] = len;
+}
+
+void rargs_set(rargs *a, int i, const char *s)
+{
+    set_entry(a, i, s, strlen(s));
 }
 
 void rargs_seti(rargs *a, int i, long long v)
 {
-    char num[24];
-    snprintf(num, sizeof num, "%lld", v);
-    rargs_set(a, i, num);
+    char tmp[BUF_DECIMAL_MAX];
+    size_t n = 0;
+    const char *p = buf_decimal(tmp, v, &n);
+    set_entry(a, i, p, n);
 }
 
 void rargs_reset(rargs *a)
 {
-    for (int i = 0; i < a->argc; i++)
-        berth_free(a->argv[i]);
     a->argc = 0;
+    a->used = 0;
     a->err = 0;   /* an empty vector again: a loop that reuses it must not stay refused */
 }
 
 void rargs_free(rargs *a)
 {
-    rargs_reset(a);
+    berth_free(a->text);
     berth_free(a->argv);
     berth_free(a->lens);
     *a = (rargs){0};
