@@ -2,9 +2,9 @@
  * appending strings and integers. Batches of hundreds of jobs become one command, so the
  * vector grows; every string is copied into the vector's own storage: one block of text
  * per vector (the entries one after another, each NUL-terminated), not an allocation per
- * entry — an HTTP launch appends a dozen entries, and a malloc and a free each were a
- * tenth of berthd's instructions per launch (docs/design-notes.md, "HTTP launches, round
- * five"). When the block grows, the entries that point into it are moved with it; entries
+ * entry: an HTTP launch appends 13 entries, and their mallocs and frees were about a tenth
+ * of berthd's instructions per launch (docs/design-notes.md, "HTTP launches, round five:
+ * the instructions one launch costs"). When the block grows, the entries that point into it are moved with it; entries
  * borrowed from another vector (enqueue.c's join of coalesced launches) are left alone. */
 #ifndef BERTH_STORE_ARGS_H
 #define BERTH_STORE_ARGS_H
