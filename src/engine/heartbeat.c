@@ -99,7 +99,9 @@ static void job_names(const berth_engine *e, buf *b)
         buf_printf(b, "%s%s", i ? "," : "", names[i]);
 }
 
-static void beat(berth_engine *e, rconn *rc)
+/* Writes this pool's heartbeat hash and its entry in {ns}:worker_pools; false when Redis
+ * did not take both. */
+static bool beat(berth_engine *e, rconn *rc)
 {
     buf names, wids;
     /* no cap: one name per registered type, one id per worker */
@@ -112,14 +114,32 @@ static void beat(berth_engine *e, rconn *rc)
     gethostname(host, sizeof host - 1);
     /* The hash before the set entry: a sweep (any node's) that finds a pool in the set
      * without its hash takes it for dead and removes it, locks and all (sweep.lua). */
-    rreply_free(rconn_cmd(rc,
+    rreply *r = rconn_cmd(rc,
         "HSET %sworker_pools:%s heartbeat_at %lld started_at %lld job_names %s concurrency %u "
         "worker_ids %s host %s pid %d berth 1", e->prefix, e->pool_id, (long long)clock_wall_s(),
         (long long)e->started_at, names.p ? names.p : "", e->workers.n, wids.p ? wids.p : "", host,
-        (int)getpid()));
-    rreply_free(rconn_cmd(rc, "SADD %sworker_pools %s", e->prefix, e->pool_id));
+        (int)getpid());
+    bool ok = rconn_ok(rc, r);
+    rreply_free(r);
+    r = ok ? rconn_cmd(rc, "SADD %sworker_pools %s", e->prefix, e->pool_id) : NULL;
+    ok = ok && rconn_ok(rc, r);
+    rreply_free(r);
     buf_free(&names);
     buf_free(&wids);
+    return ok;
+}
+
+int heartbeat_register(berth_engine *e)
+{
+    rconn *rc = NULL;
+    int taken = engine_conn_take(e, &rc);   /* BERTH_EREDIS or BERTH_ENOMEM */
+    if (taken)
+        return taken;
+    bool ok = beat(e, rc);
+    if (!ok)
+        BLOG_ERROR(&e->log, "cannot register worker pool %s in redis: %s", e->pool_id, rc->err);
+    engine_conn_put(e, rc);
+    return ok ? 0 : BERTH_EREDIS;
 }
 
 /* gocraft's observation fields of a run (observer.go writeStatus): job_id is the queued

@@ -193,6 +193,11 @@ int64_t heartbeat_lease_deadline_ms(const berth_engine *e);
  * batch's job is queued again or already ran elsewhere, and a run started now would run
  * a second time, after the fact. False also when Redis cannot say. */
 bool heartbeat_lease_confirm(berth_engine *e, const run *r);
+/* heartbeat.c: the pool's first heartbeat, at start before any thread runs (so a node
+ * whose start returned is in {ns}:worker_pools: a host that answers once the engine has
+ * started, such as berthd's /healthz, answers only as a registered pool). 0, BERTH_EREDIS
+ * or BERTH_ENOMEM. */
+int heartbeat_register(berth_engine *e);
 /* heartbeat.c: give back this node's unfinished runs now (shutdown). */
 void heartbeat_hand_back(berth_engine *e);
 /* fetcher.c: draws the priority-weighted type order into out (ntypes entries). */

@@ -48,6 +48,15 @@ void slots_keep(slots *p, unsigned n)
     pthread_mutex_unlock(&p->mu);
 }
 
+void slots_unalloc(slots *p)
+{
+    for (unsigned i = 0; i < p->n; i++)
+        rconn_close(&p->v[i].rc);
+    berth_free(p->v);
+    p->v = NULL;
+    p->n = p->idle = 0;
+}
+
 void slots_destroy(slots *p)
 {
     for (unsigned i = 0; i < p->n; i++)

@@ -56,6 +56,9 @@ void slots_init(slots *p);
 int slots_alloc(slots *p, unsigned n, struct berth_engine *e, const rtarget *t);
 /* Keeps only the first n slots (start: the others' threads could not be made). */
 void slots_keep(slots *p, unsigned n);
+/* Undoes slots_alloc before any worker thread ran (an engine start that failed after it),
+ * so that a later start may allocate again. */
+void slots_unalloc(slots *p);
 void slots_destroy(slots *p);
 
 /* A worker takes r (or, with NULL, becomes idle). */

@@ -98,6 +98,9 @@ int berth_engine_start(berth_engine *e)
         rc = engine_metrics_init(e);
     if (rc == 0)
         rc = slots_alloc(&e->workers, e->cfg.workers, e, &e->target);
+    e->started_at = clock_wall_s();
+    if (rc == 0 && (rc = heartbeat_register(e)) != 0)
+        slots_unalloc(&e->workers);
     if (rc != 0) {
         engine_metrics_free(e);   /* nothing started: a later start may try again */
         return rc;
@@ -105,7 +108,6 @@ int berth_engine_start(berth_engine *e)
     atomic_store(&e->started, true);
     atomic_store(&e->running, true);
     atomic_store(&e->fetching, true);
-    e->started_at = clock_wall_s();
     rc = start_threads(e);
     if (rc != 0) {
         BLOG_ERROR(&e->log, "engine %s: cannot make a thread; stopping the ones started",
