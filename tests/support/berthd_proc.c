@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -47,9 +48,16 @@ pid_t berthd_spawn(const berthd_proc_opts *o, int *pipe_fd)
     int p[2] = {-1, -1};
     if (piped)
         assert_int_equal(pipe(p), 0);
+    pid_t parent = getpid();
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
+        /* Die with the test process: a test that fails between spawn and reap leaves no
+         * node running, and none holding ctest's output pipe (BERTHD_INHERIT), which ctest
+         * would wait on until the test's timeout (300 s) although the test had ended. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127);   /* the test died before the line above */
         if (o->own_group)
             setpgid(0, 0);
         redirect(1, o->out, p[1]);

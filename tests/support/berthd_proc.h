@@ -2,7 +2,8 @@
  * themselves (test_berthd, test_security, test_internal_tls). The binary is
  * $BERTH_BINARY_DIR/berthd. The child's environment gets CORE_SECRET, BERTH_DEMO_HOLD_MS
  * and the caller's extra entries; its stdout and stderr go where the options say.
- * No state: every call stands alone. Call from the test's own thread (cmocka asserts). */
+ * No state: every call stands alone. Call from the test's own thread (cmocka asserts): the
+ * child gets PR_SET_PDEATHSIG (SIGKILL) tied to that thread, so it dies with the test. */
 #ifndef BERTH_TEST_BERTHD_PROC_H
 #define BERTH_TEST_BERTHD_PROC_H
 
