@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <hiredis/hiredis.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -21,18 +22,65 @@
 
 #include "wait.h"
 
-int redis_fixture_free_port(void)
+/* Ports for the servers tests start are picked below the kernel's ephemeral range
+ * (net.ipv4.ip_local_port_range, 32768-60999 by default) and checked free by a bind. A port
+ * from that range (what bind to port 0 gives) goes back to the kernel's pool between the
+ * pick and the server's own bind, and a parallel test's client connection or its server on
+ * port 0 may take it meanwhile: the server then exits with "address in use" while the
+ * other test's server answers on its port (a loaded TSan CI run of test_two_nodes_failover
+ * saw one node of two). Below the range only another test's explicit pick can collide: a
+ * random one of about 22,000 ports, checked free. */
+#define PICK_LOW 10000
+
+/* The first port of the kernel's ephemeral range. */
+static int ephemeral_low(void)
+{
+    int low = 32768, high = 0;
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    if (f) {
+        if (fscanf(f, "%d %d", &low, &high) != 2)
+            low = 32768;
+        fclose(f);
+    }
+    return low;
+}
+
+/* Port is free on loopback now (a bind succeeds); 0 asks the kernel for one: its number,
+ * or -1. */
+static int bind_check(int port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t len = sizeof a;
-    int port = -1;
+    int got = -1;
     if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
         getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
+        got = ntohs(a.sin_port);
     if (fd >= 0)
         close(fd);
-    return port;
+    return got;
+}
+
+/* A random free port in [PICK_LOW, high) whose + bus is free too (bus 0: no second
+ * port); -1 after 200 tries. */
+static int pick_port(int high, int bus)
+{
+    for (int tries = 0; high > PICK_LOW && tries < 200; tries++) {
+        unsigned r = 0;
+        if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
+            r = (unsigned)rand();
+        int port = PICK_LOW + (int)(r % (unsigned)(high - PICK_LOW));
+        if (bind_check(port) == port && (!bus || bind_check(port + bus) == port + bus))
+            return port;
+    }
+    return -1;
+}
+
+int redis_fixture_free_port(void)
+{
+    int port = pick_port(ephemeral_low(), 0);
+    return port > 0 ? port : bind_check(0);   /* no room below the range: the kernel's */
 }
 
 /* The server answers PING, or it exited (then rf->pid is 0). */
@@ -88,20 +136,22 @@ static int spawn(redis_fixture *rf, const char *const *extra)
 
 /* A free port the server can take (redis_fixture.h): a cluster node (--cluster-enabled) also listens on its
  * port + 10000 (the cluster bus), so redis-server refuses a port above 55535 and exits at
- * once — a fifth of the kernel's ephemeral range (32768–60999); five such picks in a row
- * failed a loaded run of test_cluster_tenants's set-up. -1 when none was found. */
+ * once; the kernel's own picks (up to 60999) were such a port a fifth of the time, and five
+ * in a row failed a loaded run of test_cluster_tenants's set-up. Both the port and its bus
+ * are picked below the ephemeral range (redis_fixture_free_port). -1 when none was found. */
 int redis_fixture_port_for(const char *const *extra)
 {
-    int max = 65535;
     for (int i = 0; extra && extra[i]; i++)
-        if (strcmp(extra[i], "--cluster-enabled") == 0)
-            max = 65535 - 10000;
-    for (int tries = 0; tries < 100; tries++) {
-        int port = redis_fixture_free_port();
-        if (port > 0 && port <= max)
+        if (strcmp(extra[i], "--cluster-enabled") == 0) {
+            int low = ephemeral_low();
+            int port = pick_port(low - 10000 < 55536 ? low - 10000 : 55536, 10000);
+            for (int tries = 0; port < 0 && tries < 100; tries++) {   /* no room below */
+                int p = bind_check(0);
+                port = p > 0 && p <= 55535 ? p : -1;
+            }
             return port;
-    }
-    return -1;
+        }
+    return redis_fixture_free_port();
 }
 
 /* The end of the server's own log, after a failed start (why it exited). */

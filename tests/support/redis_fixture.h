@@ -35,7 +35,9 @@ long long redis_fixture_int(redis_fixture *rf, const char *fmt, ...);
  * True when it was; false with the last reply on stderr. */
 bool redis_fixture_wait_int(redis_fixture *rf, long long want, int deadline_ms,
                             const char *fmt, ...);
-/* A loopback TCP port that was free a moment ago (for servers a test starts itself). */
+/* A loopback TCP port that was free a moment ago (for servers a test starts itself), below
+ * the kernel's ephemeral range so that no client connection or port-0 server takes it
+ * before the server binds it (redis_fixture.c). */
 int redis_fixture_free_port(void);
 /* A free port for a redis-server started with extra_args (redis_fixture_start's pick): one
  * whose cluster bus (port + 10000) exists when they hold --cluster-enabled. -1 if none. */
