@@ -42,25 +42,6 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* redis-server's CPU time (user + system, s). */
-static double redis_cpu_s(redis_fixture *rf)
-{
-    if (rf->pid <= 0)
-        return 0;
-    redisContext *c = redisConnectUnix(rf->sock);
-    redisReply *r = c && !c->err ? redisCommand(c, "INFO cpu") : NULL;
-    double v = 0;
-    const char *p;
-    if (r && r->str && (p = strstr(r->str, "used_cpu_sys:")))
-        v += atof(p + strlen("used_cpu_sys:"));
-    if (r && r->str && (p = strstr(r->str, "used_cpu_user:")))
-        v += atof(p + strlen("used_cpu_user:"));
-    freeReplyObject(r);
-    if (c)
-        redisFree(c);
-    return v;
-}
-
 static berth_engine *engine_for(berth_engine_config c, long jobs)
 {
     c.on_event = on_event;
@@ -112,9 +93,9 @@ static void single(long jobs, berth_engine_config base)
     base.redis_port = rf.port;
     base.ns = "bench";
     berth_engine *e = engine_for(base, jobs);
-    double cpu0 = redis_cpu_s(&rf);
+    double cpu0 = redis_fixture_cpu_s(&rf);
     double s = drain(&e, 1, jobs);
-    double cpu = redis_cpu_s(&rf) - cpu0;
+    double cpu = redis_fixture_cpu_s(&rf) - cpu0;
     printf("1 namespace, 1 Redis:        %8ld jobs in %6.2f s = %7.0f jobs/s; Redis CPU "
            "%.1f µs/job\n", jobs, s, (double)jobs / s, cpu * 1e6 / (double)jobs);
     redis_fixture_stop(&rf);
@@ -164,12 +145,12 @@ static void cluster(long per_ns, berth_engine_config base)
     long long bus0[2], bus[2];
     bus_messages(&c, bus0);
     for (int i = 0; i < RCLUSTER_NODES; i++)
-        cpu0[i] = redis_cpu_s(&c.node[i]);
+        cpu0[i] = redis_fixture_cpu_s(&c.node[i]);
     long total = per_ns * nm;
     double s = drain(e, nm, total);
     double masters = 0, replicas = 0;
     for (int i = 0; i < RCLUSTER_NODES; i++) {
-        cpu[i] = redis_cpu_s(&c.node[i]) - cpu0[i];
+        cpu[i] = redis_fixture_cpu_s(&c.node[i]) - cpu0[i];
         bool master = false;
         for (int j = 0; j < nm; j++)
             master = master || m[j] == i;

@@ -70,22 +70,6 @@ static long long info_field(redis_fixture *rf, const char *section, const char *
     return v;
 }
 
-/* redis-server's CPU time (user + system, s): robust on a loaded machine, unlike rates. */
-static double redis_cpu_s(redis_fixture *rf)
-{
-    redisContext *c = redisConnectUnix(rf->sock);
-    redisReply *r = redisCommand(c, "INFO cpu");
-    double v = 0;
-    const char *p;
-    if (r && r->str && (p = strstr(r->str, "used_cpu_sys:")))
-        v += atof(p + strlen("used_cpu_sys:"));
-    if (r && r->str && (p = strstr(r->str, "used_cpu_user:")))
-        v += atof(p + strlen("used_cpu_user:"));
-    freeReplyObject(r);
-    redisFree(c);
-    return v;
-}
-
 static long rss_kib(void)
 {
     FILE *f = fopen("/proc/self/status", "r");
@@ -206,7 +190,7 @@ static double fin_drain(redis_fixture *rf, berth_engine *e, const berth_launch *
     for (long done = 0; done < n; done += 256)
         berth_engine_launch_batch(e, batch, (size_t)(n - done < 256 ? n - done : 256), NULL, NULL);
     fin_cmdstats(rf, false);
-    double cpu0 = redis_cpu_s(rf);
+    double cpu0 = redis_fixture_cpu_s(rf);
     long long t0 = real_us();
     berth_engine_start(e);
     while (atomic_load(&fin_done) < n && secs_since(t0) < 300) {
@@ -216,7 +200,7 @@ static double fin_drain(redis_fixture *rf, berth_engine *e, const berth_launch *
     double s = secs_since(t0);
     fin_cmdstats(rf, true);
     if (cpu_us)
-        *cpu_us = (redis_cpu_s(rf) - cpu0) * 1e6 / (double)n;
+        *cpu_us = (redis_fixture_cpu_s(rf) - cpu0) * 1e6 / (double)n;
     berth_hook_counts hc = {.pending = 1};
     while (l->status_hook && secs_since(t0) < 300 &&
            (berth_engine_hook_counts(e, &hc) != 0 || hc.pending > 0)) {
@@ -365,14 +349,14 @@ typedef struct enq_meter {
 static enq_meter enq_start(redis_fixture *rf)
 {
     return (enq_meter){real_us(), info_field(rf, "commandstats", "cmdstat_evalsha:calls="),
-                       redis_cpu_s(rf)};
+                       redis_fixture_cpu_s(rf)};
 }
 
 static enq_result enq_stop(redis_fixture *rf, const enq_meter *m, long jobs)
 {
     double s = secs_since(m->t0);
     long long calls = info_field(rf, "commandstats", "cmdstat_evalsha:calls=") - m->calls0;
-    return (enq_result){(double)jobs / s, (redis_cpu_s(rf) - m->cpu0) * 1e6 / (double)jobs,
+    return (enq_result){(double)jobs / s, (redis_fixture_cpu_s(rf) - m->cpu0) * 1e6 / (double)jobs,
                         calls > 0 ? (double)jobs / (double)calls : 0};
 }
 
@@ -494,7 +478,7 @@ static void sweep_drain(redis_fixture *rf, unsigned workers, unsigned fb, long n
     long long calls0 = info_field(rf, "commandstats", "cmdstat_evalsha:calls=");
     struct rusage u0, u1;
     getrusage(RUSAGE_SELF, &u0);
-    double cpu0 = redis_cpu_s(rf);
+    double cpu0 = redis_fixture_cpu_s(rf);
     long long t0 = real_us();
     berth_engine_start(e);
     while (atomic_load(&finished) < base + n && secs_since(t0) < 300) {
@@ -503,7 +487,7 @@ static void sweep_drain(redis_fixture *rf, unsigned workers, unsigned fb, long n
     }
     double s = secs_since(t0);
     getrusage(RUSAGE_SELF, &u1);
-    double rcpu = redis_cpu_s(rf) - cpu0;
+    double rcpu = redis_fixture_cpu_s(rf) - cpu0;
     long long calls = info_field(rf, "commandstats", "cmdstat_evalsha:calls=") - calls0;
     long got = atomic_load(&finished) - base;
     berth_engine_free(e);
@@ -616,7 +600,7 @@ int main(int argc, char **argv)
     /* 3. drain everything with full status tracking */
     long long evalsha0 = info_field(&rf, "commandstats", "cmdstat_evalsha:calls=");
     long long cmds0 = info_field(&rf, "stats", "total_commands_processed:");
-    double cpu0 = redis_cpu_s(&rf);
+    double cpu0 = redis_fixture_cpu_s(&rf);
     long long t0 = real_us();
     berth_engine_start(e);
     while (atomic_load(&finished) < n && secs_since(t0) < 300) {
@@ -626,7 +610,7 @@ int main(int argc, char **argv)
     double drain_s = secs_since(t0);
     long long evalsha1 = info_field(&rf, "commandstats", "cmdstat_evalsha:calls=");
     long long cmds1 = info_field(&rf, "stats", "total_commands_processed:");
-    double cpu1 = redis_cpu_s(&rf);
+    double cpu1 = redis_fixture_cpu_s(&rf);
     if (getenv("BENCH_CMDSTATS")) {   /* the per-command counts of the drain (debugging) */
         redisContext *c = redisConnectUnix(rf.sock);
         redisReply *r = redisCommand(c, "INFO commandstats");

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: the engine benchmark (bench/bench_engine.c), the command-job benchmark
-# (bench/bench_command.c), then launches over HTTP: berthd
+# (bench/bench_command.c), launches from event loops (bench/launcher_bench.c), then
+# launches over HTTP: berthd
 # on a private redis-server without persistence, wrk posting Generic launches for 10 s on
 # 32 keep-alive connections (the queue is paused so only launching is measured).
 # Figures and the machine: docs/benchmarks.md. BENCH_ONLY=joblog runs only the drains with
@@ -13,5 +14,7 @@ echo "redis: $(redis-server --version | awk '{print $3}')"
 "$BUILD/bench_engine" "${BENCH_JOBS:-200000}" "${BENCH_WORKERS:-4}"
 echo "command jobs (/bin/true) against a no-op built-in and bare posix_spawn:"
 "$BUILD/bench_command" "${BENCH_COMMAND_JOBS:-20000}" "${BENCH_COMMAND_WORKERS:-8}"
+echo "launches from event loops: berth_launcher against berth_engine_launch_async (no HTTP):"
+"$BUILD/launcher_bench" "${BENCH_LAUNCHER_SECONDS:-5}"
 
 scripts/bench_http.sh "$BUILD"

@@ -2,18 +2,30 @@
  * redis-server, driven from a poll loop of the test's own as berthd's HTTP loop drives it:
  * its answers are berth_engine_launch's, the launches of one turn go in one script call
  * (counted with INFO commandstats), up to 256 per call, on the launcher's own thread; and
- * what cannot be sent without waiting goes the shared way. */
+ * what cannot be sent without waiting goes the shared way (no idle connection, a Redis
+ * Cluster, NOSCRIPT). Failures: Redis killed with a batch in flight (BERTH_EREDIS, then
+ * launches work again), frozen by SIGSTOP (nothing blocks; answered after SIGCONT or
+ * BERTH_EREDIS at the socket timeout), a reply that arrives byte by byte and a call the
+ * socket takes in parts (against a server of the test's own). Also: the memory reading
+ * refreshed by an INFO behind a batch, berth_engine_stop with launches in flight, and
+ * launchers on several threads with berth_engine_launch_async callers at once (TSan). */
 #include "test.h"
 
 #include <hiredis/hiredis.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "berth/launcher.h"
+#include "berth/memguard.h"
 #include "engine/internal.h"
 #include "engine_fixture.h"
 #include "redis_fixture.h"
+#include "store/nbio.h"
 #include "util/clock.h"
 #include "wait.h"
 
@@ -51,7 +63,6 @@ typedef struct answer {
 static void on_done(int rc, berth_stats *s, const char *err, void *ud)
 {
     answer *a = ud;
-    a->calls++;
     a->rc = rc;
     a->thread = pthread_self();
     snprintf(a->err, sizeof a->err, "%s", err ? err : "");
@@ -65,6 +76,8 @@ static void on_done(int rc, berth_stats *s, const char *err, void *ud)
     }
     assert_true(rc == 0 || s == NULL);
     berth_stats_free(s);
+    /* last, released: a waiter on another thread (answered) then sees the fields */
+    __atomic_add_fetch(&a->calls, 1, __ATOMIC_RELEASE);
 }
 
 static host *host_new(berth_engine *e)
@@ -351,6 +364,443 @@ static void free_answers_pending(void **state)
     berth_engine_free(e);
 }
 
+
+static long long info_calls(void)
+{
+    redisReply *r = redis_fixture_cmd(&rf, "INFO commandstats");
+    assert_non_null(r);
+    const char *p = r->str ? strstr(r->str, "cmdstat_info:calls=") : NULL;
+    long long n = p ? atoll(p + strlen("cmdstat_info:calls=")) : 0;
+    freeReplyObject(r);
+    return n;
+}
+
+/* Adds n plain launches answered into as[0..n) and flushes. */
+static void add_n(host *h, answer *as, int n)
+{
+    berth_launch l = {.name = "NOOP"};
+    for (int i = 0; i < n; i++)
+        berth_launcher_add(h->lr, &l, on_done, &as[i]);
+    berth_launcher_flush(h->lr);
+}
+
+/* Redis killed with a batch in flight (held by CLIENT PAUSE): BERTH_EREDIS for each of
+ * its launches, the connection given up; once Redis is back, launches work again, first
+ * the shared way (the pool had nothing idle that survived), then on the launcher's own. */
+static void redis_killed_mid_batch(void **state)
+{
+    (void)state;
+    berth_engine *e = engine();
+    warm_pool(e);
+    host *h = host_new(e);
+    answer as[10] = {{0}};
+    redis_fixture_ok(&rf, "CLIENT PAUSE 20000 WRITE");
+    add_n(h, as, 10);
+    turn(h, 50);
+    assert_int_equal(berth_launcher_pending(h->lr), 10);   /* held in Redis */
+    redis_fixture_kill(&rf);
+    run_until_answered(h, 5000);
+    char err[512];
+    berth_launch l = {.name = "NOOP"};
+    assert_int_equal(berth_engine_launch(e, &l, NULL, err, sizeof err), BERTH_EREDIS);
+    for (int i = 0; i < 10; i++) {
+        assert_int_equal(as[i].calls, 1);
+        assert_int_equal(as[i].rc, BERTH_EREDIS);
+        assert_string_equal(as[i].err, err);
+    }
+    assert_int_equal(h->fd, -1);   /* given up */
+    assert_int_equal(redis_fixture_restart(&rf, NULL), 0);
+    answer a = {0};
+    add_n(h, &a, 1);
+    assert_true(wait_until(answered, &a, 5000));
+    assert_int_equal(a.rc, 0);
+    assert_false(pthread_equal(a.thread, pthread_self()));   /* the shared way: it dialled */
+    answer b = {0};
+    add_n(h, &b, 1);
+    run_until_answered(h, 5000);
+    assert_int_equal(b.rc, 0);
+    assert_true(pthread_equal(b.thread, pthread_self()));
+    assert_int_equal(redis_fixture_int(&rf, "LLEN {t}:jobs:NOOP"), 2);
+    host_free(h);
+    berth_engine_free(e);
+}
+
+static bool all_answered(void *arg)
+{
+    answer *as = arg;
+    for (int i = 0; i < 5; i++)
+        if (!answered(&as[i]))
+            return false;
+    return true;
+}
+
+/* The script cache flushed between two batches: the second is refused with NOSCRIPT (it
+ * did not run) and goes the shared way, which loads the script again: each launch
+ * answered once, each job queued once. */
+static void noscript_resent_the_shared_way(void **state)
+{
+    (void)state;
+    berth_engine *e = engine();
+    warm_pool(e);
+    host *h = host_new(e);
+    answer first = {0};
+    add_n(h, &first, 1);
+    run_until_answered(h, 5000);
+    assert_true(pthread_equal(first.thread, pthread_self()));
+    redis_fixture_ok(&rf, "SCRIPT FLUSH");
+    answer as[5] = {{0}};
+    add_n(h, as, 5);
+    int64_t end = clock_mono_ms() + 5000;
+    while (!all_answered(as) && clock_mono_ms() < end)
+        turn(h, 10);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(as[i].calls, 1);
+        assert_int_equal(as[i].rc, 0);
+    }
+    assert_int_equal(redis_fixture_int(&rf, "LLEN {t}:jobs:NOOP"), 1 + 1 + 5);
+    answer again = {0};   /* and the launcher goes on (through the pool's loaded connection) */
+    add_n(h, &again, 1);
+    end = clock_mono_ms() + 5000;
+    while (!answered(&again) && clock_mono_ms() < end)
+        turn(h, 10);
+    assert_int_equal(again.rc, 0);
+    host_free(h);
+    berth_engine_free(e);
+}
+
+/* Each of add, flush and io returns at once while Redis is frozen (SIGSTOP). */
+static void timed(host *h, int64_t *worst_ms)
+{
+    int64_t t0 = clock_mono_ms();
+    berth_launcher_io(h->lr);
+    berth_launcher_flush(h->lr);
+    int64_t took = clock_mono_ms() - t0;
+    *worst_ms = took > *worst_ms ? took : *worst_ms;
+}
+
+/* A frozen Redis (SIGSTOP) blocks nothing: add, flush and io return at once; the batch is
+ * answered once Redis runs again, or fails with BERTH_EREDIS at the socket timeout (the
+ * pool's 5 s, as a blocking call), after which launches work again. */
+static void frozen_redis_blocks_nothing(void **state)
+{
+    (void)state;
+    berth_engine *e = engine();
+    warm_pool(e);
+    host *h = host_new(e);
+    answer as[3] = {{0}};
+    assert_int_equal(kill(rf.pid, SIGSTOP), 0);
+    int64_t worst = 0, t0 = clock_mono_ms();
+    add_n(h, as, 3);
+    assert_true(clock_mono_ms() - t0 < 1000);
+    for (int i = 0; i < 20; i++) {
+        struct pollfd p = {.fd = h->fd, .events = (short)h->events};
+        (void)poll(&p, 1, 10);
+        timed(h, &worst);
+    }
+    assert_true(worst < 1000);   /* a blocking call would hold for the 5 s socket timeout */
+    assert_int_equal(as[0].calls, 0);
+    assert_int_equal(kill(rf.pid, SIGCONT), 0);
+    run_until_answered(h, 5000);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(as[i].rc, 0);
+
+    memset(as, 0, sizeof as);
+    assert_int_equal(kill(rf.pid, SIGSTOP), 0);
+    t0 = clock_mono_ms();
+    add_n(h, as, 3);
+    worst = 0;
+    while (berth_launcher_pending(h->lr) > 0 && clock_mono_ms() - t0 < 15000) {
+        int t = berth_launcher_timeout_ms(h->lr);
+        assert_true(t >= 0 && t <= 5000);
+        struct pollfd p = {.fd = h->fd, .events = (short)h->events};
+        (void)poll(&p, 1, t > 50 ? 50 : t);
+        timed(h, &worst);
+    }
+    int64_t waited = clock_mono_ms() - t0;
+    assert_int_equal(kill(rf.pid, SIGCONT), 0);
+    assert_true(worst < 1000);
+    assert_true(waited >= 4900 && waited < 12000);   /* the 5 s socket timeout, loaded */
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(as[i].calls, 1);
+        assert_int_equal(as[i].rc, BERTH_EREDIS);
+        assert_string_equal(as[i].err, "redis is unavailable");
+    }
+    assert_int_equal(h->fd, -1);
+    answer a = {0};
+    add_n(h, &a, 1);
+    int64_t end = clock_mono_ms() + 5000;
+    while (!answered(&a) && clock_mono_ms() < end)
+        turn(h, 10);
+    assert_int_equal(a.rc, 0);
+    host_free(h);
+    berth_engine_free(e);
+}
+
+/* A server of the test's own on a unix socket, for rnb_read and rnb_write's partial
+ * cases: an rconn connected to it, and the server's side of the connection. */
+typedef struct fake {
+    char path[sizeof(((struct sockaddr_un *)0)->sun_path) + 32];
+    int lfd, sfd;
+    rconn rc;
+} fake;
+
+static void fake_open(fake *f)
+{
+    snprintf(f->path, sizeof f->path, "%s/fake.sock", rf.dir);
+    unlink(f->path);
+    f->lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    assert_true(strlen(f->path) < sizeof a.sun_path);
+    memcpy(a.sun_path, f->path, strlen(f->path) + 1);
+    assert_int_equal(bind(f->lfd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(f->lfd, 1), 0);
+    rtarget t = {.unix_path = f->path};
+    rconn_init(&f->rc, &t, 5000);
+    assert_int_equal(rconn_connect(&f->rc), 0);
+    f->sfd = accept(f->lfd, NULL, NULL);
+    assert_true(f->sfd >= 0);
+}
+
+static void fake_close(fake *f)
+{
+    rconn_close(&f->rc);
+    close(f->sfd);
+    close(f->lfd);
+    unlink(f->path);
+}
+
+/* A reply that arrives one byte at a time is whole only with its last byte, and the next
+ * reply behind it (in the same bytes) is read after it. */
+static void reply_split_over_many_reads(void **state)
+{
+    (void)state;
+    fake f;
+    fake_open(&f);
+    const char *wire = "*3\r\n$0\r\n\r\n$28\r\ndup:0123456789abcdef01234567\r\n:7\r\n+OK\r\n";
+    size_t first = strlen(wire) - strlen("+OK\r\n");
+    rreply *r = NULL;
+    for (size_t i = 0; i < first; i++) {
+        assert_int_equal(rnb_read(&f.rc, &r), 0);
+        assert_null(r);
+        assert_int_equal(write(f.sfd, wire + i, 1), 1);
+    }
+    assert_int_equal(write(f.sfd, wire + first, strlen(wire) - first), (ssize_t)(strlen(wire) - first));
+    assert_int_equal(rnb_read(&f.rc, &r), 0);
+    assert_non_null(r);
+    assert_int_equal(rreply_len(r), 3);
+    assert_string_equal(rreply_str(rreply_at(r, 1)), "dup:0123456789abcdef01234567");
+    rreply_free(r);
+    assert_int_equal(rnb_read(&f.rc, &r), 0);
+    assert_string_equal(rreply_str(r), "OK");
+    rreply_free(r);
+    assert_int_equal(rnb_read(&f.rc, &r), 0);   /* nothing more */
+    assert_null(r);
+    close(f.sfd);                                /* the server goes: broken, given up */
+    f.sfd = -1;
+    assert_int_equal(rnb_read(&f.rc, &r), BERTH_EREDIS);
+    assert_false(rconn_connected(&f.rc));
+    fake_close(&f);
+}
+
+/* A call larger than the socket takes is written in parts: 1 (wait for POLLOUT) while
+ * the server does not read, 0 once it has all of it, the same bytes. */
+static void write_waits_for_pollout(void **state)
+{
+    (void)state;
+    fake f;
+    fake_open(&f);
+    buf out;
+    buf_init(&out, 0);
+    for (int i = 0; i < 4 << 20; i += 64)
+        buf_puts(&out, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+    size_t off = 0;
+    int64_t t0 = clock_mono_ms();
+    assert_int_equal(rnb_write(&f.rc, &out, &off), 1);
+    assert_true(clock_mono_ms() - t0 < 1000);
+    assert_true(off > 0 && off < out.len);
+    size_t got = 0;
+    char chunk[65536];
+    int rc = 1;
+    while (got < out.len) {
+        ssize_t n = read(f.sfd, chunk, sizeof chunk);
+        assert_true(n > 0);
+        assert_memory_equal(chunk, out.p + got, (size_t)n);
+        got += (size_t)n;
+        if (rc == 1)
+            rc = rnb_write(&f.rc, &out, &off);
+    }
+    assert_int_equal(rc, 0);
+    assert_int_equal(off, out.len);
+    buf_free(&out);
+    fake_close(&f);
+}
+
+/* The memory reading is refreshed by an INFO memory sent behind a launcher's batch when it
+ * is half stale, not by a round trip of its own; nothing is read while back-pressure is off
+ * (no check ever took a reading). */
+static void memory_reading_refreshed_behind_a_batch(void **state)
+{
+    (void)state;
+    berth_engine *e = engine();
+    warm_pool(e);
+    host *h = host_new(e);
+    long long info0 = info_calls();
+    answer a[2] = {{0}};
+    add_n(h, &a[0], 1);
+    run_until_answered(h, 5000);
+    /* back-pressure off: never read (INFO commandstats counts itself at the next call) */
+    assert_int_equal(info_calls() - info0, 1);
+    char err[256];
+    assert_int_equal(berth_engine_memory_ok(e, 0.9, err, sizeof err), 0);   /* a reading */
+    int64_t at0 = e->memguard.at_ms;
+    info0 = info_calls();
+    wait_sleep_ms(BERTH_MEMGUARD_REFRESH_MS / 2 + 10);   /* pace: the reading half stale */
+    int64_t sent = clock_wall_ms();
+    add_n(h, &a[1], 1);
+    run_until_answered(h, 5000);
+    /* the INFO reply may come after the batch's: read by the next io */
+    int64_t end = clock_mono_ms() + 2000;
+    while (e->memguard.at_ms == at0 && clock_mono_ms() < end)
+        turn(h, 10);
+    assert_int_equal(a[1].rc, 0);
+    assert_true(e->memguard.at_ms >= sent);
+    assert_int_equal(info_calls() - info0, 2);   /* the previous info_calls and the batch's */
+    assert_int_equal(e->memguard.reused, 0);
+    host_free(h);
+    berth_engine_free(e);
+}
+
+/* berth_engine_stop with a batch in flight changes nothing for the launcher: the batch is
+ * answered after the stop, and later launches still go to Redis. */
+static void engine_stop_leaves_launches_alone(void **state)
+{
+    (void)state;
+    redis_fixture_flush(&rf);
+    berth_engine_config cfg = engine_fixture_config(&rf);
+    cfg.hooks_disabled = true;
+    berth_engine *e = engine_fixture_start(&cfg, (berth_job_type[]){
+        {.name = "NOOP", .run = engine_fixture_noop}, {0}});
+    warm_pool(e);
+    host *h = host_new(e);
+    answer a[4] = {{0}};
+    add_n(h, a, 2);
+    assert_int_equal(berth_launcher_pending(h->lr), 2);
+    assert_int_equal(berth_engine_stop(e), 0);
+    run_until_answered(h, 5000);
+    add_n(h, a + 2, 2);
+    run_until_answered(h, 5000);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(a[i].calls, 1);
+        assert_int_equal(a[i].rc, 0);
+    }
+    host_free(h);
+    berth_engine_free(e);
+}
+
+/* A Redis Cluster target: every batch goes the shared way (its done on the sender
+ * thread), with berth_engine_launch's answer. The "cluster" here is the plain fixture,
+ * which answers the slot query with an error: the answer is the failure either way. */
+static void cluster_goes_shared(void **state)
+{
+    (void)state;
+    redis_fixture_flush(&rf);
+    berth_engine_config cfg = engine_fixture_config(&rf);
+    cfg.hooks_disabled = true;
+    cfg.redis_unix = NULL;
+    berth_hostport node = {.host = "127.0.0.1", .port = rf.port};
+    cfg.redis_cluster = &node;
+    cfg.redis_ncluster = 1;
+    berth_engine *e = engine_fixture_new(&cfg, (berth_job_type[]){
+        {.name = "NOOP", .run = engine_fixture_noop}, {0}});
+    host *h = host_new(e);
+    answer a = {0};
+    add_n(h, &a, 1);
+    assert_int_equal(berth_launcher_pending(h->lr), 0);
+    assert_int_equal(h->fd, -1);
+    assert_true(wait_until(answered, &a, 10000));
+    assert_false(pthread_equal(a.thread, pthread_self()));
+    char err[512];
+    berth_launch l = {.name = "NOOP"};
+    int rc = berth_engine_launch(e, &l, NULL, err, sizeof err);
+    assert_int_equal(a.rc, rc);
+    assert_string_equal(a.err, err);
+    host_free(h);
+    berth_engine_free(e);
+}
+
+/* Launchers on several threads at once, each with its own loop, and
+ * berth_engine_launch_async callers at the same time (TSan's case): every launch answered
+ * once, every job queued once. */
+#define NLOOPS 3
+#define NASYNC 2
+#define PER_TURN 8
+#define TURNS 40
+
+typedef struct loop_arg {
+    berth_engine *e;
+    atomic_int ok, failed, calls;
+} loop_arg;
+
+static void counted(int rc, berth_stats *s, const char *err, void *ud)
+{
+    loop_arg *la = ud;
+    (void)err;
+    atomic_fetch_add(&la->calls, 1);
+    atomic_fetch_add(rc == 0 ? &la->ok : &la->failed, 1);
+    berth_stats_free(s);
+}
+
+static void *loop_main(void *arg)
+{
+    loop_arg *la = arg;
+    host *h = host_new(la->e);
+    berth_launch l = {.name = "NOOP", .params_json = "{\"k\":1}"};
+    for (int t = 0; t < TURNS; t++) {
+        for (int i = 0; i < PER_TURN; i++)
+            berth_launcher_add(h->lr, &l, counted, la);
+        turn(h, 1);
+    }
+    while (berth_launcher_pending(h->lr) > 0)
+        turn(h, 10);
+    host_free(h);
+    return NULL;
+}
+
+static void *async_main(void *arg)
+{
+    loop_arg *la = arg;
+    berth_launch l = {.name = "NOOP"};
+    for (int i = 0; i < TURNS * PER_TURN; i++)
+        berth_engine_launch_async(la->e, &l, counted, la);
+    return NULL;
+}
+
+static bool all_counted(void *arg)
+{
+    loop_arg *la = arg;
+    return atomic_load(&la->calls) == (NLOOPS + NASYNC) * TURNS * PER_TURN;
+}
+
+static void launchers_on_threads_with_async_callers(void **state)
+{
+    (void)state;
+    berth_engine *e = engine();
+    warm_pool(e);
+    static loop_arg la;
+    la = (loop_arg){.e = e};
+    pthread_t th[NLOOPS + NASYNC];
+    for (int i = 0; i < NLOOPS + NASYNC; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, i < NLOOPS ? loop_main : async_main, &la), 0);
+    for (int i = 0; i < NLOOPS + NASYNC; i++)
+        pthread_join(th[i], NULL);
+    assert_true(wait_until(all_counted, &la, 20000));
+    int total = (NLOOPS + NASYNC) * TURNS * PER_TURN;
+    assert_int_equal(atomic_load(&la.ok), total);
+    assert_int_equal(atomic_load(&la.failed), 0);
+    assert_int_equal(redis_fixture_int(&rf, "LLEN {t}:jobs:NOOP"), 1 + total);
+    berth_engine_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -362,6 +812,15 @@ int main(void)
         cmocka_unit_test(scheduled_launch),
         cmocka_unit_test(no_idle_connection_goes_shared),
         cmocka_unit_test(free_answers_pending),
+        cmocka_unit_test(reply_split_over_many_reads),
+        cmocka_unit_test(write_waits_for_pollout),
+        cmocka_unit_test(noscript_resent_the_shared_way),
+        cmocka_unit_test(memory_reading_refreshed_behind_a_batch),
+        cmocka_unit_test(engine_stop_leaves_launches_alone),
+        cmocka_unit_test(cluster_goes_shared),
+        cmocka_unit_test(launchers_on_threads_with_async_callers),
+        cmocka_unit_test(frozen_redis_blocks_nothing),
+        cmocka_unit_test(redis_killed_mid_batch),
     };
     return REDIS_FIXTURE_RUN(&rf, tests);
 }

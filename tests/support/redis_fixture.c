@@ -322,3 +322,22 @@ int redis_fixture_run(redis_fixture *rf, const char *name, const struct CMUnitTe
     redis_fixture_stop(rf);
     return rc;
 }
+
+/* See redis_fixture.h. */
+double redis_fixture_cpu_s(redis_fixture *rf)
+{
+    if (rf->pid <= 0)
+        return 0;
+    redisContext *c = redisConnectUnix(rf->sock);
+    redisReply *r = c && !c->err ? redisCommand(c, "INFO cpu") : NULL;
+    double v = 0;
+    const char *p;
+    if (r && r->str && (p = strstr(r->str, "used_cpu_sys:")))
+        v += atof(p + strlen("used_cpu_sys:"));
+    if (r && r->str && (p = strstr(r->str, "used_cpu_user:")))
+        v += atof(p + strlen("used_cpu_user:"));
+    freeReplyObject(r);
+    if (c)
+        redisFree(c);
+    return v;
+}

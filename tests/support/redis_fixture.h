@@ -42,6 +42,9 @@ int redis_fixture_free_port(void);
 /* A free port for a redis-server started with extra_args (redis_fixture_start's pick): one
  * whose cluster bus (port + 10000) exists when they hold --cluster-enabled. -1 if none. */
 int redis_fixture_port_for(const char *const *extra_args);
+/* redis-server's CPU time (user + system, s, from INFO cpu; 0 when it cannot be read): what
+ * the benchmarks divide by the jobs for Redis's CPU per job. */
+double redis_fixture_cpu_s(redis_fixture *rf);
 /* FLUSHALL between tests. */
 void redis_fixture_flush(redis_fixture *rf);
 
