@@ -5,8 +5,9 @@
  * what cannot be sent without waiting goes the shared way (no idle connection, a Redis
  * Cluster, NOSCRIPT). Failures: Redis killed with a batch in flight (BERTH_EREDIS, then
  * launches work again), frozen by SIGSTOP (nothing blocks; answered after SIGCONT or
- * BERTH_EREDIS at the socket timeout), a reply that arrives byte by byte and a call the
- * socket takes in parts (against a server of the test's own). Also: the memory reading
+ * BERTH_EREDIS at the socket timeout), a call the socket takes in parts (finished on
+ * POLLOUT), and at the store level a reply that arrives byte by byte and a partial write
+ * (against a server of the test's own). Also: the memory reading
  * refreshed by an INFO behind a batch, berth_engine_stop with launches in flight, and
  * launchers on several threads with berth_engine_launch_async callers at once (TSan). */
 #include "test.h"
@@ -801,6 +802,42 @@ static void launchers_on_threads_with_async_callers(void **state)
     berth_engine_free(e);
 }
 
+/* A call larger than the socket takes (256 launches of 16 KiB parameters) into a frozen
+ * Redis: flush returns at once with the rest waiting for POLLOUT; once Redis runs again
+ * io writes the rest and every launch is answered, each job queued once. */
+static void large_call_written_on_pollout(void **state)
+{
+    (void)state;
+    berth_engine *e = engine();
+    warm_pool(e);
+    host *h = host_new(e);
+    enum { N = 256, PLEN = 16384 };
+    static char params[PLEN + 16];
+    memset(params, 'x', sizeof params);
+    memcpy(params, "{\"k\":\"", 6);
+    memcpy(params + PLEN - 2, "\"}", 3);
+    static answer as[N];
+    memset(as, 0, sizeof as);
+    berth_launch l = {.name = "NOOP", .params_json = params};
+    assert_int_equal(kill(rf.pid, SIGSTOP), 0);
+    int64_t t0 = clock_mono_ms();
+    for (int i = 0; i < N; i++)
+        berth_launcher_add(h->lr, &l, on_done, &as[i]);
+    berth_launcher_flush(h->lr);
+    int64_t took = clock_mono_ms() - t0;
+    unsigned events = h->events;
+    assert_int_equal(kill(rf.pid, SIGCONT), 0);
+    assert_true(took < 2000);   /* a blocking write would wait for the 5 s timeout */
+    assert_true(events & POLLOUT);
+    run_until_answered(h, 10000);
+    assert_false(h->events & POLLOUT);
+    for (int i = 0; i < N; i++)
+        assert_int_equal(as[i].rc, 0);
+    assert_int_equal(redis_fixture_int(&rf, "LLEN {t}:jobs:NOOP"), 1 + N);
+    host_free(h);
+    berth_engine_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -820,6 +857,7 @@ int main(void)
         cmocka_unit_test(cluster_goes_shared),
         cmocka_unit_test(launchers_on_threads_with_async_callers),
         cmocka_unit_test(frozen_redis_blocks_nothing),
+        cmocka_unit_test(large_call_written_on_pollout),
         cmocka_unit_test(redis_killed_mid_batch),
     };
     return REDIS_FIXTURE_RUN(&rf, tests);
