@@ -184,13 +184,18 @@ static void send_batch(berth_launcher *lr, coalesce_item **items, size_t n)
     int err = a.err ? BERTH_ENOMEM : rnb_add_eval(lr->rc, &lr->out, SCRIPT_ENQUEUE, &a);
     a.argc = own;   /* only the header is a's own */
     rargs_free(&a);
-    if (err) {
+    lr->batch_end = lr->out.len;
+    bool info = !err && memchr(lr->expect, EXPECT_INFO, lr->nexpect) == NULL &&
+                memguard_due(e) && rnb_add_cmd(&lr->out, "INFO memory") == 0;
+    if (lr->out.err) {   /* out's bytes are gone (buf.h): the calls on their way too */
+        release_conn(lr);
+        buf_free(&lr->out);
+        err = BERTH_ENOMEM;
+    }
+    if (err) {           /* nothing of this batch was written */
         answer(lr, items, n, NULL, BERTH_ENOMEM, "");
         return;
     }
-    lr->batch_end = lr->out.len;
-    bool info = memchr(lr->expect, EXPECT_INFO, lr->nexpect) == NULL && memguard_due(e) &&
-                rnb_add_cmd(&lr->out, "INFO memory") == 0;
     int w = rnb_write(lr->rc, &lr->out, &lr->off);
     if (w == BERTH_EREDIS) {
         bool sent = lr->off >= lr->batch_end;

@@ -27,6 +27,7 @@
 #include "engine_fixture.h"
 #include "redis_fixture.h"
 #include "store/nbio.h"
+#include "util/alloc.h"
 #include "util/clock.h"
 #include "wait.h"
 
@@ -838,6 +839,84 @@ static void large_call_written_on_pollout(void **state)
     berth_engine_free(e);
 }
 
+/* Out of memory at each allocation in turn (berth_alloc_set_hooks: the k-th one fails):
+ * every launch is answered exactly once, 0 or BERTH_ENOMEM, nothing crashes or leaks
+ * (ASan), and the launcher works again afterwards. */
+static atomic_long oom_countdown = -1;   /* allocations left before the failing one */
+static atomic_long oom_failed;
+
+static void *oom_malloc(size_t n)
+{
+    bool ok = atomic_fetch_sub(&oom_countdown, 1) != 0;
+    atomic_fetch_add(&oom_failed, !ok);
+    return ok ? malloc(n) : NULL;
+}
+
+static void *oom_realloc(void *p, size_t n)
+{
+    bool ok = atomic_fetch_sub(&oom_countdown, 1) != 0;
+    atomic_fetch_add(&oom_failed, !ok);
+    return ok ? realloc(p, n) : NULL;
+}
+
+static bool three_answered(void *arg)
+{
+    answer *as = arg;
+    return answered(&as[0]) && answered(&as[1]) && answered(&as[2]);
+}
+
+static void out_of_memory_at_each_allocation(void **state)
+{
+    (void)state;
+    berth_engine *e = engine();
+    warm_pool(e);
+    berth_alloc_set_hooks(&(berth_alloc_hooks){oom_malloc, oom_realloc, free});
+    long k = 0;
+    for (;; k++) {
+        answer as[3] = {{0}};
+        atomic_store(&oom_failed, 0);
+        atomic_store(&oom_countdown, k);
+        host h = {.fd = -1};
+        if (berth_launcher_new(e, on_watch, &h, &h.lr) != 0) {
+            assert_null(h.lr);
+            continue;
+        }
+        berth_launch l = {.name = "NOOP", .params_json = "{\"k\":1}", .unique = k % 2};
+        berth_launch u = {.name = "NOOP", .params_json = "{\"n\":1}"};
+        berth_launcher_add(h.lr, &l, on_done, &as[0]);
+        berth_launcher_add(h.lr, &u, on_done, &as[1]);
+        berth_launcher_flush(h.lr);
+        berth_launcher_add(h.lr, &u, on_done, &as[2]);
+        int64_t end = clock_mono_ms() + 5000;
+        while (berth_launcher_pending(h.lr) > 0 && clock_mono_ms() < end)
+            turn(&h, 10);
+        berth_launcher_free(h.lr);
+        assert_int_equal(h.fd, -1);
+        assert_true(wait_until(three_answered, as, 5000));   /* some may go the shared way */
+        for (int i = 0; i < 3; i++) {
+            assert_int_equal(as[i].calls, 1);
+            if (as[i].rc != 0 && as[i].rc != BERTH_ENOMEM && !(i == 0 && as[i].rc == BERTH_EDUP))
+                fail_msg("k=%ld launch %d: rc %d (%s)", k, i, as[i].rc, as[i].err);
+        }
+        if (atomic_load(&oom_failed) == 0)
+            break;   /* this k is past the last allocation: all were tried */
+        redis_fixture_flush(&rf);
+    }
+    atomic_store(&oom_countdown, -1);
+    print_message("out of memory tried at each of %ld allocations\n", k);
+    assert_true(k > 10);
+    host *h = host_new(e);   /* and it works again */
+    answer a = {0};
+    add_n(h, &a, 1);
+    int64_t end = clock_mono_ms() + 5000;
+    while (!answered(&a) && clock_mono_ms() < end)
+        turn(h, 10);
+    assert_int_equal(a.rc, 0);
+    host_free(h);
+    berth_engine_free(e);
+    berth_alloc_set_hooks(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -858,6 +937,7 @@ int main(void)
         cmocka_unit_test(launchers_on_threads_with_async_callers),
         cmocka_unit_test(frozen_redis_blocks_nothing),
         cmocka_unit_test(large_call_written_on_pollout),
+        cmocka_unit_test(out_of_memory_at_each_allocation),
         cmocka_unit_test(redis_killed_mid_batch),
     };
     return REDIS_FIXTURE_RUN(&rf, tests);
