@@ -386,6 +386,17 @@ static void add_n(host *h, answer *as, int n)
     berth_launcher_flush(h->lr);
 }
 
+/* One more launch is accepted, by whichever way (the launcher's own or the shared). */
+static void one_more_launch_works(host *h)
+{
+    answer a = {0};
+    add_n(h, &a, 1);
+    int64_t end = clock_mono_ms() + 5000;
+    while (!answered(&a) && clock_mono_ms() < end)
+        turn(h, 10);
+    assert_int_equal(a.rc, 0);
+}
+
 /* Redis killed with a batch in flight (held by CLIENT PAUSE): BERTH_EREDIS for each of
  * its launches, the connection given up; once Redis is back, launches work again, first
  * the shared way (the pool had nothing idle that survived), then on the launcher's own. */
@@ -460,12 +471,7 @@ static void noscript_resent_the_shared_way(void **state)
         assert_int_equal(as[i].rc, 0);
     }
     assert_int_equal(redis_fixture_int(&rf, "LLEN {t}:jobs:NOOP"), 1 + 1 + 5);
-    answer again = {0};   /* and the launcher goes on (through the pool's loaded connection) */
-    add_n(h, &again, 1);
-    end = clock_mono_ms() + 5000;
-    while (!answered(&again) && clock_mono_ms() < end)
-        turn(h, 10);
-    assert_int_equal(again.rc, 0);
+    one_more_launch_works(h);   /* and the launcher goes on */
     host_free(h);
     berth_engine_free(e);
 }
@@ -528,12 +534,7 @@ static void frozen_redis_blocks_nothing(void **state)
         assert_string_equal(as[i].err, "redis is unavailable");
     }
     assert_int_equal(h->fd, -1);
-    answer a = {0};
-    add_n(h, &a, 1);
-    int64_t end = clock_mono_ms() + 5000;
-    while (!answered(&a) && clock_mono_ms() < end)
-        turn(h, 10);
-    assert_int_equal(a.rc, 0);
+    one_more_launch_works(h);
     host_free(h);
     berth_engine_free(e);
 }
@@ -906,12 +907,7 @@ static void out_of_memory_at_each_allocation(void **state)
     print_message("out of memory tried at each of %ld allocations\n", k);
     assert_true(k > 10);
     host *h = host_new(e);   /* and it works again */
-    answer a = {0};
-    add_n(h, &a, 1);
-    int64_t end = clock_mono_ms() + 5000;
-    while (!answered(&a) && clock_mono_ms() < end)
-        turn(h, 10);
-    assert_int_equal(a.rc, 0);
+    one_more_launch_works(h);
     host_free(h);
     berth_engine_free(e);
     berth_alloc_set_hooks(NULL);
