@@ -376,7 +376,7 @@ static void drain_through(const char *ns, int owner, void (*fault)(int owner, in
     for (int j = 0; j < DRAIN; j++)
         ids[j] = engine_fixture_launch(e, "PACED");
     /* Replication is asynchronous: the launches must be on the replica before a kill. */
-    assert_true(redis_cluster_int(&rc, owner, "WAIT 1 5000") >= 1);
+    assert_true(redis_cluster_wait_replicated(&rc, owner, 20000));
     atomic_store(&ran, 0);
     assert_int_equal(berth_engine_start(e), 0);
     ran_at_least tenth = {DRAIN / 10};

@@ -127,6 +127,40 @@ int redis_cluster_replica_of(redis_cluster *c, int m)
     return -1;
 }
 
+/* A field of node i's INFO replication (master_repl_offset, slave_repl_offset), or -1. */
+static long long repl_info(redis_cluster *c, int i, const char *field)
+{
+    redisReply *r = node_cmd(c, i, "INFO replication");
+    const char *at = r && r->str ? strstr(r->str, field) : NULL;
+    size_t n = strlen(field);
+    long long v = at && at[n] == ':' ? strtoll(at + n + 1, NULL, 10) : -1;
+    freeReplyObject(r);
+    return v;
+}
+
+typedef struct catch_up {
+    redis_cluster *c;
+    int replica;
+    long long target;   /* the master's replication offset when the wait began */
+} catch_up;
+
+static bool caught_up(void *arg)
+{
+    catch_up *w = arg;
+    return repl_info(w->c, w->replica, "slave_repl_offset") >= w->target;
+}
+
+bool redis_cluster_wait_replicated(redis_cluster *c, int m, int deadline_ms)
+{
+    catch_up w = {c, redis_cluster_replica_of(c, m), repl_info(c, m, "master_repl_offset")};
+    if (w.replica >= 0 && w.target > 0 && wait_until(caught_up, &w, deadline_ms))
+        return true;
+    fprintf(stderr, "redis_cluster: replica %d of master %d at offset %lld, want %lld\n",
+            w.replica, m, w.replica >= 0 ? repl_info(c, w.replica, "slave_repl_offset") : -1,
+            w.target);
+    return false;
+}
+
 long long redis_cluster_numsub(redis_cluster *c, int i, const char *channel, bool shard)
 {
     redisReply *r = node_cmd(c, i, shard ? "PUBSUB SHARDNUMSUB %s" : "PUBSUB NUMSUB %s",

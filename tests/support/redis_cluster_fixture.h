@@ -45,6 +45,12 @@ int redis_cluster_keyslot(redis_cluster *c, const char *key);
  * the move stops after IMPORTING/MIGRATING (keys not moved): finish it with
  * redis_cluster_move_slot again. 0 or -1. */
 int redis_cluster_move_slot(redis_cluster *c, int slot, int dst, bool stop_half);
+/* Waits until the replica of master m has every write m had taken when this was called
+ * (its slave_repl_offset reaches m's master_repl_offset), up to deadline_ms; false with the
+ * offsets on stderr. WAIT cannot say it from a test's connection: it waits for the writes
+ * of its own connection, and a new connection has none, so it answers at once (measured:
+ * a replica frozen by DEBUG SLEEP, and WAIT 1 1000 answered 1 in 30 ms). */
+bool redis_cluster_wait_replicated(redis_cluster *c, int m, int deadline_ms);
 /* Subscribers node i has on channel (PUBSUB NUMSUB, or SHARDNUMSUB for a shard channel:
  * in a cluster, that node's own), or -1. */
 long long redis_cluster_numsub(redis_cluster *c, int i, const char *channel, bool shard);
