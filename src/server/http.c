@@ -32,6 +32,11 @@ http_defer *http_req_defer(const http_req *req, http_answer_fn answer, void *arg
     return ops_of(req->state_)->defer(req, answer, arg);
 }
 
+void *http_req_thread(const http_req *req)
+{
+    return ops_of(req->state_)->thread(req);
+}
+
 void http_defer_ready(http_defer *d)
 {
     ops_of(d)->ready(d);

@@ -21,7 +21,8 @@
  *
  * Handlers run on the server's threads, several at a time: they must be thread-safe and
  * should not block for long (each blocks the other connections of its thread); one that
- * waits for other work defers its answer (http_req_defer below). */
+ * waits for other work defers its answer (http_req_defer below). On the event loop, work
+ * can also be kept on the handler's own thread and answered there (http_thread_hooks). */
 #ifndef BERTH_SERVER_HTTP_H
 #define BERTH_SERVER_HTTP_H
 
@@ -104,17 +105,66 @@ typedef void (*http_handler_fn)(const http_req *req, http_resp *resp, void *ctx)
  * for its batch script) calls http_req_defer and returns. The wrapper then suspends the
  * connection (no HTTP thread waits, the thread serves its other connections). When the work
  * is done, any thread calls http_defer_ready once; the server calls answer(req, resp, arg)
- * on the connection's HTTP thread to fill the
- * response, which it then sends (resp is filled as by a handler). answer is called exactly
+ * on the connection's HTTP thread to fill the response, which it then sends (resp is
+ * filled as by a handler). Readied on the connection's own thread (a thread hook's work),
+ * the answer runs in the same turn of the loop, without waking anything. answer is called exactly
  * once per deferral, also when the client has gone meanwhile (its response is then
- * dropped), so it may free arg. A deferred request has no timeout: the work must end. http_server_stop waits for every deferred request to be answered before it
- * closes the connections, so the work must end without the server's help.
+ * dropped), so it may free arg. A deferred request has no timeout: the work must end.
+ * http_server_stop waits for every deferred request to be answered before it closes the
+ * connections, so the work must end without the server's help (or with the thread hooks').
  * NULL when the server is stopping: the handler then answers at once. */
 typedef struct http_defer http_defer;
 typedef void (*http_answer_fn)(const http_req *req, http_resp *resp, void *arg);
 http_defer *http_req_defer(const http_req *req, http_answer_fn answer, void *arg);
 /* Any thread, once per deferral: the answer is ready (see http_req_defer). */
 void http_defer_ready(http_defer *d);
+
+/* Per-thread hooks (berthd's own event loop only; libmicrohttpd has no loop of ours to
+ * hook, and ignores them): work the application keeps on each loop thread, such as one
+ * berth_launcher per thread, which batches that thread's launches and answers them on it.
+ *
+ * On each loop thread, before it serves, start(th, ctx) returns the thread's state (NULL:
+ * none, and no other hook runs on that thread). Handlers get it with http_req_thread. At
+ * the end of every turn of the loop (after the turn's events, the answers they readied on
+ * this thread and the timeouts), turn(state) runs, and again while it readies more answers
+ * on the thread. timeout_ms(state), when set, is asked before every wait: the thread turns
+ * within that many milliseconds even if nothing happens (-1: no deadline). http_thread_watch
+ * adds a descriptor of the application's to the thread's wait.
+ *
+ * Stop order (http_server_stop): new deferrals are refused (the handler answers at once),
+ * then the stop waits until every deferred request is answered while the threads keep
+ * turning (hooks, watches and deadlines included: a launcher answers its batches); then
+ * each thread leaves its loop and runs stop(state) on itself, where the state must answer
+ * or drop what it still holds (berth_launcher_free, which blocks until its launches are
+ * answered), then frees it; connections and the listener close after every thread ended. */
+typedef struct http_thread http_thread;
+
+typedef struct http_thread_hooks {
+    void *(*start)(http_thread *th, void *ctx);
+    void (*turn)(void *state);
+    int (*timeout_ms)(void *state);        /* NULL: no deadline */
+    void (*stop)(void *state);
+    void *ctx;
+} http_thread_hooks;
+
+/* The request's thread state (http_thread_hooks.start's), for its handler and answers; NULL
+ * on libmicrohttpd, with no hooks, or when start returned NULL. */
+void *http_req_thread(const http_req *req);
+
+/* A watched descriptor's callback, on its loop thread: events are poll(2)'s (POLLIN,
+ * POLLOUT, POLLERR, POLLHUP). It may be called once more after the descriptor was
+ * unwatched or changed within the same turn (a stale event): it must tolerate that. */
+typedef void (*http_watch_fn)(unsigned events, void *arg);
+
+/* On th's own thread (from a hook, a handler, an answer or a watch callback): the watched
+ * descriptor old_fd (-1: none) becomes fd (-1: none), for the poll(2) events in `events`,
+ * level-triggered, with fn(events, arg) called when ready. old_fd may already be closed, or
+ * be the same number as fd (another socket got it, or the same one with other events).
+ * At most HTTP_THREAD_WATCHES descriptors per thread. 0, BERTH_EINVAL (old_fd not watched
+ * here, or too many), or BERTH_EIO (epoll refused fd). */
+#define HTTP_THREAD_WATCHES 4
+int http_thread_watch(http_thread *th, int old_fd, int fd, unsigned events, http_watch_fn fn,
+                      void *arg);
 
 typedef struct http_config {
     const char *host;          /* numeric address or name; NULL or "" → all interfaces */
@@ -139,6 +189,7 @@ typedef struct http_config {
                                   which the server then owns (closed on failure and at stop);
                                   host and port must name its address. 0: bind host:port */
     int server;                /* HTTP_SERVER_*: which backend serves plain HTTP */
+    http_thread_hooks hooks;   /* per-thread hooks (all NULL: none); the event loop only */
 } http_config;
 
 #define HTTP_SERVER_DEFAULT 0    /* the environment's BERTH_HTTP_SERVER (builtin or

@@ -15,6 +15,7 @@ typedef struct http_ops {
     const char *(*header)(const http_req *req, const char *name);
     http_defer *(*defer)(const http_req *req, http_answer_fn answer, void *arg);
     void (*ready)(http_defer *d);
+    void *(*thread)(const http_req *req);   /* http_req_thread */
     int (*port)(const http_server *s);
     void (*stop)(http_server *s);
 } http_ops;

@@ -11,11 +11,21 @@
  * connection's buffer and the handler runs on the thread (http_loop_conn.c); responses go
  * out with writev, sendfile or chunked stream writes (http_loop_write.c).
  *
- * Deferred answers: http_defer_ready (any thread) puts the connection on its thread's ready
- * list under the thread's mutex and writes the thread's eventfd only when the list was
- * empty, so a batch of launches answered together costs one wake-up per thread; the thread
- * runs the answers. The eventfd write happens under the mutex: the thread cannot run the
- * answer (and http_server_stop cannot free the thread) before the write is done.
+ * Deferred answers: http_defer_ready from another thread puts the connection on its
+ * thread's ready list under the thread's mutex and writes the thread's eventfd only when the
+ * list was empty, so a batch of launches answered together costs one wake-up per thread;
+ * the thread runs the answers. The eventfd write happens under the mutex: the thread cannot
+ * run the answer (and http_server_stop cannot free the thread) before the write is done.
+ * Called on the connection's own thread (the work was the thread's: a launcher's reply read
+ * in a watch callback), it queues the connection on the thread's own list, no lock on the
+ * list and no eventfd, and the answer runs at the end of that same turn.
+ *
+ * Thread hooks (http.h): each turn is epoll_wait (its timeout the sooner of the sweep's and
+ * the hooks' deadline), the events (accepts, the eventfd's answers and handed connections,
+ * watched descriptors' callbacks, connections), the sweep, then the turn's end: the answers
+ * readied on the thread, then the hooks' turn (a launcher's flush of the launches this
+ * turn's handlers added), again while it readies more. The hooks' state is made on the
+ * thread before it serves and ended on it after its last turn (http_server_stop's order).
  *
  * Timeouts: each connection has one deadline (its phase's, http.h); every LOOP_SWEEP_MS a
  * thread closes its connections past theirs. No watchdog thread. */
@@ -23,12 +33,14 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "berth/error.h"
@@ -36,6 +48,10 @@
 #include "server/listener.h"
 #include "util/alloc.h"
 #include "util/clock.h"
+
+/* The loop thread running on this thread, if any: http_defer_ready on a connection's own
+ * thread needs no wake-up. */
+static _Thread_local lthread *loop_self;
 
 /* ---- accepting ---- */
 
@@ -166,18 +182,50 @@ static void sweep(lthread *t)
     t->header_cuts = 0;
 }
 
-/* epoll_wait's timeout: until the next sweep while anything can time out */
+/* epoll_wait's timeout: until the next sweep while anything can time out, or the hooks'
+ * deadline when it is sooner */
 static int wait_ms(const lthread *t)
 {
-    if (!t->conns)
-        return -1;
-    int64_t until = t->next_sweep_ms;
-    if (t->streams_waiting && t->now_ms + LOOP_STREAM_RETRY_MS < until)
-        until = t->now_ms + LOOP_STREAM_RETRY_MS;
-    return until <= t->now_ms ? 0 : (int)(until - t->now_ms);
+    int ms = -1;
+    if (t->conns) {
+        int64_t until = t->next_sweep_ms;
+        if (t->streams_waiting && t->now_ms + LOOP_STREAM_RETRY_MS < until)
+            until = t->now_ms + LOOP_STREAM_RETRY_MS;
+        ms = until <= t->now_ms ? 0 : (int)(until - t->now_ms);
+    }
+    const http_thread_hooks *h = &t->srv->cfg.hooks;
+    if (t->state && h->timeout_ms) {
+        int hm = h->timeout_ms(t->state);
+        if (hm >= 0 && (ms < 0 || hm < ms))
+            ms = hm;
+    }
+    return ms;
 }
 
 /* ---- deferred answers ---- */
+
+/* Runs c's readied answer and drives the connection on (its next request, or its close). */
+static void answer_ready(lconn *c)
+{
+    c->rnext = NULL;
+    lconn_answer(c);
+    if (c->fd >= 0 && c->hup)
+        lconn_close(c);
+    else if (c->fd >= 0)
+        lconn_run(c);
+}
+
+/* The answers readied on this thread since the last call (loop_ready). */
+static void run_local(lthread *t)
+{
+    while (t->local) {
+        lconn *c = t->local;
+        t->local = c->rnext;
+        if (!t->local)
+            t->local_tail = NULL;
+        answer_ready(c);
+    }
+}
 
 static void run_ready(lthread *t)
 {
@@ -203,12 +251,7 @@ static void run_ready(lthread *t)
     while (list) {
         lconn *c = list;
         list = c->rnext;
-        c->rnext = NULL;
-        lconn_answer(c);
-        if (c->fd >= 0 && c->hup)
-            lconn_close(c);
-        else if (c->fd >= 0)
-            lconn_run(c);
+        answer_ready(c);
     }
 }
 
@@ -229,12 +272,28 @@ static http_defer *loop_defer(const http_req *req, http_answer_fn answer, void *
     return (http_defer *)c;
 }
 
+/* On c's own thread, once its handler has returned: the answer runs this turn (turn_end),
+ * after the event being handled, not inside it (the caller may be in the middle of its
+ * own work, a launcher's reply being read). */
+static void ready_here(lthread *t, lconn *c)
+{
+    c->rnext = NULL;
+    if (t->local_tail)
+        t->local_tail->rnext = c;
+    else
+        t->local = c;
+    t->local_tail = c;
+}
+
 static void loop_ready(http_defer *d)
 {
     lconn *c = (lconn *)d;
     lthread *t = c->t;
     pthread_mutex_lock(&t->mu);
     c->ready = true;
+    bool here = c->waiting && loop_self == t;
+    if (here)
+        c->waiting = false;
     if (c->waiting) {          /* the handler has returned: the thread runs the answer */
         c->waiting = false;
         c->rnext = NULL;
@@ -250,6 +309,8 @@ static void loop_ready(http_defer *d)
         }
     }
     pthread_mutex_unlock(&t->mu);
+    if (here)
+        ready_here(t, c);
 }
 
 void loop_answered(loop_server *s)
@@ -258,6 +319,83 @@ void loop_answered(loop_server *s)
     if (--s->held == 0 && s->closing)
         pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
+}
+
+/* ---- watched descriptors and the turn's end (http.h: thread hooks) ---- */
+
+static const int lwatch_kind;  /* its address marks an lwatch in the epoll data */
+
+static bool same_file(int fd, const lwatch *w)
+{
+    struct stat st;
+    return fstat(fd, &st) == 0 && (uint64_t)st.st_dev == w->dev && (uint64_t)st.st_ino == w->ino;
+}
+
+/* poll(2)'s bits to epoll's and back (the same values on Linux; named, not assumed) */
+static uint32_t to_epoll(unsigned ev)
+{
+    return (ev & POLLIN ? EPOLLIN : 0) | (ev & POLLOUT ? EPOLLOUT : 0);
+}
+
+static unsigned to_poll(uint32_t ev)
+{
+    return (ev & EPOLLIN ? POLLIN : 0) | (ev & EPOLLOUT ? POLLOUT : 0) |
+           (ev & EPOLLERR ? POLLERR : 0) | (ev & EPOLLHUP ? POLLHUP : 0);
+}
+
+static lwatch *watch_find(lthread *t, int fd)
+{
+    for (int i = 0; i < HTTP_THREAD_WATCHES; i++)
+        if (t->watch[i].fd == fd)
+            return &t->watch[i];
+    return NULL;
+}
+
+/* The old descriptor leaves the epoll set only while it is still the file that was
+ * watched: once closed, epoll dropped it itself, and its number may now be another
+ * socket's (a client's, in this very set). */
+int http_thread_watch(http_thread *th, int old_fd, int fd, unsigned events, http_watch_fn fn,
+                      void *arg)
+{
+    lthread *t = (lthread *)th;
+    if (loop_self != t)
+        return BERTH_ESTATE;
+    lwatch *w = watch_find(t, old_fd >= 0 ? old_fd : -1);
+    if (!w || (fd >= 0 && !fn))
+        return BERTH_EINVAL;
+    bool kept = w->fd >= 0 && w->fd == fd && same_file(fd, w);
+    if (w->fd >= 0 && !kept && same_file(w->fd, w))
+        epoll_ctl(t->ep, EPOLL_CTL_DEL, w->fd, NULL);
+    w->fd = -1;
+    if (fd < 0)
+        return 0;
+    struct stat st;
+    struct epoll_event ev = {.events = to_epoll(events), .data.ptr = w};
+    if (fstat(fd, &st) != 0 || epoll_ctl(t->ep, kept ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev))
+        return BERTH_EIO;
+    *w = (lwatch){.kind = &lwatch_kind, .fd = fd, .events = events, .dev = (uint64_t)st.st_dev,
+                  .ino = (uint64_t)st.st_ino, .fn = fn, .arg = arg};
+    return 0;
+}
+
+static void on_watch(lwatch *w, uint32_t ev)
+{
+    if (w->fd >= 0)            /* else unwatched earlier in this turn: a stale event */
+        w->fn(to_poll(ev), w->arg);
+}
+
+/* After the turn's events: the answers readied on this thread, then the hooks' turn, as
+ * long as it readies more (a launcher's answers to a flush that failed at once). */
+static void turn_end(lthread *t)
+{
+    const http_thread_hooks *h = &t->srv->cfg.hooks;
+    for (;;) {
+        run_local(t);
+        if (t->state && h->turn)
+            h->turn(t->state);
+        if (!t->local)
+            return;
+    }
 }
 
 /* ---- the loop ---- */
@@ -281,9 +419,8 @@ static void on_event(lconn *c, uint32_t ev)
         lconn_run(c);
 }
 
-static void *loop_main(void *arg)
+static void loop_run(lthread *t)
 {
-    lthread *t = arg;
     struct epoll_event evs[64];
     /* a write to a client that has gone fails with EPIPE here, never kills the process
      * (writev and sendfile have no MSG_NOSIGNAL; the host may not ignore SIGPIPE) */
@@ -302,6 +439,8 @@ static void *loop_main(void *arg)
                 on_accept(t);
             else if (p == t)
                 run_ready(t);
+            else if (*(const void *const *)p == &lwatch_kind)
+                on_watch(p, evs[i].events);
             else
                 on_event(p, evs[i].events);
         }
@@ -309,8 +448,28 @@ static void *loop_main(void *arg)
             (t->streams_waiting && t->now_ms >= t->next_sweep_ms - LOOP_SWEEP_MS +
                                                     LOOP_STREAM_RETRY_MS))
             sweep(t);
+        turn_end(t);
         free_dead(t);
     }
+}
+
+/* The hooks' state lives from before the thread serves to after its last turn. At stop
+ * every deferred request is answered already (loop_stop waited, the thread turning): what
+ * the state still holds is answered in its stop (blocking is allowed there). */
+static void *loop_main(void *arg)
+{
+    lthread *t = arg;
+    const http_thread_hooks *h = &t->srv->cfg.hooks;
+    loop_self = t;
+    if (h->start)
+        t->state = h->start((http_thread *)t, h->ctx);
+    loop_run(t);
+    if (t->state && h->stop)
+        h->stop(t->state);
+    t->state = NULL;
+    run_local(t);
+    free_dead(t);
+    loop_self = NULL;
     return NULL;
 }
 
@@ -423,6 +582,8 @@ int http_loop_start(const http_config *cfg, http_server **out, char *err, size_t
             lthread *t = &s->threads[i];
             t->srv = s;
             t->ep = t->efd = -1;
+            for (int w = 0; w < HTTP_THREAD_WATCHES; w++)
+                t->watch[w] = (lwatch){.kind = &lwatch_kind, .fd = -1};
             pthread_mutex_init(&t->mu, NULL);
         }
         for (unsigned i = 0; i < s->nthreads && rc == 0; i++)
@@ -490,5 +651,11 @@ static const char *loop_header(const http_req *req, const char *name)
     return http_head_get(&c->head, name);
 }
 
+static void *loop_thread(const http_req *req)
+{
+    return ((const lconn *)req->state_)->t->state;
+}
+
 const http_ops loop_ops = {.query = loop_query, .header = loop_header, .defer = loop_defer,
-                           .ready = loop_ready, .port = loop_port, .stop = loop_stop};
+                           .ready = loop_ready, .thread = loop_thread, .port = loop_port,
+                           .stop = loop_stop};

@@ -1,10 +1,11 @@
 /* Internal to berthd's own HTTP event loop (http_loop.c: threads, accepting, timers,
  * deferred answers; http_loop_conn.c: reading requests; http_loop_write.c: responses).
  *
- * Ownership and threads: each loop thread (lthread) owns its epoll set and every
- * connection (lconn) it accepted; a connection is touched only by its thread, except its
- * `ready`, `waiting` and `rnext` fields, which http_defer_ready sets from any thread under
- * the thread's `mu`. Connections are freed at the end of the loop iteration that closed
+ * Ownership and threads: each loop thread (lthread) owns its epoll set, every connection
+ * (lconn) it accepted, its hooks' state and its watched descriptors (lwatch); a connection
+ * is touched only by its thread, except its `ready`, `waiting` and `rnext` fields, which
+ * http_defer_ready sets from any other thread under the thread's `mu` (on the thread
+ * itself it queues the connection on the thread's own `local` list, no eventfd). Connections are freed at the end of the loop iteration that closed
  * them (the `dead` list), so an event of the same epoll batch never meets freed memory. */
 #ifndef BERTH_SERVER_HTTP_LOOP_H
 #define BERTH_SERVER_HTTP_LOOP_H
@@ -79,6 +80,17 @@ typedef struct lconn {
 
 typedef struct loop_server loop_server;
 
+/* A descriptor of the application's in the thread's epoll set (http_thread_watch); its
+ * epoll data is the lwatch, told apart from an lconn by its first field. */
+typedef struct lwatch {
+    const void *kind;          /* &lwatch_kind (an lconn has &loop_ops here) */
+    int fd;                    /* -1: slot free */
+    unsigned events;           /* poll(2) events asked for */
+    uint64_t dev, ino;         /* fd's file when watched: is old_fd still it? */
+    http_watch_fn fn;
+    void *arg;
+} lwatch;
+
 typedef struct lthread {
     loop_server *srv;
     pthread_t th;
@@ -96,6 +108,9 @@ typedef struct lthread {
     int64_t date_s;            /* the second date[] was written for */
     char date[40];             /* "Date: ...\r\n" */
     unsigned header_cuts;      /* header deadlines passed since the last log */
+    void *state;               /* the hooks' (http_thread_hooks.start), or NULL */
+    lconn *local, *local_tail; /* answers readied on this thread, run this turn (no lock) */
+    lwatch watch[HTTP_THREAD_WATCHES];
 } lthread;
 
 struct loop_server {

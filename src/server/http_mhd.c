@@ -628,5 +628,13 @@ static void mhd_stop(http_server *s)
     berth_free(s);
 }
 
+/* No thread hooks here (http.h): libmicrohttpd runs its own loops. */
+static void *mhd_thread(const http_req *req)
+{
+    (void)req;
+    return NULL;
+}
+
 static const http_ops mhd_ops = {.query = mhd_query, .header = mhd_header, .defer = mhd_defer,
-                                 .ready = mhd_ready, .port = mhd_port, .stop = mhd_stop};
+                                 .ready = mhd_ready, .thread = mhd_thread, .port = mhd_port,
+                                 .stop = mhd_stop};

@@ -3,7 +3,10 @@
  * chunked uploads, 100-continue, 413 announced and not, the header and idle timeouts,
  * max_connections, deferred answers (readied before and after the handler returned, a
  * client gone meanwhile, a stop with answers pending), file and streamed bodies, HEAD,
- * HTTP/1.0, and Go's answer to a request it cannot read. */
+ * HTTP/1.0, and Go's answer to a request it cannot read. The per-thread hooks: a state per
+ * loop thread, a pipe watched (and moved to another pipe, one on a reused descriptor
+ * number), an answer readied on its own thread (run in the same turn) and from another
+ * thread, the hooks' deadline, and the stop order; none of it on libmicrohttpd. */
 #include "test.h"
 
 #include <arpa/inet.h>
@@ -15,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "berth/error.h"
 #include "server/http.h"
 #include "wait.h"
 
@@ -542,6 +546,348 @@ static void test_file_stream_head_http10(void **state)
     assert_int_equal(nextra[fd], 0);
 }
 
+/* ---- per-thread hooks (http.h: http_thread_hooks) ---- */
+
+/* One loop thread's state. The loop thread writes it; the test reads the atomics. */
+typedef struct tstate {
+    http_thread *th;
+    pthread_t tid;
+    int idx;
+    int rfd, wfd;                 /* the watched pipe: commands, one byte each */
+    int old_rfd, old_wfd;         /* the pipe watched before 'n' (no longer watched) */
+    atomic_int turns, watch_calls, requests;
+    atomic_int commands;          /* pipe commands done (the fields above are then set) */
+    atomic_int ready_turn, answer_turn;
+    _Atomic(http_defer *) pending;
+} tstate;
+
+static tstate *tstates[4];
+static atomic_int nslots, nstarts, nstops, hook_errors, stop_saw_answers;
+static atomic_bool tick;          /* the deadline hook: every 20 ms while set */
+
+static void hook_err(const char *what)
+{
+    fprintf(stderr, "hook error: %s\n", what);
+    atomic_fetch_add(&hook_errors, 1);
+}
+
+static void on_pipe(unsigned events, void *arg);
+
+static bool new_pipe(tstate *st)
+{
+    int p[2];
+    if (pipe2(p, O_NONBLOCK | O_CLOEXEC) != 0)
+        return false;
+    st->rfd = p[0];
+    st->wfd = p[1];
+    return true;
+}
+
+/* The watched pipe's commands, run on the loop thread: r readies the pending answer here;
+ * n moves the watch to a new pipe (the old one stays open, unwatched); c closes the pipe
+ * and watches a new one, whose descriptor number is likely the closed one's. */
+static void pipe_command(tstate *st, char cmd)
+{
+    if (cmd == 'r') {
+        atomic_store(&st->ready_turn, atomic_load(&st->turns));
+        http_defer_ready(atomic_exchange(&st->pending, NULL));
+    } else if (cmd == 'n') {
+        st->old_rfd = st->rfd;
+        st->old_wfd = st->wfd;
+        if (!new_pipe(st) || http_thread_watch(st->th, st->old_rfd, st->rfd, POLLIN, on_pipe, st))
+            hook_err("moving the watch");
+    } else if (cmd == 'c') {
+        int old = st->rfd;
+        close(st->rfd);
+        close(st->wfd);
+        if (!new_pipe(st) || http_thread_watch(st->th, old, st->rfd, POLLIN, on_pipe, st))
+            hook_err("watching a new pipe after closing the old one");
+    }
+}
+
+static void on_pipe(unsigned events, void *arg)
+{
+    tstate *st = arg;
+    atomic_fetch_add(&st->watch_calls, 1);
+    if (!(events & POLLIN))
+        hook_err("watch called without POLLIN");
+    char cmd;
+    while (read(st->rfd, &cmd, 1) == 1) {
+        pipe_command(st, cmd);
+        atomic_fetch_add(&st->commands, 1);
+    }
+}
+
+static void *hook_start(http_thread *th, void *ctx)
+{
+    (void)ctx;
+    tstate *st = calloc(1, sizeof *st);
+    st->th = th;
+    st->tid = pthread_self();
+    st->old_rfd = st->old_wfd = -1;
+    if (!new_pipe(st) || http_thread_watch(th, -1, st->rfd, POLLIN, on_pipe, st) != 0)
+        hook_err("watching the pipe");
+    st->idx = atomic_fetch_add(&nslots, 1);
+    tstates[st->idx] = st;
+    atomic_fetch_add(&nstarts, 1);   /* after: the test reads tstates once both started */
+    return st;
+}
+
+static void hook_turn(void *state)
+{
+    atomic_fetch_add(&((tstate *)state)->turns, 1);
+}
+
+static int hook_timeout(void *state)
+{
+    (void)state;
+    return atomic_load(&tick) ? 20 : -1;
+}
+
+static void hook_stop(void *state)
+{
+    tstate *st = state;
+    if (!pthread_equal(pthread_self(), st->tid))
+        hook_err("stop on another thread");
+    if (http_thread_watch(st->th, st->rfd, -1, 0, NULL, NULL) != 0)
+        hook_err("unwatching at stop");
+    atomic_store(&stop_saw_answers, atomic_load(&answers));
+    atomic_fetch_add(&nstops, 1);
+    close(st->rfd);
+    close(st->wfd);
+    if (st->old_rfd >= 0) {
+        close(st->old_rfd);
+        close(st->old_wfd);
+    }
+    /* tstates[idx] stays readable until the test resets it (the test reads the counters) */
+}
+
+static void hook_answer(const http_req *req, http_resp *resp, void *arg)
+{
+    (void)req;
+    tstate *st = arg;
+    atomic_store(&st->answer_turn, atomic_load(&st->turns));
+    atomic_fetch_add(&answers, 1);
+    http_resp_text(resp, 200, "hooked");
+}
+
+/* /hook-defer: deferred, readied by a pipe command or the test; /hook-count: answers the
+ * index of its thread's state; /hook-state: whether the request has a thread state. */
+static void hook_handler(const http_req *req, http_resp *resp, void *ctx)
+{
+    tstate *st = http_req_thread(req);
+    if (strcmp(req->path, "/hook-state") == 0) {
+        http_resp_text(resp, 200, st ? "set" : "null");
+        return;
+    }
+    if (!st || !pthread_equal(pthread_self(), st->tid)) {
+        http_resp_text(resp, 500, "not this thread's state");
+        return;
+    }
+    atomic_fetch_add(&st->requests, 1);
+    if (strcmp(req->path, "/hook-defer") == 0) {
+        http_defer *d = http_req_defer(req, hook_answer, st);
+        if (d)
+            atomic_store(&st->pending, d);
+        else
+            http_resp_text(resp, 503, "stopping");
+        return;
+    }
+    http_resp_text(resp, 200, "");
+    buf_printf(&resp->body, "%d", st->idx);
+    (void)ctx;
+}
+
+static http_server *start_hooked(int server)
+{
+    atomic_store(&nslots, 0);
+    atomic_store(&nstarts, 0);
+    atomic_store(&nstops, 0);
+    atomic_store(&hook_errors, 0);
+    atomic_store(&answers, 0);
+    memset(tstates, 0, sizeof tstates);
+    http_config cfg = {.host = "127.0.0.1", .threads = 2, .handler = hook_handler,
+                       .read_timeout_s = 5, .idle_timeout_s = 5, .server = server,
+                       .hooks = {.start = hook_start, .turn = hook_turn,
+                                 .timeout_ms = hook_timeout, .stop = hook_stop}};
+    http_server *s = NULL;
+    char err[256] = "";
+    if (http_server_start(&cfg, &s, err, sizeof err) != 0)
+        fail_msg("http_server_start: %s", err);
+    return s;
+}
+
+static bool starts_are(void *want)
+{
+    return atomic_load(&nstarts) == *(int *)want;
+}
+
+static void free_tstates(void)
+{
+    for (int i = 0; i < 4; i++) {
+        free(tstates[i]);
+        tstates[i] = NULL;
+    }
+}
+
+static bool pending_on(void *st)
+{
+    return atomic_load(&((tstate *)st)->pending) != NULL;
+}
+
+static bool commands_are(void *arg)
+{
+    tstate *st = ((void **)arg)[0];
+    return atomic_load(&st->commands) == *(int *)((void **)arg)[1];
+}
+
+static bool turned_after_answer(void *arg)
+{
+    tstate *st = arg;
+    return atomic_load(&st->turns) > atomic_load(&st->answer_turn);
+}
+
+/* Sends /hook-defer on fd and returns the state of the thread that deferred it. */
+static tstate *defer_on(int fd)
+{
+    int before[2] = {atomic_load(&tstates[0]->requests), atomic_load(&tstates[1]->requests)};
+    put(fd, GET("/hook-defer"));
+    for (int k = 0; k < 500; k++) {
+        for (int i = 0; i < 2; i++)
+            if (atomic_load(&tstates[i]->requests) > before[i] && pending_on(tstates[i]))
+                return tstates[i];
+        wait_sleep_ms(10);    /* polling the two states (wait_until takes one) */
+    }
+    fail_msg("the request was not deferred");
+    return NULL;
+}
+
+static void test_hooks_per_thread_and_watch(void **state)
+{
+    (void)state;
+    atomic_store(&tick, false);
+    http_server *s = start_hooked(HTTP_SERVER_BUILTIN);
+    int two = 2;
+    assert_true(wait_until(starts_are, &two, 5000));
+    /* per-thread state: every request sees its own thread's, both threads serve */
+    char body[4096];
+    int fds[4], seen[2] = {0, 0};
+    for (int i = 0; i < 4; i++) {
+        fds[i] = dial(s);
+        put(fds[i], GET("/hook-count"));
+        assert_int_equal(read_resp(fds[i], body, sizeof body), 200);
+        seen[atoi(body)]++;
+    }
+    assert_int_equal(seen[0], atomic_load(&tstates[0]->requests));
+    assert_int_equal(seen[1], atomic_load(&tstates[1]->requests));
+    assert_true(seen[0] > 0 && seen[1] > 0);
+    /* readied on its own thread (a watch callback): answered in that same turn */
+    tstate *st = defer_on(fds[0]);
+    put(st->wfd, "r");
+    assert_int_equal(read_resp(fds[0], body, sizeof body), 200);
+    assert_string_equal(body, "hooked");
+    assert_int_equal(atomic_load(&st->answer_turn), atomic_load(&st->ready_turn));
+    assert_true(wait_until(turned_after_answer, st, 5000));   /* the turn hook ran after */
+    /* readied by another thread: answered too (through the eventfd) */
+    st = defer_on(fds[1]);
+    http_defer_ready(atomic_exchange(&st->pending, NULL));
+    assert_int_equal(read_resp(fds[1], body, sizeof body), 200);
+    assert_string_equal(body, "hooked");
+    /* the watch moved to a new pipe: the old one wakes nothing, the new one does */
+    int done = atomic_load(&st->commands) + 1;
+    void *args[2] = {st, &done};
+    put(st->wfd, "n");
+    assert_true(wait_until(commands_are, args, 5000));
+    int calls = atomic_load(&st->watch_calls);
+    assert_true(st->old_wfd >= 0);
+    put(st->old_wfd, "x");
+    wait_sleep_ms(200);       /* negative check: the old pipe is not watched any more */
+    assert_int_equal(atomic_load(&st->watch_calls), calls);
+    /* closed, then a new pipe (likely on the same number) watched in its place */
+    put(st->wfd, "c");
+    done++;
+    assert_true(wait_until(commands_are, args, 5000));
+    int fd = fds[2];
+    st = defer_on(fd);
+    put(st->wfd, "r");
+    assert_int_equal(read_resp(fd, body, sizeof body), 200);
+    assert_string_equal(body, "hooked");
+    /* only on its own thread, and only a watched descriptor can be changed */
+    assert_int_equal(http_thread_watch(st->th, st->rfd, -1, 0, NULL, NULL), BERTH_ESTATE);
+    for (int i = 0; i < 4; i++)
+        close(fds[i]);
+    http_server_stop(s);
+    assert_int_equal(atomic_load(&nstops), 2);
+    assert_int_equal(atomic_load(&hook_errors), 0);
+    free_tstates();
+}
+
+static bool both_turned(void *want)
+{
+    return atomic_load(&tstates[0]->turns) >= *(int *)want &&
+           atomic_load(&tstates[1]->turns) >= *(int *)want;
+}
+
+/* No connection, no event: the threads turn only because their deadline hook says so. */
+static void test_hooks_deadline(void **state)
+{
+    (void)state;
+    atomic_store(&tick, true);
+    http_server *s = start_hooked(HTTP_SERVER_BUILTIN);
+    int two = 2, five = 5;
+    assert_true(wait_until(starts_are, &two, 5000));
+    assert_true(wait_until(both_turned, &five, 5000));
+    atomic_store(&tick, false);
+    http_server_stop(s);
+    assert_int_equal(atomic_load(&hook_errors), 0);
+    free_tstates();
+}
+
+/* The stop waits for the deferred answer while the thread keeps turning and watching (the
+ * answer is readied by its pipe, on the thread); stop(state) runs after it, once per thread. */
+static void test_hooks_stop_order(void **state)
+{
+    (void)state;
+    atomic_store(&tick, false);
+    atomic_store(&stop_saw_answers, -1);
+    http_server *s = start_hooked(HTTP_SERVER_BUILTIN);
+    int two = 2;
+    assert_true(wait_until(starts_are, &two, 5000));
+    int fd = dial(s);
+    tstate *st = defer_on(fd);
+    stopper sp = {.s = s};
+    pthread_t th;
+    pthread_create(&th, NULL, stop_thread, &sp);
+    wait_sleep_ms(200);                 /* negative check: the stop waits, no stop hook yet */
+    assert_false(atomic_load(&sp.done));
+    assert_int_equal(atomic_load(&nstops), 0);
+    put(st->wfd, "r");
+    char body[4096];
+    assert_int_equal(read_resp(fd, body, sizeof body), 200);
+    assert_string_equal(body, "hooked");
+    pthread_join(th, NULL);
+    assert_int_equal(atomic_load(&nstops), 2);
+    assert_int_equal(atomic_load(&stop_saw_answers), 1);
+    assert_int_equal(atomic_load(&hook_errors), 0);
+    close(fd);
+    free_tstates();
+}
+
+static void test_hooks_not_on_mhd(void **state)
+{
+    (void)state;
+    http_server *s = start_hooked(HTTP_SERVER_MHD);
+    int fd = dial(s);
+    char body[4096];
+    put(fd, GET("/hook-state"));
+    assert_int_equal(read_resp(fd, body, sizeof body), 200);
+    assert_string_equal(body, "null");
+    close(fd);
+    http_server_stop(s);
+    assert_int_equal(atomic_load(&nstarts), 0);
+    assert_int_equal(atomic_load(&nstops), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -555,6 +901,10 @@ int main(void)
         cmocka_unit_test(test_deferred),
         cmocka_unit_test(test_stop_waits_for_deferred),
         cmocka_unit_test(test_file_stream_head_http10),
+        cmocka_unit_test(test_hooks_per_thread_and_watch),
+        cmocka_unit_test(test_hooks_deadline),
+        cmocka_unit_test(test_hooks_stop_order),
+        cmocka_unit_test(test_hooks_not_on_mhd),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
