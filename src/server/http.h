@@ -152,17 +152,15 @@ typedef struct http_thread_hooks {
 void *http_req_thread(const http_req *req);
 
 /* A watched descriptor's callback, on its loop thread: events are poll(2)'s (POLLIN,
- * POLLOUT, POLLERR, POLLHUP). It may be called once more after the descriptor was
- * unwatched or changed within the same turn (a stale event): it must tolerate that. */
+ * POLLOUT, POLLERR, POLLHUP). Not called for a descriptor once it is unwatched. */
 typedef void (*http_watch_fn)(unsigned events, void *arg);
 
 /* On th's own thread (from a hook, a handler, an answer or a watch callback): the watched
  * descriptor old_fd (-1: none) becomes fd (-1: none), for the poll(2) events in `events`,
  * level-triggered, with fn(events, arg) called when ready. old_fd may already be closed, or
  * be the same number as fd (another socket got it, or the same one with other events).
- * At most HTTP_THREAD_WATCHES descriptors per thread. 0, BERTH_EINVAL (old_fd not watched
- * here, or too many), or BERTH_EIO (epoll refused fd). */
-#define HTTP_THREAD_WATCHES 4
+ * 0; BERTH_ESTATE off th's thread; BERTH_EINVAL when old_fd is not watched here or fn is
+ * NULL; BERTH_EIO when epoll refused fd (old_fd is unwatched then all the same). */
 int http_thread_watch(http_thread *th, int old_fd, int fd, unsigned events, http_watch_fn fn,
                       void *arg);
 

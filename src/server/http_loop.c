@@ -33,14 +33,12 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "berth/error.h"
@@ -52,6 +50,11 @@
 /* The loop thread running on this thread, if any: http_defer_ready on a connection's own
  * thread needs no wake-up. */
 static _Thread_local lthread *loop_self;
+
+lthread *lthread_self(void)
+{
+    return loop_self;
+}
 
 /* ---- accepting ---- */
 
@@ -147,6 +150,7 @@ static void conn_free(lconn *c)
 
 static void free_dead(lthread *t)
 {
+    lwatch_free_dead(t);
     while (t->dead) {
         lconn *c = t->dead;
         t->dead = c->rnext;
@@ -321,68 +325,7 @@ void loop_answered(loop_server *s)
     pthread_mutex_unlock(&s->mu);
 }
 
-/* ---- watched descriptors and the turn's end (http.h: thread hooks) ---- */
-
-static const int lwatch_kind;  /* its address marks an lwatch in the epoll data */
-
-static bool same_file(int fd, const lwatch *w)
-{
-    struct stat st;
-    return fstat(fd, &st) == 0 && (uint64_t)st.st_dev == w->dev && (uint64_t)st.st_ino == w->ino;
-}
-
-/* poll(2)'s bits to epoll's and back (the same values on Linux; named, not assumed) */
-static uint32_t to_epoll(unsigned ev)
-{
-    return (ev & POLLIN ? EPOLLIN : 0) | (ev & POLLOUT ? EPOLLOUT : 0);
-}
-
-static unsigned to_poll(uint32_t ev)
-{
-    return (ev & EPOLLIN ? POLLIN : 0) | (ev & EPOLLOUT ? POLLOUT : 0) |
-           (ev & EPOLLERR ? POLLERR : 0) | (ev & EPOLLHUP ? POLLHUP : 0);
-}
-
-static lwatch *watch_find(lthread *t, int fd)
-{
-    for (int i = 0; i < HTTP_THREAD_WATCHES; i++)
-        if (t->watch[i].fd == fd)
-            return &t->watch[i];
-    return NULL;
-}
-
-/* The old descriptor leaves the epoll set only while it is still the file that was
- * watched: once closed, epoll dropped it itself, and its number may now be another
- * socket's (a client's, in this very set). */
-int http_thread_watch(http_thread *th, int old_fd, int fd, unsigned events, http_watch_fn fn,
-                      void *arg)
-{
-    lthread *t = (lthread *)th;
-    if (loop_self != t)
-        return BERTH_ESTATE;
-    lwatch *w = watch_find(t, old_fd >= 0 ? old_fd : -1);
-    if (!w || (fd >= 0 && !fn))
-        return BERTH_EINVAL;
-    bool kept = w->fd >= 0 && w->fd == fd && same_file(fd, w);
-    if (w->fd >= 0 && !kept && same_file(w->fd, w))
-        epoll_ctl(t->ep, EPOLL_CTL_DEL, w->fd, NULL);
-    w->fd = -1;
-    if (fd < 0)
-        return 0;
-    struct stat st;
-    struct epoll_event ev = {.events = to_epoll(events), .data.ptr = w};
-    if (fstat(fd, &st) != 0 || epoll_ctl(t->ep, kept ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev))
-        return BERTH_EIO;
-    *w = (lwatch){.kind = &lwatch_kind, .fd = fd, .events = events, .dev = (uint64_t)st.st_dev,
-                  .ino = (uint64_t)st.st_ino, .fn = fn, .arg = arg};
-    return 0;
-}
-
-static void on_watch(lwatch *w, uint32_t ev)
-{
-    if (w->fd >= 0)            /* else unwatched earlier in this turn: a stale event */
-        w->fn(to_poll(ev), w->arg);
-}
+/* ---- the turn's end (http.h: thread hooks) ---- */
 
 /* After the turn's events: the answers readied on this thread, then the hooks' turn, as
  * long as it readies more (a launcher's answers to a flush that failed at once). */
@@ -440,7 +383,7 @@ static void loop_run(lthread *t)
             else if (p == t)
                 run_ready(t);
             else if (*(const void *const *)p == &lwatch_kind)
-                on_watch(p, evs[i].events);
+                lwatch_event(p, evs[i].events);
             else
                 on_event(p, evs[i].events);
         }
@@ -524,6 +467,7 @@ static void thread_fini(lthread *t)
         atomic_fetch_sub(&t->srv->nconns, 1);
     }
     berth_free(t->handed);
+    lwatch_free_all(t);
     if (t->ep >= 0)
         close(t->ep);
     if (t->efd >= 0)
@@ -582,8 +526,6 @@ int http_loop_start(const http_config *cfg, http_server **out, char *err, size_t
             lthread *t = &s->threads[i];
             t->srv = s;
             t->ep = t->efd = -1;
-            for (int w = 0; w < HTTP_THREAD_WATCHES; w++)
-                t->watch[w] = (lwatch){.kind = &lwatch_kind, .fd = -1};
             pthread_mutex_init(&t->mu, NULL);
         }
         for (unsigned i = 0; i < s->nthreads && rc == 0; i++)

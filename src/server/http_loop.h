@@ -81,15 +81,18 @@ typedef struct lconn {
 typedef struct loop_server loop_server;
 
 /* A descriptor of the application's in the thread's epoll set (http_thread_watch); its
- * epoll data is the lwatch, told apart from an lconn by its first field. */
+ * epoll data is the lwatch, told apart from an lconn by its first field. Unwatched, it is
+ * freed at the end of the turn (an event of the same epoll batch may still name it). */
 typedef struct lwatch {
     const void *kind;          /* &lwatch_kind (an lconn has &loop_ops here) */
-    int fd;                    /* -1: slot free */
-    unsigned events;           /* poll(2) events asked for */
+    struct lwatch *next;       /* t->watches, then t->dead_watches */
+    int fd;                    /* -1 once unwatched */
     uint64_t dev, ino;         /* fd's file when watched: is old_fd still it? */
     http_watch_fn fn;
     void *arg;
 } lwatch;
+
+extern const int lwatch_kind;
 
 typedef struct lthread {
     loop_server *srv;
@@ -110,7 +113,8 @@ typedef struct lthread {
     unsigned header_cuts;      /* header deadlines passed since the last log */
     void *state;               /* the hooks' (http_thread_hooks.start), or NULL */
     lconn *local, *local_tail; /* answers readied on this thread, run this turn (no lock) */
-    lwatch watch[HTTP_THREAD_WATCHES];
+    lwatch *watches;           /* watched descriptors (http_thread_watch) */
+    lwatch *dead_watches;      /* unwatched, freed at the end of the turn */
 } lthread;
 
 struct loop_server {
@@ -149,6 +153,14 @@ int lconn_write(lconn *c);
 /* The response's resources (stream done called, fd closed). */
 void lconn_resp_free(lconn *c);
 
+/* http_loop_watch.c: a watched descriptor's epoll event (w may be unwatched: ignored) */
+void lwatch_event(lwatch *w, uint32_t ev);
+/* Frees the watches unwatched this turn; all of them (the thread has ended). */
+void lwatch_free_dead(lthread *t);
+void lwatch_free_all(lthread *t);
+
+/* http_loop.c: the loop thread running on the calling thread, or NULL */
+lthread *lthread_self(void);
 /* http_loop.c: a deferred request was answered (held count) */
 void loop_answered(loop_server *s);
 /* http_loop.c: frees the query values handed out for the request */

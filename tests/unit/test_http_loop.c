@@ -627,6 +627,8 @@ static void *hook_start(http_thread *th, void *ctx)
     st->old_rfd = st->old_wfd = -1;
     if (!new_pipe(st) || http_thread_watch(th, -1, st->rfd, POLLIN, on_pipe, st) != 0)
         hook_err("watching the pipe");
+    if (http_thread_watch(th, st->wfd, -1, 0, NULL, NULL) != BERTH_EINVAL)
+        hook_err("unwatching a descriptor not watched");
     st->idx = atomic_fetch_add(&nslots, 1);
     tstates[st->idx] = st;
     atomic_fetch_add(&nstarts, 1);   /* after: the test reads tstates once both started */
