@@ -17,6 +17,8 @@ struct api_server {
     api_ctx *tenant;           /* ntenants copies of ctx, each with its engine and ns */
     char **tenant_ns;          /* owned names (tenant[i].ns) */
     size_t ntenants;
+    berth_engine **engines;    /* ctx.engine and the tenants', for the launchers */
+    api_engines launch_engines;
     http_server *http;
 };
 
@@ -116,6 +118,11 @@ int api_server_start(const api_ctx *ctx, const char *host, int port, api_server 
     s->ctx.tenants = NULL;     /* the copies below */
     s->ctx.ntenants = 0;
     copy_tenants(s, ctx);
+    s->engines = berth_calloc(1 + s->ntenants, sizeof *s->engines);
+    s->engines[0] = s->ctx.engine;
+    for (size_t i = 0; i < s->ntenants; i++)
+        s->engines[1 + i] = s->tenant[i].engine;
+    s->launch_engines = (api_engines){s->engines, 1 + s->ntenants};
     http_config hc = {.host = host, .port = port, .threads = ctx->threads,
                       .max_connections = ctx->max_connections,
                       .read_timeout_s = ctx->read_timeout_s,
@@ -124,7 +131,8 @@ int api_server_start(const api_ctx *ctx, const char *host, int port, api_server 
                       .log_userdata = ctx->log_userdata, .tls_cert_pem = ctx->tls_cert_pem,
                       .tls_key_pem = ctx->tls_key_pem,
                       .tls_client_ca_pem = ctx->tls_client_ca_pem, .listen_fd = ctx->listen_fd,
-                      .server = ctx->http_server};
+                      .server = ctx->http_server,
+                      .hooks = api_launcher_hooks(&s->launch_engines)};
     int rc = http_server_start(&hc, &s->http, err, errlen);
     if (rc != 0) {
         api_server_stop(s);
@@ -137,6 +145,11 @@ int api_server_start(const api_ctx *ctx, const char *host, int port, api_server 
 int api_server_port(const api_server *s)
 {
     return http_server_port(s->http);
+}
+
+unsigned api_server_deferred(const api_server *s)
+{
+    return http_server_deferred(s->http);
 }
 
 void api_server_stop(api_server *s)
@@ -152,5 +165,6 @@ void api_server_stop(api_server *s)
         berth_free(s->tenant_ns[i]);
     berth_free(s->tenant_ns);
     berth_free(s->tenant);
+    berth_free(s->engines);
     berth_free(s);
 }

@@ -67,6 +67,8 @@ int api_server_start(const api_ctx *ctx, const char *host, int port, api_server 
                      char *err, size_t errlen);
 /* The port actually bound. */
 int api_server_port(const api_server *s);
+/* Requests waiting for their deferred answer now (launches waiting for their batch). */
+unsigned api_server_deferred(const api_server *s);
 /* Stops listening, closes connections once running requests are answered, frees s.
  * NULL is a no-op. */
 void api_server_stop(api_server *s);

@@ -39,6 +39,17 @@ void api_throughput(const http_req *req, http_resp *resp, void *ctx);
 void api_checkins(const http_req *req, http_resp *resp, void *ctx);
 void api_hooks_parked(const http_req *req, http_resp *resp, void *ctx);
 
+/* api_launchers.c: the HTTP thread hooks that keep a berth_launcher per engine on each of
+ * the event loop's threads, and the launcher of the request's thread for engine e (made at
+ * its first launch), or NULL (libmicrohttpd, no memory): then berth_engine_launch_async. */
+typedef struct api_engines {
+    berth_engine **engine;       /* every engine the server answers for (borrowed) */
+    size_t n;
+} api_engines;
+struct berth_launcher;
+http_thread_hooks api_launcher_hooks(const api_engines *engines);
+struct berth_launcher *api_launcher(const http_req *req, berth_engine *e);
+
 /* api_reply.c: Harbor's error body (spec §2.3) with the HTTP status Harbor uses for code,
  * no explicit JSON type (Go sniffs it as text/plain; charset=utf-8). */
 void api_error(http_resp *resp, int code, const char *details);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "berth/berth.h"
+#include "berth/launcher.h"
 #include "berth/memguard.h"
 #include "model/action.h"
 #include "model/api_error.h"
@@ -63,7 +64,9 @@ typedef struct pending_launch {
     char err[ERRLEN];
 } pending_launch;
 
-/* berth_launch_done_fn: on the engine's launch sender thread (or inline on a failure). */
+/* berth_launch_done_fn: on the request's loop thread when its launcher answers (the
+ * answer then runs in the same turn, http.h), else on the engine's launch sender thread
+ * (or inline on a failure). */
 static void launch_done(int rc, berth_stats *s, const char *err, void *ud)
 {
     pending_launch *p = ud;
@@ -89,7 +92,9 @@ static void launch_answer(const http_req *req, http_resp *resp, void *arg)
 }
 
 /* The launch goes to the engine without holding this HTTP thread (its request deferred)
- * when it can: else (a Periodic policy, the server stopping, no memory) it waits here. */
+ * when it can: through the thread's launcher on berthd's own event loop (api_launchers.c),
+ * else through the engine's coalescer; else (a Periodic policy, the server stopping, no
+ * memory) it waits here. */
 static void launch(const api_ctx *c, const http_req *req, berth_request *r,
                    http_resp *resp)
 {
@@ -110,7 +115,11 @@ static void launch(const api_ctx *c, const http_req *req, berth_request *r,
         p->c = c;
         p->params = r->parameters;   /* the reply's (l borrows it until the call returns) */
         r->parameters = NULL;
-        berth_engine_launch_async(c->engine, &l, launch_done, p);
+        berth_launcher *lr = api_launcher(req, c->engine);
+        if (lr)
+            berth_launcher_add(lr, &l, launch_done, p);
+        else
+            berth_engine_launch_async(c->engine, &l, launch_done, p);
         return;
     }
     if (p)

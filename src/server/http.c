@@ -47,6 +47,11 @@ int http_server_port(const http_server *s)
     return ops_of(s)->port(s);
 }
 
+unsigned http_server_deferred(const http_server *s)
+{
+    return ops_of(s)->deferred(s);
+}
+
 void http_server_stop(http_server *s)
 {
     if (s)

@@ -203,6 +203,8 @@ typedef struct http_server http_server;
 int http_server_start(const http_config *cfg, http_server **out, char *err, size_t errlen);
 /* The bound port (the real one when cfg.port was 0). */
 int http_server_port(const http_server *s);
+/* Deferred requests not yet answered, now (a gauge: tests wait on it). */
+unsigned http_server_deferred(const http_server *s);
 /* Waits until every deferred request is answered (new ones are answered at once meanwhile),
  * then closes the listener and every connection after running handlers return; frees s.
  * NULL is a no-op. */

@@ -17,6 +17,7 @@ typedef struct http_ops {
     void (*ready)(http_defer *d);
     void *(*thread)(const http_req *req);   /* http_req_thread */
     int (*port)(const http_server *s);
+    unsigned (*deferred)(const http_server *s);   /* http_server_deferred */
     void (*stop)(http_server *s);
 } http_ops;
 

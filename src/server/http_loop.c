@@ -546,6 +546,15 @@ static int loop_port(const http_server *hs)
     return ((const loop_server *)hs)->port;
 }
 
+static unsigned loop_deferred(const http_server *hs)
+{
+    loop_server *s = (loop_server *)hs;
+    pthread_mutex_lock(&s->mu);
+    unsigned n = s->held;
+    pthread_mutex_unlock(&s->mu);
+    return n;
+}
+
 static void loop_stop(http_server *hs)
 {
     loop_server *s = (loop_server *)hs;
@@ -600,4 +609,4 @@ static void *loop_thread(const http_req *req)
 
 const http_ops loop_ops = {.query = loop_query, .header = loop_header, .defer = loop_defer,
                            .ready = loop_ready, .thread = loop_thread, .port = loop_port,
-                           .stop = loop_stop};
+                           .deferred = loop_deferred, .stop = loop_stop};

@@ -628,6 +628,15 @@ static void mhd_stop(http_server *s)
     berth_free(s);
 }
 
+static unsigned mhd_deferred(const http_server *hs)
+{
+    http_server *s = (http_server *)hs;
+    pthread_mutex_lock(&s->amu);
+    unsigned n = s->held;
+    pthread_mutex_unlock(&s->amu);
+    return n;
+}
+
 /* No thread hooks here (http.h): libmicrohttpd runs its own loops. */
 static void *mhd_thread(const http_req *req)
 {
@@ -637,4 +646,4 @@ static void *mhd_thread(const http_req *req)
 
 static const http_ops mhd_ops = {.query = mhd_query, .header = mhd_header, .defer = mhd_defer,
                                  .ready = mhd_ready, .thread = mhd_thread, .port = mhd_port,
-                                 .stop = mhd_stop};
+                                 .deferred = mhd_deferred, .stop = mhd_stop};

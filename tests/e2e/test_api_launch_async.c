@@ -1,13 +1,17 @@
 /* Launches over real HTTP that do not hold an HTTP thread (src/server/http.c deferred
- * answers, api_jobs.c, the coalescer's sender thread): many concurrent launches each get
- * their own id and share script calls, unique duplicates get Harbor's answer, a launch in
- * flight while the server stops is answered and durable, Redis lost under a waiting launch
- * gives a clear 5xx and writes nothing, a client gone while its launch waits changes
- * nothing for others, and slow clients do not hold the others.
+ * answers, api_jobs.c; on berthd's own loop the loop thread's launcher, api_launchers.c, on
+ * libmicrohttpd the coalescer's sender thread): many concurrent launches each get their own
+ * id and share script calls, unique duplicates get Harbor's answer, a launch in flight
+ * while the server stops is answered and durable, Redis lost under a waiting launch gives a
+ * clear 5xx and writes nothing, a client gone while its launch waits changes nothing for
+ * others, and slow clients do not hold the others.
  *
  * To know launches really wait together, Redis is paused (CLIENT PAUSE WRITE holds the
- * first EVALSHA) while the others arrive, and the test waits until the engine's coalescer
- * holds them all: with 4 HTTP threads and a blocking launch, at most 4 could wait. */
+ * first EVALSHA) while the others arrive, and the test waits until the server holds them
+ * all deferred (api_server_deferred): with 4 HTTP threads and a blocking launch, at most 4
+ * could wait. Where a launch waits (the coalescer's queue, or a launcher's: one batch in
+ * flight per launcher, the rest queued behind it) depends on the server; the first test
+ * pins it down with one HTTP thread and an engine that is not started. */
 #include "test.h"
 
 #include <arpa/inet.h>
@@ -93,16 +97,43 @@ static long long scripts_of(const char *ns)
 }
 
 static berth_engine *watched;   /* the engine whose coalescer the waits read: af.eng */
+static api_server *serving;     /* the server whose deferred launches they count: af.api */
 
+static coalescer *launches(void)
+{
+    return &(watched ? watched : af.eng)->launches;
+}
+
+static unsigned deferred(void)
+{
+    return api_server_deferred(serving ? serving : af.api);
+}
+
+static bool script_held(void *arg);
+
+/* The first launch waits, sent: in flight in the coalescer, or sent by its thread's
+ * launcher at the end of the turn that deferred it (not queued in the coalescer). On the
+ * engine that is not started (watched) no other script runs: Redis holds it. */
 static bool leader_in_flight(void *arg)
 {
     (void)arg;
-    return coalesce_in_flight(&(watched ? watched : af.eng)->launches);
+    if (deferred() != 1)
+        return false;
+    if (coalesce_in_flight(launches()))
+        return true;
+    return coalesce_pending(launches()) == 0 && (!watched || script_held(NULL));
 }
 
-static bool pending_is(void *arg)
+/* All n launches wait, deferred. On watched, the n-1 behind the first wait whole in the
+ * coalescer's queue, or all in the launcher of the one HTTP thread (the coalescer's empty;
+ * each turn hands that launcher's launches on, so none is left unsent). */
+static bool all_waiting(void *arg)
 {
-    return coalesce_pending(&(watched ? watched : af.eng)->launches) == *(size_t *)arg;
+    size_t n = *(size_t *)arg;
+    if (deferred() != n)
+        return false;
+    size_t queued = coalesce_pending(launches());
+    return !watched || queued == n - 1 || queued == 0;
 }
 
 /* Redis holds a script call under the pause: a client whose EVALSHA is postponed (flag b
@@ -122,8 +153,8 @@ static bool script_held(void *arg)
     return held;
 }
 
-/* Pauses Redis, starts cs[0] and waits until its script is held, then cs[1..n) and waits
- * until all their first launches wait in the coalescer behind it. */
+/* Pauses Redis, starts cs[0] and waits until its script is sent, then cs[1..n) and waits
+ * until all their first launches wait behind it. */
 static void start_behind_pause(client *cs, pthread_t *th, size_t n)
 {
     ok_cmd("CLIENT PAUSE %s WRITE", "20000");
@@ -131,8 +162,7 @@ static void start_behind_pause(client *cs, pthread_t *th, size_t n)
     assert_true(wait_until(leader_in_flight, NULL, 10000));
     for (size_t i = 1; i < n; i++)
         assert_int_equal(pthread_create(&th[i], NULL, client_main, &cs[i]), 0);
-    size_t want = n - 1;
-    assert_true(wait_until(pending_is, &want, 20000));
+    assert_true(wait_until(all_waiting, &n, 20000));
 }
 
 static void join_all(pthread_t *th, size_t n)
@@ -192,7 +222,8 @@ static void test_concurrent_launches(void **state)
     assert_int_equal(berth_engine_new(&cfg, &watched, err, sizeof err), 0);
     assert_int_equal(berth_jobs_register_scheduler(watched), 0);
     api_ctx ctx = api_fixture_ctx(watched);
-    api_server *api = api_fixture_server(&ctx);
+    ctx.threads = 1;
+    api_server *api = serving = api_fixture_server(&ctx);
     client *cs = calloc(NCLI, sizeof *cs);
     pthread_t th[NCLI];
     for (int i = 0; i < NCLI; i++)
@@ -208,6 +239,7 @@ static void test_concurrent_launches(void **state)
     api_server_stop(api);
     berth_engine_free(watched);
     watched = NULL;
+    serving = NULL;
     for (int i = 0; i < NCLI; i++) {
         if (cs[i].status[0] != 202)
             fail_msg("launch %d: %ld %s", i, cs[i].status[0], cs[i].body[0]);
@@ -297,7 +329,9 @@ static void test_stop_with_launches_waiting(void **state)
     pthread_t th[N], stop_th;
     for (int i = 0; i < N; i++)
         cs[i] = (client){.port = api_server_port(st.api), .n = 1, .key = 1000 + i};
+    serving = st.api;
     start_behind_pause(cs, th, N);
+    serving = NULL;             /* st.api is freed by the stop */
     assert_int_equal(pthread_create(&stop_th, NULL, stop_main, &st), 0);
     ok_cmd("CLIENT UNPAUSE%s", "");
     pthread_join(stop_th, NULL);
@@ -354,8 +388,8 @@ static void test_gone_and_slow_clients(void **state)
     assert_true(wait_until(leader_in_flight, NULL, 10000));
     raw_launch(req, sizeof req, 2, SIZE_MAX);
     int gone = raw_send(port, req);
-    size_t one = 1;
-    assert_true(wait_until(pending_is, &one, 10000));
+    size_t two_waiting = 2;
+    assert_true(wait_until(all_waiting, &two_waiting, 10000));
     close(gone);
     ok_cmd("CLIENT UNPAUSE%s", "");
     pthread_join(th, NULL);
