@@ -453,6 +453,54 @@ static void test_redis_lost_while_waiting(void **state)
     free(cs);
 }
 
+static bool leader_held(void *arg)
+{
+    (void)arg;
+    return deferred() == 1 && script_held(NULL);
+}
+
+/* On berthd's own loop a launch goes through its loop thread's launcher once the thread
+ * has its connection (its first launch may go the shared way: a fresh engine's pool has no
+ * idle connection until the coalescer gave one back): while Redis holds the launch's call,
+ * the coalescer neither holds nor queues anything. On libmicrohttpd it would be the
+ * coalescer's: skipped there. */
+static void test_launch_by_its_loop_thread(void **state)
+{
+    (void)state;
+    const char *env = getenv("BERTH_HTTP_SERVER");
+    if (env && strcmp(env, "libmicrohttpd") == 0)
+        skip();
+    redis_fixture_flush(&af.rf);
+    berth_engine_config cfg = engine_fixture_config(&af.rf);
+    cfg.ns = "lt";
+    char err[256];
+    assert_int_equal(berth_engine_new(&cfg, &watched, err, sizeof err), 0);
+    assert_int_equal(berth_jobs_register_scheduler(watched), 0);
+    api_ctx ctx = api_fixture_ctx(watched);
+    ctx.threads = 1;
+    api_server *api = serving = api_fixture_server(&ctx);
+    client warm = {.port = api_server_port(api), .n = 3, .key = 1};
+    client_main(&warm);
+    for (int i = 0; i < warm.n; i++)
+        assert_int_equal(warm.status[i], 202);
+    client c = {.port = api_server_port(api), .n = 1, .key = 10};
+    pthread_t th;
+    ok_cmd("CLIENT PAUSE %s WRITE", "20000");
+    assert_int_equal(pthread_create(&th, NULL, client_main, &c), 0);
+    bool held = wait_until(leader_held, NULL, 10000);
+    bool coalesced = coalesce_in_flight(&watched->launches) ||
+                     coalesce_pending(&watched->launches) > 0;
+    ok_cmd("CLIENT UNPAUSE%s", "");
+    pthread_join(th, NULL);
+    api_server_stop(api);
+    berth_engine_free(watched);
+    watched = NULL;
+    serving = NULL;
+    assert_true(held);
+    assert_false(coalesced);
+    assert_int_equal(c.status[0], 202);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -461,6 +509,7 @@ int main(void)
         cmocka_unit_test(test_stop_with_launches_waiting),
         cmocka_unit_test(test_gone_and_slow_clients),
         cmocka_unit_test(test_redis_lost_while_waiting),
+        cmocka_unit_test(test_launch_by_its_loop_thread),
     };
     return cmocka_run_group_tests(tests, api_fixture_setup, api_fixture_teardown);
 }
