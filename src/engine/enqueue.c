@@ -11,6 +11,7 @@
 #include "model/id.h"
 #include "model/params.h"
 #include "util/alloc.h"
+#include "util/buf.h"
 
 static int prepare(berth_engine *e, const berth_launch *l, prepared *p, char *err, size_t errlen)
 {
@@ -98,34 +99,85 @@ static int add_field(rargs *a, const char *f, const char *v, size_t len)
     return k;
 }
 
+static char *put(char *at, const char *s, size_t n)
+{
+    memcpy(at, s, n);
+    return at + n;
+}
+
+/* Appends the job's queue entry, gocraft's job JSON, as one argument: its length is known
+ * beforehand, so it is written in place (on the stack for the common job), with no buffer
+ * grown piece by piece (five reallocs per launch). */
+static void add_job_json(rargs *a, const berth_launch *l, const prepared *p, int64_t now)
+{
+    static const char k_name[] = "{\"name\":\"", k_id[] = "\",\"id\":\"", k_t[] = "\",\"t\":",
+                      k_unique[] = ",\"unique\":true,\"args\":", k_args[] = ",\"args\":";
+    char digits[BUF_DECIMAL_MAX];
+    size_t dlen = 0;
+    const char *t = buf_decimal(digits, now, &dlen);
+    const char *args = p->params ? p->params : "null";
+    size_t nlen = strlen(p->type->name), idlen = strlen(p->id), alen = strlen(args);
+    const char *mid = l->unique ? k_unique : k_args;
+    size_t midlen = l->unique ? sizeof k_unique - 1 : sizeof k_args - 1;
+    size_t len = sizeof k_name - 1 + nlen + sizeof k_id - 1 + idlen + sizeof k_t - 1 + dlen +
+                 midlen + alen + 1;
+    char small[256];
+    char *json = len <= sizeof small ? small : berth_malloc(len);
+    if (!json) {
+        a->err = BERTH_ENOMEM;   /* the vector is refused as a whole (args.h) */
+        return;
+    }
+    /* The unique flag goes before the parameters: fetch.lua reads it from the head
+     * (parse_job in _lib.lua) without decoding them. */
+    char *at = put(json, k_name, sizeof k_name - 1);
+    at = put(at, p->type->name, nlen);
+    at = put(at, k_id, sizeof k_id - 1);
+    at = put(at, p->id, idlen);
+    at = put(at, k_t, sizeof k_t - 1);
+    at = put(at, t, dlen);
+    at = put(at, mid, midlen);
+    at = put(at, args, alen);
+    *at = '}';
+    rargs_add(a, json, len);
+    if (json != small)
+        berth_free(json);
+}
+
+/* The job's arguments for enqueue.lua: name, id, job JSON, revision, the parameters to
+ * store when the job is short (else ''), then the count of extra arguments and those:
+ * the unique key, the due time and the other stats fields. The common launch (Generic,
+ * queued now, not unique, no hook, parameters of at most 64 bytes) is short: 6 arguments
+ * instead of 12, since Redis spends about 800 instructions on each (its parse, ARGV, the
+ * command's) and the script's HSET spells the field names itself (docs/design-notes.md,
+ * "HTTP launches, round five: the instructions one launch costs"). */
 static void add_job(berth_engine *e, rargs *a, const berth_launch *l, const prepared *p,
                     int64_t now)
 {
-    buf json;
-    buf_init(&json, 0);  /* no cap: name, id and the parameters just read */
-    /* The unique flag goes before the parameters: fetch.lua reads it from the head
-     * (parse_job in _lib.lua) without decoding them. */
-    /* appended piece by piece: printf was a sixth of the client's instructions per launch */
-    buf_puts(&json, "{\"name\":\""), buf_puts(&json, p->type->name);
-    buf_puts(&json, "\",\"id\":\""), buf_puts(&json, p->id);
-    buf_puts(&json, "\",\"t\":"), buf_puti(&json, now);
-    buf_puts(&json, l->unique ? ",\"unique\":true,\"args\":" : ",\"args\":");
-    buf_puts(&json, p->params ? p->params : "null"), buf_puts(&json, "}");
     rargs_adds(a, p->type->name);
     rargs_adds(a, p->id);
-    if (json.err) /* the vector is refused as a whole (args.h) */
-        a->err = json.err;
-    else
-        rargs_add(a, json.p, json.len);
+    add_job_json(a, l, p, now);
+    rargs_addi(a, now);
+    /* Empty parameters read back as absent (GET leaves them out, as Go's omitempty), so
+     * `{}` is not stored; a unique job's are: its lock's key is made from them. */
+    const char *params = p->params && (l->unique || strcmp(p->params, "{}") != 0) ?
+                         p->params : NULL;
+    size_t plen = params ? strlen(params) : 0;
+    bool harbor = atomic_load_explicit(&e->harbor_nodes, memory_order_relaxed);
+    bool hook = l->status_hook && *l->status_hook;
+    if (!p->scheduled && !l->unique && !hook && !harbor && plen <= STATS_PIECE) {
+        rargs_add(a, params ? params : "", plen);
+        rargs_addi(a, 0);
+        return;
+    }
+    rargs_adds(a, "");
+    int nx_at = a->argc;
+    rargs_addi(a, 0);
     rargs_adds(a, p->ukey);
     rargs_addi(a, p->scheduled ? p->due_ms : 0);
-    int nf_at = a->argc;
-    rargs_addi(a, 0);
-    /* The stats in Berth's compact layout (docs/redis-schema.md, "Stats hash fields"): no
-     * id, kind only when not Generic, unique only when true, short names n/e/p, values over
-     * 64 bytes in pieces. */
-    int nf = 1 + add_field(a, "n", p->type->name, strlen(p->type->name));
-    rargs_adds(a, "revision"), rargs_addi(a, now);
+    /* The other stats in Berth's compact layout (docs/redis-schema.md, "Stats hash
+     * fields"; the script writes n and revision first): no id, kind only when not
+     * Generic, unique only when true, short names n/e/p, values over 64 bytes in pieces. */
+    int nf = 0;
     /* A job queued now gets no status, no `e` and no `update_time`: it is Pending, and both
      * times equal its revision, until a script changes that; the readers take Pending and
      * the revision for them (stats_status and keep_e in _lib.lua, stats_hash.c). Its
@@ -138,7 +190,7 @@ static void add_job(berth_engine *e, rargs *a, const berth_launch *l, const prep
         rargs_adds(a, "e"), rargs_addi(a, now);
         rargs_adds(a, "update_time"), rargs_addi(a, now);
         nf += 3;
-    } else if (atomic_load_explicit(&e->harbor_nodes, memory_order_relaxed)) {
+    } else if (harbor) {
         /* a Harbor node could fetch it, and it fails a job without a status */
         rargs_adds(a, "status"), rargs_adds(a, "Pending"), nf++;
     }
@@ -148,15 +200,11 @@ static void add_job(berth_engine *e, rargs *a, const berth_launch *l, const prep
         rargs_adds(a, "kind"), rargs_adds(a, BERTH_KIND_SCHEDULED), nf++;
     if (p->scheduled)
         rargs_adds(a, "run_at"), rargs_addi(a, p->run_at), nf++;
-    if (l->status_hook && *l->status_hook)
-        nf += add_field(a, "web_hook_url", l->status_hook,
-                        strlen(l->status_hook));
-    /* Empty parameters read back as absent (GET leaves them out, as Go's omitempty), so
-     * `{}` is not stored; a unique job's are: its lock's key is made from them. */
-    if (p->params && (l->unique || strcmp(p->params, "{}") != 0))
-        nf += add_field(a, "p", p->params, strlen(p->params));
-    rargs_seti(a, nf_at, nf);
-    buf_free(&json);
+    if (hook)
+        nf += add_field(a, "web_hook_url", l->status_hook, strlen(l->status_hook));
+    if (params)
+        nf += add_field(a, "p", params, plen);
+    rargs_seti(a, nx_at, 2 + 2 * (long long)nf);
 }
 
 /* The launched job's stats, or NULL when memory ran out. */

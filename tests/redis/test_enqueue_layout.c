@@ -266,11 +266,15 @@ static void lone_launch_writes_what_a_batch_writes(void **state)
     redis_fixture_flush(&rf);
     berth_engine_config cfg = engine_fixture_config(&rf);
     berth_engine *e = engine_fixture_new(&cfg, types);   /* not started: the jobs stay queued */
-    char *longp = params_of(200);
+    char *longp = params_of(200), *p64 = params_of(64), *p65 = params_of(65);
+    /* enqueue.c sends a job short (no extra arguments) up to 64 bytes of parameters with
+     * nothing else to store, and in full past that: both sides of the line */
     const berth_launch shapes[] = {
         {.name = "HOLD"},
         {.name = "HOLD", .params_json = "{\"k\":1}"},
         {.name = "HOLD", .params_json = longp, .status_hook = "http://127.0.0.1:1/hook"},
+        {.name = "HOLD", .params_json = p64},
+        {.name = "HOLD", .params_json = p65},
     };
     for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
         char *alone = launch(e, &shapes[k]);
@@ -285,8 +289,26 @@ static void lone_launch_writes_what_a_batch_writes(void **state)
         assert_string_equal(qa, qb);
         free(a), free(b), free(qa), free(qb), free(alone);
     }
-    assert_int_equal(redis_fixture_int(&rf, "LLEN {t}:jobs:HOLD"), 9);
-    free(longp);
+    assert_int_equal(redis_fixture_int(&rf, "LLEN {t}:jobs:HOLD"), 15);
+    /* every shape in one batch, short and full jobs mixed: each written as alone, and the
+     * queue in launch order (LPUSH: the last launched at the head) */
+    enum { NS = sizeof shapes / sizeof shapes[0] };
+    char ids[NS][25];
+    int results[NS];
+    assert_int_equal(berth_engine_launch_batch(e, shapes, NS, ids, results), 0);
+    for (size_t k = 0; k < NS; k++) {
+        assert_int_equal(results[k], 0);
+        char *alone = launch(e, &shapes[k]);
+        char *a = stats_text(alone), *b = stats_text(ids[k]);
+        assert_string_equal(a, b);
+        free(a), free(b), free(alone);
+    }
+    redisReply *r = redis_fixture_cmd(&rf, "LRANGE {t}:jobs:HOLD %d %d", NS, 2 * NS - 1);
+    assert_true(r && r->type == REDIS_REPLY_ARRAY && r->elements == NS);
+    for (size_t k = 0; k < NS; k++)
+        assert_non_null(strstr(r->element[NS - 1 - k]->str, ids[k]));
+    freeReplyObject(r);
+    free(longp), free(p64), free(p65);
     berth_engine_free(e);
 }
 
