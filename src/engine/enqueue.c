@@ -218,9 +218,10 @@ static berth_stats *reply_stats(const berth_launch *l, const prepared *p, int64_
     s->name = berth_strdup(p->type->name);
     s->kind = berth_strdup(p->scheduled ? BERTH_KIND_SCHEDULED : BERTH_KIND_GENERIC);
     s->unique = l->unique;
-    size_t n = strlen(p->id) + 16;
-    if ((s->ref_link = berth_malloc(n)))
-        snprintf(s->ref_link, n, "/api/v1/jobs/%s", p->id);
+    static const char link[] = "/api/v1/jobs/";   /* and the id: no printf per launch */
+    size_t idlen = strlen(p->id);
+    if ((s->ref_link = berth_malloc(sizeof link + idlen)))
+        memcpy(put(s->ref_link, link, sizeof link - 1), p->id, idlen + 1);
     s->enqueue_time = s->update_time = now;
     s->run_at = p->scheduled ? p->run_at : 0;
     s->web_hook_url = l->status_hook && *l->status_hook ? berth_strdup(l->status_hook) : NULL;
@@ -455,7 +456,10 @@ void enqueue_outcomes(coalesce_item **items, size_t n, const rreply *r, int err,
     for (size_t i = 0; i < n; i++) {
         launch_wait *w = (launch_wait *)items[i];
         w->rc = err;
-        snprintf(w->why, sizeof w->why, "%s", why);
+        if (why[0])   /* a refusal's text; none on success (no printf per launch) */
+            snprintf(w->why, sizeof w->why, "%s", why);
+        else
+            w->why[0] = '\0';
         w->result = r ? job_result(r, i, w->holder) : 0;
     }
 }

@@ -47,6 +47,13 @@ int buf_append(buf *b, const void *data, size_t n)
     return 0;
 }
 
+int buf_reserve(buf *b, size_t n)
+{
+    if (b->max && (n > b->max || b->len > b->max - n))
+        n = b->max - b->len;
+    return grow(b, b->len + n);
+}
+
 int buf_puts(buf *b, const char *s)
 {
     return buf_append(b, s, strlen(s));

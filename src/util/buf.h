@@ -21,6 +21,9 @@ void buf_init(buf *b, size_t max);
  * BERTH_ENOMEM (sticky, see err). */
 int buf_append(buf *b, const void *data, size_t n);
 int buf_puts(buf *b, const char *s);
+/* Makes room for n more bytes at once (no more than max allows), so that a writer that
+ * knows its size about does not grow b step by step: 0 or BERTH_ENOMEM (sticky). */
+int buf_reserve(buf *b, size_t n);
 /* Appends v in decimal (as printf's %lld, without its cost: a launch appends a few). */
 int buf_puti(buf *b, long long v);
 /* Writes v in decimal at the end of tmp (not NUL-terminated) and returns where it starts;

@@ -30,6 +30,32 @@ static void test_buf_cap(void **state)
     buf_free(&b); /* double free of an empty buf is a no-op */
 }
 
+/* buf_reserve makes the room at once (appends within it move nothing) and never past the
+ * cap: a capped buffer still refuses what passes its cap. */
+static void test_buf_reserve(void **state)
+{
+    (void)state;
+    buf b;
+    buf_init(&b, 0);
+    assert_int_equal(buf_puts(&b, "ab"), 0);
+    assert_int_equal(buf_reserve(&b, 300), 0);
+    assert_true(b.cap >= 303);
+    char *at = b.p;
+    for (int i = 0; i < 300; i++)
+        assert_int_equal(buf_puts(&b, "x"), 0);
+    assert_ptr_equal(b.p, at);
+    assert_int_equal(b.len, 302);
+    buf_free(&b);
+    buf_init(&b, 10);
+    assert_int_equal(buf_puts(&b, "abc"), 0);
+    assert_int_equal(buf_reserve(&b, 1000), 0);
+    assert_true(b.cap >= 11 && b.cap < 1000);
+    assert_int_equal(buf_puts(&b, "defghij"), 0);
+    assert_int_equal(buf_puts(&b, "k"), BERTH_ETOOBIG);
+    assert_string_equal(b.p, "abcdefghij");
+    buf_free(&b);
+}
+
 /* buf_puti writes what printf's %lld writes, at the edges of long long too. */
 static void test_buf_puti(void **state)
 {
@@ -125,6 +151,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_buf_cap),
+        cmocka_unit_test(test_buf_reserve),
         cmocka_unit_test(test_buf_puti),
         cmocka_unit_test(test_buf_grows),
         cmocka_unit_test(test_alloc_hooks),
