@@ -61,7 +61,7 @@ typedef void (*berth_launcher_watch_fn)(int old_fd, int fd, unsigned events, voi
 BERTH_API int berth_launcher_new(berth_engine *e, berth_launcher_watch_fn watch, void *ud,
                                  berth_launcher **out);
 /* Checks and prepares one launch (as berth_engine_launch_async) and queues it for the next
- * flush. l is not kept after the call. */
+ * flush. l is not kept after the call; l NULL is answered BERTH_EINVAL inside the call. */
 BERTH_API void berth_launcher_add(berth_launcher *lr, const berth_launch *l,
                                   berth_launch_done_fn done, void *ud);
 /* Sends what was added since the last flush, unless a batch is in flight (it then goes when

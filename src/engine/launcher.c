@@ -237,6 +237,10 @@ void berth_launcher_add(berth_launcher *lr, const berth_launch *l, berth_launch_
 {
     char err[1024] = "";
     berth_stats *s = NULL;
+    if (!l) {
+        done(BERTH_EINVAL, NULL, "no launch given", ud);
+        return;
+    }
     if (enqueue_is_periodic(l)) {
         int rc = enqueue_periodic(lr->e, l, &s, err, sizeof err);
         done(rc, s, err, ud);

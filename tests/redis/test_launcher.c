@@ -268,7 +268,8 @@ static void unique_duplicate_names_holder(void **state)
 }
 
 /* An unknown name, bad parameters, a Periodic launch on an engine without the periodic
- * part: answered inside add, as berth_engine_launch answers, and nothing is sent. */
+ * part: answered inside add, as berth_engine_launch answers, and nothing is sent; no
+ * launch at all (NULL): BERTH_EINVAL. */
 static void refused_inside_add(void **state)
 {
     (void)state;
@@ -293,6 +294,11 @@ static void refused_inside_add(void **state)
         assert_string_equal(a.err, err);
         assert_true(pthread_equal(a.thread, pthread_self()));
     }
+    answer none = {0};
+    berth_launcher_add(h->lr, NULL, on_done, &none);
+    assert_int_equal(none.calls, 1);
+    assert_int_equal(none.rc, BERTH_EINVAL);
+    assert_string_equal(none.err, "no launch given");
     assert_int_equal(berth_launcher_pending(h->lr), 0);
     berth_launcher_flush(h->lr);
     assert_int_equal(h->fd, -1);   /* nothing to send: no connection taken */
