@@ -272,7 +272,11 @@ static void test_outdated_dropped(void **state)
      * each event's first attempt fails here, and the outdated ones are dropped at retry. */
     hr_set_mode(hr, HR_FAIL);
     berth_engine *e = engine(0.01, 0);
-    assert_int_equal(hr_wait_attempts(hr, 4, 10000), 4);
+    /* At least the four first attempts: the retry of the newest one follows 10-30 ms after
+     * its failure (the first back-off, 2 s ± 50 %, scaled by 0.01), so a poll under a
+     * loaded TSan run may already count it (5 seen once). What proves the outdated ones
+     * are dropped at retry is below: one delivery in all, and the stream left empty. */
+    assert_true(hr_wait_attempts(hr, 4, 10000) >= 4);
     hr_set_mode(hr, HR_OK);
     assert_int_equal(hr_wait(hr, 1, 5000), 1);
     wait_sleep_ms(300);                  /* a negative check: the older ones never go out */
