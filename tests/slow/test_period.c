@@ -1,7 +1,7 @@
-/* Periodic policies against a real redis-server: an every-second policy on three engines sharing
- * Redis fires once per second with no duplicate over 60+ fires; the misfire policies after
- * a simulated downtime; unschedule during a running execution; bad cron specs; retention
- * of finished executions. */
+/* Periodic policies against a real redis-server: an every-second policy on three engines
+ * sharing Redis fires once per second with no duplicate over 60+ fires (BERTH_CHAOS_SCALE=full;
+ * 17+ in CI's 20 s); the misfire policies after a simulated downtime; unschedule during a
+ * running execution; bad cron specs; retention of finished executions. */
 #include "test.h"
 
 #include <hiredis/hiredis.h>
@@ -10,6 +10,7 @@
 
 #include "berth/berth.h"
 #include "berth/period.h"
+#include "cluster.h"
 #include "engine_fixture.h"
 #include "wait.h"
 
@@ -87,7 +88,10 @@ static void test_three_nodes_no_duplicates(void **state)
         n[i] = start_node(BERTH_MISFIRE_ONCE, 1000, true);
     char *pid = launch_policy(&n[0], "*/1 * * * * *");
     long long t0 = wait_now_ms();
-    wait_sleep_ms(63000);   /* the test's input: three nodes fire for 63 s */
+    /* the test's input: three nodes fire for 63 s at full size, 20 s in CI (this test
+     * alone was 80 s of CI's serial time in each of the release and ASan runs) */
+    int window_s = cluster_full_scale() ? 63 : 20;
+    wait_sleep_ms(window_s * 1000);
     long long secs = (wait_now_ms() - t0) / 1000;
     for (int i = 0; i < 3; i++)
         stop_node(&n[i]);
@@ -96,7 +100,7 @@ static void test_three_nodes_no_duplicates(void **state)
     fprintf(stderr, "%lld s: %lld executions planned, %lld finished, %d runs\n", secs, execs,
             done, atomic_load(&runs));
     /* planned up to the 10 s horizon ahead; every second in the window ran exactly once */
-    assert_true(done >= 60);
+    assert_true(done >= window_s - 3);
     assert_int_equal(atomic_load(&runs), done);
     assert_true(execs <= secs + 12);
     free(pid);
