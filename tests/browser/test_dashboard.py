@@ -18,6 +18,7 @@ safety, not the UI.
 import http.server
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -34,6 +35,24 @@ SKIP = 77
 
 
 def free_port():
+    """A free port below the kernel's ephemeral range, as tests/support/redis_fixture.c picks
+    them: a port from bind(0) goes back to the kernel's pool until berthd or the receiver
+    binds it, and the browser's own connections may take it meanwhile."""
+    low = 32768
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        pass
+    rnd = random.SystemRandom()
+    for _ in range(200 if low > 10000 else 0):
+        port = rnd.randrange(10000, low)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
