@@ -56,7 +56,8 @@ typedef struct answer {
     int rc;
     char err[512];
     char id[25];
-    char status[32], kind[32], params[128];
+    char status[32], kind[32], params[128], name[32], ref_link[64], hook[64];
+    int64_t enqueue_time, update_time;
     int64_t run_at;
     bool unique;
     pthread_t thread;     /* the thread done ran on */
@@ -73,6 +74,11 @@ static void on_done(int rc, berth_stats *s, const char *err, void *ud)
         snprintf(a->status, sizeof a->status, "%s", s->status);
         snprintf(a->kind, sizeof a->kind, "%s", s->kind);
         snprintf(a->params, sizeof a->params, "%s", s->parameters ? s->parameters : "");
+        snprintf(a->name, sizeof a->name, "%s", s->name);
+        snprintf(a->ref_link, sizeof a->ref_link, "%s", s->ref_link);
+        snprintf(a->hook, sizeof a->hook, "%s", s->web_hook_url ? s->web_hook_url : "");
+        a->enqueue_time = s->enqueue_time;
+        a->update_time = s->update_time;
         a->run_at = s->run_at;
         a->unique = s->unique;
     }
@@ -168,7 +174,8 @@ static void one_launch_answered_on_own_thread(void **state)
     warm_pool(e);
     host *h = host_new(e);
     answer a = {0};
-    berth_launch l = {.name = "NOOP", .params_json = "{\"k\":1}"};
+    berth_launch l = {.name = "NOOP", .params_json = "{\"k\":1}",
+                      .status_hook = "http://127.0.0.1:9/hook"};
     berth_launcher_add(h->lr, &l, on_done, &a);
     assert_int_equal(a.calls, 0);
     assert_int_equal(berth_launcher_pending(h->lr), 1);
@@ -191,8 +198,16 @@ static void one_launch_answered_on_own_thread(void **state)
     assert_string_equal(a.status, s->status);
     assert_string_equal(a.kind, s->kind);
     assert_string_equal(a.params, s->parameters);
+    assert_string_equal(a.name, s->name);
+    assert_string_equal(a.hook, s->web_hook_url);
+    assert_false(a.unique);
+    assert_true(s->enqueue_time - a.enqueue_time <= 1 && a.update_time == a.enqueue_time);
     assert_int_equal(strlen(a.id), 24);
     assert_string_not_equal(a.id, s->id);
+    char link[64];
+    snprintf(link, sizeof link, "/api/v1/jobs/%s", a.id);
+    assert_string_equal(a.ref_link, link);
+    assert_int_equal(redis_fixture_int(&rf, "HEXISTS {t}:job_stats:%s web_hook_url", a.id), 1);
     berth_stats_free(s);
     assert_int_equal(redis_fixture_int(&rf, "LLEN {t}:jobs:NOOP"), 3);
     assert_int_equal(redis_fixture_int(&rf, "EXISTS {t}:job_stats:%s", a.id), 1);
