@@ -34,22 +34,32 @@ static void clean_rooted(const char *p, char *out)
     out[w] = '\0';
 }
 
-char *router_clean_path(const char *path)
+/* The clean form of path (len bytes) into out (room for len + 3 bytes), using in (room
+ * for len + 2) for the rooted copy. */
+static void clean_into(const char *path, size_t len, char *in, char *out)
 {
-    size_t len = strlen(path);
-    char *in = berth_malloc(len + 2);
     in[0] = '/';
     memcpy(in + (path[0] == '/' ? 0 : 1), path, len + 1);
-    char *out = berth_malloc(len + 3);
     clean_rooted(in, out);
     size_t inlen = strlen(in), outlen = strlen(out);
     if (in[inlen - 1] == '/' && outlen > 1) {
         out[outlen] = '/';
         out[outlen + 1] = '\0';
     }
+}
+
+char *router_clean_path(const char *path)
+{
+    size_t len = strlen(path);
+    char *in = berth_malloc(len + 2), *out = in ? berth_malloc(len + 3) : NULL;
+    if (out)
+        clean_into(path, len, in, out);
     berth_free(in);
     return out;
 }
+
+/* Paths up to this long are cleaned on the stack: no allocation per request. */
+#define CLEAN_ON_STACK 512
 
 /* Does path match pattern? On a match with a {job_id} segment, *id_at / *id_len locate it. */
 static bool match(const char *pattern, const char *path, const char **id_at, size_t *id_len)
@@ -100,11 +110,20 @@ static void redirect(const http_req *req, const char *clean, http_resp *resp)
 void router_dispatch(const route *routes, size_t n, const http_req *req, http_resp *resp,
                      void *ctx)
 {
-    char *clean = router_clean_path(req->path);
+    size_t len = strlen(req->path);
+    char in[CLEAN_ON_STACK], out[CLEAN_ON_STACK + 1];
+    char *clean = out;
+    if (len + 2 <= sizeof in)
+        clean_into(req->path, len, in, out);
+    else if (!(clean = router_clean_path(req->path))) {
+        resp->status = 500;   /* no memory to tell whether the path is clean */
+        return;
+    }
     bool unclean = strcmp(clean, req->path) != 0;
     if (unclean)
         redirect(req, clean, resp);
-    berth_free(clean);
+    if (clean != out)
+        berth_free(clean);
     if (unclean)
         return;
     bool path_known = false;

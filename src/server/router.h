@@ -23,7 +23,8 @@ typedef struct route {
 void router_dispatch(const route *routes, size_t n, const http_req *req, http_resp *resp,
                      void *ctx);
 /* gorilla/mux's cleanPath: "" → "/", a leading "/" added, Go's path.Clean, and a trailing
- * "/" kept when the input had one. The result is the caller's (berth_free). */
+ * "/" kept when the input had one. The result is the caller's (berth_free); NULL when
+ * memory ran out. */
 char *router_clean_path(const char *path);
 
 #endif

@@ -130,6 +130,25 @@ static void test_router(void **state)
     assert_string_equal(r.body.p, "404 page not found\n");
     http_resp_clear(&r);
     assert_int_equal(calls, 2);
+    /* paths on either side of the stack buffer's size (router.c: cleaned without an
+     * allocation up to 510 bytes), clean and not: the same answers */
+    for (size_t len = 505; len <= 515; len++) {
+        char path[600], dirty[600];
+        memcpy(path, "/api/v1/jobs/", 13);
+        memset(path + 13, 'i', len - 13 - 4);
+        memcpy(path + len - 4, "/log", 5);
+        route_one("GET", path, NULL, &r);
+        assert_int_equal(r.status, 299);
+        assert_int_equal(strlen(last_id), len - 17 < 63 ? len - 17 : 63);   /* last_id's size */
+        http_resp_clear(&r);
+        snprintf(dirty, sizeof dirty, "%.*s//log", (int)(len - 4), path);   /* one byte more */
+        assert_int_equal(strlen(dirty), len + 1);
+        route_one("GET", dirty, NULL, &r);
+        assert_int_equal(r.status, 301);
+        assert_string_equal(r.hvalue[0], path);
+        http_resp_clear(&r);
+    }
+    assert_int_equal(calls, 2 + 11);
 }
 
 static void answer_204(const http_req *req, http_resp *resp, void *ctx)
