@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -189,6 +190,7 @@ static void test_kill9_requeues_within_lease(void **state)
     (void)state;
     pid_t child = fork();
     if (child == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);   /* a failed test leaves no engine behind */
         probe p = {.hold_ms = 60000};
         berth_engine *e = new_engine(&p, 0.001);
         berth_engine_start(e);

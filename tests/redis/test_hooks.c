@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -297,6 +298,7 @@ static void test_killed_node_events_delivered(void **state)
     assert_int_equal(pipe(pp), 0);
     pid_t child = fork();    /* before any thread of this test: TSan refuses threaded forks */
     if (child == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);   /* a failed test leaves no engine behind */
         int port = 0;
         if (read(pp[0], &port, sizeof port) != (ssize_t)sizeof port)
             _exit(1);

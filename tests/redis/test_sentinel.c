@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <hiredis/hiredis.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -48,8 +49,11 @@ static int setup(void **state)
     fclose(f);
     sentinel = fork();
     if (sentinel == 0) {
+        /* dies with the test, and holds none of ctest's pipes: a crashed test must not
+         * leave it running with ctest waiting on it until the timeout */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         int devnull = open("/dev/null", 1);
-        dup2(devnull, 1);
+        dup2(devnull, 1), dup2(devnull, 2);
         execlp("redis-server", "redis-server", conf, "--sentinel", (char *)NULL);
         _exit(127);
     }
