@@ -159,6 +159,8 @@ typedef void (*http_watch_fn)(unsigned events, void *arg);
  * descriptor old_fd (-1: none) becomes fd (-1: none), for the poll(2) events in `events`,
  * level-triggered, with fn(events, arg) called when ready. old_fd may already be closed, or
  * be the same number as fd (another socket got it, or the same one with other events).
+ * The server watches a duplicate of fd (close-on-exec), closed when it is unwatched: the
+ * socket stays open until then even if its owner closed it.
  * 0; BERTH_ESTATE off th's thread; BERTH_EINVAL when old_fd is not watched here or fn is
  * NULL; BERTH_EIO when epoll refused fd (old_fd is unwatched then all the same). */
 int http_thread_watch(http_thread *th, int old_fd, int fd, unsigned events, http_watch_fn fn,

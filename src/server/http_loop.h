@@ -86,8 +86,8 @@ typedef struct loop_server loop_server;
 typedef struct lwatch {
     const void *kind;          /* &lwatch_kind (an lconn has &loop_ops here) */
     struct lwatch *next;       /* t->watches, then t->dead_watches */
-    int fd;                    /* -1 once unwatched */
-    uint64_t dev, ino;         /* fd's file when watched: is old_fd still it? */
+    int fd;                    /* the application's number; -1 once unwatched */
+    int own;                   /* our close-on-exec duplicate of it: what epoll holds */
     http_watch_fn fn;
     void *arg;
 } lwatch;

@@ -2,15 +2,19 @@
  * (http.h: http_thread_watch; a launcher's Redis socket). Each is an lwatch in the thread's
  * epoll set, level-triggered for the events asked for, its callback run on the thread.
  *
- * A watched descriptor may be closed by its owner before it is unwatched (a launcher's
- * connection that broke): epoll has then dropped it by itself, and its number may already
- * belong to another socket, even a client's in this very epoll set. So the old descriptor
- * is removed from the set only while fstat says it is still the file that was watched
- * (sockets and pipes have an inode of their own), and a new descriptor on a reused number
- * is added, not modified. Only the thread touches its watches (no lock). */
+ * What is registered is a descriptor of our own: a close-on-exec duplicate of the
+ * application's. A watched descriptor may be closed by its owner before it is unwatched (a
+ * launcher's connection that broke), and epoll forgets a registration only when the file
+ * itself is released: with a copy of the socket still open elsewhere (a child forked
+ * meanwhile, a redis-server or a job started before the descriptor was close-on-exec), the
+ * registration would outlive every number that could take it out, and go on reporting
+ * events for a freed lwatch. Our duplicate is always there to take it out with, and is
+ * closed right after. Only the thread touches its watches (no lock). */
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "berth/error.h"
 #include "server/http_loop.h"
@@ -18,10 +22,13 @@
 
 const int lwatch_kind;  /* its address marks an lwatch in the epoll data */
 
+/* Whether fd is the file w watches (its duplicate's): a number the owner closed may have
+ * been reused by another socket. */
 static bool same_file(int fd, const lwatch *w)
 {
-    struct stat st;
-    return fstat(fd, &st) == 0 && (uint64_t)st.st_dev == w->dev && (uint64_t)st.st_ino == w->ino;
+    struct stat a, b;
+    return fstat(fd, &a) == 0 && fstat(w->own, &b) == 0 && a.st_dev == b.st_dev &&
+           a.st_ino == b.st_ino;
 }
 
 /* poll(2)'s bits to epoll's and back (the same values on Linux; named, not assumed) */
@@ -36,9 +43,13 @@ static unsigned to_poll(uint32_t ev)
            (ev & EPOLLERR ? POLLERR : 0) | (ev & EPOLLHUP ? POLLHUP : 0);
 }
 
-/* Unlinks w from t->watches (freed at the end of the turn). */
+/* Takes w out of the epoll set and unlinks it from t->watches (freed at the end of the
+ * turn: an event of this turn's batch may still name it). */
 static void unwatch(lthread *t, lwatch *w)
 {
+    epoll_ctl(t->ep, EPOLL_CTL_DEL, w->own, NULL);
+    close(w->own);
+    w->own = -1;
     for (lwatch **pp = &t->watches; *pp; pp = &(*pp)->next)
         if (*pp == w) {
             *pp = w->next;
@@ -57,31 +68,35 @@ static lwatch *find(lthread *t, int fd)
     return NULL;
 }
 
-/* Watches fd anew (w NULL), or again with other events (w, the same file). */
+/* Watches fd anew (w NULL: through a duplicate of it), or again with other events (w,
+ * the same file). */
 static int watch(lthread *t, lwatch *w, int fd, unsigned events, http_watch_fn fn, void *arg)
 {
-    struct stat st;
-    if (fstat(fd, &st) != 0)
-        return BERTH_EIO;
-    lwatch *nw = w ? w : berth_calloc(1, sizeof *nw);
-    struct epoll_event ev = {.events = to_epoll(events), .data.ptr = nw};
-    if (epoll_ctl(t->ep, w ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) != 0) {
-        if (w)
+    struct epoll_event ev = {.events = to_epoll(events), .data.ptr = w};
+    if (w) {
+        if (epoll_ctl(t->ep, EPOLL_CTL_MOD, w->own, &ev) != 0) {
             unwatch(t, w);
-        else
-            berth_free(nw);
-        return BERTH_EIO;
+            return BERTH_EIO;
+        }
+    } else {
+        int own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+        if (own < 0)
+            return BERTH_EIO;
+        w = berth_calloc(1, sizeof *w);
+        ev.data.ptr = w;
+        if (epoll_ctl(t->ep, EPOLL_CTL_ADD, own, &ev) != 0) {
+            close(own);
+            berth_free(w);
+            return BERTH_EIO;
+        }
+        w->own = own;
+        w->next = t->watches;
+        t->watches = w;
     }
-    nw->kind = &lwatch_kind;
-    nw->fd = fd;
-    nw->dev = (uint64_t)st.st_dev;
-    nw->ino = (uint64_t)st.st_ino;
-    nw->fn = fn;
-    nw->arg = arg;
-    if (!w) {
-        nw->next = t->watches;
-        t->watches = nw;
-    }
+    w->kind = &lwatch_kind;
+    w->fd = fd;
+    w->fn = fn;
+    w->arg = arg;
     return 0;
 }
 
@@ -96,11 +111,8 @@ int http_thread_watch(http_thread *th, int old_fd, int fd, unsigned events, http
         return BERTH_EINVAL;
     if (w && fd == old_fd && same_file(fd, w))
         return watch(t, w, fd, events, fn, arg);
-    if (w) {
-        if (same_file(w->fd, w))
-            epoll_ctl(t->ep, EPOLL_CTL_DEL, w->fd, NULL);
+    if (w)
         unwatch(t, w);
-    }
     return fd >= 0 ? watch(t, NULL, fd, events, fn, arg) : 0;
 }
 

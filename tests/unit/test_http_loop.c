@@ -554,7 +554,7 @@ typedef struct tstate {
     pthread_t tid;
     int idx;
     int rfd, wfd;                 /* the watched pipe: commands, one byte each */
-    int old_rfd, old_wfd;         /* the pipe watched before 'n' (no longer watched) */
+    int old_rfd, old_wfd;         /* the pipe watched before 'n' or 'k' (not watched) */
     atomic_int turns, watch_calls, requests;
     atomic_int commands;          /* pipe commands done (the fields above are then set) */
     atomic_int ready_turn, answer_turn;
@@ -585,7 +585,8 @@ static bool new_pipe(tstate *st)
 
 /* The watched pipe's commands, run on the loop thread: r readies the pending answer here;
  * n moves the watch to a new pipe (the old one stays open, unwatched); c closes the pipe
- * and watches a new one, whose descriptor number is likely the closed one's. */
+ * and watches a new one, whose descriptor number is likely the closed one's; k does the
+ * same while a copy of the closed read end stays open elsewhere. */
 static void pipe_command(tstate *st, char cmd)
 {
     if (cmd == 'r') {
@@ -596,6 +597,13 @@ static void pipe_command(tstate *st, char cmd)
         st->old_wfd = st->wfd;
         if (!new_pipe(st) || http_thread_watch(st->th, st->old_rfd, st->rfd, POLLIN, on_pipe, st))
             hook_err("moving the watch");
+    } else if (cmd == 'k') {
+        int old = st->rfd;        /* a copy stays open, as in a child forked meanwhile */
+        st->old_rfd = dup(st->rfd);
+        st->old_wfd = st->wfd;
+        close(st->rfd);
+        if (!new_pipe(st) || http_thread_watch(st->th, old, st->rfd, POLLIN, on_pipe, st))
+            hook_err("watching a new pipe after closing a shared one");
     } else if (cmd == 'c') {
         int old = st->rfd;
         close(st->rfd);
@@ -804,6 +812,16 @@ static void test_hooks_per_thread_and_watch(void **state)
     assert_true(st->old_wfd >= 0);
     put(st->old_wfd, "x");
     wait_sleep_ms(200);       /* negative check: the old pipe is not watched any more */
+    assert_int_equal(atomic_load(&st->watch_calls), calls);
+    /* closed while a copy stays open, then a new pipe watched: the old file wakes nothing */
+    close(st->old_rfd);
+    close(st->old_wfd);
+    put(st->wfd, "k");
+    done++;
+    assert_true(wait_until(commands_are, args, 5000));
+    calls = atomic_load(&st->watch_calls);
+    put(st->old_wfd, "x");
+    wait_sleep_ms(200);       /* negative check: nothing of the old file is watched */
     assert_int_equal(atomic_load(&st->watch_calls), calls);
     /* closed, then a new pipe (likely on the same number) watched in its place */
     put(st->wfd, "c");
