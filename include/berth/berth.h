@@ -129,6 +129,10 @@ typedef struct berth_engine_config {
     bool hooks_disabled;         /* do not deliver status hooks from this node */
     unsigned hook_retry_hours;   /* retry undelivered hooks this long, then park; 0 → 24 */
     double hook_backoff_scale;   /* hook retry delay multiplier (tests); 0 → 1 */
+    unsigned hook_lead_ttl_ms;   /* the hook leader's lock: a dead leader's events wait this
+                                  * long for another node; 0 → 10000, else at least 2000
+                                  * (BERTH_EINVAL below: a leader renews it about once a
+                                  * second); tests shorten it */
     berth_periodic_config periodic; /* Periodic jobs; off unless periodic.enabled */
 } berth_engine_config;
 

@@ -87,6 +87,14 @@ int berth_engine_new(const berth_engine_config *cfg, berth_engine **out, char *e
         snprintf(err, errlen, "engine config and out pointer are required");
         return BERTH_EINVAL;
     }
+    /* A leader renews its lock once a pass, and an idle pass blocks up to a second in
+     * XREADGROUP: a shorter lock would lapse under a live leader and let a second node
+     * lead (a job's hooks out of order). */
+    if (cfg->hook_lead_ttl_ms && cfg->hook_lead_ttl_ms < 2000) {
+        snprintf(err, errlen, "hook_lead_ttl_ms must be 0 (10 s) or at least 2000, not %u",
+                 cfg->hook_lead_ttl_ms);
+        return BERTH_EINVAL;
+    }
     ignore_sigpipe();
     json_object_seed(0);  /* seed jansson's hash once, before any engine thread runs */
     berth_engine *e = berth_calloc(1, sizeof *e);

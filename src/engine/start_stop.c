@@ -63,7 +63,8 @@ static int start_hooks(berth_engine *e)
 {
     hook_opts ho = {.target = &e->target, .prefix = e->prefix, .pool_id = e->pool_id,
                     .retry_hours = e->cfg.hook_retry_hours,
-                    .backoff_scale = e->cfg.hook_backoff_scale, .log = e->log};
+                    .backoff_scale = e->cfg.hook_backoff_scale,
+                    .lead_ttl_ms = e->cfg.hook_lead_ttl_ms, .log = e->log};
     return hook_dispatcher_start(&ho, &e->hooks);
 }
 

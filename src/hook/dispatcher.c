@@ -20,6 +20,8 @@
 
 #define MAX_EVENTS 512
 #define BATCH 64
+/* The leader lock's TTL when hook_opts.lead_ttl_ms is 0, and always the TTL of the
+ * retrying count (a dead leader's last report lapses with it). */
 #define LEAD_TTL_MS 10000
 
 struct hook_dispatcher {
@@ -518,7 +520,7 @@ static void *dispatch_main(void *arg)
     while (atomic_load(&d->running)) {
         if (!d->group_ok)
             ensure_group(d);
-        if (d->group_ok && take_lead(d, LEAD_TTL_MS)) {
+        if (d->group_ok && take_lead(d, d->o.lead_ttl_ms)) {
             pass(d);
             continue;
         }
@@ -563,6 +565,8 @@ int hook_dispatcher_start(const hook_opts *o, hook_dispatcher **out)
         d->o.retry_hours = 24;
     if (d->o.backoff_scale <= 0)
         d->o.backoff_scale = 1;
+    if (!d->o.lead_ttl_ms)
+        d->o.lead_ttl_ms = LEAD_TTL_MS;
     if (!d->o.max_payload)
         d->o.max_payload = 1u << 20;
     if (!d->o.per_host)

@@ -27,6 +27,7 @@ typedef struct hook_opts {
     const char *pool_id;        /* consumer name (copied) */
     unsigned retry_hours;       /* 0 → 24 */
     double backoff_scale;       /* 0 → 1; tests shrink the back-off */
+    unsigned lead_ttl_ms;       /* the leader lock's TTL; 0 → 10000 (the engine refuses 1-1999) */
     unsigned max_payload;       /* bytes; 0 → 1 MiB (bigger payloads are sent without parameters) */
     unsigned per_host;          /* connections per receiver host; 0 → 16 */
     berth_logger log;

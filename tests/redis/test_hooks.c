@@ -2,7 +2,8 @@
  * Harbor's fields and ack; a receiver down then up (nothing lost, nothing twice after its
  * ack); a hanging receiver not blocking another; bad URLs and expiry parked, then
  * replayed; outdated events dropped; a killed node's undelivered events delivered by
- * another; a receiver that is back gets the events waiting in back-off at once. */
+ * another; a receiver that is back gets the events waiting in back-off at once; a leader
+ * lock shorter than its renewal is refused. */
 #include "test.h"
 
 #include <jansson.h>
@@ -34,6 +35,10 @@ static void to_stderr(berth_log_level l, const char *f, int line, const char *m,
         fprintf(stderr, "  [%s] %s:%d %s\n", berth_log_level_name(l), f, line, m);
 }
 
+/* The hook leader's lock in these tests (10 s in service, hook_lead_ttl_ms): the least the
+ * engine takes, so a killed leader's events wait 2 s for another node, not 10. */
+#define LEAD_TTL_MS 2000
+
 static berth_engine *engine(double hook_scale, unsigned retry_hours)
 {
     berth_engine_config c = engine_fixture_config(&rf);
@@ -41,6 +46,7 @@ static berth_engine *engine(double hook_scale, unsigned retry_hours)
     c.log_level = BERTH_LOG_WARNING;
     c.hook_backoff_scale = hook_scale;
     c.hook_retry_hours = retry_hours;
+    c.hook_lead_ttl_ms = LEAD_TTL_MS;
     return engine_fixture_start(&c, (berth_job_type[]){{.name = "HOOKED", .run = two_checkins},
                                                         {0}});
 }
@@ -210,7 +216,7 @@ static void test_hanging_receiver_does_not_block_others(void **state)
     (void)state;
     hook_receiver *slow = hr_start(), *fast = hr_start();
     hr_set_mode(slow, HR_HANG);
-    berth_engine *e = engine(1, 0);
+    berth_engine *e = engine(0.1, 0);   /* the hung attempt's retry 100-300 ms after its 500 */
     char *a = launch(e, hr_port(slow), NULL);
     assert_true(hr_wait_attempts(slow, 1, 5000) >= 1);   /* a's first event hangs there */
     char *b = launch(e, hr_port(fast), NULL);
@@ -218,7 +224,7 @@ static void test_hanging_receiver_does_not_block_others(void **state)
     expect_sequence(fast, b, 0);
     assert_int_equal(hr_delivered(slow, NULL, 0), 0);
     hr_set_mode(slow, HR_OK);
-    assert_int_equal(hr_wait(slow, 4, 10000), 4);
+    assert_int_equal(hr_wait(slow, 4, 5000), 4);
     expect_sequence(slow, a, 0);
     berth_engine_free(e);
     hr_stop(slow);
@@ -321,15 +327,39 @@ static void test_killed_node_events_delivered(void **state)
     hr_set_mode(hr, HR_OK);
     long long t0 = wait_now_ms();
     berth_engine *e = engine(1, 0);
-    assert_int_equal(hr_wait(hr, 4, 20000), 4);   /* after the dead leader's 10 s lock */
-    fprintf(stderr, "a killed node's hooks delivered %lld ms after another node started\n",
-            wait_now_ms() - t0);
+    /* The bound: the dead leader's lock lapses at most LEAD_TTL_MS after the kill (it was
+     * renewed before, while its attempt hung); the new node tries for the lead once a
+     * second (dispatch_main), then claims the 4 events and delivers them in order on
+     * loopback, which the other tests give 5 s. */
+    assert_int_equal(hr_wait(hr, 4, LEAD_TTL_MS + 1000 + 5000), 4);
+    fprintf(stderr, "a killed node's hooks delivered %lld ms after another node started "
+                    "(lock %d ms)\n", wait_now_ms() - t0, LEAD_TTL_MS);
     char *b[1] = {0};
     hr_delivered(hr, b, 1);
     assert_non_null(strstr(b[0], "\"status\":\"Running\""));
     free(b[0]);
     berth_engine_free(e);
     hr_stop(hr);
+}
+
+/* A lock shorter than the leader's renewal interval is refused at engine_new, nothing
+ * made; 0 (10 s) and 2000 are taken. */
+static void test_lead_ttl_bounds(void **state)
+{
+    (void)state;
+    berth_engine_config c = engine_fixture_config(&rf);
+    berth_engine *e = NULL;
+    char err[256] = "";
+    c.hook_lead_ttl_ms = 1999;
+    assert_int_equal(berth_engine_new(&c, &e, err, sizeof err), BERTH_EINVAL);
+    assert_null(e);
+    assert_non_null(strstr(err, "hook_lead_ttl_ms"));
+    for (unsigned ok = 0; ok <= 2000; ok += 2000) {
+        c.hook_lead_ttl_ms = ok;
+        assert_int_equal(berth_engine_new(&c, &e, err, sizeof err), 0);
+        berth_engine_free(e);
+        e = NULL;
+    }
 }
 
 int main(void)
@@ -342,6 +372,7 @@ int main(void)
         cmocka_unit_test_setup(test_park_and_replay, flush),
         cmocka_unit_test_setup(test_outdated_dropped, flush),
         cmocka_unit_test_setup(test_killed_node_events_delivered, flush),
+        cmocka_unit_test(test_lead_ttl_bounds),
     };
     return REDIS_FIXTURE_RUN(&rf, tests);
 }
