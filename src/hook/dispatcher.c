@@ -299,7 +299,7 @@ static size_t prepare_batch(hook_dispatcher *d)
             continue;
         }
         batch[i]->prepared = true;
-        batch[i]->first_ms = batch[i]->next_ms = clock_wall_ms();
+        batch[i]->next_ms = clock_wall_ms();   /* first_ms: at its first send (start_ready) */
         if (prc != 0) {
             batch[i]->outcome = 'P';
             snprintf(batch[i]->reason, sizeof batch[i]->reason, "cannot build the payload");
@@ -327,12 +327,20 @@ static bool ready(hook_dispatcher *d, size_t i, int64_t now)
     return true;
 }
 
+/* The retry period counts from an event's first attempt, not from when it was read: a
+ * job's later events wait behind its first one, and would otherwise find their period
+ * spent by that wait (one attempt each, then parked). */
 static void start_ready(hook_dispatcher *d)
 {
     int64_t now = clock_wall_ms();
-    for (size_t i = 0; i < d->n; i++)
-        if (ready(d, i, now) && hook_http_send(d->http, d->ev[i]) != 0)
+    for (size_t i = 0; i < d->n; i++) {
+        if (!ready(d, i, now))
+            continue;
+        if (d->ev[i]->attempts == 0)
+            d->ev[i]->first_ms = now;
+        if (hook_http_send(d->http, d->ev[i]) != 0)
             d->ev[i]->outcome = 'P';
+    }
 }
 
 static int64_t backoff_ms(const hook_dispatcher *d, int attempts)

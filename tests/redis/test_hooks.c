@@ -28,9 +28,17 @@ static int two_checkins(berth_ctx *ctx, const char *params, void *ud)
     return 0;
 }
 
+/* "parked after N attempts" lines (the dispatcher's thread logs them), and of those N = 1 */
+static atomic_int parked_lines, parked_after_one;
+
 static void to_stderr(berth_log_level l, const char *f, int line, const char *m, void *ud)
 {
     (void)ud;
+    if (strstr(m, " parked after ")) {
+        atomic_fetch_add(&parked_lines, 1);
+        if (strstr(m, " parked after 1 attempts"))
+            atomic_fetch_add(&parked_after_one, 1);
+    }
     if (l >= BERTH_LOG_WARNING)
         fprintf(stderr, "  [%s] %s:%d %s\n", berth_log_level_name(l), f, line, m);
 }
@@ -238,7 +246,10 @@ static void test_park_and_replay(void **state)
     (void)state;
     hook_receiver *hr = hr_start();
     hr_set_mode(hr, HR_FAIL);
-    berth_engine *e = engine(0.00002, 1);   /* retry period: 1 h × 0.00002 = 72 ms */
+    atomic_store(&parked_lines, 0);
+    atomic_store(&parked_after_one, 0);
+    /* retry period 1 h × 0.0001 = 360 ms, retries 0.1-0.3 ms, 0.2-0.6 ms, ... apart */
+    berth_engine *e = engine(0.0001, 1);
     char *bad = launch(e, hr_port(hr), "not a url");
     char *id = launch(e, hr_port(hr), NULL);
     assert_true(engine_fixture_wait_status(e, id, "Success", 5000));
@@ -246,6 +257,11 @@ static void test_park_and_replay(void **state)
      * parked while a replayed event is still in flight */
     hook_wait w = {e, .pending = 0, .parked = 8};   /* 4 with a bad URL, 4 out of retry time */
     expect_hooks(&w, 15000);
+    /* Each of the good URL's events had a retry period of its own, counted from its first
+     * attempt: retried, not parked after 1 attempt because it waited behind the job's
+     * earlier events (the bad URL's are parked at once, without that line). */
+    assert_int_equal(atomic_load(&parked_lines), 4);
+    assert_int_equal(atomic_load(&parked_after_one), 0);
     hr_set_mode(hr, HR_OK);
     long long moved = 0;
     assert_int_equal(berth_engine_hook_replay(e, 100, &moved), 0);
