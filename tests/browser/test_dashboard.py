@@ -339,8 +339,11 @@ def step_pools(ui):
 
 def step_hooks(ui, receiver_port):
     ui.go("#/hooks")
-    # the first job's hooks went to a closed port; with the scaled retry period they park
-    ui.wait("parked events", lambda: len(ui.finds("tbody tr")) > 0, timeout=30)
+    # the first job's hooks went to a closed port; with the scaled retry period (3.6 s from
+    # each event's first attempt, the job's events one after another) all four park within
+    # about 15 s of the job; the replay waits for all four: a parked event replayed while a
+    # later one of its job is still retrying would go out after it (the replay appends it)
+    ui.wait("4 parked events", lambda: len(ui.finds("tbody tr")) >= 4, timeout=30)
     ui.shot("11-hooks-parked")
     receiver = Receiver(receiver_port)
     try:
