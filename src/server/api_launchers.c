@@ -57,6 +57,8 @@ static void *thread_start(http_thread *th, void *ctx)
 {
     const api_engines *es = ctx;
     api_thread *at = berth_calloc(1, sizeof *at + es->n * sizeof at->slot[0]);
+    if (!at)
+        return NULL;     /* no memory: this thread's launches go the shared way */
     at->th = th;
     at->n = es->n;
     for (size_t i = 0; i < es->n; i++)
