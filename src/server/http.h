@@ -162,7 +162,8 @@ typedef void (*http_watch_fn)(unsigned events, void *arg);
  * The server watches a duplicate of fd (close-on-exec), closed when it is unwatched: the
  * socket stays open until then even if its owner closed it.
  * 0; BERTH_ESTATE off th's thread; BERTH_EINVAL when old_fd is not watched here or fn is
- * NULL; BERTH_EIO when epoll refused fd (old_fd is unwatched then all the same). */
+ * NULL; BERTH_EIO when epoll refused fd, BERTH_ENOMEM without memory (old_fd is unwatched
+ * then all the same). */
 int http_thread_watch(http_thread *th, int old_fd, int fd, unsigned events, http_watch_fn fn,
                       void *arg);
 

@@ -83,6 +83,10 @@ static int watch(lthread *t, lwatch *w, int fd, unsigned events, http_watch_fn f
         if (own < 0)
             return BERTH_EIO;
         w = berth_calloc(1, sizeof *w);
+        if (!w) {
+            close(own);
+            return BERTH_ENOMEM;
+        }
         ev.data.ptr = w;
         if (epoll_ctl(t->ep, EPOLL_CTL_ADD, own, &ev) != 0) {
             close(own);
