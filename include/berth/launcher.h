@@ -49,7 +49,9 @@ typedef struct berth_launcher berth_launcher;
  * poll(2) events in `events` (POLLIN, and POLLOUT while a call is only partly written).
  * old_fd may already be closed. The socket is watched for as long as the launcher keeps its
  * connection, between batches too (POLLIN then says Redis closed it: io gives it up), so
- * the callback runs when the connection changes, not at every batch. An epoll host may
+ * the callback runs when the connection changes, not at every batch. A launcher with a
+ * watch relies on it for that and does not check the connection before each batch (one
+ * system call less per batch); one without checks it then. An epoll host may
  * register fd once for both directions, edge-triggered, and call berth_launcher_io on
  * every event. Called from add, flush, io and free, on the launcher's thread. */
 typedef void (*berth_launcher_watch_fn)(int old_fd, int fd, unsigned events, void *ud);

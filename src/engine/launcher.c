@@ -104,14 +104,29 @@ static void release_conn(berth_launcher *lr)
     set_watch(lr, -1, 0);
 }
 
+/* Whether the kept connection can take the next call: its script loaded, no outage since
+ * it was dialled, and, with no reply on its way, not closed by Redis. That last check is a
+ * peek (a system call per batch) only when nobody watches the socket: a watched one is in
+ * the host's poll set between batches too, so a close wakes the host, whose
+ * berth_launcher_io gives the connection up before the next flush (a close that arrives
+ * while the host's turn runs is found by that turn's batch: it fails with BERTH_EREDIS,
+ * as a batch in flight at the close does). */
+static bool kept_usable(const berth_launcher *lr)
+{
+    if (!rnb_ready(lr->rc, SCRIPT_ENQUEUE))
+        return false;
+    if (lr->nexpect > 0)
+        return true;
+    return lr->watch ? rconn_current(lr->rc) : rconn_fresh(lr->rc);
+}
+
 /* A connection a call can be written on now: the kept one, or one idle in the pool with
  * the script loaded. False: the batch goes the shared way. */
 static bool conn_ready(berth_launcher *lr)
 {
     if (lr->shared_only)
         return false;
-    if (lr->rc && (!rnb_ready(lr->rc, SCRIPT_ENQUEUE) ||
-                   (lr->nexpect == 0 && !rconn_fresh(lr->rc))))
+    if (lr->rc && !kept_usable(lr))
         release_conn(lr);   /* its script lost, closed by Redis, or an outage since */
     if (!lr->rc) {
         rconn *rc = rpool_take_idle(&lr->e->pool);

@@ -323,9 +323,14 @@ bool rconn_connected(const rconn *rc)
     return rc->c != NULL;
 }
 
+bool rconn_current(const rconn *rc)
+{
+    return rc->c && !(rc->target.health && atomic_load(&rc->target.health->gen) != rc->gen);
+}
+
 bool rconn_fresh(const rconn *rc)
 {
-    if (!rc->c || (rc->target.health && atomic_load(&rc->target.health->gen) != rc->gen))
+    if (!rconn_current(rc))
         return false;
     char b;
     ssize_t n = recv(rc->c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);

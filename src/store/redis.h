@@ -92,8 +92,10 @@ void rconn_init(rconn *rc, const rtarget *t, int timeout_ms);
 int rconn_connect(rconn *rc);
 void rconn_close(rconn *rc);   /* closes and frees the target copy */
 bool rconn_connected(const rconn *rc);
-/* True when rc is connected, dialled in the current outage generation, and its socket has
- * neither been closed by the server nor holds unread bytes (a non-blocking peek). */
+/* True when rc is connected and was dialled in the current outage generation (no I/O). */
+bool rconn_current(const rconn *rc);
+/* rconn_current, and its socket has neither been closed by the server nor holds unread
+ * bytes (a non-blocking peek: one system call). */
 bool rconn_fresh(const rconn *rc);
 
 /* Each returns the reply (caller frees with rreply_free) or NULL on a connection

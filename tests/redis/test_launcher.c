@@ -12,7 +12,9 @@
  * launchers on several threads with berth_engine_launch_async callers at once (TSan). */
 #include "test.h"
 
+#include <arpa/inet.h>
 #include <hiredis/hiredis.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -466,6 +468,141 @@ static bool all_answered(void *arg)
         if (!answered(&as[i]))
             return false;
     return true;
+}
+
+/* Five launches added and flushed; the host turns until they are answered. Each must be
+ * ok, answered once, on this thread (the launcher's own connection) when own. */
+static void five_answered(host *h, answer *as, bool own)
+{
+    add_n(h, as, 5);
+    if (!own)
+        assert_true(wait_until(all_answered, as, 5000));
+    run_until_answered(h, 5000);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(as[i].calls, 1);
+        assert_int_equal(as[i].rc, 0);
+        assert_int_equal(pthread_equal(as[i].thread, pthread_self()) != 0, own);
+    }
+}
+
+/* An engine on the fixture's Redis over TCP (tcp) or its unix socket. Over TCP a call
+ * written on a connection Redis closed is taken by the socket and fails only at its reply
+ * (whether it ran is then unknown); over a unix socket the write itself fails (EPIPE: it
+ * did not run, and goes the shared way). Only TCP shows a batch sent on a closed
+ * connection, so the tests below run over both. */
+static berth_engine *engine_over(bool tcp)
+{
+    if (!tcp)
+        return engine();
+    redis_fixture_flush(&rf);
+    berth_engine_config c = engine_fixture_config(&rf);
+    c.redis_unix = NULL;
+    c.redis_host = "127.0.0.1";
+    c.redis_port = rf.port;
+    c.hooks_disabled = true;
+    return engine_fixture_new(&c, (berth_job_type[]){{.name = "NOOP",
+                                                      .run = engine_fixture_noop}, {0}});
+}
+
+/* Whether fd is a socket connected to the fixture's Redis (its port or its unix socket). */
+static bool to_redis(int fd)
+{
+    struct sockaddr_storage a;
+    socklen_t len = sizeof a;
+    if (getpeername(fd, (struct sockaddr *)&a, &len) != 0)
+        return false;
+    if (a.ss_family == AF_INET)
+        return ntohs(((struct sockaddr_in *)&a)->sin_port) == rf.port;
+    return a.ss_family == AF_UNIX && strcmp(((struct sockaddr_un *)&a)->sun_path, rf.sock) == 0;
+}
+
+/* The sockets of this process connected to the fixture's Redis. */
+static int redis_sockets(struct pollfd *p, int max)
+{
+    int n = 0;
+    for (int fd = 0; fd < 1024 && n < max; fd++)
+        if (to_redis(fd))
+            p[n++] = (struct pollfd){.fd = fd, .events = POLLIN};
+    return n;
+}
+
+/* Redis closes every connection but the fixture's (CLIENT KILL), and the host waits until
+ * each of this process's sockets to Redis reads as closed: what Redis did has reached
+ * this side before the next launch. */
+static void redis_closes_connections(void)
+{
+    struct pollfd p[16];
+    int n = redis_sockets(p, 16);
+    assert_true(n >= 1);
+    assert_true(redis_fixture_int(&rf, "CLIENT KILL TYPE normal SKIPME yes") >= n);
+    int64_t end = clock_mono_ms() + 5000;
+    int ready = 0;
+    while (ready < n && clock_mono_ms() < end) {
+        ready = poll(p, (nfds_t)n, 100);
+        ready = ready < 0 ? 0 : ready;
+    }
+    assert_int_equal(ready, n);
+}
+
+/* A watched launcher's connection closed by Redis between batches (over TCP and the unix
+ * socket): the watch reports it (POLLIN), io gives the connection up, and the next
+ * launches are all delivered, once each (the first the shared way, which dials, the next
+ * on the launcher's own connection again). A watched launcher does not check its
+ * connection before a batch (no peek): without the watch's report the next batch would be
+ * written on the closed connection and, over TCP, fail. */
+static void watched_closed_over(bool tcp)
+{
+    berth_engine *e = engine_over(tcp);
+    warm_pool(e);
+    host *h = host_new(e);
+    answer a[5] = {{0}}, b[5] = {{0}}, c[5] = {{0}};
+    five_answered(h, a, true);
+    assert_true(h->fd >= 0);
+    redis_closes_connections();
+    int64_t end = clock_mono_ms() + 5000;
+    while (h->fd >= 0 && clock_mono_ms() < end)
+        turn(h, 100);                /* the host's loop: POLLIN on the watched socket */
+    assert_int_equal(h->fd, -1);     /* given up */
+    five_answered(h, b, false);      /* the pool had nothing idle left: shared, dialled */
+    five_answered(h, c, true);       /* on the launcher's own connection again */
+    assert_true(h->fd >= 0);
+    assert_int_equal(redis_fixture_int(&rf, "LLEN {t}:jobs:NOOP"), 1 + 15);
+    host_free(h);
+    berth_engine_free(e);
+}
+
+static void watched_connection_closed_by_redis(void **state)
+{
+    (void)state;
+    watched_closed_over(true);
+    watched_closed_over(false);
+}
+
+/* The same with no watch (a host that only adds, flushes and calls io): nothing reports
+ * the close, so the launcher checks its connection before the next batch (a peek), finds
+ * it closed and gives it up: every launch is delivered once (without the peek, over TCP,
+ * the batch would be written on the closed connection and fail). */
+static void unwatched_closed_over(bool tcp)
+{
+    berth_engine *e = engine_over(tcp);
+    warm_pool(e);
+    host h = {.fd = -1};
+    assert_int_equal(berth_launcher_new(e, NULL, NULL, &h.lr), 0);
+    answer a[5] = {{0}}, b[5] = {{0}}, c[5] = {{0}};
+    five_answered(&h, a, true);
+    redis_closes_connections();
+    five_answered(&h, b, false);     /* the kept connection given up: shared, dialled */
+    five_answered(&h, c, true);
+    assert_int_equal(redis_fixture_int(&rf, "LLEN {t}:jobs:NOOP"), 1 + 15);
+    berth_launcher_free(h.lr);
+    berth_engine_free(e);
+}
+
+static void unwatched_connection_closed_by_redis(void **state)
+{
+    (void)state;
+    unwatched_closed_over(true);
+    unwatched_closed_over(false);
 }
 
 /* The script cache flushed between two batches: the second is refused with NOSCRIPT (it
@@ -961,6 +1098,8 @@ int main(void)
         cmocka_unit_test(large_call_written_on_pollout),
         cmocka_unit_test(out_of_memory_at_each_allocation),
         cmocka_unit_test(redis_killed_mid_batch),
+        cmocka_unit_test(watched_connection_closed_by_redis),
+        cmocka_unit_test(unwatched_connection_closed_by_redis),
     };
     return REDIS_FIXTURE_RUN(&rf, tests);
 }
