@@ -220,6 +220,26 @@ fail:
     return BERTH_EREDIS;
 }
 
+/* During an outage a connect alone does not prove Redis back: a killed redis-server's
+ * listening socket still completes connects until the kernel has torn the process down
+ * (the dial "worked", the next command fails, and a second outage was declared), and a
+ * restarted one answers LOADING until its data is read. So the first dial after the
+ * outage asks PING; outside an outage, nothing (no round trip added). */
+static int confirm_back(rconn *rc)
+{
+    rhealth *h = rc->target.health;
+    if (!h || !atomic_load(&h->down))
+        return 0;
+    redisReply *r = redisCommand(rc->c, "PING");
+    if (r && r->type == REDIS_REPLY_STATUS) {
+        freeReplyObject(r);
+        return 0;
+    }
+    drop(rc, r && r->type == REDIS_REPLY_ERROR ? r->str : rc->c->errstr);
+    freeReplyObject(r);
+    return BERTH_EREDIS;
+}
+
 /* Asks one sentinel for the master's address (SENTINEL get-master-addr-by-name). */
 static int ask_sentinel(rconn *rc, const char *host, int port, char *mhost, size_t mlen,
                         int *mport)
@@ -305,6 +325,8 @@ int rconn_connect(rconn *rc)
     for (int i = 0; i < SCRIPT_COUNT; i++)
         rc->sha[i][0] = '\0';
     int err = handshake(rc);
+    if (err == 0)
+        err = confirm_back(rc);
     if (err == 0)
         health_back(rc);
     return err;

@@ -130,10 +130,46 @@ static void test_stale_failure_is_not_a_new_outage(void **state)
     close(m.fd);
 }
 
+/* A connect that works during an outage is not Redis back until Redis answers: a killed
+ * redis-server's socket completes connects while the kernel tears the process down, and
+ * test_chaos_redis once counted 4 outages for 3 kills ("redis is back after 0 ms", then
+ * lost again). Here a listener that never accepts stands for the dying socket. */
+static void test_connect_alone_is_not_back(void **state)
+{
+    (void)state;
+    rhealth h;
+    memset(&h, 0, sizeof h);
+    h.log = (berth_logger){.fn = count_said, .min = BERTH_LOG_WARNING};
+    atomic_store(&said_lost, 0);
+    atomic_store(&said_back, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(fd, 4), 0);   /* connects complete in the kernel; never accepted */
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    rtarget away = {.host = "127.0.0.1", .port = redis_fixture_free_port(), .health = &h};
+    rtarget dying = {.host = "127.0.0.1", .port = ntohs(a.sin_port), .health = &h};
+    rtarget back = {.unix_path = rf.sock, .health = &h};
+    assert_int_equal(dial(&back, 1000), 0);          /* up: no PING, nothing said */
+    assert_int_equal(atomic_load(&said_back), 0);
+    assert_int_not_equal(dial(&away, 1000), 0);      /* an outage: said */
+    assert_int_equal(atomic_load(&said_lost), 1);
+    assert_int_not_equal(dial(&dying, 300), 0);      /* connects, never answers: not back */
+    assert_int_equal(atomic_load(&said_back), 0);
+    assert_true(atomic_load(&h.down));
+    assert_int_equal(dial(&back, 1000), 0);          /* Redis answers: back, said once */
+    assert_int_equal(atomic_load(&said_back), 1);
+    assert_int_equal(atomic_load(&said_lost), 1);
+    close(fd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stale_failure_is_not_a_new_outage),
+        cmocka_unit_test(test_connect_alone_is_not_back),
     };
     return REDIS_FIXTURE_RUN(&rf, tests);
 }
