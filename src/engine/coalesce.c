@@ -8,7 +8,7 @@ void coalesce_init(coalescer *c)
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
     pthread_cond_init(&c->scv, NULL);
-    c->head = c->tail = NULL;
+    c->pending = (coalesce_queue){0};
     c->in_flight = 0;
     c->sender_running = c->sender_stop = false;
     c->idle = NULL;
@@ -41,16 +41,27 @@ void coalesce_destroy(coalescer *c)
     pthread_mutex_destroy(&c->mu);
 }
 
-/* Takes up to COALESCE_MAX pending items, oldest first. Called with mu held. */
-static size_t take(coalescer *c, coalesce_item **batch)
+void coalesce_queue_push(coalesce_queue *q, coalesce_item *it)
+{
+    it->next = NULL;
+    if (q->tail)
+        q->tail->next = it;
+    else
+        q->head = it;
+    q->tail = it;
+    q->n++;
+}
+
+size_t coalesce_queue_take(coalesce_queue *q, coalesce_item **items)
 {
     size_t n = 0;
-    while (c->head && n < COALESCE_MAX) {
-        batch[n++] = c->head;
-        c->head = c->head->next;
+    while (q->head && n < COALESCE_MAX) {
+        items[n++] = q->head;
+        q->head = q->head->next;
     }
-    if (!c->head)
-        c->tail = NULL;
+    if (!q->head)
+        q->tail = NULL;
+    q->n -= n;
     return n;
 }
 
@@ -68,7 +79,7 @@ static void answered(coalescer *c, coalesce_item **batch, size_t n)
     }
     c->in_flight--;
     pthread_cond_broadcast(&c->cv);
-    if (c->head || c->sender_stop)
+    if (c->pending.head || c->sender_stop)
         pthread_cond_signal(&c->scv);   /* the sender may go on (or end) */
     if (nasync) {
         pthread_mutex_unlock(&c->mu);
@@ -84,7 +95,7 @@ static void lead(coalescer *c, coalesce_send_fn send, void *ud)
 {
     coalesce_item *batch[COALESCE_MAX];
     c->in_flight++;
-    size_t n = take(c, batch);
+    size_t n = coalesce_queue_take(&c->pending, batch);
     pthread_mutex_unlock(&c->mu);
     send(batch, n, ud);
     pthread_mutex_lock(&c->mu);
@@ -107,13 +118,8 @@ static void finish_started(coalescer *c)
 
 static void append(coalescer *c, coalesce_item *it)
 {
-    it->next = NULL;
     it->done = false;
-    if (c->tail)
-        c->tail->next = it;
-    else
-        c->head = it;
-    c->tail = it;
+    coalesce_queue_push(&c->pending, it);
 }
 
 void coalesce_run(coalescer *c, coalesce_item *it, coalesce_send_fn send, void *ud)
@@ -135,8 +141,8 @@ void coalesce_run(coalescer *c, coalesce_item *it, coalesce_send_fn send, void *
  * started is in flight and still needs it). Called with mu held. */
 static bool sender_woken(const coalescer *c)
 {
-    return c->started || (c->head && c->in_flight < COALESCE_IN_FLIGHT) ||
-           (c->sender_stop && !c->head && c->in_flight == 0);
+    return c->started || (c->pending.head && c->in_flight < COALESCE_IN_FLIGHT) ||
+           (c->sender_stop && !c->pending.head && c->in_flight == 0);
 }
 
 /* The sender thread: finishes a started lone launch, leads whenever items are pending and
@@ -153,12 +159,12 @@ static void *sender_main(void *arg)
             pthread_cond_wait(&c->scv, &c->mu);
         if (c->started)
             finish_started(c);
-        else if (c->head)
+        else if (c->pending.head)
             lead(c, c->send, c->send_ud);
         else
             break;                  /* stopping, and nothing left */
         coalesce_idle_fn idle = c->idle;
-        if (!c->head && !c->started && !c->sender_stop && idle) {
+        if (!c->pending.head && !c->started && !c->sender_stop && idle) {
             pthread_mutex_unlock(&c->mu);
             idle(c->send_ud);
             pthread_mutex_lock(&c->mu);
@@ -173,7 +179,7 @@ static void *sender_main(void *arg)
  * in flight again as before) when start could not. Called and returns with mu held. */
 static bool start_lone(coalescer *c, coalesce_item *it)
 {
-    if (!c->start || c->head || c->in_flight > 0 || c->started)
+    if (!c->start || c->pending.head || c->in_flight > 0 || c->started)
         return false;
     c->in_flight++;
     it->next = NULL;
@@ -230,10 +236,8 @@ void coalesce_stop(coalescer *c)
 
 size_t coalesce_pending(coalescer *c)
 {
-    size_t n = 0;
     pthread_mutex_lock(&c->mu);
-    for (const coalesce_item *it = c->head; it; it = it->next)
-        n++;
+    size_t n = c->pending.n;
     pthread_mutex_unlock(&c->mu);
     return n;
 }

@@ -33,6 +33,19 @@ typedef struct coalesce_item {
     void (*on_done)(struct coalesce_item *it);
 } coalesce_item;
 
+/* Items waiting to be sent, oldest first, with their count: the coalescer's pending list
+ * and a launcher's queue (engine/launcher.c), the one shape both take their batches from.
+ * No lock of its own: its owner's rule applies (the coalescer's mu, the launcher's thread). */
+typedef struct coalesce_queue {
+    coalesce_item *head, *tail;  /* NULL, NULL when empty */
+    size_t n;                    /* items queued */
+} coalesce_queue;
+
+/* Appends it (its next is set here). */
+void coalesce_queue_push(coalesce_queue *q, coalesce_item *it);
+/* Takes up to COALESCE_MAX items off the front into items, oldest first; returns how many. */
+size_t coalesce_queue_take(coalesce_queue *q, coalesce_item **items);
+
 /* Sends items[0..n) as one batch and writes each one's outcome into the struct that
  * embeds it. Runs on the leader's thread without the lock. */
 typedef void (*coalesce_send_fn)(coalesce_item **items, size_t n, void *ud);
@@ -51,7 +64,7 @@ typedef void (*coalesce_finish_fn)(coalesce_item **items, size_t n, void *ud, vo
 typedef struct coalescer {
     pthread_mutex_t mu;
     pthread_cond_t cv;       /* broadcast when a batch is answered */
-    coalesce_item *head, *tail;  /* waiting to be sent, in arrival order */
+    coalesce_queue pending;  /* waiting to be sent, in arrival order */
     unsigned in_flight;      /* batches being sent (at most COALESCE_IN_FLIGHT) */
     /* The sender thread of asynchronous items (coalesce_submit), started by the first one */
     pthread_cond_t scv;      /* wakes the sender: an item queued, a batch answered, stop */

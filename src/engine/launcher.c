@@ -44,8 +44,7 @@ struct berth_launcher {
     rconn *rc;                   /* the kept connection, NULL when none */
     int fd;                      /* what the host watches: -1 (nothing), or rc's socket */
     unsigned events;             /* POLLIN, | POLLOUT while out is partly written */
-    coalesce_item *head, *tail;  /* added, waiting for the next call (enqueue_async's) */
-    size_t nqueued;
+    coalesce_queue queued;       /* added, waiting for the next call (enqueue_async's) */
     coalesce_item *flight[COALESCE_MAX]; /* the batch in flight */
     size_t nflight;              /* 0: none */
     unsigned char expect[EXPECT_MAX]; /* kinds of the replies on their way, oldest first */
@@ -141,20 +140,6 @@ static bool conn_ready(berth_launcher *lr)
     return lr->rc != NULL;
 }
 
-/* Up to COALESCE_MAX queued launches, oldest first. */
-static size_t take(berth_launcher *lr, coalesce_item **items)
-{
-    size_t n = 0;
-    while (lr->head && n < COALESCE_MAX) {
-        items[n++] = lr->head;
-        lr->head = lr->head->next;
-    }
-    if (!lr->head)
-        lr->tail = NULL;
-    lr->nqueued -= n;
-    return n;
-}
-
 static void go_shared(coalesce_item **items, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -238,8 +223,8 @@ static void send_batch(berth_launcher *lr, coalesce_item **items, size_t n)
 static void send_next(berth_launcher *lr)
 {
     coalesce_item *items[COALESCE_MAX];
-    while (lr->nflight == 0 && lr->head && !lr->answering) {
-        size_t n = take(lr, items);
+    while (lr->nflight == 0 && lr->queued.head && !lr->answering) {
+        size_t n = coalesce_queue_take(&lr->queued, items);
         if (conn_ready(lr))
             send_batch(lr, items, n);
         else
@@ -267,14 +252,7 @@ void berth_launcher_add(berth_launcher *lr, const berth_launch *l, berth_launch_
         done(rc, NULL, err, ud);
         return;
     }
-    coalesce_item *it = &a->w.item;
-    it->next = NULL;
-    if (lr->tail)
-        lr->tail->next = it;
-    else
-        lr->head = it;
-    lr->tail = it;
-    lr->nqueued++;
+    coalesce_queue_push(&lr->queued, &a->w.item);
 }
 
 void berth_launcher_flush(berth_launcher *lr)
@@ -374,14 +352,14 @@ int berth_launcher_timeout_ms(const berth_launcher *lr)
 
 size_t berth_launcher_pending(const berth_launcher *lr)
 {
-    return lr->nqueued + lr->nflight;
+    return lr->queued.n + lr->nflight;
 }
 
 void berth_launcher_free(berth_launcher *lr)
 {
     if (!lr)
         return;
-    while (lr->head || lr->nexpect > 0) {
+    while (lr->queued.head || lr->nexpect > 0) {
         if (lr->nexpect == 0) {
             send_next(lr);
             continue;

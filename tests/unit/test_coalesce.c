@@ -8,7 +8,8 @@
  * never for coalesce_run's own batches. A lone asynchronous launch is started (written) on
  * the submitting thread and finished (its reply) on the sender; while it is in flight the
  * others queue and go in one batch after it; a start that cannot send leaves the launch to
- * the usual batch, and a stop never leaves a started launch unfinished. */
+ * the usual batch, and a stop never leaves a started launch unfinished. The queue both the
+ * coalescer and a launcher take their batches from (coalesce_queue) on its own. */
 #include "test.h"
 
 #include <pthread.h>
@@ -372,6 +373,37 @@ static void stop_finishes_a_started_launch(void **state)
     assert_int_not_equal(coalesce_submit(&co, &j.item, fake_send, NULL), 0);
 }
 
+/* The queue both the coalescer and a launcher take batches from: empty takes nothing;
+ * COALESCE_MAX + 44 pushed come off as COALESCE_MAX then 44, oldest first, the count
+ * following; emptied, it is empty (tail too: the next push is the new head). */
+static void queue_takes_up_to_the_cap_in_order(void **state)
+{
+    (void)state;
+    static job js[COALESCE_MAX + 44];
+    coalesce_item *items[COALESCE_MAX];
+    coalesce_queue q = {0};
+    assert_int_equal(coalesce_queue_take(&q, items), 0);
+    for (int i = 0; i < COALESCE_MAX + 44; i++) {
+        js[i].item.next = &js[0].item;   /* stale: push must reset it */
+        coalesce_queue_push(&q, &js[i].item);
+    }
+    assert_int_equal(q.n, COALESCE_MAX + 44);
+    assert_int_equal(coalesce_queue_take(&q, items), COALESCE_MAX);
+    for (int i = 0; i < COALESCE_MAX; i++)
+        assert_ptr_equal(items[i], &js[i].item);
+    assert_int_equal(q.n, 44);
+    assert_int_equal(coalesce_queue_take(&q, items), 44);
+    for (int i = 0; i < 44; i++)
+        assert_ptr_equal(items[i], &js[COALESCE_MAX + i].item);
+    assert_int_equal(q.n, 0);
+    assert_null(q.head);
+    assert_null(q.tail);
+    coalesce_queue_push(&q, &js[1].item);
+    assert_int_equal(coalesce_queue_take(&q, items), 1);
+    assert_ptr_equal(items[0], &js[1].item);
+    assert_null(q.head);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -384,6 +416,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(failed_start_falls_back_to_a_batch, setup_start,
                                         teardown),
         cmocka_unit_test_setup_teardown(stop_finishes_a_started_launch, setup_start, teardown),
+        cmocka_unit_test(queue_takes_up_to_the_cap_in_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
