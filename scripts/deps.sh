@@ -29,8 +29,21 @@ echo "deps: installing ${missing[*]}"
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# A fresh CI machine is where apt is least dependable: a mirror answering 5xx or a hash
+# mismatch while it syncs (apt-get update exits 0 on some of those and the install then
+# fails), and the dpkg lock held by a boot-time apt job. Each download is retried by apt
+# itself, the lock is waited for, and the whole update + install is tried three times,
+# 15 and 30 s apart, before the run fails (a real absence still fails, on the last try).
+APT=($SUDO apt-get -o Acquire::Retries=3 -o DPkg::Lock::Timeout=300)
+for try in 1 2 3; do
+  if "${APT[@]}" update -qq &&
+     "${APT[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
+    break
+  fi
+  [ "$try" -eq 3 ] && { echo "deps: apt-get failed 3 times" >&2; exit 1; }
+  echo "deps: apt-get failed (try $try of 3); again in $((15 * try)) s" >&2
+  sleep $((15 * try))
+done
 # The Debian package starts a system redis-server on 6379; Berth never uses it (tests and
 # the embedded mode start their own), so leave it to the operator. The same holds for the
 # docker-registry package's service on port 5000: the tests start their own registries, and
