@@ -318,6 +318,15 @@ static void redis_do(const char *cmd)
     redisFree(c);
 }
 
+/* The set has said "cannot write" more often than *arg times. */
+static bool said_refusal(void *arg)
+{
+    pthread_mutex_lock(&said_mu);
+    bool yes = said_cannot > *(int *)arg;
+    pthread_mutex_unlock(&said_mu);
+    return yes;
+}
+
 static void test_redis_refusing_holds_the_status_back(void **state)
 {
     (void)state;
@@ -325,12 +334,17 @@ static void test_redis_refusing_holds_the_status_back(void **state)
     char *id = engine_fixture_launch(eng, "GATED");
     assert_true(wait_until(jl_key_holds, &(jl_key_has){&rf, id, "]: gated line 1\n"}, 10000));
     assert_true(engine_fixture_wait_status(eng, id, "Running", 10000));
-    /* Redis refuses every write now (OOM errors), the job's lines and its status alike */
-    redis_do("CONFIG SET maxmemory 1");
-    atomic_store(&gate_open, true);
+    /* Redis refuses every write now (OOM errors), the job's lines and its status alike.
+     * The count before the gate opens: a refusal said between the open and a later read
+     * would not be counted, and the test would wait for one that never comes. */
     pthread_mutex_lock(&said_mu);
     int cannot0 = said_cannot;
     pthread_mutex_unlock(&said_mu);
+    redis_do("CONFIG SET maxmemory 1");
+    atomic_store(&gate_open, true);
+    /* The refusal is said at the first flush of line 2 (200 ms apart): polled, not assumed
+     * within the window below, which a loaded sanitizer run may spend before that flush. */
+    assert_true(wait_until(said_refusal, &cannot0, 10000));
     /* a negative window: nothing may become final while the lines are refused */
     wait_sleep_ms(2000);
     char st[32];
