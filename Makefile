@@ -47,25 +47,18 @@ bench-cluster: build
 	@bench/cluster.sh $(BUILD)
 
 # libFuzzer targets (tests/fuzz/fuzz_*.c) built with clang in build/fuzz, each run for
-# FUZZ_SECONDS on a working copy of its committed seed corpus; crashes land in
+# FUZZ_SECONDS on a working copy of its committed seed corpus, FUZZ_JOBS at a time (one
+# core each; default the core count) by scripts/fuzz.sh; crashes land in
 # build/fuzz/artifacts/ and stop the run. Figures: docs/reliability.md.
 FUZZ_SECONDS ?= 60
+FUZZ_JOBS ?= $(shell nproc)
 FUZZ_TARGETS = $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 
 fuzz: deps
 	cmake -S . -B build/fuzz -G Ninja -DCMAKE_C_COMPILER=clang \
 	      -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBERTH_FUZZ=ON >/dev/null
 	cmake --build build/fuzz --target $(FUZZ_TARGETS)
-	@mkdir -p build/fuzz/artifacts; \
-	for t in $(FUZZ_TARGETS); do \
-	  c=$${t#fuzz_}; mkdir -p build/fuzz/corpus/$$c; \
-	  build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1 \
-	    -artifact_prefix=build/fuzz/artifacts/$$t- build/fuzz/corpus/$$c tests/fuzz/corpus/$$c \
-	    >build/fuzz/$$t.log 2>&1 || { tail -60 build/fuzz/$$t.log; echo "fuzz: $$t FAILED"; exit 1; }; \
-	  runs=$$(sed -n 's/^stat::number_of_executed_units: *//p' build/fuzz/$$t.log); \
-	  cov=$$(grep -o 'cov: [0-9]*' build/fuzz/$$t.log | tail -1); \
-	  echo "fuzz: $$t ok: $$runs runs in $(FUZZ_SECONDS) s, $$cov, corpus $$(ls build/fuzz/corpus/$$c | wc -l)"; \
-	done
+	@scripts/fuzz.sh build/fuzz $(FUZZ_SECONDS) $(FUZZ_JOBS) $(FUZZ_TARGETS)
 
 # Installs berthd, berth, libberth, headers, berth.pc, man pages, /etc/berth/config.yml and
 # berthd.service (docs/install.md). PREFIX is written into the configured files, so it is
