@@ -11,7 +11,11 @@
  * caller's thread for every batch.
  *
  * One batch is in flight per launcher; launches added meanwhile wait for its reply and go
- * in the next call (up to 256 per call, as berth_engine_launch_async's batches). The
+ * in the next call (up to 256 per call, as berth_engine_launch_async's batches). When
+ * fewer are queued than half the batch answered last, they are held up to a millisecond
+ * more for the rest (under load the answered launches' callers are about to launch again,
+ * and one call for them all costs Redis less than two): berth_launcher_timeout_ms then
+ * says when the host's loop must come back. One launch at a time is never held. The
  * answers are berth_engine_launch's, text for text: the same rc, err and stats, a unique
  * duplicate as BERTH_EDUP, a refusal by Redis or a broken connection as BERTH_EREDIS for
  * every launch of the batch (the script is atomic: none of it was written, or all of it
@@ -67,7 +71,8 @@ BERTH_API int berth_launcher_new(berth_engine *e, berth_launcher_watch_fn watch,
 BERTH_API void berth_launcher_add(berth_launcher *lr, const berth_launch *l,
                                   berth_launch_done_fn done, void *ud);
 /* Sends what was added since the last flush, unless a batch is in flight (it then goes when
- * that one is answered, from berth_launcher_io). Never waits for Redis. A host calls it once
+ * that one is answered, from berth_launcher_io) or what is queued is held (it goes at a
+ * later flush or io, by the end of the hold). Never waits for Redis. A host calls it once
  * per turn of its loop, after it has handled that turn's events. */
 BERTH_API void berth_launcher_flush(berth_launcher *lr);
 /* The watched socket is ready, or the timeout passed: reads what Redis sent, answers the
@@ -75,7 +80,8 @@ BERTH_API void berth_launcher_flush(berth_launcher *lr);
  * BERTH_EREDIS for each, as a blocking call's socket timeout gives), and sends the next. */
 BERTH_API void berth_launcher_io(berth_launcher *lr);
 /* Milliseconds until berth_launcher_io must be called even if the socket stays quiet (the
- * batch in flight's deadline), 0 when now, -1 when nothing is in flight. */
+ * batch in flight's deadline, or the end of a held batch's wait: at most 1), 0 when now,
+ * -1 when nothing is in flight or held. */
 BERTH_API int berth_launcher_timeout_ms(const berth_launcher *lr);
 /* Launches added or in flight (not yet answered): for hosts that wait for them at stop. */
 BERTH_API size_t berth_launcher_pending(const berth_launcher *lr);

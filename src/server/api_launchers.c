@@ -66,7 +66,8 @@ static void *thread_start(http_thread *th, void *ctx)
     return at;
 }
 
-/* The turn's end: a batch past its deadline is answered, what this turn added is sent. */
+/* The turn's end: a batch past its deadline is answered, what this turn added is sent (or
+ * held, and sent by a later turn: thread_timeout wakes the thread for it). */
 static void thread_turn(void *state)
 {
     api_thread *at = state;

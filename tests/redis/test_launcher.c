@@ -7,7 +7,9 @@
  * launches work again), frozen by SIGSTOP (nothing blocks; answered after SIGCONT or
  * BERTH_EREDIS at the socket timeout), a call the socket takes in parts (finished on
  * POLLOUT), and at the store level a reply that arrives byte by byte and a partial write
- * (against a server of the test's own). Also: the memory reading
+ * (against a server of the test's own); a connection Redis closed between batches, watched
+ * or not, over TCP and the unix socket; a small batch held for the launches of the one
+ * just answered. Also: the memory reading
  * refreshed by an INFO behind a batch, berth_engine_stop with launches in flight, and
  * launchers on several threads with berth_engine_launch_async callers at once (TSan). */
 #include "test.h"
@@ -605,6 +607,69 @@ static void unwatched_connection_closed_by_redis(void **state)
     unwatched_closed_over(false);
 }
 
+/* Whether the launcher holds what is queued: nothing in flight and its timeout is the
+ * hold's (at most a millisecond), not a batch's reply deadline (the pool's 5 s). */
+static bool holding(host *h)
+{
+    int t = berth_launcher_timeout_ms(h->lr);
+    return berth_launcher_pending(h->lr) > 0 && t >= 0 && t <= 1;
+}
+
+/* In flight: the timeout is the batch's reply deadline. */
+static bool in_flight(host *h)
+{
+    return berth_launcher_timeout_ms(h->lr) > 1000;
+}
+
+/* A small batch waits for the launches of the batch just answered: after 10 answered,
+ * 2 queued are held (no call), 3 more make half of 10 and all 5 go at once in one call;
+ * after those 5, a lone launch is held and goes at the hold's end (1 ms, no sooner) when
+ * the host's loop honours the timeout. One launch at a time is never held, nor what is
+ * left at berth_launcher_free. */
+static void small_batch_held_for_the_answered(void **state)
+{
+    (void)state;
+    berth_engine *e = engine();
+    warm_pool(e);
+    host *h = host_new(e);
+    answer one[2] = {{0}}, ten[10] = {{0}}, five[5] = {{0}}, again[5] = {{0}}, late = {0},
+           last = {0};
+    for (int i = 0; i < 2; i++) {        /* one at a time: sent at once */
+        add_n(h, &one[i], 1);
+        assert_true(in_flight(h));
+        run_until_answered(h, 5000);
+        assert_int_equal(one[i].rc, 0);
+    }
+    add_n(h, ten, 10);
+    run_until_answered(h, 5000);
+    long long calls0 = evalsha_calls();
+    add_n(h, five, 2);
+    assert_true(holding(h));
+    add_n(h, five + 2, 3);
+    assert_true(in_flight(h));
+    run_until_answered(h, 5000);
+    assert_int_equal(evalsha_calls() - calls0, 1);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(five[i].rc, 0);
+    int64_t t0 = clock_mono_us();
+    add_n(h, &late, 1);
+    assert_true(holding(h));
+    run_until_answered(h, 5000);         /* the host's loop waits the timeout it is given */
+    assert_true(clock_mono_us() - t0 >= 1000);
+    assert_int_equal(late.rc, 0);
+    assert_true(pthread_equal(late.thread, pthread_self()));
+    add_n(h, again, 5);                  /* 5 after 1: at once */
+    assert_true(in_flight(h));
+    run_until_answered(h, 5000);
+    add_n(h, &last, 1);
+    assert_true(holding(h));
+    host_free(h);                        /* answers it: nothing held at the end */
+    assert_int_equal(last.calls, 1);
+    assert_int_equal(last.rc, 0);
+    assert_int_equal(redis_fixture_int(&rf, "LLEN {t}:jobs:NOOP"), 1 + 2 + 10 + 5 + 1 + 5 + 1);
+    berth_engine_free(e);
+}
+
 /* The script cache flushed between two batches: the second is refused with NOSCRIPT (it
  * did not run) and goes the shared way, which loads the script again: each launch
  * answered once, each job queued once. */
@@ -1100,6 +1165,7 @@ int main(void)
         cmocka_unit_test(redis_killed_mid_batch),
         cmocka_unit_test(watched_connection_closed_by_redis),
         cmocka_unit_test(unwatched_connection_closed_by_redis),
+        cmocka_unit_test(small_batch_held_for_the_answered),
     };
     return REDIS_FIXTURE_RUN(&rf, tests);
 }
