@@ -423,7 +423,7 @@ static void test_two_on_one_data_dir(void **state)
         fprintf(stderr, "stderr was: %s\n", err);
     assert_non_null(strstr(err, want));
     assert_true(answers(sock));                  /* its socket was not deleted */
-    assert_true(hc_wait_healthy(port, 1000));
+    assert_true(hc_wait_healthy(port, 10000));
     char *id = launch_demo(port);                 /* and it still runs jobs */
     assert_true(wait_status(port, id, "Running", 3000));
     kill(first, SIGTERM);
@@ -456,7 +456,7 @@ static void test_two_on_one_port(void **state)
     assert_non_null(strstr(err, want));
     snprintf(redis_dir, sizeof redis_dir, "%s/redis", data2);
     assert_int_not_equal(access(redis_dir, F_OK), 0);   /* no Redis was started */
-    assert_true(hc_wait_healthy(port, 1000));
+    assert_true(hc_wait_healthy(port, 10000));
     kill(first, SIGTERM);
     assert_int_equal(berthd_reap(first, 10000), 0);
     close(fd);

@@ -346,7 +346,7 @@ static void test_stop_a_child_that_ignores_sigterm(void **state)
     wait_until_every(cli_says, &w, 5000, 50);   /* one CLI process per poll */
     expect_has(w.out, "stop requested: sending SIGTERM");
     expect_has(w.out, "sending SIGKILL");
-    assert_true(hc_wait_healthy(cl.nodes[0].port, 2000));
+    assert_true(hc_wait_healthy(cl.nodes[0].port, 10000));
     wait_until(fds_back, &(fds_wait){node, fds0}, 3000);
     assert_int_equal(count_fds(node), fds0);
 }
