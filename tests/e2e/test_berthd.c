@@ -205,6 +205,10 @@ static void expect_harbor_jobs(int port)
     hc_cleanup(&c);
 }
 
+/* The job reaches status within ms (GET polled). A DEMO launched into a node just started
+ * is Running within 10 s: its fetcher is woken at once, or (a wake missed while it
+ * subscribes) fetches within its 2 s idle poll, plus a loaded sanitizer run's delays; a
+ * 3 s bound left under 1 s for those. The poll sees the 4 s Running window of a DEMO. */
 static bool wait_status(int port, const char *id, const char *status, int ms)
 {
     hc c;
@@ -267,7 +271,7 @@ static void test_embedded_lifecycle(void **state)
     expect_embedded_config(port, sock);
     expect_harbor_jobs(port);
     char *id = launch_demo(port);
-    assert_true(wait_status(port, id, "Running", 3000));
+    assert_true(wait_status(port, id, "Running", 10000));
     kill(pid, SIGHUP);                          /* reopen logs: keeps running */
     assert_true(wait_status(port, id, "Success", 10000));
     hc mc;
@@ -322,7 +326,7 @@ static void test_ctrl_c_at_terminal(void **state)
     own_group = false;
     assert_true(hc_wait_healthy(port, 15000));
     char *id = launch_demo(port);
-    assert_true(wait_status(port, id, "Running", 3000));
+    assert_true(wait_status(port, id, "Running", 10000));
     assert_int_equal(kill(-pid, SIGINT), 0);     /* what the terminal does */
     assert_int_equal(berthd_reap(pid, 10000), 0);
     assert_true(file_has(log, "handed 1 unfinished job(s) back"));
@@ -367,7 +371,7 @@ static void test_second_ctrl_c(void **state)
     assert_true(hc_wait_healthy(port, 15000));
     char *id = launch_demo(port);
     snprintf(jlog, sizeof jlog, "%s/jobs/%s.log", data, id);
-    assert_true(wait_status(port, id, "Running", 3000));
+    assert_true(wait_status(port, id, "Running", 10000));
     assert_true(wait_file_has(jlog, "Holding for 60 seconds", 5000));
     assert_int_equal(kill(-pid, SIGINT), 0);
     assert_true(wait_file_has(log, "press Ctrl-C again to hand them back", 5000));
@@ -425,7 +429,7 @@ static void test_two_on_one_data_dir(void **state)
     assert_true(answers(sock));                  /* its socket was not deleted */
     assert_true(hc_wait_healthy(port, 10000));
     char *id = launch_demo(port);                 /* and it still runs jobs */
-    assert_true(wait_status(port, id, "Running", 3000));
+    assert_true(wait_status(port, id, "Running", 10000));
     kill(first, SIGTERM);
     assert_int_equal(berthd_reap(first, 10000), 0);
     close(fd);
