@@ -185,6 +185,22 @@ static redisContext *slowlog_start(void)
     return c;
 }
 
+static bool fetched(void *arg)
+{
+    return slowlog_count(arg, is_fetch) > 0;
+}
+
+/* Returns just after the idle worker's safety poll (a fetch every 2 s, fetcher.c
+ * IDLE_WAIT_MS), with the SLOWLOG reset: the next poll is then about 2 s away, so the
+ * fetches counted over the next moments are the ones the test caused. Without it, a poll
+ * due between the reset and the launch's wake found the queue empty and counted as a
+ * second fetch (a window of a few ms in 2 s, wider on a loaded machine). */
+static void after_safety_poll(redisContext *c)
+{
+    assert_true(wait_until(fetched, c, 5000));
+    freeReplyObject(redisCommand(c, "SLOWLOG RESET"));
+}
+
 static void slowlog_stop(redisContext *c)
 {
     freeReplyObject(redisCommand(c, "CONFIG SET slowlog-log-slower-than 10000"));
@@ -208,6 +224,7 @@ static void test_burst_after_idle_is_one_fetch(void **state)
     berth_engine *w = worker_engine(), *p = producer_engine();
     assert_true(redis_fixture_wait_int(&rf, 1, 10000, "SCARD {t}:berth:idle"));
     redisContext *c = slowlog_start();
+    after_safety_poll(c);
     berth_launch burst[BURST];
     for (int i = 0; i < BURST; i++)
         burst[i] = (berth_launch){.name = "REC", .params_json = "{\"i\":-1}"};
